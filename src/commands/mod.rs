@@ -1,0 +1,194 @@
+//! Command execution: the table lookup, arity / auth checks, the handlers (one module per Redis
+//! command group), statistics, slow log and MONITOR feed.
+//!
+//! Handlers are synchronous `fn(&mut ExecCtx, &mut Args) -> Result<Reply, CmdError>`; they lock
+//! the shards they need through the keyspace and never see a socket. This module must not
+//! import `server`.
+
+pub mod args;
+pub mod connection;
+pub mod generic;
+pub mod hash;
+pub mod server;
+pub mod string;
+pub mod table;
+
+use std::panic::AssertUnwindSafe;
+use std::sync::atomic::Ordering;
+use std::time::Instant;
+
+use bytes::Bytes;
+
+pub use args::Args;
+pub use table::{CommandSpec, Flags, Keys, table};
+
+use crate::clients::ClientState;
+use crate::error::CmdError;
+use crate::protocol::Reply;
+use crate::state::ServerState;
+
+/// Every group's rows; the table is built from these.
+pub(crate) static GROUPS: &[&[CommandSpec]] = &[
+    connection::COMMANDS,
+    generic::COMMANDS,
+    hash::COMMANDS,
+    server::COMMANDS,
+    string::COMMANDS,
+];
+
+/// What a handler runs with: the shared state and the calling connection's state.
+pub struct ExecCtx<'a> {
+    pub state: &'a ServerState,
+    pub client: &'a mut ClientState,
+}
+
+impl ExecCtx<'_> {
+    /// The keyspace.
+    pub fn ks(&self) -> &crate::keyspace::Keyspace {
+        &self.state.keyspace
+    }
+
+    /// The selected database.
+    pub fn db(&self) -> usize {
+        self.client.db
+    }
+}
+
+/// Resolves `argv` to the spec that will run it (subcommand included) and the position of the
+/// first argument after the name(s), or the error Redis gives.
+fn resolve(
+    argv: &[Bytes],
+) -> Result<(&'static CommandSpec, Option<&'static CommandSpec>), CmdError> {
+    let Some(spec) = table().lookup(&argv[0]) else {
+        return Err(CmdError::unknown_command(&argv[0], &argv[1..]));
+    };
+    if !spec.arity_ok(argv.len()) {
+        return Err(CmdError::wrong_arity(spec.name));
+    }
+    if spec.handler.is_some() || argv.len() < 2 {
+        return Ok((spec, None));
+    }
+    let Some(sub) = spec.subcommand(&argv[1]) else {
+        return Err(CmdError::unknown_subcommand(spec.name, &argv[1]));
+    };
+    if !sub.arity_ok(argv.len() - 1) {
+        return Err(CmdError::WrongArity(format!("{}|{}", spec.name, sub.name)));
+    }
+    Ok((spec, Some(sub)))
+}
+
+/// Runs one command and returns its reply.
+pub fn execute(state: &ServerState, client: &mut ClientState, argv: Vec<Bytes>) -> Reply {
+    let resolved = resolve(&argv);
+    let (spec, sub) = match resolved {
+        Ok(found) => found,
+        Err(e) => {
+            if let CmdError::WrongArity(_) = e
+                && let Some(stats) = table().lookup(&argv[0]).and_then(|s| table().stats(s.name))
+            {
+                stats.rejected_calls.fetch_add(1, Ordering::Relaxed);
+            }
+            return error_reply(state, e);
+        }
+    };
+    let runs = sub.unwrap_or(spec);
+    if !client.authenticated
+        && !runs.flags.contains(Flags::NO_AUTH)
+        && !spec.flags.contains(Flags::NO_AUTH)
+    {
+        return error_reply(state, CmdError::NoAuth);
+    }
+    let Some(handler) = runs.handler else {
+        return error_reply(state, CmdError::wrong_arity(spec.name));
+    };
+    let full_name = match sub {
+        Some(sub) => format!("{}|{}", spec.name, sub.name),
+        None => spec.name.to_string(),
+    };
+    if state.has_monitors.load(Ordering::Relaxed) && !runs.flags.contains(Flags::SKIP_MONITOR) {
+        feed_monitors(state, client, &argv);
+    }
+    let started = Instant::now();
+    let mut args = Args::new(argv, if sub.is_some() { 2 } else { 1 });
+    let mut ctx = ExecCtx { state, client };
+    // A handler bug must not take the connection, let alone the server, down.
+    let result = std::panic::catch_unwind(AssertUnwindSafe(|| handler(&mut ctx, &mut args)))
+        .unwrap_or_else(|panic| {
+            let what = panic
+                .downcast_ref::<String>()
+                .cloned()
+                .or_else(|| panic.downcast_ref::<&str>().map(|s| s.to_string()))
+                .unwrap_or_default();
+            tracing::error!("command '{full_name}' panicked: {what}");
+            Err(CmdError::err(format!("internal error in '{full_name}'")))
+        });
+    let micros = started.elapsed().as_micros() as u64;
+    state
+        .stats
+        .total_commands_processed
+        .fetch_add(1, Ordering::Relaxed);
+    if let Some(stats) = table().stats(&full_name) {
+        stats.calls.fetch_add(1, Ordering::Relaxed);
+        stats.usec.fetch_add(micros, Ordering::Relaxed);
+        if result.is_err() {
+            stats.failed_calls.fetch_add(1, Ordering::Relaxed);
+        }
+    }
+    if !runs.flags.contains(Flags::SKIP_SLOWLOG) {
+        server::record_slow(state, ctx.client, args.argv(), micros);
+    }
+    match result {
+        Ok(reply) => reply,
+        Err(e) => error_reply(state, e),
+    }
+}
+
+fn error_reply(state: &ServerState, e: CmdError) -> Reply {
+    state.stats.count_error(&e.code());
+    Reply::from(e)
+}
+
+/// Sends `argv` to every MONITOR connection in Redis's feed format:
+/// `1339518083.107412 [0 127.0.0.1:60866] "keys" "*"`.
+fn feed_monitors(state: &ServerState, client: &ClientState, argv: &[Bytes]) {
+    let now = std::time::SystemTime::now()
+        .duration_since(std::time::UNIX_EPOCH)
+        .unwrap_or_default();
+    let mut line = format!(
+        "{}.{:06} [{} {}]",
+        now.as_secs(),
+        now.subsec_micros(),
+        client.db,
+        client.handle.addr
+    );
+    for arg in argv {
+        line.push_str(" \"");
+        line.push_str(&repr(arg));
+        line.push('"');
+    }
+    let line = Bytes::from(line);
+    let mut monitors = state.monitors.lock();
+    monitors.retain(|tx| tx.send(line.clone()).is_ok());
+    if monitors.is_empty() {
+        state.has_monitors.store(false, Ordering::Relaxed);
+    }
+}
+
+/// Escapes bytes the way Redis's `sdscatrepr` does (MONITOR, CLIENT LIST, SLOWLOG).
+pub fn repr(bytes: &[u8]) -> String {
+    let mut out = String::with_capacity(bytes.len());
+    for &b in bytes {
+        match b {
+            b'\\' => out.push_str("\\\\"),
+            b'"' => out.push_str("\\\""),
+            b'\n' => out.push_str("\\n"),
+            b'\r' => out.push_str("\\r"),
+            b'\t' => out.push_str("\\t"),
+            7 => out.push_str("\\a"),
+            8 => out.push_str("\\b"),
+            0x20..=0x7e => out.push(b as char),
+            _ => out.push_str(&format!("\\x{b:02x}")),
+        }
+    }
+    out
+}

@@ -1,0 +1,41 @@
+//! Change events the keyspace emits for every mutation, and the observer trait that search
+//! indexes (and other subscribers) implement.
+//!
+//! Events are delivered while the shard locks of the write are still held, so the events of
+//! one key arrive in the order the writes happened.
+
+use bytes::Bytes;
+
+use super::value::Value;
+
+/// What happened to a key.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum KeyEventKind {
+    /// The key was created or its value changed.
+    Written,
+    /// The key was removed by a command (DEL, UNLINK, GETDEL, HDEL to empty, RENAME source ...).
+    Deleted,
+    /// The key reached its expiry time and was reclaimed.
+    Expired,
+    /// The key was created by renaming `from`; a `Deleted` event for `from` comes first.
+    Renamed { from: Bytes },
+    /// Every key of the database was removed (FLUSHDB, FLUSHALL); `key` is empty.
+    Flushed,
+    /// The database's contents were exchanged with database `other` (SWAPDB); `key` is empty.
+    Swapped { other: usize },
+}
+
+/// One change to the keyspace.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct KeyEvent {
+    pub db: usize,
+    pub key: Bytes,
+    pub kind: KeyEventKind,
+}
+
+/// Something that follows keyspace changes. `value` is the key's value after the change
+/// (`None` when it no longer exists). Called with shard locks held: implementations must be
+/// quick and must never call back into the keyspace.
+pub trait KeyObserver: Send + Sync {
+    fn on_event(&self, event: &KeyEvent, value: Option<&Value>);
+}

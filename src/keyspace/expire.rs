@@ -1,0 +1,60 @@
+//! Active expiry: a periodic sampling of keys with a TTL, like Redis's `activeExpireCycle`,
+//! so keys nobody touches again are reclaimed.
+
+use super::Keyspace;
+
+/// Keys sampled per shard per round.
+const SAMPLES: usize = 20;
+/// Repeat a shard while more than this share of its sample had expired.
+const REPEAT_PERCENT: usize = 25;
+/// Upper bound on rounds per shard per cycle, to keep each lock hold short.
+const MAX_ROUNDS: usize = 16;
+
+impl Keyspace {
+    /// One expiry cycle over every shard of every database. Returns the keys reclaimed.
+    pub fn active_expire_cycle(&self) -> usize {
+        let mut total = 0;
+        for db in 0..self.databases() {
+            for shard in 0..self.shard_count() {
+                let mut guard = self.lock_slots(db, &mut smallvec::smallvec![(db, shard)]);
+                debug_assert_eq!(guard.locked_slots(), 1);
+                for _ in 0..MAX_ROUNDS {
+                    let (sampled, expired) = guard.expire_sample(0, SAMPLES);
+                    total += expired;
+                    if sampled == 0 || expired * 100 <= sampled * REPEAT_PERCENT {
+                        break;
+                    }
+                }
+            }
+        }
+        total
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use bytes::Bytes;
+
+    use super::super::{Keyspace, Ttl, Value};
+
+    #[test]
+    fn reclaims_untouched_keys() {
+        let ks = Keyspace::new(1, 4, Vec::new());
+        for i in 0..100 {
+            let key = Bytes::from(format!("k{i}"));
+            let mut g = ks.lock(0, &[&key]);
+            let past = g.now_ms() - 1;
+            g.insert(
+                key.clone(),
+                Value::Str(Bytes::from_static(b"v")),
+                Ttl::At(past),
+            );
+        }
+        let mut reclaimed = 0;
+        for _ in 0..50 {
+            reclaimed += ks.active_expire_cycle();
+        }
+        assert_eq!(reclaimed, 100);
+        assert_eq!(ks.db_sizes()[0], (0, 0));
+    }
+}

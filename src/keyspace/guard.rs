@@ -1,0 +1,484 @@
+//! `Guard`: a command's locked view of some shards. Every read and write of a key goes through
+//! it; it applies lazy expiry, records change events and delivers them when dropped.
+
+use std::sync::atomic::Ordering;
+
+use bytes::Bytes;
+use parking_lot::MutexGuard;
+use smallvec::SmallVec;
+
+use super::events::{KeyEvent, KeyEventKind};
+use super::value::{Entry, Value};
+use super::{Keyspace, Shard, unix_ms};
+
+/// What a write does to the key's time to live.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Ttl {
+    /// Keep the existing expiry (SET KEEPTTL, HSET, APPEND ...).
+    Keep,
+    /// Remove any expiry (plain SET).
+    Clear,
+    /// Expire at this Unix time in milliseconds.
+    At(u64),
+}
+
+type Locked<'a> = SmallVec<[((usize, usize), MutexGuard<'a, Shard>); 4]>;
+
+/// Locked shards plus the events of the writes made through them.
+pub struct Guard<'a> {
+    ks: &'a Keyspace,
+    db: usize,
+    locked: Locked<'a>,
+    events: Vec<KeyEvent>,
+    now: u64,
+}
+
+impl<'a> Guard<'a> {
+    pub(super) fn new(ks: &'a Keyspace, db: usize, locked: Locked<'a>) -> Self {
+        Guard {
+            ks,
+            db,
+            locked,
+            events: Vec::new(),
+            now: unix_ms(),
+        }
+    }
+
+    /// The time this guard treats as "now" (one clock reading per command, as Redis does).
+    pub fn now_ms(&self) -> u64 {
+        self.now
+    }
+
+    /// The database key operations apply to.
+    pub fn db(&self) -> usize {
+        self.db
+    }
+
+    /// Switches to another database whose shards this guard holds (MOVE, COPY ... DB).
+    pub fn select(&mut self, db: usize) {
+        self.db = db;
+    }
+
+    pub fn keyspace(&self) -> &'a Keyspace {
+        self.ks
+    }
+
+    fn shard_index(&self, key: &[u8]) -> usize {
+        let slot = (self.db, self.ks.shard_of(key));
+        // A handler touching a key outside the shards it locked is a bug in that handler.
+        self.locked
+            .iter()
+            .position(|(s, _)| *s == slot)
+            .unwrap_or_else(|| panic!("shard {slot:?} used without its lock"))
+    }
+
+    fn shard(&mut self, key: &[u8]) -> &mut Shard {
+        let i = self.shard_index(key);
+        &mut self.locked[i].1
+    }
+
+    fn emit(&mut self, key: Bytes, kind: KeyEventKind) {
+        self.events.push(KeyEvent {
+            db: self.db,
+            key,
+            kind,
+        });
+    }
+
+    /// Index of a live key in its shard, reclaiming it first if it has expired.
+    fn live_index(&mut self, key: &[u8]) -> Option<(usize, usize)> {
+        let now = self.now;
+        let si = self.shard_index(key);
+        let shard = &mut self.locked[si].1;
+        let idx = shard.map.get_index_of(key)?;
+        let expired = shard.map[idx].expire_at.is_some_and(|at| at <= now);
+        if !expired {
+            return Some((si, idx));
+        }
+        let (k, _) = shard.map.swap_remove_index(idx)?;
+        shard.volatile.swap_remove(key);
+        self.ks.stats.expired_keys.fetch_add(1, Ordering::Relaxed);
+        self.emit(k, KeyEventKind::Expired);
+        None
+    }
+
+    /// A read lookup: counts a keyspace hit or miss and refreshes the access time.
+    pub fn get(&mut self, key: &[u8]) -> Option<&Value> {
+        let clock = self.ks.clock();
+        match self.live_index(key) {
+            Some((si, idx)) => {
+                self.ks.stats.hits.fetch_add(1, Ordering::Relaxed);
+                let entry = &mut self.locked[si].1.map[idx];
+                entry.accessed = clock;
+                Some(&entry.value)
+            }
+            None => {
+                self.ks.stats.misses.fetch_add(1, Ordering::Relaxed);
+                None
+            }
+        }
+    }
+
+    /// Looks at a live key without counting a hit or touching its access time
+    /// (TYPE, OBJECT, TTL ...).
+    pub fn peek(&mut self, key: &[u8]) -> Option<&Entry> {
+        let (si, idx) = self.live_index(key)?;
+        Some(&self.locked[si].1.map[idx])
+    }
+
+    pub fn contains(&mut self, key: &[u8]) -> bool {
+        self.live_index(key).is_some()
+    }
+
+    /// Mutable access for a write; the key is reported as written.
+    pub fn get_mut(&mut self, key: &Bytes) -> Option<&mut Value> {
+        let (si, idx) = self.live_index(key)?;
+        self.emit(key.clone(), KeyEventKind::Written);
+        let clock = self.ks.clock();
+        let entry = &mut self.locked[si].1.map[idx];
+        entry.accessed = clock;
+        Some(&mut entry.value)
+    }
+
+    /// Mutable access, creating the key with `make()` when it is missing.
+    pub fn get_or_insert_with(&mut self, key: &Bytes, make: impl FnOnce() -> Value) -> &mut Value {
+        if self.live_index(key).is_none() {
+            let clock = self.ks.clock();
+            self.shard(key).map.insert(
+                key.clone(),
+                Entry {
+                    value: make(),
+                    expire_at: None,
+                    accessed: clock,
+                },
+            );
+        }
+        let (si, idx) = self
+            .live_index(key)
+            .unwrap_or_else(|| unreachable!("key inserted above"));
+        self.emit(key.clone(), KeyEventKind::Written);
+        &mut self.locked[si].1.map[idx].value
+    }
+
+    /// Stores `value` under `key`, replacing any old value. Returns the old live entry.
+    pub fn insert(&mut self, key: Bytes, value: Value, ttl: Ttl) -> Option<Entry> {
+        let old = self
+            .live_index(&key)
+            .map(|(si, idx)| self.locked[si].1.map[idx].clone());
+        let expire_at = match ttl {
+            Ttl::Keep => old.as_ref().and_then(|e| e.expire_at),
+            Ttl::Clear => None,
+            Ttl::At(at) => Some(at),
+        };
+        let accessed = self.ks.clock();
+        let shard = self.shard(&key);
+        if expire_at.is_some() {
+            shard.volatile.insert(key.clone());
+        } else {
+            shard.volatile.swap_remove(&key);
+        }
+        shard.map.insert(
+            key.clone(),
+            Entry {
+                value,
+                expire_at,
+                accessed,
+            },
+        );
+        self.emit(key, KeyEventKind::Written);
+        old
+    }
+
+    /// Removes a live key, reporting it deleted. Returns its entry.
+    pub fn remove(&mut self, key: &[u8]) -> Option<Entry> {
+        let (si, idx) = self.live_index(key)?;
+        let shard = &mut self.locked[si].1;
+        let (k, entry) = shard.map.swap_remove_index(idx)?;
+        shard.volatile.swap_remove(key);
+        self.emit(k, KeyEventKind::Deleted);
+        Some(entry)
+    }
+
+    /// The expiry of a live key: `None` if the key is missing, `Some(None)` if it is persistent.
+    pub fn expire_at(&mut self, key: &[u8]) -> Option<Option<u64>> {
+        self.peek(key).map(|e| e.expire_at)
+    }
+
+    /// Sets or clears the expiry of a live key. Returns false when the key is missing.
+    /// Changing only the TTL is not a value change, so no event is emitted.
+    pub fn set_expire(&mut self, key: &Bytes, at: Option<u64>) -> bool {
+        let Some((si, idx)) = self.live_index(key) else {
+            return false;
+        };
+        let shard = &mut self.locked[si].1;
+        shard.map[idx].expire_at = at;
+        if at.is_some() {
+            shard.volatile.insert(key.clone());
+        } else {
+            shard.volatile.swap_remove(key);
+        }
+        true
+    }
+
+    /// Moves `from` to `to`, overwriting `to` and keeping the TTL. False if `from` is missing.
+    pub fn rename(&mut self, from: &Bytes, to: &Bytes) -> bool {
+        let Some(entry) = self.remove(from) else {
+            return false;
+        };
+        let ttl = entry.expire_at.map_or(Ttl::Clear, Ttl::At);
+        self.insert(to.clone(), entry.value, ttl);
+        if let Some(last) = self.events.last_mut() {
+            last.kind = KeyEventKind::Renamed { from: from.clone() };
+        }
+        true
+    }
+
+    /// Number of keys in the locked shards of the current database (expired ones included
+    /// until reclaimed, as in Redis).
+    pub fn len(&self) -> usize {
+        self.current_shards().map(|s| s.map.len()).sum()
+    }
+
+    pub fn is_empty(&self) -> bool {
+        self.len() == 0
+    }
+
+    /// Number of keys with a TTL in the locked shards of the current database.
+    pub fn volatile_len(&self) -> usize {
+        self.current_shards().map(|s| s.volatile.len()).sum()
+    }
+
+    fn current_shards(&self) -> impl Iterator<Item = &Shard> {
+        let db = self.db;
+        self.locked
+            .iter()
+            .filter(move |((d, _), _)| *d == db)
+            .map(|(_, s)| &**s)
+    }
+
+    /// Removes every key of the current database (its shards must all be locked).
+    pub fn flush(&mut self) {
+        let db = self.db;
+        for ((d, _), shard) in self.locked.iter_mut() {
+            if *d == db {
+                shard.map = Default::default();
+                shard.volatile = Default::default();
+            }
+        }
+        self.emit(Bytes::new(), KeyEventKind::Flushed);
+    }
+
+    /// Exchanges the contents of the current database with `other` (both fully locked).
+    pub fn swap_db(&mut self, other: usize) {
+        let db = self.db;
+        if db == other {
+            return;
+        }
+        let shards = self.ks.shard_count();
+        for s in 0..shards {
+            let a = self.locked.iter().position(|(slot, _)| *slot == (db, s));
+            let b = self.locked.iter().position(|(slot, _)| *slot == (other, s));
+            if let (Some(a), Some(b)) = (a, b) {
+                let (lo, hi) = (a.min(b), a.max(b));
+                let (left, right) = self.locked.split_at_mut(hi);
+                std::mem::swap(&mut *left[lo].1, &mut *right[0].1);
+            }
+        }
+        self.emit(Bytes::new(), KeyEventKind::Swapped { other });
+        self.events.push(KeyEvent {
+            db: other,
+            key: Bytes::new(),
+            kind: KeyEventKind::Swapped { other: db },
+        });
+    }
+
+    /// Visits the entries of the current database's locked shards (expired entries included;
+    /// callers filter with [`Entry::is_live`]).
+    pub fn for_each(&self, mut visit: impl FnMut(&Bytes, &Entry)) {
+        for shard in self.current_shards() {
+            for (k, e) in &shard.map {
+                visit(k, e);
+            }
+        }
+    }
+
+    /// One SCAN step over the current database. `cursor` 0 starts; a returned 0 means done.
+    /// Every key present for the whole iteration is returned at least once.
+    pub fn scan(
+        &mut self,
+        cursor: u64,
+        count: usize,
+        mut visit: impl FnMut(&Bytes, &Entry),
+    ) -> u64 {
+        let shards = self.ks.shard_count() as u64;
+        let mut shard = (cursor % shards) as usize;
+        let mut remaining = (cursor / shards) as usize;
+        let mut budget = count.max(1);
+        let now = self.now;
+        let db = self.db;
+        loop {
+            let Some(pos) = self
+                .locked
+                .iter()
+                .position(|(slot, _)| *slot == (db, shard))
+            else {
+                return 0;
+            };
+            let map = &self.locked[pos].1.map;
+            let (next, visited) = super::scan::scan_indexmap(map, remaining, budget, |k, e| {
+                if e.expire_at.is_none_or(|at| at > now) {
+                    visit(k, e);
+                }
+            });
+            budget = budget.saturating_sub(visited);
+            if next != 0 {
+                return next as u64 * shards + shard as u64;
+            }
+            shard += 1;
+            remaining = 0;
+            if shard as u64 >= shards {
+                return 0;
+            }
+            if budget == 0 {
+                return shard as u64;
+            }
+        }
+    }
+
+    /// A random live key of the current database, if any.
+    pub fn random_key(&mut self) -> Option<Bytes> {
+        use rand::RngExt;
+        let total = self.len();
+        let mut rng = rand::rng();
+        for _ in 0..100.min(total.max(1)) {
+            if total == 0 {
+                return None;
+            }
+            let mut pick = rng.random_range(0..total);
+            let mut found = None;
+            for shard in self.current_shards() {
+                if pick < shard.map.len() {
+                    found = shard.map.get_index(pick).map(|(k, _)| k.clone());
+                    break;
+                }
+                pick -= shard.map.len();
+            }
+            if let Some(key) = found
+                && self.contains(&key)
+            {
+                return Some(key);
+            }
+        }
+        // Mostly expired keys: fall back to a full pass.
+        let now = self.now;
+        let mut live = None;
+        self.for_each(|k, e| {
+            if live.is_none() && e.expire_at.is_none_or(|at| at > now) {
+                live = Some(k.clone());
+            }
+        });
+        live
+    }
+
+    /// Reclaims up to `samples` expired keys from one locked shard; returns (sampled, expired).
+    pub(super) fn expire_sample(&mut self, pos: usize, samples: usize) -> (usize, usize) {
+        use rand::RngExt;
+        let now = self.now;
+        let mut rng = rand::rng();
+        let mut expired = Vec::new();
+        let shard = &mut self.locked[pos].1;
+        let n = shard.volatile.len().min(samples);
+        for _ in 0..n {
+            let i = rng.random_range(0..shard.volatile.len());
+            let Some(key) = shard.volatile.get_index(i) else {
+                break;
+            };
+            if shard
+                .map
+                .get(key)
+                .is_none_or(|e| e.expire_at.is_none_or(|at| at <= now))
+            {
+                let key = key.clone();
+                shard.volatile.swap_remove_index(i);
+                if shard.map.swap_remove(&key).is_some() {
+                    expired.push(key);
+                }
+            }
+        }
+        let count = expired.len();
+        self.db = self.locked[pos].0.0;
+        for key in expired {
+            self.ks.stats.expired_keys.fetch_add(1, Ordering::Relaxed);
+            self.emit(key, KeyEventKind::Expired);
+        }
+        (n, count)
+    }
+
+    pub(super) fn locked_slots(&self) -> usize {
+        self.locked.len()
+    }
+
+    /// Turns writes that left an empty aggregate into deletions, then tells the observers.
+    fn finish(&mut self) {
+        if self.events.is_empty() {
+            return;
+        }
+        let events = std::mem::take(&mut self.events);
+        let mut out: Vec<KeyEvent> = Vec::with_capacity(events.len());
+        for event in events {
+            let mut event = event;
+            if matches!(
+                event.kind,
+                KeyEventKind::Written | KeyEventKind::Renamed { .. }
+            ) {
+                self.db = event.db;
+                let si = self.shard_index(&event.key);
+                let shard = &mut self.locked[si].1;
+                match shard.map.get(&event.key) {
+                    None => continue,
+                    Some(e) if e.value.is_empty_aggregate() => {
+                        shard.map.swap_remove(&event.key);
+                        shard.volatile.swap_remove(&event.key);
+                        event.kind = KeyEventKind::Deleted;
+                    }
+                    Some(_) => {}
+                }
+            }
+            // Several writes to one key in a row need one notification.
+            if out.last().is_some_and(|last| *last == event) {
+                continue;
+            }
+            out.push(event);
+        }
+        if self.ks.observers.is_empty() {
+            return;
+        }
+        for event in &out {
+            self.db = event.db;
+            let value = match event.kind {
+                KeyEventKind::Written | KeyEventKind::Renamed { .. } => {
+                    let si = self.shard_index(&event.key);
+                    self.locked[si].1.map.get(&event.key).map(|e| &e.value)
+                }
+                _ => None,
+            };
+            for observer in &self.ks.observers {
+                observer.on_event(event, value);
+            }
+        }
+    }
+}
+
+impl Drop for Guard<'_> {
+    fn drop(&mut self) {
+        // Runs before the shard locks (fields) are released.
+        self.finish();
+    }
+}
+
+impl Entry {
+    /// Whether the entry is not expired at `now_ms`.
+    pub fn is_live(&self, now_ms: u64) -> bool {
+        self.expire_at.is_none_or(|at| at > now_ms)
+    }
+}

@@ -1,0 +1,168 @@
+//! The keyspace: 16 (configurable) databases, each split into N mutex-guarded shards holding
+//! `key -> Entry`. It is the only code that mutates data and the only emitter of change events.
+//!
+//! All access goes through a [`Guard`], which locks the shards a command needs in ascending
+//! `(db, shard)` order, applies lazy expiry on lookup, removes aggregates that became empty,
+//! and, when dropped, delivers the change events to the registered [`KeyObserver`]s while the
+//! locks are still held. This module depends only on `error` and `glob`.
+
+pub mod events;
+mod expire;
+mod guard;
+mod scan;
+pub mod value;
+
+use std::sync::Arc;
+use std::sync::atomic::{AtomicU64, Ordering};
+use std::time::{Instant, SystemTime, UNIX_EPOCH};
+
+use indexmap::{IndexMap, IndexSet};
+use parking_lot::Mutex;
+use smallvec::SmallVec;
+
+pub use events::{KeyEvent, KeyEventKind, KeyObserver};
+pub use guard::{Guard, Ttl};
+pub use scan::scan_indexmap;
+pub use value::{Entry, HashValue, Hasher, Value};
+
+/// One shard: its keys, and the subset of them that carry a TTL (sampled by active expiry).
+#[derive(Default)]
+pub(crate) struct Shard {
+    map: IndexMap<bytes::Bytes, Entry, Hasher>,
+    volatile: IndexSet<bytes::Bytes, Hasher>,
+}
+
+struct Db {
+    shards: Box<[Mutex<Shard>]>,
+}
+
+/// Counters INFO reports for the keyspace.
+#[derive(Default)]
+pub struct KeyspaceStats {
+    pub hits: AtomicU64,
+    pub misses: AtomicU64,
+    pub expired_keys: AtomicU64,
+}
+
+impl KeyspaceStats {
+    pub fn reset(&self) {
+        for c in [&self.hits, &self.misses, &self.expired_keys] {
+            c.store(0, Ordering::Relaxed);
+        }
+    }
+}
+
+/// All databases.
+pub struct Keyspace {
+    dbs: Box<[Db]>,
+    observers: Vec<Arc<dyn KeyObserver>>,
+    router: foldhash::fast::FixedState,
+    started: Instant,
+    pub stats: KeyspaceStats,
+}
+
+/// Current Unix time in milliseconds.
+pub fn unix_ms() -> u64 {
+    SystemTime::now()
+        .duration_since(UNIX_EPOCH)
+        .map_or(0, |d| d.as_millis() as u64)
+}
+
+impl Keyspace {
+    /// A keyspace of `databases` databases with `shards` shards each (both at least 1).
+    pub fn new(databases: usize, shards: usize, observers: Vec<Arc<dyn KeyObserver>>) -> Self {
+        let dbs = (0..databases.max(1))
+            .map(|_| Db {
+                shards: (0..shards.max(1))
+                    .map(|_| Mutex::new(Shard::default()))
+                    .collect(),
+            })
+            .collect();
+        Keyspace {
+            dbs,
+            observers,
+            router: foldhash::fast::FixedState::with_seed(0x5eed),
+            started: Instant::now(),
+            stats: KeyspaceStats::default(),
+        }
+    }
+
+    pub fn databases(&self) -> usize {
+        self.dbs.len()
+    }
+
+    pub fn shard_count(&self) -> usize {
+        self.dbs[0].shards.len()
+    }
+
+    /// Seconds since start-up; the clock of `Entry::accessed`.
+    pub fn clock(&self) -> u32 {
+        self.started.elapsed().as_secs() as u32
+    }
+
+    fn shard_of(&self, key: &[u8]) -> usize {
+        use std::hash::BuildHasher;
+        (self.router.hash_one(key) % self.shard_count() as u64) as usize
+    }
+
+    /// Locks the shards holding `keys` in database `db`.
+    pub fn lock<K: AsRef<[u8]>>(&self, db: usize, keys: &[K]) -> Guard<'_> {
+        let mut slots: SmallVec<[(usize, usize); 4]> = keys
+            .iter()
+            .map(|k| (db, self.shard_of(k.as_ref())))
+            .collect();
+        self.lock_slots(db, &mut slots)
+    }
+
+    /// Locks the shards of keys that live in different databases (MOVE, COPY ... DB).
+    /// The guard starts on the first key's database.
+    pub fn lock_across<K: AsRef<[u8]>>(&self, keys: &[(usize, K)]) -> Guard<'_> {
+        let mut slots: SmallVec<[(usize, usize); 4]> = keys
+            .iter()
+            .map(|(db, k)| (*db, self.shard_of(k.as_ref())))
+            .collect();
+        let first = keys.first().map_or(0, |(db, _)| *db);
+        self.lock_slots(first, &mut slots)
+    }
+
+    /// Locks every shard of database `db` (KEYS, SCAN, DBSIZE, FLUSHDB, RANDOMKEY).
+    pub fn lock_db(&self, db: usize) -> Guard<'_> {
+        let mut slots: SmallVec<[(usize, usize); 4]> =
+            (0..self.shard_count()).map(|s| (db, s)).collect();
+        self.lock_slots(db, &mut slots)
+    }
+
+    /// Locks every shard of every database (FLUSHALL, SWAPDB, INFO keyspace).
+    pub fn lock_all(&self) -> Guard<'_> {
+        let mut slots: SmallVec<[(usize, usize); 4]> = (0..self.databases())
+            .flat_map(|db| (0..self.shard_count()).map(move |s| (db, s)))
+            .collect();
+        self.lock_slots(0, &mut slots)
+    }
+
+    fn lock_slots(&self, db: usize, slots: &mut SmallVec<[(usize, usize); 4]>) -> Guard<'_> {
+        // Ascending (db, shard) order is the lock order that makes multi-shard writes
+        // deadlock-free.
+        slots.sort_unstable();
+        slots.dedup();
+        let locked = slots
+            .iter()
+            .map(|&(d, s)| ((d, s), self.dbs[d].shards[s].lock()))
+            .collect();
+        Guard::new(self, db, locked)
+    }
+
+    /// Keys and keys-with-TTL per database, without taking more than one shard lock at a time
+    /// (INFO keyspace, DBSIZE-like statistics).
+    pub fn db_sizes(&self) -> Vec<(usize, usize)> {
+        self.dbs
+            .iter()
+            .map(|db| {
+                db.shards.iter().fold((0, 0), |(k, v), s| {
+                    let s = s.lock();
+                    (k + s.map.len(), v + s.volatile.len())
+                })
+            })
+            .collect()
+    }
+}

@@ -1,0 +1,73 @@
+//! The values a key can hold and the per-key entry (value, expiry, access time).
+
+use bytes::Bytes;
+use indexmap::IndexMap;
+
+use crate::error::CmdError;
+
+/// Hasher used by every map in the keyspace: fast, and seeded per process.
+pub type Hasher = foldhash::fast::RandomState;
+
+/// A hash value: field -> value, in an `IndexMap` so HSCAN can iterate with a stable cursor
+/// and HRANDFIELD can pick by position.
+pub type HashValue = IndexMap<Bytes, Bytes, Hasher>;
+
+/// A Redis value.
+#[derive(Debug, Clone, PartialEq)]
+pub enum Value {
+    Str(Bytes),
+    Hash(HashValue),
+}
+
+impl Value {
+    /// The name `TYPE` reports.
+    pub fn type_name(&self) -> &'static str {
+        match self {
+            Value::Str(_) => "string",
+            Value::Hash(_) => "hash",
+        }
+    }
+
+    /// Aggregates that became empty are deleted, as in Redis.
+    pub fn is_empty_aggregate(&self) -> bool {
+        match self {
+            Value::Str(_) => false,
+            Value::Hash(h) => h.is_empty(),
+        }
+    }
+
+    pub fn new_hash() -> Value {
+        Value::Hash(HashValue::default())
+    }
+
+    pub fn as_str(&self) -> Result<&Bytes, CmdError> {
+        match self {
+            Value::Str(s) => Ok(s),
+            _ => Err(CmdError::WrongType),
+        }
+    }
+
+    pub fn as_hash(&self) -> Result<&HashValue, CmdError> {
+        match self {
+            Value::Hash(h) => Ok(h),
+            _ => Err(CmdError::WrongType),
+        }
+    }
+
+    pub fn as_hash_mut(&mut self) -> Result<&mut HashValue, CmdError> {
+        match self {
+            Value::Hash(h) => Ok(h),
+            _ => Err(CmdError::WrongType),
+        }
+    }
+}
+
+/// One key's slot in a shard.
+#[derive(Debug, Clone)]
+pub struct Entry {
+    pub value: Value,
+    /// Absolute expiry time in Unix milliseconds.
+    pub expire_at: Option<u64>,
+    /// Last access, in seconds since the keyspace's start (OBJECT IDLETIME).
+    pub accessed: u32,
+}

@@ -1,0 +1,39 @@
+//! ferrostack: a Redis-compatible server (RESP2 / RESP3 on port 6379).
+//!
+//! # Layout
+//! Dependencies point one way: `main -> server -> commands -> {state, clients, stats} ->
+//! keyspace`, and nothing below imports what is above it.
+//!
+//! - [`protocol`]: RESP request decoding (multibulk and inline, Redis's size limits and
+//!   protocol errors) and reply encoding for RESP2 or RESP3. Knows nothing of keys.
+//! - [`server`]: listeners, connections, timers, shutdown. Networking only.
+//! - [`commands`]: the command table and one module of handlers per Redis group. Handlers are
+//!   synchronous functions of `(ExecCtx, Args)`.
+//! - [`state`], [`clients`], [`stats`], [`config`]: what handlers share — the keyspace,
+//!   configuration, connected clients, counters and slow log.
+//! - [`keyspace`]: databases of mutex-guarded shards, values, expiry, change events.
+//!
+//! # Request lifecycle
+//! A connection reads into a buffer, decodes every complete request in it, executes each
+//! through `commands::execute` (table lookup, arity, auth, handler), encodes all replies into
+//! one buffer and writes it once.
+//!
+//! # Lock order
+//! Shards are locked in ascending `(db, shard)` order by [`keyspace::Keyspace`]'s `lock*`
+//! methods, the only way to reach data. No lock is held across an `.await`: handlers are
+//! synchronous. Change events are delivered while the shard locks are held, so observers see
+//! one key's changes in order and must never call back into the keyspace.
+
+pub mod clients;
+pub mod commands;
+pub mod config;
+pub mod error;
+pub mod glob;
+pub mod keyspace;
+pub mod protocol;
+pub mod server;
+pub mod state;
+pub mod stats;
+
+/// The Redis version the server reports; the compatibility target.
+pub const REDIS_VERSION: &str = "7.4.2";

@@ -1,0 +1,90 @@
+//! The `ferrostack` binary: redis-server style arguments -> configuration -> tokio runtime.
+
+use std::process::ExitCode;
+
+use ferrostack::config::Config;
+use ferrostack::state::ServerState;
+
+fn main() -> ExitCode {
+    let args: Vec<String> = std::env::args().skip(1).collect();
+    match args.first().map(String::as_str) {
+        Some("-v" | "--version") => {
+            println!(
+                "ferrostack v={} (Redis {} compatible)",
+                env!("CARGO_PKG_VERSION"),
+                ferrostack::REDIS_VERSION
+            );
+            return ExitCode::SUCCESS;
+        }
+        Some("-h" | "--help") => {
+            println!(
+                "Usage: ferrostack [/path/to/redis.conf] [options]\n\
+                 Options use redis.conf names: --port 6380 --bind 127.0.0.1 --requirepass pw\n\
+                 Examples:\n  ferrostack\n  ferrostack /etc/redis/redis.conf --port 7777"
+            );
+            return ExitCode::SUCCESS;
+        }
+        _ => {}
+    }
+    let config = match Config::from_args(&args) {
+        Ok(config) => config,
+        Err(message) => {
+            eprintln!("{message}");
+            return ExitCode::FAILURE;
+        }
+    };
+    init_logging(&config);
+    let runtime = match tokio::runtime::Builder::new_multi_thread()
+        .enable_all()
+        .build()
+    {
+        Ok(rt) => rt,
+        Err(e) => {
+            eprintln!("cannot start the runtime: {e}");
+            return ExitCode::FAILURE;
+        }
+    };
+    tracing::info!(
+        "ferrostack {} starting (Redis {} compatible), pid={}",
+        env!("CARGO_PKG_VERSION"),
+        ferrostack::REDIS_VERSION,
+        std::process::id()
+    );
+    let state = ServerState::new(config);
+    match runtime.block_on(ferrostack::server::run(state)) {
+        Ok(()) => ExitCode::SUCCESS,
+        Err(_) => ExitCode::FAILURE,
+    }
+}
+
+fn init_logging(config: &Config) {
+    let level = match config.get("loglevel").as_str() {
+        "debug" => tracing::Level::DEBUG,
+        "verbose" | "notice" => tracing::Level::INFO,
+        _ => tracing::Level::WARN,
+    };
+    use std::io::IsTerminal;
+    let builder = tracing_subscriber::fmt()
+        .with_max_level(level)
+        .with_target(false)
+        .with_ansi(std::io::stdout().is_terminal());
+    let logfile = config.get("logfile");
+    if logfile.is_empty() {
+        builder.with_writer(std::io::stdout).init();
+    } else {
+        match std::fs::OpenOptions::new()
+            .create(true)
+            .append(true)
+            .open(&logfile)
+        {
+            Ok(file) => builder
+                .with_ansi(false)
+                .with_writer(std::sync::Mutex::new(file))
+                .init(),
+            Err(e) => {
+                eprintln!("Can't open the log file {logfile}: {e}");
+                builder.init();
+            }
+        }
+    }
+}

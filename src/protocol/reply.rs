@@ -1,0 +1,120 @@
+//! The `Reply` value every command returns, independent of the wire protocol.
+
+use bytes::Bytes;
+
+/// The protocol version a connection speaks, chosen by `HELLO`.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
+pub enum Protocol {
+    #[default]
+    Resp2,
+    Resp3,
+}
+
+/// A reply in protocol-neutral form. RESP3-only kinds degrade to their RESP2 forms when encoded
+/// for a RESP2 connection (map -> flat array, double -> bulk string, bool -> integer, ...).
+#[derive(Debug, Clone, PartialEq)]
+pub enum Reply {
+    /// `+<text>`
+    Simple(String),
+    /// `-<text>`: the full error line, including its code (`ERR ...`).
+    Error(String),
+    Integer(i64),
+    Bulk(Bytes),
+    /// A missing value: RESP2 `$-1`, RESP3 `_`.
+    Nil,
+    /// A missing aggregate: RESP2 `*-1`, RESP3 `_`.
+    NilArray,
+    Array(Vec<Reply>),
+    Map(Vec<(Reply, Reply)>),
+    Set(Vec<Reply>),
+    Double(f64),
+    Bool(bool),
+    /// RESP3 verbatim string with its three-letter format (`txt`, `mkd`); RESP2 bulk string.
+    Verbatim(&'static str, Bytes),
+    BigNumber(String),
+    /// An out-of-band message (pub/sub, invalidation): RESP3 `>`, RESP2 array.
+    Push(Vec<Reply>),
+}
+
+impl Reply {
+    pub fn ok() -> Reply {
+        Reply::Simple("OK".to_string())
+    }
+
+    pub fn simple(text: &str) -> Reply {
+        Reply::Simple(text.to_string())
+    }
+
+    pub fn bulk(bytes: impl Into<Bytes>) -> Reply {
+        Reply::Bulk(bytes.into())
+    }
+
+    /// A bulk string copied from a slice.
+    pub fn bulk_from(bytes: &[u8]) -> Reply {
+        Reply::Bulk(Bytes::copy_from_slice(bytes))
+    }
+
+    /// A bulk string holding the decimal form of an integer or text.
+    pub fn bulk_str(text: impl AsRef<str>) -> Reply {
+        Reply::Bulk(Bytes::copy_from_slice(text.as_ref().as_bytes()))
+    }
+
+    pub fn opt_bulk(bytes: Option<Bytes>) -> Reply {
+        bytes.map_or(Reply::Nil, Reply::Bulk)
+    }
+
+    pub fn is_error(&self) -> bool {
+        matches!(self, Reply::Error(_))
+    }
+}
+
+impl From<crate::error::CmdError> for Reply {
+    fn from(e: crate::error::CmdError) -> Reply {
+        Reply::Error(e.to_string())
+    }
+}
+
+/// Formats a double as Redis does in replies: `inf`, `-inf`, `nan`, integral values without a
+/// fraction, otherwise the shortest text that reads back as the same double, with `%g`-style
+/// exponents (`1e+20`) beyond 17 digits.
+pub fn format_double(value: f64) -> String {
+    if value.is_nan() {
+        return "nan".to_string();
+    }
+    if value.is_infinite() {
+        return if value > 0.0 { "inf" } else { "-inf" }.to_string();
+    }
+    if value == 0.0 {
+        return if value.is_sign_negative() { "-0" } else { "0" }.to_string();
+    }
+    let exp = value.abs().log10().floor() as i32;
+    if (-5..17).contains(&exp) {
+        // Rust's Display is already the shortest round-trip form, without exponent.
+        format!("{value}")
+    } else {
+        let text = format!("{value:e}");
+        // Rust writes `1e20` / `1.5e-7`; C's %g writes `1e+20` / `1.5e-07`.
+        let (mantissa, exponent) = text.split_once('e').unwrap_or((&text, "0"));
+        let (sign, digits) = match exponent.strip_prefix('-') {
+            Some(d) => ('-', d),
+            None => ('+', exponent),
+        };
+        format!("{mantissa}e{sign}{digits:0>2}")
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::format_double;
+
+    #[test]
+    fn doubles_format_like_redis() {
+        assert_eq!(format_double(1.0), "1");
+        assert_eq!(format_double(10.6), "10.6");
+        assert_eq!(format_double(-0.5), "-0.5");
+        assert_eq!(format_double(f64::INFINITY), "inf");
+        assert_eq!(format_double(1e20), "1e+20");
+        assert_eq!(format_double(1.5e-7), "1.5e-07");
+        assert_eq!(format_double(5000.0), "5000");
+    }
+}

@@ -1,0 +1,112 @@
+//! Networking only: the listeners, the accept loop, background timers and shutdown. Every
+//! request is handed to `commands::execute`; this module owns no data.
+
+mod connection;
+
+use std::net::SocketAddr;
+use std::sync::Arc;
+use std::sync::atomic::Ordering;
+use std::time::Duration;
+
+use tokio::net::TcpListener;
+
+use crate::state::ServerState;
+
+/// Binds every address of the `bind` option and serves until shutdown.
+pub async fn run(state: Arc<ServerState>) -> std::io::Result<()> {
+    let port = state.config.get_int("port") as u16;
+    let binds = state.config.get("bind");
+    let mut listeners = Vec::new();
+    for host in binds.split_whitespace() {
+        // redis.conf's `-` prefix marks an optional address.
+        let (optional, host) = match host.strip_prefix('-') {
+            Some(h) => (true, h),
+            None => (false, host),
+        };
+        let addr = format!("{host}:{port}");
+        match TcpListener::bind(&addr).await {
+            Ok(l) => listeners.push(l),
+            Err(e) if optional => tracing::warn!("Could not bind optional address {addr}: {e}"),
+            Err(e) => {
+                tracing::error!("Could not create server TCP listening socket {addr}: {e}");
+                return Err(e);
+            }
+        }
+    }
+    for l in &listeners {
+        if let Ok(addr) = l.local_addr() {
+            tracing::info!("Ready to accept connections tcp on {addr}");
+        }
+    }
+    spawn_timers(state.clone());
+    let mut accepts = Vec::new();
+    for listener in listeners {
+        accepts.push(tokio::spawn(accept_loop(state.clone(), listener)));
+    }
+    wait_for_shutdown(&state).await;
+    for a in accepts {
+        a.abort();
+    }
+    for client in state.clients.all() {
+        client.kill();
+    }
+    tracing::info!("ferrostack is now ready to exit, bye bye...");
+    Ok(())
+}
+
+async fn accept_loop(state: Arc<ServerState>, listener: TcpListener) {
+    let laddr = listener
+        .local_addr()
+        .unwrap_or_else(|_| SocketAddr::from(([127, 0, 0, 1], 0)));
+    loop {
+        let (stream, addr) = match listener.accept().await {
+            Ok(accepted) => accepted,
+            Err(e) => {
+                // EMFILE and friends: back off instead of spinning.
+                tracing::warn!("Accepting client connection: {e}");
+                tokio::time::sleep(Duration::from_millis(50)).await;
+                continue;
+            }
+        };
+        let _ = stream.set_nodelay(true);
+        state
+            .stats
+            .total_connections_received
+            .fetch_add(1, Ordering::Relaxed);
+        tokio::spawn(connection::serve(state.clone(), stream, addr, laddr));
+    }
+}
+
+/// Resolves on SIGINT, SIGTERM or SHUTDOWN.
+async fn wait_for_shutdown(state: &ServerState) {
+    let mut term = tokio::signal::unix::signal(tokio::signal::unix::SignalKind::terminate()).ok();
+    let term = async {
+        match term.as_mut() {
+            Some(s) => {
+                s.recv().await;
+            }
+            None => std::future::pending().await,
+        }
+    };
+    let notified = state.shutdown.notified();
+    tokio::select! {
+        _ = tokio::signal::ctrl_c() => tracing::warn!("Received SIGINT scheduling shutdown..."),
+        _ = term => tracing::warn!("Received SIGTERM scheduling shutdown..."),
+        _ = notified => tracing::warn!("User requested shutdown..."),
+    }
+    state.request_shutdown();
+}
+
+/// Background work driven by `hz`: active expiry.
+fn spawn_timers(state: Arc<ServerState>) {
+    tokio::spawn(async move {
+        loop {
+            let hz = state.config.get_int("hz").clamp(1, 500) as u64;
+            tokio::time::sleep(Duration::from_millis(1000 / hz)).await;
+            if state.shutting_down.load(Ordering::Relaxed) {
+                return;
+            }
+            state.keyspace.active_expire_cycle();
+        }
+    });
+}

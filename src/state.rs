@@ -1,0 +1,56 @@
+//! `ServerState`: everything shared by all connections and lent to command handlers — the
+//! keyspace, configuration, client registry, statistics and the shutdown signal. Lives below
+//! `commands` and `server`; it knows nothing about sockets.
+
+use std::sync::Arc;
+use std::sync::atomic::AtomicBool;
+use std::time::Instant;
+
+use bytes::Bytes;
+use parking_lot::Mutex;
+use tokio::sync::{Notify, mpsc};
+
+use crate::clients::ClientRegistry;
+use crate::config::Config;
+use crate::keyspace::Keyspace;
+use crate::stats::Stats;
+
+/// Shared server state.
+pub struct ServerState {
+    pub config: Config,
+    pub keyspace: Keyspace,
+    pub clients: ClientRegistry,
+    pub stats: Stats,
+    pub started: Instant,
+    /// Connections in MONITOR mode receive every executed command's feed line.
+    pub monitors: Mutex<Vec<mpsc::UnboundedSender<Bytes>>>,
+    pub has_monitors: AtomicBool,
+    /// Set and notified by SHUTDOWN or a signal.
+    pub shutting_down: AtomicBool,
+    pub shutdown: Notify,
+}
+
+impl ServerState {
+    pub fn new(config: Config) -> Arc<ServerState> {
+        let databases = config.get_int("databases") as usize;
+        let shards = config.get_int("shards") as usize;
+        Arc::new(ServerState {
+            keyspace: Keyspace::new(databases, shards, Vec::new()),
+            config,
+            clients: ClientRegistry::default(),
+            stats: Stats::default(),
+            started: Instant::now(),
+            monitors: Mutex::new(Vec::new()),
+            has_monitors: AtomicBool::new(false),
+            shutting_down: AtomicBool::new(false),
+            shutdown: Notify::new(),
+        })
+    }
+
+    /// Asks every task to stop (SHUTDOWN, SIGTERM).
+    pub fn request_shutdown(&self) {
+        self.shutting_down
+            .store(true, std::sync::atomic::Ordering::SeqCst);
+        self.shutdown.notify_waiters();
+    }
+}
