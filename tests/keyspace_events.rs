@@ -7,9 +7,12 @@ use bytes::Bytes;
 use ferrostack::keyspace::{KeyEvent, KeyEventKind, KeyObserver, Keyspace, Ttl, Value};
 use parking_lot::Mutex;
 
+/// (db, key, kind, type of the value after the change)
+type Seen = (usize, String, KeyEventKind, Option<String>);
+
 #[derive(Default)]
 struct Recorder {
-    seen: Mutex<Vec<(usize, String, KeyEventKind, Option<String>)>>,
+    seen: Mutex<Vec<Seen>>,
 }
 
 impl KeyObserver for Recorder {
@@ -25,7 +28,7 @@ impl KeyObserver for Recorder {
 }
 
 impl Recorder {
-    fn take(&self) -> Vec<(usize, String, KeyEventKind, Option<String>)> {
+    fn take(&self) -> Vec<Seen> {
         std::mem::take(&mut *self.seen.lock())
     }
 }
