@@ -771,8 +771,12 @@ impl Local {
     }
 
     fn q(&mut self, line: &str) -> Reply {
-        let argv = line
-            .split_whitespace()
+        self.cmd(&line.split_whitespace().collect::<Vec<_>>())
+    }
+
+    fn cmd(&mut self, args: &[&str]) -> Reply {
+        let argv = args
+            .iter()
             .map(|a| Bytes::copy_from_slice(a.as_bytes()))
             .collect();
         execute(&self.state, &mut self.client, argv)
@@ -843,20 +847,26 @@ fn other_types_get_wrongtype_or_are_overwritten() {
         "GETSET h v",
         "SET h v GET",
         "SET h v NX GET",
+        "SET h v XX GET",
         "APPEND h x",
         "STRLEN h",
         "GETRANGE h 0 -1",
         "SUBSTR h 0 -1",
         "SETRANGE h 0 x",
+        "SETRANGE h 99999999999 x",
         "INCR h",
         "DECR h",
         "INCRBY h 1",
         "DECRBY h 1",
         "INCRBYFLOAT h 1",
+        "INCRBYFLOAT h abc",
     ] {
         assert_eq!(l.q(line), wrongtype, "{line}");
         assert!(l.is_hash("h"), "{line} must leave the hash alone");
     }
+    // Empty values are looked at only after the type.
+    assert_eq!(l.cmd(&["SETRANGE", "h", "0", ""]), wrongtype);
+    assert_eq!(l.cmd(&["APPEND", "h", ""]), wrongtype);
     // Argument errors that Redis checks before looking at the key win.
     let not_integer = error("ERR value is not an integer or out of range");
     assert_eq!(l.q("GETRANGE h x 1"), not_integer);
@@ -1026,6 +1036,10 @@ fn only_real_changes_emit_events() {
         l.q(line);
         assert_eq!(l.take_events(), vec![], "{line}");
     }
+    // SETRANGE with nothing to write changes nothing.
+    l.cmd(&["SETRANGE", "k", "3", ""]);
+    l.cmd(&["SETRANGE", "nothing", "3", ""]);
+    assert_eq!(l.take_events(), vec![]);
     l.put_hash("h");
     l.take_events();
     for line in [

@@ -1090,6 +1090,22 @@ mod tests {
     }
 
     #[test]
+    fn unique_strings_are_edited_in_place() {
+        let mut buf = BytesMut::with_capacity(64);
+        buf.extend_from_slice(b"abc");
+        let mut value = buf.freeze();
+        let start = value.as_ptr();
+        assert_eq!(edit_str(&mut value, |b| b.extend_from_slice(b"def")), 6);
+        assert_eq!(value.as_ptr(), start);
+        assert_eq!(&value[..], b"abcdef");
+        // A shared value is copied, and the other holder keeps the old bytes.
+        let other = value.clone();
+        edit_str(&mut value, |b| b[0] = b'X');
+        assert_ne!(value.as_ptr(), start);
+        assert_eq!((&value[..], &other[..]), (&b"Xbcdef"[..], &b"abcdef"[..]));
+    }
+
+    #[test]
     fn lcs_traces_runs_from_the_end() {
         let table = LcsTable::build(b"ohmytext", b"mynewtext").unwrap_or_else(|e| panic!("{e}"));
         assert_eq!(table.len(), 6);
