@@ -294,8 +294,7 @@ impl ExpireKind {
                 .ok_or_else(invalid)?,
             ExpireKind::ExAt | ExpireKind::PxAt => ms,
         };
-        // Positive by construction: n > 0 and now >= 0.
-        Ok(at.unsigned_abs())
+        u64::try_from(at).map_err(|_| invalid())
     }
 }
 
