@@ -18,6 +18,22 @@ pub enum CmdError {
     Overflow,
     OutOfRange,
     InvalidExpire(&'static str),
+    /// APPEND / SETRANGE would grow a string past `proto-max-bulk-len`.
+    StringTooLong,
+    /// SETRANGE with a negative offset.
+    OffsetOutOfRange,
+    /// INCRBYFLOAT whose result is not a finite number.
+    NanOrInfinity,
+    /// DECRBY by i64::MIN, whose negation overflows.
+    DecrementOverflow,
+    /// LCS over a key that holds another type.
+    LcsNotStrings,
+    /// LCS with both LEN and IDX.
+    LcsLenAndIdx,
+    /// LCS over a string whose length does not fit its 32-bit table.
+    LcsTooLong,
+    /// LCS whose table could not be allocated.
+    LcsNoMemory,
     NoSuchKey,
     DbIndexOutOfRange,
     InvalidDbIndex,
@@ -87,6 +103,22 @@ impl fmt::Display for CmdError {
             CmdError::Overflow => f.write_str("ERR increment or decrement would overflow"),
             CmdError::OutOfRange => f.write_str("ERR index out of range"),
             CmdError::InvalidExpire(cmd) => write!(f, "ERR invalid expire time in '{cmd}' command"),
+            CmdError::StringTooLong => {
+                f.write_str("ERR string exceeds maximum allowed size (proto-max-bulk-len)")
+            }
+            CmdError::OffsetOutOfRange => f.write_str("ERR offset is out of range"),
+            CmdError::NanOrInfinity => f.write_str("ERR increment would produce NaN or Infinity"),
+            CmdError::DecrementOverflow => f.write_str("ERR decrement would overflow"),
+            CmdError::LcsNotStrings => {
+                f.write_str("ERR The specified keys must contain string values")
+            }
+            CmdError::LcsLenAndIdx => {
+                f.write_str("ERR If you want both the length and indexes, please just use IDX.")
+            }
+            CmdError::LcsTooLong => f.write_str("ERR String too long for LCS"),
+            CmdError::LcsNoMemory => {
+                f.write_str("ERR Insufficient memory, failed allocating transient memory for LCS")
+            }
             CmdError::NoSuchKey => f.write_str("ERR no such key"),
             CmdError::DbIndexOutOfRange => f.write_str("ERR DB index is out of range"),
             CmdError::InvalidDbIndex => f.write_str("ERR value is not an integer or out of range"),
