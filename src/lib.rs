@@ -30,6 +30,7 @@ pub mod config;
 pub mod error;
 pub mod glob;
 pub mod keyspace;
+pub mod longdouble;
 pub mod protocol;
 pub mod server;
 pub mod state;

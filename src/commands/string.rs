@@ -9,11 +9,12 @@
 
 use bytes::{Bytes, BytesMut};
 
-use super::args::{parse_f64, parse_i64};
+use super::args::parse_i64;
 use super::table::{CommandSpec, Flags, Keys};
 use super::{Args, ExecCtx};
 use crate::error::CmdError;
 use crate::keyspace::{Guard, Ttl, Value};
+use crate::longdouble::LongDouble;
 use crate::protocol::Reply;
 
 const G: &str = "string";
@@ -718,121 +719,14 @@ fn incrbyfloat(ctx: &mut ExecCtx, args: &mut Args) -> Result<Reply, CmdError> {
     let key = args.next_bytes()?;
     let by = args.next_bytes()?;
     let mut guard = ctx.ks().lock(ctx.db(), &[&key]);
+    // Redis reads the stored value first, then the increment; both errors read the same.
     let current = match peek_str(&mut guard, &key)? {
-        Some(text) => parse_long_double(&text)?,
-        None => 0.0,
+        Some(text) => LongDouble::parse(&text)?,
+        None => LongDouble::parse(b"0")?,
     };
-    let value = current + parse_long_double(&by)?;
-    if !value.is_finite() {
-        return Err(CmdError::NanOrInfinity);
-    }
-    let text = Bytes::from(format_float_result(value));
+    let text = Bytes::from(current.add_to_text(LongDouble::parse(&by)?)?);
     guard.insert(key, Value::Str(text.clone()), Ttl::Keep);
     Ok(Reply::Bulk(text))
-}
-
-/// Longest text Redis's `string2ld` accepts (its MAX_LONG_DOUBLE_CHARS, 5 KiB).
-const MAX_FLOAT_TEXT: usize = 5 * 1024;
-
-/// Parses a number as INCRBYFLOAT does (C `strtold` with Redis's checks): the decimal forms and
-/// `inf` of [`parse_f64`], plus C's hexadecimal floats (`0x1.8p3`).
-fn parse_long_double(text: &[u8]) -> Result<f64, CmdError> {
-    if text.len() >= MAX_FLOAT_TEXT {
-        return Err(CmdError::NotFloat);
-    }
-    match parse_hex_float(text) {
-        Some(hex) => hex.ok_or(CmdError::NotFloat),
-        None => parse_f64(text),
-    }
-}
-
-/// C's hexadecimal float syntax: `[+-]0x<hex digits>[.<hex digits>][p[+-]<decimal exponent>]`.
-/// Returns `None` when `text` does not start like one, `Some(None)` when it does but is
-/// malformed.
-fn parse_hex_float(text: &[u8]) -> Option<Option<f64>> {
-    let (negative, unsigned) = match text.split_first() {
-        Some((b'-', rest)) => (true, rest),
-        Some((b'+', rest)) => (false, rest),
-        _ => (false, text),
-    };
-    let body = unsigned
-        .strip_prefix(b"0x")
-        .or_else(|| unsigned.strip_prefix(b"0X"))?;
-    let (digits, exponent) = match body.iter().position(|&c| c == b'p' || c == b'P') {
-        Some(p) => (&body[..p], Some(&body[p + 1..])),
-        None => (body, None),
-    };
-    let mut mantissa: u64 = 0;
-    let mut exp: i64 = 0;
-    let mut any_digit = false;
-    let mut seen_point = false;
-    for &c in digits {
-        if c == b'.' && !seen_point {
-            seen_point = true;
-            continue;
-        }
-        let Some(d) = char::from(c).to_digit(16).map(u64::from) else {
-            return Some(None);
-        };
-        any_digit = true;
-        if mantissa >> 60 == 0 {
-            mantissa = mantissa << 4 | d;
-            exp -= if seen_point { 4 } else { 0 };
-        } else {
-            // Past 60 significant bits: keep the scale, and a sticky low bit so that
-            // rounding to 53 bits still sees that something nonzero was cut.
-            exp += if seen_point { 0 } else { 4 };
-            mantissa |= u64::from(d != 0);
-        }
-    }
-    if !any_digit {
-        return Some(None);
-    }
-    if let Some(e) = exponent {
-        let (sign, e) = match e.split_first() {
-            Some((b'-', rest)) => (-1, rest),
-            Some((b'+', rest)) => (1, rest),
-            _ => (1, e),
-        };
-        if e.is_empty() || !e.iter().all(u8::is_ascii_digit) {
-            return Some(None);
-        }
-        // Saturate: anything past a few thousand is already 0 or infinity.
-        let magnitude = e.iter().fold(0i64, |acc, &c| {
-            (acc * 10 + i64::from(c - b'0')).min(100_000)
-        });
-        exp += sign * magnitude;
-    }
-    // Scale in steps so intermediate powers of two stay finite.
-    let mut value = mantissa as f64;
-    let mut exp = exp.clamp(-5_000, 5_000);
-    while exp != 0 && value != 0.0 && value.is_finite() {
-        let step = exp.clamp(-1000, 1000);
-        value *= 2f64.powi(step as i32);
-        exp -= step;
-    }
-    Some(Some(if negative { -value } else { value }))
-}
-
-/// The text INCRBYFLOAT stores and returns. Redis prints its long double with `%.17Lf` and
-/// trims trailing zeros: never an exponent, at most 17 decimals, `-0` shown as `0`. We compute
-/// in f64 and print its shortest round-trip text in that same shape, rounded to 17 decimals
-/// when it has more.
-fn format_float_result(value: f64) -> String {
-    let shortest = format!("{value}");
-    let decimals = shortest.split_once('.').map_or(0, |(_, frac)| frac.len());
-    let mut text = if decimals <= 17 {
-        shortest
-    } else {
-        let mut rounded = format!("{value:.17}");
-        let kept = rounded.trim_end_matches('0').trim_end_matches('.').len();
-        rounded.truncate(kept);
-        rounded
-    };
-    if text == "-0" {
-        text = "0".to_string();
-    }
-    text
 }
 
 // ---------------------------------------------------------------------------------------------
@@ -1006,49 +900,6 @@ impl<'s> LcsTable<'s> {
 #[cfg(test)]
 mod tests {
     use super::*;
-
-    #[test]
-    fn float_results_print_like_redis() {
-        assert_eq!(format_float_result(10.6), "10.6");
-        assert_eq!(format_float_result(5200.0), "5200");
-        assert_eq!(format_float_result(1e20), "100000000000000000000");
-        assert_eq!(format_float_result(-0.0), "0");
-        assert_eq!(format_float_result(1e-20), "0");
-        assert_eq!(format_float_result(-1e-20), "0");
-        assert_eq!(format_float_result(1.5e-7), "0.00000015");
-        assert_eq!(
-            format_float_result(1.234_567_890_123_456_8e-5),
-            "0.00001234567890123"
-        );
-    }
-
-    #[test]
-    fn floats_parse_like_strtold() {
-        assert_eq!(parse_long_double(b"0x10"), Ok(16.0));
-        assert_eq!(parse_long_double(b"-0X1.8p1"), Ok(-3.0));
-        assert_eq!(parse_long_double(b"0x1p-2"), Ok(0.25));
-        assert_eq!(parse_long_double(b"0x.8"), Ok(0.5));
-        assert_eq!(parse_long_double(b"+1.5"), Ok(1.5));
-        assert_eq!(parse_long_double(b".5"), Ok(0.5));
-        assert_eq!(
-            parse_long_double(b"0x123456789abcdef0123"),
-            Ok(0x123456789abcdef0123u128 as f64)
-        );
-        for bad in [
-            &b"0x"[..],
-            b"0x1p",
-            b"0xg",
-            b"0x1p+",
-            b"1e",
-            b" 1",
-            b"nan",
-            b"0x1.2.3",
-        ] {
-            assert_eq!(parse_long_double(bad), Err(CmdError::NotFloat), "{bad:?}");
-        }
-        let long = vec![b'1'; MAX_FLOAT_TEXT];
-        assert_eq!(parse_long_double(&long), Err(CmdError::NotFloat));
-    }
 
     #[test]
     fn ranges_follow_redis_clamping() {
