@@ -623,11 +623,6 @@ fn info_memory(ctx: &ExecCtx, out: &mut Info) {
         format!("{:.2}%", mem.allocated as f64 * 100.0 / peak.max(1) as f64),
     );
     out.field("used_memory_startup", ctx.state.stats.startup_allocated);
-    out.field(
-        "used_memory_dataset",
-        mem.allocated
-            .saturating_sub(ctx.state.stats.startup_allocated),
-    );
     out.field("allocator_allocated", mem.allocated);
     out.field("allocator_active", mem.active);
     out.field("allocator_resident", mem.resident);
@@ -1043,13 +1038,22 @@ fn command_info_reply(spec: &CommandSpec, parent: Option<&CommandSpec>) -> Reply
         simple_set(categories.iter().map(String::as_str)),
         Reply::Set(spec.tips.iter().map(Reply::bulk_str).collect()),
         key_specs(spec),
-        Reply::Array(
-            spec.subcommands
-                .iter()
-                .map(|sub| command_info_reply(sub, Some(spec)))
-                .collect(),
-        ),
+        subcommand_infos(spec),
     ])
+}
+
+/// The subcommands of a COMMAND INFO entry: an array, except that Redis sends a command
+/// without subcommands an empty RESP3 set.
+fn subcommand_infos(spec: &CommandSpec) -> Reply {
+    if spec.subcommands.is_empty() {
+        return Reply::Set(Vec::new());
+    }
+    Reply::Array(
+        spec.subcommands
+            .iter()
+            .map(|sub| command_info_reply(sub, Some(spec)))
+            .collect(),
+    )
 }
 
 /// `COMMAND INFO [command-name ...]`: unknown names give nil entries.
@@ -1064,7 +1068,7 @@ fn command_info(ctx: &mut ExecCtx, args: &mut Args) -> Result<Reply, CmdError> {
             .map(|name| match lookup_full(name) {
                 Some((spec, None)) => command_info_reply(spec, None),
                 Some((parent, Some(sub))) => command_info_reply(sub, Some(parent)),
-                None => Reply::NilArray,
+                None => Reply::Nil,
             })
             .collect(),
     ))
@@ -1467,7 +1471,6 @@ fn memory_stats(ctx: &mut ExecCtx, _args: &mut Args) -> Result<Reply, CmdError> 
         .fetch_max(mem.allocated, Ordering::Relaxed)
         .max(mem.allocated);
     let keys: usize = ctx.ks().db_sizes().iter().map(|(k, _)| k).sum();
-    let dataset = mem.allocated.saturating_sub(startup);
     let int = |k: &str, v: u64| (Reply::bulk_str(k), Reply::Integer(v as i64));
     let signed =
         |k: &str, a: u64, b: u64| (Reply::bulk_str(k), Reply::Integer(a as i64 - b as i64));
@@ -1483,9 +1486,6 @@ fn memory_stats(ctx: &mut ExecCtx, _args: &mut Args) -> Result<Reply, CmdError> 
         int("clients.slaves", 0),
         int("aof.buffer", 0),
         int("keys.count", keys as u64),
-        int("keys.bytes-per-key", dataset / (keys.max(1) as u64)),
-        int("dataset.bytes", dataset),
-        double("dataset.percentage", dataset * 100, mem.allocated),
         double("peak.percentage", mem.allocated * 100, peak),
         int("allocator.allocated", mem.allocated),
         int("allocator.active", mem.active),
