@@ -117,6 +117,7 @@ pub static PARAMS: &[Param] = &[
     m("maxclients", "10000", int(1, u32::MAX as i64)),
     m("hz", "10", NONNEG32),
     fixed("logfile", "", STR),
+    // Read at start-up: changing it at runtime does not change the log level yet.
     m(
         "loglevel",
         "notice",

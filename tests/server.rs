@@ -174,6 +174,7 @@ fn stats_count_hits_commands_and_errors() {
     assert!(c.q("GET").is_error());
     assert!(c.q("NOSUCHCMD").is_error());
     assert!(c.q("CONFIG SET a b c").is_error());
+    assert!(c.q("CONFIG GET").is_error());
     let stats = info(&mut c, "commandstats");
     let get = &stats["cmdstat_get"];
     assert!(get.starts_with("calls=3,usec="), "{get}");
@@ -185,9 +186,13 @@ fn stats_count_hits_commands_and_errors() {
     );
     // Counted after they run: the INFO asking is not in it yet.
     assert!(stats["cmdstat_info"].starts_with("calls=3,"), "{stats:?}");
+    assert_eq!(
+        stats["cmdstat_config|get"],
+        "calls=0,usec=0,usec_per_call=0.00,rejected_calls=1,failed_calls=0"
+    );
     let errors = info(&mut c, "errorstats");
-    assert_eq!(errors["errorstat_ERR"], "count=3");
-    assert!(num(&info(&mut c, "stats"), "total_error_replies") >= 3);
+    assert_eq!(errors["errorstat_ERR"], "count=4");
+    assert!(num(&info(&mut c, "stats"), "total_error_replies") >= 4);
 
     // RESETSTAT clears stats, commandstats, errorstats and keyspace hits / misses.
     assert_eq!(c.q("CONFIG RESETSTAT"), V::ok());

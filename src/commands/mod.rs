@@ -85,8 +85,9 @@ pub fn execute(state: &ServerState, client: &mut ClientState, argv: Vec<Bytes>) 
     let (spec, sub) = match resolved {
         Ok(found) => found,
         Err(e) => {
-            if let CmdError::WrongArity(_) = e
-                && let Some(stats) = table().lookup(&argv[0]).and_then(|s| table().stats(s.name))
+            // Counted on the command or subcommand (`config|set`) the arity error names.
+            if let CmdError::WrongArity(name) = &e
+                && let Some(stats) = table().stats(name)
             {
                 stats.rejected_calls.fetch_add(1, Ordering::Relaxed);
             }

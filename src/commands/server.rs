@@ -820,7 +820,7 @@ fn info_keyspace(ctx: &ExecCtx, out: &mut Info) {
         if keys == 0 {
             continue;
         }
-        let avg_ttl = if expires > 0 { average_ttl(ctx, db) } else { 0 };
+        let avg_ttl = if expires > 0 { average_ttl(ks, db) } else { 0 };
         out.field(
             &format!("db{db}"),
             format!("keys={keys},expires={expires},avg_ttl={avg_ttl}"),
@@ -828,24 +828,32 @@ fn info_keyspace(ctx: &ExecCtx, out: &mut Info) {
     }
 }
 
-/// Keys a TTL estimate looks at, like Redis's sampled `avg_ttl`.
-const TTL_SAMPLE: usize = 128;
+/// Keys one step of the TTL estimate looks at, and how many steps it may take.
+const TTL_SCAN_STEP: usize = 128;
+const TTL_SCAN_STEPS: usize = 8;
+/// Keys with a TTL that make the estimate good enough to stop early.
+const TTL_SAMPLES: u64 = 32;
 
-/// An estimate of the average remaining TTL (ms) of the keys with one in `db`, from a sample
-/// starting at a random shard.
-fn average_ttl(ctx: &ExecCtx, db: usize) -> u64 {
+/// An estimate of the average remaining TTL (ms) of the keys with one in `db`, like Redis's
+/// sampled `avg_ttl`: a bounded scan from a random shard, so INFO stays cheap on big
+/// databases.
+fn average_ttl(ks: &crate::keyspace::Keyspace, db: usize) -> u64 {
     use rand::RngExt;
-    let ks = ctx.ks();
-    let start = rand::rng().random_range(0..ks.shard_count()) as u64;
+    let mut cursor = rand::rng().random_range(0..ks.shard_count()) as u64;
     let mut guard = ks.lock_db(db);
     let now = guard.now_ms();
     let (mut sum, mut n) = (0u64, 0u64);
-    guard.scan(start, TTL_SAMPLE, |_, entry| {
-        if let Some(at) = entry.expire_at {
-            sum += at.saturating_sub(now);
-            n += 1;
+    for _ in 0..TTL_SCAN_STEPS {
+        cursor = guard.scan(cursor, TTL_SCAN_STEP, |_, entry| {
+            if let Some(at) = entry.expire_at {
+                sum += at.saturating_sub(now);
+                n += 1;
+            }
+        });
+        if cursor == 0 || n >= TTL_SAMPLES {
+            break;
         }
-    });
+    }
     sum.checked_div(n).unwrap_or(0)
 }
 
@@ -1582,6 +1590,25 @@ fn debug(ctx: &mut ExecCtx, args: &mut Args) -> Result<Reply, CmdError> {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn average_ttl_estimates_remaining_time() {
+        use crate::keyspace::{Keyspace, Ttl};
+        let ks = Keyspace::new(1, 4, Vec::new());
+        assert_eq!(average_ttl(&ks, 0), 0);
+        for i in 0..100 {
+            let key = Bytes::from(format!("k{i}"));
+            let mut g = ks.lock(0, &[&key]);
+            let ttl = if i % 2 == 0 {
+                Ttl::At(g.now_ms() + 100_000)
+            } else {
+                Ttl::Clear
+            };
+            g.insert(key.clone(), Value::Str(Bytes::from_static(b"v")), ttl);
+        }
+        let avg = average_ttl(&ks, 0);
+        assert!((90_000..=100_000).contains(&avg), "{avg}");
+    }
 
     #[test]
     fn human_bytes_like_redis() {
