@@ -5,6 +5,11 @@ use std::process::ExitCode;
 use ferrostack::config::Config;
 use ferrostack::state::ServerState;
 
+/// jemalloc, as in Redis: it is faster than glibc malloc under this server's many-thread
+/// allocation pattern, fragments less, and its statistics give INFO's `used_memory`.
+#[global_allocator]
+static ALLOCATOR: tikv_jemallocator::Jemalloc = tikv_jemallocator::Jemalloc;
+
 fn main() -> ExitCode {
     let args: Vec<String> = std::env::args().skip(1).collect();
     match args.first().map(String::as_str) {
@@ -51,6 +56,7 @@ fn main() -> ExitCode {
         std::process::id()
     );
     let state = ServerState::new(config);
+    ferrostack::commands::server::start_sampler(state.clone());
     match runtime.block_on(ferrostack::server::run(state)) {
         Ok(()) => ExitCode::SUCCESS,
         Err(_) => ExitCode::FAILURE,

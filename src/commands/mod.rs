@@ -65,13 +65,15 @@ fn resolve(
     if !spec.arity_ok(argv.len()) {
         return Err(CmdError::wrong_arity(spec.name));
     }
-    if spec.handler.is_some() || argv.len() < 2 {
+    // A container with its own handler (COMMAND) runs it when called without a subcommand.
+    if spec.subcommands.is_empty() || argv.len() < 2 {
         return Ok((spec, None));
     }
     let Some(sub) = spec.subcommand(&argv[1]) else {
         return Err(CmdError::unknown_subcommand(spec.name, &argv[1]));
     };
-    if !sub.arity_ok(argv.len() - 1) {
+    // Subcommand arities count the container's name too, as in Redis (`config|get` is -3).
+    if !sub.arity_ok(argv.len()) {
         return Err(CmdError::WrongArity(format!("{}|{}", spec.name, sub.name)));
     }
     Ok((spec, Some(sub)))
@@ -83,8 +85,9 @@ pub fn execute(state: &ServerState, client: &mut ClientState, argv: Vec<Bytes>) 
     let (spec, sub) = match resolved {
         Ok(found) => found,
         Err(e) => {
-            if let CmdError::WrongArity(_) = e
-                && let Some(stats) = table().lookup(&argv[0]).and_then(|s| table().stats(s.name))
+            // Counted on the command or subcommand (`config|set`) the arity error names.
+            if let CmdError::WrongArity(name) = &e
+                && let Some(stats) = table().stats(name)
             {
                 stats.rejected_calls.fetch_add(1, Ordering::Relaxed);
             }
@@ -133,6 +136,9 @@ pub fn execute(state: &ServerState, client: &mut ClientState, argv: Vec<Bytes>) 
         if result.is_err() {
             stats.failed_calls.fetch_add(1, Ordering::Relaxed);
         }
+    }
+    if result.is_ok() && runs.flags.contains(Flags::WRITE) {
+        state.stats.dirty.fetch_add(1, Ordering::Relaxed);
     }
     if !runs.flags.contains(Flags::SKIP_SLOWLOG) {
         server::record_slow(state, ctx.client, args.argv(), micros);

@@ -1,16 +1,328 @@
-//! Server group: INFO, CONFIG, COMMAND, CLIENT, DBSIZE, FLUSHDB, SLOWLOG, ... plus the auth and
-//! slow-log helpers the dispatcher uses.
+//! Server group: INFO, CONFIG, COMMAND, DBSIZE, FLUSHDB / FLUSHALL, SWAPDB, TIME, LASTSAVE,
+//! SLOWLOG, MEMORY, MODULE, DEBUG — plus the auth, client-name and slow-log helpers the
+//! dispatcher and the connection group use, and the metrics sampler `main` starts.
+//!
+//! INFO's text is built in [`info`]-related functions below from `ServerState` (stats,
+//! config, clients, keyspace) and the command table; nothing here touches sockets.
+
+use std::collections::HashSet;
+use std::fmt::Write as _;
+use std::sync::Arc;
+use std::sync::atomic::Ordering;
 
 use bytes::Bytes;
 
-use super::ExecCtx;
-use super::table::CommandSpec;
+use super::args::{eq_ignore_case, parse_i64};
+use super::table::{Acl, CommandSpec, Flags, Keys, table};
+use super::{Args, ExecCtx};
 use crate::clients::ClientState;
+use crate::config::ConfigError;
 use crate::error::CmdError;
+use crate::keyspace::{Entry, Value};
+use crate::protocol::Reply;
 use crate::state::ServerState;
-use crate::stats::SlowLogEntry;
+use crate::stats::{self, SlowLogEntry};
 
-pub static COMMANDS: &[CommandSpec] = &[];
+const G: &str = "server";
+const LS: Flags = Flags::LOADING.union(Flags::STALE);
+const ADMIN_LS: Flags = Flags::ADMIN.union(LS);
+const CONFIG_FLAGS: Flags = Flags::ADMIN.union(Flags::NOSCRIPT).union(LS);
+const O1: &str = "O(1)";
+const BY_SUBCOMMAND: &str = "Depends on subcommand.";
+const HELP_SUMMARY: &str = "Returns helpful text about the different subcommands.";
+
+/// A container row: its work is done by `subcommands`.
+const fn container(
+    name: &'static str,
+    summary: &'static str,
+    since: &'static str,
+    subcommands: &'static [CommandSpec],
+) -> CommandSpec {
+    CommandSpec {
+        name,
+        arity: -2,
+        flags: Flags::empty(),
+        keys: Keys::None,
+        group: G,
+        summary,
+        since,
+        complexity: BY_SUBCOMMAND,
+        acl: Acl::empty(),
+        tips: &[],
+        key_flags: &[],
+        handler: None,
+        subcommands,
+    }
+}
+
+/// The `HELP` subcommand row of a container.
+const fn help_row(since: &'static str, handler: super::table::Handler) -> CommandSpec {
+    CommandSpec {
+        summary: HELP_SUMMARY,
+        since,
+        complexity: O1,
+        ..CommandSpec::new("help", 2, LS, G, handler)
+    }
+}
+
+pub static COMMANDS: &[CommandSpec] = &[
+    CommandSpec {
+        summary: "Returns information and statistics about the server.",
+        complexity: O1,
+        acl: Acl::DANGEROUS,
+        tips: &[
+            "nondeterministic_output",
+            "request_policy:all_shards",
+            "response_policy:special",
+        ],
+        ..CommandSpec::new("info", -1, LS, G, info)
+    },
+    container(
+        "config",
+        "A container for server configuration commands.",
+        "2.0.0",
+        &[
+            CommandSpec {
+                summary: "Returns the effective values of configuration parameters.",
+                since: "2.0.0",
+                complexity: "O(N) when N is the number of configuration parameters provided",
+                ..CommandSpec::new("get", -3, CONFIG_FLAGS, G, config_get)
+            },
+            CommandSpec {
+                summary: "Sets configuration parameters in-flight.",
+                since: "2.0.0",
+                complexity: "O(N) when N is the number of configuration parameters provided",
+                tips: &["request_policy:all_nodes", "response_policy:all_succeeded"],
+                ..CommandSpec::new("set", -4, CONFIG_FLAGS, G, config_set)
+            },
+            CommandSpec {
+                summary: "Resets the server's statistics.",
+                since: "2.0.0",
+                complexity: O1,
+                ..CommandSpec::new("resetstat", 2, CONFIG_FLAGS, G, config_resetstat)
+            },
+            CommandSpec {
+                summary: "Persists the effective configuration to file.",
+                since: "2.8.0",
+                complexity: O1,
+                ..CommandSpec::new("rewrite", 2, CONFIG_FLAGS, G, config_rewrite)
+            },
+            help_row("5.0.0", config_help),
+        ],
+    ),
+    CommandSpec {
+        summary: "Returns detailed information about all commands.",
+        since: "2.8.13",
+        complexity: "O(N) where N is the total number of Redis commands",
+        acl: Acl::CONNECTION,
+        tips: &["nondeterministic_output_order"],
+        subcommands: COMMAND_SUBCOMMANDS,
+        ..CommandSpec::new("command", -1, LS, G, command)
+    },
+    CommandSpec {
+        summary: "Returns the number of keys in the database.",
+        complexity: O1,
+        acl: Acl::KEYSPACE,
+        tips: &["request_policy:all_shards", "response_policy:agg_sum"],
+        ..CommandSpec::new("dbsize", 1, Flags::READONLY.union(Flags::FAST), G, dbsize)
+    },
+    CommandSpec {
+        summary: "Remove all keys from the current database.",
+        complexity: "O(N) where N is the number of keys in the selected database",
+        acl: Acl::KEYSPACE.union(Acl::DANGEROUS),
+        tips: &["request_policy:all_shards", "response_policy:all_succeeded"],
+        ..CommandSpec::new("flushdb", -1, Flags::WRITE, G, flushdb)
+    },
+    CommandSpec {
+        summary: "Removes all keys from all databases.",
+        complexity: "O(N) where N is the total number of keys in all databases",
+        acl: Acl::KEYSPACE.union(Acl::DANGEROUS),
+        tips: &["request_policy:all_shards", "response_policy:all_succeeded"],
+        ..CommandSpec::new("flushall", -1, Flags::WRITE, G, flushall)
+    },
+    CommandSpec {
+        summary: "Swaps two Redis databases.",
+        since: "4.0.0",
+        complexity: "O(N) where N is the count of clients watching or blocking on keys from both databases.",
+        acl: Acl::KEYSPACE.union(Acl::DANGEROUS),
+        ..CommandSpec::new("swapdb", 3, Flags::WRITE.union(Flags::FAST), G, swapdb)
+    },
+    CommandSpec {
+        summary: "Returns the server time.",
+        since: "2.6.0",
+        complexity: O1,
+        tips: &["nondeterministic_output"],
+        ..CommandSpec::new("time", 1, LS.union(Flags::FAST), G, time)
+    },
+    CommandSpec {
+        summary: "Returns the Unix timestamp of the last successful save to disk.",
+        complexity: O1,
+        acl: Acl::ADMIN.union(Acl::DANGEROUS),
+        tips: &["nondeterministic_output"],
+        ..CommandSpec::new("lastsave", 1, LS.union(Flags::FAST), G, lastsave)
+    },
+    container(
+        "slowlog",
+        "A container for slow log commands.",
+        "2.2.12",
+        &[
+            CommandSpec {
+                summary: "Returns the slow log's entries.",
+                since: "2.2.12",
+                complexity: "O(N) where N is the number of entries returned",
+                tips: &["request_policy:all_nodes", "nondeterministic_output"],
+                ..CommandSpec::new("get", -2, ADMIN_LS, G, slowlog_get)
+            },
+            CommandSpec {
+                summary: "Returns the number of entries in the slow log.",
+                since: "2.2.12",
+                complexity: O1,
+                tips: &[
+                    "request_policy:all_nodes",
+                    "response_policy:agg_sum",
+                    "nondeterministic_output",
+                ],
+                ..CommandSpec::new("len", 2, ADMIN_LS, G, slowlog_len)
+            },
+            CommandSpec {
+                summary: "Clears all entries from the slow log.",
+                since: "2.2.12",
+                complexity: "O(N) where N is the number of entries in the slowlog",
+                tips: &["request_policy:all_nodes", "response_policy:all_succeeded"],
+                ..CommandSpec::new("reset", 2, ADMIN_LS, G, slowlog_reset)
+            },
+            help_row("6.2.0", slowlog_help),
+        ],
+    ),
+    container(
+        "memory",
+        "A container for memory diagnostics commands.",
+        "4.0.0",
+        &[
+            CommandSpec {
+                summary: "Estimates the memory usage of a key.",
+                since: "4.0.0",
+                complexity: "O(N) where N is the number of samples.",
+                keys: Keys::Range {
+                    first: 2,
+                    last: 2,
+                    step: 1,
+                },
+                ..CommandSpec::new("usage", -3, Flags::READONLY, G, memory_usage)
+            },
+            CommandSpec {
+                summary: "Returns details about memory usage.",
+                since: "4.0.0",
+                complexity: O1,
+                tips: &[
+                    "nondeterministic_output",
+                    "request_policy:all_shards",
+                    "response_policy:special",
+                ],
+                ..CommandSpec::new("stats", 2, Flags::empty(), G, memory_stats)
+            },
+            help_row("4.0.0", memory_help),
+        ],
+    ),
+    container(
+        "module",
+        "A container for module commands.",
+        "4.0.0",
+        &[
+            CommandSpec {
+                summary: "Returns all loaded modules.",
+                since: "4.0.0",
+                complexity: "O(N) where N is the number of loaded modules.",
+                tips: &["nondeterministic_output_order"],
+                ..CommandSpec::new(
+                    "list",
+                    2,
+                    Flags::ADMIN.union(Flags::NOSCRIPT),
+                    G,
+                    module_list,
+                )
+            },
+            help_row("5.0.0", module_help),
+        ],
+    ),
+    CommandSpec {
+        summary: "A container for debugging commands.",
+        complexity: BY_SUBCOMMAND,
+        ..CommandSpec::new(
+            "debug",
+            -2,
+            Flags::ADMIN.union(Flags::NOSCRIPT).union(LS),
+            G,
+            debug,
+        )
+    },
+];
+
+static COMMAND_SUBCOMMANDS: &[CommandSpec] = &[
+    CommandSpec {
+        summary: "Returns a count of commands.",
+        since: "2.8.13",
+        complexity: O1,
+        acl: Acl::CONNECTION,
+        ..CommandSpec::new("count", 2, LS, G, command_count)
+    },
+    CommandSpec {
+        summary: "Returns documentary information about one, multiple or all commands.",
+        since: "7.0.0",
+        complexity: "O(N) where N is the number of commands to look up",
+        acl: Acl::CONNECTION,
+        tips: &["nondeterministic_output_order"],
+        ..CommandSpec::new("docs", -2, LS, G, command_docs)
+    },
+    CommandSpec {
+        summary: "Extracts the key names from an arbitrary command.",
+        since: "2.8.13",
+        complexity: "O(N) where N is the number of arguments to the command",
+        acl: Acl::CONNECTION,
+        ..CommandSpec::new("getkeys", -4, LS, G, command_getkeys)
+    },
+    CommandSpec {
+        summary: "Extracts the key names and access flags for an arbitrary command.",
+        since: "7.0.0",
+        complexity: "O(N) where N is the number of arguments to the command",
+        acl: Acl::CONNECTION,
+        ..CommandSpec::new("getkeysandflags", -4, LS, G, command_getkeysandflags)
+    },
+    CommandSpec {
+        acl: Acl::CONNECTION,
+        ..help_row("5.0.0", command_help)
+    },
+    CommandSpec {
+        summary: "Returns information about one, multiple or all commands.",
+        since: "2.8.13",
+        complexity: "O(N) where N is the number of commands to look up",
+        acl: Acl::CONNECTION,
+        tips: &["nondeterministic_output_order"],
+        ..CommandSpec::new("info", -2, LS, G, command_info)
+    },
+    CommandSpec {
+        summary: "Returns a list of command names.",
+        since: "7.0.0",
+        complexity: "O(N) where N is the total number of Redis commands",
+        acl: Acl::CONNECTION,
+        tips: &["nondeterministic_output_order"],
+        ..CommandSpec::new("list", -2, LS, G, command_list)
+    },
+];
+
+/// A `HELP` reply in Redis's shape: a header line, the given lines, then `HELP`.
+fn help_reply(command: &str, lines: &[&str]) -> Reply {
+    let mut out = vec![Reply::Simple(format!(
+        "{command} <subcommand> [<arg> [value] [opt] ...]. Subcommands are:"
+    ))];
+    out.extend(lines.iter().map(|l| Reply::simple(l)));
+    out.push(Reply::simple("HELP"));
+    out.push(Reply::simple("    Prints this help."));
+    Reply::Array(out)
+}
+
+// ---------------------------------------------------------------------------------------------
+// Helpers the dispatcher and the connection group use.
 
 /// Checks a password against `requirepass` (the `default` user only, until ACLs exist).
 pub fn authenticate(ctx: &mut ExecCtx, user: &[u8], pass: &[u8]) -> Result<(), CmdError> {
@@ -73,4 +385,1295 @@ pub fn record_slow(state: &ServerState, client: &ClientState, argv: &[Bytes], mi
     };
     let max_len = state.config.get_int("slowlog-max-len").max(0) as usize;
     state.stats.slowlog.lock().push(entry, max_len);
+}
+
+/// Starts the thread that samples the instantaneous metrics (ops/sec, network kbps) and the
+/// memory peak every [`stats::SAMPLE_PERIOD`], as Redis's cron does.
+pub fn start_sampler(state: Arc<ServerState>) {
+    let spawned = std::thread::Builder::new()
+        .name("metrics".into())
+        .spawn(move || {
+            while !state.shutting_down.load(Ordering::Relaxed) {
+                std::thread::sleep(stats::SAMPLE_PERIOD);
+                state.stats.sample();
+            }
+        });
+    if let Err(e) = spawned {
+        tracing::warn!("cannot start the metrics sampler: {e}");
+    }
+}
+
+// ---------------------------------------------------------------------------------------------
+// INFO
+
+/// Sections in the order INFO prints them; `default` marks those of a plain `INFO`.
+const SECTIONS: &[(&str, bool)] = &[
+    ("server", true),
+    ("clients", true),
+    ("memory", true),
+    ("persistence", true),
+    ("stats", true),
+    ("replication", true),
+    ("cpu", true),
+    ("modules", true),
+    ("commandstats", false),
+    ("errorstats", true),
+    ("cluster", true),
+    ("keyspace", true),
+];
+
+/// `INFO [section ...]`
+fn info(ctx: &mut ExecCtx, args: &mut Args) -> Result<Reply, CmdError> {
+    let mut wanted: HashSet<&str> = HashSet::new();
+    let requested = args.rest();
+    if requested.is_empty() {
+        wanted.extend(SECTIONS.iter().filter(|(_, d)| *d).map(|(n, _)| *n));
+    }
+    for arg in &requested {
+        let arg = arg.to_ascii_lowercase();
+        match arg.as_slice() {
+            b"all" | b"everything" => wanted.extend(SECTIONS.iter().map(|(n, _)| *n)),
+            b"default" => wanted.extend(SECTIONS.iter().filter(|(_, d)| *d).map(|(n, _)| *n)),
+            name => {
+                if let Some((n, _)) = SECTIONS.iter().find(|(n, _)| n.as_bytes() == name) {
+                    wanted.insert(n);
+                }
+            }
+        }
+    }
+    let mut out = Info::default();
+    for (name, _) in SECTIONS {
+        if wanted.contains(name) {
+            out.section(name);
+            write_section(ctx, name, &mut out);
+        }
+    }
+    Ok(Reply::Verbatim("txt", Bytes::from(out.text)))
+}
+
+/// INFO text under construction: `# Section` headers separated by blank lines, then
+/// `field:value` lines, all ending in CRLF.
+#[derive(Default)]
+struct Info {
+    text: String,
+}
+
+impl Info {
+    fn section(&mut self, name: &str) {
+        if !self.text.is_empty() {
+            self.text.push_str("\r\n");
+        }
+        let mut title = name.to_string();
+        match name {
+            "cpu" => title = "CPU".into(),
+            _ => title[..1].make_ascii_uppercase(),
+        }
+        let _ = write!(self.text, "# {title}\r\n");
+    }
+
+    fn field(&mut self, name: &str, value: impl std::fmt::Display) {
+        let _ = write!(self.text, "{name}:{value}\r\n");
+    }
+}
+
+fn write_section(ctx: &ExecCtx, name: &str, out: &mut Info) {
+    match name {
+        "server" => info_server(ctx, out),
+        "clients" => info_clients(ctx, out),
+        "memory" => info_memory(ctx, out),
+        "persistence" => info_persistence(ctx, out),
+        "stats" => info_stats(ctx, out),
+        "replication" => info_replication(ctx, out),
+        "cpu" => info_cpu(out),
+        "commandstats" => info_commandstats(out),
+        "errorstats" => info_errorstats(ctx, out),
+        "cluster" => out.field("cluster_enabled", 0),
+        "keyspace" => info_keyspace(ctx, out),
+        // No modules can be loaded: the section is present and empty.
+        _ => {}
+    }
+}
+
+fn info_server(ctx: &ExecCtx, out: &mut Info) {
+    let state = ctx.state;
+    let config = &state.config;
+    let uptime = state.started.elapsed().as_secs();
+    let now_us = std::time::SystemTime::now()
+        .duration_since(std::time::UNIX_EPOCH)
+        .map_or(0, |d| d.as_micros());
+    let port = ctx.client.handle.laddr.port();
+    out.field("redis_version", crate::REDIS_VERSION);
+    out.field("ferrostack_version", env!("CARGO_PKG_VERSION"));
+    out.field("redis_git_sha1", "00000000");
+    out.field("redis_git_dirty", 0);
+    out.field("redis_build_id", "0");
+    out.field("redis_mode", "standalone");
+    out.field("os", stats::os_name());
+    out.field("arch_bits", usize::BITS);
+    out.field("monotonic_clock", "POSIX clock_gettime");
+    out.field(
+        "multiplexing_api",
+        if cfg!(target_os = "linux") {
+            "epoll"
+        } else {
+            "kqueue"
+        },
+    );
+    out.field("atomicvar_api", "c11-builtin");
+    out.field("gcc_version", "0.0.0");
+    out.field("process_id", std::process::id());
+    out.field("process_supervised", "no");
+    out.field("run_id", &state.stats.run_id);
+    out.field("tcp_port", port);
+    out.field("server_time_usec", now_us);
+    out.field("uptime_in_seconds", uptime);
+    out.field("uptime_in_days", uptime / 86400);
+    out.field("hz", config.get_int("hz"));
+    out.field("configured_hz", config.get_int("hz"));
+    out.field("lru_clock", (now_us / 1_000_000) & ((1 << 24) - 1));
+    let exe = std::env::current_exe().map_or(String::new(), |p| p.to_string_lossy().into_owned());
+    out.field("executable", exe);
+    let file = config
+        .file()
+        .map_or(String::new(), |p| p.to_string_lossy().into_owned());
+    out.field("config_file", file);
+    out.field("io_threads_active", 0);
+    let binds = config.get("bind");
+    let binds: Vec<String> = binds
+        .split_whitespace()
+        .map(|b| format!("bind={b}"))
+        .collect();
+    out.field(
+        "listener0",
+        format!("name=tcp,{},port={port}", binds.join(",")),
+    );
+}
+
+fn info_clients(ctx: &ExecCtx, out: &mut Info) {
+    let clients = ctx.state.clients.all();
+    let max_input = clients
+        .iter()
+        .map(|c| c.info.lock().query_buf)
+        .max()
+        .unwrap_or(0);
+    out.field("connected_clients", clients.len());
+    out.field("cluster_connections", 0);
+    out.field("maxclients", ctx.state.config.get_int("maxclients"));
+    out.field("client_recent_max_input_buffer", max_input);
+    out.field("client_recent_max_output_buffer", 0);
+    // Blocking commands, client tracking, pub/sub and WATCH do not exist yet.
+    for field in [
+        "blocked_clients",
+        "tracking_clients",
+        "pubsub_clients",
+        "watching_clients",
+        "clients_in_timeout_table",
+        "total_watched_keys",
+        "total_blocking_keys",
+        "total_blocking_keys_on_nokey",
+    ] {
+        out.field(field, 0);
+    }
+}
+
+/// Bytes as Redis's `bytesToHuman` prints them: `512B`, `1.50K`, `2.00M` ...
+fn human_bytes(n: u64) -> String {
+    const UNITS: [&str; 5] = ["K", "M", "G", "T", "P"];
+    if n < 1024 {
+        return format!("{n}B");
+    }
+    let mut value = n as f64 / 1024.0;
+    let mut unit = 0;
+    while value >= 1024.0 && unit < UNITS.len() - 1 {
+        value /= 1024.0;
+        unit += 1;
+    }
+    format!("{value:.2}{}", UNITS[unit])
+}
+
+/// `a / b` with two decimals, 0 when `b` is 0.
+fn ratio(a: u64, b: u64) -> String {
+    if b == 0 {
+        "0.00".into()
+    } else {
+        format!("{:.2}", a as f64 / b as f64)
+    }
+}
+
+fn info_memory(ctx: &ExecCtx, out: &mut Info) {
+    let config = &ctx.state.config;
+    let mem = stats::memory();
+    let peak = ctx
+        .state
+        .stats
+        .used_memory_peak
+        .fetch_max(mem.allocated, Ordering::Relaxed)
+        .max(mem.allocated);
+    let system = stats::total_system_memory();
+    let maxmemory = config.get_int("maxmemory").max(0) as u64;
+    let diff = |a: u64, b: u64| a as i64 - b as i64;
+    out.field("used_memory", mem.allocated);
+    out.field("used_memory_human", human_bytes(mem.allocated));
+    out.field("used_memory_rss", mem.rss);
+    out.field("used_memory_rss_human", human_bytes(mem.rss));
+    out.field("used_memory_peak", peak);
+    out.field("used_memory_peak_human", human_bytes(peak));
+    out.field(
+        "used_memory_peak_perc",
+        format!("{:.2}%", mem.allocated as f64 * 100.0 / peak.max(1) as f64),
+    );
+    out.field("used_memory_startup", ctx.state.stats.startup_allocated);
+    out.field("allocator_allocated", mem.allocated);
+    out.field("allocator_active", mem.active);
+    out.field("allocator_resident", mem.resident);
+    out.field("total_system_memory", system);
+    out.field("total_system_memory_human", human_bytes(system));
+    out.field("maxmemory", maxmemory);
+    out.field("maxmemory_human", human_bytes(maxmemory));
+    out.field("maxmemory_policy", config.get("maxmemory-policy"));
+    out.field("allocator_frag_ratio", ratio(mem.active, mem.allocated));
+    out.field("allocator_frag_bytes", diff(mem.active, mem.allocated));
+    out.field("allocator_rss_ratio", ratio(mem.resident, mem.active));
+    out.field("allocator_rss_bytes", diff(mem.resident, mem.active));
+    out.field("rss_overhead_ratio", ratio(mem.rss, mem.resident));
+    out.field("rss_overhead_bytes", diff(mem.rss, mem.resident));
+    out.field("mem_fragmentation_ratio", ratio(mem.rss, mem.allocated));
+    out.field("mem_fragmentation_bytes", diff(mem.rss, mem.allocated));
+    // No replication, cluster bus or AOF: their buffers are empty.
+    for field in [
+        "mem_not_counted_for_evict",
+        "mem_replication_backlog",
+        "mem_total_replication_buffers",
+        "mem_clients_slaves",
+        "mem_cluster_links",
+        "mem_aof_buffer",
+    ] {
+        out.field(field, 0);
+    }
+    out.field("mem_allocator", stats::allocator_name());
+    out.field("active_defrag_running", 0);
+    out.field("lazyfree_pending_objects", 0);
+    out.field("lazyfreed_objects", 0);
+}
+
+fn info_persistence(ctx: &ExecCtx, out: &mut Info) {
+    let stats = &ctx.state.stats;
+    // Neither snapshots nor the AOF exist yet: nothing is ever loading, saving or rewriting,
+    // and every change since start-up is unsaved.
+    out.field("loading", 0);
+    out.field("async_loading", 0);
+    out.field("current_cow_peak", 0);
+    out.field("current_cow_size", 0);
+    out.field("current_cow_size_age", 0);
+    out.field("current_fork_perc", "0.00");
+    out.field("current_save_keys_processed", 0);
+    out.field("current_save_keys_total", 0);
+    out.field(
+        "rdb_changes_since_last_save",
+        stats.dirty.load(Ordering::Relaxed),
+    );
+    out.field("rdb_bgsave_in_progress", 0);
+    out.field("rdb_last_save_time", stats.started_unix);
+    out.field("rdb_last_bgsave_status", "ok");
+    out.field("rdb_last_bgsave_time_sec", -1);
+    out.field("rdb_current_bgsave_time_sec", -1);
+    out.field("rdb_saves", 0);
+    out.field("rdb_last_cow_size", 0);
+    out.field("rdb_last_load_keys_expired", 0);
+    out.field("rdb_last_load_keys_loaded", 0);
+    out.field("aof_enabled", 0);
+    out.field("aof_rewrite_in_progress", 0);
+    out.field("aof_rewrite_scheduled", 0);
+    out.field("aof_last_rewrite_time_sec", -1);
+    out.field("aof_current_rewrite_time_sec", -1);
+    out.field("aof_last_bgrewrite_status", "ok");
+    out.field("aof_rewrites", 0);
+    out.field("aof_rewrites_consecutive_failures", 0);
+    out.field("aof_last_write_status", "ok");
+    out.field("aof_last_cow_size", 0);
+    out.field("module_fork_in_progress", 0);
+    out.field("module_fork_last_cow_size", 0);
+}
+
+fn info_stats(ctx: &ExecCtx, out: &mut Info) {
+    let stats = &ctx.state.stats;
+    let ks = &ctx.state.keyspace.stats;
+    let load = |c: &std::sync::atomic::AtomicU64| c.load(Ordering::Relaxed);
+    let (kbps_in, kbps_out) = stats.instantaneous_kbps();
+    out.field(
+        "total_connections_received",
+        load(&stats.total_connections_received),
+    );
+    out.field(
+        "total_commands_processed",
+        load(&stats.total_commands_processed),
+    );
+    out.field(
+        "instantaneous_ops_per_sec",
+        stats.instantaneous_ops_per_sec(),
+    );
+    out.field("total_net_input_bytes", load(&stats.net_input_bytes));
+    out.field("total_net_output_bytes", load(&stats.net_output_bytes));
+    out.field("total_net_repl_input_bytes", 0);
+    out.field("total_net_repl_output_bytes", 0);
+    out.field("instantaneous_input_kbps", format!("{kbps_in:.2}"));
+    out.field("instantaneous_output_kbps", format!("{kbps_out:.2}"));
+    out.field("instantaneous_input_repl_kbps", "0.00");
+    out.field("instantaneous_output_repl_kbps", "0.00");
+    out.field("rejected_connections", load(&stats.rejected_connections));
+    out.field("sync_full", 0);
+    out.field("sync_partial_ok", 0);
+    out.field("sync_partial_err", 0);
+    out.field("expired_keys", load(&ks.expired_keys));
+    // Nothing is evicted until eviction exists.
+    out.field("evicted_keys", 0);
+    out.field("evicted_clients", 0);
+    out.field("total_eviction_exceeded_time", 0);
+    out.field("current_eviction_exceeded_time", 0);
+    out.field("keyspace_hits", load(&ks.hits));
+    out.field("keyspace_misses", load(&ks.misses));
+    // Pub/sub, forks, MIGRATE, defragmentation and client tracking do not exist yet.
+    for field in [
+        "pubsub_channels",
+        "pubsub_patterns",
+        "pubsubshard_channels",
+        "latest_fork_usec",
+        "total_forks",
+        "migrate_cached_sockets",
+        "slave_expires_tracked_keys",
+        "active_defrag_hits",
+        "active_defrag_misses",
+        "active_defrag_key_hits",
+        "active_defrag_key_misses",
+        "total_active_defrag_time",
+        "current_active_defrag_time",
+        "tracking_total_keys",
+        "tracking_total_items",
+        "tracking_total_prefixes",
+        "unexpected_error_replies",
+    ] {
+        out.field(field, 0);
+    }
+    out.field("total_error_replies", load(&stats.total_error_replies));
+    out.field("dump_payload_sanitizations", 0);
+    out.field("io_threaded_reads_processed", 0);
+    out.field("io_threaded_writes_processed", 0);
+}
+
+fn info_replication(ctx: &ExecCtx, out: &mut Info) {
+    out.field("role", "master");
+    out.field("connected_slaves", 0);
+    out.field("master_failover_state", "no-failover");
+    out.field("master_replid", &ctx.state.stats.replid);
+    out.field("master_replid2", "0".repeat(40));
+    out.field("master_repl_offset", 0);
+    out.field("second_repl_offset", -1);
+    out.field("repl_backlog_active", 0);
+    out.field(
+        "repl_backlog_size",
+        ctx.state.config.get_int("repl-backlog-size"),
+    );
+    out.field("repl_backlog_first_byte_offset", 0);
+    out.field("repl_backlog_histlen", 0);
+}
+
+fn info_cpu(out: &mut Info) {
+    let ((sys, user), (sys_children, user_children)) = stats::cpu_times();
+    out.field("used_cpu_sys", format!("{sys:.6}"));
+    out.field("used_cpu_user", format!("{user:.6}"));
+    out.field("used_cpu_sys_children", format!("{sys_children:.6}"));
+    out.field("used_cpu_user_children", format!("{user_children:.6}"));
+}
+
+fn info_commandstats(out: &mut Info) {
+    for (name, s) in table().all_stats() {
+        let calls = s.calls.load(Ordering::Relaxed);
+        let usec = s.usec.load(Ordering::Relaxed);
+        let rejected = s.rejected_calls.load(Ordering::Relaxed);
+        let failed = s.failed_calls.load(Ordering::Relaxed);
+        if calls == 0 && rejected == 0 && failed == 0 {
+            continue;
+        }
+        let per_call = if calls == 0 {
+            0.0
+        } else {
+            usec as f64 / calls as f64
+        };
+        out.field(
+            &format!("cmdstat_{name}"),
+            format!(
+                "calls={calls},usec={usec},usec_per_call={per_call:.2},rejected_calls={rejected},failed_calls={failed}"
+            ),
+        );
+    }
+}
+
+fn info_errorstats(ctx: &ExecCtx, out: &mut Info) {
+    for (code, count) in ctx.state.stats.errors.lock().iter() {
+        out.field(&format!("errorstat_{code}"), format!("count={count}"));
+    }
+}
+
+fn info_keyspace(ctx: &ExecCtx, out: &mut Info) {
+    let ks = ctx.ks();
+    for (db, (keys, expires)) in ks.db_sizes().into_iter().enumerate() {
+        if keys == 0 {
+            continue;
+        }
+        let avg_ttl = if expires > 0 { average_ttl(ks, db) } else { 0 };
+        out.field(
+            &format!("db{db}"),
+            format!("keys={keys},expires={expires},avg_ttl={avg_ttl}"),
+        );
+    }
+}
+
+/// Keys one step of the TTL estimate looks at, and how many steps it may take.
+const TTL_SCAN_STEP: usize = 128;
+const TTL_SCAN_STEPS: usize = 8;
+/// Keys with a TTL that make the estimate good enough to stop early.
+const TTL_SAMPLES: u64 = 32;
+
+/// An estimate of the average remaining TTL (ms) of the keys with one in `db`, like Redis's
+/// sampled `avg_ttl`: a bounded scan from a random shard, so INFO stays cheap on big
+/// databases.
+fn average_ttl(ks: &crate::keyspace::Keyspace, db: usize) -> u64 {
+    use rand::RngExt;
+    let mut cursor = rand::rng().random_range(0..ks.shard_count()) as u64;
+    let mut guard = ks.lock_db(db);
+    let now = guard.now_ms();
+    let (mut sum, mut n) = (0u64, 0u64);
+    for _ in 0..TTL_SCAN_STEPS {
+        cursor = guard.scan(cursor, TTL_SCAN_STEP, |_, entry| {
+            if let Some(at) = entry.expire_at {
+                sum += at.saturating_sub(now);
+                n += 1;
+            }
+        });
+        if cursor == 0 || n >= TTL_SAMPLES {
+            break;
+        }
+    }
+    sum.checked_div(n).unwrap_or(0)
+}
+
+// ---------------------------------------------------------------------------------------------
+// CONFIG
+
+/// `CONFIG GET parameter [parameter ...]`
+fn config_get(ctx: &mut ExecCtx, args: &mut Args) -> Result<Reply, CmdError> {
+    let mut seen = HashSet::new();
+    let mut pairs = Vec::new();
+    for pattern in args.rest() {
+        let pattern = String::from_utf8_lossy(&pattern);
+        for (name, value) in ctx.state.config.matching(&pattern) {
+            if seen.insert(name) {
+                pairs.push((Reply::bulk_str(name), Reply::bulk_str(value)));
+            }
+        }
+    }
+    Ok(Reply::Map(pairs))
+}
+
+/// `CONFIG SET parameter value [parameter value ...]`: all or nothing.
+fn config_set(ctx: &mut ExecCtx, args: &mut Args) -> Result<Reply, CmdError> {
+    let rest = args.rest();
+    if !rest.len().is_multiple_of(2) {
+        return Err(CmdError::Syntax);
+    }
+    let text = |b: &Bytes| String::from_utf8_lossy(b).into_owned();
+    let pairs: Vec<(String, String)> = rest
+        .chunks(2)
+        .map(|pair| (text(&pair[0]), text(&pair[1])))
+        .collect();
+    let allow_protected = match ctx.state.config.get("enable-protected-configs").as_str() {
+        "yes" => true,
+        "local" => ctx.client.handle.addr.ip().is_loopback(),
+        _ => false,
+    };
+    match ctx.state.config.set_many(&pairs, allow_protected) {
+        Ok(()) => Ok(Reply::ok()),
+        Err((name, ConfigError::UnknownDirective)) => Err(CmdError::err(format!(
+            "Unknown option or number of arguments for CONFIG SET - '{name}'"
+        ))),
+        Err((name, e)) => Err(CmdError::err(format!(
+            "CONFIG SET failed (possibly related to argument '{name}') - {e}"
+        ))),
+    }
+}
+
+/// `CONFIG RESETSTAT`: INFO stats, commandstats, errorstats and keyspace hits / misses.
+fn config_resetstat(ctx: &mut ExecCtx, _args: &mut Args) -> Result<Reply, CmdError> {
+    ctx.state.stats.reset();
+    ctx.state.keyspace.stats.reset();
+    for (_, s) in table().all_stats() {
+        s.reset();
+    }
+    Ok(Reply::ok())
+}
+
+fn config_rewrite(ctx: &mut ExecCtx, _args: &mut Args) -> Result<Reply, CmdError> {
+    ctx.state.config.rewrite().map_err(CmdError::err)?;
+    Ok(Reply::ok())
+}
+
+fn config_help(_ctx: &mut ExecCtx, _args: &mut Args) -> Result<Reply, CmdError> {
+    Ok(help_reply(
+        "CONFIG",
+        &[
+            "GET <pattern>",
+            "    Return parameters matching the glob-like <pattern> and their values.",
+            "SET <directive> <value>",
+            "    Set the configuration <directive> to <value>.",
+            "RESETSTAT",
+            "    Reset statistics reported by the INFO command.",
+            "REWRITE",
+            "    Rewrite the configuration file.",
+        ],
+    ))
+}
+
+// ---------------------------------------------------------------------------------------------
+// COMMAND
+
+/// `COMMAND`: every command's information.
+fn command(_ctx: &mut ExecCtx, _args: &mut Args) -> Result<Reply, CmdError> {
+    Ok(Reply::Array(
+        table()
+            .commands()
+            .into_iter()
+            .map(|spec| command_info_reply(spec, None))
+            .collect(),
+    ))
+}
+
+fn command_count(_ctx: &mut ExecCtx, _args: &mut Args) -> Result<Reply, CmdError> {
+    Ok(Reply::Integer(table().len() as i64))
+}
+
+/// A command or subcommand by its full name (`get`, `config|get`), case-insensitively.
+fn lookup_full(name: &[u8]) -> Option<(&'static CommandSpec, Option<&'static CommandSpec>)> {
+    let mut parts = name.splitn(2, |&b| b == b'|');
+    let spec = table().lookup(parts.next()?)?;
+    match parts.next() {
+        None => Some((spec, None)),
+        Some(sub) => Some((spec, Some(spec.subcommand(sub)?))),
+    }
+}
+
+/// The full name Redis shows: `get`, or `config|get` for a subcommand.
+fn full_name(spec: &CommandSpec, parent: Option<&CommandSpec>) -> String {
+    match parent {
+        Some(p) => format!("{}|{}", p.name, spec.name),
+        None => spec.name.to_string(),
+    }
+}
+
+fn simple_set<'a>(items: impl IntoIterator<Item = &'a str>) -> Reply {
+    Reply::Set(items.into_iter().map(Reply::simple).collect())
+}
+
+fn int_map(pairs: &[(&str, i64)]) -> Reply {
+    Reply::Map(
+        pairs
+            .iter()
+            .map(|(k, v)| (Reply::bulk_str(k), Reply::Integer(*v)))
+            .collect(),
+    )
+}
+
+/// The key specs COMMAND INFO shows, derived from the command's key positions.
+fn key_specs(spec: &CommandSpec) -> Reply {
+    let search = |kind: &str, spec: Reply| {
+        Reply::Map(vec![
+            (Reply::bulk_str("type"), Reply::bulk_str(kind)),
+            (Reply::bulk_str("spec"), spec),
+        ])
+    };
+    let (begin, find) = match spec.keys {
+        Keys::None => return Reply::Set(Vec::new()),
+        Keys::Range { first, last, step } => {
+            let lastkey = if last < 0 { last } else { last - first };
+            (
+                search("index", int_map(&[("index", first as i64)])),
+                search(
+                    "range",
+                    int_map(&[
+                        ("lastkey", lastkey as i64),
+                        ("keystep", step as i64),
+                        ("limit", 0),
+                    ]),
+                ),
+            )
+        }
+        // Positions found by a function: like Redis's legacy key-finding commands.
+        Keys::Movable { .. } => (
+            search("unknown", Reply::Map(Vec::new())),
+            search("unknown", Reply::Map(Vec::new())),
+        ),
+    };
+    Reply::Set(vec![Reply::Map(vec![
+        (
+            Reply::bulk_str("flags"),
+            simple_set(spec.key_spec_flags().iter().copied()),
+        ),
+        (Reply::bulk_str("begin_search"), begin),
+        (Reply::bulk_str("find_keys"), find),
+    ])])
+}
+
+/// One COMMAND INFO entry: name, arity, flags, first key, last key, step, ACL categories,
+/// tips, key specs, subcommands.
+fn command_info_reply(spec: &CommandSpec, parent: Option<&CommandSpec>) -> Reply {
+    let (first, last, step) = spec.key_triple();
+    let mut flags = spec.flags.names();
+    if matches!(spec.keys, Keys::Movable { .. }) {
+        flags.push("movablekeys");
+    }
+    let categories: Vec<String> = spec
+        .acl_categories()
+        .names()
+        .into_iter()
+        .map(|c| format!("@{c}"))
+        .collect();
+    Reply::Array(vec![
+        Reply::bulk_str(full_name(spec, parent)),
+        Reply::Integer(spec.arity as i64),
+        simple_set(flags),
+        Reply::Integer(first as i64),
+        Reply::Integer(last as i64),
+        Reply::Integer(step as i64),
+        simple_set(categories.iter().map(String::as_str)),
+        Reply::Set(spec.tips.iter().map(Reply::bulk_str).collect()),
+        key_specs(spec),
+        subcommand_infos(spec),
+    ])
+}
+
+/// The subcommands of a COMMAND INFO entry: an array, except that Redis sends a command
+/// without subcommands an empty RESP3 set.
+fn subcommand_infos(spec: &CommandSpec) -> Reply {
+    if spec.subcommands.is_empty() {
+        return Reply::Set(Vec::new());
+    }
+    Reply::Array(
+        spec.subcommands
+            .iter()
+            .map(|sub| command_info_reply(sub, Some(spec)))
+            .collect(),
+    )
+}
+
+/// `COMMAND INFO [command-name ...]`: unknown names give nil entries.
+fn command_info(ctx: &mut ExecCtx, args: &mut Args) -> Result<Reply, CmdError> {
+    let names = args.rest();
+    if names.is_empty() {
+        return command(ctx, args);
+    }
+    Ok(Reply::Array(
+        names
+            .iter()
+            .map(|name| match lookup_full(name) {
+                Some((spec, None)) => command_info_reply(spec, None),
+                Some((parent, Some(sub))) => command_info_reply(sub, Some(parent)),
+                None => Reply::Nil,
+            })
+            .collect(),
+    ))
+}
+
+/// One COMMAND DOCS entry: summary, since, group, complexity, subcommands.
+fn command_docs_reply(spec: &CommandSpec) -> Reply {
+    let field = |k: &str, v: &str| (Reply::bulk_str(k), Reply::bulk_str(v));
+    let mut doc = vec![
+        field("summary", spec.summary),
+        field("since", spec.since),
+        field("group", spec.group),
+    ];
+    if !spec.complexity.is_empty() {
+        doc.push(field("complexity", spec.complexity));
+    }
+    if !spec.subcommands.is_empty() {
+        let subs = spec
+            .subcommands
+            .iter()
+            .map(|sub| {
+                (
+                    Reply::bulk_str(full_name(sub, Some(spec))),
+                    command_docs_reply(sub),
+                )
+            })
+            .collect();
+        doc.push((Reply::bulk_str("subcommands"), Reply::Map(subs)));
+    }
+    Reply::Map(doc)
+}
+
+/// `COMMAND DOCS [command-name ...]`: unknown names are left out.
+fn command_docs(_ctx: &mut ExecCtx, args: &mut Args) -> Result<Reply, CmdError> {
+    let names = args.rest();
+    let entries: Vec<(String, &CommandSpec)> = if names.is_empty() {
+        table()
+            .commands()
+            .into_iter()
+            .map(|s| (s.name.to_string(), s))
+            .collect()
+    } else {
+        names
+            .iter()
+            .filter_map(|n| lookup_full(n))
+            .map(|(spec, sub)| match sub {
+                Some(sub) => (full_name(sub, Some(spec)), sub),
+                None => (spec.name.to_string(), spec),
+            })
+            .collect()
+    };
+    Ok(Reply::Map(
+        entries
+            .into_iter()
+            .map(|(name, spec)| (Reply::bulk_str(name), command_docs_reply(spec)))
+            .collect(),
+    ))
+}
+
+/// `COMMAND LIST [FILTERBY MODULE name | ACLCAT category | PATTERN pattern]`: names of
+/// commands and subcommands.
+fn command_list(_ctx: &mut ExecCtx, args: &mut Args) -> Result<Reply, CmdError> {
+    enum Filter {
+        All,
+        Module,
+        Category(Option<Acl>),
+        Pattern(Bytes),
+    }
+    let filter = match args.remaining() {
+        0 => Filter::All,
+        3 if args.eat("FILTERBY") => {
+            let kind = args.next_bytes()?;
+            let value = args.next_bytes()?;
+            if eq_ignore_case(&kind, "MODULE") {
+                Filter::Module
+            } else if eq_ignore_case(&kind, "ACLCAT") {
+                Filter::Category(Acl::from_category(&value))
+            } else if eq_ignore_case(&kind, "PATTERN") {
+                Filter::Pattern(value)
+            } else {
+                return Err(CmdError::Syntax);
+            }
+        }
+        _ => return Err(CmdError::Syntax),
+    };
+    let mut names = Vec::new();
+    for spec in table().commands() {
+        let rows = std::iter::once((spec.name.to_string(), spec)).chain(
+            spec.subcommands
+                .iter()
+                .map(move |sub| (full_name(sub, Some(spec)), sub)),
+        );
+        for (name, row) in rows {
+            let keep = match &filter {
+                Filter::All => true,
+                // No command comes from a module.
+                Filter::Module => false,
+                Filter::Category(cat) => cat.is_some_and(|c| row.acl_categories().contains(c)),
+                Filter::Pattern(p) => crate::glob::glob_match(p, name.as_bytes(), true),
+            };
+            if keep {
+                names.push(Reply::bulk_str(name));
+            }
+        }
+    }
+    Ok(Reply::Array(names))
+}
+
+/// The command an argument vector names (subcommand included) and its key positions, for
+/// COMMAND GETKEYS / GETKEYSANDFLAGS.
+fn keys_of(argv: &[Bytes]) -> Result<(&'static CommandSpec, Vec<usize>), CmdError> {
+    let spec = table()
+        .lookup(&argv[0])
+        .ok_or_else(|| CmdError::err("Invalid command specified"))?;
+    let runs = match spec.subcommands.is_empty() || argv.len() < 2 {
+        true => spec,
+        false => spec
+            .subcommand(&argv[1])
+            .ok_or_else(|| CmdError::err("Invalid command specified"))?,
+    };
+    if !runs.arity_ok(argv.len()) {
+        return Err(CmdError::err(
+            "Invalid number of arguments specified for command",
+        ));
+    }
+    if matches!(runs.keys, Keys::None) {
+        return Err(CmdError::err("The command has no key arguments"));
+    }
+    let positions = runs.key_positions(argv);
+    if positions.is_empty() {
+        return Err(CmdError::err("Invalid arguments specified for command"));
+    }
+    Ok((runs, positions))
+}
+
+fn command_getkeys(_ctx: &mut ExecCtx, args: &mut Args) -> Result<Reply, CmdError> {
+    let argv = args.rest();
+    let (_, positions) = keys_of(&argv)?;
+    Ok(Reply::Array(
+        positions
+            .into_iter()
+            .map(|i| Reply::Bulk(argv[i].clone()))
+            .collect(),
+    ))
+}
+
+fn command_getkeysandflags(_ctx: &mut ExecCtx, args: &mut Args) -> Result<Reply, CmdError> {
+    let argv = args.rest();
+    let (spec, positions) = keys_of(&argv)?;
+    let flags = spec.key_spec_flags();
+    Ok(Reply::Array(
+        positions
+            .into_iter()
+            .map(|i| {
+                Reply::Array(vec![
+                    Reply::Bulk(argv[i].clone()),
+                    simple_set(flags.iter().copied()),
+                ])
+            })
+            .collect(),
+    ))
+}
+
+fn command_help(_ctx: &mut ExecCtx, _args: &mut Args) -> Result<Reply, CmdError> {
+    Ok(help_reply(
+        "COMMAND",
+        &[
+            "(no subcommand)",
+            "    Return details about all Redis commands.",
+            "COUNT",
+            "    Return the total number of commands in this Redis server.",
+            "LIST",
+            "    Return a list of all commands in this Redis server.",
+            "INFO [<command-name> ...]",
+            "    Return details about multiple Redis commands.",
+            "    If no command names are given, documentation details for all",
+            "    commands are returned.",
+            "DOCS [<command-name> ...]",
+            "    Return documentation details about multiple Redis commands.",
+            "    If no command names are given, documentation details for all",
+            "    commands are returned.",
+            "GETKEYS <full-command>",
+            "    Return the keys from a full Redis command.",
+            "GETKEYSANDFLAGS <full-command>",
+            "    Return the keys and the access flags from a full Redis command.",
+        ],
+    ))
+}
+
+// ---------------------------------------------------------------------------------------------
+// Keyspace-wide commands
+
+fn dbsize(ctx: &mut ExecCtx, _args: &mut Args) -> Result<Reply, CmdError> {
+    let guard = ctx.ks().lock_db(ctx.db());
+    Ok(Reply::Integer(guard.len() as i64))
+}
+
+/// The optional `ASYNC | SYNC` of FLUSHDB / FLUSHALL. Both flush at once: freeing happens
+/// when the old maps drop.
+fn flush_mode(args: &mut Args) -> Result<(), CmdError> {
+    match args.remaining() {
+        0 => Ok(()),
+        1 if args.eat("ASYNC") || args.eat("SYNC") => Ok(()),
+        _ => Err(CmdError::Syntax),
+    }
+}
+
+fn flushdb(ctx: &mut ExecCtx, args: &mut Args) -> Result<Reply, CmdError> {
+    flush_mode(args)?;
+    ctx.ks().lock_db(ctx.db()).flush();
+    Ok(Reply::ok())
+}
+
+fn flushall(ctx: &mut ExecCtx, args: &mut Args) -> Result<Reply, CmdError> {
+    flush_mode(args)?;
+    let mut guard = ctx.ks().lock_all();
+    for db in 0..ctx.ks().databases() {
+        guard.select(db);
+        guard.flush();
+    }
+    Ok(Reply::ok())
+}
+
+/// `SWAPDB index1 index2`
+fn swapdb(ctx: &mut ExecCtx, args: &mut Args) -> Result<Reply, CmdError> {
+    let first = args
+        .next_i64()
+        .map_err(|_| CmdError::err("invalid first DB index"))?;
+    let second = args
+        .next_i64()
+        .map_err(|_| CmdError::err("invalid second DB index"))?;
+    let dbs = ctx.ks().databases() as i64;
+    if !(0..dbs).contains(&first) || !(0..dbs).contains(&second) {
+        return Err(CmdError::DbIndexOutOfRange);
+    }
+    let mut guard = ctx.ks().lock_all();
+    guard.select(first as usize);
+    guard.swap_db(second as usize);
+    Ok(Reply::ok())
+}
+
+fn time(_ctx: &mut ExecCtx, _args: &mut Args) -> Result<Reply, CmdError> {
+    let now = std::time::SystemTime::now()
+        .duration_since(std::time::UNIX_EPOCH)
+        .unwrap_or_default();
+    Ok(Reply::Array(vec![
+        Reply::bulk_str(now.as_secs().to_string()),
+        Reply::bulk_str(now.subsec_micros().to_string()),
+    ]))
+}
+
+/// The time of the last save; until snapshots exist, the start-up time.
+fn lastsave(ctx: &mut ExecCtx, _args: &mut Args) -> Result<Reply, CmdError> {
+    Ok(Reply::Integer(ctx.state.stats.started_unix as i64))
+}
+
+// ---------------------------------------------------------------------------------------------
+// SLOWLOG
+
+/// `SLOWLOG GET [count]`: the newest `count` entries (10 by default, -1 for all).
+fn slowlog_get(ctx: &mut ExecCtx, args: &mut Args) -> Result<Reply, CmdError> {
+    let count = match args.next() {
+        None => 10,
+        Some(arg) => match parse_i64(&arg) {
+            Ok(n) if n >= -1 => n,
+            _ => {
+                return Err(CmdError::err("count should be greater than or equal to -1"));
+            }
+        },
+    };
+    let log = ctx.state.stats.slowlog.lock();
+    let take = if count < 0 {
+        usize::MAX
+    } else {
+        count as usize
+    };
+    Ok(Reply::Array(
+        log.entries
+            .iter()
+            .take(take)
+            .map(|e| {
+                Reply::Array(vec![
+                    Reply::Integer(e.id as i64),
+                    Reply::Integer(e.timestamp as i64),
+                    Reply::Integer(e.micros as i64),
+                    Reply::Array(e.argv.iter().cloned().map(Reply::Bulk).collect()),
+                    Reply::bulk_str(&e.peer),
+                    Reply::bulk_str(&e.client_name),
+                ])
+            })
+            .collect(),
+    ))
+}
+
+fn slowlog_len(ctx: &mut ExecCtx, _args: &mut Args) -> Result<Reply, CmdError> {
+    Ok(Reply::Integer(
+        ctx.state.stats.slowlog.lock().entries.len() as i64
+    ))
+}
+
+fn slowlog_reset(ctx: &mut ExecCtx, _args: &mut Args) -> Result<Reply, CmdError> {
+    ctx.state.stats.slowlog.lock().entries.clear();
+    Ok(Reply::ok())
+}
+
+fn slowlog_help(_ctx: &mut ExecCtx, _args: &mut Args) -> Result<Reply, CmdError> {
+    Ok(help_reply(
+        "SLOWLOG",
+        &[
+            "GET [<count>]",
+            "    Return top <count> entries from the slowlog (default: 10, -1 mean all).",
+            "    Entries are made of:",
+            "    id, timestamp, time in microseconds, arguments array, client IP and port,",
+            "    client name",
+            "LEN",
+            "    Return the length of the slowlog.",
+            "RESET",
+            "    Reset the slowlog.",
+        ],
+    ))
+}
+
+// ---------------------------------------------------------------------------------------------
+// MEMORY
+
+/// Nested elements MEMORY USAGE looks at by default.
+const DEFAULT_SAMPLES: usize = 5;
+
+/// `MEMORY USAGE key [SAMPLES count]`
+fn memory_usage(ctx: &mut ExecCtx, args: &mut Args) -> Result<Reply, CmdError> {
+    let key = args.next_bytes()?;
+    let mut samples = DEFAULT_SAMPLES;
+    while let Some(opt) = args.next() {
+        if eq_ignore_case(&opt, "SAMPLES") && !args.is_empty() {
+            let n = args.next_i64()?;
+            if n < 0 {
+                return Err(CmdError::Syntax);
+            }
+            samples = if n == 0 { usize::MAX } else { n as usize };
+        } else {
+            return Err(CmdError::Syntax);
+        }
+    }
+    let mut guard = ctx.ks().lock(ctx.db(), &[&key]);
+    Ok(match guard.peek(&key) {
+        None => Reply::Nil,
+        Some(entry) => Reply::Integer(entry_bytes(&key, entry, samples) as i64),
+    })
+}
+
+/// An allocation of `n` bytes rounded up to the allocator's size class (jemalloc's classes
+/// are spaced a quarter of a power of two apart, 8 bytes at least).
+fn allocation(n: usize) -> usize {
+    if n == 0 {
+        return 0;
+    }
+    if n <= 16 {
+        return n.next_multiple_of(8);
+    }
+    let group = n.next_power_of_two() / 8;
+    n.next_multiple_of(group.max(16))
+}
+
+/// An estimate of the bytes a key holds: its slot in the shard map (key handle, entry and
+/// index), the key bytes, the volatile-set slot if it has a TTL, and the value. Hashes are
+/// sampled: `samples` fields are measured and the average extrapolated to all of them.
+fn entry_bytes(key: &[u8], entry: &Entry, samples: usize) -> usize {
+    const INDEX_SLOT: usize = std::mem::size_of::<usize>();
+    let slot = std::mem::size_of::<(Bytes, Entry)>() + INDEX_SLOT;
+    let volatile = if entry.expire_at.is_some() {
+        std::mem::size_of::<Bytes>() + INDEX_SLOT
+    } else {
+        0
+    };
+    let value = match &entry.value {
+        Value::Str(s) => allocation(s.len()),
+        Value::Hash(h) => {
+            let field_slot = std::mem::size_of::<(Bytes, Bytes)>() + INDEX_SLOT;
+            let table = h.capacity() * field_slot;
+            let measured: Vec<usize> = h
+                .iter()
+                .take(samples)
+                .map(|(f, v)| allocation(f.len()) + allocation(v.len()))
+                .collect();
+            let average = measured.iter().sum::<usize>() / measured.len().max(1);
+            table + average * h.len()
+        }
+    };
+    slot + allocation(key.len()) + volatile + value
+}
+
+/// `MEMORY STATS`: the allocator's view, as a map of Redis's field names.
+fn memory_stats(ctx: &mut ExecCtx, _args: &mut Args) -> Result<Reply, CmdError> {
+    let mem = stats::memory();
+    let startup = ctx.state.stats.startup_allocated;
+    let peak = ctx
+        .state
+        .stats
+        .used_memory_peak
+        .fetch_max(mem.allocated, Ordering::Relaxed)
+        .max(mem.allocated);
+    let keys: usize = ctx.ks().db_sizes().iter().map(|(k, _)| k).sum();
+    let int = |k: &str, v: u64| (Reply::bulk_str(k), Reply::Integer(v as i64));
+    let signed =
+        |k: &str, a: u64, b: u64| (Reply::bulk_str(k), Reply::Integer(a as i64 - b as i64));
+    let double = |k: &str, a: u64, b: u64| {
+        let v = if b == 0 { 0.0 } else { a as f64 / b as f64 };
+        (Reply::bulk_str(k), Reply::Double(v))
+    };
+    Ok(Reply::Map(vec![
+        int("peak.allocated", peak),
+        int("total.allocated", mem.allocated),
+        int("startup.allocated", startup),
+        int("replication.backlog", 0),
+        int("clients.slaves", 0),
+        int("aof.buffer", 0),
+        int("keys.count", keys as u64),
+        double("peak.percentage", mem.allocated * 100, peak),
+        int("allocator.allocated", mem.allocated),
+        int("allocator.active", mem.active),
+        int("allocator.resident", mem.resident),
+        double("allocator-fragmentation.ratio", mem.active, mem.allocated),
+        signed("allocator-fragmentation.bytes", mem.active, mem.allocated),
+        double("allocator-rss.ratio", mem.resident, mem.active),
+        signed("allocator-rss.bytes", mem.resident, mem.active),
+        double("rss-overhead.ratio", mem.rss, mem.resident),
+        signed("rss-overhead.bytes", mem.rss, mem.resident),
+        double("fragmentation", mem.rss, mem.allocated),
+        signed("fragmentation.bytes", mem.rss, mem.allocated),
+    ]))
+}
+
+fn memory_help(_ctx: &mut ExecCtx, _args: &mut Args) -> Result<Reply, CmdError> {
+    Ok(help_reply(
+        "MEMORY",
+        &[
+            "STATS",
+            "    Return information about the memory usage of the server.",
+            "USAGE <key> [SAMPLES <count>]",
+            "    Return memory in bytes used by <key> and its value. Nested values are",
+            "    sampled up to <count> times (default: 5, 0 means sample all).",
+        ],
+    ))
+}
+
+// ---------------------------------------------------------------------------------------------
+// MODULE, DEBUG
+
+/// `MODULE LIST`: modules cannot be loaded, so always empty.
+fn module_list(_ctx: &mut ExecCtx, _args: &mut Args) -> Result<Reply, CmdError> {
+    Ok(Reply::Array(Vec::new()))
+}
+
+fn module_help(_ctx: &mut ExecCtx, _args: &mut Args) -> Result<Reply, CmdError> {
+    Ok(help_reply(
+        "MODULE",
+        &["LIST", "    Return a list of loaded modules."],
+    ))
+}
+
+/// `DEBUG SLEEP seconds | SET-ACTIVE-EXPIRE 0|1 | HELP`, allowed by `enable-debug-command`.
+fn debug(ctx: &mut ExecCtx, args: &mut Args) -> Result<Reply, CmdError> {
+    let allowed = match ctx.state.config.get("enable-debug-command").as_str() {
+        "yes" => true,
+        "local" => ctx.client.handle.addr.ip().is_loopback(),
+        _ => false,
+    };
+    if !allowed {
+        return Err(CmdError::err(
+            "DEBUG command not allowed. If the enable-debug-command option is set to \"local\", you can run it from a local connection, otherwise you need to set this option in the configuration file, and then restart the server.",
+        ));
+    }
+    let sub = args.next_bytes()?;
+    let sub_is = |name: &str, argc: usize| eq_ignore_case(&sub, name) && args.remaining() == argc;
+    if sub_is("HELP", 0) {
+        return Ok(help_reply(
+            "DEBUG",
+            &[
+                "SLEEP <seconds>",
+                "    Stop the server for <seconds>. Decimals allowed.",
+                "SET-ACTIVE-EXPIRE <0|1>",
+                "    Setting it to 0 disables expiring keys in background when they are not",
+                "    accessed (otherwise the Redis behavior). Setting it to 1 reenables back the",
+                "    default.",
+            ],
+        ));
+    }
+    if sub_is("SLEEP", 1) {
+        // Like C's strtod: a leading number is used, anything else counts as 0.
+        let text = String::from_utf8_lossy(&args.next_bytes()?).into_owned();
+        let seconds: f64 = text.trim().parse().unwrap_or(0.0);
+        if seconds.is_finite() && seconds > 0.0 {
+            // Deliberately blocks this connection's worker thread, as DEBUG SLEEP blocks
+            // Redis; other workers keep serving.
+            std::thread::sleep(std::time::Duration::from_secs_f64(seconds.min(3600.0)));
+        }
+        return Ok(Reply::ok());
+    }
+    if sub_is("SET-ACTIVE-EXPIRE", 1) {
+        // Like C's atoi: non-numbers count as 0.
+        let on = parse_i64(&args.next_bytes()?).unwrap_or(0) != 0;
+        ctx.ks().active_expire.store(on, Ordering::Relaxed);
+        return Ok(Reply::ok());
+    }
+    Err(CmdError::err(format!(
+        "unknown subcommand or wrong number of arguments for '{}'. Try DEBUG HELP.",
+        String::from_utf8_lossy(&sub)
+    )))
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn average_ttl_estimates_remaining_time() {
+        use crate::keyspace::{Keyspace, Ttl};
+        let ks = Keyspace::new(1, 4, Vec::new());
+        assert_eq!(average_ttl(&ks, 0), 0);
+        for i in 0..100 {
+            let key = Bytes::from(format!("k{i}"));
+            let mut g = ks.lock(0, &[&key]);
+            let ttl = if i % 2 == 0 {
+                Ttl::At(g.now_ms() + 100_000)
+            } else {
+                Ttl::Clear
+            };
+            g.insert(key.clone(), Value::Str(Bytes::from_static(b"v")), ttl);
+        }
+        let avg = average_ttl(&ks, 0);
+        assert!((90_000..=100_000).contains(&avg), "{avg}");
+    }
+
+    #[test]
+    fn human_bytes_like_redis() {
+        assert_eq!(human_bytes(0), "0B");
+        assert_eq!(human_bytes(1023), "1023B");
+        assert_eq!(human_bytes(1536), "1.50K");
+        assert_eq!(human_bytes(916392), "894.91K");
+        assert_eq!(human_bytes(25276514304), "23.54G");
+    }
+
+    #[test]
+    fn allocation_size_classes() {
+        assert_eq!(allocation(0), 0);
+        assert_eq!(allocation(3), 8);
+        assert_eq!(allocation(9), 16);
+        assert_eq!(allocation(17), 32);
+        assert_eq!(allocation(100), 112);
+        assert_eq!(allocation(4097), 5120);
+    }
+
+    #[test]
+    fn key_specs_follow_key_positions() {
+        let get = table().lookup(b"get").unwrap();
+        let Reply::Set(specs) = key_specs(get) else {
+            panic!("key specs must be a set")
+        };
+        assert_eq!(specs.len(), 1);
+        let usage = table()
+            .lookup(b"memory")
+            .unwrap()
+            .subcommand(b"usage")
+            .unwrap();
+        assert_eq!(usage.key_triple(), (2, 2, 1));
+        assert_eq!(
+            usage.acl_categories().names(),
+            vec!["read", "slow"],
+            "MEMORY USAGE is @read @slow in Redis"
+        );
+    }
+
+    #[test]
+    fn acl_categories_like_redis() {
+        let cats = |name: &[u8]| table().lookup(name).unwrap().acl_categories().names();
+        assert_eq!(cats(b"info"), vec!["slow", "dangerous"]);
+        assert_eq!(cats(b"dbsize"), vec!["keyspace", "read", "fast"]);
+        assert_eq!(
+            cats(b"flushall"),
+            vec!["keyspace", "write", "slow", "dangerous"]
+        );
+        assert_eq!(
+            cats(b"swapdb"),
+            vec!["keyspace", "write", "fast", "dangerous"]
+        );
+        assert_eq!(cats(b"lastsave"), vec!["admin", "fast", "dangerous"]);
+        assert_eq!(cats(b"time"), vec!["fast"]);
+        assert_eq!(cats(b"command"), vec!["slow", "connection"]);
+        assert_eq!(cats(b"get"), vec!["read", "string", "fast"]);
+        let config_get = table()
+            .lookup(b"config")
+            .unwrap()
+            .subcommand(b"get")
+            .unwrap();
+        assert_eq!(
+            config_get.acl_categories().names(),
+            vec!["admin", "slow", "dangerous"]
+        );
+    }
 }

@@ -73,6 +73,122 @@ impl Flags {
     }
 }
 
+bitflags! {
+    /// ACL categories, in the order Redis lists them (`@keyspace @read ... @scripting`).
+    #[derive(Debug, Clone, Copy, PartialEq, Eq)]
+    pub struct Acl: u32 {
+        const KEYSPACE = 1;
+        const READ = 1 << 1;
+        const WRITE = 1 << 2;
+        const SET = 1 << 3;
+        const SORTEDSET = 1 << 4;
+        const LIST = 1 << 5;
+        const HASH = 1 << 6;
+        const STRING = 1 << 7;
+        const BITMAP = 1 << 8;
+        const HYPERLOGLOG = 1 << 9;
+        const GEO = 1 << 10;
+        const STREAM = 1 << 11;
+        const PUBSUB = 1 << 12;
+        const ADMIN = 1 << 13;
+        const FAST = 1 << 14;
+        const SLOW = 1 << 15;
+        const BLOCKING = 1 << 16;
+        const DANGEROUS = 1 << 17;
+        const CONNECTION = 1 << 18;
+        const TRANSACTION = 1 << 19;
+        const SCRIPTING = 1 << 20;
+    }
+}
+
+impl Acl {
+    const NAMES: [(Acl, &'static str); 21] = [
+        (Acl::KEYSPACE, "keyspace"),
+        (Acl::READ, "read"),
+        (Acl::WRITE, "write"),
+        (Acl::SET, "set"),
+        (Acl::SORTEDSET, "sortedset"),
+        (Acl::LIST, "list"),
+        (Acl::HASH, "hash"),
+        (Acl::STRING, "string"),
+        (Acl::BITMAP, "bitmap"),
+        (Acl::HYPERLOGLOG, "hyperloglog"),
+        (Acl::GEO, "geo"),
+        (Acl::STREAM, "stream"),
+        (Acl::PUBSUB, "pubsub"),
+        (Acl::ADMIN, "admin"),
+        (Acl::FAST, "fast"),
+        (Acl::SLOW, "slow"),
+        (Acl::BLOCKING, "blocking"),
+        (Acl::DANGEROUS, "dangerous"),
+        (Acl::CONNECTION, "connection"),
+        (Acl::TRANSACTION, "transaction"),
+        (Acl::SCRIPTING, "scripting"),
+    ];
+
+    /// The category a Redis command group implies, as the groups' commands declare it in
+    /// Redis (`generic` commands are `@keyspace`, `string` ones `@string` ...). `server`
+    /// commands declare theirs one by one.
+    pub const fn for_group(group: &str) -> Acl {
+        const GROUPS: [(&str, Acl); 14] = [
+            ("generic", Acl::KEYSPACE),
+            ("string", Acl::STRING),
+            ("hash", Acl::HASH),
+            ("list", Acl::LIST),
+            ("set", Acl::SET),
+            ("sorted_set", Acl::SORTEDSET),
+            ("bitmap", Acl::BITMAP),
+            ("hyperloglog", Acl::HYPERLOGLOG),
+            ("geo", Acl::GEO),
+            ("stream", Acl::STREAM),
+            ("pubsub", Acl::PUBSUB),
+            ("connection", Acl::CONNECTION),
+            ("transactions", Acl::TRANSACTION),
+            ("scripting", Acl::SCRIPTING),
+        ];
+        let mut i = 0;
+        while i < GROUPS.len() {
+            if const_str_eq(GROUPS[i].0, group) {
+                return GROUPS[i].1;
+            }
+            i += 1;
+        }
+        Acl::empty()
+    }
+
+    /// Category names without the `@`, in Redis's order.
+    pub fn names(self) -> Vec<&'static str> {
+        Acl::NAMES
+            .iter()
+            .filter(|(c, _)| self.contains(*c))
+            .map(|(_, n)| *n)
+            .collect()
+    }
+
+    /// The category called `name` (without `@`), case-insensitively.
+    pub fn from_category(name: &[u8]) -> Option<Acl> {
+        Acl::NAMES
+            .iter()
+            .find(|(_, n)| n.as_bytes().eq_ignore_ascii_case(name))
+            .map(|(c, _)| *c)
+    }
+}
+
+const fn const_str_eq(a: &str, b: &str) -> bool {
+    let (a, b) = (a.as_bytes(), b.as_bytes());
+    if a.len() != b.len() {
+        return false;
+    }
+    let mut i = 0;
+    while i < a.len() {
+        if a[i] != b[i] {
+            return false;
+        }
+        i += 1;
+    }
+    true
+}
+
 /// Where a command's keys are.
 #[derive(Clone, Copy)]
 pub enum Keys {
@@ -105,6 +221,17 @@ pub struct CommandSpec {
     pub group: &'static str,
     pub summary: &'static str,
     pub since: &'static str,
+    /// Time complexity as COMMAND DOCS reports it; empty when not documented.
+    pub complexity: &'static str,
+    /// ACL categories the command declares (Redis's `acl_categories`); the ones implied by
+    /// flags (`@write`, `@read`, `@admin`, `@fast` / `@slow` ...) are added by
+    /// [`CommandSpec::acl_categories`]. Defaults to the group's category.
+    pub acl: Acl,
+    /// Command tips (`nondeterministic_output`, `request_policy:all_shards` ...).
+    pub tips: &'static [&'static str],
+    /// Key-spec flags (`RW`, `access`, `update` ...); empty means derived from the command
+    /// flags by [`CommandSpec::key_spec_flags`].
+    pub key_flags: &'static [&'static str],
     /// `None` for a container whose work is done by its subcommands.
     pub handler: Option<Handler>,
     pub subcommands: &'static [CommandSpec],
@@ -127,6 +254,10 @@ impl CommandSpec {
             group,
             summary: "",
             since: "1.0.0",
+            complexity: "",
+            acl: Acl::for_group(group),
+            tips: &[],
+            key_flags: &[],
             handler: Some(handler),
             subcommands: &[],
         }
@@ -166,6 +297,44 @@ impl CommandSpec {
                     .map(|i| i as usize)
                     .collect()
             }
+        }
+    }
+
+    /// Every ACL category of the command: its declared ones plus those its flags imply, by
+    /// Redis's rules (`write` -> `@write`, `admin` -> `@admin @dangerous`, not `@fast` ->
+    /// `@slow` ...).
+    pub fn acl_categories(&self) -> Acl {
+        let mut acl = self.acl;
+        let implied = [
+            (Flags::WRITE, Acl::WRITE),
+            (Flags::ADMIN, Acl::ADMIN.union(Acl::DANGEROUS)),
+            (Flags::PUBSUB, Acl::PUBSUB),
+            (Flags::FAST, Acl::FAST),
+            (Flags::BLOCKING, Acl::BLOCKING),
+        ];
+        for (flag, cats) in implied {
+            if self.flags.contains(flag) {
+                acl |= cats;
+            }
+        }
+        if self.flags.contains(Flags::READONLY) && !acl.contains(Acl::SCRIPTING) {
+            acl |= Acl::READ;
+        }
+        if !acl.contains(Acl::FAST) {
+            acl |= Acl::SLOW;
+        }
+        acl
+    }
+
+    /// The flags of the command's key spec: the declared ones, or `RO access` for read-only
+    /// commands and `RW update` for the others.
+    pub fn key_spec_flags(&self) -> &'static [&'static str] {
+        if !self.key_flags.is_empty() {
+            self.key_flags
+        } else if self.flags.contains(Flags::WRITE) {
+            &["RW", "update"]
+        } else {
+            &["RO", "access"]
         }
     }
 

@@ -13,6 +13,12 @@ const MAX_ROUNDS: usize = 16;
 impl Keyspace {
     /// One expiry cycle over every shard of every database. Returns the keys reclaimed.
     pub fn active_expire_cycle(&self) -> usize {
+        if !self
+            .active_expire
+            .load(std::sync::atomic::Ordering::Relaxed)
+        {
+            return 0;
+        }
         let mut total = 0;
         for db in 0..self.databases() {
             for shard in 0..self.shard_count() {

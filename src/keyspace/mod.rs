@@ -13,7 +13,7 @@ mod scan;
 pub mod value;
 
 use std::sync::Arc;
-use std::sync::atomic::{AtomicU64, Ordering};
+use std::sync::atomic::{AtomicBool, AtomicU64, Ordering};
 use std::time::{Instant, SystemTime, UNIX_EPOCH};
 
 use indexmap::{IndexMap, IndexSet};
@@ -59,6 +59,9 @@ pub struct Keyspace {
     router: foldhash::fast::FixedState,
     started: Instant,
     pub stats: KeyspaceStats,
+    /// Whether the periodic expiry cycle runs (DEBUG SET-ACTIVE-EXPIRE turns it off so tests
+    /// can observe lazy expiry).
+    pub active_expire: AtomicBool,
 }
 
 /// Current Unix time in milliseconds.
@@ -84,6 +87,7 @@ impl Keyspace {
             router: foldhash::fast::FixedState::with_seed(0x5eed),
             started: Instant::now(),
             stats: KeyspaceStats::default(),
+            active_expire: AtomicBool::new(true),
         }
     }
 
