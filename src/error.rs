@@ -18,6 +18,20 @@ pub enum CmdError {
     Overflow,
     OutOfRange,
     InvalidExpire(&'static str),
+    /// HINCRBY over a field whose value is not an integer.
+    HashNotInteger,
+    /// HINCRBYFLOAT over a field whose value is not a number.
+    HashNotFloat,
+    /// HINCRBYFLOAT with a NaN or infinite increment.
+    NanOrInfinityValue,
+    /// An increment whose result is not a finite number (HINCRBYFLOAT, INCRBYFLOAT).
+    NanOrInfinity,
+    /// A count outside the range a command can serve (HRANDFIELD ... WITHVALUES).
+    ValueOutOfRange,
+    /// A count of `i64::MIN`, which the random-member commands cannot negate.
+    CountOutOfRange,
+    /// A SCAN-family cursor that is not an unsigned 64-bit number.
+    InvalidCursor,
     NoSuchKey,
     DbIndexOutOfRange,
     InvalidDbIndex,
@@ -87,6 +101,15 @@ impl fmt::Display for CmdError {
             CmdError::Overflow => f.write_str("ERR increment or decrement would overflow"),
             CmdError::OutOfRange => f.write_str("ERR index out of range"),
             CmdError::InvalidExpire(cmd) => write!(f, "ERR invalid expire time in '{cmd}' command"),
+            CmdError::HashNotInteger => f.write_str("ERR hash value is not an integer"),
+            CmdError::HashNotFloat => f.write_str("ERR hash value is not a float"),
+            CmdError::NanOrInfinityValue => f.write_str("ERR value is NaN or Infinity"),
+            CmdError::NanOrInfinity => f.write_str("ERR increment would produce NaN or Infinity"),
+            CmdError::ValueOutOfRange => f.write_str("ERR value is out of range"),
+            CmdError::CountOutOfRange => f.write_str(
+                "ERR value is out of range, value must between -9223372036854775807 and 9223372036854775807",
+            ),
+            CmdError::InvalidCursor => f.write_str("ERR invalid cursor"),
             CmdError::NoSuchKey => f.write_str("ERR no such key"),
             CmdError::DbIndexOutOfRange => f.write_str("ERR DB index is out of range"),
             CmdError::InvalidDbIndex => f.write_str("ERR value is not an integer or out of range"),
