@@ -13,6 +13,7 @@ use bytes::Bytes;
 use rand::RngExt;
 
 use super::args::{eq_ignore_case, parse_i64};
+use super::long_double::LongDouble;
 use super::table::{CommandSpec, Flags, Keys};
 use super::{Args, ExecCtx};
 use crate::error::CmdError;
@@ -104,6 +105,12 @@ pub static COMMANDS: &[CommandSpec] = &[
         summary: "Increments the integer value of a field in a hash by a number. Uses 0 as initial value if the field doesn't exist.",
         since: "2.0.0",
         ..CommandSpec::new("hincrby", 4, GROW_FAST, G, hincrby)
+    },
+    CommandSpec {
+        keys: KEY1,
+        summary: "Increments the floating point value of a field by a number. Uses 0 as initial value if the field doesn't exist.",
+        since: "2.6.0",
+        ..CommandSpec::new("hincrbyfloat", 4, GROW_FAST, G, hincrbyfloat)
     },
     CommandSpec {
         keys: KEY1,
@@ -339,6 +346,26 @@ fn hincrby(ctx: &mut ExecCtx, args: &mut Args) -> Result<Reply, CmdError> {
     let text = Bytes::copy_from_slice(itoa::Buffer::new().format(value).as_bytes());
     hash_for_write(&mut guard, &key)?.insert(field, text);
     Ok(Reply::Integer(value))
+}
+
+/// Adds in Redis's `long double` and stores the sum as Redis prints it, so that, for
+/// example, 0.1 + 0.2 gives `0.3` as in Redis.
+fn hincrbyfloat(ctx: &mut ExecCtx, args: &mut Args) -> Result<Reply, CmdError> {
+    let key = args.next_bytes()?;
+    let field = args.next_bytes()?;
+    let by = LongDouble::parse(&args.next_bytes()?).ok_or(CmdError::NotFloat)?;
+    if !by.is_finite() {
+        return Err(CmdError::NanOrInfinityValue);
+    }
+    let mut guard = ctx.ks().lock(ctx.db(), &[&key]);
+    let current = match peek_hash(&mut guard, &key)?.and_then(|h| h.get(&field)) {
+        Some(text) => LongDouble::parse(text).ok_or(CmdError::HashNotFloat)?,
+        None => LongDouble::ZERO,
+    };
+    let value = current.checked_add(by).ok_or(CmdError::NanOrInfinity)?;
+    let text = Bytes::from(value.to_human_string());
+    hash_for_write(&mut guard, &key)?.insert(field, text.clone());
+    Ok(Reply::Bulk(text))
 }
 
 /// How HRANDFIELD was asked to sample.

@@ -9,6 +9,7 @@ pub mod args;
 pub mod connection;
 pub mod generic;
 pub mod hash;
+pub mod long_double;
 pub mod server;
 pub mod string;
 pub mod table;
