@@ -549,6 +549,41 @@ fn scan_reply(cursor: u64, items: Vec<Reply>) -> Reply {
 mod tests {
     use super::*;
 
+    /// Arity, flags and key positions as Redis 7.0's `COMMAND INFO` reports them.
+    #[test]
+    fn rows_match_redis_command_info() {
+        let expected: &[(&str, i32, &[&str])] = &[
+            ("hset", -4, &["write", "denyoom", "fast"]),
+            ("hsetnx", 4, &["write", "denyoom", "fast"]),
+            ("hget", 3, &["readonly", "fast"]),
+            ("hmget", -3, &["readonly", "fast"]),
+            ("hmset", -4, &["write", "denyoom", "fast"]),
+            ("hgetall", 2, &["readonly"]),
+            ("hdel", -3, &["write", "fast"]),
+            ("hlen", 2, &["readonly", "fast"]),
+            ("hexists", 3, &["readonly", "fast"]),
+            ("hkeys", 2, &["readonly"]),
+            ("hvals", 2, &["readonly"]),
+            ("hincrby", 4, &["write", "denyoom", "fast"]),
+            ("hincrbyfloat", 4, &["write", "denyoom", "fast"]),
+            ("hstrlen", 3, &["readonly", "fast"]),
+            ("hrandfield", -2, &["readonly"]),
+            ("hscan", -3, &["readonly"]),
+        ];
+        assert_eq!(COMMANDS.len(), expected.len());
+        for &(name, arity, flags) in expected {
+            let spec = COMMANDS
+                .iter()
+                .find(|s| s.name == name)
+                .unwrap_or_else(|| panic!("{name} missing"));
+            assert_eq!(spec.arity, arity, "{name}");
+            assert_eq!(spec.flags.names(), flags, "{name}");
+            assert_eq!(spec.key_triple(), (1, 1, 1), "{name}");
+            assert_eq!(spec.group, "hash");
+            assert!(!spec.summary.is_empty() && !spec.since.is_empty(), "{name}");
+        }
+    }
+
     #[test]
     fn cursors_parse_like_strtoul() {
         assert_eq!(parse_cursor(b"0"), Ok(0));
