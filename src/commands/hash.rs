@@ -398,7 +398,8 @@ fn hrandfield(ctx: &mut ExecCtx, args: &mut Args) -> Result<Reply, CmdError> {
     };
     let limits = Limits::of(ctx);
     let protocol = ctx.client.protocol;
-    with_hash(ctx, &key, |h| match (h, sample) {
+    // A live hash is never empty; treating one as missing keeps the random picks in range.
+    with_hash(ctx, &key, |h| match (h.filter(|h| !h.is_empty()), sample) {
         (None, None) => Ok(Reply::Nil),
         (None, Some(_)) => Ok(Reply::Array(Vec::new())),
         (Some(h), None) => {
