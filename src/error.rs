@@ -34,6 +34,18 @@ pub enum CmdError {
     LcsTooLong,
     /// LCS whose table could not be allocated.
     LcsNoMemory,
+    /// HINCRBY over a field whose value is not an integer.
+    HashNotInteger,
+    /// HINCRBYFLOAT over a field whose value is not a number.
+    HashNotFloat,
+    /// HINCRBYFLOAT with a NaN or infinite increment.
+    NanOrInfinityValue,
+    /// A count outside the range a command can serve (HRANDFIELD ... WITHVALUES).
+    ValueOutOfRange,
+    /// A count of `i64::MIN`, which the random-member commands cannot negate.
+    CountOutOfRange,
+    /// A SCAN-family cursor that is not an unsigned 64-bit number.
+    InvalidCursor,
     NoSuchKey,
     DbIndexOutOfRange,
     InvalidDbIndex,
@@ -119,6 +131,14 @@ impl fmt::Display for CmdError {
             CmdError::LcsNoMemory => {
                 f.write_str("ERR Insufficient memory, failed allocating transient memory for LCS")
             }
+            CmdError::HashNotInteger => f.write_str("ERR hash value is not an integer"),
+            CmdError::HashNotFloat => f.write_str("ERR hash value is not a float"),
+            CmdError::NanOrInfinityValue => f.write_str("ERR value is NaN or Infinity"),
+            CmdError::ValueOutOfRange => f.write_str("ERR value is out of range"),
+            CmdError::CountOutOfRange => f.write_str(
+                "ERR value is out of range, value must between -9223372036854775807 and 9223372036854775807",
+            ),
+            CmdError::InvalidCursor => f.write_str("ERR invalid cursor"),
             CmdError::NoSuchKey => f.write_str("ERR no such key"),
             CmdError::DbIndexOutOfRange => f.write_str("ERR DB index is out of range"),
             CmdError::InvalidDbIndex => f.write_str("ERR value is not an integer or out of range"),

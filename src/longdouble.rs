@@ -20,6 +20,12 @@ const MAX_TEXT: usize = 5 * 1024;
 pub struct LongDouble(X87DoubleExtended);
 
 impl LongDouble {
+    pub const ZERO: LongDouble = LongDouble(X87DoubleExtended::ZERO);
+
+    pub fn is_finite(self) -> bool {
+        self.0.is_finite()
+    }
+
     /// Parses like Redis's `string2ld`: `strtold` syntax (decimal, `inf`, C hex floats), no
     /// surrounding spaces, no NaN, and out-of-range values refused.
     pub fn parse(text: &[u8]) -> Result<LongDouble, CmdError> {
@@ -222,5 +228,120 @@ mod tests {
         assert_eq!(text.len(), 4000);
         assert!(text.starts_with("999999999999999999996546387309"));
         assert!(text.ends_with("9901340672"));
+    }
+
+    fn sum(a: &str, b: &str) -> Option<String> {
+        let a = LongDouble::parse(a.as_bytes()).expect("a parses");
+        let b = LongDouble::parse(b.as_bytes()).expect("b parses");
+        a.add_to_text(b).ok()
+    }
+
+    /// Expected texts are what Redis 7.0 on x86-64 replies to INCRBYFLOAT / HINCRBYFLOAT.
+    #[test]
+    fn more_sums_print_like_redis() {
+        for (a, b, expected) in [
+            ("0", "0.1", "0.1"),
+            ("0.1", "0.2", "0.3"),
+            ("10.5", "0.1", "10.6"),
+            ("3", "-1.5", "1.5"),
+            ("0", "-1e-20", "0"),
+            ("0", "1.5e-7", "0.00000015"),
+            ("0", "5.0e3", "5000"),
+            ("0", "0x1p-3", "0.125"),
+            ("0", "0X1.8P3", "12"),
+            ("0", ".5", "0.5"),
+            ("0", "5.", "5"),
+            ("0", "+.5e-3", "0.0005"),
+            ("17179869184", "1.5", "17179869185.5"),
+            ("9223372036854775807", "1", "9223372036854775808"),
+            ("-9223372036854775808", "-1", "-9223372036854775809"),
+            ("0", "3.0000000000000000000000000000001", "3"),
+            ("0", "0.1234567890123456789", "0.12345678901234568"),
+            (
+                "0",
+                "123456789012345678901234567890",
+                "123456789012345678899921813504",
+            ),
+            ("0", "1e-4950", "0"),
+            ("0", "1e-17", "0.00000000000000001"),
+            ("0", "5e-18", "0"),
+            ("1", "-1", "0"),
+            ("-0", "0", "0"),
+            ("2.5", "0.0000000000000000025", "2.5"),
+            ("0", "18446744073709551615", "18446744073709551615"),
+            ("0", "18446744073709551617", "18446744073709551616"),
+            ("0", "0.30000000000000000000000000000000000000000001", "0.3"),
+            (
+                "1",
+                "1e100",
+                "9999999999999999999669353532207342619498699019828496079271391541752018669482644324418977840117055488",
+            ),
+            ("0", "0x1p-16445", "0"),
+        ] {
+            assert_eq!(sum(a, b).as_deref(), Some(expected), "{a} + {b}");
+        }
+    }
+
+    #[test]
+    fn largest_values_print_every_digit() {
+        let text = sum("0", "1e4000").expect("finite");
+        assert_eq!(text.len(), 4000);
+        assert!(text.starts_with("99999999999999999999654638730996237849324925835069"));
+        assert!(text.ends_with("020629864357825543441956972190272729951206648276349901340672"));
+        let max = sum("0", "0x1.fffffffffffffffep16383").expect("finite");
+        assert!(max.starts_with("11897314953572317650212638530309702051690633222946242"));
+        assert_eq!(max.len(), 4933);
+    }
+
+    #[test]
+    fn overflowing_sums_are_refused() {
+        assert_eq!(sum("1.18973149535723176502e+4932", "1e4932"), None);
+        assert_eq!(sum("inf", "1"), None);
+        assert_eq!(sum("inf", "-inf"), None);
+    }
+
+    #[test]
+    fn parsing_follows_strtold_and_redis_checks() {
+        for bad in [
+            "",
+            "1e5000",
+            "1e-5000",
+            "1e-4951",
+            " 1",
+            "1 ",
+            "nan",
+            "NaN",
+            "-nan",
+            "0x",
+            "0x.",
+            "0x1p",
+            "1e",
+            "1e+",
+            ".",
+            "+",
+            "-",
+            "infin",
+            "0x1p16384",
+            "0x1p-16446",
+            "1_0",
+            "1e-2147483649",
+            "1..2",
+            "0x1g",
+        ] {
+            assert!(LongDouble::parse(bad.as_bytes()).is_err(), "{bad:?}");
+        }
+        for good in [
+            "infinity",
+            "-Infinity",
+            "inF",
+            "0e999999999",
+            "0.0e-99999999999999999999",
+            "0x1.8p-16446",
+            "-0",
+            "007",
+        ] {
+            assert!(LongDouble::parse(good.as_bytes()).is_ok(), "{good:?}");
+        }
+        assert!(LongDouble::parse(&[b'1'; MAX_TEXT]).is_err());
     }
 }

@@ -722,7 +722,7 @@ fn incrbyfloat(ctx: &mut ExecCtx, args: &mut Args) -> Result<Reply, CmdError> {
     // Redis reads the stored value first, then the increment; both errors read the same.
     let current = match peek_str(&mut guard, &key)? {
         Some(text) => LongDouble::parse(&text)?,
-        None => LongDouble::parse(b"0")?,
+        None => LongDouble::ZERO,
     };
     let text = Bytes::from(current.add_to_text(LongDouble::parse(&by)?)?);
     guard.insert(key, Value::Str(text.clone()), Ttl::Keep);

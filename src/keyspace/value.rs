@@ -71,3 +71,13 @@ pub struct Entry {
     /// Last access, in seconds since the keyspace's start (OBJECT IDLETIME).
     pub accessed: u32,
 }
+
+/// Whether Redis would keep `h` in its compact listpack encoding: at most `max_entries` fields
+/// (`hash-max-listpack-entries`) and no field or value longer than `max_value` bytes
+/// (`hash-max-listpack-value`). Compact hashes keep insertion order (HGETALL, HDEL) and answer
+/// HSCAN in one step; larger ones behave like Redis's hash table.
+pub fn hash_is_compact(h: &HashValue, max_entries: usize, max_value: usize) -> bool {
+    h.len() <= max_entries
+        && h.iter()
+            .all(|(field, value)| field.len() <= max_value && value.len() <= max_value)
+}
