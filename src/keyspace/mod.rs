@@ -9,6 +9,7 @@
 pub mod events;
 mod expire;
 mod guard;
+pub mod rdb;
 mod scan;
 pub mod value;
 
@@ -61,6 +62,10 @@ pub struct Keyspace {
     pub stats: KeyspaceStats,
 }
 
+/// The access clock's reading at start-up: about 34 years of seconds, the longest idle time a
+/// key can be given.
+const CLOCK_START: u32 = 1 << 30;
+
 /// Current Unix time in milliseconds.
 pub fn unix_ms() -> u64 {
     SystemTime::now()
@@ -95,9 +100,10 @@ impl Keyspace {
         self.dbs[0].shards.len()
     }
 
-    /// Seconds since start-up; the clock of `Entry::accessed`.
+    /// The clock of `Entry::accessed`, in seconds. It starts at `CLOCK_START` rather than 0
+    /// so that RESTORE ... IDLETIME can date a key's last access to before start-up.
     pub fn clock(&self) -> u32 {
-        self.started.elapsed().as_secs() as u32
+        CLOCK_START.saturating_add(self.started.elapsed().as_secs() as u32)
     }
 
     fn shard_of(&self, key: &[u8]) -> usize {
