@@ -19,6 +19,16 @@ pub enum CmdError {
     OutOfRange,
     InvalidExpire(&'static str),
     NoSuchKey,
+    /// `ERR source and destination objects are the same` (MOVE, COPY).
+    SameObject,
+    /// `BUSYKEY Target key name already exists.` (RESTORE without REPLACE).
+    BusyKey,
+    /// `ERR invalid cursor` (SCAN family).
+    InvalidCursor,
+    /// `ERR DUMP payload version or checksum are wrong` (RESTORE).
+    DumpPayload,
+    /// `ERR Bad data format` (RESTORE of a malformed or unsupported payload).
+    BadDataFormat,
     DbIndexOutOfRange,
     InvalidDbIndex,
     NoAuth,
@@ -88,6 +98,11 @@ impl fmt::Display for CmdError {
             CmdError::OutOfRange => f.write_str("ERR index out of range"),
             CmdError::InvalidExpire(cmd) => write!(f, "ERR invalid expire time in '{cmd}' command"),
             CmdError::NoSuchKey => f.write_str("ERR no such key"),
+            CmdError::SameObject => f.write_str("ERR source and destination objects are the same"),
+            CmdError::BusyKey => f.write_str("BUSYKEY Target key name already exists."),
+            CmdError::InvalidCursor => f.write_str("ERR invalid cursor"),
+            CmdError::DumpPayload => f.write_str("ERR DUMP payload version or checksum are wrong"),
+            CmdError::BadDataFormat => f.write_str("ERR Bad data format"),
             CmdError::DbIndexOutOfRange => f.write_str("ERR DB index is out of range"),
             CmdError::InvalidDbIndex => f.write_str("ERR value is not an integer or out of range"),
             CmdError::NoAuth => f.write_str("NOAUTH Authentication required."),

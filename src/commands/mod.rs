@@ -71,7 +71,8 @@ fn resolve(
     let Some(sub) = spec.subcommand(&argv[1]) else {
         return Err(CmdError::unknown_subcommand(spec.name, &argv[1]));
     };
-    if !sub.arity_ok(argv.len() - 1) {
+    // Subcommand arities count the container name too, as in Redis (`OBJECT ENCODING k` is 3).
+    if !sub.arity_ok(argv.len()) {
         return Err(CmdError::WrongArity(format!("{}|{}", spec.name, sub.name)));
     }
     Ok((spec, Some(sub)))
