@@ -17,6 +17,9 @@ pub enum CmdError {
     Syntax,
     Overflow,
     OutOfRange,
+    /// `ERR value is out of range, value must between MIN and MAX` (an integer argument that
+    /// parses but misses a narrower range, e.g. a 32-bit database index).
+    NotBetween(i64, i64),
     InvalidExpire(&'static str),
     NoSuchKey,
     /// `ERR source and destination objects are the same` (MOVE, COPY).
@@ -96,6 +99,12 @@ impl fmt::Display for CmdError {
             CmdError::Syntax => f.write_str("ERR syntax error"),
             CmdError::Overflow => f.write_str("ERR increment or decrement would overflow"),
             CmdError::OutOfRange => f.write_str("ERR index out of range"),
+            CmdError::NotBetween(min, max) => {
+                write!(
+                    f,
+                    "ERR value is out of range, value must between {min} and {max}"
+                )
+            }
             CmdError::InvalidExpire(cmd) => write!(f, "ERR invalid expire time in '{cmd}' command"),
             CmdError::NoSuchKey => f.write_str("ERR no such key"),
             CmdError::SameObject => f.write_str("ERR source and destination objects are the same"),

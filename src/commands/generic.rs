@@ -300,7 +300,8 @@ fn same_expiry(entry: &Entry) -> Ttl {
 
 /// A database index argument: an integer that fits 32 bits naming an existing database.
 fn parse_db(ctx: &ExecCtx, arg: &[u8]) -> Result<usize, CmdError> {
-    let n = i32::try_from(parse_i64(arg)?).map_err(|_| CmdError::NotInteger)?;
+    let n = i32::try_from(parse_i64(arg)?)
+        .map_err(|_| CmdError::NotBetween(i32::MIN.into(), i32::MAX.into()))?;
     usize::try_from(n)
         .ok()
         .filter(|&db| db < ctx.ks().databases())
@@ -801,6 +802,64 @@ fn persist(ctx: &mut ExecCtx, args: &mut Args) -> Result<Reply, CmdError> {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    /// `COMMAND INFO` of redis-server 7.0.15: name, arity, flags, first key, last key, step.
+    const REDIS_COMMAND_INFO: &[(&str, i32, &str, i32, i32, i32)] = &[
+        ("del", -2, "write", 1, -1, 1),
+        ("unlink", -2, "write fast", 1, -1, 1),
+        ("exists", -2, "readonly fast", 1, -1, 1),
+        ("type", 2, "readonly fast", 1, 1, 1),
+        ("rename", 3, "write", 1, 2, 1),
+        ("renamenx", 3, "write fast", 1, 2, 1),
+        ("copy", -3, "write denyoom", 1, 2, 1),
+        ("move", 3, "write fast", 1, 1, 1),
+        ("keys", 2, "readonly", 0, 0, 0),
+        ("scan", -2, "readonly", 0, 0, 0),
+        ("randomkey", 1, "readonly", 0, 0, 0),
+        ("touch", -2, "readonly fast", 1, -1, 1),
+        ("object", -2, "", 0, 0, 0),
+        ("object|encoding", 3, "readonly", 2, 2, 1),
+        ("object|freq", 3, "readonly", 2, 2, 1),
+        ("object|help", 2, "loading stale", 0, 0, 0),
+        ("object|idletime", 3, "readonly", 2, 2, 1),
+        ("object|refcount", 3, "readonly", 2, 2, 1),
+        ("dump", 2, "readonly", 1, 1, 1),
+        ("restore", -4, "write denyoom", 1, 1, 1),
+        ("expire", -3, "write fast", 1, 1, 1),
+        ("pexpire", -3, "write fast", 1, 1, 1),
+        ("expireat", -3, "write fast", 1, 1, 1),
+        ("pexpireat", -3, "write fast", 1, 1, 1),
+        ("ttl", 2, "readonly fast", 1, 1, 1),
+        ("pttl", 2, "readonly fast", 1, 1, 1),
+        ("expiretime", 2, "readonly fast", 1, 1, 1),
+        ("pexpiretime", 2, "readonly fast", 1, 1, 1),
+        ("persist", 2, "write fast", 1, 1, 1),
+    ];
+
+    #[test]
+    fn table_matches_redis_command_info() {
+        let mut rows = 0;
+        for spec in COMMANDS {
+            let subs = spec
+                .subcommands
+                .iter()
+                .map(|s| (format!("object|{}", s.name), s));
+            for (name, row) in std::iter::once((spec.name.to_string(), spec)).chain(subs) {
+                let redis = REDIS_COMMAND_INFO
+                    .iter()
+                    .find(|r| r.0 == name)
+                    .unwrap_or_else(|| panic!("{name} is not a Redis generic command"));
+                let (first, last, step) = row.key_triple();
+                assert_eq!(
+                    (row.arity, row.flags.names().join(" "), first, last, step),
+                    (redis.1, redis.2.to_string(), redis.3, redis.4, redis.5),
+                    "{name}"
+                );
+                rows += 1;
+            }
+        }
+        assert_eq!(rows, REDIS_COMMAND_INFO.len());
+    }
 
     #[test]
     fn cursors_parse_like_strtoul() {
