@@ -8,6 +8,7 @@ use std::process::{Child, Command, Stdio};
 use std::time::Duration;
 
 use bytes::BytesMut;
+use redis_protocol::resp2;
 use redis_protocol::resp3::decode::complete::decode_bytes_mut;
 use redis_protocol::resp3::types::BytesFrame;
 
@@ -163,6 +164,19 @@ fn format_double(d: f64) -> String {
     }
 }
 
+/// A RESP2 frame as a `V`.
+fn convert2(frame: resp2::types::BytesFrame) -> V {
+    use resp2::types::BytesFrame as F;
+    match frame {
+        F::SimpleString(data) => V::Simple(String::from_utf8_lossy(&data).into_owned()),
+        F::Error(data) => V::Error(data.to_string()),
+        F::Integer(n) => V::Int(n),
+        F::BulkString(data) => V::Bulk(data.to_vec()),
+        F::Array(items) => V::Array(items.into_iter().map(convert2).collect()),
+        F::Null => V::Nil,
+    }
+}
+
 /// A blocking RESP client on a raw socket.
 pub struct Client {
     pub stream: TcpStream,
@@ -210,10 +224,16 @@ impl Client {
     /// Reads one reply, or `None` if the server closed the connection.
     pub fn try_read(&mut self) -> Option<V> {
         loop {
-            if let Some((frame, _, _)) =
-                decode_bytes_mut(&mut self.buf).expect("bad RESP from server")
-            {
-                return Some(convert(frame));
+            // RESP3 is a superset of RESP2 except for RESP2's nulls (`$-1`, `*-1`), which the
+            // RESP3 decoder rejects: those frames are decoded as RESP2.
+            let decoded = match decode_bytes_mut(&mut self.buf) {
+                Ok(frame) => frame.map(|(frame, _, _)| convert(frame)),
+                Err(_) => resp2::decode::decode_bytes_mut(&mut self.buf)
+                    .expect("bad RESP from server")
+                    .map(|(frame, _, _)| convert2(frame)),
+            };
+            if let Some(reply) = decoded {
+                return Some(reply);
             }
             let mut chunk = [0u8; 65536];
             match self.stream.read(&mut chunk) {
