@@ -71,7 +71,7 @@ fn resolve(
     let Some(sub) = spec.subcommand(&argv[1]) else {
         return Err(CmdError::unknown_subcommand(spec.name, &argv[1]));
     };
-    // Subcommand arities count the container name too, as in Redis (`OBJECT ENCODING k` is 3).
+    // Subcommand arities count the container's name too, as in Redis (`config|get` is -3).
     if !sub.arity_ok(argv.len()) {
         return Err(CmdError::WrongArity(format!("{}|{}", spec.name, sub.name)));
     }
