@@ -845,13 +845,16 @@ fn lazy_expiry() {
 fn active_expiry_reclaims_untouched_keys() {
     let server = Server::start(&["--hz", "100"]);
     let mut c = server.client();
+    // All expire at one instant, late enough for the count below to see them all.
+    let at = (now_ms() + 1500).to_string();
     for i in 0..200 {
-        c.cmd(&["SET", &format!("tmp:{i}"), "v"]);
-        c.cmd(&["PEXPIRE", &format!("tmp:{i}"), "50"]);
+        let key = format!("tmp:{i}");
+        c.cmd(&["SET", &key, "v"]);
+        c.cmd(&["PEXPIREAT", &key, &at]);
     }
     c.q("SET keep v");
     assert_eq!(c.q("DBSIZE"), int(201));
-    let deadline = std::time::Instant::now() + Duration::from_secs(5);
+    let deadline = std::time::Instant::now() + Duration::from_secs(10);
     while c.q("DBSIZE") != int(1) {
         assert!(
             std::time::Instant::now() < deadline,
