@@ -228,7 +228,8 @@ fn del(ctx: &mut ExecCtx, args: &mut Args) -> Result<Reply, CmdError> {
     remove_keys(ctx, args)
 }
 
-/// Same as DEL: values are freed when their last reference goes, off no special thread.
+/// Same as DEL here: Redis frees big values on a background thread, this server frees them
+/// where they are removed.
 fn unlink(ctx: &mut ExecCtx, args: &mut Args) -> Result<Reply, CmdError> {
     remove_keys(ctx, args)
 }
