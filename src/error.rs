@@ -17,6 +17,9 @@ pub enum CmdError {
     Syntax,
     Overflow,
     OutOfRange,
+    /// `ERR value is out of range, value must between MIN and MAX` (an integer argument that
+    /// parses but misses a narrower range, e.g. a 32-bit database index).
+    NotBetween(i64, i64),
     InvalidExpire(&'static str),
     /// APPEND / SETRANGE would grow a string past `proto-max-bulk-len`.
     StringTooLong,
@@ -47,6 +50,14 @@ pub enum CmdError {
     /// A SCAN-family cursor that is not an unsigned 64-bit number.
     InvalidCursor,
     NoSuchKey,
+    /// `ERR source and destination objects are the same` (MOVE, COPY).
+    SameObject,
+    /// `BUSYKEY Target key name already exists.` (RESTORE without REPLACE).
+    BusyKey,
+    /// `ERR DUMP payload version or checksum are wrong` (RESTORE).
+    DumpPayload,
+    /// `ERR Bad data format` (RESTORE of a malformed or unsupported payload).
+    BadDataFormat,
     DbIndexOutOfRange,
     InvalidDbIndex,
     NoAuth,
@@ -114,6 +125,12 @@ impl fmt::Display for CmdError {
             CmdError::Syntax => f.write_str("ERR syntax error"),
             CmdError::Overflow => f.write_str("ERR increment or decrement would overflow"),
             CmdError::OutOfRange => f.write_str("ERR index out of range"),
+            CmdError::NotBetween(min, max) => {
+                write!(
+                    f,
+                    "ERR value is out of range, value must between {min} and {max}"
+                )
+            }
             CmdError::InvalidExpire(cmd) => write!(f, "ERR invalid expire time in '{cmd}' command"),
             CmdError::StringTooLong => {
                 f.write_str("ERR string exceeds maximum allowed size (proto-max-bulk-len)")
@@ -140,6 +157,10 @@ impl fmt::Display for CmdError {
             ),
             CmdError::InvalidCursor => f.write_str("ERR invalid cursor"),
             CmdError::NoSuchKey => f.write_str("ERR no such key"),
+            CmdError::SameObject => f.write_str("ERR source and destination objects are the same"),
+            CmdError::BusyKey => f.write_str("BUSYKEY Target key name already exists."),
+            CmdError::DumpPayload => f.write_str("ERR DUMP payload version or checksum are wrong"),
+            CmdError::BadDataFormat => f.write_str("ERR Bad data format"),
             CmdError::DbIndexOutOfRange => f.write_str("ERR DB index is out of range"),
             CmdError::InvalidDbIndex => f.write_str("ERR value is not an integer or out of range"),
             CmdError::NoAuth => f.write_str("NOAUTH Authentication required."),

@@ -640,7 +640,10 @@ fn hscan_over_a_default_sized_large_hash() {
     }
     assert_eq!(c.cmd(&args), int(600));
     let (seen, calls) = full_hscan(&mut c, "big", &[]);
-    assert!(calls > 1, "600 fields exceed hash-max-listpack-entries (512)");
+    assert!(
+        calls > 1,
+        "600 fields exceed hash-max-listpack-entries (512)"
+    );
     let seen: HashMap<String, String> = seen
         .chunks(2)
         .map(|p| (p[0].clone(), p[1].clone()))

@@ -115,6 +115,36 @@ pub fn parse_f64(bytes: &[u8]) -> Result<f64, CmdError> {
     Ok(value)
 }
 
+/// Parses a SCAN-family cursor as Redis 7.0 does with C's `strtoul`: decimal digits after an
+/// optional sign, no leading space, at most `u64::MAX`; a negative cursor wraps around and an
+/// empty one is 0. C reads the argument only up to its first NUL byte.
+pub fn parse_cursor(arg: &[u8]) -> Result<u64, CmdError> {
+    let text = arg.split(|&b| b == 0).next().unwrap_or_default();
+    if text.is_empty() {
+        return Ok(0);
+    }
+    let (negative, digits) = match text.split_first() {
+        Some((b'-', rest)) => (true, rest),
+        Some((b'+', rest)) => (false, rest),
+        _ => (false, text),
+    };
+    if digits.is_empty() {
+        return Err(CmdError::InvalidCursor);
+    }
+    let value = digits.iter().try_fold(0u64, |acc, &d| {
+        if !d.is_ascii_digit() {
+            return None;
+        }
+        acc.checked_mul(10)?.checked_add(u64::from(d - b'0'))
+    });
+    let value = value.ok_or(CmdError::InvalidCursor)?;
+    Ok(if negative {
+        value.wrapping_neg()
+    } else {
+        value
+    })
+}
+
 /// Whether two arguments are equal ignoring ASCII case.
 pub fn eq_ignore_case(a: &[u8], b: &str) -> bool {
     a.eq_ignore_ascii_case(b.as_bytes())
@@ -148,6 +178,30 @@ mod tests {
         assert_eq!(parse_f64(b"1e3"), Ok(1000.0));
         for bad in [&b"nan"[..], b" 1", b"abc", b""] {
             assert_eq!(parse_f64(bad), Err(CmdError::NotFloat));
+        }
+    }
+
+    #[test]
+    fn cursors_parse_like_strtoul() {
+        assert_eq!(parse_cursor(b"0"), Ok(0));
+        assert_eq!(parse_cursor(b"+17"), Ok(17));
+        assert_eq!(parse_cursor(b"007"), Ok(7));
+        assert_eq!(parse_cursor(b""), Ok(0));
+        assert_eq!(parse_cursor(b"-1"), Ok(u64::MAX));
+        assert_eq!(parse_cursor(b"18446744073709551615"), Ok(u64::MAX));
+        assert_eq!(parse_cursor(b"12\0junk"), Ok(12));
+        for bad in [
+            &b"x"[..],
+            b" 1",
+            b"1 ",
+            b"-",
+            b"+",
+            b"0x10",
+            b"18446744073709551616",
+            b"abc",
+            b"1x",
+        ] {
+            assert_eq!(parse_cursor(bad), Err(CmdError::InvalidCursor), "{bad:?}");
         }
     }
 }

@@ -126,6 +126,29 @@ impl<'a> Guard<'a> {
         Some(&self.locked[si].1.map[idx])
     }
 
+    /// A read lookup that counts a keyspace hit or miss but leaves the access time alone
+    /// (EXISTS, TYPE, TTL, OBJECT: Redis's `LOOKUP_NOTOUCH` reads).
+    pub fn inspect(&mut self, key: &[u8]) -> Option<&Entry> {
+        let Some((si, idx)) = self.live_index(key) else {
+            self.ks.stats.misses.fetch_add(1, Ordering::Relaxed);
+            return None;
+        };
+        self.ks.stats.hits.fetch_add(1, Ordering::Relaxed);
+        Some(&self.locked[si].1.map[idx])
+    }
+
+    /// Makes a live key look last accessed `secs` seconds ago (RESTORE ... IDLETIME). Returns
+    /// false when the key is missing.
+    pub fn set_idle(&mut self, key: &[u8], secs: u64) -> bool {
+        let clock = self.ks.clock();
+        let Some((si, idx)) = self.live_index(key) else {
+            return false;
+        };
+        let secs = u32::try_from(secs).unwrap_or(u32::MAX);
+        self.locked[si].1.map[idx].accessed = clock.saturating_sub(secs);
+        true
+    }
+
     pub fn contains(&mut self, key: &[u8]) -> bool {
         self.live_index(key).is_some()
     }

@@ -4,11 +4,13 @@
 //! All access goes through a [`Guard`], which locks the shards a command needs in ascending
 //! `(db, shard)` order, applies lazy expiry on lookup, removes aggregates that became empty,
 //! and, when dropped, delivers the change events to the registered [`KeyObserver`]s while the
-//! locks are still held. This module depends only on `error` and `glob`.
+//! locks are still held. [`rdb`] serializes single values in Redis's DUMP / RDB object format.
+//! This module depends only on `error` and `glob`.
 
 pub mod events;
 mod expire;
 mod guard;
+pub mod rdb;
 mod scan;
 pub mod value;
 
@@ -64,6 +66,10 @@ pub struct Keyspace {
     pub active_expire: AtomicBool,
 }
 
+/// The access clock's reading at start-up: about 34 years of seconds, the longest idle time a
+/// key can be given.
+const CLOCK_START: u32 = 1 << 30;
+
 /// Current Unix time in milliseconds.
 pub fn unix_ms() -> u64 {
     SystemTime::now()
@@ -99,9 +105,10 @@ impl Keyspace {
         self.dbs[0].shards.len()
     }
 
-    /// Seconds since start-up; the clock of `Entry::accessed`.
+    /// The clock of `Entry::accessed`, in seconds. It starts at `CLOCK_START` rather than 0
+    /// so that RESTORE ... IDLETIME can date a key's last access to before start-up.
     pub fn clock(&self) -> u32 {
-        self.started.elapsed().as_secs() as u32
+        CLOCK_START.saturating_add(self.started.elapsed().as_secs() as u32)
     }
 
     fn shard_of(&self, key: &[u8]) -> usize {

@@ -36,6 +36,29 @@ impl Value {
         }
     }
 
+    /// The name `OBJECT ENCODING` reports: what Redis would use for this content. Strings are
+    /// `int` (the canonical text of an i64), `embstr` (at most 44 bytes) or `raw`; hashes are
+    /// `listpack` while within `hash-max-listpack-entries` fields and
+    /// `hash-max-listpack-value` bytes per field and value, else `hashtable`.
+    pub fn encoding(
+        &self,
+        hash_max_listpack_entries: usize,
+        hash_max_listpack_value: usize,
+    ) -> &'static str {
+        match self {
+            Value::Str(s) if canonical_i64(s).is_some() => "int",
+            Value::Str(s) if s.len() <= EMBSTR_MAX => "embstr",
+            Value::Str(_) => "raw",
+            Value::Hash(h) => {
+                if hash_is_compact(h, hash_max_listpack_entries, hash_max_listpack_value) {
+                    "listpack"
+                } else {
+                    "hashtable"
+                }
+            }
+        }
+    }
+
     pub fn new_hash() -> Value {
         Value::Hash(HashValue::default())
     }
@@ -62,13 +85,26 @@ impl Value {
     }
 }
 
+/// Longest string Redis stores in one allocation with its header (`OBJ_ENCODING_EMBSTR`).
+const EMBSTR_MAX: usize = 44;
+
+/// The integer whose canonical decimal text `bytes` is (no sign `+`, no leading zeros, no
+/// `-0`, fits an i64): the strings Redis stores as integers.
+pub fn canonical_i64(bytes: &[u8]) -> Option<i64> {
+    if bytes.is_empty() || bytes.len() > 20 {
+        return None;
+    }
+    let n: i64 = std::str::from_utf8(bytes).ok()?.parse().ok()?;
+    (itoa::Buffer::new().format(n).as_bytes() == bytes).then_some(n)
+}
+
 /// One key's slot in a shard.
 #[derive(Debug, Clone)]
 pub struct Entry {
     pub value: Value,
     /// Absolute expiry time in Unix milliseconds.
     pub expire_at: Option<u64>,
-    /// Last access, in seconds since the keyspace's start (OBJECT IDLETIME).
+    /// Last access, on the keyspace's seconds clock (`Keyspace::clock`; OBJECT IDLETIME).
     pub accessed: u32,
 }
 
