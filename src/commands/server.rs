@@ -1,40 +1,14 @@
-//! Server group: INFO, CONFIG, COMMAND, CLIENT, DBSIZE, FLUSHDB, SLOWLOG, ... plus the auth and
-//! slow-log helpers the dispatcher uses.
+//! Server group: INFO, CONFIG, COMMAND, DBSIZE, FLUSHDB, SLOWLOG, ... plus the slow-log helper
+//! the dispatcher uses. (CLIENT, MONITOR and SHUTDOWN live in `connection`.)
 
 use bytes::Bytes;
 
-use super::ExecCtx;
 use super::table::CommandSpec;
 use crate::clients::ClientState;
-use crate::error::CmdError;
 use crate::state::ServerState;
 use crate::stats::SlowLogEntry;
 
 pub static COMMANDS: &[CommandSpec] = &[];
-
-/// Checks a password against `requirepass` (the `default` user only, until ACLs exist).
-pub fn authenticate(ctx: &mut ExecCtx, user: &[u8], pass: &[u8]) -> Result<(), CmdError> {
-    let required = ctx.state.config.get("requirepass");
-    let ok = user == b"default" && !required.is_empty() && required.as_bytes() == pass;
-    if ok {
-        ctx.client.authenticated = true;
-        Ok(())
-    } else {
-        Err(CmdError::WrongPass)
-    }
-}
-
-/// CLIENT SETNAME / HELLO SETNAME: names may not contain spaces, newlines or special
-/// characters.
-pub fn set_client_name(ctx: &mut ExecCtx, name: &[u8]) -> Result<(), CmdError> {
-    if name.iter().any(|&b| !(b'!'..=b'~').contains(&b)) {
-        return Err(CmdError::err(
-            "Client names cannot contain spaces, newlines or special characters.",
-        ));
-    }
-    ctx.client.handle.info.lock().name = String::from_utf8_lossy(name).into_owned();
-    Ok(())
-}
 
 /// Adds a command to the slow log when it ran longer than `slowlog-log-slower-than`.
 pub fn record_slow(state: &ServerState, client: &ClientState, argv: &[Bytes], micros: u64) {

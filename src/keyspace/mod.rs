@@ -12,6 +12,7 @@ mod guard;
 mod scan;
 pub mod value;
 
+use std::cell::Cell;
 use std::sync::Arc;
 use std::sync::atomic::{AtomicU64, Ordering};
 use std::time::{Instant, SystemTime, UNIX_EPOCH};
@@ -59,6 +60,35 @@ pub struct Keyspace {
     router: foldhash::fast::FixedState,
     started: Instant,
     pub stats: KeyspaceStats,
+}
+
+thread_local! {
+    /// Set while a CLIENT NO-TOUCH connection's command runs on this thread (handlers are
+    /// synchronous, so the command cannot move to another thread meanwhile).
+    static NO_TOUCH: Cell<bool> = const { Cell::new(false) };
+}
+
+/// Runs `f` with key access-time updates switched off when `no_touch` is set
+/// (CLIENT NO-TOUCH). Guards created inside `f` read and write without touching.
+pub fn with_touch_mode<R>(no_touch: bool, f: impl FnOnce() -> R) -> R {
+    if !no_touch {
+        return f();
+    }
+    /// Restores the default even when `f` panics.
+    struct Restore;
+    impl Drop for Restore {
+        fn drop(&mut self) {
+            NO_TOUCH.set(false);
+        }
+    }
+    NO_TOUCH.set(true);
+    let _restore = Restore;
+    f()
+}
+
+/// Whether lookups on this thread refresh access times right now.
+fn touching() -> bool {
+    !NO_TOUCH.get()
 }
 
 /// Current Unix time in milliseconds.
