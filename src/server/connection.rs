@@ -14,35 +14,48 @@ use tokio::io::{AsyncReadExt, AsyncWriteExt};
 use tokio::net::TcpStream;
 use tokio::sync::mpsc;
 
-use crate::clients::{ClientFlags, ClientState, ReplyMode};
+use crate::clients::{ClientFlags, ClientHandle, ClientState, ReplyMode};
 use crate::commands;
 use crate::protocol::{self, Limits, Reply};
 use crate::state::ServerState;
 
 const READ_CHUNK: usize = 16 * 1024;
 
-pub(super) async fn serve(
-    state: Arc<ServerState>,
-    mut stream: TcpStream,
+/// Registers an accepted connection, in accept order so client ids grow the way clients
+/// connected, and starts serving it; over `maxclients` it is refused with Redis's error.
+pub(super) fn accept(
+    state: &Arc<ServerState>,
+    stream: TcpStream,
     addr: SocketAddr,
     laddr: SocketAddr,
 ) {
     let max_clients = state.config.get_int("maxclients").max(1) as usize;
     let fd = i64::from(stream.as_raw_fd());
-    let Some(handle) = state.clients.register(addr, laddr, fd, max_clients) else {
-        state
-            .stats
-            .rejected_connections
-            .fetch_add(1, Ordering::Relaxed);
-        let _ = stream
-            .write_all(b"-ERR max number of clients reached\r\n")
-            .await;
-        return;
-    };
+    match state.clients.register(addr, laddr, fd, max_clients) {
+        Some(handle) => {
+            tokio::spawn(serve(state.clone(), stream, handle));
+        }
+        None => {
+            state
+                .stats
+                .rejected_connections
+                .fetch_add(1, Ordering::Relaxed);
+            tokio::spawn(refuse(stream));
+        }
+    }
+}
+
+async fn refuse(mut stream: TcpStream) {
+    let _ = stream
+        .write_all(b"-ERR max number of clients reached\r\n")
+        .await;
+}
+
+async fn serve(state: Arc<ServerState>, mut stream: TcpStream, handle: Arc<ClientHandle>) {
     let needs_auth = !state.config.get("requirepass").is_empty();
     let mut client = ClientState::new(handle.clone(), !needs_auth);
     if let Err(e) = run(&state, &mut stream, &mut client).await {
-        tracing::debug!("client {addr} closed: {e}");
+        tracing::debug!("client {} closed: {e}", handle.addr);
     }
     state.clients.unregister(handle.id);
 }
@@ -102,6 +115,8 @@ async fn run(
         if handle.is_killed() {
             return Ok(());
         }
+        // Before the write, so a client that saw the replies also sees them in CLIENT LIST.
+        publish_buffers(client, &input, &output);
         if !output.is_empty() {
             stream.write_all(&output).await?;
             handle.touch();
@@ -109,9 +124,8 @@ async fn run(
                 .stats
                 .net_output_bytes
                 .fetch_add(output.len() as u64, Ordering::Relaxed);
+            output.clear();
         }
-        publish_buffers(client, &input, &output);
-        output.clear();
         if closing {
             return Ok(());
         }

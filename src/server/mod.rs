@@ -75,7 +75,7 @@ async fn accept_loop(state: Arc<ServerState>, listener: TcpListener) {
             .stats
             .total_connections_received
             .fetch_add(1, Ordering::Relaxed);
-        tokio::spawn(connection::serve(state.clone(), stream, addr, laddr));
+        connection::accept(&state, stream, addr, laddr);
     }
 }
 

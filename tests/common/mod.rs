@@ -210,6 +210,11 @@ impl Client {
     /// Reads one reply, or `None` if the server closed the connection.
     pub fn try_read(&mut self) -> Option<V> {
         loop {
+            // The RESP3 decoder does not know RESP2's null bulk string and null array.
+            if self.buf.starts_with(b"$-1\r\n") || self.buf.starts_with(b"*-1\r\n") {
+                let _ = self.buf.split_to(5);
+                return Some(V::Nil);
+            }
             if let Some((frame, _, _)) =
                 decode_bytes_mut(&mut self.buf).expect("bad RESP from server")
             {
