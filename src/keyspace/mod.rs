@@ -196,3 +196,38 @@ impl Keyspace {
             .collect()
     }
 }
+
+#[cfg(test)]
+mod touch_tests {
+    use std::time::Duration;
+
+    use bytes::Bytes;
+
+    use super::*;
+
+    #[test]
+    fn no_touch_mode_leaves_access_times_alone() {
+        let ks = Keyspace::new(1, 1, Vec::new());
+        let key = Bytes::from_static(b"k");
+        let accessed = || ks.lock(0, &[&key]).peek(&key).map(|e| e.accessed);
+        ks.lock(0, &[&key]).insert(
+            key.clone(),
+            Value::Str(Bytes::from_static(b"v")),
+            Ttl::Clear,
+        );
+        assert_eq!(accessed(), Some(0));
+        // The access clock counts whole seconds.
+        std::thread::sleep(Duration::from_millis(1100));
+        with_touch_mode(true, || {
+            let mut guard = ks.lock(0, &[&key]);
+            assert!(guard.get(&key).is_some());
+            assert!(guard.get_mut(&key).is_some());
+        });
+        assert_eq!(accessed(), Some(0));
+        assert!(touching(), "the mode ends with the command");
+        let _ = ks.lock(0, &[&key]).get(&key);
+        assert_eq!(accessed(), Some(1));
+        let _ = std::panic::catch_unwind(|| with_touch_mode(true, || panic!("handler bug")));
+        assert!(touching(), "the mode ends even when the command panics");
+    }
+}

@@ -20,6 +20,10 @@ use crate::protocol::{self, Limits, Reply};
 use crate::state::ServerState;
 
 const READ_CHUNK: usize = 16 * 1024;
+/// Most bytes taken from the socket at once. Bounded, so that the query buffer only
+/// outgrows `client-query-buffer-limit` because of one oversized request, never because a
+/// pipeline of small ones arrived in a single read.
+const MAX_READ: usize = 64 * 1024;
 
 /// Registers an accepted connection, in accept order so client ids grow the way clients
 /// connected, and starts serving it; over `maxclients` it is refused with Redis's error.
@@ -79,9 +83,10 @@ async fn run(
             return Ok(());
         }
         input.reserve(READ_CHUNK);
+        let mut room = (&mut input).limit(MAX_READ);
         // `read_buf` is cancel safe: when another branch wins, no input is lost.
         let wake = tokio::select! {
-            read = stream.read_buf(&mut input) => Wake::Read(read?),
+            read = stream.read_buf(&mut room) => Wake::Read(read?),
             line = next_monitor_line(&mut client.monitor) => Wake::Monitor(line),
             _ = handle.killed() => return Ok(()),
             _ = state.shutdown.notified() => return Ok(()),
@@ -94,6 +99,9 @@ async fn run(
                     .stats
                     .net_input_bytes
                     .fetch_add(read as u64, Ordering::Relaxed);
+                if query_buffer_too_big(state, client, &input) {
+                    return Ok(());
+                }
                 process_input(state, client, &mut input, &mut output)
             }
             Wake::Monitor(Some(line)) => {
@@ -118,7 +126,11 @@ async fn run(
         // Before the write, so a client that saw the replies also sees them in CLIENT LIST.
         publish_buffers(client, &input, &output);
         if !output.is_empty() {
-            stream.write_all(&output).await?;
+            // A slow reader that gets killed must not keep its task waiting on the socket.
+            tokio::select! {
+                written = stream.write_all(&output) => written?,
+                _ = handle.killed() => return Ok(()),
+            }
             handle.touch();
             state
                 .stats
@@ -129,16 +141,22 @@ async fn run(
         if closing {
             return Ok(());
         }
-        let limit = state.config.get_int("client-query-buffer-limit").max(1) as usize;
-        if input.len() > limit {
-            tracing::warn!(
-                "Closing client that reached max query buffer length: {} (qbuf initial bytes: \"{}\")",
-                client.handle.describe(0),
-                commands::repr(&input[..input.len().min(64)])
-            );
-            return Ok(());
-        }
     }
+}
+
+/// `client-query-buffer-limit`: like Redis, checked after each read and before parsing, and
+/// the client is closed without a reply when the buffer is over the limit.
+fn query_buffer_too_big(state: &ServerState, client: &ClientState, input: &BytesMut) -> bool {
+    let limit = state.config.get_int("client-query-buffer-limit").max(1) as usize;
+    if input.len() <= limit {
+        return false;
+    }
+    tracing::warn!(
+        "Closing client that reached max query buffer length: {} (qbuf initial bytes: \"{}\")",
+        client.handle.describe(0),
+        commands::repr(&input[..input.len().min(64)])
+    );
+    true
 }
 
 /// The next MONITOR feed line; never resolves outside monitor mode.
