@@ -9,6 +9,11 @@
 //!   completed later decode as if they had arrived whole.
 //!
 //! Large allocations from announced lengths are caught by libFuzzer's malloc limit.
+//!
+//! Run with `-max_len=4096` (see fuzz/README.md): inputs must stay below the 64 KiB inline
+//! limit, beyond which Redis itself answers differently depending on how the bytes arrive.
+//! `RUSTC_BOOTSTRAP=1 cargo fuzz run decode_request corpus/decode_request \
+//!   seeds/decode_request -- -max_len=4096 -malloc_limit_mb=512 -max_total_time=300`
 
 #![no_main]
 
