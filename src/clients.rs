@@ -1,49 +1,276 @@
-//! Client connections as the commands see them: the per-connection `ClientState` and the
-//! registry behind CLIENT LIST / KILL / INFO. Lives below `commands` so handlers can use it
-//! without knowing the networking layer.
+//! Client connections as the commands see them: the per-connection `ClientState`, the shared
+//! `ClientHandle` other connections can inspect and kill, and the registry behind
+//! CLIENT LIST / KILL / INFO, `maxclients` and the idle `timeout`.
+//!
+//! Lives below `commands` so handlers can use it without knowing the networking layer; it
+//! knows nothing about sockets beyond their addresses and descriptor numbers.
 
 use std::collections::BTreeMap;
+use std::fmt::{self, Write as _};
 use std::net::SocketAddr;
 use std::sync::Arc;
-use std::sync::atomic::{AtomicBool, AtomicU64, Ordering};
-use std::time::Instant;
+use std::sync::atomic::{AtomicBool, AtomicU32, AtomicU64, Ordering};
+use std::time::{Duration, Instant};
 
+use bitflags::bitflags;
+use bytes::Bytes;
 use parking_lot::Mutex;
-use tokio::sync::Notify;
+use tokio::sync::{Notify, mpsc};
 
 use crate::protocol::Protocol;
 
-/// What CLIENT LIST shows about a connection, updated by its task once per batch.
-#[derive(Debug, Clone, Default)]
+bitflags! {
+    /// Connection states other connections can see (CLIENT LIST `flags=`, CLIENT KILL TYPE,
+    /// the idle timeout). Set by the code that owns each state.
+    #[derive(Debug, Clone, Copy, PartialEq, Eq)]
+    pub struct ClientFlags: u32 {
+        /// In MONITOR mode (`O`).
+        const MONITOR = 1;
+        /// Subscribed to pub/sub channels or patterns (`P`): CLIENT LIST TYPE pubsub.
+        const PUBSUB = 1 << 1;
+        /// Inside MULTI (`x`).
+        const MULTI = 1 << 2;
+        /// Waiting in a blocking command (`b`); such clients are not closed for idleness.
+        const BLOCKED = 1 << 3;
+        /// CLIENT NO-EVICT ON (`e`).
+        const NO_EVICT = 1 << 4;
+        /// CLIENT NO-TOUCH ON (`T`): its commands leave key access times alone.
+        const NO_TOUCH = 1 << 5;
+    }
+}
+
+impl ClientFlags {
+    /// The `flags=` field of CLIENT LIST, letters in Redis's order; `N` when none is set.
+    pub fn letters(self) -> String {
+        const LETTERS: [(ClientFlags, char); 6] = [
+            (ClientFlags::MONITOR, 'O'),
+            (ClientFlags::PUBSUB, 'P'),
+            (ClientFlags::MULTI, 'x'),
+            (ClientFlags::BLOCKED, 'b'),
+            (ClientFlags::NO_EVICT, 'e'),
+            (ClientFlags::NO_TOUCH, 'T'),
+        ];
+        let letters: String = LETTERS
+            .iter()
+            .filter(|(flag, _)| self.contains(*flag))
+            .map(|(_, letter)| *letter)
+            .collect();
+        if letters.is_empty() {
+            "N".to_string()
+        } else {
+            letters
+        }
+    }
+}
+
+/// The client classes of `CLIENT LIST TYPE` and `CLIENT KILL TYPE`. Replication does not
+/// exist yet, so no connection is ever a master or a replica; MONITOR connections count as
+/// normal, as in Redis.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum ClientType {
+    Normal,
+    Master,
+    Replica,
+    PubSub,
+}
+
+impl ClientType {
+    /// Parses a type name as Redis does (`slave` is an alias of `replica`).
+    pub fn parse(name: &[u8]) -> Option<ClientType> {
+        let lower = name.to_ascii_lowercase();
+        match lower.as_slice() {
+            b"normal" => Some(ClientType::Normal),
+            b"master" => Some(ClientType::Master),
+            b"replica" | b"slave" => Some(ClientType::Replica),
+            b"pubsub" => Some(ClientType::PubSub),
+            _ => None,
+        }
+    }
+}
+
+/// A command as CLIENT LIST names it in `cmd=`: `get`, `client|list`.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct CommandName {
+    pub name: &'static str,
+    pub sub: Option<&'static str>,
+}
+
+impl fmt::Display for CommandName {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        match self.sub {
+            Some(sub) => write!(f, "{}|{sub}", self.name),
+            None => f.write_str(self.name),
+        }
+    }
+}
+
+/// What CLIENT LIST shows about a connection beyond its fixed identity. The connection task
+/// publishes its buffers and last command once per batch; names and library attributes are
+/// written when they change.
+#[derive(Debug, Clone)]
 pub struct ClientInfo {
+    /// CLIENT SETNAME / HELLO SETNAME; empty means no name.
     pub name: String,
     pub db: usize,
-    pub last_cmd: String,
+    /// The last command run, `None` before the first one or after an unknown command.
+    pub last_cmd: Option<CommandName>,
     pub resp: u8,
     pub lib_name: String,
     pub lib_ver: String,
     pub user: String,
-    pub flags: String,
-    pub query_buf: usize,
+    /// Channel, pattern and shard-channel subscription counts (maintained by pub/sub).
+    pub sub: usize,
+    pub psub: usize,
+    pub ssub: usize,
+    /// Commands queued inside MULTI, -1 outside a transaction (maintained by MULTI).
+    pub multi: i64,
+    /// Unprocessed bytes in the query buffer and the buffer's spare capacity.
+    pub qbuf: usize,
+    pub qbuf_free: usize,
+    /// Reply buffer capacity and the largest reply batch written lately.
+    pub rbs: usize,
+    pub rbp: usize,
 }
 
-/// The shared handle of one connection.
+impl Default for ClientInfo {
+    fn default() -> Self {
+        ClientInfo {
+            name: String::new(),
+            db: 0,
+            last_cmd: None,
+            resp: 2,
+            lib_name: String::new(),
+            lib_ver: String::new(),
+            user: "default".to_string(),
+            sub: 0,
+            psub: 0,
+            ssub: 0,
+            multi: -1,
+            qbuf: 0,
+            qbuf_free: 0,
+            rbs: 0,
+            rbp: 0,
+        }
+    }
+}
+
+/// The shared handle of one connection: what other connections may read (CLIENT LIST) or do
+/// to it (CLIENT KILL, idle timeout, shutdown).
 pub struct ClientHandle {
     pub id: u64,
     pub addr: SocketAddr,
     pub laddr: SocketAddr,
-    pub created: Instant,
-    pub last_active: Mutex<Instant>,
+    /// The socket's file descriptor number (CLIENT LIST `fd=`).
+    pub fd: i64,
+    created: Instant,
+    /// Milliseconds after `created` of the last read from or write to the socket.
+    last_interaction_ms: AtomicU64,
     pub info: Mutex<ClientInfo>,
-    /// Set by CLIENT KILL; the connection task closes when it sees it.
-    pub killed: AtomicBool,
-    pub kill_signal: Notify,
+    flags: AtomicU32,
+    killed: AtomicBool,
+    kill_signal: Notify,
 }
 
 impl ClientHandle {
-    pub fn kill(&self) {
+    /// Time since the connection was accepted (CLIENT LIST `age=`).
+    pub fn age(&self) -> Duration {
+        self.created.elapsed()
+    }
+
+    /// Time since the last socket activity (CLIENT LIST `idle=`, the `timeout` option).
+    pub fn idle(&self) -> Duration {
+        let last = Duration::from_millis(self.last_interaction_ms.load(Ordering::Relaxed));
+        self.age().saturating_sub(last)
+    }
+
+    /// Records socket activity now.
+    pub fn touch(&self) {
+        let ms = self.created.elapsed().as_millis() as u64;
+        self.last_interaction_ms.store(ms, Ordering::Relaxed);
+    }
+
+    pub fn flags(&self) -> ClientFlags {
+        ClientFlags::from_bits_truncate(self.flags.load(Ordering::Relaxed))
+    }
+
+    pub fn has_flag(&self, flag: ClientFlags) -> bool {
+        self.flags().contains(flag)
+    }
+
+    pub fn set_flag(&self, flag: ClientFlags, on: bool) {
+        if on {
+            self.flags.fetch_or(flag.bits(), Ordering::Relaxed);
+        } else {
+            self.flags.fetch_and(!flag.bits(), Ordering::Relaxed);
+        }
+    }
+
+    pub fn client_type(&self) -> ClientType {
+        if self.has_flag(ClientFlags::PUBSUB) {
+            ClientType::PubSub
+        } else {
+            ClientType::Normal
+        }
+    }
+
+    /// Asks the connection task to close the socket. Use [`ClientRegistry::kill`], which
+    /// also removes the client from the registry at once.
+    fn signal_kill(&self) {
         self.killed.store(true, Ordering::SeqCst);
         self.kill_signal.notify_one();
+    }
+
+    pub fn is_killed(&self) -> bool {
+        self.killed.load(Ordering::Relaxed)
+    }
+
+    /// Resolves once the connection has been killed.
+    pub async fn killed(&self) {
+        if !self.is_killed() {
+            self.kill_signal.notified().await;
+        }
+    }
+
+    /// One CLIENT LIST / CLIENT INFO line (without the trailing newline), in Redis's field
+    /// order. `argv_mem` is the size of the arguments of the command being run, which Redis
+    /// only reports for the connection asking.
+    pub fn describe(&self, argv_mem: usize) -> String {
+        let info = self.info.lock().clone();
+        let cmd = info
+            .last_cmd
+            .map_or_else(|| "NULL".to_string(), |c| c.to_string());
+        // Our own estimate of what the connection holds: its buffers and pending arguments.
+        let tot_mem = info.qbuf + info.qbuf_free + info.rbs + argv_mem;
+        let mut line = String::with_capacity(320);
+        let _ = write!(
+            line,
+            "id={} addr={} laddr={} fd={} name={} age={} idle={} flags={} db={} sub={} psub={} \
+             ssub={} multi={} qbuf={} qbuf-free={} argv-mem={argv_mem} multi-mem=0 rbs={} \
+             rbp={} obl=0 oll=0 omem=0 tot-mem={tot_mem} events=r cmd={cmd} user={} redir=-1 \
+             resp={} lib-name={} lib-ver={}",
+            self.id,
+            self.addr,
+            self.laddr,
+            self.fd,
+            info.name,
+            self.age().as_secs(),
+            self.idle().as_secs(),
+            self.flags().letters(),
+            info.db,
+            info.sub,
+            info.psub,
+            info.ssub,
+            info.multi,
+            info.qbuf,
+            info.qbuf_free,
+            info.rbs,
+            info.rbp,
+            info.user,
+            info.resp,
+            info.lib_name,
+            info.lib_ver,
+        );
+        line
     }
 }
 
@@ -67,10 +294,15 @@ pub struct ClientState {
     pub authenticated: bool,
     pub user: String,
     pub reply_mode: ReplyMode,
-    /// Set by QUIT (and protocol errors): close after writing the pending replies.
+    /// Set by QUIT and a self-targeting CLIENT KILL: close after writing the pending replies.
     pub close_after_reply: bool,
-    /// Set by MONITOR: the connection switches to streaming the command feed.
-    pub monitoring: bool,
+    /// Set by a command whose reply must not be sent at all (SHUTDOWN, a repeated MONITOR);
+    /// consumed by [`ClientState::reply_wanted`].
+    pub suppress_reply: bool,
+    /// The MONITOR feed while the connection is in monitor mode; dropping it leaves the mode.
+    pub monitor: Option<mpsc::UnboundedReceiver<Bytes>>,
+    /// The last command resolved by the dispatcher (CLIENT LIST `cmd=`).
+    pub last_cmd: Option<CommandName>,
 }
 
 impl ClientState {
@@ -83,12 +315,49 @@ impl ClientState {
             user: "default".to_string(),
             reply_mode: ReplyMode::On,
             close_after_reply: false,
-            monitoring: false,
+            suppress_reply: false,
+            monitor: None,
+            last_cmd: None,
         }
     }
 
     pub fn id(&self) -> u64 {
         self.handle.id
+    }
+
+    /// Decides whether the reply of the command that just ran is sent, and advances
+    /// CLIENT REPLY SKIP (which silences the SKIP command itself and the one after it).
+    pub fn reply_wanted(&mut self) -> bool {
+        let by_mode = match self.reply_mode {
+            ReplyMode::On => true,
+            ReplyMode::Off => false,
+            ReplyMode::SkipNext => {
+                self.reply_mode = ReplyMode::Skipping;
+                false
+            }
+            ReplyMode::Skipping => {
+                self.reply_mode = ReplyMode::On;
+                false
+            }
+        };
+        !std::mem::take(&mut self.suppress_reply) && by_mode
+    }
+
+    /// Switches the reply protocol (HELLO, RESET) and shows it in CLIENT LIST.
+    pub fn set_protocol(&mut self, protocol: Protocol) {
+        self.protocol = protocol;
+        self.handle.info.lock().resp = match protocol {
+            Protocol::Resp2 => 2,
+            Protocol::Resp3 => 3,
+        };
+    }
+
+    /// Copies the state only this task sees (db, last command) into the shared handle, so
+    /// CLIENT LIST is current. Called once per batch and before listing clients.
+    pub fn publish(&self) {
+        let mut info = self.handle.info.lock();
+        info.db = self.db;
+        info.last_cmd = self.last_cmd;
     }
 }
 
@@ -100,30 +369,45 @@ pub struct ClientRegistry {
 }
 
 impl ClientRegistry {
-    /// Registers a new connection and returns its handle.
-    pub fn register(&self, addr: SocketAddr, laddr: SocketAddr) -> Arc<ClientHandle> {
+    /// Registers a new connection and returns its handle, or `None` when `max_clients`
+    /// connections are already registered (`maxclients`).
+    pub fn register(
+        &self,
+        addr: SocketAddr,
+        laddr: SocketAddr,
+        fd: i64,
+        max_clients: usize,
+    ) -> Option<Arc<ClientHandle>> {
+        let mut clients = self.clients.lock();
+        if clients.len() >= max_clients {
+            return None;
+        }
         let id = self.next_id.fetch_add(1, Ordering::Relaxed) + 1;
-        let now = Instant::now();
         let handle = Arc::new(ClientHandle {
             id,
             addr,
             laddr,
-            created: now,
-            last_active: Mutex::new(now),
-            info: Mutex::new(ClientInfo {
-                resp: 2,
-                user: "default".into(),
-                ..ClientInfo::default()
-            }),
+            fd,
+            created: Instant::now(),
+            last_interaction_ms: AtomicU64::new(0),
+            info: Mutex::new(ClientInfo::default()),
+            flags: AtomicU32::new(0),
             killed: AtomicBool::new(false),
             kill_signal: Notify::new(),
         });
-        self.clients.lock().insert(id, handle.clone());
-        handle
+        clients.insert(id, handle.clone());
+        Some(handle)
     }
 
     pub fn unregister(&self, id: u64) {
         self.clients.lock().remove(&id);
+    }
+
+    /// Closes a connection: it leaves the registry at once (CLIENT LIST no longer shows it,
+    /// its slot under `maxclients` is free) and its task closes the socket.
+    pub fn kill(&self, client: &ClientHandle) {
+        self.unregister(client.id);
+        client.signal_kill();
     }
 
     pub fn get(&self, id: u64) -> Option<Arc<ClientHandle>> {
@@ -141,5 +425,89 @@ impl ClientRegistry {
 
     pub fn is_empty(&self) -> bool {
         self.len() == 0
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn addr(port: u16) -> SocketAddr {
+        SocketAddr::from(([127, 0, 0, 1], port))
+    }
+
+    #[test]
+    fn registry_enforces_max_clients_and_kill_frees_a_slot() {
+        let registry = ClientRegistry::default();
+        let a = registry.register(addr(1), addr(6379), 7, 2).unwrap();
+        let b = registry.register(addr(2), addr(6379), 8, 2).unwrap();
+        assert!(registry.register(addr(3), addr(6379), 9, 2).is_none());
+        assert_eq!((a.id, b.id), (1, 2));
+        registry.kill(&a);
+        assert!(a.is_killed());
+        assert_eq!(registry.len(), 1);
+        let c = registry.register(addr(3), addr(6379), 9, 2).unwrap();
+        assert_eq!(c.id, 3, "ids are never reused");
+    }
+
+    #[test]
+    fn list_line_has_redis_fields_in_order() {
+        let registry = ClientRegistry::default();
+        let h = registry.register(addr(5000), addr(6379), 11, 10).unwrap();
+        h.set_flag(ClientFlags::NO_EVICT, true);
+        h.set_flag(ClientFlags::MONITOR, true);
+        {
+            let mut info = h.info.lock();
+            info.name = "worker".into();
+            info.last_cmd = Some(CommandName {
+                name: "client",
+                sub: Some("list"),
+            });
+            info.lib_name = "redis-py".into();
+        }
+        let line = h.describe(10);
+        let keys: Vec<&str> = line
+            .split(' ')
+            .map(|kv| kv.split('=').next().unwrap())
+            .collect();
+        assert_eq!(
+            keys.join(" "),
+            "id addr laddr fd name age idle flags db sub psub ssub multi qbuf qbuf-free \
+             argv-mem multi-mem rbs rbp obl oll omem tot-mem events cmd user redir resp \
+             lib-name lib-ver"
+        );
+        assert!(
+            line.starts_with("id=1 addr=127.0.0.1:5000 laddr=127.0.0.1:6379 fd=11 name=worker ")
+        );
+        assert!(line.contains(" flags=Oe "), "{line}");
+        assert!(line.contains(" multi=-1 "));
+        assert!(
+            line.contains(
+                " cmd=client|list user=default redir=-1 resp=2 lib-name=redis-py lib-ver="
+            )
+        );
+    }
+
+    #[test]
+    fn reply_skip_silences_two_replies() {
+        let registry = ClientRegistry::default();
+        let h = registry.register(addr(1), addr(2), 3, 10).unwrap();
+        let mut c = ClientState::new(h, true);
+        // CLIENT REPLY SKIP sets SkipNext while it runs: its own reply and the next are dropped.
+        c.reply_mode = ReplyMode::SkipNext;
+        assert!(!c.reply_wanted());
+        assert!(!c.reply_wanted());
+        assert!(c.reply_wanted());
+        c.suppress_reply = true;
+        assert!(!c.reply_wanted());
+        assert!(c.reply_wanted());
+    }
+
+    #[test]
+    fn type_names() {
+        assert_eq!(ClientType::parse(b"SLAVE"), Some(ClientType::Replica));
+        assert_eq!(ClientType::parse(b"pubsub"), Some(ClientType::PubSub));
+        assert_eq!(ClientType::parse(b"primary"), None);
+        assert_eq!(ClientFlags::empty().letters(), "N");
     }
 }

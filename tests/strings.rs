@@ -775,7 +775,7 @@ impl Local {
         let events = Arc::new(Recorder::default());
         Arc::get_mut(&mut state).unwrap().keyspace = Keyspace::new(1, 4, vec![events.clone()]);
         let addr: SocketAddr = "127.0.0.1:1".parse().unwrap();
-        let handle = state.clients.register(addr, addr);
+        let handle = state.clients.register(addr, addr, -1, 1).unwrap();
         let client = ClientState::new(handle, true);
         Local {
             state,

@@ -22,7 +22,7 @@ use bytes::Bytes;
 pub use args::Args;
 pub use table::{CommandSpec, Flags, Keys, table};
 
-use crate::clients::ClientState;
+use crate::clients::{ClientFlags, ClientState, CommandName};
 use crate::error::CmdError;
 use crate::protocol::Reply;
 use crate::state::ServerState;
@@ -85,6 +85,7 @@ pub fn execute(state: &ServerState, client: &mut ClientState, argv: Vec<Bytes>) 
     let (spec, sub) = match resolved {
         Ok(found) => found,
         Err(e) => {
+            client.last_cmd = None;
             // Counted on the command or subcommand (`config|set`) the arity error names.
             if let CmdError::WrongArity(name) = &e
                 && let Some(stats) = table().stats(name)
@@ -95,6 +96,10 @@ pub fn execute(state: &ServerState, client: &mut ClientState, argv: Vec<Bytes>) 
         }
     };
     let runs = sub.unwrap_or(spec);
+    client.last_cmd = Some(CommandName {
+        name: spec.name,
+        sub: sub.map(|s| s.name),
+    });
     if !client.authenticated
         && !runs.flags.contains(Flags::NO_AUTH)
         && !spec.flags.contains(Flags::NO_AUTH)
@@ -108,23 +113,24 @@ pub fn execute(state: &ServerState, client: &mut ClientState, argv: Vec<Bytes>) 
         Some(sub) => format!("{}|{}", spec.name, sub.name),
         None => spec.name.to_string(),
     };
-    if state.has_monitors.load(Ordering::Relaxed) && !runs.flags.contains(Flags::SKIP_MONITOR) {
-        feed_monitors(state, client, &argv);
-    }
     let started = Instant::now();
     let mut args = Args::new(argv, if sub.is_some() { 2 } else { 1 });
+    // CLIENT NO-TOUCH: key access times stay as they are, except for TOUCH itself.
+    let no_touch = client.handle.has_flag(ClientFlags::NO_TOUCH) && spec.name != "touch";
     let mut ctx = ExecCtx { state, client };
     // A handler bug must not take the connection, let alone the server, down.
-    let result = std::panic::catch_unwind(AssertUnwindSafe(|| handler(&mut ctx, &mut args)))
-        .unwrap_or_else(|panic| {
-            let what = panic
-                .downcast_ref::<String>()
-                .cloned()
-                .or_else(|| panic.downcast_ref::<&str>().map(|s| s.to_string()))
-                .unwrap_or_default();
-            tracing::error!("command '{full_name}' panicked: {what}");
-            Err(CmdError::err(format!("internal error in '{full_name}'")))
-        });
+    let result = std::panic::catch_unwind(AssertUnwindSafe(|| {
+        crate::keyspace::with_touch_mode(no_touch, || handler(&mut ctx, &mut args))
+    }))
+    .unwrap_or_else(|panic| {
+        let what = panic
+            .downcast_ref::<String>()
+            .cloned()
+            .or_else(|| panic.downcast_ref::<&str>().map(|s| s.to_string()))
+            .unwrap_or_default();
+        tracing::error!("command '{full_name}' panicked: {what}");
+        Err(CmdError::err(format!("internal error in '{full_name}'")))
+    });
     let micros = started.elapsed().as_micros() as u64;
     state
         .stats
@@ -142,6 +148,15 @@ pub fn execute(state: &ServerState, client: &mut ClientState, argv: Vec<Bytes>) 
     }
     if !runs.flags.contains(Flags::SKIP_SLOWLOG) {
         server::record_slow(state, ctx.client, args.argv(), micros);
+    }
+    // As Redis: after the command ran (so SELECT shows its new db), whether it failed or not,
+    // and never for administrative commands, which may carry secrets.
+    if state.has_monitors.load(Ordering::Relaxed)
+        && !runs
+            .flags
+            .intersects(Flags::SKIP_MONITOR.union(Flags::ADMIN))
+    {
+        feed_monitors(state, ctx.client, args.argv());
     }
     match result {
         Ok(reply) => reply,
@@ -167,9 +182,14 @@ fn feed_monitors(state: &ServerState, client: &ClientState, argv: &[Bytes]) {
         client.db,
         client.handle.addr
     );
-    for arg in argv {
+    let hidden = redacted_args(argv);
+    for (i, arg) in argv.iter().enumerate() {
         line.push_str(" \"");
-        line.push_str(&repr(arg));
+        if hidden.contains(&i) {
+            line.push_str("(redacted)");
+        } else {
+            line.push_str(&repr(arg));
+        }
         line.push('"');
     }
     let line = Bytes::from(line);
@@ -178,6 +198,29 @@ fn feed_monitors(state: &ServerState, client: &ClientState, argv: &[Bytes]) {
     if monitors.is_empty() {
         state.has_monitors.store(false, Ordering::Relaxed);
     }
+}
+
+/// Positions of passwords (and the user names beside them) that MONITOR shows as
+/// `(redacted)`: every AUTH argument, and the two after HELLO's AUTH token.
+fn redacted_args(argv: &[Bytes]) -> Vec<usize> {
+    if argv[0].eq_ignore_ascii_case(b"auth") {
+        return (1..argv.len()).collect();
+    }
+    if !argv[0].eq_ignore_ascii_case(b"hello") {
+        return Vec::new();
+    }
+    let mut hidden = Vec::new();
+    // HELLO protover [AUTH user pass] [SETNAME name]: options start after the version.
+    let mut i = 2;
+    while i < argv.len() {
+        if argv[i].eq_ignore_ascii_case(b"auth") {
+            hidden.extend([i + 1, i + 2]);
+            i += 3;
+        } else {
+            i += 2;
+        }
+    }
+    hidden
 }
 
 /// Escapes bytes the way Redis's `sdscatrepr` does (MONITOR, CLIENT LIST, SLOWLOG).

@@ -324,30 +324,6 @@ fn help_reply(command: &str, lines: &[&str]) -> Reply {
 // ---------------------------------------------------------------------------------------------
 // Helpers the dispatcher and the connection group use.
 
-/// Checks a password against `requirepass` (the `default` user only, until ACLs exist).
-pub fn authenticate(ctx: &mut ExecCtx, user: &[u8], pass: &[u8]) -> Result<(), CmdError> {
-    let required = ctx.state.config.get("requirepass");
-    let ok = user == b"default" && !required.is_empty() && required.as_bytes() == pass;
-    if ok {
-        ctx.client.authenticated = true;
-        Ok(())
-    } else {
-        Err(CmdError::WrongPass)
-    }
-}
-
-/// CLIENT SETNAME / HELLO SETNAME: names may not contain spaces, newlines or special
-/// characters.
-pub fn set_client_name(ctx: &mut ExecCtx, name: &[u8]) -> Result<(), CmdError> {
-    if name.iter().any(|&b| !(b'!'..=b'~').contains(&b)) {
-        return Err(CmdError::err(
-            "Client names cannot contain spaces, newlines or special characters.",
-        ));
-    }
-    ctx.client.handle.info.lock().name = String::from_utf8_lossy(name).into_owned();
-    Ok(())
-}
-
 /// Adds a command to the slow log when it ran longer than `slowlog-log-slower-than`.
 pub fn record_slow(state: &ServerState, client: &ClientState, argv: &[Bytes], micros: u64) {
     let threshold = state.config.get_int("slowlog-log-slower-than");
@@ -553,7 +529,7 @@ fn info_clients(ctx: &ExecCtx, out: &mut Info) {
     let clients = ctx.state.clients.all();
     let max_input = clients
         .iter()
-        .map(|c| c.info.lock().query_buf)
+        .map(|c| c.info.lock().qbuf)
         .max()
         .unwrap_or(0);
     out.field("connected_clients", clients.len());

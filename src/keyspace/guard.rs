@@ -31,6 +31,8 @@ pub struct Guard<'a> {
     locked: Locked<'a>,
     events: Vec<KeyEvent>,
     now: u64,
+    /// Whether lookups refresh access times (off under CLIENT NO-TOUCH).
+    touch: bool,
 }
 
 impl<'a> Guard<'a> {
@@ -41,6 +43,7 @@ impl<'a> Guard<'a> {
             locked,
             events: Vec::new(),
             now: unix_ms(),
+            touch: super::touching(),
         }
     }
 
@@ -108,8 +111,11 @@ impl<'a> Guard<'a> {
         match self.live_index(key) {
             Some((si, idx)) => {
                 self.ks.stats.hits.fetch_add(1, Ordering::Relaxed);
+                let touch = self.touch;
                 let entry = &mut self.locked[si].1.map[idx];
-                entry.accessed = clock;
+                if touch {
+                    entry.accessed = clock;
+                }
                 Some(&entry.value)
             }
             None => {
@@ -158,8 +164,11 @@ impl<'a> Guard<'a> {
         let (si, idx) = self.live_index(key)?;
         self.emit(key.clone(), KeyEventKind::Written);
         let clock = self.ks.clock();
+        let touch = self.touch;
         let entry = &mut self.locked[si].1.map[idx];
-        entry.accessed = clock;
+        if touch {
+            entry.accessed = clock;
+        }
         Some(&mut entry.value)
     }
 

@@ -14,6 +14,7 @@ pub mod rdb;
 mod scan;
 pub mod value;
 
+use std::cell::Cell;
 use std::sync::Arc;
 use std::sync::atomic::{AtomicBool, AtomicU64, Ordering};
 use std::time::{Instant, SystemTime, UNIX_EPOCH};
@@ -69,6 +70,35 @@ pub struct Keyspace {
 /// The access clock's reading at start-up: about 34 years of seconds, the longest idle time a
 /// key can be given.
 const CLOCK_START: u32 = 1 << 30;
+
+thread_local! {
+    /// Set while a CLIENT NO-TOUCH connection's command runs on this thread (handlers are
+    /// synchronous, so the command cannot move to another thread meanwhile).
+    static NO_TOUCH: Cell<bool> = const { Cell::new(false) };
+}
+
+/// Runs `f` with key access-time updates switched off when `no_touch` is set
+/// (CLIENT NO-TOUCH). Guards created inside `f` read and write without touching.
+pub fn with_touch_mode<R>(no_touch: bool, f: impl FnOnce() -> R) -> R {
+    if !no_touch {
+        return f();
+    }
+    /// Restores the default even when `f` panics.
+    struct Restore;
+    impl Drop for Restore {
+        fn drop(&mut self) {
+            NO_TOUCH.set(false);
+        }
+    }
+    NO_TOUCH.set(true);
+    let _restore = Restore;
+    f()
+}
+
+/// Whether lookups on this thread refresh access times right now.
+fn touching() -> bool {
+    !NO_TOUCH.get()
+}
 
 /// Current Unix time in milliseconds.
 pub fn unix_ms() -> u64 {
@@ -175,5 +205,40 @@ impl Keyspace {
                 })
             })
             .collect()
+    }
+}
+
+#[cfg(test)]
+mod touch_tests {
+    use std::time::Duration;
+
+    use bytes::Bytes;
+
+    use super::*;
+
+    #[test]
+    fn no_touch_mode_leaves_access_times_alone() {
+        let ks = Keyspace::new(1, 1, Vec::new());
+        let key = Bytes::from_static(b"k");
+        let accessed = || ks.lock(0, &[&key]).peek(&key).map(|e| e.accessed);
+        ks.lock(0, &[&key]).insert(
+            key.clone(),
+            Value::Str(Bytes::from_static(b"v")),
+            Ttl::Clear,
+        );
+        let start = accessed().expect("key exists");
+        // The access clock counts whole seconds.
+        std::thread::sleep(Duration::from_millis(1100));
+        with_touch_mode(true, || {
+            let mut guard = ks.lock(0, &[&key]);
+            assert!(guard.get(&key).is_some());
+            assert!(guard.get_mut(&key).is_some());
+        });
+        assert_eq!(accessed(), Some(start));
+        assert!(touching(), "the mode ends with the command");
+        let _ = ks.lock(0, &[&key]).get(&key);
+        assert_eq!(accessed(), Some(start + 1));
+        let _ = std::panic::catch_unwind(|| with_touch_mode(true, || panic!("handler bug")));
+        assert!(touching(), "the mode ends even when the command panics");
     }
 }

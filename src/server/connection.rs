@@ -1,45 +1,73 @@
 //! One client connection: read, decode every complete request in the buffer, execute them in
-//! order, encode all replies into one buffer and write it once (pipelining).
+//! order, encode all replies into one buffer and write it once (pipelining). While the
+//! connection is in MONITOR mode it also writes the command feed as it arrives; it closes
+//! when killed (CLIENT KILL, idle timeout), on shutdown, on a protocol error or when its query
+//! buffer outgrows `client-query-buffer-limit`.
 
 use std::net::SocketAddr;
+use std::os::fd::AsRawFd;
 use std::sync::Arc;
 use std::sync::atomic::Ordering;
 
-use bytes::BytesMut;
+use bytes::{BufMut, Bytes, BytesMut};
 use tokio::io::{AsyncReadExt, AsyncWriteExt};
 use tokio::net::TcpStream;
+use tokio::sync::mpsc;
 
-use crate::clients::{ClientState, ReplyMode};
+use crate::clients::{ClientFlags, ClientHandle, ClientState, ReplyMode};
 use crate::commands;
 use crate::protocol::{self, Limits, Reply};
 use crate::state::ServerState;
 
 const READ_CHUNK: usize = 16 * 1024;
+/// Most bytes taken from the socket at once. Bounded, so that the query buffer only
+/// outgrows `client-query-buffer-limit` because of one oversized request, never because a
+/// pipeline of small ones arrived in a single read.
+const MAX_READ: usize = 64 * 1024;
 
-pub(super) async fn serve(
-    state: Arc<ServerState>,
-    mut stream: TcpStream,
+/// Registers an accepted connection, in accept order so client ids grow the way clients
+/// connected, and starts serving it; over `maxclients` it is refused with Redis's error.
+pub(super) fn accept(
+    state: &Arc<ServerState>,
+    stream: TcpStream,
     addr: SocketAddr,
     laddr: SocketAddr,
 ) {
     let max_clients = state.config.get_int("maxclients").max(1) as usize;
-    if state.clients.len() >= max_clients {
-        state
-            .stats
-            .rejected_connections
-            .fetch_add(1, Ordering::Relaxed);
-        let _ = stream
-            .write_all(b"-ERR max number of clients reached\r\n")
-            .await;
-        return;
+    let fd = i64::from(stream.as_raw_fd());
+    match state.clients.register(addr, laddr, fd, max_clients) {
+        Some(handle) => {
+            tokio::spawn(serve(state.clone(), stream, handle));
+        }
+        None => {
+            state
+                .stats
+                .rejected_connections
+                .fetch_add(1, Ordering::Relaxed);
+            tokio::spawn(refuse(stream));
+        }
     }
-    let handle = state.clients.register(addr, laddr);
+}
+
+async fn refuse(mut stream: TcpStream) {
+    let _ = stream
+        .write_all(b"-ERR max number of clients reached\r\n")
+        .await;
+}
+
+async fn serve(state: Arc<ServerState>, mut stream: TcpStream, handle: Arc<ClientHandle>) {
     let needs_auth = !state.config.get("requirepass").is_empty();
     let mut client = ClientState::new(handle.clone(), !needs_auth);
     if let Err(e) = run(&state, &mut stream, &mut client).await {
-        tracing::debug!("client {addr} closed: {e}");
+        tracing::debug!("client {} closed: {e}", handle.addr);
     }
     state.clients.unregister(handle.id);
+}
+
+/// What woke the connection up.
+enum Wake {
+    Read(usize),
+    Monitor(Option<Bytes>),
 }
 
 async fn run(
@@ -51,25 +79,59 @@ async fn run(
     let mut output = BytesMut::with_capacity(READ_CHUNK);
     let handle = client.handle.clone();
     loop {
-        if handle.killed.load(Ordering::Relaxed) || state.shutting_down.load(Ordering::Relaxed) {
+        if handle.is_killed() || state.shutting_down.load(Ordering::Relaxed) {
             return Ok(());
         }
         input.reserve(READ_CHUNK);
-        let read = tokio::select! {
-            read = stream.read_buf(&mut input) => read?,
-            _ = handle.kill_signal.notified() => return Ok(()),
+        let mut room = (&mut input).limit(MAX_READ);
+        // `read_buf` is cancel safe: when another branch wins, no input is lost.
+        let wake = tokio::select! {
+            read = stream.read_buf(&mut room) => Wake::Read(read?),
+            line = next_monitor_line(&mut client.monitor) => Wake::Monitor(line),
+            _ = handle.killed() => return Ok(()),
             _ = state.shutdown.notified() => return Ok(()),
         };
-        if read == 0 {
+        let closing = match wake {
+            Wake::Read(0) => return Ok(()),
+            Wake::Read(read) => {
+                handle.touch();
+                state
+                    .stats
+                    .net_input_bytes
+                    .fetch_add(read as u64, Ordering::Relaxed);
+                if query_buffer_too_big(state, client, &input) {
+                    return Ok(());
+                }
+                process_input(state, client, &mut input, &mut output)
+            }
+            Wake::Monitor(Some(line)) => {
+                push_monitor_line(client, &mut output, &line);
+                false
+            }
+            Wake::Monitor(None) => {
+                // Every sender is gone: nothing more can arrive.
+                client.monitor = None;
+                handle.set_flag(ClientFlags::MONITOR, false);
+                false
+            }
+        };
+        // Nothing follows the reply that closes the connection, not even feed lines.
+        if !closing {
+            drain_monitor_lines(client, &mut output);
+        }
+        // A client killed while its batch ran gets nothing more, as in Redis.
+        if handle.is_killed() {
             return Ok(());
         }
-        state
-            .stats
-            .net_input_bytes
-            .fetch_add(read as u64, Ordering::Relaxed);
-        let closing = process_input(state, client, &mut input, &mut output);
+        // Before the write, so a client that saw the replies also sees them in CLIENT LIST.
+        publish_buffers(client, &input, &output);
         if !output.is_empty() {
-            stream.write_all(&output).await?;
+            // A slow reader that gets killed must not keep its task waiting on the socket.
+            tokio::select! {
+                written = stream.write_all(&output) => written?,
+                _ = handle.killed() => return Ok(()),
+            }
+            handle.touch();
             state
                 .stats
                 .net_output_bytes
@@ -79,15 +141,65 @@ async fn run(
         if closing {
             return Ok(());
         }
-        let limit = state.config.get_int("client-query-buffer-limit").max(1) as usize;
-        if input.len() > limit {
-            tracing::warn!(
-                "Closing client that reached max query buffer length: {}",
-                client.handle.addr
-            );
-            return Ok(());
-        }
     }
+}
+
+/// `client-query-buffer-limit`: like Redis, checked after each read and before parsing, and
+/// the client is closed without a reply when the buffer is over the limit.
+fn query_buffer_too_big(state: &ServerState, client: &ClientState, input: &BytesMut) -> bool {
+    let limit = state.config.get_int("client-query-buffer-limit").max(1) as usize;
+    if input.len() <= limit {
+        return false;
+    }
+    tracing::warn!(
+        "Closing client that reached max query buffer length: {} (qbuf initial bytes: \"{}\")",
+        client.handle.describe(0),
+        commands::repr(&input[..input.len().min(64)])
+    );
+    true
+}
+
+/// The next MONITOR feed line; never resolves outside monitor mode.
+async fn next_monitor_line(feed: &mut Option<mpsc::UnboundedReceiver<Bytes>>) -> Option<Bytes> {
+    match feed {
+        Some(rx) => rx.recv().await,
+        None => std::future::pending().await,
+    }
+}
+
+/// Appends a feed line as a status reply. CLIENT REPLY OFF silences the feed too.
+fn push_monitor_line(client: &ClientState, output: &mut BytesMut, line: &[u8]) {
+    if client.reply_mode == ReplyMode::Off {
+        return;
+    }
+    output.reserve(line.len() + 3);
+    output.put_u8(b'+');
+    output.put_slice(line);
+    output.put_slice(b"\r\n");
+}
+
+/// Moves every feed line already queued into `output`, so one write carries them all.
+fn drain_monitor_lines(client: &mut ClientState, output: &mut BytesMut) {
+    let Some(rx) = client.monitor.as_mut() else {
+        return;
+    };
+    let mut lines = Vec::new();
+    while let Ok(line) = rx.try_recv() {
+        lines.push(line);
+    }
+    for line in lines {
+        push_monitor_line(client, output, &line);
+    }
+}
+
+/// Shows this batch's buffer sizes and last command in CLIENT LIST.
+fn publish_buffers(client: &ClientState, input: &BytesMut, output: &BytesMut) {
+    client.publish();
+    let mut info = client.handle.info.lock();
+    info.qbuf = input.len();
+    info.qbuf_free = input.capacity() - input.len();
+    info.rbs = output.capacity();
+    info.rbp = output.len();
 }
 
 /// Executes every complete request in `input`, appending replies to `output`. Returns true
@@ -98,7 +210,6 @@ fn process_input(
     input: &mut BytesMut,
     output: &mut BytesMut,
 ) -> bool {
-    let mut last_cmd = None;
     loop {
         let limits = Limits {
             max_bulk_len: state.config.get_int("proto-max-bulk-len"),
@@ -106,7 +217,7 @@ fn process_input(
         };
         let argv = match protocol::decode_request(input, limits) {
             Ok(Some(argv)) => argv,
-            Ok(None) => break,
+            Ok(None) => return false,
             Err(e) => {
                 let reply = Reply::Error(format!("ERR Protocol error: {e}"));
                 protocol::encode(&reply, client.protocol, output);
@@ -117,25 +228,12 @@ fn process_input(
         if argv.is_empty() {
             continue;
         }
-        last_cmd = Some(argv[0].clone());
         let reply = commands::execute(state, client, argv);
-        match client.reply_mode {
-            ReplyMode::On => protocol::encode(&reply, client.protocol, output),
-            ReplyMode::Off => {}
-            ReplyMode::SkipNext => client.reply_mode = ReplyMode::Skipping,
-            ReplyMode::Skipping => client.reply_mode = ReplyMode::On,
+        if client.reply_wanted() {
+            protocol::encode(&reply, client.protocol, output);
         }
         if client.close_after_reply {
             return true;
         }
     }
-    if let Some(cmd) = last_cmd {
-        let mut info = client.handle.info.lock();
-        info.db = client.db;
-        info.last_cmd = String::from_utf8_lossy(&cmd).to_ascii_lowercase();
-        info.query_buf = input.len();
-        drop(info);
-        *client.handle.last_active.lock() = std::time::Instant::now();
-    }
-    false
 }

@@ -1,5 +1,6 @@
-//! Networking only: the listeners, the accept loop, background timers and shutdown. Every
-//! request is handed to `commands::execute`; this module owns no data.
+//! Networking only: the listeners, the accept loop, background timers (active expiry, idle
+//! clients) and shutdown on SHUTDOWN, SIGINT or SIGTERM. Every request is handed to
+//! `commands::execute`; this module owns no data.
 
 mod connection;
 
@@ -10,6 +11,7 @@ use std::time::Duration;
 
 use tokio::net::TcpListener;
 
+use crate::clients::ClientFlags;
 use crate::state::ServerState;
 
 /// Binds every address of the `bind` option and serves until shutdown.
@@ -48,7 +50,7 @@ pub async fn run(state: Arc<ServerState>) -> std::io::Result<()> {
         a.abort();
     }
     for client in state.clients.all() {
-        client.kill();
+        state.clients.kill(&client);
     }
     tracing::info!("ferrostack is now ready to exit, bye bye...");
     Ok(())
@@ -73,7 +75,7 @@ async fn accept_loop(state: Arc<ServerState>, listener: TcpListener) {
             .stats
             .total_connections_received
             .fetch_add(1, Ordering::Relaxed);
-        tokio::spawn(connection::serve(state.clone(), stream, addr, laddr));
+        connection::accept(&state, stream, addr, laddr);
     }
 }
 
@@ -97,16 +99,46 @@ async fn wait_for_shutdown(state: &ServerState) {
     state.request_shutdown();
 }
 
-/// Background work driven by `hz`: active expiry.
+/// Background work: active expiry (driven by `hz`) and, once a second, closing idle clients.
 fn spawn_timers(state: Arc<ServerState>) {
+    let expiry = state.clone();
     tokio::spawn(async move {
         loop {
-            let hz = state.config.get_int("hz").clamp(1, 500) as u64;
+            let hz = expiry.config.get_int("hz").clamp(1, 500) as u64;
             tokio::time::sleep(Duration::from_millis(1000 / hz)).await;
+            if expiry.shutting_down.load(Ordering::Relaxed) {
+                return;
+            }
+            expiry.keyspace.active_expire_cycle();
+        }
+    });
+    tokio::spawn(async move {
+        let mut tick = tokio::time::interval(Duration::from_secs(1));
+        loop {
+            tick.tick().await;
             if state.shutting_down.load(Ordering::Relaxed) {
                 return;
             }
-            state.keyspace.active_expire_cycle();
+            close_idle_clients(&state);
         }
     });
+}
+
+/// The `timeout` option: closes normal clients idle for longer than that many seconds.
+/// MONITOR, pub/sub and blocked clients are exempt, as in Redis.
+fn close_idle_clients(state: &ServerState) {
+    let timeout = state.config.get_int("timeout");
+    if timeout <= 0 {
+        return;
+    }
+    let limit = Duration::from_secs(timeout as u64);
+    let exempt = ClientFlags::MONITOR
+        .union(ClientFlags::PUBSUB)
+        .union(ClientFlags::BLOCKED);
+    for client in state.clients.all() {
+        if !client.flags().intersects(exempt) && client.idle() > limit {
+            tracing::debug!("Closing idle client {}", client.addr);
+            state.clients.kill(&client);
+        }
+    }
 }
