@@ -13,7 +13,7 @@ use std::sync::atomic::{AtomicI64, Ordering};
 
 use parking_lot::RwLock;
 
-use crate::protocol::decode::split_args;
+use crate::protocol::{repr, split_args};
 
 /// A validator for values with their own syntax: gets the current canonical value and the
 /// new text, returns the new canonical value.
@@ -975,22 +975,10 @@ fn quote(word: &str) -> String {
             .bytes()
             .all(|b| b.is_ascii_graphic() && b != b'"' && b != b'\'' && b != b'\\');
     if plain {
-        return word.to_string();
+        word.to_string()
+    } else {
+        format!("\"{}\"", repr(word.as_bytes()))
     }
-    let mut out = String::from("\"");
-    for b in word.bytes() {
-        match b {
-            b'\\' => out.push_str("\\\\"),
-            b'"' => out.push_str("\\\""),
-            b'\n' => out.push_str("\\n"),
-            b'\r' => out.push_str("\\r"),
-            b'\t' => out.push_str("\\t"),
-            0x20..=0x7e => out.push(b as char),
-            _ => out.push_str(&format!("\\x{b:02x}")),
-        }
-    }
-    out.push('"');
-    out
 }
 
 fn fatal(place: &str, line: &str, e: &ConfigError) -> String {

@@ -24,7 +24,7 @@ pub use table::{CommandSpec, Flags, Keys, table};
 
 use crate::clients::{ClientFlags, ClientState, CommandName};
 use crate::error::CmdError;
-use crate::protocol::Reply;
+use crate::protocol::{Reply, repr};
 use crate::state::ServerState;
 
 /// Every group's rows; the table is built from these.
@@ -221,23 +221,4 @@ fn redacted_args(argv: &[Bytes]) -> Vec<usize> {
         }
     }
     hidden
-}
-
-/// Escapes bytes the way Redis's `sdscatrepr` does (MONITOR, CLIENT LIST, SLOWLOG).
-pub fn repr(bytes: &[u8]) -> String {
-    let mut out = String::with_capacity(bytes.len());
-    for &b in bytes {
-        match b {
-            b'\\' => out.push_str("\\\\"),
-            b'"' => out.push_str("\\\""),
-            b'\n' => out.push_str("\\n"),
-            b'\r' => out.push_str("\\r"),
-            b'\t' => out.push_str("\\t"),
-            7 => out.push_str("\\a"),
-            8 => out.push_str("\\b"),
-            0x20..=0x7e => out.push(b as char),
-            _ => out.push_str(&format!("\\x{b:02x}")),
-        }
-    }
-    out
 }

@@ -7,7 +7,9 @@
 pub mod decode;
 pub mod encode;
 pub mod reply;
+pub mod text;
 
 pub use decode::{Limits, decode_request};
 pub use encode::encode;
 pub use reply::{Protocol, Reply, format_double};
+pub use text::{repr, split_args};

@@ -154,7 +154,7 @@ fn query_buffer_too_big(state: &ServerState, client: &ClientState, input: &Bytes
     tracing::warn!(
         "Closing client that reached max query buffer length: {} (qbuf initial bytes: \"{}\")",
         client.handle.describe(0),
-        commands::repr(&input[..input.len().min(64)])
+        protocol::repr(&input[..input.len().min(64)])
     );
     true
 }
