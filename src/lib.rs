@@ -11,7 +11,10 @@
 //!   synchronous functions of `(ExecCtx, Args)`.
 //! - [`state`], [`clients`], [`stats`], [`config`]: what handlers share — the keyspace,
 //!   configuration, connected clients, counters and slow log.
-//! - [`keyspace`]: databases of mutex-guarded shards, values, expiry, change events.
+//! - [`keyspace`]: databases of mutex-guarded shards, values, expiry, change events, and the
+//!   DUMP / RESTORE payload codec (`keyspace::rdb`).
+//! - [`error`] (one error enum per layer: `CmdError`, `ProtocolError`; every reply text) and
+//!   [`glob`] (Redis's pattern matching) depend on nothing.
 //!
 //! # Request lifecycle
 //! A connection reads into a buffer, decodes every complete request in it, executes each
@@ -30,7 +33,6 @@ pub mod config;
 pub mod error;
 pub mod glob;
 pub mod keyspace;
-pub mod longdouble;
 pub mod protocol;
 pub mod server;
 pub mod state;

@@ -13,13 +13,13 @@ use bytes::Bytes;
 use rand::RngExt;
 
 use super::args::{eq_ignore_case, parse_cursor, parse_i64};
+use super::longdouble::LongDouble;
 use super::table::{CommandSpec, Flags, Keys};
 use super::{Args, ExecCtx};
 use crate::error::CmdError;
 use crate::glob::glob_match;
 use crate::keyspace::value::hash_is_compact;
 use crate::keyspace::{Guard, HashValue, Value, scan_indexmap};
-use crate::longdouble::LongDouble;
 use crate::protocol::{Protocol, Reply};
 
 const G: &str = "hash";

@@ -9,6 +9,7 @@ pub mod args;
 pub mod connection;
 pub mod generic;
 pub mod hash;
+pub mod longdouble;
 pub mod server;
 pub mod string;
 pub mod table;

@@ -10,11 +10,11 @@
 use bytes::{Bytes, BytesMut};
 
 use super::args::parse_i64;
+use super::longdouble::LongDouble;
 use super::table::{CommandSpec, Flags, Keys};
 use super::{Args, ExecCtx};
 use crate::error::CmdError;
 use crate::keyspace::{Guard, Ttl, Value};
-use crate::longdouble::LongDouble;
 use crate::protocol::Reply;
 
 const G: &str = "string";

@@ -4,12 +4,12 @@
 //! prints the sum with `%.17Lf`, trimming trailing zeros. Doing the same in f64 prints
 //! different digits (`5005.6` vs Redis's `5005.60000000000000009`), so the sum is computed with
 //! `rustc_apfloat`'s x87 type and formatted here with an exact decimal expansion.
-//! Depends only on `error` and `commands::args` number syntax.
+//! Depends only on `error` and the number syntax of `args`.
 
 use rustc_apfloat::ieee::X87DoubleExtended;
 use rustc_apfloat::{Float, Round, Status};
 
-use crate::commands::args::parse_f64;
+use super::args::parse_f64;
 use crate::error::CmdError;
 
 /// Longest number text Redis accepts (its MAX_LONG_DOUBLE_CHARS, 5 KiB).
