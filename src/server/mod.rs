@@ -35,17 +35,18 @@ pub async fn run(state: Arc<ServerState>) -> std::io::Result<()> {
             }
         }
     }
-    for l in &listeners {
-        if let Ok(addr) = l.local_addr() {
-            tracing::info!("Ready to accept connections tcp on {addr}");
-        }
-    }
+    // Listen for SIGTERM / SIGINT / SHUTDOWN before anyone can connect, so a request made
+    // right after start-up is never lost.
+    let mut signals = ShutdownSignals::install(&state);
     spawn_timers(state.clone());
     let mut accepts = Vec::new();
     for listener in listeners {
+        if let Ok(addr) = listener.local_addr() {
+            tracing::info!("Ready to accept connections tcp on {addr}");
+        }
         accepts.push(tokio::spawn(accept_loop(state.clone(), listener)));
     }
-    wait_for_shutdown(&state).await;
+    signals.wait(&state).await;
     for a in accepts {
         a.abort();
     }
@@ -79,24 +80,49 @@ async fn accept_loop(state: Arc<ServerState>, listener: TcpListener) {
     }
 }
 
-/// Resolves on SIGINT, SIGTERM or SHUTDOWN.
-async fn wait_for_shutdown(state: &ServerState) {
-    let mut term = tokio::signal::unix::signal(tokio::signal::unix::SignalKind::terminate()).ok();
-    let term = async {
-        match term.as_mut() {
-            Some(s) => {
-                s.recv().await;
-            }
-            None => std::future::pending().await,
+/// The ways a shutdown is requested, registered up front: SIGINT, SIGTERM, SHUTDOWN.
+struct ShutdownSignals<'a> {
+    interrupt: Option<tokio::signal::unix::Signal>,
+    terminate: Option<tokio::signal::unix::Signal>,
+    requested: std::pin::Pin<Box<tokio::sync::futures::Notified<'a>>>,
+}
+
+impl<'a> ShutdownSignals<'a> {
+    fn install(state: &'a ServerState) -> ShutdownSignals<'a> {
+        use tokio::signal::unix::{SignalKind, signal};
+        let mut requested = Box::pin(state.shutdown.notified());
+        // Registers interest now: a SHUTDOWN from here on wakes `wait`.
+        requested.as_mut().enable();
+        ShutdownSignals {
+            interrupt: signal(SignalKind::interrupt()).ok(),
+            terminate: signal(SignalKind::terminate()).ok(),
+            requested,
         }
-    };
-    let notified = state.shutdown.notified();
-    tokio::select! {
-        _ = tokio::signal::ctrl_c() => tracing::warn!("Received SIGINT scheduling shutdown..."),
-        _ = term => tracing::warn!("Received SIGTERM scheduling shutdown..."),
-        _ = notified => tracing::warn!("User requested shutdown..."),
     }
-    state.request_shutdown();
+
+    /// Resolves when a shutdown is requested, then tells every task to stop.
+    async fn wait(&mut self, state: &ServerState) {
+        async fn recv(signal: &mut Option<tokio::signal::unix::Signal>) {
+            match signal {
+                Some(s) => {
+                    s.recv().await;
+                }
+                None => std::future::pending().await,
+            }
+        }
+        if !state.shutting_down.load(Ordering::SeqCst) {
+            tokio::select! {
+                _ = recv(&mut self.interrupt) => {
+                    tracing::warn!("Received SIGINT scheduling shutdown...");
+                }
+                _ = recv(&mut self.terminate) => {
+                    tracing::warn!("Received SIGTERM scheduling shutdown...");
+                }
+                _ = self.requested.as_mut() => tracing::warn!("User requested shutdown..."),
+            }
+        }
+        state.request_shutdown();
+    }
 }
 
 /// Background work: active expiry (driven by `hz`) and, once a second, closing idle clients.
