@@ -137,7 +137,8 @@ pub enum Op {
         corrupt: bool,
     },
     /// A full SCAN of databases 0..=3 on a side connection, so both servers have deleted
-    /// every logically expired key before a command that counts keys (DBSIZE, INFO).
+    /// every logically expired key before a command that sees unexpired keys (DBSIZE, INFO
+    /// keyspace, MEMORY USAGE).
     Settle,
     /// Wait until short TTLs set by the previous command have passed on both servers.
     Sleep(u64),
