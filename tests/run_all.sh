@@ -50,10 +50,9 @@ install_python_env() {
         log "creating $VENV"
         rm -rf "$VENV"
         if ! python3 -m venv "$VENV" 2>/dev/null; then
+            # Debian's python3 ships venv separately.
             rm -rf "$VENV"
-            local minor
-            minor=$(python3 -c 'import sys; print(f"{sys.version_info[0]}.{sys.version_info[1]}")')
-            apt_install python3-venv "python${minor}-venv" || true
+            apt_install python3-venv
             python3 -m venv "$VENV" || die "cannot create a virtualenv with python3"
         fi
     fi

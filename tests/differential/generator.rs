@@ -932,7 +932,9 @@ impl Gen {
         if with_type && self.chance(30) {
             opts.push(vec![
                 self.kw("TYPE"),
-                self.pick(&["string", "hash", "list", "none", "bogus", "STRING"])
+                // No "none": Redis 7.0 then returns logically expired keys it has not
+                // reaped yet, which depends on its active-expiry timing.
+                self.pick(&["string", "hash", "list", "bogus", "STRING"])
                     .into(),
             ]);
         }

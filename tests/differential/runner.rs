@@ -673,8 +673,12 @@ fn command_name(argv: &[Vec<u8>]) -> String {
     }
 }
 
+/// A command's arguments, quoted and escaped; long arguments and long lists are cut.
 fn show_argv(argv: &[Vec<u8>]) -> String {
-    argv.iter()
+    const SHOWN_ARGS: usize = 16;
+    let mut shown: Vec<String> = argv
+        .iter()
+        .take(SHOWN_ARGS)
         .map(|a| {
             let shown = escape(&a[..a.len().min(64)], usize::MAX);
             if a.len() > 64 {
@@ -683,8 +687,11 @@ fn show_argv(argv: &[Vec<u8>]) -> String {
                 format!("\"{shown}\"")
             }
         })
-        .collect::<Vec<_>>()
-        .join(" ")
+        .collect();
+    if argv.len() > SHOWN_ARGS {
+        shown.push(format!("...({} more arguments)", argv.len() - SHOWN_ARGS));
+    }
+    shown.join(" ")
 }
 
 /// Printable ASCII as is, everything else as `\xNN` (like redis-cli).
