@@ -34,7 +34,8 @@ impl LongDouble {
         }
         let s = std::str::from_utf8(text).map_err(|_| CmdError::NotFloat)?;
         let unsigned = s.trim_start_matches(['+', '-']);
-        let is_hex = unsigned.len() > 2 && unsigned[..2].eq_ignore_ascii_case("0x");
+        // Compare bytes: the text may start with a multi-byte character.
+        let is_hex = unsigned.len() > 2 && unsigned.as_bytes()[..2].eq_ignore_ascii_case(b"0x");
         let source = if is_hex {
             let digits = &unsigned[2..];
             if digits.starts_with(['+', '-']) || s.len() - unsigned.len() > 1 {
@@ -193,8 +194,23 @@ mod tests {
         assert_eq!(incr("0", "inf"), Err(CmdError::NanOrInfinity));
         assert_eq!(incr("inf", "-inf"), Err(CmdError::NanOrInfinity));
         for bad in [
-            "nan", " 1", "1e", "abc", "0x", "1e5000", "1e-5000", "", "0x1p", "0xg", "0x1p+",
-            "0x1.2.3", "--1", "0x-1",
+            "nan",
+            " 1",
+            "1e",
+            "abc",
+            "0x",
+            "1e5000",
+            "1e-5000",
+            "",
+            "0x1p",
+            "0xg",
+            "0x1p+",
+            "0x1.2.3",
+            "--1",
+            "0x-1",
+            "a€1",
+            "é1",
+            "\u{0}\u{0}?V",
         ] {
             assert!(
                 LongDouble::parse(bad.as_bytes()).is_err(),
