@@ -8,7 +8,7 @@ use bytes::Bytes;
 use tokio::sync::mpsc;
 
 use super::args::parse_i64;
-use super::table::{CommandSpec, Flags};
+use super::table::{Acl, CommandSpec, Flags};
 use super::{Args, ExecCtx};
 use crate::clients::{ClientFlags, ClientHandle, ClientType, ReplyMode};
 use crate::error::{CmdError, printable};
@@ -29,6 +29,7 @@ const HANDSHAKE_FLAGS: Flags = Flags::NOSCRIPT
 pub static COMMANDS: &[CommandSpec] = &[
     CommandSpec {
         summary: "Returns the server's liveliness response.",
+        tips: &["request_policy:all_shards", "response_policy:all_succeeded"],
         ..CommandSpec::new("ping", -1, Flags::FAST.union(Flags::SENTINEL), G, ping)
     },
     CommandSpec {
@@ -77,6 +78,8 @@ pub static COMMANDS: &[CommandSpec] = &[
     },
     CommandSpec {
         summary: "A container for client connection commands.",
+        // Redis's containers declare no category of their own.
+        acl: Acl::empty(),
         since: "2.4.0",
         handler: None,
         subcommands: CLIENT_SUBCOMMANDS,
@@ -115,11 +118,13 @@ static CLIENT_SUBCOMMANDS: &[CommandSpec] = &[
     },
     CommandSpec {
         summary: "Returns information about the connection.",
+        tips: &["nondeterministic_output"],
         since: "6.2.0",
         ..CommandSpec::new("info", 2, CLIENT_FLAGS, G, client_info)
     },
     CommandSpec {
         summary: "Lists open connections.",
+        tips: &["nondeterministic_output"],
         since: "2.4.0",
         ..CommandSpec::new("list", -2, Flags::ADMIN.union(CLIENT_FLAGS), G, client_list)
     },

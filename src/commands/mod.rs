@@ -20,7 +20,7 @@ use std::time::Instant;
 use bytes::Bytes;
 
 pub use args::Args;
-pub use table::{CommandSpec, Flags, Keys, table};
+pub use table::{CommandSpec, Flags, KeyFlags, KeySpec, table};
 
 use crate::clients::{ClientFlags, ClientState, CommandName};
 use crate::error::CmdError;

@@ -13,7 +13,7 @@ use std::sync::atomic::Ordering;
 use bytes::Bytes;
 
 use super::args::{eq_ignore_case, parse_i64};
-use super::table::{Acl, CommandSpec, Flags, Keys, table};
+use super::table::{Acl, CommandSpec, Flags, KeyFlags, KeySpec, table};
 use super::{Args, ExecCtx};
 use crate::clients::ClientState;
 use crate::config::ConfigError;
@@ -42,14 +42,13 @@ const fn container(
         name,
         arity: -2,
         flags: Flags::empty(),
-        keys: Keys::None,
+        keys: &[],
         group: G,
         summary,
         since,
         complexity: BY_SUBCOMMAND,
         acl: Acl::empty(),
         tips: &[],
-        key_flags: &[],
         handler: None,
         subcommands,
     }
@@ -203,11 +202,7 @@ pub static COMMANDS: &[CommandSpec] = &[
                 summary: "Estimates the memory usage of a key.",
                 since: "4.0.0",
                 complexity: "O(N) where N is the number of samples.",
-                keys: Keys::Range {
-                    first: 2,
-                    last: 2,
-                    step: 1,
-                },
+                keys: &[KeySpec::key(2, KeyFlags::RO)],
                 ..CommandSpec::new("usage", -3, Flags::READONLY, G, memory_usage)
             },
             CommandSpec {
@@ -958,7 +953,8 @@ fn int_map(pairs: &[(&str, i64)]) -> Reply {
     )
 }
 
-/// The key specs COMMAND INFO shows, derived from the command's key positions.
+/// The key specs COMMAND INFO shows: `notes` when there are some, the flags, where the
+/// search for the keys begins and how they are found from there.
 fn key_specs(spec: &CommandSpec) -> Reply {
     let search = |kind: &str, spec: Reply| {
         Reply::Map(vec![
@@ -966,46 +962,38 @@ fn key_specs(spec: &CommandSpec) -> Reply {
             (Reply::bulk_str("spec"), spec),
         ])
     };
-    let (begin, find) = match spec.keys {
-        Keys::None => return Reply::Set(Vec::new()),
-        Keys::Range { first, last, step } => {
-            let lastkey = if last < 0 { last } else { last - first };
+    let one = |ks: &KeySpec| {
+        let mut fields = Vec::with_capacity(4);
+        if !ks.notes.is_empty() {
+            fields.push((Reply::bulk_str("notes"), Reply::bulk_str(ks.notes)));
+        }
+        fields.extend([
+            (Reply::bulk_str("flags"), simple_set(ks.flags.names())),
             (
-                search("index", int_map(&[("index", first as i64)])),
+                Reply::bulk_str("begin_search"),
+                search("index", int_map(&[("index", i64::from(ks.index))])),
+            ),
+            (
+                Reply::bulk_str("find_keys"),
                 search(
                     "range",
                     int_map(&[
-                        ("lastkey", lastkey as i64),
-                        ("keystep", step as i64),
+                        ("lastkey", i64::from(ks.lastkey)),
+                        ("keystep", i64::from(ks.keystep)),
                         ("limit", 0),
                     ]),
                 ),
-            )
-        }
-        // Positions found by a function: like Redis's legacy key-finding commands.
-        Keys::Movable { .. } => (
-            search("unknown", Reply::Map(Vec::new())),
-            search("unknown", Reply::Map(Vec::new())),
-        ),
+            ),
+        ]);
+        Reply::Map(fields)
     };
-    Reply::Set(vec![Reply::Map(vec![
-        (
-            Reply::bulk_str("flags"),
-            simple_set(spec.key_spec_flags().iter().copied()),
-        ),
-        (Reply::bulk_str("begin_search"), begin),
-        (Reply::bulk_str("find_keys"), find),
-    ])])
+    Reply::Set(spec.keys.iter().map(one).collect())
 }
 
 /// One COMMAND INFO entry: name, arity, flags, first key, last key, step, ACL categories,
 /// tips, key specs, subcommands.
 fn command_info_reply(spec: &CommandSpec, parent: Option<&CommandSpec>) -> Reply {
     let (first, last, step) = spec.key_triple();
-    let mut flags = spec.flags.names();
-    if matches!(spec.keys, Keys::Movable { .. }) {
-        flags.push("movablekeys");
-    }
     let categories: Vec<String> = spec
         .acl_categories()
         .names()
@@ -1015,7 +1003,7 @@ fn command_info_reply(spec: &CommandSpec, parent: Option<&CommandSpec>) -> Reply
     Reply::Array(vec![
         Reply::bulk_str(full_name(spec, parent)),
         Reply::Integer(spec.arity as i64),
-        simple_set(flags),
+        simple_set(spec.reported_flags().names()),
         Reply::Integer(first as i64),
         Reply::Integer(last as i64),
         Reply::Integer(step as i64),
@@ -1161,9 +1149,9 @@ fn command_list(_ctx: &mut ExecCtx, args: &mut Args) -> Result<Reply, CmdError> 
     Ok(Reply::Array(names))
 }
 
-/// The command an argument vector names (subcommand included) and its key positions, for
-/// COMMAND GETKEYS / GETKEYSANDFLAGS.
-fn keys_of(argv: &[Bytes]) -> Result<(&'static CommandSpec, Vec<usize>), CmdError> {
+/// The keys of the command `argv` names (subcommand included), with what it does to each,
+/// for COMMAND GETKEYS / GETKEYSANDFLAGS; errors are checked in Redis's order.
+fn keys_of(argv: &[Bytes]) -> Result<Vec<(usize, KeyFlags)>, CmdError> {
     let spec = table()
         .lookup(&argv[0])
         .ok_or_else(|| CmdError::err("Invalid command specified"))?;
@@ -1173,43 +1161,39 @@ fn keys_of(argv: &[Bytes]) -> Result<(&'static CommandSpec, Vec<usize>), CmdErro
             .subcommand(&argv[1])
             .ok_or_else(|| CmdError::err("Invalid command specified"))?,
     };
+    if runs.keys.is_empty() {
+        return Err(CmdError::err("The command has no key arguments"));
+    }
     if !runs.arity_ok(argv.len()) {
         return Err(CmdError::err(
             "Invalid number of arguments specified for command",
         ));
     }
-    if matches!(runs.keys, Keys::None) {
-        return Err(CmdError::err("The command has no key arguments"));
+    match runs.keys_with_flags(argv) {
+        Some(keys) if !keys.is_empty() => Ok(keys),
+        _ => Err(CmdError::err("Invalid arguments specified for command")),
     }
-    let positions = runs.key_positions(argv);
-    if positions.is_empty() {
-        return Err(CmdError::err("Invalid arguments specified for command"));
-    }
-    Ok((runs, positions))
 }
 
 fn command_getkeys(_ctx: &mut ExecCtx, args: &mut Args) -> Result<Reply, CmdError> {
     let argv = args.rest();
-    let (_, positions) = keys_of(&argv)?;
     Ok(Reply::Array(
-        positions
+        keys_of(&argv)?
             .into_iter()
-            .map(|i| Reply::Bulk(argv[i].clone()))
+            .map(|(i, _)| Reply::Bulk(argv[i].clone()))
             .collect(),
     ))
 }
 
 fn command_getkeysandflags(_ctx: &mut ExecCtx, args: &mut Args) -> Result<Reply, CmdError> {
     let argv = args.rest();
-    let (spec, positions) = keys_of(&argv)?;
-    let flags = spec.key_spec_flags();
     Ok(Reply::Array(
-        positions
+        keys_of(&argv)?
             .into_iter()
-            .map(|i| {
+            .map(|(i, flags)| {
                 Reply::Array(vec![
                     Reply::Bulk(argv[i].clone()),
-                    simple_set(flags.iter().copied()),
+                    simple_set(flags.names()),
                 ])
             })
             .collect(),
