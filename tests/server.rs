@@ -1,6 +1,6 @@
 //! Server-group commands against the real binary: INFO, CONFIG, COMMAND, DBSIZE, FLUSHDB /
-//! FLUSHALL, SWAPDB, TIME, LASTSAVE, SLOWLOG, MEMORY, MODULE, DEBUG. Expected replies and
-//! error texts were taken from redis-server 7.0.15.
+//! FLUSHALL, SWAPDB, TIME, LASTSAVE, SLOWLOG, MEMORY, LATENCY, MODULE, DEBUG. Expected replies
+//! and error texts were taken from redis-server 7.0.15.
 
 mod common;
 
@@ -229,6 +229,78 @@ fn instantaneous_ops_are_sampled() {
     assert!(sent > 0);
     assert!(num(&i, "instantaneous_ops_per_sec") > 0, "{i:?}");
     assert!(i["instantaneous_input_kbps"].parse::<f64>().unwrap() > 0.0);
+}
+
+/// INFO latencystats: one line per command called since the last CONFIG RESETSTAT, at the
+/// configured percentiles; LATENCY HISTOGRAM: the same commands' cumulative buckets.
+#[test]
+fn latency_stats_and_histogram() {
+    let server = Server::start(&[]);
+    let mut c = server.client();
+    let all = info_sections(&mut c, "all");
+    let at = |name: &str| all.iter().position(|s| s == name).unwrap();
+    assert_eq!(at("Latencystats"), at("Errorstats") + 1, "{all:?}");
+    assert!(!info_sections(&mut c, "").contains(&"Latencystats".to_string()));
+
+    c.q("CONFIG RESETSTAT");
+    for _ in 0..3 {
+        c.q("SET k v");
+    }
+    c.q("CONFIG GET hz");
+    let stats = info(&mut c, "latencystats");
+    let set = &stats["latency_percentiles_usec_set"];
+    let parts: Vec<&str> = set.split(',').collect();
+    assert_eq!(parts.len(), 3, "{set}");
+    for (part, label) in parts.iter().zip(["p50=", "p99=", "p99.9="]) {
+        let value = part.strip_prefix(label).unwrap_or_else(|| panic!("{set}"));
+        let (_, decimals) = value.split_once('.').unwrap();
+        assert_eq!(decimals.len(), 3, "{set}");
+        assert!(value.parse::<f64>().unwrap() > 0.0, "{set}");
+    }
+    assert!(stats.contains_key("latency_percentiles_usec_config|get"));
+    assert!(!stats.contains_key("latency_percentiles_usec_get"));
+
+    c.q("CONFIG SET latency-tracking-info-percentiles 0");
+    let stats = info(&mut c, "latencystats");
+    assert!(stats["latency_percentiles_usec_set"].starts_with("p0="));
+
+    // LATENCY HISTOGRAM: calls and cumulative counts per bucket (RESP3 maps).
+    c.resp3();
+    let V::Map(entries) = c.q("LATENCY HISTOGRAM set nosuch config") else {
+        panic!("LATENCY HISTOGRAM must be a map")
+    };
+    let names: Vec<String> = entries.iter().map(|(k, _)| k.text()).collect();
+    assert_eq!(
+        names,
+        ["set", "config|get", "config|set", "config|resetstat"]
+    );
+    let V::Map(set) = &entries[0].1 else {
+        panic!("an entry must be a map")
+    };
+    assert_eq!(set[0], (bulk("calls"), V::Int(3)));
+    let V::Map(buckets) = &set[1].1 else {
+        panic!("histogram_usec must be a map")
+    };
+    let counts: Vec<i64> = buckets
+        .iter()
+        .map(|(_, v)| match v {
+            V::Int(n) => *n,
+            other => panic!("{other:?}"),
+        })
+        .collect();
+    assert!(counts.windows(2).all(|w| w[0] < w[1]), "{counts:?}");
+    assert_eq!(counts.last(), Some(&3));
+
+    // CONFIG RESETSTAT forgets the histograms; latency-tracking no stops recording.
+    c.q("CONFIG RESETSTAT");
+    c.q("CONFIG SET latency-tracking no");
+    c.q("SET k v");
+    assert_eq!(c.q("LATENCY HISTOGRAM set"), V::Map(vec![]));
+    assert_eq!(info(&mut c, "latencystats").len(), 0);
+    assert_eq!(
+        c.q("LATENCY LATEST"),
+        V::err("ERR unknown subcommand 'LATEST'. Try LATENCY HELP.")
+    );
 }
 
 #[test]

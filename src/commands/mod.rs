@@ -131,7 +131,8 @@ pub fn execute(state: &ServerState, client: &mut ClientState, argv: Vec<Bytes>) 
         tracing::error!("command '{full_name}' panicked: {what}");
         Err(CmdError::err(format!("internal error in '{full_name}'")))
     });
-    let micros = started.elapsed().as_micros() as u64;
+    let nanos = u64::try_from(started.elapsed().as_nanos()).unwrap_or(u64::MAX);
+    let micros = nanos / 1000;
     state
         .stats
         .total_commands_processed
@@ -139,6 +140,10 @@ pub fn execute(state: &ServerState, client: &mut ClientState, argv: Vec<Bytes>) 
     if let Some(stats) = table().stats(&full_name) {
         stats.calls.fetch_add(1, Ordering::Relaxed);
         stats.usec.fetch_add(micros, Ordering::Relaxed);
+        // Redis times commands in whole microseconds; the histogram keeps nanoseconds.
+        if state.config.get_int("latency-tracking") == 1 {
+            stats.latency.record(nanos);
+        }
         if result.is_err() {
             stats.failed_calls.fetch_add(1, Ordering::Relaxed);
         }

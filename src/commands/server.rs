@@ -1,6 +1,7 @@
 //! Server group: INFO, CONFIG, COMMAND, DBSIZE, FLUSHDB / FLUSHALL, SWAPDB, TIME, LASTSAVE,
-//! SLOWLOG, MEMORY, MODULE, DEBUG — plus the auth, client-name and slow-log helpers the
-//! dispatcher and the connection group use, and the metrics sampler `main` starts.
+//! SLOWLOG, MEMORY, LATENCY HISTOGRAM, MODULE, DEBUG — plus the auth, client-name and
+//! slow-log helpers the dispatcher and the connection group use, and the metrics sampler
+//! `main` starts.
 //!
 //! INFO's text is built in [`info`]-related functions below from `ServerState` (stats,
 //! config, clients, keyspace) and the command table; nothing here touches sockets.
@@ -220,6 +221,25 @@ pub static COMMANDS: &[CommandSpec] = &[
         ],
     ),
     container(
+        "latency",
+        "A container for latency diagnostics commands.",
+        "2.8.13",
+        &[
+            CommandSpec {
+                summary: "Returns the cumulative distribution of latencies of a subset or all commands.",
+                since: "7.0.0",
+                complexity: "O(N) where N is the number of commands with latency information being retrieved.",
+                tips: &[
+                    "nondeterministic_output",
+                    "request_policy:all_nodes",
+                    "response_policy:special",
+                ],
+                ..CommandSpec::new("histogram", -2, CONFIG_FLAGS, G, latency_histogram)
+            },
+            help_row("2.8.13", latency_help),
+        ],
+    ),
+    container(
         "module",
         "A container for module commands.",
         "4.0.0",
@@ -389,6 +409,7 @@ const SECTIONS: &[(&str, bool)] = &[
     ("modules", true),
     ("commandstats", false),
     ("errorstats", true),
+    ("latencystats", false),
     ("cluster", true),
     ("keyspace", true),
 ];
@@ -458,6 +479,7 @@ fn write_section(ctx: &ExecCtx, name: &str, out: &mut Info) {
         "cpu" => info_cpu(out),
         "commandstats" => info_commandstats(out),
         "errorstats" => info_errorstats(ctx, out),
+        "latencystats" => info_latencystats(ctx, out),
         "cluster" => out.field("cluster_enabled", 0),
         "keyspace" => info_keyspace(ctx, out),
         // No modules can be loaded: the section is present and empty.
@@ -777,6 +799,39 @@ fn info_commandstats(out: &mut Info) {
             ),
         );
     }
+}
+
+/// `latency_percentiles_usec_<command>:p50=1.003,p99=...` for every command called since
+/// the last reset, at the `latency-tracking-info-percentiles`; nothing while
+/// `latency-tracking` is off.
+fn info_latencystats(ctx: &ExecCtx, out: &mut Info) {
+    if ctx.state.config.get_int("latency-tracking") != 1 {
+        return;
+    }
+    let percentiles: Vec<f64> = ctx
+        .state
+        .config
+        .get("latency-tracking-info-percentiles")
+        .split_whitespace()
+        .filter_map(|p| p.parse().ok())
+        .collect();
+    for (name, s) in table().all_stats() {
+        let Some(values) = s.latency.percentiles(&percentiles) else {
+            continue;
+        };
+        let line: Vec<String> = percentiles
+            .iter()
+            .zip(values)
+            .map(|(p, nanos)| format!("p{}={:.3}", percentile_label(*p), nanos as f64 / 1000.0))
+            .collect();
+        out.field(&format!("latency_percentiles_usec_{name}"), line.join(","));
+    }
+}
+
+/// A percentile as Redis names it: `%f` without trailing zeros (`50`, `99.9`).
+fn percentile_label(p: f64) -> String {
+    let text = format!("{p:.6}");
+    text.trim_end_matches('0').trim_end_matches('.').to_string()
 }
 
 fn info_errorstats(ctx: &ExecCtx, out: &mut Info) {
@@ -1483,6 +1538,73 @@ fn memory_help(_ctx: &mut ExecCtx, _args: &mut Args) -> Result<Reply, CmdError> 
 }
 
 // ---------------------------------------------------------------------------------------------
+// LATENCY (only the per-command histograms: the latency monitor's events are not kept)
+
+/// `LATENCY HISTOGRAM [command ...]`: for each named command (a container stands for its
+/// subcommands; unknown names are skipped), or every command, that has a histogram:
+/// `{calls, histogram_usec: {bucket end: calls up to there}}`.
+fn latency_histogram(_ctx: &mut ExecCtx, args: &mut Args) -> Result<Reply, CmdError> {
+    let names: Vec<String> = if args.remaining() == 0 {
+        table()
+            .all_stats()
+            .into_iter()
+            .map(|(name, _)| name.to_string())
+            .collect()
+    } else {
+        let mut names = Vec::new();
+        for arg in args.rest() {
+            match lookup_full(&arg) {
+                Some((spec, None)) => {
+                    names.push(spec.name.to_string());
+                    names.extend(
+                        spec.subcommands
+                            .iter()
+                            .map(|sub| full_name(sub, Some(spec))),
+                    );
+                }
+                Some((parent, Some(sub))) => names.push(full_name(sub, Some(parent))),
+                None => {}
+            }
+        }
+        names
+    };
+    let mut entries = Vec::new();
+    for name in names {
+        let Some((calls, buckets)) = table().stats(&name).and_then(|s| s.latency.cumulative())
+        else {
+            continue;
+        };
+        let histogram = buckets
+            .into_iter()
+            .map(|(usec, count)| (int(usec), int(count)))
+            .collect();
+        entries.push((
+            Reply::bulk_str(name),
+            Reply::Map(vec![
+                (Reply::bulk_str("calls"), int(calls)),
+                (Reply::bulk_str("histogram_usec"), Reply::Map(histogram)),
+            ]),
+        ));
+    }
+    Ok(Reply::Map(entries))
+}
+
+fn int(n: u64) -> Reply {
+    Reply::Integer(i64::try_from(n).unwrap_or(i64::MAX))
+}
+
+fn latency_help(_ctx: &mut ExecCtx, _args: &mut Args) -> Result<Reply, CmdError> {
+    Ok(help_reply(
+        "LATENCY",
+        &[
+            "HISTOGRAM [COMMAND ...]",
+            "    Return a cumulative distribution of latencies in the format of a histogram for the specified command names.",
+            "    If no commands are specified then all histograms are replied.",
+        ],
+    ))
+}
+
+// ---------------------------------------------------------------------------------------------
 // MODULE, DEBUG
 
 /// `MODULE LIST`: modules cannot be loaded, so always empty.
@@ -1568,6 +1690,14 @@ mod tests {
         }
         let avg = average_ttl(&ks, 0);
         assert!((90_000..=100_000).contains(&avg), "{avg}");
+    }
+
+    #[test]
+    fn percentile_labels_like_redis() {
+        assert_eq!(percentile_label(50.0), "50");
+        assert_eq!(percentile_label(99.9), "99.9");
+        assert_eq!(percentile_label(0.0), "0");
+        assert_eq!(percentile_label(99.99), "99.99");
     }
 
     #[test]

@@ -12,6 +12,7 @@ use bytes::Bytes;
 use super::{Args, ExecCtx};
 use crate::error::CmdError;
 use crate::protocol::Reply;
+use crate::stats::LatencyHistogram;
 
 /// A command handler. Synchronous: no lock can be held across an `.await`.
 pub type Handler = fn(&mut ExecCtx, &mut Args) -> Result<Reply, CmdError>;
@@ -486,13 +487,15 @@ impl CommandSpec {
     }
 }
 
-/// Per-command counters for INFO commandstats.
+/// Per-command counters for INFO commandstats, and the latency histogram of INFO
+/// latencystats and LATENCY HISTOGRAM.
 #[derive(Default)]
 pub struct CommandStats {
     pub calls: AtomicU64,
     pub usec: AtomicU64,
     pub rejected_calls: AtomicU64,
     pub failed_calls: AtomicU64,
+    pub latency: LatencyHistogram,
 }
 
 impl CommandStats {
@@ -505,6 +508,7 @@ impl CommandStats {
         ] {
             c.store(0, Ordering::Relaxed);
         }
+        self.latency.reset();
     }
 }
 
