@@ -11,7 +11,7 @@ use super::args::parse_i64;
 use super::table::{Acl, CommandSpec, Flags};
 use super::{Args, ExecCtx};
 use crate::clients::{ClientFlags, ClientHandle, ClientType, ReplyMode};
-use crate::error::{CmdError, printable};
+use crate::error::{CmdError, c_str};
 use crate::protocol::{Protocol, Reply};
 
 const G: &str = "connection";
@@ -304,10 +304,11 @@ fn hello(ctx: &mut ExecCtx, args: &mut Args) -> Result<Reply, CmdError> {
             check_client_name(&new_name)?;
             name = Some(new_name);
         } else {
-            return Err(CmdError::err(format!(
-                "Syntax error in HELLO option '{}'",
-                printable(&opt, 128)
-            )));
+            return Err(CmdError::err_echo(&[
+                b"Syntax error in HELLO option '",
+                c_str(&opt, usize::MAX),
+                b"'",
+            ]));
         }
     }
     if let Some((user, pass)) = credentials {
@@ -491,7 +492,7 @@ fn client_list(ctx: &mut ExecCtx, args: &mut Args) -> Result<Reply, CmdError> {
 }
 
 fn unknown_type(name: &[u8]) -> CmdError {
-    CmdError::err(format!("Unknown client type '{}'", printable(name, 128)))
+    CmdError::err_echo(&[b"Unknown client type '", c_str(name, usize::MAX), b"'"])
 }
 
 /// What the filter form of CLIENT KILL selects; every given criterion must match.
@@ -543,10 +544,11 @@ impl KillFilter {
                 // `default` is the only user until ACLs exist, and every connection runs as it.
                 b"user" if value.as_ref() == b"default" => {}
                 b"user" => {
-                    return Err(CmdError::err(format!(
-                        "No such user '{}'",
-                        printable(&value, 128)
-                    )));
+                    return Err(CmdError::err_echo(&[
+                        b"No such user '",
+                        c_str(&value, usize::MAX),
+                        b"'",
+                    ]));
                 }
                 b"skipme" => {
                     filter.skip_me = match value.to_ascii_lowercase().as_slice() {
@@ -639,16 +641,17 @@ fn client_setinfo(ctx: &mut ExecCtx, args: &mut Args) -> Result<Reply, CmdError>
     } else if attr.eq_ignore_ascii_case(b"lib-ver") {
         false
     } else {
-        return Err(CmdError::err(format!(
-            "Unrecognized option '{}'",
-            printable(&attr, 128)
-        )));
+        return Err(CmdError::err_echo(&[
+            b"Unrecognized option '",
+            c_str(&attr, usize::MAX),
+            b"'",
+        ]));
     };
     if !printable_attr(&value) {
-        return Err(CmdError::err(format!(
-            "{} cannot contain spaces, newlines or special characters.",
-            printable(&attr, 128)
-        )));
+        return Err(CmdError::err_echo(&[
+            c_str(&attr, usize::MAX),
+            b" cannot contain spaces, newlines or special characters.",
+        ]));
     }
     let value = String::from_utf8_lossy(&value).into_owned();
     let mut info = ctx.client.handle.info.lock();

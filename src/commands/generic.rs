@@ -10,7 +10,7 @@ use bytes::Bytes;
 use super::args::{eq_ignore_case, parse_cursor, parse_i64};
 use super::table::{Acl, CommandSpec, Flags, KeyFlags, KeySpec};
 use super::{Args, ExecCtx};
-use crate::error::{CmdError, printable};
+use crate::error::{CmdError, c_str};
 use crate::glob::glob_match;
 use crate::keyspace::rdb::{self, PayloadError};
 use crate::keyspace::value::canonical_i64;
@@ -677,10 +677,10 @@ impl ExpireCondition {
             } else if eq_ignore_case(opt, "lt") {
                 &mut c.lt
             } else {
-                return Err(CmdError::err(format!(
-                    "Unsupported option {}",
-                    printable(opt, opt.len())
-                )));
+                return Err(CmdError::err_echo(&[
+                    b"Unsupported option ",
+                    c_str(opt, usize::MAX),
+                ]));
             };
             *flag = true;
         }

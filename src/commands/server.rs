@@ -18,7 +18,7 @@ use super::table::{Acl, CommandSpec, Flags, KeyFlags, KeySpec, table};
 use super::{Args, ExecCtx};
 use crate::clients::ClientState;
 use crate::config::ConfigError;
-use crate::error::CmdError;
+use crate::error::{CmdError, c_str};
 use crate::keyspace::{Entry, Value};
 use crate::protocol::Reply;
 use crate::state::ServerState;
@@ -917,14 +917,19 @@ fn config_set(ctx: &mut ExecCtx, args: &mut Args) -> Result<Reply, CmdError> {
         "local" => ctx.client.handle.addr.ip().is_loopback(),
         _ => false,
     };
+    // The errors echo the parameter name as it was sent.
     match ctx.state.config.set_many(&pairs, allow_protected) {
         Ok(()) => Ok(Reply::ok()),
-        Err((name, ConfigError::UnknownDirective)) => Err(CmdError::err(format!(
-            "Unknown option or number of arguments for CONFIG SET - '{name}'"
-        ))),
-        Err((name, e)) => Err(CmdError::err(format!(
-            "CONFIG SET failed (possibly related to argument '{name}') - {e}"
-        ))),
+        Err((i, ConfigError::UnknownDirective)) => Err(CmdError::err_echo(&[
+            b"Unknown option or number of arguments for CONFIG SET - '",
+            c_str(&rest[2 * i], usize::MAX),
+            b"'",
+        ])),
+        Err((i, e)) => Err(CmdError::err_echo(&[
+            b"CONFIG SET failed (possibly related to argument '",
+            c_str(&rest[2 * i], usize::MAX),
+            format!("') - {e}").as_bytes(),
+        ])),
     }
 }
 
@@ -1663,10 +1668,11 @@ fn debug(ctx: &mut ExecCtx, args: &mut Args) -> Result<Reply, CmdError> {
         ctx.ks().active_expire.store(on, Ordering::Relaxed);
         return Ok(Reply::ok());
     }
-    Err(CmdError::err(format!(
-        "unknown subcommand or wrong number of arguments for '{}'. Try DEBUG HELP.",
-        String::from_utf8_lossy(&sub)
-    )))
+    Err(CmdError::err_echo(&[
+        b"unknown subcommand or wrong number of arguments for '",
+        c_str(&sub, 128),
+        b"'. Try DEBUG HELP.",
+    ]))
 }
 
 #[cfg(test)]
