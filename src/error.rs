@@ -114,6 +114,16 @@ impl CmdError {
         }
     }
 
+    /// A subcommand its handler rejects, usually for its number of arguments (Redis's
+    /// `addReplySubcommandSyntaxError`): `sub` as the user sent it.
+    pub fn subcommand_syntax(command: &str, sub: &[u8]) -> CmdError {
+        CmdError::err_echo(&[
+            b"unknown subcommand or wrong number of arguments for '",
+            c_str(sub, 128),
+            format!("'. Try {} HELP.", command.to_ascii_uppercase()).as_bytes(),
+        ])
+    }
+
     pub fn err(msg: impl Into<String>) -> CmdError {
         CmdError::Err(msg.into())
     }

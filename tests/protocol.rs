@@ -74,6 +74,28 @@ fn unknown_commands_keep_the_connection() {
         V::err("ERR wrong number of arguments for 'get' command")
     );
     assert_eq!(c.q("PING"), V::Simple("PONG".into()));
+    // CLIENT LIST's `cmd`: a command rejected for its arity still counts as the last one,
+    // an unknown command or subcommand leaves NULL (as in Redis).
+    let id = c.q("CLIENT ID").text();
+    let mut other = server.client();
+    let mut last_cmd = |c: &mut common::Client, cmd: &str| {
+        c.q(cmd);
+        let list = other.q("CLIENT LIST").text();
+        let line = list
+            .lines()
+            .find(|l| l.starts_with(&format!("id={id} ")))
+            .unwrap_or_else(|| panic!("{list}"))
+            .to_string();
+        line.split(' ')
+            .find_map(|kv| kv.strip_prefix("cmd="))
+            .unwrap_or_default()
+            .to_string()
+    };
+    assert_eq!(last_cmd(&mut c, "GET"), "get");
+    assert_eq!(last_cmd(&mut c, "DPING"), "NULL");
+    assert_eq!(last_cmd(&mut c, "CONFIG"), "config");
+    assert_eq!(last_cmd(&mut c, "CONFIG GET"), "config|get");
+    assert_eq!(last_cmd(&mut c, "CONFIG NOSUCH"), "NULL");
 }
 
 /// Errors that echo arguments send them the way Redis's C formatting does: raw bytes (no

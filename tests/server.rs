@@ -422,10 +422,28 @@ fn config_get_and_set() {
             "CONFIG FOO",
             "ERR unknown subcommand 'FOO'. Try CONFIG HELP.",
         ),
+        // Names are all looked up before any value is checked.
+        (
+            "CONFIG SET hz x nosuch 1",
+            "ERR Unknown option or number of arguments for CONFIG SET - 'nosuch'",
+        ),
+        (
+            "CONFIG SET hz 1 HZ 2",
+            "ERR CONFIG SET failed (possibly related to argument 'HZ') - duplicate parameter",
+        ),
     ] {
         assert_eq!(c.q(cmd), V::err(error), "{cmd}");
     }
-    // Aliases and canonical forms.
+    // Aliases and canonical forms. A parameter and its alias are not duplicates (Redis 7):
+    // both are set, in order.
+    assert_eq!(
+        c.q("CONFIG SET hash-max-listpack-entries 7 hash-max-ziplist-entries 8"),
+        V::ok()
+    );
+    assert_eq!(
+        c.q("CONFIG GET hash-max-listpack-entries"),
+        arr(vec![bulk("hash-max-listpack-entries"), bulk("8")])
+    );
     assert_eq!(c.q("CONFIG SET hash-max-ziplist-entries 100"), V::ok());
     assert_eq!(
         c.q("CONFIG GET hash-max-listpack-entries"),
@@ -437,6 +455,17 @@ fn config_get_and_set() {
         arr(vec![bulk("notify-keyspace-events"), bulk("AKE")])
     );
     assert_eq!(c.q("CONFIG GET nosuch"), arr(vec![]));
+    // A plain name answers under the spelling asked, once whatever its case; a glob answers
+    // under the parameters' own names.
+    assert_eq!(
+        c.q("CONFIG GET Hash-Max-Ziplist-Entries hash-max-ziplist-entries"),
+        arr(vec![bulk("Hash-Max-Ziplist-Entries"), bulk("100")])
+    );
+    assert_eq!(c.q("CONFIG GET HZ H?"), arr(vec![bulk("HZ"), bulk("20")]));
+    assert_eq!(
+        c.q("CONFIG GET SLOWLOG-MAX-*"),
+        arr(vec![bulk("slowlog-max-len"), bulk("128")])
+    );
     let everything = c.q("CONFIG GET *").items();
     assert!(everything.len() / 2 > 140, "{}", everything.len() / 2);
     assert!(everything.contains(&bulk("slaveof")));
@@ -1101,6 +1130,10 @@ fn slowlog_records_slow_commands() {
             "{bad}"
         );
     }
+    assert_eq!(
+        c.q("SLOWLOG get 1 2"),
+        V::err("ERR unknown subcommand or wrong number of arguments for 'get'. Try SLOWLOG HELP.")
+    );
     assert_eq!(c.q("SLOWLOG RESET"), V::ok());
     // SLOWLOG RESET itself is logged after the reset.
     assert_eq!(c.q("SLOWLOG LEN"), V::Int(1));

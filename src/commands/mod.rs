@@ -54,27 +54,34 @@ impl ExecCtx<'_> {
     }
 }
 
-/// Resolves `argv` to the spec that will run it (subcommand included) and the position of the
-/// first argument after the name(s), or the error Redis gives.
-fn resolve(
-    argv: &[Bytes],
-) -> Result<(&'static CommandSpec, Option<&'static CommandSpec>), CmdError> {
+/// A command and, for a container, the subcommand that runs.
+type Resolved = (&'static CommandSpec, Option<&'static CommandSpec>);
+
+/// Resolves `argv` to the spec that will run it (subcommand included), or the error Redis
+/// gives with the command Redis then records as the client's last one (CLIENT LIST `cmd`):
+/// the command whose arity is wrong, none for an unknown command or subcommand.
+fn resolve(argv: &[Bytes]) -> Result<Resolved, (CmdError, Option<CommandName>)> {
     let Some(spec) = table().lookup(&argv[0]) else {
-        return Err(CmdError::unknown_command(&argv[0], &argv[1..]));
+        return Err((CmdError::unknown_command(&argv[0], &argv[1..]), None));
+    };
+    let found = |sub: Option<&'static CommandSpec>| CommandName {
+        name: spec.name,
+        sub: sub.map(|s| s.name),
     };
     if !spec.arity_ok(argv.len()) {
-        return Err(CmdError::wrong_arity(spec.name));
+        return Err((CmdError::wrong_arity(spec.name), Some(found(None))));
     }
     // A container with its own handler (COMMAND) runs it when called without a subcommand.
     if spec.subcommands.is_empty() || argv.len() < 2 {
         return Ok((spec, None));
     }
     let Some(sub) = spec.subcommand(&argv[1]) else {
-        return Err(CmdError::unknown_subcommand(spec.name, &argv[1]));
+        return Err((CmdError::unknown_subcommand(spec.name, &argv[1]), None));
     };
     // Subcommand arities count the container's name too, as in Redis (`config|get` is -3).
     if !sub.arity_ok(argv.len()) {
-        return Err(CmdError::WrongArity(format!("{}|{}", spec.name, sub.name)));
+        let error = CmdError::WrongArity(format!("{}|{}", spec.name, sub.name));
+        return Err((error, Some(found(Some(sub)))));
     }
     Ok((spec, Some(sub)))
 }
@@ -84,8 +91,8 @@ pub fn execute(state: &ServerState, client: &mut ClientState, argv: Vec<Bytes>) 
     let resolved = resolve(&argv);
     let (spec, sub) = match resolved {
         Ok(found) => found,
-        Err(e) => {
-            client.last_cmd = None;
+        Err((e, last_cmd)) => {
+            client.last_cmd = last_cmd;
             // Counted on the command or subcommand (`config|set`) the arity error names.
             if let CmdError::WrongArity(name) = &e
                 && let Some(stats) = table().stats(name)

@@ -886,14 +886,28 @@ fn average_ttl(ks: &crate::keyspace::Keyspace, db: usize) -> u64 {
 // ---------------------------------------------------------------------------------------------
 // CONFIG
 
-/// `CONFIG GET parameter [parameter ...]`
+/// `CONFIG GET parameter [parameter ...]`. As in Redis, an argument without glob characters
+/// is looked up directly and answered under the spelling it was asked with (`HZ`), a glob
+/// lists every name or alias it matches, and a parameter is listed once, whatever its case.
 fn config_get(ctx: &mut ExecCtx, args: &mut Args) -> Result<Reply, CmdError> {
+    let config = &ctx.state.config;
     let mut seen = HashSet::new();
     let mut pairs = Vec::new();
     for pattern in args.rest() {
-        let pattern = String::from_utf8_lossy(&pattern);
-        for (name, value) in ctx.state.config.matching(&pattern) {
-            if seen.insert(name) {
+        if !pattern.iter().any(|b| b"[*?".contains(b)) {
+            let Ok(name) = std::str::from_utf8(&pattern) else {
+                continue;
+            };
+            if crate::config::Config::is_known(name) && seen.insert(name.to_ascii_lowercase()) {
+                pairs.push((
+                    Reply::Bulk(pattern.clone()),
+                    Reply::bulk_str(config.get(name)),
+                ));
+            }
+            continue;
+        }
+        for (name, value) in config.matching(&String::from_utf8_lossy(&pattern)) {
+            if seen.insert(name.to_string()) {
                 pairs.push((Reply::bulk_str(name), Reply::bulk_str(value)));
             }
         }
@@ -1358,6 +1372,10 @@ fn lastsave(ctx: &mut ExecCtx, _args: &mut Args) -> Result<Reply, CmdError> {
 
 /// `SLOWLOG GET [count]`: the newest `count` entries (10 by default, -1 for all).
 fn slowlog_get(ctx: &mut ExecCtx, args: &mut Args) -> Result<Reply, CmdError> {
+    // SLOWLOG GET [count]: the table's arity allows more, Redis's handler does not.
+    if args.remaining() > 1 {
+        return Err(CmdError::subcommand_syntax("slowlog", &args.argv()[1]));
+    }
     let count = match args.next() {
         None => 10,
         Some(arg) => match parse_i64(&arg) {
@@ -1668,11 +1686,7 @@ fn debug(ctx: &mut ExecCtx, args: &mut Args) -> Result<Reply, CmdError> {
         ctx.ks().active_expire.store(on, Ordering::Relaxed);
         return Ok(Reply::ok());
     }
-    Err(CmdError::err_echo(&[
-        b"unknown subcommand or wrong number of arguments for '",
-        c_str(&sub, 128),
-        b"'. Try DEBUG HELP.",
-    ]))
+    Err(CmdError::subcommand_syntax("debug", &sub))
 }
 
 #[cfg(test)]
