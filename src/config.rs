@@ -810,16 +810,21 @@ impl Config {
     }
 
     /// `CONFIG SET name value ...`: validates every pair first and applies them only if all
-    /// are valid. On failure returns the offending name with the reason.
+    /// are valid. On failure returns the offending pair's index with the reason.
+    ///
+    /// As in Redis, every name is looked up before any value is checked, so an unknown,
+    /// immutable, protected or repeated name is reported (the first such) even when an
+    /// earlier value is invalid. A name repeats only when spelled the same (ignoring case):
+    /// Redis 7 keeps a parameter and its alias apart, so `hash-max-ziplist-entries 1
+    /// hash-max-listpack-entries 2` sets the parameter twice, the last value winning.
     pub fn set_many(
         &self,
         pairs: &[(String, String)],
         allow_protected: bool,
-    ) -> Result<(), (String, ConfigError)> {
-        let mut map = self.values.write();
-        let mut staged: Vec<(&'static Param, String)> = Vec::with_capacity(pairs.len());
-        for (name, value) in pairs {
-            let fail = |e: ConfigError| (name.clone(), e);
+    ) -> Result<(), (usize, ConfigError)> {
+        let mut params: Vec<&'static Param> = Vec::with_capacity(pairs.len());
+        for (i, (name, _)) in pairs.iter().enumerate() {
+            let fail = |e: ConfigError| (i, e);
             let param = find(name).ok_or_else(|| fail(ConfigError::UnknownDirective))?;
             match param.access {
                 Access::Immutable => return Err(fail(ConfigError::Immutable)),
@@ -828,10 +833,24 @@ impl Config {
                 }
                 _ => {}
             }
-            if staged.iter().any(|(p, _)| p.name == param.name) {
+            if pairs[..i]
+                .iter()
+                .any(|(earlier, _)| earlier.eq_ignore_ascii_case(name))
+            {
                 return Err(fail(invalid("duplicate parameter")));
             }
-            let value = canonical(param, &map[param.name], value).map_err(fail)?;
+            params.push(param);
+        }
+        let mut map = self.values.write();
+        let mut staged: Vec<(&'static Param, String)> = Vec::with_capacity(pairs.len());
+        for (i, ((_, value), param)) in pairs.iter().zip(params).enumerate() {
+            // A parameter set twice (through its alias) is checked against its staged value.
+            let current = staged
+                .iter()
+                .rev()
+                .find(|(p, _)| p.name == param.name)
+                .map_or(map[param.name].as_str(), |(_, v)| v.as_str());
+            let value = canonical(param, current, value).map_err(|e| (i, e))?;
             staged.push((param, value));
         }
         for (param, value) in staged {
@@ -1066,15 +1085,26 @@ mod tests {
         let err = c
             .set_many(&pairs(&[("maxmemory", "1mb"), ("hz", "x")]), false)
             .unwrap_err();
-        assert_eq!(err, ("hz".to_string(), ConfigError::NotInteger));
+        assert_eq!(err, (1, ConfigError::NotInteger));
         assert_eq!(c.get("maxmemory"), "0");
+        // An alias is not a duplicate: both are set in order (Redis 7).
+        c.set_many(
+            &pairs(&[
+                ("hash-max-ziplist-entries", "512"),
+                ("hash-max-listpack-entries", "128"),
+            ]),
+            false,
+        )
+        .unwrap();
+        assert_eq!(c.get_int("hash-max-listpack-entries"), 128);
         let err = c
-            .set_many(
-                &pairs(&[("lua-time-limit", "1"), ("busy-reply-threshold", "2")]),
-                false,
-            )
+            .set_many(&pairs(&[("hz", "x"), ("nosuch", "1")]), false)
             .unwrap_err();
-        assert_eq!(err.1, invalid("duplicate parameter"));
+        assert_eq!(err, (1, ConfigError::UnknownDirective));
+        let err = c
+            .set_many(&pairs(&[("hz", "1"), ("HZ", "2")]), false)
+            .unwrap_err();
+        assert_eq!(err, (1, invalid("duplicate parameter")));
         c.set_many(&pairs(&[("maxmemory", "1mb"), ("hz", "20")]), false)
             .unwrap();
         assert_eq!((c.get_int("maxmemory"), c.get_int("hz")), (1048576, 20));

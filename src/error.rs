@@ -1,11 +1,14 @@
 //! Error types, one enum per layer, with every error text written exactly as Redis writes it.
 //!
 //! `CmdError` is what a command handler returns; its `Display` is the reply line without the
-//! leading `-`. `ProtocolError` is what the request decoder returns; the connection answers it
+//! leading `-`, and [`CmdError::to_bytes`] the exact bytes sent: errors that echo user input
+//! carry it raw, cut the way Redis's C formatting cuts it (see [`c_str`]). `ProtocolError` is what the request decoder returns; the connection answers it
 //! with `-ERR Protocol error: ...` and closes the socket, as Redis does.
 //! This module depends on nothing else in the crate.
 
 use std::fmt;
+
+use bytes::Bytes;
 
 /// A user-visible command failure. The `Display` text is the full error line (`ERR ...`,
 /// `WRONGTYPE ...`), so the first word is the error code INFO `errorstats` counts.
@@ -64,32 +67,40 @@ pub enum CmdError {
     WrongPass,
     /// `ERR wrong number of arguments for 'name' command`
     WrongArity(String),
-    /// The unknown-command reply, built by [`CmdError::unknown_command`].
-    UnknownCommand(String),
-    /// `ERR unknown subcommand 'sub'. Try CMD HELP.`
+    /// The unknown-command reply, built by [`CmdError::unknown_command`]; raw bytes.
+    UnknownCommand(Bytes),
+    /// `ERR unknown subcommand 'sub'. Try CMD HELP.`, `sub` raw as the user sent it.
     UnknownSubcommand {
         command: String,
-        sub: String,
+        sub: Bytes,
     },
     /// Any other `ERR <message>` reply; the message is given without the `ERR ` prefix.
     Err(String),
+    /// An `ERR <message>` reply whose message echoes user input, as raw bytes; built by
+    /// [`CmdError::err_echo`].
+    ErrEcho(Bytes),
     /// A reply with its own error code, e.g. `BUSYKEY Target key name already exists.`
     Coded(String),
 }
 
 impl CmdError {
-    /// Redis's unknown-command text: the name and up to the first 128 bytes of the arguments.
-    pub fn unknown_command(name: &[u8], args: &[bytes::Bytes]) -> CmdError {
-        let mut text = format!(
-            "ERR unknown command '{}', with args beginning with: ",
-            printable(name, 128)
-        );
+    /// Redis's unknown-command text: the name, then the arguments, quoted, while the quoted
+    /// text is under 128 bytes, each cut to what is left of those 128.
+    pub fn unknown_command(name: &[u8], args: &[Bytes]) -> CmdError {
+        let mut quoted = Vec::new();
         for arg in args {
-            text.push('\'');
-            text.push_str(&printable(arg, 128));
-            text.push_str("' ");
+            if quoted.len() >= 128 {
+                break;
+            }
+            quoted.push(b'\'');
+            quoted.extend_from_slice(c_str(arg, 128 - (quoted.len() - 1)));
+            quoted.extend_from_slice(b"' ");
         }
-        CmdError::UnknownCommand(text)
+        let mut text = b"ERR unknown command '".to_vec();
+        text.extend_from_slice(c_str(name, 128));
+        text.extend_from_slice(b"', with args beginning with: ");
+        text.extend_from_slice(&quoted);
+        CmdError::UnknownCommand(Bytes::from(text))
     }
 
     pub fn wrong_arity(name: &str) -> CmdError {
@@ -99,12 +110,45 @@ impl CmdError {
     pub fn unknown_subcommand(command: &str, sub: &[u8]) -> CmdError {
         CmdError::UnknownSubcommand {
             command: command.to_ascii_uppercase(),
-            sub: printable(sub, 128),
+            sub: Bytes::copy_from_slice(c_str(sub, 128)),
         }
+    }
+
+    /// A subcommand its handler rejects, usually for its number of arguments (Redis's
+    /// `addReplySubcommandSyntaxError`): `sub` as the user sent it.
+    pub fn subcommand_syntax(command: &str, sub: &[u8]) -> CmdError {
+        CmdError::err_echo(&[
+            b"unknown subcommand or wrong number of arguments for '",
+            c_str(sub, 128),
+            format!("'. Try {} HELP.", command.to_ascii_uppercase()).as_bytes(),
+        ])
     }
 
     pub fn err(msg: impl Into<String>) -> CmdError {
         CmdError::Err(msg.into())
+    }
+
+    /// `ERR ` followed by `parts`, some of them user input (pass it through [`c_str`]).
+    pub fn err_echo(parts: &[&[u8]]) -> CmdError {
+        let mut text = b"ERR ".to_vec();
+        for part in parts {
+            text.extend_from_slice(part);
+        }
+        CmdError::ErrEcho(Bytes::from(text))
+    }
+
+    /// The error line as sent, without the leading `-`.
+    pub fn to_bytes(&self) -> Bytes {
+        match self {
+            CmdError::UnknownCommand(text) | CmdError::ErrEcho(text) => text.clone(),
+            CmdError::UnknownSubcommand { command, sub } => {
+                let mut text = b"ERR unknown subcommand '".to_vec();
+                text.extend_from_slice(sub);
+                text.extend_from_slice(format!("'. Try {command} HELP.").as_bytes());
+                Bytes::from(text)
+            }
+            other => Bytes::from(other.to_string()),
+        }
     }
 
     /// The error code: the first word of the reply (`ERR`, `WRONGTYPE`, ...).
@@ -170,10 +214,10 @@ impl fmt::Display for CmdError {
             CmdError::WrongArity(name) => {
                 write!(f, "ERR wrong number of arguments for '{name}' command")
             }
-            CmdError::UnknownCommand(text) => f.write_str(text),
-            CmdError::UnknownSubcommand { command, sub } => {
-                write!(f, "ERR unknown subcommand '{sub}'. Try {command} HELP.")
-            }
+            // Lossy: the exact bytes come from `to_bytes`.
+            CmdError::UnknownCommand(_)
+            | CmdError::UnknownSubcommand { .. }
+            | CmdError::ErrEcho(_) => f.write_str(&String::from_utf8_lossy(&self.to_bytes())),
             CmdError::Err(msg) => write!(f, "ERR {msg}"),
             CmdError::Coded(text) => f.write_str(text),
         }
@@ -204,10 +248,12 @@ pub enum ProtocolError {
     Malformed(String),
 }
 
-/// Renders bytes the way Redis echoes user input in errors: lossy UTF-8, truncated.
-pub fn printable(bytes: &[u8], max: usize) -> String {
-    let cut = &bytes[..bytes.len().min(max)];
-    String::from_utf8_lossy(cut).into_owned()
+/// User input as Redis echoes it in errors, through C's `%s` (`max` = `usize::MAX`) or
+/// `%.128s` (`max` = 128): the bytes before the first NUL, at most `max` of them, raw.
+/// (CR and LF become spaces when the error line is encoded.)
+pub fn c_str(bytes: &[u8], max: usize) -> &[u8] {
+    let end = bytes.iter().position(|&b| b == 0).unwrap_or(bytes.len());
+    &bytes[..end.min(max)]
 }
 
 #[cfg(test)]
@@ -220,15 +266,43 @@ mod tests {
             CmdError::wrong_arity("GET").to_string(),
             "ERR wrong number of arguments for 'get' command"
         );
-        let e = CmdError::unknown_command(b"foo", &[bytes::Bytes::from_static(b"a")]);
+        let e = CmdError::unknown_command(b"foo", &[Bytes::from_static(b"a")]);
         assert_eq!(
             e.to_string(),
             "ERR unknown command 'foo', with args beginning with: 'a' "
         );
+        // Raw bytes, each argument cut at its first NUL.
+        let args = [
+            Bytes::from_static(b"ab\x00cd\xff"),
+            Bytes::from_static(b"\xfe"),
+        ];
+        assert_eq!(
+            CmdError::unknown_command(b"foo\x00bar", &args).to_bytes(),
+            &b"ERR unknown command 'foo', with args beginning with: 'ab' '\xfe' "[..]
+        );
+        // The quoted arguments stop once they reach 128 bytes; the last is cut to fit.
+        let long = [
+            Bytes::from(vec![b'y'; 100]),
+            Bytes::from(vec![b'z'; 100]),
+            Bytes::from_static(b"w"),
+        ];
+        let text = CmdError::unknown_command(b"foo", &long).to_bytes();
+        let expected = format!("'{}' '{}' ", "y".repeat(100), "z".repeat(25));
+        assert!(text.ends_with(expected.as_bytes()), "{text:?}");
         assert_eq!(CmdError::WrongType.code(), "WRONGTYPE");
         assert_eq!(
             CmdError::unknown_subcommand("client", b"foo").to_string(),
             "ERR unknown subcommand 'foo'. Try CLIENT HELP."
         );
+        assert_eq!(
+            CmdError::unknown_subcommand("object", b"\xffx\x00y").to_bytes(),
+            &b"ERR unknown subcommand '\xffx'. Try OBJECT HELP."[..]
+        );
+        assert_eq!(
+            CmdError::err_echo(&[b"Unsupported option ", c_str(b"nx\x00\xff", usize::MAX)])
+                .to_bytes(),
+            &b"ERR Unsupported option nx"[..]
+        );
+        assert_eq!(CmdError::err_echo(&[b"x"]).code(), "ERR");
     }
 }

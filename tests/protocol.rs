@@ -74,6 +74,99 @@ fn unknown_commands_keep_the_connection() {
         V::err("ERR wrong number of arguments for 'get' command")
     );
     assert_eq!(c.q("PING"), V::Simple("PONG".into()));
+    // CLIENT LIST's `cmd`: a command rejected for its arity still counts as the last one,
+    // an unknown command or subcommand leaves NULL (as in Redis).
+    let id = c.q("CLIENT ID").text();
+    let mut other = server.client();
+    let mut last_cmd = |c: &mut common::Client, cmd: &str| {
+        c.q(cmd);
+        let list = other.q("CLIENT LIST").text();
+        let line = list
+            .lines()
+            .find(|l| l.starts_with(&format!("id={id} ")))
+            .unwrap_or_else(|| panic!("{list}"))
+            .to_string();
+        line.split(' ')
+            .find_map(|kv| kv.strip_prefix("cmd="))
+            .unwrap_or_default()
+            .to_string()
+    };
+    assert_eq!(last_cmd(&mut c, "GET"), "get");
+    assert_eq!(last_cmd(&mut c, "DPING"), "NULL");
+    assert_eq!(last_cmd(&mut c, "CONFIG"), "config");
+    assert_eq!(last_cmd(&mut c, "CONFIG GET"), "config|get");
+    assert_eq!(last_cmd(&mut c, "CONFIG NOSUCH"), "NULL");
+}
+
+/// Errors that echo arguments send them the way Redis's C formatting does: raw bytes (no
+/// UTF-8 replacement), each cut at its first NUL, CR and LF turned into spaces. Expected
+/// lines were taken from redis-server 7.0.15.
+#[test]
+fn errors_echo_arguments_as_raw_bytes() {
+    let server = Server::start(&[]);
+    let mut c = server.client();
+    let bin: &[u8] = b"ab\x00cd\xff\xfe";
+    let long = vec![b'y'; 100];
+    let cases: Vec<(Vec<&[u8]>, &[u8])> = vec![
+        (
+            vec![b"FOO", bin, b"\xff\xfe", b"c\r\nd"],
+            b"-ERR unknown command 'FOO', with args beginning with: 'ab' '\xff\xfe' 'c  d' \r\n",
+        ),
+        (
+            vec![b"FOO\x00zz", b"a"],
+            b"-ERR unknown command 'FOO', with args beginning with: 'a' \r\n",
+        ),
+        (
+            vec![b"FOO", &long, &long, b"w"],
+            b"-ERR unknown command 'FOO', with args beginning with: \
+              'yyyyyyyyyyyyyyyyyyyyyyyyyyyyyyyyyyyyyyyyyyyyyyyyyyyyyyyyyyyyyyyyyyyyyyyyyyyyyyyyyyyyyyyyyyyyyyyyyyyy' \
+              'yyyyyyyyyyyyyyyyyyyyyyyyy' \r\n",
+        ),
+        (
+            vec![b"OBJECT", b"\xffx\x00y", b"k"],
+            b"-ERR unknown subcommand '\xffx'. Try OBJECT HELP.\r\n",
+        ),
+        (
+            vec![b"CONFIG", b"SET", bin, b"1"],
+            b"-ERR Unknown option or number of arguments for CONFIG SET - 'ab'\r\n",
+        ),
+        (
+            vec![b"CONFIG", b"SET", b"hz", b"1", b"HZ\x00\xff", b"2"],
+            b"-ERR Unknown option or number of arguments for CONFIG SET - 'HZ'\r\n",
+        ),
+        (
+            vec![b"EXPIRE", b"k", b"10", bin],
+            b"-ERR Unsupported option ab\r\n",
+        ),
+        (
+            vec![b"HELLO", b"3", b"\xe9t\xe9\x00x"],
+            b"-ERR Syntax error in HELLO option '\xe9t\xe9'\r\n",
+        ),
+        (
+            vec![b"CLIENT", b"KILL", b"TYPE", bin],
+            b"-ERR Unknown client type 'ab'\r\n",
+        ),
+        (
+            vec![b"CLIENT", b"KILL", b"USER", bin],
+            b"-ERR No such user 'ab'\r\n",
+        ),
+    ];
+    for (argv, expected) in &cases {
+        c.send(argv);
+        let (_, raw) = c.read_raw().unwrap();
+        assert_eq!(
+            String::from_utf8_lossy(&raw),
+            String::from_utf8_lossy(expected),
+            "{argv:?}"
+        );
+        assert_eq!(&raw, expected, "{argv:?}");
+    }
+    // INFO errorstats counts them under their code.
+    let info = c.q("INFO errorstats").text();
+    assert!(
+        info.contains(&format!("errorstat_ERR:count={}", cases.len())),
+        "{info}"
+    );
 }
 
 #[test]

@@ -1,6 +1,6 @@
 //! Server-group commands against the real binary: INFO, CONFIG, COMMAND, DBSIZE, FLUSHDB /
-//! FLUSHALL, SWAPDB, TIME, LASTSAVE, SLOWLOG, MEMORY, MODULE, DEBUG. Expected replies and
-//! error texts were taken from redis-server 7.0.15.
+//! FLUSHALL, SWAPDB, TIME, LASTSAVE, SLOWLOG, MEMORY, LATENCY, MODULE, DEBUG. Expected replies
+//! and error texts were taken from redis-server 7.0.15.
 
 mod common;
 
@@ -231,6 +231,78 @@ fn instantaneous_ops_are_sampled() {
     assert!(i["instantaneous_input_kbps"].parse::<f64>().unwrap() > 0.0);
 }
 
+/// INFO latencystats: one line per command called since the last CONFIG RESETSTAT, at the
+/// configured percentiles; LATENCY HISTOGRAM: the same commands' cumulative buckets.
+#[test]
+fn latency_stats_and_histogram() {
+    let server = Server::start(&[]);
+    let mut c = server.client();
+    let all = info_sections(&mut c, "all");
+    let at = |name: &str| all.iter().position(|s| s == name).unwrap();
+    assert_eq!(at("Latencystats"), at("Errorstats") + 1, "{all:?}");
+    assert!(!info_sections(&mut c, "").contains(&"Latencystats".to_string()));
+
+    c.q("CONFIG RESETSTAT");
+    for _ in 0..3 {
+        c.q("SET k v");
+    }
+    c.q("CONFIG GET hz");
+    let stats = info(&mut c, "latencystats");
+    let set = &stats["latency_percentiles_usec_set"];
+    let parts: Vec<&str> = set.split(',').collect();
+    assert_eq!(parts.len(), 3, "{set}");
+    for (part, label) in parts.iter().zip(["p50=", "p99=", "p99.9="]) {
+        let value = part.strip_prefix(label).unwrap_or_else(|| panic!("{set}"));
+        let (_, decimals) = value.split_once('.').unwrap();
+        assert_eq!(decimals.len(), 3, "{set}");
+        assert!(value.parse::<f64>().unwrap() > 0.0, "{set}");
+    }
+    assert!(stats.contains_key("latency_percentiles_usec_config|get"));
+    assert!(!stats.contains_key("latency_percentiles_usec_get"));
+
+    c.q("CONFIG SET latency-tracking-info-percentiles 0");
+    let stats = info(&mut c, "latencystats");
+    assert!(stats["latency_percentiles_usec_set"].starts_with("p0="));
+
+    // LATENCY HISTOGRAM: calls and cumulative counts per bucket (RESP3 maps).
+    c.resp3();
+    let V::Map(entries) = c.q("LATENCY HISTOGRAM set nosuch config") else {
+        panic!("LATENCY HISTOGRAM must be a map")
+    };
+    let names: Vec<String> = entries.iter().map(|(k, _)| k.text()).collect();
+    assert_eq!(
+        names,
+        ["set", "config|get", "config|set", "config|resetstat"]
+    );
+    let V::Map(set) = &entries[0].1 else {
+        panic!("an entry must be a map")
+    };
+    assert_eq!(set[0], (bulk("calls"), V::Int(3)));
+    let V::Map(buckets) = &set[1].1 else {
+        panic!("histogram_usec must be a map")
+    };
+    let counts: Vec<i64> = buckets
+        .iter()
+        .map(|(_, v)| match v {
+            V::Int(n) => *n,
+            other => panic!("{other:?}"),
+        })
+        .collect();
+    assert!(counts.windows(2).all(|w| w[0] < w[1]), "{counts:?}");
+    assert_eq!(counts.last(), Some(&3));
+
+    // CONFIG RESETSTAT forgets the histograms; latency-tracking no stops recording.
+    c.q("CONFIG RESETSTAT");
+    c.q("CONFIG SET latency-tracking no");
+    c.q("SET k v");
+    assert_eq!(c.q("LATENCY HISTOGRAM set"), V::Map(vec![]));
+    assert_eq!(info(&mut c, "latencystats").len(), 0);
+    assert_eq!(
+        c.q("LATENCY LATEST"),
+        V::err("ERR unknown subcommand 'LATEST'. Try LATENCY HELP.")
+    );
+}
+
 #[test]
 fn used_memory_follows_the_data() {
     let server = Server::start(&[]);
@@ -350,10 +422,28 @@ fn config_get_and_set() {
             "CONFIG FOO",
             "ERR unknown subcommand 'FOO'. Try CONFIG HELP.",
         ),
+        // Names are all looked up before any value is checked.
+        (
+            "CONFIG SET hz x nosuch 1",
+            "ERR Unknown option or number of arguments for CONFIG SET - 'nosuch'",
+        ),
+        (
+            "CONFIG SET hz 1 HZ 2",
+            "ERR CONFIG SET failed (possibly related to argument 'HZ') - duplicate parameter",
+        ),
     ] {
         assert_eq!(c.q(cmd), V::err(error), "{cmd}");
     }
-    // Aliases and canonical forms.
+    // Aliases and canonical forms. A parameter and its alias are not duplicates (Redis 7):
+    // both are set, in order.
+    assert_eq!(
+        c.q("CONFIG SET hash-max-listpack-entries 7 hash-max-ziplist-entries 8"),
+        V::ok()
+    );
+    assert_eq!(
+        c.q("CONFIG GET hash-max-listpack-entries"),
+        arr(vec![bulk("hash-max-listpack-entries"), bulk("8")])
+    );
     assert_eq!(c.q("CONFIG SET hash-max-ziplist-entries 100"), V::ok());
     assert_eq!(
         c.q("CONFIG GET hash-max-listpack-entries"),
@@ -365,6 +455,17 @@ fn config_get_and_set() {
         arr(vec![bulk("notify-keyspace-events"), bulk("AKE")])
     );
     assert_eq!(c.q("CONFIG GET nosuch"), arr(vec![]));
+    // A plain name answers under the spelling asked, once whatever its case; a glob answers
+    // under the parameters' own names.
+    assert_eq!(
+        c.q("CONFIG GET Hash-Max-Ziplist-Entries hash-max-ziplist-entries"),
+        arr(vec![bulk("Hash-Max-Ziplist-Entries"), bulk("100")])
+    );
+    assert_eq!(c.q("CONFIG GET HZ H?"), arr(vec![bulk("HZ"), bulk("20")]));
+    assert_eq!(
+        c.q("CONFIG GET SLOWLOG-MAX-*"),
+        arr(vec![bulk("slowlog-max-len"), bulk("128")])
+    );
     let everything = c.q("CONFIG GET *").items();
     assert!(everything.len() / 2 > 140, "{}", everything.len() / 2);
     assert!(everything.contains(&bulk("slaveof")));
@@ -1029,6 +1130,10 @@ fn slowlog_records_slow_commands() {
             "{bad}"
         );
     }
+    assert_eq!(
+        c.q("SLOWLOG get 1 2"),
+        V::err("ERR unknown subcommand or wrong number of arguments for 'get'. Try SLOWLOG HELP.")
+    );
     assert_eq!(c.q("SLOWLOG RESET"), V::ok());
     // SLOWLOG RESET itself is logged after the reset.
     assert_eq!(c.q("SLOWLOG LEN"), V::Int(1));

@@ -840,7 +840,7 @@ fn now_ms() -> u64 {
 }
 
 fn error(text: &str) -> Reply {
-    Reply::Error(text.to_string())
+    Reply::Error(Bytes::copy_from_slice(text.as_bytes()))
 }
 
 fn bulk(s: &str) -> Reply {

@@ -8,10 +8,10 @@ use bytes::Bytes;
 use tokio::sync::mpsc;
 
 use super::args::parse_i64;
-use super::table::{CommandSpec, Flags};
+use super::table::{Acl, CommandSpec, Flags};
 use super::{Args, ExecCtx};
 use crate::clients::{ClientFlags, ClientHandle, ClientType, ReplyMode};
-use crate::error::{CmdError, printable};
+use crate::error::{CmdError, c_str};
 use crate::protocol::{Protocol, Reply};
 
 const G: &str = "connection";
@@ -29,6 +29,7 @@ const HANDSHAKE_FLAGS: Flags = Flags::NOSCRIPT
 pub static COMMANDS: &[CommandSpec] = &[
     CommandSpec {
         summary: "Returns the server's liveliness response.",
+        tips: &["request_policy:all_shards", "response_policy:all_succeeded"],
         ..CommandSpec::new("ping", -1, Flags::FAST.union(Flags::SENTINEL), G, ping)
     },
     CommandSpec {
@@ -77,6 +78,8 @@ pub static COMMANDS: &[CommandSpec] = &[
     },
     CommandSpec {
         summary: "A container for client connection commands.",
+        // Redis's containers declare no category of their own.
+        acl: Acl::empty(),
         since: "2.4.0",
         handler: None,
         subcommands: CLIENT_SUBCOMMANDS,
@@ -115,11 +118,13 @@ static CLIENT_SUBCOMMANDS: &[CommandSpec] = &[
     },
     CommandSpec {
         summary: "Returns information about the connection.",
+        tips: &["nondeterministic_output"],
         since: "6.2.0",
         ..CommandSpec::new("info", 2, CLIENT_FLAGS, G, client_info)
     },
     CommandSpec {
         summary: "Lists open connections.",
+        tips: &["nondeterministic_output"],
         since: "2.4.0",
         ..CommandSpec::new("list", -2, Flags::ADMIN.union(CLIENT_FLAGS), G, client_list)
     },
@@ -299,10 +304,11 @@ fn hello(ctx: &mut ExecCtx, args: &mut Args) -> Result<Reply, CmdError> {
             check_client_name(&new_name)?;
             name = Some(new_name);
         } else {
-            return Err(CmdError::err(format!(
-                "Syntax error in HELLO option '{}'",
-                printable(&opt, 128)
-            )));
+            return Err(CmdError::err_echo(&[
+                b"Syntax error in HELLO option '",
+                c_str(&opt, usize::MAX),
+                b"'",
+            ]));
         }
     }
     if let Some((user, pass)) = credentials {
@@ -486,7 +492,7 @@ fn client_list(ctx: &mut ExecCtx, args: &mut Args) -> Result<Reply, CmdError> {
 }
 
 fn unknown_type(name: &[u8]) -> CmdError {
-    CmdError::err(format!("Unknown client type '{}'", printable(name, 128)))
+    CmdError::err_echo(&[b"Unknown client type '", c_str(name, usize::MAX), b"'"])
 }
 
 /// What the filter form of CLIENT KILL selects; every given criterion must match.
@@ -538,10 +544,11 @@ impl KillFilter {
                 // `default` is the only user until ACLs exist, and every connection runs as it.
                 b"user" if value.as_ref() == b"default" => {}
                 b"user" => {
-                    return Err(CmdError::err(format!(
-                        "No such user '{}'",
-                        printable(&value, 128)
-                    )));
+                    return Err(CmdError::err_echo(&[
+                        b"No such user '",
+                        c_str(&value, usize::MAX),
+                        b"'",
+                    ]));
                 }
                 b"skipme" => {
                     filter.skip_me = match value.to_ascii_lowercase().as_slice() {
@@ -634,16 +641,17 @@ fn client_setinfo(ctx: &mut ExecCtx, args: &mut Args) -> Result<Reply, CmdError>
     } else if attr.eq_ignore_ascii_case(b"lib-ver") {
         false
     } else {
-        return Err(CmdError::err(format!(
-            "Unrecognized option '{}'",
-            printable(&attr, 128)
-        )));
+        return Err(CmdError::err_echo(&[
+            b"Unrecognized option '",
+            c_str(&attr, usize::MAX),
+            b"'",
+        ]));
     };
     if !printable_attr(&value) {
-        return Err(CmdError::err(format!(
-            "{} cannot contain spaces, newlines or special characters.",
-            printable(&attr, 128)
-        )));
+        return Err(CmdError::err_echo(&[
+            c_str(&attr, usize::MAX),
+            b" cannot contain spaces, newlines or special characters.",
+        ]));
     }
     let value = String::from_utf8_lossy(&value).into_owned();
     let mut info = ctx.client.handle.info.lock();

@@ -8,9 +8,9 @@
 use bytes::Bytes;
 
 use super::args::{eq_ignore_case, parse_cursor, parse_i64};
-use super::table::{CommandSpec, Flags, Keys};
+use super::table::{Acl, CommandSpec, Flags, KeyFlags, KeySpec};
 use super::{Args, ExecCtx};
-use crate::error::{CmdError, printable};
+use crate::error::{CmdError, c_str};
 use crate::glob::glob_match;
 use crate::keyspace::rdb::{self, PayloadError};
 use crate::keyspace::value::canonical_i64;
@@ -18,93 +18,111 @@ use crate::keyspace::{Entry, Ttl, Value};
 use crate::protocol::Reply;
 
 const G: &str = "generic";
-const KEY1: Keys = Keys::Range {
-    first: 1,
-    last: 1,
-    step: 1,
-};
-const ALL_KEYS: Keys = Keys::Range {
-    first: 1,
-    last: -1,
-    step: 1,
-};
-const TWO_KEYS: Keys = Keys::Range {
-    first: 1,
-    last: 2,
-    step: 1,
-};
+const RO: &[KeySpec] = &[KeySpec::key(1, KeyFlags::RO)];
+const RO_ACCESS: &[KeySpec] = &[KeySpec::key(1, KeyFlags::RO_ACCESS)];
+const RW_UPDATE: &[KeySpec] = &[KeySpec::key(1, KeyFlags::RW_UPDATE)];
+/// DEL and UNLINK: every argument is a key they remove.
+const REMOVED_KEYS: &[KeySpec] = &[KeySpec::range(
+    1,
+    -1,
+    1,
+    KeyFlags::RM.union(KeyFlags::DELETE),
+)];
+/// EXISTS and TOUCH look at every argument's key without reading its value.
+const LOOKED_AT_KEYS: &[KeySpec] = &[KeySpec::range(1, -1, 1, KeyFlags::RO)];
+/// RENAME / RENAMENX: the source is read and deleted, the destination written.
+const RENAMED: KeyFlags = KeyFlags::RW.union(KeyFlags::ACCESS).union(KeyFlags::DELETE);
 /// OBJECT subcommands take their key after the subcommand name.
-const OBJECT_KEY: Keys = Keys::Range {
-    first: 2,
-    last: 2,
-    step: 1,
-};
+const OBJECT_KEY: &[KeySpec] = &[KeySpec::key(2, KeyFlags::RO)];
+/// The tip of commands whose answer depends on time or on the server's internals.
+const NONDETERMINISTIC: &[&str] = &["nondeterministic_output"];
+/// The tips of commands a cluster client splits over the shards of their keys and whose
+/// answers it adds up.
+const MULTI_SHARD_SUM: &[&str] = &["request_policy:multi_shard", "response_policy:agg_sum"];
 const READ_FAST: Flags = Flags::READONLY.union(Flags::FAST);
 const WRITE_FAST: Flags = Flags::WRITE.union(Flags::FAST);
 
 pub static COMMANDS: &[CommandSpec] = &[
     CommandSpec {
-        keys: ALL_KEYS,
+        keys: REMOVED_KEYS,
+        tips: MULTI_SHARD_SUM,
         summary: "Deletes one or more keys.",
         ..CommandSpec::new("del", -2, Flags::WRITE, G, del)
     },
     CommandSpec {
-        keys: ALL_KEYS,
+        keys: REMOVED_KEYS,
+        tips: MULTI_SHARD_SUM,
         summary: "Asynchronously deletes one or more keys.",
         since: "4.0.0",
         ..CommandSpec::new("unlink", -2, WRITE_FAST, G, unlink)
     },
     CommandSpec {
-        keys: ALL_KEYS,
+        keys: LOOKED_AT_KEYS,
+        tips: MULTI_SHARD_SUM,
         summary: "Determines whether one or more keys exist.",
         ..CommandSpec::new("exists", -2, READ_FAST, G, exists)
     },
     CommandSpec {
-        keys: KEY1,
+        keys: RO,
         summary: "Determines the type of value stored at a key.",
         ..CommandSpec::new("type", 2, READ_FAST, G, r#type)
     },
     CommandSpec {
-        keys: TWO_KEYS,
+        keys: &[
+            KeySpec::key(1, RENAMED),
+            KeySpec::key(2, KeyFlags::OW_UPDATE),
+        ],
         summary: "Renames a key and overwrites the destination.",
         ..CommandSpec::new("rename", 3, Flags::WRITE, G, rename)
     },
     CommandSpec {
-        keys: TWO_KEYS,
+        keys: &[
+            KeySpec::key(1, RENAMED),
+            KeySpec::key(2, KeyFlags::OW_INSERT),
+        ],
         summary: "Renames a key only when the target key name doesn't exist.",
         ..CommandSpec::new("renamenx", 3, WRITE_FAST, G, renamenx)
     },
     CommandSpec {
-        keys: TWO_KEYS,
+        keys: &[
+            KeySpec::key(1, KeyFlags::RO_ACCESS),
+            KeySpec::key(2, KeyFlags::OW_UPDATE),
+        ],
         summary: "Copies the value of a key to a new key.",
         since: "6.2.0",
         ..CommandSpec::new("copy", -3, Flags::WRITE.union(Flags::DENYOOM), G, copy)
     },
     CommandSpec {
-        keys: KEY1,
+        keys: &[KeySpec::key(1, KeyFlags::RW_ACCESS_UPDATE)],
         summary: "Moves a key to another database.",
         ..CommandSpec::new("move", 3, WRITE_FAST, G, r#move)
     },
     CommandSpec {
+        tips: &["request_policy:all_shards", "nondeterministic_output_order"],
+        acl: Acl::KEYSPACE.union(Acl::DANGEROUS),
         summary: "Returns all key names that match a pattern.",
         ..CommandSpec::new("keys", 2, Flags::READONLY, G, keys)
     },
     CommandSpec {
+        tips: &["nondeterministic_output", "request_policy:special"],
         summary: "Iterates over the key names in the database.",
         since: "2.8.0",
         ..CommandSpec::new("scan", -2, Flags::READONLY, G, scan)
     },
     CommandSpec {
+        tips: &["request_policy:all_shards", "nondeterministic_output"],
         summary: "Returns a random key name from the database.",
         ..CommandSpec::new("randomkey", 1, Flags::READONLY, G, randomkey)
     },
     CommandSpec {
-        keys: ALL_KEYS,
+        keys: LOOKED_AT_KEYS,
+        tips: MULTI_SHARD_SUM,
         summary: "Returns the number of existing keys out of those specified after updating the time they were last accessed.",
         since: "3.2.1",
         ..CommandSpec::new("touch", -2, READ_FAST, G, touch)
     },
     CommandSpec {
+        acl: Acl::empty(),
         summary: "A container for object introspection commands.",
         since: "2.2.3",
         handler: None,
@@ -112,13 +130,15 @@ pub static COMMANDS: &[CommandSpec] = &[
         ..CommandSpec::new("object", -2, Flags::empty(), G, object_help)
     },
     CommandSpec {
-        keys: KEY1,
+        keys: RO_ACCESS,
+        tips: NONDETERMINISTIC,
         summary: "Returns a serialized representation of the value stored at a key.",
         since: "2.6.0",
         ..CommandSpec::new("dump", 2, Flags::READONLY, G, dump)
     },
     CommandSpec {
-        keys: KEY1,
+        keys: &[KeySpec::key(1, KeyFlags::OW_UPDATE)],
+        acl: Acl::KEYSPACE.union(Acl::DANGEROUS),
         summary: "Creates a key from the serialized representation of a value.",
         since: "2.6.0",
         ..CommandSpec::new(
@@ -130,53 +150,55 @@ pub static COMMANDS: &[CommandSpec] = &[
         )
     },
     CommandSpec {
-        keys: KEY1,
+        keys: RW_UPDATE,
         summary: "Sets the expiration time of a key in seconds.",
         ..CommandSpec::new("expire", -3, WRITE_FAST, G, expire)
     },
     CommandSpec {
-        keys: KEY1,
+        keys: RW_UPDATE,
         summary: "Sets the expiration time of a key in milliseconds.",
         since: "2.6.0",
         ..CommandSpec::new("pexpire", -3, WRITE_FAST, G, pexpire)
     },
     CommandSpec {
-        keys: KEY1,
+        keys: RW_UPDATE,
         summary: "Sets the expiration time of a key to a Unix timestamp.",
         since: "1.2.0",
         ..CommandSpec::new("expireat", -3, WRITE_FAST, G, expireat)
     },
     CommandSpec {
-        keys: KEY1,
+        keys: RW_UPDATE,
         summary: "Sets the expiration time of a key to a Unix milliseconds timestamp.",
         since: "2.6.0",
         ..CommandSpec::new("pexpireat", -3, WRITE_FAST, G, pexpireat)
     },
     CommandSpec {
-        keys: KEY1,
+        keys: RO_ACCESS,
+        tips: NONDETERMINISTIC,
         summary: "Returns the expiration time in seconds of a key.",
         ..CommandSpec::new("ttl", 2, READ_FAST, G, ttl)
     },
     CommandSpec {
-        keys: KEY1,
+        keys: RO_ACCESS,
+        tips: NONDETERMINISTIC,
         summary: "Returns the expiration time in milliseconds of a key.",
         since: "2.6.0",
         ..CommandSpec::new("pttl", 2, READ_FAST, G, pttl)
     },
     CommandSpec {
-        keys: KEY1,
+        keys: RO_ACCESS,
         summary: "Returns the expiration time of a key as a Unix timestamp.",
         since: "7.0.0",
         ..CommandSpec::new("expiretime", 2, READ_FAST, G, expiretime)
     },
     CommandSpec {
-        keys: KEY1,
+        keys: RO_ACCESS,
         summary: "Returns the expiration time of a key as a Unix milliseconds timestamp.",
         since: "7.0.0",
         ..CommandSpec::new("pexpiretime", 2, READ_FAST, G, pexpiretime)
     },
     CommandSpec {
-        keys: KEY1,
+        keys: RW_UPDATE,
         summary: "Removes the expiration time of a key.",
         since: "2.2.0",
         ..CommandSpec::new("persist", 2, WRITE_FAST, G, persist)
@@ -186,12 +208,14 @@ pub static COMMANDS: &[CommandSpec] = &[
 static OBJECT_SUBCOMMANDS: &[CommandSpec] = &[
     CommandSpec {
         keys: OBJECT_KEY,
+        tips: NONDETERMINISTIC,
         summary: "Returns the internal encoding of a Redis object.",
         since: "2.2.3",
         ..CommandSpec::new("encoding", 3, Flags::READONLY, G, object_encoding)
     },
     CommandSpec {
         keys: OBJECT_KEY,
+        tips: NONDETERMINISTIC,
         summary: "Returns the logarithmic access frequency counter of a Redis object.",
         since: "4.0.0",
         ..CommandSpec::new("freq", 3, Flags::READONLY, G, object_freq)
@@ -209,12 +233,14 @@ static OBJECT_SUBCOMMANDS: &[CommandSpec] = &[
     },
     CommandSpec {
         keys: OBJECT_KEY,
+        tips: NONDETERMINISTIC,
         summary: "Returns the time since the last access to a Redis object.",
         since: "2.2.3",
         ..CommandSpec::new("idletime", 3, Flags::READONLY, G, object_idletime)
     },
     CommandSpec {
         keys: OBJECT_KEY,
+        tips: NONDETERMINISTIC,
         summary: "Returns the reference count of a value of a key.",
         since: "2.2.3",
         ..CommandSpec::new("refcount", 3, Flags::READONLY, G, object_refcount)
@@ -651,10 +677,10 @@ impl ExpireCondition {
             } else if eq_ignore_case(opt, "lt") {
                 &mut c.lt
             } else {
-                return Err(CmdError::err(format!(
-                    "Unsupported option {}",
-                    printable(opt, opt.len())
-                )));
+                return Err(CmdError::err_echo(&[
+                    b"Unsupported option ",
+                    c_str(opt, usize::MAX),
+                ]));
             };
             *flag = true;
         }

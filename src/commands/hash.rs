@@ -14,7 +14,7 @@ use rand::RngExt;
 
 use super::args::{eq_ignore_case, parse_cursor, parse_i64};
 use super::longdouble::LongDouble;
-use super::table::{CommandSpec, Flags, Keys};
+use super::table::{CommandSpec, Flags, KeyFlags, KeySpec};
 use super::{Args, ExecCtx};
 use crate::error::CmdError;
 use crate::glob::glob_match;
@@ -23,11 +23,10 @@ use crate::keyspace::{Guard, HashValue, Value, scan_indexmap};
 use crate::protocol::{Protocol, Reply};
 
 const G: &str = "hash";
-const KEY1: Keys = Keys::Range {
-    first: 1,
-    last: 1,
-    step: 1,
-};
+const RO: &[KeySpec] = &[KeySpec::key(1, KeyFlags::RO)];
+const RO_ACCESS: &[KeySpec] = &[KeySpec::key(1, KeyFlags::RO_ACCESS)];
+const RW_UPDATE: &[KeySpec] = &[KeySpec::key(1, KeyFlags::RW_UPDATE)];
+const RW_ACCESS_UPDATE: &[KeySpec] = &[KeySpec::key(1, KeyFlags::RW_ACCESS_UPDATE)];
 const READ: Flags = Flags::READONLY;
 const READ_FAST: Flags = Flags::READONLY.union(Flags::FAST);
 const WRITE_FAST: Flags = Flags::WRITE.union(Flags::FAST);
@@ -35,97 +34,102 @@ const GROW_FAST: Flags = Flags::WRITE.union(Flags::DENYOOM).union(Flags::FAST);
 
 pub static COMMANDS: &[CommandSpec] = &[
     CommandSpec {
-        keys: KEY1,
+        keys: RW_UPDATE,
         summary: "Creates or modifies the value of a field in a hash.",
         since: "2.0.0",
         ..CommandSpec::new("hset", -4, GROW_FAST, G, hset)
     },
     CommandSpec {
-        keys: KEY1,
+        keys: &[KeySpec::key(1, KeyFlags::RW_INSERT)],
         summary: "Sets the value of a field in a hash only when the field doesn't exist.",
         since: "2.0.0",
         ..CommandSpec::new("hsetnx", 4, GROW_FAST, G, hsetnx)
     },
     CommandSpec {
-        keys: KEY1,
+        keys: RW_UPDATE,
         summary: "Sets the values of multiple fields.",
         since: "2.0.0",
         ..CommandSpec::new("hmset", -4, GROW_FAST, G, hmset)
     },
     CommandSpec {
-        keys: KEY1,
+        keys: RO_ACCESS,
         summary: "Returns the value of a field in a hash.",
         since: "2.0.0",
         ..CommandSpec::new("hget", 3, READ_FAST, G, hget)
     },
     CommandSpec {
-        keys: KEY1,
+        keys: RO_ACCESS,
         summary: "Returns the values of all fields in a hash.",
         since: "2.0.0",
         ..CommandSpec::new("hmget", -3, READ_FAST, G, hmget)
     },
     CommandSpec {
-        keys: KEY1,
+        keys: RO_ACCESS,
+        tips: &["nondeterministic_output_order"],
         summary: "Returns all fields and values in a hash.",
         since: "2.0.0",
         ..CommandSpec::new("hgetall", 2, READ, G, hgetall)
     },
     CommandSpec {
-        keys: KEY1,
+        keys: &[KeySpec::key(1, KeyFlags::RW.union(KeyFlags::DELETE))],
         summary: "Deletes one or more fields and their values from a hash. Deletes the hash if no fields remain.",
         since: "2.0.0",
         ..CommandSpec::new("hdel", -3, WRITE_FAST, G, hdel)
     },
     CommandSpec {
-        keys: KEY1,
+        keys: RO,
         summary: "Returns the number of fields in a hash.",
         since: "2.0.0",
         ..CommandSpec::new("hlen", 2, READ_FAST, G, hlen)
     },
     CommandSpec {
-        keys: KEY1,
+        keys: RO,
         summary: "Determines whether a field exists in a hash.",
         since: "2.0.0",
         ..CommandSpec::new("hexists", 3, READ_FAST, G, hexists)
     },
     CommandSpec {
-        keys: KEY1,
+        keys: RO_ACCESS,
+        tips: &["nondeterministic_output_order"],
         summary: "Returns all fields in a hash.",
         since: "2.0.0",
         ..CommandSpec::new("hkeys", 2, READ, G, hkeys)
     },
     CommandSpec {
-        keys: KEY1,
+        keys: RO_ACCESS,
+        tips: &["nondeterministic_output_order"],
         summary: "Returns all values in a hash.",
         since: "2.0.0",
         ..CommandSpec::new("hvals", 2, READ, G, hvals)
     },
     CommandSpec {
-        keys: KEY1,
+        keys: RW_ACCESS_UPDATE,
         summary: "Increments the integer value of a field in a hash by a number. Uses 0 as initial value if the field doesn't exist.",
         since: "2.0.0",
         ..CommandSpec::new("hincrby", 4, GROW_FAST, G, hincrby)
     },
     CommandSpec {
-        keys: KEY1,
+        keys: RW_ACCESS_UPDATE,
         summary: "Increments the floating point value of a field by a number. Uses 0 as initial value if the field doesn't exist.",
         since: "2.6.0",
         ..CommandSpec::new("hincrbyfloat", 4, GROW_FAST, G, hincrbyfloat)
     },
     CommandSpec {
-        keys: KEY1,
+        keys: RO,
         summary: "Returns the length of the value of a field.",
         since: "3.2.0",
         ..CommandSpec::new("hstrlen", 3, READ_FAST, G, hstrlen)
     },
     CommandSpec {
-        keys: KEY1,
+        keys: RO_ACCESS,
+        tips: &["nondeterministic_output"],
         summary: "Returns one or more random fields from a hash.",
         since: "6.2.0",
         ..CommandSpec::new("hrandfield", -2, READ, G, hrandfield)
     },
     CommandSpec {
-        keys: KEY1,
+        keys: RO_ACCESS,
+        tips: &["nondeterministic_output"],
         summary: "Iterates over fields and values of a hash.",
         since: "2.8.0",
         ..CommandSpec::new("hscan", -3, READ, G, hscan)

@@ -21,7 +21,7 @@ use std::time::Instant;
 use bytes::Bytes;
 
 pub use args::Args;
-pub use table::{CommandSpec, Flags, Keys, table};
+pub use table::{CommandSpec, Flags, KeyFlags, KeySpec, table};
 
 use crate::clients::{ClientFlags, ClientState, CommandName};
 use crate::error::CmdError;
@@ -55,27 +55,34 @@ impl ExecCtx<'_> {
     }
 }
 
-/// Resolves `argv` to the spec that will run it (subcommand included) and the position of the
-/// first argument after the name(s), or the error Redis gives.
-fn resolve(
-    argv: &[Bytes],
-) -> Result<(&'static CommandSpec, Option<&'static CommandSpec>), CmdError> {
+/// A command and, for a container, the subcommand that runs.
+type Resolved = (&'static CommandSpec, Option<&'static CommandSpec>);
+
+/// Resolves `argv` to the spec that will run it (subcommand included), or the error Redis
+/// gives with the command Redis then records as the client's last one (CLIENT LIST `cmd`):
+/// the command whose arity is wrong, none for an unknown command or subcommand.
+fn resolve(argv: &[Bytes]) -> Result<Resolved, (CmdError, Option<CommandName>)> {
     let Some(spec) = table().lookup(&argv[0]) else {
-        return Err(CmdError::unknown_command(&argv[0], &argv[1..]));
+        return Err((CmdError::unknown_command(&argv[0], &argv[1..]), None));
+    };
+    let found = |sub: Option<&'static CommandSpec>| CommandName {
+        name: spec.name,
+        sub: sub.map(|s| s.name),
     };
     if !spec.arity_ok(argv.len()) {
-        return Err(CmdError::wrong_arity(spec.name));
+        return Err((CmdError::wrong_arity(spec.name), Some(found(None))));
     }
     // A container with its own handler (COMMAND) runs it when called without a subcommand.
     if spec.subcommands.is_empty() || argv.len() < 2 {
         return Ok((spec, None));
     }
     let Some(sub) = spec.subcommand(&argv[1]) else {
-        return Err(CmdError::unknown_subcommand(spec.name, &argv[1]));
+        return Err((CmdError::unknown_subcommand(spec.name, &argv[1]), None));
     };
     // Subcommand arities count the container's name too, as in Redis (`config|get` is -3).
     if !sub.arity_ok(argv.len()) {
-        return Err(CmdError::WrongArity(format!("{}|{}", spec.name, sub.name)));
+        let error = CmdError::WrongArity(format!("{}|{}", spec.name, sub.name));
+        return Err((error, Some(found(Some(sub)))));
     }
     Ok((spec, Some(sub)))
 }
@@ -85,8 +92,8 @@ pub fn execute(state: &ServerState, client: &mut ClientState, argv: Vec<Bytes>) 
     let resolved = resolve(&argv);
     let (spec, sub) = match resolved {
         Ok(found) => found,
-        Err(e) => {
-            client.last_cmd = None;
+        Err((e, last_cmd)) => {
+            client.last_cmd = last_cmd;
             // Counted on the command or subcommand (`config|set`) the arity error names.
             if let CmdError::WrongArity(name) = &e
                 && let Some(stats) = table().stats(name)
@@ -132,7 +139,8 @@ pub fn execute(state: &ServerState, client: &mut ClientState, argv: Vec<Bytes>) 
         tracing::error!("command '{full_name}' panicked: {what}");
         Err(CmdError::err(format!("internal error in '{full_name}'")))
     });
-    let micros = started.elapsed().as_micros() as u64;
+    let nanos = u64::try_from(started.elapsed().as_nanos()).unwrap_or(u64::MAX);
+    let micros = nanos / 1000;
     state
         .stats
         .total_commands_processed
@@ -140,6 +148,10 @@ pub fn execute(state: &ServerState, client: &mut ClientState, argv: Vec<Bytes>) 
     if let Some(stats) = table().stats(&full_name) {
         stats.calls.fetch_add(1, Ordering::Relaxed);
         stats.usec.fetch_add(micros, Ordering::Relaxed);
+        // Redis times commands in whole microseconds; the histogram keeps nanoseconds.
+        if state.config.get_int("latency-tracking") == 1 {
+            stats.latency.record(nanos);
+        }
         if result.is_err() {
             stats.failed_calls.fetch_add(1, Ordering::Relaxed);
         }

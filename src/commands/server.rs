@@ -1,6 +1,7 @@
 //! Server group: INFO, CONFIG, COMMAND, DBSIZE, FLUSHDB / FLUSHALL, SWAPDB, TIME, LASTSAVE,
-//! SLOWLOG, MEMORY, MODULE, DEBUG — plus the auth, client-name and slow-log helpers the
-//! dispatcher and the connection group use, and the metrics sampler `main` starts.
+//! SLOWLOG, MEMORY, LATENCY HISTOGRAM, MODULE, DEBUG — plus the auth, client-name and
+//! slow-log helpers the dispatcher and the connection group use, and the metrics sampler
+//! `main` starts.
 //!
 //! INFO's text is built in [`info`]-related functions below from `ServerState` (stats,
 //! config, clients, keyspace) and the command table; nothing here touches sockets.
@@ -13,11 +14,11 @@ use std::sync::atomic::Ordering;
 use bytes::Bytes;
 
 use super::args::{eq_ignore_case, parse_i64};
-use super::table::{Acl, CommandSpec, Flags, Keys, table};
+use super::table::{Acl, CommandSpec, Flags, KeyFlags, KeySpec, table};
 use super::{Args, ExecCtx};
 use crate::clients::ClientState;
 use crate::config::ConfigError;
-use crate::error::CmdError;
+use crate::error::{CmdError, c_str};
 use crate::keyspace::{Entry, Value};
 use crate::protocol::Reply;
 use crate::state::ServerState;
@@ -42,14 +43,13 @@ const fn container(
         name,
         arity: -2,
         flags: Flags::empty(),
-        keys: Keys::None,
+        keys: &[],
         group: G,
         summary,
         since,
         complexity: BY_SUBCOMMAND,
         acl: Acl::empty(),
         tips: &[],
-        key_flags: &[],
         handler: None,
         subcommands,
     }
@@ -203,11 +203,7 @@ pub static COMMANDS: &[CommandSpec] = &[
                 summary: "Estimates the memory usage of a key.",
                 since: "4.0.0",
                 complexity: "O(N) where N is the number of samples.",
-                keys: Keys::Range {
-                    first: 2,
-                    last: 2,
-                    step: 1,
-                },
+                keys: &[KeySpec::key(2, KeyFlags::RO)],
                 ..CommandSpec::new("usage", -3, Flags::READONLY, G, memory_usage)
             },
             CommandSpec {
@@ -222,6 +218,25 @@ pub static COMMANDS: &[CommandSpec] = &[
                 ..CommandSpec::new("stats", 2, Flags::empty(), G, memory_stats)
             },
             help_row("4.0.0", memory_help),
+        ],
+    ),
+    container(
+        "latency",
+        "A container for latency diagnostics commands.",
+        "2.8.13",
+        &[
+            CommandSpec {
+                summary: "Returns the cumulative distribution of latencies of a subset or all commands.",
+                since: "7.0.0",
+                complexity: "O(N) where N is the number of commands with latency information being retrieved.",
+                tips: &[
+                    "nondeterministic_output",
+                    "request_policy:all_nodes",
+                    "response_policy:special",
+                ],
+                ..CommandSpec::new("histogram", -2, CONFIG_FLAGS, G, latency_histogram)
+            },
+            help_row("2.8.13", latency_help),
         ],
     ),
     container(
@@ -394,6 +409,7 @@ const SECTIONS: &[(&str, bool)] = &[
     ("modules", true),
     ("commandstats", false),
     ("errorstats", true),
+    ("latencystats", false),
     ("cluster", true),
     ("keyspace", true),
 ];
@@ -463,6 +479,7 @@ fn write_section(ctx: &ExecCtx, name: &str, out: &mut Info) {
         "cpu" => info_cpu(out),
         "commandstats" => info_commandstats(out),
         "errorstats" => info_errorstats(ctx, out),
+        "latencystats" => info_latencystats(ctx, out),
         "cluster" => out.field("cluster_enabled", 0),
         "keyspace" => info_keyspace(ctx, out),
         // No modules can be loaded: the section is present and empty.
@@ -784,6 +801,39 @@ fn info_commandstats(out: &mut Info) {
     }
 }
 
+/// `latency_percentiles_usec_<command>:p50=1.003,p99=...` for every command called since
+/// the last reset, at the `latency-tracking-info-percentiles`; nothing while
+/// `latency-tracking` is off.
+fn info_latencystats(ctx: &ExecCtx, out: &mut Info) {
+    if ctx.state.config.get_int("latency-tracking") != 1 {
+        return;
+    }
+    let percentiles: Vec<f64> = ctx
+        .state
+        .config
+        .get("latency-tracking-info-percentiles")
+        .split_whitespace()
+        .filter_map(|p| p.parse().ok())
+        .collect();
+    for (name, s) in table().all_stats() {
+        let Some(values) = s.latency.percentiles(&percentiles) else {
+            continue;
+        };
+        let line: Vec<String> = percentiles
+            .iter()
+            .zip(values)
+            .map(|(p, nanos)| format!("p{}={:.3}", percentile_label(*p), nanos as f64 / 1000.0))
+            .collect();
+        out.field(&format!("latency_percentiles_usec_{name}"), line.join(","));
+    }
+}
+
+/// A percentile as Redis names it: `%f` without trailing zeros (`50`, `99.9`).
+fn percentile_label(p: f64) -> String {
+    let text = format!("{p:.6}");
+    text.trim_end_matches('0').trim_end_matches('.').to_string()
+}
+
 fn info_errorstats(ctx: &ExecCtx, out: &mut Info) {
     for (code, count) in ctx.state.stats.errors.lock().iter() {
         out.field(&format!("errorstat_{code}"), format!("count={count}"));
@@ -836,14 +886,28 @@ fn average_ttl(ks: &crate::keyspace::Keyspace, db: usize) -> u64 {
 // ---------------------------------------------------------------------------------------------
 // CONFIG
 
-/// `CONFIG GET parameter [parameter ...]`
+/// `CONFIG GET parameter [parameter ...]`. As in Redis, an argument without glob characters
+/// is looked up directly and answered under the spelling it was asked with (`HZ`), a glob
+/// lists every name or alias it matches, and a parameter is listed once, whatever its case.
 fn config_get(ctx: &mut ExecCtx, args: &mut Args) -> Result<Reply, CmdError> {
+    let config = &ctx.state.config;
     let mut seen = HashSet::new();
     let mut pairs = Vec::new();
     for pattern in args.rest() {
-        let pattern = String::from_utf8_lossy(&pattern);
-        for (name, value) in ctx.state.config.matching(&pattern) {
-            if seen.insert(name) {
+        if !pattern.iter().any(|b| b"[*?".contains(b)) {
+            let Ok(name) = std::str::from_utf8(&pattern) else {
+                continue;
+            };
+            if crate::config::Config::is_known(name) && seen.insert(name.to_ascii_lowercase()) {
+                pairs.push((
+                    Reply::Bulk(pattern.clone()),
+                    Reply::bulk_str(config.get(name)),
+                ));
+            }
+            continue;
+        }
+        for (name, value) in config.matching(&String::from_utf8_lossy(&pattern)) {
+            if seen.insert(name.to_string()) {
                 pairs.push((Reply::bulk_str(name), Reply::bulk_str(value)));
             }
         }
@@ -867,14 +931,19 @@ fn config_set(ctx: &mut ExecCtx, args: &mut Args) -> Result<Reply, CmdError> {
         "local" => ctx.client.handle.addr.ip().is_loopback(),
         _ => false,
     };
+    // The errors echo the parameter name as it was sent.
     match ctx.state.config.set_many(&pairs, allow_protected) {
         Ok(()) => Ok(Reply::ok()),
-        Err((name, ConfigError::UnknownDirective)) => Err(CmdError::err(format!(
-            "Unknown option or number of arguments for CONFIG SET - '{name}'"
-        ))),
-        Err((name, e)) => Err(CmdError::err(format!(
-            "CONFIG SET failed (possibly related to argument '{name}') - {e}"
-        ))),
+        Err((i, ConfigError::UnknownDirective)) => Err(CmdError::err_echo(&[
+            b"Unknown option or number of arguments for CONFIG SET - '",
+            c_str(&rest[2 * i], usize::MAX),
+            b"'",
+        ])),
+        Err((i, e)) => Err(CmdError::err_echo(&[
+            b"CONFIG SET failed (possibly related to argument '",
+            c_str(&rest[2 * i], usize::MAX),
+            format!("') - {e}").as_bytes(),
+        ])),
     }
 }
 
@@ -958,7 +1027,8 @@ fn int_map(pairs: &[(&str, i64)]) -> Reply {
     )
 }
 
-/// The key specs COMMAND INFO shows, derived from the command's key positions.
+/// The key specs COMMAND INFO shows: `notes` when there are some, the flags, where the
+/// search for the keys begins and how they are found from there.
 fn key_specs(spec: &CommandSpec) -> Reply {
     let search = |kind: &str, spec: Reply| {
         Reply::Map(vec![
@@ -966,46 +1036,38 @@ fn key_specs(spec: &CommandSpec) -> Reply {
             (Reply::bulk_str("spec"), spec),
         ])
     };
-    let (begin, find) = match spec.keys {
-        Keys::None => return Reply::Set(Vec::new()),
-        Keys::Range { first, last, step } => {
-            let lastkey = if last < 0 { last } else { last - first };
+    let one = |ks: &KeySpec| {
+        let mut fields = Vec::with_capacity(4);
+        if !ks.notes.is_empty() {
+            fields.push((Reply::bulk_str("notes"), Reply::bulk_str(ks.notes)));
+        }
+        fields.extend([
+            (Reply::bulk_str("flags"), simple_set(ks.flags.names())),
             (
-                search("index", int_map(&[("index", first as i64)])),
+                Reply::bulk_str("begin_search"),
+                search("index", int_map(&[("index", i64::from(ks.index))])),
+            ),
+            (
+                Reply::bulk_str("find_keys"),
                 search(
                     "range",
                     int_map(&[
-                        ("lastkey", lastkey as i64),
-                        ("keystep", step as i64),
+                        ("lastkey", i64::from(ks.lastkey)),
+                        ("keystep", i64::from(ks.keystep)),
                         ("limit", 0),
                     ]),
                 ),
-            )
-        }
-        // Positions found by a function: like Redis's legacy key-finding commands.
-        Keys::Movable { .. } => (
-            search("unknown", Reply::Map(Vec::new())),
-            search("unknown", Reply::Map(Vec::new())),
-        ),
+            ),
+        ]);
+        Reply::Map(fields)
     };
-    Reply::Set(vec![Reply::Map(vec![
-        (
-            Reply::bulk_str("flags"),
-            simple_set(spec.key_spec_flags().iter().copied()),
-        ),
-        (Reply::bulk_str("begin_search"), begin),
-        (Reply::bulk_str("find_keys"), find),
-    ])])
+    Reply::Set(spec.keys.iter().map(one).collect())
 }
 
 /// One COMMAND INFO entry: name, arity, flags, first key, last key, step, ACL categories,
 /// tips, key specs, subcommands.
 fn command_info_reply(spec: &CommandSpec, parent: Option<&CommandSpec>) -> Reply {
     let (first, last, step) = spec.key_triple();
-    let mut flags = spec.flags.names();
-    if matches!(spec.keys, Keys::Movable { .. }) {
-        flags.push("movablekeys");
-    }
     let categories: Vec<String> = spec
         .acl_categories()
         .names()
@@ -1015,7 +1077,7 @@ fn command_info_reply(spec: &CommandSpec, parent: Option<&CommandSpec>) -> Reply
     Reply::Array(vec![
         Reply::bulk_str(full_name(spec, parent)),
         Reply::Integer(spec.arity as i64),
-        simple_set(flags),
+        simple_set(spec.reported_flags().names()),
         Reply::Integer(first as i64),
         Reply::Integer(last as i64),
         Reply::Integer(step as i64),
@@ -1161,9 +1223,9 @@ fn command_list(_ctx: &mut ExecCtx, args: &mut Args) -> Result<Reply, CmdError> 
     Ok(Reply::Array(names))
 }
 
-/// The command an argument vector names (subcommand included) and its key positions, for
-/// COMMAND GETKEYS / GETKEYSANDFLAGS.
-fn keys_of(argv: &[Bytes]) -> Result<(&'static CommandSpec, Vec<usize>), CmdError> {
+/// The keys of the command `argv` names (subcommand included), with what it does to each,
+/// for COMMAND GETKEYS / GETKEYSANDFLAGS; errors are checked in Redis's order.
+fn keys_of(argv: &[Bytes]) -> Result<Vec<(usize, KeyFlags)>, CmdError> {
     let spec = table()
         .lookup(&argv[0])
         .ok_or_else(|| CmdError::err("Invalid command specified"))?;
@@ -1173,43 +1235,39 @@ fn keys_of(argv: &[Bytes]) -> Result<(&'static CommandSpec, Vec<usize>), CmdErro
             .subcommand(&argv[1])
             .ok_or_else(|| CmdError::err("Invalid command specified"))?,
     };
+    if runs.keys.is_empty() {
+        return Err(CmdError::err("The command has no key arguments"));
+    }
     if !runs.arity_ok(argv.len()) {
         return Err(CmdError::err(
             "Invalid number of arguments specified for command",
         ));
     }
-    if matches!(runs.keys, Keys::None) {
-        return Err(CmdError::err("The command has no key arguments"));
+    match runs.keys_with_flags(argv) {
+        Some(keys) if !keys.is_empty() => Ok(keys),
+        _ => Err(CmdError::err("Invalid arguments specified for command")),
     }
-    let positions = runs.key_positions(argv);
-    if positions.is_empty() {
-        return Err(CmdError::err("Invalid arguments specified for command"));
-    }
-    Ok((runs, positions))
 }
 
 fn command_getkeys(_ctx: &mut ExecCtx, args: &mut Args) -> Result<Reply, CmdError> {
     let argv = args.rest();
-    let (_, positions) = keys_of(&argv)?;
     Ok(Reply::Array(
-        positions
+        keys_of(&argv)?
             .into_iter()
-            .map(|i| Reply::Bulk(argv[i].clone()))
+            .map(|(i, _)| Reply::Bulk(argv[i].clone()))
             .collect(),
     ))
 }
 
 fn command_getkeysandflags(_ctx: &mut ExecCtx, args: &mut Args) -> Result<Reply, CmdError> {
     let argv = args.rest();
-    let (spec, positions) = keys_of(&argv)?;
-    let flags = spec.key_spec_flags();
     Ok(Reply::Array(
-        positions
+        keys_of(&argv)?
             .into_iter()
-            .map(|i| {
+            .map(|(i, flags)| {
                 Reply::Array(vec![
                     Reply::Bulk(argv[i].clone()),
-                    simple_set(flags.iter().copied()),
+                    simple_set(flags.names()),
                 ])
             })
             .collect(),
@@ -1314,6 +1372,10 @@ fn lastsave(ctx: &mut ExecCtx, _args: &mut Args) -> Result<Reply, CmdError> {
 
 /// `SLOWLOG GET [count]`: the newest `count` entries (10 by default, -1 for all).
 fn slowlog_get(ctx: &mut ExecCtx, args: &mut Args) -> Result<Reply, CmdError> {
+    // SLOWLOG GET [count]: the table's arity allows more, Redis's handler does not.
+    if args.remaining() > 1 {
+        return Err(CmdError::subcommand_syntax("slowlog", &args.argv()[1]));
+    }
     let count = match args.next() {
         None => 10,
         Some(arg) => match parse_i64(&arg) {
@@ -1499,6 +1561,73 @@ fn memory_help(_ctx: &mut ExecCtx, _args: &mut Args) -> Result<Reply, CmdError> 
 }
 
 // ---------------------------------------------------------------------------------------------
+// LATENCY (only the per-command histograms: the latency monitor's events are not kept)
+
+/// `LATENCY HISTOGRAM [command ...]`: for each named command (a container stands for its
+/// subcommands; unknown names are skipped), or every command, that has a histogram:
+/// `{calls, histogram_usec: {bucket end: calls up to there}}`.
+fn latency_histogram(_ctx: &mut ExecCtx, args: &mut Args) -> Result<Reply, CmdError> {
+    let names: Vec<String> = if args.remaining() == 0 {
+        table()
+            .all_stats()
+            .into_iter()
+            .map(|(name, _)| name.to_string())
+            .collect()
+    } else {
+        let mut names = Vec::new();
+        for arg in args.rest() {
+            match lookup_full(&arg) {
+                Some((spec, None)) => {
+                    names.push(spec.name.to_string());
+                    names.extend(
+                        spec.subcommands
+                            .iter()
+                            .map(|sub| full_name(sub, Some(spec))),
+                    );
+                }
+                Some((parent, Some(sub))) => names.push(full_name(sub, Some(parent))),
+                None => {}
+            }
+        }
+        names
+    };
+    let mut entries = Vec::new();
+    for name in names {
+        let Some((calls, buckets)) = table().stats(&name).and_then(|s| s.latency.cumulative())
+        else {
+            continue;
+        };
+        let histogram = buckets
+            .into_iter()
+            .map(|(usec, count)| (int(usec), int(count)))
+            .collect();
+        entries.push((
+            Reply::bulk_str(name),
+            Reply::Map(vec![
+                (Reply::bulk_str("calls"), int(calls)),
+                (Reply::bulk_str("histogram_usec"), Reply::Map(histogram)),
+            ]),
+        ));
+    }
+    Ok(Reply::Map(entries))
+}
+
+fn int(n: u64) -> Reply {
+    Reply::Integer(i64::try_from(n).unwrap_or(i64::MAX))
+}
+
+fn latency_help(_ctx: &mut ExecCtx, _args: &mut Args) -> Result<Reply, CmdError> {
+    Ok(help_reply(
+        "LATENCY",
+        &[
+            "HISTOGRAM [COMMAND ...]",
+            "    Return a cumulative distribution of latencies in the format of a histogram for the specified command names.",
+            "    If no commands are specified then all histograms are replied.",
+        ],
+    ))
+}
+
+// ---------------------------------------------------------------------------------------------
 // MODULE, DEBUG
 
 /// `MODULE LIST`: modules cannot be loaded, so always empty.
@@ -1557,10 +1686,7 @@ fn debug(ctx: &mut ExecCtx, args: &mut Args) -> Result<Reply, CmdError> {
         ctx.ks().active_expire.store(on, Ordering::Relaxed);
         return Ok(Reply::ok());
     }
-    Err(CmdError::err(format!(
-        "unknown subcommand or wrong number of arguments for '{}'. Try DEBUG HELP.",
-        String::from_utf8_lossy(&sub)
-    )))
+    Err(CmdError::subcommand_syntax("debug", &sub))
 }
 
 #[cfg(test)]
@@ -1584,6 +1710,14 @@ mod tests {
         }
         let avg = average_ttl(&ks, 0);
         assert!((90_000..=100_000).contains(&avg), "{avg}");
+    }
+
+    #[test]
+    fn percentile_labels_like_redis() {
+        assert_eq!(percentile_label(50.0), "50");
+        assert_eq!(percentile_label(99.9), "99.9");
+        assert_eq!(percentile_label(0.0), "0");
+        assert_eq!(percentile_label(99.99), "99.99");
     }
 
     #[test]

@@ -11,44 +11,56 @@ use bytes::{Bytes, BytesMut};
 
 use super::args::parse_i64;
 use super::longdouble::LongDouble;
-use super::table::{CommandSpec, Flags, Keys};
+use super::table::{CommandSpec, Flags, KeyFlags, KeySpec};
 use super::{Args, ExecCtx};
 use crate::error::CmdError;
 use crate::keyspace::{Guard, Ttl, Value};
 use crate::protocol::Reply;
 
 const G: &str = "string";
-const KEY1: Keys = Keys::Range {
-    first: 1,
-    last: 1,
-    step: 1,
-};
+const RO: &[KeySpec] = &[KeySpec::key(1, KeyFlags::RO)];
+const RO_ACCESS: &[KeySpec] = &[KeySpec::key(1, KeyFlags::RO_ACCESS)];
+const RW_ACCESS_UPDATE: &[KeySpec] = &[KeySpec::key(1, KeyFlags::RW_ACCESS_UPDATE)];
+const RW_UPDATE: &[KeySpec] = &[KeySpec::key(1, KeyFlags::RW_UPDATE)];
+const OW_UPDATE: &[KeySpec] = &[KeySpec::key(1, KeyFlags::OW_UPDATE)];
 const READ_FAST: Flags = Flags::READONLY.union(Flags::FAST);
 const WRITE_OOM: Flags = Flags::WRITE.union(Flags::DENYOOM);
 const WRITE_OOM_FAST: Flags = WRITE_OOM.union(Flags::FAST);
 
-/// One row with the key at position 1, the shape of most string commands.
+/// One row with its key specs, the shape of most string commands.
 const fn row(
     name: &'static str,
     arity: i32,
     flags: Flags,
+    keys: &'static [KeySpec],
     since: &'static str,
     summary: &'static str,
     handler: super::table::Handler,
 ) -> CommandSpec {
     CommandSpec {
-        keys: KEY1,
+        keys,
         summary,
         since,
         ..CommandSpec::new(name, arity, flags, G, handler)
     }
 }
 
+/// SET reads the old value only with its GET option, so its key's flags depend on it.
+const SET_KEYS: &[KeySpec] = &[KeySpec {
+    actual_flags: Some(set_key_flags),
+    ..KeySpec::key(
+        1,
+        KeyFlags::RW_ACCESS_UPDATE.union(KeyFlags::VARIABLE_FLAGS),
+    )
+    .notes("RW and ACCESS due to the optional `GET` argument")
+}];
+
 pub static COMMANDS: &[CommandSpec] = &[
     row(
         "append",
         3,
         WRITE_OOM_FAST,
+        &[KeySpec::key(1, KeyFlags::RW_INSERT)],
         "2.0.0",
         "Appends a string to the value of a key. Creates the key if it doesn't exist.",
         append,
@@ -57,6 +69,7 @@ pub static COMMANDS: &[CommandSpec] = &[
         "decr",
         2,
         WRITE_OOM_FAST,
+        RW_ACCESS_UPDATE,
         "1.0.0",
         "Decrements the integer value of a key by one. Uses 0 as initial value if the key doesn't exist.",
         decr,
@@ -65,6 +78,7 @@ pub static COMMANDS: &[CommandSpec] = &[
         "decrby",
         3,
         WRITE_OOM_FAST,
+        RW_ACCESS_UPDATE,
         "1.0.0",
         "Decrements a number from the integer value of a key. Uses 0 as initial value if the key doesn't exist.",
         decrby,
@@ -73,6 +87,7 @@ pub static COMMANDS: &[CommandSpec] = &[
         "get",
         2,
         READ_FAST,
+        RO_ACCESS,
         "1.0.0",
         "Returns the string value of a key.",
         get,
@@ -81,6 +96,10 @@ pub static COMMANDS: &[CommandSpec] = &[
         "getdel",
         2,
         Flags::WRITE.union(Flags::FAST),
+        &[KeySpec::key(
+            1,
+            KeyFlags::RW.union(KeyFlags::ACCESS).union(KeyFlags::DELETE),
+        )],
         "6.2.0",
         "Returns the string value of a key after deleting the key.",
         getdel,
@@ -89,6 +108,8 @@ pub static COMMANDS: &[CommandSpec] = &[
         "getex",
         -2,
         Flags::WRITE.union(Flags::FAST),
+        &[KeySpec::key(1, KeyFlags::RW_ACCESS_UPDATE)
+            .notes("RW and UPDATE because it changes the TTL")],
         "6.2.0",
         "Returns the string value of a key after setting its expiration time.",
         getex,
@@ -97,6 +118,7 @@ pub static COMMANDS: &[CommandSpec] = &[
         "getrange",
         4,
         Flags::READONLY,
+        RO_ACCESS,
         "2.4.0",
         "Returns a substring of the string stored at a key.",
         getrange,
@@ -105,6 +127,7 @@ pub static COMMANDS: &[CommandSpec] = &[
         "getset",
         3,
         WRITE_OOM_FAST,
+        RW_ACCESS_UPDATE,
         "1.0.0",
         "Returns the previous string value of a key after setting it to a new value.",
         getset,
@@ -113,6 +136,7 @@ pub static COMMANDS: &[CommandSpec] = &[
         "incr",
         2,
         WRITE_OOM_FAST,
+        RW_ACCESS_UPDATE,
         "1.0.0",
         "Increments the integer value of a key by one. Uses 0 as initial value if the key doesn't exist.",
         incr,
@@ -121,6 +145,7 @@ pub static COMMANDS: &[CommandSpec] = &[
         "incrby",
         3,
         WRITE_OOM_FAST,
+        RW_ACCESS_UPDATE,
         "1.0.0",
         "Increments the integer value of a key by a number. Uses 0 as initial value if the key doesn't exist.",
         incrby,
@@ -129,46 +154,37 @@ pub static COMMANDS: &[CommandSpec] = &[
         "incrbyfloat",
         3,
         WRITE_OOM_FAST,
+        RW_ACCESS_UPDATE,
         "2.6.0",
         "Increment the floating point value of a key by a number. Uses 0 as initial value if the key doesn't exist.",
         incrbyfloat,
     ),
     CommandSpec {
-        keys: Keys::Range {
-            first: 1,
-            last: 2,
-            step: 1,
-        },
+        keys: &[KeySpec::range(1, 1, 1, KeyFlags::RO_ACCESS)],
         summary: "Finds the longest common substring.",
         since: "7.0.0",
         ..CommandSpec::new("lcs", -3, Flags::READONLY, G, lcs)
     },
     CommandSpec {
-        keys: Keys::Range {
-            first: 1,
-            last: -1,
-            step: 1,
-        },
+        keys: &[KeySpec::range(1, -1, 1, KeyFlags::RO_ACCESS)],
+        tips: &["request_policy:multi_shard"],
         summary: "Atomically returns the string values of one or more keys.",
         since: "1.0.0",
         ..CommandSpec::new("mget", -2, READ_FAST, G, mget)
     },
     CommandSpec {
-        keys: Keys::Range {
-            first: 1,
-            last: -1,
-            step: 2,
-        },
+        keys: &[KeySpec::range(1, -1, 2, KeyFlags::OW_UPDATE)],
+        tips: &[
+            "request_policy:multi_shard",
+            "response_policy:all_succeeded",
+        ],
         summary: "Atomically creates or modifies the string values of one or more keys.",
         since: "1.0.1",
         ..CommandSpec::new("mset", -3, WRITE_OOM, G, mset)
     },
     CommandSpec {
-        keys: Keys::Range {
-            first: 1,
-            last: -1,
-            step: 2,
-        },
+        keys: &[KeySpec::range(1, -1, 2, KeyFlags::OW_INSERT)],
+        tips: &["request_policy:multi_shard", "response_policy:agg_min"],
         summary: "Atomically modifies the string values of one or more keys only when all keys don't exist.",
         since: "1.0.1",
         ..CommandSpec::new("msetnx", -3, WRITE_OOM, G, msetnx)
@@ -177,6 +193,7 @@ pub static COMMANDS: &[CommandSpec] = &[
         "psetex",
         4,
         WRITE_OOM,
+        OW_UPDATE,
         "2.6.0",
         "Sets both string value and expiration time in milliseconds of a key. The key is created if it doesn't exist.",
         psetex,
@@ -185,6 +202,7 @@ pub static COMMANDS: &[CommandSpec] = &[
         "set",
         -3,
         WRITE_OOM,
+        SET_KEYS,
         "1.0.0",
         "Sets the string value of a key, ignoring its type. The key is created if it doesn't exist.",
         set,
@@ -193,6 +211,7 @@ pub static COMMANDS: &[CommandSpec] = &[
         "setex",
         4,
         WRITE_OOM,
+        OW_UPDATE,
         "2.0.0",
         "Sets the string value and expiration time of a key. Creates the key if it doesn't exist.",
         setex,
@@ -201,6 +220,7 @@ pub static COMMANDS: &[CommandSpec] = &[
         "setnx",
         3,
         WRITE_OOM_FAST,
+        &[KeySpec::key(1, KeyFlags::OW_INSERT)],
         "1.0.0",
         "Set the string value of a key only when the key doesn't exist.",
         setnx,
@@ -209,6 +229,7 @@ pub static COMMANDS: &[CommandSpec] = &[
         "setrange",
         4,
         WRITE_OOM,
+        RW_UPDATE,
         "2.2.0",
         "Overwrites a part of a string value with another by an offset. Creates the key if it doesn't exist.",
         setrange,
@@ -217,6 +238,7 @@ pub static COMMANDS: &[CommandSpec] = &[
         "strlen",
         2,
         READ_FAST,
+        RO,
         "2.2.0",
         "Returns the length of a string value.",
         strlen,
@@ -226,6 +248,7 @@ pub static COMMANDS: &[CommandSpec] = &[
         "substr",
         4,
         Flags::READONLY,
+        RO_ACCESS,
         "1.0.0",
         "Returns a substring from a string value.",
         getrange,
@@ -436,6 +459,20 @@ fn len_reply(len: usize) -> Reply {
 // ---------------------------------------------------------------------------------------------
 // SET and its variants.
 // ---------------------------------------------------------------------------------------------
+/// SET's key flags for `argv`: it reads the old value only when a `GET` comes after the
+/// value. Redis looks at every later argument as a C string, so an option's value spelled
+/// `get`, or `get` followed by a NUL byte, counts too.
+fn set_key_flags(argv: &[Bytes]) -> KeyFlags {
+    let get = argv.iter().skip(3).any(|arg| {
+        arg.get(..3).is_some_and(|p| p.eq_ignore_ascii_case(b"get"))
+            && arg.get(3).is_none_or(|&b| b == 0)
+    });
+    if get {
+        KeyFlags::RW_ACCESS_UPDATE
+    } else {
+        KeyFlags::OW_UPDATE
+    }
+}
 
 fn set(ctx: &mut ExecCtx, args: &mut Args) -> Result<Reply, CmdError> {
     let key = args.next_bytes()?;

@@ -12,12 +12,10 @@ use bytes::Bytes;
 use super::{Args, ExecCtx};
 use crate::error::CmdError;
 use crate::protocol::Reply;
+use crate::stats::LatencyHistogram;
 
 /// A command handler. Synchronous: no lock can be held across an `.await`.
 pub type Handler = fn(&mut ExecCtx, &mut Args) -> Result<Reply, CmdError>;
-
-/// Finds the key positions of a command whose keys move (ZUNION, EVAL, ...).
-pub type KeyFinder = fn(&[Bytes]) -> Vec<usize>;
 
 bitflags! {
     /// Command flags, named as `COMMAND INFO` reports them.
@@ -36,17 +34,22 @@ bitflags! {
         const SKIP_SLOWLOG = 1 << 10;
         const FAST = 1 << 11;
         const NO_AUTH = 1 << 12;
+        /// Kept as in Redis's table; `COMMAND INFO` hides it, as Redis does.
         const MAY_REPLICATE = 1 << 13;
         const NO_MULTI = 1 << 14;
         const ALLOW_BUSY = 1 << 15;
+        /// Kept as in Redis's table; `COMMAND INFO` hides it, as Redis does.
         const SENTINEL = 1 << 16;
+        /// Derived from the key specs by [`CommandSpec::reported_flags`]; rows never set it.
+        const MOVABLE_KEYS = 1 << 17;
     }
 }
 
 impl Flags {
-    /// The flag names `COMMAND INFO` lists, in Redis's order.
+    /// The flag names `COMMAND INFO` lists, in Redis's order (`may_replicate` and `sentinel`
+    /// are hidden there on purpose).
     pub fn names(self) -> Vec<&'static str> {
-        const NAMES: [(Flags, &str); 17] = [
+        const NAMES: [(Flags, &str); 16] = [
             (Flags::WRITE, "write"),
             (Flags::READONLY, "readonly"),
             (Flags::DENYOOM, "denyoom"),
@@ -60,10 +63,73 @@ impl Flags {
             (Flags::SKIP_SLOWLOG, "skip_slowlog"),
             (Flags::FAST, "fast"),
             (Flags::NO_AUTH, "no_auth"),
-            (Flags::MAY_REPLICATE, "may_replicate"),
             (Flags::NO_MULTI, "no_multi"),
+            (Flags::MOVABLE_KEYS, "movablekeys"),
             (Flags::ALLOW_BUSY, "allow_busy"),
-            (Flags::SENTINEL, "sentinel"),
+        ];
+        NAMES
+            .iter()
+            .filter(|(f, _)| self.contains(*f))
+            .map(|(_, n)| *n)
+            .collect()
+    }
+}
+
+bitflags! {
+    /// Key-spec flags: what a command does with a key (Redis's `CMD_KEY_*`), named as
+    /// `COMMAND INFO` and `COMMAND GETKEYSANDFLAGS` report them.
+    #[derive(Debug, Clone, Copy, PartialEq, Eq)]
+    pub struct KeyFlags: u16 {
+        /// Read-only: reads the value but neither changes nor deletes it.
+        const RO = 1;
+        /// Read-write: changes the value (and may read it).
+        const RW = 1 << 1;
+        /// Overwrite: replaces the value without reading it.
+        const OW = 1 << 2;
+        /// Removes the key.
+        const RM = 1 << 3;
+        /// Returns, copies or otherwise exposes user data of the value.
+        const ACCESS = 1 << 4;
+        /// Updates data in the value (or its TTL).
+        const UPDATE = 1 << 5;
+        /// Only adds data, never changes or deletes existing data.
+        const INSERT = 1 << 6;
+        /// Deletes data (or the key) explicitly.
+        const DELETE = 1 << 7;
+        /// Not really a key (e.g. a channel) though it hashes like one.
+        const NOT_KEY = 1 << 8;
+        /// The spec may miss keys; the arguments must be parsed to find them all.
+        const INCOMPLETE = 1 << 9;
+        /// Some arguments change the flags (SET ... GET); see [`KeySpec::actual_flags`].
+        const VARIABLE_FLAGS = 1 << 10;
+    }
+}
+
+impl KeyFlags {
+    /// Read-only access: most readers.
+    pub const RO_ACCESS: KeyFlags = KeyFlags::RO.union(KeyFlags::ACCESS);
+    /// Read-write with access and update: counters, GETSET, MOVE.
+    pub const RW_ACCESS_UPDATE: KeyFlags =
+        KeyFlags::RW.union(KeyFlags::ACCESS).union(KeyFlags::UPDATE);
+    pub const RW_UPDATE: KeyFlags = KeyFlags::RW.union(KeyFlags::UPDATE);
+    pub const RW_INSERT: KeyFlags = KeyFlags::RW.union(KeyFlags::INSERT);
+    pub const OW_UPDATE: KeyFlags = KeyFlags::OW.union(KeyFlags::UPDATE);
+    pub const OW_INSERT: KeyFlags = KeyFlags::OW.union(KeyFlags::INSERT);
+
+    /// Names in Redis's order.
+    pub fn names(self) -> Vec<&'static str> {
+        const NAMES: [(KeyFlags, &str); 11] = [
+            (KeyFlags::RO, "RO"),
+            (KeyFlags::RW, "RW"),
+            (KeyFlags::OW, "OW"),
+            (KeyFlags::RM, "RM"),
+            (KeyFlags::ACCESS, "access"),
+            (KeyFlags::UPDATE, "update"),
+            (KeyFlags::INSERT, "insert"),
+            (KeyFlags::DELETE, "delete"),
+            (KeyFlags::NOT_KEY, "not_key"),
+            (KeyFlags::INCOMPLETE, "incomplete"),
+            (KeyFlags::VARIABLE_FLAGS, "variable_flags"),
         ];
         NAMES
             .iter()
@@ -189,24 +255,68 @@ const fn const_str_eq(a: &str, b: &str) -> bool {
     true
 }
 
-/// Where a command's keys are.
+/// One key spec: where some of a command's keys are and what the command does with them, as
+/// Redis 7 describes them in `COMMAND INFO`. The keys start at argument `index` and run to
+/// `lastkey`, every `keystep` arguments. Only Redis's `index` begin-search and `range`
+/// find-keys kinds exist here: the `keyword` and `keynum` kinds (MIGRATE, EVAL, ZUNION ...)
+/// come with the first command that needs them.
 #[derive(Clone, Copy)]
-pub enum Keys {
-    None,
-    /// Legacy (first, last, step) triple; `last` negative counts from the end.
-    Range {
-        first: i32,
-        last: i32,
-        step: i32,
-    },
-    /// Keys whose positions depend on the arguments; `first, last, step` are what
-    /// `COMMAND INFO` reports for them (Redis reports 0, 0, 0 or a best guess).
-    Movable {
-        first: i32,
-        last: i32,
-        step: i32,
-        find: KeyFinder,
-    },
+pub struct KeySpec {
+    /// Free text Redis attaches to some specs (`notes` in `COMMAND INFO`); empty for none.
+    pub notes: &'static str,
+    pub flags: KeyFlags,
+    /// Position of the first key (the command name is 0; a subcommand's name 1).
+    pub index: i32,
+    /// Last key relative to `index` (0: just the one at `index`), or, when negative,
+    /// counted from the end of the arguments (-1: the last one).
+    pub lastkey: i32,
+    pub keystep: i32,
+    /// For specs with [`KeyFlags::VARIABLE_FLAGS`]: the flags the key really has for the
+    /// given arguments (Redis's getkeys procedure), for `COMMAND GETKEYSANDFLAGS`.
+    pub actual_flags: Option<fn(&[Bytes]) -> KeyFlags>,
+}
+
+impl KeySpec {
+    /// The one key at `index`.
+    pub const fn key(index: i32, flags: KeyFlags) -> KeySpec {
+        KeySpec::range(index, 0, 1, flags)
+    }
+
+    /// Keys from `index` to `lastkey` (see the field), every `keystep` arguments.
+    pub const fn range(index: i32, lastkey: i32, keystep: i32, flags: KeyFlags) -> KeySpec {
+        KeySpec {
+            notes: "",
+            flags,
+            index,
+            lastkey,
+            keystep,
+            actual_flags: None,
+        }
+    }
+
+    pub const fn notes(self, notes: &'static str) -> KeySpec {
+        KeySpec { notes, ..self }
+    }
+
+    /// Positions of this spec's keys in `argv` (name at 0), or `None` when the arguments do
+    /// not reach them (Redis then reports the command's arguments as invalid).
+    fn positions(&self, argc: usize) -> Option<impl Iterator<Item = usize>> {
+        let argc = i32::try_from(argc).ok()?;
+        let first = self.index;
+        let last = if self.lastkey >= 0 {
+            first + self.lastkey
+        } else {
+            argc + self.lastkey
+        };
+        if last >= argc || last < first || first >= argc {
+            return None;
+        }
+        Some(
+            (first..=last)
+                .step_by(self.keystep.max(1) as usize)
+                .map(|i| i as usize),
+        )
+    }
 }
 
 /// One row of the table.
@@ -216,7 +326,9 @@ pub struct CommandSpec {
     /// Redis arity: N means exactly N arguments including the name; -N means at least N.
     pub arity: i32,
     pub flags: Flags,
-    pub keys: Keys,
+    /// Key specs, in Redis's order; the legacy (first, last, step) triple and the
+    /// `movablekeys` flag are derived from them.
+    pub keys: &'static [KeySpec],
     /// Redis command group (`string`, `hash`, `generic`, `server`, `connection`, ...).
     pub group: &'static str,
     pub summary: &'static str,
@@ -229,9 +341,6 @@ pub struct CommandSpec {
     pub acl: Acl,
     /// Command tips (`nondeterministic_output`, `request_policy:all_shards` ...).
     pub tips: &'static [&'static str],
-    /// Key-spec flags (`RW`, `access`, `update` ...); empty means derived from the command
-    /// flags by [`CommandSpec::key_spec_flags`].
-    pub key_flags: &'static [&'static str],
     /// `None` for a container whose work is done by its subcommands.
     pub handler: Option<Handler>,
     pub subcommands: &'static [CommandSpec],
@@ -250,14 +359,13 @@ impl CommandSpec {
             name,
             arity,
             flags,
-            keys: Keys::None,
+            keys: &[],
             group,
             summary: "",
             since: "1.0.0",
             complexity: "",
             acl: Acl::for_group(group),
             tips: &[],
-            key_flags: &[],
             handler: Some(handler),
             subcommands: &[],
         }
@@ -282,22 +390,19 @@ impl CommandSpec {
             .find(|s| s.name.as_bytes().eq_ignore_ascii_case(name))
     }
 
-    /// Positions of the keys in `argv` (name at 0).
-    pub fn key_positions(&self, argv: &[Bytes]) -> Vec<usize> {
-        match self.keys {
-            Keys::None => Vec::new(),
-            Keys::Movable { find, .. } => find(argv),
-            Keys::Range { first, last, step } => {
-                let argc = argv.len() as i32;
-                let last = if last < 0 { argc + last } else { last };
-                let step = step.max(1);
-                (first..=last.min(argc - 1))
-                    .step_by(step as usize)
-                    .filter(|&i| i > 0)
-                    .map(|i| i as usize)
-                    .collect()
-            }
+    /// The keys in `argv` (name at 0) with what the command does to each, in key-spec
+    /// order, as `COMMAND GETKEYS` / `GETKEYSANDFLAGS` report them; `None` when the
+    /// arguments do not reach a spec's keys.
+    pub fn keys_with_flags(&self, argv: &[Bytes]) -> Option<Vec<(usize, KeyFlags)>> {
+        let mut keys = Vec::new();
+        for spec in self.keys {
+            let flags = match spec.actual_flags {
+                Some(actual) => actual(argv),
+                None => spec.flags,
+            };
+            keys.extend(spec.positions(argv.len())?.map(|i| (i, flags)));
         }
+        Some(keys)
     }
 
     /// Every ACL category of the command: its declared ones plus those its flags imply, by
@@ -326,37 +431,71 @@ impl CommandSpec {
         acl
     }
 
-    /// The flags of the command's key spec: the declared ones, or `RO access` for read-only
-    /// commands and `RW update` for the others.
-    pub fn key_spec_flags(&self) -> &'static [&'static str] {
-        if !self.key_flags.is_empty() {
-            self.key_flags
-        } else if self.flags.contains(Flags::WRITE) {
-            &["RW", "update"]
-        } else {
-            &["RO", "access"]
+    /// The legacy (first, last, step) triple `COMMAND INFO` reports and whether the keys
+    /// are movable, derived from the key specs by Redis's rule: one spec is taken as it is;
+    /// several are merged into one step-1 range while they are step-1 ranges that follow
+    /// each other, and any spec that cannot be merged makes the keys movable.
+    fn legacy_range(&self) -> ((i32, i32, i32), bool) {
+        match self.keys {
+            [] => return ((0, 0, 0), false),
+            [only] => {
+                let last = if only.lastkey < 0 {
+                    only.lastkey
+                } else {
+                    only.index + only.lastkey
+                };
+                let movable = only.flags.contains(KeyFlags::INCOMPLETE);
+                return ((only.index, last, only.keystep), movable);
+            }
+            _ => {}
+        }
+        let (mut first, mut last, mut movable) = (None::<i32>, None::<i32>, false);
+        for spec in self.keys {
+            let follows = last.is_none_or(|l| l >= 0 && l == spec.index - 1);
+            if spec.keystep != 1 || !follows {
+                movable = true;
+                continue;
+            }
+            movable |= spec.flags.contains(KeyFlags::INCOMPLETE);
+            first = Some(first.map_or(spec.index, |f| f.min(spec.index)));
+            let abs_last = if spec.lastkey < 0 {
+                spec.lastkey
+            } else {
+                spec.index + spec.lastkey
+            };
+            // Redis compares these unsigned: a negative (from the end) last key wins.
+            last = Some(last.map_or(abs_last, |l| (l as u32).max(abs_last as u32) as i32));
+        }
+        match (first, last) {
+            (Some(first), Some(last)) => ((first, last, 1), movable),
+            _ => ((0, 0, 0), true),
         }
     }
 
     /// The (first, last, step) triple `COMMAND INFO` reports.
     pub fn key_triple(&self) -> (i32, i32, i32) {
-        match self.keys {
-            Keys::None => (0, 0, 0),
-            Keys::Range { first, last, step }
-            | Keys::Movable {
-                first, last, step, ..
-            } => (first, last, step),
+        self.legacy_range().0
+    }
+
+    /// The command's flags as `COMMAND INFO` reports them: the row's plus `movablekeys`.
+    pub fn reported_flags(&self) -> Flags {
+        if self.legacy_range().1 {
+            self.flags | Flags::MOVABLE_KEYS
+        } else {
+            self.flags
         }
     }
 }
 
-/// Per-command counters for INFO commandstats.
+/// Per-command counters for INFO commandstats, and the latency histogram of INFO
+/// latencystats and LATENCY HISTOGRAM.
 #[derive(Default)]
 pub struct CommandStats {
     pub calls: AtomicU64,
     pub usec: AtomicU64,
     pub rejected_calls: AtomicU64,
     pub failed_calls: AtomicU64,
+    pub latency: LatencyHistogram,
 }
 
 impl CommandStats {
@@ -369,6 +508,7 @@ impl CommandStats {
         ] {
             c.store(0, Ordering::Relaxed);
         }
+        self.latency.reset();
     }
 }
 
@@ -444,4 +584,85 @@ static TABLE: LazyLock<Table> = LazyLock::new(Table::build);
 /// The process-wide command table.
 pub fn table() -> &'static Table {
     &TABLE
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn noop(_: &mut ExecCtx, _: &mut Args) -> Result<Reply, CmdError> {
+        Ok(Reply::ok())
+    }
+
+    fn with_keys(keys: &'static [KeySpec]) -> CommandSpec {
+        CommandSpec {
+            keys,
+            ..CommandSpec::new("x", -2, Flags::WRITE, "generic", noop)
+        }
+    }
+
+    fn argv(args: &str) -> Vec<Bytes> {
+        args.split(' ')
+            .map(|a| Bytes::copy_from_slice(a.as_bytes()))
+            .collect()
+    }
+
+    /// RENAME's shape: two one-key specs that follow each other.
+    const RENAME: &[KeySpec] = &[KeySpec::key(1, KeyFlags::RW), KeySpec::key(2, KeyFlags::OW)];
+    /// MSET's shape: one spec over every other argument.
+    const MSET: &[KeySpec] = &[KeySpec::range(1, -1, 2, KeyFlags::OW)];
+
+    #[test]
+    fn legacy_triple_merges_consecutive_specs() {
+        const GAP: &[KeySpec] = &[KeySpec::key(1, KeyFlags::RW), KeySpec::key(3, KeyFlags::RW)];
+        const INCOMPLETE: &[KeySpec] = &[KeySpec::key(1, KeyFlags::RW.union(KeyFlags::INCOMPLETE))];
+        let rename = with_keys(RENAME);
+        assert_eq!(rename.key_triple(), (1, 2, 1));
+        assert_eq!(rename.reported_flags(), Flags::WRITE);
+        // One spec is reported as it is, step included.
+        assert_eq!(with_keys(MSET).key_triple(), (1, -1, 2));
+        // A gap between specs: the second is left out and the keys are movable.
+        let gap = with_keys(GAP);
+        assert_eq!(gap.key_triple(), (1, 1, 1));
+        assert!(gap.reported_flags().contains(Flags::MOVABLE_KEYS));
+        // An incomplete spec makes the keys movable too.
+        assert!(
+            with_keys(INCOMPLETE)
+                .reported_flags()
+                .contains(Flags::MOVABLE_KEYS)
+        );
+        assert_eq!(with_keys(&[]).key_triple(), (0, 0, 0));
+    }
+
+    #[test]
+    fn keys_follow_specs_in_order() {
+        const DEL: &[KeySpec] = &[KeySpec::range(1, -1, 1, KeyFlags::RM)];
+        let rename = with_keys(RENAME);
+        assert_eq!(
+            rename.keys_with_flags(&argv("rename a b")),
+            Some(vec![(1, KeyFlags::RW), (2, KeyFlags::OW)])
+        );
+        assert_eq!(rename.keys_with_flags(&argv("rename a")), None);
+        let keys = with_keys(MSET)
+            .keys_with_flags(&argv("mset a 1 b 2"))
+            .unwrap();
+        assert_eq!(keys.iter().map(|k| k.0).collect::<Vec<_>>(), vec![1, 3]);
+        assert_eq!(
+            with_keys(DEL)
+                .keys_with_flags(&argv("del a b c"))
+                .unwrap()
+                .len(),
+            3
+        );
+    }
+
+    #[test]
+    fn hidden_flags_are_not_reported() {
+        let flags = Flags::FAST | Flags::SENTINEL | Flags::MAY_REPLICATE | Flags::ALLOW_BUSY;
+        assert_eq!(flags.names(), vec!["fast", "allow_busy"]);
+        assert_eq!(
+            (KeyFlags::RW_ACCESS_UPDATE | KeyFlags::VARIABLE_FLAGS).names(),
+            vec!["RW", "access", "update", "variable_flags"]
+        );
+    }
 }

@@ -81,9 +81,9 @@ fn bulk(out: &mut BytesMut, bytes: &[u8]) {
 }
 
 /// Error lines must stay one line: Redis replaces CR and LF with spaces.
-fn sanitize_error(text: &str) -> Vec<u8> {
-    text.bytes()
-        .map(|b| if b == b'\r' || b == b'\n' { b' ' } else { b })
+fn sanitize_error(text: &[u8]) -> Vec<u8> {
+    text.iter()
+        .map(|&b| if b == b'\r' || b == b'\n' { b' ' } else { b })
         .collect()
 }
 
@@ -121,8 +121,11 @@ mod tests {
             b"=6\r\ntxt:hi\r\n"
         );
         assert_eq!(
-            enc(Reply::Error("ERR a\nb".into()), Protocol::Resp2),
-            b"-ERR a b\r\n"
+            enc(
+                Reply::Error(Bytes::from_static(b"ERR a\nb\xff")),
+                Protocol::Resp2
+            ),
+            b"-ERR a b\xff\r\n"
         );
     }
 }

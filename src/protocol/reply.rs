@@ -16,8 +16,9 @@ pub enum Protocol {
 pub enum Reply {
     /// `+<text>`
     Simple(String),
-    /// `-<text>`: the full error line, including its code (`ERR ...`).
-    Error(String),
+    /// `-<text>`: the full error line, including its code (`ERR ...`). Bytes, because errors
+    /// echo user input as Redis does: raw.
+    Error(Bytes),
     Integer(i64),
     Bulk(Bytes),
     /// A missing value: RESP2 `$-1`, RESP3 `_`.
@@ -70,7 +71,7 @@ impl Reply {
 
 impl From<crate::error::CmdError> for Reply {
     fn from(e: crate::error::CmdError) -> Reply {
-        Reply::Error(e.to_string())
+        Reply::Error(e.to_bytes())
     }
 }
 

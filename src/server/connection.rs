@@ -219,7 +219,7 @@ fn process_input(
             Ok(Some(argv)) => argv,
             Ok(None) => return false,
             Err(e) => {
-                let reply = Reply::Error(format!("ERR Protocol error: {e}"));
+                let reply = Reply::Error(format!("ERR Protocol error: {e}").into());
                 protocol::encode(&reply, client.protocol, output);
                 tracing::debug!("Protocol error from client {}: {e}", client.handle.addr);
                 return true;

@@ -8,9 +8,6 @@ use std::process::{Child, Command, Stdio};
 use std::time::Duration;
 
 use bytes::BytesMut;
-use redis_protocol::resp2;
-use redis_protocol::resp3::decode::complete::decode_bytes_mut;
-use redis_protocol::resp3::types::BytesFrame;
 
 /// A running server process, killed on drop.
 pub struct Server {
@@ -131,49 +128,11 @@ impl V {
     }
 }
 
-fn convert(frame: BytesFrame) -> V {
-    let text = |b: &[u8]| String::from_utf8_lossy(b).into_owned();
-    match frame {
-        BytesFrame::SimpleString { data, .. } => V::Simple(text(&data)),
-        BytesFrame::SimpleError { data, .. } => V::Error(data.to_string()),
-        BytesFrame::BlobError { data, .. } => V::Error(text(&data)),
-        BytesFrame::Number { data, .. } => V::Int(data),
-        BytesFrame::BlobString { data, .. } => V::Bulk(data.to_vec()),
-        BytesFrame::Null => V::Nil,
-        BytesFrame::Array { data, .. } => V::Array(data.into_iter().map(convert).collect()),
-        BytesFrame::Set { data, .. } => V::Set(data.into_iter().map(convert).collect()),
-        BytesFrame::Push { data, .. } => V::Push(data.into_iter().map(convert).collect()),
-        BytesFrame::Map { data, .. } => V::Map(
-            data.into_iter()
-                .map(|(k, v)| (convert(k), convert(v)))
-                .collect(),
-        ),
-        BytesFrame::Double { data, .. } => V::Double(format_double(data)),
-        BytesFrame::Boolean { data, .. } => V::Bool(data),
-        BytesFrame::VerbatimString { data, .. } => V::Verbatim(text(&data)),
-        BytesFrame::BigNumber { data, .. } => V::BigNumber(text(&data)),
-        other => panic!("unexpected frame {other:?}"),
-    }
-}
-
 fn format_double(d: f64) -> String {
     if d.is_infinite() {
         if d > 0.0 { "inf".into() } else { "-inf".into() }
     } else {
         d.to_string()
-    }
-}
-
-/// A RESP2 frame as a `V`.
-fn convert2(frame: resp2::types::BytesFrame) -> V {
-    use resp2::types::BytesFrame as F;
-    match frame {
-        F::SimpleString(data) => V::Simple(String::from_utf8_lossy(&data).into_owned()),
-        F::Error(data) => V::Error(data.to_string()),
-        F::Integer(n) => V::Int(n),
-        F::BulkString(data) => V::Bulk(data.to_vec()),
-        F::Array(items) => V::Array(items.into_iter().map(convert2).collect()),
-        F::Null => V::Nil,
     }
 }
 
@@ -223,21 +182,26 @@ impl Client {
 
     /// Reads one reply, or `None` if the server closed the connection.
     pub fn try_read(&mut self) -> Option<V> {
+        match self.read_raw() {
+            Ok((reply, _)) => Some(reply),
+            Err(e) if e.starts_with("bad RESP") => panic!("{e}"),
+            Err(_) => None,
+        }
+    }
+
+    /// Reads one reply together with the exact bytes it arrived as (for byte-for-byte
+    /// comparisons). `Err` says why no reply came: closed connection, timeout or bad RESP.
+    pub fn read_raw(&mut self) -> Result<(V, Vec<u8>), String> {
         loop {
-            // RESP3 is a superset of RESP2 except for RESP2's nulls (`$-1`, `*-1`), which the
-            // RESP3 decoder rejects: those frames are decoded as RESP2.
-            let decoded = match decode_bytes_mut(&mut self.buf) {
-                Ok(frame) => frame.map(|(frame, _, _)| convert(frame)),
-                Err(_) => resp2::decode::decode_bytes_mut(&mut self.buf)
-                    .expect("bad RESP from server")
-                    .map(|(frame, _, _)| convert2(frame)),
-            };
-            if let Some(reply) = decoded {
-                return Some(reply);
+            match parse_reply(&self.buf, 0) {
+                Ok(Some((reply, len))) => return Ok((reply, self.buf.split_to(len).to_vec())),
+                Ok(None) => {}
+                Err(e) => return Err(format!("bad RESP from server: {e}")),
             }
             let mut chunk = [0u8; 65536];
             match self.stream.read(&mut chunk) {
-                Ok(0) | Err(_) => return None,
+                Ok(0) => return Err("connection closed".into()),
+                Err(e) => return Err(format!("no reply: {e}")),
                 Ok(n) => self.buf.extend_from_slice(&chunk[..n]),
             }
         }
@@ -260,4 +224,92 @@ pub fn encode_command<A: AsRef<[u8]>>(args: &[A]) -> Vec<u8> {
         out.extend_from_slice(b"\r\n");
     }
     out
+}
+
+/// Parses one RESP2 or RESP3 reply starting at `at`: the reply and the index after it, or
+/// `None` while incomplete. Handles RESP2's null bulk / null array (`$-1`, `*-1`), which
+/// RESP3 decoders reject, and skips RESP3 attributes.
+fn parse_reply(buf: &[u8], at: usize) -> Result<Option<(V, usize)>, String> {
+    let Some(kind) = buf.get(at) else {
+        return Ok(None);
+    };
+    let Some(eol) = buf[at..].windows(2).position(|w| w == b"\r\n") else {
+        return Ok(None);
+    };
+    let line = &buf[at + 1..at + eol];
+    let next = at + eol + 2;
+    let text = || String::from_utf8_lossy(line).into_owned();
+    let number = || -> Result<i64, String> {
+        text()
+            .parse()
+            .map_err(|_| format!("bad number {:?}", text()))
+    };
+    let reply = match kind {
+        b'+' => V::Simple(text()),
+        b'-' => V::Error(text()),
+        b':' => V::Int(number()?),
+        b'_' => V::Nil,
+        b',' => V::Double(match text().parse::<f64>() {
+            Ok(d) => format_double(d),
+            Err(_) => text(),
+        }),
+        b'#' => V::Bool(line == b"t"),
+        b'(' => V::BigNumber(text()),
+        b'$' | b'!' | b'=' => {
+            let len = number()?;
+            if len < 0 {
+                return Ok(Some((V::Nil, next)));
+            }
+            let end = next + len as usize;
+            if buf.len() < end + 2 {
+                return Ok(None);
+            }
+            let data = buf[next..end].to_vec();
+            let reply = match kind {
+                b'$' => V::Bulk(data),
+                b'!' => V::Error(String::from_utf8_lossy(&data).into_owned()),
+                _ => V::Verbatim(
+                    String::from_utf8_lossy(data.get(4..).unwrap_or_default()).into_owned(),
+                ),
+            };
+            return Ok(Some((reply, end + 2)));
+        }
+        b'*' | b'~' | b'>' | b'%' | b'|' => {
+            let n = number()?;
+            if n < 0 {
+                return Ok(Some((V::Nil, next)));
+            }
+            let count = if matches!(kind, b'%' | b'|') {
+                2 * n
+            } else {
+                n
+            };
+            let mut items = Vec::new();
+            let mut pos = next;
+            for _ in 0..count {
+                let Some((item, after)) = parse_reply(buf, pos)? else {
+                    return Ok(None);
+                };
+                items.push(item);
+                pos = after;
+            }
+            let pairs = || {
+                items
+                    .chunks(2)
+                    .map(|p| (p[0].clone(), p[1].clone()))
+                    .collect()
+            };
+            let reply = match kind {
+                b'*' => V::Array(items),
+                b'~' => V::Set(items),
+                b'>' => V::Push(items),
+                b'%' => V::Map(pairs()),
+                // An attribute annotates the reply that follows it.
+                _ => return parse_reply(buf, pos),
+            };
+            return Ok(Some((reply, pos)));
+        }
+        other => return Err(format!("unknown reply type byte {:?}", *other as char)),
+    };
+    Ok(Some((reply, next)))
 }
