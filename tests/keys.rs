@@ -413,6 +413,84 @@ fn randomkey_only_returns_live_keys() {
     }
 }
 
+/// A string's encoding and sharing are decided by the command that wrote it, as in Redis: SET
+/// and INCR store integers (0..9999 as shared objects), APPEND and SETRANGE leave a raw
+/// string, INCRBYFLOAT a text one; COPY keeps the encoding but not the sharing; RENAME and
+/// MOVE keep the object.
+#[test]
+fn string_encodings_follow_the_writing_command() {
+    let server = Server::start(&[]);
+    let mut c = server.client();
+    let enc = |c: &mut Client, key: &str| c.cmd(&["OBJECT", "ENCODING", key]).text();
+    let refcount = |c: &mut Client, key: &str| c.cmd(&["OBJECT", "REFCOUNT", key]);
+    const SHARED: V = V::Int(2147483647);
+
+    c.q("SET a 1");
+    c.q("APPEND a 2");
+    assert_eq!(
+        (enc(&mut c, "a"), refcount(&mut c, "a")),
+        ("raw".into(), int(1))
+    );
+    c.q("APPEND fresh 7");
+    assert_eq!(
+        (enc(&mut c, "fresh"), refcount(&mut c, "fresh")),
+        ("int".into(), SHARED)
+    );
+    c.q("SETRANGE sr 0 12");
+    assert_eq!(enc(&mut c, "sr"), "raw");
+    c.q("INCR sr");
+    assert_eq!(
+        (enc(&mut c, "sr"), refcount(&mut c, "sr")),
+        ("int".into(), SHARED)
+    );
+    c.q("INCRBY sr 100000");
+    assert_eq!(
+        (enc(&mut c, "sr"), refcount(&mut c, "sr")),
+        ("int".into(), int(1))
+    );
+    c.q("INCRBYFLOAT f 1");
+    assert_eq!(
+        (enc(&mut c, "f"), refcount(&mut c, "f")),
+        ("embstr".into(), int(1))
+    );
+    c.q("SET abc abc");
+    c.q("SETRANGE abc 0 x");
+    assert_eq!(enc(&mut c, "abc"), "raw");
+
+    c.q("SET s 5");
+    c.q("COPY s copied");
+    assert_eq!(
+        (enc(&mut c, "copied"), refcount(&mut c, "copied")),
+        ("int".into(), int(1))
+    );
+    c.q("COPY a copied_raw");
+    assert_eq!(enc(&mut c, "copied_raw"), "raw");
+    c.q("RENAME s renamed");
+    assert_eq!(refcount(&mut c, "renamed"), SHARED);
+    c.q("MOVE renamed 1");
+    c.q("SELECT 1");
+    assert_eq!(refcount(&mut c, "renamed"), SHARED);
+    c.q("SELECT 0");
+
+    // RESTORE stores a value as SET would.
+    let payload = match c.q("DUMP a") {
+        V::Bulk(p) => p,
+        other => panic!("DUMP: {other:?}"),
+    };
+    c.cmd(&[b"RESTORE".as_ref(), b"restored", b"0", &payload]);
+    assert_eq!(enc(&mut c, "restored"), "int");
+
+    // Sharing follows the eviction policy in force when the value is written.
+    c.q("CONFIG SET maxmemory-policy allkeys-lru");
+    c.q("CONFIG SET maxmemory 100mb");
+    c.q("SET private 5");
+    assert_eq!(refcount(&mut c, "private"), int(1));
+    c.q("CONFIG SET maxmemory 0");
+    assert_eq!(refcount(&mut c, "private"), int(1));
+    c.q("SET shared 5");
+    assert_eq!(refcount(&mut c, "shared"), SHARED);
+}
+
 #[test]
 fn object_encoding_refcount_help() {
     let server = Server::start(&[

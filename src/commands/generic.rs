@@ -13,7 +13,7 @@ use super::{Args, ExecCtx};
 use crate::error::{CmdError, printable};
 use crate::glob::glob_match;
 use crate::keyspace::rdb::{self, PayloadError};
-use crate::keyspace::value::canonical_i64;
+use crate::keyspace::value::StrEncoding;
 use crate::keyspace::{Entry, Ttl, Value};
 use crate::protocol::Reply;
 
@@ -333,15 +333,19 @@ fn copy(ctx: &mut ExecCtx, args: &mut Args) -> Result<Reply, CmdError> {
     if guard.get(&src).is_none() {
         return Ok(Reply::Integer(0));
     }
-    let Some(entry) = guard.peek(&src).cloned() else {
-        return Ok(Reply::Integer(0));
-    };
     guard.select(dst_db);
     if !replace && guard.contains(&dst) {
         return Ok(Reply::Integer(0));
     }
-    let ttl = same_expiry(&entry);
-    guard.insert(dst, entry.value, ttl);
+    guard.select(src_db);
+    let Some((value, ttl)) = guard
+        .peek(&src)
+        .map(|e| (e.value.duplicate(), same_expiry(e)))
+    else {
+        return Ok(Reply::Integer(0));
+    };
+    guard.select(dst_db);
+    guard.insert(dst, value, ttl);
     Ok(Reply::Integer(1))
 }
 
@@ -474,16 +478,8 @@ fn object_lookup(
     guard.inspect(&key).map_or(Ok(Reply::Nil), answer)
 }
 
-fn config_usize(ctx: &ExecCtx, name: &str) -> usize {
-    usize::try_from(ctx.state.config.get_int(name)).unwrap_or(0)
-}
-
 fn object_encoding(ctx: &mut ExecCtx, args: &mut Args) -> Result<Reply, CmdError> {
-    let entries = config_usize(ctx, "hash-max-listpack-entries");
-    let value = config_usize(ctx, "hash-max-listpack-value");
-    object_lookup(ctx, args, |e| {
-        Ok(Reply::bulk_str(e.value.encoding(entries, value)))
-    })
+    object_lookup(ctx, args, |e| Ok(Reply::bulk_str(e.value.encoding())))
 }
 
 /// Whether `maxmemory-policy` is one of the LFU policies (Redis then tracks access frequency
@@ -517,19 +513,13 @@ fn object_idletime(ctx: &mut ExecCtx, args: &mut Args) -> Result<Reply, CmdError
     })
 }
 
-/// Values are never shared here, so this reports what Redis would: its shared objects for the
-/// integers 0..9999 (refcount `INT_MAX`) — which it does not use when `maxmemory` is set with
-/// an LRU or LFU policy — and 1 for everything else.
+/// Values are never shared here, so this reports what Redis would: `INT_MAX` for the strings
+/// it holds as one of its shared integer objects (see `StrEncoding::Int`), 1 for the rest.
 fn object_refcount(ctx: &mut ExecCtx, args: &mut Args) -> Result<Reply, CmdError> {
-    const SHARED_INTEGERS: i64 = 10_000;
-    let policy = ctx.state.config.get("maxmemory-policy");
-    let sharing = ctx.state.config.get_int("maxmemory") == 0
-        || !(policy.ends_with("-lru") || policy.ends_with("-lfu"));
     object_lookup(ctx, args, |e| {
-        let shared = sharing
-            && matches!(&e.value, Value::Str(s)
-                if canonical_i64(s).is_some_and(|n| (0..SHARED_INTEGERS).contains(&n)));
-        Ok(Reply::Integer(if shared { i32::MAX as i64 } else { 1 }))
+        let shared = matches!(&e.value, Value::Str(s)
+            if s.encoding() == StrEncoding::Int { shared: true });
+        Ok(Reply::Integer(if shared { i32::MAX.into() } else { 1 }))
     })
 }
 
@@ -581,7 +571,7 @@ fn restore(ctx: &mut ExecCtx, args: &mut Args) -> Result<Reply, CmdError> {
     if ttl < 0 {
         return Err(CmdError::err("Invalid TTL value, must be >= 0"));
     }
-    let value = rdb::restore(&payload).map_err(|e| match e {
+    let value = rdb::restore(&payload, &ctx.encodings()).map_err(|e| match e {
         PayloadError::VersionOrChecksum => CmdError::DumpPayload,
         PayloadError::BadFormat => CmdError::BadDataFormat,
     })?;

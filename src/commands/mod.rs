@@ -24,6 +24,7 @@ pub use table::{CommandSpec, Flags, Keys, table};
 
 use crate::clients::{ClientFlags, ClientState, CommandName};
 use crate::error::CmdError;
+use crate::keyspace::{EncodingConfig, HashLimits};
 use crate::protocol::{Reply, repr};
 use crate::state::ServerState;
 
@@ -51,6 +52,25 @@ impl ExecCtx<'_> {
     /// The selected database.
     pub fn db(&self) -> usize {
         self.client.db
+    }
+
+    /// The settings that decide how the values this command writes are encoded.
+    pub fn encodings(&self) -> EncodingConfig {
+        let config = &self.state.config;
+        let limit = |name| usize::try_from(config.get_int(name)).unwrap_or(0);
+        // Redis gives up shared integers when evicting by LRU or LFU, which needs a private
+        // access time per value.
+        let share_integers = config.get_int("maxmemory") == 0 || {
+            let policy = config.get("maxmemory-policy");
+            !(policy.ends_with("-lru") || policy.ends_with("-lfu"))
+        };
+        EncodingConfig {
+            share_integers,
+            hash: HashLimits {
+                entries: limit("hash-max-listpack-entries"),
+                value: limit("hash-max-listpack-value"),
+            },
+        }
     }
 }
 

@@ -1569,7 +1569,7 @@ mod tests {
 
     #[test]
     fn average_ttl_estimates_remaining_time() {
-        use crate::keyspace::{Keyspace, Ttl};
+        use crate::keyspace::{Keyspace, StrValue, Ttl};
         let ks = Keyspace::new(1, 4, Vec::new());
         assert_eq!(average_ttl(&ks, 0), 0);
         for i in 0..100 {
@@ -1580,7 +1580,11 @@ mod tests {
             } else {
                 Ttl::Clear
             };
-            g.insert(key.clone(), Value::Str(Bytes::from_static(b"v")), ttl);
+            g.insert(
+                key.clone(),
+                Value::Str(StrValue::text(Bytes::from_static(b"v"))),
+                ttl,
+            );
         }
         let avg = average_ttl(&ks, 0);
         assert!((90_000..=100_000).contains(&avg), "{avg}");

@@ -41,7 +41,7 @@ impl Keyspace {
 mod tests {
     use bytes::Bytes;
 
-    use super::super::{Keyspace, Ttl, Value};
+    use super::super::{Keyspace, StrValue, Ttl, Value};
 
     #[test]
     fn reclaims_untouched_keys() {
@@ -52,7 +52,7 @@ mod tests {
             let past = g.now_ms() - 1;
             g.insert(
                 key.clone(),
-                Value::Str(Bytes::from_static(b"v")),
+                Value::Str(StrValue::text(Bytes::from_static(b"v"))),
                 Ttl::At(past),
             );
         }

@@ -26,7 +26,9 @@ use smallvec::SmallVec;
 pub use events::{KeyEvent, KeyEventKind, KeyObserver};
 pub use guard::{Guard, Ttl};
 pub use scan::scan_indexmap;
-pub use value::{Entry, HashValue, Hasher, Value};
+pub use value::{
+    EncodingConfig, Entry, HashFields, HashLimits, HashValue, Hasher, StrValue, Value,
+};
 
 /// One shard: its keys, and the subset of them that carry a TTL (sampled by active expiry).
 #[derive(Default)]
@@ -223,7 +225,7 @@ mod touch_tests {
         let accessed = || ks.lock(0, &[&key]).peek(&key).map(|e| e.accessed);
         ks.lock(0, &[&key]).insert(
             key.clone(),
-            Value::Str(Bytes::from_static(b"v")),
+            Value::Str(StrValue::text(Bytes::from_static(b"v"))),
             Ttl::Clear,
         );
         let start = accessed().expect("key exists");
