@@ -917,6 +917,34 @@ fn lazy_expiry() {
     }
 }
 
+/// SCAN reclaims the expired keys it meets whose names match its pattern (as Redis does), so
+/// DBSIZE, which counts keys not yet reclaimed, drops after a full SCAN; KEYS reclaims nothing.
+#[test]
+fn scan_reclaims_expired_keys() {
+    let server = Server::start(&["--enable-debug-command", "yes"]);
+    let mut c = server.client();
+    assert_eq!(c.q("DEBUG SET-ACTIVE-EXPIRE 0"), V::ok());
+    for key in ["a1", "a2", "b1"] {
+        c.cmd(&["SET", key, "v", "PX", "20"]);
+    }
+    c.q("SET live v");
+    sleep(Duration::from_millis(60));
+    assert_eq!(c.q("DBSIZE"), int(4));
+    assert_eq!(c.q("KEYS *"), V::Array(vec![V::bulk("live")]));
+    assert_eq!(c.q("DBSIZE"), int(4));
+    assert_eq!(
+        c.q("SCAN 0 MATCH a* COUNT 100").items()[1],
+        V::Array(vec![])
+    );
+    assert_eq!(c.q("DBSIZE"), int(2));
+    assert_eq!(
+        c.q("SCAN 0 COUNT 100 TYPE hash").items()[1],
+        V::Array(vec![]),
+        "the type filter does not keep expired keys alive"
+    );
+    assert_eq!(c.q("DBSIZE"), int(1));
+}
+
 /// Keys nobody touches again are reclaimed by the background expiry cycle.
 #[test]
 fn active_expiry_reclaims_untouched_keys() {

@@ -395,6 +395,7 @@ fn keys(ctx: &mut ExecCtx, args: &mut Args) -> Result<Reply, CmdError> {
 
 /// SCAN cursor [MATCH pattern] [COUNT count] [TYPE type]. A full iteration returns every key
 /// present from its start to its end at least once; MATCH and TYPE filter what one step found.
+/// Expired keys that match the pattern are reclaimed as the scan meets them, as in Redis.
 fn scan(ctx: &mut ExecCtx, args: &mut Args) -> Result<Reply, CmdError> {
     let cursor = parse_cursor(&args.next_bytes()?)?;
     let mut count = 10;
@@ -419,12 +420,12 @@ fn scan(ctx: &mut ExecCtx, args: &mut Args) -> Result<Reply, CmdError> {
     }
     let mut guard = ctx.ks().lock_db(ctx.db());
     let mut found = Vec::new();
-    let next = guard.scan(cursor, count, |key, entry| {
-        let name_ok = pattern.as_ref().is_none_or(|p| glob_match(p, key, false));
+    let matches = |key: &Bytes| pattern.as_ref().is_none_or(|p| glob_match(p, key, false));
+    let next = guard.scan(cursor, count, matches, |key, entry| {
         let type_ok = type_name
             .as_ref()
             .is_none_or(|t| t.eq_ignore_ascii_case(entry.value.type_name().as_bytes()));
-        if name_ok && type_ok {
+        if type_ok {
             found.push(Reply::Bulk(key.clone()));
         }
     });

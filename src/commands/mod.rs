@@ -74,29 +74,88 @@ impl ExecCtx<'_> {
     }
 }
 
-/// Resolves `argv` to the spec that will run it (subcommand included) and the position of the
-/// first argument after the name(s), or the error Redis gives.
+/// Why `argv` cannot run. `named` is the command it names when that was found: a command
+/// refused for its arity still shows as the connection's last command in CLIENT LIST, as in
+/// Redis.
+struct Refused {
+    error: CmdError,
+    named: Option<CommandName>,
+}
+
+/// Resolves `argv` to the spec that will run it: the command and, for a container, the
+/// subcommand; or the error Redis gives.
 fn resolve(
     argv: &[Bytes],
-) -> Result<(&'static CommandSpec, Option<&'static CommandSpec>), CmdError> {
+) -> Result<(&'static CommandSpec, Option<&'static CommandSpec>), Refused> {
     let Some(spec) = table().lookup(&argv[0]) else {
-        return Err(CmdError::unknown_command(&argv[0], &argv[1..]));
+        return Err(Refused {
+            error: CmdError::unknown_command(&argv[0], &argv[1..]),
+            named: None,
+        });
+    };
+    let named = |sub: Option<&'static CommandSpec>| {
+        Some(CommandName {
+            name: spec.name,
+            sub: sub.map(|s| s.name),
+        })
     };
     if !spec.arity_ok(argv.len()) {
-        return Err(CmdError::wrong_arity(spec.name));
+        return Err(Refused {
+            error: CmdError::wrong_arity(spec.name),
+            named: named(None),
+        });
     }
     // A container with its own handler (COMMAND) runs it when called without a subcommand.
     if spec.subcommands.is_empty() || argv.len() < 2 {
         return Ok((spec, None));
     }
     let Some(sub) = spec.subcommand(&argv[1]) else {
-        return Err(CmdError::unknown_subcommand(spec.name, &argv[1]));
+        return Err(Refused {
+            error: CmdError::unknown_subcommand(spec.name, &argv[1]),
+            named: None,
+        });
     };
     // Subcommand arities count the container's name too, as in Redis (`config|get` is -3).
     if !sub.arity_ok(argv.len()) {
-        return Err(CmdError::WrongArity(format!("{}|{}", spec.name, sub.name)));
+        return Err(Refused {
+            error: CmdError::WrongArity(format!("{}|{}", spec.name, sub.name)),
+            named: named(Some(sub)),
+        });
     }
     Ok((spec, Some(sub)))
+}
+
+/// Whether an unauthenticated connection is refused `runs` (`spec`'s subcommand or itself).
+fn refused_before_auth(client: &ClientState, spec: &CommandSpec, runs: &CommandSpec) -> bool {
+    !client.authenticated
+        && !runs.flags.contains(Flags::NO_AUTH)
+        && !spec.flags.contains(Flags::NO_AUTH)
+}
+
+/// A command CLIENT PAUSE may hold back.
+pub struct Pausable {
+    pub name: CommandName,
+    /// Whether it writes or may replicate, which a WRITE pause holds back too.
+    pub writes: bool,
+}
+
+/// How CLIENT PAUSE treats `argv`: `None` when it fails before a pause applies (unknown
+/// command, wrong arity, authentication required: Redis answers those at once).
+pub fn pausable(client: &ClientState, argv: &[Bytes]) -> Option<Pausable> {
+    let (spec, sub) = resolve(argv).ok()?;
+    let runs = sub.unwrap_or(spec);
+    if refused_before_auth(client, spec, runs) || runs.handler.is_none() {
+        return None;
+    }
+    Some(Pausable {
+        name: CommandName {
+            name: spec.name,
+            sub: sub.map(|s| s.name),
+        },
+        writes: runs
+            .flags
+            .intersects(Flags::WRITE.union(Flags::MAY_REPLICATE)),
+    })
 }
 
 /// Runs one command and returns its reply.
@@ -104,8 +163,8 @@ pub fn execute(state: &ServerState, client: &mut ClientState, argv: Vec<Bytes>) 
     let resolved = resolve(&argv);
     let (spec, sub) = match resolved {
         Ok(found) => found,
-        Err(e) => {
-            client.last_cmd = None;
+        Err(Refused { error: e, named }) => {
+            client.last_cmd = named;
             // Counted on the command or subcommand (`config|set`) the arity error names.
             if let CmdError::WrongArity(name) = &e
                 && let Some(stats) = table().stats(name)
@@ -120,10 +179,7 @@ pub fn execute(state: &ServerState, client: &mut ClientState, argv: Vec<Bytes>) 
         name: spec.name,
         sub: sub.map(|s| s.name),
     });
-    if !client.authenticated
-        && !runs.flags.contains(Flags::NO_AUTH)
-        && !spec.flags.contains(Flags::NO_AUTH)
-    {
+    if refused_before_auth(client, spec, runs) {
         return error_reply(state, CmdError::NoAuth);
     }
     let Some(handler) = runs.handler else {

@@ -15,7 +15,7 @@ use bytes::Bytes;
 use super::args::{eq_ignore_case, parse_i64};
 use super::table::{Acl, CommandSpec, Flags, Keys, table};
 use super::{Args, ExecCtx};
-use crate::clients::ClientState;
+use crate::clients::{ClientFlags, ClientState};
 use crate::config::ConfigError;
 use crate::error::CmdError;
 use crate::keyspace::{Entry, Value};
@@ -537,9 +537,14 @@ fn info_clients(ctx: &ExecCtx, out: &mut Info) {
     out.field("maxclients", ctx.state.config.get_int("maxclients"));
     out.field("client_recent_max_input_buffer", max_input);
     out.field("client_recent_max_output_buffer", 0);
+    // Only CLIENT PAUSE blocks clients so far.
+    let blocked = clients
+        .iter()
+        .filter(|c| c.has_flag(ClientFlags::BLOCKED))
+        .count();
+    out.field("blocked_clients", blocked);
     // Blocking commands, client tracking, pub/sub and WATCH do not exist yet.
     for field in [
-        "blocked_clients",
         "tracking_clients",
         "pubsub_clients",
         "watching_clients",
@@ -820,7 +825,7 @@ fn average_ttl(ks: &crate::keyspace::Keyspace, db: usize) -> u64 {
     let now = guard.now_ms();
     let (mut sum, mut n) = (0u64, 0u64);
     for _ in 0..TTL_SCAN_STEPS {
-        cursor = guard.scan(cursor, TTL_SCAN_STEP, |_, entry| {
+        cursor = guard.walk(cursor, TTL_SCAN_STEP, |_, entry| {
             if let Some(at) = entry.expire_at {
                 sum += at.saturating_sub(now);
                 n += 1;

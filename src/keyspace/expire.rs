@@ -16,6 +16,7 @@ impl Keyspace {
         if !self
             .active_expire
             .load(std::sync::atomic::Ordering::Relaxed)
+            || self.expiry_suspended(super::unix_ms())
         {
             return 0;
         }

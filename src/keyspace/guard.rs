@@ -98,6 +98,10 @@ impl<'a> Guard<'a> {
         if !expired {
             return Some((si, idx));
         }
+        if self.ks.expiry_suspended(now) {
+            // Logically gone, physically kept until expiry resumes (CLIENT PAUSE).
+            return None;
+        }
         let (k, _) = shard.map.swap_remove_index(idx)?;
         shard.volatile.swap_remove(key);
         self.ks.stats.expired_keys.fetch_add(1, Ordering::Relaxed);
@@ -334,12 +338,33 @@ impl<'a> Guard<'a> {
         }
     }
 
+    /// One step of a cursor walk over the current database's live entries, for statistics
+    /// (INFO's TTL estimate): nothing is reclaimed. See [`Guard::scan`] for the cursor.
+    pub fn walk(&mut self, cursor: u64, count: usize, visit: impl FnMut(&Bytes, &Entry)) -> u64 {
+        self.scan_step(cursor, count, false, |_| true, visit)
+    }
+
     /// One SCAN step over the current database. `cursor` 0 starts; a returned 0 means done.
-    /// Every key present for the whole iteration is returned at least once.
+    /// Every key present for the whole iteration is returned at least once. `matches` filters
+    /// the keys met (SCAN's MATCH); `visit` sees the live ones that pass. As in Redis, an
+    /// expired key that passes `matches` is reclaimed on the way, so a full SCAN leaves no
+    /// logically expired key behind among those it was asked about.
     pub fn scan(
         &mut self,
         cursor: u64,
         count: usize,
+        matches: impl FnMut(&Bytes) -> bool,
+        visit: impl FnMut(&Bytes, &Entry),
+    ) -> u64 {
+        self.scan_step(cursor, count, true, matches, visit)
+    }
+
+    fn scan_step(
+        &mut self,
+        cursor: u64,
+        count: usize,
+        reclaim: bool,
+        mut matches: impl FnMut(&Bytes) -> bool,
         mut visit: impl FnMut(&Bytes, &Entry),
     ) -> u64 {
         let shards = self.ks.shard_count() as u64;
@@ -348,6 +373,7 @@ impl<'a> Guard<'a> {
         let mut budget = count.max(1);
         let now = self.now;
         let db = self.db;
+        let reclaim = reclaim && !self.ks.expiry_suspended(now);
         loop {
             let Some(pos) = self
                 .locked
@@ -357,11 +383,27 @@ impl<'a> Guard<'a> {
                 return 0;
             };
             let map = &self.locked[pos].1.map;
+            let mut expired = Vec::new();
             let (next, visited) = super::scan::scan_indexmap(map, remaining, budget, |k, e| {
-                if e.expire_at.is_none_or(|at| at > now) {
+                if !matches(k) {
+                    return;
+                }
+                if e.is_live(now) {
                     visit(k, e);
+                } else if reclaim {
+                    expired.push(k.clone());
                 }
             });
+            // Only visited positions (at or above `next`) lose their entry, and `swap_remove`
+            // fills a hole from the top, which is visited too: the cursor stays valid.
+            for key in expired {
+                let shard = &mut self.locked[pos].1;
+                shard.volatile.swap_remove(&key);
+                if shard.map.swap_remove(&key).is_some() {
+                    self.ks.stats.expired_keys.fetch_add(1, Ordering::Relaxed);
+                    self.emit(key, KeyEventKind::Expired);
+                }
+            }
             budget = budget.saturating_sub(visited);
             if next != 0 {
                 return next as u64 * shards + shard as u64;
@@ -401,15 +443,17 @@ impl<'a> Guard<'a> {
                 return Some(key);
             }
         }
-        // Mostly expired keys: fall back to a full pass.
+        // Mostly expired keys: fall back to a full pass. While expiry is suspended the
+        // expired keys are still there, and Redis then answers with one of them.
         let now = self.now;
-        let mut live = None;
+        let (mut live, mut any) = (None, None);
         self.for_each(|k, e| {
-            if live.is_none() && e.expire_at.is_none_or(|at| at > now) {
+            if live.is_none() && e.is_live(now) {
                 live = Some(k.clone());
             }
+            any.get_or_insert_with(|| k.clone());
         });
-        live
+        live.or(any.filter(|_| self.ks.expiry_suspended(now)))
     }
 
     /// Reclaims up to `samples` expired keys from one locked shard; returns (sampled, expired).

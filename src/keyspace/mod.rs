@@ -67,6 +67,9 @@ pub struct Keyspace {
     /// Whether the periodic expiry cycle runs (DEBUG SET-ACTIVE-EXPIRE turns it off so tests
     /// can observe lazy expiry).
     pub active_expire: AtomicBool,
+    /// Unix milliseconds until which no key is reclaimed (CLIENT PAUSE keeps the dataset
+    /// static); 0 when expiry runs.
+    expiry_suspended_until: AtomicU64,
 }
 
 /// The access clock's reading at start-up: about 34 years of seconds, the longest idle time a
@@ -126,7 +129,21 @@ impl Keyspace {
             started: Instant::now(),
             stats: KeyspaceStats::default(),
             active_expire: AtomicBool::new(true),
+            expiry_suspended_until: AtomicU64::new(0),
         }
+    }
+
+    /// Suspends reclaiming expired keys until `until_ms` (Unix milliseconds; 0 resumes at
+    /// once), as Redis does while clients are paused: expired keys read as missing but stay
+    /// in place, counted by DBSIZE, until expiry resumes.
+    pub fn suspend_expiry_until(&self, until_ms: u64) {
+        self.expiry_suspended_until
+            .store(until_ms, Ordering::SeqCst);
+    }
+
+    /// Whether expired keys are left in place at `now_ms`.
+    pub fn expiry_suspended(&self, now_ms: u64) -> bool {
+        now_ms < self.expiry_suspended_until.load(Ordering::Relaxed)
     }
 
     pub fn databases(&self) -> usize {

@@ -90,7 +90,12 @@ async fn wait_for_shutdown(state: &ServerState) {
             None => std::future::pending().await,
         }
     };
+    // Created before the flag is read, so a SHUTDOWN that runs in between still wakes it;
+    // one that ran before (a client can connect as soon as the listener is bound) set the flag.
     let notified = state.shutdown.notified();
+    if state.shutting_down.load(Ordering::SeqCst) {
+        return;
+    }
     tokio::select! {
         _ = tokio::signal::ctrl_c() => tracing::warn!("Received SIGINT scheduling shutdown..."),
         _ = term => tracing::warn!("Received SIGTERM scheduling shutdown..."),
