@@ -491,6 +491,64 @@ fn string_encodings_follow_the_writing_command() {
     assert_eq!(refcount(&mut c, "shared"), SHARED);
 }
 
+/// Under an LFU `maxmemory-policy` accesses update a logarithmic frequency counter, which
+/// OBJECT FREQ reports and RESTORE ... FREQ sets; a new key starts at 5 and its first access
+/// always counts; overwriting a key keeps its counter.
+#[test]
+fn object_freq_under_an_lfu_policy() {
+    let server = Server::start(&["--maxmemory-policy", "allkeys-lfu"]);
+    let mut c = server.client();
+    c.q("SET k v");
+    assert_eq!(c.q("OBJECT FREQ k"), int(5));
+    assert_eq!(
+        c.q("EXISTS k"),
+        int(1),
+        "EXISTS does not count as an access"
+    );
+    assert_eq!(c.q("OBJECT FREQ k"), int(5));
+    c.q("GET k");
+    assert_eq!(c.q("OBJECT FREQ k"), int(6));
+    c.q("SET k other");
+    assert!(matches!(c.q("OBJECT FREQ k"), V::Int(6 | 7)));
+    for _ in 0..200 {
+        c.q("GET k");
+    }
+    let V::Int(after) = c.q("OBJECT FREQ k") else {
+        panic!("OBJECT FREQ is an integer")
+    };
+    assert!((7..60).contains(&after), "logarithmic growth: {after}");
+    assert!(c.q("OBJECT IDLETIME k").is_error());
+    let payload = match c.q("DUMP k") {
+        V::Bulk(p) => p,
+        other => panic!("DUMP: {other:?}"),
+    };
+    c.cmd(&[b"RESTORE".as_ref(), b"r", b"0", &payload, b"FREQ", b"100"]);
+    assert_eq!(c.q("OBJECT FREQ r"), int(100));
+    c.cmd(&[
+        b"RESTORE".as_ref(),
+        b"i",
+        b"0",
+        &payload,
+        b"IDLETIME",
+        b"100",
+    ]);
+    assert_eq!(
+        c.q("OBJECT FREQ i"),
+        int(5),
+        "IDLETIME is ignored under LFU"
+    );
+    assert_eq!(c.q("OBJECT FREQ nosuch"), V::Nil);
+
+    c.q("CONFIG SET maxmemory-policy noeviction");
+    assert!(c.q("OBJECT FREQ k").is_error());
+    c.cmd(&[b"RESTORE".as_ref(), b"f", b"0", &payload, b"FREQ", b"100"]);
+    assert_eq!(
+        c.q("OBJECT IDLETIME f"),
+        int(0),
+        "FREQ is ignored without LFU"
+    );
+}
+
 #[test]
 fn object_encoding_refcount_help() {
     let server = Server::start(&[
@@ -605,8 +663,7 @@ fn object_under_an_lfu_policy() {
             "ERR An LFU maxmemory policy is selected, idle time not tracked. Please note that when switching between policies at runtime LRU and LFU data will take some time to adjust."
         )
     );
-    // Access frequency is not tracked by this server: an error, never a made-up number.
-    assert!(c.q("OBJECT FREQ k").is_error());
+    assert_eq!(c.q("OBJECT FREQ k"), int(5));
     assert_eq!(c.q("OBJECT ENCODING k"), V::bulk("embstr"));
 }
 
@@ -730,7 +787,7 @@ fn restore_options_and_errors() {
             err("ERR value is not an integer or out of range")
         );
 
-        // REPLACE, a relative TTL, an absolute TTL, FREQ (validated, nothing to record).
+        // REPLACE, a relative TTL, an absolute TTL, FREQ (validated; recorded under LFU only).
         assert_eq!(
             restore(&mut c, &k, "5000", &payload, &["replace", "freq", "100"]),
             V::ok()

@@ -486,18 +486,21 @@ fn object_encoding(ctx: &mut ExecCtx, args: &mut Args) -> Result<Reply, CmdError
 /// Whether `maxmemory-policy` is one of the LFU policies (Redis then tracks access frequency
 /// instead of access time).
 fn lfu_policy(ctx: &ExecCtx) -> bool {
-    ctx.state.config.get("maxmemory-policy").ends_with("-lfu")
+    ctx.ks().tracks_frequency()
 }
 
-/// Access frequency is not tracked, so there is only an answer when Redis gives an error.
+/// The access frequency counter, tracked under an LFU `maxmemory-policy` only.
 fn object_freq(ctx: &mut ExecCtx, args: &mut Args) -> Result<Reply, CmdError> {
-    let lfu = lfu_policy(ctx);
-    object_lookup(ctx, args, |_| {
-        Err(CmdError::err(if lfu {
-            "An LFU maxmemory policy is selected, but this server does not track access frequency."
-        } else {
-            "An LFU maxmemory policy is not selected, access frequency not tracked. Please note that when switching between policies at runtime LRU and LFU data will take some time to adjust."
-        }))
+    if !lfu_policy(ctx) {
+        return object_lookup(ctx, args, |_| {
+            Err(CmdError::err(
+                "An LFU maxmemory policy is not selected, access frequency not tracked. Please note that when switching between policies at runtime LRU and LFU data will take some time to adjust.",
+            ))
+        });
+    }
+    let state = ctx.state;
+    object_lookup(ctx, args, |e| {
+        Ok(Reply::Integer(state.keyspace.frequency(e).into()))
     })
 }
 
@@ -558,8 +561,7 @@ fn restore(ctx: &mut ExecCtx, args: &mut Args) -> Result<Reply, CmdError> {
             if !(0..=255).contains(&n) {
                 return Err(CmdError::err("Invalid FREQ value, must be >= 0 and <= 255"));
             }
-            // Validated like Redis; there is no access-frequency counter to set it on.
-            freq = Some(n);
+            freq = u8::try_from(n).ok();
         } else {
             return Err(CmdError::Syntax);
         }
@@ -592,10 +594,13 @@ fn restore(ctx: &mut ExecCtx, args: &mut Args) -> Result<Reply, CmdError> {
         Ttl::At(at.unsigned_abs())
     };
     guard.insert(key.clone(), value, expiry);
-    // Under an LFU policy Redis keeps a frequency instead of an access time.
-    if let Some(secs) = idle
-        && !lfu_policy(ctx)
-    {
+    // Redis keeps a frequency under an LFU policy, an access time otherwise, and sets only
+    // the one it keeps.
+    if lfu_policy(ctx) {
+        if let Some(counter) = freq {
+            guard.set_frequency(&key, counter);
+        }
+    } else if let Some(secs) = idle {
         guard.set_idle(&key, secs);
     }
     Ok(Reply::ok())

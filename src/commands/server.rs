@@ -873,7 +873,10 @@ fn config_set(ctx: &mut ExecCtx, args: &mut Args) -> Result<Reply, CmdError> {
         _ => false,
     };
     match ctx.state.config.set_many(&pairs, allow_protected) {
-        Ok(()) => Ok(Reply::ok()),
+        Ok(()) => {
+            ctx.state.apply_config();
+            Ok(Reply::ok())
+        }
         Err((name, ConfigError::UnknownDirective)) => Err(CmdError::err(format!(
             "Unknown option or number of arguments for CONFIG SET - '{name}'"
         ))),

@@ -8,7 +8,7 @@ use parking_lot::MutexGuard;
 use smallvec::SmallVec;
 
 use super::events::{KeyEvent, KeyEventKind};
-use super::value::{Entry, Value};
+use super::value::{Entry, Frequency, Value};
 use super::{Keyspace, Shard, unix_ms};
 
 /// What a write does to the key's time to live.
@@ -109,18 +109,12 @@ impl<'a> Guard<'a> {
         None
     }
 
-    /// A read lookup: counts a keyspace hit or miss and refreshes the access time.
+    /// A read lookup: counts a keyspace hit or miss and records the access.
     pub fn get(&mut self, key: &[u8]) -> Option<&Value> {
-        let clock = self.ks.clock();
         match self.live_index(key) {
             Some((si, idx)) => {
                 self.ks.stats.hits.fetch_add(1, Ordering::Relaxed);
-                let touch = self.touch;
-                let entry = &mut self.locked[si].1.map[idx];
-                if touch {
-                    entry.accessed = clock;
-                }
-                Some(&entry.value)
+                Some(&self.accessed(si, idx).value)
             }
             None => {
                 self.ks.stats.misses.fetch_add(1, Ordering::Relaxed);
@@ -159,68 +153,87 @@ impl<'a> Guard<'a> {
         true
     }
 
+    /// Sets a live key's access frequency counter (RESTORE ... FREQ). Returns false when the
+    /// key is missing.
+    pub fn set_frequency(&mut self, key: &[u8], counter: u8) -> bool {
+        let Some((si, idx)) = self.live_index(key) else {
+            return false;
+        };
+        self.locked[si].1.map[idx].frequency =
+            Frequency::with_counter(counter, super::lfu_minute());
+        true
+    }
+
     pub fn contains(&mut self, key: &[u8]) -> bool {
         self.live_index(key).is_some()
+    }
+
+    /// The entry at `(si, idx)` after recording an access to it (unless CLIENT NO-TOUCH).
+    fn accessed(&mut self, si: usize, idx: usize) -> &mut Entry {
+        let entry = &mut self.locked[si].1.map[idx];
+        if self.touch {
+            self.ks.record_access(entry);
+        }
+        entry
+    }
+
+    /// A fresh entry for a new key: accessed now, with a new key's access frequency.
+    fn new_entry(&self, value: Value, expire_at: Option<u64>) -> Entry {
+        Entry {
+            value,
+            expire_at,
+            accessed: self.ks.clock(),
+            frequency: Frequency::new(super::lfu_minute()),
+        }
     }
 
     /// Mutable access for a write; the key is reported as written.
     pub fn get_mut(&mut self, key: &Bytes) -> Option<&mut Value> {
         let (si, idx) = self.live_index(key)?;
         self.emit(key.clone(), KeyEventKind::Written);
-        let clock = self.ks.clock();
-        let touch = self.touch;
-        let entry = &mut self.locked[si].1.map[idx];
-        if touch {
-            entry.accessed = clock;
-        }
-        Some(&mut entry.value)
+        Some(&mut self.accessed(si, idx).value)
     }
 
     /// Mutable access, creating the key with `make()` when it is missing.
     pub fn get_or_insert_with(&mut self, key: &Bytes, make: impl FnOnce() -> Value) -> &mut Value {
-        if self.live_index(key).is_none() {
-            let clock = self.ks.clock();
-            self.shard(key).map.insert(
-                key.clone(),
-                Entry {
-                    value: make(),
-                    expire_at: None,
-                    accessed: clock,
-                },
-            );
-        }
-        let (si, idx) = self
-            .live_index(key)
-            .unwrap_or_else(|| unreachable!("key inserted above"));
+        let live = self.live_index(key);
         self.emit(key.clone(), KeyEventKind::Written);
-        &mut self.locked[si].1.map[idx].value
+        if let Some((si, idx)) = live {
+            return &mut self.accessed(si, idx).value;
+        }
+        let entry = self.new_entry(make(), None);
+        let shard = self.shard(key);
+        // Over an expired entry left in place while expiry is suspended, which had a TTL.
+        shard.volatile.swap_remove(key);
+        let (idx, _) = shard.map.insert_full(key.clone(), entry);
+        &mut shard.map[idx].value
     }
 
     /// Stores `value` under `key`, replacing any old value. Returns the old live entry.
+    /// A replaced key keeps its access frequency, as in Redis.
     pub fn insert(&mut self, key: Bytes, value: Value, ttl: Ttl) -> Option<Entry> {
-        let old = self
+        let live = self
             .live_index(&key)
-            .map(|(si, idx)| self.locked[si].1.map[idx].clone());
+            .map(|(si, idx)| &self.locked[si].1.map[idx]);
+        let frequency = live.map(|e| e.frequency);
         let expire_at = match ttl {
-            Ttl::Keep => old.as_ref().and_then(|e| e.expire_at),
+            Ttl::Keep => live.and_then(|e| e.expire_at),
             Ttl::Clear => None,
             Ttl::At(at) => Some(at),
         };
-        let accessed = self.ks.clock();
+        let was_live = live.is_some();
+        let mut entry = self.new_entry(value, expire_at);
+        if let Some(frequency) = frequency {
+            entry.frequency = frequency;
+        }
         let shard = self.shard(&key);
         if expire_at.is_some() {
             shard.volatile.insert(key.clone());
         } else {
             shard.volatile.swap_remove(&key);
         }
-        shard.map.insert(
-            key.clone(),
-            Entry {
-                value,
-                expire_at,
-                accessed,
-            },
-        );
+        // An expired entry still in place (expiry suspended) is replaced but not returned.
+        let old = shard.map.insert(key.clone(), entry).filter(|_| was_live);
         self.emit(key, KeyEventKind::Written);
         old
     }

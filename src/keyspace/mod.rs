@@ -16,7 +16,7 @@ pub mod value;
 
 use std::cell::Cell;
 use std::sync::Arc;
-use std::sync::atomic::{AtomicBool, AtomicU64, Ordering};
+use std::sync::atomic::{AtomicBool, AtomicU32, AtomicU64, Ordering};
 use std::time::{Instant, SystemTime, UNIX_EPOCH};
 
 use indexmap::{IndexMap, IndexSet};
@@ -27,7 +27,7 @@ pub use events::{KeyEvent, KeyEventKind, KeyObserver};
 pub use guard::{Guard, Ttl};
 pub use scan::scan_indexmap;
 pub use value::{
-    EncodingConfig, Entry, HashFields, HashLimits, HashValue, Hasher, StrValue, Value,
+    EncodingConfig, Entry, Frequency, HashFields, HashLimits, HashValue, Hasher, StrValue, Value,
 };
 
 /// One shard: its keys, and the subset of them that carry a TTL (sampled by active expiry).
@@ -70,6 +70,17 @@ pub struct Keyspace {
     /// Unix milliseconds until which no key is reclaimed (CLIENT PAUSE keeps the dataset
     /// static); 0 when expiry runs.
     expiry_suspended_until: AtomicU64,
+    /// How accesses are recorded: see [`Keyspace::track_accesses`].
+    tracking: AccessTracking,
+}
+
+/// What a key access updates, set from `maxmemory-policy`, `lfu-log-factor` and
+/// `lfu-decay-time`.
+#[derive(Default)]
+struct AccessTracking {
+    frequency: AtomicBool,
+    log_factor: AtomicU32,
+    decay_minutes: AtomicU32,
 }
 
 /// The access clock's reading at start-up: about 34 years of seconds, the longest idle time a
@@ -105,6 +116,11 @@ fn touching() -> bool {
     !NO_TOUCH.get()
 }
 
+/// Redis's LFU clock: Unix time in minutes, modulo 2^16.
+pub fn lfu_minute() -> u16 {
+    (unix_ms() / 60_000) as u16
+}
+
 /// Current Unix time in milliseconds.
 pub fn unix_ms() -> u64 {
     SystemTime::now()
@@ -130,7 +146,45 @@ impl Keyspace {
             stats: KeyspaceStats::default(),
             active_expire: AtomicBool::new(true),
             expiry_suspended_until: AtomicU64::new(0),
+            tracking: AccessTracking::default(),
         }
+    }
+
+    /// Sets what key accesses record: the access time (OBJECT IDLETIME), or under an LFU
+    /// `maxmemory-policy` (`frequency`) the access frequency counter (OBJECT FREQ) with
+    /// `lfu-log-factor` and `lfu-decay-time`, as Redis does.
+    pub fn track_accesses(&self, frequency: bool, log_factor: u32, decay_minutes: u32) {
+        let t = &self.tracking;
+        t.log_factor.store(log_factor, Ordering::Relaxed);
+        t.decay_minutes.store(decay_minutes, Ordering::Relaxed);
+        t.frequency.store(frequency, Ordering::Relaxed);
+    }
+
+    /// Whether accesses update the frequency counter rather than the access time.
+    pub fn tracks_frequency(&self) -> bool {
+        self.tracking.frequency.load(Ordering::Relaxed)
+    }
+
+    /// A key's access frequency now (OBJECT FREQ): its counter after decay.
+    pub fn frequency(&self, entry: &Entry) -> u8 {
+        let decay = self.tracking.decay_minutes.load(Ordering::Relaxed);
+        entry.frequency.current(lfu_minute(), decay)
+    }
+
+    /// Records an access to `entry` the way the current policy wants it.
+    fn record_access(&self, entry: &mut Entry) {
+        if !self.tracks_frequency() {
+            entry.accessed = self.clock();
+            return;
+        }
+        use rand::RngExt;
+        let t = &self.tracking;
+        entry.frequency.record(
+            lfu_minute(),
+            t.log_factor.load(Ordering::Relaxed),
+            t.decay_minutes.load(Ordering::Relaxed),
+            rand::rng().random::<f64>(),
+        );
     }
 
     /// Suspends reclaiming expired keys until `until_ms` (Unix milliseconds; 0 resumes at

@@ -314,7 +314,65 @@ pub struct Entry {
     /// Absolute expiry time in Unix milliseconds.
     pub expire_at: Option<u64>,
     /// Last access, on the keyspace's seconds clock (`Keyspace::clock`; OBJECT IDLETIME).
+    /// Updated while `maxmemory-policy` is not an LFU one.
     pub accessed: u32,
+    /// Access frequency (OBJECT FREQ), updated while `maxmemory-policy` is an LFU one.
+    pub frequency: Frequency,
+}
+
+/// Redis's LFU access counter: a logarithmic 8-bit count of accesses, decayed by one for each
+/// `lfu-decay-time` minutes without an access, and the minute of its last decay (Redis's
+/// 16-bit minute clock, which wraps about every 45 days).
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct Frequency {
+    counter: u8,
+    minute: u16,
+}
+
+/// Where a new key's counter starts, so that it is not evicted before it had a chance to be
+/// used again.
+const LFU_INIT: u8 = 5;
+
+impl Frequency {
+    /// A new key's counter.
+    pub fn new(minute: u16) -> Frequency {
+        Frequency::with_counter(LFU_INIT, minute)
+    }
+
+    /// A counter set to `counter` now (RESTORE ... FREQ).
+    pub fn with_counter(counter: u8, minute: u16) -> Frequency {
+        Frequency { counter, minute }
+    }
+
+    /// The counter at `minute`, after decay.
+    pub fn current(&self, minute: u16, decay_minutes: u32) -> u8 {
+        if decay_minutes == 0 {
+            return self.counter;
+        }
+        let elapsed = if minute >= self.minute {
+            u32::from(minute - self.minute)
+        } else {
+            // Redis's own wrap-around arithmetic.
+            65535 - u32::from(self.minute) + u32::from(minute)
+        };
+        let periods = elapsed / decay_minutes;
+        self.counter
+            .saturating_sub(u8::try_from(periods).unwrap_or(u8::MAX))
+    }
+
+    /// Records an access: decay, then add one with probability
+    /// `1 / ((counter - 5) * log_factor + 1)`, so the counter grows logarithmically.
+    /// `chance` is a uniform random number in `0.0..=1.0`.
+    pub fn record(&mut self, minute: u16, log_factor: u32, decay_minutes: u32, chance: f64) {
+        let mut counter = self.current(minute, decay_minutes);
+        if counter < u8::MAX {
+            let base = f64::from(counter.saturating_sub(LFU_INIT));
+            if chance < 1.0 / (base * f64::from(log_factor) + 1.0) {
+                counter += 1;
+            }
+        }
+        *self = Frequency { counter, minute };
+    }
 }
 
 #[cfg(test)]
@@ -366,6 +424,34 @@ mod tests {
         assert!(
             matches!(copy, Value::Str(s) if s.encoding() == StrEncoding::Int { shared: false })
         );
+    }
+
+    #[test]
+    fn frequency_grows_logarithmically_and_decays() {
+        let mut f = Frequency::new(100);
+        assert_eq!(f.current(100, 1), 5);
+        f.record(100, 10, 1, 0.99);
+        assert_eq!(
+            f.current(100, 1),
+            6,
+            "at the initial value every access counts"
+        );
+        f.record(100, 10, 1, 0.5);
+        assert_eq!(f.current(100, 1), 6, "then with probability 1/11");
+        f.record(100, 10, 1, 0.05);
+        assert_eq!(f.current(100, 1), 7);
+        assert_eq!(f.current(103, 1), 4, "one less per decay period");
+        assert_eq!(f.current(103, 2), 6);
+        assert_eq!(f.current(103, 0), 7, "no decay when the decay time is 0");
+        assert_eq!(f.current(200, 1), 0);
+        assert_eq!(
+            Frequency::new(65530).current(4, 1),
+            0,
+            "the minute clock wraps"
+        );
+        let mut top = Frequency::with_counter(255, 0);
+        top.record(0, 0, 0, 0.0);
+        assert_eq!(top.current(0, 0), 255);
     }
 
     #[test]

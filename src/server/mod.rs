@@ -16,6 +16,9 @@ use crate::state::ServerState;
 
 /// Binds every address of the `bind` option and serves until shutdown.
 pub async fn run(state: Arc<ServerState>) -> std::io::Result<()> {
+    // Before the first client can connect, so a signal never meets the default handler
+    // (which would kill the process instead of shutting it down).
+    let signals = Signals::install();
     let port = state.config.get_int("port") as u16;
     let binds = state.config.get("bind");
     let mut listeners = Vec::new();
@@ -45,7 +48,7 @@ pub async fn run(state: Arc<ServerState>) -> std::io::Result<()> {
     for listener in listeners {
         accepts.push(tokio::spawn(accept_loop(state.clone(), listener)));
     }
-    wait_for_shutdown(&state).await;
+    wait_for_shutdown(&state, signals).await;
     for a in accepts {
         a.abort();
     }
@@ -79,17 +82,34 @@ async fn accept_loop(state: Arc<ServerState>, listener: TcpListener) {
     }
 }
 
-/// Resolves on SIGINT, SIGTERM or SHUTDOWN.
-async fn wait_for_shutdown(state: &ServerState) {
-    let mut term = tokio::signal::unix::signal(tokio::signal::unix::SignalKind::terminate()).ok();
-    let term = async {
-        match term.as_mut() {
-            Some(s) => {
-                s.recv().await;
-            }
-            None => std::future::pending().await,
+/// SIGINT and SIGTERM, caught from start-up on.
+struct Signals {
+    interrupt: Option<tokio::signal::unix::Signal>,
+    terminate: Option<tokio::signal::unix::Signal>,
+}
+
+impl Signals {
+    fn install() -> Signals {
+        use tokio::signal::unix::{SignalKind, signal};
+        Signals {
+            interrupt: signal(SignalKind::interrupt()).ok(),
+            terminate: signal(SignalKind::terminate()).ok(),
         }
-    };
+    }
+}
+
+/// Resolves when `signal` arrives; never when it could not be caught.
+async fn received(signal: &mut Option<tokio::signal::unix::Signal>) {
+    match signal {
+        Some(s) => {
+            s.recv().await;
+        }
+        None => std::future::pending().await,
+    }
+}
+
+/// Resolves on SIGINT, SIGTERM or SHUTDOWN.
+async fn wait_for_shutdown(state: &ServerState, mut signals: Signals) {
     // Created before the flag is read, so a SHUTDOWN that runs in between still wakes it;
     // one that ran before (a client can connect as soon as the listener is bound) set the flag.
     let notified = state.shutdown.notified();
@@ -97,8 +117,8 @@ async fn wait_for_shutdown(state: &ServerState) {
         return;
     }
     tokio::select! {
-        _ = tokio::signal::ctrl_c() => tracing::warn!("Received SIGINT scheduling shutdown..."),
-        _ = term => tracing::warn!("Received SIGTERM scheduling shutdown..."),
+        _ = received(&mut signals.interrupt) => tracing::warn!("Received SIGINT scheduling shutdown..."),
+        _ = received(&mut signals.terminate) => tracing::warn!("Received SIGTERM scheduling shutdown..."),
         _ = notified => tracing::warn!("User requested shutdown..."),
     }
     state.request_shutdown();
