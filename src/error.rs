@@ -107,6 +107,16 @@ impl CmdError {
         CmdError::Err(msg.into())
     }
 
+    /// A container command's own rejection of a subcommand's arguments (Redis's
+    /// `addReplySubcommandSyntaxError`): `sub` as the client typed it.
+    pub fn subcommand_syntax(command: &str, sub: &[u8]) -> CmdError {
+        CmdError::Err(format!(
+            "unknown subcommand or wrong number of arguments for '{}'. Try {} HELP.",
+            printable(sub, 128),
+            command.to_ascii_uppercase()
+        ))
+    }
+
     /// The error code: the first word of the reply (`ERR`, `WRONGTYPE`, ...).
     pub fn code(&self) -> String {
         let text = self.to_string();

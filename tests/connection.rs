@@ -978,7 +978,7 @@ fn client_pause_arguments() {
             "ERR timeout is out of range",
         ),
         (
-            "CLIENT Pause 10 WRITE x",
+            "CLIENT Pause 10 bogus x",
             "ERR unknown subcommand or wrong number of arguments for 'Pause'. Try CLIENT HELP.",
         ),
         (

@@ -1029,6 +1029,10 @@ fn slowlog_records_slow_commands() {
             "{bad}"
         );
     }
+    assert_eq!(
+        c.q("SLOWLOG get 1 x"),
+        V::err("ERR unknown subcommand or wrong number of arguments for 'get'. Try SLOWLOG HELP.")
+    );
     assert_eq!(c.q("SLOWLOG RESET"), V::ok());
     // SLOWLOG RESET itself is logged after the reset.
     assert_eq!(c.q("SLOWLOG LEN"), V::Int(1));

@@ -722,6 +722,10 @@ fn client_no_touch(ctx: &mut ExecCtx, args: &mut Args) -> Result<Reply, CmdError
 /// that write (WRITE) for `timeout` milliseconds, and suspends key expiry meanwhile. The
 /// connection layer does the waiting. The mode is checked before the timeout, as in Redis.
 fn client_pause(ctx: &mut ExecCtx, args: &mut Args) -> Result<Reply, CmdError> {
+    if args.remaining() > 2 {
+        // Redis checks this argument count inside CLIENT itself.
+        return Err(CmdError::subcommand_syntax("client", &args.argv()[1]));
+    }
     let timeout = args.next_bytes()?;
     let mode = match args.next() {
         None => PauseMode::All,
@@ -729,13 +733,6 @@ fn client_pause(ctx: &mut ExecCtx, args: &mut Args) -> Result<Reply, CmdError> {
         Some(word) if word.eq_ignore_ascii_case(b"all") => PauseMode::All,
         Some(_) => return Err(CmdError::err("CLIENT PAUSE mode must be WRITE or ALL")),
     };
-    if !args.is_empty() {
-        // Redis checks the argument count inside CLIENT itself, with this wording.
-        return Err(CmdError::err(format!(
-            "unknown subcommand or wrong number of arguments for '{}'. Try CLIENT HELP.",
-            printable(&args.argv()[1], 128)
-        )));
-    }
     let ms = parse_i64(&timeout)
         .map_err(|_| CmdError::err("timeout is not an integer or out of range"))?;
     if ms < 0 {

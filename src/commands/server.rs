@@ -1322,6 +1322,10 @@ fn lastsave(ctx: &mut ExecCtx, _args: &mut Args) -> Result<Reply, CmdError> {
 
 /// `SLOWLOG GET [count]`: the newest `count` entries (10 by default, -1 for all).
 fn slowlog_get(ctx: &mut ExecCtx, args: &mut Args) -> Result<Reply, CmdError> {
+    if args.remaining() > 1 {
+        // Redis checks this argument count inside SLOWLOG itself.
+        return Err(CmdError::subcommand_syntax("slowlog", &args.argv()[1]));
+    }
     let count = match args.next() {
         None => 10,
         Some(arg) => match parse_i64(&arg) {
@@ -1565,10 +1569,7 @@ fn debug(ctx: &mut ExecCtx, args: &mut Args) -> Result<Reply, CmdError> {
         ctx.ks().active_expire.store(on, Ordering::Relaxed);
         return Ok(Reply::ok());
     }
-    Err(CmdError::err(format!(
-        "unknown subcommand or wrong number of arguments for '{}'. Try DEBUG HELP.",
-        String::from_utf8_lossy(&sub)
-    )))
+    Err(CmdError::subcommand_syntax("debug", &sub))
 }
 
 #[cfg(test)]
