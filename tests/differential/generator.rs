@@ -427,7 +427,7 @@ pub fn commands() -> Vec<Entry> {
         cmd(1, "CLIENT <bad subcommand>", Exact, |_| argv!["CLIENT", "bogus"]),
         cmd(2, "AUTH (no password set)", Exact, |g| if g.chance(50) { argv!["AUTH", "pw"] } else { argv!["AUTH", g.pick(&["default", "bob"]), "pw"] }),
         cmd(3, "HELLO", Hello, |g| g.hello()),
-        cmd(1, "RESET", Exact, |_| argv!["RESET"]),
+        ops(1, "RESET (then CLIENT NO-EVICT off)", |g| g.reset()),
         cmd(1, "<unknown command>", Exact, |g| argv![g.pick(&["GETT", "HSETT", "FOO"]), g.key(), g.value()]),
     ]
 }
@@ -475,7 +475,7 @@ impl Gen {
         }
     }
 
-    /// The next step: one entry's operations, sometimes with the command name's case
+    /// The next step: one entry's operations, sometimes with the first command's name case
     /// changed or its arity broken, followed by a sleep if it set a short TTL.
     pub fn step(&mut self) -> Vec<Op> {
         let mut pick = self.rng.range(0, self.total_weight as i64 - 1) as u32;
@@ -498,10 +498,9 @@ impl Gen {
             }
             Make::Ops(make) => make(self),
         };
-        for op in &mut ops {
-            if let Op::Cmd { argv, .. } = op {
-                self.mutate(argv);
-            }
+        // Only the step's own command: later ones are follow-ups that must run as written.
+        if let Some(Op::Cmd { argv, .. }) = ops.iter_mut().find(|op| matches!(op, Op::Cmd { .. })) {
+            self.mutate(argv);
         }
         if self.sleep_ms > 0 {
             ops.push(Op::Sleep(self.sleep_ms));
@@ -1092,6 +1091,25 @@ impl Gen {
             a.push(self.kw(mode));
         }
         a
+    }
+
+    /// RESET, then CLIENT NO-EVICT off on the same connection: Redis 7.2+ clears the
+    /// no-evict flag on RESET (as ferrostack does), 7.0 keeps it, so the flag is cleared
+    /// explicitly to keep CLIENT LIST comparable.
+    fn reset(&mut self) -> Vec<Op> {
+        let conn = self.conn();
+        vec![
+            Op::Cmd {
+                conn,
+                argv: argv!["RESET"],
+                check: Exact,
+            },
+            Op::Cmd {
+                conn,
+                argv: argv!["CLIENT", "NO-EVICT", "off"],
+                check: Exact,
+            },
+        ]
     }
 
     /// Only filters that match no test connection: killing one would end the run.
