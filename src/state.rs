@@ -46,6 +46,8 @@ impl ServerState {
             shutdown: Notify::new(),
         });
         state.apply_config();
+        // Redis creates its shared integers once the configuration is loaded.
+        state.keyspace.reset_shared_records();
         state
     }
 

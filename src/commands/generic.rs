@@ -14,7 +14,7 @@ use crate::error::{CmdError, printable};
 use crate::glob::glob_match;
 use crate::keyspace::rdb::{self, PayloadError};
 use crate::keyspace::value::StrEncoding;
-use crate::keyspace::{Entry, Ttl, Value};
+use crate::keyspace::{Entry, Ttl, Value, unix_ms};
 use crate::protocol::Reply;
 
 const G: &str = "generic";
@@ -282,19 +282,19 @@ fn rename_key(ctx: &mut ExecCtx, args: &mut Args, only_new: bool) -> Result<bool
     let from = args.next_bytes()?;
     let to = args.next_bytes()?;
     let mut guard = ctx.ks().lock(ctx.db(), &[&from, &to]);
-    if !guard.contains(&from) {
+    if !guard.touch(&from) {
         return Err(CmdError::NoSuchKey);
     }
     if from == to {
         return Ok(!only_new);
     }
-    if only_new && guard.contains(&to) {
+    if only_new && guard.touch(&to) {
         return Ok(false);
     }
     Ok(guard.rename(&from, &to))
 }
 
-/// The TTL a copied or moved entry takes along.
+/// The TTL a copied entry takes along.
 fn same_expiry(entry: &Entry) -> Ttl {
     entry.expire_at.map_or(Ttl::Clear, Ttl::At)
 }
@@ -334,7 +334,7 @@ fn copy(ctx: &mut ExecCtx, args: &mut Args) -> Result<Reply, CmdError> {
         return Ok(Reply::Integer(0));
     }
     guard.select(dst_db);
-    if !replace && guard.contains(&dst) {
+    if !replace && guard.touch(&dst) {
         return Ok(Reply::Integer(0));
     }
     guard.select(src_db);
@@ -345,7 +345,7 @@ fn copy(ctx: &mut ExecCtx, args: &mut Args) -> Result<Reply, CmdError> {
         return Ok(Reply::Integer(0));
     };
     guard.select(dst_db);
-    guard.insert(dst, value, ttl);
+    guard.replace(dst, value, ttl);
     Ok(Reply::Integer(1))
 }
 
@@ -359,11 +359,11 @@ fn r#move(ctx: &mut ExecCtx, args: &mut Args) -> Result<Reply, CmdError> {
     }
     let mut guard = ctx.ks().lock_across(&[(src_db, &key), (dst_db, &key)]);
     guard.select(src_db);
-    if !guard.contains(&key) {
+    if !guard.touch(&key) {
         return Ok(Reply::Integer(0));
     }
     guard.select(dst_db);
-    if guard.contains(&key) {
+    if guard.touch(&key) {
         return Ok(Reply::Integer(0));
     }
     guard.select(src_db);
@@ -371,8 +371,7 @@ fn r#move(ctx: &mut ExecCtx, args: &mut Args) -> Result<Reply, CmdError> {
         return Ok(Reply::Integer(0));
     };
     guard.select(dst_db);
-    let ttl = same_expiry(&entry);
-    guard.insert(key, entry.value, ttl);
+    guard.put_moved(key, entry);
     Ok(Reply::Integer(1))
 }
 
@@ -499,21 +498,24 @@ fn object_freq(ctx: &mut ExecCtx, args: &mut Args) -> Result<Reply, CmdError> {
         });
     }
     let state = ctx.state;
+    let now = unix_ms();
     object_lookup(ctx, args, |e| {
-        Ok(Reply::Integer(state.keyspace.frequency(e).into()))
+        Ok(Reply::Integer(state.keyspace.frequency(e, now).into()))
     })
 }
 
 fn object_idletime(ctx: &mut ExecCtx, args: &mut Args) -> Result<Reply, CmdError> {
     let lfu = lfu_policy(ctx);
-    let clock = ctx.ks().clock();
+    let state = ctx.state;
+    let now = unix_ms();
     object_lookup(ctx, args, |e| {
         if lfu {
             return Err(CmdError::err(
                 "An LFU maxmemory policy is selected, idle time not tracked. Please note that when switching between policies at runtime LRU and LFU data will take some time to adjust.",
             ));
         }
-        Ok(Reply::Integer(clock.saturating_sub(e.accessed) as i64))
+        let idle = state.keyspace.idle_secs(e, now);
+        Ok(Reply::Integer(i64::try_from(idle).unwrap_or(i64::MAX)))
     })
 }
 
@@ -567,7 +569,7 @@ fn restore(ctx: &mut ExecCtx, args: &mut Args) -> Result<Reply, CmdError> {
         }
     }
     let mut guard = ctx.ks().lock(ctx.db(), &[&key]);
-    if !replace && guard.contains(&key) {
+    if !replace && guard.touch(&key) {
         return Err(CmdError::BusyKey);
     }
     let ttl = parse_i64(&ttl_arg)?;
@@ -593,7 +595,7 @@ fn restore(ctx: &mut ExecCtx, args: &mut Args) -> Result<Reply, CmdError> {
     } else {
         Ttl::At(at.unsigned_abs())
     };
-    guard.insert(key.clone(), value, expiry);
+    guard.replace(key.clone(), value, expiry);
     // Redis keeps a frequency under an LFU policy, an access time otherwise, and sets only
     // the one it keeps.
     if lfu_policy(ctx) {
@@ -697,6 +699,7 @@ fn set_expiry(
     let when = when
         .checked_add(if absolute { 0 } else { now })
         .ok_or(CmdError::InvalidExpire(name))?;
+    guard.touch(&key);
     let Some(current) = guard.expire_at(&key) else {
         return Ok(Reply::Integer(0));
     };
@@ -757,6 +760,7 @@ fn report_expiry(
 fn persist(ctx: &mut ExecCtx, args: &mut Args) -> Result<Reply, CmdError> {
     let key = args.next_bytes()?;
     let mut guard = ctx.ks().lock(ctx.db(), &[&key]);
+    guard.touch(&key);
     if guard.expire_at(&key).flatten().is_none() {
         return Ok(Reply::Integer(0));
     }

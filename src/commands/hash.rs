@@ -193,6 +193,8 @@ fn hsetnx(ctx: &mut ExecCtx, args: &mut Args) -> Result<Reply, CmdError> {
     let limits = ctx.encodings().hash;
     let mut guard = ctx.ks().lock(ctx.db(), &[&key]);
     if peek_hash(&mut guard, &key)?.is_some_and(|h| h.contains_key(&field)) {
+        // Redis looked the hash up for writing all the same.
+        guard.touch(&key);
         return Ok(Reply::Integer(0));
     }
     hash_for_write(&mut guard, &key)?.insert(field, value, &limits);
@@ -291,8 +293,10 @@ fn hdel(ctx: &mut ExecCtx, args: &mut Args) -> Result<Reply, CmdError> {
     let fields = args.rest();
     let mut guard = ctx.ks().lock(ctx.db(), &[&key]);
     let present = peek_hash(&mut guard, &key)?;
-    // Only touch (and report as written) a hash that actually loses a field.
+    // Only a hash that actually loses a field is reported as written; any hash counts as
+    // accessed, as Redis's write lookup does.
     if !present.is_some_and(|h| fields.iter().any(|f| h.contains_key(f))) {
+        guard.touch(&key);
         return Ok(Reply::Integer(0));
     }
     let Some(value) = guard.get_mut(&key) else {

@@ -391,10 +391,11 @@ enum Condition {
 /// The store step of SET and its variants: writes `value` (over any type) unless the
 /// condition says no. Returns whether it wrote.
 fn store(guard: &mut Guard<'_>, key: Bytes, value: Value, ttl: Ttl, only: Condition) -> bool {
+    // A condition is checked with Redis's write lookup, which counts as an access.
     let allowed = match only {
         Condition::Always => true,
-        Condition::IfMissing => !guard.contains(&key),
-        Condition::IfExists => guard.contains(&key),
+        Condition::IfMissing => !guard.touch(&key),
+        Condition::IfExists => guard.touch(&key),
     };
     if allowed {
         guard.insert(key, value, ttl);
@@ -518,7 +519,7 @@ fn mset_generic(ctx: &mut ExecCtx, args: &mut Args, nx: bool) -> Result<Reply, C
     let keys: Vec<&Bytes> = pairs.iter().step_by(2).collect();
     let encodings = ctx.encodings();
     let mut guard = ctx.ks().lock(ctx.db(), &keys);
-    if nx && keys.iter().any(|k| guard.contains(k)) {
+    if nx && keys.iter().any(|k| guard.touch(k)) {
         return Ok(Reply::Integer(0));
     }
     for pair in pairs.chunks_exact(2) {

@@ -8,7 +8,7 @@ use parking_lot::MutexGuard;
 use smallvec::SmallVec;
 
 use super::events::{KeyEvent, KeyEventKind};
-use super::value::{Entry, Frequency, Value};
+use super::value::{Entry, Value};
 use super::{Keyspace, Shard, unix_ms};
 
 /// What a write does to the key's time to live.
@@ -20,6 +20,16 @@ pub enum Ttl {
     Clear,
     /// Expire at this Unix time in milliseconds.
     At(u64),
+}
+
+/// What a write does with the access record of the value it replaces.
+enum Record {
+    /// Overwrite: under an LFU policy the new value takes over the old one's frequency.
+    Inherit,
+    /// A new value with a new record.
+    Fresh,
+    /// A moved value with its own record.
+    Keep(u32),
 }
 
 type Locked<'a> = SmallVec<[((usize, usize), MutexGuard<'a, Shard>); 4]>;
@@ -144,23 +154,22 @@ impl<'a> Guard<'a> {
     /// Makes a live key look last accessed `secs` seconds ago (RESTORE ... IDLETIME). Returns
     /// false when the key is missing.
     pub fn set_idle(&mut self, key: &[u8], secs: u64) -> bool {
-        let clock = self.ks.clock();
-        let Some((si, idx)) = self.live_index(key) else {
-            return false;
-        };
-        let secs = u32::try_from(secs).unwrap_or(u32::MAX);
-        self.locked[si].1.map[idx].accessed = clock.saturating_sub(secs);
-        true
+        let lru = super::lru::with_idle(secs, self.now);
+        self.set_record(key, lru)
     }
 
     /// Sets a live key's access frequency counter (RESTORE ... FREQ). Returns false when the
     /// key is missing.
     pub fn set_frequency(&mut self, key: &[u8], counter: u8) -> bool {
+        let lru = super::lru::lfu_with_counter(counter, self.now);
+        self.set_record(key, lru)
+    }
+
+    fn set_record(&mut self, key: &[u8], lru: u32) -> bool {
         let Some((si, idx)) = self.live_index(key) else {
             return false;
         };
-        self.locked[si].1.map[idx].frequency =
-            Frequency::with_counter(counter, super::lfu_minute());
+        self.ks.set_record(&mut self.locked[si].1.map[idx], lru);
         true
     }
 
@@ -168,22 +177,31 @@ impl<'a> Guard<'a> {
         self.live_index(key).is_some()
     }
 
+    /// A write command's lookup (Redis's `lookupKeyWrite`): records an access to a live key
+    /// without counting a keyspace hit or miss. Returns whether the key is live.
+    pub fn touch(&mut self, key: &[u8]) -> bool {
+        let Some((si, idx)) = self.live_index(key) else {
+            return false;
+        };
+        self.accessed(si, idx);
+        true
+    }
+
     /// The entry at `(si, idx)` after recording an access to it (unless CLIENT NO-TOUCH).
     fn accessed(&mut self, si: usize, idx: usize) -> &mut Entry {
         let entry = &mut self.locked[si].1.map[idx];
         if self.touch {
-            self.ks.record_access(entry);
+            self.ks.record_access(entry, self.now);
         }
         entry
     }
 
-    /// A fresh entry for a new key: accessed now, with a new key's access frequency.
+    /// An entry for a value created now.
     fn new_entry(&self, value: Value, expire_at: Option<u64>) -> Entry {
         Entry {
             value,
             expire_at,
-            accessed: self.ks.clock(),
-            frequency: Frequency::new(super::lfu_minute()),
+            lru: self.ks.fresh_record(self.now),
         }
     }
 
@@ -209,31 +227,57 @@ impl<'a> Guard<'a> {
         &mut shard.map[idx].value
     }
 
-    /// Stores `value` under `key`, replacing any old value. Returns the old live entry.
-    /// A replaced key keeps its access frequency, as in Redis.
+    /// Stores `value` under `key`, overwriting any old value (SET, INCR, APPEND ...). Returns
+    /// the old live entry. As in Redis, under an LFU policy the new value takes over the old
+    /// one's access frequency.
     pub fn insert(&mut self, key: Bytes, value: Value, ttl: Ttl) -> Option<Entry> {
-        let live = self
-            .live_index(&key)
-            .map(|(si, idx)| &self.locked[si].1.map[idx]);
-        let frequency = live.map(|e| e.frequency);
-        let expire_at = match ttl {
-            Ttl::Keep => live.and_then(|e| e.expire_at),
+        self.store(key, value, ttl, Record::Inherit)
+    }
+
+    /// Stores `value` under `key` as a new value: any old one is dropped with its access
+    /// history (COPY, RESTORE: Redis deletes the old key, then adds).
+    pub fn replace(&mut self, key: Bytes, value: Value, ttl: Ttl) -> Option<Entry> {
+        self.store(key, value, ttl, Record::Fresh)
+    }
+
+    /// Stores an entry taken from another key or database (MOVE): its value, expiry and
+    /// access record travel with it, as Redis moves the object itself.
+    pub fn put_moved(&mut self, key: Bytes, entry: Entry) -> Option<Entry> {
+        let ttl = entry.expire_at.map_or(Ttl::Clear, Ttl::At);
+        self.store(key, entry.value, ttl, Record::Keep(entry.lru))
+    }
+
+    fn store(&mut self, key: Bytes, value: Value, ttl: Ttl, record: Record) -> Option<Entry> {
+        let live = self.live_index(&key);
+        let mut entry = self.new_entry(value, None);
+        if let Some((si, idx)) = live {
+            // Redis looks the old value up for writing first, which counts as an access.
+            let ks = self.ks;
+            let old = self.accessed(si, idx);
+            entry.expire_at = old.expire_at;
+            if matches!(record, Record::Inherit) && ks.tracks_frequency() {
+                ks.set_record(&mut entry, ks.record(old));
+            }
+        }
+        if let Record::Keep(lru) = record {
+            entry.lru = lru;
+        }
+        entry.expire_at = match ttl {
+            Ttl::Keep => entry.expire_at,
             Ttl::Clear => None,
             Ttl::At(at) => Some(at),
         };
-        let was_live = live.is_some();
-        let mut entry = self.new_entry(value, expire_at);
-        if let Some(frequency) = frequency {
-            entry.frequency = frequency;
-        }
         let shard = self.shard(&key);
-        if expire_at.is_some() {
+        if entry.expire_at.is_some() {
             shard.volatile.insert(key.clone());
         } else {
             shard.volatile.swap_remove(&key);
         }
         // An expired entry still in place (expiry suspended) is replaced but not returned.
-        let old = shard.map.insert(key.clone(), entry).filter(|_| was_live);
+        let old = shard
+            .map
+            .insert(key.clone(), entry)
+            .filter(|_| live.is_some());
         self.emit(key, KeyEventKind::Written);
         old
     }
@@ -269,13 +313,13 @@ impl<'a> Guard<'a> {
         true
     }
 
-    /// Moves `from` to `to`, overwriting `to` and keeping the TTL. False if `from` is missing.
+    /// Moves `from` to `to`, overwriting `to` and keeping the TTL and access record. False if
+    /// `from` is missing.
     pub fn rename(&mut self, from: &Bytes, to: &Bytes) -> bool {
         let Some(entry) = self.remove(from) else {
             return false;
         };
-        let ttl = entry.expire_at.map_or(Ttl::Clear, Ttl::At);
-        self.insert(to.clone(), entry.value, ttl);
+        self.put_moved(to.clone(), entry);
         if let Some(last) = self.events.last_mut() {
             last.kind = KeyEventKind::Renamed { from: from.clone() };
         }

@@ -134,7 +134,7 @@ impl Value {
 const EMBSTR_MAX: usize = 44;
 
 /// Redis keeps one shared object for each of the integers `0..SHARED_INTEGERS`.
-const SHARED_INTEGERS: i64 = 10_000;
+pub const SHARED_INTEGERS: i64 = 10_000;
 
 /// The integer whose canonical decimal text `bytes` is (no sign `+`, no leading zeros, no
 /// `-0`, fits an i64): the strings Redis stores as integers.
@@ -204,6 +204,16 @@ impl StrValue {
 
     pub fn encoding(&self) -> StrEncoding {
         self.encoding
+    }
+
+    /// The integer whose shared object this string is, if it is one.
+    pub fn shared_integer(&self) -> Option<usize> {
+        match self.encoding {
+            StrEncoding::Int { shared: true } => {
+                canonical_i64(&self.bytes).and_then(|n| usize::try_from(n).ok())
+            }
+            _ => None,
+        }
     }
 
     /// The bytes, for an in-place edit (APPEND, SETRANGE). The string becomes raw, as Redis
@@ -313,66 +323,9 @@ pub struct Entry {
     pub value: Value,
     /// Absolute expiry time in Unix milliseconds.
     pub expire_at: Option<u64>,
-    /// Last access, on the keyspace's seconds clock (`Keyspace::clock`; OBJECT IDLETIME).
-    /// Updated while `maxmemory-policy` is not an LFU one.
-    pub accessed: u32,
-    /// Access frequency (OBJECT FREQ), updated while `maxmemory-policy` is an LFU one.
-    pub frequency: Frequency,
-}
-
-/// Redis's LFU access counter: a logarithmic 8-bit count of accesses, decayed by one for each
-/// `lfu-decay-time` minutes without an access, and the minute of its last decay (Redis's
-/// 16-bit minute clock, which wraps about every 45 days).
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
-pub struct Frequency {
-    counter: u8,
-    minute: u16,
-}
-
-/// Where a new key's counter starts, so that it is not evicted before it had a chance to be
-/// used again.
-const LFU_INIT: u8 = 5;
-
-impl Frequency {
-    /// A new key's counter.
-    pub fn new(minute: u16) -> Frequency {
-        Frequency::with_counter(LFU_INIT, minute)
-    }
-
-    /// A counter set to `counter` now (RESTORE ... FREQ).
-    pub fn with_counter(counter: u8, minute: u16) -> Frequency {
-        Frequency { counter, minute }
-    }
-
-    /// The counter at `minute`, after decay.
-    pub fn current(&self, minute: u16, decay_minutes: u32) -> u8 {
-        if decay_minutes == 0 {
-            return self.counter;
-        }
-        let elapsed = if minute >= self.minute {
-            u32::from(minute - self.minute)
-        } else {
-            // Redis's own wrap-around arithmetic.
-            65535 - u32::from(self.minute) + u32::from(minute)
-        };
-        let periods = elapsed / decay_minutes;
-        self.counter
-            .saturating_sub(u8::try_from(periods).unwrap_or(u8::MAX))
-    }
-
-    /// Records an access: decay, then add one with probability
-    /// `1 / ((counter - 5) * log_factor + 1)`, so the counter grows logarithmically.
-    /// `chance` is a uniform random number in `0.0..=1.0`.
-    pub fn record(&mut self, minute: u16, log_factor: u32, decay_minutes: u32, chance: f64) {
-        let mut counter = self.current(minute, decay_minutes);
-        if counter < u8::MAX {
-            let base = f64::from(counter.saturating_sub(LFU_INIT));
-            if chance < 1.0 / (base * f64::from(log_factor) + 1.0) {
-                counter += 1;
-            }
-        }
-        *self = Frequency { counter, minute };
-    }
+    /// Redis's access record of the value (see `lru`); unused for a shared integer, whose
+    /// record is the shared object's (`Keyspace::lru`).
+    pub lru: u32,
 }
 
 #[cfg(test)]
@@ -424,34 +377,6 @@ mod tests {
         assert!(
             matches!(copy, Value::Str(s) if s.encoding() == StrEncoding::Int { shared: false })
         );
-    }
-
-    #[test]
-    fn frequency_grows_logarithmically_and_decays() {
-        let mut f = Frequency::new(100);
-        assert_eq!(f.current(100, 1), 5);
-        f.record(100, 10, 1, 0.99);
-        assert_eq!(
-            f.current(100, 1),
-            6,
-            "at the initial value every access counts"
-        );
-        f.record(100, 10, 1, 0.5);
-        assert_eq!(f.current(100, 1), 6, "then with probability 1/11");
-        f.record(100, 10, 1, 0.05);
-        assert_eq!(f.current(100, 1), 7);
-        assert_eq!(f.current(103, 1), 4, "one less per decay period");
-        assert_eq!(f.current(103, 2), 6);
-        assert_eq!(f.current(103, 0), 7, "no decay when the decay time is 0");
-        assert_eq!(f.current(200, 1), 0);
-        assert_eq!(
-            Frequency::new(65530).current(4, 1),
-            0,
-            "the minute clock wraps"
-        );
-        let mut top = Frequency::with_counter(255, 0);
-        top.record(0, 0, 0, 0.0);
-        assert_eq!(top.current(0, 0), 255);
     }
 
     #[test]
