@@ -431,9 +431,21 @@ impl PauseState {
         Some((mode, until))
     }
 
-    /// Whether a pause may be in force: the cheap check before looking closer.
+    /// Whether a pause is in force: the cheap check before looking closer. A pause found
+    /// ended is cleared, so that later checks stop at the first load.
     pub fn armed(&self) -> bool {
-        self.until_ms.load(Ordering::Relaxed) != 0
+        let until = self.until_ms.load(Ordering::Relaxed);
+        if until == 0 {
+            return false;
+        }
+        if until > crate::keyspace::unix_ms() {
+            return true;
+        }
+        // Fails harmlessly when a new pause was set meanwhile.
+        let _ = self
+            .until_ms
+            .compare_exchange(until, 0, Ordering::SeqCst, Ordering::Relaxed);
+        false
     }
 
     /// Whether a command (`writes`: it writes or may replicate) must wait at `now_ms`.
@@ -596,6 +608,28 @@ mod tests {
         c.suppress_reply = true;
         assert!(!c.reply_wanted());
         assert!(c.reply_wanted());
+    }
+
+    #[test]
+    fn pauses_merge_and_end() {
+        let pause = PauseState::default();
+        let now = crate::keyspace::unix_ms();
+        assert!(!pause.armed());
+        assert_eq!(pause.pause(PauseMode::All, now + 200, now), now + 200);
+        // A later, shorter WRITE pause keeps the longer end and the stricter mode.
+        assert_eq!(pause.pause(PauseMode::Write, now + 10, now), now + 200);
+        assert!(pause.holds(false, now + 100), "ALL holds reads");
+        assert!(!pause.holds(true, now + 200), "ended");
+        pause.unpause();
+        assert!(!pause.armed());
+        pause.pause(PauseMode::Write, now + 100_000, now);
+        assert!(pause.holds(true, now) && !pause.holds(false, now));
+        pause.pause(PauseMode::Write, 1, 0);
+        assert!(pause.armed());
+        pause.unpause();
+        pause.pause(PauseMode::All, now.saturating_sub(1), now);
+        assert!(!pause.armed(), "a pause that already ended");
+        assert_eq!(pause.until_ms.load(Ordering::Relaxed), 0, "and is cleared");
     }
 
     #[test]

@@ -196,11 +196,11 @@ impl<'a> Guard<'a> {
         entry
     }
 
-    /// An entry for a value created now.
-    fn new_entry(&self, value: Value, expire_at: Option<u64>) -> Entry {
+    /// A persistent entry for a value created now.
+    fn new_entry(&self, value: Value) -> Entry {
         Entry {
             value,
-            expire_at,
+            expire_at: None,
             lru: self.ks.fresh_record(self.now),
         }
     }
@@ -219,7 +219,7 @@ impl<'a> Guard<'a> {
         if let Some((si, idx)) = live {
             return &mut self.accessed(si, idx).value;
         }
-        let entry = self.new_entry(make(), None);
+        let entry = self.new_entry(make());
         let shard = self.shard(key);
         // Over an expired entry left in place while expiry is suspended, which had a TTL.
         shard.volatile.swap_remove(key);
@@ -249,7 +249,7 @@ impl<'a> Guard<'a> {
 
     fn store(&mut self, key: Bytes, value: Value, ttl: Ttl, record: Record) -> Option<Entry> {
         let live = self.live_index(&key);
-        let mut entry = self.new_entry(value, None);
+        let mut entry = self.new_entry(value);
         if let Some((si, idx)) = live {
             // Redis looks the old value up for writing first, which counts as an access.
             let ks = self.ks;

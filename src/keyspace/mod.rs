@@ -4,7 +4,8 @@
 //! All access goes through a [`Guard`], which locks the shards a command needs in ascending
 //! `(db, shard)` order, applies lazy expiry on lookup, removes aggregates that became empty,
 //! and, when dropped, delivers the change events to the registered [`KeyObserver`]s while the
-//! locks are still held. [`rdb`] serializes single values in Redis's DUMP / RDB object format.
+//! locks are still held. [`rdb`] serializes single values in Redis's DUMP / RDB object format;
+//! [`lru`] holds the arithmetic of Redis's per-value access records (OBJECT IDLETIME / FREQ).
 //! This module depends only on `error` and `glob`.
 
 pub mod events;
