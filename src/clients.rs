@@ -1,6 +1,7 @@
 //! Client connections as the commands see them: the per-connection `ClientState`, the shared
-//! `ClientHandle` other connections can inspect and kill, and the registry behind
-//! CLIENT LIST / KILL / INFO, `maxclients` and the idle `timeout`.
+//! `ClientHandle` other connections can inspect and kill, the registry behind
+//! CLIENT LIST / KILL / INFO, `maxclients` and the idle `timeout`, and the CLIENT PAUSE state
+//! the connections wait on.
 //!
 //! Lives below `commands` so handlers can use it without knowing the networking layer; it
 //! knows nothing about sockets beyond their addresses and descriptor numbers.
@@ -366,6 +367,112 @@ impl ClientState {
 pub struct ClientRegistry {
     next_id: AtomicU64,
     clients: Mutex<BTreeMap<u64, Arc<ClientHandle>>>,
+    /// CLIENT PAUSE / UNPAUSE.
+    pub pause: PauseState,
+}
+
+/// Which commands CLIENT PAUSE holds back.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord)]
+pub enum PauseMode {
+    /// Commands that write or may replicate (`CLIENT PAUSE ... WRITE`).
+    Write,
+    /// Every command (`CLIENT PAUSE ... ALL`, the default).
+    All,
+}
+
+/// The pause CLIENT PAUSE sets: until when, and for which commands. Connections check it
+/// before running each command and wait — in the connection task, holding no lock — until
+/// it no longer holds that command back. Errors found before running (unknown command, arity,
+/// authentication) are never held, as in Redis.
+#[derive(Default)]
+pub struct PauseState {
+    /// Unix milliseconds when the pause ends; 0 when there is none. Read without the lock on
+    /// every command, so an unpaused server pays one atomic load.
+    until_ms: AtomicU64,
+    /// Whether the pause holds every command, not only writes.
+    all: AtomicBool,
+    /// Serializes changes, which merge two fields.
+    change: Mutex<()>,
+    changed: Notify,
+}
+
+impl PauseState {
+    /// Pauses until `until_ms` (Unix milliseconds). A pause already in force keeps the later
+    /// end and the more restrictive mode, as Redis does. Returns the end now in force.
+    pub fn pause(&self, mode: PauseMode, until_ms: u64, now_ms: u64) -> u64 {
+        let _change = self.change.lock();
+        let current = self.current(now_ms);
+        let mode = current.map_or(mode, |(old, _)| old.max(mode));
+        let until = current.map_or(until_ms, |(_, old)| old.max(until_ms));
+        self.all.store(mode == PauseMode::All, Ordering::SeqCst);
+        self.until_ms.store(until, Ordering::SeqCst);
+        self.changed.notify_waiters();
+        until
+    }
+
+    /// Ends the pause (CLIENT UNPAUSE); held commands run.
+    pub fn unpause(&self) {
+        let _change = self.change.lock();
+        self.until_ms.store(0, Ordering::SeqCst);
+        self.changed.notify_waiters();
+    }
+
+    /// The pause in force at `now_ms`: its mode and end.
+    pub fn current(&self, now_ms: u64) -> Option<(PauseMode, u64)> {
+        let until = self.until_ms.load(Ordering::SeqCst);
+        if until <= now_ms {
+            return None;
+        }
+        let mode = if self.all.load(Ordering::SeqCst) {
+            PauseMode::All
+        } else {
+            PauseMode::Write
+        };
+        Some((mode, until))
+    }
+
+    /// Whether a pause is in force: the cheap check before looking closer. A pause found
+    /// ended is cleared, so that later checks stop at the first load.
+    pub fn armed(&self) -> bool {
+        let until = self.until_ms.load(Ordering::Relaxed);
+        if until == 0 {
+            return false;
+        }
+        if until > crate::keyspace::unix_ms() {
+            return true;
+        }
+        // Fails harmlessly when a new pause was set meanwhile.
+        let _ = self
+            .until_ms
+            .compare_exchange(until, 0, Ordering::SeqCst, Ordering::Relaxed);
+        false
+    }
+
+    /// Whether a command (`writes`: it writes or may replicate) must wait at `now_ms`.
+    pub fn holds(&self, writes: bool, now_ms: u64) -> bool {
+        self.current(now_ms)
+            .is_some_and(|(mode, _)| writes || mode == PauseMode::All)
+    }
+
+    /// Resolves once a command (`writes` as in [`PauseState::holds`]) may run: the pause
+    /// ended, was lifted, or changed to one that lets it through.
+    pub async fn released(&self, writes: bool) {
+        loop {
+            // Registered before looking, so a change in between still wakes us.
+            let changed = self.changed.notified();
+            tokio::pin!(changed);
+            changed.as_mut().enable();
+            let now = crate::keyspace::unix_ms();
+            let Some((_, until)) = self.current(now).filter(|_| self.holds(writes, now)) else {
+                return;
+            };
+            let left = std::time::Duration::from_millis(until - now);
+            tokio::select! {
+                _ = tokio::time::sleep(left) => {}
+                _ = &mut changed => {}
+            }
+        }
+    }
 }
 
 impl ClientRegistry {
@@ -501,6 +608,28 @@ mod tests {
         c.suppress_reply = true;
         assert!(!c.reply_wanted());
         assert!(c.reply_wanted());
+    }
+
+    #[test]
+    fn pauses_merge_and_end() {
+        let pause = PauseState::default();
+        let now = crate::keyspace::unix_ms();
+        assert!(!pause.armed());
+        assert_eq!(pause.pause(PauseMode::All, now + 200, now), now + 200);
+        // A later, shorter WRITE pause keeps the longer end and the stricter mode.
+        assert_eq!(pause.pause(PauseMode::Write, now + 10, now), now + 200);
+        assert!(pause.holds(false, now + 100), "ALL holds reads");
+        assert!(!pause.holds(true, now + 200), "ended");
+        pause.unpause();
+        assert!(!pause.armed());
+        pause.pause(PauseMode::Write, now + 100_000, now);
+        assert!(pause.holds(true, now) && !pause.holds(false, now));
+        pause.pause(PauseMode::Write, 1, 0);
+        assert!(pause.armed());
+        pause.unpause();
+        pause.pause(PauseMode::All, now.saturating_sub(1), now);
+        assert!(!pause.armed(), "a pause that already ended");
+        assert_eq!(pause.until_ms.load(Ordering::Relaxed), 0, "and is cleared");
     }
 
     #[test]

@@ -11,15 +11,17 @@
 //!   synchronous functions of `(ExecCtx, Args)`.
 //! - [`state`], [`clients`], [`stats`], [`config`]: what handlers share — the keyspace,
 //!   configuration, connected clients, counters and slow log.
-//! - [`keyspace`]: databases of mutex-guarded shards, values, expiry, change events, and the
-//!   DUMP / RESTORE payload codec (`keyspace::rdb`).
+//! - [`keyspace`]: databases of mutex-guarded shards, values (with the encoding and access
+//!   record Redis would keep for them), expiry, change events, and the DUMP / RESTORE payload
+//!   codec (`keyspace::rdb`).
 //! - [`error`] (one error enum per layer: `CmdError`, `ProtocolError`; every reply text) and
 //!   [`glob`] (Redis's pattern matching) depend on nothing.
 //!
 //! # Request lifecycle
 //! A connection reads into a buffer, decodes every complete request in it, executes each
 //! through `commands::execute` (table lookup, arity, auth, handler), encodes all replies into
-//! one buffer and writes it once.
+//! one buffer and writes it once. A command CLIENT PAUSE holds back waits in the connection
+//! task, holding no lock, until the pause lets it through.
 //!
 //! # Lock order
 //! Shards are locked in ascending `(db, shard)` order by [`keyspace::Keyspace`]'s `lock*`

@@ -34,7 +34,7 @@ impl ServerState {
     pub fn new(config: Config) -> Arc<ServerState> {
         let databases = config.get_int("databases") as usize;
         let shards = config.get_int("shards") as usize;
-        Arc::new(ServerState {
+        let state = Arc::new(ServerState {
             keyspace: Keyspace::new(databases, shards, Vec::new()),
             config,
             clients: ClientRegistry::default(),
@@ -44,7 +44,23 @@ impl ServerState {
             has_monitors: AtomicBool::new(false),
             shutting_down: AtomicBool::new(false),
             shutdown: Notify::new(),
-        })
+        });
+        state.apply_config();
+        // Redis creates its shared integers once the configuration is loaded.
+        state.keyspace.reset_shared_records();
+        state
+    }
+
+    /// Passes the configuration the keyspace acts on to it: at start-up and after every
+    /// CONFIG SET.
+    pub fn apply_config(&self) {
+        let config = &self.config;
+        let u32_of = |name| u32::try_from(config.get_int(name)).unwrap_or(u32::MAX);
+        self.keyspace.track_accesses(
+            config.get("maxmemory-policy").ends_with("-lfu"),
+            u32_of("lfu-log-factor"),
+            u32_of("lfu-decay-time"),
+        );
     }
 
     /// Asks every task to stop (SHUTDOWN, SIGTERM).

@@ -875,3 +875,159 @@ fn maxclients_refuses_extra_connections() {
         e.q("PING") == pong()
     });
 }
+
+/// The value of an INFO field.
+fn info_field(c: &mut Client, section: &str, name: &str) -> String {
+    let text = c.cmd(&["INFO", section]).text();
+    let prefix = format!("{name}:");
+    text.lines()
+        .find_map(|l| l.trim_end().strip_prefix(prefix.as_str()).map(String::from))
+        .unwrap_or_else(|| panic!("no {name} in INFO {section}"))
+}
+
+/// True when no reply arrives within `ms` milliseconds.
+fn silent_for(c: &mut Client, ms: u64) -> bool {
+    c.stream
+        .set_read_timeout(Some(Duration::from_millis(ms)))
+        .unwrap();
+    let silent = c.read_raw().is_err();
+    c.stream
+        .set_read_timeout(Some(Duration::from_secs(10)))
+        .unwrap();
+    silent
+}
+
+#[test]
+fn client_pause_write_holds_writes_until_unpause() {
+    let server = Server::start(&[]);
+    let mut admin = server.client();
+    let mut writer = server.client();
+    let mut reader = server.client();
+    reader.q("SET k before");
+    assert_eq!(admin.q("CLIENT PAUSE 100000 WRITE"), V::ok());
+    // Reads, and errors found before running, are answered at once.
+    assert_eq!(reader.q("GET k"), V::bulk("before"));
+    assert_eq!(
+        reader.q("SET k"),
+        V::err("ERR wrong number of arguments for 'set' command")
+    );
+    assert!(reader.q("NOSUCH x").is_error());
+    writer.send(&["SET", "k", "after"]);
+    assert!(silent_for(&mut writer, 300), "SET ran during a WRITE pause");
+    assert_eq!(info_field(&mut admin, "clients", "blocked_clients"), "1");
+    let held = client_list(&mut admin)
+        .into_iter()
+        .find(|l| field(l, "flags") == "b")
+        .expect("the held client shows as blocked");
+    assert_eq!(field(&held, "cmd"), "set");
+    assert_eq!(reader.q("GET k"), V::bulk("before"));
+    assert_eq!(admin.q("CLIENT UNPAUSE"), V::ok());
+    assert_eq!(writer.read(), V::ok());
+    assert_eq!(reader.q("GET k"), V::bulk("after"));
+    assert_eq!(info_field(&mut admin, "clients", "blocked_clients"), "0");
+}
+
+#[test]
+fn client_pause_all_holds_everything_until_it_ends() {
+    let server = Server::start(&[]);
+    let mut admin = server.client();
+    let mut other = server.client();
+    let started = Instant::now();
+    // Pauses merge: the later end and the more restrictive mode.
+    assert_eq!(admin.q("CLIENT PAUSE 400 WRITE"), V::ok());
+    assert_eq!(admin.q("CLIENT PAUSE 10 ALL"), V::ok());
+    other.send(&["PING"]);
+    assert!(silent_for(&mut other, 150), "PING ran during an ALL pause");
+    // Even CLIENT UNPAUSE waits: an ALL pause lasts its full time.
+    assert_eq!(admin.q("CLIENT UNPAUSE"), V::ok());
+    assert!(started.elapsed() >= Duration::from_millis(390));
+    assert_eq!(other.read(), pong());
+    // A held client that hangs up never runs its command.
+    admin.q("CLIENT PAUSE 300 WRITE");
+    let mut quitter = server.client();
+    quitter.send(&["SET", "gone", "1"]);
+    drop(quitter);
+    std::thread::sleep(Duration::from_millis(400));
+    assert_eq!(admin.q("EXISTS gone"), V::Int(0));
+}
+
+#[test]
+fn client_pause_arguments() {
+    let server = Server::start(&[]);
+    let mut c = server.client();
+    for (line, reply) in [
+        (
+            "CLIENT PAUSE 10 bogus",
+            "ERR CLIENT PAUSE mode must be WRITE or ALL",
+        ),
+        (
+            "CLIENT PAUSE abc bogus",
+            "ERR CLIENT PAUSE mode must be WRITE or ALL",
+        ),
+        (
+            "CLIENT PAUSE abc",
+            "ERR timeout is not an integer or out of range",
+        ),
+        (
+            "CLIENT PAUSE 1.5 WRITE",
+            "ERR timeout is not an integer or out of range",
+        ),
+        ("CLIENT PAUSE -1", "ERR timeout is negative"),
+        (
+            "CLIENT PAUSE 9223372036854775807",
+            "ERR timeout is out of range",
+        ),
+        (
+            "CLIENT Pause 10 bogus x",
+            "ERR unknown subcommand or wrong number of arguments for 'Pause'. Try CLIENT HELP.",
+        ),
+        (
+            "CLIENT PAUSE",
+            "ERR wrong number of arguments for 'client|pause' command",
+        ),
+        (
+            "CLIENT UNPAUSE x",
+            "ERR wrong number of arguments for 'client|unpause' command",
+        ),
+    ] {
+        assert_eq!(c.q(line), V::err(reply), "{line}");
+    }
+    assert_eq!(c.q("CLIENT PAUSE 0"), V::ok());
+    assert_eq!(c.q("CLIENT PAUSE 0 all"), V::ok());
+    assert_eq!(c.q("PING"), pong());
+    assert_eq!(c.q("CLIENT UNPAUSE"), V::ok());
+}
+
+/// While clients are paused keys do not expire: they read as missing but stay counted, and
+/// go once the pause ends.
+#[test]
+fn client_pause_suspends_expiry() {
+    let server = Server::start(&[]);
+    let mut c = server.client();
+    let expired = |c: &mut Client| info_field(c, "stats", "expired_keys");
+    let before = expired(&mut c);
+    c.q("SET a 1 PX 50");
+    c.q("SET b 1 PX 50");
+    assert_eq!(c.q("CLIENT PAUSE 100000 WRITE"), V::ok());
+    std::thread::sleep(Duration::from_millis(300));
+    assert_eq!(c.q("GET a"), V::Nil);
+    assert_eq!(c.q("EXISTS b"), V::Int(0));
+    assert_eq!(c.q("DBSIZE"), V::Int(2));
+    assert_eq!(
+        c.q("SCAN 0").items()[1],
+        V::Array(vec![]),
+        "SCAN neither returns nor reclaims them"
+    );
+    assert_eq!(c.q("DBSIZE"), V::Int(2));
+    assert!(
+        matches!(c.q("RANDOMKEY"), V::Bulk(_)),
+        "only expired keys left"
+    );
+    assert_eq!(expired(&mut c), before);
+    assert_eq!(c.q("CLIENT UNPAUSE"), V::ok());
+    assert_eq!(c.q("GET a"), V::Nil);
+    assert_eq!(c.q("SCAN 0").items()[1], V::Array(vec![]));
+    assert_eq!(c.q("DBSIZE"), V::Int(0));
+    let after: i64 = expired(&mut c).parse().unwrap();
+    assert_eq!(after, before.parse::<i64>().unwrap() + 2);
+}

@@ -662,3 +662,63 @@ fn hscan_over_a_default_sized_large_hash() {
         299
     );
 }
+
+/// The encoding is chosen by the writes, as in Redis: a hash becomes a hash table on the write
+/// that passes a limit (updates and HINCRBY included), stays one when it shrinks or the limits
+/// grow, and keeps its encoding through RENAME and COPY; a refused HSETNX changes nothing.
+#[test]
+fn hash_encoding_is_sticky() {
+    let server = Server::start(&[
+        "--hash-max-listpack-entries",
+        "3",
+        "--hash-max-listpack-value",
+        "8",
+    ]);
+    let mut c = server.client();
+    let enc = |c: &mut Client, key: &str| c.cmd(&["OBJECT", "ENCODING", key]).text();
+    c.q("HSET h a 1 b 2 c 3");
+    assert_eq!(enc(&mut c, "h"), "listpack");
+    c.q("HSET h d 4");
+    assert_eq!(enc(&mut c, "h"), "hashtable");
+    c.q("HDEL h d c");
+    assert_eq!(enc(&mut c, "h"), "hashtable", "no conversion back");
+    let (_, calls) = full_hscan(&mut c, "h", &["COUNT", "1"]);
+    assert!(calls > 1, "a hash table pages by cursor even when small");
+    c.q("CONFIG SET hash-max-listpack-entries 512");
+    assert_eq!(enc(&mut c, "h"), "hashtable", "CONFIG SET converts nothing");
+    c.q("CONFIG SET hash-max-listpack-entries 3");
+
+    // A listpack stays one after CONFIG SET lowers the limit, until it is written.
+    c.q("HSET s a 1 b 2 c 3");
+    c.q("CONFIG SET hash-max-listpack-entries 1");
+    assert_eq!(enc(&mut c, "s"), "listpack");
+    assert_eq!(c.q("HKEYS s"), bulks(&["a", "b", "c"]));
+    assert_eq!(c.q("HSCAN s 0 COUNT 1").items()[0], V::bulk("0"));
+    c.q("RENAME s s2");
+    c.q("COPY s2 s3");
+    assert_eq!(enc(&mut c, "s2"), "listpack");
+    assert_eq!(enc(&mut c, "s3"), "listpack");
+    c.q("HSET s2 a 9");
+    assert_eq!(
+        enc(&mut c, "s2"),
+        "hashtable",
+        "an update checks the limit too"
+    );
+    c.q("CONFIG SET hash-max-listpack-entries 3");
+
+    // Long fields or values: HSET and HINCRBY convert, a refused HSETNX does not.
+    c.q("HSET l a 1");
+    c.cmd(&["HSETNX", "l", "a", "a long value"]);
+    assert_eq!(enc(&mut c, "l"), "listpack");
+    c.cmd(&["HINCRBY", "l", "a long field", "1"]);
+    assert_eq!(enc(&mut c, "l"), "hashtable");
+
+    // RESTORE decides by the limits in force when it loads.
+    let payload = match c.q("DUMP h") {
+        V::Bulk(p) => p,
+        other => panic!("DUMP: {other:?}"),
+    };
+    c.cmd(&[b"RESTORE".as_ref(), b"r", b"0", &payload]);
+    assert_eq!(enc(&mut c, "r"), "listpack");
+    assert_eq!(c.q("OBJECT REFCOUNT r"), int(1));
+}

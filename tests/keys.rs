@@ -413,6 +413,142 @@ fn randomkey_only_returns_live_keys() {
     }
 }
 
+/// A string's encoding and sharing are decided by the command that wrote it, as in Redis: SET
+/// and INCR store integers (0..9999 as shared objects), APPEND and SETRANGE leave a raw
+/// string, INCRBYFLOAT a text one; COPY keeps the encoding but not the sharing; RENAME and
+/// MOVE keep the object.
+#[test]
+fn string_encodings_follow_the_writing_command() {
+    let server = Server::start(&[]);
+    let mut c = server.client();
+    let enc = |c: &mut Client, key: &str| c.cmd(&["OBJECT", "ENCODING", key]).text();
+    let refcount = |c: &mut Client, key: &str| c.cmd(&["OBJECT", "REFCOUNT", key]);
+    const SHARED: V = V::Int(2147483647);
+
+    c.q("SET a 1");
+    c.q("APPEND a 2");
+    assert_eq!(
+        (enc(&mut c, "a"), refcount(&mut c, "a")),
+        ("raw".into(), int(1))
+    );
+    c.q("APPEND fresh 7");
+    assert_eq!(
+        (enc(&mut c, "fresh"), refcount(&mut c, "fresh")),
+        ("int".into(), SHARED)
+    );
+    c.q("SETRANGE sr 0 12");
+    assert_eq!(enc(&mut c, "sr"), "raw");
+    c.q("INCR sr");
+    assert_eq!(
+        (enc(&mut c, "sr"), refcount(&mut c, "sr")),
+        ("int".into(), SHARED)
+    );
+    c.q("INCRBY sr 100000");
+    assert_eq!(
+        (enc(&mut c, "sr"), refcount(&mut c, "sr")),
+        ("int".into(), int(1))
+    );
+    c.q("INCRBYFLOAT f 1");
+    assert_eq!(
+        (enc(&mut c, "f"), refcount(&mut c, "f")),
+        ("embstr".into(), int(1))
+    );
+    c.q("SET abc abc");
+    c.q("SETRANGE abc 0 x");
+    assert_eq!(enc(&mut c, "abc"), "raw");
+
+    c.q("SET s 5");
+    c.q("COPY s copied");
+    assert_eq!(
+        (enc(&mut c, "copied"), refcount(&mut c, "copied")),
+        ("int".into(), int(1))
+    );
+    c.q("COPY a copied_raw");
+    assert_eq!(enc(&mut c, "copied_raw"), "raw");
+    c.q("RENAME s renamed");
+    assert_eq!(refcount(&mut c, "renamed"), SHARED);
+    c.q("MOVE renamed 1");
+    c.q("SELECT 1");
+    assert_eq!(refcount(&mut c, "renamed"), SHARED);
+    c.q("SELECT 0");
+
+    // RESTORE stores a value as SET would.
+    let payload = match c.q("DUMP a") {
+        V::Bulk(p) => p,
+        other => panic!("DUMP: {other:?}"),
+    };
+    c.cmd(&[b"RESTORE".as_ref(), b"restored", b"0", &payload]);
+    assert_eq!(enc(&mut c, "restored"), "int");
+
+    // Sharing follows the eviction policy in force when the value is written.
+    c.q("CONFIG SET maxmemory-policy allkeys-lru");
+    c.q("CONFIG SET maxmemory 100mb");
+    c.q("SET private 5");
+    assert_eq!(refcount(&mut c, "private"), int(1));
+    c.q("CONFIG SET maxmemory 0");
+    assert_eq!(refcount(&mut c, "private"), int(1));
+    c.q("SET shared 5");
+    assert_eq!(refcount(&mut c, "shared"), SHARED);
+}
+
+/// Under an LFU `maxmemory-policy` accesses update a logarithmic frequency counter, which
+/// OBJECT FREQ reports and RESTORE ... FREQ sets; a new key starts at 5 and its first access
+/// always counts; overwriting a key keeps its counter.
+#[test]
+fn object_freq_under_an_lfu_policy() {
+    let server = Server::start(&["--maxmemory-policy", "allkeys-lfu"]);
+    let mut c = server.client();
+    c.q("SET k v");
+    assert_eq!(c.q("OBJECT FREQ k"), int(5));
+    assert_eq!(
+        c.q("EXISTS k"),
+        int(1),
+        "EXISTS does not count as an access"
+    );
+    assert_eq!(c.q("OBJECT FREQ k"), int(5));
+    c.q("GET k");
+    assert_eq!(c.q("OBJECT FREQ k"), int(6));
+    c.q("SET k other");
+    assert!(matches!(c.q("OBJECT FREQ k"), V::Int(6 | 7)));
+    for _ in 0..200 {
+        c.q("GET k");
+    }
+    let V::Int(after) = c.q("OBJECT FREQ k") else {
+        panic!("OBJECT FREQ is an integer")
+    };
+    assert!((7..60).contains(&after), "logarithmic growth: {after}");
+    assert!(c.q("OBJECT IDLETIME k").is_error());
+    let payload = match c.q("DUMP k") {
+        V::Bulk(p) => p,
+        other => panic!("DUMP: {other:?}"),
+    };
+    c.cmd(&[b"RESTORE".as_ref(), b"r", b"0", &payload, b"FREQ", b"100"]);
+    assert_eq!(c.q("OBJECT FREQ r"), int(100));
+    c.cmd(&[
+        b"RESTORE".as_ref(),
+        b"i",
+        b"0",
+        &payload,
+        b"IDLETIME",
+        b"100",
+    ]);
+    assert_eq!(
+        c.q("OBJECT FREQ i"),
+        int(5),
+        "IDLETIME is ignored under LFU"
+    );
+    assert_eq!(c.q("OBJECT FREQ nosuch"), V::Nil);
+
+    c.q("CONFIG SET maxmemory-policy noeviction");
+    assert!(c.q("OBJECT FREQ k").is_error());
+    c.cmd(&[b"RESTORE".as_ref(), b"f", b"0", &payload, b"FREQ", b"100"]);
+    assert_eq!(
+        c.q("OBJECT IDLETIME f"),
+        int(0),
+        "FREQ is ignored without LFU"
+    );
+}
+
 #[test]
 fn object_encoding_refcount_help() {
     let server = Server::start(&[
@@ -527,8 +663,7 @@ fn object_under_an_lfu_policy() {
             "ERR An LFU maxmemory policy is selected, idle time not tracked. Please note that when switching between policies at runtime LRU and LFU data will take some time to adjust."
         )
     );
-    // Access frequency is not tracked by this server: an error, never a made-up number.
-    assert!(c.q("OBJECT FREQ k").is_error());
+    assert_eq!(c.q("OBJECT FREQ k"), int(5));
     assert_eq!(c.q("OBJECT ENCODING k"), V::bulk("embstr"));
 }
 
@@ -652,7 +787,7 @@ fn restore_options_and_errors() {
             err("ERR value is not an integer or out of range")
         );
 
-        // REPLACE, a relative TTL, an absolute TTL, FREQ (validated, nothing to record).
+        // REPLACE, a relative TTL, an absolute TTL, FREQ (validated; recorded under LFU only).
         assert_eq!(
             restore(&mut c, &k, "5000", &payload, &["replace", "freq", "100"]),
             V::ok()
@@ -837,6 +972,34 @@ fn lazy_expiry() {
         assert_eq!(c.q("DUMP lazy"), V::Nil);
         assert_eq!(c.q("KEYS lazy"), V::Array(vec![]));
     }
+}
+
+/// SCAN reclaims the expired keys it meets whose names match its pattern (as Redis does), so
+/// DBSIZE, which counts keys not yet reclaimed, drops after a full SCAN; KEYS reclaims nothing.
+#[test]
+fn scan_reclaims_expired_keys() {
+    let server = Server::start(&["--enable-debug-command", "yes"]);
+    let mut c = server.client();
+    assert_eq!(c.q("DEBUG SET-ACTIVE-EXPIRE 0"), V::ok());
+    for key in ["a1", "a2", "b1"] {
+        c.cmd(&["SET", key, "v", "PX", "20"]);
+    }
+    c.q("SET live v");
+    sleep(Duration::from_millis(60));
+    assert_eq!(c.q("DBSIZE"), int(4));
+    assert_eq!(c.q("KEYS *"), V::Array(vec![V::bulk("live")]));
+    assert_eq!(c.q("DBSIZE"), int(4));
+    assert_eq!(
+        c.q("SCAN 0 MATCH a* COUNT 100").items()[1],
+        V::Array(vec![])
+    );
+    assert_eq!(c.q("DBSIZE"), int(2));
+    assert_eq!(
+        c.q("SCAN 0 COUNT 100 TYPE hash").items()[1],
+        V::Array(vec![]),
+        "the type filter does not keep expired keys alive"
+    );
+    assert_eq!(c.q("DBSIZE"), int(1));
 }
 
 /// Keys nobody touches again are reclaimed by the background expiry cycle.

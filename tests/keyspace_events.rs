@@ -4,7 +4,9 @@
 use std::sync::Arc;
 
 use bytes::Bytes;
-use ferrostack::keyspace::{KeyEvent, KeyEventKind, KeyObserver, Keyspace, Ttl, Value};
+use ferrostack::keyspace::{
+    HashLimits, KeyEvent, KeyEventKind, KeyObserver, Keyspace, StrValue, Ttl, Value,
+};
 use parking_lot::Mutex;
 
 /// (db, key, kind, type of the value after the change)
@@ -48,7 +50,7 @@ fn hset(ks: &Keyspace, db: usize, k: &str, field: &str) {
     let mut g = ks.lock(db, &[&k]);
     let hash = g.get_or_insert_with(&k, Value::new_hash);
     if let Value::Hash(h) = hash {
-        h.insert(key(field), key("v"));
+        h.insert(key(field), key("v"), &HashLimits::default());
     }
 }
 
@@ -67,7 +69,7 @@ fn every_write_path_emits_its_event() {
             let k = key("doc:1");
             let mut g = ks.lock(0, &[&k]);
             if let Some(Value::Hash(h)) = g.get_mut(&k) {
-                h.shift_remove(&b"title"[..]);
+                h.remove(b"title");
             }
         }
         assert_eq!(rec.take(), vec![(0, "doc:1".into(), Deleted, None)]);
@@ -78,7 +80,7 @@ fn every_write_path_emits_its_event() {
         {
             let k = key("doc:2");
             let mut g = ks.lock(0, &[&k]);
-            g.insert(k.clone(), Value::Str(key("x")), Ttl::Clear);
+            g.insert(k.clone(), Value::Str(StrValue::text(key("x"))), Ttl::Clear);
         }
         assert_eq!(
             rec.take(),
@@ -122,7 +124,11 @@ fn every_write_path_emits_its_event() {
             let k = key("ttl");
             let mut g = ks.lock(0, &[&k]);
             let past = g.now_ms() - 1;
-            g.insert(k.clone(), Value::Str(key("v")), Ttl::At(past));
+            g.insert(
+                k.clone(),
+                Value::Str(StrValue::text(key("v"))),
+                Ttl::At(past),
+            );
         }
         rec.take();
         {
@@ -138,7 +144,11 @@ fn every_write_path_emits_its_event() {
             let k = key("idle");
             let mut g = ks.lock(5, &[&k]);
             let past = g.now_ms() - 1;
-            g.insert(k.clone(), Value::Str(key("v")), Ttl::At(past));
+            g.insert(
+                k.clone(),
+                Value::Str(StrValue::text(key("v"))),
+                Ttl::At(past),
+            );
         }
         rec.take();
         while ks.active_expire_cycle() == 0 {}

@@ -1130,8 +1130,14 @@ fn slowlog_records_slow_commands() {
             "{bad}"
         );
     }
+    // Credentials are redacted where Redis redacts them.
+    c.q("AUTH default secret");
     assert_eq!(
-        c.q("SLOWLOG get 1 2"),
+        c.q("SLOWLOG GET 1").items()[0].items()[3],
+        arr(vec![bulk("AUTH"), bulk("(redacted)"), bulk("(redacted)")])
+    );
+    assert_eq!(
+        c.q("SLOWLOG get 1 x"),
         V::err("ERR unknown subcommand or wrong number of arguments for 'get'. Try SLOWLOG HELP.")
     );
     assert_eq!(c.q("SLOWLOG RESET"), V::ok());

@@ -15,7 +15,7 @@ use common::{Server, V};
 use ferrostack::clients::ClientState;
 use ferrostack::commands::execute;
 use ferrostack::config::Config;
-use ferrostack::keyspace::{KeyEvent, KeyEventKind, KeyObserver, Keyspace, Ttl, Value};
+use ferrostack::keyspace::{HashLimits, KeyEvent, KeyEventKind, KeyObserver, Keyspace, Ttl, Value};
 use ferrostack::protocol::Reply;
 use ferrostack::state::ServerState;
 use parking_lot::Mutex;
@@ -799,7 +799,11 @@ impl Local {
     fn put_hash(&self, key: &str) {
         let mut value = Value::new_hash();
         if let Value::Hash(h) = &mut value {
-            h.insert(Bytes::from_static(b"f"), Bytes::from_static(b"v"));
+            h.insert(
+                Bytes::from_static(b"f"),
+                Bytes::from_static(b"v"),
+                &HashLimits::default(),
+            );
         }
         let mut guard = self.state.keyspace.lock(0, &[key]);
         guard.insert(Bytes::copy_from_slice(key.as_bytes()), value, Ttl::Clear);

@@ -10,8 +10,9 @@ use tokio::sync::mpsc;
 use super::args::parse_i64;
 use super::table::{Acl, CommandSpec, Flags};
 use super::{Args, ExecCtx};
-use crate::clients::{ClientFlags, ClientHandle, ClientType, ReplyMode};
+use crate::clients::{ClientFlags, ClientHandle, ClientType, PauseMode, ReplyMode};
 use crate::error::{CmdError, c_str};
+use crate::keyspace::unix_ms;
 use crate::protocol::{Protocol, Reply};
 
 const G: &str = "connection";
@@ -168,6 +169,28 @@ static CLIENT_SUBCOMMANDS: &[CommandSpec] = &[
         summary: "Controls whether commands sent by the client affect the LRU/LFU of accessed keys.",
         since: "7.2.0",
         ..CommandSpec::new("no-touch", 3, CLIENT_FLAGS, G, client_no_touch)
+    },
+    CommandSpec {
+        summary: "Suspends commands processing.",
+        since: "3.0.0",
+        ..CommandSpec::new(
+            "pause",
+            -3,
+            Flags::ADMIN.union(CLIENT_FLAGS),
+            G,
+            client_pause,
+        )
+    },
+    CommandSpec {
+        summary: "Resumes processing commands from paused clients.",
+        since: "6.2.0",
+        ..CommandSpec::new(
+            "unpause",
+            2,
+            Flags::ADMIN.union(CLIENT_FLAGS),
+            G,
+            client_unpause,
+        )
     },
     CommandSpec {
         summary: "Returns helpful text about the different subcommands.",
@@ -703,6 +726,45 @@ fn client_no_touch(ctx: &mut ExecCtx, args: &mut Args) -> Result<Reply, CmdError
     set_own_flag(ctx, args, ClientFlags::NO_TOUCH)
 }
 
+/// `CLIENT PAUSE timeout [WRITE|ALL]`: holds back every command (ALL, the default) or those
+/// that write (WRITE) for `timeout` milliseconds, and suspends key expiry meanwhile. The
+/// connection layer does the waiting. The mode is checked before the timeout, as in Redis.
+fn client_pause(ctx: &mut ExecCtx, args: &mut Args) -> Result<Reply, CmdError> {
+    if args.remaining() > 2 {
+        // Redis checks this argument count inside CLIENT itself.
+        return Err(CmdError::subcommand_syntax("client", &args.argv()[1]));
+    }
+    let timeout = args.next_bytes()?;
+    let mode = match args.next() {
+        None => PauseMode::All,
+        Some(word) if word.eq_ignore_ascii_case(b"write") => PauseMode::Write,
+        Some(word) if word.eq_ignore_ascii_case(b"all") => PauseMode::All,
+        Some(_) => return Err(CmdError::err("CLIENT PAUSE mode must be WRITE or ALL")),
+    };
+    let ms = parse_i64(&timeout)
+        .map_err(|_| CmdError::err("timeout is not an integer or out of range"))?;
+    if ms < 0 {
+        return Err(CmdError::err("timeout is negative"));
+    }
+    let now = unix_ms();
+    // Redis 7.2+ refuses an end past the clock's range (7.0 let it wrap around).
+    let until = u64::try_from(ms)
+        .ok()
+        .and_then(|ms| ms.checked_add(now))
+        .filter(|&until| i64::try_from(until).is_ok())
+        .ok_or_else(|| CmdError::err("timeout is out of range"))?;
+    let until = ctx.state.clients.pause.pause(mode, until, now);
+    ctx.ks().suspend_expiry_until(until);
+    Ok(Reply::ok())
+}
+
+/// `CLIENT UNPAUSE`: ends the pause at once; held commands run and keys expire again.
+fn client_unpause(ctx: &mut ExecCtx, _args: &mut Args) -> Result<Reply, CmdError> {
+    ctx.state.clients.pause.unpause();
+    ctx.ks().suspend_expiry_until(0);
+    Ok(Reply::ok())
+}
+
 /// The subcommands this server implements, worded as Redis 7.4 words them.
 const CLIENT_HELP: &[&str] = &[
     "CLIENT <subcommand> [<arg> [value] [opt] ...]. Subcommands are:",
@@ -744,6 +806,10 @@ const CLIENT_HELP: &[&str] = &[
     "    * LIB-VER: the client lib version.",
     "NO-EVICT (ON|OFF)",
     "    Protect current client connection from eviction.",
+    "UNPAUSE",
+    "    Stop the current client pause, resuming traffic.",
+    "PAUSE <timeout> [WRITE|ALL]",
+    "    Suspend all, or just write, clients for <timeout> milliseconds.",
     "NO-TOUCH (ON|OFF)",
     "    Will not touch LRU/LFU stats when this mode is on.",
     "HELP",

@@ -13,8 +13,8 @@ use super::{Args, ExecCtx};
 use crate::error::{CmdError, c_str};
 use crate::glob::glob_match;
 use crate::keyspace::rdb::{self, PayloadError};
-use crate::keyspace::value::canonical_i64;
-use crate::keyspace::{Entry, Ttl, Value};
+use crate::keyspace::value::StrEncoding;
+use crate::keyspace::{Entry, Ttl, Value, unix_ms};
 use crate::protocol::Reply;
 
 const G: &str = "generic";
@@ -308,19 +308,19 @@ fn rename_key(ctx: &mut ExecCtx, args: &mut Args, only_new: bool) -> Result<bool
     let from = args.next_bytes()?;
     let to = args.next_bytes()?;
     let mut guard = ctx.ks().lock(ctx.db(), &[&from, &to]);
-    if !guard.contains(&from) {
+    if !guard.touch(&from) {
         return Err(CmdError::NoSuchKey);
     }
     if from == to {
         return Ok(!only_new);
     }
-    if only_new && guard.contains(&to) {
+    if only_new && guard.touch(&to) {
         return Ok(false);
     }
     Ok(guard.rename(&from, &to))
 }
 
-/// The TTL a copied or moved entry takes along.
+/// The TTL a copied entry takes along.
 fn same_expiry(entry: &Entry) -> Ttl {
     entry.expire_at.map_or(Ttl::Clear, Ttl::At)
 }
@@ -359,15 +359,19 @@ fn copy(ctx: &mut ExecCtx, args: &mut Args) -> Result<Reply, CmdError> {
     if guard.get(&src).is_none() {
         return Ok(Reply::Integer(0));
     }
-    let Some(entry) = guard.peek(&src).cloned() else {
+    guard.select(dst_db);
+    if !replace && guard.touch(&dst) {
+        return Ok(Reply::Integer(0));
+    }
+    guard.select(src_db);
+    let Some((value, ttl)) = guard
+        .peek(&src)
+        .map(|e| (e.value.duplicate(), same_expiry(e)))
+    else {
         return Ok(Reply::Integer(0));
     };
     guard.select(dst_db);
-    if !replace && guard.contains(&dst) {
-        return Ok(Reply::Integer(0));
-    }
-    let ttl = same_expiry(&entry);
-    guard.insert(dst, entry.value, ttl);
+    guard.replace(dst, value, ttl);
     Ok(Reply::Integer(1))
 }
 
@@ -381,11 +385,11 @@ fn r#move(ctx: &mut ExecCtx, args: &mut Args) -> Result<Reply, CmdError> {
     }
     let mut guard = ctx.ks().lock_across(&[(src_db, &key), (dst_db, &key)]);
     guard.select(src_db);
-    if !guard.contains(&key) {
+    if !guard.touch(&key) {
         return Ok(Reply::Integer(0));
     }
     guard.select(dst_db);
-    if guard.contains(&key) {
+    if guard.touch(&key) {
         return Ok(Reply::Integer(0));
     }
     guard.select(src_db);
@@ -393,8 +397,7 @@ fn r#move(ctx: &mut ExecCtx, args: &mut Args) -> Result<Reply, CmdError> {
         return Ok(Reply::Integer(0));
     };
     guard.select(dst_db);
-    let ttl = same_expiry(&entry);
-    guard.insert(key, entry.value, ttl);
+    guard.put_moved(key, entry);
     Ok(Reply::Integer(1))
 }
 
@@ -417,6 +420,7 @@ fn keys(ctx: &mut ExecCtx, args: &mut Args) -> Result<Reply, CmdError> {
 
 /// SCAN cursor [MATCH pattern] [COUNT count] [TYPE type]. A full iteration returns every key
 /// present from its start to its end at least once; MATCH and TYPE filter what one step found.
+/// Expired keys that match the pattern are reclaimed as the scan meets them, as in Redis.
 fn scan(ctx: &mut ExecCtx, args: &mut Args) -> Result<Reply, CmdError> {
     let cursor = parse_cursor(&args.next_bytes()?)?;
     let mut count = 10;
@@ -441,12 +445,12 @@ fn scan(ctx: &mut ExecCtx, args: &mut Args) -> Result<Reply, CmdError> {
     }
     let mut guard = ctx.ks().lock_db(ctx.db());
     let mut found = Vec::new();
-    let next = guard.scan(cursor, count, |key, entry| {
-        let name_ok = pattern.as_ref().is_none_or(|p| glob_match(p, key, false));
+    let matches = |key: &Bytes| pattern.as_ref().is_none_or(|p| glob_match(p, key, false));
+    let next = guard.scan(cursor, count, matches, |key, entry| {
         let type_ok = type_name
             .as_ref()
             .is_none_or(|t| t.eq_ignore_ascii_case(entry.value.type_name().as_bytes()));
-        if name_ok && type_ok {
+        if type_ok {
             found.push(Reply::Bulk(key.clone()));
         }
     });
@@ -500,62 +504,54 @@ fn object_lookup(
     guard.inspect(&key).map_or(Ok(Reply::Nil), answer)
 }
 
-fn config_usize(ctx: &ExecCtx, name: &str) -> usize {
-    usize::try_from(ctx.state.config.get_int(name)).unwrap_or(0)
-}
-
 fn object_encoding(ctx: &mut ExecCtx, args: &mut Args) -> Result<Reply, CmdError> {
-    let entries = config_usize(ctx, "hash-max-listpack-entries");
-    let value = config_usize(ctx, "hash-max-listpack-value");
-    object_lookup(ctx, args, |e| {
-        Ok(Reply::bulk_str(e.value.encoding(entries, value)))
-    })
+    object_lookup(ctx, args, |e| Ok(Reply::bulk_str(e.value.encoding())))
 }
 
 /// Whether `maxmemory-policy` is one of the LFU policies (Redis then tracks access frequency
 /// instead of access time).
 fn lfu_policy(ctx: &ExecCtx) -> bool {
-    ctx.state.config.get("maxmemory-policy").ends_with("-lfu")
+    ctx.ks().tracks_frequency()
 }
 
-/// Access frequency is not tracked, so there is only an answer when Redis gives an error.
+/// The access frequency counter, tracked under an LFU `maxmemory-policy` only.
 fn object_freq(ctx: &mut ExecCtx, args: &mut Args) -> Result<Reply, CmdError> {
-    let lfu = lfu_policy(ctx);
-    object_lookup(ctx, args, |_| {
-        Err(CmdError::err(if lfu {
-            "An LFU maxmemory policy is selected, but this server does not track access frequency."
-        } else {
-            "An LFU maxmemory policy is not selected, access frequency not tracked. Please note that when switching between policies at runtime LRU and LFU data will take some time to adjust."
-        }))
+    if !lfu_policy(ctx) {
+        return object_lookup(ctx, args, |_| {
+            Err(CmdError::err(
+                "An LFU maxmemory policy is not selected, access frequency not tracked. Please note that when switching between policies at runtime LRU and LFU data will take some time to adjust.",
+            ))
+        });
+    }
+    let state = ctx.state;
+    let now = unix_ms();
+    object_lookup(ctx, args, |e| {
+        Ok(Reply::Integer(state.keyspace.frequency(e, now).into()))
     })
 }
 
 fn object_idletime(ctx: &mut ExecCtx, args: &mut Args) -> Result<Reply, CmdError> {
     let lfu = lfu_policy(ctx);
-    let clock = ctx.ks().clock();
+    let state = ctx.state;
+    let now = unix_ms();
     object_lookup(ctx, args, |e| {
         if lfu {
             return Err(CmdError::err(
                 "An LFU maxmemory policy is selected, idle time not tracked. Please note that when switching between policies at runtime LRU and LFU data will take some time to adjust.",
             ));
         }
-        Ok(Reply::Integer(clock.saturating_sub(e.accessed) as i64))
+        let idle = state.keyspace.idle_secs(e, now);
+        Ok(Reply::Integer(i64::try_from(idle).unwrap_or(i64::MAX)))
     })
 }
 
-/// Values are never shared here, so this reports what Redis would: its shared objects for the
-/// integers 0..9999 (refcount `INT_MAX`) — which it does not use when `maxmemory` is set with
-/// an LRU or LFU policy — and 1 for everything else.
+/// Values are never shared here, so this reports what Redis would: `INT_MAX` for the strings
+/// it holds as one of its shared integer objects (see `StrEncoding::Int`), 1 for the rest.
 fn object_refcount(ctx: &mut ExecCtx, args: &mut Args) -> Result<Reply, CmdError> {
-    const SHARED_INTEGERS: i64 = 10_000;
-    let policy = ctx.state.config.get("maxmemory-policy");
-    let sharing = ctx.state.config.get_int("maxmemory") == 0
-        || !(policy.ends_with("-lru") || policy.ends_with("-lfu"));
     object_lookup(ctx, args, |e| {
-        let shared = sharing
-            && matches!(&e.value, Value::Str(s)
-                if canonical_i64(s).is_some_and(|n| (0..SHARED_INTEGERS).contains(&n)));
-        Ok(Reply::Integer(if shared { i32::MAX as i64 } else { 1 }))
+        let shared = matches!(&e.value, Value::Str(s)
+            if s.encoding() == StrEncoding::Int { shared: true });
+        Ok(Reply::Integer(if shared { i32::MAX.into() } else { 1 }))
     })
 }
 
@@ -593,21 +589,20 @@ fn restore(ctx: &mut ExecCtx, args: &mut Args) -> Result<Reply, CmdError> {
             if !(0..=255).contains(&n) {
                 return Err(CmdError::err("Invalid FREQ value, must be >= 0 and <= 255"));
             }
-            // Validated like Redis; there is no access-frequency counter to set it on.
-            freq = Some(n);
+            freq = u8::try_from(n).ok();
         } else {
             return Err(CmdError::Syntax);
         }
     }
     let mut guard = ctx.ks().lock(ctx.db(), &[&key]);
-    if !replace && guard.contains(&key) {
+    if !replace && guard.touch(&key) {
         return Err(CmdError::BusyKey);
     }
     let ttl = parse_i64(&ttl_arg)?;
     if ttl < 0 {
         return Err(CmdError::err("Invalid TTL value, must be >= 0"));
     }
-    let value = rdb::restore(&payload).map_err(|e| match e {
+    let value = rdb::restore(&payload, &ctx.encodings()).map_err(|e| match e {
         PayloadError::VersionOrChecksum => CmdError::DumpPayload,
         PayloadError::BadFormat => CmdError::BadDataFormat,
     })?;
@@ -626,11 +621,14 @@ fn restore(ctx: &mut ExecCtx, args: &mut Args) -> Result<Reply, CmdError> {
     } else {
         Ttl::At(at.unsigned_abs())
     };
-    guard.insert(key.clone(), value, expiry);
-    // Under an LFU policy Redis keeps a frequency instead of an access time.
-    if let Some(secs) = idle
-        && !lfu_policy(ctx)
-    {
+    guard.replace(key.clone(), value, expiry);
+    // Redis keeps a frequency under an LFU policy, an access time otherwise, and sets only
+    // the one it keeps.
+    if lfu_policy(ctx) {
+        if let Some(counter) = freq {
+            guard.set_frequency(&key, counter);
+        }
+    } else if let Some(secs) = idle {
         guard.set_idle(&key, secs);
     }
     Ok(Reply::ok())
@@ -727,6 +725,7 @@ fn set_expiry(
     let when = when
         .checked_add(if absolute { 0 } else { now })
         .ok_or(CmdError::InvalidExpire(name))?;
+    guard.touch(&key);
     let Some(current) = guard.expire_at(&key) else {
         return Ok(Reply::Integer(0));
     };
@@ -787,6 +786,7 @@ fn report_expiry(
 fn persist(ctx: &mut ExecCtx, args: &mut Args) -> Result<Reply, CmdError> {
     let key = args.next_bytes()?;
     let mut guard = ctx.ks().lock(ctx.db(), &[&key]);
+    guard.touch(&key);
     if guard.expire_at(&key).flatten().is_none() {
         return Ok(Reply::Integer(0));
     }

@@ -1,13 +1,11 @@
 //! Hash group: HSET, HGET and the rest of Redis's hash commands.
 //!
-//! Redis stores a small hash (see [`hash_is_compact`]) as a listpack, so its fields come back in
-//! insertion order, HDEL keeps the order of the others, HRANDFIELD samples in that order and
-//! HSCAN returns everything in one call with cursor 0. Larger hashes live in a hash table with
-//! no defined order, iterated by cursor. We keep every hash in one `IndexMap` and reproduce both
-//! behaviours: order-preserving `shift_remove` and one-step HSCAN while a hash is compact,
-//! O(1) `swap_remove` and [`scan_indexmap`] cursors beyond that. Compactness is judged from the
-//! current contents, so unlike Redis a hash that shrinks back under the limits behaves as a
-//! listpack again; both orders are valid for a client, and so is a one-step HSCAN.
+//! Redis stores a small hash as a listpack, so its fields come back in insertion order, HDEL
+//! keeps the order of the others, HRANDFIELD samples in that order and HSCAN returns
+//! everything in one call with cursor 0. Larger hashes live in a hash table with no defined
+//! order, iterated by cursor. [`HashValue`] records which of the two Redis would use (it
+//! switches for good on the write that passes `hash-max-listpack-entries` or
+//! `hash-max-listpack-value`), and these commands reproduce the matching behaviour.
 
 use bytes::Bytes;
 use rand::RngExt;
@@ -18,7 +16,6 @@ use super::table::{CommandSpec, Flags, KeyFlags, KeySpec};
 use super::{Args, ExecCtx};
 use crate::error::CmdError;
 use crate::glob::glob_match;
-use crate::keyspace::value::hash_is_compact;
 use crate::keyspace::{Guard, HashValue, Value, scan_indexmap};
 use crate::protocol::{Protocol, Reply};
 
@@ -136,27 +133,6 @@ pub static COMMANDS: &[CommandSpec] = &[
     },
 ];
 
-/// The listpack thresholds in force when a command starts.
-#[derive(Clone, Copy)]
-struct Limits {
-    entries: usize,
-    value: usize,
-}
-
-impl Limits {
-    fn of(ctx: &ExecCtx) -> Limits {
-        let read = |name| usize::try_from(ctx.state.config.get_int(name)).unwrap_or(0);
-        Limits {
-            entries: read("hash-max-listpack-entries"),
-            value: read("hash-max-listpack-value"),
-        }
-    }
-
-    fn compact(self, h: &HashValue) -> bool {
-        hash_is_compact(h, self.entries, self.value)
-    }
-}
-
 /// Runs `read` on the hash at `key` (`None` when the key is missing) under the key's lock,
 /// counting a keyspace hit or miss as a read command does.
 fn with_hash(
@@ -191,11 +167,15 @@ fn set_pairs(ctx: &mut ExecCtx, args: &mut Args, command: &str) -> Result<i64, C
         return Err(CmdError::wrong_arity(command));
     }
     let pairs = args.rest();
+    let limits = ctx.encodings().hash;
     let mut guard = ctx.ks().lock(ctx.db(), &[&key]);
     let hash = hash_for_write(&mut guard, &key)?;
     let mut created = 0;
     for pair in pairs.chunks_exact(2) {
-        if hash.insert(pair[0].clone(), pair[1].clone()).is_none() {
+        if hash
+            .insert(pair[0].clone(), pair[1].clone(), &limits)
+            .is_none()
+        {
             created += 1;
         }
     }
@@ -214,11 +194,14 @@ fn hsetnx(ctx: &mut ExecCtx, args: &mut Args) -> Result<Reply, CmdError> {
     let key = args.next_bytes()?;
     let field = args.next_bytes()?;
     let value = args.next_bytes()?;
+    let limits = ctx.encodings().hash;
     let mut guard = ctx.ks().lock(ctx.db(), &[&key]);
     if peek_hash(&mut guard, &key)?.is_some_and(|h| h.contains_key(&field)) {
+        // Redis looked the hash up for writing all the same.
+        guard.touch(&key);
         return Ok(Reply::Integer(0));
     }
-    hash_for_write(&mut guard, &key)?.insert(field, value);
+    hash_for_write(&mut guard, &key)?.insert(field, value, &limits);
     Ok(Reply::Integer(1))
 }
 
@@ -312,35 +295,28 @@ fn count_reply(n: usize) -> Reply {
 fn hdel(ctx: &mut ExecCtx, args: &mut Args) -> Result<Reply, CmdError> {
     let key = args.next_bytes()?;
     let fields = args.rest();
-    let limits = Limits::of(ctx);
     let mut guard = ctx.ks().lock(ctx.db(), &[&key]);
     let present = peek_hash(&mut guard, &key)?;
-    // Only touch (and report as written) a hash that actually loses a field.
+    // Only a hash that actually loses a field is reported as written; any hash counts as
+    // accessed, as Redis's write lookup does.
     if !present.is_some_and(|h| fields.iter().any(|f| h.contains_key(f))) {
+        guard.touch(&key);
         return Ok(Reply::Integer(0));
     }
     let Some(value) = guard.get_mut(&key) else {
         return Ok(Reply::Integer(0));
     };
     let hash = value.as_hash_mut()?;
-    let keep_order = limits.compact(hash);
-    let mut removed = 0;
-    for field in &fields {
-        let gone = if keep_order {
-            hash.shift_remove(field)
-        } else {
-            hash.swap_remove(field)
-        };
-        removed += i64::from(gone.is_some());
-    }
+    let removed = fields.iter().filter(|f| hash.remove(f).is_some()).count();
     // A hash left empty is deleted by the guard when it drops.
-    Ok(Reply::Integer(removed))
+    Ok(count_reply(removed))
 }
 
 fn hincrby(ctx: &mut ExecCtx, args: &mut Args) -> Result<Reply, CmdError> {
     let key = args.next_bytes()?;
     let field = args.next_bytes()?;
     let by = args.next_i64()?;
+    let limits = ctx.encodings().hash;
     let mut guard = ctx.ks().lock(ctx.db(), &[&key]);
     let current = match peek_hash(&mut guard, &key)?.and_then(|h| h.get(&field)) {
         Some(text) => parse_i64(text).map_err(|_| CmdError::HashNotInteger)?,
@@ -348,7 +324,7 @@ fn hincrby(ctx: &mut ExecCtx, args: &mut Args) -> Result<Reply, CmdError> {
     };
     let value = current.checked_add(by).ok_or(CmdError::Overflow)?;
     let text = Bytes::copy_from_slice(itoa::Buffer::new().format(value).as_bytes());
-    hash_for_write(&mut guard, &key)?.insert(field, text);
+    hash_for_write(&mut guard, &key)?.insert(field, text, &limits);
     Ok(Reply::Integer(value))
 }
 
@@ -361,13 +337,14 @@ fn hincrbyfloat(ctx: &mut ExecCtx, args: &mut Args) -> Result<Reply, CmdError> {
     if !by.is_finite() {
         return Err(CmdError::NanOrInfinityValue);
     }
+    let limits = ctx.encodings().hash;
     let mut guard = ctx.ks().lock(ctx.db(), &[&key]);
     let current = match peek_hash(&mut guard, &key)?.and_then(|h| h.get(&field)) {
         Some(text) => LongDouble::parse(text).map_err(|_| CmdError::HashNotFloat)?,
         None => LongDouble::ZERO,
     };
     let text = Bytes::from(current.add_to_text(by)?);
-    hash_for_write(&mut guard, &key)?.insert(field, text.clone());
+    hash_for_write(&mut guard, &key)?.insert(field, text.clone(), &limits);
     Ok(Reply::Bulk(text))
 }
 
@@ -399,7 +376,6 @@ fn hrandfield(ctx: &mut ExecCtx, args: &mut Args) -> Result<Reply, CmdError> {
             Some(Sample { count, with_values })
         }
     };
-    let limits = Limits::of(ctx);
     let protocol = ctx.client.protocol;
     // A live hash is never empty; treating one as missing keeps the random picks in range.
     with_hash(ctx, &key, |h| match (h.filter(|h| !h.is_empty()), sample) {
@@ -409,13 +385,13 @@ fn hrandfield(ctx: &mut ExecCtx, args: &mut Args) -> Result<Reply, CmdError> {
             let pick = rand::rng().random_range(0..h.len());
             Ok(Reply::opt_bulk(h.get_index(pick).map(|(f, _)| f.clone())))
         }
-        (Some(h), Some(sample)) => Ok(random_fields(h, &sample, limits, protocol)),
+        (Some(h), Some(sample)) => Ok(random_fields(h, &sample, protocol)),
     })
 }
 
 /// HRANDFIELD with a count: distinct fields for a positive count (the whole hash when it asks
 /// for more, in listpack order for a compact hash), independent picks for a negative one.
-fn random_fields(h: &HashValue, sample: &Sample, limits: Limits, protocol: Protocol) -> Reply {
+fn random_fields(h: &HashValue, sample: &Sample, protocol: Protocol) -> Reply {
     let mut rng = rand::rng();
     let wanted = usize::try_from(sample.count.unsigned_abs()).unwrap_or(usize::MAX);
     let positions: Vec<usize> = if sample.count < 0 {
@@ -427,7 +403,7 @@ fn random_fields(h: &HashValue, sample: &Sample, limits: Limits, protocol: Proto
         (0..h.len()).collect()
     } else {
         let mut picks = rand::seq::index::sample(&mut rng, h.len(), wanted).into_vec();
-        if limits.compact(h) {
+        if h.is_compact() {
             picks.sort_unstable();
         }
         picks
@@ -480,7 +456,6 @@ fn parse_scan_options(args: &mut Args) -> Result<ScanOptions, CmdError> {
 fn hscan(ctx: &mut ExecCtx, args: &mut Args) -> Result<Reply, CmdError> {
     let key = args.next_bytes()?;
     let cursor = parse_cursor(&args.next_bytes()?)?;
-    let limits = Limits::of(ctx);
     with_hash(ctx, &key, |h| {
         let Some(h) = h else {
             return Ok(scan_reply(0, Vec::new()));
@@ -500,7 +475,7 @@ fn hscan(ctx: &mut ExecCtx, args: &mut Args) -> Result<Reply, CmdError> {
                 items.push(Reply::Bulk(value.clone()));
             }
         };
-        let next = if limits.compact(h) {
+        let next = if h.is_compact() {
             // A listpack is returned whole, whatever the cursor and COUNT.
             h.iter().for_each(|(f, v)| visit(f, v));
             0

@@ -14,6 +14,7 @@ pub mod server;
 pub mod string;
 pub mod table;
 
+use std::borrow::Cow;
 use std::panic::AssertUnwindSafe;
 use std::sync::atomic::Ordering;
 use std::time::Instant;
@@ -25,6 +26,7 @@ pub use table::{CommandSpec, Flags, KeyFlags, KeySpec, table};
 
 use crate::clients::{ClientFlags, ClientState, CommandName};
 use crate::error::CmdError;
+use crate::keyspace::{EncodingConfig, HashLimits};
 use crate::protocol::{Reply, repr};
 use crate::state::ServerState;
 
@@ -52,6 +54,25 @@ impl ExecCtx<'_> {
     /// The selected database.
     pub fn db(&self) -> usize {
         self.client.db
+    }
+
+    /// The settings that decide how the values this command writes are encoded.
+    pub fn encodings(&self) -> EncodingConfig {
+        let config = &self.state.config;
+        let limit = |name| usize::try_from(config.get_int(name)).unwrap_or(0);
+        // Redis gives up shared integers when evicting by LRU or LFU, which needs a private
+        // access time per value.
+        let share_integers = config.get_int("maxmemory") == 0 || {
+            let policy = config.get("maxmemory-policy");
+            !(policy.ends_with("-lru") || policy.ends_with("-lfu"))
+        };
+        EncodingConfig {
+            share_integers,
+            hash: HashLimits {
+                entries: limit("hash-max-listpack-entries"),
+                value: limit("hash-max-listpack-value"),
+            },
+        }
     }
 }
 
@@ -87,6 +108,39 @@ fn resolve(argv: &[Bytes]) -> Result<Resolved, (CmdError, Option<CommandName>)> 
     Ok((spec, Some(sub)))
 }
 
+/// Whether an unauthenticated connection is refused `runs` (`spec`'s subcommand or itself).
+fn refused_before_auth(client: &ClientState, spec: &CommandSpec, runs: &CommandSpec) -> bool {
+    !client.authenticated
+        && !runs.flags.contains(Flags::NO_AUTH)
+        && !spec.flags.contains(Flags::NO_AUTH)
+}
+
+/// A command CLIENT PAUSE may hold back.
+pub struct Pausable {
+    pub name: CommandName,
+    /// Whether it writes or may replicate, which a WRITE pause holds back too.
+    pub writes: bool,
+}
+
+/// How CLIENT PAUSE treats `argv`: `None` when it fails before a pause applies (unknown
+/// command, wrong arity, authentication required: Redis answers those at once).
+pub fn pausable(client: &ClientState, argv: &[Bytes]) -> Option<Pausable> {
+    let (spec, sub) = resolve(argv).ok()?;
+    let runs = sub.unwrap_or(spec);
+    if refused_before_auth(client, spec, runs) || runs.handler.is_none() {
+        return None;
+    }
+    Some(Pausable {
+        name: CommandName {
+            name: spec.name,
+            sub: sub.map(|s| s.name),
+        },
+        writes: runs
+            .flags
+            .intersects(Flags::WRITE.union(Flags::MAY_REPLICATE)),
+    })
+}
+
 /// Runs one command and returns its reply.
 pub fn execute(state: &ServerState, client: &mut ClientState, argv: Vec<Bytes>) -> Reply {
     let resolved = resolve(&argv);
@@ -108,10 +162,7 @@ pub fn execute(state: &ServerState, client: &mut ClientState, argv: Vec<Bytes>) 
         name: spec.name,
         sub: sub.map(|s| s.name),
     });
-    if !client.authenticated
-        && !runs.flags.contains(Flags::NO_AUTH)
-        && !spec.flags.contains(Flags::NO_AUTH)
-    {
+    if refused_before_auth(client, spec, runs) {
         return error_reply(state, CmdError::NoAuth);
     }
     let Some(handler) = runs.handler else {
@@ -159,8 +210,9 @@ pub fn execute(state: &ServerState, client: &mut ClientState, argv: Vec<Bytes>) 
     if result.is_ok() && runs.flags.contains(Flags::WRITE) {
         state.stats.dirty.fetch_add(1, Ordering::Relaxed);
     }
+    let shown = shown_args(args.argv());
     if !runs.flags.contains(Flags::SKIP_SLOWLOG) {
-        server::record_slow(state, ctx.client, args.argv(), micros);
+        server::record_slow(state, ctx.client, &shown, micros);
     }
     // As Redis: after the command ran (so SELECT shows its new db), whether it failed or not,
     // and never for administrative commands, which may carry secrets.
@@ -169,7 +221,7 @@ pub fn execute(state: &ServerState, client: &mut ClientState, argv: Vec<Bytes>) 
             .flags
             .intersects(Flags::SKIP_MONITOR.union(Flags::ADMIN))
     {
-        feed_monitors(state, ctx.client, args.argv());
+        feed_monitors(state, ctx.client, &shown);
     }
     match result {
         Ok(reply) => reply,
@@ -182,7 +234,7 @@ fn error_reply(state: &ServerState, e: CmdError) -> Reply {
     Reply::from(e)
 }
 
-/// Sends `argv` to every MONITOR connection in Redis's feed format:
+/// Sends `argv` (credentials redacted) to every MONITOR connection in Redis's feed format:
 /// `1339518083.107412 [0 127.0.0.1:60866] "keys" "*"`.
 fn feed_monitors(state: &ServerState, client: &ClientState, argv: &[Bytes]) {
     let now = std::time::SystemTime::now()
@@ -195,14 +247,9 @@ fn feed_monitors(state: &ServerState, client: &ClientState, argv: &[Bytes]) {
         client.db,
         client.handle.addr
     );
-    let hidden = redacted_args(argv);
-    for (i, arg) in argv.iter().enumerate() {
+    for arg in argv {
         line.push_str(" \"");
-        if hidden.contains(&i) {
-            line.push_str("(redacted)");
-        } else {
-            line.push_str(&repr(arg));
-        }
+        line.push_str(&repr(arg));
         line.push('"');
     }
     let line = Bytes::from(line);
@@ -213,25 +260,84 @@ fn feed_monitors(state: &ServerState, client: &ClientState, argv: &[Bytes]) {
     }
 }
 
-/// Positions of passwords (and the user names beside them) that MONITOR shows as
-/// `(redacted)`: every AUTH argument, and the two after HELLO's AUTH token.
+/// Positions of credentials that MONITOR and the slow log show as `(redacted)`, where Redis
+/// redacts them: AUTH's arguments (unless there are too many, a syntax error found first),
+/// and the user name and password after each AUTH option of a HELLO whose protocol version
+/// was accepted, up to the first option it refuses.
 fn redacted_args(argv: &[Bytes]) -> Vec<usize> {
     if argv[0].eq_ignore_ascii_case(b"auth") {
-        return (1..argv.len()).collect();
+        return if argv.len() <= 3 {
+            (1..argv.len()).collect()
+        } else {
+            Vec::new()
+        };
     }
-    if !argv[0].eq_ignore_ascii_case(b"hello") {
+    let hello = argv[0].eq_ignore_ascii_case(b"hello");
+    if !hello || argv.len() < 2 || !matches!(args::parse_i64(&argv[1]), Ok(2 | 3)) {
         return Vec::new();
     }
     let mut hidden = Vec::new();
     // HELLO protover [AUTH user pass] [SETNAME name]: options start after the version.
     let mut i = 2;
     while i < argv.len() {
-        if argv[i].eq_ignore_ascii_case(b"auth") {
+        let more = argv.len() - 1 - i;
+        if argv[i].eq_ignore_ascii_case(b"auth") && more >= 2 {
             hidden.extend([i + 1, i + 2]);
             i += 3;
-        } else {
+        } else if argv[i].eq_ignore_ascii_case(b"setname") && more >= 1 {
             i += 2;
+        } else {
+            break;
         }
     }
     hidden
+}
+
+/// `argv` as MONITOR and the slow log show it: credentials replaced by `(redacted)`.
+fn shown_args(argv: &[Bytes]) -> Cow<'_, [Bytes]> {
+    let hidden = redacted_args(argv);
+    if hidden.is_empty() {
+        return Cow::Borrowed(argv);
+    }
+    let shown = argv.iter().enumerate().map(|(i, arg)| {
+        if hidden.contains(&i) {
+            Bytes::from_static(b"(redacted)")
+        } else {
+            arg.clone()
+        }
+    });
+    Cow::Owned(shown.collect())
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn argv(line: &str) -> Vec<Bytes> {
+        line.split(' ')
+            .map(|a| Bytes::copy_from_slice(a.as_bytes()))
+            .collect()
+    }
+
+    /// Positions as Redis 7 redacts them (checked against redis-server's slow log).
+    #[test]
+    fn credentials_are_redacted_where_redis_redacts_them() {
+        let hidden = |line: &str| redacted_args(&argv(line));
+        assert_eq!(hidden("AUTH pw"), [1]);
+        assert_eq!(hidden("auth default pw"), [1, 2]);
+        assert!(
+            hidden("AUTH a b c").is_empty(),
+            "a syntax error comes first"
+        );
+        assert_eq!(hidden("HELLO 3 SETNAME x AUTH u p"), [5, 6]);
+        assert_eq!(hidden("HELLO 3 AUTH u p BOGUS AUTH v q"), [3, 4]);
+        assert!(hidden("HELLO 4 AUTH u p").is_empty(), "refused version");
+        assert!(hidden("HELLO 2 AUTH u").is_empty());
+        assert!(hidden("GET k").is_empty());
+        let auth = argv("AUTH default pw");
+        assert_eq!(
+            shown_args(&auth).as_ref(),
+            argv("AUTH (redacted) (redacted)")
+        );
+    }
 }

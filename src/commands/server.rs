@@ -16,7 +16,7 @@ use bytes::Bytes;
 use super::args::{eq_ignore_case, parse_i64};
 use super::table::{Acl, CommandSpec, Flags, KeyFlags, KeySpec, table};
 use super::{Args, ExecCtx};
-use crate::clients::ClientState;
+use crate::clients::{ClientFlags, ClientState};
 use crate::config::ConfigError;
 use crate::error::{CmdError, c_str};
 use crate::keyspace::{Entry, Value};
@@ -554,9 +554,14 @@ fn info_clients(ctx: &ExecCtx, out: &mut Info) {
     out.field("maxclients", ctx.state.config.get_int("maxclients"));
     out.field("client_recent_max_input_buffer", max_input);
     out.field("client_recent_max_output_buffer", 0);
+    // Only CLIENT PAUSE blocks clients so far.
+    let blocked = clients
+        .iter()
+        .filter(|c| c.has_flag(ClientFlags::BLOCKED))
+        .count();
+    out.field("blocked_clients", blocked);
     // Blocking commands, client tracking, pub/sub and WATCH do not exist yet.
     for field in [
-        "blocked_clients",
         "tracking_clients",
         "pubsub_clients",
         "watching_clients",
@@ -870,7 +875,7 @@ fn average_ttl(ks: &crate::keyspace::Keyspace, db: usize) -> u64 {
     let now = guard.now_ms();
     let (mut sum, mut n) = (0u64, 0u64);
     for _ in 0..TTL_SCAN_STEPS {
-        cursor = guard.scan(cursor, TTL_SCAN_STEP, |_, entry| {
+        cursor = guard.walk(cursor, TTL_SCAN_STEP, |_, entry| {
             if let Some(at) = entry.expire_at {
                 sum += at.saturating_sub(now);
                 n += 1;
@@ -933,7 +938,10 @@ fn config_set(ctx: &mut ExecCtx, args: &mut Args) -> Result<Reply, CmdError> {
     };
     // The errors echo the parameter name as it was sent.
     match ctx.state.config.set_many(&pairs, allow_protected) {
-        Ok(()) => Ok(Reply::ok()),
+        Ok(()) => {
+            ctx.state.apply_config();
+            Ok(Reply::ok())
+        }
         Err((i, ConfigError::UnknownDirective)) => Err(CmdError::err_echo(&[
             b"Unknown option or number of arguments for CONFIG SET - '",
             c_str(&rest[2 * i], usize::MAX),
@@ -1695,7 +1703,7 @@ mod tests {
 
     #[test]
     fn average_ttl_estimates_remaining_time() {
-        use crate::keyspace::{Keyspace, Ttl};
+        use crate::keyspace::{Keyspace, StrValue, Ttl};
         let ks = Keyspace::new(1, 4, Vec::new());
         assert_eq!(average_ttl(&ks, 0), 0);
         for i in 0..100 {
@@ -1706,7 +1714,11 @@ mod tests {
             } else {
                 Ttl::Clear
             };
-            g.insert(key.clone(), Value::Str(Bytes::from_static(b"v")), ttl);
+            g.insert(
+                key.clone(),
+                Value::Str(StrValue::text(Bytes::from_static(b"v"))),
+                ttl,
+            );
         }
         let avg = average_ttl(&ks, 0);
         assert!((90_000..=100_000).contains(&avg), "{avg}");

@@ -2,8 +2,9 @@
 //! (GET, GETEX, GETDEL, MGET, STRLEN, GETRANGE / SUBSTR), in-place edits (APPEND, SETRANGE),
 //! counters (INCR, INCRBY, INCRBYFLOAT, DECR, DECRBY) and LCS.
 //!
-//! Strings are stored as `Value::Str(Bytes)`, numbers included (as their decimal text, the way
-//! Redis shows them). Reads go through `Guard::get` so they count keyspace hits and misses as
+//! Strings are stored as `Value::Str`, numbers included (as their decimal text, the way Redis
+//! shows them), each with the encoding the writing command would give it in Redis (`int`,
+//! `embstr` or `raw`; see `StrValue`). Reads go through `Guard::get` so they count keyspace hits and misses as
 //! Redis's read lookups do; writes look at the old value with `Guard::peek`, which does not.
 //! Every error text comes from `CmdError`.
 
@@ -14,7 +15,7 @@ use super::longdouble::LongDouble;
 use super::table::{CommandSpec, Flags, KeyFlags, KeySpec};
 use super::{Args, ExecCtx};
 use crate::error::CmdError;
-use crate::keyspace::{Guard, Ttl, Value};
+use crate::keyspace::{Guard, StrValue, Ttl, Value};
 use crate::protocol::Reply;
 
 const G: &str = "string";
@@ -412,14 +413,15 @@ enum Condition {
 
 /// The store step of SET and its variants: writes `value` (over any type) unless the
 /// condition says no. Returns whether it wrote.
-fn store(guard: &mut Guard<'_>, key: Bytes, value: Bytes, ttl: Ttl, only: Condition) -> bool {
+fn store(guard: &mut Guard<'_>, key: Bytes, value: Value, ttl: Ttl, only: Condition) -> bool {
+    // A condition is checked with Redis's write lookup, which counts as an access.
     let allowed = match only {
         Condition::Always => true,
-        Condition::IfMissing => !guard.contains(&key),
-        Condition::IfExists => guard.contains(&key),
+        Condition::IfMissing => !guard.touch(&key),
+        Condition::IfExists => guard.touch(&key),
     };
     if allowed {
-        guard.insert(key, Value::Str(value), ttl);
+        guard.insert(key, value, ttl);
     }
     allowed
 }
@@ -447,7 +449,7 @@ fn edit_str(value: &mut Bytes, edit: impl FnOnce(&mut BytesMut)) -> usize {
 /// Applies `edit` to the string at `key`, which the caller has checked is a live string.
 fn edit_stored(guard: &mut Guard<'_>, key: &Bytes, edit: impl FnOnce(&mut BytesMut)) -> usize {
     match guard.get_mut(key) {
-        Some(Value::Str(s)) => edit_str(s, edit),
+        Some(Value::Str(s)) => edit_str(s.bytes_for_edit(), edit),
         _ => 0,
     }
 }
@@ -476,7 +478,7 @@ fn set_key_flags(argv: &[Bytes]) -> KeyFlags {
 
 fn set(ctx: &mut ExecCtx, args: &mut Args) -> Result<Reply, CmdError> {
     let key = args.next_bytes()?;
-    let value = args.next_bytes()?;
+    let value = Value::string(args.next_bytes()?, &ctx.encodings());
     let opts = SetOptions::parse(args, OptionsOf::Set)?;
     let mut guard = ctx.ks().lock(ctx.db(), &[&key]);
     let deadline = opts.deadline(guard.now_ms(), "set")?;
@@ -497,7 +499,7 @@ fn set(ctx: &mut ExecCtx, args: &mut Args) -> Result<Reply, CmdError> {
 
 fn setnx(ctx: &mut ExecCtx, args: &mut Args) -> Result<Reply, CmdError> {
     let key = args.next_bytes()?;
-    let value = args.next_bytes()?;
+    let value = Value::string(args.next_bytes()?, &ctx.encodings());
     let mut guard = ctx.ks().lock(ctx.db(), &[&key]);
     let stored = store(&mut guard, key, value, Ttl::Clear, Condition::IfMissing);
     Ok(Reply::Integer(i64::from(stored)))
@@ -520,7 +522,7 @@ fn set_with_expire(
 ) -> Result<Reply, CmdError> {
     let key = args.next_bytes()?;
     let ttl = args.next_bytes()?;
-    let value = args.next_bytes()?;
+    let value = Value::string(args.next_bytes()?, &ctx.encodings());
     let mut guard = ctx.ks().lock(ctx.db(), &[&key]);
     let at = kind.deadline(&ttl, guard.now_ms(), command)?;
     store(&mut guard, key, value, Ttl::At(at), Condition::Always);
@@ -529,10 +531,10 @@ fn set_with_expire(
 
 fn getset(ctx: &mut ExecCtx, args: &mut Args) -> Result<Reply, CmdError> {
     let key = args.next_bytes()?;
-    let value = args.next_bytes()?;
+    let value = Value::string(args.next_bytes()?, &ctx.encodings());
     let mut guard = ctx.ks().lock(ctx.db(), &[&key]);
     let old = read_str(&mut guard, &key)?;
-    guard.insert(key, Value::Str(value), Ttl::Clear);
+    guard.insert(key, value, Ttl::Clear);
     Ok(Reply::opt_bulk(old))
 }
 
@@ -552,12 +554,14 @@ fn mset_generic(ctx: &mut ExecCtx, args: &mut Args, nx: bool) -> Result<Reply, C
         return Err(CmdError::wrong_arity(if nx { "msetnx" } else { "mset" }));
     }
     let keys: Vec<&Bytes> = pairs.iter().step_by(2).collect();
+    let encodings = ctx.encodings();
     let mut guard = ctx.ks().lock(ctx.db(), &keys);
-    if nx && keys.iter().any(|k| guard.contains(k)) {
+    if nx && keys.iter().any(|k| guard.touch(k)) {
         return Ok(Reply::Integer(0));
     }
     for pair in pairs.chunks_exact(2) {
-        guard.insert(pair[0].clone(), Value::Str(pair[1].clone()), Ttl::Clear);
+        let value = Value::string(pair[1].clone(), &encodings);
+        guard.insert(pair[0].clone(), value, Ttl::Clear);
     }
     Ok(if nx { Reply::Integer(1) } else { Reply::ok() })
 }
@@ -614,7 +618,7 @@ fn mget(ctx: &mut ExecCtx, args: &mut Args) -> Result<Reply, CmdError> {
     let values = keys
         .iter()
         .map(|key| match guard.get(key) {
-            Some(Value::Str(s)) => Reply::Bulk(s.clone()),
+            Some(Value::Str(s)) => Reply::Bulk(Bytes::clone(s)),
             _ => Reply::Nil,
         })
         .collect();
@@ -665,10 +669,12 @@ fn byte_range(len: usize, start: i64, end: i64) -> Option<(usize, usize)> {
 fn append(ctx: &mut ExecCtx, args: &mut Args) -> Result<Reply, CmdError> {
     let key = args.next_bytes()?;
     let suffix = args.next_bytes()?;
+    let encodings = ctx.encodings();
     let mut guard = ctx.ks().lock(ctx.db(), &[&key]);
     let Some(old) = peek_str(&mut guard, &key)? else {
+        // A new key is stored as SET would store it; appending to an existing one makes it raw.
         let len = suffix.len();
-        guard.insert(key, Value::Str(suffix), Ttl::Clear);
+        guard.insert(key, Value::string(suffix, &encodings), Ttl::Clear);
         return Ok(len_reply(len));
     };
     check_length(ctx, old.len() as u64, suffix.len() as u64)?;
@@ -704,7 +710,7 @@ fn setrange(ctx: &mut ExecCtx, args: &mut Args) -> Result<Reply, CmdError> {
     } else {
         let mut buf = BytesMut::new();
         write(&mut buf);
-        guard.insert(key, Value::Str(buf.freeze()), Ttl::Clear);
+        guard.insert(key, Value::Str(StrValue::raw(buf.freeze())), Ttl::Clear);
         end
     };
     Ok(len_reply(len))
@@ -740,6 +746,7 @@ fn decrby(ctx: &mut ExecCtx, args: &mut Args) -> Result<Reply, CmdError> {
 /// INCR, DECR, INCRBY, DECRBY: adds `delta` to the integer at `key` (0 when missing), keeping
 /// its TTL.
 fn add_integer(ctx: &mut ExecCtx, key: Bytes, delta: i64) -> Result<Reply, CmdError> {
+    let encodings = ctx.encodings();
     let mut guard = ctx.ks().lock(ctx.db(), &[&key]);
     let current = match peek_str(&mut guard, &key)? {
         Some(text) => parse_i64(&text)?,
@@ -748,7 +755,7 @@ fn add_integer(ctx: &mut ExecCtx, key: Bytes, delta: i64) -> Result<Reply, CmdEr
     let value = current.checked_add(delta).ok_or(CmdError::Overflow)?;
     let mut text = itoa::Buffer::new();
     let text = Bytes::copy_from_slice(text.format(value).as_bytes());
-    guard.insert(key, Value::Str(text), Ttl::Keep);
+    guard.insert(key, Value::string(text, &encodings), Ttl::Keep);
     Ok(Reply::Integer(value))
 }
 
@@ -762,7 +769,8 @@ fn incrbyfloat(ctx: &mut ExecCtx, args: &mut Args) -> Result<Reply, CmdError> {
         None => LongDouble::ZERO,
     };
     let text = Bytes::from(current.add_to_text(LongDouble::parse(&by)?)?);
-    guard.insert(key, Value::Str(text.clone()), Ttl::Keep);
+    // Redis builds the sum as text: embstr or raw, never an integer.
+    guard.insert(key, Value::Str(StrValue::text(text.clone())), Ttl::Keep);
     Ok(Reply::Bulk(text))
 }
 

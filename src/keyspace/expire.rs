@@ -16,6 +16,7 @@ impl Keyspace {
         if !self
             .active_expire
             .load(std::sync::atomic::Ordering::Relaxed)
+            || self.expiry_suspended(super::unix_ms())
         {
             return 0;
         }
@@ -41,7 +42,7 @@ impl Keyspace {
 mod tests {
     use bytes::Bytes;
 
-    use super::super::{Keyspace, Ttl, Value};
+    use super::super::{Keyspace, StrValue, Ttl, Value};
 
     #[test]
     fn reclaims_untouched_keys() {
@@ -52,7 +53,7 @@ mod tests {
             let past = g.now_ms() - 1;
             g.insert(
                 key.clone(),
-                Value::Str(Bytes::from_static(b"v")),
+                Value::Str(StrValue::text(Bytes::from_static(b"v"))),
                 Ttl::At(past),
             );
         }

@@ -22,6 +22,16 @@ pub enum Ttl {
     At(u64),
 }
 
+/// What a write does with the access record of the value it replaces.
+enum Record {
+    /// Overwrite: under an LFU policy the new value takes over the old one's frequency.
+    Inherit,
+    /// A new value with a new record.
+    Fresh,
+    /// A moved value with its own record.
+    Keep(u32),
+}
+
 type Locked<'a> = SmallVec<[((usize, usize), MutexGuard<'a, Shard>); 4]>;
 
 /// Locked shards plus the events of the writes made through them.
@@ -98,6 +108,10 @@ impl<'a> Guard<'a> {
         if !expired {
             return Some((si, idx));
         }
+        if self.ks.expiry_suspended(now) {
+            // Logically gone, physically kept until expiry resumes (CLIENT PAUSE).
+            return None;
+        }
         let (k, _) = shard.map.swap_remove_index(idx)?;
         shard.volatile.swap_remove(key);
         self.ks.stats.expired_keys.fetch_add(1, Ordering::Relaxed);
@@ -105,18 +119,12 @@ impl<'a> Guard<'a> {
         None
     }
 
-    /// A read lookup: counts a keyspace hit or miss and refreshes the access time.
+    /// A read lookup: counts a keyspace hit or miss and records the access.
     pub fn get(&mut self, key: &[u8]) -> Option<&Value> {
-        let clock = self.ks.clock();
         match self.live_index(key) {
             Some((si, idx)) => {
                 self.ks.stats.hits.fetch_add(1, Ordering::Relaxed);
-                let touch = self.touch;
-                let entry = &mut self.locked[si].1.map[idx];
-                if touch {
-                    entry.accessed = clock;
-                }
-                Some(&entry.value)
+                Some(&self.accessed(si, idx).value)
             }
             None => {
                 self.ks.stats.misses.fetch_add(1, Ordering::Relaxed);
@@ -146,12 +154,22 @@ impl<'a> Guard<'a> {
     /// Makes a live key look last accessed `secs` seconds ago (RESTORE ... IDLETIME). Returns
     /// false when the key is missing.
     pub fn set_idle(&mut self, key: &[u8], secs: u64) -> bool {
-        let clock = self.ks.clock();
+        let lru = super::lru::with_idle(secs, self.now);
+        self.set_record(key, lru)
+    }
+
+    /// Sets a live key's access frequency counter (RESTORE ... FREQ). Returns false when the
+    /// key is missing.
+    pub fn set_frequency(&mut self, key: &[u8], counter: u8) -> bool {
+        let lru = super::lru::lfu_with_counter(counter, self.now);
+        self.set_record(key, lru)
+    }
+
+    fn set_record(&mut self, key: &[u8], lru: u32) -> bool {
         let Some((si, idx)) = self.live_index(key) else {
             return false;
         };
-        let secs = u32::try_from(secs).unwrap_or(u32::MAX);
-        self.locked[si].1.map[idx].accessed = clock.saturating_sub(secs);
+        self.ks.set_record(&mut self.locked[si].1.map[idx], lru);
         true
     }
 
@@ -159,64 +177,107 @@ impl<'a> Guard<'a> {
         self.live_index(key).is_some()
     }
 
+    /// A write command's lookup (Redis's `lookupKeyWrite`): records an access to a live key
+    /// without counting a keyspace hit or miss. Returns whether the key is live.
+    pub fn touch(&mut self, key: &[u8]) -> bool {
+        let Some((si, idx)) = self.live_index(key) else {
+            return false;
+        };
+        self.accessed(si, idx);
+        true
+    }
+
+    /// The entry at `(si, idx)` after recording an access to it (unless CLIENT NO-TOUCH).
+    fn accessed(&mut self, si: usize, idx: usize) -> &mut Entry {
+        let entry = &mut self.locked[si].1.map[idx];
+        if self.touch {
+            self.ks.record_access(entry, self.now);
+        }
+        entry
+    }
+
+    /// A persistent entry for a value created now.
+    fn new_entry(&self, value: Value) -> Entry {
+        Entry {
+            value,
+            expire_at: None,
+            lru: self.ks.fresh_record(self.now),
+        }
+    }
+
     /// Mutable access for a write; the key is reported as written.
     pub fn get_mut(&mut self, key: &Bytes) -> Option<&mut Value> {
         let (si, idx) = self.live_index(key)?;
         self.emit(key.clone(), KeyEventKind::Written);
-        let clock = self.ks.clock();
-        let touch = self.touch;
-        let entry = &mut self.locked[si].1.map[idx];
-        if touch {
-            entry.accessed = clock;
-        }
-        Some(&mut entry.value)
+        Some(&mut self.accessed(si, idx).value)
     }
 
     /// Mutable access, creating the key with `make()` when it is missing.
     pub fn get_or_insert_with(&mut self, key: &Bytes, make: impl FnOnce() -> Value) -> &mut Value {
-        if self.live_index(key).is_none() {
-            let clock = self.ks.clock();
-            self.shard(key).map.insert(
-                key.clone(),
-                Entry {
-                    value: make(),
-                    expire_at: None,
-                    accessed: clock,
-                },
-            );
-        }
-        let (si, idx) = self
-            .live_index(key)
-            .unwrap_or_else(|| unreachable!("key inserted above"));
+        let live = self.live_index(key);
         self.emit(key.clone(), KeyEventKind::Written);
-        &mut self.locked[si].1.map[idx].value
+        if let Some((si, idx)) = live {
+            return &mut self.accessed(si, idx).value;
+        }
+        let entry = self.new_entry(make());
+        let shard = self.shard(key);
+        // Over an expired entry left in place while expiry is suspended, which had a TTL.
+        shard.volatile.swap_remove(key);
+        let (idx, _) = shard.map.insert_full(key.clone(), entry);
+        &mut shard.map[idx].value
     }
 
-    /// Stores `value` under `key`, replacing any old value. Returns the old live entry.
+    /// Stores `value` under `key`, overwriting any old value (SET, INCR, APPEND ...). Returns
+    /// the old live entry. As in Redis, under an LFU policy the new value takes over the old
+    /// one's access frequency.
     pub fn insert(&mut self, key: Bytes, value: Value, ttl: Ttl) -> Option<Entry> {
-        let old = self
-            .live_index(&key)
-            .map(|(si, idx)| self.locked[si].1.map[idx].clone());
-        let expire_at = match ttl {
-            Ttl::Keep => old.as_ref().and_then(|e| e.expire_at),
+        self.store(key, value, ttl, Record::Inherit)
+    }
+
+    /// Stores `value` under `key` as a new value: any old one is dropped with its access
+    /// history (COPY, RESTORE: Redis deletes the old key, then adds).
+    pub fn replace(&mut self, key: Bytes, value: Value, ttl: Ttl) -> Option<Entry> {
+        self.store(key, value, ttl, Record::Fresh)
+    }
+
+    /// Stores an entry taken from another key or database (MOVE): its value, expiry and
+    /// access record travel with it, as Redis moves the object itself.
+    pub fn put_moved(&mut self, key: Bytes, entry: Entry) -> Option<Entry> {
+        let ttl = entry.expire_at.map_or(Ttl::Clear, Ttl::At);
+        self.store(key, entry.value, ttl, Record::Keep(entry.lru))
+    }
+
+    fn store(&mut self, key: Bytes, value: Value, ttl: Ttl, record: Record) -> Option<Entry> {
+        let live = self.live_index(&key);
+        let mut entry = self.new_entry(value);
+        if let Some((si, idx)) = live {
+            // Redis looks the old value up for writing first, which counts as an access.
+            let ks = self.ks;
+            let old = self.accessed(si, idx);
+            entry.expire_at = old.expire_at;
+            if matches!(record, Record::Inherit) && ks.tracks_frequency() {
+                ks.set_record(&mut entry, ks.record(old));
+            }
+        }
+        if let Record::Keep(lru) = record {
+            entry.lru = lru;
+        }
+        entry.expire_at = match ttl {
+            Ttl::Keep => entry.expire_at,
             Ttl::Clear => None,
             Ttl::At(at) => Some(at),
         };
-        let accessed = self.ks.clock();
         let shard = self.shard(&key);
-        if expire_at.is_some() {
+        if entry.expire_at.is_some() {
             shard.volatile.insert(key.clone());
         } else {
             shard.volatile.swap_remove(&key);
         }
-        shard.map.insert(
-            key.clone(),
-            Entry {
-                value,
-                expire_at,
-                accessed,
-            },
-        );
+        // An expired entry still in place (expiry suspended) is replaced but not returned.
+        let old = shard
+            .map
+            .insert(key.clone(), entry)
+            .filter(|_| live.is_some());
         self.emit(key, KeyEventKind::Written);
         old
     }
@@ -252,13 +313,13 @@ impl<'a> Guard<'a> {
         true
     }
 
-    /// Moves `from` to `to`, overwriting `to` and keeping the TTL. False if `from` is missing.
+    /// Moves `from` to `to`, overwriting `to` and keeping the TTL and access record. False if
+    /// `from` is missing.
     pub fn rename(&mut self, from: &Bytes, to: &Bytes) -> bool {
         let Some(entry) = self.remove(from) else {
             return false;
         };
-        let ttl = entry.expire_at.map_or(Ttl::Clear, Ttl::At);
-        self.insert(to.clone(), entry.value, ttl);
+        self.put_moved(to.clone(), entry);
         if let Some(last) = self.events.last_mut() {
             last.kind = KeyEventKind::Renamed { from: from.clone() };
         }
@@ -334,12 +395,33 @@ impl<'a> Guard<'a> {
         }
     }
 
+    /// One step of a cursor walk over the current database's live entries, for statistics
+    /// (INFO's TTL estimate): nothing is reclaimed. See [`Guard::scan`] for the cursor.
+    pub fn walk(&mut self, cursor: u64, count: usize, visit: impl FnMut(&Bytes, &Entry)) -> u64 {
+        self.scan_step(cursor, count, false, |_| true, visit)
+    }
+
     /// One SCAN step over the current database. `cursor` 0 starts; a returned 0 means done.
-    /// Every key present for the whole iteration is returned at least once.
+    /// Every key present for the whole iteration is returned at least once. `matches` filters
+    /// the keys met (SCAN's MATCH); `visit` sees the live ones that pass. As in Redis, an
+    /// expired key that passes `matches` is reclaimed on the way, so a full SCAN leaves no
+    /// logically expired key behind among those it was asked about.
     pub fn scan(
         &mut self,
         cursor: u64,
         count: usize,
+        matches: impl FnMut(&Bytes) -> bool,
+        visit: impl FnMut(&Bytes, &Entry),
+    ) -> u64 {
+        self.scan_step(cursor, count, true, matches, visit)
+    }
+
+    fn scan_step(
+        &mut self,
+        cursor: u64,
+        count: usize,
+        reclaim: bool,
+        mut matches: impl FnMut(&Bytes) -> bool,
         mut visit: impl FnMut(&Bytes, &Entry),
     ) -> u64 {
         let shards = self.ks.shard_count() as u64;
@@ -348,6 +430,7 @@ impl<'a> Guard<'a> {
         let mut budget = count.max(1);
         let now = self.now;
         let db = self.db;
+        let reclaim = reclaim && !self.ks.expiry_suspended(now);
         loop {
             let Some(pos) = self
                 .locked
@@ -357,11 +440,27 @@ impl<'a> Guard<'a> {
                 return 0;
             };
             let map = &self.locked[pos].1.map;
+            let mut expired = Vec::new();
             let (next, visited) = super::scan::scan_indexmap(map, remaining, budget, |k, e| {
-                if e.expire_at.is_none_or(|at| at > now) {
+                if !matches(k) {
+                    return;
+                }
+                if e.is_live(now) {
                     visit(k, e);
+                } else if reclaim {
+                    expired.push(k.clone());
                 }
             });
+            // Only visited positions (at or above `next`) lose their entry, and `swap_remove`
+            // fills a hole from the top, which is visited too: the cursor stays valid.
+            for key in expired {
+                let shard = &mut self.locked[pos].1;
+                shard.volatile.swap_remove(&key);
+                if shard.map.swap_remove(&key).is_some() {
+                    self.ks.stats.expired_keys.fetch_add(1, Ordering::Relaxed);
+                    self.emit(key, KeyEventKind::Expired);
+                }
+            }
             budget = budget.saturating_sub(visited);
             if next != 0 {
                 return next as u64 * shards + shard as u64;
@@ -401,15 +500,17 @@ impl<'a> Guard<'a> {
                 return Some(key);
             }
         }
-        // Mostly expired keys: fall back to a full pass.
+        // Mostly expired keys: fall back to a full pass. While expiry is suspended the
+        // expired keys are still there, and Redis then answers with one of them.
         let now = self.now;
-        let mut live = None;
+        let (mut live, mut any) = (None, None);
         self.for_each(|k, e| {
-            if live.is_none() && e.expire_at.is_none_or(|at| at > now) {
+            if live.is_none() && e.is_live(now) {
                 live = Some(k.clone());
             }
+            any.get_or_insert_with(|| k.clone());
         });
-        live
+        live.or(any.filter(|_| self.ks.expiry_suspended(now)))
     }
 
     /// Reclaims up to `samples` expired keys from one locked shard; returns (sampled, expired).

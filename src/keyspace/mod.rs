@@ -4,20 +4,22 @@
 //! All access goes through a [`Guard`], which locks the shards a command needs in ascending
 //! `(db, shard)` order, applies lazy expiry on lookup, removes aggregates that became empty,
 //! and, when dropped, delivers the change events to the registered [`KeyObserver`]s while the
-//! locks are still held. [`rdb`] serializes single values in Redis's DUMP / RDB object format.
+//! locks are still held. [`rdb`] serializes single values in Redis's DUMP / RDB object format;
+//! [`lru`] holds the arithmetic of Redis's per-value access records (OBJECT IDLETIME / FREQ).
 //! This module depends only on `error` and `glob`.
 
 pub mod events;
 mod expire;
 mod guard;
+pub mod lru;
 pub mod rdb;
 mod scan;
 pub mod value;
 
 use std::cell::Cell;
 use std::sync::Arc;
-use std::sync::atomic::{AtomicBool, AtomicU64, Ordering};
-use std::time::{Instant, SystemTime, UNIX_EPOCH};
+use std::sync::atomic::{AtomicBool, AtomicU32, AtomicU64, Ordering};
+use std::time::{SystemTime, UNIX_EPOCH};
 
 use indexmap::{IndexMap, IndexSet};
 use parking_lot::Mutex;
@@ -26,7 +28,9 @@ use smallvec::SmallVec;
 pub use events::{KeyEvent, KeyEventKind, KeyObserver};
 pub use guard::{Guard, Ttl};
 pub use scan::scan_indexmap;
-pub use value::{Entry, HashValue, Hasher, Value};
+pub use value::{
+    EncodingConfig, Entry, HashFields, HashLimits, HashValue, Hasher, StrValue, Value,
+};
 
 /// One shard: its keys, and the subset of them that carry a TTL (sampled by active expiry).
 #[derive(Default)]
@@ -60,16 +64,28 @@ pub struct Keyspace {
     dbs: Box<[Db]>,
     observers: Vec<Arc<dyn KeyObserver>>,
     router: foldhash::fast::FixedState,
-    started: Instant,
     pub stats: KeyspaceStats,
     /// Whether the periodic expiry cycle runs (DEBUG SET-ACTIVE-EXPIRE turns it off so tests
     /// can observe lazy expiry).
     pub active_expire: AtomicBool,
+    /// Unix milliseconds until which no key is reclaimed (CLIENT PAUSE keeps the dataset
+    /// static); 0 when expiry runs.
+    expiry_suspended_until: AtomicU64,
+    /// How accesses are recorded: see [`Keyspace::track_accesses`].
+    tracking: AccessTracking,
 }
 
-/// The access clock's reading at start-up: about 34 years of seconds, the longest idle time a
-/// key can be given.
-const CLOCK_START: u32 = 1 << 30;
+/// How key accesses are recorded (set from `maxmemory-policy`, `lfu-log-factor` and
+/// `lfu-decay-time`), and the access records of Redis's shared integer objects.
+struct AccessTracking {
+    /// An LFU policy is in force: records hold access frequencies, not times.
+    lfu: AtomicBool,
+    log_factor: AtomicU32,
+    decay_minutes: AtomicU32,
+    /// One record per shared integer 0..9999. Redis keeps one object per such integer for
+    /// all the keys holding it, so an access through any of them updates the same record.
+    shared: Box<[AtomicU32]>,
+}
 
 thread_local! {
     /// Set while a CLIENT NO-TOUCH connection's command runs on this thread (handlers are
@@ -121,10 +137,116 @@ impl Keyspace {
             dbs,
             observers,
             router: foldhash::fast::FixedState::with_seed(0x5eed),
-            started: Instant::now(),
             stats: KeyspaceStats::default(),
             active_expire: AtomicBool::new(true),
+            expiry_suspended_until: AtomicU64::new(0),
+            tracking: AccessTracking {
+                lfu: AtomicBool::new(false),
+                log_factor: AtomicU32::new(10),
+                decay_minutes: AtomicU32::new(1),
+                shared: (0..value::SHARED_INTEGERS)
+                    .map(|_| AtomicU32::new(lru::lru_clock(unix_ms())))
+                    .collect(),
+            },
         }
+    }
+
+    /// Sets what key accesses record: the access time (OBJECT IDLETIME), or under an LFU
+    /// `maxmemory-policy` (`lfu`) the access frequency (OBJECT FREQ) with `lfu-log-factor`
+    /// and `lfu-decay-time`, as Redis does.
+    pub fn track_accesses(&self, lfu: bool, log_factor: u32, decay_minutes: u32) {
+        let t = &self.tracking;
+        t.log_factor.store(log_factor, Ordering::Relaxed);
+        t.decay_minutes.store(decay_minutes, Ordering::Relaxed);
+        t.lfu.store(lfu, Ordering::Relaxed);
+    }
+
+    /// Gives the shared integers a new value's access record under the current policy, as
+    /// Redis does when it creates them at start-up.
+    pub fn reset_shared_records(&self) {
+        let fresh = self.fresh_record(unix_ms());
+        for record in &self.tracking.shared {
+            record.store(fresh, Ordering::Relaxed);
+        }
+    }
+
+    /// Whether accesses update access frequencies rather than access times.
+    pub fn tracks_frequency(&self) -> bool {
+        self.tracking.lfu.load(Ordering::Relaxed)
+    }
+
+    /// The access record of a new value.
+    fn fresh_record(&self, now_ms: u64) -> u32 {
+        if self.tracks_frequency() {
+            lru::lfu_new(now_ms)
+        } else {
+            lru::lru_clock(now_ms)
+        }
+    }
+
+    /// The shared record of a shared integer value.
+    fn shared_record(&self, value: &Value) -> Option<&AtomicU32> {
+        match value {
+            Value::Str(s) => s.shared_integer().and_then(|n| self.tracking.shared.get(n)),
+            Value::Hash(_) => None,
+        }
+    }
+
+    /// The access record of `entry`'s value.
+    fn record(&self, entry: &Entry) -> u32 {
+        self.shared_record(&entry.value)
+            .map_or(entry.lru, |shared| shared.load(Ordering::Relaxed))
+    }
+
+    /// Replaces the access record of `entry`'s value.
+    fn set_record(&self, entry: &mut Entry, lru: u32) {
+        match self.shared_record(&entry.value) {
+            Some(shared) => shared.store(lru, Ordering::Relaxed),
+            None => entry.lru = lru,
+        }
+    }
+
+    /// Records an access to `entry` at `now_ms` the way the current policy wants it.
+    fn record_access(&self, entry: &mut Entry, now_ms: u64) {
+        let lru = if self.tracks_frequency() {
+            use rand::RngExt;
+            let t = &self.tracking;
+            lru::lfu_accessed(
+                self.record(entry),
+                now_ms,
+                t.log_factor.load(Ordering::Relaxed),
+                t.decay_minutes.load(Ordering::Relaxed),
+                rand::rng().random::<f64>(),
+            )
+        } else {
+            lru::lru_clock(now_ms)
+        };
+        self.set_record(entry, lru);
+    }
+
+    /// Seconds since the last access to `entry` (OBJECT IDLETIME), reading its record as an
+    /// access time.
+    pub fn idle_secs(&self, entry: &Entry, now_ms: u64) -> u64 {
+        lru::idle_secs(self.record(entry), now_ms)
+    }
+
+    /// The access frequency of `entry` (OBJECT FREQ), reading its record as an LFU one.
+    pub fn frequency(&self, entry: &Entry, now_ms: u64) -> u8 {
+        let decay = self.tracking.decay_minutes.load(Ordering::Relaxed);
+        lru::lfu_counter(self.record(entry), now_ms, decay)
+    }
+
+    /// Suspends reclaiming expired keys until `until_ms` (Unix milliseconds; 0 resumes at
+    /// once), as Redis does while clients are paused: expired keys read as missing but stay
+    /// in place, counted by DBSIZE, until expiry resumes.
+    pub fn suspend_expiry_until(&self, until_ms: u64) {
+        self.expiry_suspended_until
+            .store(until_ms, Ordering::SeqCst);
+    }
+
+    /// Whether expired keys are left in place at `now_ms`.
+    pub fn expiry_suspended(&self, now_ms: u64) -> bool {
+        now_ms < self.expiry_suspended_until.load(Ordering::Relaxed)
     }
 
     pub fn databases(&self) -> usize {
@@ -133,12 +255,6 @@ impl Keyspace {
 
     pub fn shard_count(&self) -> usize {
         self.dbs[0].shards.len()
-    }
-
-    /// The clock of `Entry::accessed`, in seconds. It starts at `CLOCK_START` rather than 0
-    /// so that RESTORE ... IDLETIME can date a key's last access to before start-up.
-    pub fn clock(&self) -> u32 {
-        CLOCK_START.saturating_add(self.started.elapsed().as_secs() as u32)
     }
 
     fn shard_of(&self, key: &[u8]) -> usize {
@@ -220,10 +336,10 @@ mod touch_tests {
     fn no_touch_mode_leaves_access_times_alone() {
         let ks = Keyspace::new(1, 1, Vec::new());
         let key = Bytes::from_static(b"k");
-        let accessed = || ks.lock(0, &[&key]).peek(&key).map(|e| e.accessed);
+        let accessed = || ks.lock(0, &[&key]).peek(&key).map(|e| e.lru);
         ks.lock(0, &[&key]).insert(
             key.clone(),
-            Value::Str(Bytes::from_static(b"v")),
+            Value::Str(StrValue::text(Bytes::from_static(b"v"))),
             Ttl::Clear,
         );
         let start = accessed().expect("key exists");
@@ -237,8 +353,30 @@ mod touch_tests {
         assert_eq!(accessed(), Some(start));
         assert!(touching(), "the mode ends with the command");
         let _ = ks.lock(0, &[&key]).get(&key);
-        assert_eq!(accessed(), Some(start + 1));
+        assert!(accessed() > Some(start));
         let _ = std::panic::catch_unwind(|| with_touch_mode(true, || panic!("handler bug")));
         assert!(touching(), "the mode ends even when the command panics");
+    }
+
+    /// Keys holding the same shared integer share its access record, as in Redis.
+    #[test]
+    fn shared_integers_share_their_access_record() {
+        let ks = Keyspace::new(1, 1, Vec::new());
+        let sharing = EncodingConfig {
+            share_integers: true,
+            hash: HashLimits::default(),
+        };
+        let (a, b) = (Bytes::from_static(b"a"), Bytes::from_static(b"b"));
+        let mut guard = ks.lock(0, &[&a, &b]);
+        for key in [&a, &b] {
+            let five = Value::string(Bytes::from_static(b"5"), &sharing);
+            guard.insert(key.clone(), five, Ttl::Clear);
+        }
+        assert!(guard.set_idle(&a, 1000));
+        let now = guard.now_ms();
+        let idle = |g: &mut Guard, k: &Bytes| g.peek(k).map(|e| ks.idle_secs(e, now));
+        assert_eq!(idle(&mut guard, &b), Some(1000));
+        guard.get(&b);
+        assert_eq!(idle(&mut guard, &a), Some(0));
     }
 }

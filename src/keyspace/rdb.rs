@@ -20,7 +20,9 @@
 
 use bytes::Bytes;
 
-use super::value::{HashValue, Value, canonical_i64};
+use super::value::{
+    EncodingConfig, HashFields, HashLimits, HashValue, StrValue, Value, canonical_i64,
+};
 
 /// RDB version written into payloads: Redis 7.0's (7.0 refuses anything newer).
 pub const WRITE_VERSION: u16 = 10;
@@ -80,9 +82,11 @@ pub fn dump(value: &Value) -> Vec<u8> {
     out
 }
 
-/// Checks a RESTORE payload's version and checksum, then decodes its value.
-pub fn restore(payload: &[u8]) -> Result<Value, PayloadError> {
-    decode(verify(payload)?)
+/// Checks a RESTORE payload's version and checksum, then decodes its value, encoded as
+/// Redis encodes a loaded value under `config` (a hash is a listpack exactly when within the
+/// limits, whatever it was when dumped).
+pub fn restore(payload: &[u8], config: &EncodingConfig) -> Result<Value, PayloadError> {
+    decode(verify(payload)?, config)
 }
 
 /// The object part of a payload whose footer is valid.
@@ -102,10 +106,11 @@ fn verify(payload: &[u8]) -> Result<&[u8], PayloadError> {
 }
 
 /// Decodes `<type byte><object>`. Bytes after the object are ignored, as Redis does.
-fn decode(body: &[u8]) -> Result<Value, PayloadError> {
+fn decode(body: &[u8], config: &EncodingConfig) -> Result<Value, PayloadError> {
     let mut r = Reader { buf: body, pos: 0 };
+    let limits = &config.hash;
     let value = match r.byte()? {
-        TYPE_STRING => Value::Str(r.string()?),
+        TYPE_STRING => Value::Str(StrValue::new(r.string()?, config)),
         TYPE_HASH => {
             let pairs = r.plain_len()?;
             // The count is untrusted: each pair takes at least two bytes.
@@ -114,11 +119,11 @@ fn decode(body: &[u8]) -> Result<Value, PayloadError> {
                 fields.push(r.string()?);
                 fields.push(r.string()?);
             }
-            hash_from(fields)?
+            hash_from(fields, limits)?
         }
-        TYPE_HASH_ZIPMAP => hash_from(zipmap_entries(&r.string()?)?)?,
-        TYPE_HASH_ZIPLIST => hash_from(ziplist_entries(&r.string()?)?)?,
-        TYPE_HASH_LISTPACK => hash_from(listpack_entries(&r.string()?)?)?,
+        TYPE_HASH_ZIPMAP => hash_from(zipmap_entries(&r.string()?)?, limits)?,
+        TYPE_HASH_ZIPLIST => hash_from(ziplist_entries(&r.string()?)?, limits)?,
+        TYPE_HASH_LISTPACK => hash_from(listpack_entries(&r.string()?)?, limits)?,
         _ => return Err(PayloadError::BadFormat),
     };
     Ok(value)
@@ -126,18 +131,18 @@ fn decode(body: &[u8]) -> Result<Value, PayloadError> {
 
 /// A hash from alternating fields and values; empty hashes, an odd count and repeated fields
 /// are corrupt payloads.
-fn hash_from(entries: Vec<Bytes>) -> Result<Value, PayloadError> {
+fn hash_from(entries: Vec<Bytes>, limits: &HashLimits) -> Result<Value, PayloadError> {
     if entries.is_empty() || !entries.len().is_multiple_of(2) {
         return Err(PayloadError::BadFormat);
     }
-    let mut hash = HashValue::with_capacity_and_hasher(entries.len() / 2, Default::default());
+    let mut hash = HashFields::with_capacity_and_hasher(entries.len() / 2, Default::default());
     let mut it = entries.into_iter();
     while let (Some(field), Some(value)) = (it.next(), it.next()) {
         if hash.insert(field, value).is_some() {
             return Err(PayloadError::BadFormat);
         }
     }
-    Ok(Value::Hash(hash))
+    Ok(Value::Hash(HashValue::loaded(hash, limits)))
 }
 
 // ---------------------------------------------------------------------------------------------
@@ -535,22 +540,34 @@ mod tests {
             .collect()
     }
 
+    /// Redis's default settings.
+    const CONFIG: EncodingConfig = EncodingConfig {
+        share_integers: true,
+        hash: HashLimits {
+            entries: 512,
+            value: 64,
+        },
+    };
+
+    fn load(payload: &[u8]) -> Result<Value, PayloadError> {
+        restore(payload, &CONFIG)
+    }
+
     fn str_value(s: &str) -> Value {
-        Value::Str(Bytes::copy_from_slice(s.as_bytes()))
+        Value::string(Bytes::copy_from_slice(s.as_bytes()), &CONFIG)
     }
 
     fn hash_value(pairs: &[(&str, &str)]) -> Value {
-        Value::Hash(
-            pairs
-                .iter()
-                .map(|(f, v)| {
-                    (
-                        Bytes::copy_from_slice(f.as_bytes()),
-                        Bytes::copy_from_slice(v.as_bytes()),
-                    )
-                })
-                .collect(),
-        )
+        let fields = pairs
+            .iter()
+            .map(|(f, v)| {
+                (
+                    Bytes::copy_from_slice(f.as_bytes()),
+                    Bytes::copy_from_slice(v.as_bytes()),
+                )
+            })
+            .collect();
+        Value::Hash(HashValue::loaded(fields, &CONFIG.hash))
     }
 
     /// Wraps an object in a footer with a valid checksum.
@@ -599,11 +616,7 @@ mod tests {
             (R62_STR_INT8, "123".into()),
         ];
         for (payload, expected) in cases {
-            assert_eq!(
-                restore(&hex(payload)),
-                Ok(str_value(&expected)),
-                "{payload}"
-            );
+            assert_eq!(load(&hex(payload)), Ok(str_value(&expected)), "{payload}");
         }
     }
 
@@ -618,7 +631,7 @@ mod tests {
             R70_STR_BIGINT,
             R70_STR_EMPTY,
         ] {
-            let value = restore(&hex(payload)).unwrap();
+            let value = load(&hex(payload)).unwrap();
             assert_eq!(dump(&value), hex(payload), "{payload}");
         }
     }
@@ -651,20 +664,20 @@ mod tests {
             (R62_HASH_ZIPLIST_LZF, &twenty),
         ];
         for (payload, expected) in cases {
-            assert_eq!(restore(&hex(payload)).as_ref(), Ok(expected), "{payload}");
+            assert_eq!(load(&hex(payload)).as_ref(), Ok(expected), "{payload}");
         }
-        let long = restore(&hex(R70_HASH_LONG_VALUE)).unwrap();
+        let long = load(&hex(R70_HASH_LONG_VALUE)).unwrap();
         assert_eq!(long, hash_value(&[("f", &"v".repeat(100))]));
-        let table = restore(&hex(R70_HASH_TABLE)).unwrap();
+        let table = load(&hex(R70_HASH_TABLE)).unwrap();
         assert_eq!(table.as_hash().unwrap().len(), 10);
         assert_eq!(table.as_hash().unwrap()[&b"f6"[..]], &b"42"[..]);
     }
 
     #[test]
     fn zipmaps() {
-        assert_eq!(restore(&hex(ZIPMAP)), Ok(hash_value(&[("a", "b")])));
+        assert_eq!(load(&hex(ZIPMAP)), Ok(hash_value(&[("a", "b")])));
         assert_eq!(
-            restore(&hex(ZIPMAP_FREE)),
+            load(&hex(ZIPMAP_FREE)),
             Ok(hash_value(&[("b", "c"), ("c", "d")]))
         );
     }
@@ -672,7 +685,7 @@ mod tests {
     #[test]
     fn plain_hash_dump_is_byte_identical() {
         // The decoded map keeps Redis's field order, so dumping it again gives Redis's bytes.
-        let value = restore(&hex(R70_HASH_TABLE)).unwrap();
+        let value = load(&hex(R70_HASH_TABLE)).unwrap();
         assert_eq!(dump(&value), hex(R70_HASH_TABLE));
     }
 
@@ -699,19 +712,16 @@ mod tests {
             str_value(&"y".repeat(64)),
             str_value(&"y".repeat(16384)),
             str_value(&long),
-            Value::Str(Bytes::from_static(b"\x00\xff\r\n")),
+            Value::string(Bytes::from_static(b"\x00\xff\r\n"), &CONFIG),
             hash_value(&[("a", "1"), ("", ""), ("big", &long)]),
         ];
         let many: Vec<(String, String)> = (0..1000)
             .map(|i| (format!("f{i}"), i.to_string()))
             .collect();
-        values.push(Value::Hash(
-            many.iter()
-                .map(|(f, v)| (Bytes::from(f.clone()), Bytes::from(v.clone())))
-                .collect(),
-        ));
+        let many: Vec<(&str, &str)> = many.iter().map(|(f, v)| (f.as_str(), v.as_str())).collect();
+        values.push(hash_value(&many));
         for value in values {
-            assert_eq!(restore(&dump(&value)), Ok(value));
+            assert_eq!(load(&dump(&value)), Ok(value));
         }
     }
 
@@ -720,12 +730,12 @@ mod tests {
         let body = &hex(R70_STR_RAW)[..13];
         for version in [6, 9, 10, 11, 12] {
             assert_eq!(
-                restore(&with_footer(body, version)),
+                load(&with_footer(body, version)),
                 Ok(str_value("hello world"))
             );
         }
         assert_eq!(
-            restore(&with_footer(body, 13)),
+            load(&with_footer(body, 13)),
             Err(PayloadError::VersionOrChecksum)
         );
     }
@@ -735,9 +745,9 @@ mod tests {
         let mut payload = hex(R70_STR_RAW);
         let last = payload.len() - 1;
         payload[last] ^= 1;
-        assert_eq!(restore(&payload), Err(PayloadError::VersionOrChecksum));
-        assert_eq!(restore(&[0u8; 9]), Err(PayloadError::VersionOrChecksum));
-        assert_eq!(restore(b""), Err(PayloadError::VersionOrChecksum));
+        assert_eq!(load(&payload), Err(PayloadError::VersionOrChecksum));
+        assert_eq!(load(&[0u8; 9]), Err(PayloadError::VersionOrChecksum));
+        assert_eq!(load(b""), Err(PayloadError::VersionOrChecksum));
     }
 
     #[test]
@@ -761,7 +771,7 @@ mod tests {
         for body in bad {
             let body = hex(&body.replace(' ', ""));
             assert_eq!(
-                restore(&with_footer(&body, 10)),
+                load(&with_footer(&body, 10)),
                 Err(PayloadError::BadFormat),
                 "{body:02x?}"
             );
@@ -799,7 +809,7 @@ mod tests {
             } else {
                 Err(PayloadError::BadFormat)
             };
-            assert_eq!(restore(&with_footer(&body, 10)), expected, "{body:02x?}");
+            assert_eq!(load(&with_footer(&body, 10)), expected, "{body:02x?}");
         }
     }
 

@@ -1,4 +1,14 @@
 //! The values a key can hold and the per-key entry (value, expiry, access time).
+//!
+//! Values remember the representation Redis would have given them, because clients can see
+//! it: `OBJECT ENCODING`, `OBJECT REFCOUNT` and, for hashes, the reply order of HGETALL and
+//! the paging of HSCAN. Redis chooses a representation when a value is written and keeps it
+//! until a later write changes it — it never converts back when a value shrinks or when the
+//! limits change — so the same content can be held differently depending on its history.
+//! [`EncodingConfig`] carries the settings those choices depend on; commands read it once and
+//! pass it to the writes that need it.
+
+use std::ops::Deref;
 
 use bytes::Bytes;
 use indexmap::IndexMap;
@@ -8,14 +18,40 @@ use crate::error::CmdError;
 /// Hasher used by every map in the keyspace: fast, and seeded per process.
 pub type Hasher = foldhash::fast::RandomState;
 
-/// A hash value: field -> value, in an `IndexMap` so HSCAN can iterate with a stable cursor
-/// and HRANDFIELD can pick by position.
-pub type HashValue = IndexMap<Bytes, Bytes, Hasher>;
+/// The field -> value map inside a hash.
+pub type HashFields = IndexMap<Bytes, Bytes, Hasher>;
+
+/// The settings that decide how newly written values are encoded.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct EncodingConfig {
+    /// Whether the integers 0..9999 become Redis's shared integer objects: true unless
+    /// `maxmemory` is set with an LRU or LFU policy (those need a private access time per key).
+    pub share_integers: bool,
+    pub hash: HashLimits,
+}
+
+/// `hash-max-listpack-entries` and `hash-max-listpack-value`: the largest hash Redis keeps in
+/// its compact listpack encoding.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct HashLimits {
+    pub entries: usize,
+    pub value: usize,
+}
+
+impl Default for HashLimits {
+    /// Redis 7's defaults.
+    fn default() -> Self {
+        HashLimits {
+            entries: 512,
+            value: 64,
+        }
+    }
+}
 
 /// A Redis value.
 #[derive(Debug, Clone, PartialEq)]
 pub enum Value {
-    Str(Bytes),
+    Str(StrValue),
     Hash(HashValue),
 }
 
@@ -36,36 +72,45 @@ impl Value {
         }
     }
 
-    /// The name `OBJECT ENCODING` reports: what Redis would use for this content. Strings are
-    /// `int` (the canonical text of an i64), `embstr` (at most 44 bytes) or `raw`; hashes are
-    /// `listpack` while within `hash-max-listpack-entries` fields and
-    /// `hash-max-listpack-value` bytes per field and value, else `hashtable`.
-    pub fn encoding(
-        &self,
-        hash_max_listpack_entries: usize,
-        hash_max_listpack_value: usize,
-    ) -> &'static str {
+    /// The name `OBJECT ENCODING` reports.
+    pub fn encoding(&self) -> &'static str {
         match self {
-            Value::Str(s) if canonical_i64(s).is_some() => "int",
-            Value::Str(s) if s.len() <= EMBSTR_MAX => "embstr",
-            Value::Str(_) => "raw",
-            Value::Hash(h) => {
-                if hash_is_compact(h, hash_max_listpack_entries, hash_max_listpack_value) {
-                    "listpack"
-                } else {
-                    "hashtable"
-                }
-            }
+            Value::Str(s) => match s.encoding {
+                StrEncoding::Int { .. } => "int",
+                StrEncoding::Embstr => "embstr",
+                StrEncoding::Raw => "raw",
+            },
+            Value::Hash(h) if h.compact => "listpack",
+            Value::Hash(_) => "hashtable",
         }
+    }
+
+    /// A string value encoded as SET stores it (see [`StrValue::new`]).
+    pub fn string(bytes: Bytes, config: &EncodingConfig) -> Value {
+        Value::Str(StrValue::new(bytes, config))
     }
 
     pub fn new_hash() -> Value {
         Value::Hash(HashValue::default())
     }
 
+    /// What COPY stores: an equal value in the same encoding, but never a shared object.
+    pub fn duplicate(&self) -> Value {
+        match self {
+            Value::Str(s) => Value::Str(StrValue {
+                bytes: s.bytes.clone(),
+                encoding: match s.encoding {
+                    StrEncoding::Int { .. } => StrEncoding::Int { shared: false },
+                    other => other,
+                },
+            }),
+            Value::Hash(h) => Value::Hash(h.clone()),
+        }
+    }
+
     pub fn as_str(&self) -> Result<&Bytes, CmdError> {
         match self {
-            Value::Str(s) => Ok(s),
+            Value::Str(s) => Ok(&s.bytes),
             _ => Err(CmdError::WrongType),
         }
     }
@@ -88,6 +133,9 @@ impl Value {
 /// Longest string Redis stores in one allocation with its header (`OBJ_ENCODING_EMBSTR`).
 const EMBSTR_MAX: usize = 44;
 
+/// Redis keeps one shared object for each of the integers `0..SHARED_INTEGERS`.
+pub const SHARED_INTEGERS: i64 = 10_000;
+
 /// The integer whose canonical decimal text `bytes` is (no sign `+`, no leading zeros, no
 /// `-0`, fits an i64): the strings Redis stores as integers.
 pub fn canonical_i64(bytes: &[u8]) -> Option<i64> {
@@ -98,22 +146,279 @@ pub fn canonical_i64(bytes: &[u8]) -> Option<i64> {
     (itoa::Buffer::new().format(n).as_bytes() == bytes).then_some(n)
 }
 
+/// How Redis holds a string.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum StrEncoding {
+    /// As a 64-bit integer (the bytes are its canonical decimal text). `shared`: one of
+    /// Redis's shared objects for 0..9999, whose `OBJECT REFCOUNT` is `INT_MAX`.
+    Int { shared: bool },
+    /// Together with its header in one allocation (at most 44 bytes).
+    Embstr,
+    /// In a buffer of its own: long strings, and every string APPEND or SETRANGE changed.
+    Raw,
+}
+
+/// A string value and its encoding. Derefs to its bytes.
+#[derive(Debug, Clone, PartialEq)]
+pub struct StrValue {
+    bytes: Bytes,
+    encoding: StrEncoding,
+}
+
+impl StrValue {
+    /// A string as SET, MSET, INCR and RESTORE store it (Redis's `tryObjectEncoding`): an
+    /// integer when it is one's canonical text — shared when `config` allows — else embstr
+    /// when short, else raw.
+    pub fn new(bytes: Bytes, config: &EncodingConfig) -> StrValue {
+        let encoding = match canonical_i64(&bytes) {
+            Some(n) => StrEncoding::Int {
+                shared: config.share_integers && (0..SHARED_INTEGERS).contains(&n),
+            },
+            None => Self::text_encoding(bytes.len()),
+        };
+        StrValue { bytes, encoding }
+    }
+
+    /// A string built as text and never turned into an integer (INCRBYFLOAT's result):
+    /// embstr when short, else raw.
+    pub fn text(bytes: Bytes) -> StrValue {
+        let encoding = Self::text_encoding(bytes.len());
+        StrValue { bytes, encoding }
+    }
+
+    fn text_encoding(len: usize) -> StrEncoding {
+        if len <= EMBSTR_MAX {
+            StrEncoding::Embstr
+        } else {
+            StrEncoding::Raw
+        }
+    }
+
+    /// A string created by SETRANGE: raw, whatever its content.
+    pub fn raw(bytes: Bytes) -> StrValue {
+        StrValue {
+            bytes,
+            encoding: StrEncoding::Raw,
+        }
+    }
+
+    pub fn encoding(&self) -> StrEncoding {
+        self.encoding
+    }
+
+    /// The integer whose shared object this string is, if it is one.
+    pub fn shared_integer(&self) -> Option<usize> {
+        match self.encoding {
+            StrEncoding::Int { shared: true } => {
+                canonical_i64(&self.bytes).and_then(|n| usize::try_from(n).ok())
+            }
+            _ => None,
+        }
+    }
+
+    /// The bytes, for an in-place edit (APPEND, SETRANGE). The string becomes raw, as Redis
+    /// gives it a private, growable buffer before changing it.
+    pub fn bytes_for_edit(&mut self) -> &mut Bytes {
+        self.encoding = StrEncoding::Raw;
+        &mut self.bytes
+    }
+
+    pub fn into_bytes(self) -> Bytes {
+        self.bytes
+    }
+}
+
+impl Deref for StrValue {
+    type Target = Bytes;
+
+    fn deref(&self) -> &Bytes {
+        &self.bytes
+    }
+}
+
+/// A hash: field -> value in an `IndexMap` (so HSCAN can iterate with a stable cursor and
+/// HRANDFIELD can pick by position), and whether Redis would hold it as a listpack.
+///
+/// A compact (listpack) hash keeps insertion order, also when fields are removed, and HSCAN
+/// returns it in one step; a hash table has no defined order, so removal may reorder (O(1)
+/// `swap_remove`) and HSCAN pages by cursor. A hash starts compact and stops being so at the
+/// first write that passes the [`HashLimits`]; it never becomes compact again. Derefs to the
+/// map for reading; writes go through [`HashValue::insert`] and [`HashValue::remove`].
+#[derive(Debug, Clone, PartialEq)]
+pub struct HashValue {
+    map: HashFields,
+    compact: bool,
+}
+
+impl Default for HashValue {
+    fn default() -> Self {
+        HashValue {
+            map: HashFields::default(),
+            compact: true,
+        }
+    }
+}
+
+impl HashValue {
+    /// A hash loaded from serialized pairs (RESTORE): compact exactly when the content is
+    /// within `limits`, however it was held before it was dumped.
+    pub fn loaded(map: HashFields, limits: &HashLimits) -> HashValue {
+        let compact = map.len() <= limits.entries
+            && map
+                .iter()
+                .all(|(f, v)| f.len() <= limits.value && v.len() <= limits.value);
+        HashValue { map, compact }
+    }
+
+    /// Whether Redis would hold this hash as a listpack.
+    pub fn is_compact(&self) -> bool {
+        self.compact
+    }
+
+    /// Sets `field` to `value` (an existing field keeps its position, as in a listpack).
+    /// Returns the old value. As in Redis, a field or value longer than `limits.value`, or
+    /// more than `limits.entries` fields afterwards, ends the compact encoding — checked on
+    /// every set, updates included.
+    pub fn insert(&mut self, field: Bytes, value: Bytes, limits: &HashLimits) -> Option<Bytes> {
+        if field.len() > limits.value || value.len() > limits.value {
+            self.compact = false;
+        }
+        let old = self.map.insert(field, value);
+        if self.map.len() > limits.entries {
+            self.compact = false;
+        }
+        old
+    }
+
+    /// Removes `field`, keeping the others' order while the hash is compact.
+    pub fn remove(&mut self, field: &[u8]) -> Option<Bytes> {
+        if self.compact {
+            self.map.shift_remove(field)
+        } else {
+            self.map.swap_remove(field)
+        }
+    }
+}
+
+impl Deref for HashValue {
+    type Target = HashFields;
+
+    fn deref(&self) -> &HashFields {
+        &self.map
+    }
+}
+
+impl<'a> IntoIterator for &'a HashValue {
+    type Item = (&'a Bytes, &'a Bytes);
+    type IntoIter = indexmap::map::Iter<'a, Bytes, Bytes>;
+
+    fn into_iter(self) -> Self::IntoIter {
+        self.map.iter()
+    }
+}
+
 /// One key's slot in a shard.
 #[derive(Debug, Clone)]
 pub struct Entry {
     pub value: Value,
     /// Absolute expiry time in Unix milliseconds.
     pub expire_at: Option<u64>,
-    /// Last access, on the keyspace's seconds clock (`Keyspace::clock`; OBJECT IDLETIME).
-    pub accessed: u32,
+    /// Redis's access record of the value (see `lru`); unused for a shared integer, whose
+    /// record is the shared object's (`Keyspace::lru`).
+    pub lru: u32,
 }
 
-/// Whether Redis would keep `h` in its compact listpack encoding: at most `max_entries` fields
-/// (`hash-max-listpack-entries`) and no field or value longer than `max_value` bytes
-/// (`hash-max-listpack-value`). Compact hashes keep insertion order (HGETALL, HDEL) and answer
-/// HSCAN in one step; larger ones behave like Redis's hash table.
-pub fn hash_is_compact(h: &HashValue, max_entries: usize, max_value: usize) -> bool {
-    h.len() <= max_entries
-        && h.iter()
-            .all(|(field, value)| field.len() <= max_value && value.len() <= max_value)
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn b(s: &str) -> Bytes {
+        Bytes::copy_from_slice(s.as_bytes())
+    }
+
+    const SHARING: EncodingConfig = EncodingConfig {
+        share_integers: true,
+        hash: HashLimits {
+            entries: 2,
+            value: 4,
+        },
+    };
+
+    #[test]
+    fn string_encodings_follow_the_writing_command() {
+        let enc = |s: StrValue| s.encoding();
+        assert_eq!(
+            enc(StrValue::new(b("42"), &SHARING)),
+            StrEncoding::Int { shared: true }
+        );
+        assert_eq!(
+            enc(StrValue::new(b("10000"), &SHARING)),
+            StrEncoding::Int { shared: false }
+        );
+        let private = EncodingConfig {
+            share_integers: false,
+            ..SHARING
+        };
+        assert_eq!(
+            enc(StrValue::new(b("42"), &private)),
+            StrEncoding::Int { shared: false }
+        );
+        assert_eq!(enc(StrValue::new(b("042"), &SHARING)), StrEncoding::Embstr);
+        assert_eq!(
+            enc(StrValue::new(b(&"x".repeat(45)), &SHARING)),
+            StrEncoding::Raw
+        );
+        assert_eq!(enc(StrValue::text(b("3"))), StrEncoding::Embstr);
+        let mut edited = StrValue::new(b("1"), &SHARING);
+        edited.bytes_for_edit();
+        assert_eq!(enc(edited), StrEncoding::Raw);
+        let copy = Value::string(b("7"), &SHARING).duplicate();
+        assert_eq!(copy.encoding(), "int");
+        assert!(
+            matches!(copy, Value::Str(s) if s.encoding() == StrEncoding::Int { shared: false })
+        );
+    }
+
+    #[test]
+    fn hash_encoding_is_sticky() {
+        let limits = SHARING.hash;
+        let mut h = HashValue::default();
+        h.insert(b("a"), b("1"), &limits);
+        h.insert(b("b"), b("2"), &limits);
+        assert!(h.is_compact());
+        h.insert(b("c"), b("3"), &limits);
+        assert!(!h.is_compact(), "more fields than the limit");
+        h.remove(b"c");
+        assert!(!h.is_compact(), "never converts back");
+
+        let mut h = HashValue::default();
+        h.insert(b("a"), b("1"), &limits);
+        h.insert(b("b"), b("2"), &limits);
+        h.insert(
+            b("c"),
+            b("3"),
+            &HashLimits {
+                entries: 5,
+                value: 4,
+            },
+        );
+        h.remove(b"a");
+        let order: Vec<&Bytes> = h.keys().collect();
+        assert_eq!(order, [&b("b"), &b("c")], "listpack order survives removal");
+        h.insert(
+            b("b"),
+            b("long value"),
+            &HashLimits {
+                entries: 5,
+                value: 4,
+            },
+        );
+        assert!(!h.is_compact(), "an update with a long value converts too");
+
+        let map: HashFields = [(b("a"), b("1")), (b("b"), b("2")), (b("c"), b("3"))]
+            .into_iter()
+            .collect();
+        assert!(!HashValue::loaded(map.clone(), &limits).is_compact());
+        assert!(HashValue::loaded(map, &HashLimits::default()).is_compact());
+    }
 }

@@ -3,6 +3,10 @@
 //! connection is in MONITOR mode it also writes the command feed as it arrives; it closes
 //! when killed (CLIENT KILL, idle timeout), on shutdown, on a protocol error or when its query
 //! buffer outgrows `client-query-buffer-limit`.
+//!
+//! While CLIENT PAUSE holds back the next command, the connection writes the replies it has,
+//! keeps reading (so a client that hangs up is noticed) and waits for the pause to let the
+//! command through; it shows as blocked (`b`) meanwhile, as in Redis.
 
 use std::net::SocketAddr;
 use std::os::fd::AsRawFd;
@@ -68,6 +72,15 @@ async fn serve(state: Arc<ServerState>, mut stream: TcpStream, handle: Arc<Clien
 enum Wake {
     Read(usize),
     Monitor(Option<Bytes>),
+    /// The pause that held a command back let it through.
+    Released,
+}
+
+/// A decoded command CLIENT PAUSE holds back.
+struct Held {
+    argv: Vec<Bytes>,
+    /// Whether it writes or may replicate (a WRITE pause holds it too).
+    writes: bool,
 }
 
 async fn run(
@@ -78,6 +91,7 @@ async fn run(
     let mut input = BytesMut::with_capacity(READ_CHUNK);
     let mut output = BytesMut::with_capacity(READ_CHUNK);
     let handle = client.handle.clone();
+    let mut held: Option<Held> = None;
     loop {
         if handle.is_killed() || state.shutting_down.load(Ordering::Relaxed) {
             return Ok(());
@@ -88,6 +102,7 @@ async fn run(
         let wake = tokio::select! {
             read = stream.read_buf(&mut room) => Wake::Read(read?),
             line = next_monitor_line(&mut client.monitor) => Wake::Monitor(line),
+            _ = released(state, held.as_ref()) => Wake::Released,
             _ = handle.killed() => return Ok(()),
             _ = state.shutdown.notified() => return Ok(()),
         };
@@ -102,8 +117,10 @@ async fn run(
                 if query_buffer_too_big(state, client, &input) {
                     return Ok(());
                 }
-                process_input(state, client, &mut input, &mut output)
+                // Input behind a held command waits with it.
+                held.is_none() && process_input(state, client, &mut input, &mut output, &mut held)
             }
+            Wake::Released => process_input(state, client, &mut input, &mut output, &mut held),
             Wake::Monitor(Some(line)) => {
                 push_monitor_line(client, &mut output, &line);
                 false
@@ -159,6 +176,28 @@ fn query_buffer_too_big(state: &ServerState, client: &ClientState, input: &Bytes
     true
 }
 
+/// Resolves when the pause holding a command back lets it through; never when none is held.
+async fn released(state: &ServerState, held: Option<&Held>) {
+    match held {
+        Some(held) => state.clients.pause.released(held.writes).await,
+        None => std::future::pending().await,
+    }
+}
+
+/// Whether CLIENT PAUSE holds `argv` back now; if so, what it is.
+fn held_back(
+    state: &ServerState,
+    client: &ClientState,
+    argv: &[Bytes],
+) -> Option<commands::Pausable> {
+    let pause = &state.clients.pause;
+    if !pause.armed() {
+        return None;
+    }
+    commands::pausable(client, argv)
+        .filter(|command| pause.holds(command.writes, crate::keyspace::unix_ms()))
+}
+
 /// The next MONITOR feed line; never resolves outside monitor mode.
 async fn next_monitor_line(feed: &mut Option<mpsc::UnboundedReceiver<Bytes>>) -> Option<Bytes> {
     match feed {
@@ -202,31 +241,52 @@ fn publish_buffers(client: &ClientState, input: &BytesMut, output: &BytesMut) {
     info.rbp = output.len();
 }
 
-/// Executes every complete request in `input`, appending replies to `output`. Returns true
-/// when the connection must close after the replies are written.
+/// Executes the held command, if any, then every complete request in `input`, appending
+/// replies to `output`. Stops at a command CLIENT PAUSE holds back, leaving it in `held`.
+/// Returns true when the connection must close after the replies are written.
 fn process_input(
     state: &ServerState,
     client: &mut ClientState,
     input: &mut BytesMut,
     output: &mut BytesMut,
+    held: &mut Option<Held>,
 ) -> bool {
     loop {
-        let limits = Limits {
-            max_bulk_len: state.config.get_int("proto-max-bulk-len"),
-            authenticated: client.authenticated,
-        };
-        let argv = match protocol::decode_request(input, limits) {
-            Ok(Some(argv)) => argv,
-            Ok(None) => return false,
-            Err(e) => {
-                let reply = Reply::Error(format!("ERR Protocol error: {e}").into());
-                protocol::encode(&reply, client.protocol, output);
-                tracing::debug!("Protocol error from client {}: {e}", client.handle.addr);
-                return true;
+        let was_held = held.is_some();
+        let argv = match held.take() {
+            Some(Held { argv, .. }) => argv,
+            None => {
+                let limits = Limits {
+                    max_bulk_len: state.config.get_int("proto-max-bulk-len"),
+                    authenticated: client.authenticated,
+                };
+                match protocol::decode_request(input, limits) {
+                    Ok(Some(argv)) => argv,
+                    Ok(None) => return false,
+                    Err(e) => {
+                        let reply = Reply::Error(format!("ERR Protocol error: {e}").into());
+                        protocol::encode(&reply, client.protocol, output);
+                        tracing::debug!("Protocol error from client {}: {e}", client.handle.addr);
+                        return true;
+                    }
+                }
             }
         };
         if argv.is_empty() {
             continue;
+        }
+        if let Some(command) = held_back(state, client, &argv) {
+            // CLIENT LIST shows the waiting command, as Redis does.
+            client.last_cmd = Some(command.name);
+            client.handle.set_flag(ClientFlags::BLOCKED, true);
+            *held = Some(Held {
+                argv,
+                writes: command.writes,
+            });
+            return false;
+        }
+        if was_held {
+            client.handle.set_flag(ClientFlags::BLOCKED, false);
         }
         let reply = commands::execute(state, client, argv);
         if client.reply_wanted() {

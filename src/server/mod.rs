@@ -16,6 +16,9 @@ use crate::state::ServerState;
 
 /// Binds every address of the `bind` option and serves until shutdown.
 pub async fn run(state: Arc<ServerState>) -> std::io::Result<()> {
+    // Before the first client can connect, so a signal never meets the default handler
+    // (which would kill the process instead of shutting it down).
+    let signals = Signals::install();
     let port = state.config.get_int("port") as u16;
     let binds = state.config.get("bind");
     let mut listeners = Vec::new();
@@ -35,9 +38,6 @@ pub async fn run(state: Arc<ServerState>) -> std::io::Result<()> {
             }
         }
     }
-    // Listen for SIGTERM / SIGINT / SHUTDOWN before anyone can connect, so a request made
-    // right after start-up is never lost.
-    let mut signals = ShutdownSignals::install(&state);
     spawn_timers(state.clone());
     let mut accepts = Vec::new();
     for listener in listeners {
@@ -46,7 +46,7 @@ pub async fn run(state: Arc<ServerState>) -> std::io::Result<()> {
         }
         accepts.push(tokio::spawn(accept_loop(state.clone(), listener)));
     }
-    signals.wait(&state).await;
+    wait_for_shutdown(&state, signals).await;
     for a in accepts {
         a.abort();
     }
@@ -80,49 +80,46 @@ async fn accept_loop(state: Arc<ServerState>, listener: TcpListener) {
     }
 }
 
-/// The ways a shutdown is requested, registered up front: SIGINT, SIGTERM, SHUTDOWN.
-struct ShutdownSignals<'a> {
+/// SIGINT and SIGTERM, caught from start-up on.
+struct Signals {
     interrupt: Option<tokio::signal::unix::Signal>,
     terminate: Option<tokio::signal::unix::Signal>,
-    requested: std::pin::Pin<Box<tokio::sync::futures::Notified<'a>>>,
 }
 
-impl<'a> ShutdownSignals<'a> {
-    fn install(state: &'a ServerState) -> ShutdownSignals<'a> {
+impl Signals {
+    fn install() -> Signals {
         use tokio::signal::unix::{SignalKind, signal};
-        let mut requested = Box::pin(state.shutdown.notified());
-        // Registers interest now: a SHUTDOWN from here on wakes `wait`.
-        requested.as_mut().enable();
-        ShutdownSignals {
+        Signals {
             interrupt: signal(SignalKind::interrupt()).ok(),
             terminate: signal(SignalKind::terminate()).ok(),
-            requested,
         }
     }
+}
 
-    /// Resolves when a shutdown is requested, then tells every task to stop.
-    async fn wait(&mut self, state: &ServerState) {
-        async fn recv(signal: &mut Option<tokio::signal::unix::Signal>) {
-            match signal {
-                Some(s) => {
-                    s.recv().await;
-                }
-                None => std::future::pending().await,
-            }
+/// Resolves when `signal` arrives; never when it could not be caught.
+async fn received(signal: &mut Option<tokio::signal::unix::Signal>) {
+    match signal {
+        Some(s) => {
+            s.recv().await;
         }
-        if !state.shutting_down.load(Ordering::SeqCst) {
-            tokio::select! {
-                _ = recv(&mut self.interrupt) => {
-                    tracing::warn!("Received SIGINT scheduling shutdown...");
-                }
-                _ = recv(&mut self.terminate) => {
-                    tracing::warn!("Received SIGTERM scheduling shutdown...");
-                }
-                _ = self.requested.as_mut() => tracing::warn!("User requested shutdown..."),
-            }
-        }
-        state.request_shutdown();
+        None => std::future::pending().await,
     }
+}
+
+/// Resolves on SIGINT, SIGTERM or SHUTDOWN.
+async fn wait_for_shutdown(state: &ServerState, mut signals: Signals) {
+    // Created before the flag is read, so a SHUTDOWN that runs in between still wakes it;
+    // one that ran before (a client can connect as soon as the listener is bound) set the flag.
+    let notified = state.shutdown.notified();
+    if state.shutting_down.load(Ordering::SeqCst) {
+        return;
+    }
+    tokio::select! {
+        _ = received(&mut signals.interrupt) => tracing::warn!("Received SIGINT scheduling shutdown..."),
+        _ = received(&mut signals.terminate) => tracing::warn!("Received SIGTERM scheduling shutdown..."),
+        _ = notified => tracing::warn!("User requested shutdown..."),
+    }
+    state.request_shutdown();
 }
 
 /// Background work: active expiry (driven by `hz`) and, once a second, closing idle clients.
