@@ -564,6 +564,14 @@ fn hello_versions_and_errors() {
     assert!(matches!(c.q("HELLO 3 SETNAME n"), V::Map(_)));
     assert_eq!(c.q("CLIENT GETNAME"), V::bulk("n"));
     assert_eq!(field(&c.q("CLIENT INFO").text(), "resp"), "3");
+    // Every option is checked before any applies (Redis 7.2+; 7.0 set the name first):
+    // a bad option after SETNAME leaves the old name.
+    assert_eq!(
+        c.q("HELLO 2 SETNAME other FOO"),
+        V::err("ERR Syntax error in HELLO option 'FOO'")
+    );
+    assert_eq!(c.q("CLIENT GETNAME"), V::bulk("n"));
+    assert_eq!(field(&c.q("CLIENT INFO").text(), "resp"), "3");
 }
 
 #[test]

@@ -652,6 +652,54 @@ fn object_idletime_follows_access() {
     assert_eq!(c.q("OBJECT IDLETIME idle"), int(0));
 }
 
+/// A write command's lookup counts as an access even when the command then fails on the
+/// type or on the old value, as Redis's `lookupKeyWrite` comes first.
+#[test]
+fn failed_writes_still_count_as_access() {
+    let server = Server::start(&[]);
+    let mut c = server.client();
+    c.q("HSET h f v");
+    let V::Bulk(hash) = dump(&mut c, "h") else {
+        panic!("DUMP of a hash is a bulk string")
+    };
+    let string = hex(R70_STR);
+    let cases: [(&[u8], &[&str]); 8] = [
+        (&string, &["INCR", "s"]),
+        (&string, &["DECRBY", "s", "2"]),
+        (&string, &["INCRBYFLOAT", "s", "1"]),
+        (&string, &["HSET", "s", "f", "v"]),
+        (&string, &["APPEND", "s", "x"]),
+        (&string, &["SETRANGE", "s", "0", ""]),
+        (&hash, &["HINCRBY", "s", "f", "1"]),
+        (&hash, &["INCR", "s"]),
+    ];
+    for (payload, command) in cases {
+        restore(&mut c, "s", "0", payload, &["REPLACE", "IDLETIME", "1000"]);
+        let idle = c.q("OBJECT IDLETIME s").text().parse::<i64>().unwrap();
+        assert!(idle >= 1000, "{idle}");
+        c.cmd(command);
+        assert_eq!(c.q("OBJECT IDLETIME s"), int(0), "{command:?}");
+    }
+}
+
+/// A command records one access per key however often it looks at it: INCR and HSET (a
+/// write lookup, then the write) take a new value's counter from 5 to exactly 6, while a
+/// second access would add one more with probability 1/11.
+#[test]
+fn one_access_per_command_under_lfu() {
+    let server = Server::start(&["--maxmemory-policy", "allkeys-lfu"]);
+    let mut c = server.client();
+    for i in 0..40 {
+        let (n, h) = (format!("n{i}"), format!("h{i}"));
+        c.cmd(&["SET", &n, "10000"]);
+        assert_eq!(c.cmd(&["INCR", &n]), int(10001));
+        assert_eq!(c.cmd(&["OBJECT", "FREQ", &n]), int(6), "{n}");
+        c.cmd(&["HSET", &h, "f", "1"]);
+        c.cmd(&["HSET", &h, "f", "2"]);
+        assert_eq!(c.cmd(&["OBJECT", "FREQ", &h]), int(6), "{h}");
+    }
+}
+
 #[test]
 fn object_under_an_lfu_policy() {
     let server = Server::start(&["--maxmemory-policy", "allkeys-lfu"]);

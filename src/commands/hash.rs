@@ -147,13 +147,17 @@ fn with_hash(
     }
 }
 
-/// The hash at `key` without counting a read (write commands look before they write).
+/// The hash at `key` as a write command looks it up before writing: an access, but no hit or
+/// miss counted.
 fn peek_hash<'g>(guard: &'g mut Guard, key: &Bytes) -> Result<Option<&'g HashValue>, CmdError> {
-    guard.peek(key).map(|e| e.value.as_hash()).transpose()
+    guard
+        .lookup_write(key)
+        .map(|e| e.value.as_hash())
+        .transpose()
 }
 
 /// The hash at `key` for writing, created empty when missing. A key of another type is left
-/// untouched and gets WRONGTYPE.
+/// as it is and gets WRONGTYPE.
 fn hash_for_write<'g>(guard: &'g mut Guard, key: &Bytes) -> Result<&'g mut HashValue, CmdError> {
     peek_hash(guard, key)?;
     guard.get_or_insert_with(key, Value::new_hash).as_hash_mut()
@@ -197,8 +201,6 @@ fn hsetnx(ctx: &mut ExecCtx, args: &mut Args) -> Result<Reply, CmdError> {
     let limits = ctx.encodings().hash;
     let mut guard = ctx.ks().lock(ctx.db(), &[&key]);
     if peek_hash(&mut guard, &key)?.is_some_and(|h| h.contains_key(&field)) {
-        // Redis looked the hash up for writing all the same.
-        guard.touch(&key);
         return Ok(Reply::Integer(0));
     }
     hash_for_write(&mut guard, &key)?.insert(field, value, &limits);
@@ -297,10 +299,9 @@ fn hdel(ctx: &mut ExecCtx, args: &mut Args) -> Result<Reply, CmdError> {
     let fields = args.rest();
     let mut guard = ctx.ks().lock(ctx.db(), &[&key]);
     let present = peek_hash(&mut guard, &key)?;
-    // Only a hash that actually loses a field is reported as written; any hash counts as
-    // accessed, as Redis's write lookup does.
+    // Only a hash that actually loses a field is reported as written (the lookup above
+    // counted as an access either way, as Redis's write lookup does).
     if !present.is_some_and(|h| fields.iter().any(|f| h.contains_key(f))) {
-        guard.touch(&key);
         return Ok(Reply::Integer(0));
     }
     let Some(value) = guard.get_mut(&key) else {

@@ -265,10 +265,11 @@ fn read_str(guard: &mut Guard<'_>, key: &[u8]) -> Result<Option<Bytes>, CmdError
     guard.get(key).map(|v| v.as_str().cloned()).transpose()
 }
 
-/// The look a write command takes before writing: no hit / miss statistics, as in Redis.
+/// The look a write command takes before writing: no hit / miss statistics, but an access,
+/// as in Redis (even when the command then fails on the type or the old value).
 fn peek_str(guard: &mut Guard<'_>, key: &[u8]) -> Result<Option<Bytes>, CmdError> {
     guard
-        .peek(key)
+        .lookup_write(key)
         .map(|e| e.value.as_str().cloned())
         .transpose()
 }

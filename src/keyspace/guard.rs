@@ -43,6 +43,10 @@ pub struct Guard<'a> {
     now: u64,
     /// Whether lookups refresh access times (off under CLIENT NO-TOUCH).
     touch: bool,
+    /// The (db, key)s whose access this command has recorded: a command looks a key up once
+    /// in Redis, so its later reads and writes of that key through this guard (a write after
+    /// the lookup that checked the type) do not count again, which matters to LFU counters.
+    accessed_keys: SmallVec<[(usize, Bytes); 2]>,
 }
 
 impl<'a> Guard<'a> {
@@ -54,6 +58,7 @@ impl<'a> Guard<'a> {
             events: Vec::new(),
             now: unix_ms(),
             touch: super::touching(),
+            accessed_keys: SmallVec::new(),
         }
     }
 
@@ -177,23 +182,33 @@ impl<'a> Guard<'a> {
         self.live_index(key).is_some()
     }
 
-    /// A write command's lookup (Redis's `lookupKeyWrite`): records an access to a live key
-    /// without counting a keyspace hit or miss. Returns whether the key is live.
-    pub fn touch(&mut self, key: &[u8]) -> bool {
-        let Some((si, idx)) = self.live_index(key) else {
-            return false;
-        };
-        self.accessed(si, idx);
-        true
+    /// A write command's lookup (Redis's `lookupKeyWrite`): the live entry, after recording an
+    /// access to it, without counting a keyspace hit or miss. Write commands look up before
+    /// they check the type or parse the old value, so the access counts even when they then
+    /// fail (WRONGTYPE, not an integer ...).
+    pub fn lookup_write(&mut self, key: &[u8]) -> Option<&Entry> {
+        let (si, idx) = self.live_index(key)?;
+        Some(self.accessed(si, idx))
     }
 
-    /// The entry at `(si, idx)` after recording an access to it (unless CLIENT NO-TOUCH).
+    /// [`Guard::lookup_write`] for its side effect: whether the key is live.
+    pub fn touch(&mut self, key: &[u8]) -> bool {
+        self.lookup_write(key).is_some()
+    }
+
+    /// The entry at `(si, idx)` after recording an access to it (unless CLIENT NO-TOUCH, or
+    /// this command already did).
     fn accessed(&mut self, si: usize, idx: usize) -> &mut Entry {
-        let entry = &mut self.locked[si].1.map[idx];
-        if self.touch {
+        let db = self.db;
+        let map = &mut self.locked[si].1.map;
+        if self.touch
+            && let Some((key, entry)) = map.get_index_mut(idx)
+            && !self.accessed_keys.iter().any(|(d, k)| *d == db && k == key)
+        {
+            self.accessed_keys.push((db, key.clone()));
             self.ks.record_access(entry, self.now);
         }
-        entry
+        &mut map[idx]
     }
 
     /// A persistent entry for a value created now.
