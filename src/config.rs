@@ -443,9 +443,10 @@ impl Default for Config {
     }
 }
 
-/// Parameter index by name, aliases included.
-static POSITIONS: LazyLock<HashMap<&'static str, usize>> = LazyLock::new(|| {
-    let mut map: HashMap<&'static str, usize> = PARAMS
+/// Parameter index by name, aliases included. foldhash, not SipHash: hot paths read
+/// parameters (`get_int`) for every request.
+static POSITIONS: LazyLock<foldhash::HashMap<&'static str, usize>> = LazyLock::new(|| {
+    let mut map: foldhash::HashMap<&'static str, usize> = PARAMS
         .iter()
         .enumerate()
         .map(|(i, p)| (p.name, i))
