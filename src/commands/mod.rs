@@ -25,6 +25,7 @@ pub use args::Args;
 pub use table::{Command, CommandSpec, CommandStats, Flags, KeyFlags, KeySpec, table};
 
 use crate::clients::{ClientFlags, ClientState, CommandName};
+use crate::config::IntParam;
 use crate::error::CmdError;
 use crate::keyspace::{EncodingConfig, HashLimits};
 use crate::protocol::{Reply, repr};
@@ -58,19 +59,23 @@ impl ExecCtx<'_> {
 
     /// The settings that decide how the values this command writes are encoded.
     pub fn encodings(&self) -> EncodingConfig {
+        // Read for every write of a value: names resolved once.
+        static MAXMEMORY: IntParam = IntParam::new("maxmemory");
+        static HASH_ENTRIES: IntParam = IntParam::new("hash-max-listpack-entries");
+        static HASH_VALUE: IntParam = IntParam::new("hash-max-listpack-value");
         let config = &self.state.config;
-        let limit = |name| usize::try_from(config.get_int(name)).unwrap_or(0);
+        let limit = |param: &IntParam| usize::try_from(param.get(config)).unwrap_or(0);
         // Redis gives up shared integers when evicting by LRU or LFU, which needs a private
         // access time per value.
-        let share_integers = config.get_int("maxmemory") == 0 || {
+        let share_integers = MAXMEMORY.get(config) == 0 || {
             let policy = config.get("maxmemory-policy");
             !(policy.ends_with("-lru") || policy.ends_with("-lfu"))
         };
         EncodingConfig {
             share_integers,
             hash: HashLimits {
-                entries: limit("hash-max-listpack-entries"),
-                value: limit("hash-max-listpack-value"),
+                entries: limit(&HASH_ENTRIES),
+                value: limit(&HASH_VALUE),
             },
         }
     }
@@ -228,7 +233,8 @@ pub fn execute(state: &ServerState, client: &mut ClientState, argv: Vec<Bytes>) 
     stats.calls.fetch_add(1, Ordering::Relaxed);
     stats.usec.fetch_add(micros, Ordering::Relaxed);
     // Redis times commands in whole microseconds; the histogram keeps nanoseconds.
-    if state.config.get_int("latency-tracking") == 1 {
+    static LATENCY_TRACKING: IntParam = IntParam::new("latency-tracking");
+    if LATENCY_TRACKING.get(&state.config) == 1 {
         stats.latency.record(nanos);
     }
     if result.is_err() {
