@@ -29,6 +29,23 @@ fn malformed_frames_close_only_that_connection() {
             "ERR Protocol error: invalid bulk length",
         ),
         (b"*abc\r\n", "ERR Protocol error: invalid multibulk length"),
+        // Header integers are parsed strictly, as Redis's string2ll does.
+        (
+            b"*01\r\n$4\r\nPING\r\n",
+            "ERR Protocol error: invalid multibulk length",
+        ),
+        (
+            b"*+1\r\n$4\r\nPING\r\n",
+            "ERR Protocol error: invalid multibulk length",
+        ),
+        (
+            b"*1\r\n$04\r\nPING\r\n",
+            "ERR Protocol error: invalid bulk length",
+        ),
+        (
+            b"*1\r\n$+4\r\nPING\r\n",
+            "ERR Protocol error: invalid bulk length",
+        ),
         (
             b"*1\r\n*1\r\n$1\r\na\r\n",
             "ERR Protocol error: expected '$', got '*'",

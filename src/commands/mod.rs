@@ -22,9 +22,10 @@ use std::time::Instant;
 use bytes::Bytes;
 
 pub use args::Args;
-pub use table::{CommandSpec, Flags, KeyFlags, KeySpec, table};
+pub use table::{Command, CommandSpec, CommandStats, Flags, KeyFlags, KeySpec, table};
 
 use crate::clients::{ClientFlags, ClientState, CommandName};
+use crate::config::IntParam;
 use crate::error::CmdError;
 use crate::keyspace::{EncodingConfig, HashLimits};
 use crate::protocol::{Reply, repr};
@@ -58,34 +59,69 @@ impl ExecCtx<'_> {
 
     /// The settings that decide how the values this command writes are encoded.
     pub fn encodings(&self) -> EncodingConfig {
+        // Read for every write of a value: names resolved once.
+        static MAXMEMORY: IntParam = IntParam::new("maxmemory");
+        static HASH_ENTRIES: IntParam = IntParam::new("hash-max-listpack-entries");
+        static HASH_VALUE: IntParam = IntParam::new("hash-max-listpack-value");
         let config = &self.state.config;
-        let limit = |name| usize::try_from(config.get_int(name)).unwrap_or(0);
+        let limit = |param: &IntParam| usize::try_from(param.get(config)).unwrap_or(0);
         // Redis gives up shared integers when evicting by LRU or LFU, which needs a private
         // access time per value.
-        let share_integers = config.get_int("maxmemory") == 0 || {
+        let share_integers = MAXMEMORY.get(config) == 0 || {
             let policy = config.get("maxmemory-policy");
             !(policy.ends_with("-lru") || policy.ends_with("-lfu"))
         };
         EncodingConfig {
             share_integers,
             hash: HashLimits {
-                entries: limit("hash-max-listpack-entries"),
-                value: limit("hash-max-listpack-value"),
+                entries: limit(&HASH_ENTRIES),
+                value: limit(&HASH_VALUE),
             },
         }
     }
 }
 
-/// A command and, for a container, the subcommand that runs.
-type Resolved = (&'static CommandSpec, Option<&'static CommandSpec>);
+/// A command resolved from `argv`: its table entry and, for a container command, the
+/// subcommand row and counters.
+struct Resolved {
+    command: &'static Command,
+    sub: Option<(&'static CommandSpec, &'static CommandStats)>,
+}
+
+impl Resolved {
+    fn spec(&self) -> &'static CommandSpec {
+        self.command.spec
+    }
+
+    fn sub(&self) -> Option<&'static CommandSpec> {
+        self.sub.map(|(sub, _)| sub)
+    }
+
+    /// The row whose handler runs.
+    fn runs(&self) -> &'static CommandSpec {
+        self.sub().unwrap_or(self.command.spec)
+    }
+
+    fn stats(&self) -> &'static CommandStats {
+        self.sub.map_or(&self.command.stats, |(_, stats)| stats)
+    }
+
+    fn name(&self) -> CommandName {
+        CommandName {
+            name: self.command.spec.name,
+            sub: self.sub().map(|s| s.name),
+        }
+    }
+}
 
 /// Resolves `argv` to the spec that will run it (subcommand included), or the error Redis
 /// gives with the command Redis then records as the client's last one (CLIENT LIST `cmd`):
 /// the command whose arity is wrong, none for an unknown command or subcommand.
 fn resolve(argv: &[Bytes]) -> Result<Resolved, (CmdError, Option<CommandName>)> {
-    let Some(spec) = table().lookup(&argv[0]) else {
+    let Some(command) = table().command(&argv[0]) else {
         return Err((CmdError::unknown_command(&argv[0], &argv[1..]), None));
     };
+    let spec = command.spec;
     let found = |sub: Option<&'static CommandSpec>| CommandName {
         name: spec.name,
         sub: sub.map(|s| s.name),
@@ -95,9 +131,9 @@ fn resolve(argv: &[Bytes]) -> Result<Resolved, (CmdError, Option<CommandName>)> 
     }
     // A container with its own handler (COMMAND) runs it when called without a subcommand.
     if spec.subcommands.is_empty() || argv.len() < 2 {
-        return Ok((spec, None));
+        return Ok(Resolved { command, sub: None });
     }
-    let Some(sub) = spec.subcommand(&argv[1]) else {
+    let Some((sub, stats)) = command.subcommand(&argv[1]) else {
         return Err((CmdError::unknown_subcommand(spec.name, &argv[1]), None));
     };
     // Subcommand arities count the container's name too, as in Redis (`config|get` is -3).
@@ -105,7 +141,10 @@ fn resolve(argv: &[Bytes]) -> Result<Resolved, (CmdError, Option<CommandName>)> 
         let error = CmdError::WrongArity(format!("{}|{}", spec.name, sub.name));
         return Err((error, Some(found(Some(sub)))));
     }
-    Ok((spec, Some(sub)))
+    Ok(Resolved {
+        command,
+        sub: Some((sub, stats)),
+    })
 }
 
 /// Whether an unauthenticated connection is refused `runs` (`spec`'s subcommand or itself).
@@ -125,16 +164,13 @@ pub struct Pausable {
 /// How CLIENT PAUSE treats `argv`: `None` when it fails before a pause applies (unknown
 /// command, wrong arity, authentication required: Redis answers those at once).
 pub fn pausable(client: &ClientState, argv: &[Bytes]) -> Option<Pausable> {
-    let (spec, sub) = resolve(argv).ok()?;
-    let runs = sub.unwrap_or(spec);
-    if refused_before_auth(client, spec, runs) || runs.handler.is_none() {
+    let resolved = resolve(argv).ok()?;
+    let runs = resolved.runs();
+    if refused_before_auth(client, resolved.spec(), runs) || runs.handler.is_none() {
         return None;
     }
     Some(Pausable {
-        name: CommandName {
-            name: spec.name,
-            sub: sub.map(|s| s.name),
-        },
+        name: resolved.name(),
         writes: runs
             .flags
             .intersects(Flags::WRITE.union(Flags::MAY_REPLICATE)),
@@ -143,9 +179,8 @@ pub fn pausable(client: &ClientState, argv: &[Bytes]) -> Option<Pausable> {
 
 /// Runs one command and returns its reply.
 pub fn execute(state: &ServerState, client: &mut ClientState, argv: Vec<Bytes>) -> Reply {
-    let resolved = resolve(&argv);
-    let (spec, sub) = match resolved {
-        Ok(found) => found,
+    let resolved = match resolve(&argv) {
+        Ok(resolved) => resolved,
         Err((e, last_cmd)) => {
             client.last_cmd = last_cmd;
             // Counted on the command or subcommand (`config|set`) the arity error names.
@@ -157,23 +192,17 @@ pub fn execute(state: &ServerState, client: &mut ClientState, argv: Vec<Bytes>) 
             return error_reply(state, e);
         }
     };
-    let runs = sub.unwrap_or(spec);
-    client.last_cmd = Some(CommandName {
-        name: spec.name,
-        sub: sub.map(|s| s.name),
-    });
+    let spec = resolved.spec();
+    let runs = resolved.runs();
+    client.last_cmd = Some(resolved.name());
     if refused_before_auth(client, spec, runs) {
         return error_reply(state, CmdError::NoAuth);
     }
     let Some(handler) = runs.handler else {
         return error_reply(state, CmdError::wrong_arity(spec.name));
     };
-    let full_name = match sub {
-        Some(sub) => format!("{}|{}", spec.name, sub.name),
-        None => spec.name.to_string(),
-    };
     let started = Instant::now();
-    let mut args = Args::new(argv, if sub.is_some() { 2 } else { 1 });
+    let mut args = Args::new(argv, if resolved.sub.is_some() { 2 } else { 1 });
     // CLIENT NO-TOUCH: key access times stay as they are, except for TOUCH itself.
     let no_touch = client.handle.has_flag(ClientFlags::NO_TOUCH) && spec.name != "touch";
     let mut ctx = ExecCtx { state, client };
@@ -187,6 +216,10 @@ pub fn execute(state: &ServerState, client: &mut ClientState, argv: Vec<Bytes>) 
             .cloned()
             .or_else(|| panic.downcast_ref::<&str>().map(|s| s.to_string()))
             .unwrap_or_default();
+        let full_name = match resolved.sub() {
+            Some(sub) => format!("{}|{}", spec.name, sub.name),
+            None => spec.name.to_string(),
+        };
         tracing::error!("command '{full_name}' panicked: {what}");
         Err(CmdError::err(format!("internal error in '{full_name}'")))
     });
@@ -196,16 +229,16 @@ pub fn execute(state: &ServerState, client: &mut ClientState, argv: Vec<Bytes>) 
         .stats
         .total_commands_processed
         .fetch_add(1, Ordering::Relaxed);
-    if let Some(stats) = table().stats(&full_name) {
-        stats.calls.fetch_add(1, Ordering::Relaxed);
-        stats.usec.fetch_add(micros, Ordering::Relaxed);
-        // Redis times commands in whole microseconds; the histogram keeps nanoseconds.
-        if state.config.get_int("latency-tracking") == 1 {
-            stats.latency.record(nanos);
-        }
-        if result.is_err() {
-            stats.failed_calls.fetch_add(1, Ordering::Relaxed);
-        }
+    let stats = resolved.stats();
+    stats.calls.fetch_add(1, Ordering::Relaxed);
+    stats.usec.fetch_add(micros, Ordering::Relaxed);
+    // Redis times commands in whole microseconds; the histogram keeps nanoseconds.
+    static LATENCY_TRACKING: IntParam = IntParam::new("latency-tracking");
+    if LATENCY_TRACKING.get(&state.config) == 1 {
+        stats.latency.record(nanos);
+    }
+    if result.is_err() {
+        stats.failed_calls.fetch_add(1, Ordering::Relaxed);
     }
     if result.is_ok() && runs.flags.contains(Flags::WRITE) {
         state.stats.dirty.fetch_add(1, Ordering::Relaxed);

@@ -17,7 +17,7 @@ use super::args::{eq_ignore_case, parse_i64};
 use super::table::{Acl, CommandSpec, Flags, KeyFlags, KeySpec, table};
 use super::{Args, ExecCtx};
 use crate::clients::{ClientFlags, ClientState};
-use crate::config::ConfigError;
+use crate::config::{ConfigError, IntParam};
 use crate::error::{CmdError, c_str};
 use crate::keyspace::{Entry, Value};
 use crate::protocol::Reply;
@@ -341,7 +341,9 @@ fn help_reply(command: &str, lines: &[&str]) -> Reply {
 
 /// Adds a command to the slow log when it ran longer than `slowlog-log-slower-than`.
 pub fn record_slow(state: &ServerState, client: &ClientState, argv: &[Bytes], micros: u64) {
-    let threshold = state.config.get_int("slowlog-log-slower-than");
+    // Checked for every command: the name is resolved once.
+    static SLOWER_THAN: IntParam = IntParam::new("slowlog-log-slower-than");
+    let threshold = SLOWER_THAN.get(&state.config);
     if threshold < 0 || (micros as i64) < threshold {
         return;
     }

@@ -2,7 +2,6 @@
 //! and handler. It drives dispatch, arity and flag checks, `COMMAND` introspection and
 //! per-command statistics. Each group module contributes its rows as `COMMANDS`.
 
-use std::collections::HashMap;
 use std::sync::LazyLock;
 use std::sync::atomic::{AtomicU64, Ordering};
 
@@ -512,34 +511,63 @@ impl CommandStats {
     }
 }
 
-/// The table: every top-level command by lower-case name, with stats per command and
-/// subcommand (keyed `name` or `name|sub`).
+/// A top-level command of the table with its counters and its subcommands' counters.
+pub struct Command {
+    pub spec: &'static CommandSpec,
+    pub stats: CommandStats,
+    /// `name|sub` and counters of each subcommand, in the order of `spec.subcommands`.
+    subs: Box<[(String, CommandStats)]>,
+}
+
+impl Command {
+    /// The subcommand named `name` (ignoring ASCII case), with its counters.
+    pub fn subcommand(&self, name: &[u8]) -> Option<(&'static CommandSpec, &CommandStats)> {
+        let i = self
+            .spec
+            .subcommands
+            .iter()
+            .position(|s| s.name.as_bytes().eq_ignore_ascii_case(name))?;
+        Some((&self.spec.subcommands[i], &self.subs[i].1))
+    }
+}
+
+/// The table: every top-level command by lower-case name. The dispatcher's one lookup finds
+/// the command's row and its counters together, without building a `name|sub` string.
 pub struct Table {
-    by_name: HashMap<&'static str, &'static CommandSpec>,
-    stats: HashMap<String, CommandStats>,
+    // foldhash, not SipHash, and bytes, not str: this is looked up for every request.
+    by_name: foldhash::HashMap<&'static [u8], Command>,
 }
 
 impl Table {
     fn build() -> Table {
-        let mut by_name = HashMap::new();
-        let mut stats = HashMap::new();
-        for group in super::GROUPS {
-            for spec in group.iter() {
-                by_name.insert(spec.name, spec);
-                stats.insert(spec.name.to_string(), CommandStats::default());
-                for sub in spec.subcommands {
-                    stats.insert(
-                        format!("{}|{}", spec.name, sub.name),
-                        CommandStats::default(),
-                    );
-                }
-            }
-        }
-        Table { by_name, stats }
+        Table::from_groups(super::GROUPS)
     }
 
-    /// Case-insensitive lookup of a top-level command.
-    pub fn lookup(&self, name: &[u8]) -> Option<&'static CommandSpec> {
+    fn from_groups(groups: &[&'static [CommandSpec]]) -> Table {
+        let mut by_name = foldhash::HashMap::default();
+        for group in groups {
+            for spec in group.iter() {
+                let subs = spec
+                    .subcommands
+                    .iter()
+                    .map(|sub| {
+                        let name = format!("{}|{}", spec.name, sub.name);
+                        (name, CommandStats::default())
+                    })
+                    .collect();
+                let command = Command {
+                    spec,
+                    stats: CommandStats::default(),
+                    subs,
+                };
+                by_name.insert(spec.name.as_bytes(), command);
+            }
+        }
+        Table { by_name }
+    }
+
+    /// Case-insensitive lookup of a top-level command with its counters.
+    pub fn command(&self, name: &[u8]) -> Option<&Command> {
         if name.len() > 32 {
             return None;
         }
@@ -547,13 +575,17 @@ impl Table {
         for (d, s) in lower.iter_mut().zip(name) {
             *d = s.to_ascii_lowercase();
         }
-        let lower = std::str::from_utf8(&lower[..name.len()]).ok()?;
-        self.by_name.get(lower).copied()
+        self.by_name.get(&lower[..name.len()])
+    }
+
+    /// Case-insensitive lookup of a top-level command.
+    pub fn lookup(&self, name: &[u8]) -> Option<&'static CommandSpec> {
+        self.command(name).map(|c| c.spec)
     }
 
     /// Every top-level command, sorted by name.
     pub fn commands(&self) -> Vec<&'static CommandSpec> {
-        let mut all: Vec<_> = self.by_name.values().copied().collect();
+        let mut all: Vec<_> = self.by_name.values().map(|c| c.spec).collect();
         all.sort_by_key(|s| s.name);
         all
     }
@@ -568,12 +600,19 @@ impl Table {
 
     /// Stats of `name` or `name|sub`.
     pub fn stats(&self, full_name: &str) -> Option<&CommandStats> {
-        self.stats.get(full_name)
+        match full_name.split_once('|') {
+            Some((name, sub)) => Some(self.command(name.as_bytes())?.subcommand(sub.as_bytes())?.1),
+            None => Some(&self.command(full_name.as_bytes())?.stats),
+        }
     }
 
-    /// Every command's stats, sorted by full name.
+    /// Every command's stats, sorted by full name (`name` or `name|sub`).
     pub fn all_stats(&self) -> Vec<(&str, &CommandStats)> {
-        let mut all: Vec<_> = self.stats.iter().map(|(k, v)| (k.as_str(), v)).collect();
+        let mut all: Vec<(&str, &CommandStats)> = Vec::new();
+        for command in self.by_name.values() {
+            all.push((command.spec.name, &command.stats));
+            all.extend(command.subs.iter().map(|(name, s)| (name.as_str(), s)));
+        }
         all.sort_by_key(|(k, _)| *k);
         all
     }
@@ -664,5 +703,34 @@ mod tests {
             (KeyFlags::RW_ACCESS_UPDATE | KeyFlags::VARIABLE_FLAGS).names(),
             vec!["RW", "access", "update", "variable_flags"]
         );
+    }
+
+    #[test]
+    fn lookups_and_counters() {
+        static GROUP: &[CommandSpec] = &[
+            CommandSpec::new("get", 2, Flags::READONLY, "string", noop),
+            CommandSpec {
+                handler: None,
+                subcommands: &[
+                    CommandSpec::new("info", 2, Flags::empty(), "server", noop),
+                    CommandSpec::new("list", -2, Flags::empty(), "server", noop),
+                ],
+                ..CommandSpec::new("client", -2, Flags::empty(), "server", noop)
+            },
+        ];
+        let table = Table::from_groups(&[GROUP]);
+        assert_eq!(table.lookup(b"GeT").map(|s| s.name), Some("get"));
+        assert!(table.lookup(b"nosuch").is_none());
+        assert!(table.lookup(&[b'a'; 40]).is_none());
+        let client = table.command(b"CLIENT").unwrap();
+        let (list, stats) = client.subcommand(b"LiSt").unwrap();
+        assert_eq!(list.name, "list");
+        stats.calls.fetch_add(3, Ordering::Relaxed);
+        let calls = |name| table.stats(name).map(|s| s.calls.load(Ordering::Relaxed));
+        assert_eq!(calls("client|list"), Some(3));
+        assert_eq!(calls("client"), Some(0));
+        assert_eq!(calls("client|nosuch"), None);
+        let names: Vec<&str> = table.all_stats().into_iter().map(|(n, _)| n).collect();
+        assert_eq!(names, ["client", "client|info", "client|list", "get"]);
     }
 }

@@ -1,5 +1,9 @@
 //! `Guard`: a command's locked view of some shards. Every read and write of a key goes through
 //! it; it applies lazy expiry, records change events and delivers them when dropped.
+//!
+//! Events are only recorded when something reads them: registered observers, or the
+//! empty-aggregate check after a write through mutable access (HDEL of the last field deletes
+//! the key). A plain GET or SET with no observers records nothing and allocates nothing here.
 
 use std::sync::atomic::Ordering;
 
@@ -40,6 +44,9 @@ pub struct Guard<'a> {
     db: usize,
     locked: Locked<'a>,
     events: Vec<KeyEvent>,
+    /// Set once a write may have left an empty aggregate, which `finish` must delete. From
+    /// then on events are recorded even without observers.
+    check_empty: bool,
     now: u64,
     /// Whether lookups refresh access times (off under CLIENT NO-TOUCH).
     touch: bool,
@@ -56,6 +63,7 @@ impl<'a> Guard<'a> {
             db,
             locked,
             events: Vec::new(),
+            check_empty: false,
             now: unix_ms(),
             touch: super::touching(),
             accessed_keys: SmallVec::new(),
@@ -95,12 +103,15 @@ impl<'a> Guard<'a> {
         &mut self.locked[i].1
     }
 
-    fn emit(&mut self, key: Bytes, kind: KeyEventKind) {
-        self.events.push(KeyEvent {
-            db: self.db,
-            key,
-            kind,
-        });
+    /// Records a change, if observers or the empty-aggregate check will look at it.
+    fn emit(&mut self, key: &Bytes, kind: KeyEventKind) {
+        if self.check_empty || !self.ks.observers.is_empty() {
+            self.events.push(KeyEvent {
+                db: self.db,
+                key: key.clone(),
+                kind,
+            });
+        }
     }
 
     /// Index of a live key in its shard, reclaiming it first if it has expired.
@@ -120,7 +131,7 @@ impl<'a> Guard<'a> {
         let (k, _) = shard.map.swap_remove_index(idx)?;
         shard.volatile.swap_remove(key);
         self.ks.stats.expired_keys.fetch_add(1, Ordering::Relaxed);
-        self.emit(k, KeyEventKind::Expired);
+        self.emit(&k, KeyEventKind::Expired);
         None
     }
 
@@ -223,14 +234,16 @@ impl<'a> Guard<'a> {
     /// Mutable access for a write; the key is reported as written.
     pub fn get_mut(&mut self, key: &Bytes) -> Option<&mut Value> {
         let (si, idx) = self.live_index(key)?;
-        self.emit(key.clone(), KeyEventKind::Written);
+        self.check_empty = true;
+        self.emit(key, KeyEventKind::Written);
         Some(&mut self.accessed(si, idx).value)
     }
 
     /// Mutable access, creating the key with `make()` when it is missing.
     pub fn get_or_insert_with(&mut self, key: &Bytes, make: impl FnOnce() -> Value) -> &mut Value {
         let live = self.live_index(key);
-        self.emit(key.clone(), KeyEventKind::Written);
+        self.check_empty = true;
+        self.emit(key, KeyEventKind::Written);
         if let Some((si, idx)) = live {
             return &mut self.accessed(si, idx).value;
         }
@@ -262,7 +275,12 @@ impl<'a> Guard<'a> {
         self.store(key, entry.value, ttl, Record::Keep(entry.lru))
     }
 
+    /// Writes `value` under `key`. A live old entry is overwritten in its slot (one lookup,
+    /// returned by value); otherwise the key is inserted.
     fn store(&mut self, key: Bytes, value: Value, ttl: Ttl, record: Record) -> Option<Entry> {
+        if value.is_empty_aggregate() {
+            self.check_empty = true;
+        }
         let live = self.live_index(&key);
         let mut entry = self.new_entry(value);
         if let Some((si, idx)) = live {
@@ -282,18 +300,33 @@ impl<'a> Guard<'a> {
             Ttl::Clear => None,
             Ttl::At(at) => Some(at),
         };
-        let shard = self.shard(&key);
-        if entry.expire_at.is_some() {
-            shard.volatile.insert(key.clone());
-        } else {
-            shard.volatile.swap_remove(&key);
-        }
-        // An expired entry still in place (expiry suspended) is replaced but not returned.
-        let old = shard
-            .map
-            .insert(key.clone(), entry)
-            .filter(|_| live.is_some());
-        self.emit(key, KeyEventKind::Written);
+        let has_ttl = entry.expire_at.is_some();
+        let old = match live {
+            Some((si, idx)) => {
+                let shard = &mut self.locked[si].1;
+                let old = std::mem::replace(&mut shard.map[idx], entry);
+                // `volatile` holds exactly the keys with a TTL.
+                if has_ttl {
+                    shard.volatile.insert(key.clone());
+                } else if old.expire_at.is_some() {
+                    shard.volatile.swap_remove(&key);
+                }
+                Some(old)
+            }
+            None => {
+                let shard = self.shard(&key);
+                // Possibly over an expired entry left in place while expiry is suspended,
+                // which had a TTL; it is replaced but not returned.
+                if has_ttl {
+                    shard.volatile.insert(key.clone());
+                } else {
+                    shard.volatile.swap_remove(&key);
+                }
+                shard.map.insert(key.clone(), entry);
+                None
+            }
+        };
+        self.emit(&key, KeyEventKind::Written);
         old
     }
 
@@ -303,7 +336,7 @@ impl<'a> Guard<'a> {
         let shard = &mut self.locked[si].1;
         let (k, entry) = shard.map.swap_remove_index(idx)?;
         shard.volatile.swap_remove(key);
-        self.emit(k, KeyEventKind::Deleted);
+        self.emit(&k, KeyEventKind::Deleted);
         Some(entry)
     }
 
@@ -373,7 +406,7 @@ impl<'a> Guard<'a> {
                 shard.volatile = Default::default();
             }
         }
-        self.emit(Bytes::new(), KeyEventKind::Flushed);
+        self.emit(&Bytes::new(), KeyEventKind::Flushed);
     }
 
     /// Exchanges the contents of the current database with `other` (both fully locked).
@@ -392,12 +425,10 @@ impl<'a> Guard<'a> {
                 std::mem::swap(&mut *left[lo].1, &mut *right[0].1);
             }
         }
-        self.emit(Bytes::new(), KeyEventKind::Swapped { other });
-        self.events.push(KeyEvent {
-            db: other,
-            key: Bytes::new(),
-            kind: KeyEventKind::Swapped { other: db },
-        });
+        self.emit(&Bytes::new(), KeyEventKind::Swapped { other });
+        self.db = other;
+        self.emit(&Bytes::new(), KeyEventKind::Swapped { other: db });
+        self.db = db;
     }
 
     /// Visits the entries of the current database's locked shards (expired entries included;
@@ -473,7 +504,7 @@ impl<'a> Guard<'a> {
                 shard.volatile.swap_remove(&key);
                 if shard.map.swap_remove(&key).is_some() {
                     self.ks.stats.expired_keys.fetch_add(1, Ordering::Relaxed);
-                    self.emit(key, KeyEventKind::Expired);
+                    self.emit(&key, KeyEventKind::Expired);
                 }
             }
             budget = budget.saturating_sub(visited);
@@ -557,7 +588,7 @@ impl<'a> Guard<'a> {
         self.db = self.locked[pos].0.0;
         for key in expired {
             self.ks.stats.expired_keys.fetch_add(1, Ordering::Relaxed);
-            self.emit(key, KeyEventKind::Expired);
+            self.emit(&key, KeyEventKind::Expired);
         }
         (n, count)
     }
@@ -628,5 +659,152 @@ impl Entry {
     /// Whether the entry is not expired at `now_ms`.
     pub fn is_live(&self, now_ms: u64) -> bool {
         self.expire_at.is_none_or(|at| at > now_ms)
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use std::sync::Arc;
+
+    use bytes::Bytes;
+    use parking_lot::Mutex;
+
+    use super::super::value::{HashLimits, StrValue};
+    use super::super::{KeyEvent, KeyEventKind, KeyObserver, Keyspace, Ttl, Value};
+
+    /// Records every event with the value the observer was shown.
+    #[derive(Default)]
+    struct Recorder(Mutex<Vec<(KeyEvent, Option<Value>)>>);
+
+    impl KeyObserver for Recorder {
+        fn on_event(&self, event: &KeyEvent, value: Option<&Value>) {
+            self.0.lock().push((event.clone(), value.cloned()));
+        }
+    }
+
+    fn observed() -> (Keyspace, Arc<Recorder>) {
+        let recorder = Arc::new(Recorder::default());
+        let ks = Keyspace::new(2, 4, vec![recorder.clone() as Arc<dyn KeyObserver>]);
+        (ks, recorder)
+    }
+
+    fn b(s: &str) -> Bytes {
+        Bytes::copy_from_slice(s.as_bytes())
+    }
+
+    fn s(v: &str) -> Value {
+        Value::Str(StrValue::text(b(v)))
+    }
+
+    fn kinds(recorder: &Recorder) -> Vec<(KeyEventKind, Bytes)> {
+        let mut events = recorder.0.lock();
+        events.drain(..).map(|(e, _)| (e.kind, e.key)).collect()
+    }
+
+    #[test]
+    fn insert_keeps_or_clears_the_ttl() {
+        let ks = Keyspace::new(1, 4, Vec::new());
+        let key = b("k");
+        let mut g = ks.lock(0, &[&key]);
+        let later = g.now_ms() + 60_000;
+        assert!(g.insert(key.clone(), s("1"), Ttl::At(later)).is_none());
+        assert_eq!(g.volatile_len(), 1);
+        let old = g.insert(key.clone(), s("2"), Ttl::Keep);
+        assert_eq!(old.map(|e| e.value), Some(s("1")));
+        assert_eq!(g.expire_at(&key), Some(Some(later)));
+        assert_eq!(g.volatile_len(), 1);
+        g.insert(key.clone(), s("3"), Ttl::Clear);
+        assert_eq!(g.expire_at(&key), Some(None));
+        assert_eq!(g.volatile_len(), 0);
+        g.insert(key.clone(), s("4"), Ttl::Clear);
+        assert_eq!(g.volatile_len(), 0);
+        assert_eq!(g.get(&key), Some(&s("4")));
+        assert_eq!(g.len(), 1);
+    }
+
+    #[test]
+    fn observers_see_the_value_after_the_command_once_per_run_of_writes() {
+        let (ks, recorder) = observed();
+        let key = b("k");
+        {
+            let mut g = ks.lock(0, &[&key]);
+            g.insert(key.clone(), s("a"), Ttl::Clear);
+            g.insert(key.clone(), s("b"), Ttl::Clear);
+        }
+        let events = std::mem::take(&mut *recorder.0.lock());
+        assert_eq!(events.len(), 1);
+        assert_eq!(events[0].0.kind, KeyEventKind::Written);
+        assert_eq!(events[0].1, Some(s("b")));
+    }
+
+    #[test]
+    fn rename_is_reported_as_deleted_then_renamed() {
+        let (ks, recorder) = observed();
+        let (from, to) = (b("from"), b("to"));
+        ks.lock(0, &[&from])
+            .insert(from.clone(), s("v"), Ttl::Clear);
+        kinds(&recorder);
+        assert!(ks.lock(0, &[&from, &to]).rename(&from, &to));
+        assert_eq!(
+            kinds(&recorder),
+            vec![
+                (KeyEventKind::Deleted, from.clone()),
+                (KeyEventKind::Renamed { from: from.clone() }, to.clone()),
+            ]
+        );
+    }
+
+    #[test]
+    fn emptied_aggregates_are_deleted_with_or_without_observers() {
+        let (observed_ks, recorder) = observed();
+        let plain_ks = Keyspace::new(1, 4, Vec::new());
+        let limits = HashLimits::default();
+        for ks in [&observed_ks, &plain_ks] {
+            let (key, field) = (b("h"), b("f"));
+            {
+                let mut g = ks.lock(0, &[&key]);
+                let hash = g.get_or_insert_with(&key, Value::new_hash);
+                hash.as_hash_mut()
+                    .unwrap()
+                    .insert(field.clone(), b("v"), &limits);
+            }
+            {
+                let mut g = ks.lock(0, &[&key]);
+                g.get_mut(&key)
+                    .unwrap()
+                    .as_hash_mut()
+                    .unwrap()
+                    .remove(&field);
+            }
+            let mut g = ks.lock(0, &[&key]);
+            assert!(!g.contains(&key), "an empty hash must not survive");
+            // A hash created empty by a command that then fails is removed too.
+            g.get_or_insert_with(&key, Value::new_hash);
+            drop(g);
+            assert!(!ks.lock(0, &[&key]).contains(&key));
+            // And one stored empty.
+            ks.lock(0, &[&key])
+                .insert(key.clone(), Value::new_hash(), Ttl::Clear);
+            assert!(!ks.lock(0, &[&key]).contains(&key));
+        }
+        assert_eq!(
+            kinds(&recorder),
+            vec![
+                (KeyEventKind::Written, b("h")),
+                (KeyEventKind::Deleted, b("h")),
+                (KeyEventKind::Deleted, b("h")),
+                (KeyEventKind::Deleted, b("h")),
+            ]
+        );
+    }
+
+    #[test]
+    fn no_events_are_kept_without_observers() {
+        let ks = Keyspace::new(1, 4, Vec::new());
+        let key = b("k");
+        let mut g = ks.lock(0, &[&key]);
+        g.insert(key.clone(), s("v"), Ttl::Clear);
+        g.remove(&key);
+        assert!(g.events.is_empty());
     }
 }

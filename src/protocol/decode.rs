@@ -5,7 +5,8 @@
 //! limits are enforced as soon as a header arrives — a client announcing `$99999999999` is
 //! refused at once instead of being buffered — and nesting is refused before any recursive
 //! parser sees it. A complete frame is then parsed with the redis-protocol crate. Every argument
-//! is copied into its own `Bytes`, so a stored value never pins the connection's read buffer.
+//! is copied into its own `Bytes`, so a stored value never pins the connection's read buffer;
+//! short arguments share one allocation with their reference count (see [`copy_arg`]).
 
 use bytes::{Buf, Bytes, BytesMut};
 use redis_protocol::resp2::decode::decode_range;
@@ -67,9 +68,32 @@ fn memchr_cr(hay: &[u8]) -> Option<usize> {
     hay.iter().position(|&b| b == b'\r')
 }
 
-/// Parses a header integer as Redis's `string2ll` does: optional `-`, digits, no spaces.
+/// Parses a header integer as Redis's `string2ll` does: `0`, or an optional `-` and digits
+/// without a leading zero; no `+`, no spaces, no overflow.
 fn parse_header_int(bytes: &[u8]) -> Option<i64> {
-    std::str::from_utf8(bytes).ok()?.parse::<i64>().ok()
+    if bytes == b"0" {
+        return Some(0);
+    }
+    let (negative, digits) = match bytes.split_first() {
+        Some((b'-', rest)) => (true, rest),
+        _ => (false, bytes),
+    };
+    if !matches!(digits.first(), Some(b'1'..=b'9')) {
+        return None;
+    }
+    let mut value: i64 = 0;
+    for &d in digits {
+        if !d.is_ascii_digit() {
+            return None;
+        }
+        // Accumulate negatively so i64::MIN parses too.
+        value = value.checked_mul(10)?.checked_sub(i64::from(d - b'0'))?;
+    }
+    if negative {
+        Some(value)
+    } else {
+        value.checked_neg()
+    }
 }
 
 /// Walks the headers of a multibulk frame. Returns the frame's total length once every argument
@@ -143,20 +167,58 @@ fn decode_multibulk(
     }
     let frame = decode_range(&buf[..frame_len])
         .map_err(|e| ProtocolError::Malformed(e.details().to_string()))?;
-    let argv = match frame {
-        Some((RangeFrame::Array(items), used)) if used == frame_len => items
-            .into_iter()
-            .map(|item| match item {
-                RangeFrame::BulkString((start, end)) => {
-                    Ok(Bytes::copy_from_slice(&buf[start..end]))
-                }
-                _ => Err(ProtocolError::ExpectedDollar('?')),
-            })
-            .collect::<Result<Vec<_>, _>>()?,
-        _ => return Err(ProtocolError::Malformed("invalid multibulk frame".into())),
+    let Some((RangeFrame::Array(items), used)) = frame else {
+        return Err(ProtocolError::Malformed("invalid multibulk frame".into()));
     };
+    if used != frame_len {
+        return Err(ProtocolError::Malformed("invalid multibulk frame".into()));
+    }
+    let mut argv = Vec::with_capacity(count);
+    for item in items {
+        let RangeFrame::BulkString((start, end)) = item else {
+            return Err(ProtocolError::ExpectedDollar('?'));
+        };
+        argv.push(copy_arg(&buf[start..end]));
+    }
     buf.advance(frame_len);
     Ok(Some(argv))
+}
+
+/// Arguments up to this length live inline with their reference count: together one 64-byte
+/// allocation, one cache line, like Redis's embedded strings.
+const INLINE_ARG: usize = 55;
+
+struct InlineArg {
+    len: u8,
+    bytes: [u8; INLINE_ARG],
+}
+
+// The reference count (one word) plus the argument fill exactly one 64-byte block.
+const _: () = assert!(std::mem::size_of::<usize>() + std::mem::size_of::<InlineArg>() == 64);
+
+impl AsRef<[u8]> for InlineArg {
+    fn as_ref(&self) -> &[u8] {
+        &self.bytes[..usize::from(self.len)]
+    }
+}
+
+/// Copies one argument out of the read buffer into its own allocation.
+///
+/// Handlers clone arguments (the cursor hands out clones, the keyspace keeps one). A plain
+/// `Bytes::copy_from_slice` buffer gets its reference count allocated separately on the first
+/// clone, so every stored key and value would cost a second allocation and a second cache line
+/// to touch when it is overwritten. Short arguments are therefore reference-counted from the
+/// start, with their bytes in the same block.
+fn copy_arg(arg: &[u8]) -> Bytes {
+    if arg.len() > INLINE_ARG {
+        return Bytes::copy_from_slice(arg);
+    }
+    let mut inline = InlineArg {
+        len: arg.len() as u8,
+        bytes: [0; INLINE_ARG],
+    };
+    inline.bytes[..arg.len()].copy_from_slice(arg);
+    Bytes::from_owner(inline)
 }
 
 fn decode_inline(buf: &mut BytesMut) -> Result<Option<Vec<Bytes>>, ProtocolError> {
@@ -230,6 +292,61 @@ mod tests {
         assert_eq!(
             decode_all(&vec![b'a'; 70_000]),
             Err(ProtocolError::TooBigInline)
+        );
+    }
+
+    #[test]
+    fn short_and_long_arguments_round_trip() {
+        let long = vec![b'x'; INLINE_ARG + 1];
+        let exact = vec![b'y'; INLINE_ARG];
+        let mut input = b"*4\r\n$0\r\n\r\n".to_vec();
+        for arg in [&b"key"[..], &exact, &long] {
+            input.extend_from_slice(format!("${}\r\n", arg.len()).as_bytes());
+            input.extend_from_slice(arg);
+            input.extend_from_slice(b"\r\n");
+        }
+        let got = decode_all(&input).unwrap();
+        assert_eq!(
+            got,
+            vec![vec![
+                Bytes::new(),
+                Bytes::from("key"),
+                exact.into(),
+                long.into()
+            ]]
+        );
+        let clone = got[0][1].clone();
+        drop(got);
+        assert_eq!(clone, "key");
+    }
+
+    #[test]
+    fn header_integers_follow_string2ll() {
+        for (text, value) in [
+            (&b"0"[..], Some(0)),
+            (b"12", Some(12)),
+            (b"-1", Some(-1)),
+            (b"9223372036854775807", Some(i64::MAX)),
+            (b"-9223372036854775808", Some(i64::MIN)),
+            (b"9223372036854775808", None),
+            (b"01", None),
+            (b"+1", None),
+            (b"-0", None),
+            (b" 1", None),
+            (b"1 ", None),
+            (b"", None),
+            (b"-", None),
+        ] {
+            assert_eq!(parse_header_int(text), value, "{text:?}");
+        }
+        // Redis refuses these headers; a lenient parser would accept them.
+        assert_eq!(
+            decode_all(b"*01\r\n$4\r\nPING\r\n"),
+            Err(ProtocolError::InvalidMultibulkLength)
+        );
+        assert_eq!(
+            decode_all(b"*1\r\n$+4\r\nPING\r\n"),
+            Err(ProtocolError::InvalidBulkLength)
         );
     }
 }

@@ -20,10 +20,14 @@ use tokio::sync::mpsc;
 
 use crate::clients::{ClientFlags, ClientHandle, ClientState, ReplyMode};
 use crate::commands;
+use crate::config::IntParam;
 use crate::protocol::{self, Limits, Reply};
 use crate::state::ServerState;
 
 const READ_CHUNK: usize = 16 * 1024;
+
+/// Read for every request.
+static PROTO_MAX_BULK_LEN: IntParam = IntParam::new("proto-max-bulk-len");
 /// Most bytes taken from the socket at once. Bounded, so that the query buffer only
 /// outgrows `client-query-buffer-limit` because of one oversized request, never because a
 /// pipeline of small ones arrived in a single read.
@@ -257,7 +261,7 @@ fn process_input(
             Some(Held { argv, .. }) => argv,
             None => {
                 let limits = Limits {
-                    max_bulk_len: state.config.get_int("proto-max-bulk-len"),
+                    max_bulk_len: PROTO_MAX_BULK_LEN.get(&state.config),
                     authenticated: client.authenticated,
                 };
                 match protocol::decode_request(input, limits) {
