@@ -1,6 +1,7 @@
 //! Test support: start the real `ferrostack` binary on a free 127.0.0.1 port and talk RESP to
 //! it over a plain socket. Every test file does `mod common;`.
-#![allow(dead_code)]
+// Test support: a failed set-up step (spawn, connect) should abort the test, so unwrap is fine.
+#![allow(dead_code, clippy::unwrap_used)]
 
 use std::io::{BufRead, BufReader, Read, Write};
 use std::net::TcpStream;
