@@ -2,6 +2,8 @@
 //! connections at once: CLIENT *, AUTH / HELLO / RESET flows, MONITOR, SHUTDOWN and signals,
 //! the idle `timeout` and `maxclients`. Expected replies were taken from redis-server 7.0.15
 //! (Redis 7.4 texts where 7.0 lacks the feature).
+// Integration test helpers: panicking is how a test reports a broken set-up.
+#![allow(clippy::unwrap_used)]
 
 mod common;
 

@@ -1,6 +1,8 @@
 //! Hash commands against the real binary: every command, option and error text as Redis 7
 //! gives them, RESP2 and RESP3 reply shapes, binary-safe fields, the insertion order Redis keeps
 //! for small (listpack) hashes, and cursor iteration over large ones.
+// Integration test helpers: panicking is how a test reports a broken set-up.
+#![allow(clippy::unwrap_used)]
 
 mod common;
 

@@ -2,6 +2,8 @@
 //! every command, option and error, in RESP2 and RESP3, expiry (lazy and active), moves and
 //! copies across databases, SCAN under concurrent writes, and DUMP / RESTORE with payloads
 //! captured from real Redis servers.
+// Integration test helpers: panicking is how a test reports a broken set-up.
+#![allow(clippy::unwrap_used)]
 
 mod common;
 

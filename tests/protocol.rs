@@ -1,5 +1,7 @@
 //! Raw-byte protocol tests against the real binary: pipelining, inline commands, RESP3, and
 //! malformed input that must get Redis's protocol errors without harming other clients.
+// Integration test helpers: panicking is how a test reports a broken set-up.
+#![allow(clippy::unwrap_used)]
 
 mod common;
 

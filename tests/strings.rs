@@ -3,6 +3,8 @@
 //! hash, keyspace hit / miss counting and change events.
 //!
 //! Expected replies were taken from Redis 7.0.15.
+// Integration test helpers: panicking is how a test reports a broken set-up.
+#![allow(clippy::unwrap_used)]
 
 mod common;
 
