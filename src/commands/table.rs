@@ -44,6 +44,15 @@ bitflags! {
     }
 }
 
+/// The names of the flags set in `value`, in the order of `table` (Redis's reply order).
+fn names_in<F: bitflags::Flags + Copy>(value: F, table: &[(F, &'static str)]) -> Vec<&'static str> {
+    table
+        .iter()
+        .filter(|(flag, _)| value.contains(*flag))
+        .map(|(_, name)| *name)
+        .collect()
+}
+
 impl Flags {
     /// The flag names `COMMAND INFO` lists, in Redis's order (`may_replicate` and `sentinel`
     /// are hidden there on purpose).
@@ -66,11 +75,7 @@ impl Flags {
             (Flags::MOVABLE_KEYS, "movablekeys"),
             (Flags::ALLOW_BUSY, "allow_busy"),
         ];
-        NAMES
-            .iter()
-            .filter(|(f, _)| self.contains(*f))
-            .map(|(_, n)| *n)
-            .collect()
+        names_in(self, &NAMES)
     }
 }
 
@@ -130,11 +135,7 @@ impl KeyFlags {
             (KeyFlags::INCOMPLETE, "incomplete"),
             (KeyFlags::VARIABLE_FLAGS, "variable_flags"),
         ];
-        NAMES
-            .iter()
-            .filter(|(f, _)| self.contains(*f))
-            .map(|(_, n)| *n)
-            .collect()
+        names_in(self, &NAMES)
     }
 }
 
@@ -223,11 +224,7 @@ impl Acl {
 
     /// Category names without the `@`, in Redis's order.
     pub fn names(self) -> Vec<&'static str> {
-        Acl::NAMES
-            .iter()
-            .filter(|(c, _)| self.contains(*c))
-            .map(|(_, n)| *n)
-            .collect()
+        names_in(self, &Acl::NAMES)
     }
 
     /// The category called `name` (without `@`), case-insensitively.
