@@ -10,7 +10,7 @@
 //! - [`commands`]: the command table and one module of handlers per Redis group. Handlers are
 //!   synchronous functions of `(ExecCtx, Args)`.
 //! - [`state`], [`clients`], [`stats`], [`config`]: what handlers share — the keyspace,
-//!   configuration, connected clients, counters and slow log.
+//!   configuration, connected clients, counters, latency histograms and slow log.
 //! - [`keyspace`]: databases of mutex-guarded shards, values (with the encoding and access
 //!   record Redis would keep for them), expiry, change events, and the DUMP / RESTORE payload
 //!   codec (`keyspace::rdb`).
@@ -26,7 +26,7 @@
 //! # Lock order
 //! Shards are locked in ascending `(db, shard)` order by [`keyspace::Keyspace`]'s `lock*`
 //! methods, the only way to reach data. No lock is held across an `.await`: handlers are
-//! synchronous. Change events are delivered while the shard locks are held, so observers see
+//! synchronous (clippy's `await_holding_lock` and `unwrap_used` are denied in Cargo.toml). Change events are delivered while the shard locks are held, so observers see
 //! one key's changes in order and must never call back into the keyspace.
 
 pub mod clients;
