@@ -16,70 +16,71 @@ pub fn split_args(line: &[u8]) -> Option<Vec<Vec<u8>>> {
             return Some(args);
         }
         let mut current = Vec::new();
-        let mut in_double = false;
-        let mut in_single = false;
+        // The quote character of the quoted section we are in, if any.
+        let mut quote: Option<u8> = None;
         loop {
-            if in_double {
-                let c = *line.get(i)?;
-                if c == b'\\'
-                    && i + 3 < line.len()
-                    && line[i + 1] == b'x'
-                    && let (Some(h), Some(l)) = (hex(line[i + 2]), hex(line[i + 3]))
-                {
-                    current.push(h * 16 + l);
-                    i += 4;
-                    continue;
+            match quote {
+                Some(q) => {
+                    let c = *line.get(i)?;
+                    if c == q {
+                        // A closing quote must end the argument.
+                        if line.get(i + 1).is_some_and(|b| !b.is_ascii_whitespace()) {
+                            return None;
+                        }
+                        i += 1;
+                        break;
+                    }
+                    let (byte, used) = unescape(line, i, q);
+                    current.push(byte);
+                    i += used;
                 }
-                if c == b'\\' && i + 1 < line.len() {
-                    current.push(match line[i + 1] {
-                        b'n' => b'\n',
-                        b'r' => b'\r',
-                        b't' => b'\t',
-                        b'b' => 8,
-                        b'a' => 7,
-                        other => other,
-                    });
-                    i += 2;
-                    continue;
-                }
-                if c == b'"' {
-                    if line.get(i + 1).is_some_and(|b| !b.is_ascii_whitespace()) {
-                        return None;
+                None => {
+                    match line.get(i) {
+                        None => break,
+                        Some(c) if c.is_ascii_whitespace() => break,
+                        Some(&c @ (b'"' | b'\'')) => quote = Some(c),
+                        Some(&c) => current.push(c),
                     }
                     i += 1;
-                    break;
                 }
-                current.push(c);
-                i += 1;
-            } else if in_single {
-                let c = *line.get(i)?;
-                if c == b'\\' && line.get(i + 1) == Some(&b'\'') {
-                    current.push(b'\'');
-                    i += 2;
-                    continue;
-                }
-                if c == b'\'' {
-                    if line.get(i + 1).is_some_and(|b| !b.is_ascii_whitespace()) {
-                        return None;
-                    }
-                    i += 1;
-                    break;
-                }
-                current.push(c);
-                i += 1;
-            } else {
-                match line.get(i) {
-                    None => break,
-                    Some(c) if c.is_ascii_whitespace() => break,
-                    Some(b'"') => in_double = true,
-                    Some(b'\'') => in_single = true,
-                    Some(&c) => current.push(c),
-                }
-                i += 1;
             }
         }
         args.push(current);
     }
+}
+
+/// The byte at `line[i]` inside a `q`-quoted section and how many input bytes it used:
+/// `"..."` understands `\n \r \t \b \a \xHH` and `\<any>`, `'...'` only `\'`.
+fn unescape(line: &[u8], i: usize, q: u8) -> (u8, usize) {
+    let c = line[i];
+    let next = line.get(i + 1).copied();
+    if c != b'\\' || next.is_none() {
+        return (c, 1);
+    }
+    if q == b'\'' {
+        return if next == Some(b'\'') {
+            (b'\'', 2)
+        } else {
+            (c, 1)
+        };
+    }
+    if next == Some(b'x')
+        && let (Some(h), Some(l)) = (
+            line.get(i + 2).copied().and_then(hex),
+            line.get(i + 3).copied().and_then(hex),
+        )
+    {
+        return (h * 16 + l, 4);
+    }
+    let byte = match next.unwrap_or(c) {
+        b'n' => b'\n',
+        b'r' => b'\r',
+        b't' => b'\t',
+        b'b' => 8,
+        b'a' => 7,
+        other => other,
+    };
+    (byte, 2)
 }
 
 fn hex(c: u8) -> Option<u8> {
