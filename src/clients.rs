@@ -304,6 +304,11 @@ pub struct ClientState {
     pub monitor: Option<mpsc::UnboundedReceiver<Bytes>>,
     /// The last command resolved by the dispatcher (CLIENT LIST `cmd=`).
     pub last_cmd: Option<CommandName>,
+    /// Set by a blocking command that found nothing to serve; taken by the connection,
+    /// which then waits (see `blocking`).
+    pub blocked: Option<crate::blocking::BlockRequest>,
+    /// Inside MULTI/EXEC and scripts blocking commands answer at once instead of blocking.
+    pub deny_blocking: bool,
 }
 
 impl ClientState {
@@ -319,6 +324,8 @@ impl ClientState {
             suppress_reply: false,
             monitor: None,
             last_cmd: None,
+            blocked: None,
+            deny_blocking: false,
         }
     }
 

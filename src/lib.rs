@@ -26,9 +26,15 @@
 //! # Lock order
 //! Shards are locked in ascending `(db, shard)` order by [`keyspace::Keyspace`]'s `lock*`
 //! methods, the only way to reach data. No lock is held across an `.await`: handlers are
-//! synchronous (clippy's `await_holding_lock` and `unwrap_used` are denied in Cargo.toml). Change events are delivered while the shard locks are held, so observers see
-//! one key's changes in order and must never call back into the keyspace.
+//! synchronous (clippy's `await_holding_lock` and `unwrap_used` are denied in Cargo.toml).
+//! Change events are delivered while the shard locks are held, so observers see one key's
+//! changes in order and must never call back into the keyspace.
+//!
+//! Every command runs holding `ServerState::exec_gate` for reading; EXEC and scripts hold it
+//! for writing, which makes them atomic against every other client. The gate is taken
+//! before any shard lock.
 
+pub mod blocking;
 pub mod clients;
 pub mod commands;
 pub mod config;
@@ -36,6 +42,7 @@ pub mod error;
 pub mod glob;
 pub mod keyspace;
 pub mod protocol;
+pub mod pubsub;
 pub mod server;
 pub mod state;
 pub mod stats;

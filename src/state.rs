@@ -7,6 +7,7 @@ use std::sync::atomic::AtomicBool;
 use std::time::Instant;
 
 use bytes::Bytes;
+use crossbeam_utils::sync::ShardedLock;
 use parking_lot::Mutex;
 use tokio::sync::{Notify, mpsc};
 
@@ -28,6 +29,10 @@ pub struct ServerState {
     /// Set and notified by SHUTDOWN or a signal.
     pub shutting_down: AtomicBool,
     pub shutdown: Notify,
+    /// Makes EXEC and scripts atomic: every command runs holding it for reading, an
+    /// `exclusive` command (EXEC, EVAL, FCALL) for writing. Readers are per-thread, so the
+    /// common case touches no shared cache line.
+    pub exec_gate: ShardedLock<()>,
 }
 
 impl ServerState {
@@ -44,6 +49,7 @@ impl ServerState {
             has_monitors: AtomicBool::new(false),
             shutting_down: AtomicBool::new(false),
             shutdown: Notify::new(),
+            exec_gate: ShardedLock::new(()),
         });
         state.apply_config();
         // Redis creates its shared integers once the configuration is loaded.

@@ -6,13 +6,22 @@
 //! import `server`.
 
 pub mod args;
+pub mod bitmap;
 pub mod connection;
 pub mod generic;
 pub mod hash;
+pub mod hyperloglog;
+pub mod list;
 pub mod longdouble;
+pub mod pubsub;
+pub mod scripting;
 pub mod server;
+pub mod set;
+pub mod stream;
 pub mod string;
 pub mod table;
+pub mod transaction;
+pub mod zset;
 
 use std::borrow::Cow;
 use std::panic::AssertUnwindSafe;
@@ -33,11 +42,20 @@ use crate::state::ServerState;
 
 /// Every group's rows; the table is built from these.
 pub(crate) static GROUPS: &[&[CommandSpec]] = &[
+    bitmap::COMMANDS,
     connection::COMMANDS,
     generic::COMMANDS,
     hash::COMMANDS,
+    hyperloglog::COMMANDS,
+    list::COMMANDS,
+    pubsub::COMMANDS,
+    scripting::COMMANDS,
     server::COMMANDS,
+    set::COMMANDS,
+    stream::COMMANDS,
     string::COMMANDS,
+    transaction::COMMANDS,
+    zset::COMMANDS,
 ];
 
 /// What a handler runs with: the shared state and the calling connection's state.
@@ -177,8 +195,23 @@ pub fn pausable(client: &ClientState, argv: &[Bytes]) -> Option<Pausable> {
     })
 }
 
-/// Runs one command and returns its reply.
+/// Runs one command sent by a client and returns its reply.
 pub fn execute(state: &ServerState, client: &mut ClientState, argv: Vec<Bytes>) -> Reply {
+    dispatch(state, client, argv, false)
+}
+
+/// Runs one command on behalf of an `exclusive` command that already holds the exec gate
+/// for writing (the commands EXEC runs, `redis.call` in a script).
+pub fn execute_nested(state: &ServerState, client: &mut ClientState, argv: Vec<Bytes>) -> Reply {
+    dispatch(state, client, argv, true)
+}
+
+fn dispatch(
+    state: &ServerState,
+    client: &mut ClientState,
+    argv: Vec<Bytes>,
+    holds_gate: bool,
+) -> Reply {
     let resolved = match resolve(&argv) {
         Ok(resolved) => resolved,
         Err((e, last_cmd)) => {
@@ -206,6 +239,7 @@ pub fn execute(state: &ServerState, client: &mut ClientState, argv: Vec<Bytes>) 
     // CLIENT NO-TOUCH: key access times stay as they are, except for TOUCH itself.
     let no_touch = client.handle.has_flag(ClientFlags::NO_TOUCH) && spec.name != "touch";
     let mut ctx = ExecCtx { state, client };
+    let _gate = (!holds_gate).then(|| ExecGate::enter(state, runs.exclusive || spec.exclusive));
     // A handler bug must not take the connection, let alone the server, down.
     let result = std::panic::catch_unwind(AssertUnwindSafe(|| {
         crate::keyspace::with_touch_mode(no_touch, || handler(&mut ctx, &mut args))
@@ -259,6 +293,32 @@ pub fn execute(state: &ServerState, client: &mut ClientState, argv: Vec<Bytes>) 
     match result {
         Ok(reply) => reply,
         Err(e) => error_reply(state, e),
+    }
+}
+
+/// The caller's hold on `ServerState::exec_gate` while its command runs.
+enum ExecGate<'a> {
+    Shared {
+        _held: crossbeam_utils::sync::ShardedLockReadGuard<'a, ()>,
+    },
+    Exclusive {
+        _held: crossbeam_utils::sync::ShardedLockWriteGuard<'a, ()>,
+    },
+}
+
+impl<'a> ExecGate<'a> {
+    fn enter(state: &'a ServerState, exclusive: bool) -> ExecGate<'a> {
+        // The gate guards no data, so a panic while it was held leaves nothing to repair.
+        let gate = &state.exec_gate;
+        if exclusive {
+            ExecGate::Exclusive {
+                _held: gate.write().unwrap_or_else(|e| e.into_inner()),
+            }
+        } else {
+            ExecGate::Shared {
+                _held: gate.read().unwrap_or_else(|e| e.into_inner()),
+            }
+        }
     }
 }
 

@@ -52,6 +52,7 @@ const fn container(
         tips: &[],
         handler: None,
         subcommands,
+        exclusive: false,
     }
 }
 
@@ -1512,6 +1513,10 @@ fn entry_bytes(key: &[u8], entry: &Entry, samples: usize) -> usize {
             let average = measured.iter().sum::<usize>() / measured.len().max(1);
             table + average * h.len()
         }
+        Value::List(l) => l.memory_usage(samples),
+        Value::Set(s) => s.memory_usage(samples),
+        Value::ZSet(z) => z.memory_usage(samples),
+        Value::Stream(s) => s.memory_usage(samples),
     };
     slot + allocation(key.len()) + volatile + value
 }

@@ -340,6 +340,9 @@ pub struct CommandSpec {
     /// `None` for a container whose work is done by its subcommands.
     pub handler: Option<Handler>,
     pub subcommands: &'static [CommandSpec],
+    /// Runs with every other client held off (EXEC, EVAL, FCALL): see
+    /// `ServerState::exec_gate`. Not a Redis flag; COMMAND INFO does not show it.
+    pub exclusive: bool,
 }
 
 impl CommandSpec {
@@ -364,6 +367,7 @@ impl CommandSpec {
             tips: &[],
             handler: Some(handler),
             subcommands: &[],
+            exclusive: false,
         }
     }
 

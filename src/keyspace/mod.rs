@@ -11,10 +11,14 @@
 pub mod events;
 mod expire;
 mod guard;
+pub mod list;
 pub mod lru;
 pub mod rdb;
 mod scan;
+pub mod set;
+pub mod stream;
 pub mod value;
+pub mod zset;
 
 use std::cell::Cell;
 use std::sync::Arc;
@@ -29,7 +33,8 @@ pub use events::{KeyEvent, KeyEventKind, KeyObserver};
 pub use guard::{Guard, Ttl};
 pub use scan::scan_indexmap;
 pub use value::{
-    EncodingConfig, Entry, HashFields, HashLimits, HashValue, Hasher, StrValue, Value,
+    EncodingConfig, Entry, HashFields, HashLimits, HashValue, Hasher, ListValue, SetValue,
+    StrValue, StreamValue, Value, ZSetValue,
 };
 
 /// One shard: its keys, and the subset of them that carry a TTL (sampled by active expiry).
@@ -188,7 +193,7 @@ impl Keyspace {
     fn shared_record(&self, value: &Value) -> Option<&AtomicU32> {
         match value {
             Value::Str(s) => s.shared_integer().and_then(|n| self.tracking.shared.get(n)),
-            Value::Hash(_) => None,
+            _ => None,
         }
     }
 

@@ -15,6 +15,11 @@ use indexmap::IndexMap;
 
 use crate::error::CmdError;
 
+pub use super::list::ListValue;
+pub use super::set::SetValue;
+pub use super::stream::StreamValue;
+pub use super::zset::ZSetValue;
+
 /// Hasher used by every map in the keyspace: fast, and seeded per process.
 pub type Hasher = foldhash::fast::RandomState;
 
@@ -48,11 +53,34 @@ impl Default for HashLimits {
     }
 }
 
+/// `as_x` / `as_x_mut`: the value as variant `X`, or Redis's WRONGTYPE error.
+macro_rules! typed_access {
+    ($get:ident, $get_mut:ident, $variant:ident, $ty:ty) => {
+        pub fn $get(&self) -> Result<&$ty, CmdError> {
+            match self {
+                Value::$variant(v) => Ok(v),
+                _ => Err(CmdError::WrongType),
+            }
+        }
+
+        pub fn $get_mut(&mut self) -> Result<&mut $ty, CmdError> {
+            match self {
+                Value::$variant(v) => Ok(v),
+                _ => Err(CmdError::WrongType),
+            }
+        }
+    };
+}
+
 /// A Redis value.
 #[derive(Debug, Clone, PartialEq)]
 pub enum Value {
     Str(StrValue),
     Hash(HashValue),
+    List(ListValue),
+    Set(SetValue),
+    ZSet(ZSetValue),
+    Stream(StreamValue),
 }
 
 impl Value {
@@ -61,14 +89,22 @@ impl Value {
         match self {
             Value::Str(_) => "string",
             Value::Hash(_) => "hash",
+            Value::List(_) => "list",
+            Value::Set(_) => "set",
+            Value::ZSet(_) => "zset",
+            Value::Stream(_) => "stream",
         }
     }
 
     /// Aggregates that became empty are deleted, as in Redis.
     pub fn is_empty_aggregate(&self) -> bool {
         match self {
-            Value::Str(_) => false,
+            // An empty stream is a valid value (XADD with MAXLEN 0, XDEL of every entry).
+            Value::Str(_) | Value::Stream(_) => false,
             Value::Hash(h) => h.is_empty(),
+            Value::List(l) => l.is_empty(),
+            Value::Set(s) => s.is_empty(),
+            Value::ZSet(z) => z.is_empty(),
         }
     }
 
@@ -82,6 +118,10 @@ impl Value {
             },
             Value::Hash(h) if h.compact => "listpack",
             Value::Hash(_) => "hashtable",
+            Value::List(l) => l.encoding(),
+            Value::Set(s) => s.encoding(),
+            Value::ZSet(z) => z.encoding(),
+            Value::Stream(_) => "stream",
         }
     }
 
@@ -104,27 +144,19 @@ impl Value {
                     other => other,
                 },
             }),
-            Value::Hash(h) => Value::Hash(h.clone()),
+            other => other.clone(),
         }
     }
+
+    typed_access!(as_hash, as_hash_mut, Hash, HashValue);
+    typed_access!(as_list, as_list_mut, List, ListValue);
+    typed_access!(as_set, as_set_mut, Set, SetValue);
+    typed_access!(as_zset, as_zset_mut, ZSet, ZSetValue);
+    typed_access!(as_stream, as_stream_mut, Stream, StreamValue);
 
     pub fn as_str(&self) -> Result<&Bytes, CmdError> {
         match self {
             Value::Str(s) => Ok(&s.bytes),
-            _ => Err(CmdError::WrongType),
-        }
-    }
-
-    pub fn as_hash(&self) -> Result<&HashValue, CmdError> {
-        match self {
-            Value::Hash(h) => Ok(h),
-            _ => Err(CmdError::WrongType),
-        }
-    }
-
-    pub fn as_hash_mut(&mut self) -> Result<&mut HashValue, CmdError> {
-        match self {
-            Value::Hash(h) => Ok(h),
             _ => Err(CmdError::WrongType),
         }
     }

@@ -302,9 +302,52 @@ fn ops(weight: u32, name: &'static str, f: fn(&mut Gen) -> Vec<Op>) -> Entry {
 
 use Check::*;
 
+// One file per command group added after the foundation, each with its own key pools and
+// argument helpers (`impl Gen` blocks) and a `commands()` list.
+#[path = "generator/bitmaps.rs"]
+mod bitmaps;
+#[path = "generator/hash_ttl.rs"]
+mod hash_ttl;
+#[path = "generator/hyperloglog.rs"]
+mod hyperloglog;
+#[path = "generator/lists.rs"]
+mod lists;
+#[path = "generator/pubsub.rs"]
+mod pubsub;
+#[path = "generator/scripting.rs"]
+mod scripting;
+#[path = "generator/sets.rs"]
+mod sets;
+#[path = "generator/streams.rs"]
+mod streams;
+#[path = "generator/transactions.rs"]
+mod transactions;
+#[path = "generator/zsets.rs"]
+mod zsets;
+
 /// Everything the differential test sends. Weights are relative frequencies.
-#[rustfmt::skip]
 pub fn commands() -> Vec<Entry> {
+    let mut all = foundation();
+    for group in [
+        bitmaps::commands,
+        hash_ttl::commands,
+        hyperloglog::commands,
+        lists::commands,
+        pubsub::commands,
+        scripting::commands,
+        sets::commands,
+        streams::commands,
+        transactions::commands,
+        zsets::commands,
+    ] {
+        all.extend(group());
+    }
+    all
+}
+
+/// Strings, hashes, keys, server and connection commands.
+#[rustfmt::skip]
+fn foundation() -> Vec<Entry> {
     vec![
         // ---- strings ----
         cmd(40, "GET", Exact, |g| argv!["GET", g.key()]),

@@ -142,4 +142,14 @@ pub enum Op {
     Settle,
     /// Wait until short TTLs set by the previous command have passed on both servers.
     Sleep(u64),
+    // Used by the blocking and pub/sub groups as they arrive.
+    #[allow(dead_code)]
+    /// Send `argv` on connection `conn` of both servers without reading the reply: a command
+    /// that blocks (BLPOP) or a subscription whose messages come later. A later `Recv` on
+    /// the same connection reads it.
+    Send { conn: usize, argv: Vec<Arg> },
+    #[allow(dead_code)]
+    /// Read one reply (or push message) on connection `conn` of both servers and compare
+    /// them by `check`; attributed to the last command `Send` put on that connection.
+    Recv { conn: usize, check: Check },
 }

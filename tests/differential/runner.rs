@@ -77,6 +77,8 @@ pub struct Runner {
     oracle_port: u16,
     other_port: u16,
     conns: Vec<Pair>,
+    /// Per connection, the last command `Op::Send` put on it (what an `Op::Recv` answers).
+    sent: Vec<Vec<Vec<u8>>>,
     control: Pair,
     opts: Options,
     step: usize,
@@ -99,6 +101,7 @@ impl Runner {
             oracle_port,
             other_port,
             conns: Vec::new(),
+            sent: vec![Vec::new(); CONNECTIONS],
             control: Pair::connect(oracle_port, other_port),
             opts,
             step: 0,
@@ -230,6 +233,21 @@ impl Runner {
                 std::thread::sleep(Duration::from_millis(ms));
                 Ok(())
             }
+            Op::Send { conn, argv } => {
+                let argv: Vec<Vec<u8>> = argv.iter().map(Arg::resolve).collect();
+                self.count(&argv);
+                self.remember(conn, &argv, "  (reply read later)");
+                let pair = &mut self.conns[conn];
+                pair.oracle.send(&argv);
+                pair.other.send(&argv);
+                self.sent[conn] = argv;
+                Ok(())
+            }
+            Op::Recv { conn, check } => {
+                let argv = self.sent[conn].clone();
+                let (r, f) = self.receive(Some(conn), &argv)?;
+                self.compare(conn, &argv, check, false, r, f)
+            }
         }
     }
 
@@ -266,6 +284,20 @@ impl Runner {
             }
         }
         self.track_slowlog_state(argv, &r.v);
+        self.compare(conn, argv, check, listpack, r, f)
+    }
+
+    /// Decides whether two replies to `argv` on `conn` agree by `check` (`listpack`: the
+    /// hash was a listpack on the oracle, for `HashOrder`).
+    fn compare(
+        &mut self,
+        conn: usize,
+        argv: &[Vec<u8>],
+        check: Check,
+        listpack: bool,
+        r: Reply,
+        f: Reply,
+    ) -> Step {
         if r.raw == f.raw {
             return Ok(());
         }
@@ -499,6 +531,19 @@ impl Runner {
         };
         pair.oracle.send(argv);
         pair.other.send(argv);
+        self.receive(conn, argv)
+    }
+
+    /// Reads one reply from each server on `conn` (the control connection when `None`).
+    fn receive(
+        &mut self,
+        conn: Option<usize>,
+        argv: &[Vec<u8>],
+    ) -> Result<(Reply, Reply), Box<Mismatch>> {
+        let pair = match conn {
+            Some(i) => &mut self.conns[i],
+            None => &mut self.control,
+        };
         let r = pair.oracle.read_raw();
         let f = pair.other.read_raw();
         match (r, f) {

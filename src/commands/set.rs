@@ -1,0 +1,6 @@
+//! Set commands (SADD ... SSCAN).
+
+use super::CommandSpec;
+
+/// This group's rows of the command table.
+pub static COMMANDS: &[CommandSpec] = &[];

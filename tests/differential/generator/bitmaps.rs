@@ -1,0 +1,8 @@
+//! Bitmaps.
+
+use super::Entry;
+
+#[rustfmt::skip]
+pub fn commands() -> Vec<Entry> {
+    vec![]
+}

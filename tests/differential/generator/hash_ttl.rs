@@ -1,0 +1,8 @@
+//! Hash field expiration (HEXPIRE ...).
+
+use super::Entry;
+
+#[rustfmt::skip]
+pub fn commands() -> Vec<Entry> {
+    vec![]
+}

@@ -1,0 +1,8 @@
+//! HyperLogLog.
+
+use super::Entry;
+
+#[rustfmt::skip]
+pub fn commands() -> Vec<Entry> {
+    vec![]
+}

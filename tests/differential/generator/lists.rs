@@ -1,0 +1,8 @@
+//! Lists, blocking list pops included.
+
+use super::Entry;
+
+#[rustfmt::skip]
+pub fn commands() -> Vec<Entry> {
+    vec![]
+}

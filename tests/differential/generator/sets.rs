@@ -1,0 +1,8 @@
+//! Sets.
+
+use super::Entry;
+
+#[rustfmt::skip]
+pub fn commands() -> Vec<Entry> {
+    vec![]
+}

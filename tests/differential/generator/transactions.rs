@@ -1,0 +1,8 @@
+//! MULTI / EXEC / WATCH.
+
+use super::Entry;
+
+#[rustfmt::skip]
+pub fn commands() -> Vec<Entry> {
+    vec![]
+}
