@@ -525,13 +525,18 @@ impl Runner {
         conn: Option<usize>,
         argv: &[Vec<u8>],
     ) -> Result<(Reply, Reply), Box<Mismatch>> {
-        let pair = match conn {
-            Some(i) => &mut self.conns[i],
-            None => &mut self.control,
-        };
+        let pair = self.pair(conn);
         pair.oracle.send(argv);
         pair.other.send(argv);
         self.receive(conn, argv)
+    }
+
+    /// Connection `conn`, or the control connection when `None`.
+    fn pair(&mut self, conn: Option<usize>) -> &mut Pair {
+        match conn {
+            Some(i) => &mut self.conns[i],
+            None => &mut self.control,
+        }
     }
 
     /// Reads one reply from each server on `conn` (the control connection when `None`).
@@ -540,10 +545,7 @@ impl Runner {
         conn: Option<usize>,
         argv: &[Vec<u8>],
     ) -> Result<(Reply, Reply), Box<Mismatch>> {
-        let pair = match conn {
-            Some(i) => &mut self.conns[i],
-            None => &mut self.control,
-        };
+        let pair = self.pair(conn);
         let r = pair.oracle.read_raw();
         let f = pair.other.read_raw();
         match (r, f) {
