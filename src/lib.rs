@@ -43,6 +43,7 @@ pub mod glob;
 pub mod keyspace;
 pub mod protocol;
 pub mod pubsub;
+pub mod scripting;
 pub mod server;
 pub mod state;
 pub mod stats;

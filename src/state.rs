@@ -33,6 +33,8 @@ pub struct ServerState {
     /// `exclusive` command (EXEC, EVAL, FCALL) for writing. Readers are per-thread, so the
     /// common case touches no shared cache line.
     pub exec_gate: ShardedLock<()>,
+    /// The Lua engine, script cache and running script (EVAL, SCRIPT, FCALL).
+    pub scripting: crate::scripting::Scripting,
 }
 
 impl ServerState {
@@ -50,6 +52,7 @@ impl ServerState {
             shutting_down: AtomicBool::new(false),
             shutdown: Notify::new(),
             exec_gate: ShardedLock::new(()),
+            scripting: Default::default(),
         });
         state.apply_config();
         // Redis creates its shared integers once the configuration is loaded.

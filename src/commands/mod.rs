@@ -239,7 +239,15 @@ fn dispatch(
     // CLIENT NO-TOUCH: key access times stay as they are, except for TOUCH itself.
     let no_touch = client.handle.has_flag(ClientFlags::NO_TOUCH) && spec.name != "touch";
     let mut ctx = ExecCtx { state, client };
-    let _gate = (!holds_gate).then(|| ExecGate::enter(state, runs.exclusive || spec.exclusive));
+    let exclusive = runs.exclusive || spec.exclusive;
+    let allow_busy = runs.flags.contains(Flags::ALLOW_BUSY);
+    let _gate = match holds_gate {
+        true => None,
+        false => match ExecGate::enter(state, exclusive, allow_busy) {
+            Ok(gate) => gate,
+            Err(e) => return error_reply(state, e),
+        },
+    };
     // A handler bug must not take the connection, let alone the server, down.
     let result = std::panic::catch_unwind(AssertUnwindSafe(|| {
         crate::keyspace::with_touch_mode(no_touch, || handler(&mut ctx, &mut args))
@@ -307,16 +315,53 @@ enum ExecGate<'a> {
 }
 
 impl<'a> ExecGate<'a> {
-    fn enter(state: &'a ServerState, exclusive: bool) -> ExecGate<'a> {
+    /// Waits for the gate, unless a script has held it past `busy-reply-threshold`: then
+    /// the command is answered BUSY, or (`allow_busy`: SCRIPT KILL, SHUTDOWN ...) runs
+    /// without the gate (`None`).
+    fn enter(
+        state: &'a ServerState,
+        exclusive: bool,
+        allow_busy: bool,
+    ) -> Result<Option<ExecGate<'a>>, CmdError> {
+        static BUSY_THRESHOLD: IntParam = IntParam::new("busy-reply-threshold");
+        if let Some(entered) = ExecGate::try_enter(state, exclusive) {
+            return Ok(Some(entered));
+        }
+        // Held by EXEC or a script: this worker's other connections move to another thread
+        // while this one waits.
+        crate::scripting::off_worker(|| {
+            loop {
+                let threshold = u64::try_from(BUSY_THRESHOLD.get(&state.config)).unwrap_or(0);
+                if let Some(busy) = state.scripting.busy_error(threshold) {
+                    return if allow_busy { Ok(None) } else { Err(busy) };
+                }
+                std::thread::sleep(std::time::Duration::from_micros(50));
+                if let Some(entered) = ExecGate::try_enter(state, exclusive) {
+                    return Ok(Some(entered));
+                }
+            }
+        })
+    }
+
+    fn try_enter(state: &'a ServerState, exclusive: bool) -> Option<ExecGate<'a>> {
+        use std::sync::TryLockError;
         // The gate guards no data, so a panic while it was held leaves nothing to repair.
         let gate = &state.exec_gate;
         if exclusive {
-            ExecGate::Exclusive {
-                _held: gate.write().unwrap_or_else(|e| e.into_inner()),
+            match gate.try_write() {
+                Ok(held) => Some(ExecGate::Exclusive { _held: held }),
+                Err(TryLockError::Poisoned(e)) => Some(ExecGate::Exclusive {
+                    _held: e.into_inner(),
+                }),
+                Err(TryLockError::WouldBlock) => None,
             }
         } else {
-            ExecGate::Shared {
-                _held: gate.read().unwrap_or_else(|e| e.into_inner()),
+            match gate.try_read() {
+                Ok(held) => Some(ExecGate::Shared { _held: held }),
+                Err(TryLockError::Poisoned(e)) => Some(ExecGate::Shared {
+                    _held: e.into_inner(),
+                }),
+                Err(TryLockError::WouldBlock) => None,
             }
         }
     }

@@ -1,6 +1,246 @@
-//! Lua scripting (EVAL EVALSHA SCRIPT ...) and functions (FUNCTION FCALL).
+//! Lua scripting commands: EVAL EVALSHA EVAL_RO EVALSHA_RO and SCRIPT. The engine (sandbox,
+//! `redis` library, conversions) lives in `crate::scripting`.
 
-use super::CommandSpec;
+use bytes::Bytes;
+
+use super::table::Acl;
+use super::{Args, CommandSpec, ExecCtx, Flags};
+use crate::error::CmdError;
+use crate::protocol::Reply;
+use crate::scripting::Call;
+
+const G: &str = "scripting";
+
+const EVAL_FLAGS: Flags = Flags::NOSCRIPT
+    .union(Flags::STALE)
+    .union(Flags::SKIP_MONITOR)
+    .union(Flags::MOVABLE_KEYS);
+
+const fn eval_row(
+    name: &'static str,
+    flags: Flags,
+    summary: &'static str,
+    since: &'static str,
+    handler: super::table::Handler,
+) -> CommandSpec {
+    CommandSpec {
+        summary,
+        since,
+        complexity: "Depends on the script that is executed.",
+        exclusive: true,
+        ..CommandSpec::new(name, -3, flags, G, handler)
+    }
+}
+
+const SCRIPT_SUBCOMMANDS: &[CommandSpec] = &[
+    CommandSpec {
+        summary: "Determines whether server-side Lua scripts exist in the script cache.",
+        since: "2.6.0",
+        complexity: "O(N) with N being the number of scripts to check (so checking a single script is an O(1) operation).",
+        tips: &[
+            "request_policy:all_shards",
+            "response_policy:agg_logical_and",
+        ],
+        ..CommandSpec::new("exists", -3, Flags::NOSCRIPT, G, script_exists)
+    },
+    CommandSpec {
+        summary: "Removes all server-side Lua scripts from the script cache.",
+        since: "2.6.0",
+        complexity: "O(N) with N being the number of scripts in cache",
+        tips: &["request_policy:all_nodes", "response_policy:all_succeeded"],
+        ..CommandSpec::new("flush", -2, Flags::NOSCRIPT, G, script_flush)
+    },
+    CommandSpec {
+        summary: "Returns helpful text about the different subcommands.",
+        since: "5.0.0",
+        complexity: "O(1)",
+        ..CommandSpec::new(
+            "help",
+            2,
+            Flags::LOADING.union(Flags::STALE),
+            G,
+            script_help,
+        )
+    },
+    CommandSpec {
+        summary: "Terminates a server-side Lua script during execution.",
+        since: "2.6.0",
+        complexity: "O(1)",
+        tips: &["request_policy:all_shards", "response_policy:one_succeeded"],
+        ..CommandSpec::new(
+            "kill",
+            2,
+            Flags::NOSCRIPT.union(Flags::ALLOW_BUSY),
+            G,
+            script_kill,
+        )
+    },
+    CommandSpec {
+        summary: "Loads a server-side Lua script to the script cache.",
+        since: "2.6.0",
+        complexity: "O(N) with N being the length in bytes of the script body.",
+        tips: &["request_policy:all_nodes", "response_policy:all_succeeded"],
+        ..CommandSpec::new(
+            "load",
+            3,
+            Flags::NOSCRIPT.union(Flags::STALE),
+            G,
+            script_load,
+        )
+    },
+];
 
 /// This group's rows of the command table.
-pub static COMMANDS: &[CommandSpec] = &[];
+pub static COMMANDS: &[CommandSpec] = &[
+    eval_row(
+        "eval",
+        EVAL_FLAGS,
+        "Executes a server-side Lua script.",
+        "2.6.0",
+        eval,
+    ),
+    eval_row(
+        "evalsha",
+        EVAL_FLAGS,
+        "Executes a server-side Lua script by SHA1 digest.",
+        "2.6.0",
+        evalsha,
+    ),
+    eval_row(
+        "eval_ro",
+        EVAL_FLAGS.union(Flags::READONLY),
+        "Executes a read-only server-side Lua script.",
+        "7.0.0",
+        eval_ro,
+    ),
+    eval_row(
+        "evalsha_ro",
+        EVAL_FLAGS.union(Flags::READONLY),
+        "Executes a read-only server-side Lua script by SHA1 digest.",
+        "7.0.0",
+        evalsha_ro,
+    ),
+    CommandSpec {
+        summary: "A container for Lua scripts management commands.",
+        since: "2.6.0",
+        complexity: "Depends on subcommand.",
+        acl: Acl::empty(),
+        handler: None,
+        subcommands: SCRIPT_SUBCOMMANDS,
+        ..CommandSpec::new("script", -2, Flags::empty(), G, script_help)
+    },
+];
+
+fn eval(ctx: &mut ExecCtx, args: &mut Args) -> Result<Reply, CmdError> {
+    run_script(ctx, args, false, false)
+}
+
+fn evalsha(ctx: &mut ExecCtx, args: &mut Args) -> Result<Reply, CmdError> {
+    run_script(ctx, args, true, false)
+}
+
+fn eval_ro(ctx: &mut ExecCtx, args: &mut Args) -> Result<Reply, CmdError> {
+    run_script(ctx, args, false, true)
+}
+
+fn evalsha_ro(ctx: &mut ExecCtx, args: &mut Args) -> Result<Reply, CmdError> {
+    run_script(ctx, args, true, true)
+}
+
+/// `EVAL body numkeys key... arg...` and its variants; `by_sha`: the first argument is a
+/// cached script's SHA1.
+fn run_script(
+    ctx: &mut ExecCtx,
+    args: &mut Args,
+    by_sha: bool,
+    read_only: bool,
+) -> Result<Reply, CmdError> {
+    let first = args.next_bytes()?;
+    let (keys, argv) = split_keys(args)?;
+    let scripting = &ctx.state.scripting;
+    let (sha, body) = if by_sha {
+        scripting.body(&first).ok_or_else(|| {
+            CmdError::Coded("NOSCRIPT No matching script. Please use EVAL.".into())
+        })?
+    } else {
+        (crate::scripting::sha1_hex(&first), first)
+    };
+    let call = Call {
+        sha: &sha,
+        keys: &keys,
+        args: &argv,
+        read_only,
+    };
+    scripting.eval(ctx.state, ctx.client, &body, call)
+}
+
+/// `numkeys key... arg...` -> (keys, args), with Redis's errors for a bad count.
+fn split_keys(args: &mut Args) -> Result<(Vec<Bytes>, Vec<Bytes>), CmdError> {
+    let numkeys = args.next_i64()?;
+    if numkeys < 0 {
+        return Err(CmdError::err("Number of keys can't be negative"));
+    }
+    let rest = args.rest();
+    if numkeys as u64 > rest.len() as u64 {
+        return Err(CmdError::err(
+            "Number of keys can't be greater than number of args",
+        ));
+    }
+    let (keys, argv) = rest.split_at(numkeys as usize);
+    Ok((keys.to_vec(), argv.to_vec()))
+}
+
+fn script_load(ctx: &mut ExecCtx, args: &mut Args) -> Result<Reply, CmdError> {
+    let body = args.next_bytes()?;
+    let sha = ctx.state.scripting.load(&body)?;
+    Ok(Reply::Bulk(Bytes::from(sha)))
+}
+
+fn script_exists(ctx: &mut ExecCtx, args: &mut Args) -> Result<Reply, CmdError> {
+    let scripting = &ctx.state.scripting;
+    let found = args
+        .rest()
+        .iter()
+        .map(|sha| Reply::Integer(i64::from(scripting.exists(sha))))
+        .collect();
+    Ok(Reply::Array(found))
+}
+
+fn script_flush(ctx: &mut ExecCtx, args: &mut Args) -> Result<Reply, CmdError> {
+    // ASYNC and SYNC both flush at once: dropping the Lua state is quick.
+    let valid = match args.remaining() {
+        0 => true,
+        1 => args.eat("ASYNC") || args.eat("SYNC"),
+        _ => false,
+    };
+    if !valid {
+        return Err(CmdError::err("SCRIPT FLUSH only support SYNC|ASYNC option"));
+    }
+    ctx.state.scripting.flush();
+    Ok(Reply::ok())
+}
+
+fn script_kill(ctx: &mut ExecCtx, _args: &mut Args) -> Result<Reply, CmdError> {
+    ctx.state.scripting.kill()?;
+    Ok(Reply::ok())
+}
+
+fn script_help(_ctx: &mut ExecCtx, _args: &mut Args) -> Result<Reply, CmdError> {
+    Ok(super::server::help_reply(
+        "SCRIPT",
+        &[
+            "EXISTS <sha1> [<sha1> ...]",
+            "    Return information about the existence of the scripts in the script cache.",
+            "FLUSH [ASYNC|SYNC]",
+            "    Flush the Lua scripts cache. Very dangerous on replicas.",
+            "    When called without the optional mode argument, the behavior is determined by the",
+            "    lazyfree-lazy-user-flush configuration directive. Valid modes are:",
+            "    * ASYNC: Asynchronously flush the scripts cache.",
+            "    * SYNC: Synchronously flush the scripts cache.",
+            "KILL",
+            "    Kill the currently executing Lua script.",
+            "LOAD <script>",
+            "    Load a script into the scripts cache without executing it.",
+        ],
+    ))
+}

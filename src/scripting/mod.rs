@@ -1,0 +1,573 @@
+//! The Lua engine behind EVAL and friends: one Lua 5.1 state per server, sandboxed as Redis 7
+//! sandboxes it, the script cache (SHA1 -> body), and what SCRIPT KILL and the BUSY replies
+//! need to know about the script running now.
+//!
+//! A script runs inside an `exclusive` command, so no other command interleaves with it; its
+//! `redis.call`s go through `commands::execute_nested`. The `redis` table is built in Lua
+//! (prelude.lua) around one Rust primitive, `exec`, that runs a command and converts the
+//! reply (convert.rs).
+
+pub mod convert;
+
+use std::collections::HashMap;
+use std::sync::Arc;
+use std::sync::atomic::{AtomicBool, AtomicU8, Ordering};
+use std::time::Instant;
+
+use bytes::Bytes;
+use mlua::{Function, HookTriggers, Lua, LuaOptions, MultiValue, StdLib, Table, Value, VmState};
+use parking_lot::Mutex;
+
+use crate::clients::ClientState;
+use crate::commands::{Flags, table};
+use crate::error::CmdError;
+use crate::protocol::{Protocol, Reply};
+use crate::state::ServerState;
+
+/// What `SCRIPT KILL` sees of the script running now.
+struct Running {
+    started: Instant,
+    /// Whether it ran a write command: it then cannot be killed.
+    wrote: bool,
+}
+
+/// Scripting state shared by all connections (`ServerState::scripting`).
+#[derive(Default)]
+pub struct Scripting {
+    /// Created on first use and dropped by SCRIPT FLUSH.
+    engine: Mutex<Option<Engine>>,
+    /// SHA1 (lower-case hex) -> body of every script loaded or evaluated since the last flush.
+    bodies: Mutex<HashMap<String, Bytes>>,
+    running: Mutex<Option<Running>>,
+    /// Set by SCRIPT KILL; the engine's instruction hook stops the script when it sees it.
+    kill: Arc<AtomicBool>,
+}
+
+/// How a script was started.
+pub struct Call<'a> {
+    pub sha: &'a str,
+    pub keys: &'a [Bytes],
+    pub args: &'a [Bytes],
+    /// EVAL_RO / EVALSHA_RO: write commands are refused.
+    pub read_only: bool,
+}
+
+struct Engine {
+    lua: Lua,
+    /// Runs a compiled body under the error handler (prelude.lua).
+    runner: Function,
+    /// SHA1 -> compiled body.
+    compiled: Table,
+    /// The RESP version `redis.setresp` chose for the running script (2 at its start).
+    resp: Arc<AtomicU8>,
+}
+
+/// The registry slot where the running script's `exec` callback lives while it runs.
+const EXEC_SLOT: &str = "ferrostack.exec";
+
+/// Chunk name of the prelude, whose frames error positions skip.
+const PRELUDE_NAME: &str = "=ferrostack";
+
+const KILLED: &str = "ERR Script killed by user with SCRIPT KILL...";
+
+/// Runs `f`, which may take long (a script, a wait for one), telling the tokio runtime so:
+/// the worker thread's other connections move to another thread meanwhile, so they can be
+/// answered (BUSY, SCRIPT KILL) while a script runs.
+pub fn off_worker<R>(f: impl FnOnce() -> R) -> R {
+    use tokio::runtime::{Handle, RuntimeFlavor};
+    match Handle::try_current() {
+        Ok(handle) if handle.runtime_flavor() == RuntimeFlavor::MultiThread => {
+            tokio::task::block_in_place(f)
+        }
+        _ => f(),
+    }
+}
+
+/// Lower-case hex SHA1 of `data`, as script names are written.
+pub fn sha1_hex(data: &[u8]) -> String {
+    sha1_smol::Sha1::from(data).digest().to_string()
+}
+
+impl Scripting {
+    /// Remembers `body` and returns its SHA1 (SCRIPT LOAD compiles it too, see `load`).
+    fn remember(&self, body: &Bytes) -> String {
+        let sha = sha1_hex(body);
+        self.bodies
+            .lock()
+            .entry(sha.clone())
+            .or_insert_with(|| body.clone());
+        sha
+    }
+
+    /// The body cached under `sha` (case-insensitive), for EVALSHA.
+    pub fn body(&self, sha: &[u8]) -> Option<(String, Bytes)> {
+        let sha = String::from_utf8_lossy(sha).to_ascii_lowercase();
+        let body = self.bodies.lock().get(&sha)?.clone();
+        Some((sha, body))
+    }
+
+    pub fn exists(&self, sha: &[u8]) -> bool {
+        self.body(sha).is_some()
+    }
+
+    /// SCRIPT FLUSH: forgets every script and starts a fresh Lua state.
+    pub fn flush(&self) {
+        self.bodies.lock().clear();
+        *self.engine.lock() = None;
+    }
+
+    /// SCRIPT LOAD: compiles `body` and caches it; returns its SHA1.
+    pub fn load(&self, body: &Bytes) -> Result<String, CmdError> {
+        let sha = sha1_hex(body);
+        self.with_engine(|engine| engine.compile(&sha, body))??;
+        self.remember(body);
+        Ok(sha)
+    }
+
+    /// SCRIPT KILL.
+    pub fn kill(&self) -> Result<(), CmdError> {
+        match &*self.running.lock() {
+            None => Err(CmdError::Coded(
+                "NOTBUSY No scripts in execution right now.".into(),
+            )),
+            Some(running) if running.wrote => Err(CmdError::Coded(
+                "UNKILLABLE Sorry the script already executed write commands against the \
+                 dataset. You can either wait the script termination or kill the server in a \
+                 hard way using the SHUTDOWN NOSAVE command."
+                    .into(),
+            )),
+            Some(_) => {
+                self.kill.store(true, Ordering::SeqCst);
+                Ok(())
+            }
+        }
+    }
+
+    /// The BUSY error other clients get while a script has run longer than `threshold_ms`.
+    pub fn busy_error(&self, threshold_ms: u64) -> Option<CmdError> {
+        let running = self.running.lock();
+        let started = running.as_ref()?.started;
+        (started.elapsed().as_millis() >= u128::from(threshold_ms)).then(|| {
+            CmdError::Coded(
+                "BUSY Redis is busy running a script. You can only call SCRIPT KILL or \
+                 SHUTDOWN NOSAVE."
+                    .into(),
+            )
+        })
+    }
+
+    fn with_engine<R>(&self, f: impl FnOnce(&Engine) -> R) -> Result<R, CmdError> {
+        let mut slot = self.engine.lock();
+        if slot.is_none() {
+            let engine = Engine::new(self.kill.clone())
+                .map_err(|e| CmdError::err(format!("Error creating the Lua engine: {e}")))?;
+            *slot = Some(engine);
+        }
+        match slot.as_ref() {
+            Some(engine) => Ok(f(engine)),
+            None => Err(CmdError::err("Lua engine unavailable")),
+        }
+    }
+
+    /// EVAL / EVALSHA: runs `body` (cached under `call.sha`) and returns its reply.
+    pub fn eval(
+        &self,
+        state: &ServerState,
+        client: &mut ClientState,
+        body: &Bytes,
+        call: Call<'_>,
+    ) -> Result<Reply, CmdError> {
+        self.remember(body);
+        self.with_engine(|engine| {
+            engine.compile(call.sha, body)?;
+            self.kill.store(false, Ordering::SeqCst);
+            *self.running.lock() = Some(Running {
+                started: Instant::now(),
+                wrote: false,
+            });
+            let result = off_worker(|| engine.run(self, state, client, &call));
+            *self.running.lock() = None;
+            self.kill.store(false, Ordering::SeqCst);
+            result
+        })?
+    }
+
+    fn mark_write(&self) {
+        if let Some(running) = self.running.lock().as_mut() {
+            running.wrote = true;
+        }
+    }
+}
+
+impl Engine {
+    fn new(kill: Arc<AtomicBool>) -> mlua::Result<Engine> {
+        let lua = Lua::new_with(
+            StdLib::TABLE | StdLib::STRING | StdLib::MATH,
+            LuaOptions::default(),
+        )?;
+        // Redis seeds math.random identically at start-up.
+        lua.load("math.randomseed(0)").exec()?;
+        let resp = Arc::new(AtomicU8::new(2));
+        let natives = natives(&lua, &resp)?;
+        let position = lua.create_function(|lua, ()| Ok(user_position(lua)))?;
+        let message = lua.create_function(|_, error: Value| {
+            Ok(match error {
+                Value::Error(error) => error_message(&error),
+                other => format!("ERR {}", other.type_name()),
+            })
+        })?;
+        let runner: Function = lua
+            .load(include_str!("prelude.lua"))
+            .set_name(PRELUDE_NAME)
+            .call((natives, position, message))?;
+        let globals = lua.globals();
+        globals.raw_set("_VERSION", "Lua 5.1")?;
+        let redis: Table = globals.raw_get("redis")?;
+        redis.raw_set("REDIS_VERSION", crate::REDIS_VERSION)?;
+        redis.raw_set("REDIS_VERSION_NUM", redis_version_num())?;
+        // Checked every so many instructions: how SCRIPT KILL reaches a running script.
+        lua.set_hook(
+            HookTriggers::new().every_nth_instruction(10_000),
+            move |_, _| {
+                if kill.load(Ordering::Relaxed) {
+                    Err(raise(KILLED))
+                } else {
+                    Ok(VmState::Continue)
+                }
+            },
+        )?;
+        let compiled = lua.create_table()?;
+        Ok(Engine {
+            lua,
+            runner,
+            compiled,
+            resp,
+        })
+    }
+
+    /// Compiles `body` under `sha` unless already compiled.
+    fn compile(&self, sha: &str, body: &[u8]) -> Result<(), CmdError> {
+        if self
+            .compiled
+            .raw_get::<Value>(sha)
+            .is_ok_and(|v| !v.is_nil())
+        {
+            return Ok(());
+        }
+        let function = self
+            .lua
+            .load(body)
+            .set_name("@user_script")
+            .into_function()
+            .map_err(|e| {
+                let message = match &e {
+                    mlua::Error::SyntaxError { message, .. } => message.clone(),
+                    other => other.to_string(),
+                };
+                CmdError::Coded(format!(
+                    "ERR Error compiling script (new function): {message}"
+                ))
+            })?;
+        self.compiled
+            .raw_set(sha, function)
+            .map_err(|e| CmdError::err(e.to_string()))
+    }
+
+    fn run(
+        &self,
+        scripting: &Scripting,
+        state: &ServerState,
+        client: &mut ClientState,
+        call: &Call<'_>,
+    ) -> Result<Reply, CmdError> {
+        let lua = &self.lua;
+        let internal = |e: mlua::Error| CmdError::err(format!("Error running script: {e}"));
+        let body: Function = self.compiled.raw_get(call.sha).map_err(internal)?;
+        let globals = lua.globals();
+        globals
+            .raw_set("KEYS", strings_table(lua, call.keys).map_err(internal)?)
+            .map_err(internal)?;
+        globals
+            .raw_set("ARGV", strings_table(lua, call.args).map_err(internal)?)
+            .map_err(internal)?;
+        let saved = (client.deny_blocking, client.protocol);
+        client.deny_blocking = true;
+        let read_only = call.read_only;
+        self.resp.store(2, Ordering::Relaxed);
+        let outcome = lua.scope(|scope| {
+            let exec = scope.create_function_mut(|lua, args: MultiValue| {
+                let resp = self.resp.load(Ordering::Relaxed);
+                run_command(lua, scripting, state, client, read_only, resp, args)
+            })?;
+            lua.set_named_registry_value(EXEC_SLOT, exec)?;
+            let result = self.runner.call::<(bool, Value)>(body);
+            lua.unset_named_registry_value(EXEC_SLOT)?;
+            result
+        });
+        client.deny_blocking = saved.0;
+        client.protocol = saved.1;
+        // `resp`: the version the script chose last, which decides how booleans come out.
+        let (ok, value) = outcome.map_err(internal)?;
+        if ok {
+            let resp = self.resp.load(Ordering::Relaxed);
+            return Ok(convert::lua_to_reply(&value, resp));
+        }
+        Err(script_error(&value, call.sha))
+    }
+}
+
+/// The error reply of a script that failed with `error` (an error table from the handler).
+fn script_error(error: &Value, sha: &str) -> CmdError {
+    let Value::Table(table) = error else {
+        return CmdError::err(format!("Error running script {sha}"));
+    };
+    let text = match table.raw_get::<Value>("err") {
+        Ok(Value::String(s)) => String::from_utf8_lossy(&s.as_bytes()).into_owned(),
+        _ => "ERR unknown error".to_string(),
+    };
+    let source = table
+        .raw_get::<Option<String>>("source")
+        .ok()
+        .flatten()
+        .unwrap_or_else(|| "?".into());
+    let line = table
+        .raw_get::<Option<i64>>("line")
+        .ok()
+        .flatten()
+        .unwrap_or(0);
+    let text = format!("{text} script: {sha}, on {source}:{line}.").replace(['\r', '\n'], " ");
+    CmdError::Coded(text)
+}
+
+fn strings_table(lua: &Lua, items: &[Bytes]) -> mlua::Result<Table> {
+    let table = lua.create_table_with_capacity(items.len(), 0)?;
+    for (i, item) in items.iter().enumerate() {
+        table.raw_set(i + 1, lua.create_string(item)?)?;
+    }
+    Ok(table)
+}
+
+/// `REDIS_VERSION_NUM`: 0x00MMmmpp.
+fn redis_version_num() -> i64 {
+    let mut parts = crate::REDIS_VERSION
+        .split('.')
+        .map(|p| p.parse::<i64>().unwrap_or(0));
+    let mut next = || parts.next().unwrap_or(0);
+    (next() << 16) | (next() << 8) | next()
+}
+
+/// The innermost frame of the user's code: `(source, line)` for an error's position.
+fn user_position(lua: &Lua) -> (Option<String>, Option<i64>) {
+    for level in 1.. {
+        let frame = lua.inspect_stack(level, |debug| {
+            let source = debug.source();
+            let name = source.source.as_deref().map(str::to_string);
+            let is_c = source.what == "C";
+            (name, is_c, debug.current_line())
+        });
+        let Some((name, is_c, line)) = frame else {
+            break;
+        };
+        if is_c || name.as_deref() == Some(PRELUDE_NAME) {
+            continue;
+        }
+        return (name, line.map(|l| l as i64));
+    }
+    (None, None)
+}
+
+/// An error a native `redis.*` function raises; its text is the error reply's (`ERR ...`).
+#[derive(Debug)]
+struct Raised(String);
+
+impl std::fmt::Display for Raised {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.write_str(&self.0)
+    }
+}
+
+impl std::error::Error for Raised {}
+
+fn raise(text: &str) -> mlua::Error {
+    mlua::Error::external(Raised(text.to_string()))
+}
+
+/// The error reply text of an error a Rust function raised inside Lua.
+fn error_message(error: &mlua::Error) -> String {
+    match error {
+        mlua::Error::CallbackError { cause, .. } => error_message(cause),
+        mlua::Error::ExternalError(inner) => match inner.downcast_ref::<Raised>() {
+            Some(raised) => raised.0.clone(),
+            None => format!("ERR {inner}"),
+        },
+        other => format!("ERR {other}"),
+    }
+}
+
+/// A Lua value as a number, if it is one.
+fn number(value: &Value) -> Option<f64> {
+    match value {
+        Value::Integer(n) => Some(*n as f64),
+        Value::Number(n) => Some(*n),
+        _ => None,
+    }
+}
+
+/// The functions of the `redis` table that can fail, so they are C functions as in Redis
+/// (an error's position is then the caller's line, even for `return redis.call(...)`).
+fn natives(lua: &Lua, resp: &Arc<AtomicU8>) -> mlua::Result<Table> {
+    let natives = lua.create_table()?;
+    // redis.call and redis.pcall reach the running script's context through `EXEC_SLOT`.
+    let exec = |lua: &Lua, args: MultiValue| -> mlua::Result<(bool, Value)> {
+        lua.named_registry_value::<Function>(EXEC_SLOT)?.call(args)
+    };
+    natives.raw_set(
+        "call",
+        lua.create_function(move |lua, args: MultiValue| match exec(lua, args)? {
+            (true, value) => Ok(value),
+            (false, error) => {
+                let text = match &error {
+                    Value::Table(t) => t.raw_get::<String>("err").unwrap_or_default(),
+                    _ => String::new(),
+                };
+                Err(raise(&text))
+            }
+        })?,
+    )?;
+    natives.raw_set(
+        "pcall",
+        lua.create_function(move |lua, args: MultiValue| Ok(exec(lua, args)?.1))?,
+    )?;
+    natives.raw_set(
+        "sha1hex",
+        lua.create_function(|lua, args: MultiValue| {
+            if args.len() != 1 {
+                return Err(raise("ERR wrong number of arguments"));
+            }
+            let text = args
+                .into_iter()
+                .next()
+                .and_then(|v| lua.coerce_string(v).ok().flatten());
+            let bytes = text.map(|s| s.as_bytes().to_vec()).unwrap_or_default();
+            Ok(sha1_hex(&bytes))
+        })?,
+    )?;
+    let chosen = resp.clone();
+    natives.raw_set(
+        "setresp",
+        lua.create_function(move |_, args: MultiValue| {
+            if args.len() != 1 {
+                return Err(raise("ERR redis.setresp() requires one argument."));
+            }
+            match args.front().and_then(number) {
+                Some(v) if v == 2.0 || v == 3.0 => {
+                    chosen.store(v as u8, Ordering::Relaxed);
+                    Ok(())
+                }
+                _ => Err(raise("ERR RESP version must be 2 or 3.")),
+            }
+        })?,
+    )?;
+    natives.raw_set(
+        "log",
+        lua.create_function(|lua, args: MultiValue| {
+            if args.len() < 2 {
+                return Err(raise("ERR redis.log() requires two arguments or more."));
+            }
+            let mut args = args.into_iter();
+            let level = match args.next().as_ref().and_then(number) {
+                Some(l) if (0.0..=3.0).contains(&l) => l as u8,
+                _ => return Err(raise("ERR Invalid debug level.")),
+            };
+            let parts: Vec<String> = args
+                .filter_map(|v| lua.coerce_string(v).ok().flatten())
+                .map(|s| s.to_string_lossy())
+                .collect();
+            let message = parts.join(" ");
+            match level {
+                0 => tracing::debug!("{message}"),
+                1 | 2 => tracing::info!("{message}"),
+                _ => tracing::warn!("{message}"),
+            }
+            Ok(())
+        })?,
+    )?;
+    natives.raw_set(
+        "set_repl",
+        lua.create_function(|_, args: MultiValue| {
+            if args.len() != 1 {
+                return Err(raise("ERR redis.set_repl() requires one argument."));
+            }
+            match args.front().and_then(number) {
+                Some(flags) if (0.0..=3.0).contains(&flags) => Ok(()),
+                _ => Err(raise(
+                    "ERR Invalid replication flags. Use REPL_AOF, REPL_REPLICA, REPL_ALL or REPL_NONE.",
+                )),
+            }
+        })?,
+    )?;
+    Ok(natives)
+}
+
+/// The `exec` primitive behind redis.call / redis.pcall: `(command, args...)` ->
+/// `(true, reply)` or `(false, error table)`.
+fn run_command(
+    lua: &Lua,
+    scripting: &Scripting,
+    state: &ServerState,
+    client: &mut ClientState,
+    read_only: bool,
+    resp: u8,
+    args: MultiValue,
+) -> mlua::Result<(bool, Value)> {
+    let fail = |text: &str| -> mlua::Result<(bool, Value)> {
+        Ok((
+            false,
+            Value::Table(convert::error_table(lua, text.as_bytes())?),
+        ))
+    };
+    let mut argv = Vec::with_capacity(args.len());
+    for arg in args {
+        argv.push(match arg {
+            Value::String(s) => Bytes::copy_from_slice(&s.as_bytes()),
+            Value::Integer(n) => Bytes::from(n.to_string()),
+            Value::Number(n) => Bytes::from(convert::format_g17(n)),
+            _ => return fail("ERR Lua redis lib command arguments must be strings or integers"),
+        });
+    }
+    if argv.is_empty() {
+        return fail("ERR Please specify at least one argument for this redis lib call");
+    }
+    let Some(command) = table().command(&argv[0]) else {
+        return fail("ERR Unknown Redis command called from script");
+    };
+    let spec = command.spec;
+    if !spec.arity_ok(argv.len()) {
+        return fail("ERR Wrong number of args calling Redis command from script");
+    }
+    let runs = match argv.get(1) {
+        Some(name) if !spec.subcommands.is_empty() => spec.subcommand(name).unwrap_or(spec),
+        _ => spec,
+    };
+    let flags = spec.flags | runs.flags;
+    if flags.contains(Flags::NOSCRIPT) {
+        return fail("ERR This Redis command is not allowed from script");
+    }
+    let writes = flags.contains(Flags::WRITE);
+    if writes && read_only {
+        return fail("ERR Write commands are not allowed from read-only scripts.");
+    }
+    client.protocol = if resp == 3 {
+        Protocol::Resp3
+    } else {
+        Protocol::Resp2
+    };
+    let reply = crate::commands::execute_nested(state, client, argv);
+    if writes && !matches!(reply, Reply::Error(_)) {
+        scripting.mark_write();
+    }
+    Ok(match convert::reply_to_lua(lua, reply, resp)? {
+        Ok(value) => (true, value),
+        Err(error) => (false, error),
+    })
+}
