@@ -81,6 +81,7 @@ impl ExecCtx<'_> {
         static MAXMEMORY: IntParam = IntParam::new("maxmemory");
         static HASH_ENTRIES: IntParam = IntParam::new("hash-max-listpack-entries");
         static HASH_VALUE: IntParam = IntParam::new("hash-max-listpack-value");
+        static LIST_SIZE: IntParam = IntParam::new("list-max-listpack-size");
         let config = &self.state.config;
         let limit = |param: &IntParam| usize::try_from(param.get(config)).unwrap_or(0);
         // Redis gives up shared integers when evicting by LRU or LFU, which needs a private
@@ -95,6 +96,7 @@ impl ExecCtx<'_> {
                 entries: limit(&HASH_ENTRIES),
                 value: limit(&HASH_VALUE),
             },
+            list_max_listpack_size: LIST_SIZE.get(config),
         }
     }
 }

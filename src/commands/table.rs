@@ -253,9 +253,9 @@ const fn const_str_eq(a: &str, b: &str) -> bool {
 
 /// One key spec: where some of a command's keys are and what the command does with them, as
 /// Redis 7 describes them in `COMMAND INFO`. The keys start at argument `index` and run to
-/// `lastkey`, every `keystep` arguments. Only Redis's `index` begin-search and `range`
-/// find-keys kinds exist here: the `keyword` and `keynum` kinds (MIGRATE, EVAL, ZUNION ...)
-/// come with the first command that needs them.
+/// `lastkey`, every `keystep` arguments — or, for Redis's `keynum` find-keys kind, as
+/// [`KeyNum`] says. Only the `index` begin-search kind exists here: the `keyword` kind
+/// (MIGRATE ...) comes with the first command that needs it.
 #[derive(Clone, Copy)]
 pub struct KeySpec {
     /// Free text Redis attaches to some specs (`notes` in `COMMAND INFO`); empty for none.
@@ -270,6 +270,18 @@ pub struct KeySpec {
     /// For specs with [`KeyFlags::VARIABLE_FLAGS`]: the flags the key really has for the
     /// given arguments (Redis's getkeys procedure), for `COMMAND GETKEYSANDFLAGS`.
     pub actual_flags: Option<fn(&[Bytes]) -> KeyFlags>,
+    /// Set for the `keynum` kind (LMPOP, ZUNION, EVAL ...); `lastkey` and `keystep` are then
+    /// unused.
+    pub keynum: Option<KeyNum>,
+}
+
+/// Redis's `keynum` find-keys kind: the number of keys is the argument at `keynumidx`, the
+/// keys start at `firstkey`, every `keystep` arguments (both relative to the spec's index).
+#[derive(Clone, Copy)]
+pub struct KeyNum {
+    pub keynumidx: i32,
+    pub firstkey: i32,
+    pub keystep: i32,
 }
 
 impl KeySpec {
@@ -287,6 +299,25 @@ impl KeySpec {
             lastkey,
             keystep,
             actual_flags: None,
+            keynum: None,
+        }
+    }
+
+    /// Keys counted by the argument at `index + keynumidx` (see [`KeyNum`]).
+    pub const fn keynum(
+        index: i32,
+        keynumidx: i32,
+        firstkey: i32,
+        keystep: i32,
+        flags: KeyFlags,
+    ) -> KeySpec {
+        KeySpec {
+            keynum: Some(KeyNum {
+                keynumidx,
+                firstkey,
+                keystep,
+            }),
+            ..KeySpec::key(index, flags)
         }
     }
 
@@ -296,21 +327,38 @@ impl KeySpec {
 
     /// Positions of this spec's keys in `argv` (name at 0), or `None` when the arguments do
     /// not reach them (Redis then reports the command's arguments as invalid).
-    fn positions(&self, argc: usize) -> Option<impl Iterator<Item = usize>> {
-        let argc = i32::try_from(argc).ok()?;
-        let first = self.index;
-        let last = if self.lastkey >= 0 {
-            first + self.lastkey
-        } else {
-            argc + self.lastkey
+    fn positions(&self, argv: &[Bytes]) -> Option<Vec<usize>> {
+        let argc = i32::try_from(argv.len()).ok()?;
+        let (first, last, step) = match self.keynum {
+            Some(kn) => {
+                let count_at = usize::try_from(self.index + kn.keynumidx).ok()?;
+                let count = crate::commands::args::parse_i64(argv.get(count_at)?).ok()?;
+                let count = i32::try_from(count).ok().filter(|c| *c >= 0)?;
+                let first = self.index + kn.firstkey;
+                if count == 0 {
+                    return Some(Vec::new());
+                }
+                let last = first.checked_add((count - 1).checked_mul(kn.keystep)?)?;
+                (first, last, kn.keystep)
+            }
+            None => {
+                let first = self.index;
+                let last = if self.lastkey >= 0 {
+                    first + self.lastkey
+                } else {
+                    argc + self.lastkey
+                };
+                (first, last, self.keystep)
+            }
         };
         if last >= argc || last < first || first >= argc {
             return None;
         }
         Some(
             (first..=last)
-                .step_by(self.keystep.max(1) as usize)
-                .map(|i| i as usize),
+                .step_by(step.max(1) as usize)
+                .map(|i| i as usize)
+                .collect(),
         )
     }
 }
@@ -400,7 +448,7 @@ impl CommandSpec {
                 Some(actual) => actual(argv),
                 None => spec.flags,
             };
-            keys.extend(spec.positions(argv.len())?.map(|i| (i, flags)));
+            keys.extend(spec.positions(argv)?.into_iter().map(|i| (i, flags)));
         }
         Some(keys)
     }
@@ -438,6 +486,7 @@ impl CommandSpec {
     fn legacy_range(&self) -> ((i32, i32, i32), bool) {
         match self.keys {
             [] => return ((0, 0, 0), false),
+            [only] if only.keynum.is_some() => return ((0, 0, 0), true),
             [only] => {
                 let last = if only.lastkey < 0 {
                     only.lastkey
@@ -452,7 +501,7 @@ impl CommandSpec {
         let (mut first, mut last, mut movable) = (None::<i32>, None::<i32>, false);
         for spec in self.keys {
             let follows = last.is_none_or(|l| l >= 0 && l == spec.index - 1);
-            if spec.keystep != 1 || !follows {
+            if spec.keynum.is_some() || spec.keystep != 1 || !follows {
                 movable = true;
                 continue;
             }

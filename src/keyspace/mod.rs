@@ -372,6 +372,7 @@ mod touch_tests {
         let sharing = EncodingConfig {
             share_integers: true,
             hash: HashLimits::default(),
+            list_max_listpack_size: -2,
         };
         let (a, b) = (Bytes::from_static(b"a"), Bytes::from_static(b"b"));
         let mut guard = ks.lock(0, &[&a, &b]);

@@ -33,6 +33,9 @@ pub struct EncodingConfig {
     /// `maxmemory` is set with an LRU or LFU policy (those need a private access time per key).
     pub share_integers: bool,
     pub hash: HashLimits,
+    /// `list-max-listpack-size`: entries (positive) or a byte-size level (-1 .. -5) of the
+    /// largest list kept as one listpack.
+    pub list_max_listpack_size: i64,
 }
 
 /// `hash-max-listpack-entries` and `hash-max-listpack-value`: the largest hash Redis keeps in
@@ -374,6 +377,7 @@ mod tests {
             entries: 2,
             value: 4,
         },
+        list_max_listpack_size: -2,
     };
 
     #[test]
