@@ -291,13 +291,14 @@ fn bitcount(ctx: &mut ExecCtx, args: &mut Args) -> Result<Reply, CmdError> {
         2 | 3 => {
             let start = args.next_i64()?;
             let end = args.next_i64()?;
+            // Redis 7.0 answers an inverted negative range before it reads the unit.
+            if start < 0 && end < 0 && start > end {
+                return Ok(Reply::Integer(0));
+            }
             let in_bits = match args.peek() {
                 Some(word) => unit_is_bit(word)?,
                 None => false,
             };
-            if start < 0 && end < 0 && start > end {
-                return Ok(Reply::Integer(0));
-            }
             let total = if in_bits { len * 8 } else { len };
             bit_range(start, end, total, in_bits)
         }
