@@ -563,18 +563,15 @@ fn info_clients(ctx: &ExecCtx, out: &mut Info) {
         .filter(|c| c.has_flag(ClientFlags::BLOCKED))
         .count();
     out.field("blocked_clients", blocked);
-    // Blocking commands, client tracking, pub/sub and WATCH do not exist yet.
-    for field in [
-        "tracking_clients",
-        "pubsub_clients",
-        "watching_clients",
-        "clients_in_timeout_table",
-        "total_watched_keys",
-        "total_blocking_keys",
-        "total_blocking_keys_on_nokey",
-    ] {
+    // Client tracking, pub/sub and WATCH do not exist yet.
+    for field in ["tracking_clients", "pubsub_clients", "watching_clients"] {
         out.field(field, 0);
     }
+    let waits = ctx.state.blocking.counts();
+    out.field("clients_in_timeout_table", waits.with_timeout);
+    out.field("total_watched_keys", 0);
+    out.field("total_blocking_keys", waits.keys);
+    out.field("total_blocking_keys_on_nokey", waits.keys_on_nokey);
 }
 
 /// Bytes as Redis's `bytesToHuman` prints them: `512B`, `1.50K`, `2.00M` ...
