@@ -461,6 +461,10 @@ impl KeySpec {
     }
 }
 
+/// A command's own key finder: the keys' positions in `argv` with their flags, `None` when
+/// the arguments are invalid.
+pub type GetKeys = fn(&[Bytes]) -> Option<Vec<(usize, KeyFlags)>>;
+
 /// One row of the table.
 pub struct CommandSpec {
     /// Lower-case name (`get`, `client`, `ft.search`; subcommands: `setname`).
@@ -488,7 +492,7 @@ pub struct CommandSpec {
     pub subcommands: &'static [CommandSpec],
     /// Finds the keys where the key specs cannot (SORT's STORE, EVAL with no keys): Redis's
     /// getkeys procedure. `None` when the arguments are invalid.
-    pub getkeys: Option<fn(&[Bytes]) -> Option<Vec<(usize, KeyFlags)>>>,
+    pub getkeys: Option<GetKeys>,
     /// Runs with every other client held off (EXEC, EVAL, FCALL): see
     /// `ServerState::exec_gate`. Not a Redis flag; COMMAND INFO does not show it.
     pub exclusive: bool,
