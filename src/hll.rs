@@ -243,7 +243,7 @@ fn walk_sparse(bytes: &[u8], mut visit: impl FnMut(usize, Op)) -> usize {
 }
 
 /// Turns a sparse HLL dense, keeping its header (cached count included).
-fn to_dense(buf: &mut Vec<u8>) -> Result<(), HllError> {
+pub fn to_dense(buf: &mut Vec<u8>) -> Result<(), HllError> {
     if is_dense(buf) {
         return Ok(());
     }
@@ -268,6 +268,26 @@ fn to_dense(buf: &mut Vec<u8>) -> Result<(), HllError> {
     }
     *buf = dense;
     Ok(())
+}
+
+/// The registers of a dense HLL, one per byte.
+pub fn dense_registers(bytes: &[u8]) -> Vec<u8> {
+    let registers = &bytes[HEADER..];
+    (0..REGISTERS).map(|i| dense_get(registers, i)).collect()
+}
+
+/// A sparse HLL's opcodes as PFDEBUG DECODE shows them: `z:<len>` (ZERO), `Z:<len>` (XZERO)
+/// and `v:<value>,<len>` (VAL), separated by spaces.
+pub fn decode_sparse(bytes: &[u8]) -> String {
+    let mut parts = Vec::new();
+    walk_sparse(bytes, |_, op| {
+        parts.push(match op {
+            Op::Zero(n) => format!("z:{n}"),
+            Op::XZero(n) => format!("Z:{n}"),
+            Op::Val { value, len } => format!("v:{value},{len}"),
+        });
+    });
+    parts.join(" ")
 }
 
 /// Raises register `index` of a sparse HLL to `count`, rewriting the opcode that covers it
@@ -598,6 +618,16 @@ mod tests {
             add(&mut hll, format!("x{i}").as_bytes(), 200).unwrap();
         }
         assert_eq!(hll.len(), DENSE_SIZE);
+    }
+
+    #[test]
+    fn decode_lists_opcodes() {
+        let mut hll = new_sparse();
+        assert_eq!(decode_sparse(&hll), "Z:16384");
+        sparse_set(&mut hll, 3, 2, MAX).unwrap();
+        assert_eq!(decode_sparse(&hll), "z:3 v:2,1 Z:16380");
+        to_dense(&mut hll).unwrap();
+        assert_eq!(dense_registers(&hll)[..5], [0, 0, 0, 2, 0]);
     }
 
     #[test]

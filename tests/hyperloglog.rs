@@ -145,3 +145,30 @@ fn errors_for_other_values() {
     ]);
     assert_eq!(c.q("PFCOUNT cached"), int(7));
 }
+
+#[test]
+fn pfdebug_shows_and_converts_the_representation() {
+    let server = Server::start(&[]);
+    let mut c = server.client();
+    c.q("PFADD h hello");
+    assert_eq!(c.q("PFDEBUG DECODE h"), V::bulk("Z:9216 v:1,1 Z:7167"));
+    assert_eq!(c.q("PFDEBUG ENCODING h"), V::Simple("sparse".into()));
+    assert_eq!(c.q("PFDEBUG TODENSE h"), int(1));
+    assert_eq!(c.q("PFDEBUG TODENSE h"), int(0));
+    assert_eq!(c.q("STRLEN h"), int(12304));
+    assert_eq!(
+        c.q("PFDEBUG DECODE h"),
+        V::err("ERR HLL encoding is not sparse")
+    );
+    let registers = c.q("PFDEBUG GETREG h").items();
+    assert_eq!(registers.len(), 16384);
+    assert_eq!(registers[9216], int(1));
+    assert_eq!(
+        c.q("PFDEBUG bogus h"),
+        V::err("ERR Unknown PFDEBUG subcommand 'bogus'")
+    );
+    assert_eq!(
+        c.q("PFDEBUG GETREG nokey"),
+        V::err("ERR The specified key does not exist")
+    );
+}

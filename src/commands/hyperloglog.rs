@@ -4,7 +4,8 @@
 //! `crate::hll`; this module finds the strings, checks them as Redis's `isHLLObjectOrReply`
 //! does, and writes them back raw-encoded, as Redis's `dbUnshareStringValue` leaves them.
 //! PFCOUNT of one key caches the count in the header (a write, as in Redis); PFCOUNT of
-//! several keys counts their union without caching anything.
+//! several keys counts their union without caching anything. PFDEBUG shows the registers
+//! and opcodes; PFSELFTEST (ten million insertions) is not provided.
 
 use bytes::Bytes;
 
@@ -39,6 +40,18 @@ pub static COMMANDS: &[CommandSpec] = &[
         summary: "Return the approximated cardinality of the set(s) observed by the HyperLogLog at key(s).",
         since: "2.8.9",
         ..CommandSpec::new("pfcount", -2, Flags::READONLY, G, pfcount)
+    },
+    CommandSpec {
+        keys: &[KeySpec::key(2, KeyFlags::RW.union(KeyFlags::ACCESS))],
+        summary: "Internal commands for debugging HyperLogLog values",
+        since: "2.8.9",
+        ..CommandSpec::new(
+            "pfdebug",
+            3,
+            Flags::WRITE.union(Flags::DENYOOM).union(Flags::ADMIN),
+            G,
+            pfdebug,
+        )
     },
     CommandSpec {
         keys: &[
@@ -198,4 +211,53 @@ fn pfmerge(ctx: &mut ExecCtx, args: &mut Args) -> Result<Reply, CmdError> {
     // Redis reports a merge as a PFADD.
     ctx.notify(NotifyClass::STRING, "pfadd", &dest);
     Ok(Reply::ok())
+}
+
+/// PFDEBUG GETREG | DECODE | ENCODING | TODENSE key. GETREG and TODENSE turn a sparse HLL
+/// dense, as in Redis.
+fn pfdebug(ctx: &mut ExecCtx, args: &mut Args) -> Result<Reply, CmdError> {
+    let sub = args.next_bytes()?;
+    let key = args.next_bytes()?;
+    let mut guard = ctx.ks().lock(ctx.db(), &[&key]);
+    let Some((bytes, raw)) = hll_at(guard.lookup_write(&key).map(|e| &e.value))? else {
+        return Err(CmdError::err("The specified key does not exist"));
+    };
+    let mut buf = bytes.to_vec();
+    let was_dense = hll::is_dense(&buf);
+    let is = |name: &str| sub.eq_ignore_ascii_case(name.as_bytes());
+    let reply = if is("getreg") || is("todense") {
+        hll::to_dense(&mut buf)?;
+        if is("getreg") {
+            let registers = hll::dense_registers(&buf);
+            Reply::Array(
+                registers
+                    .into_iter()
+                    .map(|r| Reply::Integer(i64::from(r)))
+                    .collect(),
+            )
+        } else {
+            Reply::Integer(i64::from(!was_dense))
+        }
+    } else if is("decode") {
+        if was_dense {
+            return Err(CmdError::err("HLL encoding is not sparse"));
+        }
+        Reply::Bulk(Bytes::from(hll::decode_sparse(&buf)))
+    } else if is("encoding") {
+        Reply::Simple(if was_dense { "dense" } else { "sparse" }.into())
+    } else {
+        // Redis's lookup already made the value raw before it rejected the subcommand.
+        if !raw {
+            store(&mut guard, &key, buf);
+        }
+        return Err(CmdError::err_echo(&[
+            b"Unknown PFDEBUG subcommand '",
+            &sub,
+            b"'",
+        ]));
+    };
+    if !raw || was_dense != hll::is_dense(&buf) {
+        store(&mut guard, &key, buf);
+    }
+    Ok(reply)
 }

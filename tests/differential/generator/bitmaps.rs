@@ -178,6 +178,8 @@ pub fn commands() -> Vec<Entry> {
         cmd(8, "BITOP", Exact, |g| g.bitop()),
         cmd(15, "BITFIELD", Exact, |g| { let mut a = argv!["BITFIELD", g.bkey()]; a.extend(g.bitfield_ops(false)); a }),
         cmd(6, "BITFIELD_RO", Exact, |g| { let mut a = argv!["BITFIELD_RO", g.bkey()]; a.extend(g.bitfield_ops(true)); a }),
+        cmd(1, "COMMAND INFO (bitmap)", CommandInfo, |g| argv!["COMMAND", "INFO", g.pick(&["setbit", "getbit", "bitcount", "bitpos", "bitop", "bitfield", "bitfield_ro"])]),
+        cmd(1, "COMMAND GETKEYSANDFLAGS (bitfield)", Exact, |g| { let mut a = argv!["COMMAND", "GETKEYSANDFLAGS", "BITFIELD", "b:a"]; let ro = g.chance(50); a.extend(g.bitfield_ops(ro)); a }),
         cmd(10, "GET (bitmap)", Exact, |g| argv!["GET", g.bkey()]),
         cmd(4, "OBJECT ENCODING (bitmap)", Exact, |g| argv!["OBJECT", "ENCODING", g.bkey()]),
         cmd(3, "SET (bitmap key)", Exact, |g| argv!["SET", g.bkey(), g.value()]),

@@ -6,14 +6,15 @@
 use super::{Check::*, Entry, Gen, HASH_KEYS, KEYS, cmd};
 use crate::ops::{Arg, argv};
 
-const HLL_KEYS: &[&[u8]] = &[b"hll:a", b"hll:b", b"hll:c", b"b:a", b"k2"];
+const HLL_KEYS: &[&[u8]] = &[b"hll:a", b"hll:b", b"hll:c"];
 
 impl Gen {
-    /// An HLL key; sometimes a string or hash key.
+    /// An HLL key; sometimes a string, bitmap or hash key.
     fn pfkey(&mut self) -> Arg {
-        let pool = match self.rng.range(0, 19) {
+        let pool: &[&[u8]] = match self.rng.range(0, 19) {
             0 => HASH_KEYS,
             1 => KEYS,
+            2 => &[b"b:a"],
             _ => HLL_KEYS,
         };
         self.pick_bytes(pool).into()
@@ -51,6 +52,8 @@ pub fn commands() -> Vec<Entry> {
         cmd(12, "GET (hll)", Exact, |g| argv!["GET", g.pfkey()]),
         cmd(3, "OBJECT ENCODING (hll)", Exact, |g| argv!["OBJECT", "ENCODING", g.pfkey()]),
         cmd(2, "CONFIG SET hll-sparse-max-bytes", Exact, |g| argv!["CONFIG", "SET", "hll-sparse-max-bytes", g.pick(&["100", "500", "3000", "8000"])]),
-        cmd(2, "SETRANGE (hll corruption)", Exact, |g| argv!["SETRANGE", g.pfkey(), g.rng.range(0, 24), g.pick(&["\u{7f}", "\u{1}", "x", "\u{0}"])]),
+        cmd(3, "PFDEBUG", Exact, |g| { let sub = g.pick(&["GETREG", "DECODE", "ENCODING", "TODENSE", "bogus"]); argv!["PFDEBUG", g.kw(sub), g.pfkey()] }),
+        cmd(1, "COMMAND INFO (hll)", CommandInfo, |g| argv!["COMMAND", "INFO", g.pick(&["pfadd", "pfcount", "pfmerge", "pfdebug"])]),
+        cmd(1, "SETRANGE (hll corruption)", Exact, |g| argv!["SETRANGE", g.pfkey(), g.rng.range(0, 24), g.pick(&["\u{7f}", "\u{1}", "x", "\u{0}"])]),
     ]
 }
