@@ -14,6 +14,7 @@ use super::string::edit_str;
 use super::table::{CommandSpec, Flags, KeyFlags, KeySpec};
 use super::{Args, ExecCtx};
 use crate::error::CmdError;
+use crate::keyspace::value::StrEncoding;
 use crate::keyspace::{Guard, StrValue, Ttl, Value};
 use crate::protocol::Reply;
 use crate::pubsub::NotifyClass;
@@ -204,6 +205,15 @@ fn setbit(ctx: &mut ExecCtx, args: &mut Args) -> Result<Reply, CmdError> {
         _ => return Err(CmdError::err(BIT_VALUE_ERR)),
     };
     let mut guard = ctx.ks().lock(ctx.db(), &[&key]);
+    // Setting a bit to what it already is in a raw string that is long enough changes
+    // nothing: Redis then reports no write (a WATCH on the key survives).
+    if let Some(Value::Str(s)) = guard.lookup_write(&key).map(|e| &e.value)
+        && s.encoding() == StrEncoding::Raw
+        && offset >> 3 < s.len() as u64
+        && bit_at(s, offset) == on
+    {
+        return Ok(Reply::Integer(i64::from(on)));
+    }
     let (old, grown) = edit_bits(&mut guard, &key, offset, |bytes| {
         let old = bit_at(bytes, offset);
         set_bit_at(bytes, offset, on);
