@@ -458,8 +458,9 @@ pub fn merge_into(max: &mut [u8; REGISTERS], bytes: &[u8]) -> Result<(), HllErro
     Ok(())
 }
 
-/// How many registers hold each value.
-type Histogram = [u32; 64];
+/// How many registers hold each value (u64: a corrupt sparse string may claim billions of
+/// zero registers before it is rejected).
+type Histogram = [u64; 64];
 
 /// The estimated cardinality of a validated HLL (ignoring its cache).
 pub fn count(bytes: &[u8]) -> Result<u64, HllError> {
@@ -471,8 +472,8 @@ pub fn count(bytes: &[u8]) -> Result<u64, HllError> {
         }
     } else {
         let covered = walk_sparse(bytes, |_, op| match op {
-            Op::Zero(n) | Op::XZero(n) => histogram[0] += n as u32,
-            Op::Val { value, len } => histogram[usize::from(value)] += len as u32,
+            Op::Zero(n) | Op::XZero(n) => histogram[0] += n as u64,
+            Op::Val { value, len } => histogram[usize::from(value)] += len as u64,
         });
         if covered != REGISTERS {
             return Err(HllError::Corrupt);
@@ -495,12 +496,12 @@ pub fn count_registers(registers: &[u8; REGISTERS]) -> u64 {
 fn estimate(histogram: &Histogram) -> u64 {
     const ALPHA_INF: f64 = 0.721_347_520_444_481_7;
     let m = REGISTERS as f64;
-    let mut z = m * tau((m - f64::from(histogram[Q + 1])) / m);
+    let mut z = m * tau((m - histogram[Q + 1] as f64) / m);
     for j in (1..=Q).rev() {
-        z += f64::from(histogram[j]);
+        z += histogram[j] as f64;
         z *= 0.5;
     }
-    z += m * sigma(f64::from(histogram[0]) / m);
+    z += m * sigma(histogram[0] as f64 / m);
     (ALPHA_INF * m * m / z).round() as u64
 }
 
