@@ -1,5 +1,7 @@
 //! Lists end to end: replies and null shapes in RESP2 and RESP3, errors, the Redis 7.4
 //! listpack / quicklist encodings, DUMP / RESTORE, and the blocking pops and moves.
+// Integration test helpers: panicking is how a test reports a broken set-up.
+#![allow(clippy::unwrap_used)]
 
 mod common;
 
