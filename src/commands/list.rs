@@ -633,15 +633,17 @@ fn lmove_generic(
         return Ok(Reply::Bulk(item));
     }
     Ok(match timeout {
-        Some(timeout) => ctx.block(BlockRequest {
+        // Where blocking is denied (MULTI, scripts) the reply is a plain nil, but a client
+        // that blocked and timed out gets a null array, as from every blocking list command.
+        Some(timeout) if !ctx.client.deny_blocking => ctx.block(BlockRequest {
             keys: vec![source],
             value_type: "list",
             wake_on_delete: false,
             deadline: blocking::deadline(timeout),
-            timeout_reply: Reply::Nil,
+            timeout_reply: Reply::NilArray,
             retry_argv: None,
         }),
-        None => Reply::Nil,
+        _ => Reply::Nil,
     })
 }
 
@@ -749,8 +751,9 @@ fn mpop_args(args: &mut Args) -> Result<(Vec<Bytes>, End, usize), CmdError> {
 
 /// LMPOP / BLMPOP: pops from the first non-empty list, blocking when given a timeout.
 fn mpop(ctx: &mut ExecCtx, args: &mut Args, timeout: Option<Bytes>) -> CmdResult {
-    let timeout = timeout.map(|t| blocking::timeout_secs(&t)).transpose()?;
+    // Redis checks the timeout after the other arguments.
     let (keys, end, count) = mpop_args(args)?;
+    let timeout = timeout.map(|t| blocking::timeout_secs(&t)).transpose()?;
     if let Some((key, items)) = pop_first(ctx, &keys, end, count)? {
         let items = Reply::Array(items.into_iter().map(Reply::Bulk).collect());
         return Ok(Reply::Array(vec![Reply::Bulk(key), items]));
