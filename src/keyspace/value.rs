@@ -16,7 +16,7 @@ use indexmap::IndexMap;
 use crate::error::CmdError;
 
 pub use super::list::ListValue;
-pub use super::set::SetValue;
+pub use super::set::{SetLimits, SetValue};
 pub use super::stream::StreamValue;
 pub use super::zset::ZSetValue;
 
@@ -33,6 +33,7 @@ pub struct EncodingConfig {
     /// `maxmemory` is set with an LRU or LFU policy (those need a private access time per key).
     pub share_integers: bool,
     pub hash: HashLimits,
+    pub set: SetLimits,
 }
 
 /// `hash-max-listpack-entries` and `hash-max-listpack-value`: the largest hash Redis keeps in
@@ -374,6 +375,7 @@ mod tests {
             entries: 2,
             value: 4,
         },
+        set: SetLimits::DEFAULT,
     };
 
     #[test]
