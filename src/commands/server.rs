@@ -1060,14 +1060,24 @@ fn key_specs(spec: &CommandSpec) -> Reply {
             ),
             (
                 Reply::bulk_str("find_keys"),
-                search(
-                    "range",
-                    int_map(&[
-                        ("lastkey", i64::from(ks.lastkey)),
-                        ("keystep", i64::from(ks.keystep)),
-                        ("limit", 0),
-                    ]),
-                ),
+                match ks.keynum {
+                    Some(keynum) => search(
+                        "keynum",
+                        int_map(&[
+                            ("keynumidx", i64::from(keynum.keynumidx)),
+                            ("firstkey", i64::from(keynum.firstkey)),
+                            ("keystep", i64::from(ks.keystep)),
+                        ]),
+                    ),
+                    None => search(
+                        "range",
+                        int_map(&[
+                            ("lastkey", i64::from(ks.lastkey)),
+                            ("keystep", i64::from(ks.keystep)),
+                            ("limit", 0),
+                        ]),
+                    ),
+                },
             ),
         ]);
         Reply::Map(fields)

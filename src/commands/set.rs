@@ -148,9 +148,8 @@ pub static COMMANDS: &[CommandSpec] = &[
         since: "1.0.0",
         ..CommandSpec::new("sdiffstore", -3, GROW, G, sdiffstore)
     },
-    // The key spec (a `keynum` spec: the keys follow their count) waits for the command
-    // table's support of that kind; the handler finds its keys itself.
     CommandSpec {
+        keys: &[KeySpec::keynum(1, 0, 1, 1, KeyFlags::RO_ACCESS)],
         summary: "Returns the number of members of the intersect of multiple sets.",
         since: "7.0.0",
         ..CommandSpec::new("sintercard", -3, READ, G, sintercard)

@@ -253,9 +253,9 @@ const fn const_str_eq(a: &str, b: &str) -> bool {
 
 /// One key spec: where some of a command's keys are and what the command does with them, as
 /// Redis 7 describes them in `COMMAND INFO`. The keys start at argument `index` and run to
-/// `lastkey`, every `keystep` arguments. Only Redis's `index` begin-search and `range`
-/// find-keys kinds exist here: the `keyword` and `keynum` kinds (MIGRATE, EVAL, ZUNION ...)
-/// come with the first command that needs them.
+/// `lastkey`, every `keystep` arguments — or, for Redis's `keynum` kind, as many as the
+/// argument [`Keynum::keynumidx`] says. Only Redis's `index` begin-search exists here: the
+/// `keyword` kind (MIGRATE ...) comes with the first command that needs it.
 #[derive(Clone, Copy)]
 pub struct KeySpec {
     /// Free text Redis attaches to some specs (`notes` in `COMMAND INFO`); empty for none.
@@ -267,9 +267,19 @@ pub struct KeySpec {
     /// counted from the end of the arguments (-1: the last one).
     pub lastkey: i32,
     pub keystep: i32,
+    /// Set for the `keynum` kind (SINTERCARD, ZUNION ...), whose `lastkey` is unused.
+    pub keynum: Option<Keynum>,
     /// For specs with [`KeyFlags::VARIABLE_FLAGS`]: the flags the key really has for the
     /// given arguments (Redis's getkeys procedure), for `COMMAND GETKEYSANDFLAGS`.
     pub actual_flags: Option<fn(&[Bytes]) -> KeyFlags>,
+}
+
+/// Where a `keynum` spec's keys are, relative to the spec's `index`: the number of keys is
+/// the argument at `keynumidx`, the first key at `firstkey`.
+#[derive(Clone, Copy)]
+pub struct Keynum {
+    pub keynumidx: i32,
+    pub firstkey: i32,
 }
 
 impl KeySpec {
@@ -286,7 +296,26 @@ impl KeySpec {
             index,
             lastkey,
             keystep,
+            keynum: None,
             actual_flags: None,
+        }
+    }
+
+    /// Keys counted by an argument (Redis's `keynum` kind): the count at `index +
+    /// keynumidx`, the keys from `index + firstkey`, every `keystep` arguments.
+    pub const fn keynum(
+        index: i32,
+        keynumidx: i32,
+        firstkey: i32,
+        keystep: i32,
+        flags: KeyFlags,
+    ) -> KeySpec {
+        KeySpec {
+            keynum: Some(Keynum {
+                keynumidx,
+                firstkey,
+            }),
+            ..KeySpec::range(index, 0, keystep, flags)
         }
     }
 
@@ -295,9 +324,24 @@ impl KeySpec {
     }
 
     /// Positions of this spec's keys in `argv` (name at 0), or `None` when the arguments do
-    /// not reach them (Redis then reports the command's arguments as invalid).
-    fn positions(&self, argc: usize) -> Option<impl Iterator<Item = usize>> {
-        let argc = i32::try_from(argc).ok()?;
+    /// not reach them (Redis then reports the command's arguments as invalid). A `keynum`
+    /// count that is not a non-negative integer is invalid too; keys it promises past the
+    /// end are left out, as Redis does for commands of variable arity.
+    fn positions(&self, argv: &[Bytes]) -> Option<Vec<usize>> {
+        let argc = i32::try_from(argv.len()).ok()?;
+        let step = self.keystep.max(1) as usize;
+        if let Some(keynum) = self.keynum {
+            let at = usize::try_from(self.index + keynum.keynumidx).ok()?;
+            let count = super::args::parse_i64(argv.get(at)?).ok()?;
+            let first = usize::try_from(self.index + keynum.firstkey).ok()?;
+            let count = usize::try_from(count).ok()?;
+            return Some(
+                (0..count)
+                    .map(|i| first + i * step)
+                    .take_while(|&p| p < argv.len())
+                    .collect(),
+            );
+        }
         let first = self.index;
         let last = if self.lastkey >= 0 {
             first + self.lastkey
@@ -307,11 +351,7 @@ impl KeySpec {
         if last >= argc || last < first || first >= argc {
             return None;
         }
-        Some(
-            (first..=last)
-                .step_by(self.keystep.max(1) as usize)
-                .map(|i| i as usize),
-        )
+        Some((first..=last).step_by(step).map(|i| i as usize).collect())
     }
 }
 
@@ -400,7 +440,7 @@ impl CommandSpec {
                 Some(actual) => actual(argv),
                 None => spec.flags,
             };
-            keys.extend(spec.positions(argv.len())?.map(|i| (i, flags)));
+            keys.extend(spec.positions(argv)?.into_iter().map(|i| (i, flags)));
         }
         Some(keys)
     }
@@ -438,6 +478,7 @@ impl CommandSpec {
     fn legacy_range(&self) -> ((i32, i32, i32), bool) {
         match self.keys {
             [] => return ((0, 0, 0), false),
+            [only] if only.keynum.is_some() => return ((0, 0, 0), true),
             [only] => {
                 let last = if only.lastkey < 0 {
                     only.lastkey
@@ -452,7 +493,7 @@ impl CommandSpec {
         let (mut first, mut last, mut movable) = (None::<i32>, None::<i32>, false);
         for spec in self.keys {
             let follows = last.is_none_or(|l| l >= 0 && l == spec.index - 1);
-            if spec.keystep != 1 || !follows {
+            if spec.keynum.is_some() || spec.keystep != 1 || !follows {
                 movable = true;
                 continue;
             }
