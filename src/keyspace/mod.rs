@@ -42,6 +42,9 @@ pub use value::{
 pub(crate) struct Shard {
     map: IndexMap<bytes::Bytes, Entry, Hasher>,
     volatile: IndexSet<bytes::Bytes, Hasher>,
+    /// Keys written as a hash with field TTLs, sampled by active field expiry. May hold keys
+    /// that no longer qualify; the sampling drops them.
+    field_volatile: IndexSet<bytes::Bytes, Hasher>,
 }
 
 struct Db {
