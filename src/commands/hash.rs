@@ -7,6 +7,8 @@
 //! switches for good on the write that passes `hash-max-listpack-entries` or
 //! `hash-max-listpack-value`), and these commands reproduce the matching behaviour.
 
+use std::sync::atomic::{AtomicBool, Ordering};
+
 use bytes::Bytes;
 use rand::RngExt;
 
@@ -197,12 +199,19 @@ pub static COMMANDS: &[CommandSpec] = &[
     },
 ];
 
+/// Set once any hash field has been given a TTL (only the HEXPIRE family does that).
+static FIELD_TTLS_USED: AtomicBool = AtomicBool::new(false);
+
 /// Locks `key` for a hash command and deletes the hash's fields whose TTL has passed
 /// (Redis's lazy field expiry), reporting `hexpired` — and `del` when no field is left, the
 /// guard then deleting the key. Every hash command starts here, so none sees an expired
 /// field.
 fn lock_hash<'c>(ctx: &'c ExecCtx, key: &Bytes) -> Guard<'c> {
     let mut guard = ctx.ks().lock(ctx.db(), &[key]);
+    // Until a field TTL has been set, no hash can have one: skip the extra lookup.
+    if !FIELD_TTLS_USED.load(Ordering::Relaxed) {
+        return guard;
+    }
     let now = guard.now_ms();
     let due = guard
         .peek(key)
@@ -692,6 +701,7 @@ fn expire_fields(
                 deleted = true;
                 return DELETED;
             }
+            FIELD_TTLS_USED.store(true, Ordering::Relaxed);
             hash.set_field_expire(field, at);
             updated = true;
             EXPIRE_SET

@@ -537,4 +537,35 @@ mod tests {
         assert!(!HashValue::loaded(map.clone(), &limits).is_compact());
         assert!(HashValue::loaded(map, &HashLimits::default()).is_compact());
     }
+
+    #[test]
+    fn field_ttls() {
+        let limits = HashLimits::default();
+        let mut h = HashValue::default();
+        h.insert(b("a"), b("1"), &limits);
+        h.insert(b("b"), b("2"), &limits);
+        assert_eq!(h.encoding(), "listpack");
+        h.set_field_expire(b"a", 100);
+        h.set_field_expire(b"zz", 100);
+        assert_eq!(h.encoding(), "listpackex");
+        assert_eq!(h.field_expire_at(b"a"), Some(100));
+        assert_eq!(
+            h.field_expire_at(b"zz"),
+            None,
+            "only existing fields get a TTL"
+        );
+        h.update(b("a"), b("3"), &limits);
+        assert_eq!(h.field_expire_at(b"a"), Some(100), "update keeps the TTL");
+        assert!(
+            !h.has_expired_fields(100),
+            "due only once the time has passed"
+        );
+        assert!(h.has_expired_fields(101));
+        assert_eq!(h.remove_expired(101), 1);
+        assert_eq!(h.keys().collect::<Vec<_>>(), [&b("b")]);
+        h.set_field_expire(b"b", 500);
+        h.insert(b("b"), b("4"), &limits);
+        assert!(!h.has_field_ttls(), "insert drops the TTL");
+        assert_eq!(h.encoding(), "listpackex", "never converts back");
+    }
 }
