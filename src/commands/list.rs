@@ -386,13 +386,7 @@ fn lrange(ctx: &mut ExecCtx, args: &mut Args) -> CmdResult {
         return Ok(Reply::Array(Vec::new()));
     };
     let items = match clamp_range(start, stop, list.len()) {
-        Some((from, to)) => list
-            .iter()
-            .skip(from)
-            .take(to - from)
-            .cloned()
-            .map(Reply::Bulk)
-            .collect(),
+        Some((from, to)) => list.range(from, to).cloned().map(Reply::Bulk).collect(),
         None => Vec::new(),
     };
     Ok(Reply::Array(items))

@@ -79,6 +79,11 @@ impl ListValue {
         self.items.iter()
     }
 
+    /// The elements at `from..to` (in range), found without walking the ones before.
+    pub fn range(&self, from: usize, to: usize) -> impl Iterator<Item = &Bytes> {
+        self.items.range(from..to)
+    }
+
     pub fn get(&self, index: usize) -> Option<&Bytes> {
         self.items.get(index)
     }
