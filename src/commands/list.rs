@@ -422,11 +422,12 @@ fn lset(ctx: &mut ExecCtx, args: &mut Args) -> CmdResult {
         return Err(CmdError::NoSuchKey);
     }
     let index = super::args::parse_i64(&index)?;
-    let list = list_mut(&mut guard, &key)?;
-    list.grow_check([&item], limit);
-    let Some(at) = position(index, list.len()) else {
+    // A failed LSET leaves the list untouched and unreported (WATCH), as in Redis.
+    let Some(at) = position(index, read_existing(&mut guard, &key)?.len()) else {
         return Err(CmdError::OutOfRange);
     };
+    let list = list_mut(&mut guard, &key)?;
+    list.grow_check([&item], limit);
     list.set(at, item);
     // A smaller element may let a quicklist become a listpack again.
     list.shrink_check(limit);
@@ -452,12 +453,15 @@ fn linsert(ctx: &mut ExecCtx, args: &mut Args) -> CmdResult {
     if !list_exists(&mut guard, &key)? {
         return Ok(Reply::Integer(0));
     }
-    let list = list_mut(&mut guard, &key)?;
-    // Redis converts before looking for the pivot, so even a failed insert may convert.
-    list.grow_check([&item], limit);
-    let Some(found) = list.iter().position(|i| *i == pivot) else {
+    // Without the pivot nothing changes and no write is reported (WATCH), as in Redis.
+    let Some(found) = read_existing(&mut guard, &key)?
+        .iter()
+        .position(|i| *i == pivot)
+    else {
         return Ok(Reply::Integer(-1));
     };
+    let list = list_mut(&mut guard, &key)?;
+    list.grow_check([&item], limit);
     list.insert(found + usize::from(after), item);
     let len = list.len();
     drop(guard);
