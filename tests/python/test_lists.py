@@ -26,7 +26,7 @@ def test_push_pop_range(r, key):
     assert r.exists(k) == 0
 
 
-def test_edits(r, key):
+def test_list_edits(r, key):
     k = key()
     r.rpush(k, "a", "b", "a", "c", "a")
     assert r.lpos(k, "a") == 0
@@ -58,7 +58,7 @@ def test_moves_and_mpop(r, key):
     assert r.lmpop(1, dst, direction="LEFT") is None
 
 
-def test_errors(r, key):
+def test_list_errors(r, key):
     k, s = key(), key("s")
     r.set(s, "v")
     with pytest.raises(redis.ResponseError, match="^WRONGTYPE"):
