@@ -18,6 +18,8 @@ use crate::keyspace::{Guard, ListValue, Value};
 use crate::protocol::Reply;
 use crate::pubsub::NotifyClass;
 
+type CmdResult = Result<Reply, CmdError>;
+
 const G: &str = "list";
 const RO: &[KeySpec] = &[KeySpec::key(1, KeyFlags::RO)];
 const RO_ACCESS: &[KeySpec] = &[KeySpec::key(1, KeyFlags::RO_ACCESS)];
@@ -276,8 +278,6 @@ fn push(ctx: &mut ExecCtx, args: &mut Args, end: End, only_existing: bool) -> Cm
     ctx.notify(NotifyClass::LIST, push_event(end), &key);
     Ok(count_reply(len))
 }
-
-type CmdResult = Result<Reply, CmdError>;
 
 fn lpush(ctx: &mut ExecCtx, args: &mut Args) -> CmdResult {
     push(ctx, args, End::Head, false)

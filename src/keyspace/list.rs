@@ -6,8 +6,10 @@
 //! entries, a negative one a byte size (-1 = 4 KiB ... -5 = 64 KiB). A write that would pass
 //! the limit converts the list to a quicklist; since Redis 7.2 a quicklist converts back
 //! once it shrinks to half the limit. To decide as Redis does, the list keeps a running
-//! estimate of the bytes its elements take in a listpack. Depends only on `bytes`; the
-//! commands live in `commands::list`.
+//! estimate of the bytes its elements take in a listpack. Redis also requires the quicklist
+//! to be down to one node before converting back; without modelling nodes, a list within
+//! half the limit is taken to fit in one. Depends only on `bytes`; the commands live in
+//! `commands::list`.
 
 use std::collections::VecDeque;
 
