@@ -36,7 +36,7 @@ pub use table::{Command, CommandSpec, CommandStats, Flags, KeyFlags, KeySpec, ta
 use crate::clients::{ClientFlags, ClientState, CommandName};
 use crate::config::IntParam;
 use crate::error::CmdError;
-use crate::keyspace::{EncodingConfig, HashLimits};
+use crate::keyspace::{EncodingConfig, HashLimits, SetLimits};
 use crate::protocol::{Reply, repr};
 use crate::state::ServerState;
 
@@ -81,6 +81,10 @@ impl ExecCtx<'_> {
         static MAXMEMORY: IntParam = IntParam::new("maxmemory");
         static HASH_ENTRIES: IntParam = IntParam::new("hash-max-listpack-entries");
         static HASH_VALUE: IntParam = IntParam::new("hash-max-listpack-value");
+        static LIST_SIZE: IntParam = IntParam::new("list-max-listpack-size");
+        static SET_INTSET: IntParam = IntParam::new("set-max-intset-entries");
+        static SET_ENTRIES: IntParam = IntParam::new("set-max-listpack-entries");
+        static SET_VALUE: IntParam = IntParam::new("set-max-listpack-value");
         let config = &self.state.config;
         let limit = |param: &IntParam| usize::try_from(param.get(config)).unwrap_or(0);
         // Redis gives up shared integers when evicting by LRU or LFU, which needs a private
@@ -94,6 +98,12 @@ impl ExecCtx<'_> {
             hash: HashLimits {
                 entries: limit(&HASH_ENTRIES),
                 value: limit(&HASH_VALUE),
+            },
+            list_max_listpack_size: LIST_SIZE.get(config),
+            set: SetLimits {
+                intset_entries: limit(&SET_INTSET),
+                listpack_entries: limit(&SET_ENTRIES),
+                listpack_value: limit(&SET_VALUE),
             },
         }
     }
@@ -265,6 +275,13 @@ fn dispatch(
         tracing::error!("command '{full_name}' panicked: {what}");
         Err(CmdError::err(format!("internal error in '{full_name}'")))
     });
+    if let Some(request) = ctx.client.blocked.as_mut() {
+        // Blocked: counted when it is served or times out, as Redis counts it.
+        if request.retry_argv.is_none() {
+            request.retry_argv = Some(args.argv().to_vec());
+        }
+        return Reply::Nil;
+    }
     let nanos = u64::try_from(started.elapsed().as_nanos()).unwrap_or(u64::MAX);
     let micros = nanos / 1000;
     state
@@ -364,6 +381,18 @@ impl<'a> ExecGate<'a> {
                 Err(TryLockError::WouldBlock) => None,
             }
         }
+    }
+}
+
+/// Counts a call of the blocking command `name` that ended without running again: timed out
+/// or CLIENT UNBLOCK (Redis counts a blocked command once, when it unblocks).
+pub fn count_unblocked(state: &ServerState, name: &[u8]) {
+    if let Some(command) = table().command(name) {
+        command.stats.calls.fetch_add(1, Ordering::Relaxed);
+        state
+            .stats
+            .total_commands_processed
+            .fetch_add(1, Ordering::Relaxed);
     }
 }
 

@@ -4,7 +4,7 @@
 use bytes::Bytes;
 
 use super::table::Acl;
-use super::{Args, CommandSpec, ExecCtx, Flags};
+use super::{Args, CommandSpec, ExecCtx, Flags, KeyFlags, KeySpec};
 use crate::error::CmdError;
 use crate::protocol::Reply;
 use crate::scripting::Call;
@@ -14,16 +14,72 @@ const G: &str = "scripting";
 const EVAL_FLAGS: Flags = Flags::NOSCRIPT
     .union(Flags::STALE)
     .union(Flags::SKIP_MONITOR)
-    .union(Flags::MOVABLE_KEYS);
+    .union(Flags::NO_MANDATORY_KEYS);
+
+/// `numkeys key...` after the script: Redis cannot tell what a script does with them.
+const fn script_keys(flags: KeyFlags) -> KeySpec {
+    KeySpec::keynum(2, 0, 1, 1, flags)
+}
+
+const EVAL_KEYS: &[KeySpec] = &[script_keys(KeyFlags::RW_ACCESS_UPDATE)
+    .notes("We cannot tell how the keys will be used so we assume the worst, RW and UPDATE")];
+const EVALSHA_KEYS: &[KeySpec] = &[script_keys(KeyFlags::RW_ACCESS_UPDATE)];
+const EVAL_RO_KEYS: &[KeySpec] = &[script_keys(KeyFlags::RO_ACCESS)
+    .notes("We cannot tell how the keys will be used so we assume the worst, RO and ACCESS")];
+const EVALSHA_RO_KEYS: &[KeySpec] = &[script_keys(KeyFlags::RO_ACCESS)];
+
+/// Redis's key finder for scripts when the key count is not a valid count: no keys (the
+/// count is read as C's `atoi` reads it, and one past the arguments finds none).
+fn script_getkeys(argv: &[Bytes], flags: KeyFlags) -> Option<Vec<(usize, KeyFlags)>> {
+    let count = argv.get(2).map_or(0, |n| atoi(n));
+    let available = argv.len().saturating_sub(3);
+    let count = usize::try_from(count).unwrap_or(0);
+    if count > available {
+        return Some(Vec::new());
+    }
+    Some((3..3 + count).map(|i| (i, flags)).collect())
+}
+
+/// C's `atoi`: an optional sign and the leading digits, 0 without any.
+fn atoi(text: &[u8]) -> i64 {
+    let (negative, digits) = match text.first() {
+        Some(b'-') => (true, &text[1..]),
+        Some(b'+') => (false, &text[1..]),
+        _ => (false, text),
+    };
+    let value = digits
+        .iter()
+        .take_while(|b| b.is_ascii_digit())
+        .fold(0i64, |n, &d| {
+            n.saturating_mul(10).saturating_add(i64::from(d - b'0'))
+        });
+    if negative { -value } else { value }
+}
+
+fn eval_getkeys(argv: &[Bytes]) -> Option<Vec<(usize, KeyFlags)>> {
+    script_getkeys(argv, KeyFlags::RW_ACCESS_UPDATE)
+}
+
+fn eval_ro_getkeys(argv: &[Bytes]) -> Option<Vec<(usize, KeyFlags)>> {
+    script_getkeys(argv, KeyFlags::RO_ACCESS)
+}
 
 const fn eval_row(
     name: &'static str,
     flags: Flags,
+    keys: &'static [KeySpec],
     summary: &'static str,
     since: &'static str,
     handler: super::table::Handler,
 ) -> CommandSpec {
+    let read_only = flags.contains(Flags::READONLY);
     CommandSpec {
+        keys,
+        getkeys: Some(if read_only {
+            eval_ro_getkeys
+        } else {
+            eval_getkeys
+        }),
         summary,
         since,
         complexity: "Depends on the script that is executed.",
@@ -95,6 +151,7 @@ pub static COMMANDS: &[CommandSpec] = &[
     eval_row(
         "eval",
         EVAL_FLAGS,
+        EVAL_KEYS,
         "Executes a server-side Lua script.",
         "2.6.0",
         eval,
@@ -102,6 +159,7 @@ pub static COMMANDS: &[CommandSpec] = &[
     eval_row(
         "evalsha",
         EVAL_FLAGS,
+        EVALSHA_KEYS,
         "Executes a server-side Lua script by SHA1 digest.",
         "2.6.0",
         evalsha,
@@ -109,6 +167,7 @@ pub static COMMANDS: &[CommandSpec] = &[
     eval_row(
         "eval_ro",
         EVAL_FLAGS.union(Flags::READONLY),
+        EVAL_RO_KEYS,
         "Executes a read-only server-side Lua script.",
         "7.0.0",
         eval_ro,
@@ -116,6 +175,7 @@ pub static COMMANDS: &[CommandSpec] = &[
     eval_row(
         "evalsha_ro",
         EVAL_FLAGS.union(Flags::READONLY),
+        EVALSHA_RO_KEYS,
         "Executes a read-only server-side Lua script by SHA1 digest.",
         "7.0.0",
         evalsha_ro,
