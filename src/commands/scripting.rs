@@ -231,7 +231,18 @@ fn run_script(
         args: &argv,
         read_only,
     };
-    scripting.eval(ctx.state, ctx.client, &body, call)
+    let reply = scripting.eval(ctx.state, ctx.client, &body, call)?;
+    // An error reply the error statistics counted already (a failed command's, which the
+    // script raised or returned) still makes the script a failed call, as in Redis.
+    if let Reply::Error(_) = reply
+        && let Some(stats) =
+            super::table().stats(&String::from_utf8_lossy(&args.argv()[0]).to_ascii_lowercase())
+    {
+        stats
+            .failed_calls
+            .fetch_add(1, std::sync::atomic::Ordering::Relaxed);
+    }
+    Ok(reply)
 }
 
 /// `numkeys key... arg...` -> (keys, args), with Redis's errors for a bad count.

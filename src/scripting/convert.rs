@@ -18,10 +18,17 @@ use crate::protocol::Reply;
 /// error reply, which `redis.call` raises and `redis.pcall` returns.
 pub fn reply_to_lua(lua: &Lua, reply: Reply, resp: u8) -> mlua::Result<Result<Value, Value>> {
     if let Reply::Error(text) = reply {
-        return Ok(Err(Value::Table(error_table(lua, &text)?)));
+        let table = error_table(lua, &text)?;
+        // Already counted in the error statistics when the command failed.
+        table.raw_set(COUNTED, true)?;
+        return Ok(Err(Value::Table(table)));
     }
     to_lua(lua, reply, resp).map(Ok)
 }
+
+/// The field Redis sets in the error table of a failed command: the error was counted in the
+/// error statistics already, so the script's error reply is not counted again.
+pub const COUNTED: &str = "ignore_error_stats_update";
 
 /// `{err=text}`.
 pub fn error_table(lua: &Lua, text: &[u8]) -> mlua::Result<Table> {

@@ -177,9 +177,10 @@ impl Scripting {
         body: &Bytes,
         call: Call<'_>,
     ) -> Result<Reply, CmdError> {
-        self.remember(body);
         self.with_engine(|engine| {
+            // Only a script that compiles is cached.
             engine.compile(call.sha, body)?;
+            self.remember(body);
             self.kill.store(false, Ordering::SeqCst);
             *self.running.lock() = Some(Running {
                 started: Instant::now(),
@@ -213,7 +214,7 @@ impl Engine {
         let message = lua.create_function(|_, error: Value| {
             Ok(match error {
                 Value::Error(error) => error_message(&error),
-                other => format!("ERR {}", other.type_name()),
+                other => (format!("ERR {}", other.type_name()), false),
             })
         })?;
         let runner: Function = lua
@@ -290,7 +291,14 @@ impl Engine {
         globals
             .raw_set("ARGV", strings_table(lua, call.args).map_err(internal)?)
             .map_err(internal)?;
-        let saved = (client.deny_blocking, client.protocol);
+        // The script's commands must not show as the caller's last command, and since Redis
+        // 7 a SELECT inside a script does not change the caller's database.
+        let saved = (
+            client.deny_blocking,
+            client.protocol,
+            client.db,
+            client.last_cmd.take(),
+        );
         client.deny_blocking = true;
         let read_only = call.read_only;
         self.resp.store(2, Ordering::Relaxed);
@@ -306,20 +314,34 @@ impl Engine {
         });
         client.deny_blocking = saved.0;
         client.protocol = saved.1;
+        client.db = saved.2;
+        client.last_cmd = saved.3;
         // `resp`: the version the script chose last, which decides how booleans come out.
         let (ok, value) = outcome.map_err(internal)?;
-        if ok {
-            let resp = self.resp.load(Ordering::Relaxed);
-            return Ok(convert::lua_to_reply(&value, resp));
+        if !ok {
+            return script_error(&value, call.sha);
         }
-        Err(script_error(&value, call.sha))
+        let resp = self.resp.load(Ordering::Relaxed);
+        match convert::lua_to_reply(&value, resp) {
+            Reply::Error(text) if !counted(&value) => {
+                Err(CmdError::Coded(String::from_utf8_lossy(&text).into_owned()))
+            }
+            reply => Ok(reply),
+        }
     }
 }
 
-/// The error reply of a script that failed with `error` (an error table from the handler).
-fn script_error(error: &Value, sha: &str) -> CmdError {
+/// Whether `value` is the error table of a failed command, already in the error statistics.
+fn counted(value: &Value) -> bool {
+    matches!(value, Value::Table(t) if t.raw_get::<bool>(convert::COUNTED).unwrap_or(false))
+}
+
+/// The error reply of a script that failed with `error` (an error table from the handler):
+/// `Ok(Reply::Error)` when the error statistics counted it already (a failed command's
+/// error), `Err` when the reply is still to be counted.
+fn script_error(error: &Value, sha: &str) -> Result<Reply, CmdError> {
     let Value::Table(table) = error else {
-        return CmdError::err(format!("Error running script {sha}"));
+        return Err(CmdError::err(format!("Error running script {sha}")));
     };
     let text = match table.raw_get::<Value>("err") {
         Ok(Value::String(s)) => String::from_utf8_lossy(&s.as_bytes()).into_owned(),
@@ -336,7 +358,11 @@ fn script_error(error: &Value, sha: &str) -> CmdError {
         .flatten()
         .unwrap_or(0);
     let text = format!("{text} script: {sha}, on {source}:{line}.").replace(['\r', '\n'], " ");
-    CmdError::Coded(text)
+    if counted(error) {
+        Ok(Reply::Error(Bytes::from(text)))
+    } else {
+        Err(CmdError::Coded(text))
+    }
 }
 
 fn strings_table(lua: &Lua, items: &[Bytes]) -> mlua::Result<Table> {
@@ -377,30 +403,38 @@ fn user_position(lua: &Lua) -> (Option<String>, Option<i64>) {
 }
 
 /// An error a native `redis.*` function raises; its text is the error reply's (`ERR ...`).
+/// `counted`: the error of a failed command, already in the error statistics.
 #[derive(Debug)]
-struct Raised(String);
+struct Raised {
+    text: String,
+    counted: bool,
+}
 
 impl std::fmt::Display for Raised {
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
-        f.write_str(&self.0)
+        f.write_str(&self.text)
     }
 }
 
 impl std::error::Error for Raised {}
 
 fn raise(text: &str) -> mlua::Error {
-    mlua::Error::external(Raised(text.to_string()))
+    mlua::Error::external(Raised {
+        text: text.to_string(),
+        counted: false,
+    })
 }
 
-/// The error reply text of an error a Rust function raised inside Lua.
-fn error_message(error: &mlua::Error) -> String {
+/// The error reply text of an error a Rust function raised inside Lua, and whether it was
+/// counted already.
+fn error_message(error: &mlua::Error) -> (String, bool) {
     match error {
         mlua::Error::CallbackError { cause, .. } => error_message(cause),
         mlua::Error::ExternalError(inner) => match inner.downcast_ref::<Raised>() {
-            Some(raised) => raised.0.clone(),
-            None => format!("ERR {inner}"),
+            Some(raised) => (raised.text.clone(), raised.counted),
+            None => (format!("ERR {inner}"), false),
         },
-        other => format!("ERR {other}"),
+        other => (format!("ERR {other}"), false),
     }
 }
 
@@ -426,11 +460,14 @@ fn natives(lua: &Lua, resp: &Arc<AtomicU8>) -> mlua::Result<Table> {
         lua.create_function(move |lua, args: MultiValue| match exec(lua, args)? {
             (true, value) => Ok(value),
             (false, error) => {
-                let text = match &error {
-                    Value::Table(t) => t.raw_get::<String>("err").unwrap_or_default(),
-                    _ => String::new(),
+                let (text, counted) = match &error {
+                    Value::Table(t) => (
+                        t.raw_get::<String>("err").unwrap_or_default(),
+                        t.raw_get::<bool>(convert::COUNTED).unwrap_or(false),
+                    ),
+                    _ => (String::new(), false),
                 };
-                Err(raise(&text))
+                Err(mlua::Error::external(Raised { text, counted }))
             }
         })?,
     )?;
@@ -520,11 +557,23 @@ fn run_command(
     resp: u8,
     args: MultiValue,
 ) -> mlua::Result<(bool, Value)> {
+    // Misuse of the library: reported to the script, counted only if it becomes the reply.
     let fail = |text: &str| -> mlua::Result<(bool, Value)> {
         Ok((
             false,
             Value::Table(convert::error_table(lua, text.as_bytes())?),
         ))
+    };
+    // A command refused here is counted in the error statistics at once (and as rejected on
+    // the command), as Redis counts it.
+    let refuse = |stats: Option<&crate::commands::CommandStats>, text: &str| {
+        if let Some(stats) = stats {
+            stats.rejected_calls.fetch_add(1, Ordering::Relaxed);
+        }
+        state.stats.count_error("ERR");
+        let table = convert::error_table(lua, text.as_bytes())?;
+        table.raw_set(convert::COUNTED, true)?;
+        Ok((false, Value::Table(table)))
     };
     let mut argv = Vec::with_capacity(args.len());
     for arg in args {
@@ -539,11 +588,15 @@ fn run_command(
         return fail("ERR Please specify at least one argument for this redis lib call");
     }
     let Some(command) = table().command(&argv[0]) else {
-        return fail("ERR Unknown Redis command called from script");
+        return refuse(None, "ERR Unknown Redis command called from script");
     };
     let spec = command.spec;
+    let stats = Some(&command.stats);
     if !spec.arity_ok(argv.len()) {
-        return fail("ERR Wrong number of args calling Redis command from script");
+        return refuse(
+            stats,
+            "ERR Wrong number of args calling Redis command from script",
+        );
     }
     let runs = match argv.get(1) {
         Some(name) if !spec.subcommands.is_empty() => spec.subcommand(name).unwrap_or(spec),
@@ -551,11 +604,14 @@ fn run_command(
     };
     let flags = spec.flags | runs.flags;
     if flags.contains(Flags::NOSCRIPT) {
-        return fail("ERR This Redis command is not allowed from script");
+        return refuse(stats, "ERR This Redis command is not allowed from script");
     }
     let writes = flags.contains(Flags::WRITE);
     if writes && read_only {
-        return fail("ERR Write commands are not allowed from read-only scripts.");
+        return refuse(
+            stats,
+            "ERR Write commands are not allowed from read-only scripts.",
+        );
     }
     client.protocol = if resp == 3 {
         Protocol::Resp3

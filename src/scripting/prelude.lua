@@ -35,7 +35,8 @@ function redis.debug() end
 -- Where a script failed: an error table {err=..., source=..., line=...}, as Redis shapes it.
 local function handler(e)
     if type(e) == 'userdata' then
-        e = {err = message(e)}
+        local text, counted = message(e)
+        e = {err = text, ignore_error_stats_update = counted or nil}
     elseif type(e) ~= 'table' then
         e = {err = 'ERR ' .. tostring(e)}
     end
@@ -48,7 +49,7 @@ local function unwrap(ok, ...)
     if not ok then
         local e = ...
         if type(e) == 'table' and type(e.err) == 'string' then return false, e.err end
-        if type(e) == 'userdata' then return false, message(e) end
+        if type(e) == 'userdata' then return false, (message(e)) end
     end
     return ok, ...
 end

@@ -1,8 +1,149 @@
-//! Lua scripts and functions.
+//! Lua scripts: EVAL / EVAL_RO / EVALSHA of small scripts from a fixed list that call
+//! redis.call / pcall on the string and hash pools, convert replies both ways and fail in
+//! the ways Redis reports (error texts name the script's SHA1 and line), and the script
+//! cache (SCRIPT LOAD / EXISTS / FLUSH).
+//!
+//! SCRIPT HELP is not sent: it lists SCRIPT DEBUG, which ferrostack leaves out.
+//! Scripts write only what the string and hash groups write themselves, so the keyspace
+//! stays what their checks expect.
 
-use super::Entry;
+use super::{Check::*, Entry, Gen, cmd};
+use crate::ops::{Arg, argv};
+
+/// Each script expects up to two keys and two arguments (missing ones are nil).
+const SCRIPTS: &[&str] = &[
+    "return redis.call('GET', KEYS[1])",
+    "return redis.call('SET', KEYS[1], ARGV[1] or 'v')",
+    "return redis.call('INCR', KEYS[1])",
+    "return redis.pcall('INCR', KEYS[1])",
+    "return redis.call('APPEND', KEYS[1], ARGV[1] or '')",
+    "return redis.call('HSET', KEYS[1], ARGV[1] or 'f', ARGV[2] or 'v')",
+    "return redis.call('HGETALL', KEYS[1])",
+    "return redis.pcall('HGET', KEYS[1], ARGV[1] or 'f')",
+    "return redis.call('HINCRBY', KEYS[1], 'n', ARGV[1] or 1)",
+    "return {KEYS[1], KEYS[2], ARGV[1], ARGV[2]}",
+    "return #KEYS + #ARGV * 100",
+    "local v = redis.call('GET', KEYS[1]) if v then return {v, type(v)} end return {type(v)}",
+    "return redis.call('EXISTS', KEYS[1], KEYS[2] or KEYS[1])",
+    "return redis.call('MGET', KEYS[1], KEYS[2] or 'none')",
+    "return redis.call('TYPE', KEYS[1])",
+    "local t = redis.call('TYPE', KEYS[1]) return t.ok",
+    "return redis.call('STRLEN', KEYS[1]) * 1.5",
+    "return tonumber(ARGV[1])",
+    "return {1, 2.7, -3.2, 'x', true, false, {4, {5}}, nil, 9}",
+    "return {err = 'CUSTOM failure'}",
+    "return redis.error_reply('My error')",
+    "return redis.status_reply('DONE')",
+    "return {ok = 'fine'}",
+    "return {double = 3.25}",
+    "return redis.sha1hex(ARGV[1] or '')",
+    // A RESP3 map reply in Lua is a hash table: its order is not Redis's, so count it.
+    "redis.setresp(3) local n = 0 for _ in pairs(redis.call('HGETALL', KEYS[1]).map) do n = n + 1 end return n",
+    "redis.setresp(3) return {redis.call('GET', KEYS[1]) == nil, true, false}",
+    "redis.setresp(3) return redis.call('HGET', KEYS[1], 'f')",
+    "return redis.call('SET', KEYS[1], 10 / 3)",
+    "return redis.call('INCRBYFLOAT', KEYS[1], ARGV[1] or '1.5')",
+    "return redis.call('NOSUCHCOMMAND')",
+    "return redis.call('GET')",
+    "return redis.call()",
+    "return redis.call('GET', {})",
+    "return redis.call('EVAL', 'return 1', 0)",
+    "return redis.pcall('NOSUCHCOMMAND')",
+    "local ok, e = pcall(redis.call, 'INCR', KEYS[1]) return {tostring(ok), e}",
+    "local e = redis.pcall('INCR', KEYS[1]) return {type(e), e.err or 'none'}",
+    "global_var = 1",
+    "return undefined_var",
+    "return print",
+    "error('boom')",
+    "local x = 1\nerror('line two')",
+    "error({err = 'TABLE error'})",
+    "error('no position', 0)",
+    "return redis.setresp(4)",
+    "return redis.log(redis.LOG_WARNING, 'from a script')",
+    "return redis.log(99, 'x')",
+    "return redis.replicate_commands()",
+    "return redis.set_repl(redis.REPL_ALL)",
+    "return string.format('%5.2f|%s|%d', 3.14159, 'x', 42)",
+    "return table.concat({'a', 'b', 'c'}, '-')",
+    "return string.rep('ab', 3)",
+    "return math.floor(7.9) + math.max(1, 5)",
+    "return tostring(1/3)",
+    "return 0/0",
+    "return 1e20",
+    "return unpack({1, 2})",
+    "return select('#', 1, 2, 3)",
+    "return type(loadstring)",
+    "return a +",
+    "return redis.call('SET', KEYS[1], 'x', 'GET')",
+    "return redis.call('DEL', KEYS[1])",
+    "return redis.call('PING')",
+];
+
+/// `script numkeys key... arg...`, now and then with a bad key count.
+fn script_args(g: &mut Gen, script: Arg) -> Vec<Arg> {
+    let keys = g.rng.range(0, 2);
+    let mut out = vec![script];
+    let numkeys = if g.chance(3) {
+        g.pick(&["-1", "5", "x"]).to_string()
+    } else {
+        keys.to_string()
+    };
+    out.push(numkeys.into());
+    for _ in 0..keys {
+        let key = if g.chance(50) { g.key() } else { g.hkey() };
+        out.push(key);
+    }
+    for _ in 0..g.rng.range(0, 2) {
+        let value = if g.chance(50) {
+            g.pick(&["1", "2.5", "f", "x", ""]).into()
+        } else {
+            g.value()
+        };
+        out.push(value);
+    }
+    out
+}
+
+fn sha1_hex(text: &str) -> String {
+    sha1_smol::Sha1::from(text.as_bytes()).digest().to_string()
+}
+
+impl Gen {
+    fn script(&mut self) -> &'static str {
+        self.pick(SCRIPTS)
+    }
+
+    fn eval_args(&mut self, name: &str) -> Vec<Arg> {
+        let script = self.script();
+        let mut a = argv![name];
+        a.extend(script_args(self, script.into()));
+        a
+    }
+
+    fn evalsha_args(&mut self) -> Vec<Arg> {
+        let script = self.script();
+        let mut sha = sha1_hex(script);
+        if self.chance(20) {
+            sha = sha.to_uppercase();
+        }
+        let mut a = argv!["EVALSHA"];
+        a.extend(script_args(self, sha.into()));
+        a
+    }
+}
 
 #[rustfmt::skip]
 pub fn commands() -> Vec<Entry> {
-    vec![]
+    vec![
+        cmd(20, "EVAL", Exact, |g| g.eval_args("EVAL")),
+        cmd(5, "EVAL_RO", Exact, |g| g.eval_args("EVAL_RO")),
+        cmd(8, "EVALSHA", Exact, |g| g.evalsha_args()),
+        cmd(4, "SCRIPT LOAD", Exact, |g| argv!["SCRIPT", "LOAD", g.script()]),
+        cmd(3, "SCRIPT EXISTS", Exact, |g| {
+            let (a, b) = (g.script(), g.script());
+            argv!["SCRIPT", "EXISTS", sha1_hex(a), sha1_hex(b), "0000"]
+        }),
+        cmd(1, "SCRIPT FLUSH", Exact, |g| { let mode = g.pick(&["", "ASYNC", "SYNC", "bad"]); if mode.is_empty() { argv!["SCRIPT", "FLUSH"] } else { argv!["SCRIPT", "FLUSH", mode] } }),
+        cmd(1, "SCRIPT KILL", Exact, |_| argv!["SCRIPT", "KILL"]),
+    ]
 }
