@@ -213,6 +213,24 @@ fn errors_as_redis_writes_them() {
 }
 
 #[test]
+fn bit_library() {
+    let server = Server::start(&[]);
+    let mut c = server.client();
+    let script = "return {bit.band(0xff, 0x0f, 0x3), bit.bnot(0), bit.lshift(1, 31), bit.rshift(-1, 28), bit.tohex(-1, -4), bit.tobit(2^32 + 7)}";
+    assert_eq!(
+        eval(&mut c, script, &["0"]),
+        V::Array(vec![
+            V::Int(3),
+            V::Int(-1),
+            V::Int(-2147483648),
+            V::Int(15),
+            V::bulk("FFFF"),
+            V::Int(7)
+        ])
+    );
+}
+
+#[test]
 fn script_cache() {
     let server = Server::start(&[]);
     let mut c = server.client();

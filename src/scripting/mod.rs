@@ -7,6 +7,7 @@
 //! (prelude.lua) around one Rust primitive, `exec`, that runs a command and converts the
 //! reply (convert.rs).
 
+mod bit;
 pub mod convert;
 
 use std::collections::HashMap;
@@ -217,6 +218,7 @@ impl Engine {
                 other => (format!("ERR {}", other.type_name()), false),
             })
         })?;
+        lua.globals().raw_set("bit", bit::library(&lua)?)?;
         let runner: Function = lua
             .load(include_str!("prelude.lua"))
             .set_name(PRELUDE_NAME)

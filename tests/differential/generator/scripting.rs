@@ -77,6 +77,10 @@ const SCRIPTS: &[&str] = &[
     "return redis.call('SET', KEYS[1], 'x', 'GET')",
     "return redis.call('DEL', KEYS[1])",
     "return redis.call('PING')",
+    "return {bit.band(0xff, 0x0f, 0x3), bit.bor(1, 2, 4), bit.bxor(5, 1), bit.bnot(0), bit.tobit(4294967295)}",
+    "return {bit.lshift(1, 31), bit.rshift(-1, 28), bit.arshift(-256, 4), bit.rol(0x12345678, 8), bit.ror(0x12345678, 8)}",
+    "return {bit.tohex(255), bit.tohex(-1, -4), bit.tohex(0x12345678, 3), bit.bswap(0x12345678), bit.tobit(2^32 + 7)}",
+    "return bit.tohex(tonumber(ARGV[1]) or 0)",
 ];
 
 /// `script numkeys key... arg...`, now and then with a bad key count.
