@@ -29,12 +29,11 @@ fn tohex(x: f64, digits: Option<f64>) -> String {
     } else {
         x & ((1u32 << (4 * width)) - 1)
     };
-    let text = if upper {
+    if upper {
         format!("{masked:0width$X}")
     } else {
         format!("{masked:0width$x}")
-    };
-    text
+    }
 }
 
 /// Builds the `bit` table.
