@@ -231,6 +231,28 @@ fn bit_library() {
 }
 
 #[test]
+fn cjson_library() {
+    let server = Server::start(&[]);
+    let mut c = server.client();
+    let script = "return cjson.encode({1, 'a/b', {x = 1.5}, true, {}, cjson.null})";
+    assert_eq!(
+        eval(&mut c, script, &["0"]),
+        V::bulk(r#"[1,"a\/b",{"x":1.5},true,{},null]"#)
+    );
+    let script = "local t = cjson.decode(ARGV[1]) return {t.a[2], type(t.a[3]), t.s}";
+    assert_eq!(
+        eval(&mut c, script, &["0", r#"{"a":[1,2,null],"s":"x"}"#]),
+        V::Array(vec![V::Int(2), V::bulk("userdata"), V::bulk("x")])
+    );
+    assert_eq!(
+        eval(&mut c, "return cjson.encode({[1] = 1, [30] = 3})", &["0"]),
+        V::err(
+            "ERR user_script:1: Cannot serialise table: excessively sparse array script: 02441f2145ef4cb7bdeb1a14c0004fcf5c9bfaad, on @user_script:1."
+        )
+    );
+}
+
+#[test]
 fn script_cache() {
     let server = Server::start(&[]);
     let mut c = server.client();

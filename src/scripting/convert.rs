@@ -174,6 +174,11 @@ pub fn number_to_i64(n: f64) -> i64 {
 
 /// A number passed to `redis.call` as Redis writes it: C's `%.17g`.
 pub fn format_g17(n: f64) -> String {
+    format_g(n, 17)
+}
+
+/// C's `%.<digits>g` (`digits` from 1 to 17).
+pub fn format_g(n: f64, digits: usize) -> String {
     if n.is_nan() {
         return if n.is_sign_negative() { "-nan" } else { "nan" }.to_string();
     }
@@ -183,8 +188,8 @@ pub fn format_g17(n: f64) -> String {
     if n == 0.0 {
         return if n.is_sign_negative() { "-0" } else { "0" }.to_string();
     }
-    // 17 significant digits, rounded once; %g then picks fixed or exponent notation.
-    let sci = format!("{n:.16e}");
+    // `digits` significant digits, rounded once; %g then picks fixed or exponent notation.
+    let sci = format!("{n:.*e}", digits.saturating_sub(1));
     let (mantissa, exponent) = sci.split_once('e').unwrap_or((&sci, "0"));
     let exponent: i32 = exponent.parse().unwrap_or(0);
     let trim = |s: &str| -> String {
@@ -194,7 +199,7 @@ pub fn format_g17(n: f64) -> String {
             s.to_string()
         }
     };
-    if !(-4..17).contains(&exponent) {
+    if exponent < -4 || exponent >= digits as i32 {
         let sign = if exponent < 0 { '-' } else { '+' };
         return format!("{}e{sign}{:02}", trim(mantissa), exponent.abs());
     }
@@ -202,7 +207,7 @@ pub fn format_g17(n: f64) -> String {
         Some(rest) => (true, rest.replace('.', "")),
         None => (false, mantissa.replace('.', "")),
     };
-    // Place the decimal point `exponent + 1` digits into the 17 significant ones.
+    // Place the decimal point `exponent + 1` digits into the significant ones.
     let point = exponent + 1;
     let body = if point <= 0 {
         format!("0.{}{digits}", "0".repeat(point.unsigned_abs() as usize))
@@ -229,6 +234,8 @@ mod tests {
         assert_eq!(format_g17(0.001), "0.001");
         assert_eq!(format_g17(1.5e-7), "1.4999999999999999e-07");
         assert_eq!(format_g17(123456789012345680.0), "1.2345678901234568e+17");
+        assert_eq!(format_g(1.0 / 3.0, 14), "0.33333333333333");
+        assert_eq!(format_g(1e300, 14), "1e+300");
     }
 
     #[test]

@@ -8,6 +8,7 @@
 //! reply (convert.rs).
 
 mod bit;
+mod cjson;
 pub mod convert;
 
 use std::collections::HashMap;
@@ -219,6 +220,8 @@ impl Engine {
             })
         })?;
         lua.globals().raw_set("bit", bit::library(&lua)?)?;
+        lua.globals()
+            .raw_set("cjson", cjson::library(&lua, raise_here)?)?;
         let runner: Function = lua
             .load(include_str!("prelude.lua"))
             .set_name(PRELUDE_NAME)
@@ -425,6 +428,15 @@ fn raise(text: &str) -> mlua::Error {
         text: text.to_string(),
         counted: false,
     })
+}
+
+/// An error a library function raises as lua's `luaL_error` writes it: `ERR`, the calling
+/// line of the script, the message.
+fn raise_here(lua: &Lua, message: &str) -> mlua::Error {
+    let (source, line) = user_position(lua);
+    let source = source.unwrap_or_default();
+    let source = source.strip_prefix('@').unwrap_or(&source);
+    raise(&format!("ERR {source}:{}: {message}", line.unwrap_or(0)))
 }
 
 /// The error reply text of an error a Rust function raised inside Lua, and whether it was

@@ -81,6 +81,17 @@ const SCRIPTS: &[&str] = &[
     "return {bit.lshift(1, 31), bit.rshift(-1, 28), bit.arshift(-256, 4), bit.rol(0x12345678, 8), bit.ror(0x12345678, 8)}",
     "return {bit.tohex(255), bit.tohex(-1, -4), bit.tohex(0x12345678, 3), bit.bswap(0x12345678), bit.tobit(2^32 + 7)}",
     "return bit.tohex(tonumber(ARGV[1]) or 0)",
+    r#"return cjson.encode({1, 2, 'a/b', {x = 1.5}, true, {}, 'q"\n\1\127'})"#,
+    "return cjson.encode({[1] = 1, [3] = 3})",
+    "return cjson.encode({[1] = 1, [30] = 3})",
+    "return cjson.encode(function() end)",
+    "return cjson.encode({1 / 3, 1e300, -0.5})",
+    "return cjson.encode(0 / 0)",
+    "return cjson.encode({[true] = 1})",
+    "return cjson.encode(cjson.decode('{\"a\":1,\"b\":2,\"c\":3}'))",
+    "return cjson.encode(cjson.decode('{\"k\":{\"n\":[true,false,null,1.25,-3]}}'))",
+    "local t = cjson.decode('{\"a\":[1,2,null],\"c\":\"x\\u00e9\"}') return {t.a[1], type(t.a[3]), t.c}",
+    "return cjson.encode({KEYS[1] or 'none', ARGV[1] or 'none', redis.call('GET', KEYS[1] or 'none')})",
 ];
 
 /// `script numkeys key... arg...`, now and then with a bad key count.
