@@ -80,6 +80,8 @@ impl ServerState {
 
     /// Asks every task to stop (SHUTDOWN, SIGTERM).
     pub fn request_shutdown(&self) {
+        // A running script would keep its thread, and so the process, alive.
+        self.scripting.abort();
         self.shutting_down
             .store(true, std::sync::atomic::Ordering::SeqCst);
         self.shutdown.notify_waiters();

@@ -321,3 +321,17 @@ fn busy_and_script_kill() {
     assert_eq!(runner.read(), V::Int(1));
     assert_eq!(other.q("GET k"), V::bulk("v"));
 }
+
+#[test]
+fn shutdown_nosave_stops_a_running_script() {
+    let mut server = Server::start(&["--busy-reply-threshold", "100"]);
+    let mut runner = server.client();
+    let mut other = server.client();
+    runner.send(&["EVAL", "redis.call('set', 'k', 'v') while true do end", "0"]);
+    std::thread::sleep(Duration::from_millis(300));
+    other.send(&["SHUTDOWN", "NOSAVE"]);
+    assert!(
+        server.wait_exit(Duration::from_secs(5)).is_some(),
+        "the server kept running"
+    );
+}

@@ -145,6 +145,13 @@ impl Scripting {
         }
     }
 
+    /// Stops the running script, if any, even one that wrote (SHUTDOWN).
+    pub fn abort(&self) {
+        if self.running.lock().is_some() {
+            self.kill.store(true, Ordering::SeqCst);
+        }
+    }
+
     /// The BUSY error other clients get while a script has run longer than `threshold_ms`.
     pub fn busy_error(&self, threshold_ms: u64) -> Option<CmdError> {
         let running = self.running.lock();
