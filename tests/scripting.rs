@@ -310,7 +310,7 @@ fn busy_and_script_kill() {
     );
     assert_eq!(other.q("PING"), V::Simple("PONG".into()));
     // A script that wrote cannot be killed; it ends on its own here.
-    runner.send(&["EVAL", "redis.call('set', 'k', 'v') local t = redis.call('time') while redis.call('time')[1] - t[1] < 1 do end return 1", "0"]);
+    runner.send(&["EVAL", "redis.call('set', 'k', 'v') local function now() local t = redis.call('time') return t[1] * 1e6 + t[2] end local start = now() repeat until now() - start > 1500000 return 1", "0"]);
     std::thread::sleep(Duration::from_millis(300));
     assert!(
         other
@@ -334,4 +334,30 @@ fn shutdown_nosave_stops_a_running_script() {
         server.wait_exit(Duration::from_secs(5)).is_some(),
         "the server kept running"
     );
+}
+
+#[test]
+fn self_referencing_values_do_not_take_the_server_down() {
+    let server = Server::start(&[]);
+    let mut c = server.client();
+    // Nested until the depth limit, which ends in Redis's error at the innermost level.
+    let mut reply = eval(&mut c, "local t = {} t[1] = t return t", &["0"]);
+    let mut depth = 0;
+    while let V::Array(mut items) = reply {
+        reply = items.remove(0);
+        depth += 1;
+    }
+    assert!(depth > 100);
+    assert_eq!(reply, V::err("ERR reached lua stack limit"));
+    assert_eq!(
+        eval(
+            &mut c,
+            "local t = {} t[1] = t return cjson.encode(t)",
+            &["0"]
+        ),
+        V::err(
+            "ERR user_script:1: Cannot serialise, excessive nesting (1001) script: 576653f0096d47f87063058b9abe9085cdcd4f41, on @user_script:1."
+        )
+    );
+    assert_eq!(c.q("PING"), V::Simple("PONG".into()));
 }

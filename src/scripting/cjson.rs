@@ -82,7 +82,7 @@ fn encode(value: &Value, depth: usize, out: &mut Vec<u8>) -> std::result::Result
         Value::Integer(n) => out.extend_from_slice(n.to_string().as_bytes()),
         Value::Number(n) => encode_number(*n, out)?,
         Value::String(s) => encode_string(&s.as_bytes(), out),
-        Value::Table(table) => encode_table(table, depth + 1, out)?,
+        Value::Table(table) => super::deep(|| encode_table(table, depth + 1, out))?,
         other => {
             return Err(format!(
                 "Cannot serialise {}: type not supported",

@@ -97,21 +97,35 @@ fn to_lua(lua: &Lua, reply: Reply, resp: u8) -> mlua::Result<Value> {
     })
 }
 
+/// How deep a script's reply may nest before the innermost table becomes an error, as when
+/// Redis runs into its Lua stack limit. Redis gets to ~8000 levels; here the reply must still
+/// be written (and dropped) by recursive code on a worker thread's stack, so less.
+const MAX_REPLY_DEPTH: usize = 300;
+
 /// What a script's return value (or an element of it) answers. `resp` is the version the
 /// script last chose with `redis.setresp`: it decides how booleans come out.
 pub fn lua_to_reply(value: &Value, resp: u8) -> Reply {
+    to_reply(value, resp, 0)
+}
+
+fn to_reply(value: &Value, resp: u8, depth: usize) -> Reply {
     match value {
         Value::String(s) => Reply::Bulk(Bytes::copy_from_slice(&s.as_bytes())),
         Value::Integer(n) => Reply::Integer(*n),
         Value::Number(n) => Reply::Integer(number_to_i64(*n)),
         Value::Boolean(b) if resp == 3 => Reply::Bool(*b),
         Value::Boolean(true) => Reply::Integer(1),
-        Value::Table(table) => table_to_reply(table, resp),
+        Value::Table(_) if depth >= MAX_REPLY_DEPTH => {
+            Reply::Error(Bytes::from_static(b"ERR reached lua stack limit"))
+        }
+        // Deep replies would exhaust the thread's stack: it grows on the heap as needed.
+        Value::Table(table) => super::deep(|| table_to_reply(table, resp, depth + 1)),
         _ => Reply::Nil,
     }
 }
 
-fn table_to_reply(table: &Table, resp: u8) -> Reply {
+fn table_to_reply(table: &Table, resp: u8, depth: usize) -> Reply {
+    let lua_to_reply = |value: &Value, resp: u8| to_reply(value, resp, depth);
     let field = |name: &str| table.raw_get::<Value>(name).unwrap_or(Value::Nil);
     if let Value::String(err) = field("err") {
         return Reply::Error(error_text(&err.as_bytes()));

@@ -85,6 +85,12 @@ pub fn off_worker<R>(f: impl FnOnce() -> R) -> R {
     }
 }
 
+/// Runs a step of a recursion whose depth scripts decide (nested replies, cjson), growing the
+/// stack on the heap when little is left, so a deep value cannot overflow the thread's stack.
+pub(crate) fn deep<R>(f: impl FnOnce() -> R) -> R {
+    stacker::maybe_grow(64 * 1024, 1024 * 1024, f)
+}
+
 /// Lower-case hex SHA1 of `data`, as script names are written.
 pub fn sha1_hex(data: &[u8]) -> String {
     sha1_smol::Sha1::from(data).digest().to_string()
