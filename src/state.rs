@@ -13,7 +13,8 @@ use tokio::sync::{Notify, mpsc};
 
 use crate::clients::ClientRegistry;
 use crate::config::Config;
-use crate::keyspace::Keyspace;
+use crate::keyspace::{KeyObserver, Keyspace};
+use crate::pubsub::{ExpiryNotifier, PubSub};
 use crate::stats::Stats;
 
 /// Shared server state.
@@ -22,6 +23,8 @@ pub struct ServerState {
     pub keyspace: Keyspace,
     pub clients: ClientRegistry,
     pub stats: Stats,
+    /// Pub/sub channels, patterns and keyspace-notification settings.
+    pub pubsub: Arc<PubSub>,
     pub started: Instant,
     /// Connections in MONITOR mode receive every executed command's feed line.
     pub monitors: Mutex<Vec<mpsc::UnboundedSender<Bytes>>>,
@@ -39,8 +42,12 @@ impl ServerState {
     pub fn new(config: Config) -> Arc<ServerState> {
         let databases = config.get_int("databases") as usize;
         let shards = config.get_int("shards") as usize;
+        let pubsub = Arc::new(PubSub::default());
+        // Keys reclaimed by expiry are announced as `expired` keyspace events.
+        let observers: Vec<Arc<dyn KeyObserver>> = vec![Arc::new(ExpiryNotifier(pubsub.clone()))];
         let state = Arc::new(ServerState {
-            keyspace: Keyspace::new(databases, shards, Vec::new()),
+            keyspace: Keyspace::new(databases, shards, observers),
+            pubsub,
             config,
             clients: ClientRegistry::default(),
             stats: Stats::default(),
@@ -67,6 +74,8 @@ impl ServerState {
             u32_of("lfu-log-factor"),
             u32_of("lfu-decay-time"),
         );
+        self.pubsub
+            .set_events(&config.get("notify-keyspace-events"));
     }
 
     /// Asks every task to stop (SHUTDOWN, SIGTERM).

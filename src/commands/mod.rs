@@ -231,6 +231,13 @@ fn dispatch(
     if refused_before_auth(client, spec, runs) {
         return error_reply(state, CmdError::NoAuth);
     }
+    if let Some(e) = crate::pubsub::refused_while_subscribed(client, spec, resolved.name()) {
+        resolved
+            .stats()
+            .rejected_calls
+            .fetch_add(1, Ordering::Relaxed);
+        return error_reply(state, e);
+    }
     let Some(handler) = runs.handler else {
         return error_reply(state, CmdError::wrong_arity(spec.name));
     };

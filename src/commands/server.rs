@@ -327,7 +327,7 @@ static COMMAND_SUBCOMMANDS: &[CommandSpec] = &[
 ];
 
 /// A `HELP` reply in Redis's shape: a header line, the given lines, then `HELP`.
-fn help_reply(command: &str, lines: &[&str]) -> Reply {
+pub(super) fn help_reply(command: &str, lines: &[&str]) -> Reply {
     let mut out = vec![Reply::Simple(format!(
         "{command} <subcommand> [<arg> [value] [opt] ...]. Subcommands are:"
     ))];
@@ -734,10 +734,11 @@ fn info_stats(ctx: &ExecCtx, out: &mut Info) {
     out.field("keyspace_hits", load(&ks.hits));
     out.field("keyspace_misses", load(&ks.misses));
     // Pub/sub, forks, MIGRATE, defragmentation and client tracking do not exist yet.
+    let (channels, patterns, shard_channels) = ctx.state.pubsub.counts();
+    out.field("pubsub_channels", channels);
+    out.field("pubsub_patterns", patterns);
+    out.field("pubsubshard_channels", shard_channels);
     for field in [
-        "pubsub_channels",
-        "pubsub_patterns",
-        "pubsubshard_channels",
         "latest_fork_usec",
         "total_forks",
         "migrate_cached_sockets",
@@ -1246,7 +1247,11 @@ fn keys_of(argv: &[Bytes]) -> Result<Vec<(usize, KeyFlags)>, CmdError> {
             .subcommand(&argv[1])
             .ok_or_else(|| CmdError::err("Invalid command specified"))?,
     };
-    if runs.keys.is_empty() {
+    if runs
+        .keys
+        .iter()
+        .all(|k| k.flags.contains(KeyFlags::NOT_KEY))
+    {
         return Err(CmdError::err("The command has no key arguments"));
     }
     if !runs.arity_ok(argv.len()) {

@@ -69,6 +69,7 @@ async fn serve(state: Arc<ServerState>, mut stream: TcpStream, handle: Arc<Clien
     if let Err(e) = run(&state, &mut stream, &mut client).await {
         tracing::debug!("client {} closed: {e}", handle.addr);
     }
+    crate::pubsub::leave_all(&state, &mut client);
     state.clients.unregister(handle.id);
 }
 
@@ -76,6 +77,8 @@ async fn serve(state: Arc<ServerState>, mut stream: TcpStream, handle: Arc<Clien
 enum Wake {
     Read(usize),
     Monitor(Option<Bytes>),
+    /// A pub/sub message for this connection.
+    Message(Option<Reply>),
     /// The pause that held a command back let it through.
     Released,
 }
@@ -106,6 +109,7 @@ async fn run(
         let wake = tokio::select! {
             read = stream.read_buf(&mut room) => Wake::Read(read?),
             line = next_monitor_line(&mut client.monitor) => Wake::Monitor(line),
+            frame = client.subscriptions.next() => Wake::Message(frame),
             _ = released(state, held.as_ref()) => Wake::Released,
             _ = handle.killed() => return Ok(()),
             _ = state.shutdown.notified() => return Ok(()),
@@ -127,6 +131,13 @@ async fn run(
             Wake::Released => process_input(state, client, &mut input, &mut output, &mut held),
             Wake::Monitor(Some(line)) => {
                 push_monitor_line(client, &mut output, &line);
+                false
+            }
+            Wake::Message(frame) => {
+                if let Some(frame) = frame {
+                    push_frame(client, &mut output, &frame);
+                }
+                drain_messages(client, &mut output);
                 false
             }
             Wake::Monitor(None) => {
@@ -235,6 +246,20 @@ fn drain_monitor_lines(client: &mut ClientState, output: &mut BytesMut) {
     }
 }
 
+/// Appends a pub/sub frame in the connection's protocol. CLIENT REPLY OFF silences it.
+fn push_frame(client: &ClientState, output: &mut BytesMut, frame: &Reply) {
+    if client.reply_mode != ReplyMode::Off {
+        protocol::encode(frame, client.protocol, output);
+    }
+}
+
+/// Moves every queued pub/sub frame (confirmations, messages) into `output`.
+fn drain_messages(client: &mut ClientState, output: &mut BytesMut) {
+    for frame in client.subscriptions.take_frames() {
+        push_frame(client, output, &frame);
+    }
+}
+
 /// Shows this batch's buffer sizes and last command in CLIENT LIST.
 fn publish_buffers(client: &ClientState, input: &BytesMut, output: &BytesMut) {
     client.publish();
@@ -292,7 +317,11 @@ fn process_input(
         if was_held {
             client.handle.set_flag(ClientFlags::BLOCKED, false);
         }
+        // Messages that arrived before the command, then those it produced (its own
+        // confirmations, or its own keyspace events) come before its reply, as in Redis.
+        drain_messages(client, output);
         let reply = commands::execute(state, client, argv);
+        drain_messages(client, output);
         if client.reply_wanted() {
             protocol::encode(&reply, client.protocol, output);
         }
