@@ -12,6 +12,7 @@
 //! `del` ...) and the key. When `notify-keyspace-events` enables the class, the event is
 //! published on `__keyspace@<db>__:<key>` and / or `__keyevent@<db>__:<event>`.
 
+use std::cell::RefCell;
 use std::collections::HashMap;
 use std::sync::Arc;
 use std::sync::atomic::{AtomicU32, Ordering};
@@ -268,12 +269,19 @@ impl PubSub {
         )
     }
 
+    /// Whether `notify-keyspace-events` enables `class` (and at least one of K / E).
+    fn announces(&self, class: NotifyClass) -> bool {
+        let enabled = self.events();
+        enabled.intersects(class)
+            && enabled.intersects(NotifyClass::KEYSPACE.union(NotifyClass::KEYEVENT))
+    }
+
     /// Publishes a keyspace event when `notify-keyspace-events` enables its class.
     pub fn notify(&self, db: usize, class: NotifyClass, event: &str, key: &[u8]) {
-        let enabled = self.events();
-        if !enabled.intersects(class) {
+        if !self.announces(class) {
             return;
         }
+        let enabled = self.events();
         if enabled.contains(NotifyClass::KEYSPACE) {
             let mut channel = BytesMut::with_capacity(key.len() + 16);
             channel.put_slice(format!("__keyspace@{db}__:").as_bytes());
@@ -316,6 +324,17 @@ pub struct Subscriptions {
     /// Confirmation frames of a (un)subscribe command beyond its last one, which is the
     /// command's reply; written before that reply.
     pending: Vec<Reply>,
+    /// Keyspace events the running command reported, published when it returns (see
+    /// [`publish_events`]).
+    events: RefCell<Vec<QueuedEvent>>,
+}
+
+/// A keyspace event waiting for its command to finish.
+struct QueuedEvent {
+    db: usize,
+    class: NotifyClass,
+    event: String,
+    key: Bytes,
 }
 
 impl Subscriptions {
@@ -524,12 +543,39 @@ impl KeyObserver for ExpiryNotifier {
     }
 }
 
+/// Publishes the keyspace events the command that just ran reported. They wait until the
+/// command returns so that the `expired` events of keys its lookups reclaimed (emitted when
+/// its keyspace guard drops) come first, in Redis's order.
+pub fn publish_events(state: &crate::state::ServerState, client: &ClientState) {
+    let events = std::mem::take(&mut *client.subscriptions.events.borrow_mut());
+    for e in events {
+        state.pubsub.notify(e.db, e.class, &e.event, &e.key);
+    }
+}
+
 impl ExecCtx<'_> {
     /// Reports `event` of `class` on `key` in the client's database (Redis's
     /// `notifyKeyspaceEvent`). Call it after the change, once per change, with Redis's
     /// event name.
     pub fn notify(&self, class: NotifyClass, event: &str, key: &[u8]) {
-        self.state.pubsub.notify(self.db(), class, event, key);
+        self.notify_in(self.db(), class, event, key);
+    }
+
+    /// [`ExecCtx::notify`] for a key of database `db` (MOVE, COPY ... DB).
+    pub fn notify_in(&self, db: usize, class: NotifyClass, event: &str, key: &[u8]) {
+        // Most servers announce nothing: then nothing is queued.
+        if self.state.pubsub.announces(class) {
+            self.client
+                .subscriptions
+                .events
+                .borrow_mut()
+                .push(QueuedEvent {
+                    db,
+                    class,
+                    event: event.to_string(),
+                    key: Bytes::copy_from_slice(key),
+                });
+        }
     }
 }
 

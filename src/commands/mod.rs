@@ -264,6 +264,7 @@ fn dispatch(
         tracing::error!("command '{full_name}' panicked: {what}");
         Err(CmdError::err(format!("internal error in '{full_name}'")))
     });
+    crate::pubsub::publish_events(state, ctx.client);
     let nanos = u64::try_from(started.elapsed().as_nanos()).unwrap_or(u64::MAX);
     let micros = nanos / 1000;
     state
