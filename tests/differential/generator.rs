@@ -224,6 +224,7 @@ const CONFIG_SETTABLE: &[(&str, &[&str])] = &[
 ];
 /// Parameters the runner restores after a resync (keep-going mode).
 pub const CONFIG_RESET: &[&str] = &[
+    "notify-keyspace-events",
     "hash-max-listpack-entries",
     "hash-max-listpack-value",
     "slowlog-log-slower-than",
