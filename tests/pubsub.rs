@@ -72,6 +72,8 @@ fn subscribe_confirmations_and_delivery_resp2() {
     );
     let list = publisher.q("CLIENT LIST").text();
     assert!(list.contains("flags=P db=0 sub=2 psub=1 ssub=0"), "{list}");
+    let clients = publisher.q("INFO clients").text();
+    assert!(clients.contains("pubsub_clients:1\r\n"), "{clients}");
     let info = publisher.q("INFO stats").text();
     assert!(
         info.contains("pubsub_channels:2\r\npubsub_patterns:1\r\n"),

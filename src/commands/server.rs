@@ -563,10 +563,14 @@ fn info_clients(ctx: &ExecCtx, out: &mut Info) {
         .filter(|c| c.has_flag(ClientFlags::BLOCKED))
         .count();
     out.field("blocked_clients", blocked);
-    // Blocking commands, client tracking, pub/sub and WATCH do not exist yet.
+    out.field("tracking_clients", 0);
+    let subscribed = clients
+        .iter()
+        .filter(|c| c.has_flag(ClientFlags::PUBSUB))
+        .count();
+    out.field("pubsub_clients", subscribed);
+    // Blocking commands, client tracking and WATCH do not exist yet.
     for field in [
-        "tracking_clients",
-        "pubsub_clients",
         "watching_clients",
         "clients_in_timeout_table",
         "total_watched_keys",
