@@ -186,11 +186,13 @@ pub struct PubSub {
 }
 
 impl PubSub {
-    /// Takes a new `notify-keyspace-events` value (start-up, CONFIG SET).
-    pub fn set_events(&self, letters: &str) {
+    /// Takes a new `notify-keyspace-events` value (start-up, CONFIG SET). Returns whether
+    /// `new` events are to be announced, which the keyspace must then report.
+    pub fn set_events(&self, letters: &str) -> bool {
         let classes = NotifyClass::parse(letters);
         self.events
             .store(u32::from(classes.bits()), Ordering::Relaxed);
+        self.announces(NotifyClass::NEW)
     }
 
     fn events(&self) -> NotifyClass {
@@ -531,15 +533,20 @@ pub fn subscribed_ping(client: &ClientState, message: Option<Bytes>) -> Option<R
     })
 }
 
-/// Publishes `expired` for keys the keyspace reclaims (lazily or actively).
-pub struct ExpiryNotifier(pub Arc<PubSub>);
+/// Publishes the events the keyspace itself sees: `expired` for keys it reclaims (lazily
+/// or actively) and `new` for keys added.
+pub struct KeyspaceNotifier(pub Arc<PubSub>);
 
-impl KeyObserver for ExpiryNotifier {
+impl KeyObserver for KeyspaceNotifier {
     fn on_event(&self, event: &KeyEvent, _value: Option<&Value>) {
         if event.kind == KeyEventKind::Expired {
             self.0
                 .notify(event.db, NotifyClass::EXPIRED, "expired", &event.key);
         }
+    }
+
+    fn on_created(&self, db: usize, key: &Bytes) {
+        self.0.notify(db, NotifyClass::NEW, "new", key);
     }
 }
 

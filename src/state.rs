@@ -14,7 +14,7 @@ use tokio::sync::{Notify, mpsc};
 use crate::clients::ClientRegistry;
 use crate::config::Config;
 use crate::keyspace::{KeyObserver, Keyspace};
-use crate::pubsub::{ExpiryNotifier, PubSub};
+use crate::pubsub::{KeyspaceNotifier, PubSub};
 use crate::stats::Stats;
 
 /// Shared server state.
@@ -43,8 +43,8 @@ impl ServerState {
         let databases = config.get_int("databases") as usize;
         let shards = config.get_int("shards") as usize;
         let pubsub = Arc::new(PubSub::default());
-        // Keys reclaimed by expiry are announced as `expired` keyspace events.
-        let observers: Vec<Arc<dyn KeyObserver>> = vec![Arc::new(ExpiryNotifier(pubsub.clone()))];
+        // Keys reclaimed by expiry or added are announced as `expired` / `new` events.
+        let observers: Vec<Arc<dyn KeyObserver>> = vec![Arc::new(KeyspaceNotifier(pubsub.clone()))];
         let state = Arc::new(ServerState {
             keyspace: Keyspace::new(databases, shards, observers),
             pubsub,
@@ -74,8 +74,10 @@ impl ServerState {
             u32_of("lfu-log-factor"),
             u32_of("lfu-decay-time"),
         );
-        self.pubsub
+        let new_keys = self
+            .pubsub
             .set_events(&config.get("notify-keyspace-events"));
+        self.keyspace.report_created(new_keys);
     }
 
     /// Asks every task to stop (SHUTDOWN, SIGTERM).

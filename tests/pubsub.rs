@@ -310,3 +310,37 @@ fn nothing_is_published_when_disabled() {
         ("__keyspace@0__:a".into(), "set".into())
     );
 }
+
+#[test]
+fn new_keys_are_announced() {
+    let server = Server::start(&[]);
+    let (mut sub, mut c) = watch_keyspace(&server, "En$g");
+    c.q("SET a 1");
+    assert_eq!(
+        next_event(&mut sub),
+        ("__keyevent@0__:new".into(), "a".into())
+    );
+    assert_eq!(
+        next_event(&mut sub),
+        ("__keyevent@0__:set".into(), "a".into())
+    );
+    // Overwriting is no creation; RENAME adds the target afresh.
+    c.q("SET a 2");
+    assert_eq!(
+        next_event(&mut sub),
+        ("__keyevent@0__:set".into(), "a".into())
+    );
+    c.q("RENAME a b");
+    assert_eq!(
+        next_event(&mut sub),
+        ("__keyevent@0__:new".into(), "b".into())
+    );
+    assert_eq!(
+        next_event(&mut sub),
+        ("__keyevent@0__:rename_from".into(), "a".into())
+    );
+    assert_eq!(
+        next_event(&mut sub),
+        ("__keyevent@0__:rename_to".into(), "b".into())
+    );
+}

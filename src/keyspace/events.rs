@@ -38,4 +38,9 @@ pub struct KeyEvent {
 /// quick and must never call back into the keyspace.
 pub trait KeyObserver: Send + Sync {
     fn on_event(&self, event: &KeyEvent, value: Option<&Value>);
+
+    /// `key` of database `db` was added (Redis's `dbAdd`: a new key, or one written afresh
+    /// by RENAME, MOVE, COPY, RESTORE). Called after the write's events, only while
+    /// [`Keyspace::report_created`](super::Keyspace::report_created) is on.
+    fn on_created(&self, _db: usize, _key: &Bytes) {}
 }

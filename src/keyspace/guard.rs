@@ -54,6 +54,9 @@ pub struct Guard<'a> {
     /// in Redis, so its later reads and writes of that key through this guard (a write after
     /// the lookup that checked the type) do not count again, which matters to LFU counters.
     accessed_keys: SmallVec<[(usize, Bytes); 2]>,
+    /// Keys added by this guard, for [`KeyObserver::on_created`] (only while the keyspace
+    /// reports creations).
+    created: Vec<(usize, Bytes)>,
 }
 
 impl<'a> Guard<'a> {
@@ -67,6 +70,7 @@ impl<'a> Guard<'a> {
             now: unix_ms(),
             touch: super::touching(),
             accessed_keys: SmallVec::new(),
+            created: Vec::new(),
         }
     }
 
@@ -248,6 +252,7 @@ impl<'a> Guard<'a> {
             return &mut self.accessed(si, idx).value;
         }
         let entry = self.new_entry(make());
+        self.note_created(key);
         let shard = self.shard(key);
         // Over an expired entry left in place while expiry is suspended, which had a TTL.
         shard.volatile.swap_remove(key);
@@ -301,6 +306,10 @@ impl<'a> Guard<'a> {
             Ttl::At(at) => Some(at),
         };
         let has_ttl = entry.expire_at.is_some();
+        // Redis adds the key anew unless an ordinary write overwrites a live one.
+        if live.is_none() || !matches!(record, Record::Inherit) {
+            self.note_created(&key);
+        }
         let old = match live {
             Some((si, idx)) => {
                 let shard = &mut self.locked[si].1;
@@ -597,6 +606,25 @@ impl<'a> Guard<'a> {
         self.locked.len()
     }
 
+    fn note_created(&mut self, key: &Bytes) {
+        if self.ks.reports_created() {
+            self.created.push((self.db, key.clone()));
+        }
+    }
+
+    /// Tells the observers of the keys this guard added that still exist.
+    fn report_created(&mut self) {
+        for (db, key) in std::mem::take(&mut self.created) {
+            self.db = db;
+            let si = self.shard_index(&key);
+            if self.locked[si].1.map.contains_key(&key) {
+                for observer in &self.ks.observers {
+                    observer.on_created(db, &key);
+                }
+            }
+        }
+    }
+
     /// Turns writes that left an empty aggregate into deletions, then tells the observers.
     fn finish(&mut self) {
         if self.events.is_empty() {
@@ -652,6 +680,9 @@ impl Drop for Guard<'_> {
     fn drop(&mut self) {
         // Runs before the shard locks (fields) are released.
         self.finish();
+        if !self.created.is_empty() {
+            self.report_created();
+        }
     }
 }
 

@@ -78,6 +78,9 @@ pub struct Keyspace {
     expiry_suspended_until: AtomicU64,
     /// How accesses are recorded: see [`Keyspace::track_accesses`].
     tracking: AccessTracking,
+    /// Whether observers hear of created keys ([`KeyObserver::on_created`]); off unless
+    /// someone listens (keyspace notifications of class `n`), so creating keys costs nothing.
+    report_created: AtomicBool,
 }
 
 /// How key accesses are recorded (set from `maxmemory-policy`, `lfu-log-factor` and
@@ -145,6 +148,7 @@ impl Keyspace {
             stats: KeyspaceStats::default(),
             active_expire: AtomicBool::new(true),
             expiry_suspended_until: AtomicU64::new(0),
+            report_created: AtomicBool::new(false),
             tracking: AccessTracking {
                 lfu: AtomicBool::new(false),
                 log_factor: AtomicU32::new(10),
@@ -164,6 +168,15 @@ impl Keyspace {
         t.log_factor.store(log_factor, Ordering::Relaxed);
         t.decay_minutes.store(decay_minutes, Ordering::Relaxed);
         t.lfu.store(lfu, Ordering::Relaxed);
+    }
+
+    /// Turns [`KeyObserver::on_created`] calls on or off.
+    pub fn report_created(&self, on: bool) {
+        self.report_created.store(on, Ordering::Relaxed);
+    }
+
+    pub(crate) fn reports_created(&self) -> bool {
+        self.report_created.load(Ordering::Relaxed)
     }
 
     /// Gives the shared integers a new value's access record under the current policy, as
