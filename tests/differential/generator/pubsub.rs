@@ -23,7 +23,9 @@ const PATTERNS: &[(&str, Matches)] = &[
 const SHARD_CHANNELS: &[&str] = &["sh:1", "sh:2"];
 /// `notify-keyspace-events` values. Never `x` (or `A`): active expiry of other steps' keys
 /// would announce at times the two servers do not share.
-const EVENT_CLASSES: &[&str] = &["KEg$h", "K$", "Eg", "Kgh", "E$h", "g$", "KE$", "Eh"];
+const EVENT_CLASSES: &[&str] = &[
+    "KEg$h", "K$", "Eg", "Kgh", "E$hn", "g$", "KE$n", "Eh", "Kgn",
+];
 
 #[rustfmt::skip]
 pub fn commands() -> Vec<Entry> {
@@ -39,13 +41,25 @@ pub fn commands() -> Vec<Entry> {
 type Event = (char, &'static str);
 
 /// What the keyspace step's keys hold, to predict the events of each command.
-#[derive(Default)]
+#[derive(Default, Clone)]
 struct Model {
     s: bool,
     t: bool,
     h: bool,
     n: bool,
     n_ttl: bool,
+}
+
+impl Model {
+    fn exists(&self, key: &[u8]) -> bool {
+        match key {
+            b"ps:s" => self.s,
+            b"ps:t" => self.t,
+            b"ps:h" => self.h,
+            b"ps:n" => self.n,
+            _ => false,
+        }
+    }
 }
 
 impl Gen {
@@ -246,6 +260,25 @@ impl Gen {
 
     /// One write on the step's keys and the events Redis raises for it.
     fn keyspace_action(&mut self, m: &mut Model) -> (Vec<Arg>, Vec<Event>) {
+        let before = m.clone();
+        let (argv, events) = self.keyspace_write(m);
+        // A write that adds its key announces `new` before its own event; a RENAME that
+        // succeeds adds its target afresh even over an existing key.
+        let adds = match (argv.first(), argv.get(1)) {
+            (Some(Arg::Lit(name)), _) if name == b"RENAME" => before.s,
+            (_, Some(Arg::Lit(key))) => !before.exists(key) && m.exists(key),
+            _ => false,
+        };
+        let mut all = Vec::new();
+        if adds {
+            all.push(('n', "new"));
+        }
+        all.extend(events);
+        (argv, all)
+    }
+
+    /// One write on the step's keys and its events other than `new`.
+    fn keyspace_write(&mut self, m: &mut Model) -> (Vec<Arg>, Vec<Event>) {
         match self.rng.range(0, 11) {
             0 => {
                 m.s = true;
