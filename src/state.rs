@@ -11,6 +11,7 @@ use crossbeam_utils::sync::ShardedLock;
 use parking_lot::Mutex;
 use tokio::sync::{Notify, mpsc};
 
+use crate::blocking::Blocking;
 use crate::clients::ClientRegistry;
 use crate::config::Config;
 use crate::keyspace::{KeyObserver, Keyspace};
@@ -36,15 +37,19 @@ pub struct ServerState {
     /// `exclusive` command (EXEC, EVAL, FCALL) for writing. Readers are per-thread, so the
     /// common case touches no shared cache line.
     pub exec_gate: ShardedLock<()>,
+    /// Clients blocked on keys (BLPOP, XREAD BLOCK ...); also a keyspace observer.
+    pub blocking: Arc<Blocking>,
 }
 
 impl ServerState {
     pub fn new(config: Config) -> Arc<ServerState> {
         let databases = config.get_int("databases") as usize;
         let shards = config.get_int("shards") as usize;
+        let blocking = Arc::new(Blocking::default());
         let pubsub = Arc::new(PubSub::default());
         // Keys reclaimed by expiry or added are announced as `expired` / `new` events.
-        let observers: Vec<Arc<dyn KeyObserver>> = vec![Arc::new(KeyspaceNotifier(pubsub.clone()))];
+        let observers: Vec<Arc<dyn KeyObserver>> =
+            vec![blocking.clone(), Arc::new(KeyspaceNotifier(pubsub.clone()))];
         let state = Arc::new(ServerState {
             keyspace: Keyspace::new(databases, shards, observers),
             pubsub,
@@ -57,6 +62,7 @@ impl ServerState {
             shutting_down: AtomicBool::new(false),
             shutdown: Notify::new(),
             exec_gate: ShardedLock::new(()),
+            blocking,
         });
         state.apply_config();
         // Redis creates its shared integers once the configuration is loaded.
