@@ -13,7 +13,6 @@
 //! published on `__keyspace@<db>__:<key>` and / or `__keyevent@<db>__:<event>`.
 
 use std::cell::RefCell;
-use std::collections::HashMap;
 use std::sync::Arc;
 use std::sync::atomic::{AtomicU32, Ordering};
 
@@ -108,6 +107,10 @@ pub enum Kind {
 }
 
 impl Kind {
+    fn channel_or_shard(shard: bool) -> Kind {
+        if shard { Kind::Shard } else { Kind::Channel }
+    }
+
     /// The confirmation frame names: (subscribe, unsubscribe).
     fn verbs(self) -> (&'static str, &'static str) {
         match self {
@@ -124,54 +127,37 @@ type Feed = mpsc::UnboundedSender<Reply>;
 /// Subscribers of one channel or pattern, by client id, in subscription order.
 type Subscribers = IndexMap<u64, Feed>;
 
+/// Channels (or patterns) to their subscribers. Iteration order carries no meaning (Redis's
+/// is its hash table's), so removals swap.
+type ChannelMap = IndexMap<Bytes, Subscribers>;
+
 #[derive(Default)]
 struct Registry {
-    channels: HashMap<Bytes, Subscribers>,
-    patterns: IndexMap<Bytes, Subscribers>,
-    shard_channels: HashMap<Bytes, Subscribers>,
+    channels: ChannelMap,
+    patterns: ChannelMap,
+    shard_channels: ChannelMap,
 }
 
 impl Registry {
-    fn map(&mut self, kind: Kind) -> &mut dyn SubscriberMap {
+    fn map(&mut self, kind: Kind) -> &mut ChannelMap {
         match kind {
             Kind::Channel => &mut self.channels,
             Kind::Pattern => &mut self.patterns,
             Kind::Shard => &mut self.shard_channels,
         }
     }
-}
 
-/// What the registry needs of its two map types (hashed channels, ordered patterns).
-trait SubscriberMap {
-    fn add(&mut self, name: Bytes, id: u64, feed: Feed);
-    fn remove(&mut self, name: &[u8], id: u64);
-}
-
-impl SubscriberMap for HashMap<Bytes, Subscribers> {
-    fn add(&mut self, name: Bytes, id: u64, feed: Feed) {
-        self.entry(name).or_default().insert(id, feed);
+    fn add(&mut self, kind: Kind, name: Bytes, id: u64, feed: Feed) {
+        self.map(kind).entry(name).or_default().insert(id, feed);
     }
 
-    fn remove(&mut self, name: &[u8], id: u64) {
-        if let Some(subs) = self.get_mut(name) {
-            subs.shift_remove(&id);
+    /// Drops client `id` from `name`, and `name` itself once nobody is left.
+    fn remove(&mut self, kind: Kind, name: &[u8], id: u64) {
+        let map = self.map(kind);
+        if let Some(subs) = map.get_mut(name) {
+            subs.swap_remove(&id);
             if subs.is_empty() {
-                self.remove(name);
-            }
-        }
-    }
-}
-
-impl SubscriberMap for IndexMap<Bytes, Subscribers> {
-    fn add(&mut self, name: Bytes, id: u64, feed: Feed) {
-        self.entry(name).or_default().insert(id, feed);
-    }
-
-    fn remove(&mut self, name: &[u8], id: u64) {
-        if let Some(subs) = self.get_mut(name) {
-            subs.shift_remove(&id);
-            if subs.is_empty() {
-                self.shift_remove(name);
+                map.swap_remove(name);
             }
         }
     }
@@ -238,12 +224,8 @@ impl PubSub {
 
     /// Active channels (or shard channels) matching `pattern` (PUBSUB CHANNELS).
     pub fn channels(&self, shard: bool, pattern: Option<&[u8]>) -> Vec<Bytes> {
-        let registry = self.registry.lock();
-        let map = if shard {
-            &registry.shard_channels
-        } else {
-            &registry.channels
-        };
+        let mut registry = self.registry.lock();
+        let map = registry.map(Kind::channel_or_shard(shard));
         map.keys()
             .filter(|name| pattern.is_none_or(|p| glob_match(p, name, false)))
             .cloned()
@@ -252,12 +234,8 @@ impl PubSub {
 
     /// Subscribers of one channel or shard channel, patterns not counted (PUBSUB NUMSUB).
     pub fn subscriber_count(&self, shard: bool, channel: &[u8]) -> usize {
-        let registry = self.registry.lock();
-        let map = if shard {
-            &registry.shard_channels
-        } else {
-            &registry.channels
-        };
+        let mut registry = self.registry.lock();
+        let map = registry.map(Kind::channel_or_shard(shard));
         map.get(channel).map_or(0, IndexMap::len)
     }
 
@@ -393,7 +371,7 @@ pub fn subscribe(ctx: &mut ExecCtx, kind: Kind, names: Vec<Bytes>) -> Reply {
         let mut registry = ctx.state.pubsub.registry.lock();
         for name in names {
             if subs.set(kind).insert(name.clone()) {
-                registry.map(kind).add(name.clone(), id, feed.clone());
+                registry.add(kind, name.clone(), id, feed.clone());
             }
             let count = if kind == Kind::Shard {
                 subs.shard_channels.len()
@@ -441,7 +419,7 @@ fn remove(
         .into_iter()
         .map(|name| {
             if subs.set(kind).shift_remove(&name) {
-                registry.map(kind).remove(&name, id);
+                registry.remove(kind, &name, id);
             }
             let count = if kind == Kind::Shard {
                 subs.shard_channels.len()
@@ -600,10 +578,9 @@ mod tests {
         let (tx, mut rx) = feed();
         {
             let mut reg = ps.registry.lock();
-            reg.map(Kind::Channel)
-                .add(Bytes::from("news"), 1, tx.clone());
-            reg.map(Kind::Pattern).add(Bytes::from("n*"), 1, tx.clone());
-            reg.map(Kind::Pattern).add(Bytes::from("x*"), 1, tx);
+            reg.add(Kind::Channel, Bytes::from("news"), 1, tx.clone());
+            reg.add(Kind::Pattern, Bytes::from("n*"), 1, tx.clone());
+            reg.add(Kind::Pattern, Bytes::from("x*"), 1, tx);
         }
         assert_eq!(ps.publish(b"news", b"hi"), 2);
         assert_eq!(ps.publish(b"other", b"hi"), 0);
@@ -619,7 +596,7 @@ mod tests {
         let second = rx.try_recv().unwrap();
         assert!(matches!(second, Reply::Push(items) if items.len() == 4));
         assert_eq!(ps.counts(), (1, 2, 0));
-        ps.registry.lock().map(Kind::Pattern).remove(b"x*", 1);
+        ps.registry.lock().remove(Kind::Pattern, b"x*", 1);
         assert_eq!(ps.counts(), (1, 1, 0));
     }
 
@@ -629,8 +606,7 @@ mod tests {
         let (tx, mut rx) = feed();
         ps.registry
             .lock()
-            .map(Kind::Pattern)
-            .add(Bytes::from("__key*"), 7, tx);
+            .add(Kind::Pattern, Bytes::from("__key*"), 7, tx);
         ps.notify(0, NotifyClass::STRING, "set", b"k");
         assert!(rx.try_recv().is_err());
         ps.set_events("KEg$");
