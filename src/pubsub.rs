@@ -328,12 +328,16 @@ impl Subscriptions {
 
     /// Whether the connection is in subscribed mode (Redis's `CLIENT_PUBSUB`).
     pub fn active(&self) -> bool {
-        self.count() > 0 || !self.shard_channels.is_empty()
+        !(self.channels.is_empty() && self.patterns.is_empty() && self.shard_channels.is_empty())
     }
 
-    /// Channels plus patterns: the count SUBSCRIBE / PSUBSCRIBE confirmations carry.
-    fn count(&self) -> usize {
-        self.channels.len() + self.patterns.len()
+    /// The count a confirmation of `kind` carries: channels plus patterns for SUBSCRIBE and
+    /// PSUBSCRIBE (and their opposites), shard channels alone for SSUBSCRIBE / SUNSUBSCRIBE.
+    fn count_for(&self, kind: Kind) -> usize {
+        match kind {
+            Kind::Shard => self.shard_channels.len(),
+            Kind::Channel | Kind::Pattern => self.channels.len() + self.patterns.len(),
+        }
     }
 
     /// Takes every frame waiting for this connection, confirmations first, then messages.
@@ -347,7 +351,7 @@ impl Subscriptions {
         frames
     }
 
-    /// Resolves with the next published frame; never when nothing is subscribed.
+    /// Resolves with the next published frame; never before the first subscription.
     pub async fn next(&mut self) -> Option<Reply> {
         match self.feed.as_mut() {
             Some((_, rx)) => rx.recv().await,
@@ -373,11 +377,7 @@ pub fn subscribe(ctx: &mut ExecCtx, kind: Kind, names: Vec<Bytes>) -> Reply {
             if subs.set(kind).insert(name.clone()) {
                 registry.add(kind, name.clone(), id, feed.clone());
             }
-            let count = if kind == Kind::Shard {
-                subs.shard_channels.len()
-            } else {
-                subs.count()
-            };
+            let count = subs.count_for(kind);
             frames.push(confirmation(kind.verbs().0, Some(name), count));
         }
     }
@@ -407,12 +407,7 @@ fn remove(
     let verb = kind.verbs().1;
     if names.is_empty() {
         // Nothing to leave: one frame with a nil channel.
-        let count = if kind == Kind::Shard {
-            subs.shard_channels.len()
-        } else {
-            subs.count()
-        };
-        return vec![confirmation(verb, None, count)];
+        return vec![confirmation(verb, None, subs.count_for(kind))];
     }
     let mut registry = state.pubsub.registry.lock();
     names
@@ -421,11 +416,7 @@ fn remove(
             if subs.set(kind).shift_remove(&name) {
                 registry.remove(kind, &name, id);
             }
-            let count = if kind == Kind::Shard {
-                subs.shard_channels.len()
-            } else {
-                subs.count()
-            };
+            let count = subs.count_for(kind);
             confirmation(verb, Some(name), count)
         })
         .collect()
