@@ -91,10 +91,18 @@ impl Gen {
     /// Introspection first: the step's own command, which the generator may mangle, must
     /// not change what the subscriber receives.
     fn introspection(&mut self, conn: usize) -> Op {
-        let argv = match self.rng.range(0, 2) {
+        let argv = match self.rng.range(0, 5) {
             0 => argv!["PUBSUB", "NUMPAT"],
             1 => argv!["PUBSUB", "NUMSUB", self.pick(CHANNELS)],
-            _ => argv!["PUBSUB", "SHARDNUMSUB", self.pick(SHARD_CHANNELS)],
+            2 => argv!["PUBSUB", "SHARDNUMSUB", self.pick(SHARD_CHANNELS)],
+            3 => argv!["PUBSUB", "HELP"],
+            4 => argv![
+                "PUBSUB",
+                self.pick(&["BOGUS", "CHANNELS", "SHARDCHANNELS"]),
+                "a",
+                "b"
+            ],
+            _ => argv!["PUBSUB", "NUMSUB"],
         };
         Gen::on(conn, argv)
     }
