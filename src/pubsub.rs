@@ -27,7 +27,7 @@ use crate::commands::CommandSpec;
 use crate::commands::ExecCtx;
 use crate::error::CmdError;
 use crate::glob::glob_match;
-use crate::keyspace::{KeyEvent, KeyEventKind, KeyObserver, Value};
+use crate::keyspace::{KeyEvent, KeyEventKind, KeyNotice, KeyObserver, Value};
 use crate::protocol::{Protocol, Reply};
 
 bitflags! {
@@ -173,12 +173,15 @@ pub struct PubSub {
 
 impl PubSub {
     /// Takes a new `notify-keyspace-events` value (start-up, CONFIG SET). Returns whether
-    /// `new` events are to be announced, which the keyspace must then report.
-    pub fn set_events(&self, letters: &str) -> bool {
+    /// `new` and `keymiss` events are to be announced, which the keyspace must then report.
+    pub fn set_events(&self, letters: &str) -> (bool, bool) {
         let classes = NotifyClass::parse(letters);
         self.events
             .store(u32::from(classes.bits()), Ordering::Relaxed);
-        self.announces(NotifyClass::NEW)
+        (
+            self.announces(NotifyClass::NEW),
+            self.announces(NotifyClass::KEY_MISS),
+        )
     }
 
     fn events(&self) -> NotifyClass {
@@ -503,7 +506,7 @@ pub fn subscribed_ping(client: &ClientState, message: Option<Bytes>) -> Option<R
 }
 
 /// Publishes the events the keyspace itself sees: `expired` for keys it reclaims (lazily
-/// or actively) and `new` for keys added.
+/// or actively), `new` for keys added and `keymiss` for read lookups that found nothing.
 pub struct KeyspaceNotifier(pub Arc<PubSub>);
 
 impl KeyObserver for KeyspaceNotifier {
@@ -514,8 +517,11 @@ impl KeyObserver for KeyspaceNotifier {
         }
     }
 
-    fn on_created(&self, db: usize, key: &Bytes) {
-        self.0.notify(db, NotifyClass::NEW, "new", key);
+    fn on_notice(&self, notice: KeyNotice, db: usize, key: &Bytes) {
+        match notice {
+            KeyNotice::Created => self.0.notify(db, NotifyClass::NEW, "new", key),
+            KeyNotice::Missed => self.0.notify(db, NotifyClass::KEY_MISS, "keymiss", key),
+        }
     }
 }
 

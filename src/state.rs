@@ -47,7 +47,7 @@ impl ServerState {
         let shards = config.get_int("shards") as usize;
         let blocking = Arc::new(Blocking::default());
         let pubsub = Arc::new(PubSub::default());
-        // Keys reclaimed by expiry or added are announced as `expired` / `new` events.
+        // Keys reclaimed by expiry, added or missed are announced (`expired`, `new`, `keymiss`).
         let observers: Vec<Arc<dyn KeyObserver>> =
             vec![blocking.clone(), Arc::new(KeyspaceNotifier(pubsub.clone()))];
         let state = Arc::new(ServerState {
@@ -80,10 +80,10 @@ impl ServerState {
             u32_of("lfu-log-factor"),
             u32_of("lfu-decay-time"),
         );
-        let new_keys = self
+        let (created, missed) = self
             .pubsub
             .set_events(&config.get("notify-keyspace-events"));
-        self.keyspace.report_created(new_keys);
+        self.keyspace.report_notices(created, missed);
     }
 
     /// Asks every task to stop (SHUTDOWN, SIGTERM).

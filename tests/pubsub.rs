@@ -344,3 +344,21 @@ fn new_keys_are_announced() {
         ("__keyevent@0__:rename_to".into(), "b".into())
     );
 }
+
+#[test]
+fn read_misses_are_announced() {
+    let server = Server::start(&[]);
+    let (mut sub, mut c) = watch_keyspace(&server, "Km");
+    c.q("GET nope");
+    assert_eq!(
+        next_event(&mut sub),
+        ("__keyspace@0__:nope".into(), "keymiss".into())
+    );
+    // OBJECT counts a miss but announces none; the next event is EXISTS's.
+    c.q("OBJECT ENCODING nope");
+    c.q("EXISTS other");
+    assert_eq!(
+        next_event(&mut sub),
+        ("__keyspace@0__:other".into(), "keymiss".into())
+    );
+}

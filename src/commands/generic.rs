@@ -516,7 +516,10 @@ fn object_lookup(
 ) -> Result<Reply, CmdError> {
     let key = args.next_bytes()?;
     let mut guard = ctx.ks().lock(ctx.db(), &[&key]);
-    guard.inspect(&key).map_or(Ok(Reply::Nil), answer)
+    // OBJECT counts a miss but announces no `keymiss`, as in Redis.
+    guard
+        .inspect_unannounced(&key)
+        .map_or(Ok(Reply::Nil), answer)
 }
 
 fn object_encoding(ctx: &mut ExecCtx, args: &mut Args) -> Result<Reply, CmdError> {

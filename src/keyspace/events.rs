@@ -39,8 +39,19 @@ pub struct KeyEvent {
 pub trait KeyObserver: Send + Sync {
     fn on_event(&self, event: &KeyEvent, value: Option<&Value>);
 
-    /// `key` of database `db` was added (Redis's `dbAdd`: a new key, or one written afresh
-    /// by RENAME, MOVE, COPY, RESTORE). Called after the write's events, only while
-    /// [`Keyspace::report_created`](super::Keyspace::report_created) is on.
-    fn on_created(&self, _db: usize, _key: &Bytes) {}
+    /// A [`KeyNotice`] about `key` of database `db`, in the order they happened, after the
+    /// write's events; only while
+    /// [`Keyspace::report_notices`](super::Keyspace::report_notices) is on.
+    fn on_notice(&self, _notice: KeyNotice, _db: usize, _key: &Bytes) {}
+}
+
+/// Things the keyspace sees that are no change events (keyspace notifications `new` and
+/// `keymiss` report them).
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum KeyNotice {
+    /// The key was added (Redis's `dbAdd`: a new key, or one written afresh by RENAME,
+    /// MOVE, COPY, RESTORE).
+    Created,
+    /// A read lookup (one that counts a keyspace miss) found no key.
+    Missed,
 }

@@ -11,7 +11,7 @@ use bytes::Bytes;
 use parking_lot::MutexGuard;
 use smallvec::SmallVec;
 
-use super::events::{KeyEvent, KeyEventKind};
+use super::events::{KeyEvent, KeyEventKind, KeyNotice};
 use super::value::{Entry, Value};
 use super::{Keyspace, Shard, unix_ms};
 
@@ -54,9 +54,9 @@ pub struct Guard<'a> {
     /// in Redis, so its later reads and writes of that key through this guard (a write after
     /// the lookup that checked the type) do not count again, which matters to LFU counters.
     accessed_keys: SmallVec<[(usize, Bytes); 2]>,
-    /// Keys added by this guard, for [`KeyObserver::on_created`] (only while the keyspace
-    /// reports creations).
-    created: Vec<(usize, Bytes)>,
+    /// Keys added or missed through this guard, for [`KeyObserver::on_notice`] (only those
+    /// the keyspace reports).
+    notices: Vec<(KeyNotice, usize, Bytes)>,
 }
 
 impl<'a> Guard<'a> {
@@ -70,7 +70,7 @@ impl<'a> Guard<'a> {
             now: unix_ms(),
             touch: super::touching(),
             accessed_keys: SmallVec::new(),
-            created: Vec::new(),
+            notices: Vec::new(),
         }
     }
 
@@ -147,9 +147,17 @@ impl<'a> Guard<'a> {
                 Some(&self.accessed(si, idx).value)
             }
             None => {
-                self.ks.stats.misses.fetch_add(1, Ordering::Relaxed);
+                self.count_miss(key, true);
                 None
             }
+        }
+    }
+
+    /// Counts a keyspace miss; `announce`: a `keymiss` notice too (not for OBJECT).
+    fn count_miss(&mut self, key: &[u8], announce: bool) {
+        self.ks.stats.misses.fetch_add(1, Ordering::Relaxed);
+        if announce {
+            self.note(KeyNotice::Missed, key);
         }
     }
 
@@ -163,8 +171,17 @@ impl<'a> Guard<'a> {
     /// A read lookup that counts a keyspace hit or miss but leaves the access time alone
     /// (EXISTS, TYPE, TTL, OBJECT: Redis's `LOOKUP_NOTOUCH` reads).
     pub fn inspect(&mut self, key: &[u8]) -> Option<&Entry> {
+        self.inspect_with(key, true)
+    }
+
+    /// [`Guard::inspect`] whose miss is not announced as a `keymiss` (OBJECT, as in Redis).
+    pub fn inspect_unannounced(&mut self, key: &[u8]) -> Option<&Entry> {
+        self.inspect_with(key, false)
+    }
+
+    fn inspect_with(&mut self, key: &[u8], announce: bool) -> Option<&Entry> {
         let Some((si, idx)) = self.live_index(key) else {
-            self.ks.stats.misses.fetch_add(1, Ordering::Relaxed);
+            self.count_miss(key, announce);
             return None;
         };
         self.ks.stats.hits.fetch_add(1, Ordering::Relaxed);
@@ -252,7 +269,7 @@ impl<'a> Guard<'a> {
             return &mut self.accessed(si, idx).value;
         }
         let entry = self.new_entry(make());
-        self.note_created(key);
+        self.note(KeyNotice::Created, key);
         let shard = self.shard(key);
         // Over an expired entry left in place while expiry is suspended, which had a TTL.
         shard.volatile.swap_remove(key);
@@ -308,7 +325,7 @@ impl<'a> Guard<'a> {
         let has_ttl = entry.expire_at.is_some();
         // Redis adds the key anew unless an ordinary write overwrites a live one.
         if live.is_none() || !matches!(record, Record::Inherit) {
-            self.note_created(&key);
+            self.note(KeyNotice::Created, &key);
         }
         let old = match live {
             Some((si, idx)) => {
@@ -606,21 +623,24 @@ impl<'a> Guard<'a> {
         self.locked.len()
     }
 
-    fn note_created(&mut self, key: &Bytes) {
-        if self.ks.reports_created() {
-            self.created.push((self.db, key.clone()));
+    fn note(&mut self, notice: KeyNotice, key: &[u8]) {
+        if self.ks.reports(notice) {
+            self.notices
+                .push((notice, self.db, Bytes::copy_from_slice(key)));
         }
     }
 
-    /// Tells the observers of the keys this guard added that still exist.
-    fn report_created(&mut self) {
-        for (db, key) in std::mem::take(&mut self.created) {
+    /// Tells the observers of the keys this guard missed, and of those it added that
+    /// still exist.
+    fn report_notices(&mut self) {
+        for (notice, db, key) in std::mem::take(&mut self.notices) {
             self.db = db;
             let si = self.shard_index(&key);
-            if self.locked[si].1.map.contains_key(&key) {
-                for observer in &self.ks.observers {
-                    observer.on_created(db, &key);
-                }
+            if notice == KeyNotice::Created && !self.locked[si].1.map.contains_key(&key) {
+                continue;
+            }
+            for observer in &self.ks.observers {
+                observer.on_notice(notice, db, &key);
             }
         }
     }
@@ -680,8 +700,8 @@ impl Drop for Guard<'_> {
     fn drop(&mut self) {
         // Runs before the shard locks (fields) are released.
         self.finish();
-        if !self.created.is_empty() {
-            self.report_created();
+        if !self.notices.is_empty() {
+            self.report_notices();
         }
     }
 }

@@ -29,7 +29,7 @@ use indexmap::{IndexMap, IndexSet};
 use parking_lot::Mutex;
 use smallvec::SmallVec;
 
-pub use events::{KeyEvent, KeyEventKind, KeyObserver};
+pub use events::{KeyEvent, KeyEventKind, KeyNotice, KeyObserver};
 pub use guard::{Guard, Ttl};
 pub use scan::scan_indexmap;
 pub use value::{
@@ -78,9 +78,10 @@ pub struct Keyspace {
     expiry_suspended_until: AtomicU64,
     /// How accesses are recorded: see [`Keyspace::track_accesses`].
     tracking: AccessTracking,
-    /// Whether observers hear of created keys ([`KeyObserver::on_created`]); off unless
-    /// someone listens (keyspace notifications of class `n`), so creating keys costs nothing.
+    /// Which [`KeyNotice`]s observers hear of ([`KeyObserver::on_notice`]); none unless
+    /// someone listens (keyspace notifications of class `n` or `m`), so they cost nothing.
     report_created: AtomicBool,
+    report_missed: AtomicBool,
 }
 
 /// How key accesses are recorded (set from `maxmemory-policy`, `lfu-log-factor` and
@@ -149,6 +150,7 @@ impl Keyspace {
             active_expire: AtomicBool::new(true),
             expiry_suspended_until: AtomicU64::new(0),
             report_created: AtomicBool::new(false),
+            report_missed: AtomicBool::new(false),
             tracking: AccessTracking {
                 lfu: AtomicBool::new(false),
                 log_factor: AtomicU32::new(10),
@@ -170,13 +172,17 @@ impl Keyspace {
         t.lfu.store(lfu, Ordering::Relaxed);
     }
 
-    /// Turns [`KeyObserver::on_created`] calls on or off.
-    pub fn report_created(&self, on: bool) {
-        self.report_created.store(on, Ordering::Relaxed);
+    /// Turns [`KeyObserver::on_notice`] calls for created and missed keys on or off.
+    pub fn report_notices(&self, created: bool, missed: bool) {
+        self.report_created.store(created, Ordering::Relaxed);
+        self.report_missed.store(missed, Ordering::Relaxed);
     }
 
-    pub(crate) fn reports_created(&self) -> bool {
-        self.report_created.load(Ordering::Relaxed)
+    pub(crate) fn reports(&self, notice: KeyNotice) -> bool {
+        match notice {
+            KeyNotice::Created => self.report_created.load(Ordering::Relaxed),
+            KeyNotice::Missed => self.report_missed.load(Ordering::Relaxed),
+        }
     }
 
     /// Gives the shared integers a new value's access record under the current policy, as

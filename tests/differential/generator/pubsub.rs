@@ -24,7 +24,7 @@ const SHARD_CHANNELS: &[&str] = &["sh:1", "sh:2"];
 /// `notify-keyspace-events` values. Never `x` (or `A`): active expiry of other steps' keys
 /// would announce at times the two servers do not share.
 const EVENT_CLASSES: &[&str] = &[
-    "KEg$h", "K$", "Eg", "Kgh", "E$hn", "g$", "KE$n", "Eh", "Kgn",
+    "KEg$h", "K$", "Eg", "Kgh", "E$hn", "g$", "KE$n", "Eh", "Kgn", "Kgm", "E$m",
 ];
 
 #[rustfmt::skip]
@@ -355,7 +355,12 @@ impl Gen {
                 (argv!["RENAME", "ps:s", "ps:t"], events)
             }
             9 => {
-                let events = if m.t { vec![('g', "del")] } else { vec![] };
+                // A read lookup: a missing key is announced as `keymiss`.
+                let events = if m.t {
+                    vec![('g', "del")]
+                } else {
+                    vec![('m', "keymiss")]
+                };
                 m.t = false;
                 (argv!["GETDEL", "ps:t"], events)
             }
