@@ -14,6 +14,8 @@
 //! - [`keyspace`]: databases of mutex-guarded shards, values (with the encoding and access
 //!   record Redis would keep for them), expiry, change events, and the DUMP / RESTORE payload
 //!   codec (`keyspace::rdb`).
+//! - [`pubsub`]: channel, pattern and shard-channel subscriptions and keyspace notifications;
+//!   each subscriber gets an unbounded feed its connection writes out. Never touches keys.
 //! - [`error`] (one error enum per layer: `CmdError`, `ProtocolError`; every reply text) and
 //!   [`glob`] (Redis's pattern matching) depend on nothing.
 //!
