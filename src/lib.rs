@@ -30,7 +30,9 @@
 //! methods, the only way to reach data. No lock is held across an `.await`: handlers are
 //! synchronous (clippy's `await_holding_lock` and `unwrap_used` are denied in Cargo.toml).
 //! Change events are delivered while the shard locks are held, so observers see one key's
-//! changes in order and must never call back into the keyspace.
+//! changes in order and must never call back into the keyspace. The pub/sub registry's
+//! lock is a leaf: observers take it under shard locks, and nothing is locked while it is
+//! held.
 //!
 //! Every command runs holding `ServerState::exec_gate` for reading; EXEC and scripts hold it
 //! for writing, which makes them atomic against every other client. The gate is taken
