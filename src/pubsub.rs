@@ -12,7 +12,6 @@
 //! `del` ...) and the key. When `notify-keyspace-events` enables the class, the event is
 //! published on `__keyspace@<db>__:<key>` and / or `__keyevent@<db>__:<event>`.
 
-use std::cell::RefCell;
 use std::sync::Arc;
 use std::sync::atomic::{AtomicU32, Ordering};
 
@@ -27,7 +26,7 @@ use crate::commands::CommandSpec;
 use crate::commands::ExecCtx;
 use crate::error::CmdError;
 use crate::glob::glob_match;
-use crate::keyspace::{KeyEvent, KeyEventKind, KeyNotice, KeyObserver, Value};
+use crate::keyspace::{KeyEvent, KeyNotice, KeyObserver, Value};
 use crate::protocol::{Protocol, Reply};
 
 bitflags! {
@@ -172,16 +171,22 @@ pub struct PubSub {
 }
 
 impl PubSub {
-    /// Takes a new `notify-keyspace-events` value (start-up, CONFIG SET). Returns whether
-    /// `new` and `keymiss` events are to be announced, which the keyspace must then report.
-    pub fn set_events(&self, letters: &str) -> (bool, bool) {
+    /// Takes a new `notify-keyspace-events` value (start-up, CONFIG SET). Returns the
+    /// notices the keyspace must report for the `expired`, `new` and `keymiss` events
+    /// announced.
+    pub fn set_events(&self, letters: &str) -> Vec<KeyNotice> {
         let classes = NotifyClass::parse(letters);
         self.events
             .store(u32::from(classes.bits()), Ordering::Relaxed);
-        (
-            self.announces(NotifyClass::NEW),
-            self.announces(NotifyClass::KEY_MISS),
-        )
+        [
+            (NotifyClass::EXPIRED, KeyNotice::Expired),
+            (NotifyClass::NEW, KeyNotice::Created),
+            (NotifyClass::KEY_MISS, KeyNotice::Missed),
+        ]
+        .into_iter()
+        .filter(|(class, _)| self.announces(*class))
+        .map(|(_, notice)| notice)
+        .collect()
     }
 
     fn events(&self) -> NotifyClass {
@@ -307,17 +312,6 @@ pub struct Subscriptions {
     /// Confirmation frames of a (un)subscribe command beyond its last one, which is the
     /// command's reply; written before that reply.
     pending: Vec<Reply>,
-    /// Keyspace events the running command reported, published when it returns (see
-    /// [`publish_events`]).
-    events: RefCell<Vec<QueuedEvent>>,
-}
-
-/// A keyspace event waiting for its command to finish.
-struct QueuedEvent {
-    db: usize,
-    class: NotifyClass,
-    event: String,
-    key: Bytes,
 }
 
 impl Subscriptions {
@@ -510,28 +504,15 @@ pub fn subscribed_ping(client: &ClientState, message: Option<Bytes>) -> Option<R
 pub struct KeyspaceNotifier(pub Arc<PubSub>);
 
 impl KeyObserver for KeyspaceNotifier {
-    fn on_event(&self, event: &KeyEvent, _value: Option<&Value>) {
-        if event.kind == KeyEventKind::Expired {
-            self.0
-                .notify(event.db, NotifyClass::EXPIRED, "expired", &event.key);
-        }
-    }
+    /// Change events come after the fact; the notices below arrive as things happen.
+    fn on_event(&self, _event: &KeyEvent, _value: Option<&Value>) {}
 
     fn on_notice(&self, notice: KeyNotice, db: usize, key: &Bytes) {
         match notice {
+            KeyNotice::Expired => self.0.notify(db, NotifyClass::EXPIRED, "expired", key),
             KeyNotice::Created => self.0.notify(db, NotifyClass::NEW, "new", key),
             KeyNotice::Missed => self.0.notify(db, NotifyClass::KEY_MISS, "keymiss", key),
         }
-    }
-}
-
-/// Publishes the keyspace events the command that just ran reported. They wait until the
-/// command returns so that the `expired` events of keys its lookups reclaimed (emitted when
-/// its keyspace guard drops) come first, in Redis's order.
-pub fn publish_events(state: &crate::state::ServerState, client: &ClientState) {
-    let events = std::mem::take(&mut *client.subscriptions.events.borrow_mut());
-    for e in events {
-        state.pubsub.notify(e.db, e.class, &e.event, &e.key);
     }
 }
 
@@ -545,19 +526,7 @@ impl ExecCtx<'_> {
 
     /// [`ExecCtx::notify`] for a key of database `db` (MOVE, COPY ... DB).
     pub fn notify_in(&self, db: usize, class: NotifyClass, event: &str, key: &[u8]) {
-        // Most servers announce nothing: then nothing is queued.
-        if self.state.pubsub.announces(class) {
-            self.client
-                .subscriptions
-                .events
-                .borrow_mut()
-                .push(QueuedEvent {
-                    db,
-                    class,
-                    event: event.to_string(),
-                    key: Bytes::copy_from_slice(key),
-                });
-        }
+        self.state.pubsub.notify(db, class, event, key);
     }
 }
 

@@ -80,10 +80,10 @@ impl ServerState {
             u32_of("lfu-log-factor"),
             u32_of("lfu-decay-time"),
         );
-        let (created, missed) = self
+        let notices = self
             .pubsub
             .set_events(&config.get("notify-keyspace-events"));
-        self.keyspace.report_notices(created, missed);
+        self.keyspace.report_notices(&notices);
     }
 
     /// Asks every task to stop (SHUTDOWN, SIGTERM).

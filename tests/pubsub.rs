@@ -343,6 +343,18 @@ fn new_keys_are_announced() {
         next_event(&mut sub),
         ("__keyevent@0__:rename_to".into(), "b".into())
     );
+    // Each key's `new` comes right before its own event, in program order.
+    c.q("MSET x 1 y 2");
+    for key in ["x", "y"] {
+        assert_eq!(
+            next_event(&mut sub),
+            ("__keyevent@0__:new".into(), key.into())
+        );
+        assert_eq!(
+            next_event(&mut sub),
+            ("__keyevent@0__:set".into(), key.into())
+        );
+    }
 }
 
 #[test]

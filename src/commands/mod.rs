@@ -264,7 +264,6 @@ fn dispatch(
         tracing::error!("command '{full_name}' panicked: {what}");
         Err(CmdError::err(format!("internal error in '{full_name}'")))
     });
-    crate::pubsub::publish_events(state, ctx.client);
     if let Some(request) = ctx.client.blocked.as_mut() {
         // Blocked: counted when it is served or times out, as Redis counts it.
         if request.retry_argv.is_none() {

@@ -54,9 +54,6 @@ pub struct Guard<'a> {
     /// in Redis, so its later reads and writes of that key through this guard (a write after
     /// the lookup that checked the type) do not count again, which matters to LFU counters.
     accessed_keys: SmallVec<[(usize, Bytes); 2]>,
-    /// Keys added or missed through this guard, for [`KeyObserver::on_notice`] (only those
-    /// the keyspace reports).
-    notices: Vec<(KeyNotice, usize, Bytes)>,
 }
 
 impl<'a> Guard<'a> {
@@ -70,7 +67,6 @@ impl<'a> Guard<'a> {
             now: unix_ms(),
             touch: super::touching(),
             accessed_keys: SmallVec::new(),
-            notices: Vec::new(),
         }
     }
 
@@ -109,6 +105,9 @@ impl<'a> Guard<'a> {
 
     /// Records a change, if observers or the empty-aggregate check will look at it.
     fn emit(&mut self, key: &Bytes, kind: KeyEventKind) {
+        if kind == KeyEventKind::Expired {
+            self.note(KeyNotice::Expired, key);
+        }
         if self.check_empty || !self.ks.observers.is_empty() {
             self.events.push(KeyEvent {
                 db: self.db,
@@ -623,24 +622,12 @@ impl<'a> Guard<'a> {
         self.locked.len()
     }
 
-    fn note(&mut self, notice: KeyNotice, key: &[u8]) {
+    /// Tells the observers of `notice` on `key` now, if the keyspace reports it.
+    fn note(&self, notice: KeyNotice, key: &[u8]) {
         if self.ks.reports(notice) {
-            self.notices
-                .push((notice, self.db, Bytes::copy_from_slice(key)));
-        }
-    }
-
-    /// Tells the observers of the keys this guard missed, and of those it added that
-    /// still exist.
-    fn report_notices(&mut self) {
-        for (notice, db, key) in std::mem::take(&mut self.notices) {
-            self.db = db;
-            let si = self.shard_index(&key);
-            if notice == KeyNotice::Created && !self.locked[si].1.map.contains_key(&key) {
-                continue;
-            }
+            let key = Bytes::copy_from_slice(key);
             for observer in &self.ks.observers {
-                observer.on_notice(notice, db, &key);
+                observer.on_notice(notice, self.db, &key);
             }
         }
     }
@@ -700,9 +687,6 @@ impl Drop for Guard<'_> {
     fn drop(&mut self) {
         // Runs before the shard locks (fields) are released.
         self.finish();
-        if !self.notices.is_empty() {
-            self.report_notices();
-        }
     }
 }
 

@@ -22,7 +22,7 @@ pub mod zset;
 
 use std::cell::Cell;
 use std::sync::Arc;
-use std::sync::atomic::{AtomicBool, AtomicU32, AtomicU64, Ordering};
+use std::sync::atomic::{AtomicBool, AtomicU8, AtomicU32, AtomicU64, Ordering};
 use std::time::{SystemTime, UNIX_EPOCH};
 
 use indexmap::{IndexMap, IndexSet};
@@ -78,10 +78,9 @@ pub struct Keyspace {
     expiry_suspended_until: AtomicU64,
     /// How accesses are recorded: see [`Keyspace::track_accesses`].
     tracking: AccessTracking,
-    /// Which [`KeyNotice`]s observers hear of ([`KeyObserver::on_notice`]); none unless
-    /// someone listens (keyspace notifications of class `n` or `m`), so they cost nothing.
-    report_created: AtomicBool,
-    report_missed: AtomicBool,
+    /// Which [`KeyNotice`]s observers hear of ([`KeyObserver::on_notice`]), one bit per
+    /// variant; none unless someone listens (keyspace notifications), so they cost nothing.
+    reported_notices: AtomicU8,
 }
 
 /// How key accesses are recorded (set from `maxmemory-policy`, `lfu-log-factor` and
@@ -149,8 +148,7 @@ impl Keyspace {
             stats: KeyspaceStats::default(),
             active_expire: AtomicBool::new(true),
             expiry_suspended_until: AtomicU64::new(0),
-            report_created: AtomicBool::new(false),
-            report_missed: AtomicBool::new(false),
+            reported_notices: AtomicU8::new(0),
             tracking: AccessTracking {
                 lfu: AtomicBool::new(false),
                 log_factor: AtomicU32::new(10),
@@ -172,17 +170,14 @@ impl Keyspace {
         t.lfu.store(lfu, Ordering::Relaxed);
     }
 
-    /// Turns [`KeyObserver::on_notice`] calls for created and missed keys on or off.
-    pub fn report_notices(&self, created: bool, missed: bool) {
-        self.report_created.store(created, Ordering::Relaxed);
-        self.report_missed.store(missed, Ordering::Relaxed);
+    /// Sets which notices observers hear of through [`KeyObserver::on_notice`].
+    pub fn report_notices(&self, notices: &[KeyNotice]) {
+        let bits = notices.iter().fold(0, |bits, n| bits | (1u8 << *n as u8));
+        self.reported_notices.store(bits, Ordering::Relaxed);
     }
 
     pub(crate) fn reports(&self, notice: KeyNotice) -> bool {
-        match notice {
-            KeyNotice::Created => self.report_created.load(Ordering::Relaxed),
-            KeyNotice::Missed => self.report_missed.load(Ordering::Relaxed),
-        }
+        self.reported_notices.load(Ordering::Relaxed) & (1u8 << notice as u8) != 0
     }
 
     /// Gives the shared integers a new value's access record under the current policy, as
