@@ -5,12 +5,14 @@
 //! [`Subscriptions`] with an unbounded feed; publishing clones the message frame into the
 //! feed of every receiver, and the connection task writes what its feed holds (like the
 //! MONITOR feed). The registry never touches the keyspace, so it may be used with shard
-//! locks held (the expiry observer does).
+//! locks held (handlers and the keyspace observer do).
 //!
 //! Handlers report what they did to a key with [`ExecCtx::notify`] (Redis's
 //! `notifyKeyspaceEvent`): the event class, the event name Redis uses (`lpush`, `expire`,
 //! `del` ...) and the key. When `notify-keyspace-events` enables the class, the event is
-//! published on `__keyspace@<db>__:<key>` and / or `__keyevent@<db>__:<event>`.
+//! published at once on `__keyspace@<db>__:<key>` and / or `__keyevent@<db>__:<event>`.
+//! The keyspace reports `expired`, `new` and `keymiss` itself ([`KeyspaceNotifier`]) the
+//! moment they happen, so all of a command's events come out in Redis's order.
 
 use std::sync::Arc;
 use std::sync::atomic::{AtomicU32, Ordering};
