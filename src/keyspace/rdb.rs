@@ -6,22 +6,25 @@
 //! Reading accepts every encoding Redis 2.x to 7.4 writes for the types this server holds:
 //! strings (raw, integer-encoded, LZF-compressed) and hashes (field/value pairs, zipmap,
 //! ziplist, listpack — the last three stored as one string blob, itself possibly
-//! LZF-compressed). Anything else — other types, hashes with field expiry, malformed data — is
-//! [`PayloadError::BadFormat`]. The compact encodings are validated as strictly as Redis's
+//! LZF-compressed) and sets (members, intset, listpack). Anything else — other types, hashes
+//! with field expiry, malformed data — is [`PayloadError::BadFormat`]. The compact encodings are validated as strictly as Redis's
 //! deep sanitization does (sizes, counts, back-lengths, duplicate fields), so a corrupt payload
 //! never becomes a corrupt value.
 //!
 //! Writing produces the plain forms: strings integer-encoded exactly when Redis would, so short
 //! strings dump byte-for-byte as Redis dumps them, otherwise raw (uncompressed); hashes as
-//! field/value pairs, which Redis 7 loads into a listpack or a hash table by its own limits.
+//! field/value pairs, which Redis 7 loads into a listpack or a hash table by its own limits;
+//! sets as an intset when they are one (as Redis dumps an intset it does not compress), else
+//! as members.
 //! The version written is Redis 7.0's, so Redis 7.0 and every later release restore our payloads.
 //!
-//! Depends only on `value`.
+//! Depends only on `value` and `set`.
 
 use bytes::Bytes;
 
+use super::set::{SetEncoding, SetLimits, SetMembers, SetValue};
 use super::value::{
-    EncodingConfig, HashFields, HashLimits, HashValue, StrValue, Value, canonical_i64,
+    EncodingConfig, HashFields, HashLimits, HashValue, ListValue, StrValue, Value, canonical_i64,
 };
 
 /// RDB version written into payloads: Redis 7.0's (7.0 refuses anything newer).
@@ -42,10 +45,20 @@ pub enum PayloadError {
 
 // Object types (Redis's rdb.h).
 const TYPE_STRING: u8 = 0;
+const TYPE_LIST: u8 = 1;
+const TYPE_SET: u8 = 2;
 const TYPE_HASH: u8 = 4;
 const TYPE_HASH_ZIPMAP: u8 = 9;
+const TYPE_LIST_ZIPLIST: u8 = 10;
+const TYPE_SET_INTSET: u8 = 11;
 const TYPE_HASH_ZIPLIST: u8 = 13;
+const TYPE_LIST_QUICKLIST: u8 = 14;
 const TYPE_HASH_LISTPACK: u8 = 16;
+const TYPE_LIST_QUICKLIST_2: u8 = 18;
+const TYPE_SET_LISTPACK: u8 = 20;
+// Quicklist 2 node containers: one plain element, or a listpack of elements.
+const QUICKLIST_NODE_PLAIN: usize = 1;
+const QUICKLIST_NODE_PACKED: usize = 2;
 
 // The two high bits of a length's first byte say how it is stored.
 const LEN_6BIT: u8 = 0;
@@ -75,8 +88,17 @@ pub fn dump(value: &Value) -> Vec<u8> {
                 write_string(&mut out, value);
             }
         }
+        // The plain list type: every Redis version loads it (into its own encoding).
+        Value::List(list) => {
+            out.push(TYPE_LIST);
+            write_len(&mut out, list.len() as u64);
+            for item in list.iter() {
+                write_string(&mut out, item);
+            }
+        }
+        Value::Set(set) => write_set(&mut out, set),
         // Skeletons: no command creates these values yet, so none can reach DUMP.
-        Value::List(_) | Value::Set(_) | Value::ZSet(_) | Value::Stream(_) => {
+        Value::ZSet(_) | Value::Stream(_) => {
             unreachable!("no command creates this type yet")
         }
     }
@@ -113,7 +135,8 @@ fn verify(payload: &[u8]) -> Result<&[u8], PayloadError> {
 fn decode(body: &[u8], config: &EncodingConfig) -> Result<Value, PayloadError> {
     let mut r = Reader { buf: body, pos: 0 };
     let limits = &config.hash;
-    let value = match r.byte()? {
+    let kind = r.byte()?;
+    let value = match kind {
         TYPE_STRING => Value::Str(StrValue::new(r.string()?, config)),
         TYPE_HASH => {
             let pairs = r.plain_len()?;
@@ -128,9 +151,69 @@ fn decode(body: &[u8], config: &EncodingConfig) -> Result<Value, PayloadError> {
         TYPE_HASH_ZIPMAP => hash_from(zipmap_entries(&r.string()?)?, limits)?,
         TYPE_HASH_ZIPLIST => hash_from(ziplist_entries(&r.string()?)?, limits)?,
         TYPE_HASH_LISTPACK => hash_from(listpack_entries(&r.string()?)?, limits)?,
+        TYPE_LIST => {
+            let count = r.plain_len()?;
+            // The count is untrusted: each element takes at least one byte.
+            let mut items = Vec::with_capacity(count.min(r.remaining()));
+            for _ in 0..count {
+                items.push(r.string()?);
+            }
+            list_from(items, config)?
+        }
+        TYPE_LIST_ZIPLIST => list_from(ziplist_entries(&r.string()?)?, config)?,
+        TYPE_LIST_QUICKLIST | TYPE_LIST_QUICKLIST_2 => {
+            let nodes = r.plain_len()?;
+            let mut items = Vec::new();
+            for _ in 0..nodes {
+                if kind == TYPE_LIST_QUICKLIST {
+                    items.extend(ziplist_entries(&r.string()?)?);
+                    continue;
+                }
+                match r.plain_len()? {
+                    QUICKLIST_NODE_PLAIN => items.push(r.string()?),
+                    // Redis skips empty listpack nodes.
+                    QUICKLIST_NODE_PACKED => items.extend(listpack_entries(&r.string()?)?),
+                    _ => return Err(PayloadError::BadFormat),
+                }
+            }
+            list_from(items, config)?
+        }
+        TYPE_SET => {
+            let count = r.plain_len()?;
+            let mut members = Vec::with_capacity(count.min(r.remaining()));
+            for _ in 0..count {
+                members.push(r.string()?);
+            }
+            set_from_plain(members, &config.set)?
+        }
+        TYPE_SET_INTSET => Value::Set(SetValue::from_integers(
+            &intset_values(&r.string()?)?,
+            &config.set,
+        )),
+        TYPE_SET_LISTPACK => {
+            let entries = listpack_entries(&r.string()?)?;
+            let count = entries.len();
+            let members: SetMembers = entries.into_iter().collect();
+            if count == 0 || members.len() != count {
+                return Err(PayloadError::BadFormat);
+            }
+            Value::Set(SetValue::from_listpack(members, &config.set))
+        }
         _ => return Err(PayloadError::BadFormat),
     };
     Ok(value)
+}
+
+/// A list of `items` (an empty list is a corrupt payload), encoded as Redis 7.4 encodes a
+/// loaded list.
+fn list_from(items: Vec<Bytes>, config: &EncodingConfig) -> Result<Value, PayloadError> {
+    if items.is_empty() {
+        return Err(PayloadError::BadFormat);
+    }
+    Ok(Value::List(ListValue::from_items(
+        items,
+        config.list_max_listpack_size,
+    )))
 }
 
 /// A hash from alternating fields and values; empty hashes, an odd count and repeated fields
@@ -147,6 +230,97 @@ fn hash_from(entries: Vec<Bytes>, limits: &HashLimits) -> Result<Value, PayloadE
         }
     }
     Ok(Value::Hash(HashValue::loaded(hash, limits)))
+}
+
+// ---------------------------------------------------------------------------------------------
+// Sets.
+
+/// An intset as its own object (Redis 7.0 writes one for every intset-encoded set, and
+/// restores it as an intset); any other set as its members, which Redis re-encodes on load.
+fn write_set(out: &mut Vec<u8>, set: &SetValue) {
+    if set.encoding_kind() == SetEncoding::Intset {
+        out.push(TYPE_SET_INTSET);
+        let values: Vec<i64> = set.into_iter().filter_map(|m| canonical_i64(m)).collect();
+        let blob = intset_blob(&values);
+        write_len(out, blob.len() as u64);
+        out.extend_from_slice(&blob);
+        return;
+    }
+    out.push(TYPE_SET);
+    write_len(out, set.len() as u64);
+    for member in set {
+        write_string(out, member);
+    }
+}
+
+/// Redis's intset: the width of each value (2, 4 or 8 bytes, the least that holds them all),
+/// the count, then the values ascending; all little-endian.
+fn intset_blob(sorted: &[i64]) -> Vec<u8> {
+    let width: u32 = if sorted.iter().all(|&n| i16::try_from(n).is_ok()) {
+        2
+    } else if sorted.iter().all(|&n| i32::try_from(n).is_ok()) {
+        4
+    } else {
+        8
+    };
+    let mut blob = Vec::with_capacity(8 + sorted.len() * width as usize);
+    blob.extend_from_slice(&width.to_le_bytes());
+    blob.extend_from_slice(&(sorted.len() as u32).to_le_bytes());
+    for &n in sorted {
+        blob.extend_from_slice(&n.to_le_bytes()[..width as usize]);
+    }
+    blob
+}
+
+/// The values of an intset blob, checked as Redis's deep sanitization does: a known width,
+/// a count that matches the size, at least one value, strictly ascending.
+fn intset_values(blob: &[u8]) -> Result<Vec<i64>, PayloadError> {
+    let header = |at: usize| {
+        blob.get(at..at + 4)
+            .and_then(|b| b.try_into().ok())
+            .map(u32::from_le_bytes)
+            .ok_or(PayloadError::BadFormat)
+    };
+    let width = header(0)? as usize;
+    let count = header(4)? as usize;
+    if !matches!(width, 2 | 4 | 8) || count == 0 || blob.len() - 8 != count * width {
+        return Err(PayloadError::BadFormat);
+    }
+    let values: Vec<i64> = blob[8..]
+        .chunks_exact(width)
+        .map(|c| match c.len() {
+            2 => i64::from(i16::from_le_bytes([c[0], c[1]])),
+            4 => i64::from(i32::from_le_bytes([c[0], c[1], c[2], c[3]])),
+            _ => {
+                let mut b = [0u8; 8];
+                b.copy_from_slice(c);
+                i64::from_le_bytes(b)
+            }
+        })
+        .collect();
+    if values.windows(2).any(|w| w[0] >= w[1]) {
+        return Err(PayloadError::BadFormat);
+    }
+    Ok(values)
+}
+
+/// A set loaded from its members as Redis 7.4 loads one: a hash table when more members than
+/// an intset holds, else built up from an intset. Empty sets and repeated members are corrupt.
+fn set_from_plain(members: Vec<Bytes>, limits: &SetLimits) -> Result<Value, PayloadError> {
+    if members.is_empty() {
+        return Err(PayloadError::BadFormat);
+    }
+    let mut set = if members.len() > limits.intset_entries.min(1 << 30) {
+        SetValue::with_encoding(SetEncoding::Hashtable)
+    } else {
+        SetValue::default()
+    };
+    for member in members {
+        if !set.insert(member, limits) {
+            return Err(PayloadError::BadFormat);
+        }
+    }
+    Ok(Value::Set(set))
 }
 
 // ---------------------------------------------------------------------------------------------
@@ -551,6 +725,8 @@ mod tests {
             entries: 512,
             value: 64,
         },
+        list_max_listpack_size: -2,
+        set: SetLimits::DEFAULT,
     };
 
     fn load(payload: &[u8]) -> Result<Value, PayloadError> {
@@ -758,7 +934,9 @@ mod tests {
     fn rejects_bad_objects() {
         let bad = [
             "c8",                         // unknown type
-            "01010161",                   // a list: not a type this server holds
+            "0100",                       // empty list
+            "01020161",                   // list shorter than its count
+            "1201030161",                 // quicklist node of an unknown container
             "0004616263",                 // string shorter than its length
             "00c4",                       // unknown string encoding
             "00c3",                       // LZF without lengths
@@ -829,6 +1007,28 @@ mod tests {
         assert_eq!(lzf_decompress(&[], 0).as_deref(), Some(&b""[..]));
     }
 
+    fn list_items(value: &Value) -> Vec<Bytes> {
+        value.as_list().unwrap().iter().cloned().collect()
+    }
+
+    #[test]
+    fn lists_from_redis_7_0_and_back() {
+        // RPUSH ql a 1 bb -300: one listpack node.
+        let one_node = "12010213130000000400816102010182626203ded402ff0a004eb6fdc54d9182d8";
+        // RPUSH q2 a b c with list-max-listpack-size 2: two nodes.
+        let two_nodes =
+            "1202020d0d0000000200816102816202ff020a0a0000000100816302ff0a00a60192a8f736b5c0";
+        let value = load(&hex(one_node)).unwrap();
+        assert_eq!(list_items(&value), ["a", "1", "bb", "-300"]);
+        assert_eq!(value.encoding(), "listpack");
+        assert_eq!(list_items(&load(&hex(two_nodes)).unwrap()), ["a", "b", "c"]);
+        let dumped = dump(&value);
+        assert_eq!(load(&dumped).unwrap(), value);
+        // Older formats: a plain list and a quicklist of ziplists.
+        let plain = load(&with_footer(&hex("01020161c0ff"), 10)).unwrap();
+        assert_eq!(list_items(&plain), ["a", "-1"]);
+    }
+
     #[test]
     fn listpack_back_lengths() {
         assert_eq!(backlen(5), ([5, 0, 0, 0, 0], 1));
@@ -836,5 +1036,90 @@ mod tests {
         assert_eq!(backlen(128), ([1, 0x80, 0, 0, 0], 2));
         assert_eq!(backlen(16383).1, 3);
         assert_eq!(backlen(300_000_000).1, 5);
+    }
+    fn set_members(value: &Value) -> Vec<&[u8]> {
+        match value {
+            Value::Set(set) => set.into_iter().map(|m| m.as_ref()).collect(),
+            other => panic!("not a set: {other:?}"),
+        }
+    }
+
+    #[test]
+    fn real_set_payloads() {
+        // SADD a 1 2 -300 70000 on Redis 7.0: an intset of 4-byte values.
+        let intset =
+            hex("0b180400000004000000d4feffff0100000002000000701101000a00ce0bedd980149edc");
+        let value = load(&intset).unwrap();
+        assert_eq!(value.encoding(), "intset");
+        assert_eq!(set_members(&value), [&b"-300"[..], b"1", b"2", b"70000"]);
+        assert_eq!(
+            dump(&value),
+            intset,
+            "an intset dumps byte for byte as Redis does"
+        );
+
+        // SADD b x 1 on Redis 7.0: a plain set, a listpack once loaded here (as on 7.4).
+        let plain = load(&hex("0202c00101780a002d1a8a175e6e4bd2")).unwrap();
+        assert_eq!(plain.encoding(), "listpack");
+        assert_eq!(set_members(&plain), [&b"1"[..], b"x"]);
+        assert_eq!(load(&dump(&plain)).unwrap(), plain);
+
+        // Redis 7.2+'s listpack set: the listpack entries of a hash payload, as members.
+        // Header (total bytes, count), two 1-byte strings with their back-lengths, end.
+        let lp = [13, 0, 0, 0, 2, 0, 0x81, b'a', 2, 0x81, b'b', 2, 0xff];
+        let mut body = vec![TYPE_SET_LISTPACK];
+        write_len(&mut body, lp.len() as u64);
+        body.extend_from_slice(&lp);
+        let loaded = load(&with_footer(&body, 11)).unwrap();
+        assert_eq!(loaded.encoding(), "listpack");
+        assert_eq!(set_members(&loaded), [&b"a"[..], b"b"]);
+    }
+
+    #[test]
+    fn rejects_corrupt_sets() {
+        let intset_payload = |blob: &[u8]| {
+            let mut body = vec![TYPE_SET_INTSET];
+            write_len(&mut body, blob.len() as u64);
+            body.extend_from_slice(blob);
+            with_footer(&body, 10)
+        };
+        let blob = |width: u32, count: u32, values: &[u8]| {
+            let mut b = width.to_le_bytes().to_vec();
+            b.extend_from_slice(&count.to_le_bytes());
+            b.extend_from_slice(values);
+            b
+        };
+        assert!(load(&intset_payload(&blob(2, 2, &[1, 0, 2, 0]))).is_ok());
+        for bad in [
+            blob(2, 2, &[2, 0, 1, 0]), // not ascending
+            blob(2, 2, &[1, 0, 1, 0]), // repeated
+            blob(2, 3, &[1, 0, 2, 0]), // count does not match
+            blob(3, 1, &[1, 0, 0]),    // unknown width
+            blob(2, 0, &[]),           // empty
+        ] {
+            assert_eq!(load(&intset_payload(&bad)), Err(PayloadError::BadFormat));
+        }
+        // A plain set with a repeated member, and an empty one.
+        let mut body = vec![TYPE_SET, 2];
+        write_string(&mut body, b"a");
+        write_string(&mut body, b"a");
+        assert_eq!(load(&with_footer(&body, 10)), Err(PayloadError::BadFormat));
+        assert_eq!(
+            load(&with_footer(&[TYPE_SET, 0], 10)),
+            Err(PayloadError::BadFormat)
+        );
+    }
+
+    #[test]
+    fn big_plain_sets_load_as_hash_tables() {
+        let mut body = vec![TYPE_SET];
+        write_len(&mut body, 600);
+        for i in 0..600 {
+            write_string(&mut body, i.to_string().as_bytes());
+        }
+        assert_eq!(
+            load(&with_footer(&body, 10)).unwrap().encoding(),
+            "hashtable"
+        );
     }
 }
