@@ -36,7 +36,7 @@ pub use table::{Command, CommandSpec, CommandStats, Flags, KeyFlags, KeySpec, ta
 use crate::clients::{ClientFlags, ClientState, CommandName};
 use crate::config::IntParam;
 use crate::error::CmdError;
-use crate::keyspace::{EncodingConfig, HashLimits};
+use crate::keyspace::{EncodingConfig, HashLimits, ZSetLimits};
 use crate::protocol::{Reply, repr};
 use crate::state::ServerState;
 
@@ -81,6 +81,8 @@ impl ExecCtx<'_> {
         static MAXMEMORY: IntParam = IntParam::new("maxmemory");
         static HASH_ENTRIES: IntParam = IntParam::new("hash-max-listpack-entries");
         static HASH_VALUE: IntParam = IntParam::new("hash-max-listpack-value");
+        static ZSET_ENTRIES: IntParam = IntParam::new("zset-max-listpack-entries");
+        static ZSET_VALUE: IntParam = IntParam::new("zset-max-listpack-value");
         let config = &self.state.config;
         let limit = |param: &IntParam| usize::try_from(param.get(config)).unwrap_or(0);
         // Redis gives up shared integers when evicting by LRU or LFU, which needs a private
@@ -94,6 +96,10 @@ impl ExecCtx<'_> {
             hash: HashLimits {
                 entries: limit(&HASH_ENTRIES),
                 value: limit(&HASH_VALUE),
+            },
+            zset: ZSetLimits {
+                entries: limit(&ZSET_ENTRIES),
+                value: limit(&ZSET_VALUE),
             },
         }
     }

@@ -34,7 +34,7 @@ pub use guard::{Guard, Ttl};
 pub use scan::scan_indexmap;
 pub use value::{
     EncodingConfig, Entry, HashFields, HashLimits, HashValue, Hasher, ListValue, SetValue,
-    StrValue, StreamValue, Value, ZSetValue,
+    StrValue, StreamValue, Value, ZSetLimits, ZSetValue,
 };
 
 /// One shard: its keys, and the subset of them that carry a TTL (sampled by active expiry).
@@ -372,6 +372,7 @@ mod touch_tests {
         let sharing = EncodingConfig {
             share_integers: true,
             hash: HashLimits::default(),
+            zset: ZSetLimits::default(),
         };
         let (a, b) = (Bytes::from_static(b"a"), Bytes::from_static(b"b"));
         let mut guard = ks.lock(0, &[&a, &b]);

@@ -18,6 +18,15 @@ impl SetValue {
         self.items.is_empty()
     }
 
+    pub fn contains(&self, member: &[u8]) -> bool {
+        self.items.iter().any(|m| m.as_ref() == member)
+    }
+
+    /// The member at `index` in the set's iteration order.
+    pub fn get_index(&self, index: usize) -> Option<&Bytes> {
+        self.items.get(index)
+    }
+
     /// The name `OBJECT ENCODING` reports.
     pub fn encoding(&self) -> &'static str {
         "listpack"

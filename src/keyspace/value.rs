@@ -18,7 +18,7 @@ use crate::error::CmdError;
 pub use super::list::ListValue;
 pub use super::set::SetValue;
 pub use super::stream::StreamValue;
-pub use super::zset::ZSetValue;
+pub use super::zset::{ZSetLimits, ZSetValue};
 
 /// Hasher used by every map in the keyspace: fast, and seeded per process.
 pub type Hasher = foldhash::fast::RandomState;
@@ -33,6 +33,7 @@ pub struct EncodingConfig {
     /// `maxmemory` is set with an LRU or LFU policy (those need a private access time per key).
     pub share_integers: bool,
     pub hash: HashLimits,
+    pub zset: ZSetLimits,
 }
 
 /// `hash-max-listpack-entries` and `hash-max-listpack-value`: the largest hash Redis keeps in
@@ -373,6 +374,10 @@ mod tests {
         hash: HashLimits {
             entries: 2,
             value: 4,
+        },
+        zset: ZSetLimits {
+            entries: 128,
+            value: 64,
         },
     };
 
