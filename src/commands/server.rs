@@ -1060,14 +1060,24 @@ fn key_specs(spec: &CommandSpec) -> Reply {
             ),
             (
                 Reply::bulk_str("find_keys"),
-                search(
-                    "range",
-                    int_map(&[
-                        ("lastkey", i64::from(ks.lastkey)),
-                        ("keystep", i64::from(ks.keystep)),
-                        ("limit", 0),
-                    ]),
-                ),
+                match ks.keynum {
+                    Some(k) => search(
+                        "keynum",
+                        int_map(&[
+                            ("keynumidx", i64::from(k.keynumidx)),
+                            ("firstkey", i64::from(k.firstkey)),
+                            ("keystep", i64::from(k.keystep)),
+                        ]),
+                    ),
+                    None => search(
+                        "range",
+                        int_map(&[
+                            ("lastkey", i64::from(ks.lastkey)),
+                            ("keystep", i64::from(ks.keystep)),
+                            ("limit", 0),
+                        ]),
+                    ),
+                },
             ),
         ]);
         Reply::Map(fields)

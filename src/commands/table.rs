@@ -202,7 +202,7 @@ impl Acl {
             ("hash", Acl::HASH),
             ("list", Acl::LIST),
             ("set", Acl::SET),
-            ("sorted_set", Acl::SORTEDSET),
+            ("sorted-set", Acl::SORTEDSET),
             ("bitmap", Acl::BITMAP),
             ("hyperloglog", Acl::HYPERLOGLOG),
             ("geo", Acl::GEO),
@@ -270,6 +270,18 @@ pub struct KeySpec {
     /// For specs with [`KeyFlags::VARIABLE_FLAGS`]: the flags the key really has for the
     /// given arguments (Redis's getkeys procedure), for `COMMAND GETKEYSANDFLAGS`.
     pub actual_flags: Option<fn(&[Bytes]) -> KeyFlags>,
+    /// Redis's `keynum` find-keys kind, used instead of `lastkey` / `keystep` when set:
+    /// the number of keys is an argument.
+    pub keynum: Option<Keynum>,
+}
+
+/// Keys counted by an argument (ZUNION, ZMPOP ...): the count is at `index + keynumidx`, the
+/// first key at `index + firstkey`, then every `keystep` arguments.
+#[derive(Clone, Copy)]
+pub struct Keynum {
+    pub keynumidx: i32,
+    pub firstkey: i32,
+    pub keystep: i32,
 }
 
 impl KeySpec {
@@ -287,6 +299,25 @@ impl KeySpec {
             lastkey,
             keystep,
             actual_flags: None,
+            keynum: None,
+        }
+    }
+
+    /// Keys counted by the argument at `index + keynumidx` (see [`Keynum`]).
+    pub const fn keynum(
+        index: i32,
+        keynumidx: i32,
+        firstkey: i32,
+        keystep: i32,
+        flags: KeyFlags,
+    ) -> KeySpec {
+        KeySpec {
+            keynum: Some(Keynum {
+                keynumidx,
+                firstkey,
+                keystep,
+            }),
+            ..KeySpec::range(index, 0, 1, flags)
         }
     }
 
@@ -296,20 +327,27 @@ impl KeySpec {
 
     /// Positions of this spec's keys in `argv` (name at 0), or `None` when the arguments do
     /// not reach them (Redis then reports the command's arguments as invalid).
-    fn positions(&self, argc: usize) -> Option<impl Iterator<Item = usize>> {
-        let argc = i32::try_from(argc).ok()?;
-        let first = self.index;
-        let last = if self.lastkey >= 0 {
-            first + self.lastkey
-        } else {
-            argc + self.lastkey
+    fn positions(&self, argv: &[Bytes]) -> Option<impl Iterator<Item = usize>> {
+        let argc = i32::try_from(argv.len()).ok()?;
+        let (first, last, step) = match self.keynum {
+            Some(k) => {
+                let count = argv.get(usize::try_from(self.index + k.keynumidx).ok()?)?;
+                let count: i32 = std::str::from_utf8(count).ok()?.parse().ok()?;
+                if count <= 0 {
+                    return None;
+                }
+                let first = self.index + k.firstkey;
+                (first, first + (count - 1) * k.keystep, k.keystep)
+            }
+            None if self.lastkey >= 0 => (self.index, self.index + self.lastkey, self.keystep),
+            None => (self.index, argc + self.lastkey, self.keystep),
         };
         if last >= argc || last < first || first >= argc {
             return None;
         }
         Some(
             (first..=last)
-                .step_by(self.keystep.max(1) as usize)
+                .step_by(step.max(1) as usize)
                 .map(|i| i as usize),
         )
     }
@@ -400,7 +438,7 @@ impl CommandSpec {
                 Some(actual) => actual(argv),
                 None => spec.flags,
             };
-            keys.extend(spec.positions(argv.len())?.map(|i| (i, flags)));
+            keys.extend(spec.positions(argv)?.map(|i| (i, flags)));
         }
         Some(keys)
     }
@@ -438,6 +476,7 @@ impl CommandSpec {
     fn legacy_range(&self) -> ((i32, i32, i32), bool) {
         match self.keys {
             [] => return ((0, 0, 0), false),
+            [only] if only.keynum.is_some() => return ((0, 0, 0), true),
             [only] => {
                 let last = if only.lastkey < 0 {
                     only.lastkey
@@ -452,7 +491,7 @@ impl CommandSpec {
         let (mut first, mut last, mut movable) = (None::<i32>, None::<i32>, false);
         for spec in self.keys {
             let follows = last.is_none_or(|l| l >= 0 && l == spec.index - 1);
-            if spec.keystep != 1 || !follows {
+            if spec.keynum.is_some() || spec.keystep != 1 || !follows {
                 movable = true;
                 continue;
             }

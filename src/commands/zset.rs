@@ -24,17 +24,17 @@ const G: &str = "sorted-set";
 const RO: &[KeySpec] = &[KeySpec::key(1, KeyFlags::RO)];
 const RO_ACCESS: &[KeySpec] = &[KeySpec::key(1, KeyFlags::RO_ACCESS)];
 const RW_DELETE: &[KeySpec] = &[KeySpec::key(1, KeyFlags::RW.union(KeyFlags::DELETE))];
-const RW_ACCESS_DELETE: &[KeySpec] = &[KeySpec::key(
-    1,
-    KeyFlags::RW.union(KeyFlags::ACCESS).union(KeyFlags::DELETE),
-)];
-const BLOCKING_KEYS: &[KeySpec] = &[KeySpec::range(
-    1,
-    -2,
-    1,
-    KeyFlags::RW.union(KeyFlags::ACCESS).union(KeyFlags::DELETE),
-)];
-const STORE_DST: &[KeySpec] = &[KeySpec::key(1, KeyFlags::OW_UPDATE)];
+const RW_ACCESS_DELETE: &[KeySpec] = &[KeySpec::key(1, RW_ACCESS_DELETE_FLAGS)];
+const BLOCKING_KEYS: &[KeySpec] = &[KeySpec::range(1, -2, 1, RW_ACCESS_DELETE_FLAGS)];
+/// ZUNIONSTORE, ZINTERSTORE, ZDIFFSTORE: the destination, then `numkeys key...`.
+const STORE_KEYS: &[KeySpec] = &[
+    KeySpec::key(1, KeyFlags::OW_UPDATE),
+    KeySpec::keynum(2, 0, 1, 1, KeyFlags::RO_ACCESS),
+];
+/// ZUNION, ZINTER, ZDIFF, ZINTERCARD: `numkeys key...`.
+const NUMKEYS_READ: &[KeySpec] = &[KeySpec::keynum(1, 0, 1, 1, KeyFlags::RO_ACCESS)];
+const RW_ACCESS_DELETE_FLAGS: KeyFlags =
+    KeyFlags::RW.union(KeyFlags::ACCESS).union(KeyFlags::DELETE);
 const READ: Flags = Flags::READONLY;
 const READ_FAST: Flags = Flags::READONLY.union(Flags::FAST);
 const WRITE: Flags = Flags::WRITE;
@@ -64,8 +64,7 @@ const fn row(
     }
 }
 
-/// This group's rows of the command table. Commands taking a count of keys (ZUNION, ZMPOP
-/// ...) declare no key specs: the table has no `keynum` kind yet.
+/// This group's rows of the command table.
 pub static COMMANDS: &[CommandSpec] = &[
     row(
         "zadd",
@@ -125,7 +124,7 @@ pub static COMMANDS: &[CommandSpec] = &[
         "zcount",
         4,
         READ_FAST,
-        RO,
+        RO_ACCESS,
         "2.0.0",
         "Returns the count of members in a sorted set that have scores within a range.",
         zcount,
@@ -134,7 +133,7 @@ pub static COMMANDS: &[CommandSpec] = &[
         "zlexcount",
         4,
         READ_FAST,
-        RO,
+        RO_ACCESS,
         "2.8.9",
         "Returns the number of members in a sorted set within a lexicographical range.",
         zlexcount,
@@ -209,7 +208,7 @@ pub static COMMANDS: &[CommandSpec] = &[
         "zrank",
         -3,
         READ_FAST,
-        RO,
+        RO_ACCESS,
         "2.0.0",
         "Returns the index of a member in a sorted set ordered by ascending scores.",
         zrank,
@@ -218,7 +217,7 @@ pub static COMMANDS: &[CommandSpec] = &[
         "zrevrank",
         -3,
         READ_FAST,
-        RO,
+        RO_ACCESS,
         "2.0.0",
         "Returns the index of a member in a sorted set ordered by descending scores.",
         zrevrank,
@@ -272,7 +271,7 @@ pub static COMMANDS: &[CommandSpec] = &[
         "zmpop",
         -4,
         WRITE,
-        &[],
+        &[KeySpec::keynum(1, 0, 1, 1, RW_ACCESS_DELETE_FLAGS)],
         "7.0.0",
         "Returns the highest- or lowest-scoring members from one or more sorted sets after removing them. Deletes the sorted set if the last member was popped.",
         zmpop,
@@ -299,7 +298,7 @@ pub static COMMANDS: &[CommandSpec] = &[
         "bzmpop",
         -5,
         WRITE.union(Flags::BLOCKING),
-        &[],
+        &[KeySpec::keynum(2, 0, 1, 1, RW_ACCESS_DELETE_FLAGS)],
         "7.0.0",
         "Removes and returns a member by score from one or more sorted sets. Blocks until a member is available otherwise. Deletes the sorted set if the last element was popped.",
         bzmpop,
@@ -308,7 +307,7 @@ pub static COMMANDS: &[CommandSpec] = &[
         "zunion",
         -3,
         READ,
-        &[],
+        NUMKEYS_READ,
         "6.2.0",
         "Returns the union of multiple sorted sets.",
         zunion,
@@ -317,7 +316,7 @@ pub static COMMANDS: &[CommandSpec] = &[
         "zinter",
         -3,
         READ,
-        &[],
+        NUMKEYS_READ,
         "6.2.0",
         "Returns the intersect of multiple sorted sets.",
         zinter,
@@ -326,7 +325,7 @@ pub static COMMANDS: &[CommandSpec] = &[
         "zdiff",
         -3,
         READ,
-        &[],
+        NUMKEYS_READ,
         "6.2.0",
         "Returns the difference between multiple sorted sets.",
         zdiff,
@@ -335,7 +334,7 @@ pub static COMMANDS: &[CommandSpec] = &[
         "zunionstore",
         -4,
         GROW,
-        STORE_DST,
+        STORE_KEYS,
         "2.0.0",
         "Stores the union of multiple sorted sets in a key.",
         zunionstore,
@@ -344,7 +343,7 @@ pub static COMMANDS: &[CommandSpec] = &[
         "zinterstore",
         -4,
         GROW,
-        STORE_DST,
+        STORE_KEYS,
         "2.0.0",
         "Stores the intersect of multiple sorted sets in a key.",
         zinterstore,
@@ -353,7 +352,7 @@ pub static COMMANDS: &[CommandSpec] = &[
         "zdiffstore",
         -4,
         GROW,
-        STORE_DST,
+        STORE_KEYS,
         "6.2.0",
         "Stores the difference of multiple sorted sets in a key.",
         zdiffstore,
@@ -362,7 +361,7 @@ pub static COMMANDS: &[CommandSpec] = &[
         "zintercard",
         -3,
         READ,
-        &[],
+        NUMKEYS_READ,
         "7.0.0",
         "Returns the number of members of the intersect of multiple sorted sets.",
         zintercard,
