@@ -8,7 +8,7 @@
 use bytes::Bytes;
 use rand::RngExt;
 
-use super::args::{eq_ignore_case, parse_cursor, parse_f64, parse_i64};
+use super::args::{eq_ignore_case, parse_cursor, parse_i64};
 use super::table::{CommandSpec, Flags, KeyFlags, KeySpec};
 use super::{Args, ExecCtx};
 use crate::blocking::{self, BlockRequest};
@@ -435,19 +435,88 @@ fn nested_pairs(items: Vec<(f64, Bytes)>) -> Reply {
 // ---------------------------------------------------------------------------------------
 // Parsing
 
-/// A score argument (ZADD, ZINCRBY): Redis's strict double.
+/// A score or weight argument (ZADD, ZINCRBY, WEIGHTS) as Redis's `getDoubleFromObject`
+/// reads it: `strtod` over the whole argument, but not empty, no leading space, no NaN and
+/// no overflow to infinity or underflow to zero.
 fn parse_score(arg: &[u8]) -> Result<f64, CmdError> {
-    parse_f64(arg)
+    if arg.first().is_none_or(u8::is_ascii_whitespace) {
+        return Err(CmdError::NotFloat);
+    }
+    let value = parse_strtod(arg).ok_or(CmdError::NotFloat)?;
+    let lower = arg.to_ascii_lowercase();
+    let overflow = value.is_infinite() && !lower.windows(3).any(|w| w == b"inf");
+    let mantissa = lower
+        .split(|&b| b == b'e' || b == b'p')
+        .next()
+        .unwrap_or_default();
+    let digits = mantissa.strip_prefix(b"0x").unwrap_or(mantissa);
+    let underflow = value == 0.0
+        && digits
+            .iter()
+            .any(|d| d.is_ascii_alphanumeric() && *d != b'0');
+    if overflow || underflow {
+        return Err(CmdError::NotFloat);
+    }
+    Ok(value)
+}
+
+/// A double as C's `strtod` reads a whole argument, which is how Redis reads range bounds:
+/// leading spaces, hex (`0x1p3`), `inf` / `infinity` in any case, and the empty string (0)
+/// are accepted; trailing text and NaN are not.
+fn parse_strtod(arg: &[u8]) -> Option<f64> {
+    let text = std::str::from_utf8(arg).ok()?;
+    if text.is_empty() {
+        return Some(0.0);
+    }
+    let body = text.trim_start_matches([' ', '\t', '\n', '\r', '\x0b', '\x0c']);
+    let (negative, unsigned) = match body.as_bytes().first() {
+        Some(b'-') => (true, &body[1..]),
+        Some(b'+') => (false, &body[1..]),
+        _ => (false, body),
+    };
+    let lower = unsigned.to_ascii_lowercase();
+    let magnitude = if lower == "inf" || lower == "infinity" {
+        f64::INFINITY
+    } else if let Some(hex) = lower.strip_prefix("0x") {
+        parse_hex_float(hex)?
+    } else if lower.starts_with(|c: char| c.is_ascii_digit() || c == '.') {
+        lower.parse::<f64>().ok()?
+    } else {
+        return None;
+    };
+    Some(if negative { -magnitude } else { magnitude })
+}
+
+/// The part of a C hex float after `0x`: hex digits, an optional fraction, an optional
+/// binary exponent `p[+-]n`.
+fn parse_hex_float(hex: &str) -> Option<f64> {
+    let (mantissa, exponent) = match hex.split_once('p') {
+        Some((m, e)) => (m, e.parse::<i32>().ok()?),
+        None => (hex, 0),
+    };
+    let (int, frac) = mantissa.split_once('.').unwrap_or((mantissa, ""));
+    if int.is_empty() && frac.is_empty() {
+        return None;
+    }
+    let mut value = 0.0f64;
+    for c in int.chars() {
+        value = value * 16.0 + f64::from(c.to_digit(16)?);
+    }
+    let mut scale = 1.0 / 16.0;
+    for c in frac.chars() {
+        value += f64::from(c.to_digit(16)?) * scale;
+        scale /= 16.0;
+    }
+    Some(value * 2f64.powi(exponent))
 }
 
 /// One end of a score range: `1.5`, `(1.5`, `-inf`, `+inf`.
 fn parse_score_bound(arg: &[u8]) -> Result<ScoreBound, CmdError> {
-    let bad = || CmdError::err("min or max is not a float");
     let (exclusive, text) = match arg.strip_prefix(b"(") {
         Some(rest) => (true, rest),
         None => (false, arg),
     };
-    let value = parse_f64(text).map_err(|_| bad())?;
+    let value = parse_strtod(text).ok_or_else(|| CmdError::err("min or max is not a float"))?;
     Ok(ScoreBound { value, exclusive })
 }
 
@@ -472,11 +541,10 @@ fn parse_lex_range(min: &Bytes, max: &Bytes) -> Result<(LexBound, LexBound), Cmd
 
 /// Redis's "value is out of range, must be positive" counts (ZPOPMIN, ZRANDMEMBER ...).
 fn parse_positive(arg: &[u8]) -> Result<i64, CmdError> {
-    let n = parse_i64(arg)?;
-    if n < 0 {
-        return Err(CmdError::err("value is out of range, must be positive"));
-    }
-    Ok(n)
+    parse_i64(arg)
+        .ok()
+        .filter(|&n| n >= 0)
+        .ok_or_else(|| CmdError::err("value is out of range, must be positive"))
 }
 
 // ---------------------------------------------------------------------------------------
@@ -879,7 +947,8 @@ fn parse_range(
     }
     let kind = kind.unwrap_or(RangeKind::Rank);
     let reverse = reverse.unwrap_or(false);
-    if limit.is_some() && kind == RangeKind::Rank {
+    // Redis keeps "no LIMIT" as a count of -1, so `LIMIT n -1` passes as no LIMIT.
+    if limit.is_some_and(|(_, count)| count != -1) && kind == RangeKind::Rank {
         return Err(CmdError::err(
             "syntax error, LIMIT is only supported in combination with either BYSCORE or BYLEX",
         ));
@@ -1165,10 +1234,11 @@ fn parse_mpop(args: &mut Args) -> Result<(Vec<Bytes>, bool, usize), CmdError> {
     let mut count = None;
     while let Some(opt) = args.next() {
         if count.is_none() && eq_ignore_case(&opt, "count") && !args.is_empty() {
-            let n = args.next_i64()?;
-            if n <= 0 {
-                return Err(CmdError::err("count should be greater than 0"));
-            }
+            let n = args
+                .next_i64()
+                .ok()
+                .filter(|&n| n > 0)
+                .ok_or_else(|| CmdError::err("count should be greater than 0"))?;
             count = Some(usize::try_from(n).unwrap_or(usize::MAX));
         } else {
             return Err(CmdError::Syntax);
@@ -1356,7 +1426,7 @@ fn parse_setop_options(
         let left = args.remaining();
         if op != SetOp::Diff && left >= numkeys && eq_ignore_case(&opt, "weights") {
             for w in opts.weights.iter_mut() {
-                *w = parse_f64(&args.next_bytes()?)
+                *w = parse_score(&args.next_bytes()?)
                     .map_err(|_| CmdError::err("weight value is not a float"))?;
             }
         } else if op != SetOp::Diff && left >= 1 && eq_ignore_case(&opt, "aggregate") {
@@ -1523,10 +1593,11 @@ fn zintercard(ctx: &mut ExecCtx, args: &mut Args) -> Result<Reply, CmdError> {
     let mut limit = 0usize;
     while let Some(opt) = args.next() {
         if eq_ignore_case(&opt, "limit") && !args.is_empty() {
-            let n = args.next_i64()?;
-            if n < 0 {
-                return Err(CmdError::err("LIMIT can't be negative"));
-            }
+            let n = args
+                .next_i64()
+                .ok()
+                .filter(|&n| n >= 0)
+                .ok_or_else(|| CmdError::err("LIMIT can't be negative"))?;
             limit = usize::try_from(n).unwrap_or(usize::MAX);
         } else {
             return Err(CmdError::Syntax);
@@ -1650,4 +1721,55 @@ fn scan_reply(cursor: u64, items: Vec<Reply>) -> Reply {
         Reply::bulk_str(cursor.to_string()),
         Reply::Array(items),
     ])
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn range_bounds_read_like_strtod() {
+        let v = |s: &str| parse_strtod(s.as_bytes());
+        assert_eq!(v(""), Some(0.0));
+        assert_eq!(v(" 1.5"), Some(1.5));
+        assert_eq!(v("-INF"), Some(f64::NEG_INFINITY));
+        assert_eq!(v("+Infinity"), Some(f64::INFINITY));
+        assert_eq!(v("0x10"), Some(16.0));
+        assert_eq!(v("0x1.8p1"), Some(3.0));
+        assert_eq!(v("1e3"), Some(1000.0));
+        assert_eq!(v(".5"), Some(0.5));
+        for bad in ["nan", "1 ", "abc", " ", "1x", "0x", "--1"] {
+            assert_eq!(v(bad), None, "{bad:?}");
+        }
+        for (ok, value) in [
+            ("0x10", 16.0),
+            ("1e-300", 1e-300),
+            ("-inf", f64::NEG_INFINITY),
+        ] {
+            assert_eq!(parse_score(ok.as_bytes()), Ok(value));
+        }
+        for bad in ["", " 1", "1e400", "1e-400", "nan", "0x1p-2000"] {
+            assert_eq!(
+                parse_score(bad.as_bytes()),
+                Err(CmdError::NotFloat),
+                "{bad:?}"
+            );
+        }
+        assert_eq!(
+            parse_score_bound(b"(").unwrap(),
+            ScoreBound {
+                value: 0.0,
+                exclusive: true
+            }
+        );
+    }
+
+    #[test]
+    fn rank_windows_clamp_like_redis() {
+        assert_eq!(rank_window(5, 0, -1), (0, 5));
+        assert_eq!(rank_window(5, -2, 10), (3, 5));
+        assert_eq!(rank_window(5, 3, 1), (0, 0));
+        assert_eq!(rank_window(5, 5, 6), (0, 0));
+        assert_eq!(rank_window(5, -10, 0), (0, 1));
+    }
 }

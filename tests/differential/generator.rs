@@ -230,6 +230,8 @@ pub const CONFIG_RESET: &[&str] = &[
     "slowlog-max-len",
     "maxmemory-policy",
     "maxmemory",
+    "zset-max-listpack-entries",
+    "zset-max-listpack-value",
 ];
 const CONFIG_GETTABLE: &[&str] = &[
     "hash-max-listpack-entries",

@@ -108,6 +108,8 @@ pub enum Check {
     /// HRANDFIELD: same count and shape, members (and values) of the hash, distinct when
     /// the count is positive.
     HRandField,
+    /// ZRANDMEMBER: as HRANDFIELD, against the sorted set's members and scores.
+    ZRandMember,
 }
 
 /// One unit of work for the runner.
@@ -142,13 +144,10 @@ pub enum Op {
     Settle,
     /// Wait until short TTLs set by the previous command have passed on both servers.
     Sleep(u64),
-    // Used by the blocking and pub/sub groups as they arrive.
-    #[allow(dead_code)]
     /// Send `argv` on connection `conn` of both servers without reading the reply: a command
     /// that blocks (BLPOP) or a subscription whose messages come later. A later `Recv` on
     /// the same connection reads it.
     Send { conn: usize, argv: Vec<Arg> },
-    #[allow(dead_code)]
     /// Read one reply (or push message) on connection `conn` of both servers and compare
     /// them by `check`; attributed to the last command `Send` put on that connection.
     Recv { conn: usize, check: Check },
