@@ -1630,18 +1630,18 @@ fn zrandmember(ctx: &mut ExecCtx, args: &mut Args) -> Result<Reply, CmdError> {
             ))
         });
     };
+    let count = parse_i64(&count_arg)?;
+    if count == i64::MIN {
+        return Err(CmdError::CountOutOfRange);
+    }
     let withscores = match args.remaining() {
         0 => false,
         1 if args.eat("withscores") => true,
         _ => return Err(CmdError::Syntax),
     };
-    let count = parse_i64(&count_arg)?;
-    if count == i64::MIN || (withscores && count.unsigned_abs() > (i64::MAX / 2) as u64) {
-        return Err(if count == i64::MIN {
-            CmdError::CountOutOfRange
-        } else {
-            CmdError::ValueOutOfRange
-        });
+    // Redis refuses counts whose doubled reply length would overflow.
+    if withscores && count.unsigned_abs() > (i64::MAX / 2) as u64 {
+        return Err(CmdError::ValueOutOfRange);
     }
     with_zset(ctx, &key, |z| {
         let Some(z) = z else {

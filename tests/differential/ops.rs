@@ -121,7 +121,7 @@ pub enum Op {
         argv: Vec<Arg>,
         check: Check,
     },
-    /// SCAN / HSCAN iterated to completion on each server with its own cursors; the sets of
+    /// SCAN / HSCAN / ZSCAN iterated to completion on each server with its own cursors; the sets of
     /// returned keys (or field/value pairs) must be equal. `cursor_at` is the cursor's index.
     Scan {
         conn: usize,
