@@ -1319,8 +1319,9 @@ fn bzpopmax(ctx: &mut ExecCtx, args: &mut Args) -> Result<Reply, CmdError> {
 
 fn bzmpop(ctx: &mut ExecCtx, args: &mut Args) -> Result<Reply, CmdError> {
     let timeout = args.next_bytes()?;
-    blocking::timeout_secs(&timeout)?;
+    // The timeout is checked after the other arguments, as Redis does.
     let (keys, max, count) = parse_mpop(args)?;
+    blocking::timeout_secs(&timeout)?;
     match pop_first(ctx, &keys, max, count)? {
         Some(popped) => Ok(mpop_reply(Some(popped))),
         None => block_on(ctx, keys, &timeout),

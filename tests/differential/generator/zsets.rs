@@ -3,7 +3,8 @@
 //! Keys: `z:a` .. `z:d` hold general sorted sets (scores with ties, infinities, negatives,
 //! fractions), `zl:a` / `zl:b` only ever hold score 0, so lex ranges (whose result Redis
 //! leaves unspecified for mixed scores) are asked only there. `k1` and `h1` from the other
-//! pools come up now and then for WRONGTYPE paths.
+//! pools come up now and then for WRONGTYPE paths, and the sets group's `s:a` .. `s:c` as
+//! inputs of ZUNION / ZINTER / ZDIFF / ZINTERCARD.
 
 use super::{Entry, Gen, cmd, ops};
 use crate::ops::{Arg, Check::*, Op, argv};
@@ -11,6 +12,9 @@ use crate::ops::{Arg, Check::*, Op, argv};
 const ZKEYS: &[&str] = &["z:a", "z:b", "z:c", "z:d"];
 const LEX_KEYS: &[&str] = &["zl:a", "zl:b"];
 const OTHER_TYPES: &[&str] = &["k1", "h1"];
+/// Plain sets from the sets group's pool: ZUNION, ZINTER, ZDIFF and ZINTERCARD take them
+/// as sorted sets with score 1.
+const SET_INPUTS: &[&str] = &["s:a", "s:b", "s:c"];
 const MEMBERS: &[&str] = &[
     "a", "b", "c", "d", "e", "f", "g", "", "m\u{0}x", "ü", "aa", "b1",
 ];
@@ -46,13 +50,13 @@ pub fn commands() -> Vec<Entry> {
         cmd(40, "ZADD", Exact, |g| g.zadd()),
         cmd(12, "ZADD (lex set)", Exact, |g| g.zadd_lex()),
         cmd(2, "ZADD (skiplist-busting size)", Exact, |g| g.big_zadd()),
-        cmd(10, "ZINCRBY", Exact, |g| argv!["ZINCRBY", g.zkey(), g.score(), g.member()]),
-        cmd(12, "ZREM", Exact, |g| { let mut a = argv!["ZREM", g.zkey()]; a.extend(g.members(1, 3)); a }),
-        cmd(15, "ZSCORE", Exact, |g| argv!["ZSCORE", g.zkey(), g.member()]),
-        cmd(6, "ZMSCORE", Exact, |g| { let mut a = argv!["ZMSCORE", g.zkey()]; a.extend(g.members(1, 4)); a }),
+        cmd(10, "ZINCRBY", Exact, |g| argv!["ZINCRBY", g.zkey(), g.zscore_arg(), g.zmember()]),
+        cmd(12, "ZREM", Exact, |g| { let mut a = argv!["ZREM", g.zkey()]; a.extend(g.zmembers(1, 3)); a }),
+        cmd(15, "ZSCORE", Exact, |g| argv!["ZSCORE", g.zkey(), g.zmember()]),
+        cmd(6, "ZMSCORE", Exact, |g| { let mut a = argv!["ZMSCORE", g.zkey()]; a.extend(g.zmembers(1, 4)); a }),
         cmd(10, "ZCARD", Exact, |g| argv!["ZCARD", g.zkey_or_lex()]),
-        cmd(8, "ZCOUNT", Exact, |g| argv!["ZCOUNT", g.zkey(), g.score_bound(), g.score_bound()]),
-        cmd(8, "ZLEXCOUNT", Exact, |g| argv!["ZLEXCOUNT", g.lex_key(), g.lex_bound(), g.lex_bound()]),
+        cmd(8, "ZCOUNT", Exact, |g| argv!["ZCOUNT", g.zkey(), g.zscore_bound(), g.zscore_bound()]),
+        cmd(8, "ZLEXCOUNT", Exact, |g| argv!["ZLEXCOUNT", g.zlex_key(), g.zlex_bound(), g.zlex_bound()]),
         cmd(25, "ZRANGE", Exact, |g| g.zrange()),
         cmd(6, "ZRANGESTORE", Exact, |g| g.zrangestore()),
         cmd(8, "ZREVRANGE", Exact, |g| g.zrank_range("ZREVRANGE")),
@@ -60,10 +64,10 @@ pub fn commands() -> Vec<Entry> {
         cmd(6, "ZREVRANGEBYSCORE", Exact, |g| g.zrange_by_score("ZREVRANGEBYSCORE")),
         cmd(6, "ZRANGEBYLEX", Exact, |g| g.zrange_by_lex("ZRANGEBYLEX")),
         cmd(6, "ZREVRANGEBYLEX", Exact, |g| g.zrange_by_lex("ZREVRANGEBYLEX")),
-        cmd(10, "ZRANK", Exact, |g| argv![g.pick(&["ZRANK", "ZREVRANK"]), g.zkey_or_lex(), g.member()]),
-        cmd(4, "ZREMRANGEBYRANK", Exact, |g| argv!["ZREMRANGEBYRANK", g.zkey_or_lex(), g.rank(), g.rank()]),
-        cmd(4, "ZREMRANGEBYSCORE", Exact, |g| argv!["ZREMRANGEBYSCORE", g.zkey(), g.score_bound(), g.score_bound()]),
-        cmd(4, "ZREMRANGEBYLEX", Exact, |g| argv!["ZREMRANGEBYLEX", g.lex_key(), g.lex_bound(), g.lex_bound()]),
+        cmd(10, "ZRANK", Exact, |g| argv![g.pick(&["ZRANK", "ZREVRANK"]), g.zkey_or_lex(), g.zmember()]),
+        cmd(4, "ZREMRANGEBYRANK", Exact, |g| argv!["ZREMRANGEBYRANK", g.zkey_or_lex(), g.zrank_arg(), g.zrank_arg()]),
+        cmd(4, "ZREMRANGEBYSCORE", Exact, |g| argv!["ZREMRANGEBYSCORE", g.zkey(), g.zscore_bound(), g.zscore_bound()]),
+        cmd(4, "ZREMRANGEBYLEX", Exact, |g| argv!["ZREMRANGEBYLEX", g.zlex_key(), g.zlex_bound(), g.zlex_bound()]),
         cmd(8, "ZPOPMIN/ZPOPMAX", Exact, |g| g.zpop()),
         cmd(6, "ZMPOP", Exact, |g| g.zmpop()),
         cmd(8, "ZUNION/ZINTER/ZDIFF", Exact, |g| g.zsetop(false)),
@@ -90,7 +94,16 @@ impl Gen {
         }
     }
 
-    fn lex_key(&mut self) -> Arg {
+    /// An input of ZUNION / ZINTER / ZDIFF / ZINTERCARD: a sorted set, sometimes a set.
+    fn zsetop_input(&mut self) -> Arg {
+        if self.chance(20) {
+            self.pick(SET_INPUTS).into()
+        } else {
+            self.zkey()
+        }
+    }
+
+    fn zlex_key(&mut self) -> Arg {
         if self.chance(4) {
             self.pick(OTHER_TYPES).into()
         } else {
@@ -100,13 +113,13 @@ impl Gen {
 
     fn zkey_or_lex(&mut self) -> Arg {
         if self.chance(25) {
-            self.lex_key()
+            self.zlex_key()
         } else {
             self.zkey()
         }
     }
 
-    fn member(&mut self) -> Arg {
+    fn zmember(&mut self) -> Arg {
         if self.chance(3) {
             "m".repeat(65).into()
         } else {
@@ -114,11 +127,13 @@ impl Gen {
         }
     }
 
-    fn members(&mut self, lo: i64, hi: i64) -> Vec<Arg> {
-        (0..self.rng.range(lo, hi)).map(|_| self.member()).collect()
+    fn zmembers(&mut self, lo: i64, hi: i64) -> Vec<Arg> {
+        (0..self.rng.range(lo, hi))
+            .map(|_| self.zmember())
+            .collect()
     }
 
-    fn score(&mut self) -> Arg {
+    fn zscore_arg(&mut self) -> Arg {
         if self.chance(4) {
             self.pick(BAD_SCORES).into()
         } else if self.chance(20) {
@@ -128,7 +143,7 @@ impl Gen {
         }
     }
 
-    fn score_bound(&mut self) -> Arg {
+    fn zscore_bound(&mut self) -> Arg {
         if self.chance(4) {
             self.pick(BAD_SCORE_BOUNDS).into()
         } else {
@@ -136,7 +151,7 @@ impl Gen {
         }
     }
 
-    fn lex_bound(&mut self) -> Arg {
+    fn zlex_bound(&mut self) -> Arg {
         if self.chance(4) {
             self.pick(BAD_LEX_BOUNDS).into()
         } else {
@@ -144,7 +159,7 @@ impl Gen {
         }
     }
 
-    fn rank(&mut self) -> Arg {
+    fn zrank_arg(&mut self) -> Arg {
         match self.rng.range(0, 9) {
             0 => self
                 .pick(&["abc", "9223372036854775807", "-9223372036854775808", "1.5"])
@@ -154,7 +169,7 @@ impl Gen {
     }
 
     /// `LIMIT offset count` or nothing.
-    fn limit(&mut self) -> Vec<Arg> {
+    fn zlimit(&mut self) -> Vec<Arg> {
         if !self.chance(40) {
             return Vec::new();
         }
@@ -189,8 +204,8 @@ impl Gen {
             self.rng.range(2, 4)
         };
         for _ in 0..n {
-            a.push(self.score());
-            a.push(self.member());
+            a.push(self.zscore_arg());
+            a.push(self.zmember());
         }
         if self.chance(4) {
             a.pop();
@@ -200,7 +215,7 @@ impl Gen {
 
     /// ZADD with score 0 on a lex key.
     fn zadd_lex(&mut self) -> Vec<Arg> {
-        let mut a = argv!["ZADD", self.lex_key()];
+        let mut a = argv!["ZADD", self.zlex_key()];
         if self.chance(10) {
             let flag = self.pick(&["NX", "XX", "CH"]);
             a.push(self.kw(flag));
@@ -225,9 +240,9 @@ impl Gen {
     fn zrange(&mut self) -> Vec<Arg> {
         let by = self.rng.range(0, 2);
         let (key, min, max) = match by {
-            0 => (self.zkey_or_lex(), self.rank(), self.rank()),
-            1 => (self.zkey(), self.score_bound(), self.score_bound()),
-            _ => (self.lex_key(), self.lex_bound(), self.lex_bound()),
+            0 => (self.zkey_or_lex(), self.zrank_arg(), self.zrank_arg()),
+            1 => (self.zkey(), self.zscore_bound(), self.zscore_bound()),
+            _ => (self.zlex_key(), self.zlex_bound(), self.zlex_bound()),
         };
         let mut a = argv!["ZRANGE", key, min, max];
         let mut opts: Vec<Vec<Arg>> = Vec::new();
@@ -241,7 +256,7 @@ impl Gen {
             opts.push(vec![self.kw("REV")]);
         }
         if by != 0 || self.chance(5) {
-            let limit = self.limit();
+            let limit = self.zlimit();
             if !limit.is_empty() {
                 opts.push(limit);
             }
@@ -263,7 +278,7 @@ impl Gen {
     }
 
     fn zrank_range(&mut self, name: &str) -> Vec<Arg> {
-        let mut a = argv![name, self.zkey_or_lex(), self.rank(), self.rank()];
+        let mut a = argv![name, self.zkey_or_lex(), self.zrank_arg(), self.zrank_arg()];
         if self.chance(40) {
             a.push(self.kw("WITHSCORES"));
         }
@@ -271,8 +286,8 @@ impl Gen {
     }
 
     fn zrange_by_score(&mut self, name: &str) -> Vec<Arg> {
-        let mut a = argv![name, self.zkey(), self.score_bound(), self.score_bound()];
-        let mut opts = vec![self.limit()];
+        let mut a = argv![name, self.zkey(), self.zscore_bound(), self.zscore_bound()];
+        let mut opts = vec![self.zlimit()];
         if self.chance(40) {
             opts.push(vec![self.kw("WITHSCORES")]);
         }
@@ -282,12 +297,12 @@ impl Gen {
     }
 
     fn zrange_by_lex(&mut self, name: &str) -> Vec<Arg> {
-        let mut a = argv![name, self.lex_key(), self.lex_bound(), self.lex_bound()];
-        a.extend(self.limit());
+        let mut a = argv![name, self.zlex_key(), self.zlex_bound(), self.zlex_bound()];
+        a.extend(self.zlimit());
         a
     }
 
-    fn count_arg(&mut self) -> Arg {
+    fn zcount_arg(&mut self) -> Arg {
         match self.rng.range(0, 9) {
             0 => self.pick(&["-1", "abc", "0"]).into(),
             _ => self.rng.range(1, 4).into(),
@@ -297,13 +312,13 @@ impl Gen {
     fn zpop(&mut self) -> Vec<Arg> {
         let mut a = argv![self.pick(&["ZPOPMIN", "ZPOPMAX"]), self.zkey_or_lex()];
         if self.chance(50) {
-            a.push(self.count_arg());
+            a.push(self.zcount_arg());
         }
         a
     }
 
     /// `numkeys key... MIN|MAX [COUNT n]` for ZMPOP / BZMPOP.
-    fn mpop_args(&mut self) -> Vec<Arg> {
+    fn zmpop_args(&mut self) -> Vec<Arg> {
         let n = self.rng.range(1, 3);
         let numkeys: Arg = if self.chance(5) {
             self.pick(&["0", "-1", "abc", "9"]).into()
@@ -322,14 +337,14 @@ impl Gen {
         });
         if self.chance(40) {
             a.push(self.kw("COUNT"));
-            a.push(self.count_arg());
+            a.push(self.zcount_arg());
         }
         a
     }
 
     fn zmpop(&mut self) -> Vec<Arg> {
         let mut a = argv!["ZMPOP"];
-        a.extend(self.mpop_args());
+        a.extend(self.zmpop_args());
         a
     }
 
@@ -349,7 +364,7 @@ impl Gen {
             n.into()
         });
         for _ in 0..n {
-            a.push(self.zkey());
+            a.push(self.zsetop_input());
         }
         let mut opts: Vec<Vec<Arg>> = Vec::new();
         if self.chance(30) {
@@ -378,7 +393,7 @@ impl Gen {
         let n = self.rng.range(1, 3);
         let mut a = argv!["ZINTERCARD", n];
         for _ in 0..n {
-            a.push(self.zkey());
+            a.push(self.zsetop_input());
         }
         if self.chance(40) {
             a.push(self.kw("LIMIT"));
@@ -440,7 +455,7 @@ impl Gen {
         }]
     }
 
-    fn block_timeout(&mut self) -> Arg {
+    fn zblock_timeout(&mut self) -> Arg {
         match self.rng.range(0, 9) {
             // Not `inf`: 7.0 casts it to a negative integer ("timeout is negative"), 7.2+
             // reports it out of range, as ferrostack does.
@@ -465,7 +480,7 @@ impl Gen {
                 a.push(self.kw(side));
                 if self.chance(40) {
                     a.push(self.kw("COUNT"));
-                    a.push(self.count_arg());
+                    a.push(self.zcount_arg());
                 }
                 a
             }
@@ -477,7 +492,7 @@ impl Gen {
         let keys = (0..self.rng.range(1, 3))
             .map(|_| self.zkey_or_lex())
             .collect();
-        let timeout = self.block_timeout();
+        let timeout = self.zblock_timeout();
         self.bzpop_args(keys, timeout)
     }
 
