@@ -773,12 +773,17 @@ fn zincrby(ctx: &mut ExecCtx, args: &mut Args) -> Result<Reply, CmdError> {
         incr: true,
         ..AddFlags::default()
     };
-    let score = match add_one(z, &member, increment, &flags, &limits)? {
-        Added::New(s) | Added::Updated(s) | Added::Same(s) => s,
-        Added::Declined => increment,
+    let (score, changed) = match add_one(z, &member, increment, &flags, &limits)? {
+        Added::New(s) | Added::Updated(s) => (s, true),
+        // An increment that leaves the score as it was (0, or onto an infinity) is no
+        // change, and Redis sends no event for it.
+        Added::Same(s) => (s, false),
+        Added::Declined => (increment, false),
     };
     drop(guard);
-    ctx.notify(NotifyClass::ZSET, "zincr", &key);
+    if changed {
+        ctx.notify(NotifyClass::ZSET, "zincr", &key);
+    }
     Ok(score_reply(score))
 }
 
