@@ -571,15 +571,31 @@ fn peek_zset<'g>(guard: &'g mut Guard, key: &Bytes) -> Result<Option<&'g ZSetVal
         .transpose()
 }
 
-/// The sorted set at `key` for changing, if it exists (WRONGTYPE for another type).
-fn existing_zset<'g>(
-    guard: &'g mut Guard,
+/// (score, member) pairs, in the order a command picked or replies them.
+type Elements = Vec<(f64, Bytes)>;
+
+/// Removes the elements `doomed` picks from the sorted set at `key` (WRONGTYPE for another
+/// type). The key is written only when something goes, as Redis signals a change only then.
+/// Returns what was removed, in `doomed`'s order, and whether the set emptied; `None` when
+/// the key is missing.
+fn remove_picked(
+    guard: &mut Guard,
     key: &Bytes,
-) -> Result<Option<&'g mut ZSetValue>, CmdError> {
-    if peek_zset(guard, key)?.is_none() {
+    doomed: impl FnOnce(&ZSetValue) -> Elements,
+) -> Result<Option<(Elements, bool)>, CmdError> {
+    let Some(items) = peek_zset(guard, key)?.map(doomed) else {
         return Ok(None);
+    };
+    if items.is_empty() {
+        return Ok(Some((items, false)));
     }
-    guard.get_mut(key).map(Value::as_zset_mut).transpose()
+    let Some(z) = guard.get_mut(key).map(Value::as_zset_mut).transpose()? else {
+        return Ok(None);
+    };
+    for (_, member) in &items {
+        z.remove(member);
+    }
+    Ok(Some((items, z.is_empty())))
 }
 
 /// After removing members from `key`: the type event, and `del` when it emptied (the
@@ -638,19 +654,11 @@ enum Added {
     Declined,
 }
 
-/// Redis's `zsetAdd`: adds or updates one member under the ZADD flags.
-fn add_one(
-    z: &mut ZSetValue,
-    member: &Bytes,
-    score: f64,
-    flags: &AddFlags,
-    limits: &ZSetLimits,
-) -> Result<Added, CmdError> {
-    match z.score(member) {
+/// Redis's `zsetAdd` decision for one member whose score is `current` (`None`: absent).
+fn decide(current: Option<f64>, score: f64, flags: &AddFlags) -> Result<Added, CmdError> {
+    match current {
+        Some(_) if flags.nx => Ok(Added::Declined),
         Some(current) => {
-            if flags.nx {
-                return Ok(Added::Declined);
-            }
             let new = if flags.incr {
                 let sum = current + score;
                 if sum.is_nan() {
@@ -661,20 +669,69 @@ fn add_one(
                 score
             };
             if (flags.lt && new >= current) || (flags.gt && new <= current) {
-                return Ok(Added::Declined);
+                Ok(Added::Declined)
+            } else if new == current {
+                Ok(Added::Same(current))
+            } else {
+                Ok(Added::Updated(new))
             }
-            if new == current {
-                return Ok(Added::Same(current));
-            }
-            z.insert(member.clone(), new, limits);
-            Ok(Added::Updated(new))
         }
         None if flags.xx => Ok(Added::Declined),
-        None => {
-            z.insert(member.clone(), score, limits);
-            Ok(Added::New(score))
+        None => Ok(Added::New(score)),
+    }
+}
+
+/// What ZADD / ZINCRBY did: counts, and the last element's score for INCR.
+#[derive(Default)]
+struct AddOutcome {
+    added: i64,
+    updated: i64,
+    score: Option<f64>,
+}
+
+/// ZADD's elements applied to the set at `key`. The outcome is decided first on the set as
+/// it is (so errors come before any change), and the key is only written, or created, when
+/// something changes: a ZADD that changes nothing is no write for WATCH, as in Redis.
+fn add_elements(
+    guard: &mut Guard,
+    key: &Bytes,
+    pairs: &[(f64, Bytes)],
+    flags: &AddFlags,
+    limits: &ZSetLimits,
+) -> Result<AddOutcome, CmdError> {
+    let existing = peek_zset(guard, key)?;
+    let mut outcome = AddOutcome::default();
+    // Scores as earlier elements of this same command leave them.
+    let mut pending: Vec<(&Bytes, f64)> = Vec::new();
+    for (score, member) in pairs {
+        let current = match pending.iter().rev().find(|(m, _)| *m == member) {
+            Some((_, s)) => Some(*s),
+            None => existing.and_then(|z| z.score(member)),
+        };
+        match decide(current, *score, flags)? {
+            Added::New(s) => {
+                outcome.added += 1;
+                outcome.score = Some(s);
+                pending.push((member, s));
+            }
+            Added::Updated(s) => {
+                outcome.updated += 1;
+                outcome.score = Some(s);
+                pending.push((member, s));
+            }
+            Added::Same(s) => outcome.score = Some(s),
+            Added::Declined => {}
         }
     }
+    if !pending.is_empty() {
+        let z = guard
+            .get_or_insert_with(key, || Value::ZSet(ZSetValue::default()))
+            .as_zset_mut()?;
+        for (member, score) in pending {
+            z.insert(member.clone(), score, limits);
+        }
+    }
+    Ok(outcome)
 }
 
 fn zadd(ctx: &mut ExecCtx, args: &mut Args) -> Result<Reply, CmdError> {
@@ -718,44 +775,19 @@ fn zadd(ctx: &mut ExecCtx, args: &mut Args) -> Result<Reply, CmdError> {
         .collect::<Result<Vec<(f64, Bytes)>, CmdError>>()?;
     let limits = ctx.encodings().zset;
     let mut guard = ctx.ks().lock(ctx.db(), &[&key]);
-    if peek_zset(&mut guard, &key)?.is_none() && flags.xx {
-        return Ok(if flags.incr {
-            Reply::Nil
-        } else {
-            Reply::Integer(0)
-        });
-    }
-    let z = guard
-        .get_or_insert_with(&key, || Value::ZSet(ZSetValue::default()))
-        .as_zset_mut()?;
-    let (mut added, mut updated) = (0, 0);
-    let mut incr_result = None;
-    for (score, member) in &pairs {
-        match add_one(z, member, *score, &flags, &limits)? {
-            Added::New(s) => {
-                added += 1;
-                incr_result = Some(s);
-            }
-            Added::Updated(s) => {
-                updated += 1;
-                incr_result = Some(s);
-            }
-            Added::Same(s) => incr_result = Some(s),
-            Added::Declined => {}
-        }
-    }
+    let outcome = add_elements(&mut guard, &key, &pairs, &flags, &limits)?;
     drop(guard);
-    if added + updated > 0 {
+    if outcome.added + outcome.updated > 0 {
         let event = if flags.incr { "zincr" } else { "zadd" };
         ctx.notify(NotifyClass::ZSET, event, &key);
     }
     if flags.incr {
-        return Ok(incr_result.map_or(Reply::Nil, score_reply));
+        return Ok(outcome.score.map_or(Reply::Nil, score_reply));
     }
     Ok(Reply::Integer(if flags.ch {
-        added + updated
+        outcome.added + outcome.updated
     } else {
-        added
+        outcome.added
     }))
 }
 
@@ -764,43 +796,42 @@ fn zincrby(ctx: &mut ExecCtx, args: &mut Args) -> Result<Reply, CmdError> {
     let increment = parse_score(&args.next_bytes()?)?;
     let member = args.next_bytes()?;
     let limits = ctx.encodings().zset;
-    let mut guard = ctx.ks().lock(ctx.db(), &[&key]);
-    peek_zset(&mut guard, &key)?;
-    let z = guard
-        .get_or_insert_with(&key, || Value::ZSet(ZSetValue::default()))
-        .as_zset_mut()?;
     let flags = AddFlags {
         incr: true,
         ..AddFlags::default()
     };
-    let (score, changed) = match add_one(z, &member, increment, &flags, &limits)? {
-        Added::New(s) | Added::Updated(s) => (s, true),
-        // An increment that leaves the score as it was (0, or onto an infinity) is no
-        // change, and Redis sends no event for it.
-        Added::Same(s) => (s, false),
-        Added::Declined => (increment, false),
-    };
+    let mut guard = ctx.ks().lock(ctx.db(), &[&key]);
+    let outcome = add_elements(&mut guard, &key, &[(increment, member)], &flags, &limits)?;
     drop(guard);
-    if changed {
+    // An increment that leaves the score as it was (0, or onto an infinity) is no change,
+    // and Redis sends no event for it.
+    if outcome.added + outcome.updated > 0 {
         ctx.notify(NotifyClass::ZSET, "zincr", &key);
     }
-    Ok(score_reply(score))
+    Ok(score_reply(outcome.score.unwrap_or(increment)))
 }
 
 fn zrem(ctx: &mut ExecCtx, args: &mut Args) -> Result<Reply, CmdError> {
     let key = args.next_bytes()?;
     let members = args.rest();
     let mut guard = ctx.ks().lock(ctx.db(), &[&key]);
-    let Some(z) = existing_zset(&mut guard, &key)? else {
+    let removed = remove_picked(&mut guard, &key, |z| {
+        let mut present: Vec<(f64, Bytes)> = Vec::new();
+        for m in &members {
+            if let Some(score) = z.score(m)
+                && !present.iter().any(|(_, p)| p == m)
+            {
+                present.push((score, m.clone()));
+            }
+        }
+        present
+    })?;
+    drop(guard);
+    let Some((removed, emptied)) = removed.filter(|(r, _)| !r.is_empty()) else {
         return Ok(Reply::Integer(0));
     };
-    let removed = members.iter().filter(|m| z.remove(m).is_some()).count();
-    let emptied = z.is_empty();
-    drop(guard);
-    if removed > 0 {
-        notify_removed(ctx, "zrem", &key, emptied);
-    }
-    Ok(Reply::Integer(removed as i64))
+    notify_removed(ctx, "zrem", &key, emptied);
+    Ok(Reply::Integer(removed.len() as i64))
 }
 
 // ---------------------------------------------------------------------------------------
@@ -1120,10 +1151,6 @@ fn remove_range(
             RangeSpec::Lex(min, max)
         }
     };
-    let mut guard = ctx.ks().lock(ctx.db(), &[&key]);
-    let Some(z) = existing_zset(&mut guard, &key)? else {
-        return Ok(Reply::Integer(0));
-    };
     let query = RangeQuery {
         spec,
         reverse: false,
@@ -1131,16 +1158,14 @@ fn remove_range(
         limit: -1,
         withscores: false,
     };
-    let doomed = select(z, &query);
-    for (_, member) in &doomed {
-        z.remove(member);
-    }
-    let emptied = z.is_empty();
+    let mut guard = ctx.ks().lock(ctx.db(), &[&key]);
+    let removed = remove_picked(&mut guard, &key, |z| select(z, &query))?;
     drop(guard);
-    if !doomed.is_empty() {
-        notify_removed(ctx, event, &key, emptied);
-    }
-    Ok(Reply::Integer(doomed.len() as i64))
+    let Some((removed, emptied)) = removed.filter(|(r, _)| !r.is_empty()) else {
+        return Ok(Reply::Integer(0));
+    };
+    notify_removed(ctx, event, &key, emptied);
+    Ok(Reply::Integer(removed.len() as i64))
 }
 
 fn zremrangebyrank(ctx: &mut ExecCtx, args: &mut Args) -> Result<Reply, CmdError> {
@@ -1167,25 +1192,22 @@ fn pop_from(
     max: bool,
     count: usize,
 ) -> Result<Option<Vec<(f64, Bytes)>>, CmdError> {
-    let Some(z) = existing_zset(guard, key)? else {
-        return Ok(None);
-    };
-    let take = count.min(z.len());
-    let items = if max {
-        let mut items = z.range(z.len() - take, z.len());
-        items.reverse();
-        items
-    } else {
-        z.range(0, take)
-    };
-    for (_, member) in &items {
-        z.remove(member);
+    let popped = remove_picked(guard, key, |z| {
+        let take = count.min(z.len());
+        if max {
+            let mut items = z.range(z.len() - take, z.len());
+            items.reverse();
+            items
+        } else {
+            z.range(0, take)
+        }
+    })?;
+    if let Some((items, emptied)) = &popped
+        && !items.is_empty()
+    {
+        notify_removed(ctx, if max { "zpopmax" } else { "zpopmin" }, key, *emptied);
     }
-    let emptied = z.is_empty();
-    if !items.is_empty() {
-        notify_removed(ctx, if max { "zpopmax" } else { "zpopmin" }, key, emptied);
-    }
-    Ok(Some(items))
+    Ok(popped.map(|(items, _)| items))
 }
 
 fn pop_command(ctx: &mut ExecCtx, args: &mut Args, max: bool) -> Result<Reply, CmdError> {
