@@ -1392,13 +1392,12 @@ struct Input {
     weight: f64,
 }
 
-impl Input {
-    fn score(&self, member: &[u8], lookup: &Value) -> Option<f64> {
-        match lookup {
-            Value::ZSet(z) => z.score(member),
-            Value::Set(s) => s.contains(member).then_some(1.0),
-            _ => None,
-        }
+/// `member`'s score in an input value: its score in a sorted set, 1 in a set.
+fn input_score(value: &Value, member: &[u8]) -> Option<f64> {
+    match value {
+        Value::ZSet(z) => z.score(member),
+        Value::Set(s) => s.contains(member).then_some(1.0),
+        _ => None,
     }
 }
 
@@ -1514,7 +1513,7 @@ fn compute(op: SetOp, values: &[Value], opts: &SetOpOptions) -> Vec<(f64, Bytes)
             let first = std::mem::take(&mut inputs[0].members);
             first
                 .into_iter()
-                .filter(|(m, _)| values[1..].iter().all(|v| inputs[0].score(m, v).is_none()))
+                .filter(|(m, _)| values[1..].iter().all(|v| input_score(v, m).is_none()))
                 .collect()
         }
         SetOp::Inter => {
@@ -1527,7 +1526,7 @@ fn compute(op: SetOp, values: &[Value], opts: &SetOpOptions) -> Vec<(f64, Bytes)
                 .filter_map(|(m, s)| {
                     let mut acc = weighted(*s, inputs[first].weight);
                     for &i in &order[1..] {
-                        let other = inputs[i].score(m, &values[i])?;
+                        let other = input_score(&values[i], m)?;
                         acc = opts.aggregate.apply(acc, weighted(other, inputs[i].weight));
                     }
                     Some((m.clone(), acc))
