@@ -34,7 +34,7 @@ pub use guard::{Guard, Ttl};
 pub use scan::{scan_indexmap, scan_positions};
 pub use value::{
     EncodingConfig, Entry, HashFields, HashLimits, HashValue, Hasher, ListValue, SetLimits,
-    SetValue, StrValue, StreamValue, Value, ZSetValue,
+    SetValue, StrValue, StreamValue, Value, ZSetLimits, ZSetValue,
 };
 
 /// One shard: its keys, and the subset of them that carry a TTL (sampled by active expiry).
@@ -391,6 +391,7 @@ mod touch_tests {
             hash: HashLimits::default(),
             list_max_listpack_size: -2,
             set: SetLimits::DEFAULT,
+            zset: ZSetLimits::default(),
         };
         let (a, b) = (Bytes::from_static(b"a"), Bytes::from_static(b"b"));
         let mut guard = ks.lock(0, &[&a, &b]);
