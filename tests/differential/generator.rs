@@ -323,6 +323,8 @@ mod pubsub;
 mod scripting;
 #[path = "generator/sets.rs"]
 mod sets;
+#[path = "generator/sort.rs"]
+mod sort;
 #[path = "generator/streams.rs"]
 mod streams;
 #[path = "generator/transactions.rs"]
@@ -341,6 +343,7 @@ pub fn commands() -> Vec<Entry> {
         pubsub::commands,
         scripting::commands,
         sets::commands,
+        sort::commands,
         streams::commands,
         transactions::commands,
         zsets::commands,
