@@ -1,16 +1,17 @@
 //! Client connections as the commands see them: the per-connection `ClientState`, the shared
 //! `ClientHandle` other connections can inspect and kill, the registry behind
-//! CLIENT LIST / KILL / INFO, `maxclients` and the idle `timeout`, and the CLIENT PAUSE state
-//! the connections wait on.
+//! CLIENT LIST / KILL / INFO, `maxclients` and the idle `timeout`, the CLIENT PAUSE state
+//! the connections wait on, and each connection's MULTI state with the registry of WATCHed
+//! keys (a keyspace observer).
 //!
 //! Lives below `commands` so handlers can use it without knowing the networking layer; it
 //! knows nothing about sockets beyond their addresses and descriptor numbers.
 
-use std::collections::BTreeMap;
+use std::collections::{BTreeMap, HashMap};
 use std::fmt::{self, Write as _};
 use std::net::SocketAddr;
 use std::sync::Arc;
-use std::sync::atomic::{AtomicBool, AtomicU32, AtomicU64, Ordering};
+use std::sync::atomic::{AtomicBool, AtomicU32, AtomicU64, AtomicUsize, Ordering};
 use std::time::{Duration, Instant};
 
 use bitflags::bitflags;
@@ -18,6 +19,7 @@ use bytes::Bytes;
 use parking_lot::Mutex;
 use tokio::sync::{Notify, mpsc};
 
+use crate::keyspace::{KeyEvent, KeyEventKind, KeyObserver, Value};
 use crate::protocol::Protocol;
 
 bitflags! {
@@ -309,6 +311,8 @@ pub struct ClientState {
     pub blocked: Option<crate::blocking::BlockRequest>,
     /// Inside MULTI/EXEC and scripts blocking commands answer at once instead of blocking.
     pub deny_blocking: bool,
+    /// MULTI state and WATCHed keys (see `commands::transaction`).
+    pub tx: Transaction,
 }
 
 impl ClientState {
@@ -326,6 +330,7 @@ impl ClientState {
             last_cmd: None,
             blocked: None,
             deny_blocking: false,
+            tx: Transaction::default(),
         }
     }
 
@@ -366,6 +371,197 @@ impl ClientState {
         let mut info = self.handle.info.lock();
         info.db = self.db;
         info.last_cmd = self.last_cmd;
+    }
+}
+
+/// One connection's MULTI / EXEC state: Redis's queued commands and its MULTI and
+/// DIRTY_EXEC flags, plus the keys it WATCHes. `commands::transaction` drives it.
+#[derive(Default)]
+pub struct Transaction {
+    /// The commands queued since MULTI; `None` outside a transaction.
+    pub queued: Option<Vec<Vec<Bytes>>>,
+    /// A command was refused while queueing: EXEC answers EXECABORT.
+    pub refused: bool,
+    /// EXEC is running the queued commands.
+    pub executing: bool,
+    /// The keys watched since the last EXEC, DISCARD, UNWATCH or RESET; dropping it
+    /// (which disconnecting does too) unwatches them.
+    pub watching: Option<WatchSet>,
+}
+
+impl Transaction {
+    /// Whether the connection is inside MULTI (queueing commands).
+    pub fn queueing(&self) -> bool {
+        self.queued.is_some()
+    }
+}
+
+/// One connection's watch on one key.
+struct Watch {
+    /// The watching connection's "a watched key changed" flag (Redis's DIRTY_CAS).
+    dirty: Arc<AtomicBool>,
+    /// The key had logically expired when WATCHed: its later reclamation is no change.
+    expired: AtomicBool,
+}
+
+impl Watch {
+    /// Redis's rule for a touched key: a key that was already expired when watched and is
+    /// now gone (`exists` false) has not changed; anything else makes the watcher dirty.
+    fn touch(&self, exists: bool) {
+        if self.expired.load(Ordering::Relaxed) && !exists {
+            self.expired.store(false, Ordering::Relaxed);
+        } else {
+            self.dirty.store(true, Ordering::Relaxed);
+        }
+    }
+}
+
+/// A key of a database: what WATCH watches.
+type DbKey = (usize, Bytes);
+
+/// Every WATCHed `(db, key)` with the connections watching it. It is a keyspace observer:
+/// writes, deletions, expiry, renames, flushes and SWAPDB of a watched key mark its watchers
+/// dirty, so that their next EXEC fails. Lock order: shards, then this registry.
+#[derive(Default)]
+pub struct WatchRegistry {
+    keys: Mutex<HashMap<DbKey, Vec<Arc<Watch>>>>,
+    /// How many keys are watched: events skip the lock while nothing is.
+    watched: AtomicUsize,
+}
+
+impl KeyObserver for WatchRegistry {
+    fn on_event(&self, event: &KeyEvent, value: Option<&Value>) {
+        if self.watched.load(Ordering::Relaxed) == 0 {
+            return;
+        }
+        match event.kind {
+            KeyEventKind::Written
+            | KeyEventKind::Deleted
+            | KeyEventKind::Expired
+            | KeyEventKind::Renamed { .. } => {
+                let keys = self.keys.lock();
+                for watch in keys
+                    .get(&(event.db, event.key.clone()))
+                    .into_iter()
+                    .flatten()
+                {
+                    watch.touch(value.is_some());
+                }
+            }
+            // Handled before the change, while it could still be seen which keys existed.
+            KeyEventKind::Flushed | KeyEventKind::Swapped { .. } => {}
+        }
+    }
+
+    /// Redis's rules for FLUSHDB, FLUSHALL and SWAPDB: a watched key is touched when it
+    /// exists in the database being emptied or in the one replacing it, except that a key
+    /// expired before and after stays unchanged, and a missing key replaced by an expired one
+    /// counts as expired when watched.
+    fn before_db_replaced(
+        &self,
+        db: usize,
+        replaced_with: Option<usize>,
+        stored: &dyn Fn(usize, &[u8]) -> Option<bool>,
+    ) {
+        if self.watched.load(Ordering::Relaxed) == 0 {
+            return;
+        }
+        let keys = self.keys.lock();
+        for ((_, key), watches) in keys.iter().filter(|((d, _), _)| *d == db) {
+            let before = stored(db, key);
+            let after = replaced_with.and_then(|other| stored(other, key));
+            if before.is_none() && after.is_none() {
+                continue;
+            }
+            for watch in watches {
+                if watch.expired.load(Ordering::Relaxed) {
+                    match after {
+                        None => {
+                            watch.expired.store(false, Ordering::Relaxed);
+                            continue;
+                        }
+                        Some(true) => continue,
+                        Some(false) => {}
+                    }
+                } else if before.is_none() && after == Some(true) {
+                    watch.expired.store(true, Ordering::Relaxed);
+                    continue;
+                }
+                watch.dirty.store(true, Ordering::Relaxed);
+            }
+        }
+    }
+}
+
+/// The keys one connection watches. Dropping it unwatches them.
+pub struct WatchSet {
+    registry: Arc<WatchRegistry>,
+    dirty: Arc<AtomicBool>,
+    keys: Vec<(DbKey, Arc<Watch>)>,
+}
+
+impl WatchSet {
+    pub fn new(registry: Arc<WatchRegistry>) -> WatchSet {
+        WatchSet {
+            registry,
+            dirty: Arc::new(AtomicBool::new(false)),
+            keys: Vec::new(),
+        }
+    }
+
+    /// Whether a watched key was touched since it was watched.
+    pub fn is_dirty(&self) -> bool {
+        self.dirty.load(Ordering::Relaxed)
+    }
+
+    pub fn contains(&self, db: usize, key: &[u8]) -> bool {
+        self.keys.iter().any(|((d, k), _)| *d == db && k == key)
+    }
+
+    /// Watches `key` of `db`; `expired`: it is stored but has logically expired. The caller
+    /// holds the key's shard lock, so no write can slip between its look and this.
+    pub fn add(&mut self, db: usize, key: Bytes, expired: bool) {
+        let watch = Arc::new(Watch {
+            dirty: self.dirty.clone(),
+            expired: AtomicBool::new(expired),
+        });
+        let slot = (db, key);
+        self.registry
+            .keys
+            .lock()
+            .entry(slot.clone())
+            .or_default()
+            .push(watch.clone());
+        self.registry.watched.fetch_add(1, Ordering::Relaxed);
+        self.keys.push((slot, watch));
+    }
+
+    /// The watched keys that had not expired when watched: EXEC fails if one has expired
+    /// since, as in Redis 7.
+    pub fn live_when_watched(&self) -> Vec<DbKey> {
+        self.keys
+            .iter()
+            .filter(|(_, w)| !w.expired.load(Ordering::Relaxed))
+            .map(|(slot, _)| slot.clone())
+            .collect()
+    }
+}
+
+impl Drop for WatchSet {
+    fn drop(&mut self) {
+        if self.keys.is_empty() {
+            return;
+        }
+        let mut keys = self.registry.keys.lock();
+        for (slot, watch) in self.keys.drain(..) {
+            if let Some(watches) = keys.get_mut(&slot) {
+                watches.retain(|w| !Arc::ptr_eq(w, &watch));
+                if watches.is_empty() {
+                    keys.remove(&slot);
+                }
+            }
+            self.registry.watched.fetch_sub(1, Ordering::Relaxed);
+        }
     }
 }
 

@@ -12,7 +12,7 @@ use parking_lot::Mutex;
 use tokio::sync::{Notify, mpsc};
 
 use crate::blocking::Blocking;
-use crate::clients::ClientRegistry;
+use crate::clients::{ClientRegistry, WatchRegistry};
 use crate::config::Config;
 use crate::keyspace::{KeyObserver, Keyspace};
 use crate::stats::Stats;
@@ -36,6 +36,8 @@ pub struct ServerState {
     pub exec_gate: ShardedLock<()>,
     /// Clients blocked on keys (BLPOP, XREAD BLOCK ...); also a keyspace observer.
     pub blocking: Arc<Blocking>,
+    /// WATCHed keys; also a keyspace observer.
+    pub watches: Arc<WatchRegistry>,
 }
 
 impl ServerState {
@@ -43,7 +45,8 @@ impl ServerState {
         let databases = config.get_int("databases") as usize;
         let shards = config.get_int("shards") as usize;
         let blocking = Arc::new(Blocking::default());
-        let observers: Vec<Arc<dyn KeyObserver>> = vec![blocking.clone()];
+        let watches = Arc::new(WatchRegistry::default());
+        let observers: Vec<Arc<dyn KeyObserver>> = vec![blocking.clone(), watches.clone()];
         let state = Arc::new(ServerState {
             keyspace: Keyspace::new(databases, shards, observers),
             config,
@@ -56,6 +59,7 @@ impl ServerState {
             shutdown: Notify::new(),
             exec_gate: ShardedLock::new(()),
             blocking,
+            watches,
         });
         state.apply_config();
         // Redis creates its shared integers once the configuration is loaded.

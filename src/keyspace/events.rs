@@ -38,4 +38,18 @@ pub struct KeyEvent {
 /// quick and must never call back into the keyspace.
 pub trait KeyObserver: Send + Sync {
     fn on_event(&self, event: &KeyEvent, value: Option<&Value>);
+
+    /// Called before database `db` loses its contents: emptied by FLUSHDB / FLUSHALL
+    /// (`replaced_with` is `None`) or exchanged by SWAPDB with `replaced_with` (called once
+    /// for each side, before the swap). `stored(db, key)` says whether `key` is stored in a
+    /// database and, if so, whether it has logically expired — what WATCH needs to know about
+    /// the keys a whole-database change touches, which the `Flushed` / `Swapped` event that
+    /// follows no longer can. Called with the shard locks held, like `on_event`.
+    fn before_db_replaced(
+        &self,
+        _db: usize,
+        _replaced_with: Option<usize>,
+        _stored: &dyn Fn(usize, &[u8]) -> Option<bool>,
+    ) {
+    }
 }
