@@ -835,6 +835,80 @@ mod tests {
         assert_eq!(pause.until_ms.load(Ordering::Relaxed), 0, "and is cleared");
     }
 
+    fn event(db: usize, key: &str, kind: KeyEventKind) -> KeyEvent {
+        KeyEvent {
+            db,
+            key: Bytes::copy_from_slice(key.as_bytes()),
+            kind,
+        }
+    }
+
+    #[test]
+    fn watched_keys_are_touched_by_changes_of_their_own_db_key() {
+        let registry = Arc::new(WatchRegistry::default());
+        let mut set = WatchSet::new(registry.clone());
+        set.add(0, Bytes::from_static(b"k"), false);
+        let value = Value::new_hash();
+        registry.on_event(&event(1, "k", KeyEventKind::Written), Some(&value));
+        registry.on_event(&event(0, "j", KeyEventKind::Deleted), None);
+        assert!(!set.is_dirty(), "another db, another key");
+        registry.on_event(&event(0, "k", KeyEventKind::Expired), None);
+        assert!(set.is_dirty());
+        drop(set);
+        assert_eq!(registry.watched.load(Ordering::Relaxed), 0);
+        assert!(registry.keys.lock().is_empty(), "dropping unwatches");
+    }
+
+    #[test]
+    fn a_key_expired_when_watched_changes_only_when_written() {
+        let registry = Arc::new(WatchRegistry::default());
+        let mut set = WatchSet::new(registry.clone());
+        set.add(0, Bytes::from_static(b"k"), true);
+        assert!(set.live_when_watched().is_empty());
+        // Its reclamation is no change; a value written after it is.
+        registry.on_event(&event(0, "k", KeyEventKind::Expired), None);
+        assert!(!set.is_dirty());
+        assert_eq!(set.live_when_watched().len(), 1);
+        let value = Value::new_hash();
+        registry.on_event(&event(0, "k", KeyEventKind::Written), Some(&value));
+        assert!(set.is_dirty());
+    }
+
+    #[test]
+    fn flush_and_swap_touch_keys_that_existed_on_either_side() {
+        let registry = Arc::new(WatchRegistry::default());
+        // Stored keys: db 0 has `a` (live) and `x` (expired); db 1 has `b` and `y` (expired).
+        let stored = |db: usize, key: &[u8]| match (db, key) {
+            (0, b"a") | (1, b"b") => Some(false),
+            (0, b"x") | (1, b"y") => Some(true),
+            _ => None,
+        };
+        let watch = |key: &'static [u8], expired: bool| {
+            let mut set = WatchSet::new(registry.clone());
+            set.add(0, Bytes::from_static(key), expired);
+            set
+        };
+        let (a, b, y, missing) = (
+            watch(b"a", false),
+            watch(b"b", false),
+            watch(b"y", false),
+            watch(b"m", false),
+        );
+        let x = watch(b"x", true);
+        registry.before_db_replaced(1, None, &stored);
+        assert!(!a.is_dirty() && !b.is_dirty(), "db 1 flushed, db 0 watched");
+        registry.before_db_replaced(0, Some(1), &stored);
+        assert!(a.is_dirty(), "existed before");
+        assert!(b.is_dirty(), "exists after");
+        assert!(!missing.is_dirty(), "in neither");
+        // A missing key replaced by an expired one counts as expired when watched.
+        assert!(!y.is_dirty());
+        assert_eq!(y.live_when_watched().len(), 0);
+        // An expired key swapped away (replaced by nothing) is no change either.
+        assert!(!x.is_dirty());
+        assert_eq!(x.live_when_watched().len(), 1);
+    }
+
     #[test]
     fn type_names() {
         assert_eq!(ClientType::parse(b"SLAVE"), Some(ClientType::Replica));

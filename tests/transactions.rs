@@ -227,6 +227,12 @@ fn watch_fails_exec_when_another_client_writes() {
     assert_eq!(exec_after(&mut c, &mut other, &["SET k 1"]), ABORTED);
     assert_eq!(exec_after(&mut c, &mut other, &["GET k"]), RAN);
     assert_eq!(exec_after(&mut c, &mut other, &["EXPIRE k 100"]), ABORTED);
+    assert_eq!(exec_after(&mut c, &mut other, &["PERSIST k"]), ABORTED);
+    assert_eq!(
+        exec_after(&mut c, &mut other, &["PERSIST k"]),
+        RAN,
+        "no TTL to remove"
+    );
     assert_eq!(exec_after(&mut c, &mut other, &["SET j 1"]), RAN);
     assert_eq!(
         exec_after(&mut c, &mut other, &["SELECT 1", "SET k 2", "SELECT 0"]),
@@ -376,4 +382,23 @@ fn reset_and_quit_end_the_transaction() {
     assert_eq!(c.q("GET k"), V::bulk("3"));
     c.q("MULTI");
     assert_eq!(c.q("QUIT"), V::ok());
+}
+
+#[test]
+fn a_write_pause_holds_exec_of_queued_writes() {
+    let server = Server::start(&[]);
+    let mut c = server.client();
+    let mut admin = server.client();
+    c.q("MULTI");
+    c.q("GET a");
+    admin.q("CLIENT PAUSE 300 WRITE");
+    let started = std::time::Instant::now();
+    assert_eq!(c.q("EXEC"), arr(vec![V::Nil]));
+    assert!(started.elapsed() < Duration::from_millis(200), "reads pass");
+    c.q("MULTI");
+    c.q("SET a 1");
+    admin.q("CLIENT PAUSE 300 WRITE");
+    let started = std::time::Instant::now();
+    assert_eq!(c.q("EXEC"), arr(vec![V::ok()]));
+    assert!(started.elapsed() >= Duration::from_millis(200), "held");
 }

@@ -191,7 +191,8 @@ pub fn pausable(client: &ClientState, argv: &[Bytes]) -> Option<Pausable> {
         name: resolved.name(),
         writes: runs
             .flags
-            .intersects(Flags::WRITE.union(Flags::MAY_REPLICATE)),
+            .intersects(Flags::WRITE.union(Flags::MAY_REPLICATE))
+            || (runs.name == "exec" && transaction::queued_writes(client)),
     })
 }
 

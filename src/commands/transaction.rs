@@ -102,6 +102,15 @@ pub(super) fn queue(
     Ok(Reply::simple("QUEUED"))
 }
 
+/// Whether a queued command writes or may replicate: a WRITE pause then holds EXEC back,
+/// as in Redis.
+pub(super) fn queued_writes(client: &ClientState) -> bool {
+    let writing = Flags::WRITE.union(Flags::MAY_REPLICATE);
+    client.tx.queued.iter().flatten().any(|argv| {
+        super::resolve(argv).is_ok_and(|resolved| resolved.runs().flags.intersects(writing))
+    })
+}
+
 /// Marks the transaction, if any, as failed: a command was refused while queueing.
 pub(super) fn refuse(client: &mut ClientState) {
     if client.tx.queueing() {
