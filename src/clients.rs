@@ -127,6 +127,9 @@ pub struct ClientInfo {
     pub ssub: usize,
     /// Commands queued inside MULTI, -1 outside a transaction (maintained by MULTI).
     pub multi: i64,
+    /// Memory the queued commands hold, counted as Redis 7.0 does: their argument bytes plus
+    /// one pointer per argument.
+    pub multi_mem: usize,
     /// Unprocessed bytes in the query buffer and the buffer's spare capacity.
     pub qbuf: usize,
     pub qbuf_free: usize,
@@ -149,6 +152,7 @@ impl Default for ClientInfo {
             psub: 0,
             ssub: 0,
             multi: -1,
+            multi_mem: 0,
             qbuf: 0,
             qbuf_free: 0,
             rbs: 0,
@@ -243,12 +247,12 @@ impl ClientHandle {
             .last_cmd
             .map_or_else(|| "NULL".to_string(), |c| c.to_string());
         // Our own estimate of what the connection holds: its buffers and pending arguments.
-        let tot_mem = info.qbuf + info.qbuf_free + info.rbs + argv_mem;
+        let tot_mem = info.qbuf + info.qbuf_free + info.rbs + argv_mem + info.multi_mem;
         let mut line = String::with_capacity(320);
         let _ = write!(
             line,
             "id={} addr={} laddr={} fd={} name={} age={} idle={} flags={} db={} sub={} psub={} \
-             ssub={} multi={} qbuf={} qbuf-free={} argv-mem={argv_mem} multi-mem=0 rbs={} \
+             ssub={} multi={} qbuf={} qbuf-free={} argv-mem={argv_mem} multi-mem={} rbs={} \
              rbp={} obl=0 oll=0 omem=0 tot-mem={tot_mem} events=r cmd={cmd} user={} redir=-1 \
              resp={} lib-name={} lib-ver={}",
             self.id,
@@ -266,6 +270,7 @@ impl ClientHandle {
             info.multi,
             info.qbuf,
             info.qbuf_free,
+            info.multi_mem,
             info.rbs,
             info.rbp,
             info.user,

@@ -96,8 +96,11 @@ pub(super) fn queue(
     if !tx.refused
         && let Some(queued) = tx.queued.as_mut()
     {
+        let mem: usize = argv.iter().map(|a| a.len() + size_of::<usize>()).sum();
         queued.push(argv);
-        client.handle.info.lock().multi = queued.len() as i64;
+        let mut info = client.handle.info.lock();
+        info.multi = queued.len() as i64;
+        info.multi_mem += mem;
     }
     Ok(Reply::simple("QUEUED"))
 }
@@ -125,7 +128,9 @@ pub fn discard_transaction(client: &mut ClientState) {
     client.tx.refused = false;
     client.tx.watching = None;
     client.handle.set_flag(ClientFlags::MULTI, false);
-    client.handle.info.lock().multi = -1;
+    let mut info = client.handle.info.lock();
+    info.multi = -1;
+    info.multi_mem = 0;
 }
 
 fn multi(ctx: &mut ExecCtx, _args: &mut Args) -> Result<Reply, CmdError> {
