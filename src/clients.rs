@@ -453,6 +453,8 @@ impl KeyObserver for WatchRegistry {
                     watch.touch(value.is_some());
                 }
             }
+            // The `Written` (or `Deleted`) event that follows touches the key.
+            KeyEventKind::FieldsExpired => {}
             // Handled before the change, while it could still be seen which keys existed.
             KeyEventKind::Flushed | KeyEventKind::Swapped { .. } => {}
         }

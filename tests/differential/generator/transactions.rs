@@ -1,16 +1,16 @@
 //! MULTI / EXEC / DISCARD / WATCH.
 //!
 //! A transaction step runs on one connection: MULTI, a few commands drawn from the string,
-//! hash and key rows of the foundation (sometimes broken: a missing argument, an unknown
-//! command, a nested MULTI or WATCH), then EXEC or DISCARD. The WATCH steps watch keys on one
-//! connection, maybe write on another, and EXEC on the first; one of them lets a watched key
-//! expire before EXEC.
+//! hash, key, set and bitmap rows of the generator (sometimes broken: a missing argument, an
+//! unknown command, a nested MULTI or WATCH), then EXEC or DISCARD. The WATCH steps watch
+//! keys on one connection, maybe write on another, and EXEC on the first; one of them lets a
+//! watched key expire before EXEC.
 
 use super::{Entry, Gen, Make, ops};
 use crate::ops::{Arg, Check::*, Op, argv};
 
-/// Foundation rows whose commands may be queued: deterministic, compared exactly, and
-/// harmless inside a transaction.
+/// Rows (of the foundation and other groups) whose commands may be queued: deterministic,
+/// compared exactly, and harmless inside a transaction.
 const QUEUEABLE: &[&str] = &[
     "GET",
     "SET",
@@ -51,6 +51,15 @@ const QUEUEABLE: &[&str] = &[
     "PING",
     "ECHO",
     "<unknown command>",
+    "SADD",
+    "SREM",
+    "SISMEMBER",
+    "SCARD",
+    "SMOVE",
+    "SETBIT",
+    "GETBIT",
+    "BITCOUNT",
+    "PFADD",
 ];
 
 #[rustfmt::skip]
