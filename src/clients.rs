@@ -432,6 +432,16 @@ pub struct WatchRegistry {
     keys: Mutex<HashMap<DbKey, Vec<Arc<Watch>>>>,
     /// How many keys are watched: events skip the lock while nothing is.
     watched: AtomicUsize,
+    /// How many connections watch at least one key.
+    watching_clients: AtomicUsize,
+}
+
+impl WatchRegistry {
+    /// INFO's `watching_clients` and `total_watched_keys` (distinct database keys).
+    pub fn counts(&self) -> (usize, usize) {
+        let keys = self.keys.lock().len();
+        (self.watching_clients.load(Ordering::Relaxed), keys)
+    }
 }
 
 impl KeyObserver for WatchRegistry {
@@ -540,6 +550,11 @@ impl WatchSet {
             .or_default()
             .push(watch.clone());
         self.registry.watched.fetch_add(1, Ordering::Relaxed);
+        if self.keys.is_empty() {
+            self.registry
+                .watching_clients
+                .fetch_add(1, Ordering::Relaxed);
+        }
         self.keys.push((slot, watch));
     }
 
@@ -559,6 +574,9 @@ impl Drop for WatchSet {
         if self.keys.is_empty() {
             return;
         }
+        self.registry
+            .watching_clients
+            .fetch_sub(1, Ordering::Relaxed);
         let mut keys = self.registry.keys.lock();
         for (slot, watch) in self.keys.drain(..) {
             if let Some(watches) = keys.get_mut(&slot) {
@@ -861,7 +879,12 @@ mod tests {
         assert!(!set.is_dirty(), "another db, another key");
         registry.on_event(&event(0, "k", KeyEventKind::Expired), None);
         assert!(set.is_dirty());
-        drop(set);
+        let mut again = WatchSet::new(registry.clone());
+        again.add(0, Bytes::from_static(b"k"), false);
+        again.add(0, Bytes::from_static(b"j"), false);
+        assert_eq!(registry.counts(), (2, 2), "two clients, two distinct keys");
+        drop((set, again));
+        assert_eq!(registry.counts(), (0, 0));
         assert_eq!(registry.watched.load(Ordering::Relaxed), 0);
         assert!(registry.keys.lock().is_empty(), "dropping unwatches");
     }

@@ -404,3 +404,34 @@ fn a_write_pause_holds_exec_of_queued_writes() {
     assert_eq!(c.q("EXEC"), arr(vec![V::ok()]));
     assert!(started.elapsed() >= Duration::from_millis(200), "held");
 }
+
+#[test]
+fn info_counts_watching_clients_and_watched_keys() {
+    let server = Server::start(&[]);
+    let mut a = server.client();
+    let mut b = server.client();
+    let counts = |c: &mut Client| {
+        let info = c.q("INFO clients").text();
+        let field = |name: &str| {
+            info.lines()
+                .find_map(|l| l.strip_prefix(&format!("{name}:")))
+                .unwrap()
+                .to_string()
+        };
+        (field("watching_clients"), field("total_watched_keys"))
+    };
+    a.q("WATCH k j");
+    b.q("WATCH k");
+    b.q("SELECT 1");
+    b.q("WATCH k");
+    assert_eq!(counts(&mut a), ("2".into(), "3".into()));
+    a.q("UNWATCH");
+    assert_eq!(counts(&mut a), ("1".into(), "2".into()));
+    drop(b);
+    std::thread::sleep(Duration::from_millis(100));
+    assert_eq!(
+        counts(&mut a),
+        ("0".into(), "0".into()),
+        "disconnecting unwatches"
+    );
+}

@@ -564,13 +564,15 @@ fn info_clients(ctx: &ExecCtx, out: &mut Info) {
         .filter(|c| c.has_flag(ClientFlags::BLOCKED))
         .count();
     out.field("blocked_clients", blocked);
-    // Client tracking, pub/sub and WATCH do not exist yet.
-    for field in ["tracking_clients", "pubsub_clients", "watching_clients"] {
+    // Client tracking and pub/sub do not exist yet.
+    for field in ["tracking_clients", "pubsub_clients"] {
         out.field(field, 0);
     }
+    let (watching_clients, watched_keys) = ctx.state.watches.counts();
+    out.field("watching_clients", watching_clients);
     let waits = ctx.state.blocking.counts();
     out.field("clients_in_timeout_table", waits.with_timeout);
-    out.field("total_watched_keys", 0);
+    out.field("total_watched_keys", watched_keys);
     out.field("total_blocking_keys", waits.keys);
     out.field("total_blocking_keys_on_nokey", waits.keys_on_nokey);
 }
