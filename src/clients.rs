@@ -432,15 +432,27 @@ pub struct WatchRegistry {
     keys: Mutex<HashMap<DbKey, Vec<Arc<Watch>>>>,
     /// How many keys are watched: events skip the lock while nothing is.
     watched: AtomicUsize,
-    /// How many connections watch at least one key.
-    watching_clients: AtomicUsize,
 }
 
 impl WatchRegistry {
-    /// INFO's `watching_clients` and `total_watched_keys` (distinct database keys).
+    /// INFO's `watching_clients` and `total_watched_keys` (distinct database keys). Redis
+    /// 7.4 unwatches a connection as soon as one of its keys is touched; here its watches
+    /// stay registered until EXEC, DISCARD or UNWATCH, so touched ones are left out.
     pub fn counts(&self) -> (usize, usize) {
-        let keys = self.keys.lock().len();
-        (self.watching_clients.load(Ordering::Relaxed), keys)
+        let keys = self.keys.lock();
+        let mut clients = std::collections::HashSet::new();
+        let mut live_keys = 0;
+        for watches in keys.values() {
+            let mut live = watches
+                .iter()
+                .filter(|w| !w.dirty.load(Ordering::Relaxed))
+                .peekable();
+            if live.peek().is_some() {
+                live_keys += 1;
+            }
+            clients.extend(live.map(|w| Arc::as_ptr(&w.dirty)));
+        }
+        (clients.len(), live_keys)
     }
 }
 
@@ -550,11 +562,6 @@ impl WatchSet {
             .or_default()
             .push(watch.clone());
         self.registry.watched.fetch_add(1, Ordering::Relaxed);
-        if self.keys.is_empty() {
-            self.registry
-                .watching_clients
-                .fetch_add(1, Ordering::Relaxed);
-        }
         self.keys.push((slot, watch));
     }
 
@@ -574,9 +581,6 @@ impl Drop for WatchSet {
         if self.keys.is_empty() {
             return;
         }
-        self.registry
-            .watching_clients
-            .fetch_sub(1, Ordering::Relaxed);
         let mut keys = self.registry.keys.lock();
         for (slot, watch) in self.keys.drain(..) {
             if let Some(watches) = keys.get_mut(&slot) {
@@ -882,7 +886,10 @@ mod tests {
         let mut again = WatchSet::new(registry.clone());
         again.add(0, Bytes::from_static(b"k"), false);
         again.add(0, Bytes::from_static(b"j"), false);
-        assert_eq!(registry.counts(), (2, 2), "two clients, two distinct keys");
+        // A touched client counts no more, as Redis 7.4 unwatches it at once.
+        assert_eq!(registry.counts(), (1, 2));
+        registry.on_event(&event(0, "j", KeyEventKind::Deleted), None);
+        assert_eq!(registry.counts(), (0, 0));
         drop((set, again));
         assert_eq!(registry.counts(), (0, 0));
         assert_eq!(registry.watched.load(Ordering::Relaxed), 0);

@@ -427,6 +427,13 @@ fn info_counts_watching_clients_and_watched_keys() {
     assert_eq!(counts(&mut a), ("2".into(), "3".into()));
     a.q("UNWATCH");
     assert_eq!(counts(&mut a), ("1".into(), "2".into()));
+    // A touched client is as good as unwatched (Redis 7.4 unwatches it at once).
+    a.q("SELECT 1");
+    a.q("SET k 1");
+    assert_eq!(counts(&mut a), ("0".into(), "0".into()));
+    b.q("UNWATCH");
+    b.q("WATCH k");
+    assert_eq!(counts(&mut a), ("1".into(), "1".into()));
     drop(b);
     std::thread::sleep(Duration::from_millis(100));
     assert_eq!(
