@@ -81,6 +81,7 @@ impl ExecCtx<'_> {
         static MAXMEMORY: IntParam = IntParam::new("maxmemory");
         static HASH_ENTRIES: IntParam = IntParam::new("hash-max-listpack-entries");
         static HASH_VALUE: IntParam = IntParam::new("hash-max-listpack-value");
+        static LIST_SIZE: IntParam = IntParam::new("list-max-listpack-size");
         static SET_INTSET: IntParam = IntParam::new("set-max-intset-entries");
         static SET_ENTRIES: IntParam = IntParam::new("set-max-listpack-entries");
         static SET_VALUE: IntParam = IntParam::new("set-max-listpack-value");
@@ -98,6 +99,7 @@ impl ExecCtx<'_> {
                 entries: limit(&HASH_ENTRIES),
                 value: limit(&HASH_VALUE),
             },
+            list_max_listpack_size: LIST_SIZE.get(config),
             set: SetLimits {
                 intset_entries: limit(&SET_INTSET),
                 listpack_entries: limit(&SET_ENTRIES),

@@ -24,7 +24,7 @@ use bytes::Bytes;
 
 use super::set::{SetEncoding, SetLimits, SetMembers, SetValue};
 use super::value::{
-    EncodingConfig, HashFields, HashLimits, HashValue, StrValue, Value, canonical_i64,
+    EncodingConfig, HashFields, HashLimits, HashValue, ListValue, StrValue, Value, canonical_i64,
 };
 
 /// RDB version written into payloads: Redis 7.0's (7.0 refuses anything newer).
@@ -45,13 +45,20 @@ pub enum PayloadError {
 
 // Object types (Redis's rdb.h).
 const TYPE_STRING: u8 = 0;
+const TYPE_LIST: u8 = 1;
 const TYPE_SET: u8 = 2;
-const TYPE_SET_INTSET: u8 = 11;
-const TYPE_SET_LISTPACK: u8 = 20;
 const TYPE_HASH: u8 = 4;
 const TYPE_HASH_ZIPMAP: u8 = 9;
+const TYPE_LIST_ZIPLIST: u8 = 10;
+const TYPE_SET_INTSET: u8 = 11;
 const TYPE_HASH_ZIPLIST: u8 = 13;
+const TYPE_LIST_QUICKLIST: u8 = 14;
 const TYPE_HASH_LISTPACK: u8 = 16;
+const TYPE_LIST_QUICKLIST_2: u8 = 18;
+const TYPE_SET_LISTPACK: u8 = 20;
+// Quicklist 2 node containers: one plain element, or a listpack of elements.
+const QUICKLIST_NODE_PLAIN: usize = 1;
+const QUICKLIST_NODE_PACKED: usize = 2;
 
 // The two high bits of a length's first byte say how it is stored.
 const LEN_6BIT: u8 = 0;
@@ -81,9 +88,17 @@ pub fn dump(value: &Value) -> Vec<u8> {
                 write_string(&mut out, value);
             }
         }
+        // The plain list type: every Redis version loads it (into its own encoding).
+        Value::List(list) => {
+            out.push(TYPE_LIST);
+            write_len(&mut out, list.len() as u64);
+            for item in list.iter() {
+                write_string(&mut out, item);
+            }
+        }
         Value::Set(set) => write_set(&mut out, set),
         // Skeletons: no command creates these values yet, so none can reach DUMP.
-        Value::List(_) | Value::ZSet(_) | Value::Stream(_) => {
+        Value::ZSet(_) | Value::Stream(_) => {
             unreachable!("no command creates this type yet")
         }
     }
@@ -120,7 +135,8 @@ fn verify(payload: &[u8]) -> Result<&[u8], PayloadError> {
 fn decode(body: &[u8], config: &EncodingConfig) -> Result<Value, PayloadError> {
     let mut r = Reader { buf: body, pos: 0 };
     let limits = &config.hash;
-    let value = match r.byte()? {
+    let kind = r.byte()?;
+    let value = match kind {
         TYPE_STRING => Value::Str(StrValue::new(r.string()?, config)),
         TYPE_HASH => {
             let pairs = r.plain_len()?;
@@ -135,6 +151,33 @@ fn decode(body: &[u8], config: &EncodingConfig) -> Result<Value, PayloadError> {
         TYPE_HASH_ZIPMAP => hash_from(zipmap_entries(&r.string()?)?, limits)?,
         TYPE_HASH_ZIPLIST => hash_from(ziplist_entries(&r.string()?)?, limits)?,
         TYPE_HASH_LISTPACK => hash_from(listpack_entries(&r.string()?)?, limits)?,
+        TYPE_LIST => {
+            let count = r.plain_len()?;
+            // The count is untrusted: each element takes at least one byte.
+            let mut items = Vec::with_capacity(count.min(r.remaining()));
+            for _ in 0..count {
+                items.push(r.string()?);
+            }
+            list_from(items, config)?
+        }
+        TYPE_LIST_ZIPLIST => list_from(ziplist_entries(&r.string()?)?, config)?,
+        TYPE_LIST_QUICKLIST | TYPE_LIST_QUICKLIST_2 => {
+            let nodes = r.plain_len()?;
+            let mut items = Vec::new();
+            for _ in 0..nodes {
+                if kind == TYPE_LIST_QUICKLIST {
+                    items.extend(ziplist_entries(&r.string()?)?);
+                    continue;
+                }
+                match r.plain_len()? {
+                    QUICKLIST_NODE_PLAIN => items.push(r.string()?),
+                    // Redis skips empty listpack nodes.
+                    QUICKLIST_NODE_PACKED => items.extend(listpack_entries(&r.string()?)?),
+                    _ => return Err(PayloadError::BadFormat),
+                }
+            }
+            list_from(items, config)?
+        }
         TYPE_SET => {
             let count = r.plain_len()?;
             let mut members = Vec::with_capacity(count.min(r.remaining()));
@@ -159,6 +202,18 @@ fn decode(body: &[u8], config: &EncodingConfig) -> Result<Value, PayloadError> {
         _ => return Err(PayloadError::BadFormat),
     };
     Ok(value)
+}
+
+/// A list of `items` (an empty list is a corrupt payload), encoded as Redis 7.4 encodes a
+/// loaded list.
+fn list_from(items: Vec<Bytes>, config: &EncodingConfig) -> Result<Value, PayloadError> {
+    if items.is_empty() {
+        return Err(PayloadError::BadFormat);
+    }
+    Ok(Value::List(ListValue::from_items(
+        items,
+        config.list_max_listpack_size,
+    )))
 }
 
 /// A hash from alternating fields and values; empty hashes, an odd count and repeated fields
@@ -670,6 +725,7 @@ mod tests {
             entries: 512,
             value: 64,
         },
+        list_max_listpack_size: -2,
         set: SetLimits::DEFAULT,
     };
 
@@ -878,7 +934,9 @@ mod tests {
     fn rejects_bad_objects() {
         let bad = [
             "c8",                         // unknown type
-            "01010161",                   // a list: not a type this server holds
+            "0100",                       // empty list
+            "01020161",                   // list shorter than its count
+            "1201030161",                 // quicklist node of an unknown container
             "0004616263",                 // string shorter than its length
             "00c4",                       // unknown string encoding
             "00c3",                       // LZF without lengths
@@ -947,6 +1005,28 @@ mod tests {
         assert_eq!(lzf_decompress(&[0, b'a'], 2), None);
         assert_eq!(lzf_decompress(&[0, b'a'], usize::MAX), None);
         assert_eq!(lzf_decompress(&[], 0).as_deref(), Some(&b""[..]));
+    }
+
+    fn list_items(value: &Value) -> Vec<Bytes> {
+        value.as_list().unwrap().iter().cloned().collect()
+    }
+
+    #[test]
+    fn lists_from_redis_7_0_and_back() {
+        // RPUSH ql a 1 bb -300: one listpack node.
+        let one_node = "12010213130000000400816102010182626203ded402ff0a004eb6fdc54d9182d8";
+        // RPUSH q2 a b c with list-max-listpack-size 2: two nodes.
+        let two_nodes =
+            "1202020d0d0000000200816102816202ff020a0a0000000100816302ff0a00a60192a8f736b5c0";
+        let value = load(&hex(one_node)).unwrap();
+        assert_eq!(list_items(&value), ["a", "1", "bb", "-300"]);
+        assert_eq!(value.encoding(), "listpack");
+        assert_eq!(list_items(&load(&hex(two_nodes)).unwrap()), ["a", "b", "c"]);
+        let dumped = dump(&value);
+        assert_eq!(load(&dumped).unwrap(), value);
+        // Older formats: a plain list and a quicklist of ziplists.
+        let plain = load(&with_footer(&hex("01020161c0ff"), 10)).unwrap();
+        assert_eq!(list_items(&plain), ["a", "-1"]);
     }
 
     #[test]

@@ -36,6 +36,9 @@ pub struct EncodingConfig {
     /// `maxmemory` is set with an LRU or LFU policy (those need a private access time per key).
     pub share_integers: bool,
     pub hash: HashLimits,
+    /// `list-max-listpack-size`: entries (positive) or a byte-size level (-1 .. -5) of the
+    /// largest list kept as one listpack.
+    pub list_max_listpack_size: i64,
     pub set: SetLimits,
 }
 
@@ -457,6 +460,7 @@ mod tests {
             entries: 2,
             value: 4,
         },
+        list_max_listpack_size: -2,
         set: SetLimits::DEFAULT,
     };
 
