@@ -67,6 +67,23 @@ fn queue_time_errors_abort_the_transaction() {
     );
     assert_eq!(c.q("EXEC"), V::err(EXECABORT));
 
+    // An EXEC refused itself (here for its arity) discards the transaction, with the
+    // refusal as the reason.
+    c.q("MULTI");
+    c.q("SET a 1");
+    assert_eq!(
+        c.q("EXEC junk"),
+        V::err(
+            "EXECABORT Transaction discarded because of: wrong number of arguments for 'exec' \
+             command"
+        )
+    );
+    assert_eq!(c.q("EXEC"), V::err("ERR EXEC without MULTI"));
+    assert_eq!(
+        c.q("DISCARD junk"),
+        V::err("ERR wrong number of arguments for 'discard' command")
+    );
+
     // DISCARD drops the queue.
     c.q("MULTI");
     c.q("SET a 1");
@@ -441,4 +458,24 @@ fn info_counts_watching_clients_and_watched_keys() {
         ("0".into(), "0".into()),
         "disconnecting unwatches"
     );
+}
+
+#[test]
+fn blocking_commands_answer_at_once_inside_exec() {
+    let server = Server::start(&[]);
+    let mut c = server.client();
+    c.q("RPUSH l x");
+    c.q("MULTI");
+    for line in ["BLPOP nolist 0", "BLMOVE a b LEFT RIGHT 0", "BLPOP l 0"] {
+        assert_eq!(c.q(line), queued());
+    }
+    // As Redis 7.0 writes them in RESP2: a null array, a null bulk, the popped element.
+    assert_eq!(
+        raw(&mut c, "EXEC"),
+        b"*3\r\n*-1\r\n$-1\r\n*2\r\n$1\r\nl\r\n$1\r\nx\r\n"
+    );
+    c.resp3();
+    c.q("MULTI");
+    c.q("BLPOP nolist 0");
+    assert_eq!(raw(&mut c, "EXEC"), b"*1\r\n_\r\n");
 }

@@ -236,6 +236,13 @@ fn dispatch(
             {
                 stats.rejected_calls.fetch_add(1, Ordering::Relaxed);
             }
+            if last_cmd.is_some_and(|c| c.name == "exec") {
+                // Redis feeds an aborted EXEC to MONITOR as it does a run one.
+                if state.has_monitors.load(Ordering::Relaxed) {
+                    feed_monitors(state, client, &shown_args(&argv));
+                }
+                return error_reply(state, transaction::exec_refused(client, e));
+            }
             return error_reply(state, e);
         }
     };
@@ -247,6 +254,9 @@ fn dispatch(
     }
     if refused_before_auth(client, spec, runs) {
         transaction::refuse(client);
+        if spec.name == "exec" {
+            return error_reply(state, transaction::exec_refused(client, CmdError::NoAuth));
+        }
         return error_reply(state, CmdError::NoAuth);
     }
     let Some(handler) = runs.handler else {

@@ -121,6 +121,17 @@ pub(super) fn refuse(client: &mut ClientState) {
     }
 }
 
+/// The reply to an EXEC refused before it could run (wrong arity, authentication): as in
+/// Redis, any transaction is discarded and the refusal is given as the reason.
+pub(super) fn exec_refused(client: &mut ClientState, e: CmdError) -> CmdError {
+    discard_transaction(client);
+    let text = e.to_string();
+    let reason = text.strip_prefix("ERR ").unwrap_or(&text);
+    CmdError::Coded(format!(
+        "EXECABORT Transaction discarded because of: {reason}"
+    ))
+}
+
 /// Leaves MULTI: drops the queue and the refusal and unwatches every key (Redis's
 /// `discardTransaction`). RESET calls it too.
 pub fn discard_transaction(client: &mut ClientState) {

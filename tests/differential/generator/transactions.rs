@@ -2,9 +2,9 @@
 //!
 //! A transaction step runs on one connection: MULTI, a few commands drawn from the string,
 //! hash, key, set and bitmap rows of the generator (sometimes broken: a missing argument, an
-//! unknown command, a nested MULTI or WATCH), then EXEC or DISCARD. The WATCH steps watch
-//! keys on one connection, maybe write on another, and EXEC on the first; one of them lets a
-//! watched key expire before EXEC.
+//! unknown command, a nested MULTI or WATCH; blocking pops, which answer at once inside
+//! EXEC), then EXEC or DISCARD. The WATCH steps watch keys on one connection, maybe write on
+//! another, and EXEC on the first; one of them lets a watched key expire before EXEC.
 
 use super::{Entry, Gen, Make, ops};
 use crate::ops::{Arg, Check::*, Op, argv};
@@ -60,7 +60,15 @@ const QUEUEABLE: &[&str] = &[
     "GETBIT",
     "BITCOUNT",
     "PFADD",
+    "LPUSH / RPUSH",
+    "LPOP / RPOP",
+    "LLEN",
+    "LRANGE",
+    "LMOVE",
+    "LMPOP",
 ];
+/// Keys for the blocking pops queued inside MULTI (the lists group's keys and a string).
+const BLOCKING_KEYS: &[&str] = &["l:a", "l:b", "k1", "nolist"];
 
 #[rustfmt::skip]
 pub fn commands() -> Vec<Entry> {
@@ -95,13 +103,24 @@ impl Gen {
     }
 
     /// What follows MULTI on `conn`: queued commands (now and then one refused while
-    /// queueing), then EXEC or, less often, DISCARD.
-    fn queue_and_finish(&mut self, conn: usize) -> Vec<Op> {
+    /// queueing), then EXEC or, less often, DISCARD. Blocking pops only when the MULTI before
+    /// is sure to have worked (`blocking`): outside a transaction they would really block.
+    fn queue_and_finish(&mut self, conn: usize, blocking: bool) -> Vec<Op> {
         let mut out = Vec::new();
         for _ in 0..self.rng.range(0, 4) {
             let argv = match self.rng.range(0, 39) {
                 0 => argv!["MULTI"],
                 1 => argv!["WATCH", self.key()],
+                // Blocking is denied inside EXEC: these answer at once.
+                2 | 3 if blocking => {
+                    let name = self.pick(&["BLPOP", "BRPOP"]);
+                    let key = self.pick(BLOCKING_KEYS);
+                    argv![name, key, self.pick(&["0", "1"])]
+                }
+                4 if blocking => {
+                    let (from, to) = (self.pick(BLOCKING_KEYS), self.pick(BLOCKING_KEYS));
+                    argv!["BLMOVE", from, to, "LEFT", "RIGHT", "0"]
+                }
                 _ => self.queueable(),
             };
             out.push(Op::Cmd {
@@ -121,12 +140,13 @@ impl Gen {
 
     fn transaction(&mut self) -> Vec<Op> {
         let conn = self.conn();
+        // The step's first command, so it may be mutated into a MULTI that fails.
         let mut out = vec![Op::Cmd {
             conn,
             argv: argv!["MULTI"],
             check: Exact,
         }];
-        out.extend(self.queue_and_finish(conn));
+        out.extend(self.queue_and_finish(conn, false));
         out
     }
 
@@ -185,7 +205,7 @@ impl Gen {
             argv: argv!["MULTI"],
             check: Exact,
         });
-        out.extend(self.queue_and_finish(conn));
+        out.extend(self.queue_and_finish(conn, true));
         out
     }
 
