@@ -318,6 +318,8 @@ pub struct ClientState {
     pub deny_blocking: bool,
     /// MULTI state and WATCHed keys (see `commands::transaction`).
     pub tx: Transaction,
+    /// Pub/sub subscriptions and the feed their messages arrive on.
+    pub subscriptions: crate::pubsub::Subscriptions,
 }
 
 impl ClientState {
@@ -336,6 +338,7 @@ impl ClientState {
             blocked: None,
             deny_blocking: false,
             tx: Transaction::default(),
+            subscriptions: Default::default(),
         }
     }
 

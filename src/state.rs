@@ -15,6 +15,7 @@ use crate::blocking::Blocking;
 use crate::clients::{ClientRegistry, WatchRegistry};
 use crate::config::Config;
 use crate::keyspace::{KeyObserver, Keyspace};
+use crate::pubsub::{KeyspaceNotifier, PubSub};
 use crate::stats::Stats;
 
 /// Shared server state.
@@ -23,6 +24,8 @@ pub struct ServerState {
     pub keyspace: Keyspace,
     pub clients: ClientRegistry,
     pub stats: Stats,
+    /// Pub/sub channels, patterns and keyspace-notification settings.
+    pub pubsub: Arc<PubSub>,
     pub started: Instant,
     /// Connections in MONITOR mode receive every executed command's feed line.
     pub monitors: Mutex<Vec<mpsc::UnboundedSender<Bytes>>>,
@@ -46,9 +49,16 @@ impl ServerState {
         let shards = config.get_int("shards") as usize;
         let blocking = Arc::new(Blocking::default());
         let watches = Arc::new(WatchRegistry::default());
-        let observers: Vec<Arc<dyn KeyObserver>> = vec![blocking.clone(), watches.clone()];
+        let pubsub = Arc::new(PubSub::default());
+        // Keys reclaimed by expiry, added or missed are announced (`expired`, `new`, `keymiss`).
+        let observers: Vec<Arc<dyn KeyObserver>> = vec![
+            blocking.clone(),
+            watches.clone(),
+            Arc::new(KeyspaceNotifier(pubsub.clone())),
+        ];
         let state = Arc::new(ServerState {
             keyspace: Keyspace::new(databases, shards, observers),
+            pubsub,
             config,
             clients: ClientRegistry::default(),
             stats: Stats::default(),
@@ -77,6 +87,10 @@ impl ServerState {
             u32_of("lfu-log-factor"),
             u32_of("lfu-decay-time"),
         );
+        let notices = self
+            .pubsub
+            .set_events(&config.get("notify-keyspace-events"));
+        self.keyspace.report_notices(&notices);
     }
 
     /// Asks every task to stop (SHUTDOWN, SIGTERM).

@@ -36,7 +36,7 @@ pub use table::{Command, CommandSpec, CommandStats, Flags, KeyFlags, KeySpec, ta
 use crate::clients::{ClientFlags, ClientState, CommandName};
 use crate::config::IntParam;
 use crate::error::CmdError;
-use crate::keyspace::{EncodingConfig, HashLimits, SetLimits};
+use crate::keyspace::{EncodingConfig, HashLimits, SetLimits, ZSetLimits};
 use crate::protocol::{Reply, repr};
 use crate::state::ServerState;
 
@@ -85,6 +85,8 @@ impl ExecCtx<'_> {
         static SET_INTSET: IntParam = IntParam::new("set-max-intset-entries");
         static SET_ENTRIES: IntParam = IntParam::new("set-max-listpack-entries");
         static SET_VALUE: IntParam = IntParam::new("set-max-listpack-value");
+        static ZSET_ENTRIES: IntParam = IntParam::new("zset-max-listpack-entries");
+        static ZSET_VALUE: IntParam = IntParam::new("zset-max-listpack-value");
         let config = &self.state.config;
         let limit = |param: &IntParam| usize::try_from(param.get(config)).unwrap_or(0);
         // Redis gives up shared integers when evicting by LRU or LFU, which needs a private
@@ -104,6 +106,10 @@ impl ExecCtx<'_> {
                 intset_entries: limit(&SET_INTSET),
                 listpack_entries: limit(&SET_ENTRIES),
                 listpack_value: limit(&SET_VALUE),
+            },
+            zset: ZSetLimits {
+                entries: limit(&ZSET_ENTRIES),
+                value: limit(&ZSET_VALUE),
             },
         }
     }
@@ -258,6 +264,17 @@ fn dispatch(
             return error_reply(state, transaction::exec_refused(client, CmdError::NoAuth));
         }
         return error_reply(state, CmdError::NoAuth);
+    }
+    if let Some(e) = crate::pubsub::refused_while_subscribed(client, spec, resolved.name()) {
+        resolved
+            .stats()
+            .rejected_calls
+            .fetch_add(1, Ordering::Relaxed);
+        transaction::refuse(client);
+        if spec.name == "exec" {
+            return error_reply(state, transaction::exec_refused(client, e));
+        }
+        return error_reply(state, e);
     }
     let Some(handler) = runs.handler else {
         transaction::refuse(client);
