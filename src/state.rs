@@ -12,7 +12,7 @@ use parking_lot::Mutex;
 use tokio::sync::{Notify, mpsc};
 
 use crate::blocking::Blocking;
-use crate::clients::ClientRegistry;
+use crate::clients::{ClientRegistry, WatchRegistry};
 use crate::config::Config;
 use crate::keyspace::{KeyObserver, Keyspace};
 use crate::pubsub::{KeyspaceNotifier, PubSub};
@@ -39,6 +39,8 @@ pub struct ServerState {
     pub exec_gate: ShardedLock<()>,
     /// Clients blocked on keys (BLPOP, XREAD BLOCK ...); also a keyspace observer.
     pub blocking: Arc<Blocking>,
+    /// WATCHed keys; also a keyspace observer.
+    pub watches: Arc<WatchRegistry>,
 }
 
 impl ServerState {
@@ -46,10 +48,14 @@ impl ServerState {
         let databases = config.get_int("databases") as usize;
         let shards = config.get_int("shards") as usize;
         let blocking = Arc::new(Blocking::default());
+        let watches = Arc::new(WatchRegistry::default());
         let pubsub = Arc::new(PubSub::default());
         // Keys reclaimed by expiry, added or missed are announced (`expired`, `new`, `keymiss`).
-        let observers: Vec<Arc<dyn KeyObserver>> =
-            vec![blocking.clone(), Arc::new(KeyspaceNotifier(pubsub.clone()))];
+        let observers: Vec<Arc<dyn KeyObserver>> = vec![
+            blocking.clone(),
+            watches.clone(),
+            Arc::new(KeyspaceNotifier(pubsub.clone())),
+        ];
         let state = Arc::new(ServerState {
             keyspace: Keyspace::new(databases, shards, observers),
             pubsub,
@@ -63,6 +69,7 @@ impl ServerState {
             shutdown: Notify::new(),
             exec_gate: ShardedLock::new(()),
             blocking,
+            watches,
         });
         state.apply_config();
         // Redis creates its shared integers once the configuration is loaded.

@@ -389,6 +389,7 @@ fn stop_monitoring(ctx: &mut ExecCtx) {
 /// required. Library attributes (CLIENT SETINFO) survive, as in Redis. Transaction and
 /// subscription state belong to their own modules, which must clear them here too.
 fn reset(ctx: &mut ExecCtx, _args: &mut Args) -> Result<Reply, CmdError> {
+    super::transaction::discard_transaction(ctx.client);
     ctx.client.db = 0;
     ctx.client.set_protocol(Protocol::Resp2);
     store_client_name(&ctx.client.handle, b"");
@@ -407,6 +408,12 @@ fn reset(ctx: &mut ExecCtx, _args: &mut Args) -> Result<Reply, CmdError> {
 /// `+<feed line>`. The connection keeps serving commands meanwhile. A repeated MONITOR gets
 /// no reply at all, as in Redis.
 fn monitor(ctx: &mut ExecCtx, _args: &mut Args) -> Result<Reply, CmdError> {
+    // Inside EXEC (or a script) every command must answer in place.
+    if ctx.client.deny_blocking {
+        return Err(CmdError::err(
+            "MONITOR isn't allowed for DENY BLOCKING client",
+        ));
+    }
     if ctx.client.monitor.is_some() {
         ctx.client.suppress_reply = true;
         return Ok(Reply::ok());

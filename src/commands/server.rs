@@ -571,11 +571,11 @@ fn info_clients(ctx: &ExecCtx, out: &mut Info) {
         .filter(|c| c.has_flag(ClientFlags::PUBSUB))
         .count();
     out.field("pubsub_clients", subscribed);
-    // WATCH does not exist yet.
-    out.field("watching_clients", 0);
+    let (watching_clients, watched_keys) = ctx.state.watches.counts();
+    out.field("watching_clients", watching_clients);
     let waits = ctx.state.blocking.counts();
     out.field("clients_in_timeout_table", waits.with_timeout);
-    out.field("total_watched_keys", 0);
+    out.field("total_watched_keys", watched_keys);
     out.field("total_blocking_keys", waits.keys);
     out.field("total_blocking_keys_on_nokey", waits.keys_on_nokey);
 }

@@ -42,6 +42,20 @@ pub struct KeyEvent {
 pub trait KeyObserver: Send + Sync {
     fn on_event(&self, event: &KeyEvent, value: Option<&Value>);
 
+    /// Called before database `db` loses its contents: emptied by FLUSHDB / FLUSHALL
+    /// (`replaced_with` is `None`) or exchanged by SWAPDB with `replaced_with` (called once
+    /// for each side, before the swap). `stored(db, key)` says whether `key` is stored in a
+    /// database and, if so, whether it has logically expired — what WATCH needs to know about
+    /// the keys a whole-database change touches, which the `Flushed` / `Swapped` event that
+    /// follows no longer can. Called with the shard locks held, like `on_event`.
+    fn before_db_replaced(
+        &self,
+        _db: usize,
+        _replaced_with: Option<usize>,
+        _stored: &dyn Fn(usize, &[u8]) -> Option<bool>,
+    ) {
+    }
+
     /// A [`KeyNotice`] about `key` of database `db`, reported the moment it happens (shard
     /// locks held, before the write's change events), so that it falls in program order
     /// with what the command reports itself; only for the notices

@@ -379,11 +379,15 @@ impl<'a> Guard<'a> {
             return false;
         };
         let shard = &mut self.locked[si].1;
-        shard.map[idx].expire_at = at;
+        let old = std::mem::replace(&mut shard.map[idx].expire_at, at);
         if at.is_some() {
             shard.volatile.insert(key.clone());
         } else {
             shard.volatile.swap_remove(key);
+        }
+        // Setting a time to live, or removing one, changes the key as WATCH sees it in Redis.
+        if at.is_some() || old.is_some() {
+            self.emit(key, KeyEventKind::Written);
         }
         true
     }
@@ -427,6 +431,7 @@ impl<'a> Guard<'a> {
     /// Removes every key of the current database (its shards must all be locked).
     pub fn flush(&mut self) {
         let db = self.db;
+        self.announce_replacement(db, None);
         for ((d, _), shard) in self.locked.iter_mut() {
             if *d == db {
                 shard.map = Default::default();
@@ -443,6 +448,8 @@ impl<'a> Guard<'a> {
         if db == other {
             return;
         }
+        self.announce_replacement(db, Some(other));
+        self.announce_replacement(other, Some(db));
         let shards = self.ks.shard_count();
         for s in 0..shards {
             let a = self.locked.iter().position(|(slot, _)| *slot == (db, s));
@@ -457,6 +464,29 @@ impl<'a> Guard<'a> {
         self.db = other;
         self.emit(&Bytes::new(), KeyEventKind::Swapped { other: db });
         self.db = db;
+    }
+
+    /// Tells the observers that `db` is about to be emptied or swapped with `replaced_with`
+    /// (see [`super::KeyObserver::before_db_replaced`]).
+    fn announce_replacement(&self, db: usize, replaced_with: Option<usize>) {
+        if self.ks.observers.is_empty() {
+            return;
+        }
+        let stored = |d: usize, key: &[u8]| {
+            let slot = (d, self.ks.shard_of(key));
+            let (_, shard) = self.locked.iter().find(|(s, _)| *s == slot)?;
+            shard.map.get(key).map(|e| !e.is_live(self.now))
+        };
+        for observer in &self.ks.observers {
+            observer.before_db_replaced(db, replaced_with, &stored);
+        }
+    }
+
+    /// The entry stored under `key` in the current database, expired or not: no lazy expiry,
+    /// no statistics, no access record (WATCH asks whether a key has already expired).
+    pub fn stored(&self, key: &[u8]) -> Option<&Entry> {
+        let i = self.shard_index(key);
+        self.locked[i].1.map.get(key)
     }
 
     /// Visits the entries of the current database's locked shards (expired entries included;
