@@ -1527,7 +1527,9 @@ fn compute(op: SetOp, values: &[Value], opts: &SetOpOptions) -> Vec<(f64, Bytes)
                     let mut acc = weighted(*s, inputs[first].weight);
                     for &i in &order[1..] {
                         let other = input_score(&values[i], m)?;
-                        acc = opts.aggregate.apply(acc, weighted(other, inputs[i].weight));
+                        // Unlike the first input's, these products reach the aggregate
+                        // as they are: a NaN (0 * inf) then turns a sum into 0, as in Redis.
+                        acc = opts.aggregate.apply(acc, other * inputs[i].weight);
                     }
                     Some((m.clone(), acc))
                 })
