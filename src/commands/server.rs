@@ -327,7 +327,7 @@ static COMMAND_SUBCOMMANDS: &[CommandSpec] = &[
 ];
 
 /// A `HELP` reply in Redis's shape: a header line, the given lines, then `HELP`.
-fn help_reply(command: &str, lines: &[&str]) -> Reply {
+pub(crate) fn help_reply(command: &str, lines: &[&str]) -> Reply {
     let mut out = vec![Reply::Simple(format!(
         "{command} <subcommand> [<arg> [value] [opt] ...]. Subcommands are:"
     ))];

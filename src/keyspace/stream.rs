@@ -1,21 +1,232 @@
-//! The stream value: its data structure and the encoding name Redis would report.
-//! Depends only on `bytes`; the commands live in `commands::stream`.
+//! The stream value: entries ordered by id, the id bookkeeping Redis 7 keeps (last id,
+//! entries added, max deleted id, first id) and consumer groups with their pending entries
+//! lists (PEL) and consumers. Depends only on `bytes`; the commands live in `commands::stream`.
+//!
+//! Redis stores entries in listpack "nodes" of at most `stream-node-max-entries` entries
+//! (and `stream-node-max-bytes` bytes). Approximate trimming (`MAXLEN ~`, `MINID ~`) removes
+//! whole nodes only, and XINFO reports the node count, so the node boundaries are tracked
+//! here ([`Node`]) beside the entries themselves.
+
+use std::collections::{BTreeMap, BTreeSet};
+use std::fmt;
 
 use bytes::Bytes;
 
-/// A stream. Skeleton: the commands that create one are not built yet.
+/// A stream entry id: milliseconds and sequence number, ordered as Redis orders them.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Default, Hash)]
+pub struct StreamId {
+    pub ms: u64,
+    pub seq: u64,
+}
+
+impl StreamId {
+    pub const ZERO: StreamId = StreamId { ms: 0, seq: 0 };
+    pub const MAX: StreamId = StreamId {
+        ms: u64::MAX,
+        seq: u64::MAX,
+    };
+
+    pub const fn new(ms: u64, seq: u64) -> StreamId {
+        StreamId { ms, seq }
+    }
+
+    /// The next id, or `None` past the last possible one.
+    pub fn incr(self) -> Option<StreamId> {
+        match (self.ms, self.seq) {
+            (u64::MAX, u64::MAX) => None,
+            (ms, u64::MAX) => Some(StreamId::new(ms + 1, 0)),
+            (ms, seq) => Some(StreamId::new(ms, seq + 1)),
+        }
+    }
+
+    /// The previous id, or `None` before 0-0.
+    pub fn decr(self) -> Option<StreamId> {
+        match (self.ms, self.seq) {
+            (0, 0) => None,
+            (ms, 0) => Some(StreamId::new(ms - 1, u64::MAX)),
+            (ms, seq) => Some(StreamId::new(ms, seq - 1)),
+        }
+    }
+
+    pub fn is_zero(self) -> bool {
+        self == StreamId::ZERO
+    }
+
+    /// The `ms-seq` text Redis replies with.
+    pub fn to_bytes(self) -> Bytes {
+        Bytes::from(self.to_string())
+    }
+}
+
+impl fmt::Display for StreamId {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        write!(f, "{}-{}", self.ms, self.seq)
+    }
+}
+
+/// `entries_read` of a group whose position in the stream is unknown (Redis's
+/// `SCG_INVALID_ENTRIES_READ`).
+pub const INVALID_ENTRIES_READ: i64 = -1;
+
+/// One listpack node as Redis would have laid it out: where it starts, how many entries it
+/// holds (live and deleted), its last id and an estimate of its size in bytes.
+#[derive(Debug, Clone, PartialEq)]
+struct Node {
+    live: u64,
+    deleted: u64,
+    last: StreamId,
+    bytes: usize,
+}
+
+/// A pending (delivered, not yet acknowledged) entry of a group.
+#[derive(Debug, Clone, PartialEq)]
+pub struct PendingEntry {
+    pub consumer: Bytes,
+    /// Unix time in ms of the last delivery.
+    pub delivery_time: u64,
+    pub delivery_count: u64,
+}
+
+/// A consumer of a group.
+#[derive(Debug, Clone, PartialEq, Default)]
+pub struct Consumer {
+    /// Unix time in ms of the consumer's last attempted interaction.
+    pub seen_time: u64,
+    /// The ids this consumer owns in the group's PEL.
+    pub pel: BTreeSet<StreamId>,
+}
+
+/// A consumer group.
+#[derive(Debug, Clone, PartialEq)]
+pub struct Group {
+    pub last_id: StreamId,
+    /// Logical count of entries the group has read, or [`INVALID_ENTRIES_READ`].
+    pub entries_read: i64,
+    pub pel: BTreeMap<StreamId, PendingEntry>,
+    /// Consumers by name (Redis keeps them in a radix tree: byte order).
+    pub consumers: BTreeMap<Bytes, Consumer>,
+}
+
+impl Group {
+    pub fn new(last_id: StreamId, entries_read: i64) -> Group {
+        Group {
+            last_id,
+            entries_read,
+            pel: BTreeMap::new(),
+            consumers: BTreeMap::new(),
+        }
+    }
+
+    /// Creates consumer `name` seen at `now`; false if it existed.
+    pub fn create_consumer(&mut self, name: &Bytes, now: u64) -> bool {
+        if self.consumers.contains_key(name) {
+            return false;
+        }
+        self.consumers.insert(
+            name.clone(),
+            Consumer {
+                seen_time: now,
+                pel: BTreeSet::new(),
+            },
+        );
+        true
+    }
+
+    /// Deletes consumer `name` and its pending entries; the number of entries it had pending.
+    pub fn delete_consumer(&mut self, name: &[u8]) -> Option<usize> {
+        let consumer = self.consumers.remove(name)?;
+        for id in &consumer.pel {
+            self.pel.remove(id);
+        }
+        Some(consumer.pel.len())
+    }
+
+    /// Removes `id` from the PEL (its owner's too); whether it was pending.
+    pub fn ack(&mut self, id: StreamId) -> bool {
+        let Some(pending) = self.pel.remove(&id) else {
+            return false;
+        };
+        if let Some(owner) = self.consumers.get_mut(&pending.consumer) {
+            owner.pel.remove(&id);
+        }
+        true
+    }
+
+    /// Gives pending entry `id` to `consumer` (creating the PEL entry when missing), moving
+    /// it out of its previous owner's list. Returns the entry to update.
+    pub fn assign(&mut self, id: StreamId, consumer: &Bytes, now: u64) -> &mut PendingEntry {
+        let pending = self.pel.entry(id).or_insert_with(|| PendingEntry {
+            consumer: Bytes::new(),
+            delivery_time: now,
+            delivery_count: 1,
+        });
+        if pending.consumer != *consumer {
+            if let Some(old) = self.consumers.get_mut(&pending.consumer) {
+                old.pel.remove(&id);
+            }
+            pending.consumer = consumer.clone();
+        }
+        self.consumers
+            .entry(consumer.clone())
+            .or_default()
+            .pel
+            .insert(id);
+        pending
+    }
+}
+
+/// How XADD / XTRIM trim.
+#[derive(Debug, Clone, Copy, PartialEq)]
+pub enum Trim {
+    MaxLen(u64),
+    MinId(StreamId),
+}
+
+/// A stream.
 #[derive(Debug, Clone, PartialEq, Default)]
 pub struct StreamValue {
-    items: Vec<Bytes>,
+    /// Entries by id: field, value, field, value ...
+    entries: BTreeMap<StreamId, Vec<Bytes>>,
+    /// Listpack nodes by their first (master) id.
+    nodes: BTreeMap<StreamId, Node>,
+    pub last_id: StreamId,
+    /// The id of the first entry, 0-0 when empty (`recorded-first-entry-id`).
+    pub first_id: StreamId,
+    pub max_deleted_id: StreamId,
+    /// Entries ever added (`entries-added`).
+    pub entries_added: u64,
+    /// Consumer groups by name (Redis's radix tree: byte order).
+    pub groups: BTreeMap<Bytes, Group>,
 }
+
+/// Node layout limits (`stream-node-max-entries`, `stream-node-max-bytes`).
+#[derive(Debug, Clone, Copy)]
+pub struct NodeLimits {
+    pub entries: u64,
+    pub bytes: usize,
+}
+
+/// Bytes a listpack element of `len` bytes takes (a close estimate of Redis's encoding).
+fn element_bytes(len: usize) -> usize {
+    let header = match len {
+        0..=63 => 1,
+        64..=4095 => 2,
+        _ => 5,
+    };
+    let total = header + len;
+    total + if total < 128 { 1 } else { 2 }
+}
+
+/// Largest listpack Redis lets a stream node reach whatever the configuration.
+const LISTPACK_MAX_BYTES: usize = 1 << 30;
 
 impl StreamValue {
     pub fn len(&self) -> usize {
-        self.items.len()
+        self.entries.len()
     }
 
     pub fn is_empty(&self) -> bool {
-        self.items.is_empty()
+        self.entries.is_empty()
     }
 
     /// The name `OBJECT ENCODING` reports.
@@ -23,15 +234,326 @@ impl StreamValue {
         "stream"
     }
 
-    /// Bytes held, estimated from up to `samples` elements (MEMORY USAGE).
+    /// Number of listpack nodes (XINFO `radix-tree-keys`).
+    pub fn node_count(&self) -> usize {
+        self.nodes.len()
+    }
+
+    /// Bytes held, estimated from up to `samples` entries (MEMORY USAGE).
     pub fn memory_usage(&self, samples: usize) -> usize {
         let sampled: Vec<usize> = self
-            .items
-            .iter()
+            .entries
+            .values()
             .take(samples.max(1))
-            .map(Bytes::len)
+            .map(|fields| fields.iter().map(|f| element_bytes(f.len())).sum())
             .collect();
         let average = sampled.iter().sum::<usize>() / sampled.len().max(1);
-        self.items.capacity() * std::mem::size_of::<Bytes>() + average * self.items.len()
+        let groups: usize = self
+            .groups
+            .values()
+            .map(|g| 64 + g.pel.len() * 48 + g.consumers.len() * 64)
+            .sum();
+        64 + self.nodes.len() * 32 + average * self.entries.len() + groups
+    }
+
+    pub fn get(&self, id: StreamId) -> Option<&Vec<Bytes>> {
+        self.entries.get(&id)
+    }
+
+    /// The first and last entries.
+    pub fn first(&self) -> Option<(StreamId, &Vec<Bytes>)> {
+        self.entries.iter().next().map(|(id, f)| (*id, f))
+    }
+
+    pub fn last(&self) -> Option<(StreamId, &Vec<Bytes>)> {
+        self.entries.iter().next_back().map(|(id, f)| (*id, f))
+    }
+
+    /// Entries with ids in `start..=end`, in order (reversed if `rev`).
+    pub fn range(
+        &self,
+        start: StreamId,
+        end: StreamId,
+        rev: bool,
+    ) -> Box<dyn Iterator<Item = (StreamId, &Vec<Bytes>)> + '_> {
+        if start > end {
+            return Box::new(std::iter::empty());
+        }
+        let iter = self.entries.range(start..=end).map(|(id, f)| (*id, f));
+        if rev {
+            Box::new(iter.rev())
+        } else {
+            Box::new(iter)
+        }
+    }
+
+    /// Appends an entry with `id` (greater than `last_id`; the caller checks).
+    pub fn append(&mut self, id: StreamId, fields: Vec<Bytes>, limits: NodeLimits) {
+        let size: usize = fields.iter().map(|f| element_bytes(f.len())).sum::<usize>() + 8;
+        let max_bytes = match limits.bytes {
+            0 => LISTPACK_MAX_BYTES,
+            n => n.min(LISTPACK_MAX_BYTES),
+        };
+        let fits = self.nodes.iter().next_back().is_some_and(|(_, node)| {
+            let values: usize = fields.iter().map(Bytes::len).sum();
+            node.bytes + values < max_bytes
+                && (limits.entries == 0 || node.live + node.deleted < limits.entries)
+        });
+        match self.nodes.iter_mut().next_back() {
+            Some((_, node)) if fits => {
+                node.live += 1;
+                node.last = id;
+                node.bytes += size;
+            }
+            _ => {
+                let master = fields.iter().step_by(2).map(|f| element_bytes(f.len()));
+                self.nodes.insert(
+                    id,
+                    Node {
+                        live: 1,
+                        deleted: 0,
+                        last: id,
+                        bytes: 16 + master.sum::<usize>() + size,
+                    },
+                );
+            }
+        }
+        self.entries.insert(id, fields);
+        self.last_id = id;
+        self.entries_added += 1;
+        if self.entries.len() == 1 {
+            self.first_id = id;
+        }
+    }
+
+    /// Deletes entry `id` (XDEL); whether it existed. Updates the first and max deleted ids.
+    pub fn delete(&mut self, id: StreamId) -> bool {
+        if self.entries.remove(&id).is_none() {
+            return false;
+        }
+        if let Some((&master, node)) = self.nodes.range_mut(..=id).next_back() {
+            node.live -= 1;
+            node.deleted += 1;
+            if node.live == 0 {
+                self.nodes.remove(&master);
+            }
+        }
+        if id > self.max_deleted_id {
+            self.max_deleted_id = id;
+        }
+        if id == self.first_id {
+            self.refresh_first_id();
+        } else if self.entries.is_empty() {
+            self.first_id = StreamId::ZERO;
+        }
+        true
+    }
+
+    fn refresh_first_id(&mut self) {
+        self.first_id = self.first().map_or(StreamId::ZERO, |(id, _)| id);
+    }
+
+    /// Trims as XADD / XTRIM do: exactly, or (`approx`) whole nodes only and at most `limit`
+    /// entries (0: no limit). Returns the number of entries removed.
+    pub fn trim(&mut self, trim: Trim, approx: bool, limit: u64) -> u64 {
+        let mut removed = 0u64;
+        while let Some((&master, node)) = self.nodes.iter().next() {
+            if let Trim::MaxLen(max) = trim
+                && self.entries.len() as u64 <= max
+            {
+                break;
+            }
+            let live = node.live;
+            if limit > 0 && removed + live > limit {
+                break;
+            }
+            let whole = match trim {
+                Trim::MaxLen(max) => self.entries.len() as u64 - live >= max,
+                Trim::MinId(min) => node.last < min,
+            };
+            if whole {
+                let last = node.last;
+                self.nodes.remove(&master);
+                let doomed: Vec<StreamId> = self
+                    .entries
+                    .range(master..=last)
+                    .map(|(id, _)| *id)
+                    .collect();
+                for id in doomed {
+                    self.entries.remove(&id);
+                }
+                removed += live;
+                continue;
+            }
+            if approx {
+                break;
+            }
+            // Within the node: delete entries one by one from its head.
+            let candidates: Vec<StreamId> = self
+                .entries
+                .range(master..=node.last)
+                .map(|(id, _)| *id)
+                .collect();
+            let mut gone = 0;
+            for id in candidates {
+                let stop = match trim {
+                    Trim::MaxLen(max) => self.entries.len() as u64 <= max,
+                    Trim::MinId(min) => id >= min,
+                };
+                if stop {
+                    break;
+                }
+                self.entries.remove(&id);
+                gone += 1;
+            }
+            if let Some(node) = self.nodes.get_mut(&master) {
+                node.live -= gone;
+                node.deleted += gone;
+            }
+            removed += gone;
+            break;
+        }
+        if removed > 0 {
+            self.refresh_first_id();
+        }
+        removed
+    }
+
+    /// Whether an XDEL tombstone may lie within `start..=end` (Redis's
+    /// `streamRangeHasTombstones`).
+    pub fn range_has_tombstones(&self, start: StreamId, end: StreamId) -> bool {
+        if self.entries.is_empty() || self.max_deleted_id.is_zero() {
+            return false;
+        }
+        if self.first_id > self.max_deleted_id {
+            return false;
+        }
+        start <= self.max_deleted_id && self.max_deleted_id <= end
+    }
+
+    /// The logical position (entries added up to and including `id`) of `id`, when it can be
+    /// known (Redis's `streamEstimateDistanceFromFirstEverEntry`).
+    pub fn estimate_entries_read(&self, id: StreamId) -> i64 {
+        let added = self.entries_added as i64;
+        if self.entries_added == 0 {
+            return 0;
+        }
+        if self.entries.is_empty() && id <= self.last_id {
+            return added;
+        }
+        if id == self.last_id {
+            return added;
+        }
+        if id > self.last_id {
+            return INVALID_ENTRIES_READ;
+        }
+        if self.max_deleted_id.is_zero() || self.max_deleted_id < self.first_id {
+            let len = self.entries.len() as i64;
+            if id < self.first_id {
+                return added - len;
+            }
+            if id == self.first_id {
+                return added - len + 1;
+            }
+        }
+        INVALID_ENTRIES_READ
+    }
+
+    /// A group's lag: entries not yet delivered to it, when it can be known.
+    pub fn lag(&self, group: &Group) -> Option<i64> {
+        let added = self.entries_added as i64;
+        if self.entries_added == 0 {
+            return Some(0);
+        }
+        if group.entries_read != INVALID_ENTRIES_READ
+            && !self.range_has_tombstones(group.last_id, StreamId::MAX)
+        {
+            return Some(added - group.entries_read);
+        }
+        match self.estimate_entries_read(group.last_id) {
+            INVALID_ENTRIES_READ => None,
+            read => Some(added - read),
+        }
+    }
+
+    /// Moves `group`'s last delivered id forward to `id` (XREADGROUP `>` delivering it),
+    /// keeping its `entries_read` counter.
+    pub fn advance_group(&mut self, group: &Bytes, id: StreamId) {
+        let tombstones = self.range_has_tombstones(id, StreamId::MAX);
+        let estimate = self.estimate_entries_read(id);
+        let added = self.entries_added;
+        let Some(g) = self.groups.get_mut(group) else {
+            return;
+        };
+        if id <= g.last_id {
+            return;
+        }
+        if g.entries_read != INVALID_ENTRIES_READ && !tombstones {
+            g.entries_read += 1;
+        } else if added > 0 {
+            g.entries_read = estimate;
+        }
+        g.last_id = id;
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn limits() -> NodeLimits {
+        NodeLimits {
+            entries: 3,
+            bytes: 4096,
+        }
+    }
+
+    fn filled(n: u64) -> StreamValue {
+        let mut s = StreamValue::default();
+        for i in 1..=n {
+            s.append(
+                StreamId::new(i, 0),
+                vec![Bytes::from("f"), Bytes::from("v")],
+                limits(),
+            );
+        }
+        s
+    }
+
+    #[test]
+    fn ids_step_across_their_limits() {
+        assert_eq!(StreamId::new(1, u64::MAX).incr(), Some(StreamId::new(2, 0)));
+        assert_eq!(StreamId::MAX.incr(), None);
+        assert_eq!(StreamId::new(2, 0).decr(), Some(StreamId::new(1, u64::MAX)));
+        assert_eq!(StreamId::ZERO.decr(), None);
+    }
+
+    #[test]
+    fn approximate_trim_removes_whole_nodes_only() {
+        let mut s = filled(10);
+        assert_eq!(s.node_count(), 4);
+        assert_eq!(s.trim(Trim::MaxLen(5), true, 0), 3);
+        assert_eq!(s.len(), 7);
+        assert_eq!(s.trim(Trim::MaxLen(5), false, 0), 2);
+        assert_eq!(s.len(), 5);
+        assert_eq!(s.first_id, StreamId::new(6, 0));
+        assert_eq!(s.trim(Trim::MinId(StreamId::new(8, 0)), false, 0), 2);
+        assert_eq!(s.first_id, StreamId::new(8, 0));
+    }
+
+    #[test]
+    fn deletes_track_tombstones_and_lag() {
+        let mut s = filled(4);
+        let mut g = Group::new(StreamId::ZERO, 0);
+        assert_eq!(s.lag(&g), Some(4));
+        assert!(s.delete(StreamId::new(2, 0)));
+        assert!(!s.delete(StreamId::new(2, 0)));
+        assert_eq!(s.max_deleted_id, StreamId::new(2, 0));
+        assert_eq!(s.lag(&g), None, "a tombstone lies ahead of the group");
+        g.last_id = StreamId::new(4, 0);
+        g.entries_read = INVALID_ENTRIES_READ;
+        assert_eq!(s.lag(&g), Some(0));
+        assert!(s.delete(StreamId::new(1, 0)));
+        assert_eq!(s.first_id, StreamId::new(3, 0));
     }
 }
