@@ -11,9 +11,10 @@ use crossbeam_utils::sync::ShardedLock;
 use parking_lot::Mutex;
 use tokio::sync::{Notify, mpsc};
 
+use crate::blocking::Blocking;
 use crate::clients::ClientRegistry;
 use crate::config::Config;
-use crate::keyspace::Keyspace;
+use crate::keyspace::{KeyObserver, Keyspace};
 use crate::stats::Stats;
 
 /// Shared server state.
@@ -33,14 +34,18 @@ pub struct ServerState {
     /// `exclusive` command (EXEC, EVAL, FCALL) for writing. Readers are per-thread, so the
     /// common case touches no shared cache line.
     pub exec_gate: ShardedLock<()>,
+    /// Clients blocked on keys (BLPOP, XREAD BLOCK ...); also a keyspace observer.
+    pub blocking: Arc<Blocking>,
 }
 
 impl ServerState {
     pub fn new(config: Config) -> Arc<ServerState> {
         let databases = config.get_int("databases") as usize;
         let shards = config.get_int("shards") as usize;
+        let blocking = Arc::new(Blocking::default());
+        let observers: Vec<Arc<dyn KeyObserver>> = vec![blocking.clone()];
         let state = Arc::new(ServerState {
-            keyspace: Keyspace::new(databases, shards, Vec::new()),
+            keyspace: Keyspace::new(databases, shards, observers),
             config,
             clients: ClientRegistry::default(),
             stats: Stats::default(),
@@ -50,6 +55,7 @@ impl ServerState {
             shutting_down: AtomicBool::new(false),
             shutdown: Notify::new(),
             exec_gate: ShardedLock::new(()),
+            blocking,
         });
         state.apply_config();
         // Redis creates its shared integers once the configuration is loaded.

@@ -155,6 +155,17 @@ static CLIENT_SUBCOMMANDS: &[CommandSpec] = &[
         ..CommandSpec::new("reply", 3, CLIENT_FLAGS, G, client_reply)
     },
     CommandSpec {
+        summary: "Unblocks a client blocked by a blocking command from a different connection.",
+        since: "5.0.0",
+        ..CommandSpec::new(
+            "unblock",
+            -3,
+            Flags::ADMIN.union(CLIENT_FLAGS),
+            G,
+            client_unblock,
+        )
+    },
+    CommandSpec {
         summary: "Sets the client eviction mode of the connection.",
         since: "7.0.0",
         ..CommandSpec::new(
@@ -718,6 +729,34 @@ fn set_own_flag(ctx: &mut ExecCtx, args: &mut Args, flag: ClientFlags) -> Result
 /// client is ever evicted; the flag is recorded and shown in CLIENT LIST (`e`).
 fn client_no_evict(ctx: &mut ExecCtx, args: &mut Args) -> Result<Reply, CmdError> {
     set_own_flag(ctx, args, ClientFlags::NO_EVICT)
+}
+
+/// `CLIENT UNBLOCK id [TIMEOUT|ERROR]`: ends another client's wait on a blocking command
+/// with its timeout reply or an UNBLOCKED error. 1 if it was blocked, else 0. The reason is
+/// checked before the id, as in Redis.
+fn client_unblock(ctx: &mut ExecCtx, args: &mut Args) -> Result<Reply, CmdError> {
+    if args.remaining() > 2 {
+        return Err(CmdError::subcommand_syntax("client", &args.argv()[1]));
+    }
+    let id = args.next_bytes()?;
+    let error = match args.next() {
+        None => false,
+        Some(word) if word.eq_ignore_ascii_case(b"timeout") => false,
+        Some(word) if word.eq_ignore_ascii_case(b"error") => true,
+        Some(_) => {
+            return Err(CmdError::err(
+                "CLIENT UNBLOCK reason should be TIMEOUT or ERROR",
+            ));
+        }
+    };
+    let id = parse_i64(&id)?;
+    let unblocked = u64::try_from(id)
+        .ok()
+        .and_then(|id| ctx.state.blocking.unblock(id, error));
+    if let Some(command) = &unblocked {
+        super::count_unblocked(ctx.state, command);
+    }
+    Ok(Reply::Integer(i64::from(unblocked.is_some())))
 }
 
 /// `CLIENT NO-TOUCH ON|OFF`: while on, this connection's commands (except TOUCH) leave key

@@ -257,6 +257,13 @@ fn dispatch(
         tracing::error!("command '{full_name}' panicked: {what}");
         Err(CmdError::err(format!("internal error in '{full_name}'")))
     });
+    if let Some(request) = ctx.client.blocked.as_mut() {
+        // Blocked: counted when it is served or times out, as Redis counts it.
+        if request.retry_argv.is_none() {
+            request.retry_argv = Some(args.argv().to_vec());
+        }
+        return Reply::Nil;
+    }
     let nanos = u64::try_from(started.elapsed().as_nanos()).unwrap_or(u64::MAX);
     let micros = nanos / 1000;
     state
@@ -319,6 +326,18 @@ impl<'a> ExecGate<'a> {
                 _held: gate.read().unwrap_or_else(|e| e.into_inner()),
             }
         }
+    }
+}
+
+/// Counts a call of the blocking command `name` that ended without running again: timed out
+/// or CLIENT UNBLOCK (Redis counts a blocked command once, when it unblocks).
+pub fn count_unblocked(state: &ServerState, name: &[u8]) {
+    if let Some(command) = table().command(name) {
+        command.stats.calls.fetch_add(1, Ordering::Relaxed);
+        state
+            .stats
+            .total_commands_processed
+            .fetch_add(1, Ordering::Relaxed);
     }
 }
 

@@ -14,7 +14,7 @@ use std::sync::atomic::Ordering;
 use bytes::Bytes;
 
 use super::args::{eq_ignore_case, parse_i64};
-use super::table::{Acl, CommandSpec, Flags, KeyFlags, KeySpec, table};
+use super::table::{Acl, BeginSearch, CommandSpec, FindKeys, Flags, KeyFlags, KeySpec, table};
 use super::{Args, ExecCtx};
 use crate::clients::{ClientFlags, ClientState};
 use crate::config::{ConfigError, IntParam};
@@ -52,6 +52,7 @@ const fn container(
         tips: &[],
         handler: None,
         subcommands,
+        getkeys: None,
         exclusive: false,
     }
 }
@@ -563,18 +564,15 @@ fn info_clients(ctx: &ExecCtx, out: &mut Info) {
         .filter(|c| c.has_flag(ClientFlags::BLOCKED))
         .count();
     out.field("blocked_clients", blocked);
-    // Blocking commands, client tracking, pub/sub and WATCH do not exist yet.
-    for field in [
-        "tracking_clients",
-        "pubsub_clients",
-        "watching_clients",
-        "clients_in_timeout_table",
-        "total_watched_keys",
-        "total_blocking_keys",
-        "total_blocking_keys_on_nokey",
-    ] {
+    // Client tracking, pub/sub and WATCH do not exist yet.
+    for field in ["tracking_clients", "pubsub_clients", "watching_clients"] {
         out.field(field, 0);
     }
+    let waits = ctx.state.blocking.counts();
+    out.field("clients_in_timeout_table", waits.with_timeout);
+    out.field("total_watched_keys", 0);
+    out.field("total_blocking_keys", waits.keys);
+    out.field("total_blocking_keys_on_nokey", waits.keys_on_nokey);
 }
 
 /// Bytes as Redis's `bytesToHuman` prints them: `512B`, `1.50K`, `2.00M` ...
@@ -1052,23 +1050,52 @@ fn key_specs(spec: &CommandSpec) -> Reply {
         if !ks.notes.is_empty() {
             fields.push((Reply::bulk_str("notes"), Reply::bulk_str(ks.notes)));
         }
+        let unknown = || search("unknown", Reply::Map(Vec::new()));
+        let begin = match ks.begin {
+            BeginSearch::Index(pos) => search("index", int_map(&[("index", i64::from(pos))])),
+            BeginSearch::Keyword { keyword, startfrom } => search(
+                "keyword",
+                Reply::Map(vec![
+                    (Reply::bulk_str("keyword"), Reply::bulk_str(keyword)),
+                    (
+                        Reply::bulk_str("startfrom"),
+                        Reply::Integer(i64::from(startfrom)),
+                    ),
+                ]),
+            ),
+            BeginSearch::Unknown => unknown(),
+        };
+        let find = match ks.find {
+            FindKeys::Range {
+                lastkey,
+                keystep,
+                limit,
+            } => search(
+                "range",
+                int_map(&[
+                    ("lastkey", i64::from(lastkey)),
+                    ("keystep", i64::from(keystep)),
+                    ("limit", i64::from(limit)),
+                ]),
+            ),
+            FindKeys::Keynum {
+                keynumidx,
+                firstkey,
+                keystep,
+            } => search(
+                "keynum",
+                int_map(&[
+                    ("keynumidx", i64::from(keynumidx)),
+                    ("firstkey", i64::from(firstkey)),
+                    ("keystep", i64::from(keystep)),
+                ]),
+            ),
+            FindKeys::Unknown => unknown(),
+        };
         fields.extend([
             (Reply::bulk_str("flags"), simple_set(ks.flags.names())),
-            (
-                Reply::bulk_str("begin_search"),
-                search("index", int_map(&[("index", i64::from(ks.index))])),
-            ),
-            (
-                Reply::bulk_str("find_keys"),
-                search(
-                    "range",
-                    int_map(&[
-                        ("lastkey", i64::from(ks.lastkey)),
-                        ("keystep", i64::from(ks.keystep)),
-                        ("limit", 0),
-                    ]),
-                ),
-            ),
+            (Reply::bulk_str("begin_search"), begin),
+            (Reply::bulk_str("find_keys"), find),
         ]);
         Reply::Map(fields)
     };
@@ -1255,7 +1282,7 @@ fn keys_of(argv: &[Bytes]) -> Result<Vec<(usize, KeyFlags)>, CmdError> {
         ));
     }
     match runs.keys_with_flags(argv) {
-        Some(keys) if !keys.is_empty() => Ok(keys),
+        Some(keys) if !keys.is_empty() || runs.flags.contains(Flags::NO_MANDATORY_KEYS) => Ok(keys),
         _ => Err(CmdError::err("Invalid arguments specified for command")),
     }
 }

@@ -41,6 +41,8 @@ bitflags! {
         const SENTINEL = 1 << 16;
         /// Derived from the key specs by [`CommandSpec::reported_flags`]; rows never set it.
         const MOVABLE_KEYS = 1 << 17;
+        const NO_MANDATORY_KEYS = 1 << 18;
+        const NO_ASYNC_LOADING = 1 << 19;
     }
 }
 
@@ -57,7 +59,7 @@ impl Flags {
     /// The flag names `COMMAND INFO` lists, in Redis's order (`may_replicate` and `sentinel`
     /// are hidden there on purpose).
     pub fn names(self) -> Vec<&'static str> {
-        const NAMES: [(Flags, &str); 16] = [
+        const NAMES: [(Flags, &str); 18] = [
             (Flags::WRITE, "write"),
             (Flags::READONLY, "readonly"),
             (Flags::DENYOOM, "denyoom"),
@@ -71,6 +73,8 @@ impl Flags {
             (Flags::SKIP_SLOWLOG, "skip_slowlog"),
             (Flags::FAST, "fast"),
             (Flags::NO_AUTH, "no_auth"),
+            (Flags::NO_MANDATORY_KEYS, "no_mandatory_keys"),
+            (Flags::NO_ASYNC_LOADING, "no_async_loading"),
             (Flags::NO_MULTI, "no_multi"),
             (Flags::MOVABLE_KEYS, "movablekeys"),
             (Flags::ALLOW_BUSY, "allow_busy"),
@@ -251,25 +255,55 @@ const fn const_str_eq(a: &str, b: &str) -> bool {
     true
 }
 
-/// One key spec: where some of a command's keys are and what the command does with them, as
-/// Redis 7 describes them in `COMMAND INFO`. The keys start at argument `index` and run to
-/// `lastkey`, every `keystep` arguments. Only Redis's `index` begin-search and `range`
-/// find-keys kinds exist here: the `keyword` and `keynum` kinds (MIGRATE, EVAL, ZUNION ...)
-/// come with the first command that needs them.
+/// Where a command's keys are, as Redis 7 describes them in `COMMAND INFO` key specs: where
+/// the search begins ([`BeginSearch`]) and how the keys are found from there ([`FindKeys`]).
 #[derive(Clone, Copy)]
 pub struct KeySpec {
     /// Free text Redis attaches to some specs (`notes` in `COMMAND INFO`); empty for none.
     pub notes: &'static str,
     pub flags: KeyFlags,
-    /// Position of the first key (the command name is 0; a subcommand's name 1).
-    pub index: i32,
-    /// Last key relative to `index` (0: just the one at `index`), or, when negative,
-    /// counted from the end of the arguments (-1: the last one).
-    pub lastkey: i32,
-    pub keystep: i32,
+    pub begin: BeginSearch,
+    pub find: FindKeys,
     /// For specs with [`KeyFlags::VARIABLE_FLAGS`]: the flags the key really has for the
     /// given arguments (Redis's getkeys procedure), for `COMMAND GETKEYSANDFLAGS`.
     pub actual_flags: Option<fn(&[Bytes]) -> KeyFlags>,
+}
+
+/// Where the search for a spec's keys begins.
+#[derive(Clone, Copy)]
+pub enum BeginSearch {
+    /// At argument `pos` (the command name is 0; a subcommand's name 1).
+    Index(i32),
+    /// Just after `keyword`, searched for from argument `startfrom` on (a negative
+    /// `startfrom` searches backwards from that many arguments before the end).
+    Keyword {
+        keyword: &'static str,
+        startfrom: i32,
+    },
+    /// Cannot be described (SORT's STORE): the row's `getkeys` finds the keys.
+    Unknown,
+}
+
+/// How a spec's keys are found from where the search began.
+#[derive(Clone, Copy)]
+pub enum FindKeys {
+    /// Keys up to `lastkey` (relative to the start; negative: counted from the end of the
+    /// arguments, -1 the last), every `keystep` arguments. With a negative `lastkey`,
+    /// `limit` > 0 takes only 1/`limit` of the remaining arguments (XREAD's STREAMS).
+    Range {
+        lastkey: i32,
+        keystep: i32,
+        limit: i32,
+    },
+    /// The argument `keynumidx` after the start holds the number of keys, which begin
+    /// `firstkey` arguments after the start, every `keystep` (ZUNION, EVAL, LMPOP).
+    Keynum {
+        keynumidx: i32,
+        firstkey: i32,
+        keystep: i32,
+    },
+    /// Cannot be described: the row's `getkeys` finds the keys.
+    Unknown,
 }
 
 impl KeySpec {
@@ -278,15 +312,59 @@ impl KeySpec {
         KeySpec::range(index, 0, 1, flags)
     }
 
-    /// Keys from `index` to `lastkey` (see the field), every `keystep` arguments.
+    /// Keys from `index` to `lastkey` (see [`FindKeys::Range`]), every `keystep` arguments.
     pub const fn range(index: i32, lastkey: i32, keystep: i32, flags: KeyFlags) -> KeySpec {
         KeySpec {
             notes: "",
             flags,
-            index,
-            lastkey,
-            keystep,
+            begin: BeginSearch::Index(index),
+            find: FindKeys::Range {
+                lastkey,
+                keystep,
+                limit: 0,
+            },
             actual_flags: None,
+        }
+    }
+
+    /// A key count at `index + keynumidx`, keys from `index + firstkey` every `keystep`.
+    pub const fn keynum(
+        index: i32,
+        keynumidx: i32,
+        firstkey: i32,
+        keystep: i32,
+        flags: KeyFlags,
+    ) -> KeySpec {
+        KeySpec {
+            find: FindKeys::Keynum {
+                keynumidx,
+                firstkey,
+                keystep,
+            },
+            ..KeySpec::key(index, flags)
+        }
+    }
+
+    /// Keys after `keyword` (searched from `startfrom`), found by `find`.
+    pub const fn keyword(
+        keyword: &'static str,
+        startfrom: i32,
+        find: FindKeys,
+        flags: KeyFlags,
+    ) -> KeySpec {
+        KeySpec {
+            begin: BeginSearch::Keyword { keyword, startfrom },
+            find,
+            ..KeySpec::key(0, flags)
+        }
+    }
+
+    /// Keys no spec can describe; the row's `getkeys` finds them.
+    pub const fn unknown(flags: KeyFlags) -> KeySpec {
+        KeySpec {
+            begin: BeginSearch::Unknown,
+            find: FindKeys::Unknown,
+            ..KeySpec::key(0, flags)
         }
     }
 
@@ -294,26 +372,98 @@ impl KeySpec {
         KeySpec { notes, ..self }
     }
 
-    /// Positions of this spec's keys in `argv` (name at 0), or `None` when the arguments do
-    /// not reach them (Redis then reports the command's arguments as invalid).
-    fn positions(&self, argc: usize) -> Option<impl Iterator<Item = usize>> {
-        let argc = i32::try_from(argc).ok()?;
-        let first = self.index;
-        let last = if self.lastkey >= 0 {
-            first + self.lastkey
-        } else {
-            argc + self.lastkey
+    /// The plain `(index, lastkey, keystep)` of an index + range spec, the only kind the
+    /// legacy key triple can express.
+    fn plain_range(&self) -> Option<(i32, i32, i32)> {
+        match (self.begin, self.find) {
+            (
+                BeginSearch::Index(index),
+                FindKeys::Range {
+                    lastkey, keystep, ..
+                },
+            ) => Some((index, lastkey, keystep)),
+            _ => None,
+        }
+    }
+
+    /// Positions of this spec's keys in `argv` (name at 0), as Redis's
+    /// `getKeysUsingKeySpecs` finds them: `Ok(None)` when the spec does not apply (its
+    /// keyword is absent), `Err(())` when the arguments do not reach its keys or it cannot
+    /// be described.
+    fn positions(&self, argv: &[Bytes]) -> Result<Option<Vec<usize>>, ()> {
+        let argc = i32::try_from(argv.len()).map_err(|_| ())?;
+        let first = match self.begin {
+            BeginSearch::Index(pos) => pos,
+            BeginSearch::Keyword { keyword, startfrom } => {
+                let (from, to) = if startfrom > 0 {
+                    (startfrom, argc - 1)
+                } else {
+                    (argc + startfrom, 0)
+                };
+                let step = if from <= to { 1 } else { -1 };
+                let mut i = from;
+                let mut found = None;
+                while i != to && (1..argc).contains(&i) {
+                    if argv[i as usize].eq_ignore_ascii_case(keyword.as_bytes()) {
+                        found = Some(i + 1);
+                        break;
+                    }
+                    i += step;
+                }
+                match found {
+                    Some(first) => first,
+                    None => return Ok(None),
+                }
+            }
+            BeginSearch::Unknown => return Err(()),
+        };
+        let (first, last, step) = match self.find {
+            FindKeys::Range {
+                lastkey,
+                keystep,
+                limit,
+            } => {
+                let last = if lastkey >= 0 {
+                    first + lastkey
+                } else if limit == 0 {
+                    argc + lastkey
+                } else {
+                    first + ((argc - first) / limit + lastkey)
+                };
+                (first, last, keystep)
+            }
+            FindKeys::Keynum {
+                keynumidx,
+                firstkey,
+                keystep,
+            } => {
+                let at = usize::try_from(first + keynumidx).map_err(|_| ())?;
+                let count = argv
+                    .get(at)
+                    .and_then(|n| super::args::parse_i64(n).ok())
+                    .filter(|&n| n >= 0)
+                    .ok_or(())?;
+                let start = first + firstkey;
+                let count = i32::try_from(count).map_err(|_| ())?;
+                (start, start + count - 1, keystep)
+            }
+            FindKeys::Unknown => return Err(()),
         };
         if last >= argc || last < first || first >= argc {
-            return None;
+            return Err(());
         }
-        Some(
+        Ok(Some(
             (first..=last)
-                .step_by(self.keystep.max(1) as usize)
-                .map(|i| i as usize),
-        )
+                .step_by(step.max(1) as usize)
+                .map(|i| i as usize)
+                .collect(),
+        ))
     }
 }
+
+/// A command's own key finder: the keys' positions in `argv` with their flags, `None` when
+/// the arguments are invalid.
+pub type GetKeys = fn(&[Bytes]) -> Option<Vec<(usize, KeyFlags)>>;
 
 /// One row of the table.
 pub struct CommandSpec {
@@ -340,6 +490,9 @@ pub struct CommandSpec {
     /// `None` for a container whose work is done by its subcommands.
     pub handler: Option<Handler>,
     pub subcommands: &'static [CommandSpec],
+    /// Finds the keys where the key specs cannot (SORT's STORE, EVAL with no keys): Redis's
+    /// getkeys procedure. `None` when the arguments are invalid.
+    pub getkeys: Option<GetKeys>,
     /// Runs with every other client held off (EXEC, EVAL, FCALL): see
     /// `ServerState::exec_gate`. Not a Redis flag; COMMAND INFO does not show it.
     pub exclusive: bool,
@@ -367,6 +520,7 @@ impl CommandSpec {
             tips: &[],
             handler: Some(handler),
             subcommands: &[],
+            getkeys: None,
             exclusive: false,
         }
     }
@@ -392,7 +546,8 @@ impl CommandSpec {
 
     /// The keys in `argv` (name at 0) with what the command does to each, in key-spec
     /// order, as `COMMAND GETKEYS` / `GETKEYSANDFLAGS` report them; `None` when the
-    /// arguments do not reach a spec's keys.
+    /// arguments do not reach a spec's keys. Where the specs cannot tell, the row's
+    /// `getkeys` decides, as Redis falls back to a command's getkeys procedure.
     pub fn keys_with_flags(&self, argv: &[Bytes]) -> Option<Vec<(usize, KeyFlags)>> {
         let mut keys = Vec::new();
         for spec in self.keys {
@@ -400,7 +555,10 @@ impl CommandSpec {
                 Some(actual) => actual(argv),
                 None => spec.flags,
             };
-            keys.extend(spec.positions(argv.len())?.map(|i| (i, flags)));
+            match spec.positions(argv) {
+                Ok(found) => keys.extend(found.into_iter().flatten().map(|i| (i, flags))),
+                Err(()) => return self.getkeys.and_then(|getkeys| getkeys(argv)),
+            }
         }
         Some(keys)
     }
@@ -436,33 +594,36 @@ impl CommandSpec {
     /// several are merged into one step-1 range while they are step-1 ranges that follow
     /// each other, and any spec that cannot be merged makes the keys movable.
     fn legacy_range(&self) -> ((i32, i32, i32), bool) {
+        let absolute = |index: i32, lastkey: i32| {
+            if lastkey < 0 {
+                lastkey
+            } else {
+                index + lastkey
+            }
+        };
         match self.keys {
             [] => return ((0, 0, 0), false),
-            [only] => {
-                let last = if only.lastkey < 0 {
-                    only.lastkey
-                } else {
-                    only.index + only.lastkey
-                };
+            [only] if only.plain_range().is_some() => {
+                let (index, lastkey, keystep) = only.plain_range().unwrap_or_default();
                 let movable = only.flags.contains(KeyFlags::INCOMPLETE);
-                return ((only.index, last, only.keystep), movable);
+                return ((index, absolute(index, lastkey), keystep), movable);
             }
             _ => {}
         }
         let (mut first, mut last, mut movable) = (None::<i32>, None::<i32>, false);
         for spec in self.keys {
-            let follows = last.is_none_or(|l| l >= 0 && l == spec.index - 1);
-            if spec.keystep != 1 || !follows {
+            let Some((index, lastkey, keystep)) = spec.plain_range() else {
+                movable = true;
+                continue;
+            };
+            let follows = last.is_none_or(|l| l >= 0 && l == index - 1);
+            if keystep != 1 || !follows {
                 movable = true;
                 continue;
             }
             movable |= spec.flags.contains(KeyFlags::INCOMPLETE);
-            first = Some(first.map_or(spec.index, |f| f.min(spec.index)));
-            let abs_last = if spec.lastkey < 0 {
-                spec.lastkey
-            } else {
-                spec.index + spec.lastkey
-            };
+            first = Some(first.map_or(index, |f| f.min(index)));
+            let abs_last = absolute(index, lastkey);
             // Redis compares these unsigned: a negative (from the end) last key wins.
             last = Some(last.map_or(abs_last, |l| (l as u32).max(abs_last as u32) as i32));
         }
@@ -651,6 +812,44 @@ mod tests {
     const RENAME: &[KeySpec] = &[KeySpec::key(1, KeyFlags::RW), KeySpec::key(2, KeyFlags::OW)];
     /// MSET's shape: one spec over every other argument.
     const MSET: &[KeySpec] = &[KeySpec::range(1, -1, 2, KeyFlags::OW)];
+
+    /// Positions found by Redis 7.0's `COMMAND GETKEYS` for these shapes.
+    #[test]
+    fn keynum_and_keyword_specs_find_keys_like_redis() {
+        const LMPOP: &[KeySpec] = &[KeySpec::keynum(1, 0, 1, 1, KeyFlags::RW)];
+        const XREAD: &[KeySpec] = &[KeySpec::keyword(
+            "STREAMS",
+            1,
+            FindKeys::Range {
+                lastkey: -1,
+                keystep: 1,
+                limit: 2,
+            },
+            KeyFlags::RO,
+        )];
+        let positions = |keys, args: &str| {
+            with_keys(keys)
+                .keys_with_flags(&argv(args))
+                .map(|found| found.into_iter().map(|(i, _)| i).collect::<Vec<_>>())
+        };
+        assert_eq!(positions(LMPOP, "lmpop 2 a b LEFT"), Some(vec![2, 3]));
+        assert_eq!(positions(LMPOP, "lmpop 0 a LEFT"), None);
+        assert_eq!(positions(LMPOP, "lmpop x a LEFT"), None);
+        assert_eq!(positions(LMPOP, "lmpop 5 a LEFT"), None);
+        assert_eq!(positions(XREAD, "xread STREAMS a b 0 0"), Some(vec![2, 3]));
+        assert_eq!(
+            positions(XREAD, "xread COUNT 2 STREAMS a b c 0 0 0"),
+            Some(vec![4, 5, 6])
+        );
+        assert_eq!(
+            positions(XREAD, "xread COUNT 2"),
+            Some(vec![]),
+            "no keyword, no keys"
+        );
+        let lmpop = with_keys(LMPOP);
+        assert_eq!(lmpop.key_triple(), (0, 0, 0));
+        assert!(lmpop.reported_flags().contains(Flags::MOVABLE_KEYS));
+    }
 
     #[test]
     fn legacy_triple_merges_consecutive_specs() {

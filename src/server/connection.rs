@@ -18,6 +18,7 @@ use tokio::io::{AsyncReadExt, AsyncWriteExt};
 use tokio::net::TcpStream;
 use tokio::sync::mpsc;
 
+use crate::blocking::Wait;
 use crate::clients::{ClientFlags, ClientHandle, ClientState, ReplyMode};
 use crate::commands;
 use crate::config::IntParam;
@@ -69,6 +70,8 @@ async fn serve(state: Arc<ServerState>, mut stream: TcpStream, handle: Arc<Clien
     if let Err(e) = run(&state, &mut stream, &mut client).await {
         tracing::debug!("client {} closed: {e}", handle.addr);
     }
+    // A client that leaves while blocked stops waiting.
+    state.blocking.cancel(handle.id);
     state.clients.unregister(handle.id);
 }
 
@@ -78,6 +81,9 @@ enum Wake {
     Monitor(Option<Bytes>),
     /// The pause that held a command back let it through.
     Released,
+    /// The blocking command this connection waits on has its reply (served, timed out, or
+    /// CLIENT UNBLOCK).
+    Unblocked(Reply),
 }
 
 /// A decoded command CLIENT PAUSE holds back.
@@ -96,6 +102,7 @@ async fn run(
     let mut output = BytesMut::with_capacity(READ_CHUNK);
     let handle = client.handle.clone();
     let mut held: Option<Held> = None;
+    let mut blocked: Option<Wait> = None;
     loop {
         if handle.is_killed() || state.shutting_down.load(Ordering::Relaxed) {
             return Ok(());
@@ -107,6 +114,7 @@ async fn run(
             read = stream.read_buf(&mut room) => Wake::Read(read?),
             line = next_monitor_line(&mut client.monitor) => Wake::Monitor(line),
             _ = released(state, held.as_ref()) => Wake::Released,
+            reply = unblocked(state, blocked.as_mut()) => Wake::Unblocked(reply),
             _ = handle.killed() => return Ok(()),
             _ = state.shutdown.notified() => return Ok(()),
         };
@@ -121,10 +129,40 @@ async fn run(
                 if query_buffer_too_big(state, client, &input) {
                     return Ok(());
                 }
-                // Input behind a held command waits with it.
-                held.is_none() && process_input(state, client, &mut input, &mut output, &mut held)
+                // Input behind a held or blocked command waits with it.
+                held.is_none()
+                    && blocked.is_none()
+                    && process_input(
+                        state,
+                        client,
+                        &mut input,
+                        &mut output,
+                        &mut held,
+                        &mut blocked,
+                    )
             }
-            Wake::Released => process_input(state, client, &mut input, &mut output, &mut held),
+            Wake::Released => process_input(
+                state,
+                client,
+                &mut input,
+                &mut output,
+                &mut held,
+                &mut blocked,
+            ),
+            Wake::Unblocked(reply) => {
+                blocked = None;
+                if client.reply_wanted() {
+                    protocol::encode(&reply, client.protocol, &mut output);
+                }
+                process_input(
+                    state,
+                    client,
+                    &mut input,
+                    &mut output,
+                    &mut held,
+                    &mut blocked,
+                )
+            }
             Wake::Monitor(Some(line)) => {
                 push_monitor_line(client, &mut output, &line);
                 false
@@ -188,6 +226,34 @@ async fn released(state: &ServerState, held: Option<&Held>) {
     }
 }
 
+/// The reply that ends this connection's wait on a blocking command: the one a write
+/// served, or the timeout reply at the deadline. Never resolves while not blocked.
+async fn unblocked(state: &ServerState, wait: Option<&mut Wait>) -> Reply {
+    let Some(wait) = wait else {
+        return std::future::pending().await;
+    };
+    let served = async {
+        // The sender is dropped only when the wait was cancelled, which happens on exit.
+        (&mut wait.reply).await.unwrap_or(Reply::NilArray)
+    };
+    let Some(deadline) = wait.deadline else {
+        return served.await;
+    };
+    tokio::select! {
+        reply = served => reply,
+        _ = tokio::time::sleep_until(deadline.into()) => {
+            match state.blocking.time_out(wait.client_id) {
+                Some(reply) => {
+                    commands::count_unblocked(state, &wait.command);
+                    reply
+                }
+                // Served just before the deadline: that reply is on the channel.
+                None => (&mut wait.reply).await.unwrap_or(Reply::NilArray),
+            }
+        }
+    }
+}
+
 /// Whether CLIENT PAUSE holds `argv` back now; if so, what it is.
 fn held_back(
     state: &ServerState,
@@ -246,14 +312,16 @@ fn publish_buffers(client: &ClientState, input: &BytesMut, output: &BytesMut) {
 }
 
 /// Executes the held command, if any, then every complete request in `input`, appending
-/// replies to `output`. Stops at a command CLIENT PAUSE holds back, leaving it in `held`.
-/// Returns true when the connection must close after the replies are written.
+/// replies to `output`. Stops at a command CLIENT PAUSE holds back, leaving it in `held`, and
+/// at a command that blocks, leaving its wait in `blocked`. Returns true when the connection
+/// must close after the replies are written.
 fn process_input(
     state: &ServerState,
     client: &mut ClientState,
     input: &mut BytesMut,
     output: &mut BytesMut,
     held: &mut Option<Held>,
+    blocked: &mut Option<Wait>,
 ) -> bool {
     loop {
         let was_held = held.is_some();
@@ -293,6 +361,12 @@ fn process_input(
             client.handle.set_flag(ClientFlags::BLOCKED, false);
         }
         let reply = commands::execute(state, client, argv);
+        // Clients blocked on keys this command wrote are served before its reply goes out.
+        state.blocking.serve_ready(state);
+        if let Some(request) = client.blocked.take() {
+            *blocked = Some(state.blocking.wait(client, request));
+            return false;
+        }
         if client.reply_wanted() {
             protocol::encode(&reply, client.protocol, output);
         }
