@@ -11,6 +11,7 @@ use super::{
     parse_strict_id, read_stream, stream_for_write,
 };
 use crate::blocking::{self, BlockRequest};
+use crate::clients::ClientFlags;
 use crate::commands::args::{eq_ignore_case, parse_i64};
 use crate::commands::{Args, ExecCtx};
 use crate::error::{CmdError, c_str};
@@ -266,11 +267,30 @@ pub(super) fn xreadgroup(ctx: &mut ExecCtx, args: &mut Args) -> Result<Reply, Cm
     let Some((group_name, consumer)) = parsed.group.clone() else {
         return Err(CmdError::err("Missing GROUP option for XREADGROUP"));
     };
+    // Run again for a blocked client: a stream or group that vanished meanwhile ends the
+    // wait with Redis's own errors.
+    let rerun = ctx.client.handle.has_flag(ClientFlags::BLOCKED);
     let mut guard = ctx.ks().lock(ctx.db(), &parsed.keys);
     // Check every key, group and id before serving any. `None`: `>`.
     let mut history = Vec::with_capacity(parsed.keys.len());
     for (key, arg) in parsed.keys.iter().zip(&parsed.ids) {
         let stream = read_stream(&mut guard, key)?;
+        if rerun {
+            match stream {
+                None => {
+                    return Err(CmdError::Coded(
+                        "UNBLOCKED the stream key no longer exists".to_string(),
+                    ));
+                }
+                Some(s) if !s.groups.contains_key(&group_name) => {
+                    return Err(CmdError::Coded(
+                        "NOGROUP the consumer group this client was blocked on no longer exists"
+                            .to_string(),
+                    ));
+                }
+                Some(_) => {}
+            }
+        }
         if !stream.is_some_and(|s| s.groups.contains_key(&group_name)) {
             return Err(no_key_or_group(
                 key,

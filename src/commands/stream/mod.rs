@@ -13,7 +13,7 @@ use bytes::Bytes;
 
 use super::args::{eq_ignore_case, parse_i64};
 use super::server::help_reply;
-use super::table::{CommandSpec, Flags, KeyFlags, KeySpec};
+use super::table::{CommandSpec, FindKeys, Flags, KeyFlags, KeySpec};
 use super::{Args, ExecCtx};
 use crate::blocking::{self, BlockRequest};
 use crate::error::CmdError;
@@ -30,6 +30,21 @@ const RO_ACCESS: &[KeySpec] = &[KeySpec::key(1, KeyFlags::RO_ACCESS)];
 const SUB_RO_ACCESS: &[KeySpec] = &[KeySpec::key(2, KeyFlags::RO_ACCESS)];
 const WRITE_FAST: Flags = Flags::WRITE.union(Flags::FAST);
 const GROW_FAST: Flags = Flags::WRITE.union(Flags::DENYOOM).union(Flags::FAST);
+/// XREAD / XREADGROUP: the keys are the first half of the arguments after STREAMS.
+const fn streams_keys(startfrom: i32) -> [KeySpec; 1] {
+    [KeySpec::keyword(
+        "STREAMS",
+        startfrom,
+        FindKeys::Range {
+            lastkey: -1,
+            keystep: 1,
+            limit: 2,
+        },
+        KeyFlags::RO_ACCESS,
+    )]
+}
+const XREAD_KEYS: &[KeySpec] = &streams_keys(1);
+const XREADGROUP_KEYS: &[KeySpec] = &streams_keys(4);
 const NONDET: &[&str] = &["nondeterministic_output"];
 const HELP_SUMMARY: &str = "Returns helpful text about the different subcommands.";
 
@@ -60,6 +75,7 @@ pub static COMMANDS: &[CommandSpec] = &[
         ..CommandSpec::new("xrevrange", -4, Flags::READONLY, G, xrevrange)
     },
     CommandSpec {
+        keys: XREAD_KEYS,
         summary: "Returns messages from multiple streams with IDs greater than the ones requested. Blocks until a message is available otherwise.",
         since: "5.0.0",
         ..CommandSpec::new(
@@ -71,6 +87,7 @@ pub static COMMANDS: &[CommandSpec] = &[
         )
     },
     CommandSpec {
+        keys: XREADGROUP_KEYS,
         summary: "Returns new or historical messages from a stream for a consumer in a group. Blocks until a message is available otherwise.",
         since: "5.0.0",
         ..CommandSpec::new(
