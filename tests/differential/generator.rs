@@ -230,6 +230,7 @@ pub const CONFIG_RESET: &[&str] = &[
     "slowlog-max-len",
     "maxmemory-policy",
     "maxmemory",
+    "stream-node-max-entries",
 ];
 const CONFIG_GETTABLE: &[&str] = &[
     "hash-max-listpack-entries",

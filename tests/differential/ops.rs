@@ -108,6 +108,9 @@ pub enum Check {
     /// HRANDFIELD: same count and shape, members (and values) of the hash, distinct when
     /// the count is positive.
     HRandField,
+    /// Stream replies: ids generated from the clock (`*`), unix-ms times, idle times and
+    /// XINFO's `radix-tree-nodes` compared as placeholders; everything else exact.
+    Stream,
 }
 
 /// One unit of work for the runner.

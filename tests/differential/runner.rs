@@ -327,6 +327,7 @@ impl Runner {
                     let hash = self.hash_contents(conn, &argv[1])?;
                     check::hrandfield(argv, &hash, &r.v, &f.v)
                 }
+                Check::Stream => check::stream(&r.v, &f.v),
             }
         };
         verdict.map_err(|why| self.mismatch(argv, why, &r, &f))

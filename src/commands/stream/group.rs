@@ -8,7 +8,7 @@ use bytes::Bytes;
 
 use super::{
     IdForm, entry_reply, id_reply, now_ms, parse_count, parse_range_end, parse_read_args,
-    parse_strict_id, read_stream, stream_for_write,
+    parse_strict_id, read_stream, stream_for_write, streams_reply,
 };
 use crate::blocking::{self, BlockRequest};
 use crate::clients::ClientFlags;
@@ -338,7 +338,7 @@ pub(super) fn xreadgroup(ctx: &mut ExecCtx, args: &mut Args) -> Result<Reply, Cm
     }
     drop(guard);
     if !served.is_empty() {
-        return Ok(Reply::Map(served));
+        return Ok(streams_reply(ctx, served));
     }
     let Some(timeout) = parsed.block else {
         return Ok(Reply::NilArray);

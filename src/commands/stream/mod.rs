@@ -19,7 +19,7 @@ use crate::blocking::{self, BlockRequest};
 use crate::error::CmdError;
 use crate::keyspace::stream::{NodeLimits, StreamId, Trim};
 use crate::keyspace::{Guard, StreamValue, Value};
-use crate::protocol::Reply;
+use crate::protocol::{Protocol, Reply};
 use crate::pubsub::NotifyClass;
 
 const G: &str = "stream";
@@ -346,6 +346,24 @@ fn entry_reply(id: StreamId, fields: &[Bytes]) -> Reply {
         id_reply(id),
         Reply::Array(fields.iter().cloned().map(Reply::Bulk).collect()),
     ])
+}
+
+/// `key: entries` pairs as XREAD / XREADGROUP reply them: a map in RESP3, but in RESP2 an
+/// array of `[key, entries]` pairs (not the map's flat RESP2 form); a null when nothing was
+/// served.
+fn streams_reply(ctx: &ExecCtx, served: Vec<(Reply, Reply)>) -> Reply {
+    if served.is_empty() {
+        Reply::NilArray
+    } else if ctx.client.protocol == Protocol::Resp3 {
+        Reply::Map(served)
+    } else {
+        Reply::Array(
+            served
+                .into_iter()
+                .map(|(key, entries)| Reply::Array(vec![key, entries]))
+                .collect(),
+        )
+    }
 }
 
 /// The stream at `key` for reading; WRONGTYPE for another type.
@@ -853,7 +871,7 @@ fn xread(ctx: &mut ExecCtx, args: &mut Args) -> Result<Reply, CmdError> {
         }
     }
     if !served.is_empty() {
-        return Ok(Reply::Map(served));
+        return Ok(streams_reply(ctx, served));
     }
     let Some(timeout) = parsed.block else {
         return Ok(Reply::NilArray);
