@@ -20,6 +20,9 @@
 
 use bytes::Bytes;
 
+#[path = "stream_rdb.rs"]
+mod stream_rdb;
+
 use super::value::{
     EncodingConfig, HashFields, HashLimits, HashValue, StrValue, Value, canonical_i64,
 };
@@ -75,8 +78,12 @@ pub fn dump(value: &Value) -> Vec<u8> {
                 write_string(&mut out, value);
             }
         }
+        Value::Stream(stream) => {
+            out.push(stream_rdb::TYPE_STREAM_LISTPACKS_2);
+            stream_rdb::write(&mut out, stream);
+        }
         // Skeletons: no command creates these values yet, so none can reach DUMP.
-        Value::List(_) | Value::Set(_) | Value::ZSet(_) | Value::Stream(_) => {
+        Value::List(_) | Value::Set(_) | Value::ZSet(_) => {
             unreachable!("no command creates this type yet")
         }
     }
@@ -128,6 +135,9 @@ fn decode(body: &[u8], config: &EncodingConfig) -> Result<Value, PayloadError> {
         TYPE_HASH_ZIPMAP => hash_from(zipmap_entries(&r.string()?)?, limits)?,
         TYPE_HASH_ZIPLIST => hash_from(ziplist_entries(&r.string()?)?, limits)?,
         TYPE_HASH_LISTPACK => hash_from(listpack_entries(&r.string()?)?, limits)?,
+        kind @ (stream_rdb::TYPE_STREAM_LISTPACKS
+        | stream_rdb::TYPE_STREAM_LISTPACKS_2
+        | stream_rdb::TYPE_STREAM_LISTPACKS_3) => Value::Stream(stream_rdb::read(&mut r, kind)?),
         _ => return Err(PayloadError::BadFormat),
     };
     Ok(value)

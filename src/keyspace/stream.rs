@@ -326,6 +326,53 @@ impl StreamValue {
         }
     }
 
+    /// The listpack nodes in order: each node's first (master) id and live entries (DUMP).
+    pub fn nodes(&self) -> impl Iterator<Item = (StreamId, Vec<(StreamId, &Vec<Bytes>)>)> + '_ {
+        self.nodes.iter().map(|(&master, node)| {
+            let live = self
+                .entries
+                .range(master..=node.last)
+                .map(|(id, f)| (*id, f))
+                .collect();
+            (master, live)
+        })
+    }
+
+    /// Appends a node read from a payload (RESTORE): its master id, live entries, how many
+    /// deleted ones it still held, its last id and size. False when it does not follow the
+    /// nodes before it in id order, or holds nothing.
+    pub fn push_loaded_node(
+        &mut self,
+        master: StreamId,
+        entries: Vec<(StreamId, Vec<Bytes>)>,
+        deleted: u64,
+        last: StreamId,
+        bytes: usize,
+    ) -> bool {
+        let after_previous = self
+            .nodes
+            .iter()
+            .next_back()
+            .is_none_or(|(_, n)| n.last < master);
+        let ordered = entries.windows(2).all(|w| w[0].0 < w[1].0)
+            && entries.iter().all(|(id, _)| master <= *id && *id <= last);
+        if !after_previous || !ordered || entries.is_empty() {
+            return false;
+        }
+        let live = entries.len() as u64;
+        self.entries.extend(entries);
+        self.nodes.insert(
+            master,
+            Node {
+                live,
+                deleted,
+                last,
+                bytes,
+            },
+        );
+        true
+    }
+
     /// Deletes entry `id` (XDEL); whether it existed. Updates the first and max deleted ids.
     pub fn delete(&mut self, id: StreamId) -> bool {
         if self.entries.remove(&id).is_none() {

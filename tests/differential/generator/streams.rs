@@ -14,7 +14,7 @@ const OTHER_KEYS: &[&str] = &["k1", "h1", "x:none"];
 /// The key blocking reads wait on; only `*` adds go to it, so a waiting reader is always
 /// woken.
 const BLOCK_KEY: &str = "x:blk";
-const GROUPS: &[&str] = &["g1", "g2", "g3"];
+const GROUPS: &[&str] = &["g1", "g2", "g1"];
 const CONSUMERS: &[&str] = &["c1", "c2", "c3", "c4"];
 const XFIELDS: &[&str] = &["f1", "f2", "name", ""];
 const XVALUES: &[&str] = &["v", "1", "hello", "", "-5", "a b"];
@@ -34,7 +34,7 @@ const ODD_IDS: &[&str] = &[
 ];
 /// Minimum idle times: everything or (except entries given an old TIME) nothing, never a
 /// threshold the run's own timing could cross.
-const MIN_IDLE: &[&str] = &["0", "0", "10000000000", "-5", "abc"];
+const MIN_IDLE: &[&str] = &["0", "0", "0", "10000000000", "-5", "abc"];
 const COUNTS: &[&str] = &["0", "1", "2", "3", "10", "-1", "abc"];
 
 impl Gen {
@@ -47,7 +47,16 @@ impl Gen {
     }
 
     fn xid_ms(&mut self) -> i64 {
-        self.rng.range(1, 120)
+        self.rng.range(1, 400)
+    }
+
+    /// The key of a group command: mostly `x:a`, where groups are created most.
+    fn xgkey(&mut self) -> Arg {
+        if self.chance(70) {
+            "x:a".into()
+        } else {
+            self.xkey()
+        }
     }
 
     /// An explicit id (sometimes just `ms`), now and then an odd one.
@@ -133,7 +142,7 @@ impl Gen {
         }
         a.extend(self.xtrim_args(true));
         a.push(match self.rng.range(0, 19) {
-            0 => "*".into(),
+            0 if self.chance(40) => "*".into(),
             1..=4 => format!("{}-*", self.xid_ms()).into(),
             _ => self.xid(),
         });
@@ -144,7 +153,9 @@ impl Gen {
     /// XREAD / XREADGROUP `STREAMS k.. id..`; `group` uses `>` mostly.
     fn xstreams(&mut self, group: bool) -> Vec<Arg> {
         let n = self.rng.range(1, 2);
-        let keys: Vec<Arg> = (0..n).map(|_| self.xkey()).collect();
+        let keys: Vec<Arg> = (0..n)
+            .map(|_| if group { self.xgkey() } else { self.xkey() })
+            .collect();
         let mut a = vec![self.kw("STREAMS")];
         a.extend(keys);
         for _ in 0..n {
@@ -201,11 +212,11 @@ impl Gen {
         let mut a = argv![
             "XGROUP",
             self.kw("CREATE"),
-            self.xkey(),
+            self.xgkey(),
             self.xgroup_name(),
             id
         ];
-        if self.chance(60) {
+        if self.chance(80) {
             a.push(self.kw("MKSTREAM"));
         }
         if self.chance(20) {
@@ -224,7 +235,7 @@ impl Gen {
         let mut a = argv![
             "XGROUP",
             self.kw("SETID"),
-            self.xkey(),
+            self.xgkey(),
             self.xgroup_name(),
             id
         ];
@@ -236,7 +247,7 @@ impl Gen {
     }
 
     fn xpending(&mut self) -> Vec<Arg> {
-        let mut a = argv!["XPENDING", self.xkey(), self.xgroup_name()];
+        let mut a = argv!["XPENDING", self.xgkey(), self.xgroup_name()];
         if self.chance(25) {
             return a;
         }
@@ -258,7 +269,7 @@ impl Gen {
     fn xclaim(&mut self) -> Vec<Arg> {
         let mut a = argv![
             "XCLAIM",
-            self.xkey(),
+            self.xgkey(),
             self.xgroup_name(),
             self.xconsumer(),
             self.pick(MIN_IDLE)
@@ -295,7 +306,7 @@ impl Gen {
     fn xautoclaim(&mut self) -> Vec<Arg> {
         let mut a = argv![
             "XAUTOCLAIM",
-            self.xkey(),
+            self.xgkey(),
             self.xgroup_name(),
             self.xconsumer(),
             self.pick(MIN_IDLE),
@@ -341,10 +352,37 @@ impl Gen {
             _ => argv![
                 "XINFO",
                 self.kw("CONSUMERS"),
-                self.xkey(),
+                self.xgkey(),
                 self.xgroup_name()
             ],
         }
+    }
+
+    /// DUMP a stream key, RESTORE the oracle's payload on both, then look at the copy.
+    fn xdump_restore(&mut self) -> Vec<Op> {
+        let conn = self.rng.range(0, 3) as usize;
+        let src = self.xkey();
+        let dst: Arg = self.pick(&["x:copy", "x:copy", "x:copy", "x:b"]).into();
+        let mut opts = Vec::new();
+        if self.chance(60) {
+            opts.push(self.kw("REPLACE"));
+        }
+        let corrupt = self.chance(8);
+        vec![
+            Op::DumpRestore {
+                conn,
+                src,
+                dst: dst.clone(),
+                ttl: "0".into(),
+                opts,
+                corrupt,
+            },
+            Op::Cmd {
+                conn,
+                argv: argv!["XINFO", "STREAM", dst, "FULL"],
+                check: Stream,
+            },
+        ]
     }
 
     /// A reader blocks on [`BLOCK_KEY`], another connection adds to it, the reader's reply
@@ -427,18 +465,18 @@ pub fn commands() -> Vec<Entry> {
         }),
         cmd(10, "XDEL", Exact, |g| { let mut a = argv!["XDEL", g.xkey()]; a.extend(g.xids(1, 3)); a }),
         cmd(8, "XTRIM", Exact, |g| { let mut a = argv!["XTRIM", g.xkey()]; a.extend(g.xtrim_args(false)); a }),
-        cmd(5, "DEL (stream)", Exact, |g| argv!["DEL", g.xkey()]),
+        cmd(2, "DEL (stream)", Exact, |g| argv!["DEL", g.xkey()]),
         cmd(4, "XSETID", Exact, |g| g.xsetid()),
         cmd(12, "XREAD", Stream, |g| g.xread()),
         cmd(12, "XGROUP CREATE", Exact, |g| g.xgroup_create()),
         cmd(4, "XGROUP SETID", Exact, |g| g.xgroup_setid()),
-        cmd(3, "XGROUP DESTROY", Exact, |g| argv!["XGROUP", g.kw("DESTROY"), g.xkey(), g.xgroup_name()]),
-        cmd(4, "XGROUP CREATECONSUMER", Exact, |g| argv!["XGROUP", g.kw("CREATECONSUMER"), g.xkey(), g.xgroup_name(), g.xconsumer()]),
-        cmd(3, "XGROUP DELCONSUMER", Exact, |g| argv!["XGROUP", g.kw("DELCONSUMER"), g.xkey(), g.xgroup_name(), g.xconsumer()]),
+        cmd(3, "XGROUP DESTROY", Exact, |g| argv!["XGROUP", g.kw("DESTROY"), g.xgkey(), g.xgroup_name()]),
+        cmd(4, "XGROUP CREATECONSUMER", Exact, |g| argv!["XGROUP", g.kw("CREATECONSUMER"), g.xgkey(), g.xgroup_name(), g.xconsumer()]),
+        cmd(3, "XGROUP DELCONSUMER", Exact, |g| argv!["XGROUP", g.kw("DELCONSUMER"), g.xgkey(), g.xgroup_name(), g.xconsumer()]),
         cmd(1, "XGROUP HELP", Help, |g| argv!["XGROUP", g.kw("HELP")]),
         cmd(1, "XGROUP <bad subcommand>", Exact, |g| argv!["XGROUP", g.pick(&["bogus", "create"]), g.xkey()]),
         cmd(20, "XREADGROUP", Stream, |g| g.xreadgroup()),
-        cmd(10, "XACK", Exact, |g| { let mut a = argv!["XACK", g.xkey(), g.xgroup_name()]; a.extend(g.xids(1, 3)); a }),
+        cmd(10, "XACK", Exact, |g| { let mut a = argv!["XACK", g.xgkey(), g.xgroup_name()]; a.extend(g.xids(1, 3)); a }),
         cmd(10, "XPENDING", Stream, |g| g.xpending()),
         cmd(8, "XCLAIM", Stream, |g| g.xclaim()),
         cmd(8, "XAUTOCLAIM", Stream, |g| g.xautoclaim()),
@@ -449,5 +487,6 @@ pub fn commands() -> Vec<Entry> {
             if g.chance(50) { argv!["TYPE", g.xkey()] } else { argv!["OBJECT", "ENCODING", g.xkey()] }
         }),
         ops(4, "XREAD / XREADGROUP BLOCK", |g| g.xblock()),
+        ops(4, "DUMP + RESTORE (stream)", |g| g.xdump_restore()),
     ]
 }
