@@ -320,7 +320,7 @@ impl StreamValue {
         }
         self.entries.insert(id, fields);
         self.last_id = id;
-        self.entries_added += 1;
+        self.entries_added = self.entries_added.wrapping_add(1);
         if self.entries.len() == 1 {
             self.first_id = id;
         }
@@ -379,7 +379,7 @@ impl StreamValue {
             return false;
         }
         if let Some((&master, node)) = self.nodes.range_mut(..=id).next_back() {
-            node.live -= 1;
+            node.live = node.live.saturating_sub(1);
             node.deleted += 1;
             if node.live == 0 {
                 self.nodes.remove(&master);
@@ -415,7 +415,7 @@ impl StreamValue {
                 break;
             }
             let whole = match trim {
-                Trim::MaxLen(max) => self.entries.len() as u64 - live >= max,
+                Trim::MaxLen(max) => (self.entries.len() as u64).saturating_sub(live) >= max,
                 Trim::MinId(min) => node.last < min,
             };
             if whole {
@@ -454,7 +454,7 @@ impl StreamValue {
                 gone += 1;
             }
             if let Some(node) = self.nodes.get_mut(&master) {
-                node.live -= gone;
+                node.live = node.live.saturating_sub(gone);
                 node.deleted += gone;
             }
             removed += gone;
@@ -497,10 +497,10 @@ impl StreamValue {
         if self.max_deleted_id.is_zero() || self.max_deleted_id < self.first_id {
             let len = self.entries.len() as i64;
             if id < self.first_id {
-                return added - len;
+                return added.wrapping_sub(len);
             }
             if id == self.first_id {
-                return added - len + 1;
+                return added.wrapping_sub(len).wrapping_add(1);
             }
         }
         INVALID_ENTRIES_READ
@@ -515,11 +515,11 @@ impl StreamValue {
         if group.entries_read != INVALID_ENTRIES_READ
             && !self.range_has_tombstones(group.last_id, StreamId::MAX)
         {
-            return Some(added - group.entries_read);
+            return Some(added.wrapping_sub(group.entries_read));
         }
         match self.estimate_entries_read(group.last_id) {
             INVALID_ENTRIES_READ => None,
-            read => Some(added - read),
+            read => Some(added.wrapping_sub(read)),
         }
     }
 
@@ -536,7 +536,7 @@ impl StreamValue {
             return;
         }
         if g.entries_read != INVALID_ENTRIES_READ && !tombstones {
-            g.entries_read += 1;
+            g.entries_read = g.entries_read.wrapping_add(1);
         } else if added > 0 {
             g.entries_read = estimate;
         }

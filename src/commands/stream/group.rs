@@ -8,7 +8,7 @@ use bytes::Bytes;
 
 use super::{
     IdForm, entry_reply, id_reply, now_ms, parse_count, parse_range_end, parse_read_args,
-    parse_strict_id, read_stream, stream_for_write, streams_reply,
+    parse_strict_id, read_stream, stream_for_write, streams_reply, write_stream,
 };
 use crate::blocking::{self, BlockRequest};
 use crate::clients::ClientFlags;
@@ -43,20 +43,6 @@ pub(super) fn no_group(key: &[u8], group: &[u8]) -> CmdError {
     ])
 }
 
-/// The stream at `key` for group bookkeeping (no written event); WRONGTYPE for another type.
-fn quiet_stream<'g>(
-    guard: &'g mut Guard,
-    key: &[u8],
-) -> Result<Option<&'g mut StreamValue>, CmdError> {
-    if guard.lookup_write(key).is_none() {
-        return Ok(None);
-    }
-    guard
-        .get_mut_quiet(key)
-        .map(Value::as_stream_mut)
-        .transpose()
-}
-
 /// The stream and group a group command works on, or the NOGROUP error with `suffix`.
 fn stream_and_group<'g>(
     guard: &'g mut Guard,
@@ -64,7 +50,7 @@ fn stream_and_group<'g>(
     group: &[u8],
     suffix: &str,
 ) -> Result<(&'g mut StreamValue, Bytes), CmdError> {
-    match quiet_stream(guard, key)? {
+    match write_stream(guard, key)? {
         Some(stream) if stream.groups.contains_key(group) => {
             Ok((stream, Bytes::copy_from_slice(group)))
         }
@@ -102,7 +88,7 @@ fn xgroup_target<'g>(
     argv: &[Bytes],
     mkstream: bool,
 ) -> Result<Option<&'g mut StreamValue>, CmdError> {
-    let stream = quiet_stream(guard, &argv[2])?;
+    let stream = write_stream(guard, &argv[2])?;
     if stream.is_none() && !mkstream {
         return Err(CmdError::err(
             "The XGROUP subcommand requires the key to exist. Note that for CREATE you may want to use the MKSTREAM option to create an empty stream automatically.",
@@ -315,7 +301,7 @@ pub(super) fn xreadgroup(ctx: &mut ExecCtx, args: &mut Args) -> Result<Reply, Cm
     };
     let mut served = Vec::new();
     for (key, from) in parsed.keys.iter().zip(&history) {
-        let Some(stream) = quiet_stream(&mut guard, key)? else {
+        let Some(stream) = write_stream(&mut guard, key)? else {
             continue;
         };
         let Some(group) = stream.groups.get_mut(&group_name) else {
@@ -414,7 +400,7 @@ fn read_history(
                     .and_then(|g| g.pel.get_mut(&id))
                 {
                     p.delivery_time = now;
-                    p.delivery_count += 1;
+                    p.delivery_count = p.delivery_count.wrapping_add(1);
                 }
             }
             None => out.push(Reply::Array(vec![id_reply(id), Reply::NilArray])),
@@ -431,7 +417,7 @@ pub(super) fn xack(ctx: &mut ExecCtx, args: &mut Args) -> Result<Reply, CmdError
     let name = args.next_bytes()?;
     let ids = args.rest();
     let mut guard = ctx.ks().lock(ctx.db(), &[&key]);
-    let Some(group) = quiet_stream(&mut guard, &key)?.and_then(|s| s.groups.get_mut(&name)) else {
+    let Some(group) = write_stream(&mut guard, &key)?.and_then(|s| s.groups.get_mut(&name)) else {
         return Ok(Reply::Integer(0));
     };
     // All or nothing: every id is parsed before any is acknowledged.
@@ -563,7 +549,7 @@ fn claim_one(
         pending.delivery_time = delivery_time;
         match retry_count {
             Some(n) => pending.delivery_count = n,
-            None if !justid => pending.delivery_count += 1,
+            None if !justid => pending.delivery_count = pending.delivery_count.wrapping_add(1),
             None => {}
         }
     }
@@ -656,7 +642,7 @@ pub(super) fn xclaim(ctx: &mut ExecCtx, args: &mut Args) -> Result<Reply, CmdErr
         let Some(delivered) = known.or(force.then_some(now)) else {
             continue;
         };
-        if known.is_some() && min_idle > 0 && (now as i64 - delivered as i64) < min_idle {
+        if known.is_some() && min_idle > 0 && now.saturating_sub(delivered) < min_idle as u64 {
             continue;
         }
         if !touched {
@@ -729,7 +715,7 @@ pub(super) fn xautoclaim(ctx: &mut ExecCtx, args: &mut Args) -> Result<Reply, Cm
             continue;
         }
         let delivered = group.pel.get(&id).map_or(now, |p| p.delivery_time);
-        if min_idle > 0 && (now as i64 - delivered as i64) < min_idle {
+        if min_idle > 0 && now.saturating_sub(delivered) < min_idle as u64 {
             continue;
         }
         if !touched {

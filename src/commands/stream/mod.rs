@@ -371,15 +371,25 @@ fn read_stream<'g>(guard: &'g mut Guard, key: &[u8]) -> Result<Option<&'g Stream
     guard.get(key).map(Value::as_stream).transpose()
 }
 
-/// The stream at `key` for writing, without creating it.
+/// The stream at `key` for writing, without creating it. The access is quiet: a command
+/// that really changed the stream reports it with [`mark_written`] (Redis signals a change
+/// only then, so a failed or no-op write disturbs neither WATCH nor blocked readers).
 fn write_stream<'g>(
     guard: &'g mut Guard,
-    key: &Bytes,
+    key: &[u8],
 ) -> Result<Option<&'g mut StreamValue>, CmdError> {
     if guard.lookup_write(key).is_none() {
         return Ok(None);
     }
-    guard.get_mut(key).map(Value::as_stream_mut).transpose()
+    guard
+        .get_mut_quiet(key)
+        .map(Value::as_stream_mut)
+        .transpose()
+}
+
+/// Reports `key` as written (WATCH, blocked readers).
+fn mark_written(guard: &mut Guard, key: &Bytes) {
+    guard.get_mut(key);
 }
 
 /// The stream at `key`, created empty when missing (WRONGTYPE for another type).
@@ -533,13 +543,14 @@ fn xadd(ctx: &mut ExecCtx, args: &mut Args) -> Result<Reply, CmdError> {
     let key = full[1].clone();
     let limits = node_limits(ctx);
     let mut guard = ctx.ks().lock(ctx.db(), &[&key]);
-    let stream = if parsed.no_mkstream {
-        match write_stream(&mut guard, &key)? {
-            Some(stream) => stream,
-            None => return Ok(Reply::Nil),
-        }
-    } else {
-        stream_for_write(&mut guard, &key)?
+    let exists = write_stream(&mut guard, &key)?.is_some();
+    if !exists && parsed.no_mkstream {
+        return Ok(Reply::Nil);
+    }
+    let stream = match write_stream(&mut guard, &key)? {
+        Some(stream) => stream,
+        // A new stream: its first id is always valid.
+        None => stream_for_write(&mut guard, &key)?,
     };
     if stream.last_id == StreamId::MAX {
         return Err(CmdError::err(
@@ -571,6 +582,7 @@ fn xadd(ctx: &mut ExecCtx, args: &mut Args) -> Result<Reply, CmdError> {
     let trimmed = parsed
         .trim
         .is_some_and(|trim| stream.trim(trim, parsed.approx, parsed.limit) > 0);
+    mark_written(&mut guard, &key);
     drop(guard);
     ctx.notify(NotifyClass::STREAM, "xadd", &key);
     if trimmed {
@@ -591,8 +603,9 @@ fn xtrim(ctx: &mut ExecCtx, args: &mut Args) -> Result<Reply, CmdError> {
         return Ok(Reply::Integer(0));
     };
     let removed = stream.trim(trim, parsed.approx, parsed.limit);
-    drop(guard);
     if removed > 0 {
+        mark_written(&mut guard, &key);
+        drop(guard);
         ctx.notify(NotifyClass::STREAM, "xtrim", &key);
     }
     Ok(Reply::Integer(removed as i64))
@@ -671,8 +684,9 @@ fn xdel(ctx: &mut ExecCtx, args: &mut Args) -> Result<Reply, CmdError> {
         return Ok(Reply::Integer(0));
     };
     let deleted = ids.into_iter().filter(|id| stream.delete(*id)).count();
-    drop(guard);
     if deleted > 0 {
+        mark_written(&mut guard, &key);
+        drop(guard);
         ctx.notify(NotifyClass::STREAM, "xdel", &key);
     }
     Ok(Reply::Integer(deleted as i64))
@@ -730,6 +744,7 @@ fn xsetid(ctx: &mut ExecCtx, args: &mut Args) -> Result<Reply, CmdError> {
     if !max_deleted.is_zero() {
         stream.max_deleted_id = max_deleted;
     }
+    mark_written(&mut guard, &key);
     drop(guard);
     ctx.notify(NotifyClass::STREAM, "xsetid", &key);
     Ok(Reply::ok())
