@@ -332,7 +332,7 @@ impl KeyObserver for Blocking {
             KeyEventKind::Written | KeyEventKind::Renamed { .. } | KeyEventKind::Deleted => {
                 self.mark_ready(event.db, &event.key)
             }
-            KeyEventKind::Expired => {}
+            KeyEventKind::Expired | KeyEventKind::FieldsExpired => {}
             KeyEventKind::Flushed => self.mark_db_ready(event.db),
             KeyEventKind::Swapped { other } => {
                 self.mark_db_ready(event.db);

@@ -40,6 +40,7 @@ pub mod commands;
 pub mod config;
 pub mod error;
 pub mod glob;
+pub mod hll;
 pub mod keyspace;
 pub mod protocol;
 pub mod pubsub;

@@ -18,17 +18,30 @@ use oracle::RealRedis;
 
 /// Commands and subcommands Redis 7.0 does not have (added in 7.2 or 7.4). The oracle must
 /// answer nil for them; their entries are checked against the 7.4 values in [`NEWER_ENTRIES`].
-const NEWER_THAN_7_0: &[&str] = &["client|no-touch", "client|setinfo"];
+const NEWER_THAN_7_0: &[&str] = &[
+    "client|no-touch",
+    "client|setinfo",
+    "hexpire",
+    "hexpireat",
+    "hexpiretime",
+    "hpersist",
+    "hpexpire",
+    "hpexpireat",
+    "hpexpiretime",
+    "hpttl",
+    "httl",
+];
 
 /// The 7.4 entries of [`NEWER_THAN_7_0`] (from Redis 7.4's command table): name, arity,
-/// flags, ACL categories, tips. None of them has keys or subcommands.
-const NEWER_ENTRIES: &[(&str, i64, &str, &str, &str)] = &[
+/// flags, ACL categories, tips, number of key specs. None of them has subcommands.
+const NEWER_ENTRIES: &[(&str, i64, &str, &str, &str, usize)] = &[
     (
         "client|no-touch",
         3,
         "noscript loading stale",
         "@slow @connection",
         "",
+        0,
     ),
     (
         "client|setinfo",
@@ -36,7 +49,59 @@ const NEWER_ENTRIES: &[(&str, i64, &str, &str, &str)] = &[
         "noscript loading stale",
         "@slow @connection",
         "",
+        0,
     ),
+    (
+        "hexpire",
+        -6,
+        "write denyoom fast",
+        "@write @hash @fast",
+        "",
+        1,
+    ),
+    (
+        "hpexpire",
+        -6,
+        "write denyoom fast",
+        "@write @hash @fast",
+        "",
+        1,
+    ),
+    (
+        "hexpireat",
+        -6,
+        "write denyoom fast",
+        "@write @hash @fast",
+        "",
+        1,
+    ),
+    (
+        "hpexpireat",
+        -6,
+        "write denyoom fast",
+        "@write @hash @fast",
+        "",
+        1,
+    ),
+    ("httl", -5, "readonly fast", "@read @hash @fast", "", 1),
+    ("hpttl", -5, "readonly fast", "@read @hash @fast", "", 1),
+    (
+        "hexpiretime",
+        -5,
+        "readonly fast",
+        "@read @hash @fast",
+        "",
+        1,
+    ),
+    (
+        "hpexpiretime",
+        -5,
+        "readonly fast",
+        "@read @hash @fast",
+        "",
+        1,
+    ),
+    ("hpersist", -5, "write fast", "@write @hash @fast", "", 1),
 ];
 
 /// The names of the fields of a COMMAND INFO entry, by position.
@@ -152,7 +217,7 @@ fn words(v: &V) -> String {
 
 /// The newer-than-7.0 entries against their Redis 7.4 values.
 fn check_newer(ours: &mut Client, diffs: &mut Vec<String>) {
-    for (name, arity, flags, acl, tips) in NEWER_ENTRIES {
+    for (name, arity, flags, acl, tips, key_specs) in NEWER_ENTRIES {
         let entry = entry_fields(&ours.cmd(&["COMMAND", "INFO", name]).items()[0]);
         let got = (
             entry[1].clone(),
@@ -166,7 +231,7 @@ fn check_newer(ours: &mut Client, diffs: &mut Vec<String>) {
             flags.to_string(),
             acl.to_string(),
             tips.to_string(),
-            0,
+            *key_specs,
         );
         if got != want {
             diffs.push(format!("{name}: {got:?}, Redis 7.4 has {want:?}"));

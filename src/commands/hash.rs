@@ -7,6 +7,8 @@
 //! switches for good on the write that passes `hash-max-listpack-entries` or
 //! `hash-max-listpack-value`), and these commands reproduce the matching behaviour.
 
+use std::sync::atomic::{AtomicBool, Ordering};
+
 use bytes::Bytes;
 use rand::RngExt;
 
@@ -18,6 +20,7 @@ use crate::error::CmdError;
 use crate::glob::glob_match;
 use crate::keyspace::{Guard, HashValue, Value, scan_indexmap};
 use crate::protocol::{Protocol, Reply};
+use crate::pubsub::NotifyClass;
 
 const G: &str = "hash";
 const RO: &[KeySpec] = &[KeySpec::key(1, KeyFlags::RO)];
@@ -131,7 +134,98 @@ pub static COMMANDS: &[CommandSpec] = &[
         since: "2.8.0",
         ..CommandSpec::new("hscan", -3, READ, G, hscan)
     },
+    CommandSpec {
+        keys: RW_UPDATE,
+        summary: "Set expiry for hash field using relative time to expire (seconds)",
+        since: "7.4.0",
+        complexity: "O(N) where N is the number of specified fields",
+        ..CommandSpec::new("hexpire", -6, GROW_FAST, G, hexpire)
+    },
+    CommandSpec {
+        keys: RW_UPDATE,
+        summary: "Set expiry for hash field using relative time to expire (milliseconds)",
+        since: "7.4.0",
+        complexity: "O(N) where N is the number of specified fields",
+        ..CommandSpec::new("hpexpire", -6, GROW_FAST, G, hpexpire)
+    },
+    CommandSpec {
+        keys: RW_UPDATE,
+        summary: "Set expiry for hash field using an absolute Unix timestamp (seconds)",
+        since: "7.4.0",
+        complexity: "O(N) where N is the number of specified fields",
+        ..CommandSpec::new("hexpireat", -6, GROW_FAST, G, hexpireat)
+    },
+    CommandSpec {
+        keys: RW_UPDATE,
+        summary: "Set expiry for hash field using an absolute Unix timestamp (milliseconds)",
+        since: "7.4.0",
+        complexity: "O(N) where N is the number of specified fields",
+        ..CommandSpec::new("hpexpireat", -6, GROW_FAST, G, hpexpireat)
+    },
+    CommandSpec {
+        keys: RO_ACCESS,
+        summary: "Returns the TTL in seconds of a hash field.",
+        since: "7.4.0",
+        complexity: "O(N) where N is the number of specified fields",
+        ..CommandSpec::new("httl", -5, READ_FAST, G, httl)
+    },
+    CommandSpec {
+        keys: RO_ACCESS,
+        summary: "Returns the TTL in milliseconds of a hash field.",
+        since: "7.4.0",
+        complexity: "O(N) where N is the number of specified fields",
+        ..CommandSpec::new("hpttl", -5, READ_FAST, G, hpttl)
+    },
+    CommandSpec {
+        keys: RO_ACCESS,
+        summary: "Returns the expiration time of a hash field as a Unix timestamp, in seconds.",
+        since: "7.4.0",
+        complexity: "O(N) where N is the number of specified fields",
+        ..CommandSpec::new("hexpiretime", -5, READ_FAST, G, hexpiretime)
+    },
+    CommandSpec {
+        keys: RO_ACCESS,
+        summary: "Returns the expiration time of a hash field as a Unix timestamp, in msec.",
+        since: "7.4.0",
+        complexity: "O(N) where N is the number of specified fields",
+        ..CommandSpec::new("hpexpiretime", -5, READ_FAST, G, hpexpiretime)
+    },
+    CommandSpec {
+        keys: RW_UPDATE,
+        summary: "Removes the expiration time for each specified field",
+        since: "7.4.0",
+        complexity: "O(N) where N is the number of specified fields",
+        ..CommandSpec::new("hpersist", -5, WRITE_FAST, G, hpersist)
+    },
 ];
+
+/// Set once any hash field has been given a TTL (only the HEXPIRE family does that).
+static FIELD_TTLS_USED: AtomicBool = AtomicBool::new(false);
+
+/// Locks `key` for a hash command and deletes the hash's fields whose TTL has passed
+/// (Redis's lazy field expiry), reporting `hexpired` — and `del` when no field is left, the
+/// guard then deleting the key. Every hash command starts here, so none sees an expired
+/// field.
+fn lock_hash<'c>(ctx: &'c ExecCtx, key: &Bytes) -> Guard<'c> {
+    let mut guard = ctx.ks().lock(ctx.db(), &[key]);
+    // Until a field TTL has been set, no hash can have one: skip the extra lookup.
+    if !FIELD_TTLS_USED.load(Ordering::Relaxed) {
+        return guard;
+    }
+    let now = guard.now_ms();
+    let due = guard
+        .peek(key)
+        .is_some_and(|e| matches!(&e.value, Value::Hash(h) if h.has_expired_fields(now)));
+    if due && let Some(Value::Hash(hash)) = guard.get_mut(key) {
+        hash.remove_expired(now);
+        let emptied = hash.is_empty();
+        ctx.notify(NotifyClass::HASH, "hexpired", key);
+        if emptied {
+            ctx.notify(NotifyClass::GENERIC, "del", key);
+        }
+    }
+    guard
+}
 
 /// Runs `read` on the hash at `key` (`None` when the key is missing) under the key's lock,
 /// counting a keyspace hit or miss as a read command does.
@@ -140,7 +234,7 @@ fn with_hash(
     key: &Bytes,
     read: impl FnOnce(Option<&HashValue>) -> Result<Reply, CmdError>,
 ) -> Result<Reply, CmdError> {
-    let mut guard = ctx.ks().lock(ctx.db(), &[key]);
+    let mut guard = lock_hash(ctx, key);
     match guard.get(key) {
         Some(value) => read(Some(value.as_hash()?)),
         None => read(None),
@@ -172,7 +266,7 @@ fn set_pairs(ctx: &mut ExecCtx, args: &mut Args, command: &str) -> Result<i64, C
     }
     let pairs = args.rest();
     let limits = ctx.encodings().hash;
-    let mut guard = ctx.ks().lock(ctx.db(), &[&key]);
+    let mut guard = lock_hash(ctx, &key);
     let hash = hash_for_write(&mut guard, &key)?;
     let mut created = 0;
     for pair in pairs.chunks_exact(2) {
@@ -199,7 +293,7 @@ fn hsetnx(ctx: &mut ExecCtx, args: &mut Args) -> Result<Reply, CmdError> {
     let field = args.next_bytes()?;
     let value = args.next_bytes()?;
     let limits = ctx.encodings().hash;
-    let mut guard = ctx.ks().lock(ctx.db(), &[&key]);
+    let mut guard = lock_hash(ctx, &key);
     if peek_hash(&mut guard, &key)?.is_some_and(|h| h.contains_key(&field)) {
         return Ok(Reply::Integer(0));
     }
@@ -297,7 +391,7 @@ fn count_reply(n: usize) -> Reply {
 fn hdel(ctx: &mut ExecCtx, args: &mut Args) -> Result<Reply, CmdError> {
     let key = args.next_bytes()?;
     let fields = args.rest();
-    let mut guard = ctx.ks().lock(ctx.db(), &[&key]);
+    let mut guard = lock_hash(ctx, &key);
     let present = peek_hash(&mut guard, &key)?;
     // Only a hash that actually loses a field is reported as written (the lookup above
     // counted as an access either way, as Redis's write lookup does).
@@ -318,14 +412,14 @@ fn hincrby(ctx: &mut ExecCtx, args: &mut Args) -> Result<Reply, CmdError> {
     let field = args.next_bytes()?;
     let by = args.next_i64()?;
     let limits = ctx.encodings().hash;
-    let mut guard = ctx.ks().lock(ctx.db(), &[&key]);
+    let mut guard = lock_hash(ctx, &key);
     let current = match peek_hash(&mut guard, &key)?.and_then(|h| h.get(&field)) {
         Some(text) => parse_i64(text).map_err(|_| CmdError::HashNotInteger)?,
         None => 0,
     };
     let value = current.checked_add(by).ok_or(CmdError::Overflow)?;
     let text = Bytes::copy_from_slice(itoa::Buffer::new().format(value).as_bytes());
-    hash_for_write(&mut guard, &key)?.insert(field, text, &limits);
+    hash_for_write(&mut guard, &key)?.update(field, text, &limits);
     Ok(Reply::Integer(value))
 }
 
@@ -339,13 +433,13 @@ fn hincrbyfloat(ctx: &mut ExecCtx, args: &mut Args) -> Result<Reply, CmdError> {
         return Err(CmdError::NanOrInfinityValue);
     }
     let limits = ctx.encodings().hash;
-    let mut guard = ctx.ks().lock(ctx.db(), &[&key]);
+    let mut guard = lock_hash(ctx, &key);
     let current = match peek_hash(&mut guard, &key)?.and_then(|h| h.get(&field)) {
         Some(text) => LongDouble::parse(text).map_err(|_| CmdError::HashNotFloat)?,
         None => LongDouble::ZERO,
     };
     let text = Bytes::from(current.add_to_text(by)?);
-    hash_for_write(&mut guard, &key)?.insert(field, text.clone(), &limits);
+    hash_for_write(&mut guard, &key)?.update(field, text.clone(), &limits);
     Ok(Reply::Bulk(text))
 }
 
@@ -495,6 +589,230 @@ fn scan_reply(cursor: u64, items: Vec<Reply>) -> Reply {
     ])
 }
 
+// ---------------------------------------------------------------------------------------------
+// Field expiration (Redis 7.4).
+
+/// Latest field expiry Redis accepts, in Unix milliseconds (2^48 - 1).
+const MAX_FIELD_EXPIRE_MS: i64 = (1 << 48) - 1;
+
+/// `FIELDS numfields field...` up to the end of the arguments: the fields.
+fn parse_fields(args: &mut Args) -> Result<Vec<Bytes>, CmdError> {
+    if !args.next().is_some_and(|k| eq_ignore_case(&k, "fields")) {
+        return Err(CmdError::err(
+            "Mandatory argument FIELDS is missing or not at the right position",
+        ));
+    }
+    let count = args
+        .next()
+        .and_then(|n| parse_i64(&n).ok())
+        .filter(|&n| n >= 1)
+        .ok_or_else(|| CmdError::err("Parameter `numFields` should be greater than 0"))?;
+    if usize::try_from(count).ok() != Some(args.remaining()) {
+        return Err(CmdError::err(
+            "The `numfields` parameter must match the number of arguments",
+        ));
+    }
+    Ok(args.rest())
+}
+
+/// HEXPIRE's condition on the field's current TTL.
+#[derive(Clone, Copy, PartialEq)]
+enum ExpireCondition {
+    Always,
+    Nx,
+    Xx,
+    Gt,
+    Lt,
+}
+
+impl ExpireCondition {
+    /// Whether a field whose TTL is `current` (None: persistent, i.e. infinite) takes `at`.
+    fn allows(self, current: Option<u64>, at: u64) -> bool {
+        match (self, current) {
+            (ExpireCondition::Always, _) => true,
+            (ExpireCondition::Nx, current) => current.is_none(),
+            (ExpireCondition::Xx, current) => current.is_some(),
+            (ExpireCondition::Gt, current) => current.is_some_and(|c| at > c),
+            (ExpireCondition::Lt, current) => current.is_none_or(|c| at < c),
+        }
+    }
+}
+
+/// Per-field replies of the HEXPIRE family.
+const NO_FIELD: i64 = -2;
+const CONDITION_NOT_MET: i64 = 0;
+const EXPIRE_SET: i64 = 1;
+const DELETED: i64 = 2;
+
+/// HEXPIRE, HPEXPIRE, HEXPIREAT, HPEXPIREAT: `unit_ms` is 1000 for seconds, `relative`
+/// adds the current time.
+fn expire_fields(
+    ctx: &mut ExecCtx,
+    args: &mut Args,
+    name: &'static str,
+    unit_ms: i64,
+    relative: bool,
+) -> Result<Reply, CmdError> {
+    let key = args.next_bytes()?;
+    let mut guard = lock_hash(ctx, &key);
+    let exists = peek_hash(&mut guard, &key)?.is_some();
+    let time = args.next_i64()?;
+    if time < 0 {
+        return Err(CmdError::err("invalid expire time, must be >= 0"));
+    }
+    let base = if relative { guard.now_ms() as i64 } else { 0 };
+    let at = time
+        .checked_mul(unit_ms)
+        .filter(|&ms| ms <= MAX_FIELD_EXPIRE_MS - base)
+        .map(|ms| ms + base)
+        .ok_or(CmdError::InvalidExpire(name))?;
+    let condition = match args.peek() {
+        Some(a) if eq_ignore_case(a, "nx") => ExpireCondition::Nx,
+        Some(a) if eq_ignore_case(a, "xx") => ExpireCondition::Xx,
+        Some(a) if eq_ignore_case(a, "gt") => ExpireCondition::Gt,
+        Some(a) if eq_ignore_case(a, "lt") => ExpireCondition::Lt,
+        _ => ExpireCondition::Always,
+    };
+    if condition != ExpireCondition::Always {
+        args.next();
+    }
+    let fields = parse_fields(args)?;
+    if !exists {
+        return Ok(codes_reply(fields.iter().map(|_| NO_FIELD)));
+    }
+    let at = u64::try_from(at).unwrap_or(0);
+    let now = guard.now_ms();
+    let hash = guard
+        .get_mut(&key)
+        .ok_or(CmdError::NoSuchKey)?
+        .as_hash_mut()?;
+    let (mut updated, mut deleted) = (false, false);
+    let codes: Vec<i64> = fields
+        .iter()
+        .map(|field| {
+            if !hash.contains_key(field) {
+                return NO_FIELD;
+            }
+            if !condition.allows(hash.field_expire_at(field), at) {
+                return CONDITION_NOT_MET;
+            }
+            if at <= now {
+                hash.remove(field);
+                deleted = true;
+                return DELETED;
+            }
+            FIELD_TTLS_USED.store(true, Ordering::Relaxed);
+            hash.set_field_expire(field, at);
+            updated = true;
+            EXPIRE_SET
+        })
+        .collect();
+    let emptied = hash.is_empty();
+    if deleted {
+        ctx.notify(NotifyClass::HASH, "hexpired", &key);
+    } else if updated {
+        ctx.notify(NotifyClass::HASH, "hexpire", &key);
+    }
+    if emptied {
+        ctx.notify(NotifyClass::GENERIC, "del", &key);
+    }
+    Ok(codes_reply(codes))
+}
+
+fn codes_reply(codes: impl IntoIterator<Item = i64>) -> Reply {
+    Reply::Array(codes.into_iter().map(Reply::Integer).collect())
+}
+
+fn hexpire(ctx: &mut ExecCtx, args: &mut Args) -> Result<Reply, CmdError> {
+    expire_fields(ctx, args, "hexpire", 1000, true)
+}
+
+fn hpexpire(ctx: &mut ExecCtx, args: &mut Args) -> Result<Reply, CmdError> {
+    expire_fields(ctx, args, "hpexpire", 1, true)
+}
+
+fn hexpireat(ctx: &mut ExecCtx, args: &mut Args) -> Result<Reply, CmdError> {
+    expire_fields(ctx, args, "hexpireat", 1000, false)
+}
+
+fn hpexpireat(ctx: &mut ExecCtx, args: &mut Args) -> Result<Reply, CmdError> {
+    expire_fields(ctx, args, "hpexpireat", 1, false)
+}
+
+/// HTTL, HPTTL, HEXPIRETIME, HPEXPIRETIME: per field -2 (no field), -1 (no TTL) or the
+/// time, as `show(expire_at_ms, now_ms)`.
+fn field_times(
+    ctx: &mut ExecCtx,
+    args: &mut Args,
+    show: fn(u64, u64) -> i64,
+) -> Result<Reply, CmdError> {
+    let key = args.next_bytes()?;
+    let mut guard = lock_hash(ctx, &key);
+    let now = guard.now_ms();
+    let hash = read_hash(&mut guard, &key)?;
+    let fields = parse_fields(args)?;
+    Ok(codes_reply(fields.iter().map(|field| match hash {
+        Some(h) if h.contains_key(field) => h.field_expire_at(field).map_or(-1, |at| show(at, now)),
+        _ => NO_FIELD,
+    })))
+}
+
+/// The hash at `key` for a read (counts a keyspace hit or miss).
+fn read_hash<'g>(guard: &'g mut Guard, key: &Bytes) -> Result<Option<&'g HashValue>, CmdError> {
+    guard.get(key).map(Value::as_hash).transpose()
+}
+
+fn ms_to_i64(ms: u64) -> i64 {
+    i64::try_from(ms).unwrap_or(i64::MAX)
+}
+
+fn httl(ctx: &mut ExecCtx, args: &mut Args) -> Result<Reply, CmdError> {
+    // Seconds round up, as in Redis.
+    field_times(ctx, args, |at, now| {
+        ms_to_i64(at.saturating_sub(now).div_ceil(1000))
+    })
+}
+
+fn hpttl(ctx: &mut ExecCtx, args: &mut Args) -> Result<Reply, CmdError> {
+    field_times(ctx, args, |at, now| ms_to_i64(at.saturating_sub(now)))
+}
+
+fn hexpiretime(ctx: &mut ExecCtx, args: &mut Args) -> Result<Reply, CmdError> {
+    field_times(ctx, args, |at, _| ms_to_i64(at.div_ceil(1000)))
+}
+
+fn hpexpiretime(ctx: &mut ExecCtx, args: &mut Args) -> Result<Reply, CmdError> {
+    field_times(ctx, args, |at, _| ms_to_i64(at))
+}
+
+/// HPERSIST: per field -2 (no field), -1 (no TTL) or 1 (TTL removed).
+fn hpersist(ctx: &mut ExecCtx, args: &mut Args) -> Result<Reply, CmdError> {
+    let key = args.next_bytes()?;
+    let mut guard = lock_hash(ctx, &key);
+    let current = read_hash(&mut guard, &key)?;
+    let fields = parse_fields(args)?;
+    let Some(current) = current else {
+        return Ok(codes_reply(fields.iter().map(|_| NO_FIELD)));
+    };
+    let code = |h: &HashValue, f: &Bytes| match (h.contains_key(f), h.field_expire_at(f)) {
+        (false, _) => NO_FIELD,
+        (true, None) => -1,
+        (true, Some(_)) => 1,
+    };
+    let codes: Vec<i64> = fields.iter().map(|f| code(current, f)).collect();
+    if codes.contains(&1) {
+        let hash = guard
+            .get_mut(&key)
+            .ok_or(CmdError::NoSuchKey)?
+            .as_hash_mut()?;
+        for field in &fields {
+            hash.persist_field(field);
+        }
+        ctx.notify(NotifyClass::HASH, "hpersist", &key);
+    }
+    Ok(codes_reply(codes))
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -519,6 +837,15 @@ mod tests {
             ("hstrlen", 3, &["readonly", "fast"]),
             ("hrandfield", -2, &["readonly"]),
             ("hscan", -3, &["readonly"]),
+            ("hexpire", -6, &["write", "denyoom", "fast"]),
+            ("hpexpire", -6, &["write", "denyoom", "fast"]),
+            ("hexpireat", -6, &["write", "denyoom", "fast"]),
+            ("hpexpireat", -6, &["write", "denyoom", "fast"]),
+            ("httl", -5, &["readonly", "fast"]),
+            ("hpttl", -5, &["readonly", "fast"]),
+            ("hexpiretime", -5, &["readonly", "fast"]),
+            ("hpexpiretime", -5, &["readonly", "fast"]),
+            ("hpersist", -5, &["write", "fast"]),
         ];
         assert_eq!(COMMANDS.len(), expected.len());
         for &(name, arity, flags) in expected {

@@ -36,7 +36,7 @@ pub use table::{Command, CommandSpec, CommandStats, Flags, KeyFlags, KeySpec, ta
 use crate::clients::{ClientFlags, ClientState, CommandName};
 use crate::config::IntParam;
 use crate::error::CmdError;
-use crate::keyspace::{EncodingConfig, HashLimits};
+use crate::keyspace::{EncodingConfig, HashLimits, SetLimits};
 use crate::protocol::{Reply, repr};
 use crate::state::ServerState;
 
@@ -81,6 +81,9 @@ impl ExecCtx<'_> {
         static MAXMEMORY: IntParam = IntParam::new("maxmemory");
         static HASH_ENTRIES: IntParam = IntParam::new("hash-max-listpack-entries");
         static HASH_VALUE: IntParam = IntParam::new("hash-max-listpack-value");
+        static SET_INTSET: IntParam = IntParam::new("set-max-intset-entries");
+        static SET_ENTRIES: IntParam = IntParam::new("set-max-listpack-entries");
+        static SET_VALUE: IntParam = IntParam::new("set-max-listpack-value");
         let config = &self.state.config;
         let limit = |param: &IntParam| usize::try_from(param.get(config)).unwrap_or(0);
         // Redis gives up shared integers when evicting by LRU or LFU, which needs a private
@@ -94,6 +97,11 @@ impl ExecCtx<'_> {
             hash: HashLimits {
                 entries: limit(&HASH_ENTRIES),
                 value: limit(&HASH_VALUE),
+            },
+            set: SetLimits {
+                intset_entries: limit(&SET_INTSET),
+                listpack_entries: limit(&SET_ENTRIES),
+                listpack_value: limit(&SET_VALUE),
             },
         }
     }

@@ -438,7 +438,7 @@ fn check_length(ctx: &ExecCtx, len: u64, extra: u64) -> Result<(), CmdError> {
 
 /// Edits a stored string in place. The buffer is reused when nothing else holds it (no copy);
 /// otherwise it is copied once. Returns the new length.
-fn edit_str(value: &mut Bytes, edit: impl FnOnce(&mut BytesMut)) -> usize {
+pub(super) fn edit_str(value: &mut Bytes, edit: impl FnOnce(&mut BytesMut)) -> usize {
     let mut buf = std::mem::take(value)
         .try_into_mut()
         .unwrap_or_else(|shared| BytesMut::from(&shared[..]));

@@ -17,6 +17,9 @@ pub enum KeyEventKind {
     Deleted,
     /// The key reached its expiry time and was reclaimed.
     Expired,
+    /// Active expiry deleted hash fields whose time had come (Redis's `hexpired`); a
+    /// `Written` event for the key follows (`Deleted` when no field is left).
+    FieldsExpired,
     /// The key was created by renaming `from`; a `Deleted` event for `from` comes first.
     Renamed { from: Bytes },
     /// Every key of the database was removed (FLUSHDB, FLUSHALL); `key` is empty.

@@ -1,7 +1,9 @@
 //! Active expiry: a periodic sampling of keys with a TTL, like Redis's `activeExpireCycle`,
-//! so keys nobody touches again are reclaimed.
+//! so keys nobody touches again are reclaimed; then the same for hashes with field TTLs
+//! (Redis 7.4's active field expiry), whose due fields are deleted — and the hash with
+//! them when none is left.
 
-use super::Keyspace;
+use super::{Guard, Keyspace};
 
 /// Keys sampled per shard per round.
 const SAMPLES: usize = 20;
@@ -11,7 +13,8 @@ const REPEAT_PERCENT: usize = 25;
 const MAX_ROUNDS: usize = 16;
 
 impl Keyspace {
-    /// One expiry cycle over every shard of every database. Returns the keys reclaimed.
+    /// One expiry cycle over every shard of every database. Returns the keys reclaimed plus
+    /// the hashes that lost expired fields.
     pub fn active_expire_cycle(&self) -> usize {
         if !self
             .active_expire
@@ -25,11 +28,13 @@ impl Keyspace {
             for shard in 0..self.shard_count() {
                 let mut guard = self.lock_slots(db, &mut smallvec::smallvec![(db, shard)]);
                 debug_assert_eq!(guard.locked_slots(), 1);
-                for _ in 0..MAX_ROUNDS {
-                    let (sampled, expired) = guard.expire_sample(0, SAMPLES);
-                    total += expired;
-                    if sampled == 0 || expired * 100 <= sampled * REPEAT_PERCENT {
-                        break;
+                for sample in [Guard::expire_sample, Guard::expire_fields_sample] {
+                    for _ in 0..MAX_ROUNDS {
+                        let (sampled, expired) = sample(&mut guard, 0, SAMPLES);
+                        total += expired;
+                        if sampled == 0 || expired * 100 <= sampled * REPEAT_PERCENT {
+                            break;
+                        }
                     }
                 }
             }
@@ -42,7 +47,7 @@ impl Keyspace {
 mod tests {
     use bytes::Bytes;
 
-    use super::super::{Keyspace, StrValue, Ttl, Value};
+    use super::super::{HashLimits, Keyspace, StrValue, Ttl, Value};
 
     #[test]
     fn reclaims_untouched_keys() {
@@ -63,5 +68,38 @@ mod tests {
         }
         assert_eq!(reclaimed, 100);
         assert_eq!(ks.db_sizes()[0], (0, 0));
+    }
+
+    #[test]
+    fn reclaims_expired_hash_fields() {
+        let ks = Keyspace::new(1, 2, Vec::new());
+        let limits = HashLimits::default();
+        let (gone, kept) = (Bytes::from_static(b"gone"), Bytes::from_static(b"kept"));
+        let f = |s: &'static str| Bytes::from_static(s.as_bytes());
+        {
+            let mut g = ks.lock(0, &[&gone, &kept]);
+            let past = g.now_ms() - 1;
+            for key in [&gone, &kept] {
+                let h = g
+                    .get_or_insert_with(key, Value::new_hash)
+                    .as_hash_mut()
+                    .unwrap();
+                h.insert(f("a"), f("1"), &limits);
+                h.set_field_expire(b"a", past);
+            }
+            let h = g.get_mut(&kept).unwrap().as_hash_mut().unwrap();
+            h.insert(f("b"), f("2"), &limits);
+        }
+        for _ in 0..10 {
+            ks.active_expire_cycle();
+        }
+        let mut g = ks.lock(0, &[&gone, &kept]);
+        assert!(
+            g.peek(&gone).is_none(),
+            "a hash whose last field expired is deleted"
+        );
+        let kept = g.get(&kept).unwrap().as_hash().unwrap();
+        assert_eq!(kept.len(), 1);
+        assert!(!kept.has_field_ttls());
     }
 }

@@ -286,7 +286,9 @@ impl<'a> Guard<'a> {
     /// Writes `value` under `key`. A live old entry is overwritten in its slot (one lookup,
     /// returned by value); otherwise the key is inserted.
     fn store(&mut self, key: Bytes, value: Value, ttl: Ttl, record: Record) -> Option<Entry> {
-        if value.is_empty_aggregate() {
+        // Both are settled in `finish`: empty aggregates are deleted, hashes with field TTLs
+        // are registered for active field expiry.
+        if value.is_empty_aggregate() || matches!(&value, Value::Hash(h) if h.has_field_ttls()) {
             self.check_empty = true;
         }
         let live = self.live_index(&key);
@@ -412,6 +414,7 @@ impl<'a> Guard<'a> {
             if *d == db {
                 shard.map = Default::default();
                 shard.volatile = Default::default();
+                shard.field_volatile = Default::default();
             }
         }
         self.emit(&Bytes::new(), KeyEventKind::Flushed);
@@ -601,11 +604,48 @@ impl<'a> Guard<'a> {
         (n, count)
     }
 
+    /// Deletes the due fields of up to `samples` hashes with field TTLs from one locked shard
+    /// (Redis's active field expiry); returns (sampled, hashes that lost fields).
+    pub(super) fn expire_fields_sample(&mut self, pos: usize, samples: usize) -> (usize, usize) {
+        use rand::RngExt;
+        let now = self.now;
+        let mut rng = rand::rng();
+        let mut reaped = Vec::new();
+        let shard = &mut self.locked[pos].1;
+        let n = shard.field_volatile.len().min(samples);
+        for _ in 0..n {
+            let i = rng.random_range(0..shard.field_volatile.len());
+            let Some(key) = shard.field_volatile.get_index(i).cloned() else {
+                break;
+            };
+            match shard.map.get_mut(&key).map(|e| &mut e.value) {
+                Some(Value::Hash(hash)) if hash.has_field_ttls() => {
+                    if hash.remove_expired(now) > 0 {
+                        reaped.push(key);
+                    }
+                }
+                _ => {
+                    shard.field_volatile.swap_remove_index(i);
+                }
+            }
+        }
+        let count = reaped.len();
+        self.db = self.locked[pos].0.0;
+        // `finish` deletes the hashes left empty.
+        self.check_empty |= count > 0;
+        for key in reaped {
+            self.emit(&key, KeyEventKind::FieldsExpired);
+            self.emit(&key, KeyEventKind::Written);
+        }
+        (n, count)
+    }
+
     pub(super) fn locked_slots(&self) -> usize {
         self.locked.len()
     }
 
-    /// Turns writes that left an empty aggregate into deletions, then tells the observers.
+    /// Turns writes that left an empty aggregate into deletions, registers hashes that have
+    /// field TTLs for active field expiry, then tells the observers.
     fn finish(&mut self) {
         if self.events.is_empty() {
             return;
@@ -626,9 +666,14 @@ impl<'a> Guard<'a> {
                     Some(e) if e.value.is_empty_aggregate() => {
                         shard.map.swap_remove(&event.key);
                         shard.volatile.swap_remove(&event.key);
+                        shard.field_volatile.swap_remove(&event.key);
                         event.kind = KeyEventKind::Deleted;
                     }
-                    Some(_) => {}
+                    Some(e) => {
+                        if matches!(&e.value, Value::Hash(h) if h.has_field_ttls()) {
+                            shard.field_volatile.insert(event.key.clone());
+                        }
+                    }
                 }
             }
             // Several writes to one key in a row need one notification.

@@ -31,10 +31,10 @@ use smallvec::SmallVec;
 
 pub use events::{KeyEvent, KeyEventKind, KeyObserver};
 pub use guard::{Guard, Ttl};
-pub use scan::scan_indexmap;
+pub use scan::{scan_indexmap, scan_positions};
 pub use value::{
-    EncodingConfig, Entry, HashFields, HashLimits, HashValue, Hasher, ListValue, SetValue,
-    StrValue, StreamValue, Value, ZSetValue,
+    EncodingConfig, Entry, HashFields, HashLimits, HashValue, Hasher, ListValue, SetLimits,
+    SetValue, StrValue, StreamValue, Value, ZSetValue,
 };
 
 /// One shard: its keys, and the subset of them that carry a TTL (sampled by active expiry).
@@ -42,6 +42,9 @@ pub use value::{
 pub(crate) struct Shard {
     map: IndexMap<bytes::Bytes, Entry, Hasher>,
     volatile: IndexSet<bytes::Bytes, Hasher>,
+    /// Keys written as a hash with field TTLs, sampled by active field expiry. May hold keys
+    /// that no longer qualify; the sampling drops them.
+    field_volatile: IndexSet<bytes::Bytes, Hasher>,
 }
 
 struct Db {
@@ -372,6 +375,7 @@ mod touch_tests {
         let sharing = EncodingConfig {
             share_integers: true,
             hash: HashLimits::default(),
+            set: SetLimits::DEFAULT,
         };
         let (a, b) = (Bytes::from_static(b"a"), Bytes::from_static(b"b"));
         let mut guard = ks.lock(0, &[&a, &b]);

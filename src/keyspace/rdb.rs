@@ -6,23 +6,26 @@
 //! Reading accepts every encoding Redis 2.x to 7.4 writes for the types this server holds:
 //! strings (raw, integer-encoded, LZF-compressed) and hashes (field/value pairs, zipmap,
 //! ziplist, listpack — the last three stored as one string blob, itself possibly
-//! LZF-compressed). Anything else — other types, hashes with field expiry, malformed data — is
-//! [`PayloadError::BadFormat`]. The compact encodings are validated as strictly as Redis's
+//! LZF-compressed) and sets (members, intset, listpack). Anything else — other types, hashes
+//! with field expiry, malformed data — is [`PayloadError::BadFormat`]. The compact encodings are validated as strictly as Redis's
 //! deep sanitization does (sizes, counts, back-lengths, duplicate fields), so a corrupt payload
 //! never becomes a corrupt value.
 //!
 //! Writing produces the plain forms: strings integer-encoded exactly when Redis would, so short
 //! strings dump byte-for-byte as Redis dumps them, otherwise raw (uncompressed); hashes as
-//! field/value pairs, which Redis 7 loads into a listpack or a hash table by its own limits.
+//! field/value pairs, which Redis 7 loads into a listpack or a hash table by its own limits;
+//! sets as an intset when they are one (as Redis dumps an intset it does not compress), else
+//! as members.
 //! The version written is Redis 7.0's, so Redis 7.0 and every later release restore our payloads.
 //!
-//! Depends only on `value`.
+//! Depends only on `value` and `set`.
 
 use bytes::Bytes;
 
 #[path = "stream_rdb.rs"]
 mod stream_rdb;
 
+use super::set::{SetEncoding, SetLimits, SetMembers, SetValue};
 use super::value::{
     EncodingConfig, HashFields, HashLimits, HashValue, StrValue, Value, canonical_i64,
 };
@@ -45,6 +48,9 @@ pub enum PayloadError {
 
 // Object types (Redis's rdb.h).
 const TYPE_STRING: u8 = 0;
+const TYPE_SET: u8 = 2;
+const TYPE_SET_INTSET: u8 = 11;
+const TYPE_SET_LISTPACK: u8 = 20;
 const TYPE_HASH: u8 = 4;
 const TYPE_HASH_ZIPMAP: u8 = 9;
 const TYPE_HASH_ZIPLIST: u8 = 13;
@@ -82,8 +88,9 @@ pub fn dump(value: &Value) -> Vec<u8> {
             out.push(stream_rdb::TYPE_STREAM_LISTPACKS_2);
             stream_rdb::write(&mut out, stream);
         }
+        Value::Set(set) => write_set(&mut out, set),
         // Skeletons: no command creates these values yet, so none can reach DUMP.
-        Value::List(_) | Value::Set(_) | Value::ZSet(_) => {
+        Value::List(_) | Value::ZSet(_) => {
             unreachable!("no command creates this type yet")
         }
     }
@@ -138,6 +145,27 @@ fn decode(body: &[u8], config: &EncodingConfig) -> Result<Value, PayloadError> {
         kind @ (stream_rdb::TYPE_STREAM_LISTPACKS
         | stream_rdb::TYPE_STREAM_LISTPACKS_2
         | stream_rdb::TYPE_STREAM_LISTPACKS_3) => Value::Stream(stream_rdb::read(&mut r, kind)?),
+        TYPE_SET => {
+            let count = r.plain_len()?;
+            let mut members = Vec::with_capacity(count.min(r.remaining()));
+            for _ in 0..count {
+                members.push(r.string()?);
+            }
+            set_from_plain(members, &config.set)?
+        }
+        TYPE_SET_INTSET => Value::Set(SetValue::from_integers(
+            &intset_values(&r.string()?)?,
+            &config.set,
+        )),
+        TYPE_SET_LISTPACK => {
+            let entries = listpack_entries(&r.string()?)?;
+            let count = entries.len();
+            let members: SetMembers = entries.into_iter().collect();
+            if count == 0 || members.len() != count {
+                return Err(PayloadError::BadFormat);
+            }
+            Value::Set(SetValue::from_listpack(members, &config.set))
+        }
         _ => return Err(PayloadError::BadFormat),
     };
     Ok(value)
@@ -157,6 +185,97 @@ fn hash_from(entries: Vec<Bytes>, limits: &HashLimits) -> Result<Value, PayloadE
         }
     }
     Ok(Value::Hash(HashValue::loaded(hash, limits)))
+}
+
+// ---------------------------------------------------------------------------------------------
+// Sets.
+
+/// An intset as its own object (Redis 7.0 writes one for every intset-encoded set, and
+/// restores it as an intset); any other set as its members, which Redis re-encodes on load.
+fn write_set(out: &mut Vec<u8>, set: &SetValue) {
+    if set.encoding_kind() == SetEncoding::Intset {
+        out.push(TYPE_SET_INTSET);
+        let values: Vec<i64> = set.into_iter().filter_map(|m| canonical_i64(m)).collect();
+        let blob = intset_blob(&values);
+        write_len(out, blob.len() as u64);
+        out.extend_from_slice(&blob);
+        return;
+    }
+    out.push(TYPE_SET);
+    write_len(out, set.len() as u64);
+    for member in set {
+        write_string(out, member);
+    }
+}
+
+/// Redis's intset: the width of each value (2, 4 or 8 bytes, the least that holds them all),
+/// the count, then the values ascending; all little-endian.
+fn intset_blob(sorted: &[i64]) -> Vec<u8> {
+    let width: u32 = if sorted.iter().all(|&n| i16::try_from(n).is_ok()) {
+        2
+    } else if sorted.iter().all(|&n| i32::try_from(n).is_ok()) {
+        4
+    } else {
+        8
+    };
+    let mut blob = Vec::with_capacity(8 + sorted.len() * width as usize);
+    blob.extend_from_slice(&width.to_le_bytes());
+    blob.extend_from_slice(&(sorted.len() as u32).to_le_bytes());
+    for &n in sorted {
+        blob.extend_from_slice(&n.to_le_bytes()[..width as usize]);
+    }
+    blob
+}
+
+/// The values of an intset blob, checked as Redis's deep sanitization does: a known width,
+/// a count that matches the size, at least one value, strictly ascending.
+fn intset_values(blob: &[u8]) -> Result<Vec<i64>, PayloadError> {
+    let header = |at: usize| {
+        blob.get(at..at + 4)
+            .and_then(|b| b.try_into().ok())
+            .map(u32::from_le_bytes)
+            .ok_or(PayloadError::BadFormat)
+    };
+    let width = header(0)? as usize;
+    let count = header(4)? as usize;
+    if !matches!(width, 2 | 4 | 8) || count == 0 || blob.len() - 8 != count * width {
+        return Err(PayloadError::BadFormat);
+    }
+    let values: Vec<i64> = blob[8..]
+        .chunks_exact(width)
+        .map(|c| match c.len() {
+            2 => i64::from(i16::from_le_bytes([c[0], c[1]])),
+            4 => i64::from(i32::from_le_bytes([c[0], c[1], c[2], c[3]])),
+            _ => {
+                let mut b = [0u8; 8];
+                b.copy_from_slice(c);
+                i64::from_le_bytes(b)
+            }
+        })
+        .collect();
+    if values.windows(2).any(|w| w[0] >= w[1]) {
+        return Err(PayloadError::BadFormat);
+    }
+    Ok(values)
+}
+
+/// A set loaded from its members as Redis 7.4 loads one: a hash table when more members than
+/// an intset holds, else built up from an intset. Empty sets and repeated members are corrupt.
+fn set_from_plain(members: Vec<Bytes>, limits: &SetLimits) -> Result<Value, PayloadError> {
+    if members.is_empty() {
+        return Err(PayloadError::BadFormat);
+    }
+    let mut set = if members.len() > limits.intset_entries.min(1 << 30) {
+        SetValue::with_encoding(SetEncoding::Hashtable)
+    } else {
+        SetValue::default()
+    };
+    for member in members {
+        if !set.insert(member, limits) {
+            return Err(PayloadError::BadFormat);
+        }
+    }
+    Ok(Value::Set(set))
 }
 
 // ---------------------------------------------------------------------------------------------
@@ -561,6 +680,7 @@ mod tests {
             entries: 512,
             value: 64,
         },
+        set: SetLimits::DEFAULT,
     };
 
     fn load(payload: &[u8]) -> Result<Value, PayloadError> {
@@ -846,5 +966,90 @@ mod tests {
         assert_eq!(backlen(128), ([1, 0x80, 0, 0, 0], 2));
         assert_eq!(backlen(16383).1, 3);
         assert_eq!(backlen(300_000_000).1, 5);
+    }
+    fn set_members(value: &Value) -> Vec<&[u8]> {
+        match value {
+            Value::Set(set) => set.into_iter().map(|m| m.as_ref()).collect(),
+            other => panic!("not a set: {other:?}"),
+        }
+    }
+
+    #[test]
+    fn real_set_payloads() {
+        // SADD a 1 2 -300 70000 on Redis 7.0: an intset of 4-byte values.
+        let intset =
+            hex("0b180400000004000000d4feffff0100000002000000701101000a00ce0bedd980149edc");
+        let value = load(&intset).unwrap();
+        assert_eq!(value.encoding(), "intset");
+        assert_eq!(set_members(&value), [&b"-300"[..], b"1", b"2", b"70000"]);
+        assert_eq!(
+            dump(&value),
+            intset,
+            "an intset dumps byte for byte as Redis does"
+        );
+
+        // SADD b x 1 on Redis 7.0: a plain set, a listpack once loaded here (as on 7.4).
+        let plain = load(&hex("0202c00101780a002d1a8a175e6e4bd2")).unwrap();
+        assert_eq!(plain.encoding(), "listpack");
+        assert_eq!(set_members(&plain), [&b"1"[..], b"x"]);
+        assert_eq!(load(&dump(&plain)).unwrap(), plain);
+
+        // Redis 7.2+'s listpack set: the listpack entries of a hash payload, as members.
+        // Header (total bytes, count), two 1-byte strings with their back-lengths, end.
+        let lp = [13, 0, 0, 0, 2, 0, 0x81, b'a', 2, 0x81, b'b', 2, 0xff];
+        let mut body = vec![TYPE_SET_LISTPACK];
+        write_len(&mut body, lp.len() as u64);
+        body.extend_from_slice(&lp);
+        let loaded = load(&with_footer(&body, 11)).unwrap();
+        assert_eq!(loaded.encoding(), "listpack");
+        assert_eq!(set_members(&loaded), [&b"a"[..], b"b"]);
+    }
+
+    #[test]
+    fn rejects_corrupt_sets() {
+        let intset_payload = |blob: &[u8]| {
+            let mut body = vec![TYPE_SET_INTSET];
+            write_len(&mut body, blob.len() as u64);
+            body.extend_from_slice(blob);
+            with_footer(&body, 10)
+        };
+        let blob = |width: u32, count: u32, values: &[u8]| {
+            let mut b = width.to_le_bytes().to_vec();
+            b.extend_from_slice(&count.to_le_bytes());
+            b.extend_from_slice(values);
+            b
+        };
+        assert!(load(&intset_payload(&blob(2, 2, &[1, 0, 2, 0]))).is_ok());
+        for bad in [
+            blob(2, 2, &[2, 0, 1, 0]), // not ascending
+            blob(2, 2, &[1, 0, 1, 0]), // repeated
+            blob(2, 3, &[1, 0, 2, 0]), // count does not match
+            blob(3, 1, &[1, 0, 0]),    // unknown width
+            blob(2, 0, &[]),           // empty
+        ] {
+            assert_eq!(load(&intset_payload(&bad)), Err(PayloadError::BadFormat));
+        }
+        // A plain set with a repeated member, and an empty one.
+        let mut body = vec![TYPE_SET, 2];
+        write_string(&mut body, b"a");
+        write_string(&mut body, b"a");
+        assert_eq!(load(&with_footer(&body, 10)), Err(PayloadError::BadFormat));
+        assert_eq!(
+            load(&with_footer(&[TYPE_SET, 0], 10)),
+            Err(PayloadError::BadFormat)
+        );
+    }
+
+    #[test]
+    fn big_plain_sets_load_as_hash_tables() {
+        let mut body = vec![TYPE_SET];
+        write_len(&mut body, 600);
+        for i in 0..600 {
+            write_string(&mut body, i.to_string().as_bytes());
+        }
+        assert_eq!(
+            load(&with_footer(&body, 10)).unwrap().encoding(),
+            "hashtable"
+        );
     }
 }

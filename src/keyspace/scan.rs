@@ -15,17 +15,29 @@ pub fn scan_indexmap<K, V, S>(
     count: usize,
     mut visit: impl FnMut(&K, &V),
 ) -> (usize, usize) {
+    scan_positions(map.len(), remaining, count, |i| {
+        if let Some((k, v)) = map.get_index(i) {
+            visit(k, v);
+        }
+    })
+}
+
+/// The same walk over positions `0..len` of any indexed collection (an `IndexSet`).
+pub fn scan_positions(
+    len: usize,
+    remaining: usize,
+    count: usize,
+    mut visit: impl FnMut(usize),
+) -> (usize, usize) {
     let mut next = if remaining == 0 {
-        map.len()
+        len
     } else {
-        remaining.min(map.len())
+        remaining.min(len)
     };
     let mut visited = 0;
     while next > 0 && visited < count {
         next -= 1;
-        if let Some((k, v)) = map.get_index(next) {
-            visit(k, v);
-        }
+        visit(next);
         visited += 1;
     }
     (next, visited)

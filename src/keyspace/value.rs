@@ -16,7 +16,7 @@ use indexmap::IndexMap;
 use crate::error::CmdError;
 
 pub use super::list::ListValue;
-pub use super::set::SetValue;
+pub use super::set::{SetLimits, SetValue};
 pub use super::stream::StreamValue;
 pub use super::zset::ZSetValue;
 
@@ -26,6 +26,9 @@ pub type Hasher = foldhash::fast::RandomState;
 /// The field -> value map inside a hash.
 pub type HashFields = IndexMap<Bytes, Bytes, Hasher>;
 
+/// Field -> expiry time (Unix milliseconds) of the hash fields that have one.
+pub type FieldTtls = IndexMap<Bytes, u64, Hasher>;
+
 /// The settings that decide how newly written values are encoded.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub struct EncodingConfig {
@@ -33,6 +36,7 @@ pub struct EncodingConfig {
     /// `maxmemory` is set with an LRU or LFU policy (those need a private access time per key).
     pub share_integers: bool,
     pub hash: HashLimits,
+    pub set: SetLimits,
 }
 
 /// `hash-max-listpack-entries` and `hash-max-listpack-value`: the largest hash Redis keeps in
@@ -116,8 +120,7 @@ impl Value {
                 StrEncoding::Embstr => "embstr",
                 StrEncoding::Raw => "raw",
             },
-            Value::Hash(h) if h.compact => "listpack",
-            Value::Hash(_) => "hashtable",
+            Value::Hash(h) => h.encoding(),
             Value::List(l) => l.encoding(),
             Value::Set(s) => s.encoding(),
             Value::ZSet(z) => z.encoding(),
@@ -276,10 +279,16 @@ impl Deref for StrValue {
 /// `swap_remove`) and HSCAN pages by cursor. A hash starts compact and stops being so at the
 /// first write that passes the [`HashLimits`]; it never becomes compact again. Derefs to the
 /// map for reading; writes go through [`HashValue::insert`] and [`HashValue::remove`].
+///
+/// Field expiry (Redis 7.4's HEXPIRE family) lives in a separate map that only hashes which
+/// ever had a field TTL carry, so other hashes pay one pointer for it. A compact hash that
+/// has it is what Redis calls `listpackex`. Expired fields stay in the map until a command
+/// reaps them ([`HashValue::remove_expired`]); the hash commands do so before anything else.
 #[derive(Debug, Clone, PartialEq)]
 pub struct HashValue {
     map: HashFields,
     compact: bool,
+    ttls: Option<Box<FieldTtls>>,
 }
 
 impl Default for HashValue {
@@ -287,6 +296,7 @@ impl Default for HashValue {
         HashValue {
             map: HashFields::default(),
             compact: true,
+            ttls: None,
         }
     }
 }
@@ -299,7 +309,11 @@ impl HashValue {
             && map
                 .iter()
                 .all(|(f, v)| f.len() <= limits.value && v.len() <= limits.value);
-        HashValue { map, compact }
+        HashValue {
+            map,
+            compact,
+            ttls: None,
+        }
     }
 
     /// Whether Redis would hold this hash as a listpack.
@@ -307,11 +321,29 @@ impl HashValue {
         self.compact
     }
 
+    /// The name `OBJECT ENCODING` reports: a compact hash that has known field TTLs is a
+    /// `listpackex` (and stays one, as in Redis, when they are gone).
+    pub fn encoding(&self) -> &'static str {
+        match (self.compact, self.ttls.is_some()) {
+            (true, false) => "listpack",
+            (true, true) => "listpackex",
+            (false, _) => "hashtable",
+        }
+    }
+
     /// Sets `field` to `value` (an existing field keeps its position, as in a listpack).
     /// Returns the old value. As in Redis, a field or value longer than `limits.value`, or
     /// more than `limits.entries` fields afterwards, ends the compact encoding — checked on
-    /// every set, updates included.
+    /// every set, updates included. A TTL the field had is dropped (HSET, HSETNX, HMSET).
     pub fn insert(&mut self, field: Bytes, value: Bytes, limits: &HashLimits) -> Option<Bytes> {
+        if let Some(ttls) = &mut self.ttls {
+            ttls.swap_remove(&field);
+        }
+        self.update(field, value, limits)
+    }
+
+    /// [`HashValue::insert`] that keeps the field's TTL (HINCRBY, HINCRBYFLOAT).
+    pub fn update(&mut self, field: Bytes, value: Bytes, limits: &HashLimits) -> Option<Bytes> {
         if field.len() > limits.value || value.len() > limits.value {
             self.compact = false;
         }
@@ -322,13 +354,64 @@ impl HashValue {
         old
     }
 
-    /// Removes `field`, keeping the others' order while the hash is compact.
+    /// Removes `field` (and its TTL), keeping the others' order while the hash is compact.
     pub fn remove(&mut self, field: &[u8]) -> Option<Bytes> {
+        if let Some(ttls) = &mut self.ttls {
+            ttls.swap_remove(field);
+        }
         if self.compact {
             self.map.shift_remove(field)
         } else {
             self.map.swap_remove(field)
         }
+    }
+
+    /// The expiry time (Unix ms) of `field`, if it has one.
+    pub fn field_expire_at(&self, field: &[u8]) -> Option<u64> {
+        self.ttls.as_ref().and_then(|t| t.get(field).copied())
+    }
+
+    /// Gives the existing `field` an expiry time (Unix ms).
+    pub fn set_field_expire(&mut self, field: &[u8], at: u64) {
+        if let Some((key, _)) = self.map.get_key_value(field) {
+            let key = key.clone();
+            self.ttls.get_or_insert_default().insert(key, at);
+        }
+    }
+
+    /// Removes the TTL of `field`; false when it had none.
+    pub fn persist_field(&mut self, field: &[u8]) -> bool {
+        self.ttls
+            .as_mut()
+            .is_some_and(|t| t.swap_remove(field).is_some())
+    }
+
+    /// Whether any field has a TTL.
+    pub fn has_field_ttls(&self) -> bool {
+        self.ttls.as_ref().is_some_and(|t| !t.is_empty())
+    }
+
+    /// Whether a field's time has passed at `now_ms` (its TTL is before now, as in Redis).
+    pub fn has_expired_fields(&self, now_ms: u64) -> bool {
+        self.ttls
+            .as_ref()
+            .is_some_and(|t| t.values().any(|&at| at < now_ms))
+    }
+
+    /// Deletes the fields whose time has passed at `now_ms`; returns how many.
+    pub fn remove_expired(&mut self, now_ms: u64) -> usize {
+        let due: Vec<Bytes> = match &self.ttls {
+            Some(ttls) => ttls
+                .iter()
+                .filter(|&(_, &at)| at < now_ms)
+                .map(|(f, _)| f.clone())
+                .collect(),
+            None => return 0,
+        };
+        for field in &due {
+            self.remove(field);
+        }
+        due.len()
     }
 }
 
@@ -374,6 +457,7 @@ mod tests {
             entries: 2,
             value: 4,
         },
+        set: SetLimits::DEFAULT,
     };
 
     #[test]
@@ -452,5 +536,36 @@ mod tests {
             .collect();
         assert!(!HashValue::loaded(map.clone(), &limits).is_compact());
         assert!(HashValue::loaded(map, &HashLimits::default()).is_compact());
+    }
+
+    #[test]
+    fn field_ttls() {
+        let limits = HashLimits::default();
+        let mut h = HashValue::default();
+        h.insert(b("a"), b("1"), &limits);
+        h.insert(b("b"), b("2"), &limits);
+        assert_eq!(h.encoding(), "listpack");
+        h.set_field_expire(b"a", 100);
+        h.set_field_expire(b"zz", 100);
+        assert_eq!(h.encoding(), "listpackex");
+        assert_eq!(h.field_expire_at(b"a"), Some(100));
+        assert_eq!(
+            h.field_expire_at(b"zz"),
+            None,
+            "only existing fields get a TTL"
+        );
+        h.update(b("a"), b("3"), &limits);
+        assert_eq!(h.field_expire_at(b"a"), Some(100), "update keeps the TTL");
+        assert!(
+            !h.has_expired_fields(100),
+            "due only once the time has passed"
+        );
+        assert!(h.has_expired_fields(101));
+        assert_eq!(h.remove_expired(101), 1);
+        assert_eq!(h.keys().collect::<Vec<_>>(), [&b("b")]);
+        h.set_field_expire(b"b", 500);
+        h.insert(b("b"), b("4"), &limits);
+        assert!(!h.has_field_ttls(), "insert drops the TTL");
+        assert_eq!(h.encoding(), "listpackex", "never converts back");
     }
 }

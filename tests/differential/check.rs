@@ -70,7 +70,7 @@ const INFO_PRESENT: &[&str] = &[
 
 /// Commands whose call counts differ legitimately: each server iterates SCAN / HSCAN with its
 /// own cursors, so the number of pages differs.
-const PAGED_COMMANDS: &[&str] = &["scan", "hscan"];
+const PAGED_COMMANDS: &[&str] = &["scan", "hscan", "sscan"];
 
 /// CLIENT LIST / CLIENT INFO fields compared per connection (addresses, ids, ages, buffer
 /// sizes and fields added after Redis 7.0 are free).
@@ -636,6 +636,45 @@ pub fn stream(r: &V, f: &V) -> Result<(), String> {
     }
 }
 
+/// SPOP / SRANDMEMBER (see `Check::SetPick`): `members` is the set before the command.
+pub fn set_pick(argv: &[Vec<u8>], members: &[V], r: &V, f: &V) -> Result<(), String> {
+    same_kind(r, f)?;
+    let Some(count) = argv.get(2) else {
+        return if members.contains(f) {
+            Ok(())
+        } else {
+            differ("the other server's pick is not a member of the set")
+        };
+    };
+    let count: i64 = std::str::from_utf8(count)
+        .ok()
+        .and_then(|c| c.parse().ok())
+        .unwrap_or(0);
+    let (Some(a), Some(b)) = (elements(r), elements(f)) else {
+        return differ("unexpected reply shape");
+    };
+    if a.len() != b.len() {
+        return Err(format!("{} picks vs {}", a.len(), b.len()));
+    }
+    if let Some(stranger) = b.iter().find(|m| !members.contains(m)) {
+        return Err(format!("{stranger:?} is not a member of the set"));
+    }
+    if count > 0 && sorted(b.to_vec()).windows(2).any(|w| w[0] == w[1]) {
+        return differ("repeated members for a positive count");
+    }
+    Ok(())
+}
+
+/// OBJECT ENCODING of a set (see `Check::SetEncoding`).
+pub fn set_encoding(r: &V, f: &V) -> Result<(), String> {
+    let oracle_has = matches!(text(r).as_deref(), Some("intset" | "hashtable"));
+    if oracle_has && text(f).as_deref() == Some("listpack") {
+        Ok(())
+    } else {
+        differ("different encodings (only a listpack where Redis 7.0 has none is allowed)")
+    }
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -688,6 +727,28 @@ mod tests {
         assert!(config_get(&oracle, &ours).is_ok());
         let extra = map(&[("zset-max-listpack-entries", "128"), ("shards", "16")]);
         assert!(config_get(&oracle, &extra).is_err());
+    }
+
+    #[test]
+    fn set_pick_checks_membership_shape_and_distinctness() {
+        let set = vec![bulk("a"), bulk("b")];
+        let argv = |s: &str| {
+            s.split(' ')
+                .map(|a| a.as_bytes().to_vec())
+                .collect::<Vec<_>>()
+        };
+        let two = |x: &str, y: &str| V::Array(vec![bulk(x), bulk(y)]);
+        assert!(set_pick(&argv("SPOP s"), &set, &bulk("a"), &bulk("b")).is_ok());
+        assert!(set_pick(&argv("SPOP s"), &set, &bulk("a"), &bulk("c")).is_err());
+        let args = argv("SPOP s 2");
+        assert!(set_pick(&args, &set, &two("a", "b"), &two("b", "a")).is_ok());
+        assert!(set_pick(&args, &set, &two("a", "b"), &two("a", "a")).is_err());
+        assert!(set_pick(&args, &set, &two("a", "b"), &V::Array(vec![bulk("a")])).is_err());
+        let args = argv("SRANDMEMBER s -2");
+        assert!(set_pick(&args, &set, &two("a", "b"), &two("a", "a")).is_ok());
+        assert!(set_encoding(&bulk("hashtable"), &bulk("listpack")).is_ok());
+        assert!(set_encoding(&bulk("listpack"), &bulk("hashtable")).is_err());
+        assert!(set_encoding(&bulk("intset"), &bulk("hashtable")).is_err());
     }
 
     #[test]

@@ -111,6 +111,17 @@ pub enum Check {
     /// Stream replies: ids generated from the clock (`*`), unix-ms times, idle times and
     /// XINFO's `radix-tree-nodes` compared as placeholders; everything else exact.
     Stream,
+    /// SPOP / SRANDMEMBER: same count and shape, members of the set as it was before the
+    /// command, distinct when the count is positive. After an SPOP that popped different
+    /// members, both servers are brought back to the same content (the runner re-adds
+    /// everything either popped, then removes what the other server popped).
+    SetPick,
+    /// OBJECT ENCODING of a set: exact, except that a set Redis 7.0 (the oracle, which has
+    /// no listpack sets) holds as an intset or hash table may be a listpack here, as in 7.4.
+    SetEncoding,
+    /// SMEMBERS: exact order when both servers hold the set as an intset (ascending in every
+    /// Redis version), any order otherwise. Asks OBJECT ENCODING on both first.
+    SetMembers,
 }
 
 /// One unit of work for the runner.

@@ -258,7 +258,15 @@ impl Runner {
                 let (r, _) = self.side(Some(conn), &[b"OBJECT", b"ENCODING", key], Check::Exact)?;
                 r.v == V::bulk("listpack")
             }
+            (Check::SetMembers, Some(key)) => self.both_intset(conn, key)?,
             _ => false,
+        };
+        let set_before = match (check, argv.get(1)) {
+            (Check::SetPick, Some(key)) => {
+                let (r, _) = self.side(Some(conn), &[b"SMEMBERS", key], Check::Unordered)?;
+                Some(elements_of(&r.v))
+            }
+            _ => None,
         };
         let name_before = if hello_with_setname(argv) {
             let (r, _) = self.side(Some(conn), &[b"CLIENT", b"GETNAME"], Check::Exact)?;
@@ -284,6 +292,9 @@ impl Runner {
             }
         }
         self.track_slowlog_state(argv, &r.v);
+        if let Some(members) = set_before {
+            return self.set_pick(conn, argv, &members, r, f);
+        }
         self.compare(conn, argv, check, listpack, r, f)
     }
 
@@ -328,6 +339,12 @@ impl Runner {
                     check::hrandfield(argv, &hash, &r.v, &f.v)
                 }
                 Check::Stream => check::stream(&r.v, &f.v),
+                Check::SetEncoding => check::set_encoding(&r.v, &f.v),
+                // `listpack` here: both servers hold the set as an intset.
+                Check::SetMembers if listpack => Err("replies differ".to_string()),
+                Check::SetMembers => check::unordered(&r.v, &f.v),
+                // Compared by `set_pick` before `compare` is reached.
+                Check::SetPick => check::unordered(&r.v, &f.v),
             }
         };
         verdict.map_err(|why| self.mismatch(argv, why, &r, &f))
@@ -344,6 +361,66 @@ impl Runner {
         } else {
             Err(self.mismatch(argv, "a picked key does not exist".into(), &er, &ef))
         }
+    }
+
+    /// Whether both servers hold `key` as an intset (whose members have a defined order).
+    fn both_intset(&mut self, conn: usize, key: &[u8]) -> Result<bool, Box<Mismatch>> {
+        let argv = vec![b"OBJECT".to_vec(), b"ENCODING".to_vec(), key.to_vec()];
+        self.remember(conn, &argv, "   (check)");
+        let (r, f) = self.roundtrip(Some(conn), &argv)?;
+        Ok(r.v == V::bulk("intset") && f.v == V::bulk("intset"))
+    }
+
+    /// SPOP / SRANDMEMBER (`Check::SetPick`), `members` being the set before the command.
+    /// When SPOP popped different members on the two servers, both get back everything
+    /// either popped and then lose what the other server popped, so their sets match again.
+    fn set_pick(
+        &mut self,
+        conn: usize,
+        argv: &[Vec<u8>],
+        members: &[V],
+        r: Reply,
+        f: Reply,
+    ) -> Step {
+        if r.raw == f.raw {
+            return Ok(());
+        }
+        let verdict = if r.v.is_error() || f.v.is_error() {
+            Err("replies differ".to_string())
+        } else {
+            check::set_pick(argv, members, &r.v, &f.v)
+        };
+        verdict.map_err(|why| self.mismatch(argv, why, &r, &f))?;
+        if !argv[0].eq_ignore_ascii_case(b"SPOP") {
+            return Ok(());
+        }
+        let popped = |v: &V| -> Vec<Vec<u8>> {
+            let items = match v {
+                V::Bulk(_) => vec![v.clone()],
+                other => elements_of(other),
+            };
+            let mut bytes: Vec<Vec<u8>> = items
+                .into_iter()
+                .filter_map(|i| match i {
+                    V::Bulk(b) => Some(b),
+                    _ => None,
+                })
+                .collect();
+            bytes.sort();
+            bytes
+        };
+        let (oracle_popped, other_popped) = (popped(&r.v), popped(&f.v));
+        if oracle_popped == other_popped {
+            return Ok(());
+        }
+        let key = argv[1].as_slice();
+        let mut sadd: Vec<&[u8]> = vec![b"SADD", key];
+        sadd.extend(oracle_popped.iter().chain(&other_popped).map(Vec::as_slice));
+        self.side(Some(conn), &sadd, Check::Exact)?;
+        let mut srem: Vec<&[u8]> = vec![b"SREM", key];
+        srem.extend(other_popped.iter().map(Vec::as_slice));
+        self.side(Some(conn), &srem, Check::Exact)?;
+        Ok(())
     }
 
     /// The oracle's HGETALL of `key`, after checking the other server holds the same pairs.
@@ -378,6 +455,7 @@ impl Runner {
                 Check::HashOrder if !r.v.is_error() => {
                     check::hash_order(&argv[0], false, &r.v, &f.v)
                 }
+                Check::Unordered if !r.v.is_error() => check::unordered(&r.v, &f.v),
                 _ => Err("replies differ".to_string()),
             }
         };
@@ -824,5 +902,13 @@ fn show_reply(v: &V) -> String {
         V::Bool(b) => format!("#{b}"),
         V::Verbatim(s) => format!("={}", escape(s.as_bytes(), 2000)),
         V::BigNumber(s) => format!("({s}"),
+    }
+}
+
+/// The elements of an array or set reply (none for anything else).
+fn elements_of(v: &V) -> Vec<V> {
+    match v {
+        V::Array(items) | V::Set(items) => items.clone(),
+        _ => Vec::new(),
     }
 }
