@@ -13,7 +13,7 @@ use bytes::Bytes;
 
 use super::args::{eq_ignore_case, parse_i64};
 use super::server::help_reply;
-use super::table::{CommandSpec, FindKeys, Flags, KeyFlags, KeySpec};
+use super::table::{Acl, CommandSpec, FindKeys, Flags, KeyFlags, KeySpec};
 use super::{Args, ExecCtx};
 use crate::blocking::{self, BlockRequest};
 use crate::error::CmdError;
@@ -24,6 +24,8 @@ use crate::pubsub::NotifyClass;
 
 const G: &str = "stream";
 const RW_UPDATE: &[KeySpec] = &[KeySpec::key(1, KeyFlags::RW_UPDATE)];
+const XADD_KEYS: &[KeySpec] = &[KeySpec::key(1, KeyFlags::RW_UPDATE)
+    .notes("UPDATE instead of INSERT because of the optional trimming feature")];
 const RW_DELETE: &[KeySpec] = &[KeySpec::key(1, KeyFlags::RW.union(KeyFlags::DELETE))];
 const RO: &[KeySpec] = &[KeySpec::key(1, KeyFlags::RO)];
 const RO_ACCESS: &[KeySpec] = &[KeySpec::key(1, KeyFlags::RO_ACCESS)];
@@ -50,7 +52,7 @@ const HELP_SUMMARY: &str = "Returns helpful text about the different subcommands
 
 pub static COMMANDS: &[CommandSpec] = &[
     CommandSpec {
-        keys: RW_UPDATE,
+        keys: XADD_KEYS,
         tips: NONDET,
         summary: "Appends a new message to a stream. Creates the key if it doesn't exist.",
         since: "5.0.0",
@@ -127,6 +129,7 @@ pub static COMMANDS: &[CommandSpec] = &[
     },
     CommandSpec {
         keys: RW_DELETE,
+        tips: NONDET,
         summary: "Deletes messages from the beginning of a stream.",
         since: "5.0.0",
         ..CommandSpec::new("xtrim", -4, Flags::WRITE, G, xtrim)
@@ -147,6 +150,7 @@ pub static COMMANDS: &[CommandSpec] = &[
         summary: "A container for consumer groups commands.",
         since: "5.0.0",
         complexity: "Depends on subcommand.",
+        acl: Acl::empty(),
         handler: None,
         subcommands: XGROUP,
         ..CommandSpec::new("xgroup", -2, Flags::empty(), G, xlen)
@@ -155,6 +159,7 @@ pub static COMMANDS: &[CommandSpec] = &[
         summary: "A container for stream introspection commands.",
         since: "5.0.0",
         complexity: "Depends on subcommand.",
+        acl: Acl::empty(),
         handler: None,
         subcommands: XINFO,
         ..CommandSpec::new("xinfo", -2, Flags::empty(), G, xlen)
