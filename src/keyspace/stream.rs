@@ -12,6 +12,8 @@ use std::fmt;
 
 use bytes::Bytes;
 
+use super::value::canonical_i64;
+
 /// A stream entry id: milliseconds and sequence number, ordered as Redis orders them.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Default, Hash)]
 pub struct StreamId {
@@ -68,13 +70,14 @@ impl fmt::Display for StreamId {
 /// `SCG_INVALID_ENTRIES_READ`).
 pub const INVALID_ENTRIES_READ: i64 = -1;
 
-/// One listpack node as Redis would have laid it out: where it starts, how many entries it
-/// holds (live and deleted), its last id and an estimate of its size in bytes.
+/// One listpack node as Redis would have laid it out: how many entries it holds (live and
+/// deleted), its last id, its master entry's field names and its size in bytes.
 #[derive(Debug, Clone, PartialEq)]
 struct Node {
     live: u64,
     deleted: u64,
     last: StreamId,
+    master_fields: Vec<Bytes>,
     bytes: usize,
 }
 
@@ -175,6 +178,9 @@ impl Group {
     }
 }
 
+/// A node as [`StreamValue::nodes`] lists it: master id, master field names, live entries.
+pub type StreamNode<'a> = (StreamId, &'a [Bytes], Vec<(StreamId, &'a Vec<Bytes>)>);
+
 /// How XADD / XTRIM trim.
 #[derive(Debug, Clone, Copy, PartialEq)]
 pub enum Trim {
@@ -206,15 +212,61 @@ pub struct NodeLimits {
     pub bytes: usize,
 }
 
-/// Bytes a listpack element of `len` bytes takes (a close estimate of Redis's encoding).
-fn element_bytes(len: usize) -> usize {
-    let header = match len {
-        0..=63 => 1,
-        64..=4095 => 2,
+/// Bytes of a listpack integer element: encoding, data and back-length.
+fn lp_int_bytes(n: i64) -> usize {
+    match n {
+        0..=127 => 2,
+        -4096..=4095 => 3,
+        -32_768..=32_767 => 4,
+        -8_388_608..=8_388_607 => 5,
+        -2_147_483_648..=2_147_483_647 => 6,
+        _ => 10,
+    }
+}
+
+/// Bytes of a listpack string element (stored as an integer when it is one's canonical
+/// text, as Redis stores it).
+fn lp_str_bytes(s: &[u8]) -> usize {
+    if let Some(n) = canonical_i64(s) {
+        return lp_int_bytes(n);
+    }
+    let len = s.len();
+    let data = len
+        + match len {
+            0..=63 => 1,
+            64..=4095 => 2,
+            _ => 5,
+        };
+    data + match data {
+        0..=127 => 1,
+        128..=16_382 => 2,
+        16_383..=2_097_150 => 3,
+        2_097_151..=268_435_454 => 4,
         _ => 5,
+    }
+}
+
+/// Bytes an entry takes in a node whose master entry is `master` with `master_fields`.
+fn entry_bytes(master: StreamId, master_fields: &[Bytes], id: StreamId, fields: &[Bytes]) -> usize {
+    let pairs = fields.len() / 2;
+    let same = pairs == master_fields.len() && fields.iter().step_by(2).eq(master_fields.iter());
+    let head = lp_int_bytes(0)
+        + lp_int_bytes(id.ms.wrapping_sub(master.ms) as i64)
+        + lp_int_bytes(id.seq.wrapping_sub(master.seq) as i64);
+    let body: usize = if same {
+        fields
+            .iter()
+            .skip(1)
+            .step_by(2)
+            .map(|v| lp_str_bytes(v))
+            .sum::<usize>()
+            + lp_int_bytes(pairs as i64 + 3)
+    } else {
+        lp_int_bytes(pairs as i64)
+            + fields.iter().map(|f| lp_str_bytes(f)).sum::<usize>()
+            + lp_int_bytes(2 * pairs as i64 + 4)
     };
-    let total = header + len;
-    total + if total < 128 { 1 } else { 2 }
+    head + body
 }
 
 /// Largest listpack Redis lets a stream node reach whatever the configuration.
@@ -239,13 +291,60 @@ impl StreamValue {
         self.nodes.len()
     }
 
+    /// Nodes of the radix tree Redis keeps the listpack nodes in (XINFO `radix-tree-nodes`),
+    /// counted as Redis's rax lays out 16-byte big-endian keys: a compressed node for every
+    /// run of bytes shared by all keys below it, a branching node where they part, and a
+    /// leaf per key.
+    pub fn radix_tree_nodes(&self) -> usize {
+        fn count(keys: &[[u8; 16]], depth: usize) -> usize {
+            match keys {
+                [] => 0,
+                [_] if depth == 16 => 1,
+                [_] => 2,
+                _ => {
+                    let first = &keys[0];
+                    let last = &keys[keys.len() - 1];
+                    let shared = (depth..16).take_while(|&i| first[i] == last[i]).count();
+                    if shared > 0 {
+                        return 1 + count(keys, depth + shared);
+                    }
+                    // Sorted keys: each first byte's group is a contiguous run.
+                    let mut total = 1;
+                    let mut start = 0;
+                    while start < keys.len() {
+                        let byte = keys[start][depth];
+                        let end = start
+                            + keys[start..]
+                                .iter()
+                                .take_while(|k| k[depth] == byte)
+                                .count();
+                        total += count(&keys[start..end], depth + 1);
+                        start = end;
+                    }
+                    total
+                }
+            }
+        }
+        let keys: Vec<[u8; 16]> = self
+            .nodes
+            .keys()
+            .map(|id| {
+                let mut key = [0u8; 16];
+                key[..8].copy_from_slice(&id.ms.to_be_bytes());
+                key[8..].copy_from_slice(&id.seq.to_be_bytes());
+                key
+            })
+            .collect();
+        1.max(count(&keys, 0))
+    }
+
     /// Bytes held, estimated from up to `samples` entries (MEMORY USAGE).
     pub fn memory_usage(&self, samples: usize) -> usize {
         let sampled: Vec<usize> = self
             .entries
             .values()
             .take(samples.max(1))
-            .map(|fields| fields.iter().map(|f| element_bytes(f.len())).sum())
+            .map(|fields| fields.iter().map(|f| lp_str_bytes(f)).sum())
             .collect();
         let average = sampled.iter().sum::<usize>() / sampled.len().max(1);
         let groups: usize = self
@@ -289,31 +388,44 @@ impl StreamValue {
 
     /// Appends an entry with `id` (greater than `last_id`; the caller checks).
     pub fn append(&mut self, id: StreamId, fields: Vec<Bytes>, limits: NodeLimits) {
-        let size: usize = fields.iter().map(|f| element_bytes(f.len())).sum::<usize>() + 8;
         let max_bytes = match limits.bytes {
             0 => LISTPACK_MAX_BYTES,
             n => n.min(LISTPACK_MAX_BYTES),
         };
+        // Redis opens a new node when the tail's bytes plus the new strings' lengths reach
+        // the byte limit, or the tail holds the maximum number of entries (deleted included).
         let fits = self.nodes.iter().next_back().is_some_and(|(_, node)| {
-            let values: usize = fields.iter().map(Bytes::len).sum();
-            node.bytes + values < max_bytes
+            let strings: usize = fields.iter().map(Bytes::len).sum();
+            node.bytes + strings < max_bytes
                 && (limits.entries == 0 || node.live + node.deleted < limits.entries)
         });
         match self.nodes.iter_mut().next_back() {
-            Some((_, node)) if fits => {
+            Some((&master, node)) if fits => {
+                node.bytes += entry_bytes(master, &node.master_fields, id, &fields)
+                    + lp_int_bytes((node.live + 1) as i64)
+                    - lp_int_bytes(node.live as i64);
                 node.live += 1;
                 node.last = id;
-                node.bytes += size;
             }
             _ => {
-                let master = fields.iter().step_by(2).map(|f| element_bytes(f.len()));
+                let master_fields: Vec<Bytes> = fields.iter().step_by(2).cloned().collect();
+                // Header and end, then the master entry: count, deleted, field count, the
+                // field names and its terminator.
+                let bytes = 7
+                    + lp_int_bytes(1)
+                    + lp_int_bytes(0)
+                    + lp_int_bytes(master_fields.len() as i64)
+                    + master_fields.iter().map(|f| lp_str_bytes(f)).sum::<usize>()
+                    + lp_int_bytes(0)
+                    + entry_bytes(id, &master_fields, id, &fields);
                 self.nodes.insert(
                     id,
                     Node {
                         live: 1,
                         deleted: 0,
                         last: id,
-                        bytes: 16 + master.sum::<usize>() + size,
+                        master_fields,
+                        bytes,
                     },
                 );
             }
@@ -326,24 +438,26 @@ impl StreamValue {
         }
     }
 
-    /// The listpack nodes in order: each node's first (master) id and live entries (DUMP).
-    pub fn nodes(&self) -> impl Iterator<Item = (StreamId, Vec<(StreamId, &Vec<Bytes>)>)> + '_ {
+    /// The listpack nodes in order: each node's first (master) id, master field names and
+    /// live entries (DUMP).
+    pub fn nodes(&self) -> impl Iterator<Item = StreamNode<'_>> + '_ {
         self.nodes.iter().map(|(&master, node)| {
             let live = self
                 .entries
                 .range(master..=node.last)
                 .map(|(id, f)| (*id, f))
                 .collect();
-            (master, live)
+            (master, &node.master_fields[..], live)
         })
     }
 
-    /// Appends a node read from a payload (RESTORE): its master id, live entries, how many
-    /// deleted ones it still held, its last id and size. False when it does not follow the
+    /// Appends a node read from a payload (RESTORE): its master id and field names, live
+    /// entries, how many deleted ones it still held, its last id and size. False when it does not follow the
     /// nodes before it in id order, or holds nothing.
     pub fn push_loaded_node(
         &mut self,
         master: StreamId,
+        master_fields: Vec<Bytes>,
         entries: Vec<(StreamId, Vec<Bytes>)>,
         deleted: u64,
         last: StreamId,
@@ -367,6 +481,7 @@ impl StreamValue {
                 live,
                 deleted,
                 last,
+                master_fields,
                 bytes,
             },
         );
@@ -586,6 +701,26 @@ mod tests {
         assert_eq!(s.first_id, StreamId::new(6, 0));
         assert_eq!(s.trim(Trim::MinId(StreamId::new(8, 0)), false, 0), 2);
         assert_eq!(s.first_id, StreamId::new(8, 0));
+    }
+
+    #[test]
+    fn radix_tree_nodes_count_like_rax() {
+        let one = NodeLimits {
+            entries: 1,
+            bytes: 4096,
+        };
+        let mut s = StreamValue::default();
+        assert_eq!(s.radix_tree_nodes(), 1, "an empty rax is its root");
+        s.append(StreamId::new(14, 0), vec![Bytes::from("f")], one);
+        assert_eq!(s.radix_tree_nodes(), 2, "a compressed node and the key");
+        s.append(StreamId::new(27, 0), vec![Bytes::from("f")], one);
+        assert_eq!(
+            s.radix_tree_nodes(),
+            6,
+            "shared prefix, branch, two chains, two keys"
+        );
+        s.append(StreamId::new(27, 1), vec![Bytes::from("f")], one);
+        assert_eq!(s.radix_tree_nodes(), 8, "as redis-server 7.0 reports it");
     }
 
     #[test]

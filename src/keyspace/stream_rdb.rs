@@ -102,11 +102,11 @@ fn raw_id(id: StreamId) -> [u8; 16] {
 }
 
 /// The listpack of one node: master entry, then each entry delta-encoded against it.
-fn node_listpack(master: StreamId, entries: &[(StreamId, &Vec<Bytes>)]) -> Vec<u8> {
-    let master_fields: Vec<&Bytes> = entries
-        .first()
-        .map(|(_, f)| f.iter().step_by(2).collect())
-        .unwrap_or_default();
+fn node_listpack(
+    master: StreamId,
+    master_fields: &[Bytes],
+    entries: &[(StreamId, &Vec<Bytes>)],
+) -> Vec<u8> {
     let mut items = vec![
         Item::Int(entries.len() as i64),
         Item::Int(0),
@@ -115,8 +115,8 @@ fn node_listpack(master: StreamId, entries: &[(StreamId, &Vec<Bytes>)]) -> Vec<u
     items.extend(master_fields.iter().map(|f| Item::Str(f)));
     items.push(Item::Int(0));
     for (id, fields) in entries {
-        let names: Vec<&Bytes> = fields.iter().step_by(2).collect();
-        let same = names == master_fields;
+        let same = fields.len() / 2 == master_fields.len()
+            && fields.iter().step_by(2).eq(master_fields.iter());
         items.push(Item::Int(if same { FLAG_SAMEFIELDS } else { 0 }));
         items.push(Item::Int(id.ms.wrapping_sub(master.ms) as i64));
         items.push(Item::Int(id.seq.wrapping_sub(master.seq) as i64));
@@ -142,10 +142,10 @@ fn write_id(out: &mut Vec<u8>, id: StreamId) {
 pub fn write(out: &mut Vec<u8>, stream: &StreamValue) {
     let nodes: Vec<_> = stream.nodes().collect();
     write_len(out, nodes.len() as u64);
-    for (master, entries) in &nodes {
+    for (master, master_fields, entries) in &nodes {
         write_len(out, 16);
         out.extend_from_slice(&raw_id(*master));
-        let lp = node_listpack(*master, entries);
+        let lp = node_listpack(*master, master_fields, entries);
         write_len(out, lp.len() as u64);
         out.extend_from_slice(&lp);
     }
@@ -207,8 +207,9 @@ fn read_ms_time(r: &mut Reader) -> Result<u64, PayloadError> {
     Ok(u64::from_le_bytes(r.array()?))
 }
 
-/// The entries of one node: live ones, how many deleted ones it holds and its last id.
-type Node = (Vec<(StreamId, Vec<Bytes>)>, u64, StreamId);
+/// One node: its master field names, live entries, how many deleted ones it holds and its
+/// last id.
+type Node = (Vec<Bytes>, Vec<(StreamId, Vec<Bytes>)>, u64, StreamId);
 
 fn parse_node(master: StreamId, lp: &[u8]) -> Option<Node> {
     let items = parse_listpack(lp)?;
@@ -256,7 +257,7 @@ fn parse_node(master: StreamId, lp: &[u8]) -> Option<Node> {
         }
     }
     (u64::try_from(count).ok()? == live.len() as u64 && seen == live.len() as u64 + deleted)
-        .then_some((live, deleted, last))
+        .then_some((master_fields, live, deleted, last))
 }
 
 /// Reads a stream object of type `kind`.
@@ -271,8 +272,8 @@ pub fn read(r: &mut Reader, kind: u8) -> Result<StreamValue, PayloadError> {
         }
         let master = read_raw_id(&mut Reader { buf: &key, pos: 0 })?;
         let lp = r.string()?;
-        let (live, deleted, last) = parse_node(master, &lp).ok_or(bad)?;
-        if !stream.push_loaded_node(master, live, deleted, last, lp.len()) {
+        let (fields, live, deleted, last) = parse_node(master, &lp).ok_or(bad)?;
+        if !stream.push_loaded_node(master, fields, live, deleted, last, lp.len()) {
             return Err(bad);
         }
     }

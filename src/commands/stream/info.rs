@@ -36,12 +36,6 @@ fn lag_reply(stream: &StreamValue, group: &Group) -> Reply {
     stream.lag(group).map_or(Reply::Nil, Reply::Integer)
 }
 
-/// Radix tree nodes Redis would report for `keys` 128-bit node keys: an estimate (one root
-/// plus one node per key, shared prefixes not modelled).
-fn radix_nodes(keys: usize) -> usize {
-    keys + 1
-}
-
 pub(super) fn xinfo_groups(ctx: &mut ExecCtx, args: &mut Args) -> Result<Reply, CmdError> {
     let key = args.argv()[2].clone();
     let mut guard = ctx.ks().lock(ctx.db(), &[&key]);
@@ -108,7 +102,7 @@ pub(super) fn xinfo_stream(ctx: &mut ExecCtx, args: &mut Args) -> Result<Reply, 
     let mut fields = vec![
         field("length", int(stream.len())),
         field("radix-tree-keys", int(stream.node_count())),
-        field("radix-tree-nodes", int(radix_nodes(stream.node_count()))),
+        field("radix-tree-nodes", int(stream.radix_tree_nodes())),
         field("last-generated-id", id_reply(stream.last_id)),
         field("max-deleted-entry-id", id_reply(stream.max_deleted_id)),
         field("entries-added", int(stream.entries_added)),
