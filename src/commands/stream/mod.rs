@@ -672,22 +672,16 @@ fn range_generic(ctx: &mut ExecCtx, args: &mut Args, rev: bool) -> Result<Reply,
 fn xdel(ctx: &mut ExecCtx, args: &mut Args) -> Result<Reply, CmdError> {
     let key = args.next_bytes()?;
     let mut guard = ctx.ks().lock(ctx.db(), &[&key]);
-    if guard.lookup_write(&key).is_none() {
+    // A missing key answers 0 before the ids are looked at, as in Redis.
+    let Some(stream) = write_stream(&mut guard, &key)? else {
         return Ok(Reply::Integer(0));
-    }
-    guard
-        .lookup_write(&key)
-        .map(|e| e.value.as_stream())
-        .transpose()?;
+    };
     // All ids are checked before any is deleted: the command is all or nothing.
     let ids = args
         .rest()
         .iter()
         .map(|arg| parse_strict_id(arg))
         .collect::<Result<Vec<_>, _>>()?;
-    let Some(stream) = write_stream(&mut guard, &key)? else {
-        return Ok(Reply::Integer(0));
-    };
     let deleted = ids.into_iter().filter(|id| stream.delete(*id)).count();
     if deleted > 0 {
         mark_written(&mut guard, &key);
