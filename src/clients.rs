@@ -309,6 +309,8 @@ pub struct ClientState {
     pub blocked: Option<crate::blocking::BlockRequest>,
     /// Inside MULTI/EXEC and scripts blocking commands answer at once instead of blocking.
     pub deny_blocking: bool,
+    /// Pub/sub subscriptions and the feed their messages arrive on.
+    pub subscriptions: crate::pubsub::Subscriptions,
 }
 
 impl ClientState {
@@ -326,6 +328,7 @@ impl ClientState {
             last_cmd: None,
             blocked: None,
             deny_blocking: false,
+            subscriptions: Default::default(),
         }
     }
 

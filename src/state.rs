@@ -15,6 +15,7 @@ use crate::blocking::Blocking;
 use crate::clients::ClientRegistry;
 use crate::config::Config;
 use crate::keyspace::{KeyObserver, Keyspace};
+use crate::pubsub::{KeyspaceNotifier, PubSub};
 use crate::stats::Stats;
 
 /// Shared server state.
@@ -23,6 +24,8 @@ pub struct ServerState {
     pub keyspace: Keyspace,
     pub clients: ClientRegistry,
     pub stats: Stats,
+    /// Pub/sub channels, patterns and keyspace-notification settings.
+    pub pubsub: Arc<PubSub>,
     pub started: Instant,
     /// Connections in MONITOR mode receive every executed command's feed line.
     pub monitors: Mutex<Vec<mpsc::UnboundedSender<Bytes>>>,
@@ -43,9 +46,13 @@ impl ServerState {
         let databases = config.get_int("databases") as usize;
         let shards = config.get_int("shards") as usize;
         let blocking = Arc::new(Blocking::default());
-        let observers: Vec<Arc<dyn KeyObserver>> = vec![blocking.clone()];
+        let pubsub = Arc::new(PubSub::default());
+        // Keys reclaimed by expiry, added or missed are announced (`expired`, `new`, `keymiss`).
+        let observers: Vec<Arc<dyn KeyObserver>> =
+            vec![blocking.clone(), Arc::new(KeyspaceNotifier(pubsub.clone()))];
         let state = Arc::new(ServerState {
             keyspace: Keyspace::new(databases, shards, observers),
+            pubsub,
             config,
             clients: ClientRegistry::default(),
             stats: Stats::default(),
@@ -73,6 +80,10 @@ impl ServerState {
             u32_of("lfu-log-factor"),
             u32_of("lfu-decay-time"),
         );
+        let notices = self
+            .pubsub
+            .set_events(&config.get("notify-keyspace-events"));
+        self.keyspace.report_notices(&notices);
     }
 
     /// Asks every task to stop (SHUTDOWN, SIGTERM).

@@ -458,3 +458,49 @@ fn dump_and_restore_keep_entries_ids_and_groups() {
         V::err("ERR DUMP payload version or checksum are wrong")
     );
 }
+
+#[test]
+fn keyspace_notifications_name_stream_events_as_redis() {
+    let server = Server::start(&[]);
+    let mut c = server.client();
+    let mut sub = server.client();
+    c.q("CONFIG SET notify-keyspace-events Et");
+    sub.q("PSUBSCRIBE __keyevent@0__:*");
+    for line in [
+        "XADD s 1-0 f v",
+        "XADD s MAXLEN 0 2-0 f v",
+        "XDEL s 9-0",
+        "XADD s 3-0 f v",
+        "XDEL s 3-0",
+        "XGROUP CREATE s g 0",
+        "XGROUP CREATECONSUMER s g c",
+        "XADD s 4-0 f v",
+        "XREADGROUP GROUP g d STREAMS s >",
+        "XGROUP DELCONSUMER s g c",
+        "XGROUP SETID s g 0",
+        "XSETID s 10-0",
+        "XGROUP DESTROY s g",
+    ] {
+        assert!(!c.q(line).is_error(), "{line}");
+    }
+    let expected = [
+        "xadd",
+        "xadd",
+        "xtrim",
+        "xadd",
+        "xdel",
+        "xgroup-create",
+        "xgroup-createconsumer",
+        "xadd",
+        "xgroup-createconsumer",
+        "xgroup-delconsumer",
+        "xgroup-setid",
+        "xsetid",
+        "xgroup-destroy",
+    ];
+    for event in expected {
+        let message = sub.read().items();
+        assert_eq!(message[2], V::bulk(&format!("__keyevent@0__:{event}")));
+        assert_eq!(message[3], V::bulk("s"));
+    }
+}

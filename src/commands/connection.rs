@@ -217,13 +217,16 @@ static CLIENT_SUBCOMMANDS: &[CommandSpec] = &[
 ];
 
 fn ping(ctx: &mut ExecCtx, args: &mut Args) -> Result<Reply, CmdError> {
-    // In RESP2 subscribed mode PING answers differently; that belongs to the pub/sub layer.
-    let _ = ctx;
-    match args.remaining() {
-        0 => Ok(Reply::simple("PONG")),
-        1 => Ok(Reply::Bulk(args.next_bytes()?)),
-        _ => Err(CmdError::wrong_arity("ping")),
+    let message = match args.remaining() {
+        0 => None,
+        1 => Some(args.next_bytes()?),
+        _ => return Err(CmdError::wrong_arity("ping")),
+    };
+    // In RESP2 subscribed mode PING answers in the pub/sub shape.
+    if let Some(reply) = crate::pubsub::subscribed_ping(ctx.client, message.clone()) {
+        return Ok(reply);
     }
+    Ok(message.map_or_else(|| Reply::simple("PONG"), Reply::Bulk))
 }
 
 fn echo(_ctx: &mut ExecCtx, args: &mut Args) -> Result<Reply, CmdError> {
@@ -391,6 +394,7 @@ fn reset(ctx: &mut ExecCtx, _args: &mut Args) -> Result<Reply, CmdError> {
     store_client_name(&ctx.client.handle, b"");
     ctx.client.reply_mode = ReplyMode::On;
     stop_monitoring(ctx);
+    crate::pubsub::leave_all(ctx.state, ctx.client);
     ctx.client
         .handle
         .set_flag(ClientFlags::NO_EVICT.union(ClientFlags::NO_TOUCH), false);

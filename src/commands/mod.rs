@@ -36,7 +36,7 @@ pub use table::{Command, CommandSpec, CommandStats, Flags, KeyFlags, KeySpec, ta
 use crate::clients::{ClientFlags, ClientState, CommandName};
 use crate::config::IntParam;
 use crate::error::CmdError;
-use crate::keyspace::{EncodingConfig, HashLimits, SetLimits};
+use crate::keyspace::{EncodingConfig, HashLimits, SetLimits, ZSetLimits};
 use crate::protocol::{Reply, repr};
 use crate::state::ServerState;
 
@@ -81,9 +81,12 @@ impl ExecCtx<'_> {
         static MAXMEMORY: IntParam = IntParam::new("maxmemory");
         static HASH_ENTRIES: IntParam = IntParam::new("hash-max-listpack-entries");
         static HASH_VALUE: IntParam = IntParam::new("hash-max-listpack-value");
+        static LIST_SIZE: IntParam = IntParam::new("list-max-listpack-size");
         static SET_INTSET: IntParam = IntParam::new("set-max-intset-entries");
         static SET_ENTRIES: IntParam = IntParam::new("set-max-listpack-entries");
         static SET_VALUE: IntParam = IntParam::new("set-max-listpack-value");
+        static ZSET_ENTRIES: IntParam = IntParam::new("zset-max-listpack-entries");
+        static ZSET_VALUE: IntParam = IntParam::new("zset-max-listpack-value");
         let config = &self.state.config;
         let limit = |param: &IntParam| usize::try_from(param.get(config)).unwrap_or(0);
         // Redis gives up shared integers when evicting by LRU or LFU, which needs a private
@@ -98,10 +101,15 @@ impl ExecCtx<'_> {
                 entries: limit(&HASH_ENTRIES),
                 value: limit(&HASH_VALUE),
             },
+            list_max_listpack_size: LIST_SIZE.get(config),
             set: SetLimits {
                 intset_entries: limit(&SET_INTSET),
                 listpack_entries: limit(&SET_ENTRIES),
                 listpack_value: limit(&SET_VALUE),
+            },
+            zset: ZSetLimits {
+                entries: limit(&ZSET_ENTRIES),
+                value: limit(&ZSET_VALUE),
             },
         }
     }
@@ -238,6 +246,13 @@ fn dispatch(
     client.last_cmd = Some(resolved.name());
     if refused_before_auth(client, spec, runs) {
         return error_reply(state, CmdError::NoAuth);
+    }
+    if let Some(e) = crate::pubsub::refused_while_subscribed(client, spec, resolved.name()) {
+        resolved
+            .stats()
+            .rejected_calls
+            .fetch_add(1, Ordering::Relaxed);
+        return error_reply(state, e);
     }
     let Some(handler) = runs.handler else {
         return error_reply(state, CmdError::wrong_arity(spec.name));

@@ -41,4 +41,22 @@ pub struct KeyEvent {
 /// quick and must never call back into the keyspace.
 pub trait KeyObserver: Send + Sync {
     fn on_event(&self, event: &KeyEvent, value: Option<&Value>);
+
+    /// A [`KeyNotice`] about `key` of database `db`, reported the moment it happens (shard
+    /// locks held, before the write's change events), so that it falls in program order
+    /// with what the command reports itself; only for the notices
+    /// [`Keyspace::report_notices`](super::Keyspace::report_notices) asks for.
+    fn on_notice(&self, _notice: KeyNotice, _db: usize, _key: &Bytes) {}
+}
+
+/// What keyspace notifications `expired`, `new` and `keymiss` report, as it happens.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum KeyNotice {
+    /// The key reached its expiry time and was reclaimed (lazily or by the expiry cycle).
+    Expired,
+    /// The key was added (Redis's `dbAdd`: a new key, or one written afresh by RENAME,
+    /// MOVE, COPY, RESTORE).
+    Created,
+    /// A read lookup (one that counts a keyspace miss) found no key.
+    Missed,
 }

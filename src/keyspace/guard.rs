@@ -11,7 +11,7 @@ use bytes::Bytes;
 use parking_lot::MutexGuard;
 use smallvec::SmallVec;
 
-use super::events::{KeyEvent, KeyEventKind};
+use super::events::{KeyEvent, KeyEventKind, KeyNotice};
 use super::value::{Entry, Value};
 use super::{Keyspace, Shard, unix_ms};
 
@@ -105,6 +105,9 @@ impl<'a> Guard<'a> {
 
     /// Records a change, if observers or the empty-aggregate check will look at it.
     fn emit(&mut self, key: &Bytes, kind: KeyEventKind) {
+        if kind == KeyEventKind::Expired {
+            self.note(KeyNotice::Expired, key);
+        }
         if self.check_empty || !self.ks.observers.is_empty() {
             self.events.push(KeyEvent {
                 db: self.db,
@@ -143,9 +146,17 @@ impl<'a> Guard<'a> {
                 Some(&self.accessed(si, idx).value)
             }
             None => {
-                self.ks.stats.misses.fetch_add(1, Ordering::Relaxed);
+                self.count_miss(key, true);
                 None
             }
+        }
+    }
+
+    /// Counts a keyspace miss; `announce`: a `keymiss` notice too (not for OBJECT).
+    fn count_miss(&mut self, key: &[u8], announce: bool) {
+        self.ks.stats.misses.fetch_add(1, Ordering::Relaxed);
+        if announce {
+            self.note(KeyNotice::Missed, key);
         }
     }
 
@@ -159,8 +170,17 @@ impl<'a> Guard<'a> {
     /// A read lookup that counts a keyspace hit or miss but leaves the access time alone
     /// (EXISTS, TYPE, TTL, OBJECT: Redis's `LOOKUP_NOTOUCH` reads).
     pub fn inspect(&mut self, key: &[u8]) -> Option<&Entry> {
+        self.inspect_with(key, true)
+    }
+
+    /// [`Guard::inspect`] whose miss is not announced as a `keymiss` (OBJECT, as in Redis).
+    pub fn inspect_unannounced(&mut self, key: &[u8]) -> Option<&Entry> {
+        self.inspect_with(key, false)
+    }
+
+    fn inspect_with(&mut self, key: &[u8], announce: bool) -> Option<&Entry> {
         let Some((si, idx)) = self.live_index(key) else {
-            self.ks.stats.misses.fetch_add(1, Ordering::Relaxed);
+            self.count_miss(key, announce);
             return None;
         };
         self.ks.stats.hits.fetch_add(1, Ordering::Relaxed);
@@ -256,6 +276,7 @@ impl<'a> Guard<'a> {
             return &mut self.accessed(si, idx).value;
         }
         let entry = self.new_entry(make());
+        self.note(KeyNotice::Created, key);
         let shard = self.shard(key);
         // Over an expired entry left in place while expiry is suspended, which had a TTL.
         shard.volatile.swap_remove(key);
@@ -311,6 +332,10 @@ impl<'a> Guard<'a> {
             Ttl::At(at) => Some(at),
         };
         let has_ttl = entry.expire_at.is_some();
+        // Redis adds the key anew unless an ordinary write overwrites a live one.
+        if live.is_none() || !matches!(record, Record::Inherit) {
+            self.note(KeyNotice::Created, &key);
+        }
         let old = match live {
             Some((si, idx)) => {
                 let shard = &mut self.locked[si].1;
@@ -642,6 +667,16 @@ impl<'a> Guard<'a> {
 
     pub(super) fn locked_slots(&self) -> usize {
         self.locked.len()
+    }
+
+    /// Tells the observers of `notice` on `key` now, if the keyspace reports it.
+    fn note(&self, notice: KeyNotice, key: &[u8]) {
+        if self.ks.reports(notice) {
+            let key = Bytes::copy_from_slice(key);
+            for observer in &self.ks.observers {
+                observer.on_notice(notice, self.db, &key);
+            }
+        }
     }
 
     /// Turns writes that left an empty aggregate into deletions, registers hashes that have

@@ -18,7 +18,7 @@ use crate::error::CmdError;
 pub use super::list::ListValue;
 pub use super::set::{SetLimits, SetValue};
 pub use super::stream::StreamValue;
-pub use super::zset::ZSetValue;
+pub use super::zset::{ZSetLimits, ZSetValue};
 
 /// Hasher used by every map in the keyspace: fast, and seeded per process.
 pub type Hasher = foldhash::fast::RandomState;
@@ -36,7 +36,11 @@ pub struct EncodingConfig {
     /// `maxmemory` is set with an LRU or LFU policy (those need a private access time per key).
     pub share_integers: bool,
     pub hash: HashLimits,
+    /// `list-max-listpack-size`: entries (positive) or a byte-size level (-1 .. -5) of the
+    /// largest list kept as one listpack.
+    pub list_max_listpack_size: i64,
     pub set: SetLimits,
+    pub zset: ZSetLimits,
 }
 
 /// `hash-max-listpack-entries` and `hash-max-listpack-value`: the largest hash Redis keeps in
@@ -457,7 +461,12 @@ mod tests {
             entries: 2,
             value: 4,
         },
+        list_max_listpack_size: -2,
         set: SetLimits::DEFAULT,
+        zset: ZSetLimits {
+            entries: 128,
+            value: 64,
+        },
     };
 
     #[test]

@@ -70,7 +70,7 @@ const INFO_PRESENT: &[&str] = &[
 
 /// Commands whose call counts differ legitimately: each server iterates SCAN / HSCAN with its
 /// own cursors, so the number of pages differs.
-const PAGED_COMMANDS: &[&str] = &["scan", "hscan", "sscan"];
+const PAGED_COMMANDS: &[&str] = &["scan", "hscan", "sscan", "zscan"];
 
 /// CLIENT LIST / CLIENT INFO fields compared per connection (addresses, ids, ages, buffer
 /// sizes and fields added after Redis 7.0 are free).
