@@ -17,6 +17,7 @@ pub mod pubsub;
 pub mod scripting;
 pub mod server;
 pub mod set;
+pub mod sort;
 pub mod stream;
 pub mod string;
 pub mod table;
@@ -52,6 +53,7 @@ pub(crate) static GROUPS: &[&[CommandSpec]] = &[
     scripting::COMMANDS,
     server::COMMANDS,
     set::COMMANDS,
+    sort::COMMANDS,
     stream::COMMANDS,
     string::COMMANDS,
     transaction::COMMANDS,

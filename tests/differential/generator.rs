@@ -324,6 +324,8 @@ mod pubsub;
 mod scripting;
 #[path = "generator/sets.rs"]
 mod sets;
+#[path = "generator/sort.rs"]
+mod sort;
 #[path = "generator/streams.rs"]
 mod streams;
 #[path = "generator/transactions.rs"]
@@ -342,6 +344,7 @@ pub fn commands() -> Vec<Entry> {
         pubsub::commands,
         scripting::commands,
         sets::commands,
+        sort::commands,
         streams::commands,
         transactions::commands,
         zsets::commands,
