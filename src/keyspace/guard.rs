@@ -259,6 +259,14 @@ impl<'a> Guard<'a> {
         Some(&mut self.accessed(si, idx).value)
     }
 
+    /// Mutable access for bookkeeping Redis does not count as a change of the key (a stream
+    /// group's cursor and PEL, a consumer's seen time): no written event, so neither WATCH
+    /// nor blocked clients hear of it.
+    pub fn get_mut_quiet(&mut self, key: &[u8]) -> Option<&mut Value> {
+        let (si, idx) = self.live_index(key)?;
+        Some(&mut self.accessed(si, idx).value)
+    }
+
     /// Mutable access, creating the key with `make()` when it is missing.
     pub fn get_or_insert_with(&mut self, key: &Bytes, make: impl FnOnce() -> Value) -> &mut Value {
         let live = self.live_index(key);

@@ -15,12 +15,16 @@
 //! strings dump byte-for-byte as Redis dumps them, otherwise raw (uncompressed); hashes as
 //! field/value pairs, which Redis 7 loads into a listpack or a hash table by its own limits;
 //! sets as an intset when they are one (as Redis dumps an intset it does not compress), else
-//! as members.
+//! as members. Streams (listpack nodes, ids, consumer groups) are read and written by the
+//! child module `stream_rdb`, in Redis 7.0's own stream encoding.
 //! The version written is Redis 7.0's, so Redis 7.0 and every later release restore our payloads.
 //!
 //! Depends only on `value` and `set`.
 
 use bytes::Bytes;
+
+#[path = "stream_rdb.rs"]
+mod stream_rdb;
 
 use super::set::{SetEncoding, SetLimits, SetMembers, SetValue};
 use super::value::{
@@ -112,9 +116,9 @@ pub fn dump(value: &Value) -> Vec<u8> {
             });
         }
         Value::Set(set) => write_set(&mut out, set),
-        // Skeletons: no command creates these values yet, so none can reach DUMP.
-        Value::Stream(_) => {
-            unreachable!("no command creates this type yet")
+        Value::Stream(stream) => {
+            out.push(stream_rdb::TYPE_STREAM_LISTPACKS_2);
+            stream_rdb::write(&mut out, stream);
         }
     }
     out.extend_from_slice(&WRITE_VERSION.to_le_bytes());
@@ -166,6 +170,9 @@ fn decode(body: &[u8], config: &EncodingConfig) -> Result<Value, PayloadError> {
         TYPE_HASH_ZIPMAP => hash_from(zipmap_entries(&r.string()?)?, limits)?,
         TYPE_HASH_ZIPLIST => hash_from(ziplist_entries(&r.string()?)?, limits)?,
         TYPE_HASH_LISTPACK => hash_from(listpack_entries(&r.string()?)?, limits)?,
+        kind @ (stream_rdb::TYPE_STREAM_LISTPACKS
+        | stream_rdb::TYPE_STREAM_LISTPACKS_2
+        | stream_rdb::TYPE_STREAM_LISTPACKS_3) => Value::Stream(stream_rdb::read(&mut r, kind)?),
         TYPE_LIST => {
             let count = r.plain_len()?;
             // The count is untrusted: each element takes at least one byte.

@@ -233,6 +233,7 @@ pub const CONFIG_RESET: &[&str] = &[
     "slowlog-max-len",
     "maxmemory-policy",
     "maxmemory",
+    "stream-node-max-entries",
     "zset-max-listpack-entries",
     "zset-max-listpack-value",
 ];

@@ -108,6 +108,9 @@ pub enum Check {
     /// HRANDFIELD: same count and shape, members (and values) of the hash, distinct when
     /// the count is positive.
     HRandField,
+    /// Stream replies: ids generated from the clock (`*`), unix-ms times and idle times
+    /// compared as placeholders; everything else exact.
+    Stream,
     /// SPOP / SRANDMEMBER: same count and shape, members of the set as it was before the
     /// command, distinct when the count is positive. After an SPOP that popped different
     /// members, both servers are brought back to the same content (the runner re-adds

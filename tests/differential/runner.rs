@@ -338,6 +338,7 @@ impl Runner {
                     let hash = self.hash_contents(conn, &argv[1])?;
                     check::hrandfield(argv, &hash, &r.v, &f.v)
                 }
+                Check::Stream => check::stream(&r.v, &f.v),
                 Check::SetEncoding => check::set_encoding(&r.v, &f.v),
                 // `listpack` here: both servers hold the set as an intset.
                 Check::SetMembers if listpack => Err("replies differ".to_string()),
