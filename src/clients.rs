@@ -1,16 +1,17 @@
 //! Client connections as the commands see them: the per-connection `ClientState`, the shared
 //! `ClientHandle` other connections can inspect and kill, the registry behind
-//! CLIENT LIST / KILL / INFO, `maxclients` and the idle `timeout`, and the CLIENT PAUSE state
-//! the connections wait on.
+//! CLIENT LIST / KILL / INFO, `maxclients` and the idle `timeout`, the CLIENT PAUSE state
+//! the connections wait on, and each connection's MULTI state with the registry of WATCHed
+//! keys (a keyspace observer).
 //!
 //! Lives below `commands` so handlers can use it without knowing the networking layer; it
 //! knows nothing about sockets beyond their addresses and descriptor numbers.
 
-use std::collections::BTreeMap;
+use std::collections::{BTreeMap, HashMap};
 use std::fmt::{self, Write as _};
 use std::net::SocketAddr;
 use std::sync::Arc;
-use std::sync::atomic::{AtomicBool, AtomicU32, AtomicU64, Ordering};
+use std::sync::atomic::{AtomicBool, AtomicU32, AtomicU64, AtomicUsize, Ordering};
 use std::time::{Duration, Instant};
 
 use bitflags::bitflags;
@@ -18,6 +19,7 @@ use bytes::Bytes;
 use parking_lot::Mutex;
 use tokio::sync::{Notify, mpsc};
 
+use crate::keyspace::{KeyEvent, KeyEventKind, KeyObserver, Value};
 use crate::protocol::Protocol;
 
 bitflags! {
@@ -125,6 +127,9 @@ pub struct ClientInfo {
     pub ssub: usize,
     /// Commands queued inside MULTI, -1 outside a transaction (maintained by MULTI).
     pub multi: i64,
+    /// Memory the queued commands hold, counted as Redis 7.0 does: their argument bytes plus
+    /// one pointer per argument.
+    pub multi_mem: usize,
     /// Unprocessed bytes in the query buffer and the buffer's spare capacity.
     pub qbuf: usize,
     pub qbuf_free: usize,
@@ -147,6 +152,7 @@ impl Default for ClientInfo {
             psub: 0,
             ssub: 0,
             multi: -1,
+            multi_mem: 0,
             qbuf: 0,
             qbuf_free: 0,
             rbs: 0,
@@ -241,12 +247,12 @@ impl ClientHandle {
             .last_cmd
             .map_or_else(|| "NULL".to_string(), |c| c.to_string());
         // Our own estimate of what the connection holds: its buffers and pending arguments.
-        let tot_mem = info.qbuf + info.qbuf_free + info.rbs + argv_mem;
+        let tot_mem = info.qbuf + info.qbuf_free + info.rbs + argv_mem + info.multi_mem;
         let mut line = String::with_capacity(320);
         let _ = write!(
             line,
             "id={} addr={} laddr={} fd={} name={} age={} idle={} flags={} db={} sub={} psub={} \
-             ssub={} multi={} qbuf={} qbuf-free={} argv-mem={argv_mem} multi-mem=0 rbs={} \
+             ssub={} multi={} qbuf={} qbuf-free={} argv-mem={argv_mem} multi-mem={} rbs={} \
              rbp={} obl=0 oll=0 omem=0 tot-mem={tot_mem} events=r cmd={cmd} user={} redir=-1 \
              resp={} lib-name={} lib-ver={}",
             self.id,
@@ -264,6 +270,7 @@ impl ClientHandle {
             info.multi,
             info.qbuf,
             info.qbuf_free,
+            info.multi_mem,
             info.rbs,
             info.rbp,
             info.user,
@@ -309,6 +316,10 @@ pub struct ClientState {
     pub blocked: Option<crate::blocking::BlockRequest>,
     /// Inside MULTI/EXEC and scripts blocking commands answer at once instead of blocking.
     pub deny_blocking: bool,
+    /// MULTI state and WATCHed keys (see `commands::transaction`).
+    pub tx: Transaction,
+    /// Pub/sub subscriptions and the feed their messages arrive on.
+    pub subscriptions: crate::pubsub::Subscriptions,
 }
 
 impl ClientState {
@@ -326,6 +337,8 @@ impl ClientState {
             last_cmd: None,
             blocked: None,
             deny_blocking: false,
+            tx: Transaction::default(),
+            subscriptions: Default::default(),
         }
     }
 
@@ -366,6 +379,221 @@ impl ClientState {
         let mut info = self.handle.info.lock();
         info.db = self.db;
         info.last_cmd = self.last_cmd;
+    }
+}
+
+/// One connection's MULTI / EXEC state: Redis's queued commands and its MULTI and
+/// DIRTY_EXEC flags, plus the keys it WATCHes. `commands::transaction` drives it.
+#[derive(Default)]
+pub struct Transaction {
+    /// The commands queued since MULTI; `None` outside a transaction.
+    pub queued: Option<Vec<Vec<Bytes>>>,
+    /// A command was refused while queueing: EXEC answers EXECABORT.
+    pub refused: bool,
+    /// EXEC is running the queued commands.
+    pub executing: bool,
+    /// The keys watched since the last EXEC, DISCARD, UNWATCH or RESET; dropping it
+    /// (which disconnecting does too) unwatches them.
+    pub watching: Option<WatchSet>,
+}
+
+impl Transaction {
+    /// Whether the connection is inside MULTI (queueing commands).
+    pub fn queueing(&self) -> bool {
+        self.queued.is_some()
+    }
+}
+
+/// One connection's watch on one key.
+struct Watch {
+    /// The watching connection's "a watched key changed" flag (Redis's DIRTY_CAS).
+    dirty: Arc<AtomicBool>,
+    /// The key had logically expired when WATCHed: its later reclamation is no change.
+    expired: AtomicBool,
+}
+
+impl Watch {
+    /// Redis's rule for a touched key: a key that was already expired when watched and is
+    /// now gone (`exists` false) has not changed; anything else makes the watcher dirty.
+    fn touch(&self, exists: bool) {
+        if self.expired.load(Ordering::Relaxed) && !exists {
+            self.expired.store(false, Ordering::Relaxed);
+        } else {
+            self.dirty.store(true, Ordering::Relaxed);
+        }
+    }
+}
+
+/// A key of a database: what WATCH watches.
+type DbKey = (usize, Bytes);
+
+/// Every WATCHed `(db, key)` with the connections watching it. It is a keyspace observer:
+/// writes, deletions, expiry, renames, flushes and SWAPDB of a watched key mark its watchers
+/// dirty, so that their next EXEC fails. Lock order: shards, then this registry.
+#[derive(Default)]
+pub struct WatchRegistry {
+    keys: Mutex<HashMap<DbKey, Vec<Arc<Watch>>>>,
+    /// How many keys are watched: events skip the lock while nothing is.
+    watched: AtomicUsize,
+}
+
+impl WatchRegistry {
+    /// INFO's `watching_clients` and `total_watched_keys` (distinct database keys). Redis
+    /// 7.4 unwatches a connection as soon as one of its keys is touched; here its watches
+    /// stay registered until EXEC, DISCARD or UNWATCH, so touched ones are left out.
+    pub fn counts(&self) -> (usize, usize) {
+        let keys = self.keys.lock();
+        let mut clients = std::collections::HashSet::new();
+        let mut live_keys = 0;
+        for watches in keys.values() {
+            let mut live = watches
+                .iter()
+                .filter(|w| !w.dirty.load(Ordering::Relaxed))
+                .peekable();
+            if live.peek().is_some() {
+                live_keys += 1;
+            }
+            clients.extend(live.map(|w| Arc::as_ptr(&w.dirty)));
+        }
+        (clients.len(), live_keys)
+    }
+}
+
+impl KeyObserver for WatchRegistry {
+    fn on_event(&self, event: &KeyEvent, value: Option<&Value>) {
+        if self.watched.load(Ordering::Relaxed) == 0 {
+            return;
+        }
+        match event.kind {
+            KeyEventKind::Written
+            | KeyEventKind::Deleted
+            | KeyEventKind::Expired
+            | KeyEventKind::Renamed { .. } => {
+                let keys = self.keys.lock();
+                for watch in keys
+                    .get(&(event.db, event.key.clone()))
+                    .into_iter()
+                    .flatten()
+                {
+                    watch.touch(value.is_some());
+                }
+            }
+            // The `Written` (or `Deleted`) event that follows touches the key.
+            KeyEventKind::FieldsExpired => {}
+            // Handled before the change, while it could still be seen which keys existed.
+            KeyEventKind::Flushed | KeyEventKind::Swapped { .. } => {}
+        }
+    }
+
+    /// Redis's rules for FLUSHDB, FLUSHALL and SWAPDB: a watched key is touched when it
+    /// exists in the database being emptied or in the one replacing it, except that a key
+    /// expired before and after stays unchanged, and a missing key replaced by an expired one
+    /// counts as expired when watched.
+    fn before_db_replaced(
+        &self,
+        db: usize,
+        replaced_with: Option<usize>,
+        stored: &dyn Fn(usize, &[u8]) -> Option<bool>,
+    ) {
+        if self.watched.load(Ordering::Relaxed) == 0 {
+            return;
+        }
+        let keys = self.keys.lock();
+        for ((_, key), watches) in keys.iter().filter(|((d, _), _)| *d == db) {
+            let before = stored(db, key);
+            let after = replaced_with.and_then(|other| stored(other, key));
+            if before.is_none() && after.is_none() {
+                continue;
+            }
+            for watch in watches {
+                if watch.expired.load(Ordering::Relaxed) {
+                    match after {
+                        None => {
+                            watch.expired.store(false, Ordering::Relaxed);
+                            continue;
+                        }
+                        Some(true) => continue,
+                        Some(false) => {}
+                    }
+                } else if before.is_none() && after == Some(true) {
+                    watch.expired.store(true, Ordering::Relaxed);
+                    continue;
+                }
+                watch.dirty.store(true, Ordering::Relaxed);
+            }
+        }
+    }
+}
+
+/// The keys one connection watches. Dropping it unwatches them.
+pub struct WatchSet {
+    registry: Arc<WatchRegistry>,
+    dirty: Arc<AtomicBool>,
+    keys: Vec<(DbKey, Arc<Watch>)>,
+}
+
+impl WatchSet {
+    pub fn new(registry: Arc<WatchRegistry>) -> WatchSet {
+        WatchSet {
+            registry,
+            dirty: Arc::new(AtomicBool::new(false)),
+            keys: Vec::new(),
+        }
+    }
+
+    /// Whether a watched key was touched since it was watched.
+    pub fn is_dirty(&self) -> bool {
+        self.dirty.load(Ordering::Relaxed)
+    }
+
+    pub fn contains(&self, db: usize, key: &[u8]) -> bool {
+        self.keys.iter().any(|((d, k), _)| *d == db && k == key)
+    }
+
+    /// Watches `key` of `db`; `expired`: it is stored but has logically expired. The caller
+    /// holds the key's shard lock, so no write can slip between its look and this.
+    pub fn add(&mut self, db: usize, key: Bytes, expired: bool) {
+        let watch = Arc::new(Watch {
+            dirty: self.dirty.clone(),
+            expired: AtomicBool::new(expired),
+        });
+        let slot = (db, key);
+        self.registry
+            .keys
+            .lock()
+            .entry(slot.clone())
+            .or_default()
+            .push(watch.clone());
+        self.registry.watched.fetch_add(1, Ordering::Relaxed);
+        self.keys.push((slot, watch));
+    }
+
+    /// The watched keys that had not expired when watched: EXEC fails if one has expired
+    /// since, as in Redis 7.
+    pub fn live_when_watched(&self) -> Vec<DbKey> {
+        self.keys
+            .iter()
+            .filter(|(_, w)| !w.expired.load(Ordering::Relaxed))
+            .map(|(slot, _)| slot.clone())
+            .collect()
+    }
+}
+
+impl Drop for WatchSet {
+    fn drop(&mut self) {
+        if self.keys.is_empty() {
+            return;
+        }
+        let mut keys = self.registry.keys.lock();
+        for (slot, watch) in self.keys.drain(..) {
+            if let Some(watches) = keys.get_mut(&slot) {
+                watches.retain(|w| !Arc::ptr_eq(w, &watch));
+                if watches.is_empty() {
+                    keys.remove(&slot);
+                }
+            }
+            self.registry.watched.fetch_sub(1, Ordering::Relaxed);
+        }
     }
 }
 
@@ -637,6 +865,88 @@ mod tests {
         pause.pause(PauseMode::All, now.saturating_sub(1), now);
         assert!(!pause.armed(), "a pause that already ended");
         assert_eq!(pause.until_ms.load(Ordering::Relaxed), 0, "and is cleared");
+    }
+
+    fn event(db: usize, key: &str, kind: KeyEventKind) -> KeyEvent {
+        KeyEvent {
+            db,
+            key: Bytes::copy_from_slice(key.as_bytes()),
+            kind,
+        }
+    }
+
+    #[test]
+    fn watched_keys_are_touched_by_changes_of_their_own_db_key() {
+        let registry = Arc::new(WatchRegistry::default());
+        let mut set = WatchSet::new(registry.clone());
+        set.add(0, Bytes::from_static(b"k"), false);
+        let value = Value::new_hash();
+        registry.on_event(&event(1, "k", KeyEventKind::Written), Some(&value));
+        registry.on_event(&event(0, "j", KeyEventKind::Deleted), None);
+        assert!(!set.is_dirty(), "another db, another key");
+        registry.on_event(&event(0, "k", KeyEventKind::Expired), None);
+        assert!(set.is_dirty());
+        let mut again = WatchSet::new(registry.clone());
+        again.add(0, Bytes::from_static(b"k"), false);
+        again.add(0, Bytes::from_static(b"j"), false);
+        // A touched client counts no more, as Redis 7.4 unwatches it at once.
+        assert_eq!(registry.counts(), (1, 2));
+        registry.on_event(&event(0, "j", KeyEventKind::Deleted), None);
+        assert_eq!(registry.counts(), (0, 0));
+        drop((set, again));
+        assert_eq!(registry.counts(), (0, 0));
+        assert_eq!(registry.watched.load(Ordering::Relaxed), 0);
+        assert!(registry.keys.lock().is_empty(), "dropping unwatches");
+    }
+
+    #[test]
+    fn a_key_expired_when_watched_changes_only_when_written() {
+        let registry = Arc::new(WatchRegistry::default());
+        let mut set = WatchSet::new(registry.clone());
+        set.add(0, Bytes::from_static(b"k"), true);
+        assert!(set.live_when_watched().is_empty());
+        // Its reclamation is no change; a value written after it is.
+        registry.on_event(&event(0, "k", KeyEventKind::Expired), None);
+        assert!(!set.is_dirty());
+        assert_eq!(set.live_when_watched().len(), 1);
+        let value = Value::new_hash();
+        registry.on_event(&event(0, "k", KeyEventKind::Written), Some(&value));
+        assert!(set.is_dirty());
+    }
+
+    #[test]
+    fn flush_and_swap_touch_keys_that_existed_on_either_side() {
+        let registry = Arc::new(WatchRegistry::default());
+        // Stored keys: db 0 has `a` (live) and `x` (expired); db 1 has `b` and `y` (expired).
+        let stored = |db: usize, key: &[u8]| match (db, key) {
+            (0, b"a") | (1, b"b") => Some(false),
+            (0, b"x") | (1, b"y") => Some(true),
+            _ => None,
+        };
+        let watch = |key: &'static [u8], expired: bool| {
+            let mut set = WatchSet::new(registry.clone());
+            set.add(0, Bytes::from_static(key), expired);
+            set
+        };
+        let (a, b, y, missing) = (
+            watch(b"a", false),
+            watch(b"b", false),
+            watch(b"y", false),
+            watch(b"m", false),
+        );
+        let x = watch(b"x", true);
+        registry.before_db_replaced(1, None, &stored);
+        assert!(!a.is_dirty() && !b.is_dirty(), "db 1 flushed, db 0 watched");
+        registry.before_db_replaced(0, Some(1), &stored);
+        assert!(a.is_dirty(), "existed before");
+        assert!(b.is_dirty(), "exists after");
+        assert!(!missing.is_dirty(), "in neither");
+        // A missing key replaced by an expired one counts as expired when watched.
+        assert!(!y.is_dirty());
+        assert_eq!(y.live_when_watched().len(), 0);
+        // An expired key swapped away (replaced by nothing) is no change either.
+        assert!(!x.is_dirty());
+        assert_eq!(x.live_when_watched().len(), 1);
     }
 
     #[test]

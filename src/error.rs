@@ -137,6 +137,12 @@ impl CmdError {
         CmdError::ErrEcho(Bytes::from(text))
     }
 
+    /// An error with its own code (`NOGROUP ...`) whose text echoes user input: `parts`
+    /// joined as raw bytes, the first starting with the code.
+    pub fn coded_echo(parts: &[&[u8]]) -> CmdError {
+        CmdError::ErrEcho(Bytes::from(parts.concat()))
+    }
+
     /// The error line as sent, without the leading `-`.
     pub fn to_bytes(&self) -> Bytes {
         match self {

@@ -14,6 +14,8 @@
 //! - [`keyspace`]: databases of mutex-guarded shards, values (with the encoding and access
 //!   record Redis would keep for them), expiry, change events, and the DUMP / RESTORE payload
 //!   codec (`keyspace::rdb`).
+//! - [`pubsub`]: channel, pattern and shard-channel subscriptions and keyspace notifications;
+//!   each subscriber gets an unbounded feed its connection writes out. Never touches keys.
 //! - [`error`] (one error enum per layer: `CmdError`, `ProtocolError`; every reply text) and
 //!   [`glob`] (Redis's pattern matching) depend on nothing.
 //!
@@ -28,7 +30,9 @@
 //! methods, the only way to reach data. No lock is held across an `.await`: handlers are
 //! synchronous (clippy's `await_holding_lock` and `unwrap_used` are denied in Cargo.toml).
 //! Change events are delivered while the shard locks are held, so observers see one key's
-//! changes in order and must never call back into the keyspace.
+//! changes in order and must never call back into the keyspace. The pub/sub registry's
+//! lock is a leaf: observers take it under shard locks, and nothing is locked while it is
+//! held.
 //!
 //! Every command runs holding `ServerState::exec_gate` for reading; EXEC and scripts hold it
 //! for writing, which makes them atomic against every other client. The gate is taken

@@ -12,9 +12,10 @@ use parking_lot::Mutex;
 use tokio::sync::{Notify, mpsc};
 
 use crate::blocking::Blocking;
-use crate::clients::ClientRegistry;
+use crate::clients::{ClientRegistry, WatchRegistry};
 use crate::config::Config;
 use crate::keyspace::{KeyObserver, Keyspace};
+use crate::pubsub::{KeyspaceNotifier, PubSub};
 use crate::stats::Stats;
 
 /// Shared server state.
@@ -23,6 +24,8 @@ pub struct ServerState {
     pub keyspace: Keyspace,
     pub clients: ClientRegistry,
     pub stats: Stats,
+    /// Pub/sub channels, patterns and keyspace-notification settings.
+    pub pubsub: Arc<PubSub>,
     pub started: Instant,
     /// Connections in MONITOR mode receive every executed command's feed line.
     pub monitors: Mutex<Vec<mpsc::UnboundedSender<Bytes>>>,
@@ -38,6 +41,8 @@ pub struct ServerState {
     pub scripting: crate::scripting::Scripting,
     /// Clients blocked on keys (BLPOP, XREAD BLOCK ...); also a keyspace observer.
     pub blocking: Arc<Blocking>,
+    /// WATCHed keys; also a keyspace observer.
+    pub watches: Arc<WatchRegistry>,
 }
 
 impl ServerState {
@@ -45,9 +50,17 @@ impl ServerState {
         let databases = config.get_int("databases") as usize;
         let shards = config.get_int("shards") as usize;
         let blocking = Arc::new(Blocking::default());
-        let observers: Vec<Arc<dyn KeyObserver>> = vec![blocking.clone()];
+        let watches = Arc::new(WatchRegistry::default());
+        let pubsub = Arc::new(PubSub::default());
+        // Keys reclaimed by expiry, added or missed are announced (`expired`, `new`, `keymiss`).
+        let observers: Vec<Arc<dyn KeyObserver>> = vec![
+            blocking.clone(),
+            watches.clone(),
+            Arc::new(KeyspaceNotifier(pubsub.clone())),
+        ];
         let state = Arc::new(ServerState {
             keyspace: Keyspace::new(databases, shards, observers),
+            pubsub,
             config,
             clients: ClientRegistry::default(),
             stats: Stats::default(),
@@ -59,6 +72,7 @@ impl ServerState {
             exec_gate: ShardedLock::new(()),
             scripting: Default::default(),
             blocking,
+            watches,
         });
         state.apply_config();
         // Redis creates its shared integers once the configuration is loaded.
@@ -76,6 +90,10 @@ impl ServerState {
             u32_of("lfu-log-factor"),
             u32_of("lfu-decay-time"),
         );
+        let notices = self
+            .pubsub
+            .set_events(&config.get("notify-keyspace-events"));
+        self.keyspace.report_notices(&notices);
     }
 
     /// Asks every task to stop (SHUTDOWN, SIGTERM).

@@ -217,13 +217,16 @@ static CLIENT_SUBCOMMANDS: &[CommandSpec] = &[
 ];
 
 fn ping(ctx: &mut ExecCtx, args: &mut Args) -> Result<Reply, CmdError> {
-    // In RESP2 subscribed mode PING answers differently; that belongs to the pub/sub layer.
-    let _ = ctx;
-    match args.remaining() {
-        0 => Ok(Reply::simple("PONG")),
-        1 => Ok(Reply::Bulk(args.next_bytes()?)),
-        _ => Err(CmdError::wrong_arity("ping")),
+    let message = match args.remaining() {
+        0 => None,
+        1 => Some(args.next_bytes()?),
+        _ => return Err(CmdError::wrong_arity("ping")),
+    };
+    // In RESP2 subscribed mode PING answers in the pub/sub shape.
+    if let Some(reply) = crate::pubsub::subscribed_ping(ctx.client, message.clone()) {
+        return Ok(reply);
     }
+    Ok(message.map_or_else(|| Reply::simple("PONG"), Reply::Bulk))
 }
 
 fn echo(_ctx: &mut ExecCtx, args: &mut Args) -> Result<Reply, CmdError> {
@@ -386,11 +389,13 @@ fn stop_monitoring(ctx: &mut ExecCtx) {
 /// required. Library attributes (CLIENT SETINFO) survive, as in Redis. Transaction and
 /// subscription state belong to their own modules, which must clear them here too.
 fn reset(ctx: &mut ExecCtx, _args: &mut Args) -> Result<Reply, CmdError> {
+    super::transaction::discard_transaction(ctx.client);
     ctx.client.db = 0;
     ctx.client.set_protocol(Protocol::Resp2);
     store_client_name(&ctx.client.handle, b"");
     ctx.client.reply_mode = ReplyMode::On;
     stop_monitoring(ctx);
+    crate::pubsub::leave_all(ctx.state, ctx.client);
     ctx.client
         .handle
         .set_flag(ClientFlags::NO_EVICT.union(ClientFlags::NO_TOUCH), false);
@@ -403,6 +408,12 @@ fn reset(ctx: &mut ExecCtx, _args: &mut Args) -> Result<Reply, CmdError> {
 /// `+<feed line>`. The connection keeps serving commands meanwhile. A repeated MONITOR gets
 /// no reply at all, as in Redis.
 fn monitor(ctx: &mut ExecCtx, _args: &mut Args) -> Result<Reply, CmdError> {
+    // Inside EXEC (or a script) every command must answer in place.
+    if ctx.client.deny_blocking {
+        return Err(CmdError::err(
+            "MONITOR isn't allowed for DENY BLOCKING client",
+        ));
+    }
     if ctx.client.monitor.is_some() {
         ctx.client.suppress_reply = true;
         return Ok(Reply::ok());

@@ -16,6 +16,7 @@ use crate::keyspace::rdb::{self, PayloadError};
 use crate::keyspace::value::StrEncoding;
 use crate::keyspace::{Entry, Ttl, Value, unix_ms};
 use crate::protocol::Reply;
+use crate::pubsub::NotifyClass;
 
 const G: &str = "generic";
 const RO: &[KeySpec] = &[KeySpec::key(1, KeyFlags::RO)];
@@ -263,8 +264,14 @@ fn unlink(ctx: &mut ExecCtx, args: &mut Args) -> Result<Reply, CmdError> {
 fn remove_keys(ctx: &mut ExecCtx, args: &mut Args) -> Result<Reply, CmdError> {
     let keys = args.rest();
     let mut guard = ctx.ks().lock(ctx.db(), &keys);
-    let removed = keys.iter().filter(|k| guard.remove(k).is_some()).count();
-    Ok(Reply::Integer(removed as i64))
+    let mut removed = 0;
+    for key in &keys {
+        if guard.remove(key).is_some() {
+            ctx.notify(NotifyClass::GENERIC, "del", key);
+            removed += 1;
+        }
+    }
+    Ok(Reply::Integer(removed))
 }
 
 /// Counts every argument that names a live key, repeats included.
@@ -317,7 +324,12 @@ fn rename_key(ctx: &mut ExecCtx, args: &mut Args, only_new: bool) -> Result<bool
     if only_new && guard.touch(&to) {
         return Ok(false);
     }
-    Ok(guard.rename(&from, &to))
+    let renamed = guard.rename(&from, &to);
+    if renamed {
+        ctx.notify(NotifyClass::GENERIC, "rename_from", &from);
+        ctx.notify(NotifyClass::GENERIC, "rename_to", &to);
+    }
+    Ok(renamed)
 }
 
 /// The TTL a copied entry takes along.
@@ -371,7 +383,8 @@ fn copy(ctx: &mut ExecCtx, args: &mut Args) -> Result<Reply, CmdError> {
         return Ok(Reply::Integer(0));
     };
     guard.select(dst_db);
-    guard.replace(dst, value, ttl);
+    guard.replace(dst.clone(), value, ttl);
+    ctx.notify_in(dst_db, NotifyClass::GENERIC, "copy_to", &dst);
     Ok(Reply::Integer(1))
 }
 
@@ -397,7 +410,9 @@ fn r#move(ctx: &mut ExecCtx, args: &mut Args) -> Result<Reply, CmdError> {
         return Ok(Reply::Integer(0));
     };
     guard.select(dst_db);
-    guard.put_moved(key, entry);
+    guard.put_moved(key.clone(), entry);
+    ctx.notify_in(src_db, NotifyClass::GENERIC, "move_from", &key);
+    ctx.notify_in(dst_db, NotifyClass::GENERIC, "move_to", &key);
     Ok(Reply::Integer(1))
 }
 
@@ -501,7 +516,10 @@ fn object_lookup(
 ) -> Result<Reply, CmdError> {
     let key = args.next_bytes()?;
     let mut guard = ctx.ks().lock(ctx.db(), &[&key]);
-    guard.inspect(&key).map_or(Ok(Reply::Nil), answer)
+    // OBJECT counts a miss but announces no `keymiss`, as in Redis.
+    guard
+        .inspect_unannounced(&key)
+        .map_or(Ok(Reply::Nil), answer)
 }
 
 fn object_encoding(ctx: &mut ExecCtx, args: &mut Args) -> Result<Reply, CmdError> {
@@ -611,8 +629,8 @@ fn restore(ctx: &mut ExecCtx, args: &mut Args) -> Result<Reply, CmdError> {
     let at = if absolute { ttl } else { ttl.wrapping_add(now) };
     if ttl != 0 && at <= now {
         // Expired on arrival: nothing is created, but REPLACE still drops the old key.
-        if replace {
-            guard.remove(&key);
+        if replace && guard.remove(&key).is_some() {
+            ctx.notify(NotifyClass::GENERIC, "del", &key);
         }
         return Ok(Reply::ok());
     }
@@ -622,6 +640,7 @@ fn restore(ctx: &mut ExecCtx, args: &mut Args) -> Result<Reply, CmdError> {
         Ttl::At(at.unsigned_abs())
     };
     guard.replace(key.clone(), value, expiry);
+    ctx.notify(NotifyClass::GENERIC, "restore", &key);
     // Redis keeps a frequency under an LFU policy, an access time otherwise, and sets only
     // the one it keeps.
     if lfu_policy(ctx) {
@@ -735,8 +754,10 @@ fn set_expiry(
     }
     if when <= now {
         guard.remove(&key);
+        ctx.notify(NotifyClass::GENERIC, "del", &key);
     } else {
         guard.set_expire(&key, Some(when.unsigned_abs()));
+        ctx.notify(NotifyClass::GENERIC, "expire", &key);
     }
     Ok(Reply::Integer(1))
 }
@@ -791,6 +812,7 @@ fn persist(ctx: &mut ExecCtx, args: &mut Args) -> Result<Reply, CmdError> {
         return Ok(Reply::Integer(0));
     }
     guard.set_expire(&key, None);
+    ctx.notify(NotifyClass::GENERIC, "persist", &key);
     Ok(Reply::Integer(1))
 }
 

@@ -277,6 +277,7 @@ fn set_pairs(ctx: &mut ExecCtx, args: &mut Args, command: &str) -> Result<i64, C
             created += 1;
         }
     }
+    ctx.notify(NotifyClass::HASH, "hset", &key);
     Ok(created)
 }
 
@@ -298,6 +299,7 @@ fn hsetnx(ctx: &mut ExecCtx, args: &mut Args) -> Result<Reply, CmdError> {
         return Ok(Reply::Integer(0));
     }
     hash_for_write(&mut guard, &key)?.insert(field, value, &limits);
+    ctx.notify(NotifyClass::HASH, "hset", &key);
     Ok(Reply::Integer(1))
 }
 
@@ -403,7 +405,12 @@ fn hdel(ctx: &mut ExecCtx, args: &mut Args) -> Result<Reply, CmdError> {
     };
     let hash = value.as_hash_mut()?;
     let removed = fields.iter().filter(|f| hash.remove(f).is_some()).count();
+    let emptied = hash.is_empty();
     // A hash left empty is deleted by the guard when it drops.
+    ctx.notify(NotifyClass::HASH, "hdel", &key);
+    if emptied {
+        ctx.notify(NotifyClass::GENERIC, "del", &key);
+    }
     Ok(count_reply(removed))
 }
 
@@ -420,6 +427,7 @@ fn hincrby(ctx: &mut ExecCtx, args: &mut Args) -> Result<Reply, CmdError> {
     let value = current.checked_add(by).ok_or(CmdError::Overflow)?;
     let text = Bytes::copy_from_slice(itoa::Buffer::new().format(value).as_bytes());
     hash_for_write(&mut guard, &key)?.update(field, text, &limits);
+    ctx.notify(NotifyClass::HASH, "hincrby", &key);
     Ok(Reply::Integer(value))
 }
 
@@ -440,6 +448,7 @@ fn hincrbyfloat(ctx: &mut ExecCtx, args: &mut Args) -> Result<Reply, CmdError> {
     };
     let text = Bytes::from(current.add_to_text(by)?);
     hash_for_write(&mut guard, &key)?.update(field, text.clone(), &limits);
+    ctx.notify(NotifyClass::HASH, "hincrbyfloat", &key);
     Ok(Reply::Bulk(text))
 }
 

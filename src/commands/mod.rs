@@ -17,6 +17,7 @@ pub mod pubsub;
 pub mod scripting;
 pub mod server;
 pub mod set;
+pub mod sort;
 pub mod stream;
 pub mod string;
 pub mod table;
@@ -36,7 +37,7 @@ pub use table::{Command, CommandSpec, CommandStats, Flags, KeyFlags, KeySpec, ta
 use crate::clients::{ClientFlags, ClientState, CommandName};
 use crate::config::IntParam;
 use crate::error::CmdError;
-use crate::keyspace::{EncodingConfig, HashLimits, SetLimits};
+use crate::keyspace::{EncodingConfig, HashLimits, SetLimits, ZSetLimits};
 use crate::protocol::{Reply, repr};
 use crate::state::ServerState;
 
@@ -52,6 +53,7 @@ pub(crate) static GROUPS: &[&[CommandSpec]] = &[
     scripting::COMMANDS,
     server::COMMANDS,
     set::COMMANDS,
+    sort::COMMANDS,
     stream::COMMANDS,
     string::COMMANDS,
     transaction::COMMANDS,
@@ -85,6 +87,8 @@ impl ExecCtx<'_> {
         static SET_INTSET: IntParam = IntParam::new("set-max-intset-entries");
         static SET_ENTRIES: IntParam = IntParam::new("set-max-listpack-entries");
         static SET_VALUE: IntParam = IntParam::new("set-max-listpack-value");
+        static ZSET_ENTRIES: IntParam = IntParam::new("zset-max-listpack-entries");
+        static ZSET_VALUE: IntParam = IntParam::new("zset-max-listpack-value");
         let config = &self.state.config;
         let limit = |param: &IntParam| usize::try_from(param.get(config)).unwrap_or(0);
         // Redis gives up shared integers when evicting by LRU or LFU, which needs a private
@@ -104,6 +108,10 @@ impl ExecCtx<'_> {
                 intset_entries: limit(&SET_INTSET),
                 listpack_entries: limit(&SET_ENTRIES),
                 listpack_value: limit(&SET_VALUE),
+            },
+            zset: ZSetLimits {
+                entries: limit(&ZSET_ENTRIES),
+                value: limit(&ZSET_VALUE),
             },
         }
     }
@@ -201,7 +209,8 @@ pub fn pausable(client: &ClientState, argv: &[Bytes]) -> Option<Pausable> {
         name: resolved.name(),
         writes: runs
             .flags
-            .intersects(Flags::WRITE.union(Flags::MAY_REPLICATE)),
+            .intersects(Flags::WRITE.union(Flags::MAY_REPLICATE))
+            || (runs.name == "exec" && transaction::queued_writes(client)),
     })
 }
 
@@ -225,25 +234,63 @@ fn dispatch(
     let resolved = match resolve(&argv) {
         Ok(resolved) => resolved,
         Err((e, last_cmd)) => {
-            client.last_cmd = last_cmd;
+            if !holds_gate {
+                client.last_cmd = last_cmd;
+            }
+            transaction::refuse(client);
             // Counted on the command or subcommand (`config|set`) the arity error names.
             if let CmdError::WrongArity(name) = &e
                 && let Some(stats) = table().stats(name)
             {
                 stats.rejected_calls.fetch_add(1, Ordering::Relaxed);
             }
+            if last_cmd.is_some_and(|c| c.name == "exec") {
+                // Redis feeds an aborted EXEC to MONITOR as it does a run one.
+                if state.has_monitors.load(Ordering::Relaxed) {
+                    feed_monitors(state, client, &shown_args(&argv));
+                }
+                return error_reply(state, transaction::exec_refused(client, e));
+            }
             return error_reply(state, e);
         }
     };
     let spec = resolved.spec();
     let runs = resolved.runs();
-    client.last_cmd = Some(resolved.name());
+    // Commands run for EXEC or a script leave the caller's last command (CLIENT LIST `cmd=`).
+    if !holds_gate {
+        client.last_cmd = Some(resolved.name());
+    }
     if refused_before_auth(client, spec, runs) {
+        transaction::refuse(client);
+        if spec.name == "exec" {
+            return error_reply(state, transaction::exec_refused(client, CmdError::NoAuth));
+        }
         return error_reply(state, CmdError::NoAuth);
     }
+    if let Some(e) = crate::pubsub::refused_while_subscribed(client, spec, resolved.name()) {
+        resolved
+            .stats()
+            .rejected_calls
+            .fetch_add(1, Ordering::Relaxed);
+        transaction::refuse(client);
+        if spec.name == "exec" {
+            return error_reply(state, transaction::exec_refused(client, e));
+        }
+        return error_reply(state, e);
+    }
     let Some(handler) = runs.handler else {
+        transaction::refuse(client);
         return error_reply(state, CmdError::wrong_arity(spec.name));
     };
+    if client.tx.queueing() && !transaction::runs_at_once(spec) {
+        return transaction::queue(client, runs, argv).unwrap_or_else(|e| {
+            resolved
+                .stats()
+                .rejected_calls
+                .fetch_add(1, Ordering::Relaxed);
+            error_reply(state, e)
+        });
+    }
     let started = Instant::now();
     let mut args = Args::new(argv, if resolved.sub.is_some() { 2 } else { 1 });
     // CLIENT NO-TOUCH: key access times stay as they are, except for TOUCH itself.
@@ -308,7 +355,9 @@ fn dispatch(
     }
     // As Redis: after the command ran (so SELECT shows its new db), whether it failed or not,
     // and never for administrative commands, which may carry secrets.
+    // Redis 7.0 shows EXEC, not the commands it runs.
     if state.has_monitors.load(Ordering::Relaxed)
+        && !ctx.client.tx.executing
         && !runs
             .flags
             .intersects(Flags::SKIP_MONITOR.union(Flags::ADMIN))

@@ -328,7 +328,7 @@ static COMMAND_SUBCOMMANDS: &[CommandSpec] = &[
 ];
 
 /// A `HELP` reply in Redis's shape: a header line, the given lines, then `HELP`.
-pub(crate) fn help_reply(command: &str, lines: &[&str]) -> Reply {
+pub(super) fn help_reply(command: &str, lines: &[&str]) -> Reply {
     let mut out = vec![Reply::Simple(format!(
         "{command} <subcommand> [<arg> [value] [opt] ...]. Subcommands are:"
     ))];
@@ -564,13 +564,18 @@ fn info_clients(ctx: &ExecCtx, out: &mut Info) {
         .filter(|c| c.has_flag(ClientFlags::BLOCKED))
         .count();
     out.field("blocked_clients", blocked);
-    // Client tracking, pub/sub and WATCH do not exist yet.
-    for field in ["tracking_clients", "pubsub_clients", "watching_clients"] {
-        out.field(field, 0);
-    }
+    // Client tracking does not exist yet.
+    out.field("tracking_clients", 0);
+    let subscribed = clients
+        .iter()
+        .filter(|c| c.has_flag(ClientFlags::PUBSUB))
+        .count();
+    out.field("pubsub_clients", subscribed);
+    let (watching_clients, watched_keys) = ctx.state.watches.counts();
+    out.field("watching_clients", watching_clients);
     let waits = ctx.state.blocking.counts();
     out.field("clients_in_timeout_table", waits.with_timeout);
-    out.field("total_watched_keys", 0);
+    out.field("total_watched_keys", watched_keys);
     out.field("total_blocking_keys", waits.keys);
     out.field("total_blocking_keys_on_nokey", waits.keys_on_nokey);
 }
@@ -732,10 +737,11 @@ fn info_stats(ctx: &ExecCtx, out: &mut Info) {
     out.field("keyspace_hits", load(&ks.hits));
     out.field("keyspace_misses", load(&ks.misses));
     // Pub/sub, forks, MIGRATE, defragmentation and client tracking do not exist yet.
+    let (channels, patterns, shard_channels) = ctx.state.pubsub.counts();
+    out.field("pubsub_channels", channels);
+    out.field("pubsub_patterns", patterns);
+    out.field("pubsubshard_channels", shard_channels);
     for field in [
-        "pubsub_channels",
-        "pubsub_patterns",
-        "pubsubshard_channels",
         "latest_fork_usec",
         "total_forks",
         "migrate_cached_sockets",
@@ -1273,7 +1279,11 @@ fn keys_of(argv: &[Bytes]) -> Result<Vec<(usize, KeyFlags)>, CmdError> {
             .subcommand(&argv[1])
             .ok_or_else(|| CmdError::err("Invalid command specified"))?,
     };
-    if runs.keys.is_empty() {
+    if runs
+        .keys
+        .iter()
+        .all(|k| k.flags.contains(KeyFlags::NOT_KEY))
+    {
         return Err(CmdError::err("The command has no key arguments"));
     }
     if !runs.arity_ok(argv.len()) {

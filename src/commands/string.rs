@@ -17,6 +17,7 @@ use super::{Args, ExecCtx};
 use crate::error::CmdError;
 use crate::keyspace::{Guard, StrValue, Ttl, Value};
 use crate::protocol::Reply;
+use crate::pubsub::NotifyClass;
 
 const G: &str = "string";
 const RO: &[KeySpec] = &[KeySpec::key(1, KeyFlags::RO)];
@@ -427,6 +428,14 @@ fn store(guard: &mut Guard<'_>, key: Bytes, value: Value, ttl: Ttl, only: Condit
     allowed
 }
 
+/// The events of a SET-family write: `set`, then `expire` when it set a TTL.
+fn notify_set(ctx: &ExecCtx, key: &[u8], with_ttl: bool) {
+    ctx.notify(NotifyClass::STRING, "set", key);
+    if with_ttl {
+        ctx.notify(NotifyClass::GENERIC, "expire", key);
+    }
+}
+
 /// Fails when a string of `len` bytes grown by `extra` would pass `proto-max-bulk-len`.
 fn check_length(ctx: &ExecCtx, len: u64, extra: u64) -> Result<(), CmdError> {
     let max = u64::try_from(ctx.state.config.get_int("proto-max-bulk-len")).unwrap_or(0);
@@ -488,7 +497,16 @@ fn set(ctx: &mut ExecCtx, args: &mut Args) -> Result<Reply, CmdError> {
     } else {
         None
     };
-    let stored = store(&mut guard, key, value, opts.ttl(deadline), opts.condition());
+    let stored = store(
+        &mut guard,
+        key.clone(),
+        value,
+        opts.ttl(deadline),
+        opts.condition(),
+    );
+    if stored {
+        notify_set(ctx, &key, deadline.is_some());
+    }
     Ok(if opts.get {
         Reply::opt_bulk(old)
     } else if stored {
@@ -502,7 +520,16 @@ fn setnx(ctx: &mut ExecCtx, args: &mut Args) -> Result<Reply, CmdError> {
     let key = args.next_bytes()?;
     let value = Value::string(args.next_bytes()?, &ctx.encodings());
     let mut guard = ctx.ks().lock(ctx.db(), &[&key]);
-    let stored = store(&mut guard, key, value, Ttl::Clear, Condition::IfMissing);
+    let stored = store(
+        &mut guard,
+        key.clone(),
+        value,
+        Ttl::Clear,
+        Condition::IfMissing,
+    );
+    if stored {
+        notify_set(ctx, &key, false);
+    }
     Ok(Reply::Integer(i64::from(stored)))
 }
 
@@ -526,7 +553,14 @@ fn set_with_expire(
     let value = Value::string(args.next_bytes()?, &ctx.encodings());
     let mut guard = ctx.ks().lock(ctx.db(), &[&key]);
     let at = kind.deadline(&ttl, guard.now_ms(), command)?;
-    store(&mut guard, key, value, Ttl::At(at), Condition::Always);
+    store(
+        &mut guard,
+        key.clone(),
+        value,
+        Ttl::At(at),
+        Condition::Always,
+    );
+    notify_set(ctx, &key, true);
     Ok(Reply::ok())
 }
 
@@ -535,7 +569,8 @@ fn getset(ctx: &mut ExecCtx, args: &mut Args) -> Result<Reply, CmdError> {
     let value = Value::string(args.next_bytes()?, &ctx.encodings());
     let mut guard = ctx.ks().lock(ctx.db(), &[&key]);
     let old = read_str(&mut guard, &key)?;
-    guard.insert(key, value, Ttl::Clear);
+    guard.insert(key.clone(), value, Ttl::Clear);
+    notify_set(ctx, &key, false);
     Ok(Reply::opt_bulk(old))
 }
 
@@ -563,6 +598,7 @@ fn mset_generic(ctx: &mut ExecCtx, args: &mut Args, nx: bool) -> Result<Reply, C
     for pair in pairs.chunks_exact(2) {
         let value = Value::string(pair[1].clone(), &encodings);
         guard.insert(pair[0].clone(), value, Ttl::Clear);
+        notify_set(ctx, &pair[0], false);
     }
     Ok(if nx { Reply::Integer(1) } else { Reply::ok() })
 }
@@ -591,12 +627,16 @@ fn getex(ctx: &mut ExecCtx, args: &mut Args) -> Result<Reply, CmdError> {
         // Only EXAT / PXAT can name a time already past; the key goes at once.
         Some(at) if at <= now => {
             guard.remove(&key);
+            ctx.notify(NotifyClass::GENERIC, "del", &key);
         }
         Some(at) => {
             guard.set_expire(&key, Some(at));
+            ctx.notify(NotifyClass::GENERIC, "expire", &key);
         }
-        None if opts.persist => {
+        // Only a key that had a TTL is persisted, and only then announced.
+        None if opts.persist && guard.peek(&key).is_some_and(|e| e.expire_at.is_some()) => {
             guard.set_expire(&key, None);
+            ctx.notify(NotifyClass::GENERIC, "persist", &key);
         }
         None => {}
     }
@@ -609,6 +649,7 @@ fn getdel(ctx: &mut ExecCtx, args: &mut Args) -> Result<Reply, CmdError> {
     let old = read_str(&mut guard, &key)?;
     if old.is_some() {
         guard.remove(&key);
+        ctx.notify(NotifyClass::GENERIC, "del", &key);
     }
     Ok(Reply::opt_bulk(old))
 }
@@ -675,13 +716,15 @@ fn append(ctx: &mut ExecCtx, args: &mut Args) -> Result<Reply, CmdError> {
     let Some(old) = peek_str(&mut guard, &key)? else {
         // A new key is stored as SET would store it; appending to an existing one makes it raw.
         let len = suffix.len();
-        guard.insert(key, Value::string(suffix, &encodings), Ttl::Clear);
+        guard.insert(key.clone(), Value::string(suffix, &encodings), Ttl::Clear);
+        ctx.notify(NotifyClass::STRING, "append", &key);
         return Ok(len_reply(len));
     };
     check_length(ctx, old.len() as u64, suffix.len() as u64)?;
     // Drop our handle on the old value so the stored one can be extended without a copy.
     drop(old);
     let len = edit_stored(&mut guard, &key, |buf| buf.extend_from_slice(&suffix));
+    ctx.notify(NotifyClass::STRING, "append", &key);
     Ok(len_reply(len))
 }
 
@@ -711,9 +754,14 @@ fn setrange(ctx: &mut ExecCtx, args: &mut Args) -> Result<Reply, CmdError> {
     } else {
         let mut buf = BytesMut::new();
         write(&mut buf);
-        guard.insert(key, Value::Str(StrValue::raw(buf.freeze())), Ttl::Clear);
+        guard.insert(
+            key.clone(),
+            Value::Str(StrValue::raw(buf.freeze())),
+            Ttl::Clear,
+        );
         end
     };
+    ctx.notify(NotifyClass::STRING, "setrange", &key);
     Ok(len_reply(len))
 }
 
@@ -756,7 +804,9 @@ fn add_integer(ctx: &mut ExecCtx, key: Bytes, delta: i64) -> Result<Reply, CmdEr
     let value = current.checked_add(delta).ok_or(CmdError::Overflow)?;
     let mut text = itoa::Buffer::new();
     let text = Bytes::copy_from_slice(text.format(value).as_bytes());
-    guard.insert(key, Value::string(text, &encodings), Ttl::Keep);
+    guard.insert(key.clone(), Value::string(text, &encodings), Ttl::Keep);
+    // INCR, DECR and DECRBY are announced as `incrby` too, as Redis does.
+    ctx.notify(NotifyClass::STRING, "incrby", &key);
     Ok(Reply::Integer(value))
 }
 
@@ -771,7 +821,12 @@ fn incrbyfloat(ctx: &mut ExecCtx, args: &mut Args) -> Result<Reply, CmdError> {
     };
     let text = Bytes::from(current.add_to_text(LongDouble::parse(&by)?)?);
     // Redis builds the sum as text: embstr or raw, never an integer.
-    guard.insert(key, Value::Str(StrValue::text(text.clone())), Ttl::Keep);
+    guard.insert(
+        key.clone(),
+        Value::Str(StrValue::text(text.clone())),
+        Ttl::Keep,
+    );
+    ctx.notify(NotifyClass::STRING, "incrbyfloat", &key);
     Ok(Reply::Bulk(text))
 }
 

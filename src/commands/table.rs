@@ -206,7 +206,7 @@ impl Acl {
             ("hash", Acl::HASH),
             ("list", Acl::LIST),
             ("set", Acl::SET),
-            ("sorted_set", Acl::SORTEDSET),
+            ("sorted-set", Acl::SORTEDSET),
             ("bitmap", Acl::BITMAP),
             ("hyperloglog", Acl::HYPERLOGLOG),
             ("geo", Acl::GEO),

@@ -41,4 +41,36 @@ pub struct KeyEvent {
 /// quick and must never call back into the keyspace.
 pub trait KeyObserver: Send + Sync {
     fn on_event(&self, event: &KeyEvent, value: Option<&Value>);
+
+    /// Called before database `db` loses its contents: emptied by FLUSHDB / FLUSHALL
+    /// (`replaced_with` is `None`) or exchanged by SWAPDB with `replaced_with` (called once
+    /// for each side, before the swap). `stored(db, key)` says whether `key` is stored in a
+    /// database and, if so, whether it has logically expired — what WATCH needs to know about
+    /// the keys a whole-database change touches, which the `Flushed` / `Swapped` event that
+    /// follows no longer can. Called with the shard locks held, like `on_event`.
+    fn before_db_replaced(
+        &self,
+        _db: usize,
+        _replaced_with: Option<usize>,
+        _stored: &dyn Fn(usize, &[u8]) -> Option<bool>,
+    ) {
+    }
+
+    /// A [`KeyNotice`] about `key` of database `db`, reported the moment it happens (shard
+    /// locks held, before the write's change events), so that it falls in program order
+    /// with what the command reports itself; only for the notices
+    /// [`Keyspace::report_notices`](super::Keyspace::report_notices) asks for.
+    fn on_notice(&self, _notice: KeyNotice, _db: usize, _key: &Bytes) {}
+}
+
+/// What keyspace notifications `expired`, `new` and `keymiss` report, as it happens.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum KeyNotice {
+    /// The key reached its expiry time and was reclaimed (lazily or by the expiry cycle).
+    Expired,
+    /// The key was added (Redis's `dbAdd`: a new key, or one written afresh by RENAME,
+    /// MOVE, COPY, RESTORE).
+    Created,
+    /// A read lookup (one that counts a keyspace miss) found no key.
+    Missed,
 }

@@ -11,7 +11,7 @@ use bytes::Bytes;
 use parking_lot::MutexGuard;
 use smallvec::SmallVec;
 
-use super::events::{KeyEvent, KeyEventKind};
+use super::events::{KeyEvent, KeyEventKind, KeyNotice};
 use super::value::{Entry, Value};
 use super::{Keyspace, Shard, unix_ms};
 
@@ -105,6 +105,9 @@ impl<'a> Guard<'a> {
 
     /// Records a change, if observers or the empty-aggregate check will look at it.
     fn emit(&mut self, key: &Bytes, kind: KeyEventKind) {
+        if kind == KeyEventKind::Expired {
+            self.note(KeyNotice::Expired, key);
+        }
         if self.check_empty || !self.ks.observers.is_empty() {
             self.events.push(KeyEvent {
                 db: self.db,
@@ -143,9 +146,17 @@ impl<'a> Guard<'a> {
                 Some(&self.accessed(si, idx).value)
             }
             None => {
-                self.ks.stats.misses.fetch_add(1, Ordering::Relaxed);
+                self.count_miss(key, true);
                 None
             }
+        }
+    }
+
+    /// Counts a keyspace miss; `announce`: a `keymiss` notice too (not for OBJECT).
+    fn count_miss(&mut self, key: &[u8], announce: bool) {
+        self.ks.stats.misses.fetch_add(1, Ordering::Relaxed);
+        if announce {
+            self.note(KeyNotice::Missed, key);
         }
     }
 
@@ -159,8 +170,17 @@ impl<'a> Guard<'a> {
     /// A read lookup that counts a keyspace hit or miss but leaves the access time alone
     /// (EXISTS, TYPE, TTL, OBJECT: Redis's `LOOKUP_NOTOUCH` reads).
     pub fn inspect(&mut self, key: &[u8]) -> Option<&Entry> {
+        self.inspect_with(key, true)
+    }
+
+    /// [`Guard::inspect`] whose miss is not announced as a `keymiss` (OBJECT, as in Redis).
+    pub fn inspect_unannounced(&mut self, key: &[u8]) -> Option<&Entry> {
+        self.inspect_with(key, false)
+    }
+
+    fn inspect_with(&mut self, key: &[u8], announce: bool) -> Option<&Entry> {
         let Some((si, idx)) = self.live_index(key) else {
-            self.ks.stats.misses.fetch_add(1, Ordering::Relaxed);
+            self.count_miss(key, announce);
             return None;
         };
         self.ks.stats.hits.fetch_add(1, Ordering::Relaxed);
@@ -239,6 +259,14 @@ impl<'a> Guard<'a> {
         Some(&mut self.accessed(si, idx).value)
     }
 
+    /// Mutable access for bookkeeping Redis does not count as a change of the key (a stream
+    /// group's cursor and PEL, a consumer's seen time): no written event, so neither WATCH
+    /// nor blocked clients hear of it.
+    pub fn get_mut_quiet(&mut self, key: &[u8]) -> Option<&mut Value> {
+        let (si, idx) = self.live_index(key)?;
+        Some(&mut self.accessed(si, idx).value)
+    }
+
     /// Mutable access, creating the key with `make()` when it is missing.
     pub fn get_or_insert_with(&mut self, key: &Bytes, make: impl FnOnce() -> Value) -> &mut Value {
         let live = self.live_index(key);
@@ -248,6 +276,7 @@ impl<'a> Guard<'a> {
             return &mut self.accessed(si, idx).value;
         }
         let entry = self.new_entry(make());
+        self.note(KeyNotice::Created, key);
         let shard = self.shard(key);
         // Over an expired entry left in place while expiry is suspended, which had a TTL.
         shard.volatile.swap_remove(key);
@@ -303,6 +332,10 @@ impl<'a> Guard<'a> {
             Ttl::At(at) => Some(at),
         };
         let has_ttl = entry.expire_at.is_some();
+        // Redis adds the key anew unless an ordinary write overwrites a live one.
+        if live.is_none() || !matches!(record, Record::Inherit) {
+            self.note(KeyNotice::Created, &key);
+        }
         let old = match live {
             Some((si, idx)) => {
                 let shard = &mut self.locked[si].1;
@@ -354,11 +387,15 @@ impl<'a> Guard<'a> {
             return false;
         };
         let shard = &mut self.locked[si].1;
-        shard.map[idx].expire_at = at;
+        let old = std::mem::replace(&mut shard.map[idx].expire_at, at);
         if at.is_some() {
             shard.volatile.insert(key.clone());
         } else {
             shard.volatile.swap_remove(key);
+        }
+        // Setting a time to live, or removing one, changes the key as WATCH sees it in Redis.
+        if at.is_some() || old.is_some() {
+            self.emit(key, KeyEventKind::Written);
         }
         true
     }
@@ -402,6 +439,7 @@ impl<'a> Guard<'a> {
     /// Removes every key of the current database (its shards must all be locked).
     pub fn flush(&mut self) {
         let db = self.db;
+        self.announce_replacement(db, None);
         for ((d, _), shard) in self.locked.iter_mut() {
             if *d == db {
                 shard.map = Default::default();
@@ -418,6 +456,8 @@ impl<'a> Guard<'a> {
         if db == other {
             return;
         }
+        self.announce_replacement(db, Some(other));
+        self.announce_replacement(other, Some(db));
         let shards = self.ks.shard_count();
         for s in 0..shards {
             let a = self.locked.iter().position(|(slot, _)| *slot == (db, s));
@@ -432,6 +472,29 @@ impl<'a> Guard<'a> {
         self.db = other;
         self.emit(&Bytes::new(), KeyEventKind::Swapped { other: db });
         self.db = db;
+    }
+
+    /// Tells the observers that `db` is about to be emptied or swapped with `replaced_with`
+    /// (see [`super::KeyObserver::before_db_replaced`]).
+    fn announce_replacement(&self, db: usize, replaced_with: Option<usize>) {
+        if self.ks.observers.is_empty() {
+            return;
+        }
+        let stored = |d: usize, key: &[u8]| {
+            let slot = (d, self.ks.shard_of(key));
+            let (_, shard) = self.locked.iter().find(|(s, _)| *s == slot)?;
+            shard.map.get(key).map(|e| !e.is_live(self.now))
+        };
+        for observer in &self.ks.observers {
+            observer.before_db_replaced(db, replaced_with, &stored);
+        }
+    }
+
+    /// The entry stored under `key` in the current database, expired or not: no lazy expiry,
+    /// no statistics, no access record (WATCH asks whether a key has already expired).
+    pub fn stored(&self, key: &[u8]) -> Option<&Entry> {
+        let i = self.shard_index(key);
+        self.locked[i].1.map.get(key)
     }
 
     /// Visits the entries of the current database's locked shards (expired entries included;
@@ -634,6 +697,16 @@ impl<'a> Guard<'a> {
 
     pub(super) fn locked_slots(&self) -> usize {
         self.locked.len()
+    }
+
+    /// Tells the observers of `notice` on `key` now, if the keyspace reports it.
+    fn note(&self, notice: KeyNotice, key: &[u8]) {
+        if self.ks.reports(notice) {
+            let key = Bytes::copy_from_slice(key);
+            for observer in &self.ks.observers {
+                observer.on_notice(notice, self.db, &key);
+            }
+        }
     }
 
     /// Turns writes that left an empty aggregate into deletions, registers hashes that have

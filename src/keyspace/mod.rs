@@ -22,19 +22,19 @@ pub mod zset;
 
 use std::cell::Cell;
 use std::sync::Arc;
-use std::sync::atomic::{AtomicBool, AtomicU32, AtomicU64, Ordering};
+use std::sync::atomic::{AtomicBool, AtomicU8, AtomicU32, AtomicU64, Ordering};
 use std::time::{SystemTime, UNIX_EPOCH};
 
 use indexmap::{IndexMap, IndexSet};
 use parking_lot::Mutex;
 use smallvec::SmallVec;
 
-pub use events::{KeyEvent, KeyEventKind, KeyObserver};
+pub use events::{KeyEvent, KeyEventKind, KeyNotice, KeyObserver};
 pub use guard::{Guard, Ttl};
 pub use scan::{scan_indexmap, scan_positions};
 pub use value::{
     EncodingConfig, Entry, HashFields, HashLimits, HashValue, Hasher, ListValue, SetLimits,
-    SetValue, StrValue, StreamValue, Value, ZSetValue,
+    SetValue, StrValue, StreamValue, Value, ZSetLimits, ZSetValue,
 };
 
 /// One shard: its keys, and the subset of them that carry a TTL (sampled by active expiry).
@@ -81,6 +81,9 @@ pub struct Keyspace {
     expiry_suspended_until: AtomicU64,
     /// How accesses are recorded: see [`Keyspace::track_accesses`].
     tracking: AccessTracking,
+    /// Which [`KeyNotice`]s observers hear of ([`KeyObserver::on_notice`]), one bit per
+    /// variant; none unless someone listens (keyspace notifications), so they cost nothing.
+    reported_notices: AtomicU8,
 }
 
 /// How key accesses are recorded (set from `maxmemory-policy`, `lfu-log-factor` and
@@ -148,6 +151,7 @@ impl Keyspace {
             stats: KeyspaceStats::default(),
             active_expire: AtomicBool::new(true),
             expiry_suspended_until: AtomicU64::new(0),
+            reported_notices: AtomicU8::new(0),
             tracking: AccessTracking {
                 lfu: AtomicBool::new(false),
                 log_factor: AtomicU32::new(10),
@@ -167,6 +171,16 @@ impl Keyspace {
         t.log_factor.store(log_factor, Ordering::Relaxed);
         t.decay_minutes.store(decay_minutes, Ordering::Relaxed);
         t.lfu.store(lfu, Ordering::Relaxed);
+    }
+
+    /// Sets which notices observers hear of through [`KeyObserver::on_notice`].
+    pub fn report_notices(&self, notices: &[KeyNotice]) {
+        let bits = notices.iter().fold(0, |bits, n| bits | (1u8 << *n as u8));
+        self.reported_notices.store(bits, Ordering::Relaxed);
+    }
+
+    pub(crate) fn reports(&self, notice: KeyNotice) -> bool {
+        self.reported_notices.load(Ordering::Relaxed) & (1u8 << notice as u8) != 0
     }
 
     /// Gives the shared integers a new value's access record under the current policy, as
@@ -377,6 +391,7 @@ mod touch_tests {
             hash: HashLimits::default(),
             list_max_listpack_size: -2,
             set: SetLimits::DEFAULT,
+            zset: ZSetLimits::default(),
         };
         let (a, b) = (Bytes::from_static(b"a"), Bytes::from_static(b"b"));
         let mut guard = ks.lock(0, &[&a, &b]);

@@ -15,16 +15,21 @@
 //! strings dump byte-for-byte as Redis dumps them, otherwise raw (uncompressed); hashes as
 //! field/value pairs, which Redis 7 loads into a listpack or a hash table by its own limits;
 //! sets as an intset when they are one (as Redis dumps an intset it does not compress), else
-//! as members.
+//! as members. Streams (listpack nodes, ids, consumer groups) are read and written by the
+//! child module `stream_rdb`, in Redis 7.0's own stream encoding.
 //! The version written is Redis 7.0's, so Redis 7.0 and every later release restore our payloads.
 //!
 //! Depends only on `value` and `set`.
 
 use bytes::Bytes;
 
+#[path = "stream_rdb.rs"]
+mod stream_rdb;
+
 use super::set::{SetEncoding, SetLimits, SetMembers, SetValue};
 use super::value::{
-    EncodingConfig, HashFields, HashLimits, HashValue, ListValue, StrValue, Value, canonical_i64,
+    EncodingConfig, HashFields, HashLimits, HashValue, ListValue, StrValue, Value, ZSetLimits,
+    ZSetValue, canonical_i64,
 };
 
 /// RDB version written into payloads: Redis 7.0's (7.0 refuses anything newer).
@@ -54,6 +59,10 @@ const TYPE_SET_INTSET: u8 = 11;
 const TYPE_HASH_ZIPLIST: u8 = 13;
 const TYPE_LIST_QUICKLIST: u8 = 14;
 const TYPE_HASH_LISTPACK: u8 = 16;
+const TYPE_ZSET: u8 = 3;
+const TYPE_ZSET_2: u8 = 5;
+const TYPE_ZSET_ZIPLIST: u8 = 12;
+const TYPE_ZSET_LISTPACK: u8 = 17;
 const TYPE_LIST_QUICKLIST_2: u8 = 18;
 const TYPE_SET_LISTPACK: u8 = 20;
 // Quicklist 2 node containers: one plain element, or a listpack of elements.
@@ -96,10 +105,20 @@ pub fn dump(value: &Value) -> Vec<u8> {
                 write_string(&mut out, item);
             }
         }
+        Value::ZSet(zset) => {
+            // ZSET_2 whatever the encoding: every Redis since 4.0 loads it, and re-encodes
+            // it as a listpack when it fits.
+            out.push(TYPE_ZSET_2);
+            write_len(&mut out, zset.len() as u64);
+            zset.for_range(0, zset.len(), |score, member| {
+                write_string(&mut out, member);
+                out.extend_from_slice(&score.to_le_bytes());
+            });
+        }
         Value::Set(set) => write_set(&mut out, set),
-        // Skeletons: no command creates these values yet, so none can reach DUMP.
-        Value::ZSet(_) | Value::Stream(_) => {
-            unreachable!("no command creates this type yet")
+        Value::Stream(stream) => {
+            out.push(stream_rdb::TYPE_STREAM_LISTPACKS_2);
+            stream_rdb::write(&mut out, stream);
         }
     }
     out.extend_from_slice(&WRITE_VERSION.to_le_bytes());
@@ -151,6 +170,9 @@ fn decode(body: &[u8], config: &EncodingConfig) -> Result<Value, PayloadError> {
         TYPE_HASH_ZIPMAP => hash_from(zipmap_entries(&r.string()?)?, limits)?,
         TYPE_HASH_ZIPLIST => hash_from(ziplist_entries(&r.string()?)?, limits)?,
         TYPE_HASH_LISTPACK => hash_from(listpack_entries(&r.string()?)?, limits)?,
+        kind @ (stream_rdb::TYPE_STREAM_LISTPACKS
+        | stream_rdb::TYPE_STREAM_LISTPACKS_2
+        | stream_rdb::TYPE_STREAM_LISTPACKS_3) => Value::Stream(stream_rdb::read(&mut r, kind)?),
         TYPE_LIST => {
             let count = r.plain_len()?;
             // The count is untrusted: each element takes at least one byte.
@@ -199,6 +221,23 @@ fn decode(body: &[u8], config: &EncodingConfig) -> Result<Value, PayloadError> {
             }
             Value::Set(SetValue::from_listpack(members, &config.set))
         }
+        TYPE_ZSET | TYPE_ZSET_2 => {
+            let len = r.plain_len()?;
+            // Untrusted count: each element takes at least two bytes.
+            let mut pairs = Vec::with_capacity(len.min(r.remaining() / 2));
+            for _ in 0..len {
+                let member = r.string()?;
+                let score = if body[0] == TYPE_ZSET {
+                    r.text_double()?
+                } else {
+                    f64::from_le_bytes(r.array()?)
+                };
+                pairs.push((member, score));
+            }
+            zset_from(pairs, &config.zset)?
+        }
+        TYPE_ZSET_ZIPLIST => zset_from_flat(ziplist_entries(&r.string()?)?, &config.zset)?,
+        TYPE_ZSET_LISTPACK => zset_from_flat(listpack_entries(&r.string()?)?, &config.zset)?,
         _ => return Err(PayloadError::BadFormat),
     };
     Ok(value)
@@ -230,6 +269,50 @@ fn hash_from(entries: Vec<Bytes>, limits: &HashLimits) -> Result<Value, PayloadE
         }
     }
     Ok(Value::Hash(HashValue::loaded(hash, limits)))
+}
+
+/// A sorted set from member / score pairs; empty sets, NaN scores and repeated members are
+/// corrupt payloads. Loaded as a listpack exactly when it fits `limits`.
+fn zset_from(pairs: Vec<(Bytes, f64)>, limits: &ZSetLimits) -> Result<Value, PayloadError> {
+    let mut seen = std::collections::HashSet::with_capacity(pairs.len());
+    if pairs.is_empty()
+        || pairs
+            .iter()
+            .any(|(m, s)| s.is_nan() || !seen.insert(m.clone()))
+    {
+        return Err(PayloadError::BadFormat);
+    }
+    Ok(Value::ZSet(ZSetValue::built(pairs, limits)))
+}
+
+/// A sorted set from a ziplist / listpack's alternating members and scores (as text). Redis
+/// keeps such a set a listpack unless it has too many entries, whatever their length.
+fn zset_from_flat(entries: Vec<Bytes>, limits: &ZSetLimits) -> Result<Value, PayloadError> {
+    if !entries.len().is_multiple_of(2) {
+        return Err(PayloadError::BadFormat);
+    }
+    let pairs = entries
+        .chunks_exact(2)
+        .map(|p| {
+            let text = std::str::from_utf8(&p[1]).map_err(|_| PayloadError::BadFormat)?;
+            let score = parse_double_text(text).ok_or(PayloadError::BadFormat)?;
+            Ok((p[0].clone(), score))
+        })
+        .collect::<Result<Vec<_>, PayloadError>>()?;
+    let any_length = ZSetLimits {
+        value: usize::MAX,
+        ..*limits
+    };
+    zset_from(pairs, &any_length)
+}
+
+/// A double written as text (`1.5`, `inf`, `-inf`).
+fn parse_double_text(text: &str) -> Option<f64> {
+    match text {
+        "inf" | "+inf" => Some(f64::INFINITY),
+        "-inf" => Some(f64::NEG_INFINITY),
+        _ => text.parse().ok(),
+    }
 }
 
 // ---------------------------------------------------------------------------------------------
@@ -423,6 +506,21 @@ impl<'a> Reader<'a> {
         match self.length()? {
             Length::Plain(n) => usize::try_from(n).map_err(|_| PayloadError::BadFormat),
             Length::Encoded(_) => Err(PayloadError::BadFormat),
+        }
+    }
+
+    /// A double in the old text form: a length byte (253 NaN, 254 +inf, 255 -inf), then
+    /// that many bytes of text.
+    fn text_double(&mut self) -> Result<f64, PayloadError> {
+        match self.byte()? {
+            253 => Ok(f64::NAN),
+            254 => Ok(f64::INFINITY),
+            255 => Ok(f64::NEG_INFINITY),
+            n => {
+                let text = std::str::from_utf8(self.take(n as usize)?)
+                    .map_err(|_| PayloadError::BadFormat)?;
+                parse_double_text(text).ok_or(PayloadError::BadFormat)
+            }
         }
     }
 
@@ -727,7 +825,42 @@ mod tests {
         },
         list_max_listpack_size: -2,
         set: SetLimits::DEFAULT,
+        zset: ZSetLimits {
+            entries: 128,
+            value: 64,
+        },
     };
+
+    #[test]
+    fn zsets_from_redis_7_payloads() {
+        // ZADD rz 1.5 a 2 b -inf c (a listpack) and a skiplist with a 70-byte member.
+        let listpack = hex(
+            "111d1d0000000600816302842d696e660581610283312e35048162020201ff0a0017dce91ab8436c89",
+        );
+        let Value::ZSet(z) = load(&listpack).unwrap() else {
+            panic!("not a zset")
+        };
+        assert_eq!(z.encoding(), "listpack");
+        let items: Vec<(f64, Bytes)> = z.range(0, 3);
+        assert_eq!(
+            items,
+            [
+                (f64::NEG_INFINITY, Bytes::from("c")),
+                (1.5, Bytes::from("a")),
+                (2.0, Bytes::from("b"))
+            ]
+        );
+        let skiplist = hex(
+            "050201620000000000000040c3094046017878e03900017878000000000000f03f0a0062197e7f1e53d643",
+        );
+        let value = load(&skiplist).unwrap();
+        assert_eq!(value.encoding(), "skiplist");
+        assert_eq!(value.as_zset().unwrap().score(b"b"), Some(2.0));
+        // What we write reads back the same.
+        for value in [Value::ZSet(z), value] {
+            assert_eq!(load(&dump(&value)).unwrap(), value);
+        }
+    }
 
     fn load(payload: &[u8]) -> Result<Value, PayloadError> {
         restore(payload, &CONFIG)

@@ -18,7 +18,7 @@ use crate::error::CmdError;
 pub use super::list::ListValue;
 pub use super::set::{SetLimits, SetValue};
 pub use super::stream::StreamValue;
-pub use super::zset::ZSetValue;
+pub use super::zset::{ZSetLimits, ZSetValue};
 
 /// Hasher used by every map in the keyspace: fast, and seeded per process.
 pub type Hasher = foldhash::fast::RandomState;
@@ -40,6 +40,7 @@ pub struct EncodingConfig {
     /// largest list kept as one listpack.
     pub list_max_listpack_size: i64,
     pub set: SetLimits,
+    pub zset: ZSetLimits,
 }
 
 /// `hash-max-listpack-entries` and `hash-max-listpack-value`: the largest hash Redis keeps in
@@ -462,6 +463,10 @@ mod tests {
         },
         list_max_listpack_size: -2,
         set: SetLimits::DEFAULT,
+        zset: ZSetLimits {
+            entries: 128,
+            value: 64,
+        },
     };
 
     #[test]

@@ -5,7 +5,7 @@
 
 use bytes::{BufMut, BytesMut};
 
-use super::reply::{Protocol, Reply, format_double};
+use super::reply::{Protocol, Reply, format_double_g17};
 
 /// Appends the encoding of `reply` to `out`.
 pub fn encode(reply: &Reply, proto: Protocol, out: &mut BytesMut) {
@@ -33,8 +33,8 @@ pub fn encode(reply: &Reply, proto: Protocol, out: &mut BytesMut) {
                 encode(v, proto, out);
             }
         }
-        Reply::Double(d) if resp3 => line(out, b',', format_double(*d).as_bytes()),
-        Reply::Double(d) => bulk(out, format_double(*d).as_bytes()),
+        Reply::Double(d) if resp3 => line(out, b',', format_double_g17(*d).as_bytes()),
+        Reply::Double(d) => bulk(out, format_double_g17(*d).as_bytes()),
         Reply::Bool(b) if resp3 => out.put_slice(if *b { b"#t\r\n" } else { b"#f\r\n" }),
         Reply::Bool(b) => int_line(out, b':', i64::from(*b)),
         Reply::Verbatim(format, text) if resp3 => {

@@ -104,9 +104,42 @@ pub fn format_double(value: f64) -> String {
     }
 }
 
+/// Formats a double as C's `%.17g`, which Redis 7.0 uses for every double reply (ZSCORE,
+/// ZRANGE WITHSCORES, RESP3 doubles): 17 significant digits, trailing zeros dropped, `%g`
+/// exponents (`1e+20`) from 1e17 up or below 1e-4.
+pub fn format_double_g17(value: f64) -> String {
+    if value.is_nan() {
+        return "nan".to_string();
+    }
+    if value.is_infinite() {
+        return if value > 0.0 { "inf" } else { "-inf" }.to_string();
+    }
+    if value == 0.0 {
+        return if value.is_sign_negative() { "-0" } else { "0" }.to_string();
+    }
+    // Rounded to 17 significant digits first: the exponent is the rounded value's.
+    let sci = format!("{value:.16e}");
+    let (mantissa, exponent) = sci.split_once('e').unwrap_or((&sci, "0"));
+    let exponent: i32 = exponent.parse().unwrap_or(0);
+    let trim = |text: &str| -> String {
+        if text.contains('.') {
+            text.trim_end_matches('0').trim_end_matches('.').to_string()
+        } else {
+            text.to_string()
+        }
+    };
+    if (-4..17).contains(&exponent) {
+        let decimals = (16 - exponent) as usize;
+        trim(&format!("{value:.decimals$}"))
+    } else {
+        let sign = if exponent < 0 { '-' } else { '+' };
+        format!("{}e{sign}{:02}", trim(mantissa), exponent.abs())
+    }
+}
+
 #[cfg(test)]
 mod tests {
-    use super::format_double;
+    use super::{format_double, format_double_g17};
 
     #[test]
     fn doubles_format_like_redis() {
@@ -117,5 +150,19 @@ mod tests {
         assert_eq!(format_double(1e20), "1e+20");
         assert_eq!(format_double(1.5e-7), "1.5e-07");
         assert_eq!(format_double(5000.0), "5000");
+    }
+
+    #[test]
+    fn g17_matches_c() {
+        assert_eq!(format_double_g17(1.1), "1.1000000000000001");
+        assert_eq!(format_double_g17(10.6), "10.6");
+        assert_eq!(format_double_g17(2.0), "2");
+        assert_eq!(format_double_g17(1e20), "1e+20");
+        assert_eq!(format_double_g17(1.5e-7), "1.4999999999999999e-07");
+        assert_eq!(format_double_g17(0.0001), "0.0001");
+        assert_eq!(format_double_g17(-0.5), "-0.5");
+        assert_eq!(format_double_g17(1e16), "10000000000000000");
+        assert_eq!(format_double_g17(1e17), "1e+17");
+        assert_eq!(format_double_g17(f64::NEG_INFINITY), "-inf");
     }
 }

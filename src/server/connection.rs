@@ -70,6 +70,7 @@ async fn serve(state: Arc<ServerState>, mut stream: TcpStream, handle: Arc<Clien
     if let Err(e) = run(&state, &mut stream, &mut client).await {
         tracing::debug!("client {} closed: {e}", handle.addr);
     }
+    crate::pubsub::leave_all(&state, &mut client);
     // A client that leaves while blocked stops waiting.
     state.blocking.cancel(handle.id);
     state.clients.unregister(handle.id);
@@ -79,6 +80,8 @@ async fn serve(state: Arc<ServerState>, mut stream: TcpStream, handle: Arc<Clien
 enum Wake {
     Read(usize),
     Monitor(Option<Bytes>),
+    /// A pub/sub message for this connection.
+    Message(Option<Reply>),
     /// The pause that held a command back let it through.
     Released,
     /// The blocking command this connection waits on has its reply (served, timed out, or
@@ -113,6 +116,7 @@ async fn run(
         let wake = tokio::select! {
             read = stream.read_buf(&mut room) => Wake::Read(read?),
             line = next_monitor_line(&mut client.monitor) => Wake::Monitor(line),
+            frame = client.subscriptions.next() => Wake::Message(frame),
             _ = released(state, held.as_ref()) => Wake::Released,
             reply = unblocked(state, blocked.as_mut()) => Wake::Unblocked(reply),
             _ = handle.killed() => return Ok(()),
@@ -165,6 +169,13 @@ async fn run(
             }
             Wake::Monitor(Some(line)) => {
                 push_monitor_line(client, &mut output, &line);
+                false
+            }
+            Wake::Message(frame) => {
+                if let Some(frame) = frame {
+                    push_frame(client, &mut output, &frame);
+                }
+                drain_messages(client, &mut output);
                 false
             }
             Wake::Monitor(None) => {
@@ -301,6 +312,20 @@ fn drain_monitor_lines(client: &mut ClientState, output: &mut BytesMut) {
     }
 }
 
+/// Appends a pub/sub frame in the connection's protocol. CLIENT REPLY OFF silences it.
+fn push_frame(client: &ClientState, output: &mut BytesMut, frame: &Reply) {
+    if client.reply_mode != ReplyMode::Off {
+        protocol::encode(frame, client.protocol, output);
+    }
+}
+
+/// Moves every queued pub/sub frame (confirmations, messages) into `output`.
+fn drain_messages(client: &mut ClientState, output: &mut BytesMut) {
+    for frame in client.subscriptions.take_frames() {
+        push_frame(client, output, &frame);
+    }
+}
+
 /// Shows this batch's buffer sizes and last command in CLIENT LIST.
 fn publish_buffers(client: &ClientState, input: &BytesMut, output: &BytesMut) {
     client.publish();
@@ -360,7 +385,11 @@ fn process_input(
         if was_held {
             client.handle.set_flag(ClientFlags::BLOCKED, false);
         }
+        // Messages that arrived before the command, then those it produced (its own
+        // confirmations, or its own keyspace events) come before its reply, as in Redis.
+        drain_messages(client, output);
         let reply = commands::execute(state, client, argv);
+        drain_messages(client, output);
         // Clients blocked on keys this command wrote are served before its reply goes out.
         state.blocking.serve_ready(state);
         if let Some(request) = client.blocked.take() {

@@ -70,7 +70,7 @@ const INFO_PRESENT: &[&str] = &[
 
 /// Commands whose call counts differ legitimately: each server iterates SCAN / HSCAN with its
 /// own cursors, so the number of pages differs.
-const PAGED_COMMANDS: &[&str] = &["scan", "hscan", "sscan"];
+const PAGED_COMMANDS: &[&str] = &["scan", "hscan", "sscan", "zscan"];
 
 /// CLIENT LIST / CLIENT INFO fields compared per connection (addresses, ids, ages, buffer
 /// sizes and fields added after Redis 7.0 are free).
@@ -572,6 +572,67 @@ pub fn hrandfield(argv: &[Vec<u8>], hash: &[(V, V)], r: &V, f: &V) -> Result<(),
         }
     }
     Ok(())
+}
+
+/// Unix-ms times (delivery and seen times) and the ms part of clock-generated ids are at
+/// least this large; the ids the generator writes itself are far smaller.
+const CLOCK_MS: u64 = 1_000_000_000_000;
+
+/// A stream reply with what the clock decides replaced by placeholders: `<ms>-<seq>` ids
+/// whose ms is a clock time, integers that are unix-ms times, the value after an `idle`
+/// name, and the idle time of XPENDING's `[id, consumer, idle, deliveries]` rows.
+fn stream_normal(v: &V) -> V {
+    const FREE: &[&str] = &["idle"];
+    let placeholder = V::Simple("<free>".into());
+    let clock_id = |b: &[u8]| {
+        std::str::from_utf8(b)
+            .ok()
+            .and_then(|s| s.split_once('-'))
+            .and_then(|(ms, seq)| Some((ms.parse::<u64>().ok()?, seq.parse::<u64>().ok()?)))
+            .is_some_and(|(ms, _)| ms >= CLOCK_MS)
+    };
+    let list = |items: &[V]| -> Vec<V> {
+        let mut out: Vec<V> = items.iter().map(stream_normal).collect();
+        for i in 1..out.len() {
+            if text(&items[i - 1]).is_some_and(|t| FREE.contains(&t.as_str())) {
+                out[i] = placeholder.clone();
+            }
+        }
+        if let [V::Bulk(_), V::Bulk(_), V::Int(_), V::Int(_)] = items {
+            out[2] = placeholder.clone();
+        }
+        out
+    };
+    match v {
+        V::Bulk(b) if clock_id(b) => V::Simple("<clock-id>".into()),
+        V::Int(n) if n.unsigned_abs() >= CLOCK_MS => placeholder,
+        V::Array(items) => V::Array(list(items)),
+        V::Map(pairs) => V::Map(
+            pairs
+                .iter()
+                .map(|(k, x)| {
+                    let free = text(k).is_some_and(|t| FREE.contains(&t.as_str()));
+                    let x = if free {
+                        placeholder.clone()
+                    } else {
+                        stream_normal(x)
+                    };
+                    (stream_normal(k), x)
+                })
+                .collect(),
+        ),
+        other => other.clone(),
+    }
+}
+
+/// Stream replies equal once clock-decided values are set aside (see [`stream_normal`]).
+pub fn stream(r: &V, f: &V) -> Result<(), String> {
+    same_kind(r, f)?;
+    if stream_normal(r) == stream_normal(f) {
+        Ok(())
+    } else {
+        differ("different stream reply (clock ids, times and idle times aside)")
+    }
 }
 
 /// SPOP / SRANDMEMBER (see `Check::SetPick`): `members` is the set before the command.

@@ -114,6 +114,8 @@ const JUNK: &[&str] = &[
     "k1",
     "\u{ff}",
 ];
+/// Commands whose arity grew after Redis 7.0 (ZRANK / ZREVRANK WITHSCORE, 7.2).
+const ARITY_GREW_SINCE_7_0: &[&str] = &["ZRANK", "ZREVRANK"];
 /// Commands COMMAND INFO / DOCS / GETKEYS are asked about. CLIENT is left out: Redis 7.2+
 /// added subcommands (SETINFO, NO-TOUCH) that the 7.0 oracle lacks.
 const COMMAND_NAMES: &[&str] = &[
@@ -224,12 +226,16 @@ const CONFIG_SETTABLE: &[(&str, &[&str])] = &[
 ];
 /// Parameters the runner restores after a resync (keep-going mode).
 pub const CONFIG_RESET: &[&str] = &[
+    "notify-keyspace-events",
     "hash-max-listpack-entries",
     "hash-max-listpack-value",
     "slowlog-log-slower-than",
     "slowlog-max-len",
     "maxmemory-policy",
     "maxmemory",
+    "stream-node-max-entries",
+    "zset-max-listpack-entries",
+    "zset-max-listpack-value",
 ];
 const CONFIG_GETTABLE: &[&str] = &[
     "hash-max-listpack-entries",
@@ -318,6 +324,8 @@ mod pubsub;
 mod scripting;
 #[path = "generator/sets.rs"]
 mod sets;
+#[path = "generator/sort.rs"]
+mod sort;
 #[path = "generator/streams.rs"]
 mod streams;
 #[path = "generator/transactions.rs"]
@@ -336,6 +344,7 @@ pub fn commands() -> Vec<Entry> {
         pubsub::commands,
         scripting::commands,
         sets::commands,
+        sort::commands,
         streams::commands,
         transactions::commands,
         zsets::commands,
@@ -578,8 +587,11 @@ impl Gen {
         // A bare COMMAND (or COMMAND INFO / DOCS without names) lists every command the
         // server has, which can never match between Redis versions.
         let is_command = matches!(&argv[0], Arg::Lit(n) if n.eq_ignore_ascii_case(b"COMMAND"));
+        // Commands that take more arguments since 7.0 (ZRANK ... WITHSCORE) answer an extra
+        // one differently from the oracle: they only lose one.
+        let grew = matches!(&argv[0], Arg::Lit(n) if ARITY_GREW_SINCE_7_0.iter().any(|c| n.eq_ignore_ascii_case(c.as_bytes())));
         if self.chance(3) {
-            if argv.len() > 1 && !is_command && self.chance(50) {
+            if argv.len() > 1 && !is_command && (grew || self.chance(50)) {
                 argv.pop();
             } else {
                 argv.push(self.pick(JUNK).into());

@@ -108,6 +108,9 @@ pub enum Check {
     /// HRANDFIELD: same count and shape, members (and values) of the hash, distinct when
     /// the count is positive.
     HRandField,
+    /// Stream replies: ids generated from the clock (`*`), unix-ms times and idle times
+    /// compared as placeholders; everything else exact.
+    Stream,
     /// SPOP / SRANDMEMBER: same count and shape, members of the set as it was before the
     /// command, distinct when the count is positive. After an SPOP that popped different
     /// members, both servers are brought back to the same content (the runner re-adds
@@ -119,6 +122,8 @@ pub enum Check {
     /// SMEMBERS: exact order when both servers hold the set as an intset (ascending in every
     /// Redis version), any order otherwise. Asks OBJECT ENCODING on both first.
     SetMembers,
+    /// ZRANDMEMBER: as HRANDFIELD, against the sorted set's members and scores.
+    ZRandMember,
 }
 
 /// One unit of work for the runner.
@@ -130,7 +135,7 @@ pub enum Op {
         argv: Vec<Arg>,
         check: Check,
     },
-    /// SCAN / HSCAN iterated to completion on each server with its own cursors; the sets of
+    /// SCAN / HSCAN / ZSCAN iterated to completion on each server with its own cursors; the sets of
     /// returned keys (or field/value pairs) must be equal. `cursor_at` is the cursor's index.
     Scan {
         conn: usize,
@@ -153,13 +158,10 @@ pub enum Op {
     Settle,
     /// Wait until short TTLs set by the previous command have passed on both servers.
     Sleep(u64),
-    // Used by the blocking and pub/sub groups as they arrive.
-    #[allow(dead_code)]
     /// Send `argv` on connection `conn` of both servers without reading the reply: a command
     /// that blocks (BLPOP) or a subscription whose messages come later. A later `Recv` on
     /// the same connection reads it.
     Send { conn: usize, argv: Vec<Arg> },
-    #[allow(dead_code)]
     /// Read one reply (or push message) on connection `conn` of both servers and compare
     /// them by `check`; attributed to the last command `Send` put on that connection.
     Recv { conn: usize, check: Check },

@@ -338,12 +338,17 @@ impl Runner {
                     let hash = self.hash_contents(conn, &argv[1])?;
                     check::hrandfield(argv, &hash, &r.v, &f.v)
                 }
+                Check::Stream => check::stream(&r.v, &f.v),
                 Check::SetEncoding => check::set_encoding(&r.v, &f.v),
                 // `listpack` here: both servers hold the set as an intset.
                 Check::SetMembers if listpack => Err("replies differ".to_string()),
                 Check::SetMembers => check::unordered(&r.v, &f.v),
                 // Compared by `set_pick` before `compare` is reached.
                 Check::SetPick => check::unordered(&r.v, &f.v),
+                Check::ZRandMember => {
+                    let zset = self.zset_contents(conn, &argv[1])?;
+                    check::hrandfield(argv, &zset, &r.v, &f.v)
+                }
             }
         };
         verdict.map_err(|why| self.mismatch(argv, why, &r, &f))
@@ -422,6 +427,33 @@ impl Runner {
         Ok(())
     }
 
+    /// The oracle's members and scores of the sorted set `key` (ZRANGE WITHSCORES, in the
+    /// connection's protocol, so scores have the reply's type), after checking the other
+    /// server holds the same.
+    fn zset_contents(&mut self, conn: usize, key: &[u8]) -> Result<Vec<(V, V)>, Box<Mismatch>> {
+        let argv: [&[u8]; 5] = [b"ZRANGE", key, b"0", b"-1", b"WITHSCORES"];
+        let (r, _) = self.side(Some(conn), &argv, Check::Exact)?;
+        let items = match r.v {
+            V::Array(items) => items,
+            _ => Vec::new(),
+        };
+        Ok(if items.first().is_some_and(|i| matches!(i, V::Array(_))) {
+            items
+                .into_iter()
+                .filter_map(|pair| match pair {
+                    V::Array(p) if p.len() == 2 => Some((p[0].clone(), p[1].clone())),
+                    _ => None,
+                })
+                .collect()
+        } else {
+            items
+                .chunks(2)
+                .filter(|p| p.len() == 2)
+                .map(|p| (p[0].clone(), p[1].clone()))
+                .collect()
+        })
+    }
+
     /// The oracle's HGETALL of `key`, after checking the other server holds the same pairs.
     fn hash_contents(&mut self, conn: usize, key: &[u8]) -> Result<Vec<(V, V)>, Box<Mismatch>> {
         let (r, _) = self.side(Some(conn), &[b"HGETALL", key], Check::HashOrder)?;
@@ -467,7 +499,8 @@ impl Runner {
     /// SCAN / HSCAN iterated to the end on each server; the sets must be equal.
     fn scan(&mut self, conn: usize, argv: &[Vec<u8>], cursor_at: usize) -> Step {
         self.remember(conn, argv, "   (iterated to the end)");
-        let pairs = argv[0].eq_ignore_ascii_case(b"HSCAN");
+        let pairs =
+            argv[0].eq_ignore_ascii_case(b"HSCAN") || argv[0].eq_ignore_ascii_case(b"ZSCAN");
         let pair = &mut self.conns[conn];
         let r = iterate(&mut pair.oracle, argv, cursor_at, pairs);
         let f = iterate(&mut pair.other, argv, cursor_at, pairs);
