@@ -343,15 +343,19 @@ impl KeyObserver for Blocking {
 }
 
 /// A timeout in seconds as BLPOP, BLMOVE, BZPOPMIN ... take it: a non-negative float,
-/// rounded up to whole milliseconds; 0 means forever (`None`).
+/// rounded up to whole milliseconds (as Redis 7.2+ does, so a tiny timeout never means
+/// forever); 0 means forever (`None`). A value too large for a millisecond count is
+/// "negative", as in Redis 7.0, whose conversion wraps it to the most negative integer.
 pub fn timeout_secs(arg: &[u8]) -> Result<Option<Duration>, CmdError> {
     let secs =
         parse_f64(arg).map_err(|_| CmdError::err("timeout is not a float or out of range"))?;
     let ms = (secs * 1000.0).ceil();
-    if ms > i64::MAX as f64 {
-        return Err(CmdError::err("timeout is out of range"));
-    }
-    checked_timeout(ms as i64)
+    let ms = if ms >= i64::MAX as f64 {
+        i64::MIN
+    } else {
+        ms as i64
+    };
+    checked_timeout(ms)
 }
 
 /// A timeout in milliseconds as XREAD / XREADGROUP BLOCK take it: a non-negative integer;
@@ -400,7 +404,11 @@ mod tests {
             text(timeout_secs(b"abc")),
             "ERR timeout is not a float or out of range"
         );
-        assert_eq!(text(timeout_secs(b"inf")), "ERR timeout is out of range");
+        assert_eq!(text(timeout_secs(b"inf")), "ERR timeout is negative");
+        assert_eq!(
+            text(timeout_secs(b"99999999999999999999")),
+            "ERR timeout is negative"
+        );
         assert_eq!(
             text(timeout_ms(b"1.5")),
             "ERR timeout is not an integer or out of range"
