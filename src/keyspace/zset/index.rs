@@ -154,34 +154,87 @@ impl ScoreIndex {
                 (self.nodes.len() - 1) as u32
             }
         };
-        let key_member = self.nodes[id as usize].member.clone();
-        let (a, b) = self.split(self.root, &|s, m| {
-            compare(s, m, score, &key_member) == Ordering::Less
-        });
-        let left = self.merge(a, id);
-        self.root = self.merge(left, b);
+        self.root = self.insert_node(self.root, id);
+    }
+
+    /// Inserts node `id` into subtree `t`: down the search path to where its priority
+    /// belongs in the heap order, then the subtree there is split around it. One walk down
+    /// instead of a split and two merges of the whole tree.
+    fn insert_node(&mut self, t: u32, id: u32) -> u32 {
+        if t == NIL {
+            return id;
+        }
+        let (score, member) = {
+            let n = self.node(id);
+            (n.score, n.member.clone())
+        };
+        if self.node(id).priority > self.node(t).priority {
+            let (left, right) =
+                self.split(t, &|s, m| compare(s, m, score, &member) == Ordering::Less);
+            let n = &mut self.nodes[id as usize];
+            n.left = left;
+            n.right = right;
+            self.update(id);
+            return id;
+        }
+        let goes_left = {
+            let n = self.node(t);
+            compare(score, &member, n.score, &n.member) == Ordering::Less
+        };
+        if goes_left {
+            let left = self.insert_node(self.node(t).left, id);
+            self.nodes[t as usize].left = left;
+        } else {
+            let right = self.insert_node(self.node(t).right, id);
+            self.nodes[t as usize].right = right;
+        }
+        self.update(t);
+        t
     }
 
     /// Removes the element `(score, member)`; returns whether it was there.
     pub fn remove(&mut self, score: f64, member: &[u8]) -> bool {
-        let (a, rest) = self.split(self.root, &|s, m| {
-            compare(s, m, score, member) == Ordering::Less
-        });
-        let (found, b) = self.split(rest, &|s, m| {
-            compare(s, m, score, member) != Ordering::Greater
-        });
-        if found != NIL {
-            // `found` holds exactly the one element equal to the key.
-            self.nodes[found as usize].member = Bytes::new();
-            self.free.push(found);
-        }
-        self.root = self.merge(a, b);
+        let (root, found) = self.remove_from(self.root, score, member);
+        self.root = root;
         if self.root == NIL {
             // Reclaim the arena when the set empties.
             self.nodes = Vec::new();
             self.free = Vec::new();
         }
-        found != NIL
+        found
+    }
+
+    /// Removes `(score, member)` from subtree `t`: down the search path to the node, which
+    /// its two children, merged, replace. Returns the new subtree and whether it was found.
+    fn remove_from(&mut self, t: u32, score: f64, member: &[u8]) -> (u32, bool) {
+        if t == NIL {
+            return (NIL, false);
+        }
+        let (order, left, right) = {
+            let n = self.node(t);
+            (compare(score, member, n.score, &n.member), n.left, n.right)
+        };
+        let found = match order {
+            Ordering::Equal => {
+                self.nodes[t as usize].member = Bytes::new();
+                self.free.push(t);
+                return (self.merge(left, right), true);
+            }
+            Ordering::Less => {
+                let (sub, found) = self.remove_from(left, score, member);
+                self.nodes[t as usize].left = sub;
+                found
+            }
+            Ordering::Greater => {
+                let (sub, found) = self.remove_from(right, score, member);
+                self.nodes[t as usize].right = sub;
+                found
+            }
+        };
+        if found {
+            self.update(t);
+        }
+        (t, found)
     }
 
     /// How many elements satisfy `before`, which must hold for a prefix of the order (for
