@@ -9,7 +9,9 @@
 
 mod bit;
 mod cjson;
+mod cmsgpack;
 pub mod convert;
+mod struct_lib;
 
 use std::collections::HashMap;
 use std::sync::Arc;
@@ -235,6 +237,10 @@ impl Engine {
         lua.globals().raw_set("bit", bit::library(&lua)?)?;
         lua.globals()
             .raw_set("cjson", cjson::library(&lua, raise_here)?)?;
+        lua.globals()
+            .raw_set("cmsgpack", cmsgpack::library(&lua)?)?;
+        lua.globals()
+            .raw_set("struct", struct_lib::library(&lua)?)?;
         let runner: Function = lua
             .load(include_str!("prelude.lua"))
             .set_name(PRELUDE_NAME)
@@ -450,6 +456,16 @@ fn raise_here(lua: &Lua, message: &str) -> mlua::Error {
     let source = source.unwrap_or_default();
     let source = source.strip_prefix('@').unwrap_or(&source);
     raise(&format!("ERR {source}:{}: {message}", line.unwrap_or(0)))
+}
+
+/// A bad argument error as `luaL_argerror` writes it, naming the function as the script
+/// called it (`struct.pack(...)` -> 'pack').
+fn arg_error(lua: &Lua, arg: usize, message: &str) -> mlua::Error {
+    let name = lua
+        .inspect_stack(0, |debug| debug.names().name.map(|n| n.into_owned()))
+        .flatten()
+        .unwrap_or_else(|| "?".into());
+    raise_here(lua, &format!("bad argument #{arg} to '{name}' ({message})"))
 }
 
 /// The error reply text of an error a Rust function raised inside Lua, and whether it was
