@@ -67,9 +67,19 @@ fn optional_integer(lua: &Lua, args: &MultiValue, n: usize) -> Result<Option<i64
     match args.get(n - 1) {
         None | Some(Value::Nil) => Ok(None),
         Some(value) => match lua.coerce_number(value.clone())? {
-            Some(number) => Ok(Some(number as i64)),
+            Some(number) => Ok(Some(c_integer(number))),
             None => Err(arg_error(lua, n, &expected("number", Some(value)))),
         },
+    }
+}
+
+/// A double converted to a 64-bit integer as C does on x86-64: truncated, and the
+/// "integer indefinite" value (i64::MIN) when out of range or NaN.
+pub(super) fn c_integer(n: f64) -> i64 {
+    if n.is_nan() || !(-9.223_372_036_854_776e18..9.223_372_036_854_776e18).contains(&n) {
+        i64::MIN
+    } else {
+        n as i64
     }
 }
 
@@ -91,8 +101,9 @@ fn unpack(lua: &Lua, args: &MultiValue, limit: i64, offset: i64) -> Result<Multi
         return Err(raise_here(
             lua,
             &format!(
-                "Invalid request to unpack with offset of {offset} and limit of {}.",
-                data.len()
+                "Invalid request to unpack with offset of {} and limit of {}.",
+                offset as i32,
+                data.len() as i32
             ),
         ));
     }
@@ -100,8 +111,9 @@ fn unpack(lua: &Lua, args: &MultiValue, limit: i64, offset: i64) -> Result<Multi
         return Err(raise_here(
             lua,
             &format!(
-                "Start offset {offset} greater than input length {}.",
-                data.len()
+                "Start offset {} greater than input length {}.",
+                offset as i32,
+                data.len() as i32
             ),
         ));
     }

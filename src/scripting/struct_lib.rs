@@ -10,7 +10,7 @@
 
 use mlua::{Lua, MultiValue, Result, Table, Value};
 
-use super::cmsgpack::expected;
+use super::cmsgpack::{c_integer, expected};
 use super::{arg_error, raise_here};
 
 const MAXINTSIZE: usize = 32;
@@ -149,7 +149,12 @@ fn check_string(lua: &Lua, args: &MultiValue, n: usize) -> Result<Vec<u8>> {
 fn put_integer(n: f64, big: bool, size: usize, out: &mut Vec<u8>) {
     // Negative numbers go through a signed conversion, others an unsigned one (saturating
     // where C's conversion would be undefined).
-    let mut value = if n < 0.0 { n as i64 as u64 } else { n as u64 };
+    let mut value = if n.is_nan() || n < 9.223_372_036_854_776e18 {
+        c_integer(n) as u64
+    } else {
+        // C's unsigned conversion of large doubles on x86-64.
+        (c_integer(n - 9.223_372_036_854_776e18) as u64) ^ (1 << 63)
+    };
     let mut bytes = vec![0u8; size];
     for byte in bytes.iter_mut() {
         *byte = (value & 0xff) as u8;
@@ -241,12 +246,13 @@ fn unpack(lua: &Lua, args: &MultiValue) -> Result<MultiValue> {
     let data = check_string(lua, args, 2)?;
     let start = match args.get(2) {
         None | Some(Value::Nil) => 1,
-        Some(_) => check_number(lua, args, 3)? as i64,
+        Some(_) => c_integer(check_number(lua, args, 3)?),
     };
-    if start <= 0 {
+    let pos = start.wrapping_sub(1);
+    if pos < 0 {
         return Err(arg_error(lua, 3, "offset must be 1 or greater"));
     }
-    let mut pos = (start - 1) as usize;
+    let mut pos = pos as usize;
     let mut fmt = Format { fmt: &fmt, at: 0 };
     let mut h = Header::default();
     let mut values: Vec<Value> = Vec::new();
