@@ -248,3 +248,53 @@ redis.register_function('spin', function() while true do end end)";
         V::err("NOTBUSY No scripts in execution right now.")
     );
 }
+
+#[test]
+fn dump_and_restore() {
+    let server = Server::start(&[]);
+    let mut c = server.client();
+    let code = "#!lua name=d\nredis.register_function('fd', function() return 'd' end)";
+    assert_eq!(load(&mut c, code), V::bulk("d"));
+    let V::Bulk(payload) = c.q("FUNCTION DUMP") else {
+        panic!("no payload");
+    };
+    // Redis 7.0.15's FUNCTION DUMP of the same library.
+    let redis_payload = b"\xf5@E#!lua name=d\nredis.register_function('fd', function() return 'd' end)\n\x00X%~\x0f9k\xe8\xae";
+    assert_eq!(payload, redis_payload);
+    let restore = |c: &mut Client, policy: &[&[u8]]| {
+        let mut args: Vec<&[u8]> = vec![b"FUNCTION", b"RESTORE", &payload];
+        args.extend_from_slice(policy);
+        c.cmd(&args)
+    };
+    assert_eq!(restore(&mut c, &[]), V::err("ERR Library d already exists"));
+    assert_eq!(restore(&mut c, &[b"REPLACE"]), V::ok());
+    assert_eq!(c.q("FUNCTION FLUSH"), V::ok());
+    assert_eq!(restore(&mut c, &[]), V::ok());
+    assert_eq!(c.q("FCALL fd 0"), V::bulk("d"));
+    assert_eq!(
+        restore(&mut c, &[b"bogus"]),
+        V::err("ERR Wrong restore policy given, value should be either FLUSH, APPEND or REPLACE.")
+    );
+    assert_eq!(
+        c.cmd(&[&b"FUNCTION"[..], b"RESTORE", &payload[..payload.len() - 1]]),
+        V::err("ERR DUMP payload version or checksum are wrong")
+    );
+    c.q("SET k v");
+    let V::Bulk(key_payload) = c.q("DUMP k") else {
+        panic!("no key payload");
+    };
+    assert_eq!(
+        c.cmd(&[&b"FUNCTION"[..], b"RESTORE", &key_payload]),
+        V::err("ERR given type is not a function")
+    );
+    assert_eq!(restore(&mut c, &[b"FLUSH"]), V::ok());
+    assert_eq!(
+        c.q("FUNCTION STATS").items()[3].items()[1].items(),
+        vec![
+            V::bulk("libraries_count"),
+            V::Int(1),
+            V::bulk("functions_count"),
+            V::Int(1)
+        ]
+    );
+}

@@ -9,7 +9,7 @@ use super::{Args, CommandSpec, ExecCtx, Flags, KeyFlags, KeySpec};
 use crate::error::CmdError;
 use crate::protocol::Reply;
 use crate::scripting::Call;
-use crate::scripting::functions::FunctionCall;
+use crate::scripting::functions::{FunctionCall, RestorePolicy};
 
 const G: &str = "scripting";
 
@@ -148,7 +148,7 @@ const SCRIPT_SUBCOMMANDS: &[CommandSpec] = &[
     },
 ];
 
-/// FUNCTION's subcommands (DUMP and RESTORE are not built).
+/// FUNCTION's subcommands.
 const FUNCTION_SUBCOMMANDS: &[CommandSpec] = &[
     CommandSpec {
         summary: "Deletes a library and its functions.",
@@ -162,6 +162,12 @@ const FUNCTION_SUBCOMMANDS: &[CommandSpec] = &[
             G,
             function_delete,
         )
+    },
+    CommandSpec {
+        summary: "Dumps all libraries into a serialized binary payload.",
+        since: "7.0.0",
+        complexity: "O(N) where N is the number of functions",
+        ..CommandSpec::new("dump", 2, Flags::NOSCRIPT, G, function_dump)
     },
     CommandSpec {
         summary: "Deletes all libraries and functions.",
@@ -219,6 +225,19 @@ const FUNCTION_SUBCOMMANDS: &[CommandSpec] = &[
             Flags::WRITE.union(Flags::DENYOOM).union(Flags::NOSCRIPT),
             G,
             function_load,
+        )
+    },
+    CommandSpec {
+        summary: "Restores all libraries from a payload.",
+        since: "7.0.0",
+        complexity: "O(N) where N is the number of functions on the payload",
+        tips: &["request_policy:all_shards", "response_policy:all_succeeded"],
+        ..CommandSpec::new(
+            "restore",
+            -3,
+            Flags::WRITE.union(Flags::DENYOOM).union(Flags::NOSCRIPT),
+            G,
+            function_restore,
         )
     },
     CommandSpec {
@@ -462,6 +481,31 @@ fn function_list(ctx: &mut ExecCtx, args: &mut Args) -> Result<Reply, CmdError> 
         .state
         .scripting
         .function_list(pattern.as_deref(), with_code))
+}
+
+fn function_dump(ctx: &mut ExecCtx, _args: &mut Args) -> Result<Reply, CmdError> {
+    Ok(Reply::Bulk(ctx.state.scripting.function_dump()))
+}
+
+/// `FUNCTION RESTORE payload [FLUSH|APPEND|REPLACE]`.
+fn function_restore(ctx: &mut ExecCtx, args: &mut Args) -> Result<Reply, CmdError> {
+    if args.remaining() > 2 {
+        return Err(CmdError::subcommand_syntax("function", &args.argv()[1]));
+    }
+    let payload = args.next_bytes()?;
+    let policy = if args.remaining() == 0 || args.eat("APPEND") {
+        RestorePolicy::Append
+    } else if args.eat("REPLACE") {
+        RestorePolicy::Replace
+    } else if args.eat("FLUSH") {
+        RestorePolicy::Flush
+    } else {
+        return Err(CmdError::err(
+            "Wrong restore policy given, value should be either FLUSH, APPEND or REPLACE.",
+        ));
+    };
+    ctx.state.scripting.function_restore(&payload, policy)?;
+    Ok(Reply::ok())
 }
 
 fn function_stats(ctx: &mut ExecCtx, _args: &mut Args) -> Result<Reply, CmdError> {

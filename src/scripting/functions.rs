@@ -51,6 +51,24 @@ struct Registered {
     flags: Vec<String>,
 }
 
+/// A library compiled and run, not yet installed.
+struct Prepared {
+    name: String,
+    code: Bytes,
+    functions: Vec<(String, Function, Registered)>,
+}
+
+/// How FUNCTION RESTORE treats libraries that exist already.
+#[derive(Clone, Copy, PartialEq, Eq)]
+pub enum RestorePolicy {
+    /// Fail on a name collision (the default).
+    Append,
+    /// Replace libraries of the same name.
+    Replace,
+    /// Drop every library first.
+    Flush,
+}
+
 /// How FCALL was called.
 pub struct FunctionCall<'a> {
     pub name: &'a [u8],
@@ -94,6 +112,19 @@ fn metadata(code: &[u8]) -> Result<(String, String, usize), CmdError> {
     }
     let name = name.ok_or_else(|| CmdError::err("Library name was not given"))?;
     Ok((engine, name, end))
+}
+
+/// The library name and where its code starts, after the checks Redis makes before running
+/// any of it (metadata, name, engine).
+fn header(code: &[u8]) -> Result<(String, usize), CmdError> {
+    let (engine_name, name, body_start) = metadata(code)?;
+    if !valid_name(&name) {
+        return Err(CmdError::err(NAME_RULES));
+    }
+    if !engine_name.eq_ignore_ascii_case("lua") {
+        return Err(CmdError::err(format!("Engine '{engine_name}' not found")));
+    }
+    Ok((name, body_start))
 }
 
 fn valid_name(name: &str) -> bool {
@@ -143,8 +174,31 @@ impl Functions {
 }
 
 impl Engine {
+    /// Compiles and runs the library `name` (its code after the shebang line is `body`).
+    fn prepare(
+        &self,
+        name: String,
+        code: &Bytes,
+        body: &[u8],
+        timeout: Option<Duration>,
+    ) -> Result<Prepared, CmdError> {
+        let functions = self.load_library(body, timeout)?;
+        if functions.is_empty() {
+            return Err(CmdError::err("No functions registered"));
+        }
+        Ok(Prepared {
+            name,
+            code: code.clone(),
+            functions,
+        })
+    }
+
     /// Compiles and runs a library's code: the functions it registered.
-    fn load_library(&self, code: &[u8]) -> Result<Vec<(String, Function, Registered)>, CmdError> {
+    fn load_library(
+        &self,
+        code: &[u8],
+        timeout: Option<Duration>,
+    ) -> Result<Vec<(String, Function, Registered)>, CmdError> {
         let env: Table = self.compiled.raw_get(ENV).map_err(internal)?;
         let load: Function = self.compiled.raw_get(LOAD).map_err(internal)?;
         let chunk = self
@@ -160,7 +214,7 @@ impl Engine {
                 };
                 CmdError::err(format!("Error compiling function: {message}"))
             })?;
-        *self.load_deadline.lock() = Some(Instant::now() + LOAD_TIMEOUT);
+        *self.load_deadline.lock() = timeout.map(|t| Instant::now() + t);
         let outcome = super::off_worker(|| load.call::<(bool, Value)>(chunk));
         *self.load_deadline.lock() = None;
         let (ok, result) = outcome.map_err(internal)?;
@@ -186,58 +240,133 @@ impl Engine {
     }
 }
 
+/// The first function of `prepared` that a library other than those being replaced has.
+fn collision(libraries: &BTreeMap<String, Library>, prepared: &[Prepared]) -> Option<String> {
+    prepared
+        .iter()
+        .flat_map(|p| &p.functions)
+        .find_map(|(function, _, _)| {
+            libraries
+                .iter()
+                .filter(|(lib, _)| !prepared.iter().any(|p| p.name == **lib))
+                .any(|(_, l)| l.functions.contains_key(function))
+                .then(|| function.clone())
+        })
+}
+
+/// A function of `library` that one of `prepared` registered already.
+fn library_collision(prepared: &[Prepared], library: &Prepared) -> Option<String> {
+    library.functions.iter().find_map(|(function, _, _)| {
+        prepared
+            .iter()
+            .any(|p| p.functions.iter().any(|(f, _, _)| f == function))
+            .then(|| function.clone())
+    })
+}
+
+/// Forgets the callbacks of `names` in the engine.
+fn unset<'a>(engine: &Engine, names: impl IntoIterator<Item = &'a String>) -> Result<(), CmdError> {
+    for function in names {
+        engine
+            .compiled
+            .raw_set(function.as_str(), Value::Nil)
+            .map_err(internal)?;
+    }
+    Ok(())
+}
+
+/// Installs prepared libraries, replacing those of the same names.
+fn install(
+    engine: &Engine,
+    libraries: &mut BTreeMap<String, Library>,
+    prepared: Vec<Prepared>,
+) -> Result<(), CmdError> {
+    for new in prepared {
+        if let Some(old) = libraries.remove(&new.name) {
+            unset(engine, old.functions.keys())?;
+        }
+        let mut registered = BTreeMap::new();
+        for (function, callback, info) in new.functions {
+            engine
+                .compiled
+                .raw_set(function.as_str(), callback)
+                .map_err(internal)?;
+            registered.insert(function, info);
+        }
+        libraries.insert(
+            new.name,
+            Library {
+                code: new.code,
+                functions: registered,
+            },
+        );
+    }
+    Ok(())
+}
+
 impl Scripting {
     /// FUNCTION LOAD [REPLACE]: returns the library's name.
     pub fn function_load(&self, code: &Bytes, replace: bool) -> Result<String, CmdError> {
-        let (engine_name, name, body_start) = metadata(code)?;
-        if !valid_name(&name) {
-            return Err(CmdError::err(NAME_RULES));
-        }
-        if !engine_name.eq_ignore_ascii_case("lua") {
-            return Err(CmdError::err(format!("Engine '{engine_name}' not found")));
-        }
+        let (name, body_start) = header(code)?;
         let functions = &self.functions;
         let mut libraries = functions.libraries.lock();
         if libraries.contains_key(&name) && !replace {
             return Err(CmdError::err(format!("Library '{name}' already exists")));
         }
         functions.with_engine(self, |engine| {
-            let loaded = engine.load_library(&code[body_start..])?;
-            if loaded.is_empty() {
-                return Err(CmdError::err("No functions registered"));
+            let body = &code[body_start..];
+            let prepared = vec![engine.prepare(name.clone(), code, body, Some(LOAD_TIMEOUT))?];
+            if let Some(function) = collision(&libraries, &prepared) {
+                return Err(CmdError::err(format!("Function {function} already exists")));
             }
-            for (function, _, _) in &loaded {
-                let taken = libraries
-                    .iter()
-                    .any(|(lib, l)| *lib != name && l.functions.contains_key(function));
-                if taken {
+            install(engine, &mut libraries, prepared)?;
+            Ok(name)
+        })?
+    }
+
+    /// FUNCTION DUMP: every library's code.
+    pub fn function_dump(&self) -> Bytes {
+        let libraries = self.functions.libraries.lock();
+        Bytes::from(crate::keyspace::rdb::dump_functions(
+            libraries.values().map(|l| &l.code[..]),
+        ))
+    }
+
+    /// FUNCTION RESTORE: loads every library of a FUNCTION DUMP payload, or none.
+    pub fn function_restore(&self, payload: &[u8], policy: RestorePolicy) -> Result<(), CmdError> {
+        let codes = crate::keyspace::rdb::restore_functions(payload).map_err(CmdError::err)?;
+        let functions = &self.functions;
+        let mut libraries = functions.libraries.lock();
+        functions.with_engine(self, |engine| {
+            // The payload's libraries load as into an empty server first.
+            let mut prepared: Vec<Prepared> = Vec::new();
+            for code in codes {
+                let (name, body_start) = header(&code)?;
+                if prepared.iter().any(|p| p.name == name) {
+                    return Err(CmdError::err(format!("Library '{name}' already exists")));
+                }
+                let library = engine.prepare(name, &code, &code[body_start..], None)?;
+                if let Some(function) = library_collision(&prepared, &library) {
                     return Err(CmdError::err(format!("Function {function} already exists")));
                 }
+                prepared.push(library);
             }
-            if let Some(old) = libraries.remove(&name) {
-                for function in old.functions.keys() {
-                    engine
-                        .compiled
-                        .raw_set(function.as_str(), Value::Nil)
-                        .map_err(internal)?;
+            match policy {
+                RestorePolicy::Flush => {
+                    unset(engine, libraries.values().flat_map(|l| l.functions.keys()))?;
+                    libraries.clear();
                 }
+                RestorePolicy::Append => {
+                    if let Some(p) = prepared.iter().find(|p| libraries.contains_key(&p.name)) {
+                        return Err(CmdError::err(format!("Library {} already exists", p.name)));
+                    }
+                }
+                RestorePolicy::Replace => {}
             }
-            let mut registered = BTreeMap::new();
-            for (function, callback, info) in loaded {
-                engine
-                    .compiled
-                    .raw_set(function.as_str(), callback)
-                    .map_err(internal)?;
-                registered.insert(function, info);
+            if let Some(function) = collision(&libraries, &prepared) {
+                return Err(CmdError::err(format!("Function {function} already exists")));
             }
-            libraries.insert(
-                name.clone(),
-                Library {
-                    code: code.clone(),
-                    functions: registered,
-                },
-            );
-            Ok(name)
+            install(engine, &mut libraries, prepared)
         })?
     }
 
@@ -249,12 +378,7 @@ impl Scripting {
             .remove(name.as_ref())
             .ok_or_else(|| CmdError::err("Library not found"))?;
         if let Some(engine) = self.functions.engine.lock().as_ref() {
-            for function in library.functions.keys() {
-                engine
-                    .compiled
-                    .raw_set(function.as_str(), Value::Nil)
-                    .map_err(internal)?;
-            }
+            unset(engine, library.functions.keys())?;
         }
         Ok(())
     }
