@@ -442,12 +442,11 @@ fn function_delete(ctx: &mut ExecCtx, args: &mut Args) -> Result<Reply, CmdError
 }
 
 fn function_flush(ctx: &mut ExecCtx, args: &mut Args) -> Result<Reply, CmdError> {
+    if args.remaining() > 1 {
+        return Err(CmdError::subcommand_syntax("function", &args.argv()[1]));
+    }
     // ASYNC and SYNC both flush at once: dropping the libraries is quick.
-    let valid = match args.remaining() {
-        0 => true,
-        1 => args.eat("ASYNC") || args.eat("SYNC"),
-        _ => false,
-    };
+    let valid = args.remaining() == 0 || args.eat("ASYNC") || args.eat("SYNC");
     if !valid {
         return Err(CmdError::err(
             "FUNCTION FLUSH only supports SYNC|ASYNC option",
