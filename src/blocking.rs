@@ -19,7 +19,7 @@
 
 use std::collections::{HashMap, VecDeque};
 use std::sync::Arc;
-use std::sync::atomic::{AtomicBool, Ordering};
+use std::sync::atomic::{AtomicBool, AtomicUsize, Ordering};
 use std::time::{Duration, Instant};
 
 use bytes::Bytes;
@@ -111,6 +111,8 @@ pub struct Blocking {
     /// Awaited keys written since the last [`Blocking::serve_ready`].
     ready: Mutex<Vec<(usize, Bytes)>>,
     has_ready: AtomicBool,
+    /// How many clients are blocked: while none is, writes need not be followed at all.
+    waiting: AtomicUsize,
 }
 
 /// INFO's counts of blocked clients and keys.
@@ -170,6 +172,17 @@ impl Blocking {
             },
         );
         client.handle.set_flag(ClientFlags::BLOCKED, true);
+        self.waiting.fetch_add(1, Ordering::AcqRel);
+        // A write may have come between the command finding nothing and this registration,
+        // unseen by the registry: look again at the next `serve_ready`.
+        self.ready.lock().extend(
+            waiters.by_client[&id]
+                .request
+                .keys
+                .iter()
+                .map(|k| (db, k.clone())),
+        );
+        self.has_ready.store(true, Ordering::Release);
         Wait {
             client_id: id,
             command,
@@ -214,7 +227,9 @@ impl Blocking {
         Some(waiter)
     }
 
+    /// Drops a departing waiter's key counts.
     fn release_keys(&self, waiter: &Waiter) {
+        self.waiting.fetch_sub(1, Ordering::AcqRel);
         let mut awaited = self.awaited.lock();
         for key in &waiter.request.keys {
             let slot = (waiter.db, key.clone());
@@ -302,7 +317,7 @@ impl Blocking {
 
     /// Notes `(db, key)` as ready when a client waits on it.
     fn mark_ready(&self, db: usize, key: &Bytes) {
-        if !self.awaited.lock().contains_key(&(db, key.clone())) {
+        if !self.listening() || !self.awaited.lock().contains_key(&(db, key.clone())) {
             return;
         }
         self.ready.lock().push((db, key.clone()));
@@ -327,6 +342,10 @@ impl Blocking {
 }
 
 impl KeyObserver for Blocking {
+    fn listening(&self) -> bool {
+        self.waiting.load(Ordering::Acquire) > 0
+    }
+
     fn on_event(&self, event: &KeyEvent, _value: Option<&Value>) {
         match &event.kind {
             KeyEventKind::Written | KeyEventKind::Renamed { .. } | KeyEventKind::Deleted => {
@@ -343,15 +362,19 @@ impl KeyObserver for Blocking {
 }
 
 /// A timeout in seconds as BLPOP, BLMOVE, BZPOPMIN ... take it: a non-negative float,
-/// rounded up to whole milliseconds; 0 means forever (`None`).
+/// rounded up to whole milliseconds (as Redis 7.2+ does, so a tiny timeout never means
+/// forever); 0 means forever (`None`). A value too large for a millisecond count is
+/// "negative", as in Redis 7.0, whose conversion wraps it to the most negative integer.
 pub fn timeout_secs(arg: &[u8]) -> Result<Option<Duration>, CmdError> {
     let secs =
         parse_f64(arg).map_err(|_| CmdError::err("timeout is not a float or out of range"))?;
     let ms = (secs * 1000.0).ceil();
-    if ms > i64::MAX as f64 {
-        return Err(CmdError::err("timeout is out of range"));
-    }
-    checked_timeout(ms as i64)
+    let ms = if ms >= i64::MAX as f64 {
+        i64::MIN
+    } else {
+        ms as i64
+    };
+    checked_timeout(ms)
 }
 
 /// A timeout in milliseconds as XREAD / XREADGROUP BLOCK take it: a non-negative integer;
@@ -400,7 +423,11 @@ mod tests {
             text(timeout_secs(b"abc")),
             "ERR timeout is not a float or out of range"
         );
-        assert_eq!(text(timeout_secs(b"inf")), "ERR timeout is out of range");
+        assert_eq!(text(timeout_secs(b"inf")), "ERR timeout is negative");
+        assert_eq!(
+            text(timeout_secs(b"99999999999999999999")),
+            "ERR timeout is negative"
+        );
         assert_eq!(
             text(timeout_ms(b"1.5")),
             "ERR timeout is not an integer or out of range"

@@ -460,6 +460,10 @@ impl WatchRegistry {
 }
 
 impl KeyObserver for WatchRegistry {
+    fn listening(&self) -> bool {
+        self.watched.load(Ordering::Relaxed) > 0
+    }
+
     fn on_event(&self, event: &KeyEvent, value: Option<&Value>) {
         if self.watched.load(Ordering::Relaxed) == 0 {
             return;

@@ -16,14 +16,20 @@
 //!   codec (`keyspace::rdb`).
 //! - [`pubsub`]: channel, pattern and shard-channel subscriptions and keyspace notifications;
 //!   each subscriber gets an unbounded feed its connection writes out. Never touches keys.
+//! - [`blocking`]: clients blocked on keys (BLPOP, BZPOPMIN, XREAD BLOCK ...), woken in FIFO
+//!   order by re-running their command when a key they wait on is written.
+//! - [`scripting`]: the Lua 5.1 engine behind EVAL (the `redis` API, reply conversions, the
+//!   bundled libraries, SCRIPT KILL); its commands run through `commands::execute_nested`.
+//! - [`hll`]: Redis's HyperLogLog string layout and estimator.
 //! - [`error`] (one error enum per layer: `CmdError`, `ProtocolError`; every reply text) and
 //!   [`glob`] (Redis's pattern matching) depend on nothing.
 //!
 //! # Request lifecycle
 //! A connection reads into a buffer, decodes every complete request in it, executes each
-//! through `commands::execute` (table lookup, arity, auth, handler), encodes all replies into
-//! one buffer and writes it once. A command CLIENT PAUSE holds back waits in the connection
-//! task, holding no lock, until the pause lets it through.
+//! through `commands::execute` (table lookup, arity, auth, MULTI queueing, handler), serves
+//! the clients blocked on keys the command wrote, encodes all replies (and pub/sub messages)
+//! into one buffer and writes it once. A command CLIENT PAUSE holds back, or a blocking
+//! command with nothing to serve, waits in the connection task, holding no lock.
 //!
 //! # Lock order
 //! Shards are locked in ascending `(db, shard)` order by [`keyspace::Keyspace`]'s `lock*`
@@ -36,7 +42,8 @@
 //!
 //! Every command runs holding `ServerState::exec_gate` for reading; EXEC and scripts hold it
 //! for writing, which makes them atomic against every other client. The gate is taken
-//! before any shard lock.
+//! before any shard lock; the blocked-clients registry before the gate (serving a blocked
+//! client runs its command).
 
 pub mod blocking;
 pub mod clients;

@@ -509,6 +509,10 @@ impl KeyObserver for KeyspaceNotifier {
     /// Change events come after the fact; the notices below arrive as things happen.
     fn on_event(&self, _event: &KeyEvent, _value: Option<&Value>) {}
 
+    fn listening(&self) -> bool {
+        false
+    }
+
     fn on_notice(&self, notice: KeyNotice, db: usize, key: &Bytes) {
         match notice {
             KeyNotice::Expired => self.0.notify(db, NotifyClass::EXPIRED, "expired", key),

@@ -52,7 +52,7 @@ fn waiters_are_served_in_the_order_they_blocked_before_the_pusher_sees_its_reply
 }
 
 #[test]
-fn a_push_inside_multi_wakes_after_exec_and_blocking_inside_multi_does_not_block() {
+fn pushes_inside_multi_and_scripts_wake_after_they_finish_and_multi_never_blocks() {
     let server = Server::start(&[]);
     let mut waiter = server.client();
     let mut c = server.client();
@@ -63,6 +63,13 @@ fn a_push_inside_multi_wakes_after_exec_and_blocking_inside_multi_does_not_block
     assert_eq!(c.q("LPUSH q y"), V::Simple("QUEUED".into()));
     assert_eq!(c.q("EXEC"), V::Array(vec![V::Int(1), V::Int(2)]));
     assert_eq!(waiter.read(), bulks(&["q", "x"]));
+    // A push from a Lua script wakes the waiter once the script is done.
+    waiter.send(&["BLPOP", "lua", "0"]);
+    wait_blocked(&mut c, 1);
+    let script = "redis.call('RPUSH', KEYS[1], 'a', 'b'); return redis.call('LLEN', KEYS[1])";
+    assert_eq!(c.cmd(&["EVAL", script, "1", "lua"]), V::Int(2));
+    assert_eq!(waiter.read(), bulks(&["lua", "a"]));
+    assert_eq!(c.q("LRANGE lua 0 -1"), bulks(&["b"]));
     // Inside MULTI a blocking pop on an empty list answers at once.
     assert_eq!(c.q("MULTI"), V::ok());
     c.q("BLPOP empty 0");

@@ -42,6 +42,14 @@ pub struct KeyEvent {
 pub trait KeyObserver: Send + Sync {
     fn on_event(&self, event: &KeyEvent, value: Option<&Value>);
 
+    /// Whether the observer wants change events now. Writes record no events while no
+    /// observer does (and nothing needs them otherwise), which keeps plain writes free of
+    /// that work; an observer that only sometimes follows changes (WATCH, blocked clients)
+    /// answers from an atomic counter.
+    fn listening(&self) -> bool {
+        true
+    }
+
     /// Called before database `db` loses its contents: emptied by FLUSHDB / FLUSHALL
     /// (`replaced_with` is `None`) or exchanged by SWAPDB with `replaced_with` (called once
     /// for each side, before the swap). `stored(db, key)` says whether `key` is stored in a

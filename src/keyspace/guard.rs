@@ -108,7 +108,7 @@ impl<'a> Guard<'a> {
         if kind == KeyEventKind::Expired {
             self.note(KeyNotice::Expired, key);
         }
-        if self.check_empty || !self.ks.observers.is_empty() {
+        if self.check_empty || self.ks.listening() {
             self.events.push(KeyEvent {
                 db: self.db,
                 key: key.clone(),

@@ -173,6 +173,11 @@ impl Keyspace {
         t.lfu.store(lfu, Ordering::Relaxed);
     }
 
+    /// Whether any observer wants change events now ([`KeyObserver::listening`]).
+    pub(crate) fn listening(&self) -> bool {
+        self.observers.iter().any(|o| o.listening())
+    }
+
     /// Sets which notices observers hear of through [`KeyObserver::on_notice`].
     pub fn report_notices(&self, notices: &[KeyNotice]) {
         let bits = notices.iter().fold(0, |bits, n| bits | (1u8 << *n as u8));

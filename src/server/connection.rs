@@ -394,6 +394,8 @@ fn process_input(
         state.blocking.serve_ready(state);
         if let Some(request) = client.blocked.take() {
             *blocked = Some(state.blocking.wait(client, request));
+            // Serves it at once if a write slipped in before it was registered.
+            state.blocking.serve_ready(state);
             return false;
         }
         if client.reply_wanted() {
