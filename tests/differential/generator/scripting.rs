@@ -146,8 +146,11 @@ const BAD_LIBRARIES: &[&str] = &[
     "return 1",
 ];
 
+/// Redis 7.0.15's FUNCTION DUMP of `dlib_rst` (function `drst`), too short for it to compress.
+const RESTORE_PAYLOAD: &[u8] = b"\xf5\x40\x4e#!lua name=dlib_rst\nredis.register_function('drst', function() return 'r' end)\n\x00\x80\xd9\x78\x50\x11\x75\x9d\x4f";
+
 const FUNCTIONS: &[&str] = &[
-    "dget", "dset", "dwrite", "dpack", "dfail", "dglob", "nosuch",
+    "drst", "dget", "dset", "dwrite", "dpack", "dfail", "dglob", "nosuch",
 ];
 const LIBRARY_NAMES: &[&str] = &[
     "dlib_get",
@@ -157,6 +160,7 @@ const LIBRARY_NAMES: &[&str] = &[
     "dlib_pack",
     "dlib_fail",
     "dlib_glob",
+    "dlib_rst",
     "nosuch",
 ];
 
@@ -234,6 +238,18 @@ impl Gen {
         a
     }
 
+    fn function_restore_args(&mut self) -> Vec<Arg> {
+        let mut payload = RESTORE_PAYLOAD.to_vec();
+        if self.chance(15) {
+            payload.pop();
+        }
+        let mut a = argv!["FUNCTION", "RESTORE", payload];
+        if self.chance(70) {
+            a.push(self.pick(&["APPEND", "REPLACE", "FLUSH", "bogus"]).into());
+        }
+        a
+    }
+
     fn evalsha_args(&mut self) -> Vec<Arg> {
         let script = self.script();
         let mut sha = sha1_hex(script);
@@ -263,6 +279,7 @@ pub fn commands() -> Vec<Entry> {
         cmd(12, "FCALL", Exact, |g| g.fcall_args("FCALL")),
         cmd(4, "FCALL_RO", Exact, |g| g.fcall_args("FCALL_RO")),
         cmd(3, "FUNCTION LIST", Unordered, |g| g.function_list_args()),
+        cmd(3, "FUNCTION RESTORE", Exact, |g| g.function_restore_args()),
         cmd(2, "FUNCTION STATS", Exact, |_| argv!["FUNCTION", "STATS"]),
         cmd(2, "FUNCTION DELETE", Exact, |g| argv!["FUNCTION", "DELETE", g.pick(LIBRARY_NAMES)]),
         cmd(1, "FUNCTION FLUSH", Exact, |g| { let mode = g.pick(&["", "ASYNC", "SYNC", "bad"]); if mode.is_empty() { argv!["FUNCTION", "FLUSH"] } else { argv!["FUNCTION", "FLUSH", mode] } }),
