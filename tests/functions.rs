@@ -75,7 +75,7 @@ fn load_call_and_list() {
             ]),
         ])])
     );
-    let listed = c.q("FUNCTION LIST WITHCODE LIBRARYNAME my*").items();
+    let listed = c.q("FUNCTION LIST WITHCODE LIBRARYNAME MY*").items();
     assert_eq!(listed[0].items()[7], V::bulk(LIB));
     assert_eq!(c.q("FUNCTION LIST LIBRARYNAME x*"), V::Array(vec![]));
     assert_eq!(

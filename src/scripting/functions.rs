@@ -390,13 +390,13 @@ impl Scripting {
         *self.functions.engine.lock() = None;
     }
 
-    /// FUNCTION LIST [LIBRARYNAME pattern] [WITHCODE].
+    /// FUNCTION LIST [LIBRARYNAME pattern] [WITHCODE]; the pattern ignores case, as in Redis.
     pub fn function_list(&self, pattern: Option<&[u8]>, with_code: bool) -> Reply {
         let libraries = self.functions.libraries.lock();
         let listed = libraries
             .iter()
             .filter(|(name, _)| {
-                pattern.is_none_or(|p| crate::glob::glob_match(p, name.as_bytes(), false))
+                pattern.is_none_or(|p| crate::glob::glob_match(p, name.as_bytes(), true))
             })
             .map(|(name, library)| {
                 let functions = library

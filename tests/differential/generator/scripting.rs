@@ -233,7 +233,7 @@ impl Gen {
         }
         if self.chance(50) {
             a.push("LIBRARYNAME".into());
-            a.push(self.pick(&["dlib_*", "dlib_get", "*pack*", "x*"]).into());
+            a.push(self.pick(&["dlib_*", "dlib_get", "*PACK*", "x*"]).into());
         }
         a
     }
