@@ -39,6 +39,8 @@ fn load_call_and_list() {
         V::err("ERR Can not execute a script with write flag using *_ro command.")
     );
     assert_eq!(c.q("FCALL nope 0"), V::err("ERR Function not found"));
+    // Function names are found without regard to case.
+    assert_eq!(c.q("FCALL GET_RO 1 k"), V::bulk("v"));
     assert_eq!(
         c.q("FCALL get_ro x"),
         V::err("ERR Bad number of keys provided")

@@ -4,7 +4,8 @@
 //! Functions run in their own Lua state (the functions engine), which SCRIPT FLUSH leaves
 //! alone; its library code sees only the library API while it loads (functions.lua). Each
 //! registered callback is kept in the engine's `compiled` table under its function name;
-//! this module keeps the libraries' metadata (name, code, functions with description and
+//! function names are unique across libraries without regard to case. This module keeps the
+//! libraries' metadata (name, code, functions with description and
 //! flags) for FUNCTION LIST / STATS and for FCALL's checks.
 
 use std::collections::BTreeMap;
@@ -249,7 +250,7 @@ fn collision(libraries: &BTreeMap<String, Library>, prepared: &[Prepared]) -> Op
             libraries
                 .iter()
                 .filter(|(lib, _)| !prepared.iter().any(|p| p.name == **lib))
-                .any(|(_, l)| l.functions.contains_key(function))
+                .any(|(_, l)| l.functions.keys().any(|f| f.eq_ignore_ascii_case(function)))
                 .then(|| function.clone())
         })
 }
@@ -259,7 +260,11 @@ fn library_collision(prepared: &[Prepared], library: &Prepared) -> Option<String
     library.functions.iter().find_map(|(function, _, _)| {
         prepared
             .iter()
-            .any(|p| p.functions.iter().any(|(f, _, _)| f == function))
+            .any(|p| {
+                p.functions
+                    .iter()
+                    .any(|(f, _, _)| f.eq_ignore_ascii_case(function))
+            })
             .then(|| function.clone())
     })
 }
@@ -476,14 +481,17 @@ impl Scripting {
         client: &mut ClientState,
         call: FunctionCall<'_>,
     ) -> Result<Reply, CmdError> {
-        let name = String::from_utf8_lossy(call.name).into_owned();
-        let no_writes = {
+        // Function names are looked up without regard to case, as Redis does; the function
+        // runs (and errors name it) under its registered name.
+        let called = String::from_utf8_lossy(call.name);
+        let (name, no_writes) = {
             let libraries = self.functions.libraries.lock();
-            let info = libraries
+            let (name, info) = libraries
                 .values()
-                .find_map(|l| l.functions.get(&name))
+                .flat_map(|l| &l.functions)
+                .find(|(name, _)| name.eq_ignore_ascii_case(&called))
                 .ok_or_else(|| CmdError::err("Function not found"))?;
-            info.flags.iter().any(|f| f == "no-writes")
+            (name.clone(), info.flags.iter().any(|f| f == "no-writes"))
         };
         let bad_count = || CmdError::err("Bad number of keys provided");
         let (count, rest) = call.rest.split_first().ok_or_else(bad_count)?;
