@@ -253,6 +253,71 @@ fn cjson_library() {
 }
 
 #[test]
+fn cmsgpack_library() {
+    let server = Server::start(&[]);
+    let mut c = server.client();
+    // Arrays vs maps, booleans, float vs integer formats, as Redis packs them.
+    let script = "return cmsgpack.pack({1, 'x', {a = true}}, 1.5, -200, 300)";
+    assert_eq!(
+        c.cmd(&["EVAL", script, "0"]),
+        V::Bulk(b"\x93\x01\xa1x\x81\xa1a\xc3\xca\x3f\xc0\x00\x00\xd1\xff\x38\xcd\x01\x2c".to_vec())
+    );
+    let script = "local t = cmsgpack.unpack(cmsgpack.pack({k = {1, 2}})) return t.k";
+    assert_eq!(
+        eval(&mut c, script, &["0"]),
+        V::Array(vec![V::Int(1), V::Int(2)])
+    );
+    let script = "return {cmsgpack.unpack_limit(cmsgpack.pack(1, 2, 3), 2, 1)}";
+    assert_eq!(
+        eval(&mut c, script, &["0"]),
+        V::Array(vec![V::Int(-1), V::Int(2), V::Int(3)])
+    );
+    let script = "return {cmsgpack.unpack_one(cmsgpack.pack(7, 8))}";
+    assert_eq!(
+        eval(&mut c, script, &["0"]),
+        V::Array(vec![V::Int(1), V::Int(7)])
+    );
+    assert_eq!(
+        eval(&mut c, "return cmsgpack.unpack(string.char(0xc1))", &["0"]),
+        V::err(
+            "ERR user_script:1: Bad data format in input. script: 2ac58dacf1d7b948cadb05031e34b96c0a0332a3, on @user_script:1."
+        )
+    );
+}
+
+#[test]
+fn struct_library() {
+    let server = Server::start(&[]);
+    let mut c = server.client();
+    assert_eq!(
+        c.cmd(&["EVAL", "return struct.pack('<i2', 1, 2)", "0"]),
+        V::Bulk(b"\x01\x00".to_vec())
+    );
+    let script = "return {struct.unpack('>i2!4bisBc0', struct.pack('>i2!4bisBc0', -2, 3, 4, 'ab', 2, 'xy'))}";
+    assert_eq!(
+        eval(&mut c, script, &["0"]),
+        V::Array(vec![
+            V::Int(-2),
+            V::Int(3),
+            V::Int(4),
+            V::bulk("ab"),
+            V::bulk("xy"),
+            V::Int(15)
+        ])
+    );
+    assert_eq!(
+        eval(&mut c, "return struct.size('!8bd>i3')", &["0"]),
+        V::Int(21)
+    );
+    assert_eq!(
+        eval(&mut c, "return struct.unpack('<i2', 'xy', 0)", &["0"]),
+        V::err(
+            "ERR user_script:1: bad argument #3 to 'unpack' (offset must be 1 or greater) script: 766ff53f5ac1712cbd882337e663f87d0ade79d8, on @user_script:1."
+        )
+    );
+}
+
+#[test]
 fn script_cache() {
     let server = Server::start(&[]);
     let mut c = server.client();

@@ -1,5 +1,6 @@
-//! Lua scripting commands: EVAL EVALSHA EVAL_RO EVALSHA_RO and SCRIPT. The engine (sandbox,
-//! `redis` library, conversions) lives in `crate::scripting`.
+//! Lua scripting commands: EVAL EVALSHA EVAL_RO EVALSHA_RO, SCRIPT, and Redis 7 functions
+//! (FCALL FCALL_RO FUNCTION). The engines (sandbox, `redis` library, conversions, function
+//! libraries) live in `crate::scripting`.
 
 use bytes::Bytes;
 
@@ -8,6 +9,7 @@ use super::{Args, CommandSpec, ExecCtx, Flags, KeyFlags, KeySpec};
 use crate::error::CmdError;
 use crate::protocol::Reply;
 use crate::scripting::Call;
+use crate::scripting::functions::{FunctionCall, RestorePolicy};
 
 const G: &str = "scripting";
 
@@ -146,6 +148,117 @@ const SCRIPT_SUBCOMMANDS: &[CommandSpec] = &[
     },
 ];
 
+/// FUNCTION's subcommands.
+const FUNCTION_SUBCOMMANDS: &[CommandSpec] = &[
+    CommandSpec {
+        summary: "Deletes a library and its functions.",
+        since: "7.0.0",
+        complexity: "O(1)",
+        tips: &["request_policy:all_shards", "response_policy:all_succeeded"],
+        ..CommandSpec::new(
+            "delete",
+            3,
+            Flags::WRITE.union(Flags::NOSCRIPT),
+            G,
+            function_delete,
+        )
+    },
+    CommandSpec {
+        summary: "Dumps all libraries into a serialized binary payload.",
+        since: "7.0.0",
+        complexity: "O(N) where N is the number of functions",
+        ..CommandSpec::new("dump", 2, Flags::NOSCRIPT, G, function_dump)
+    },
+    CommandSpec {
+        summary: "Deletes all libraries and functions.",
+        since: "7.0.0",
+        complexity: "O(N) where N is the number of functions deleted",
+        tips: &["request_policy:all_shards", "response_policy:all_succeeded"],
+        ..CommandSpec::new(
+            "flush",
+            -2,
+            Flags::WRITE.union(Flags::NOSCRIPT),
+            G,
+            function_flush,
+        )
+    },
+    CommandSpec {
+        summary: "Returns helpful text about the different subcommands.",
+        since: "7.0.0",
+        complexity: "O(1)",
+        ..CommandSpec::new(
+            "help",
+            2,
+            Flags::LOADING.union(Flags::STALE),
+            G,
+            function_help,
+        )
+    },
+    CommandSpec {
+        summary: "Terminates a function during execution.",
+        since: "7.0.0",
+        complexity: "O(1)",
+        tips: &["request_policy:all_shards", "response_policy:one_succeeded"],
+        ..CommandSpec::new(
+            "kill",
+            2,
+            Flags::NOSCRIPT.union(Flags::ALLOW_BUSY),
+            G,
+            function_kill,
+        )
+    },
+    CommandSpec {
+        summary: "Returns information about all libraries.",
+        since: "7.0.0",
+        complexity: "O(N) where N is the number of functions",
+        tips: &["nondeterministic_output_order"],
+        ..CommandSpec::new("list", -2, Flags::NOSCRIPT, G, function_list)
+    },
+    CommandSpec {
+        summary: "Creates a library.",
+        since: "7.0.0",
+        complexity: "O(1) (considering compilation time is redundant)",
+        tips: &["request_policy:all_shards", "response_policy:all_succeeded"],
+        ..CommandSpec::new(
+            "load",
+            -3,
+            Flags::WRITE.union(Flags::DENYOOM).union(Flags::NOSCRIPT),
+            G,
+            function_load,
+        )
+    },
+    CommandSpec {
+        summary: "Restores all libraries from a payload.",
+        since: "7.0.0",
+        complexity: "O(N) where N is the number of functions on the payload",
+        tips: &["request_policy:all_shards", "response_policy:all_succeeded"],
+        ..CommandSpec::new(
+            "restore",
+            -3,
+            Flags::WRITE.union(Flags::DENYOOM).union(Flags::NOSCRIPT),
+            G,
+            function_restore,
+        )
+    },
+    CommandSpec {
+        summary: "Returns information about a function during execution.",
+        since: "7.0.0",
+        complexity: "O(1)",
+        tips: &[
+            "nondeterministic_output",
+            "request_policy:all_shards",
+            "response_policy:special",
+        ],
+        ..CommandSpec::new(
+            "stats",
+            2,
+            Flags::NOSCRIPT.union(Flags::ALLOW_BUSY),
+            G,
+            function_stats,
+        )
+    },
+];
+
 /// This group's rows of the command table.
 pub static COMMANDS: &[CommandSpec] = &[
     eval_row(
@@ -180,6 +293,37 @@ pub static COMMANDS: &[CommandSpec] = &[
         "7.0.0",
         evalsha_ro,
     ),
+    CommandSpec {
+        complexity: "Depends on the function that is executed.",
+        ..eval_row(
+            "fcall",
+            EVAL_FLAGS,
+            EVAL_KEYS,
+            "Invokes a function.",
+            "7.0.0",
+            fcall,
+        )
+    },
+    CommandSpec {
+        complexity: "Depends on the function that is executed.",
+        ..eval_row(
+            "fcall_ro",
+            EVAL_FLAGS.union(Flags::READONLY),
+            EVAL_RO_KEYS,
+            "Invokes a read-only function.",
+            "7.0.0",
+            fcall_ro,
+        )
+    },
+    CommandSpec {
+        summary: "A container for function commands.",
+        since: "7.0.0",
+        complexity: "Depends on subcommand.",
+        acl: Acl::empty(),
+        handler: None,
+        subcommands: FUNCTION_SUBCOMMANDS,
+        ..CommandSpec::new("function", -2, Flags::empty(), G, function_help)
+    },
     CommandSpec {
         summary: "A container for Lua scripts management commands.",
         since: "2.6.0",
@@ -230,10 +374,16 @@ fn run_script(
         keys: &keys,
         args: &argv,
         read_only,
+        function: false,
     };
     let reply = scripting.eval(ctx.state, ctx.client, &body, call)?;
-    // An error reply the error statistics counted already (a failed command's, which the
-    // script raised or returned) still makes the script a failed call, as in Redis.
+    count_failed(args, &reply);
+    Ok(reply)
+}
+
+/// An error reply the error statistics counted already (a failed command's, which the script
+/// raised or returned) still makes the script a failed call, as in Redis.
+fn count_failed(args: &Args, reply: &Reply) {
     if let Reply::Error(_) = reply
         && let Some(stats) =
             super::table().stats(&String::from_utf8_lossy(&args.argv()[0]).to_ascii_lowercase())
@@ -242,7 +392,173 @@ fn run_script(
             .failed_calls
             .fetch_add(1, std::sync::atomic::Ordering::Relaxed);
     }
+}
+
+fn fcall(ctx: &mut ExecCtx, args: &mut Args) -> Result<Reply, CmdError> {
+    run_function(ctx, args, false)
+}
+
+fn fcall_ro(ctx: &mut ExecCtx, args: &mut Args) -> Result<Reply, CmdError> {
+    run_function(ctx, args, true)
+}
+
+/// `FCALL function numkeys key... arg...` and FCALL_RO.
+fn run_function(ctx: &mut ExecCtx, args: &mut Args, read_only: bool) -> Result<Reply, CmdError> {
+    let name = args.next_bytes()?;
+    let rest = args.rest();
+    let call = FunctionCall {
+        name: &name,
+        rest: &rest,
+        read_only,
+        argv: args.argv(),
+    };
+    let reply = ctx.state.scripting.fcall(ctx.state, ctx.client, call)?;
+    count_failed(args, &reply);
     Ok(reply)
+}
+
+/// `FUNCTION LOAD [REPLACE] code`.
+fn function_load(ctx: &mut ExecCtx, args: &mut Args) -> Result<Reply, CmdError> {
+    let mut replace = false;
+    while args.remaining() > 1 {
+        let option = args.next_bytes()?;
+        if option.eq_ignore_ascii_case(b"REPLACE") {
+            replace = true;
+        } else {
+            return Err(CmdError::err(format!(
+                "Unknown option given: {}",
+                String::from_utf8_lossy(&option)
+            )));
+        }
+    }
+    let code = args.next_bytes()?;
+    let name = ctx.state.scripting.function_load(&code, replace)?;
+    Ok(Reply::Bulk(Bytes::from(name)))
+}
+
+fn function_delete(ctx: &mut ExecCtx, args: &mut Args) -> Result<Reply, CmdError> {
+    ctx.state.scripting.function_delete(&args.next_bytes()?)?;
+    Ok(Reply::ok())
+}
+
+fn function_flush(ctx: &mut ExecCtx, args: &mut Args) -> Result<Reply, CmdError> {
+    if args.remaining() > 1 {
+        return Err(CmdError::subcommand_syntax("function", &args.argv()[1]));
+    }
+    // ASYNC and SYNC both flush at once: dropping the libraries is quick.
+    let valid = args.remaining() == 0 || args.eat("ASYNC") || args.eat("SYNC");
+    if !valid {
+        return Err(CmdError::err(
+            "FUNCTION FLUSH only supports SYNC|ASYNC option",
+        ));
+    }
+    ctx.state.scripting.function_flush();
+    Ok(Reply::ok())
+}
+
+/// `FUNCTION LIST [LIBRARYNAME pattern] [WITHCODE]`, each option at most once.
+fn function_list(ctx: &mut ExecCtx, args: &mut Args) -> Result<Reply, CmdError> {
+    let mut with_code = false;
+    let mut pattern: Option<Bytes> = None;
+    while args.remaining() > 0 {
+        let option = args.next_bytes()?;
+        if !with_code && option.eq_ignore_ascii_case(b"WITHCODE") {
+            with_code = true;
+        } else if pattern.is_none() && option.eq_ignore_ascii_case(b"LIBRARYNAME") {
+            if args.remaining() == 0 {
+                return Err(CmdError::err("library name argument was not given"));
+            }
+            pattern = Some(args.next_bytes()?);
+        } else {
+            return Err(CmdError::err(format!(
+                "Unknown argument {}",
+                String::from_utf8_lossy(&option)
+            )));
+        }
+    }
+    Ok(ctx
+        .state
+        .scripting
+        .function_list(pattern.as_deref(), with_code))
+}
+
+fn function_dump(ctx: &mut ExecCtx, _args: &mut Args) -> Result<Reply, CmdError> {
+    Ok(Reply::Bulk(ctx.state.scripting.function_dump()))
+}
+
+/// `FUNCTION RESTORE payload [FLUSH|APPEND|REPLACE]`.
+fn function_restore(ctx: &mut ExecCtx, args: &mut Args) -> Result<Reply, CmdError> {
+    if args.remaining() > 2 {
+        return Err(CmdError::subcommand_syntax("function", &args.argv()[1]));
+    }
+    let payload = args.next_bytes()?;
+    let policy = if args.remaining() == 0 || args.eat("APPEND") {
+        RestorePolicy::Append
+    } else if args.eat("REPLACE") {
+        RestorePolicy::Replace
+    } else if args.eat("FLUSH") {
+        RestorePolicy::Flush
+    } else {
+        return Err(CmdError::err(
+            "Wrong restore policy given, value should be either FLUSH, APPEND or REPLACE.",
+        ));
+    };
+    ctx.state.scripting.function_restore(&payload, policy)?;
+    Ok(Reply::ok())
+}
+
+fn function_stats(ctx: &mut ExecCtx, _args: &mut Args) -> Result<Reply, CmdError> {
+    ctx.state.scripting.function_stats()
+}
+
+fn function_kill(ctx: &mut ExecCtx, _args: &mut Args) -> Result<Reply, CmdError> {
+    ctx.state.scripting.kill(false)?;
+    Ok(Reply::ok())
+}
+
+fn function_help(_ctx: &mut ExecCtx, _args: &mut Args) -> Result<Reply, CmdError> {
+    Ok(super::server::help_reply(
+        "FUNCTION",
+        &[
+            "LOAD [REPLACE] <FUNCTION CODE>",
+            "    Create a new library with the given library name and code.",
+            "DELETE <LIBRARY NAME>",
+            "    Delete the given library.",
+            "LIST [LIBRARYNAME PATTERN] [WITHCODE]",
+            "    Return general information on all the libraries:",
+            "    * Library name",
+            "    * The engine used to run the Library",
+            "    * Library description",
+            "    * Functions list",
+            "    * Library code (if WITHCODE is given)",
+            "    It also possible to get only function that matches a pattern using LIBRARYNAME argument.",
+            "STATS",
+            "    Return information about the current function running:",
+            "    * Function name",
+            "    * Command used to run the function",
+            "    * Duration in MS that the function is running",
+            "    If no function is running, return nil",
+            "    In addition, returns a list of available engines.",
+            "KILL",
+            "    Kill the current running function.",
+            "FLUSH [ASYNC|SYNC]",
+            "    Delete all the libraries.",
+            "    When called without the optional mode argument, the behavior is determined by the",
+            "    lazyfree-lazy-user-flush configuration directive. Valid modes are:",
+            "    * ASYNC: Asynchronously flush the libraries.",
+            "    * SYNC: Synchronously flush the libraries.",
+            "DUMP",
+            "    Return a serialized payload representing the current libraries, can be restored using FUNCTION RESTORE command",
+            "RESTORE <PAYLOAD> [FLUSH|APPEND|REPLACE]",
+            "    Restore the libraries represented by the given payload, it is possible to give a restore policy to",
+            "    control how to handle existing libraries (default APPEND):",
+            "    * FLUSH: delete all existing libraries.",
+            "    * APPEND: appends the restored libraries to the existing libraries. On collision, abort.",
+            "    * REPLACE: appends the restored libraries to the existing libraries, On collision, replace the old",
+            "      libraries with the new libraries (notice that even on this option there is a chance of failure",
+            "      in case of functions name collision with another library).",
+        ],
+    ))
 }
 
 /// `numkeys key... arg...` -> (keys, args), with Redis's errors for a bad count.
@@ -292,7 +608,7 @@ fn script_flush(ctx: &mut ExecCtx, args: &mut Args) -> Result<Reply, CmdError> {
 }
 
 fn script_kill(ctx: &mut ExecCtx, _args: &mut Args) -> Result<Reply, CmdError> {
-    ctx.state.scripting.kill()?;
+    ctx.state.scripting.kill(true)?;
     Ok(Reply::ok())
 }
 

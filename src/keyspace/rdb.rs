@@ -127,6 +127,44 @@ pub fn dump(value: &Value) -> Vec<u8> {
     out
 }
 
+// FUNCTION DUMP / RESTORE payloads: one entry per library, its code as an RDB string.
+const OPCODE_FUNCTION2: u8 = 245;
+const OPCODE_FUNCTION_PRE_GA: u8 = 246;
+
+/// The FUNCTION DUMP payload of libraries with these codes.
+pub fn dump_functions<'a>(codes: impl IntoIterator<Item = &'a [u8]>) -> Vec<u8> {
+    let mut out = Vec::new();
+    for code in codes {
+        out.push(OPCODE_FUNCTION2);
+        write_string(&mut out, code);
+    }
+    out.extend_from_slice(&WRITE_VERSION.to_le_bytes());
+    let crc = CRC64.checksum(&out);
+    out.extend_from_slice(&crc.to_le_bytes());
+    out
+}
+
+/// The library codes of a FUNCTION RESTORE payload, or Redis's error text (without `ERR`).
+pub fn restore_functions(payload: &[u8]) -> Result<Vec<Bytes>, &'static str> {
+    let body = verify(payload).map_err(|_| "DUMP payload version or checksum are wrong")?;
+    let mut reader = Reader { buf: body, pos: 0 };
+    let mut codes = Vec::new();
+    while reader.remaining() > 0 {
+        match reader.byte() {
+            Ok(OPCODE_FUNCTION2) => {}
+            Ok(OPCODE_FUNCTION_PRE_GA) => return Err("Pre-GA function format not supported"),
+            Ok(_) => return Err("given type is not a function"),
+            Err(_) => return Err("can not read data type"),
+        }
+        codes.push(
+            reader
+                .string()
+                .map_err(|_| "Failed loading library payload")?,
+        );
+    }
+    Ok(codes)
+}
+
 /// Checks a RESTORE payload's version and checksum, then decodes its value, encoded as
 /// Redis encodes a loaded value under `config` (a hash is a listpack exactly when within the
 /// limits, whatever it was when dumped).

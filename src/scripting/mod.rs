@@ -9,7 +9,10 @@
 
 mod bit;
 mod cjson;
+mod cmsgpack;
 pub mod convert;
+pub mod functions;
+mod struct_lib;
 
 use std::collections::HashMap;
 use std::sync::Arc;
@@ -26,12 +29,19 @@ use crate::error::CmdError;
 use crate::protocol::{Protocol, Reply};
 use crate::state::ServerState;
 
-/// What `SCRIPT KILL` sees of the script running now.
+/// What `SCRIPT KILL`, `FUNCTION KILL` and `FUNCTION STATS` see of the script running now.
 struct Running {
     started: Instant,
     /// Whether it ran a write command: it then cannot be killed.
     wrote: bool,
+    /// A function's name and the FCALL that runs it; `None` for EVAL.
+    function: Option<(String, Vec<Bytes>)>,
 }
+
+const BUSY_EVAL: &str =
+    "BUSY Redis is busy running a script. You can only call SCRIPT KILL or SHUTDOWN NOSAVE.";
+const BUSY_FUNCTION: &str =
+    "BUSY Redis is busy running a script. You can only call FUNCTION KILL or SHUTDOWN NOSAVE.";
 
 /// Scripting state shared by all connections (`ServerState::scripting`).
 #[derive(Default)]
@@ -41,6 +51,8 @@ pub struct Scripting {
     /// SHA1 (lower-case hex) -> body of every script loaded or evaluated since the last flush.
     bodies: Mutex<HashMap<String, Bytes>>,
     running: Mutex<Option<Running>>,
+    /// The functions engine and its libraries (FUNCTION, FCALL); SCRIPT FLUSH leaves them.
+    functions: functions::Functions,
     /// Set by SCRIPT KILL; the engine's instruction hook stops the script when it sees it.
     kill: Arc<AtomicBool>,
 }
@@ -50,18 +62,23 @@ pub struct Call<'a> {
     pub sha: &'a str,
     pub keys: &'a [Bytes],
     pub args: &'a [Bytes],
-    /// EVAL_RO / EVALSHA_RO: write commands are refused.
+    /// EVAL_RO / EVALSHA_RO, or a function that declared no-writes: write commands are
+    /// refused.
     pub read_only: bool,
+    /// A function (named by `sha`), called with KEYS and ARGV as its arguments.
+    pub function: bool,
 }
 
 struct Engine {
     lua: Lua,
     /// Runs a compiled body under the error handler (prelude.lua).
     runner: Function,
-    /// SHA1 -> compiled body.
+    /// SHA1 -> compiled body (EVAL), or function name -> callback (functions engine).
     compiled: Table,
     /// The RESP version `redis.setresp` chose for the running script (2 at its start).
     resp: Arc<AtomicU8>,
+    /// When a FUNCTION LOAD running now must stop.
+    load_deadline: Arc<Mutex<Option<Instant>>>,
 }
 
 /// The registry slot where the running script's `exec` callback lives while it runs.
@@ -132,8 +149,8 @@ impl Scripting {
         Ok(sha)
     }
 
-    /// SCRIPT KILL.
-    pub fn kill(&self) -> Result<(), CmdError> {
+    /// SCRIPT KILL (`eval`) or FUNCTION KILL: each stops only its own kind of script.
+    pub fn kill(&self, eval: bool) -> Result<(), CmdError> {
         match &*self.running.lock() {
             None => Err(CmdError::Coded(
                 "NOTBUSY No scripts in execution right now.".into(),
@@ -144,6 +161,9 @@ impl Scripting {
                  hard way using the SHUTDOWN NOSAVE command."
                     .into(),
             )),
+            Some(running) if running.function.is_some() == eval => {
+                Err(CmdError::Coded(busy_text(running).into()))
+            }
             Some(_) => {
                 self.kill.store(true, Ordering::SeqCst);
                 Ok(())
@@ -161,20 +181,15 @@ impl Scripting {
     /// The BUSY error other clients get while a script has run longer than `threshold_ms`.
     pub fn busy_error(&self, threshold_ms: u64) -> Option<CmdError> {
         let running = self.running.lock();
-        let started = running.as_ref()?.started;
-        (started.elapsed().as_millis() >= u128::from(threshold_ms)).then(|| {
-            CmdError::Coded(
-                "BUSY Redis is busy running a script. You can only call SCRIPT KILL or \
-                 SHUTDOWN NOSAVE."
-                    .into(),
-            )
-        })
+        let running = running.as_ref()?;
+        (running.started.elapsed().as_millis() >= u128::from(threshold_ms))
+            .then(|| CmdError::Coded(busy_text(running).into()))
     }
 
     fn with_engine<R>(&self, f: impl FnOnce(&Engine) -> R) -> Result<R, CmdError> {
         let mut slot = self.engine.lock();
         if slot.is_none() {
-            let engine = Engine::new(self.kill.clone())
+            let engine = Engine::new(self.kill.clone(), false)
                 .map_err(|e| CmdError::err(format!("Error creating the Lua engine: {e}")))?;
             *slot = Some(engine);
         }
@@ -196,16 +211,27 @@ impl Scripting {
             // Only a script that compiles is cached.
             engine.compile(call.sha, body)?;
             self.remember(body);
-            self.kill.store(false, Ordering::SeqCst);
-            *self.running.lock() = Some(Running {
-                started: Instant::now(),
-                wrote: false,
-            });
-            let result = off_worker(|| engine.run(self, state, client, &call));
-            *self.running.lock() = None;
-            self.kill.store(false, Ordering::SeqCst);
-            result
+            self.supervise(None, || engine.run(self, state, client, &call))
         })?
+    }
+
+    /// Runs a script (`function`: a function's name and its FCALL) as the running one, which
+    /// SCRIPT KILL / FUNCTION KILL, BUSY replies and FUNCTION STATS see.
+    fn supervise(
+        &self,
+        function: Option<(String, Vec<Bytes>)>,
+        run: impl FnOnce() -> Result<Reply, CmdError>,
+    ) -> Result<Reply, CmdError> {
+        self.kill.store(false, Ordering::SeqCst);
+        *self.running.lock() = Some(Running {
+            started: Instant::now(),
+            wrote: false,
+            function,
+        });
+        let result = off_worker(run);
+        *self.running.lock() = None;
+        self.kill.store(false, Ordering::SeqCst);
+        result
     }
 
     fn mark_write(&self) {
@@ -215,8 +241,18 @@ impl Scripting {
     }
 }
 
+fn busy_text(running: &Running) -> &'static str {
+    if running.function.is_some() {
+        BUSY_FUNCTION
+    } else {
+        BUSY_EVAL
+    }
+}
+
 impl Engine {
-    fn new(kill: Arc<AtomicBool>) -> mlua::Result<Engine> {
+    /// A sandboxed Lua state; `functions`: the functions engine, whose library code runs
+    /// with functions.lua's globals (see `functions::Functions`).
+    fn new(kill: Arc<AtomicBool>, functions: bool) -> mlua::Result<Engine> {
         let lua = Lua::new_with(
             StdLib::TABLE | StdLib::STRING | StdLib::MATH,
             LuaOptions::default(),
@@ -235,6 +271,11 @@ impl Engine {
         lua.globals().raw_set("bit", bit::library(&lua)?)?;
         lua.globals()
             .raw_set("cjson", cjson::library(&lua, raise_here)?)?;
+        lua.globals()
+            .raw_set("cmsgpack", cmsgpack::library(&lua)?)?;
+        lua.globals()
+            .raw_set("struct", struct_lib::library(&lua)?)?;
+        let message_fn = message.clone();
         let runner: Function = lua
             .load(include_str!("prelude.lua"))
             .set_name(PRELUDE_NAME)
@@ -244,23 +285,44 @@ impl Engine {
         let redis: Table = globals.raw_get("redis")?;
         redis.raw_set("REDIS_VERSION", crate::REDIS_VERSION)?;
         redis.raw_set("REDIS_VERSION_NUM", redis_version_num())?;
-        // Checked every so many instructions: how SCRIPT KILL reaches a running script.
+        let compiled = lua.create_table()?;
+        if functions {
+            let (env, load, library_redis, register): (Table, Function, Table, Function) = lua
+                .load(include_str!("functions.lua"))
+                .set_name(PRELUDE_NAME)
+                .call(message_fn)?;
+            let native = lua.create_function(move |_, args: MultiValue| {
+                match register.call::<Option<String>>(args)? {
+                    None => Ok(()),
+                    Some(text) => Err(raise(&text)),
+                }
+            })?;
+            library_redis.raw_set("register_function", native)?;
+            compiled.raw_set(functions::ENV, env)?;
+            compiled.raw_set(functions::LOAD, load)?;
+        }
+        // Checked every so many instructions: how SCRIPT KILL reaches a running script, and
+        // how a FUNCTION LOAD that takes too long is stopped.
+        let load_deadline: Arc<Mutex<Option<Instant>>> = Arc::default();
+        let deadline = load_deadline.clone();
         lua.set_hook(
             HookTriggers::new().every_nth_instruction(10_000),
             move |_, _| {
                 if kill.load(Ordering::Relaxed) {
                     Err(raise(KILLED))
+                } else if deadline.lock().is_some_and(|d| Instant::now() >= d) {
+                    Err(raise("ERR FUNCTION LOAD timeout"))
                 } else {
                     Ok(VmState::Continue)
                 }
             },
         )?;
-        let compiled = lua.create_table()?;
         Ok(Engine {
             lua,
             runner,
             compiled,
             resp,
+            load_deadline,
         })
     }
 
@@ -302,13 +364,17 @@ impl Engine {
         let lua = &self.lua;
         let internal = |e: mlua::Error| CmdError::err(format!("Error running script: {e}"));
         let body: Function = self.compiled.raw_get(call.sha).map_err(internal)?;
-        let globals = lua.globals();
-        globals
-            .raw_set("KEYS", strings_table(lua, call.keys).map_err(internal)?)
-            .map_err(internal)?;
-        globals
-            .raw_set("ARGV", strings_table(lua, call.args).map_err(internal)?)
-            .map_err(internal)?;
+        let keys = strings_table(lua, call.keys).map_err(internal)?;
+        let args = strings_table(lua, call.args).map_err(internal)?;
+        // A script reads KEYS and ARGV as globals, a function gets them as arguments.
+        let params = if call.function {
+            MultiValue::from_iter([Value::Table(keys), Value::Table(args)])
+        } else {
+            let globals = lua.globals();
+            globals.raw_set("KEYS", keys).map_err(internal)?;
+            globals.raw_set("ARGV", args).map_err(internal)?;
+            MultiValue::new()
+        };
         // The script's commands must not show as the caller's last command, and since Redis
         // 7 a SELECT inside a script does not change the caller's database.
         let saved = (
@@ -326,7 +392,7 @@ impl Engine {
                 run_command(lua, scripting, state, client, read_only, resp, args)
             })?;
             lua.set_named_registry_value(EXEC_SLOT, exec)?;
-            let result = self.runner.call::<(bool, Value)>(body);
+            let result = self.runner.call::<(bool, Value)>((body, params));
             lua.unset_named_registry_value(EXEC_SLOT)?;
             result
         });
@@ -450,6 +516,16 @@ fn raise_here(lua: &Lua, message: &str) -> mlua::Error {
     let source = source.unwrap_or_default();
     let source = source.strip_prefix('@').unwrap_or(&source);
     raise(&format!("ERR {source}:{}: {message}", line.unwrap_or(0)))
+}
+
+/// A bad argument error as `luaL_argerror` writes it, naming the function as the script
+/// called it (`struct.pack(...)` -> 'pack').
+fn arg_error(lua: &Lua, arg: usize, message: &str) -> mlua::Error {
+    let name = lua
+        .inspect_stack(0, |debug| debug.names().name.map(|n| n.into_owned()))
+        .flatten()
+        .unwrap_or_else(|| "?".into());
+    raise_here(lua, &format!("bad argument #{arg} to '{name}' ({message})"))
 }
 
 /// The error reply text of an error a Rust function raised inside Lua, and whether it was

@@ -65,8 +65,10 @@ setmetatable(_G, {
     __newindex = function() error('Attempt to modify a readonly table', 2) end,
 })
 
--- Runs one script body; the Rust side sets KEYS and ARGV before.
--- Returns (true, value) or (false, error table).
-return function(body)
-    return raw_xpcall(body, handler)
+-- Runs one script body (the Rust side sets KEYS and ARGV before), or a function with its
+-- keys and arguments. Returns (true, value) or (false, error table).
+return function(body, ...)
+    if select('#', ...) == 0 then return raw_xpcall(body, handler) end
+    local keys, args = ...
+    return raw_xpcall(function() return body(keys, args) end, handler)
 end
