@@ -14,10 +14,10 @@ use rand::RngExt;
 
 use super::args::{eq_ignore_case, parse_cursor, parse_i64};
 use super::longdouble::LongDouble;
+use super::scan::{ScanOptions, scan_reply};
 use super::table::{CommandSpec, Flags, KeyFlags, KeySpec};
 use super::{Args, ExecCtx};
 use crate::error::CmdError;
-use crate::glob::glob_match;
 use crate::keyspace::{Guard, HashValue, Value, scan_indexmap};
 use crate::protocol::{Protocol, Reply};
 use crate::pubsub::NotifyClass;
@@ -524,39 +524,6 @@ fn random_fields(h: &HashValue, sample: &Sample, protocol: Protocol) -> Reply {
     }
 }
 
-/// HSCAN's options, parsed after the key is found (as Redis does).
-struct ScanOptions {
-    count: usize,
-    pattern: Option<Bytes>,
-    with_values: bool,
-}
-
-fn parse_scan_options(args: &mut Args) -> Result<ScanOptions, CmdError> {
-    let mut opts = ScanOptions {
-        count: 10,
-        pattern: None,
-        with_values: true,
-    };
-    while let Some(opt) = args.next() {
-        let has_value = !args.is_empty();
-        if eq_ignore_case(&opt, "count") && has_value {
-            let count = args.next_i64()?;
-            if count < 1 {
-                return Err(CmdError::Syntax);
-            }
-            opts.count = usize::try_from(count).unwrap_or(usize::MAX);
-        } else if eq_ignore_case(&opt, "match") && has_value {
-            let pattern = args.next_bytes()?;
-            opts.pattern = (pattern.as_ref() != b"*").then_some(pattern);
-        } else if eq_ignore_case(&opt, "novalues") {
-            opts.with_values = false;
-        } else {
-            return Err(CmdError::Syntax);
-        }
-    }
-    Ok(opts)
-}
-
 fn hscan(ctx: &mut ExecCtx, args: &mut Args) -> Result<Reply, CmdError> {
     let key = args.next_bytes()?;
     let cursor = parse_cursor(&args.next_bytes()?)?;
@@ -564,18 +531,14 @@ fn hscan(ctx: &mut ExecCtx, args: &mut Args) -> Result<Reply, CmdError> {
         let Some(h) = h else {
             return Ok(scan_reply(0, Vec::new()));
         };
-        let opts = parse_scan_options(args)?;
+        let opts = ScanOptions::parse(args, true)?;
         let mut items = Vec::new();
         let mut visit = |field: &Bytes, value: &Bytes| {
-            if opts
-                .pattern
-                .as_ref()
-                .is_some_and(|p| !glob_match(p, field, false))
-            {
+            if !opts.matches(field) {
                 return;
             }
             items.push(Reply::Bulk(field.clone()));
-            if opts.with_values {
+            if !opts.novalues {
                 items.push(Reply::Bulk(value.clone()));
             }
         };
@@ -589,13 +552,6 @@ fn hscan(ctx: &mut ExecCtx, args: &mut Args) -> Result<Reply, CmdError> {
         };
         Ok(scan_reply(next as u64, items))
     })
-}
-
-fn scan_reply(cursor: u64, items: Vec<Reply>) -> Reply {
-    Reply::Array(vec![
-        Reply::bulk_str(cursor.to_string()),
-        Reply::Array(items),
-    ])
 }
 
 // ---------------------------------------------------------------------------------------------

@@ -14,6 +14,7 @@ pub mod hyperloglog;
 pub mod list;
 pub mod longdouble;
 pub mod pubsub;
+pub mod scan;
 pub mod scripting;
 pub mod server;
 pub mod set;

@@ -12,10 +12,10 @@ use bytes::Bytes;
 use rand::RngExt;
 
 use super::args::{eq_ignore_case, parse_cursor, parse_i64};
+use super::scan::{ScanOptions, scan_reply};
 use super::table::{CommandSpec, Flags, KeyFlags, KeySpec};
 use super::{Args, ExecCtx};
 use crate::error::CmdError;
-use crate::glob::glob_match;
 use crate::keyspace::set::{SetEncoding, SetLimits};
 use crate::keyspace::{Guard, SetValue, Ttl, Value, scan_positions};
 use crate::protocol::Reply;
@@ -719,37 +719,6 @@ fn sintercard(ctx: &mut ExecCtx, args: &mut Args) -> Result<Reply, CmdError> {
 // ---------------------------------------------------------------------------------------------
 // SSCAN.
 
-/// SSCAN's options, parsed once the key is found (as Redis does).
-struct ScanOptions {
-    count: usize,
-    pattern: Option<Bytes>,
-}
-
-fn parse_scan_options(args: &mut Args) -> Result<ScanOptions, CmdError> {
-    let mut opts = ScanOptions {
-        count: 10,
-        pattern: None,
-    };
-    while let Some(opt) = args.next() {
-        if args.is_empty() {
-            return Err(CmdError::Syntax);
-        }
-        if eq_ignore_case(&opt, "count") {
-            let count = args.next_i64()?;
-            if count < 1 {
-                return Err(CmdError::Syntax);
-            }
-            opts.count = usize::try_from(count).unwrap_or(usize::MAX);
-        } else if eq_ignore_case(&opt, "match") {
-            let pattern = args.next_bytes()?;
-            opts.pattern = (pattern.as_ref() != b"*").then_some(pattern);
-        } else {
-            return Err(CmdError::Syntax);
-        }
-    }
-    Ok(opts)
-}
-
 fn sscan(ctx: &mut ExecCtx, args: &mut Args) -> Result<Reply, CmdError> {
     let key = args.next_bytes()?;
     let cursor = parse_cursor(&args.next_bytes()?)?;
@@ -757,14 +726,10 @@ fn sscan(ctx: &mut ExecCtx, args: &mut Args) -> Result<Reply, CmdError> {
         let Some(s) = s else {
             return Ok(scan_reply(0, Vec::new()));
         };
-        let opts = parse_scan_options(args)?;
+        let opts = ScanOptions::parse(args, false)?;
         let mut items = Vec::new();
         let mut visit = |member: &Bytes| {
-            if opts
-                .pattern
-                .as_ref()
-                .is_none_or(|p| glob_match(p, member, false))
-            {
+            if opts.matches(member) {
                 items.push(Reply::Bulk(member.clone()));
             }
         };
@@ -783,13 +748,6 @@ fn sscan(ctx: &mut ExecCtx, args: &mut Args) -> Result<Reply, CmdError> {
         };
         Ok(scan_reply(next as u64, items))
     })
-}
-
-fn scan_reply(cursor: u64, items: Vec<Reply>) -> Reply {
-    Reply::Array(vec![
-        Reply::bulk_str(cursor.to_string()),
-        Reply::Array(items),
-    ])
 }
 
 #[cfg(test)]

@@ -9,11 +9,11 @@ use bytes::Bytes;
 use rand::RngExt;
 
 use super::args::{eq_ignore_case, parse_cursor, parse_i64};
+use super::scan::{ScanOptions, scan_reply};
 use super::table::{CommandSpec, Flags, KeyFlags, KeySpec};
 use super::{Args, ExecCtx};
 use crate::blocking::{self, BlockRequest};
 use crate::error::CmdError;
-use crate::glob::glob_match;
 use crate::keyspace::zset::{LexBound, ScoreBound, ZSetLimits};
 use crate::keyspace::{Guard, Ttl, Value, ZSetValue, scan_indexmap};
 use crate::protocol::reply::format_double_g17;
@@ -1706,28 +1706,10 @@ fn zscan(ctx: &mut ExecCtx, args: &mut Args) -> Result<Reply, CmdError> {
         let Some(z) = z else {
             return Ok(scan_reply(0, Vec::new()));
         };
-        let mut count = 10usize;
-        let mut pattern: Option<Bytes> = None;
-        while let Some(opt) = args.next() {
-            if eq_ignore_case(&opt, "count") && !args.is_empty() {
-                let n = args.next_i64()?;
-                if n < 1 {
-                    return Err(CmdError::Syntax);
-                }
-                count = usize::try_from(n).unwrap_or(usize::MAX);
-            } else if eq_ignore_case(&opt, "match") && !args.is_empty() {
-                let p = args.next_bytes()?;
-                pattern = (p.as_ref() != b"*").then_some(p);
-            } else {
-                return Err(CmdError::Syntax);
-            }
-        }
+        let opts = ScanOptions::parse(args, false)?;
         let mut items = Vec::new();
         let mut visit = |member: &Bytes, score: f64| {
-            if pattern
-                .as_ref()
-                .is_some_and(|p| !glob_match(p, member, false))
-            {
+            if !opts.matches(member) {
                 return;
             }
             items.push(Reply::Bulk(member.clone()));
@@ -1739,17 +1721,10 @@ fn zscan(ctx: &mut ExecCtx, args: &mut Args) -> Result<Reply, CmdError> {
             0
         } else {
             let remaining = usize::try_from(cursor).unwrap_or(usize::MAX);
-            scan_indexmap(z.scores(), remaining, count, |m, s| visit(m, *s)).0
+            scan_indexmap(z.scores(), remaining, opts.count, |m, s| visit(m, *s)).0
         };
         Ok(scan_reply(next as u64, items))
     })
-}
-
-fn scan_reply(cursor: u64, items: Vec<Reply>) -> Reply {
-    Reply::Array(vec![
-        Reply::bulk_str(cursor.to_string()),
-        Reply::Array(items),
-    ])
 }
 
 #[cfg(test)]
