@@ -222,13 +222,13 @@ impl Blocking {
 
     fn forget(&self, id: u64) -> Option<Waiter> {
         let waiter = self.waiters.lock().remove(id)?;
-        self.release_keys(&waiter);
-        waiter.handle.set_flag(ClientFlags::BLOCKED, false);
+        self.release(&waiter);
         Some(waiter)
     }
 
-    /// Drops a departing waiter's key counts.
-    fn release_keys(&self, waiter: &Waiter) {
+    /// Ends a departing waiter's wait: its key counts go and it no longer shows as blocked.
+    fn release(&self, waiter: &Waiter) {
+        waiter.handle.set_flag(ClientFlags::BLOCKED, false);
         self.waiting.fetch_sub(1, Ordering::AcqRel);
         let mut awaited = self.awaited.lock();
         for key in &waiter.request.keys {
@@ -308,8 +308,7 @@ impl Blocking {
                 continue;
             }
             if let Some(waiter) = waiters.remove(id) {
-                self.release_keys(&waiter);
-                waiter.handle.set_flag(ClientFlags::BLOCKED, false);
+                self.release(&waiter);
                 let _ = waiter.reply.send(reply);
             }
         }
