@@ -56,6 +56,7 @@ pub mod keyspace;
 pub mod protocol;
 pub mod pubsub;
 pub mod scripting;
+pub mod search;
 pub mod server;
 pub mod state;
 pub mod stats;

@@ -2,8 +2,8 @@
 //! keyspace, configuration, client registry, statistics and the shutdown signal. Lives below
 //! `commands` and `server`; it knows nothing about sockets.
 
-use std::sync::Arc;
 use std::sync::atomic::AtomicBool;
+use std::sync::{Arc, Weak};
 use std::time::Instant;
 
 use bytes::Bytes;
@@ -43,6 +43,10 @@ pub struct ServerState {
     pub blocking: Arc<Blocking>,
     /// WATCHed keys; also a keyspace observer.
     pub watches: Arc<WatchRegistry>,
+    /// FT indexes; also a keyspace observer.
+    pub search: Arc<crate::search::Registry>,
+    /// This state itself, for work that outlives a command (FT.CREATE's background scan).
+    me: Weak<ServerState>,
 }
 
 impl ServerState {
@@ -52,13 +56,15 @@ impl ServerState {
         let blocking = Arc::new(Blocking::default());
         let watches = Arc::new(WatchRegistry::default());
         let pubsub = Arc::new(PubSub::default());
+        let search = Arc::new(crate::search::Registry::default());
         // Keys reclaimed by expiry, added or missed are announced (`expired`, `new`, `keymiss`).
         let observers: Vec<Arc<dyn KeyObserver>> = vec![
             blocking.clone(),
             watches.clone(),
             Arc::new(KeyspaceNotifier(pubsub.clone())),
+            search.clone(),
         ];
-        let state = Arc::new(ServerState {
+        let state = Arc::new_cyclic(|me| ServerState {
             keyspace: Keyspace::new(databases, shards, observers),
             pubsub,
             config,
@@ -73,6 +79,8 @@ impl ServerState {
             scripting: Default::default(),
             blocking,
             watches,
+            search,
+            me: me.clone(),
         });
         state.apply_config();
         // Redis creates its shared integers once the configuration is loaded.
@@ -94,6 +102,14 @@ impl ServerState {
             .pubsub
             .set_events(&config.get("notify-keyspace-events"));
         self.keyspace.report_notices(&notices);
+    }
+
+    /// A counted handle on this state, for background work.
+    pub fn handle(&self) -> Arc<ServerState> {
+        // The state is only ever reached through its Arc, which outlives every caller.
+        self.me
+            .upgrade()
+            .expect("server state is alive while in use")
     }
 
     /// Asks every task to stop (SHUTDOWN, SIGTERM).

@@ -16,6 +16,7 @@ pub mod longdouble;
 pub mod pubsub;
 pub mod scan;
 pub mod scripting;
+pub mod search;
 pub mod server;
 pub mod set;
 pub mod sort;
@@ -52,6 +53,7 @@ pub(crate) static GROUPS: &[&[CommandSpec]] = &[
     list::COMMANDS,
     pubsub::COMMANDS,
     scripting::COMMANDS,
+    search::COMMANDS,
     server::COMMANDS,
     set::COMMANDS,
     sort::COMMANDS,

@@ -1,0 +1,1 @@
+//! Per-field indexes of NUMERIC, TAG and TEXT fields, keyed by [`super::DocId`].

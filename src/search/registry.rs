@@ -1,0 +1,168 @@
+//! The registry of FT indexes and aliases, and the keyspace observer that keeps every index
+//! in step with the keyspace.
+//!
+//! Indexes follow database 0 only (FT.CREATE refuses other databases, as RediSearch does).
+//! On every change of a key in database 0, each index whose prefixes cover the key re-indexes
+//! it (a hash) or drops it (deleted, expired, or no longer a hash). FLUSHDB / FLUSHALL empty
+//! the indexes; SWAPDB involving database 0 empties them and asks for a re-scan of the new
+//! contents (see [`Registry::take_rescans`]).
+
+use std::collections::HashMap;
+use std::sync::Arc;
+
+use parking_lot::{Mutex, RwLock};
+
+use super::index::Index;
+use super::{IndexDef, SearchError};
+use crate::keyspace::{KeyEvent, KeyEventKind, KeyObserver, Value};
+
+/// Indexes by name, and aliases.
+#[derive(Default)]
+pub struct Registry {
+    inner: RwLock<Inner>,
+    /// Indexes whose documents were dropped wholesale (SWAPDB) and must be scanned again;
+    /// the command layer, which can reach the keyspace, drains it.
+    rescans: Mutex<Vec<Arc<Index>>>,
+}
+
+#[derive(Default)]
+struct Inner {
+    /// In creation order (FT._LIST).
+    indexes: Vec<Arc<Index>>,
+    /// alias -> index name.
+    aliases: HashMap<String, String>,
+}
+
+impl Inner {
+    fn by_name(&self, name: &str) -> Option<&Arc<Index>> {
+        self.indexes.iter().find(|i| i.def.name == name)
+    }
+}
+
+/// Which name an alias command targets.
+pub enum AliasOp {
+    Add,
+    Update,
+}
+
+impl Registry {
+    /// Registers a new index (its documents come from the caller's initial scan).
+    pub fn create(&self, def: IndexDef) -> Result<Arc<Index>, SearchError> {
+        let mut inner = self.inner.write();
+        if inner.by_name(&def.name).is_some() {
+            return Err(SearchError::IndexExists);
+        }
+        let index = Arc::new(Index::new(def));
+        inner.indexes.push(index.clone());
+        Ok(index)
+    }
+
+    /// The index called `name`, or the one `name` is an alias of.
+    pub fn get(&self, name: &str) -> Option<Arc<Index>> {
+        let inner = self.inner.read();
+        let target = inner.aliases.get(name).map_or(name, String::as_str);
+        inner.by_name(target).cloned()
+    }
+
+    /// Removes the index called `name` (or aliased `name`) and its aliases.
+    pub fn drop_index(&self, name: &str) -> Option<Arc<Index>> {
+        let mut inner = self.inner.write();
+        let target = inner
+            .aliases
+            .get(name)
+            .cloned()
+            .unwrap_or_else(|| name.to_string());
+        let pos = inner.indexes.iter().position(|i| i.def.name == target)?;
+        let index = inner.indexes.remove(pos);
+        inner.aliases.retain(|_, t| *t != target);
+        Some(index)
+    }
+
+    /// Index names in creation order.
+    pub fn names(&self) -> Vec<String> {
+        self.inner
+            .read()
+            .indexes
+            .iter()
+            .map(|i| i.def.name.clone())
+            .collect()
+    }
+
+    /// FT.ALIASADD / FT.ALIASUPDATE: points `alias` at index `index` (not itself an alias).
+    pub fn set_alias(&self, alias: &str, index: &str, op: AliasOp) -> Result<(), SearchError> {
+        let mut inner = self.inner.write();
+        if inner.by_name(index).is_none() {
+            return Err(SearchError::other(
+                "Unknown index name (or name is an alias itself)",
+            ));
+        }
+        if matches!(op, AliasOp::Add) && inner.aliases.contains_key(alias) {
+            return Err(SearchError::other("Alias already exists"));
+        }
+        inner.aliases.insert(alias.to_string(), index.to_string());
+        Ok(())
+    }
+
+    /// FT.ALIASDEL.
+    pub fn remove_alias(&self, alias: &str) -> Result<(), SearchError> {
+        match self.inner.write().aliases.remove(alias) {
+            Some(_) => Ok(()),
+            None => Err(SearchError::other("Alias does not exist")),
+        }
+    }
+
+    /// Aliases pointing at `index`.
+    pub fn aliases_of(&self, index: &str) -> Vec<String> {
+        let mut out: Vec<String> = self
+            .inner
+            .read()
+            .aliases
+            .iter()
+            .filter(|(_, t)| *t == index)
+            .map(|(a, _)| a.clone())
+            .collect();
+        out.sort();
+        out
+    }
+
+    /// Indexes that need their documents scanned again (after SWAPDB), taken once.
+    pub fn take_rescans(&self) -> Vec<Arc<Index>> {
+        std::mem::take(&mut *self.rescans.lock())
+    }
+
+    fn all(&self) -> Vec<Arc<Index>> {
+        self.inner.read().indexes.clone()
+    }
+}
+
+impl KeyObserver for Registry {
+    fn listening(&self) -> bool {
+        !self.inner.read().indexes.is_empty()
+    }
+
+    fn on_event(&self, event: &KeyEvent, value: Option<&Value>) {
+        // SWAPDB reports both sides; database 0's own event is the one that matters.
+        if event.db != 0 {
+            return;
+        }
+        match &event.kind {
+            KeyEventKind::Flushed => self.all().iter().for_each(|i| i.clear()),
+            KeyEventKind::Swapped { .. } => {
+                let all = self.all();
+                all.iter().for_each(|i| i.clear());
+                self.rescans.lock().extend(all);
+            }
+            _ => {
+                let inner = self.inner.read();
+                for index in inner.indexes.iter().filter(|i| i.def.covers(&event.key)) {
+                    match value {
+                        Some(Value::Hash(hash)) => {
+                            index.upsert(&event.key, hash, crate::keyspace::unix_ms())
+                        }
+                        _ => index.remove(&event.key),
+                    }
+                }
+            }
+        }
+    }
+}
