@@ -11,6 +11,7 @@
 //! documents as hash values. Argument parsing for FT.* and reply building live in
 //! `commands::search`. Lock order: keyspace shards -> registry -> one index.
 
+pub mod config;
 pub mod document;
 pub mod error;
 pub mod fields;

@@ -12,6 +12,7 @@ use std::sync::Arc;
 
 use parking_lot::{Mutex, RwLock};
 
+use super::config::SearchConfig;
 use super::index::Index;
 use super::{IndexDef, SearchError};
 use crate::keyspace::{KeyEvent, KeyEventKind, KeyObserver, Value};
@@ -19,6 +20,8 @@ use crate::keyspace::{KeyEvent, KeyEventKind, KeyObserver, Value};
 /// Indexes by name, and aliases.
 #[derive(Default)]
 pub struct Registry {
+    /// FT.CONFIG settings.
+    pub config: SearchConfig,
     inner: RwLock<Inner>,
     /// Indexes whose documents were dropped wholesale (SWAPDB) and must be scanned again;
     /// the command layer, which can reach the keyspace, drains it.

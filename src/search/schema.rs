@@ -30,7 +30,23 @@ pub struct IndexDef {
     pub fields: Vec<FieldDef>,
 }
 
+/// RediSearch's default stopwords, used unless FT.CREATE gives `STOPWORDS`.
+pub const DEFAULT_STOPWORDS: &[&str] = &[
+    "a", "is", "the", "an", "and", "are", "as", "at", "be", "but", "by", "for", "if", "in", "into",
+    "it", "no", "not", "of", "on", "or", "such", "that", "their", "then", "there", "these", "they",
+    "this", "to", "was", "will", "with",
+];
+
 impl IndexDef {
+    /// Whether `word` (lower-cased) is a stopword of this index: neither indexed nor
+    /// searched for.
+    pub fn is_stopword(&self, word: &str) -> bool {
+        match &self.stopwords {
+            Some(list) => list.iter().any(|w| w == word),
+            None => DEFAULT_STOPWORDS.contains(&word),
+        }
+    }
+
     /// The field queries call `attribute` (its `AS` name, else its identifier).
     pub fn field(&self, attribute: &str) -> Option<&FieldDef> {
         self.fields.iter().find(|f| f.attribute == attribute)
