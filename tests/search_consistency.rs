@@ -477,12 +477,27 @@ fn multi_exec_applies_every_queued_write() {
     assert_eq!(c.q("MULTI"), V::ok());
     let b = blob(&[-1.0, -1.0]);
     for args in [
-        vec![b"HSET".to_vec(), b"doc:1".to_vec(), b"t".to_vec(), b"yellow".to_vec()],
-        vec![b"HSET".to_vec(), b"doc:9".to_vec(), b"v".to_vec(), b.clone()],
+        vec![
+            b"HSET".to_vec(),
+            b"doc:1".to_vec(),
+            b"t".to_vec(),
+            b"yellow".to_vec(),
+        ],
+        vec![
+            b"HSET".to_vec(),
+            b"doc:9".to_vec(),
+            b"v".to_vec(),
+            b.clone(),
+        ],
         vec![b"HDEL".to_vec(), b"doc:2".to_vec(), b"t".to_vec()],
         vec![b"DEL".to_vec(), b"doc:3".to_vec()],
         vec![b"RENAME".to_vec(), b"doc:4".to_vec(), b"doc:5".to_vec()],
-        vec![b"HSET".to_vec(), b"doc:6".to_vec(), b"t".to_vec(), b"gone".to_vec()],
+        vec![
+            b"HSET".to_vec(),
+            b"doc:6".to_vec(),
+            b"t".to_vec(),
+            b"gone".to_vec(),
+        ],
         vec![b"DEL".to_vec(), b"doc:6".to_vec()],
     ] {
         assert_eq!(c.cmd(&args), V::Simple("QUEUED".into()));
@@ -534,7 +549,12 @@ fn getdel_like_commands_on_documents_change_nothing() {
     let (_s, mut c) = setup();
     three_docs(&mut c);
     // String commands that read-and-delete refuse hashes.
-    for line in ["GETDEL doc:1", "GETEX doc:1 PX 10", "GETSET doc:2 x", "APPEND doc:3 x"] {
+    for line in [
+        "GETDEL doc:1",
+        "GETEX doc:1 PX 10",
+        "GETSET doc:2 x",
+        "APPEND doc:3 x",
+    ] {
         assert!(c.q(line).is_error(), "{line} should be WRONGTYPE");
     }
     verify(&mut c);
@@ -563,10 +583,7 @@ fn keys_outside_the_prefix_are_ignored() {
 #[test]
 fn overlapping_prefixes_feed_both_indexes() {
     let (_s, mut c) = setup();
-    assert_eq!(
-        create_index(&mut c, "idx2", &["doc:a", "other:"]),
-        V::ok()
-    );
+    assert_eq!(create_index(&mut c, "idx2", &["doc:a", "other:"]), V::ok());
     put(&mut c, "doc:a1", "red", 1.0, [0.0, 0.0]);
     put(&mut c, "doc:a2", "red", 2.0, [1.0, 0.0]);
     put(&mut c, "doc:b1", "blue", 3.0, [2.0, 0.0]);
@@ -612,8 +629,14 @@ fn non_hash_keys_under_the_prefix_are_ignored() {
     assert!(c.q("HSET doc:s t red").is_error());
     verify(&mut c);
     assert_eq!(ids(&mut c, "*"), set(&["doc:1", "doc:2", "doc:3"]));
-    assert_eq!(info_num(&mut c, "idx", "hash_indexing_failures").unwrap(), 0.0);
-    assert_eq!(int(&mut c, "DEL doc:s doc:l doc:set doc:z doc:x doc:hll"), 6);
+    assert_eq!(
+        info_num(&mut c, "idx", "hash_indexing_failures").unwrap(),
+        0.0
+    );
+    assert_eq!(
+        int(&mut c, "DEL doc:s doc:l doc:set doc:z doc:x doc:hll"),
+        6
+    );
     verify(&mut c);
 }
 
@@ -652,7 +675,10 @@ fn unparsable_numeric_drops_the_document_until_fixed() {
     verify(&mut c);
     assert_eq!(ids(&mut c, "*"), set(&["doc:2", "doc:3"]));
     assert_eq!(ids(&mut c, "@t:{red}"), set(&["doc:3"]));
-    assert_eq!(info_num(&mut c, "idx", "hash_indexing_failures").unwrap(), 1.0);
+    assert_eq!(
+        info_num(&mut c, "idx", "hash_indexing_failures").unwrap(),
+        1.0
+    );
     assert_eq!(int(&mut c, "HSET doc:5 t red n 12abc"), 2);
     verify(&mut c);
     assert_eq!(int(&mut c, "HSET doc:1 n 12"), 0);

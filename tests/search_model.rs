@@ -26,7 +26,15 @@ const DOUBT: Duration = Duration::from_millis(100);
 /// No key may expire while a check runs: checks first wait out expiries this close.
 const CHECK_HORIZON: Duration = Duration::from_millis(400);
 
-const TAGS: &[&str] = &["red", "green", "blue", "Blue", "red,green", "yellow", "purple"];
+const TAGS: &[&str] = &[
+    "red",
+    "green",
+    "blue",
+    "Blue",
+    "red,green",
+    "yellow",
+    "purple",
+];
 const FIELDS: &[&str] = &["t", "n", "v", "h"];
 
 #[derive(Clone, Debug)]
@@ -83,7 +91,11 @@ impl Op {
     fn keys(&self) -> Vec<&str> {
         match self {
             Op::Rename(a, b) => vec![a, b],
-            Op::Hset(k, _) | Op::Hdel(k, _) | Op::Hincrby(k, _) | Op::Del(k) | Op::Pexpire(k, _) => {
+            Op::Hset(k, _)
+            | Op::Hdel(k, _)
+            | Op::Hincrby(k, _)
+            | Op::Del(k)
+            | Op::Pexpire(k, _) => {
                 vec![k]
             }
         }
@@ -160,11 +172,14 @@ impl Op {
                 });
                 let current = match key.fields.get("n") {
                     None => Some(0),
-                    Some(v) => std::str::from_utf8(v).ok().and_then(|s| s.parse::<i64>().ok()),
+                    Some(v) => std::str::from_utf8(v)
+                        .ok()
+                        .and_then(|s| s.parse::<i64>().ok()),
                 };
                 match current {
                     Some(n) => {
-                        key.fields.insert("n".into(), (n + by).to_string().into_bytes());
+                        key.fields
+                            .insert("n".into(), (n + by).to_string().into_bytes());
                         false
                     }
                     None => {
@@ -212,7 +227,9 @@ fn random_value(rng: &mut Rng, field: &str) -> Vec<u8> {
             if rng.chance(0.02) {
                 rng.pick(&["abc", "12abc"]).as_bytes().to_vec()
             } else if rng.chance(0.3) {
-                (rng.below(400) as f64 / 4.0 - 50.0).to_string().into_bytes()
+                (rng.below(400) as f64 / 4.0 - 50.0)
+                    .to_string()
+                    .into_bytes()
             } else {
                 (rng.below(101) as i64 - 50).to_string().into_bytes()
             }
@@ -266,7 +283,9 @@ fn random_op(rng: &mut Rng) -> Op {
 
 fn env_number(name: &str, default: u64) -> u64 {
     match std::env::var(name) {
-        Ok(v) => v.parse().unwrap_or_else(|_| panic!("{name}={v} is not a number")),
+        Ok(v) => v
+            .parse()
+            .unwrap_or_else(|_| panic!("{name}={v} is not a number")),
         Err(_) => default,
     }
 }
@@ -282,7 +301,11 @@ fn compare(c: &mut Client, m: &mut Model, seed: u64, step: usize) {
     }
     // Reading an expired key deletes it (the model's view); active expiry may not have yet.
     for k in &expired {
-        assert_eq!(c.cmd(&["EXISTS", k]), V::Int(0), "seed {seed} step {step}: {k}");
+        assert_eq!(
+            c.cmd(&["EXISTS", k]),
+            V::Int(0),
+            "seed {seed} step {step}: {k}"
+        );
     }
     let want = m.hashes();
     let got = snapshot(c);

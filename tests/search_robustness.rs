@@ -38,7 +38,10 @@ impl Fixture {
     fn send(&mut self, args: &[Vec<u8>]) -> V {
         self.c.send(args);
         let reply = self.c.try_read().unwrap_or_else(|| {
-            panic!("connection closed (or no reply in 10 s) after {}", show(args))
+            panic!(
+                "connection closed (or no reply in 10 s) after {}",
+                show(args)
+            )
         });
         self.still_alive(args);
         reply
@@ -80,7 +83,9 @@ fn show(args: &[Vec<u8>]) -> String {
 }
 
 fn words(line: &str) -> Vec<Vec<u8>> {
-    line.split_whitespace().map(|w| w.as_bytes().to_vec()).collect()
+    line.split_whitespace()
+        .map(|w| w.as_bytes().to_vec())
+        .collect()
 }
 
 fn error_text(reply: &V, what: &str) -> String {
@@ -105,7 +110,10 @@ fn wrong_blob_sizes_in_hset_and_in_queries() {
         let mut args = words("HSET doc:bad t red v");
         args.push(bad.clone());
         // The write itself succeeds; the document is just not indexed.
-        assert!(matches!(f.send(&args), V::Int(_)), "HSET with a {len}-byte blob");
+        assert!(
+            matches!(f.send(&args), V::Int(_)),
+            "HSET with a {len}-byte blob"
+        );
         let query = b"*=>[KNN 3 @v $q AS d]";
         let reply = f.search(query, &[b"PARAMS", b"2", b"q", &bad, b"DIALECT", b"2"]);
         assert_eq!(reply, blob_size_error(len), "KNN with a {len}-byte blob");
@@ -113,7 +121,10 @@ fn wrong_blob_sizes_in_hset_and_in_queries() {
             b"@h:[VECTOR_RANGE 1 $q]",
             &[b"PARAMS", b"2", b"q", &bad, b"DIALECT", b"2"],
         );
-        assert!(reply.is_error(), "VECTOR_RANGE with a {len}-byte blob: {reply:?}");
+        assert!(
+            reply.is_error(),
+            "VECTOR_RANGE with a {len}-byte blob: {reply:?}"
+        );
     }
     assert_eq!(f.c.q("DEL doc:bad"), V::Int(1));
     f.finish();
@@ -150,7 +161,10 @@ fn bad_query_syntax_is_an_error() {
         error_text(&reply, query);
     }
     for query in ["@t:{red", "*=>[KNN 5 @v $q"] {
-        let reply = f.search(query.as_bytes(), &[b"PARAMS", b"2", b"q", &q, b"DIALECT", b"2"]);
+        let reply = f.search(
+            query.as_bytes(),
+            &[b"PARAMS", b"2", b"q", &q, b"DIALECT", b"2"],
+        );
         let text = error_text(&reply, query);
         assert!(text.starts_with("Syntax error"), "{query}: {text}");
     }
@@ -160,20 +174,32 @@ fn bad_query_syntax_is_an_error() {
 #[test]
 fn unknown_index_and_field() {
     let mut f = Fixture::new();
-    assert_eq!(f.send(&words("FT.SEARCH nosuch *")), V::err("No such index nosuch"));
+    assert_eq!(
+        f.send(&words("FT.SEARCH nosuch *")),
+        V::err("No such index nosuch")
+    );
     let info = error_text(&f.send(&words("FT.INFO nosuch")), "FT.INFO nosuch");
     assert!(info.to_lowercase().contains("unknown index name"), "{info}");
-    assert_eq!(f.send(&words("FT.DROPINDEX nosuch")), V::err("Unknown Index name"));
+    assert_eq!(
+        f.send(&words("FT.DROPINDEX nosuch")),
+        V::err("Unknown Index name")
+    );
     assert!(f.send(&words("FT.TAGVALS nosuch t")).is_error());
     assert!(f.send(&words("FT.EXPLAIN nosuch *")).is_error());
 
-    let text = error_text(&f.search(b"@nosuch:{x}", &[b"DIALECT", b"2"]), "unknown tag field");
+    let text = error_text(
+        &f.search(b"@nosuch:{x}", &[b"DIALECT", b"2"]),
+        "unknown tag field",
+    );
     assert!(text.contains("Unknown field"), "{text}");
     let q = blob(&[0.0, 0.0]);
     let knn = |field: &str| format!("*=>[KNN 2 @{field} $q AS d]");
     let params: [&[u8]; 6] = [b"PARAMS", b"2", b"q", &q, b"DIALECT", b"2"];
     assert!(f.search(knn("nosuch").as_bytes(), &params).is_error());
-    let text = error_text(&f.search(knn("t").as_bytes(), &params), "KNN on a TAG field");
+    let text = error_text(
+        &f.search(knn("t").as_bytes(), &params),
+        "KNN on a TAG field",
+    );
     assert!(text.contains("Expected a VECTOR field"), "{text}");
     let text = error_text(
         &f.search(b"*=>[KNN 2 @v $nosuch AS d]", &params),
@@ -211,10 +237,24 @@ fn huge_k_and_bad_limits() {
     }
     let reply = f.search(
         b"*=>[KNN $k @v $q AS d]",
-        &[b"PARAMS", b"4", b"q", &q, b"k", b"288230376151711743", b"DIALECT", b"2"],
+        &[
+            b"PARAMS",
+            b"4",
+            b"q",
+            &q,
+            b"k",
+            b"288230376151711743",
+            b"DIALECT",
+            b"2",
+        ],
     );
     assert!(!reply.is_error(), "$k = 2^58: {reply:?}");
-    for limit in [["-1", "10"], ["0", "-1"], ["0", "2000000"], ["999999999", "10"]] {
+    for limit in [
+        ["-1", "10"],
+        ["0", "-1"],
+        ["0", "2000000"],
+        ["999999999", "10"],
+    ] {
         let reply = f.search(b"*", &[b"LIMIT", limit[0].as_bytes(), limit[1].as_bytes()]);
         assert!(reply.is_error(), "LIMIT {limit:?}: {reply:?}");
     }
@@ -251,7 +291,10 @@ fn params_with_odd_or_wrong_counts() {
         assert!(reply.is_error(), "DIALECT 2 {params:?}: {reply:?}");
     }
     let reply = f.search(query, &[b"DIALECT", b"2", b"PARAMS", b"2", b"q"]);
-    assert_eq!(reply, V::err("Bad arguments for PARAMS: Expected an argument"));
+    assert_eq!(
+        reply,
+        V::err("Bad arguments for PARAMS: Expected an argument")
+    );
     // Unused parameters are fine.
     let reply = f.search(
         query,
@@ -262,16 +305,93 @@ fn params_with_odd_or_wrong_counts() {
 }
 
 const CREATE_TOKENS: &[&str] = &[
-    "ON", "HASH", "JSON", "PREFIX", "FILTER", "LANGUAGE", "english", "SCORE", "1.0",
-    "SCORE_FIELD", "PAYLOAD_FIELD", "STOPWORDS", "SCHEMA", "TEXT", "TAG", "NUMERIC", "VECTOR",
-    "GEO", "FLAT", "HNSW", "TYPE", "FLOAT32", "FLOAT64", "FLOAT16", "DIM", "DISTANCE_METRIC",
-    "COSINE", "L2", "IP", "INITIAL_CAP", "BLOCK_SIZE", "M", "EF_CONSTRUCTION", "EF_RUNTIME",
-    "EPSILON", "SEPARATOR", "CASESENSITIVE", "SORTABLE", "NOSTEM", "NOINDEX", "WEIGHT", "AS",
-    "UNF", "INDEXMISSING", "INDEXEMPTY", "SKIPINITIALSCAN", "MAXTEXTFIELDS", "NOOFFSETS",
-    "TEMPORARY", "NOHL", "NOFIELDS", "NOFREQS", "0", "1", "2", "3", "4", "6", "8", "10", "16",
-    "-1", "-6", "3.5", "1e308", "nan", "inf", "-inf", "99999999999999999999", "4294967296",
-    "2147483647", "18446744073709551615", "9223372036854775807", "", ",", "|", ";", "t", "n",
-    "v", "doc:", "@t", "$q", "\u{0}", "\u{ff}\u{fe}", "é", "*",
+    "ON",
+    "HASH",
+    "JSON",
+    "PREFIX",
+    "FILTER",
+    "LANGUAGE",
+    "english",
+    "SCORE",
+    "1.0",
+    "SCORE_FIELD",
+    "PAYLOAD_FIELD",
+    "STOPWORDS",
+    "SCHEMA",
+    "TEXT",
+    "TAG",
+    "NUMERIC",
+    "VECTOR",
+    "GEO",
+    "FLAT",
+    "HNSW",
+    "TYPE",
+    "FLOAT32",
+    "FLOAT64",
+    "FLOAT16",
+    "DIM",
+    "DISTANCE_METRIC",
+    "COSINE",
+    "L2",
+    "IP",
+    "INITIAL_CAP",
+    "BLOCK_SIZE",
+    "M",
+    "EF_CONSTRUCTION",
+    "EF_RUNTIME",
+    "EPSILON",
+    "SEPARATOR",
+    "CASESENSITIVE",
+    "SORTABLE",
+    "NOSTEM",
+    "NOINDEX",
+    "WEIGHT",
+    "AS",
+    "UNF",
+    "INDEXMISSING",
+    "INDEXEMPTY",
+    "SKIPINITIALSCAN",
+    "MAXTEXTFIELDS",
+    "NOOFFSETS",
+    "TEMPORARY",
+    "NOHL",
+    "NOFIELDS",
+    "NOFREQS",
+    "0",
+    "1",
+    "2",
+    "3",
+    "4",
+    "6",
+    "8",
+    "10",
+    "16",
+    "-1",
+    "-6",
+    "3.5",
+    "1e308",
+    "nan",
+    "inf",
+    "-inf",
+    "99999999999999999999",
+    "4294967296",
+    "2147483647",
+    "18446744073709551615",
+    "9223372036854775807",
+    "",
+    ",",
+    "|",
+    ";",
+    "t",
+    "n",
+    "v",
+    "doc:",
+    "@t",
+    "$q",
+    "\u{0}",
+    "\u{ff}\u{fe}",
+    "é",
+    "*",
 ];
 
 /// A random token: mostly from `vocabulary`, sometimes random bytes.
@@ -307,7 +427,10 @@ fn ft_create_garbage() {
     for name in names {
         let name = name.text();
         if name != "idx" {
-            assert_eq!(f.send(&[b"FT.DROPINDEX".to_vec(), name.into_bytes()]), V::ok());
+            assert_eq!(
+                f.send(&[b"FT.DROPINDEX".to_vec(), name.into_bytes()]),
+                V::ok()
+            );
         }
     }
     eprintln!("ft_create_garbage: {created} of 300 random FT.CREATE accepted");
@@ -315,19 +438,112 @@ fn ft_create_garbage() {
 }
 
 const QUERY_TOKENS: &[&str] = &[
-    "@t:", "@n:", "@v:", "@h:", "@nosuch:", "{", "}", "[", "]", "(", ")", "=>", "KNN", "5", "-5",
-    "0", "$q", "$k", "$nosuch", "@v", "@h", "@t", "AS", "d", "EF_RUNTIME", "|", "-", "~", "*",
-    "red", "blue", "\\", "\"", "'", "VECTOR_RANGE", "$YIELD_DISTANCE_AS:", "$EPSILON:", ";",
-    "+inf", "-inf", "(1", "2]", "ismissing(@t)", "%", "%%", "hel*", "=>{", ":", " ", "  ",
-    "99999999999999999999", "1e400", "nan", "AND", "HYBRID_POLICY", "BATCHES", "ADHOC_BF",
-    "BATCH_SIZE", "EPSILON", "@n==5", "@n>", "!", "\u{0}", "é", "$", "@", "{red|blue}",
+    "@t:",
+    "@n:",
+    "@v:",
+    "@h:",
+    "@nosuch:",
+    "{",
+    "}",
+    "[",
+    "]",
+    "(",
+    ")",
+    "=>",
+    "KNN",
+    "5",
+    "-5",
+    "0",
+    "$q",
+    "$k",
+    "$nosuch",
+    "@v",
+    "@h",
+    "@t",
+    "AS",
+    "d",
+    "EF_RUNTIME",
+    "|",
+    "-",
+    "~",
+    "*",
+    "red",
+    "blue",
+    "\\",
+    "\"",
+    "'",
+    "VECTOR_RANGE",
+    "$YIELD_DISTANCE_AS:",
+    "$EPSILON:",
+    ";",
+    "+inf",
+    "-inf",
+    "(1",
+    "2]",
+    "ismissing(@t)",
+    "%",
+    "%%",
+    "hel*",
+    "=>{",
+    ":",
+    " ",
+    "  ",
+    "99999999999999999999",
+    "1e400",
+    "nan",
+    "AND",
+    "HYBRID_POLICY",
+    "BATCHES",
+    "ADHOC_BF",
+    "BATCH_SIZE",
+    "EPSILON",
+    "@n==5",
+    "@n>",
+    "!",
+    "\u{0}",
+    "é",
+    "$",
+    "@",
+    "{red|blue}",
 ];
 
 const OPTION_TOKENS: &[&str] = &[
-    "NOCONTENT", "WITHSCORES", "RETURN", "SORTBY", "LIMIT", "PARAMS", "DIALECT", "TIMEOUT",
-    "INKEYS", "INFIELDS", "VERBATIM", "NOSTOPWORDS", "ASC", "DESC", "AS", "WITHCOUNT", "FILTER",
-    "SCORER", "BM25", "0", "1", "2", "3", "4", "5", "-1", "10", "d", "q", "k", "t", "n", "v",
-    "1000000", "18446744073709551615", "",
+    "NOCONTENT",
+    "WITHSCORES",
+    "RETURN",
+    "SORTBY",
+    "LIMIT",
+    "PARAMS",
+    "DIALECT",
+    "TIMEOUT",
+    "INKEYS",
+    "INFIELDS",
+    "VERBATIM",
+    "NOSTOPWORDS",
+    "ASC",
+    "DESC",
+    "AS",
+    "WITHCOUNT",
+    "FILTER",
+    "SCORER",
+    "BM25",
+    "0",
+    "1",
+    "2",
+    "3",
+    "4",
+    "5",
+    "-1",
+    "10",
+    "d",
+    "q",
+    "k",
+    "t",
+    "n",
+    "v",
+    "1000000",
+    "18446744073709551615",
+    "",
 ];
 
 #[test]
@@ -350,7 +566,11 @@ fn ft_search_garbage() {
             args.push(token(&mut rng, OPTION_TOKENS));
         }
         if rng.chance(0.6) {
-            let q = if rng.chance(0.8) { good.clone() } else { vec![1u8; rng.below(20)] };
+            let q = if rng.chance(0.8) {
+                good.clone()
+            } else {
+                vec![1u8; rng.below(20)]
+            };
             args.extend([b"PARAMS".to_vec(), b"4".to_vec(), b"q".to_vec(), q]);
             args.extend(words("k 3 DIALECT 2"));
         }
@@ -372,12 +592,23 @@ fn other_ft_commands_garbage() {
     let mut f = Fixture::new();
     let mut rng = Rng::new(0x0DD);
     let commands = [
-        "FT.INFO", "FT.DROPINDEX", "FT.EXPLAIN", "FT.TAGVALS", "FT.ALIASADD", "FT.ALIASUPDATE",
-        "FT.ALIASDEL", "FT.CONFIG", "FT._LIST", "FT.SEARCH", "FT.CREATE",
+        "FT.INFO",
+        "FT.DROPINDEX",
+        "FT.EXPLAIN",
+        "FT.TAGVALS",
+        "FT.ALIASADD",
+        "FT.ALIASUPDATE",
+        "FT.ALIASDEL",
+        "FT.CONFIG",
+        "FT._LIST",
+        "FT.SEARCH",
+        "FT.CREATE",
     ];
     let mut vocabulary: Vec<&str> = QUERY_TOKENS.to_vec();
     // No SET: FT.CONFIG SET could change limits the final check relies on.
-    vocabulary.extend(["idx", "nosuch", "GET", "*", "DD", "t", "n", "v", "a1", "TIMEOUT"]);
+    vocabulary.extend([
+        "idx", "nosuch", "GET", "*", "DD", "t", "n", "v", "a1", "TIMEOUT",
+    ]);
     for _ in 0..300 {
         let command = *rng.pick(&commands);
         let mut args = vec![command.as_bytes().to_vec()];

@@ -258,12 +258,13 @@ pub fn info_num(c: &mut Client, index: &str, field: &str) -> Result<f64, String>
 pub fn wait_indexed(c: &mut Client, index: &str) {
     let deadline = Instant::now() + Duration::from_secs(60);
     loop {
-        match info_num(c, index, "indexing") {
-            Ok(n) if n == 0.0 => return,
-            Ok(_) => {}
-            Err(e) => panic!("{e}"),
+        if info_num(c, index, "indexing").unwrap_or_else(|e| panic!("{e}")) == 0.0 {
+            return;
         }
-        assert!(Instant::now() < deadline, "{index} still indexing after 60 s");
+        assert!(
+            Instant::now() < deadline,
+            "{index} still indexing after 60 s"
+        );
         std::thread::sleep(Duration::from_millis(20));
     }
 }
@@ -360,17 +361,31 @@ pub fn check_index(
 
     let mut nums: Vec<f64> = docs.values().filter_map(|d| d.num).collect();
     nums.sort_by(f64::total_cmp);
-    let mut ranges = vec![("-inf".to_string(), "+inf".to_string(), f64::NEG_INFINITY, f64::INFINITY)];
+    let mut ranges = vec![(
+        "-inf".to_string(),
+        "+inf".to_string(),
+        f64::NEG_INFINITY,
+        f64::INFINITY,
+    )];
     if let (Some(lo), Some(hi)) = (nums.first(), nums.last()) {
         let mid = nums[nums.len() / 2];
         ranges.push((format!("{lo}"), format!("{mid}"), *lo, mid));
-        ranges.push((format!("({mid}"), "+inf".into(), mid.next_up(), f64::INFINITY));
+        ranges.push((
+            format!("({mid}"),
+            "+inf".into(),
+            mid.next_up(),
+            f64::INFINITY,
+        ));
         ranges.push((format!("{hi}"), format!("{hi}"), *hi, *hi));
     }
     for (lo_s, hi_s, lo, hi) in ranges {
         let query = format!("@n:[{lo_s} {hi_s}]");
         let got = search_ids(c, index, &query)?;
-        compare(&query, got, matching(&|d| d.num.is_some_and(|n| n >= lo && n <= hi)))?;
+        compare(
+            &query,
+            got,
+            matching(&|d| d.num.is_some_and(|n| n >= lo && n <= hi)),
+        )?;
     }
 
     let first_tag = tags.iter().next().cloned().unwrap_or_default();
@@ -406,8 +421,8 @@ pub fn check_index(
                 }
                 want.sort_by(|a, b| a.1.total_cmp(&b.1));
                 want.truncate(5);
-                let same = got.len() == want.len()
-                    && got.iter().zip(&want).all(|(g, w)| close(g.1, w.1));
+                let same =
+                    got.len() == want.len() && got.iter().zip(&want).all(|(g, w)| close(g.1, w.1));
                 if !same {
                     return Err(format!("{what}: got {got:?}, expected {want:?}"));
                 }
