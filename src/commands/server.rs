@@ -1400,6 +1400,11 @@ fn swapdb(ctx: &mut ExecCtx, args: &mut Args) -> Result<Reply, CmdError> {
     let mut guard = ctx.ks().lock_all();
     guard.select(first as usize);
     guard.swap_db(second as usize);
+    drop(guard);
+    // Indexes following database 0 were emptied by the swap: scan its new contents.
+    for index in ctx.state.search.take_rescans() {
+        super::search::backfill::start(ctx.state.handle(), index);
+    }
     Ok(Reply::ok())
 }
 
