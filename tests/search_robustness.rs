@@ -293,7 +293,7 @@ fn params_with_odd_or_wrong_counts() {
     let reply = f.search(query, &[b"DIALECT", b"2", b"PARAMS", b"2", b"q"]);
     assert_eq!(
         reply,
-        V::err("Bad arguments for PARAMS: Expected an argument")
+        V::err("Bad arguments for PARAMS: Expected an argument, but none provided")
     );
     // Unused parameters are fine.
     let reply = f.search(
