@@ -706,17 +706,16 @@ fn create_over_20000_keys_backfills_in_the_background() {
                 n.as_bytes(),
                 b"v",
                 &b,
-                b"h",
-                &b,
             ]);
         }
         for _ in 0..1000 {
-            assert_eq!(c.read(), V::Int(4));
+            assert_eq!(c.read(), V::Int(3));
         }
     }
     assert_eq!(c.q("HSET other:1 t ten"), V::Int(1));
 
-    // A second client measures PING round trips for the whole backfill.
+    // A second client measures PING round trips for the whole backfill. (FLAT only: HNSW
+    // inserts in a debug build would make the scan take most of a minute.)
     let stop = Arc::new(AtomicBool::new(false));
     let pinger = {
         let stop = stop.clone();
@@ -739,8 +738,7 @@ fn create_over_20000_keys_backfills_in_the_background() {
     // FT.CREATE and the first FT.INFO go out together, so FT.INFO runs right after creation.
     let mut create: Vec<u8> = Vec::new();
     let schema = "FT.CREATE idx ON HASH PREFIX 1 doc: SCHEMA t TAG n NUMERIC \
-                  v VECTOR FLAT 6 TYPE FLOAT32 DIM 2 DISTANCE_METRIC L2 \
-                  h VECTOR HNSW 6 TYPE FLOAT32 DIM 2 DISTANCE_METRIC L2";
+                  v VECTOR FLAT 6 TYPE FLOAT32 DIM 2 DISTANCE_METRIC L2";
     create.extend(common::encode_command(
         &schema.split_whitespace().collect::<Vec<_>>(),
     ));
