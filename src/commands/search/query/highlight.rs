@@ -46,7 +46,7 @@ impl Terms {
 
     fn matches(&self, word: &str) -> bool {
         let word = word.to_lowercase();
-        self.words.iter().any(|w| *w == word) || self.prefixes.iter().any(|p| word.starts_with(p))
+        self.words.contains(&word) || self.prefixes.iter().any(|p| word.starts_with(p))
     }
 }
 
