@@ -20,6 +20,8 @@ use crate::search::{FieldKind, IndexDef, SearchError};
 struct Terms {
     words: Vec<String>,
     prefixes: Vec<String>,
+    suffixes: Vec<String>,
+    infixes: Vec<String>,
 }
 
 impl Terms {
@@ -34,6 +36,8 @@ impl Terms {
                 QueryNode::Text { term, .. } => match term {
                     TextTerm::Word(w) => terms.words.push(w.clone()),
                     TextTerm::Prefix(p) => terms.prefixes.push(p.clone()),
+                    TextTerm::Suffix(p) => terms.suffixes.push(p.clone()),
+                    TextTerm::Infix(p) => terms.infixes.push(p.clone()),
                     TextTerm::Phrase(words) => terms.words.extend(words.iter().cloned()),
                 },
                 _ => {}
@@ -46,7 +50,10 @@ impl Terms {
 
     fn matches(&self, word: &str) -> bool {
         let word = word.to_lowercase();
-        self.words.contains(&word) || self.prefixes.iter().any(|p| word.starts_with(p))
+        self.words.contains(&word)
+            || self.prefixes.iter().any(|p| word.starts_with(p))
+            || self.suffixes.iter().any(|p| word.ends_with(p))
+            || self.infixes.iter().any(|p| word.contains(p.as_str()))
     }
 }
 
@@ -219,6 +226,7 @@ mod tests {
             terms: Terms {
                 words: words.iter().map(|w| w.to_string()).collect(),
                 prefixes: prefixes.iter().map(|p| p.to_string()).collect(),
+                ..Terms::default()
             },
             summarize: None,
             highlight: None,
