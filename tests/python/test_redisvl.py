@@ -186,6 +186,56 @@ def test_vector_query_with_filter(movies, which):
     assert short_ids(movies, movies.query(q)) == nearest(predicate)
 
 
+@pytest.mark.parametrize(
+    "options",
+    [
+        {"ef_runtime": 50},
+        {"hybrid_policy": "ADHOC_BF"},
+        {"hybrid_policy": "BATCHES", "batch_size": 2},
+        {"normalize_vector_distance": True},
+    ],
+    ids=["ef_runtime", "adhoc_bf", "batches", "normalized"],
+)
+def test_vector_query_runtime_options(movies, options):
+    # Query-time knobs travel in the KNN clause; results are the same exact neighbours here.
+    q = VectorQuery(
+        vector=QUERY_VEC,
+        vector_field_name="embedding",
+        return_fields=["title"],
+        filter_expression=Tag("genre") == "scifi",
+        num_results=2,
+        **options,
+    )
+    results = movies.query(q)
+    assert short_ids(movies, results) == nearest(lambda m: m["genre"] == "scifi", k=2)
+    if options.get("normalize_vector_distance"):
+        d = cosine_distances()
+        for r in results:
+            similarity = (2 - d[r["id"].rsplit(":", 1)[1]]) / 2
+            assert float(r["vector_distance"]) == pytest.approx(similarity, abs=1e-5)
+
+
+def test_batch_query(movies):
+    # batch_query pipelines the FT.SEARCH commands and parses the raw replies itself.
+    queries = [
+        VectorQuery(vector=QUERY_VEC, vector_field_name="embedding", num_results=2),
+        FilterQuery(Num("year") < 1980, return_fields=["title"], sort_by="year"),
+        VectorQuery(
+            vector=QUERY_VEC,
+            vector_field_name="embedding",
+            return_fields=["genre"],
+            filter_expression=Tag("genre") == "drama",
+            num_results=5,
+        ),
+    ]
+    first, second, third = movies.batch_query(queries)
+    assert short_ids(movies, first) == nearest(lambda m: True, k=2)
+    assert short_ids(movies, second) == ["3", "1"]
+    assert [r["title"] for r in second] == ["the godfather", "star wars"]
+    assert short_ids(movies, third) == nearest(lambda m: m["genre"] == "drama")
+    assert all(r["genre"] == "drama" for r in third)
+
+
 @pytest.mark.parametrize("which", ["tag", "num_gt", "text", "tag_or_num"])
 def test_filter_and_count_queries(movies, which):
     expression, predicate = FILTERS[which]

@@ -190,6 +190,26 @@ def test_index_without_definition_covers_every_hash(fresh_server, client_kwargs)
     rc.close()
 
 
+@pytest.mark.parametrize("client_kwargs", list(CLIENTS.values()), ids=list(CLIENTS))
+def test_text_blobs_and_default_distance_field(fresh_server, client_kwargs):
+    # The shape of redis-py's own test_vector_field: an index over every hash, 8-byte
+    # "vectors" written and queried as text, the default __v_score field returned.
+    rc = fresh_server.client(decode_responses=True, **client_kwargs)
+    rc.ft().create_index(
+        (VectorField("v", "HNSW", {"TYPE": "FLOAT32", "DIM": 2, "DISTANCE_METRIC": "L2"}),)
+    )
+    rc.hset("a", "v", "aaaaaaaa")
+    rc.hset("b", "v", "aaaabaaa")
+    rc.hset("c", "v", "aaaaabaa")
+    wait_indexed(rc.ft())
+    q = Query("*=>[KNN 2 @v $vec]").return_field("__v_score").sort_by("__v_score", True)
+    res = rc.ft().search(q.dialect(2), query_params={"vec": "aaaaaaaa"})
+    assert res.total == 2
+    assert res.docs[0].id == "a"
+    assert getattr(res.docs[0], "__v_score") == "0"
+    rc.close()
+
+
 def test_list_indexes(rc, name):
     create(rc, name)
     listed = rc.execute_command("FT._LIST")
@@ -339,6 +359,22 @@ def test_knn_default_score_field_and_ef_runtime(rc, name):
     assert doc.tags == "fruit,green"
     assert doc.price == "5"
     assert float(getattr(doc, "__v_score")) == pytest.approx(float(distances("COSINE")[1]), abs=1e-5)
+
+
+def test_return_vector_bytes_undecoded(rc, name):
+    # return_field(..., decode_field=False) hands back the stored blob byte for byte.
+    ft = indexed(rc, name, algo="FLAT", metric="IP")
+    q = (
+        Query("*=>[KNN 1 @v $vec AS dist]")
+        .sort_by("dist")
+        .return_field("v", decode_field=False)
+        .return_field("dist")
+        .dialect(2)
+    )
+    res = ft.search(q, query_params={"vec": blob(DOCS[5][4])})
+    assert ids(name, res) == ["6"]
+    assert res.docs[0].v == blob(DOCS[5][4])
+    assert float(res.docs[0].dist) == pytest.approx(1 - float(np.dot(DOCS[5][4], DOCS[5][4])), abs=1e-6)
 
 
 def test_vector_range(rc, name):
