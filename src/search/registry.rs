@@ -78,6 +78,7 @@ impl Registry {
         let pos = inner.indexes.iter().position(|i| i.def.name == target)?;
         let index = inner.indexes.remove(pos);
         inner.aliases.retain(|_, t| *t != target);
+        index.mark_dropped();
         Some(index)
     }
 
