@@ -44,6 +44,8 @@ pub struct DocTable {
     live: RoaringBitmap,
     /// The highest id handed out (0: none yet).
     max_id: u32,
+    /// Approximate bytes held by the documents, kept up to date (FT.INFO reads it often).
+    bytes: usize,
 }
 
 impl DocTable {
@@ -51,6 +53,7 @@ impl DocTable {
     pub fn insert(&mut self, doc: Document) -> DocId {
         self.max_id += 1;
         let id = DocId(self.max_id);
+        self.bytes += doc.memory_bytes();
         self.ids.insert(doc.key.clone(), id);
         self.live.insert(id.0);
         self.docs.insert(id, doc);
@@ -62,6 +65,7 @@ impl DocTable {
         let id = self.ids.remove(key)?;
         self.live.remove(id.0);
         let doc = self.docs.remove(&id)?;
+        self.bytes -= doc.memory_bytes();
         Some((id, doc))
     }
 
@@ -70,6 +74,7 @@ impl DocTable {
         self.ids.clear();
         self.docs.clear();
         self.live.clear();
+        self.bytes = 0;
     }
 
     pub fn id_of(&self, key: &[u8]) -> Option<DocId> {
@@ -100,22 +105,22 @@ impl DocTable {
 
     /// Approximate bytes held by keys and stored values.
     pub fn memory_bytes(&self) -> usize {
-        let per_doc = 2 * std::mem::size_of::<Bytes>() + 48;
-        self.docs
-            .values()
-            .map(|d| {
-                2 * d.key.len()
-                    + per_doc
-                    + d.values
-                        .iter()
-                        .map(|v| match v {
-                            Some(FieldValue::Text(s)) => s.len() + 24,
-                            _ => 16,
-                        })
-                        .sum::<usize>()
+        self.bytes + self.live.serialized_size()
+    }
+}
+
+impl Document {
+    /// Approximate bytes this document takes in the table (key twice: both maps).
+    fn memory_bytes(&self) -> usize {
+        let values: usize = self
+            .values
+            .iter()
+            .map(|v| match v {
+                Some(FieldValue::Text(s)) => s.len() + 32,
+                _ => 16,
             })
-            .sum::<usize>()
-            + self.live.serialized_size()
+            .sum();
+        2 * (self.key.len() + std::mem::size_of::<Bytes>()) + 48 + values
     }
 }
 

@@ -2,13 +2,15 @@
 //! bitmap of live doc ids it matches, a KNN clause then takes the nearest K of the filter's
 //! documents, and the hits come out in RediSearch's default order.
 //!
-//! Scoring: a query with text terms scores each hit by TF-IDF as RediSearch 2.10's default
-//! scorer does, closely enough for ordering: per term occurrence frequency (weighted by the
-//! field's WEIGHT) over the document's most frequent term, times log2(1 + docs / docs with
-//! the term); AND, OR and `~` add their children's scores, `-` contributes nothing. Prefix
-//! terms add the scores of their expansions, phrases those of their words. Without text every
-//! hit scores 1.0. Order: score descending, then doc id ascending — also for KNN, whose
-//! results are not distance-ordered unless the caller sorts them (SORTBY).
+//! Scoring: a query with text terms scores each hit the way RediSearch 2.10's default TFIDF
+//! scorer does: every matching term occurrence counts its field's WEIGHT times the term's
+//! idf = logb(1 + docs / docs with the term), a numeric range counts 1, tags and vector
+//! clauses 0 (their postings carry no term statistics), AND, OR and `~` add their
+//! children's scores, `-` adds nothing; the sum is divided by the frequency of the
+//! document's most frequent term. Prefix terms add the scores of their expansions, phrases
+//! those of their words. Without text every hit scores 1.0. Order: score descending, then
+//! doc id ascending — also for KNN, whose results are not distance-ordered unless the
+//! caller sorts them (SORTBY).
 //!
 //! Runs under the index's read lock; it must not touch the keyspace.
 
@@ -16,6 +18,7 @@ use std::collections::HashMap;
 
 use roaring::RoaringBitmap;
 
+use super::document::FieldValue;
 use super::index::{Data, FieldIndex, Hit, SearchOptions};
 use super::query::{KnnClause, Query, QueryNode, TextTerm};
 use super::vector::VectorIndex;
@@ -63,7 +66,10 @@ pub(super) fn search(
                 id: DocId(id),
                 key: doc.key.clone(),
                 score: match scored {
-                    true => eval.score(&query.filter, DocId(id)),
+                    true => {
+                        let norm = f64::from(data.text.max_freq(DocId(id)));
+                        eval.score(&query.filter, DocId(id)) / norm
+                    }
                     false => 1.0,
                 },
                 distances: yields.remove(&id).unwrap_or_default(),
@@ -159,12 +165,11 @@ impl<'a> Eval<'a> {
                 let fields = fields.as_deref();
                 let text = &self.data.text;
                 match term {
-                    TextTerm::Word(w) => text.word(w, fields),
-                    TextTerm::Prefix(p) => text
-                        .expand_prefix(p)
+                    TextTerm::Phrase(words) => text.phrase(words, fields),
+                    _ => self
+                        .expansions(term)
                         .into_iter()
                         .fold(RoaringBitmap::new(), |acc, t| acc | text.word(t, fields)),
-                    TextTerm::Phrase(words) => text.phrase(words, fields),
                 }
             }
             QueryNode::Tag { field, patterns } => {
@@ -192,6 +197,7 @@ impl<'a> Eval<'a> {
                 blob,
                 yield_as,
                 epsilon,
+                ..
             } => {
                 let vectors = self.vectors(field)?;
                 let query = vectors.query_vector(blob)?;
@@ -263,6 +269,21 @@ impl<'a> Eval<'a> {
         }
     }
 
+    /// The dictionary terms a (non-phrase) text term stands for.
+    fn expansions<'t>(&self, term: &'t TextTerm) -> Vec<&'t str>
+    where
+        'a: 't,
+    {
+        let text = &self.data.text;
+        match term {
+            TextTerm::Word(w) => vec![w.as_str()],
+            TextTerm::Prefix(p) => text.expand_prefix(p),
+            TextTerm::Suffix(s) => text.expand_where(|t| t.ends_with(s.as_str())),
+            TextTerm::Infix(s) => text.expand_where(|t| t.contains(s.as_str())),
+            TextTerm::Phrase(_) => Vec::new(),
+        }
+    }
+
     /// The `k` nearest documents among `filter` (all when `None`), by doc id, with distances.
     fn knn(
         &self,
@@ -283,7 +304,7 @@ impl<'a> Eval<'a> {
             .collect())
     }
 
-    /// The text score of document `id` under `node`.
+    /// The score of document `id` under `node`, before normalisation.
     fn score(&self, node: &QueryNode, id: DocId) -> f64 {
         match node {
             QueryNode::Text { fields, term } => {
@@ -292,15 +313,30 @@ impl<'a> Eval<'a> {
                 let text = &self.data.text;
                 let tfidf = |t: &str| text.tfidf(t, id, fields.as_deref(), &self.weights, total);
                 match term {
-                    TextTerm::Word(w) => tfidf(w),
-                    TextTerm::Prefix(p) => text.expand_prefix(p).into_iter().map(tfidf).sum(),
                     TextTerm::Phrase(words) => words.iter().map(|w| tfidf(w)).sum(),
+                    _ => self.expansions(term).into_iter().map(tfidf).sum(),
                 }
             }
             QueryNode::And(children) | QueryNode::Or(children) => {
                 children.iter().map(|c| self.score(c, id)).sum()
             }
             QueryNode::Optional(child) => self.score(child, id),
+            QueryNode::Numeric { field, min, max } => {
+                let value = self.def.field_index(field).and_then(|pos| {
+                    match self.data.docs.get(id)?.values.get(pos)? {
+                        Some(FieldValue::Number(v)) => Some(*v),
+                        _ => None,
+                    }
+                });
+                let within = |v: f64| {
+                    (v > min.value || (min.inclusive && v == min.value))
+                        && (v < max.value || (max.inclusive && v == max.value))
+                };
+                match value {
+                    Some(v) if within(v) => 1.0,
+                    _ => 0.0,
+                }
+            }
             _ => 0.0,
         }
     }

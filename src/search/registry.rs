@@ -100,6 +100,11 @@ impl Registry {
                 "Unknown index name (or name is an alias itself)",
             ));
         }
+        if inner.by_name(alias).is_some() {
+            return Err(SearchError::other(
+                "Alias conflicts with an existing index name",
+            ));
+        }
         if matches!(op, AliasOp::Add) && inner.aliases.contains_key(alias) {
             return Err(SearchError::other("Alias already exists"));
         }

@@ -68,3 +68,84 @@ fn scan(state: &ServerState, index: &Index, ticket: u64) {
     }
     index.finish_scan(ticket);
 }
+
+#[cfg(test)]
+mod tests {
+    use std::time::{Duration, Instant};
+
+    use bytes::Bytes;
+
+    use super::*;
+    use crate::config::Config;
+    use crate::keyspace::Ttl;
+    use crate::keyspace::value::StrValue;
+    use crate::search::index::testing::{def, hash, numeric};
+
+    fn put(state: &ServerState, key: &str, value: Value) {
+        let key = Bytes::from(key.to_string());
+        let mut guard = state.keyspace.lock(0, &[&key]);
+        guard.insert(key, value, Ttl::Clear);
+    }
+
+    fn wait_for_scan(index: &Index) {
+        let deadline = Instant::now() + Duration::from_secs(20);
+        while index.stats.indexing.load(Ordering::Relaxed) {
+            assert!(Instant::now() < deadline, "backfill did not finish");
+            std::thread::sleep(Duration::from_millis(5));
+        }
+    }
+
+    #[test]
+    fn scans_covered_hashes_and_reports_progress() {
+        let state = ServerState::new(Config::default());
+        for i in 0..1000 {
+            let n = i.to_string();
+            put(
+                &state,
+                &format!("doc:{i}"),
+                Value::Hash(hash(&[("n", n.as_bytes())])),
+            );
+        }
+        put(&state, "other:1", Value::Hash(hash(&[("n", b"1")])));
+        put(
+            &state,
+            "doc:string",
+            Value::Str(StrValue::text(Bytes::from_static(b"x"))),
+        );
+        let index = state
+            .search
+            .create(def(vec![numeric("n")]))
+            .expect("create");
+        start(state.clone(), index.clone());
+        // Writes during the scan are indexed by the keyspace observer meanwhile.
+        put(&state, "doc:late", Value::Hash(hash(&[("n", b"5000")])));
+        wait_for_scan(&index);
+        assert_eq!(index.info().num_docs, 1001);
+        assert_eq!(index.stats.progress_ppm.load(Ordering::Relaxed), 1_000_000);
+    }
+
+    #[test]
+    fn swapdb_empties_and_rescans() {
+        let state = ServerState::new(Config::default());
+        let index = state
+            .search
+            .create(def(vec![numeric("n")]))
+            .expect("create");
+        put(&state, "doc:0", Value::Hash(hash(&[("n", b"0")])));
+        assert_eq!(index.info().num_docs, 1);
+        {
+            let key = Bytes::from_static(b"doc:1");
+            let mut guard = state.keyspace.lock(1, &[&key]);
+            guard.insert(key, Value::Hash(hash(&[("n", b"1")])), Ttl::Clear);
+        }
+        state.keyspace.lock_all().swap_db(1);
+        assert_eq!(index.info().num_docs, 0);
+        let rescans = state.search.take_rescans();
+        assert_eq!(rescans.len(), 1);
+        for index in rescans {
+            start(state.clone(), index);
+        }
+        wait_for_scan(&index);
+        assert_eq!(index.keys(), [Bytes::from_static(b"doc:1")]);
+    }
+}

@@ -160,12 +160,20 @@ impl TextIndex {
     /// The indexed terms starting with `prefix` (at most RediSearch's expansion limit).
     pub fn expand_prefix(&self, prefix: &str) -> Vec<&str> {
         self.terms
-            .range::<str, _>((
-                std::ops::Bound::Included(prefix),
-                std::ops::Bound::Unbounded,
-            ))
+            .range::<str, _>((std::ops::Bound::Included(prefix), std::ops::Bound::Unbounded))
             .map(|(t, _)| t.as_str())
             .take_while(|t| t.starts_with(prefix))
+            .take(MAX_PREFIX_EXPANSIONS)
+            .collect()
+    }
+
+    /// The indexed terms `matches` accepts (suffix and infix queries walk the dictionary),
+    /// at most RediSearch's expansion limit.
+    pub fn expand_where(&self, matches: impl Fn(&str) -> bool) -> Vec<&str> {
+        self.terms
+            .keys()
+            .map(String::as_str)
+            .filter(|t| matches(t))
             .take(MAX_PREFIX_EXPANSIONS)
             .collect()
     }
@@ -200,9 +208,10 @@ impl TextIndex {
             .collect()
     }
 
-    /// TF-IDF of `term` in document `id` (0 when absent), counting occurrences in `fields`
-    /// (`None`: any) weighted by `weights[field]`, normalised by the document's most frequent
-    /// term, with idf = log2(1 + docs / docs with the term) over `total_docs` documents.
+    /// TF-IDF of `term` in document `id` (0 when absent) as RediSearch's TFIDF scorer
+    /// computes it before normalisation: occurrences in `fields` (`None`: any) weighted by
+    /// `weights[field]`, times idf = logb(1 + docs / docs with the term) over `total_docs`
+    /// documents (logb: the binary exponent, as RediSearch uses).
     pub fn tfidf(
         &self,
         term: &str,
@@ -222,9 +231,16 @@ impl TextIndex {
             .filter(|(f, _)| fields.is_none_or(|fs| fs.contains(f)))
             .map(|&(f, _)| weights.get(usize::from(f)).copied().unwrap_or(1.0))
             .sum();
-        let max_freq = self.docs.get(&id.0).map_or(1, |d| d.max_freq.max(1));
-        let idf = (1.0 + total_docs as f64 / postings.docs.len().max(1) as f64).log2();
-        tf / f64::from(max_freq) * idf
+        let idf = (1.0 + total_docs as f64 / postings.docs.len().max(1) as f64)
+            .log2()
+            .floor();
+        tf * idf
+    }
+
+    /// How often document `id`'s most frequent term occurs (at least 1): RediSearch divides
+    /// a document's TF-IDF by it.
+    pub fn max_freq(&self, id: DocId) -> u32 {
+        self.docs.get(&id.0).map_or(1, |d| d.max_freq.max(1))
     }
 
     /// Distinct terms (FT.INFO `num_terms`).
@@ -291,6 +307,7 @@ mod tests {
         assert_eq!(ids(t.word("help", Some(&[0]))), Vec::<u32>::new());
         assert_eq!(ids(t.word("help", Some(&[1]))), vec![2]);
         assert_eq!(t.expand_prefix("hel"), ["hello", "help"]);
+        assert_eq!(t.expand_where(|w| w.ends_with("oon")), ["moon"]);
         let phrase = |words: &str, f: Option<&[u16]>| ids(t.phrase(&tok(words), f));
         assert_eq!(phrase("hello world", None), vec![1]);
         assert_eq!(phrase("world hello", None), vec![2]);
@@ -305,17 +322,20 @@ mod tests {
     }
 
     #[test]
-    fn tfidf_prefers_frequent_and_rare_terms() {
+    fn tfidf_weighs_frequency_and_rarity() {
         let mut t = TextIndex::default();
         t.insert(DocId(1), &[(0, tok("apple apple banana"))]);
         t.insert(DocId(2), &[(0, tok("apple banana banana cherry"))]);
         t.insert(DocId(3), &[(0, tok("banana"))]);
         let w = [1.0];
         let s = |term: &str, id: u32| t.tfidf(term, DocId(id), None, &w, 3);
-        assert!(s("apple", 1) > s("apple", 2));
-        assert!(s("cherry", 2) > s("banana", 2) / 2.0);
+        // idf: logb(1 + 3/2) = 1, logb(1 + 3/1) = 2, logb(1 + 3/3) = 1.
+        assert_eq!(s("apple", 1), 2.0);
+        assert_eq!(s("cherry", 2), 2.0);
+        assert_eq!(s("banana", 2), 2.0);
         assert_eq!(s("cherry", 1), 0.0);
-        // Weights scale the score.
-        assert!(t.tfidf("apple", DocId(1), None, &[2.0], 3) > s("apple", 1));
+        assert_eq!(t.tfidf("apple", DocId(1), None, &[2.5], 3), 5.0);
+        assert_eq!((t.max_freq(DocId(1)), t.max_freq(DocId(2))), (2, 2));
+        assert_eq!(t.max_freq(DocId(9)), 1);
     }
 }
