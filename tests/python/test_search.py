@@ -255,6 +255,10 @@ def test_aliases(rc, name):
 def test_tagvals(rc, name):
     ft = indexed(rc, name)
     assert set(ft.tagvals("tags")) == {"fruit", "red", "green", "spice", "dairy", "blue", "yellow"}
+    with pytest.raises(ResponseError, match="^No such field$"):
+        ft.tagvals("nosuch")
+    with pytest.raises(ResponseError, match="^Not a tag field$"):
+        ft.tagvals("price")
 
 
 def test_explain(rc, name):
@@ -394,12 +398,12 @@ def test_vector_range(rc, name):
 
 
 def test_pipeline_search_returns_raw_rows(rc, name):
-    # redisvl's batch_search runs FT.SEARCH in a pipeline and parses the raw rows itself:
-    # redis-py hands back the RESP2 shape [total, id, [field, value ...], ...] either way.
+    # A search pipeline (r.ft(name).pipeline()) returns the raw RESP2 rows
+    # [total, id, [field, value ...], ...], also over RESP3.
     indexed(rc, name)
     q = Query("@tags:{blue}").return_fields("title").dialect(2)
-    pipe = rc.pipeline(transaction=False)
-    pipe.ft(name).search(q)
+    pipe = rc.ft(name).pipeline(transaction=False)
+    pipe.search(q)
     (raw,) = pipe.execute()
     assert raw[0] == 1
     assert text(raw[1]) == f"{name}:4"
@@ -423,6 +427,9 @@ def test_native_resp3_search_reply(server, name):
         assert rows[0]["extra_attributes"] == {"dist": "0", "price": "3"}
         assert float(rows[1]["extra_attributes"]["dist"]) == pytest.approx(0.0225, abs=1e-5)
         assert rows[0]["values"] == []
+        # FT._LIST and FT.TAGVALS reply with RESP3 sets.
+        assert isinstance(rc.execute_command("FT._LIST"), set)
+        assert ft.tagvals("tags") == {"fruit", "red", "green", "spice", "dairy", "blue", "yellow"}
     finally:
         rc.close()
 
