@@ -6,6 +6,7 @@ Redis Stack 7.4 (RediSearch 2.10) answers. Each test creates its own index over 
 prefix, so tests share the session server without interfering.
 """
 
+import json
 import os
 import re
 import time
@@ -244,11 +245,19 @@ def test_aliases(rc, name):
     assert rc.ft(alias).info()["index_name"] == f"{name}_b"
     assert rc.ft(alias).search(Query("*").dialect(2)).total == 0
     assert second.aliasdel(alias)
-    with pytest.raises(ResponseError):
+    with pytest.raises(ResponseError, match=f"^No such index {alias}$"):
         rc.ft(alias).search(Query("*").dialect(2))
-    with pytest.raises(ResponseError, match="Alias does not exist"):
+    with pytest.raises(ResponseError, match="^Alias does not exist$"):
         second.aliasdel(alias)
+    with pytest.raises(ResponseError, match="^Unknown index name"):
+        rc.ft(f"{name}_none").aliasadd(alias)
+    # Dropping an index drops its aliases with it.
+    assert second.aliasadd(alias)
     second.dropindex()
+    with pytest.raises(ResponseError, match=f"^No such index {alias}$"):
+        rc.ft(alias).search(Query("*").dialect(2))
+    assert first.aliasadd(alias)
+    assert rc.ft(alias).search(Query("*").dialect(2)).total == len(DOCS)
     first.dropindex(delete_documents=True)
 
 
@@ -493,6 +502,29 @@ def test_sort_and_paging(rc, name):
     assert counted.total == 3 and counted.docs == []
 
 
+def test_query_options(rc, name):
+    ft = indexed(rc, name)
+    # RETURN ... AS renames; INKEYS restricts; TIMEOUT, VERBATIM accepted; tag params.
+    q = Query("@tags:{$t}").return_field("title", as_field="name").sort_by("price").dialect(2)
+    res = ft.search(q, query_params={"t": "fruit"})
+    assert ids(name, res) == ["1", "5", "2"]
+    assert [d.name for d in res.docs] == ["red apple pie", "banana bread", "green apple tart"]
+    q = Query("@tags:{fruit}").limit_ids(f"{name}:2", f"{name}:3").no_content().dialect(2)
+    assert ids(name, ft.search(q)) == ["2"]
+    q = Query("apple").verbatim().timeout(1000).no_content().dialect(2)
+    assert set(ids(name, ft.search(q))) == {"1", "2"}
+    # "and" is a default stopword: redisvl-style "x AND y" is the intersection.
+    res = ft.search(Query("apple AND @tags:{red}").no_content().dialect(2))
+    assert ids(name, res) == ["1"]
+    # KNN with SORTBY DESC, LIMIT past the end, and K larger than the index.
+    q = Query("*=>[KNN 10 @v $vec AS d]").sort_by("d", asc=False).return_fields("d").dialect(2)
+    res = ft.search(q, query_params={"vec": blob(QUERY_VEC)})
+    assert res.total == len(DOCS)
+    assert ids(name, res) == [str(i + 1) for i in np.argsort(-distances("COSINE"), kind="stable")]
+    res = ft.search(q.paging(6, 5), query_params={"vec": blob(QUERY_VEC)})
+    assert res.total == len(DOCS) and res.docs == []
+
+
 def test_writes_update_the_index(rc, name):
     ft = indexed(rc, name)
     rc.hset(f"{name}:1", "tags", "dairy")
@@ -500,6 +532,37 @@ def test_writes_update_the_index(rc, name):
     res = ft.search(Query("@tags:{dairy}").no_content().dialect(2))
     assert set(ids(name, res)) == {"1", "6"}
     assert wait_indexed(ft)["num_docs"] == len(DOCS) - 1
+
+    # Leaving the prefix, expiring, losing the vector field.
+    rc.rename(f"{name}:6", f"elsewhere_{name}:6")
+    rc.pexpire(f"{name}:5", 30)
+    rc.hdel(f"{name}:2", "v")
+    time.sleep(0.2)
+    res = ft.search(Query("*").no_content().dialect(2))
+    assert set(ids(name, res)) == {"1", "2", "3"}
+    q = Query("*=>[KNN 5 @v $vec AS d]").sort_by("d").return_fields("d").dialect(2)
+    res = ft.search(q, query_params={"vec": blob(QUERY_VEC)})
+    assert ids(name, res) == ["1", "3"]  # doc 2 has no vector any more
+    rc.delete(f"elsewhere_{name}:6")
+
+
+@pytest.mark.parametrize("algo", ["FLAT", "HNSW"])
+def test_vector_updates(rc, name, algo):
+    ft = indexed(rc, name, algo=algo, metric="L2")
+    q = Query("*=>[KNN 2 @v $vec AS d]").sort_by("d").return_fields("d").dialect(2)
+    assert ids(name, ft.search(q, query_params={"vec": blob(QUERY_VEC)})) == ["2", "1"]
+    # Move doc 2 far away and doc 4 onto the query: the old positions must not linger.
+    rc.hset(f"{name}:2", "v", blob([9, 9, 9, 9]))
+    rc.hset(f"{name}:4", "v", blob(QUERY_VEC))
+    res = ft.search(q, query_params={"vec": blob(QUERY_VEC)})
+    assert ids(name, res) == ["4", "1"]
+    assert res.docs[0].d == "0"
+    for _ in range(20):  # churn: re-writing the same documents many times
+        for doc_id, _, _, _, vec in DOCS:
+            if doc_id not in ("2", "4"):
+                rc.hset(f"{name}:{doc_id}", "v", blob(vec))
+    assert ids(name, ft.search(q, query_params={"vec": blob(QUERY_VEC)})) == ["4", "1"]
+    assert wait_indexed(ft)["num_docs"] == len(DOCS)
 
 
 # --------------------------------------------------------------------------------- errors
@@ -573,42 +636,76 @@ def _dataset() -> Path | None:
     return None
 
 
-def test_flat_recall_on_gcide_slice(server, name):
-    """FLAT KNN over 2,000 real 384-d embeddings equals numpy's exact top 10 (recall 1.0)."""
+# (algorithm, documents, KNN clause options, minimum recall@10). FLAT is exact; HNSW
+# (M 16, EF_CONSTRUCTION 200) builds slowly in a debug binary, hence its smaller slice.
+RECALL_CASES = {
+    "flat": ("FLAT", 2000, "", 1.0),
+    "hnsw": ("HNSW", 1000, " EF_RUNTIME 100", 0.95),
+}
+# Filters over the dataset's metadata: a tag (pos verb, ~14%) and a numeric range.
+RECALL_FILTERS = {
+    "all": ("*", lambda m: True),
+    "tag": ("(@pos:{verb})", lambda m: m["pos"] == "verb"),
+    "numeric": ("(@chars:[50 120])", lambda m: 50 <= m["chars"] <= 120),
+}
+
+
+@pytest.mark.parametrize("case", list(RECALL_CASES))
+def test_recall_on_gcide_slice(server, name, case):
+    """KNN over real 384-d embeddings against numpy's exact top 10, unfiltered and filtered."""
     data = _dataset()
     if data is None:
         pytest.skip("shared/datasets/gcide-minilm is not beside the repository")
-    n_docs, n_queries, k, dim = 2000, 50, 10, 384
+    algo, n_docs, knn_options, min_recall = RECALL_CASES[case]
+    n_queries, k, dim = 40, 10, 384
     base = np.fromfile(data / "base.f32", dtype=np.float32, count=n_docs * dim).reshape(-1, dim)
     queries = np.fromfile(data / "queries.f32", dtype=np.float32, count=n_queries * dim)
     queries = queries.reshape(-1, dim)
+    with open(data / "meta.jsonl") as f:
+        meta = [json.loads(line) for line, _ in zip(f, range(n_docs))]
 
     rc = server.client()
+
+    def write(rows):
+        pipe = rc.pipeline(transaction=False)
+        for row in rows:
+            fields = {"v": base[row].tobytes(), "pos": meta[row]["pos"], "chars": meta[row]["chars"]}
+            pipe.hset(f"{name}:{row}", mapping=fields)
+        pipe.execute()
+
+    attrs = {"TYPE": "FLOAT32", "DIM": dim, "DISTANCE_METRIC": "COSINE"}
+    if algo == "HNSW":
+        attrs.update(M=16, EF_CONSTRUCTION=200)
     try:
+        # Half the documents exist before FT.CREATE (the background scan indexes them),
+        # half are written afterwards.
+        write(range(0, n_docs, 2))
         ft = rc.ft(name)
         ft.create_index(
-            [VectorField("v", "FLAT", {"TYPE": "FLOAT32", "DIM": dim, "DISTANCE_METRIC": "COSINE"})],
+            [TagField("pos"), NumericField("chars"), VectorField("v", algo, attrs)],
             definition=IndexDefinition(prefix=[f"{name}:"], index_type=IndexType.HASH),
         )
-        pipe = rc.pipeline(transaction=False)
-        for row, vec in enumerate(base):
-            pipe.hset(f"{name}:{row}", "v", vec.tobytes())
-        pipe.execute()
+        write(range(1, n_docs, 2))
         assert wait_indexed(ft)["num_docs"] == n_docs
 
         exact = 1 - queries @ base.T  # unit vectors: cosine distance
-        q = Query(f"*=>[KNN {k} @v $vec AS dist]").sort_by("dist").return_fields("dist")
-        q = q.paging(0, k).dialect(2)
-        hits = 0
-        for qi, qvec in enumerate(queries):
-            res = ft.search(q, query_params={"vec": qvec.tobytes()})
-            got = [int(doc.id.rsplit(":", 1)[1]) for doc in res.docs]
-            kth = np.sort(exact[qi])[k - 1]
-            # Ties at the k-th distance may resolve either way.
-            hits += sum(exact[qi][row] <= kth + 1e-6 for row in got)
-            for doc, row in zip(res.docs, got):
-                assert float(doc.dist) == pytest.approx(float(exact[qi][row]), abs=1e-4)
-        assert hits / (n_queries * k) == 1.0
+        for filter_name, (prefilter, keep) in RECALL_FILTERS.items():
+            passing = np.array([keep(m) for m in meta])
+            q = Query(f"{prefilter}=>[KNN {k} @v $vec{knn_options} AS dist]")
+            q = q.sort_by("dist").return_fields("dist").paging(0, k).dialect(2)
+            hits = 0
+            for qi, qvec in enumerate(queries):
+                res = ft.search(q, query_params={"vec": qvec.tobytes()})
+                got = [int(doc.id.rsplit(":", 1)[1]) for doc in res.docs]
+                assert len(got) == k and all(passing[row] for row in got), filter_name
+                dist = np.where(passing, exact[qi], np.inf)
+                kth = np.sort(dist)[k - 1]
+                # Ties at the k-th distance may resolve either way.
+                hits += sum(dist[row] <= kth + 1e-6 for row in got)
+                for doc, row in zip(res.docs, got):
+                    assert float(doc.dist) == pytest.approx(float(exact[qi][row]), abs=1e-4)
+            recall = hits / (n_queries * k)
+            assert recall >= min_recall, f"{filter_name}: recall@{k} {recall}"
     finally:
         rc.ft(name).dropindex(delete_documents=True)
         rc.close()
