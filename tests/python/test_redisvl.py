@@ -320,6 +320,61 @@ def test_from_existing_round_trip(movies, client, name):
     assert short_ids(again, again.query(q)) == nearest(lambda m: True, k=2)
 
 
+def test_from_existing_rich_schema(client, name):
+    # Field flags, a FLOAT64 vector, custom HNSW parameters and STOPWORDS 0 survive the
+    # FT.INFO round trip that from_existing performs.
+    rich = {
+        "index": {"name": name, "prefix": name, "storage_type": "hash", "stopwords": []},
+        "fields": [
+            {"name": "title", "type": "text", "attrs": {"no_stem": True, "sortable": True}},
+            {"name": "genre", "type": "tag", "attrs": {"case_sensitive": True, "separator": "|"}},
+            {"name": "year", "type": "numeric", "attrs": {"sortable": True}},
+            {"name": "studio", "type": "tag", "attrs": {"index_missing": True}},
+            {
+                "name": "embedding",
+                "type": "vector",
+                "attrs": {
+                    "dims": 4,
+                    "algorithm": "hnsw",
+                    "distance_metric": "l2",
+                    "datatype": "float64",
+                    "m": 8,
+                    "ef_construction": 100,
+                },
+            },
+        ],
+    }
+    index = SearchIndex.from_dict(rich, redis_client=client)
+    index.create(overwrite=True, drop=True)
+    try:
+        again = SearchIndex.from_existing(name, redis_client=client)
+        assert again.schema == index.schema
+        assert again.schema.index.stopwords == []
+        vec = again.schema.fields["embedding"].attrs
+        assert (vec.m, vec.ef_construction, vec.datatype.value.lower()) == (8, 100, "float64")
+
+        index.load(
+            [
+                {"title": "and then", "genre": "Noir|x", "year": 1950,
+                 "embedding": array_to_buffer([1, 0, 0, 0], "float64")},
+                {"title": "other", "genre": "noir", "year": 1960, "studio": "acme",
+                 "embedding": array_to_buffer([0, 1, 0, 0], "float64")},
+            ],
+            keys=[f"{name}:a", f"{name}:b"],
+        )
+        wait_indexed(index)
+        assert index.query(CountQuery(Text("title") == "and")) == 1  # no stopwords
+        assert index.query(CountQuery(Tag("genre") == "Noir")) == 1  # case-sensitive
+        assert index.query(CountQuery("ismissing(@studio)")) == 1
+        q = VectorQuery(vector=[0.9, 0.1, 0, 0], vector_field_name="embedding", dtype="float64",
+                        return_fields=["title"], num_results=1)
+        (hit,) = index.query(q)
+        assert hit["id"] == f"{name}:a"
+        assert float(hit["vector_distance"]) == pytest.approx(0.02, abs=1e-12)
+    finally:
+        index.delete(drop=True)
+
+
 def test_load_with_explicit_keys_and_fetch(movies, client, name):
     extra = {
         "title": "star dust",

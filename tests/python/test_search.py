@@ -211,6 +211,54 @@ def test_text_blobs_and_default_distance_field(fresh_server, client_kwargs):
     rc.close()
 
 
+def test_field_options(rc, name):
+    # AS aliases, several prefixes, CASESENSITIVE and a custom SEPARATOR, NOSTEM, FLOAT64
+    # vectors, INDEXMISSING, STOPWORDS 0; FT.INFO reports them back.
+    ft = rc.ft(name)
+    ft.create_index(
+        [
+            TextField("body", as_name="text", no_stem=True, weight=2.0),
+            TagField("labels", separator=";", case_sensitive=True),
+            TagField("color", index_missing=True),
+            NumericField("n", as_name="num"),
+            VectorField("emb", "FLAT", {"TYPE": "FLOAT64", "DIM": 2, "DISTANCE_METRIC": "L2"}, as_name="vec"),
+        ],
+        definition=IndexDefinition(prefix=[f"{name}:a:", f"{name}:b:"], index_type=IndexType.HASH),
+        stopwords=[],
+    )
+    f64 = lambda v: np.asarray(v, dtype=np.float64).tobytes()  # noqa: E731
+    rc.hset(f"{name}:a:1", mapping={"body": "the runner runs", "labels": "Big Cat;small", "color": "red", "n": 1, "emb": f64([0, 0])})
+    rc.hset(f"{name}:b:2", mapping={"body": "and running", "labels": "big;Small", "n": 2, "emb": f64([1, 1])})
+    rc.hset(f"{name}:c:3", mapping={"body": "runs", "labels": "big", "n": 3, "emb": f64([0, 0])})
+    info = wait_indexed(ft)
+    assert info["num_docs"] == 2
+    assert as_dict(info["index_definition"])["prefixes"] == [f"{name}:a:", f"{name}:b:"]
+    assert info["stopwords_list"] == []
+    attrs = {a[3]: a for a in info["attributes"]}
+    assert attrs["text"][1] == "body" and "NOSTEM" in attrs["text"]
+    assert "CASESENSITIVE" in attrs["labels"]
+    assert "INDEXMISSING" in attrs["color"]
+    assert attrs["vec"][1] == "emb"
+
+    def found(query, **params):
+        res = ft.search(Query(query).no_content().dialect(2), query_params=params or None)
+        return sorted(d.id.rsplit(":", 1)[1] for d in res.docs)
+
+    assert found("@text:runs") == ["1"]  # NOSTEM: "running" does not match "runs"
+    assert found("@text:and") == ["2"]  # STOPWORDS 0: "and" is a word
+    assert found("@labels:{Big Cat}") == ["1"]
+    assert found("@labels:{big}") == ["2"]  # case-sensitive
+    assert found("@labels:{Small | small}") == ["1", "2"]
+    assert found("ismissing(@color)") == ["2"]
+    assert found("@num:[2 2]") == ["2"]
+    q = Query("*=>[KNN 1 @vec $v AS d]").sort_by("d").return_fields("text", "d").dialect(2)
+    res = ft.search(q, query_params={"v": f64([0.9, 1])})
+    assert [d.id for d in res.docs] == [f"{name}:b:2"]
+    assert res.docs[0].text == "and running"
+    # FLOAT64 distances are computed in double precision: (0.9 - 1)^2 prints as 0.01.
+    assert res.docs[0].d == "0.01"
+
+
 def test_list_indexes(rc, name):
     create(rc, name)
     listed = rc.execute_command("FT._LIST")
