@@ -390,6 +390,17 @@ def test_load_with_explicit_keys_and_fetch(movies, client, name):
     assert int(movies.info()["num_docs"]) == len(MOVIES) + 1
 
 
+def test_drop_documents_and_clear(movies, client, name):
+    assert movies.drop_documents(["1", "2"]) == 2
+    assert movies.query(CountQuery()) == len(MOVIES) - 2
+    assert movies.query(CountQuery(Tag("genre") == "scifi")) == 1
+    # clear() pages through FT.SEARCH "*" and deletes what it finds; the index stays.
+    assert movies.clear() == len(MOVIES) - 2
+    assert movies.exists()
+    assert movies.query(CountQuery()) == 0
+    assert client.keys(f"{name}:*") == []
+
+
 def test_create_overwrite_backfills_existing_keys(movies, client, name):
     # Dropping the index alone keeps the hashes; re-creating it indexes them again.
     movies.create(overwrite=True, drop=False)
