@@ -29,7 +29,12 @@ SCHEMA = {
         {
             "name": "user_embedding",
             "type": "vector",
-            "attrs": {"dims": 3, "distance_metric": "cosine", "algorithm": "hnsw", "datatype": "float32"},
+            "attrs": {
+                "dims": 3,
+                "distance_metric": "cosine",
+                "algorithm": "hnsw",
+                "datatype": "float32",
+            },
         },
     ],
 }

@@ -59,7 +59,13 @@ def create_index(r: redis.Redis) -> None:
         VectorField(
             "embedding",
             "HNSW",
-            {"TYPE": "FLOAT32", "DIM": DIM, "DISTANCE_METRIC": "COSINE", "M": 16, "EF_CONSTRUCTION": 200},
+            {
+                "TYPE": "FLOAT32",
+                "DIM": DIM,
+                "DISTANCE_METRIC": "COSINE",
+                "M": 16,
+                "EF_CONSTRUCTION": 200,
+            },
         ),
     ]
     definition = IndexDefinition(prefix=[PREFIX], index_type=IndexType.HASH)

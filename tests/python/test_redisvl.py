@@ -25,10 +25,28 @@ pytestmark = pytest.mark.skipif(
 MOVIES = [
     {"id": "1", "title": "star wars", "genre": "scifi", "year": 1977, "vec": [1.0, 0.0, 0.0, 0.0]},
     {"id": "2", "title": "star trek", "genre": "scifi", "year": 2009, "vec": [0.9, 0.1, 0.0, 0.05]},
-    {"id": "3", "title": "the godfather", "genre": "drama", "year": 1972, "vec": [0.0, 1.0, 0.0, 0.2]},
+    {
+        "id": "3",
+        "title": "the godfather",
+        "genre": "drama",
+        "year": 1972,
+        "vec": [0.0, 1.0, 0.0, 0.2],
+    },
     {"id": "4", "title": "arrival", "genre": "scifi", "year": 2016, "vec": [0.5, 0.6, 0.0, 0.0]},
-    {"id": "5", "title": "the dark knight", "genre": "action", "year": 2008, "vec": [0.1, 0.0, 1.0, 0.0]},
-    {"id": "6", "title": "a star is born", "genre": "drama", "year": 2018, "vec": [0.0, 0.1, 0.7, 0.7]},
+    {
+        "id": "5",
+        "title": "the dark knight",
+        "genre": "action",
+        "year": 2008,
+        "vec": [0.1, 0.0, 1.0, 0.0],
+    },
+    {
+        "id": "6",
+        "title": "a star is born",
+        "genre": "drama",
+        "year": 2018,
+        "vec": [0.0, 0.1, 0.7, 0.7],
+    },
 ]
 QUERY_VEC = [0.8, 0.3, 0.1, 0.0]
 
@@ -288,7 +306,9 @@ def test_paging(movies):
         pages.append(short_ids(movies, movies.query(q)))
     assert pages == [by_year[0:2], by_year[2:4], by_year[4:6]]
 
-    batches = list(movies.paginate(FilterQuery(return_fields=["year"], sort_by="year"), page_size=4))
+    batches = list(
+        movies.paginate(FilterQuery(return_fields=["year"], sort_by="year"), page_size=4)
+    )
     assert [len(b) for b in batches] == [4, 2]
     assert [i for b in batches for i in short_ids(movies, b)] == by_year
 
@@ -314,7 +334,10 @@ def test_from_existing_round_trip(movies, client, name):
     vec = again.schema.fields["embedding"]
     assert vec.attrs.dims == 4
     assert vec.attrs.distance_metric.value.lower() == "cosine"
-    assert vec.attrs.algorithm.value.lower() == movies.schema.fields["embedding"].attrs.algorithm.value.lower()
+    assert (
+        vec.attrs.algorithm.value.lower()
+        == movies.schema.fields["embedding"].attrs.algorithm.value.lower()
+    )
     # The rebuilt index queries the same data.
     q = VectorQuery(vector=QUERY_VEC, vector_field_name="embedding", num_results=2)
     assert short_ids(again, again.query(q)) == nearest(lambda m: True, k=2)
@@ -355,10 +378,19 @@ def test_from_existing_rich_schema(client, name):
 
         index.load(
             [
-                {"title": "and then", "genre": "Noir|x", "year": 1950,
-                 "embedding": array_to_buffer([1, 0, 0, 0], "float64")},
-                {"title": "other", "genre": "noir", "year": 1960, "studio": "acme",
-                 "embedding": array_to_buffer([0, 1, 0, 0], "float64")},
+                {
+                    "title": "and then",
+                    "genre": "Noir|x",
+                    "year": 1950,
+                    "embedding": array_to_buffer([1, 0, 0, 0], "float64"),
+                },
+                {
+                    "title": "other",
+                    "genre": "noir",
+                    "year": 1960,
+                    "studio": "acme",
+                    "embedding": array_to_buffer([0, 1, 0, 0], "float64"),
+                },
             ],
             keys=[f"{name}:a", f"{name}:b"],
         )
@@ -366,8 +398,13 @@ def test_from_existing_rich_schema(client, name):
         assert index.query(CountQuery(Text("title") == "and")) == 1  # no stopwords
         assert index.query(CountQuery(Tag("genre") == "Noir")) == 1  # case-sensitive
         assert index.query(CountQuery("ismissing(@studio)")) == 1
-        q = VectorQuery(vector=[0.9, 0.1, 0, 0], vector_field_name="embedding", dtype="float64",
-                        return_fields=["title"], num_results=1)
+        q = VectorQuery(
+            vector=[0.9, 0.1, 0, 0],
+            vector_field_name="embedding",
+            dtype="float64",
+            return_fields=["title"],
+            num_results=1,
+        )
         (hit,) = index.query(q)
         assert hit["id"] == f"{name}:a"
         assert float(hit["vector_distance"]) == pytest.approx(0.02, abs=1e-12)

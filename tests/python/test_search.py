@@ -221,14 +221,31 @@ def test_field_options(rc, name):
             TagField("labels", separator=";", case_sensitive=True),
             TagField("color", index_missing=True),
             NumericField("n", as_name="num"),
-            VectorField("emb", "FLAT", {"TYPE": "FLOAT64", "DIM": 2, "DISTANCE_METRIC": "L2"}, as_name="vec"),
+            VectorField(
+                "emb", "FLAT", {"TYPE": "FLOAT64", "DIM": 2, "DISTANCE_METRIC": "L2"}, as_name="vec"
+            ),
         ],
         definition=IndexDefinition(prefix=[f"{name}:a:", f"{name}:b:"], index_type=IndexType.HASH),
         stopwords=[],
     )
-    f64 = lambda v: np.asarray(v, dtype=np.float64).tobytes()  # noqa: E731
-    rc.hset(f"{name}:a:1", mapping={"body": "the runner runs", "labels": "Big Cat;small", "color": "red", "n": 1, "emb": f64([0, 0])})
-    rc.hset(f"{name}:b:2", mapping={"body": "and running", "labels": "big;Small", "n": 2, "emb": f64([1, 1])})
+
+    def f64(vec) -> bytes:
+        return np.asarray(vec, dtype=np.float64).tobytes()
+
+    rc.hset(
+        f"{name}:a:1",
+        mapping={
+            "body": "the runner runs",
+            "labels": "Big Cat;small",
+            "color": "red",
+            "n": 1,
+            "emb": f64([0, 0]),
+        },
+    )
+    rc.hset(
+        f"{name}:b:2",
+        mapping={"body": "and running", "labels": "big;Small", "n": 2, "emb": f64([1, 1])},
+    )
     rc.hset(f"{name}:c:3", mapping={"body": "runs", "labels": "big", "n": 3, "emb": f64([0, 0])})
     info = wait_indexed(ft)
     assert info["num_docs"] == 2
@@ -419,7 +436,9 @@ def test_knn_default_score_field_and_ef_runtime(rc, name):
     assert doc.title == "green apple tart"
     assert doc.tags == "fruit,green"
     assert doc.price == "5"
-    assert float(getattr(doc, "__v_score")) == pytest.approx(float(distances("COSINE")[1]), abs=1e-5)
+    assert float(getattr(doc, "__v_score")) == pytest.approx(
+        float(distances("COSINE")[1]), abs=1e-5
+    )
 
 
 def test_return_vector_bytes_undecoded(rc, name):
@@ -435,7 +454,9 @@ def test_return_vector_bytes_undecoded(rc, name):
     res = ft.search(q, query_params={"vec": blob(DOCS[5][4])})
     assert ids(name, res) == ["6"]
     assert res.docs[0].v == blob(DOCS[5][4])
-    assert float(res.docs[0].dist) == pytest.approx(1 - float(np.dot(DOCS[5][4], DOCS[5][4])), abs=1e-6)
+    assert float(res.docs[0].dist) == pytest.approx(
+        1 - float(np.dot(DOCS[5][4], DOCS[5][4])), abs=1e-6
+    )
 
 
 def test_vector_range(rc, name):
@@ -594,6 +615,29 @@ def test_writes_update_the_index(rc, name):
     rc.delete(f"elsewhere_{name}:6")
 
 
+def test_transactions_scripts_and_field_ttl(rc, name):
+    ft = indexed(rc, name)
+    # MULTI/EXEC through a search pipeline: the search sees the write queued before it.
+    pipe = ft.pipeline(transaction=True)
+    pipe.hset(f"{name}:7", mapping={"tags": "tea", "price": 1})
+    pipe.search(Query("@tags:{tea}").no_content().dialect(2))
+    written, found = pipe.execute()
+    assert written == 2
+    assert found[0] == 1 and text(found[1]) == f"{name}:7"
+    # Lua writes are indexed, and scripts may search.
+    script = (
+        "redis.call('HSET', KEYS[1], 'tags', 'coffee') "
+        "return redis.call('FT.SEARCH', ARGV[1], '@tags:{coffee}', 'NOCONTENT', 'DIALECT', 2)"
+    )
+    reply = rc.eval(script, 1, f"{name}:8", name)
+    assert reply[0] == 1 and text(reply[1]) == f"{name}:8"
+    # A hash field's TTL (HPEXPIRE) takes the field, and its tags, out of the index.
+    rc.hpexpire(f"{name}:4", 30, "tags")
+    time.sleep(0.2)
+    assert ft.search(Query("@tags:{blue}").no_content().dialect(2)).total == 0
+    assert ids(name, ft.search(Query("@price:[8 8]").no_content().dialect(2))) == ["4"]
+
+
 @pytest.mark.parametrize("algo", ["FLAT", "HNSW"])
 def test_vector_updates(rc, name, algo):
     ft = indexed(rc, name, algo=algo, metric="L2")
@@ -717,7 +761,11 @@ def test_recall_on_gcide_slice(server, name, case):
     def write(rows):
         pipe = rc.pipeline(transaction=False)
         for row in rows:
-            fields = {"v": base[row].tobytes(), "pos": meta[row]["pos"], "chars": meta[row]["chars"]}
+            fields = {
+                "v": base[row].tobytes(),
+                "pos": meta[row]["pos"],
+                "chars": meta[row]["chars"],
+            }
             pipe.hset(f"{name}:{row}", mapping=fields)
         pipe.execute()
 
