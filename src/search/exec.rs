@@ -761,6 +761,7 @@ mod tests {
                 Bytes::from("doc:0")
             ))
         );
+        assert_eq!(index.field_errors("v").failures, 1);
         let mut clause = knn(1, &[0.0, 0.0]);
         clause.blob = Bytes::from_static(b"1234567");
         let query = Query {
