@@ -1,7 +1,9 @@
 //! Index administration: FT.CREATE, FT.INFO, FT._LIST, FT.DROPINDEX, FT.TAGVALS,
 //! FT.ALIASADD / ALIASUPDATE / ALIASDEL and FT.CONFIG.
 
+use std::sync::Arc;
 use std::sync::atomic::Ordering;
+use std::time::{Duration, Instant};
 
 use bytes::Bytes;
 
@@ -10,8 +12,10 @@ use crate::commands::{Args, ExecCtx};
 use crate::error::CmdError;
 use crate::protocol::{Protocol, Reply};
 use crate::pubsub::NotifyClass;
+use crate::search::index::Index;
 use crate::search::registry::AliasOp;
 use crate::search::{FieldDef, FieldKind, IndexDef, SearchError, VectorAlgorithm};
+use crate::state::ServerState;
 
 /// The module FT.* belongs to, as MODULE LIST, INFO and HELLO advertise it: RediSearch 2.10's
 /// name and a version in its range, which clients gate features on.
@@ -54,11 +58,47 @@ pub fn ft_create(ctx: &mut ExecCtx, args: &mut Args) -> Result<Reply, CmdError> 
     }
     let def = IndexDef::parse(&name, &args.rest())?;
     let scan = !def.skip_initial_scan;
+    let temporary = def.temporary;
     let index = ctx.state.search.create(def)?;
+    if let Some(secs) = temporary {
+        drop_when_idle(ctx.state.handle(), index.clone(), Duration::from_secs(secs));
+    }
     if scan {
         backfill::start(ctx.state.handle(), index);
     }
     Ok(Reply::ok())
+}
+
+/// `TEMPORARY secs`: drops the index (not its documents) once it has gone `idle` without
+/// a use (FT.SEARCH, FT.INFO ...), as RediSearch's per-index timer does.
+fn drop_when_idle(state: Arc<ServerState>, index: Arc<Index>, idle: Duration) {
+    let watch = move || {
+        let mut uses = index.stats.uses.load(Ordering::Relaxed);
+        let mut last_use = Instant::now();
+        loop {
+            // Wake at least once a second to notice uses and a drop by FT.DROPINDEX.
+            let left = idle.saturating_sub(last_use.elapsed());
+            std::thread::sleep(left.min(Duration::from_secs(1)));
+            let now_uses = index.stats.uses.load(Ordering::Relaxed);
+            if now_uses != uses {
+                uses = now_uses;
+                last_use = Instant::now();
+            } else if last_use.elapsed() >= idle {
+                state.search.drop_exact(&index);
+                return;
+            }
+            let live = state.search.get(&index.def.name);
+            if !live.is_some_and(|i| Arc::ptr_eq(&i, &index)) {
+                return;
+            }
+        }
+    };
+    if let Err(e) = std::thread::Builder::new()
+        .name("ft-temporary".into())
+        .spawn(watch)
+    {
+        tracing::warn!("TEMPORARY index will not expire: {e}");
+    }
 }
 
 /// `FT.INFO index`: RediSearch 2.10's layout, key for key, in the order clients read it
