@@ -45,13 +45,18 @@ pub fn module_info_line() -> String {
     )
 }
 
+/// The next argument as a name (index, alias, attribute, setting); names are text.
+fn next_name(args: &mut Args) -> Result<String, CmdError> {
+    Ok(String::from_utf8_lossy(&args.next_bytes()?).into_owned())
+}
+
 /// `FT.CREATE index [options] SCHEMA field ...`: registers the index and, unless
 /// SKIPINITIALSCAN, starts indexing the hashes already stored.
 pub fn ft_create(ctx: &mut ExecCtx, args: &mut Args) -> Result<Reply, CmdError> {
     if ctx.db() != 0 {
         return Err(SearchError::other("Cannot create index on db != 0").into());
     }
-    let name = String::from_utf8_lossy(&args.next_bytes()?).into_owned();
+    let name = next_name(args)?;
     // RediSearch refuses an existing name before reading the rest.
     if ctx.state.search.names().contains(&name) {
         return Err(SearchError::IndexExists.into());
@@ -105,7 +110,7 @@ fn drop_when_idle(state: Arc<ServerState>, index: Arc<Index>, idle: Duration) {
 /// (redisvl reads `index_definition` and `attributes` by position). Called with an alias,
 /// it reports the index's own name.
 pub fn ft_info(ctx: &mut ExecCtx, args: &mut Args) -> Result<Reply, CmdError> {
-    let name = String::from_utf8_lossy(&args.next_bytes()?).into_owned();
+    let name = next_name(args)?;
     let index = ctx
         .state
         .search
@@ -392,7 +397,7 @@ pub fn ft_dropindex(ctx: &mut ExecCtx, args: &mut Args) -> Result<Reply, CmdErro
     if args.remaining() > 2 {
         return Err(CmdError::WrongArity("ft.dropindex".into()));
     }
-    let name = String::from_utf8_lossy(&args.next_bytes()?).into_owned();
+    let name = next_name(args)?;
     let delete_docs = args.eat("DD");
     // Out of the registry first: the deletions below must not reach the dropped index.
     let index = ctx
@@ -420,8 +425,8 @@ fn delete_keys(ctx: &ExecCtx, keys: &[Bytes]) {
 
 /// `FT.TAGVALS index field`: the distinct values of a TAG field (a set in RESP3).
 pub fn ft_tagvals(ctx: &mut ExecCtx, args: &mut Args) -> Result<Reply, CmdError> {
-    let name = String::from_utf8_lossy(&args.next_bytes()?).into_owned();
-    let attribute = String::from_utf8_lossy(&args.next_bytes()?).into_owned();
+    let name = next_name(args)?;
+    let attribute = next_name(args)?;
     let index = ctx
         .state
         .search
@@ -449,15 +454,15 @@ pub fn ft_aliasupdate(ctx: &mut ExecCtx, args: &mut Args) -> Result<Reply, CmdEr
 }
 
 fn set_alias(ctx: &mut ExecCtx, args: &mut Args, op: AliasOp) -> Result<Reply, CmdError> {
-    let alias = String::from_utf8_lossy(&args.next_bytes()?).into_owned();
-    let index = String::from_utf8_lossy(&args.next_bytes()?).into_owned();
+    let alias = next_name(args)?;
+    let index = next_name(args)?;
     ctx.state.search.set_alias(&alias, &index, op)?;
     Ok(Reply::ok())
 }
 
 /// `FT.ALIASDEL alias`.
 pub fn ft_aliasdel(ctx: &mut ExecCtx, args: &mut Args) -> Result<Reply, CmdError> {
-    let alias = String::from_utf8_lossy(&args.next_bytes()?).into_owned();
+    let alias = next_name(args)?;
     ctx.state.search.remove_alias(&alias)?;
     Ok(Reply::ok())
 }
@@ -470,7 +475,7 @@ pub fn ft_config(ctx: &mut ExecCtx, args: &mut Args) -> Result<Reply, CmdError> 
         return Err(CmdError::WrongArity("ft.config".into()));
     }
     let action = args.next_bytes()?.to_ascii_uppercase();
-    let name = String::from_utf8_lossy(&args.next_bytes()?).into_owned();
+    let name = next_name(args)?;
     let config = &ctx.state.search.config;
     let resp3 = ctx.client.protocol == Protocol::Resp3;
     match action.as_slice() {
