@@ -296,8 +296,11 @@ impl<'a> Eval<'a> {
             return Ok(Vec::new());
         }
         let live = self.data.docs.live();
+        // No more than there are candidates: K may be as large as 2^58.
+        let candidates = filter.unwrap_or(live).len();
+        let k = knn.k.min(usize::try_from(candidates).unwrap_or(usize::MAX));
         Ok(vectors
-            .knn(&query, knn.k, knn.ef_runtime, filter)
+            .knn(&query, k, knn.ef_runtime, filter)
             .into_iter()
             .filter(|(id, _)| live.contains(id.0))
             .map(|(id, d)| (id.0, f64::from(d)))

@@ -94,7 +94,7 @@ pub(super) enum FieldIndex {
     Numeric(NumericIndex),
     Tag(TagIndex),
     Text,
-    Vector(VectorIndex),
+    Vector(Box<VectorIndex>),
 }
 
 /// Everything behind the index's lock.
@@ -123,7 +123,7 @@ impl Index {
                 FieldKind::Numeric => FieldIndex::Numeric(NumericIndex::default()),
                 FieldKind::Tag { .. } => FieldIndex::Tag(TagIndex::default()),
                 FieldKind::Text { .. } => FieldIndex::Text,
-                FieldKind::Vector(params) => FieldIndex::Vector(VectorIndex::new(params)),
+                FieldKind::Vector(params) => FieldIndex::Vector(Box::new(VectorIndex::new(params))),
             })
             .collect();
         let stats = IndexStats {
