@@ -640,5 +640,108 @@ fn garbage_never_takes_the_server_down() {
             "{args:?}"
         );
     }
+    // Query strings glued from fragments, with blobs of every length around the right one.
+    let pieces: &[&str] = &[
+        "*",
+        "=>[",
+        "KNN ",
+        "$k ",
+        "@v ",
+        "$q",
+        "]",
+        "AS d",
+        " EF_RUNTIME 5",
+        "(",
+        ")",
+        "@n:[",
+        "1 ",
+        "+inf",
+        "(2",
+        "]",
+        "@tag:{",
+        "red",
+        "|",
+        "}",
+        "-",
+        "~",
+        "hello",
+        "*",
+        "%",
+        "\\",
+        "@v:[VECTOR_RANGE ",
+        "0.5 ",
+        "=>{$YIELD_DISTANCE_AS: d}",
+        " ",
+        "\"",
+        "ismissing(@n)",
+        "HYBRID_POLICY ADHOC_BF",
+        "@t:",
+        "=>",
+        "[",
+        "{",
+        "$",
+    ];
+    for round in 0..400 {
+        let n = 1 + (next() % 12) as usize;
+        let query: String = (0..n)
+            .map(|_| pieces[(next() % pieces.len() as u64) as usize])
+            .collect();
+        let q = vec![0u8; round % 12];
+        let reply = run(
+            &mut c,
+            &[
+                b"FT.SEARCH",
+                b"idx",
+                query.as_bytes(),
+                b"PARAMS",
+                b"4",
+                b"q",
+                &q,
+                b"k",
+                b"3",
+                b"SORTBY",
+                b"d",
+                b"WITHSCORES",
+                b"DIALECT",
+                b"2",
+            ],
+        );
+        assert!(
+            !matches!(reply, V::Error(ref e) if e.contains("internal error")),
+            "{query:?} -> {reply:?}"
+        );
+    }
     assert_eq!(c.q("PING"), V::Simple("PONG".into()));
+}
+
+#[test]
+fn key_gone_between_search_and_load_has_nil_fields() {
+    let server = Server::start(&["--enable-debug-command", "yes"]);
+    let mut c = server.client();
+    assert_eq!(c.q("DEBUG SET-ACTIVE-EXPIRE 0"), V::ok());
+    assert_eq!(c.q("FT.CREATE idx PREFIX 1 doc: SCHEMA t TEXT"), V::ok());
+    for key in ["doc:x1", "doc:x2"] {
+        assert_eq!(c.q(&format!("HSET {key} t hello")), V::Int(1));
+        assert_eq!(c.q(&format!("PEXPIRE {key} 1")), V::Int(1));
+    }
+    std::thread::sleep(std::time::Duration::from_millis(20));
+    // The index still holds the documents (nothing expired them yet); loading finds the
+    // keys gone: RESP2 sends nil for the field list.
+    assert_eq!(
+        c.q("FT.SEARCH idx hello INKEYS 1 doc:x1"),
+        arr(vec![V::Int(1), b("doc:x1"), V::Nil])
+    );
+    c.resp3();
+    let reply = c.q("FT.SEARCH idx hello INKEYS 1 doc:x2");
+    let V::Map(top) = reply else {
+        panic!("not a map: {reply:?}")
+    };
+    assert_eq!(
+        top[2].1,
+        arr(vec![V::Map(vec![
+            (V::Simple("id".into()), b("doc:x2")),
+            (V::Simple("extra_attributes".into()), V::Nil),
+            (V::Simple("values".into()), arr(vec![])),
+        ])])
+    );
 }
