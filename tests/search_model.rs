@@ -1,5 +1,5 @@
 //! Model test: a seeded random sequence of writes (HSET with random tag / numeric / vector,
-//! HDEL, HINCRBY, DEL, RENAME, EXPIRE / PEXPIRE with short TTLs, MULTI blocks) over ~200 keys,
+//! HDEL, HINCRBY, DEL, RENAME, PEXPIRE with short TTLs, EXPIRE 0, MULTI blocks) over ~200 keys,
 //! mirrored in a brute-force model of the hashes. Every few steps the keyspace must equal the
 //! model, and FT.SEARCH (`*`, tags, numeric ranges, exact KNN k=5 on FLAT, live hits on HNSW)
 //! must equal the model's brute-force answers.
@@ -23,8 +23,10 @@ const CHECK_EVERY: usize = 100;
 /// A key whose expiry is this close is in doubt: the server may or may not have passed it by
 /// the time a command reaches it, so the test waits until it surely has.
 const DOUBT: Duration = Duration::from_millis(100);
-/// No key may expire while a check runs: checks first wait out expiries this close.
-const CHECK_HORIZON: Duration = Duration::from_millis(400);
+/// No key may expire while a check runs: checks first wait out expiries this close, which
+/// covers every TTL the test sets (at most [`MAX_TTL_MS`]).
+const CHECK_HORIZON: Duration = Duration::from_secs(1);
+const MAX_TTL_MS: usize = 250;
 
 const TAGS: &[&str] = &[
     "red",
@@ -85,6 +87,8 @@ enum Op {
     Del(String),
     Rename(String, String),
     Pexpire(String, u64),
+    /// EXPIRE key 0: deletes at once.
+    ExpireNow(String),
 }
 
 impl Op {
@@ -95,7 +99,8 @@ impl Op {
             | Op::Hdel(k, _)
             | Op::Hincrby(k, _)
             | Op::Del(k)
-            | Op::Pexpire(k, _) => {
+            | Op::Pexpire(k, _)
+            | Op::ExpireNow(k) => {
                 vec![k]
             }
         }
@@ -137,6 +142,11 @@ impl Op {
                 push(b"PEXPIRE");
                 push(k.as_bytes());
                 push(ms.to_string().as_bytes());
+            }
+            Op::ExpireNow(k) => {
+                push(b"EXPIRE");
+                push(k.as_bytes());
+                push(b"0");
             }
         }
         args
@@ -190,7 +200,7 @@ impl Op {
                     }
                 }
             }
-            Op::Del(k) => {
+            Op::Del(k) | Op::ExpireNow(k) => {
                 m.keys.remove(k);
                 false
             }
@@ -270,14 +280,8 @@ fn random_op(rng: &mut Rng) -> Op {
         57..62 => Op::Hincrby(key, rng.below(21) as i64 - 10),
         62..72 => Op::Del(key),
         72..84 => Op::Rename(key, random_key(rng)),
-        _ => {
-            let ms = if rng.chance(0.1) {
-                1000
-            } else {
-                10 + rng.below(190) as u64
-            };
-            Op::Pexpire(key, ms)
-        }
+        84..87 => Op::ExpireNow(key),
+        _ => Op::Pexpire(key, 10 + rng.below(MAX_TTL_MS - 10) as u64),
     }
 }
 
@@ -315,9 +319,27 @@ fn compare(c: &mut Client, m: &mut Model, seed: u64, step: usize) {
             .chain(got.keys())
             .filter(|k| want.get(*k) != got.get(*k))
             .collect();
+        let show = |h: &Hashes, k: &String| format!("{:?}", h.get(k));
+        let details: Vec<String> = diff
+            .iter()
+            .map(|k| {
+                let now = Instant::now();
+                let ttl = m.keys.get(*k).and_then(|key| key.expiry).map(|(lo, hi)| {
+                    (
+                        lo.saturating_duration_since(now),
+                        hi.saturating_duration_since(now),
+                    )
+                });
+                format!(
+                    "{k}: server {} model {} (model TTL window from now {ttl:?})",
+                    show(&got, k),
+                    show(&want, k)
+                )
+            })
+            .collect();
         panic!(
             "seed {seed} step {step}: keyspace differs from the model (a keyspace or model \
-             bug, not the index) at keys {diff:?}"
+             bug, not the index): {details:#?}"
         );
     }
     if let Err(e) = check_index(c, "idx", &["doc:"], &want, Hnsw::LiveHitsOnly) {
