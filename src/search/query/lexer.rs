@@ -68,7 +68,8 @@ pub struct RawTag {
     pub lead_star: bool,
     /// The alternative ended with an unescaped `*` (stripped from `text`).
     pub trail_star: bool,
-    /// The whole alternative was a `$name` parameter reference (`text` is the name).
+    /// The alternative was an unescaped `$name` (`text` is the name), possibly inside
+    /// stars (`*$p*`).
     pub param: bool,
     /// The alternative was wrapped in double quotes (`text` is the inside).
     pub quoted: bool,
@@ -356,18 +357,6 @@ impl<'a> Lexer<'a> {
             let tag = match self.at(start) {
                 None => return Err(start),
                 Some(b'"') => self.quoted_tag(start)?,
-                Some(b'$') if self.at(start + 1).is_some_and(|n| !is_separator(n)) => {
-                    self.pos = start + 1;
-                    let name = self.word();
-                    RawTag {
-                        text: name,
-                        start,
-                        lead_star: false,
-                        trail_star: false,
-                        param: true,
-                        quoted: false,
-                    }
-                }
                 Some(_) => self.plain_tag(start),
             };
             self.skip_ws();
@@ -422,9 +411,15 @@ impl<'a> Lexer<'a> {
         let mut keep = 0;
         let mut lead_star = false;
         let mut trail_star = false;
+        let mut param = false;
         while let Some(b) = self.at(self.pos) {
             match b {
                 b'|' | b'}' => break,
+                // `$name`, possibly inside stars (`*$p*`): a parameter reference.
+                b'$' if out.is_empty() && !param => {
+                    param = true;
+                    self.pos += 1;
+                }
                 b'\\' => {
                     match self.at(self.pos + 1) {
                         Some(n) if n.is_ascii_punctuation() || n.is_ascii_whitespace() => {
@@ -461,7 +456,7 @@ impl<'a> Lexer<'a> {
             start,
             lead_star,
             trail_star,
-            param: false,
+            param,
             quoted: false,
         }
     }

@@ -389,6 +389,19 @@ fn tags() {
     assert_eq!(f2("@t:{a\\@b\\.com}"), tag("t", &["a@b.com"]));
     assert_eq!(f2("@t:{x\\|y}"), tag("t", &["x|y"]));
     assert_eq!(f2("@t:{$tagp}"), tag("t", &["a b|c"]));
+    assert_eq!(f2("@t:{ $tagp | x}"), tag("t", &["a b|c", "x"]));
+    assert_eq!(
+        f2("@t:{*$word*}"),
+        QueryNode::Tag {
+            field: "t".into(),
+            patterns: vec![TagPattern::Infix("Hello".into())]
+        }
+    );
+    assert_eq!(f2("@t:{\\$word}"), tag("t", &["$word"]));
+    assert_eq!(
+        parse(b"@t:{$x}", &def(), &params(), 1).unwrap().filter,
+        tag("t", &["$x"])
+    );
     assert_eq!(f2("@t:{\"quoted | x\"}"), tag("t", &["quoted | x"]));
     assert_eq!(
         f2("@t:{pre* | *suf | *in*}"),
