@@ -1,8 +1,8 @@
-//! Model test: a seeded random sequence of writes (HSET with random tag / numeric / vector,
+//! Model test: a seeded random sequence of writes (HSET with random tag / numeric / vector / text,
 //! HDEL, HINCRBY, DEL, RENAME, PEXPIRE with short TTLs, EXPIRE 0, MULTI blocks) over ~200 keys,
 //! mirrored in a brute-force model of the hashes. Every few steps the keyspace must equal the
 //! model, and FT.SEARCH (`*`, tags, numeric ranges, exact KNN k=5 on FLAT, live hits on HNSW)
-//! must equal the model's brute-force answers.
+//! must equal the model's brute-force answers (text words too).
 //!
 //! `FERRO_SEARCH_SEED` (default fixed) and `FERRO_SEARCH_STEPS` (default 3000) replay or
 //! lengthen a run; failures print the seed.
@@ -37,7 +37,8 @@ const TAGS: &[&str] = &[
     "yellow",
     "purple",
 ];
-const FIELDS: &[&str] = &["t", "n", "v", "h"];
+const FIELDS: &[&str] = &["t", "n", "v", "h", "s"];
+const WORDS: &[&str] = &["alpha", "beta", "gamma", "delta", "omega", "kappa"];
 
 #[derive(Clone, Debug)]
 struct Key {
@@ -233,6 +234,11 @@ fn random_key(rng: &mut Rng) -> String {
 fn random_value(rng: &mut Rng, field: &str) -> Vec<u8> {
     match field {
         "t" => rng.pick(TAGS).as_bytes().to_vec(),
+        "s" => (0..1 + rng.below(3))
+            .map(|_| *rng.pick(WORDS))
+            .collect::<Vec<_>>()
+            .join(" ")
+            .into_bytes(),
         "n" => {
             if rng.chance(0.02) {
                 rng.pick(&["abc", "12abc"]).as_bytes().to_vec()
