@@ -712,6 +712,11 @@ def test_wrong_blob_in_hash_is_an_indexing_failure(rc, name):
     info = wait_indexed(ft)
     assert info["num_docs"] == len(DOCS) - 1
     assert int(info["hash_indexing_failures"]) == 1
+    errors = as_dict(info["Index Errors"])
+    assert (
+        errors["last indexing error"] == "Could not add vector with blob size 4 (expected size 16)"
+    )
+    assert errors["last indexing error key"] == f"{name}:1"
     res = ft.search(Query("@tags:{red}").no_content().dialect(2))
     assert ids(name, res) == ["3"]
 
