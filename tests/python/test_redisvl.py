@@ -6,13 +6,15 @@ client; the tests hand it redis-py 8's default client (RESP3 on the wire) and a
 data (numpy distances, Python filtering), as Redis Stack 7.4 would return them.
 """
 
+import asyncio
 import os
 import re
 import time
 
 import numpy as np
 import pytest
-from redisvl.index import SearchIndex
+from redis.asyncio import Redis as AsyncRedis
+from redisvl.index import AsyncSearchIndex, SearchIndex
 from redisvl.query import CountQuery, FilterQuery, RangeQuery, VectorQuery, VectorRangeQuery
 from redisvl.query.filter import Num, Tag, Text
 from redisvl.redis.utils import array_to_buffer
@@ -480,3 +482,33 @@ def test_index_built_from_url(server, name):
     finally:
         index.delete(drop=True)
         index.disconnect()
+
+
+@pytest.mark.parametrize("protocol", list(CLIENTS), ids=list(CLIENTS))
+def test_async_index(server, name, protocol):
+    # AsyncSearchIndex over redis.asyncio, the path async frameworks (langchain) take.
+    async def workflow():
+        client = AsyncRedis(host=server.host, port=server.port, **CLIENTS[protocol])
+        index = AsyncSearchIndex.from_dict(schema(name, "hnsw"), redis_client=client)
+        try:
+            await index.create(overwrite=True, drop=True)
+            await index.load(records(), id_field="id")
+            assert await index.exists()
+            assert int((await index.info())["num_docs"]) == len(MOVIES)
+            q = VectorQuery(
+                vector=QUERY_VEC,
+                vector_field_name="embedding",
+                return_fields=["title"],
+                filter_expression=Num("year") > 2000,
+                num_results=3,
+            )
+            found = await index.query(q)
+            assert short_ids(index, found) == nearest(lambda m: m["year"] > 2000, k=3)
+            assert await index.query(CountQuery(Tag("genre") == "drama")) == 2
+            again = await AsyncSearchIndex.from_existing(name, redis_client=client)
+            assert again.schema == index.schema
+        finally:
+            await index.delete(drop=True)
+            await client.aclose()
+
+    asyncio.run(workflow())
