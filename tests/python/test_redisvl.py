@@ -9,7 +9,6 @@ data (numpy distances, Python filtering), as Redis Stack 7.4 would return them.
 import asyncio
 import os
 import re
-import time
 
 import numpy as np
 import pytest
@@ -18,6 +17,7 @@ from redisvl.index import AsyncSearchIndex, SearchIndex
 from redisvl.query import CountQuery, FilterQuery, RangeQuery, VectorQuery, VectorRangeQuery
 from redisvl.query.filter import Num, Tag, Text
 from redisvl.redis.utils import array_to_buffer
+from search_support import wait_indexed
 
 pytestmark = pytest.mark.skipif(
     os.environ.get("FERRO_TEST_TARGET") == "redis",
@@ -25,30 +25,15 @@ pytestmark = pytest.mark.skipif(
 )
 
 MOVIES = [
-    {"id": "1", "title": "star wars", "genre": "scifi", "year": 1977, "vec": [1.0, 0.0, 0.0, 0.0]},
-    {"id": "2", "title": "star trek", "genre": "scifi", "year": 2009, "vec": [0.9, 0.1, 0.0, 0.05]},
-    {
-        "id": "3",
-        "title": "the godfather",
-        "genre": "drama",
-        "year": 1972,
-        "vec": [0.0, 1.0, 0.0, 0.2],
-    },
-    {"id": "4", "title": "arrival", "genre": "scifi", "year": 2016, "vec": [0.5, 0.6, 0.0, 0.0]},
-    {
-        "id": "5",
-        "title": "the dark knight",
-        "genre": "action",
-        "year": 2008,
-        "vec": [0.1, 0.0, 1.0, 0.0],
-    },
-    {
-        "id": "6",
-        "title": "a star is born",
-        "genre": "drama",
-        "year": 2018,
-        "vec": [0.0, 0.1, 0.7, 0.7],
-    },
+    dict(zip(("id", "title", "genre", "year", "vec"), row))
+    for row in [
+        ("1", "star wars", "scifi", 1977, [1.0, 0.0, 0.0, 0.0]),
+        ("2", "star trek", "scifi", 2009, [0.9, 0.1, 0.0, 0.05]),
+        ("3", "the godfather", "drama", 1972, [0.0, 1.0, 0.0, 0.2]),
+        ("4", "arrival", "scifi", 2016, [0.5, 0.6, 0.0, 0.0]),
+        ("5", "the dark knight", "action", 2008, [0.1, 0.0, 1.0, 0.0]),
+        ("6", "a star is born", "drama", 2018, [0.0, 0.1, 0.7, 0.7]),
+    ]
 ]
 QUERY_VEC = [0.8, 0.3, 0.1, 0.0]
 
@@ -116,16 +101,6 @@ def records():
         }
         for m in MOVIES
     ]
-
-
-def wait_indexed(index, timeout=10.0) -> dict:
-    deadline = time.monotonic() + timeout
-    while True:
-        info = index.info()
-        if int(info["indexing"]) == 0:
-            return info
-        assert time.monotonic() < deadline, f"still indexing: {info}"
-        time.sleep(0.02)
 
 
 @pytest.fixture
