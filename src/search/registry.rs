@@ -168,6 +168,8 @@ impl KeyObserver for Registry {
         }
         match &event.kind {
             KeyEventKind::Flushed => self.all().iter().for_each(|i| i.clear()),
+            // The `Written` (or `Deleted`) event that follows re-indexes the key.
+            KeyEventKind::FieldsExpired => {}
             KeyEventKind::Swapped { .. } => {
                 let all = self.all();
                 all.iter().for_each(|i| i.clear());
