@@ -794,3 +794,48 @@ fn knn_replies_byte_exact() {
          +values\r\n*0\r\n+total_results\r\n:1\r\n+warning\r\n*0\r\n"
     );
 }
+
+#[test]
+fn sortby_limit_pages_match_a_full_sort() {
+    let server = Server::start(&[]);
+    let mut c = server.client();
+    assert_eq!(c.q("FT.CREATE p PREFIX 1 p: SCHEMA n NUMERIC"), V::ok());
+    // 60 documents, values with ties, every seventh without a value.
+    let mut model: Vec<(usize, Option<i64>)> = Vec::new();
+    for i in 0..60 {
+        let key = format!("p:{i:02}");
+        let value = (i % 7 != 3).then_some(((i * 37) % 11) as i64);
+        match value {
+            Some(v) => c.q(&format!("HSET {key} n {v} x {i}")),
+            None => c.q(&format!("HSET {key} x {i}")),
+        };
+        model.push((i, value));
+    }
+    for ascending in [true, false] {
+        // Values ordered, ties in indexing order, documents without a value last.
+        let mut expected = model.clone();
+        expected.sort_by(|a, b| match (a.1, b.1) {
+            (Some(x), Some(y)) if ascending => x.cmp(&y).then(a.0.cmp(&b.0)),
+            (Some(x), Some(y)) => y.cmp(&x).then(a.0.cmp(&b.0)),
+            (Some(_), None) => std::cmp::Ordering::Less,
+            (None, Some(_)) => std::cmp::Ordering::Greater,
+            (None, None) => a.0.cmp(&b.0),
+        });
+        let keys: Vec<V> = expected
+            .iter()
+            .map(|(i, _)| b(&format!("p:{i:02}")))
+            .collect();
+        let dir = if ascending { "ASC" } else { "DESC" };
+        for (offset, num) in [(0, 10), (0, 60), (5, 7), (50, 20), (59, 1), (0, 1), (13, 0)] {
+            if num == 0 && offset != 0 {
+                continue;
+            }
+            let reply = c.q(&format!(
+                "FT.SEARCH p * SORTBY n {dir} LIMIT {offset} {num} NOCONTENT"
+            ));
+            let mut want = vec![V::Int(60)];
+            want.extend(keys.iter().skip(offset).take(num).cloned());
+            assert_eq!(reply, arr(want), "{dir} {offset} {num}");
+        }
+    }
+}
