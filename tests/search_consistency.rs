@@ -8,8 +8,8 @@
 mod common;
 
 use std::collections::BTreeSet;
-use std::sync::Arc;
 use std::sync::atomic::{AtomicBool, Ordering};
+use std::sync::{Arc, RwLock, RwLockReadGuard};
 use std::thread::sleep;
 use std::time::{Duration, Instant};
 
@@ -19,12 +19,34 @@ use common::ft::{
 };
 use common::{Client, Server, V};
 
+/// The backfill tests measure other clients' latency: they run alone (write lock) while the
+/// other tests of this file share the read lock.
+static TIMING: RwLock<()> = RwLock::new(());
+
+/// A test's server, holding the shared side of [`TIMING`].
+struct Running {
+    server: Server,
+    _shared: RwLockReadGuard<'static, ()>,
+}
+
+impl std::ops::Deref for Running {
+    type Target = Server;
+    fn deref(&self) -> &Server {
+        &self.server
+    }
+}
+
 /// A server with index `idx` over prefix `doc:`, and a connection to it (database 0).
-fn setup() -> (Server, Client) {
+fn setup() -> (Running, Client) {
+    let shared = TIMING.read().unwrap_or_else(|e| e.into_inner());
     let server = Server::start(&["--enable-debug-command", "yes"]);
     let mut c = server.client();
     assert_eq!(create_index(&mut c, "idx", &["doc:"]), V::ok());
-    (server, c)
+    let running = Running {
+        server,
+        _shared: shared,
+    };
+    (running, c)
 }
 
 /// Index `idx` must answer exactly what database 0's hashes imply (`c` must be in db 0).
@@ -59,11 +81,19 @@ fn set(keys: &[&str]) -> BTreeSet<String> {
     keys.iter().map(|k| k.to_string()).collect()
 }
 
-/// Three documents: doc:1 red 1 (0,0), doc:2 blue 2 (1,0), doc:3 red 3 (5,5).
+/// Three documents: doc:1 red 1 (0,0) "alpha beta", doc:2 blue 2 (1,0) "beta kappa",
+/// doc:3 red 3 (5,5) "delta".
 fn three_docs(c: &mut Client) {
     put(c, "doc:1", "red", 1.0, [0.0, 0.0]);
     put(c, "doc:2", "blue", 2.0, [1.0, 0.0]);
     put(c, "doc:3", "red", 3.0, [5.0, 5.0]);
+    for (key, text) in [
+        ("doc:1", "alpha beta"),
+        ("doc:2", "beta kappa"),
+        ("doc:3", "delta"),
+    ] {
+        assert_eq!(c.cmd(&["HSET", key, "s", text]), V::Int(1));
+    }
     verify(c);
     assert_eq!(ids(c, "*"), set(&["doc:1", "doc:2", "doc:3"]));
 }
@@ -96,6 +126,12 @@ fn hset_new_and_update_of_tag_numeric_and_vector() {
     verify(&mut c);
     let near = knn(&mut c, "idx", "*", "v", [0.5, 0.0], 1).unwrap();
     assert_eq!(near, vec![("doc:3".to_string(), 0.0)]);
+
+    assert_eq!(ids(&mut c, "beta"), set(&["doc:1", "doc:2"]));
+    assert_eq!(int(&mut c, "HSET doc:2 s gamma"), 0);
+    verify(&mut c);
+    assert_eq!(ids(&mut c, "@s:gamma"), set(&["doc:2"]));
+    assert_eq!(ids(&mut c, "beta"), set(&["doc:1"]));
 
     // A field outside the schema changes nothing indexed, but re-indexes the document.
     assert_eq!(int(&mut c, "HSET doc:1 other x"), 1);
@@ -172,7 +208,7 @@ fn hdel_of_one_field_and_down_to_empty() {
     verify(&mut c);
     let hits = knn(&mut c, "idx", "*", "v", [0.0, 0.0], 5).unwrap();
     assert!(hits.iter().all(|(id, _)| id != "doc:1"), "{hits:?}");
-    assert_eq!(int(&mut c, "HDEL doc:1 n h nosuch"), 2);
+    assert_eq!(int(&mut c, "HDEL doc:1 n h s nosuch"), 3);
     assert_eq!(int(&mut c, "EXISTS doc:1"), 0);
     verify(&mut c);
     assert_eq!(ids(&mut c, "*"), set(&["doc:2", "doc:3"]));
@@ -253,8 +289,8 @@ fn hash_field_ttl_removes_the_indexed_field() {
         V::Array(vec![V::Int(1)])
     );
     assert_eq!(
-        c.q("HEXPIRE doc:2 1 FIELDS 4 t n v h"),
-        V::Array(vec![V::Int(1); 4])
+        c.q("HEXPIRE doc:2 1 FIELDS 5 t n v h s"),
+        V::Array(vec![V::Int(1); 5])
     );
     // Without reads of the keys, the field expiry must reach the index.
     let gone = eventually(Duration::from_secs(6), || {
@@ -688,10 +724,24 @@ fn unparsable_numeric_drops_the_document_until_fixed() {
 
 #[test]
 fn create_over_20000_keys_backfills_in_the_background() {
-    const N: usize = 20_000;
+    backfill(20_000, "FLAT");
+}
+
+/// HNSW inserts are far slower (more so in a debug build), so fewer keys: the point is that
+/// graph building during the scan does not stall other clients either.
+#[test]
+fn create_over_hnsw_keys_backfills_without_stalling_others() {
+    backfill(1_000, "HNSW");
+}
+
+/// FT.CREATE over `n` existing hashes with a vector field of `algorithm`: FT.INFO shows the
+/// scan in progress (`indexing` 1, `percent_indexed` < 1) then done (0, 1); a second client's
+/// PINGs stay fast meanwhile; afterwards every document is searchable.
+fn backfill(n: usize, algorithm: &str) {
+    let _alone = TIMING.write().unwrap_or_else(|e| e.into_inner());
     let server = Server::start(&[]);
     let mut c = server.client();
-    for chunk in 0..N / 1000 {
+    for chunk in 0..n / 1000 {
         for i in chunk * 1000..(chunk + 1) * 1000 {
             let b = blob(&[i as f32, (i % 7) as f32]);
             let key = format!("doc:{i}");
@@ -714,8 +764,7 @@ fn create_over_20000_keys_backfills_in_the_background() {
     }
     assert_eq!(c.q("HSET other:1 t ten"), V::Int(1));
 
-    // A second client measures PING round trips for the whole backfill. (FLAT only: HNSW
-    // inserts in a debug build would make the scan take most of a minute.)
+    // A second client measures PING round trips for the whole backfill.
     let stop = Arc::new(AtomicBool::new(false));
     let pinger = {
         let stop = stop.clone();
@@ -737,8 +786,10 @@ fn create_over_20000_keys_backfills_in_the_background() {
 
     // FT.CREATE and the first FT.INFO go out together, so FT.INFO runs right after creation.
     let mut create: Vec<u8> = Vec::new();
-    let schema = "FT.CREATE idx ON HASH PREFIX 1 doc: SCHEMA t TAG n NUMERIC \
-                  v VECTOR FLAT 6 TYPE FLOAT32 DIM 2 DISTANCE_METRIC L2";
+    let schema = format!(
+        "FT.CREATE idx ON HASH PREFIX 1 doc: SCHEMA t TAG n NUMERIC \
+         v VECTOR {algorithm} 6 TYPE FLOAT32 DIM 2 DISTANCE_METRIC L2"
+    );
     create.extend(common::encode_command(
         &schema.split_whitespace().collect::<Vec<_>>(),
     ));
@@ -774,7 +825,7 @@ fn create_over_20000_keys_backfills_in_the_background() {
         }
         assert!(
             started.elapsed() < Duration::from_secs(120),
-            "backfill of {N} keys still running after 120 s"
+            "backfill of {n} keys still running after 120 s"
         );
     }
     let took = started.elapsed();
@@ -789,9 +840,9 @@ fn create_over_20000_keys_backfills_in_the_background() {
         worst_ping < Duration::from_millis(200),
         "a PING took {worst_ping:?} during the backfill ({pings} pings, backfill {took:?})"
     );
-    eprintln!("backfill of {N} keys: {took:?}; {pings} pings, worst {worst_ping:?}");
-    assert_eq!(info_num(&mut c, "idx", "num_docs").unwrap(), N as f64);
-    assert_eq!(search_ids(&mut c, "idx", "@t:{ten}").unwrap().len(), N / 10);
+    eprintln!("{algorithm} backfill of {n} keys: {took:?}; {pings} pings, worst {worst_ping:?}");
+    assert_eq!(info_num(&mut c, "idx", "num_docs").unwrap(), n as f64);
+    assert_eq!(search_ids(&mut c, "idx", "@t:{ten}").unwrap().len(), n / 10);
     let near = knn(&mut c, "idx", "*", "v", [100.0, 2.0], 1).unwrap();
     assert_eq!(near, vec![("doc:100".to_string(), 0.0)]);
 }

@@ -18,8 +18,8 @@ pub type Hashes = BTreeMap<String, BTreeMap<String, Vec<u8>>>;
 /// Dimension of both test vector fields.
 pub const DIM: usize = 2;
 
-/// Creates index `name` over `prefixes` with the test schema: TAG `t`, NUMERIC `n`, and a
-/// 2-d FLOAT32 L2 vector twice, as FLAT (`v`) and as HNSW (`h`).
+/// Creates index `name` over `prefixes` with the test schema: TAG `t`, NUMERIC `n`, a 2-d
+/// FLOAT32 L2 vector twice, as FLAT (`v`) and as HNSW (`h`), and TEXT `s`.
 pub fn create_index(c: &mut Client, name: &str, prefixes: &[&str]) -> V {
     let mut args: Vec<String> = vec!["FT.CREATE".into(), name.into(), "ON".into(), "HASH".into()];
     args.push("PREFIX".into());
@@ -28,7 +28,7 @@ pub fn create_index(c: &mut Client, name: &str, prefixes: &[&str]) -> V {
     args.extend(
         "SCHEMA t TAG n NUMERIC \
          v VECTOR FLAT 6 TYPE FLOAT32 DIM 2 DISTANCE_METRIC L2 \
-         h VECTOR HNSW 6 TYPE FLOAT32 DIM 2 DISTANCE_METRIC L2"
+         h VECTOR HNSW 6 TYPE FLOAT32 DIM 2 DISTANCE_METRIC L2 s TEXT"
             .split_whitespace()
             .map(String::from),
     );
@@ -66,6 +66,9 @@ pub struct Doc {
     pub num: Option<f64>,
     pub v: Option<[f32; 2]>,
     pub h: Option<[f32; 2]>,
+    /// Lowercased words of `s`. Tests write only words that are their own stem and no
+    /// stopword, so a word query matches exactly the documents holding the word.
+    pub words: BTreeSet<String>,
 }
 
 impl Doc {
@@ -97,11 +100,19 @@ pub fn indexed_doc(fields: &BTreeMap<String, Vec<u8>>) -> Option<Doc> {
             Some(_) => Err(()),
         }
     };
+    let words = fields.get("s").map_or_else(BTreeSet::new, |s| {
+        String::from_utf8_lossy(s)
+            .split(|c: char| !c.is_alphanumeric() && c != '_')
+            .filter(|w| !w.is_empty())
+            .map(str::to_lowercase)
+            .collect()
+    });
     Some(Doc {
         tags,
         num,
         v: vector("v").ok()?,
         h: vector("h").ok()?,
+        words,
     })
 }
 
@@ -312,7 +323,7 @@ pub enum Hnsw {
 }
 
 /// Compares what index `index` answers with the brute-force evaluation over `hashes`: `*`
-/// (ids and total), FT.INFO `num_docs`, every tag, numeric ranges, and KNN (unfiltered and
+/// (ids and total), FT.INFO `num_docs`, every tag, every text word, numeric ranges, and KNN (unfiltered and
 /// tag-filtered, k = 5, two query points) on the FLAT field `v` (exact) and the HNSW field `h`.
 pub fn check_index(
     c: &mut Client,
@@ -357,6 +368,15 @@ pub fn check_index(
         let query = format!("@t:{{{tag}}}");
         let got = search_ids(c, index, &query)?;
         compare(&query, got, matching(&|d| d.tags.contains(tag)))?;
+    }
+
+    let mut words: BTreeSet<String> = docs.values().flat_map(|d| d.words.clone()).collect();
+    words.insert("nosuchword".into());
+    for word in &words {
+        for query in [format!("@s:{word}"), word.clone()] {
+            let got = search_ids(c, index, &query)?;
+            compare(&query, got, matching(&|d| d.words.contains(word)))?;
+        }
     }
 
     let mut nums: Vec<f64> = docs.values().filter_map(|d| d.num).collect();
