@@ -256,6 +256,9 @@ fn expire_actively_without_reads() {
     three_docs(&mut c);
     assert_eq!(int(&mut c, "EXPIRE doc:1 1"), 1);
     assert_eq!(int(&mut c, "PEXPIRE doc:3 200"), 1);
+    // A TTL removed before it fires keeps the document.
+    assert_eq!(int(&mut c, "PEXPIRE doc:2 100"), 1);
+    assert_eq!(int(&mut c, "PERSIST doc:2"), 1);
     assert_eq!(ids(&mut c, "*"), set(&["doc:1", "doc:2", "doc:3"]));
     // Only FT.SEARCH runs meanwhile: the expiry cycle alone must reach the index.
     let gone = eventually(Duration::from_secs(6), || {
@@ -544,6 +547,21 @@ fn multi_exec_applies_every_queued_write() {
     assert_eq!(ids(&mut c, "*"), set(&["doc:1", "doc:2", "doc:5", "doc:9"]));
     assert_eq!(ids(&mut c, "@t:{yellow}"), set(&["doc:1"]));
 
+    // SELECT inside the transaction: only the db 0 write reaches the index.
+    assert_eq!(c.q("MULTI"), V::ok());
+    for line in [
+        "SELECT 1",
+        "HSET doc:20 t indb1",
+        "SELECT 0",
+        "HSET doc:21 t indb0",
+    ] {
+        assert_eq!(c.q(line), V::Simple("QUEUED".into()));
+    }
+    assert!(matches!(c.q("EXEC"), V::Array(r) if r.len() == 4));
+    verify(&mut c);
+    assert_eq!(ids(&mut c, "@t:{indb1}"), set(&[]));
+    assert_eq!(ids(&mut c, "@t:{indb0}"), set(&["doc:21"]));
+
     // DISCARD applies nothing.
     assert_eq!(c.q("MULTI"), V::ok());
     assert_eq!(c.q("DEL doc:1"), V::Simple("QUEUED".into()));
@@ -573,6 +591,13 @@ fn eval_writes_through_redis_call() {
     verify(&mut c);
     assert_eq!(ids(&mut c, "*"), set(&["doc:1", "doc:3", "doc:7"]));
     assert_eq!(ids(&mut c, "@t:{lua}"), set(&["doc:7"]));
+    // SELECT inside a script: writes to db 1 stay out of the index.
+    let select = "redis.call('SELECT', 1); redis.call('HSET', KEYS[1], 't', 'luadb1'); \
+                  redis.call('SELECT', 0); redis.call('HSET', KEYS[2], 't', 'luadb0')";
+    assert_eq!(c.cmd(&["EVAL", select, "2", "doc:20", "doc:21"]), V::Nil);
+    verify(&mut c);
+    assert_eq!(ids(&mut c, "@t:{luadb1}"), set(&[]));
+    assert_eq!(ids(&mut c, "@t:{luadb0}"), set(&["doc:21"]));
     // A script that fails after a write keeps the write.
     let failing = "redis.call('HSET', KEYS[1], 't', 'half'); redis.call('INCR', KEYS[1])";
     assert!(c.cmd(&["EVAL", failing, "1", "doc:1"]).is_error());
