@@ -10,6 +10,9 @@
 use std::collections::{BTreeMap, BTreeSet};
 use std::time::{Duration, Instant};
 
+use rand::rngs::StdRng;
+use rand::{RngExt, SeedableRng};
+
 use super::{Client, V};
 
 /// Hashes by key, each a field -> value map: what a keyspace (or a model of one) holds.
@@ -483,30 +486,23 @@ pub fn eventually(
     }
 }
 
-/// A small seeded generator (splitmix64), so runs replay from a printed seed.
-pub struct Rng(u64);
+/// The seeded generator the search tests draw from, so a run replays from a printed seed
+/// (rand's `StdRng`, fixed by the lockfile).
+pub struct Rng(StdRng);
 
 impl Rng {
     pub fn new(seed: u64) -> Rng {
-        Rng(seed)
-    }
-
-    pub fn next_u64(&mut self) -> u64 {
-        self.0 = self.0.wrapping_add(0x9E37_79B9_7F4A_7C15);
-        let mut z = self.0;
-        z = (z ^ (z >> 30)).wrapping_mul(0xBF58_476D_1CE4_E5B9);
-        z = (z ^ (z >> 27)).wrapping_mul(0x94D0_49BB_1331_11EB);
-        z ^ (z >> 31)
+        Rng(StdRng::seed_from_u64(seed))
     }
 
     /// Uniform in `0..n` (n > 0).
     pub fn below(&mut self, n: usize) -> usize {
-        (self.next_u64() % n as u64) as usize
+        self.0.random_range(0..n)
     }
 
     /// True with probability `p`.
     pub fn chance(&mut self, p: f64) -> bool {
-        (self.next_u64() >> 11) as f64 / (1u64 << 53) as f64 <= p
+        self.0.random_bool(p)
     }
 
     pub fn pick<'a, T>(&mut self, items: &'a [T]) -> &'a T {
