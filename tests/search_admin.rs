@@ -580,3 +580,18 @@ fn temporary_index_expires_when_idle() {
     // The documents stay.
     assert_eq!(c.q("EXISTS d:1"), V::Int(1));
 }
+
+#[test]
+fn hello_3_lists_the_search_module_as_a_map() {
+    let server = Server::start(&[]);
+    let mut c = server.client();
+    let hello = c.q("HELLO 3");
+    let modules = field(&hello, "modules").items();
+    assert_eq!(modules.len(), 1);
+    let V::Map(entry) = &modules[0] else {
+        panic!("module entries are maps in RESP3: {modules:?}")
+    };
+    assert_eq!(entry[0], (b("name"), b("search")));
+    assert_eq!(entry[1], (b("ver"), V::Int(21020)));
+    assert_eq!(entry[3], (b("args"), V::Array(vec![])));
+}

@@ -33,20 +33,18 @@ pub fn ft_search(ctx: &mut ExecCtx, args: &mut Args) -> Result<Reply, CmdError> 
         search.config.max_search_results(),
     )?;
     let index = search.get(&name).ok_or(SearchError::NoSuchIndex(name))?;
-    if let Some(scorer) = &req.scorer {
-        options::check_scorer(scorer)?;
-    }
+    options::check_names(&req)?;
     let dialect = req
         .dialect
         .unwrap_or_else(|| search.config.default_dialect());
     let mut query = crate::search::query::parse(&req.query, &index.def, &req.params, dialect)?;
     add_legacy_filters(&mut query, &req, &index.def);
     let yields = yielded_fields(&query, &index.def)?;
-    let marker = highlight::Marker::new(&mut req, &query, &index.def)?;
     let sort = match &req.sort {
         Some(sort) => Some(SortSource::resolve(&sort.field, &yields, &index.def)?),
         None => None,
     };
+    let marker = highlight::Marker::new(&mut req, &query, &index.def)?;
 
     let options = SearchOptions {
         in_keys: req.in_keys.clone(),
@@ -448,8 +446,8 @@ fn score_reply(req: &Request, score: f64) -> Reply {
 
 fn fields_reply(fields: Option<Vec<(Bytes, Bytes)>>, resp3: bool) -> Reply {
     match fields {
-        None if resp3 => Reply::Nil,
-        None => Reply::NilArray,
+        // RediSearch replies a null (RESP2 `$-1`) for a key that vanished.
+        None => Reply::Nil,
         Some(fields) if resp3 => Reply::Map(
             fields
                 .into_iter()

@@ -86,11 +86,18 @@ fn is_separator(b: u8) -> bool {
 pub struct Lexer<'a> {
     src: &'a [u8],
     pos: usize,
+    /// Byte range of the last token read: RediSearch reports a syntax error at the end of
+    /// the text near that token.
+    last: (usize, usize),
 }
 
 impl<'a> Lexer<'a> {
     pub fn new(src: &'a [u8]) -> Lexer<'a> {
-        Lexer { src, pos: 0 }
+        Lexer {
+            src,
+            pos: 0,
+            last: (0, 0),
+        }
     }
 
     /// The current byte offset.
@@ -199,14 +206,30 @@ impl<'a> Lexer<'a> {
         let mut l = Lexer {
             src: self.src,
             pos: i,
+            last: (i, i),
         };
         l.word();
         l.pos - i
     }
 
+    /// Byte range of the last token read (by [`Lexer::next`], [`Lexer::chunk`] or
+    /// [`Lexer::tag_list`]).
+    pub fn last(&self) -> (usize, usize) {
+        self.last
+    }
+
+    /// The next token in ordinary (text) context; see [`Lexer::scan`].
+    pub fn next(&mut self) -> Token {
+        let t = self.scan();
+        if t.kind != Tok::End {
+            self.last = (t.start, t.end);
+        }
+        t
+    }
+
     /// The next token in ordinary (text) context. Punctuation with no meaning in the
     /// language separates words and is otherwise ignored, as RediSearch's lexer does.
-    pub fn next(&mut self) -> Token {
+    fn scan(&mut self) -> Token {
         loop {
             self.skip_ws();
             let start = self.pos;
@@ -344,6 +367,9 @@ impl<'a> Lexer<'a> {
             }
             self.pos += 1;
         }
+        if self.pos > start {
+            self.last = (start, self.pos);
+        }
         (start, self.text(start, self.pos))
     }
 
@@ -360,7 +386,8 @@ impl<'a> Lexer<'a> {
                 Some(_) => self.plain_tag(start),
             };
             self.skip_ws();
-            let empty = tag.text.is_empty() && !tag.lead_star && !tag.trail_star;
+            self.last = (start, self.pos);
+            let empty = tag.text.is_empty() && !tag.lead_star && !tag.trail_star && !tag.param;
             match self.at(self.pos) {
                 Some(b'|') if !empty => {
                     self.pos += 1;

@@ -71,9 +71,14 @@ impl<'a> Parser<'a> {
     // ---- errors ------------------------------------------------------------------------
 
     fn syntax(&self, tok: &Token) -> SearchError {
+        let (start, end) = if tok.kind == Tok::End {
+            self.lex.last()
+        } else {
+            (tok.start, tok.end)
+        };
         SearchError::Syntax {
-            offset: tok.start,
-            near: self.lex.text(tok.start, tok.end),
+            offset: start,
+            near: self.lex.text(start, end),
         }
     }
 
@@ -82,10 +87,7 @@ impl<'a> Parser<'a> {
         let mut l = self.lex.clone();
         l.seek(offset);
         let tok = l.next();
-        SearchError::Syntax {
-            offset,
-            near: self.lex.text(tok.start, tok.end),
-        }
+        self.syntax(&tok)
     }
 
     fn next(&mut self) -> Token {
