@@ -14,8 +14,8 @@ use std::thread::sleep;
 use std::time::{Duration, Instant};
 
 use common::ft::{
-    Hnsw, blob, check_index, create_index, eventually, info_num, knn, put, search_ids, snapshot,
-    wait_indexed,
+    Hnsw, Rng, blob, check_index, create_index, eventually, info_num, knn, parse_search, put,
+    search_ids, snapshot, wait_indexed,
 };
 use common::{Client, Server, V};
 
@@ -256,6 +256,9 @@ fn expire_actively_without_reads() {
     three_docs(&mut c);
     assert_eq!(int(&mut c, "EXPIRE doc:1 1"), 1);
     assert_eq!(int(&mut c, "PEXPIRE doc:3 200"), 1);
+    // A TTL removed before it fires keeps the document.
+    assert_eq!(int(&mut c, "PEXPIRE doc:2 100"), 1);
+    assert_eq!(int(&mut c, "PERSIST doc:2"), 1);
     assert_eq!(ids(&mut c, "*"), set(&["doc:1", "doc:2", "doc:3"]));
     // Only FT.SEARCH runs meanwhile: the expiry cycle alone must reach the index.
     let gone = eventually(Duration::from_secs(6), || {
@@ -544,6 +547,21 @@ fn multi_exec_applies_every_queued_write() {
     assert_eq!(ids(&mut c, "*"), set(&["doc:1", "doc:2", "doc:5", "doc:9"]));
     assert_eq!(ids(&mut c, "@t:{yellow}"), set(&["doc:1"]));
 
+    // SELECT inside the transaction: only the db 0 write reaches the index.
+    assert_eq!(c.q("MULTI"), V::ok());
+    for line in [
+        "SELECT 1",
+        "HSET doc:20 t indb1",
+        "SELECT 0",
+        "HSET doc:21 t indb0",
+    ] {
+        assert_eq!(c.q(line), V::Simple("QUEUED".into()));
+    }
+    assert!(matches!(c.q("EXEC"), V::Array(r) if r.len() == 4));
+    verify(&mut c);
+    assert_eq!(ids(&mut c, "@t:{indb1}"), set(&[]));
+    assert_eq!(ids(&mut c, "@t:{indb0}"), set(&["doc:21"]));
+
     // DISCARD applies nothing.
     assert_eq!(c.q("MULTI"), V::ok());
     assert_eq!(c.q("DEL doc:1"), V::Simple("QUEUED".into()));
@@ -573,6 +591,13 @@ fn eval_writes_through_redis_call() {
     verify(&mut c);
     assert_eq!(ids(&mut c, "*"), set(&["doc:1", "doc:3", "doc:7"]));
     assert_eq!(ids(&mut c, "@t:{lua}"), set(&["doc:7"]));
+    // SELECT inside a script: writes to db 1 stay out of the index.
+    let select = "redis.call('SELECT', 1); redis.call('HSET', KEYS[1], 't', 'luadb1'); \
+                  redis.call('SELECT', 0); redis.call('HSET', KEYS[2], 't', 'luadb0')";
+    assert_eq!(c.cmd(&["EVAL", select, "2", "doc:20", "doc:21"]), V::Nil);
+    verify(&mut c);
+    assert_eq!(ids(&mut c, "@t:{luadb1}"), set(&[]));
+    assert_eq!(ids(&mut c, "@t:{luadb0}"), set(&["doc:21"]));
     // A script that fails after a write keeps the write.
     let failing = "redis.call('HSET', KEYS[1], 't', 'half'); redis.call('INCR', KEYS[1])";
     assert!(c.cmd(&["EVAL", failing, "1", "doc:1"]).is_error());
@@ -734,6 +759,34 @@ fn create_over_hnsw_keys_backfills_without_stalling_others() {
     backfill(1_000, "HNSW");
 }
 
+/// Pipelined HSETs of `doc:0` .. `doc:{n-1}`: tag `ten` for every tenth else `rest`, numeric
+/// i, and the vector (i, i mod 7) in each of `vector_fields`.
+fn load_docs(c: &mut Client, n: usize, vector_fields: &[&str]) {
+    for start in (0..n).step_by(1000) {
+        let end = n.min(start + 1000);
+        for i in start..end {
+            let b = blob(&[i as f32, (i % 7) as f32]);
+            let tag = if i % 10 == 0 { "ten" } else { "rest" };
+            let mut args = vec![
+                b"HSET".to_vec(),
+                format!("doc:{i}").into_bytes(),
+                b"t".to_vec(),
+                tag.as_bytes().to_vec(),
+                b"n".to_vec(),
+                i.to_string().into_bytes(),
+            ];
+            for f in vector_fields {
+                args.push(f.as_bytes().to_vec());
+                args.push(b.clone());
+            }
+            c.send(&args);
+        }
+        for _ in start..end {
+            assert!(matches!(c.read(), V::Int(_)));
+        }
+    }
+}
+
 /// FT.CREATE over `n` existing hashes with a vector field of `algorithm`: FT.INFO shows the
 /// scan in progress (`indexing` 1, `percent_indexed` < 1) then done (0, 1); a second client's
 /// PINGs stay fast meanwhile; afterwards every document is searchable.
@@ -741,27 +794,7 @@ fn backfill(n: usize, algorithm: &str) {
     let _alone = TIMING.write().unwrap_or_else(|e| e.into_inner());
     let server = Server::start(&[]);
     let mut c = server.client();
-    for chunk in 0..n / 1000 {
-        for i in chunk * 1000..(chunk + 1) * 1000 {
-            let b = blob(&[i as f32, (i % 7) as f32]);
-            let key = format!("doc:{i}");
-            let tag = if i % 10 == 0 { "ten" } else { "rest" };
-            let n = i.to_string();
-            c.send(&[
-                b"HSET".as_ref(),
-                key.as_bytes(),
-                b"t",
-                tag.as_bytes(),
-                b"n",
-                n.as_bytes(),
-                b"v",
-                &b,
-            ]);
-        }
-        for _ in 0..1000 {
-            assert_eq!(c.read(), V::Int(3));
-        }
-    }
+    load_docs(&mut c, n, &["v"]);
     assert_eq!(c.q("HSET other:1 t ten"), V::Int(1));
 
     // A second client measures PING round trips for the whole backfill.
@@ -907,4 +940,119 @@ fn writes_in_db1_never_reach_indexes() {
     verify(&mut c);
     assert_eq!(ids(&mut c, "*"), set(&["doc:1", "doc:2", "doc:3"]));
     assert_eq!(ids(&mut c, "@t:{db1}"), set(&[]));
+}
+
+/// Writes racing the background scan: FT.CREATE over 2,000 documents while another client
+/// updates, deletes, renames and creates documents until the scan is done. Whatever the
+/// interleaving, the finished index must equal the keyspace.
+#[test]
+fn writes_during_the_backfill_end_consistent() {
+    let server = Server::start(&[]);
+    let mut c = server.client();
+    load_docs(&mut c, 2000, &["v", "h"]);
+    assert_eq!(create_index(&mut c, "idx", &["doc:"]), V::ok());
+    let mut rng = Rng::new(42);
+    let mut writes = 0;
+    loop {
+        let scanning = info_num(&mut c, "idx", "indexing").unwrap() == 1.0;
+        for _ in 0..20 {
+            let key = format!("doc:{}", rng.below(2200));
+            let line = match rng.below(5) {
+                0 => format!("DEL {key}"),
+                1 => format!("RENAME {key} doc:{}", rng.below(2200)),
+                2 => format!("HSET {key} n {}", rng.below(100)),
+                3 => format!("HDEL {key} t"),
+                _ => format!("HSET {key} t changed s alpha"),
+            };
+            c.q(&line);
+            writes += 1;
+        }
+        if !scanning {
+            break;
+        }
+    }
+    eprintln!("{writes} writes raced the backfill");
+    verify(&mut c);
+}
+
+/// Several clients write the same few keys at once (single commands and MULTI blocks) while
+/// another searches; afterwards the index must equal the keyspace.
+#[test]
+fn concurrent_writers_leave_the_index_equal_to_the_keyspace() {
+    let (s, mut c) = setup();
+    let writers: Vec<_> = (0..4u64)
+        .map(|w| {
+            let mut c = s.client();
+            std::thread::spawn(move || {
+                let mut rng = Rng::new(w);
+                for _ in 0..300 {
+                    let key = format!("doc:{}", rng.below(40));
+                    let b = blob(&[rng.below(9) as f32, rng.below(9) as f32]);
+                    let multi = rng.chance(0.1);
+                    if multi {
+                        assert_eq!(c.q("MULTI"), V::ok());
+                    }
+                    let reply = match rng.below(6) {
+                        0 => c.q(&format!("DEL {key}")),
+                        1 => c.q(&format!("RENAME {key} doc:{}", rng.below(40))),
+                        2 => c.q(&format!("HDEL {key} t v")),
+                        3 => c.q(&format!("HINCRBY {key} n 1")),
+                        _ => c.cmd(&[
+                            b"HSET".as_ref(),
+                            key.as_bytes(),
+                            b"t",
+                            rng.pick(&["red", "blue"]).as_bytes(),
+                            b"v",
+                            &b,
+                            b"h",
+                            &b,
+                            b"s",
+                            rng.pick(&["alpha", "beta gamma"]).as_bytes(),
+                        ]),
+                    };
+                    if multi {
+                        assert_eq!(reply, V::Simple("QUEUED".into()));
+                        assert!(matches!(c.q("EXEC"), V::Array(_)));
+                    }
+                }
+            })
+        })
+        .collect();
+    let stop = Arc::new(AtomicBool::new(false));
+    let reader = {
+        let stop = stop.clone();
+        let mut r = s.client();
+        std::thread::spawn(move || {
+            while !stop.load(Ordering::Relaxed) {
+                // Keys may vanish between the index lookup and loading (nil fields).
+                for field in ["v", "h"] {
+                    let query = format!("(@t:{{red}})=>[KNN 5 @{field} $q AS d]");
+                    let reply = r.cmd(&[
+                        b"FT.SEARCH".as_ref(),
+                        b"idx",
+                        query.as_bytes(),
+                        b"PARAMS",
+                        b"2",
+                        b"q",
+                        &blob(&[4.0, 4.0]),
+                        b"SORTBY",
+                        b"d",
+                        b"DIALECT",
+                        b"2",
+                    ]);
+                    parse_search(&reply, true)
+                        .unwrap_or_else(|e| panic!("search during writes: {e}"));
+                }
+                search_ids(&mut r, "idx", "*").unwrap_or_else(|e| panic!("{e}"));
+            }
+        })
+    };
+    for w in writers {
+        w.join().unwrap();
+    }
+    stop.store(true, Ordering::Relaxed);
+    reader.join().unwrap();
+    let hashes = snapshot(&mut c);
+    check_index(&mut c, "idx", &["doc:"], &hashes, Hnsw::LiveHitsOnly)
+        .unwrap_or_else(|e| panic!("index out of step after concurrent writes: {e}"));
 }

@@ -10,6 +10,9 @@
 use std::collections::{BTreeMap, BTreeSet};
 use std::time::{Duration, Instant};
 
+use rand::rngs::StdRng;
+use rand::{RngExt, SeedableRng};
+
 use super::{Client, V};
 
 /// Hashes by key, each a field -> value map: what a keyspace (or a model of one) holds.
@@ -133,8 +136,9 @@ pub fn l2(a: [f32; 2], b: [f32; 2]) -> f64 {
         .sum()
 }
 
-/// One FT.SEARCH result: the key and its returned fields.
-pub type Hit = (String, Vec<(String, Vec<u8>)>);
+/// One FT.SEARCH result: the key and its returned fields (`None` for a key that vanished
+/// while the query ran, which RediSearch answers with a nil field list).
+pub type Hit = (String, Option<Vec<(String, Vec<u8>)>>);
 
 /// Decodes a RESP2 FT.SEARCH reply: the total and the hits (fields empty with NOCONTENT).
 pub fn parse_search(reply: &V, content: bool) -> Result<(i64, Vec<Hit>), String> {
@@ -150,15 +154,17 @@ pub fn parse_search(reply: &V, content: bool) -> Result<(i64, Vec<Hit>), String>
         let V::Bulk(id) = id else {
             return Err(format!("bad id {id:?} in {reply:?}"));
         };
-        let mut fields = Vec::new();
+        let mut fields = Some(Vec::new());
         if content {
             match rest.next() {
+                Some(V::Nil) => fields = None,
                 Some(V::Array(kv)) => {
                     for pair in kv.chunks(2) {
                         let [V::Bulk(k), V::Bulk(v)] = pair else {
                             return Err(format!("bad field pair {pair:?} in {reply:?}"));
                         };
-                        fields.push((String::from_utf8_lossy(k).into_owned(), v.clone()));
+                        let pair = (String::from_utf8_lossy(k).into_owned(), v.clone());
+                        fields.get_or_insert_default().push(pair);
                     }
                 }
                 other => return Err(format!("bad fields {other:?} in {reply:?}")),
@@ -227,6 +233,7 @@ pub fn knn(
         .map(|(id, fields)| {
             let d = fields
                 .iter()
+                .flatten()
                 .find(|(k, _)| k == "d")
                 .and_then(|(_, v)| String::from_utf8_lossy(v).parse::<f64>().ok())
                 .ok_or_else(|| format!("{query}: no distance for {id}: {fields:?}"))?;
@@ -293,21 +300,33 @@ pub fn snapshot(c: &mut Client) -> Hashes {
             break;
         }
     }
+    // Pipelined in chunks: TYPE of each key, then HGETALL of the hashes.
+    let keys: Vec<String> = keys.into_iter().collect();
     let mut hashes = Hashes::new();
-    for key in keys {
-        if c.cmd(&["TYPE", &key]) != V::Simple("hash".into()) {
-            continue;
-        }
-        let pairs = c.cmd(&["HGETALL", &key]).items();
-        let fields: BTreeMap<String, Vec<u8>> = pairs
-            .chunks(2)
-            .map(|p| match (&p[0], &p[1]) {
-                (V::Bulk(k), V::Bulk(v)) => (String::from_utf8_lossy(k).into_owned(), v.clone()),
-                other => panic!("HGETALL {key}: {other:?}"),
-            })
+    for chunk in keys.chunks(500) {
+        chunk.iter().for_each(|k| c.send(&["TYPE", k]));
+        let types: Vec<V> = chunk.iter().map(|_| c.read()).collect();
+        let chunk: Vec<&String> = chunk
+            .iter()
+            .zip(types)
+            .filter(|(_, t)| *t == V::Simple("hash".into()))
+            .map(|(k, _)| k)
             .collect();
-        if !fields.is_empty() {
-            hashes.insert(key, fields);
+        chunk.iter().for_each(|k| c.send(&["HGETALL", k]));
+        for key in chunk {
+            let pairs = c.read().items();
+            let fields: BTreeMap<String, Vec<u8>> = pairs
+                .chunks(2)
+                .map(|p| match (&p[0], &p[1]) {
+                    (V::Bulk(k), V::Bulk(v)) => {
+                        (String::from_utf8_lossy(k).into_owned(), v.clone())
+                    }
+                    other => panic!("HGETALL {key}: {other:?}"),
+                })
+                .collect();
+            if !fields.is_empty() {
+                hashes.insert(key.clone(), fields);
+            }
         }
     }
     hashes
@@ -467,30 +486,23 @@ pub fn eventually(
     }
 }
 
-/// A small seeded generator (splitmix64), so runs replay from a printed seed.
-pub struct Rng(u64);
+/// The seeded generator the search tests draw from, so a run replays from a printed seed
+/// (rand's `StdRng`, fixed by the lockfile).
+pub struct Rng(StdRng);
 
 impl Rng {
     pub fn new(seed: u64) -> Rng {
-        Rng(seed)
-    }
-
-    pub fn next_u64(&mut self) -> u64 {
-        self.0 = self.0.wrapping_add(0x9E37_79B9_7F4A_7C15);
-        let mut z = self.0;
-        z = (z ^ (z >> 30)).wrapping_mul(0xBF58_476D_1CE4_E5B9);
-        z = (z ^ (z >> 27)).wrapping_mul(0x94D0_49BB_1331_11EB);
-        z ^ (z >> 31)
+        Rng(StdRng::seed_from_u64(seed))
     }
 
     /// Uniform in `0..n` (n > 0).
     pub fn below(&mut self, n: usize) -> usize {
-        (self.next_u64() % n as u64) as usize
+        self.0.random_range(0..n)
     }
 
     /// True with probability `p`.
     pub fn chance(&mut self, p: f64) -> bool {
-        (self.next_u64() >> 11) as f64 / (1u64 << 53) as f64 <= p
+        self.0.random_bool(p)
     }
 
     pub fn pick<'a, T>(&mut self, items: &'a [T]) -> &'a T {

@@ -446,8 +446,8 @@ fn score_reply(req: &Request, score: f64) -> Reply {
 
 fn fields_reply(fields: Option<Vec<(Bytes, Bytes)>>, resp3: bool) -> Reply {
     match fields {
-        None if resp3 => Reply::Nil,
-        None => Reply::NilArray,
+        // RediSearch replies a null (RESP2 `$-1`) for a key that vanished.
+        None => Reply::Nil,
         Some(fields) if resp3 => Reply::Map(
             fields
                 .into_iter()
