@@ -540,7 +540,17 @@ fn hello_versions_and_errors() {
     assert_eq!(items[7], V::Int(client_id(&mut c)));
     assert_eq!(items[9], V::bulk("standalone"));
     assert_eq!(items[11], V::bulk("master"));
-    assert_eq!(items[13], V::Array(vec![]));
+    let modules = items[13].items();
+    assert_eq!(modules.len(), 1);
+    assert_eq!(
+        modules[0].items()[..4],
+        [
+            V::bulk("name"),
+            V::bulk("search"),
+            V::bulk("ver"),
+            V::Int(21020)
+        ]
+    );
     let noproto = V::err("NOPROTO unsupported protocol version");
     for v in ["0", "1", "4", "-1"] {
         assert_eq!(c.q(&format!("HELLO {v}")), noproto);

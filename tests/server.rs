@@ -983,12 +983,30 @@ fn command_introspection() {
 }
 
 #[test]
-fn module_list_is_empty() {
+fn module_list_has_the_search_module() {
     let server = Server::start(&[]);
     let mut c = server.client();
-    assert_eq!(c.q("MODULE LIST"), arr(vec![]));
+    let list = c.q("MODULE LIST").items();
+    assert_eq!(list.len(), 1);
+    let entry = list[0].items();
+    assert_eq!(
+        entry[..4],
+        [bulk("name"), bulk("search"), bulk("ver"), V::Int(21020)]
+    );
+    assert_eq!(entry[6..], [bulk("args"), arr(vec![])]);
     assert_eq!(c.q("MODULE HELP").items()[1], simple("LIST"));
     assert_eq!(info_sections(&mut c, "modules"), ["Modules"]);
+    assert!(c.q("INFO modules").text().contains(
+        "module:name=search,ver=21020,api=1,filters=0,usedby=[],using=[],options=[handle-io-errors]\r\n"
+    ));
+    let commands = c.q("COMMAND LIST FILTERBY MODULE search").items();
+    assert!(commands.contains(&bulk("ft.search")), "{commands:?}");
+    assert!(!commands.contains(&bulk("get")), "{commands:?}");
+    c.resp3();
+    let V::Map(entry) = &c.q("MODULE LIST").items()[0] else {
+        panic!("MODULE LIST entries are maps in RESP3")
+    };
+    assert_eq!(entry[1], (bulk("ver"), V::Int(21020)));
 }
 
 #[test]

@@ -374,7 +374,10 @@ fn hello(ctx: &mut ExecCtx, args: &mut Args) -> Result<Reply, CmdError> {
         (field("id"), Reply::Integer(ctx.client.id() as i64)),
         (field("mode"), field("standalone")),
         (field("role"), field("master")),
-        (field("modules"), Reply::Array(Vec::new())),
+        (
+            field("modules"),
+            Reply::Array(vec![super::search::module_entry()]),
+        ),
     ]))
 }
 

@@ -486,7 +486,8 @@ fn write_section(ctx: &ExecCtx, name: &str, out: &mut Info) {
         "latencystats" => info_latencystats(ctx, out),
         "cluster" => out.field("cluster_enabled", 0),
         "keyspace" => info_keyspace(ctx, out),
-        // No modules can be loaded: the section is present and empty.
+        // The built-in search module is the only one.
+        "modules" => out.field("module", super::search::module_info_line()),
         _ => {}
     }
 }
@@ -1223,7 +1224,7 @@ fn command_docs(_ctx: &mut ExecCtx, args: &mut Args) -> Result<Reply, CmdError> 
 fn command_list(_ctx: &mut ExecCtx, args: &mut Args) -> Result<Reply, CmdError> {
     enum Filter {
         All,
-        Module,
+        Module(Bytes),
         Category(Option<Acl>),
         Pattern(Bytes),
     }
@@ -1233,7 +1234,7 @@ fn command_list(_ctx: &mut ExecCtx, args: &mut Args) -> Result<Reply, CmdError> 
             let kind = args.next_bytes()?;
             let value = args.next_bytes()?;
             if eq_ignore_case(&kind, "MODULE") {
-                Filter::Module
+                Filter::Module(value)
             } else if eq_ignore_case(&kind, "ACLCAT") {
                 Filter::Category(Acl::from_category(&value))
             } else if eq_ignore_case(&kind, "PATTERN") {
@@ -1254,8 +1255,10 @@ fn command_list(_ctx: &mut ExecCtx, args: &mut Args) -> Result<Reply, CmdError> 
         for (name, row) in rows {
             let keep = match &filter {
                 Filter::All => true,
-                // No command comes from a module.
-                Filter::Module => false,
+                // The search commands are the built-in module's.
+                Filter::Module(name) => {
+                    eq_ignore_case(name, super::search::MODULE_NAME) && row.group == "module"
+                }
                 Filter::Category(cat) => cat.is_some_and(|c| row.acl_categories().contains(c)),
                 Filter::Pattern(p) => crate::glob::glob_match(p, name.as_bytes(), true),
             };
@@ -1397,6 +1400,11 @@ fn swapdb(ctx: &mut ExecCtx, args: &mut Args) -> Result<Reply, CmdError> {
     let mut guard = ctx.ks().lock_all();
     guard.select(first as usize);
     guard.swap_db(second as usize);
+    drop(guard);
+    // Indexes following database 0 were emptied by the swap: scan its new contents.
+    for index in ctx.state.search.take_rescans() {
+        super::search::backfill::start(ctx.state.handle(), index);
+    }
     Ok(Reply::ok())
 }
 
@@ -1682,9 +1690,10 @@ fn latency_help(_ctx: &mut ExecCtx, _args: &mut Args) -> Result<Reply, CmdError>
 // ---------------------------------------------------------------------------------------------
 // MODULE, DEBUG
 
-/// `MODULE LIST`: modules cannot be loaded, so always empty.
+/// `MODULE LIST`: no module can be loaded; the built-in search module (FT.*) is listed as
+/// RediSearch would be, because clients check for it.
 fn module_list(_ctx: &mut ExecCtx, _args: &mut Args) -> Result<Reply, CmdError> {
-    Ok(Reply::Array(Vec::new()))
+    Ok(Reply::Array(vec![super::search::module_entry()]))
 }
 
 fn module_help(_ctx: &mut ExecCtx, _args: &mut Args) -> Result<Reply, CmdError> {

@@ -108,6 +108,12 @@ pub fn format_double(value: f64) -> String {
 /// ZRANGE WITHSCORES, RESP3 doubles): 17 significant digits, trailing zeros dropped, `%g`
 /// exponents (`1e+20`) from 1e17 up or below 1e-4.
 pub fn format_double_g17(value: f64) -> String {
+    format_double_g(value, 17)
+}
+
+/// Formats a double as C's `%.<precision>g` (`precision` >= 1): that many significant
+/// digits, trailing zeros dropped, `%g` exponents from 10^precision up or below 1e-4.
+pub fn format_double_g(value: f64, precision: usize) -> String {
     if value.is_nan() {
         return "nan".to_string();
     }
@@ -117,10 +123,11 @@ pub fn format_double_g17(value: f64) -> String {
     if value == 0.0 {
         return if value.is_sign_negative() { "-0" } else { "0" }.to_string();
     }
-    // Rounded to 17 significant digits first: the exponent is the rounded value's.
-    let sci = format!("{value:.16e}");
+    let precision = precision.max(1);
+    // Rounded to `precision` significant digits first: the exponent is the rounded value's.
+    let sci = format!("{value:.*e}", precision - 1);
     let (mantissa, exponent) = sci.split_once('e').unwrap_or((&sci, "0"));
-    let exponent: i32 = exponent.parse().unwrap_or(0);
+    let exponent: i64 = exponent.parse().unwrap_or(0);
     let trim = |text: &str| -> String {
         if text.contains('.') {
             text.trim_end_matches('0').trim_end_matches('.').to_string()
@@ -128,8 +135,8 @@ pub fn format_double_g17(value: f64) -> String {
             text.to_string()
         }
     };
-    if (-4..17).contains(&exponent) {
-        let decimals = (16 - exponent) as usize;
+    if (-4..precision as i64).contains(&exponent) {
+        let decimals = (precision as i64 - 1 - exponent) as usize;
         trim(&format!("{value:.decimals$}"))
     } else {
         let sign = if exponent < 0 { '-' } else { '+' };
@@ -139,7 +146,7 @@ pub fn format_double_g17(value: f64) -> String {
 
 #[cfg(test)]
 mod tests {
-    use super::{format_double, format_double_g17};
+    use super::{format_double, format_double_g, format_double_g17};
 
     #[test]
     fn doubles_format_like_redis() {
@@ -164,5 +171,21 @@ mod tests {
         assert_eq!(format_double_g17(1e16), "10000000000000000");
         assert_eq!(format_double_g17(1e17), "1e+17");
         assert_eq!(format_double_g17(f64::NEG_INFINITY), "-inf");
+    }
+
+    #[test]
+    fn g12_matches_c() {
+        assert_eq!(
+            format_double_g(0.051_316_738_128_662, 12),
+            "0.0513167381287"
+        );
+        assert_eq!(
+            format_double_g(3.094_850_098_213_45e26, 12),
+            "3.09485009821e+26"
+        );
+        assert_eq!(format_double_g(123456789012.6, 12), "123456789013");
+        assert_eq!(format_double_g(1e12, 12), "1e+12");
+        assert_eq!(format_double_g(0.5, 12), "0.5");
+        assert_eq!(format_double_g(0.00001, 12), "1e-05");
     }
 }

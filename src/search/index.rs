@@ -1,20 +1,33 @@
 //! One FT index: its definition, document table, field indexes and statistics, with the
 //! upsert / remove operations the registry applies on keyspace changes and the search
-//! execution FT.SEARCH runs.
+//! execution FT.SEARCH runs (evaluation itself is [`super::exec`]'s).
+//!
+//! Locking: the data sits behind one `RwLock`. Writers (upsert / remove, called under the
+//! keyspace shard lock of the key) parse the hash before taking it and hold it only to swap
+//! postings; searches hold it for reading while computing matching ids, never while
+//! loading documents. Nothing here calls back into the keyspace or the registry.
 
-use std::sync::atomic::{AtomicBool, AtomicU64};
+use std::sync::atomic::{AtomicBool, AtomicU64, Ordering};
 
 use bytes::Bytes;
-use parking_lot::Mutex;
+use parking_lot::{Mutex, RwLock};
 
+use super::document::{DocTable, Document, FieldValue};
+use super::fields::{NumericIndex, TagIndex, TextIndex, numeric, tag, text};
 use super::query::Query;
-use super::{DocId, IndexDef, SearchError};
+use super::vector::VectorIndex;
+use super::{DocId, FieldDef, FieldKind, IndexDef, SearchError};
 use crate::keyspace::value::HashValue;
 
 /// One index.
 pub struct Index {
     pub def: IndexDef,
     pub stats: IndexStats,
+    data: RwLock<Data>,
+    /// Set once the index is dropped, so a running backfill stops.
+    dropped: AtomicBool,
+    /// Which backfill is the current one: each start bumps it and an older scan stops.
+    scan_generation: AtomicU64,
 }
 
 /// Counters FT.INFO reports.
@@ -76,58 +89,557 @@ pub enum SortKey {
     Str(String),
 }
 
+/// The postings of one schema field. TEXT fields share [`Data::text`].
+pub(super) enum FieldIndex {
+    Numeric(NumericIndex),
+    Tag(TagIndex),
+    Text,
+    Vector(VectorIndex),
+}
+
+/// Everything behind the index's lock.
+pub(super) struct Data {
+    pub(super) docs: DocTable,
+    /// One per schema field, in schema order.
+    pub(super) fields: Vec<FieldIndex>,
+    pub(super) text: TextIndex,
+}
+
+/// What a hash contributes to the field indexes, computed before taking the lock.
+struct Parsed<'h> {
+    values: Box<[Option<FieldValue>]>,
+    /// (field position, terms) of indexed TEXT fields.
+    text: Vec<(u16, Vec<String>)>,
+    /// (field position, blob) of VECTOR fields.
+    vectors: Vec<(usize, &'h [u8])>,
+}
+
 impl Index {
     pub fn new(def: IndexDef) -> Index {
-        let _ = def;
-        todo!()
+        let fields = def
+            .fields
+            .iter()
+            .map(|f| match &f.kind {
+                FieldKind::Numeric => FieldIndex::Numeric(NumericIndex::default()),
+                FieldKind::Tag { .. } => FieldIndex::Tag(TagIndex::default()),
+                FieldKind::Text { .. } => FieldIndex::Text,
+                FieldKind::Vector(params) => FieldIndex::Vector(VectorIndex::new(params)),
+            })
+            .collect();
+        let stats = IndexStats {
+            progress_ppm: AtomicU64::new(1_000_000),
+            ..IndexStats::default()
+        };
+        Index {
+            def,
+            stats,
+            data: RwLock::new(Data {
+                docs: DocTable::default(),
+                fields,
+                text: TextIndex::default(),
+            }),
+            dropped: AtomicBool::new(false),
+            scan_generation: AtomicU64::new(0),
+        }
     }
 
     /// Indexes (or re-indexes, under a fresh doc id) the hash stored at `key`. A value that
     /// cannot be indexed drops the document and counts an indexing failure.
     pub fn upsert(&self, key: &Bytes, hash: &HashValue, now_ms: u64) {
-        let _ = (key, hash, now_ms);
-        todo!()
+        let parsed = self.parse(hash, now_ms);
+        let mut data = self.data.write();
+        data.remove(&self.def, key);
+        let parsed = match parsed {
+            Ok(parsed) => parsed,
+            Err(error) => return self.fail(key, error),
+        };
+        let id = data.docs.insert(Document {
+            key: key.clone(),
+            values: parsed.values,
+        });
+        if let Err(error) = data.add_postings(&self.def, id, &parsed.text, &parsed.vectors) {
+            data.remove(&self.def, key);
+            self.fail(key, error.to_string());
+        }
+    }
+
+    /// Reads and checks every schema field of `hash` (fields whose TTL has passed count as
+    /// absent). The first bad value fails the whole document, with RediSearch's error text.
+    fn parse<'h>(&self, hash: &'h HashValue, now_ms: u64) -> Result<Parsed<'h>, String> {
+        let mut parsed = Parsed {
+            values: vec![None; self.def.fields.len()].into_boxed_slice(),
+            text: Vec::new(),
+            vectors: Vec::new(),
+        };
+        for (pos, field) in self.def.fields.iter().enumerate() {
+            let Some(raw) = hash.get(&field.identifier[..]) else {
+                continue;
+            };
+            if hash
+                .field_expire_at(&field.identifier)
+                .is_some_and(|at| at < now_ms)
+            {
+                continue;
+            }
+            parsed.values[pos] = Some(match &field.kind {
+                FieldKind::Numeric => FieldValue::Number(numeric::parse(raw)?),
+                FieldKind::Tag { .. } => {
+                    FieldValue::Text(String::from_utf8_lossy(raw).into_owned())
+                }
+                FieldKind::Text { .. } => {
+                    let value = String::from_utf8_lossy(raw).into_owned();
+                    if !field.noindex {
+                        let terms = text::tokenize(&value, &|w| self.def.is_stopword(w));
+                        parsed.text.push((pos as u16, terms));
+                    }
+                    FieldValue::Text(value)
+                }
+                FieldKind::Vector(params) => {
+                    if raw.len() != params.blob_len() {
+                        return Err(format!(
+                            "Could not add vector with blob size {} (expected size {})",
+                            raw.len(),
+                            params.blob_len()
+                        ));
+                    }
+                    parsed.vectors.push((pos, &raw[..]));
+                    FieldValue::Vector
+                }
+            });
+        }
+        Ok(parsed)
+    }
+
+    fn fail(&self, key: &Bytes, error: String) {
+        self.stats.failures.fetch_add(1, Ordering::Relaxed);
+        *self.stats.last_error.lock() = Some((error, key.clone()));
     }
 
     /// Drops the document of `key`, if indexed.
     pub fn remove(&self, key: &[u8]) {
-        let _ = key;
-        todo!()
+        self.data.write().remove(&self.def, key);
     }
 
     /// Drops every document (FLUSHDB, SWAPDB before re-scanning).
     pub fn clear(&self) {
-        todo!()
+        let mut data = self.data.write();
+        data.docs.clear();
+        data.text.clear();
+        for field in &mut data.fields {
+            match field {
+                FieldIndex::Numeric(n) => n.clear(),
+                FieldIndex::Tag(t) => t.clear(),
+                FieldIndex::Text => {}
+                FieldIndex::Vector(v) => v.clear(),
+            }
+        }
+    }
+
+    /// Whether `key` is indexed.
+    pub fn contains(&self, key: &[u8]) -> bool {
+        self.data.read().docs.id_of(key).is_some()
     }
 
     /// Keys of every live document, in doc-id order (FT.DROPINDEX DD).
     pub fn keys(&self) -> Vec<Bytes> {
-        todo!()
+        let data = self.data.read();
+        data.docs
+            .live()
+            .iter()
+            .filter_map(|id| data.docs.get(DocId(id)).map(|d| d.key.clone()))
+            .collect()
     }
 
     pub fn info(&self) -> IndexInfo {
-        todo!()
+        let data = self.data.read();
+        let mut info = IndexInfo {
+            num_docs: data.docs.len() as u64,
+            max_doc_id: u64::from(data.docs.max_id()),
+            num_terms: data.text.num_terms(),
+            num_records: data.text.records(),
+            inverted_bytes: data.text.memory_bytes() as u64,
+            doc_table_bytes: data.docs.memory_bytes() as u64,
+            ..IndexInfo::default()
+        };
+        for field in &data.fields {
+            match field {
+                FieldIndex::Numeric(n) => {
+                    info.num_records += n.records();
+                    info.inverted_bytes += n.memory_bytes() as u64;
+                }
+                FieldIndex::Tag(t) => {
+                    info.num_records += t.records();
+                    info.tag_overhead_bytes += t.memory_bytes() as u64;
+                }
+                FieldIndex::Text => {}
+                FieldIndex::Vector(v) => {
+                    info.num_records += v.len() as u64;
+                    info.vector_index_bytes += v.memory_bytes() as u64;
+                }
+            }
+        }
+        info
     }
 
     /// Every document matching `query`, in RediSearch's default order (text score, then
     /// ascending doc id). A KNN query returns at most its K nearest documents among those
     /// passing its filter, each with its distance in [`Hit::distances`].
     pub fn search(&self, query: &Query, options: &SearchOptions) -> Result<Vec<Hit>, SearchError> {
-        let _ = (query, options);
-        todo!()
+        self.stats.uses.fetch_add(1, Ordering::Relaxed);
+        let data = self.data.read();
+        super::exec::search(&self.def, &data, query, options)
     }
 
     /// The value of attribute `attribute` of each hit, as SORTBY compares them (`None`:
     /// the document has no value for it). Numeric fields compare as numbers, others as
-    /// strings.
+    /// strings (lower-cased unless the field is UNF). A name that is not a schema field
+    /// but a yielded distance of the hit (KNN score field, `$YIELD_DISTANCE_AS`) sorts by
+    /// that distance.
     pub fn sort_keys(&self, hits: &[Hit], attribute: &str) -> Vec<Option<SortKey>> {
-        let _ = (hits, attribute);
-        todo!()
+        let Some(pos) = self.def.field_index(attribute) else {
+            return hits
+                .iter()
+                .map(|h| {
+                    h.distances
+                        .iter()
+                        .find(|(name, _)| name == attribute)
+                        .map(|&(_, d)| SortKey::Num(d))
+                })
+                .collect();
+        };
+        let unf = self.def.fields[pos].unf;
+        let data = self.data.read();
+        hits.iter()
+            .map(|h| {
+                let doc = data.docs.get(h.id)?;
+                match doc.values.get(pos)?.as_ref()? {
+                    FieldValue::Number(n) => Some(SortKey::Num(*n)),
+                    FieldValue::Text(s) if unf => Some(SortKey::Str(s.clone())),
+                    FieldValue::Text(s) => Some(SortKey::Str(s.to_lowercase())),
+                    FieldValue::Vector => None,
+                }
+            })
+            .collect()
     }
 
     /// FT.TAGVALS: the distinct normalised values of TAG field `attribute`.
     pub fn tag_values(&self, attribute: &str) -> Result<Vec<String>, SearchError> {
-        let _ = attribute;
-        todo!()
+        let pos = self
+            .def
+            .field_index(attribute)
+            .ok_or_else(|| SearchError::other("No such field"))?;
+        match &self.data.read().fields[pos] {
+            FieldIndex::Tag(t) => Ok(t.values()),
+            _ => Err(SearchError::other("Not a tag field")),
+        }
+    }
+
+    /// Marks the index dropped (FT.DROPINDEX): a running backfill stops.
+    pub fn mark_dropped(&self) {
+        self.dropped.store(true, Ordering::SeqCst);
+    }
+
+    /// Starts a (re-)scan: FT.INFO shows `indexing` from now on. Returns the scan's ticket
+    /// for [`Index::scan_current`] / [`Index::finish_scan`]; an older scan stops.
+    pub fn begin_scan(&self) -> u64 {
+        let ticket = self.scan_generation.fetch_add(1, Ordering::SeqCst) + 1;
+        self.stats.progress_ppm.store(0, Ordering::Relaxed);
+        self.stats.indexing.store(true, Ordering::Relaxed);
+        ticket
+    }
+
+    /// Whether the scan holding `ticket` should go on (the index is live and no newer scan
+    /// replaced it).
+    pub fn scan_current(&self, ticket: u64) -> bool {
+        !self.dropped.load(Ordering::SeqCst)
+            && self.scan_generation.load(Ordering::SeqCst) == ticket
+    }
+
+    /// Ends the scan holding `ticket`, if it is still the current one.
+    pub fn finish_scan(&self, ticket: u64) {
+        if self.scan_current(ticket) {
+            self.stats.progress_ppm.store(1_000_000, Ordering::Relaxed);
+            self.stats.indexing.store(false, Ordering::Relaxed);
+        }
+    }
+}
+
+impl Data {
+    /// Removes `key`'s document from the table and every field index.
+    fn remove(&mut self, def: &IndexDef, key: &[u8]) {
+        let Some((id, doc)) = self.docs.remove(key) else {
+            return;
+        };
+        self.text.remove(id);
+        for ((field, index), value) in def.fields.iter().zip(&mut self.fields).zip(&doc.values) {
+            match (index, value) {
+                (FieldIndex::Numeric(n), Some(FieldValue::Number(v))) => n.remove(id, *v),
+                (FieldIndex::Tag(t), Some(FieldValue::Text(s))) => t.remove(id, &tags_of(field, s)),
+                (FieldIndex::Vector(v), Some(FieldValue::Vector)) => v.remove(id),
+                _ => {}
+            }
+        }
+    }
+
+    /// Adds document `id` (already in the table) to the field indexes. A vector the vector
+    /// index refuses fails it (the caller then removes the document again).
+    fn add_postings(
+        &mut self,
+        def: &IndexDef,
+        id: DocId,
+        text: &[(u16, Vec<String>)],
+        vectors: &[(usize, &[u8])],
+    ) -> Result<(), SearchError> {
+        let Data {
+            docs,
+            fields,
+            text: text_index,
+        } = self;
+        let Some(doc) = docs.get(id) else {
+            return Ok(());
+        };
+        text_index.insert(id, text);
+        for ((field, index), value) in def.fields.iter().zip(fields.iter_mut()).zip(&doc.values) {
+            if field.noindex {
+                continue;
+            }
+            match (index, value) {
+                (FieldIndex::Numeric(n), Some(FieldValue::Number(v))) => n.insert(id, *v),
+                (FieldIndex::Tag(t), Some(FieldValue::Text(s))) => t.insert(id, &tags_of(field, s)),
+                _ => {}
+            }
+        }
+        for (pos, blob) in vectors {
+            if let Some(FieldIndex::Vector(v)) = fields.get(*pos) {
+                v.insert(id, blob)?;
+            }
+        }
+        Ok(())
+    }
+}
+
+/// The tags a TAG field's value holds (none for other fields).
+fn tags_of(field: &FieldDef, value: &str) -> Vec<String> {
+    match &field.kind {
+        FieldKind::Tag {
+            separator,
+            case_sensitive,
+            ..
+        } => tag::split(value, *separator, *case_sensitive, field.index_empty),
+        _ => Vec::new(),
+    }
+}
+
+/// Builders for unit tests of the search engine: definitions and hashes made by hand.
+#[cfg(test)]
+pub(crate) mod testing {
+    use bytes::Bytes;
+
+    use crate::keyspace::value::{HashLimits, HashValue};
+    use crate::search::{FieldDef, FieldKind, IndexDef};
+
+    pub fn field(name: &str, kind: FieldKind) -> FieldDef {
+        FieldDef {
+            identifier: Bytes::from(name.to_string()),
+            attribute: name.to_string(),
+            kind,
+            sortable: false,
+            unf: false,
+            noindex: false,
+            index_missing: false,
+            index_empty: false,
+        }
+    }
+
+    pub fn text(name: &str) -> FieldDef {
+        field(
+            name,
+            FieldKind::Text {
+                weight: 1.0,
+                nostem: false,
+                phonetic: None,
+                with_suffix_trie: false,
+            },
+        )
+    }
+
+    pub fn tag(name: &str) -> FieldDef {
+        field(
+            name,
+            FieldKind::Tag {
+                separator: b',',
+                case_sensitive: false,
+                with_suffix_trie: false,
+            },
+        )
+    }
+
+    pub fn numeric(name: &str) -> FieldDef {
+        field(name, FieldKind::Numeric)
+    }
+
+    /// An index over keys starting with `doc:`.
+    pub fn def(fields: Vec<FieldDef>) -> IndexDef {
+        IndexDef {
+            name: "idx".into(),
+            prefixes: vec![Bytes::from_static(b"doc:")],
+            filter: None,
+            language: "english".into(),
+            language_field: None,
+            score: 1.0,
+            score_field: None,
+            payload_field: None,
+            stopwords: None,
+            skip_initial_scan: false,
+            options: Vec::new(),
+            temporary: None,
+            fields,
+        }
+    }
+
+    pub fn hash(pairs: &[(&str, &[u8])]) -> HashValue {
+        let mut h = HashValue::default();
+        for (f, v) in pairs {
+            h.insert(
+                Bytes::from(f.to_string()),
+                Bytes::copy_from_slice(v),
+                &HashLimits::default(),
+            );
+        }
+        h
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::testing::*;
+    use super::*;
+    use crate::search::query::QueryNode;
+
+    fn key(k: &str) -> Bytes {
+        Bytes::from(k.to_string())
+    }
+
+    fn all(index: &Index) -> Vec<String> {
+        let query = Query {
+            filter: QueryNode::All,
+            knn: None,
+        };
+        let hits = index.search(&query, &SearchOptions::default());
+        hits.expect("search")
+            .iter()
+            .map(|h| String::from_utf8_lossy(&h.key).into_owned())
+            .collect()
+    }
+
+    #[test]
+    fn upsert_reindexes_under_a_fresh_id_and_remove_drops() {
+        let index = Index::new(def(vec![text("t"), numeric("n")]));
+        index.upsert(&key("doc:1"), &hash(&[("t", b"hello"), ("n", b"1")]), 0);
+        index.upsert(&key("doc:2"), &hash(&[("other", b"x")]), 0);
+        // A hash without any schema field is still a document.
+        assert_eq!(all(&index), ["doc:1", "doc:2"]);
+        index.upsert(&key("doc:1"), &hash(&[("t", b"bye"), ("n", b"2")]), 0);
+        assert_eq!(all(&index), ["doc:2", "doc:1"]);
+        let info = index.info();
+        assert_eq!((info.num_docs, info.max_doc_id), (2, 3));
+        assert_eq!(info.num_terms, 1);
+        assert_eq!(info.num_records, 2);
+        index.remove(b"doc:2");
+        assert_eq!(all(&index), ["doc:1"]);
+        assert_eq!(index.keys(), [key("doc:1")]);
+        index.clear();
+        assert!(all(&index).is_empty());
+        assert_eq!(index.info().num_records, 0);
+    }
+
+    #[test]
+    fn a_bad_numeric_drops_the_whole_document() {
+        let index = Index::new(def(vec![text("t"), numeric("n")]));
+        index.upsert(&key("doc:1"), &hash(&[("t", b"hello"), ("n", b"1")]), 0);
+        index.upsert(&key("doc:1"), &hash(&[("t", b"hello"), ("n", b"aaaa")]), 0);
+        assert!(all(&index).is_empty());
+        assert_eq!(index.info().num_terms, 0);
+        assert_eq!(index.stats.failures.load(Ordering::Relaxed), 1);
+        assert_eq!(
+            *index.stats.last_error.lock(),
+            Some(("Invalid numeric value: 'aaaa'".to_string(), key("doc:1")))
+        );
+    }
+
+    #[test]
+    fn expired_hash_fields_are_absent() {
+        let index = Index::new(def(vec![numeric("n")]));
+        let mut h = hash(&[("n", b"5")]);
+        h.set_field_expire(b"n", 1_000);
+        index.upsert(&key("doc:1"), &h, 2_000);
+        let hits = vec![Hit {
+            id: DocId(1),
+            key: key("doc:1"),
+            score: 1.0,
+            distances: Vec::new(),
+        }];
+        assert_eq!(index.sort_keys(&hits, "n"), vec![None]);
+        index.upsert(&key("doc:1"), &h, 500);
+        let hits = vec![Hit {
+            id: DocId(2),
+            ..hits[0].clone()
+        }];
+        assert_eq!(index.sort_keys(&hits, "n"), vec![Some(SortKey::Num(5.0))]);
+    }
+
+    #[test]
+    fn sort_keys_read_stored_values_and_distances() {
+        let mut title = text("title");
+        title.noindex = true;
+        title.sortable = true;
+        let index = Index::new(def(vec![title, tag("t")]));
+        index.upsert(
+            &key("doc:1"),
+            &hash(&[("title", b"Zebra"), ("t", b"A,b")]),
+            0,
+        );
+        let hit = Hit {
+            id: DocId(1),
+            key: key("doc:1"),
+            score: 1.0,
+            distances: vec![("dist".into(), 0.5)],
+        };
+        let hits = [hit];
+        assert_eq!(
+            index.sort_keys(&hits, "title"),
+            vec![Some(SortKey::Str("zebra".into()))]
+        );
+        assert_eq!(
+            index.sort_keys(&hits, "t"),
+            vec![Some(SortKey::Str("a,b".into()))]
+        );
+        assert_eq!(
+            index.sort_keys(&hits, "dist"),
+            vec![Some(SortKey::Num(0.5))]
+        );
+        assert_eq!(index.sort_keys(&hits, "nope"), vec![None]);
+        assert_eq!(
+            index.tag_values("t"),
+            Ok(vec!["a".to_string(), "b".to_string()])
+        );
+        assert!(index.tag_values("title").is_err());
+    }
+
+    #[test]
+    fn scans_track_the_current_ticket() {
+        let index = Index::new(def(vec![]));
+        assert_eq!(index.stats.progress_ppm.load(Ordering::Relaxed), 1_000_000);
+        let first = index.begin_scan();
+        assert!(index.stats.indexing.load(Ordering::Relaxed));
+        let second = index.begin_scan();
+        assert!(!index.scan_current(first));
+        index.finish_scan(first);
+        assert!(index.stats.indexing.load(Ordering::Relaxed));
+        index.finish_scan(second);
+        assert!(!index.stats.indexing.load(Ordering::Relaxed));
+        let third = index.begin_scan();
+        index.mark_dropped();
+        assert!(!index.scan_current(third));
     }
 }

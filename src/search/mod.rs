@@ -14,6 +14,7 @@
 pub mod config;
 pub mod document;
 pub mod error;
+mod exec;
 pub mod fields;
 pub mod index;
 pub mod query;

@@ -78,6 +78,7 @@ impl Registry {
         let pos = inner.indexes.iter().position(|i| i.def.name == target)?;
         let index = inner.indexes.remove(pos);
         inner.aliases.retain(|_, t| *t != target);
+        index.mark_dropped();
         Some(index)
     }
 
@@ -97,6 +98,11 @@ impl Registry {
         if inner.by_name(index).is_none() {
             return Err(SearchError::other(
                 "Unknown index name (or name is an alias itself)",
+            ));
+        }
+        if inner.by_name(alias).is_some() {
+            return Err(SearchError::other(
+                "Alias conflicts with an existing index name",
             ));
         }
         if matches!(op, AliasOp::Add) && inner.aliases.contains_key(alias) {

@@ -2,14 +2,150 @@
 //! on a background thread, indexing each covered hash while holding its shard lock, so a
 //! concurrent write or delete of the same key is never overtaken; FT.INFO shows `indexing`
 //! and `percent_indexed` meanwhile.
+//!
+//! Each chunk holds database 0's shard locks only for a few keys, so other clients' commands
+//! interleave with the scan. A key already in the index was (re-)indexed by a write after
+//! the index started following the keyspace, so the scan leaves it alone.
 
 use std::sync::Arc;
+use std::sync::atomic::Ordering;
 
+use crate::keyspace::Value;
 use crate::search::index::Index;
 use crate::state::ServerState;
 
-/// Starts scanning database 0 into `index` in the background.
+/// Keys visited per lock hold.
+const CHUNK: usize = 64;
+
+/// Starts scanning database 0 into `index` in the background. A scan already running for
+/// the index stops; so does this one when the index is dropped.
 pub fn start(state: Arc<ServerState>, index: Arc<Index>) {
-    let _ = (state, index);
-    todo!()
+    let ticket = index.begin_scan();
+    let spawned = std::thread::Builder::new()
+        .name("ft-backfill".into())
+        .spawn({
+            let (state, index) = (state.clone(), index.clone());
+            move || scan(&state, &index, ticket)
+        });
+    if let Err(err) = spawned {
+        // Without a thread, scan here: slower for this client, but the index is complete.
+        tracing::warn!("cannot start a backfill thread ({err}); scanning inline");
+        scan(&state, &index, ticket);
+    }
+}
+
+fn scan(state: &ServerState, index: &Index, ticket: u64) {
+    let ks = &state.keyspace;
+    let total = ks.db_sizes().first().map_or(0, |&(keys, _)| keys).max(1) as u64;
+    let mut visited = 0u64;
+    let mut cursor = 0;
+    loop {
+        if !index.scan_current(ticket) {
+            return;
+        }
+        let mut guard = ks.lock_db(0);
+        let now = guard.now_ms();
+        cursor = guard.scan(
+            cursor,
+            CHUNK,
+            |key| index.def.covers(key),
+            |key, entry| {
+                if let Value::Hash(hash) = &entry.value
+                    && !index.contains(key)
+                {
+                    index.upsert(key, hash, now);
+                }
+            },
+        );
+        drop(guard);
+        visited += CHUNK as u64;
+        let ppm = (visited * 1_000_000 / total).min(999_999);
+        index.stats.progress_ppm.store(ppm, Ordering::Relaxed);
+        if cursor == 0 {
+            break;
+        }
+        std::thread::yield_now();
+    }
+    index.finish_scan(ticket);
+}
+
+#[cfg(test)]
+mod tests {
+    use std::time::{Duration, Instant};
+
+    use bytes::Bytes;
+
+    use super::*;
+    use crate::config::Config;
+    use crate::keyspace::Ttl;
+    use crate::keyspace::value::StrValue;
+    use crate::search::index::testing::{def, hash, numeric};
+
+    fn put(state: &ServerState, key: &str, value: Value) {
+        let key = Bytes::from(key.to_string());
+        let mut guard = state.keyspace.lock(0, &[&key]);
+        guard.insert(key, value, Ttl::Clear);
+    }
+
+    fn wait_for_scan(index: &Index) {
+        let deadline = Instant::now() + Duration::from_secs(20);
+        while index.stats.indexing.load(Ordering::Relaxed) {
+            assert!(Instant::now() < deadline, "backfill did not finish");
+            std::thread::sleep(Duration::from_millis(5));
+        }
+    }
+
+    #[test]
+    fn scans_covered_hashes_and_reports_progress() {
+        let state = ServerState::new(Config::default());
+        for i in 0..1000 {
+            let n = i.to_string();
+            put(
+                &state,
+                &format!("doc:{i}"),
+                Value::Hash(hash(&[("n", n.as_bytes())])),
+            );
+        }
+        put(&state, "other:1", Value::Hash(hash(&[("n", b"1")])));
+        put(
+            &state,
+            "doc:string",
+            Value::Str(StrValue::text(Bytes::from_static(b"x"))),
+        );
+        let index = state
+            .search
+            .create(def(vec![numeric("n")]))
+            .expect("create");
+        start(state.clone(), index.clone());
+        // Writes during the scan are indexed by the keyspace observer meanwhile.
+        put(&state, "doc:late", Value::Hash(hash(&[("n", b"5000")])));
+        wait_for_scan(&index);
+        assert_eq!(index.info().num_docs, 1001);
+        assert_eq!(index.stats.progress_ppm.load(Ordering::Relaxed), 1_000_000);
+    }
+
+    #[test]
+    fn swapdb_empties_and_rescans() {
+        let state = ServerState::new(Config::default());
+        let index = state
+            .search
+            .create(def(vec![numeric("n")]))
+            .expect("create");
+        put(&state, "doc:0", Value::Hash(hash(&[("n", b"0")])));
+        assert_eq!(index.info().num_docs, 1);
+        {
+            let key = Bytes::from_static(b"doc:1");
+            let mut guard = state.keyspace.lock(1, &[&key]);
+            guard.insert(key, Value::Hash(hash(&[("n", b"1")])), Ttl::Clear);
+        }
+        state.keyspace.lock_all().swap_db(1);
+        assert_eq!(index.info().num_docs, 0);
+        let rescans = state.search.take_rescans();
+        assert_eq!(rescans.len(), 1);
+        for index in rescans {
+            start(state.clone(), index);
+        }
+        wait_for_scan(&index);
+        assert_eq!(index.keys(), [Bytes::from_static(b"doc:1")]);
+    }
 }

@@ -9,6 +9,8 @@ pub mod backfill;
 mod explain;
 mod query;
 
+pub use admin::{MODULE_NAME, module_entry, module_info_line};
+
 use super::table::{CommandSpec, Flags};
 use crate::error::CmdError;
 use crate::search::SearchError;

@@ -1,11 +1,572 @@
-//! FT.SEARCH: option parsing (any order), running the query, and the reply in RediSearch's
-//! RESP2 array / RESP3 map shapes.
+//! FT.SEARCH: option parsing (any order, [`options`]), running the query, ordering and paging
+//! the hits (SORTBY / LIMIT), loading the returned fields from the keyspace, and the reply in
+//! RediSearch 2.10's RESP2 array / RESP3 map shapes.
+//!
+//! Order of work, as the architecture asks: parse (no lock) -> [`Index::search`] (the index
+//! locks itself) -> sort and page -> load each returned key under its own shard lock, never
+//! while an index lock is held. Searching and sorting run off the async worker
+//! ([`crate::scripting::off_worker`]), so a big scan does not stall other clients.
 
+mod options;
+
+use std::cmp::Ordering;
+use std::sync::atomic::Ordering as AtomicOrdering;
+
+use bytes::Bytes;
+
+use self::options::{Request, ReturnField};
 use crate::commands::{Args, ExecCtx};
 use crate::error::CmdError;
-use crate::protocol::Reply;
+use crate::keyspace::Value;
+use crate::protocol::reply::{format_double_g, format_double_g17};
+use crate::protocol::{Protocol, Reply};
+use crate::search::index::{Hit, Index, SearchOptions, SortKey};
+use crate::search::query::{Query, QueryNode};
+use crate::search::{FieldKind, IndexDef, SearchError};
 
 pub fn ft_search(ctx: &mut ExecCtx, args: &mut Args) -> Result<Reply, CmdError> {
-    let _ = (ctx, args);
-    todo!()
+    let name = String::from_utf8_lossy(&args.next_bytes()?).into_owned();
+    let search = &ctx.state.search;
+    let req = options::parse(
+        args,
+        ctx.client.protocol,
+        search.config.max_search_results(),
+    )?;
+    let index = search.get(&name).ok_or(SearchError::NoSuchIndex(name))?;
+    if let Some(scorer) = &req.scorer {
+        options::check_scorer(scorer)?;
+    }
+    let dialect = req
+        .dialect
+        .unwrap_or_else(|| search.config.default_dialect());
+    let mut query = crate::search::query::parse(&req.query, &index.def, &req.params, dialect)?;
+    add_legacy_filters(&mut query, &req, &index.def);
+    let yields = yielded_fields(&query, &index.def)?;
+    let sort = match &req.sort {
+        Some(sort) => Some(SortSource::resolve(&sort.field, &yields, &index.def)?),
+        None => None,
+    };
+    index.stats.uses.fetch_add(1, AtomicOrdering::Relaxed);
+
+    let options = SearchOptions {
+        in_keys: req.in_keys.clone(),
+        in_fields: req.in_fields.clone(),
+        verbatim: req.verbatim,
+    };
+    let end = req
+        .offset
+        .saturating_add(req.num)
+        .min(search.config.max_search_results());
+    let page = crate::scripting::off_worker(|| {
+        let hits = index.search(&query, &options)?;
+        Ok::<_, SearchError>(select_page(&index, hits, sort.as_ref(), &req, end))
+    })?;
+
+    let plan = LoadPlan::new(&req, &yields, sort.as_ref(), &index.def);
+    let rows = page
+        .hits
+        .iter()
+        .zip(page.sort_keys)
+        .map(|(hit, sort_key)| plan.load(ctx, hit, sort_key))
+        .collect::<Vec<_>>();
+    Ok(reply(
+        &req,
+        ctx.client.protocol,
+        page.total,
+        &page.hits,
+        rows,
+    ))
+}
+
+/// FILTER (numeric) and GEOFILTER clauses join the query's filter. A FILTER on a field that
+/// is not NUMERIC, and any GEOFILTER (there are no GEO fields), match nothing, as in
+/// RediSearch where such a clause yields an empty iterator.
+fn add_legacy_filters(query: &mut Query, req: &Request, def: &IndexDef) {
+    if req.filters.is_empty() && req.geo_filters.is_empty() {
+        return;
+    }
+    let mut clauses = vec![std::mem::replace(&mut query.filter, QueryNode::All)];
+    for filter in &req.filters {
+        let numeric = def
+            .field(&filter.field)
+            .is_some_and(|f| matches!(f.kind, FieldKind::Numeric));
+        clauses.push(if numeric {
+            QueryNode::Numeric {
+                field: filter.field.clone(),
+                min: filter.min,
+                max: filter.max,
+            }
+        } else {
+            QueryNode::Nothing
+        });
+    }
+    if !req.geo_filters.is_empty() {
+        clauses.push(QueryNode::Nothing);
+    }
+    query.filter = QueryNode::And(clauses);
+}
+
+/// The names of the distances the query yields: the KNN score field and every VECTOR_RANGE
+/// `$YIELD_DISTANCE_AS`, in the order RediSearch creates them (ranges in query order, then
+/// KNN). A name that is a schema attribute, or given twice, is refused as RediSearch does.
+fn yielded_fields(query: &Query, def: &IndexDef) -> Result<Vec<String>, SearchError> {
+    fn walk(node: &QueryNode, out: &mut Vec<String>) {
+        match node {
+            QueryNode::And(children) | QueryNode::Or(children) => {
+                children.iter().for_each(|c| walk(c, out));
+            }
+            QueryNode::Not(child) | QueryNode::Optional(child) => walk(child, out),
+            QueryNode::VectorRange {
+                yield_as: Some(name),
+                ..
+            } => out.push(name.clone()),
+            _ => {}
+        }
+    }
+    let mut names = Vec::new();
+    walk(&query.filter, &mut names);
+    names.extend(query.knn.as_ref().map(|k| k.score_field()));
+    for (i, name) in names.iter().enumerate() {
+        if def.field(name).is_some() {
+            return Err(SearchError::other(format!(
+                "Property `{name}` already exists in schema"
+            )));
+        }
+        if names[..i].contains(name) {
+            return Err(SearchError::other(format!(
+                "Property `{name}` specified more than once"
+            )));
+        }
+    }
+    Ok(names)
+}
+
+/// What SORTBY orders by.
+#[derive(Debug, Clone, PartialEq)]
+enum SortSource {
+    /// A yielded distance, by name.
+    Distance(String),
+    /// A schema attribute, read through the index.
+    Attribute(String),
+}
+
+impl SortSource {
+    /// RediSearch sorts by a yielded value or a schema field; anything else is neither loaded
+    /// nor known.
+    fn resolve(field: &str, yields: &[String], def: &IndexDef) -> Result<SortSource, SearchError> {
+        if yields.iter().any(|y| y == field) {
+            Ok(SortSource::Distance(field.to_string()))
+        } else if def.field(field).is_some() {
+            Ok(SortSource::Attribute(field.to_string()))
+        } else {
+            Err(SearchError::other(format!(
+                "Property `{field}` not loaded nor in schema"
+            )))
+        }
+    }
+}
+
+/// The hits LIMIT selects, with their sort keys (for WITHSORTKEYS), and the match count.
+struct Page {
+    total: usize,
+    hits: Vec<Hit>,
+    sort_keys: Vec<Option<SortKey>>,
+}
+
+/// Orders the hits (SORTBY; otherwise the index's order: score, then doc id) and keeps
+/// positions `offset .. end`.
+fn select_page(
+    index: &Index,
+    hits: Vec<Hit>,
+    sort: Option<&SortSource>,
+    req: &Request,
+    end: u64,
+) -> Page {
+    let total = hits.len();
+    if req.count_only {
+        return Page {
+            total,
+            hits: Vec::new(),
+            sort_keys: Vec::new(),
+        };
+    }
+    let end = usize::try_from(end).unwrap_or(usize::MAX).min(total);
+    let start = usize::try_from(req.offset).unwrap_or(usize::MAX).min(end);
+    let Some(sort) = sort else {
+        let hits: Vec<Hit> = hits.into_iter().skip(start).take(end - start).collect();
+        let sort_keys = vec![None; hits.len()];
+        return Page {
+            total,
+            hits,
+            sort_keys,
+        };
+    };
+    let ascending = req.sort.as_ref().is_none_or(|s| s.ascending);
+    let keys: Vec<Option<SortKey>> = match sort {
+        SortSource::Distance(name) => hits
+            .iter()
+            .map(|h| distance(h, name).map(SortKey::Num))
+            .collect(),
+        SortSource::Attribute(name) => index.sort_keys(&hits, name),
+    };
+    let mut order: Vec<usize> = (0..total).collect();
+    let compare = |a: &usize, b: &usize| {
+        compare_keys(keys[*a].as_ref(), keys[*b].as_ref(), ascending).then(a.cmp(b))
+    };
+    if end < total && end > 0 {
+        order.select_nth_unstable_by(end - 1, compare);
+        order.truncate(end);
+    }
+    order.sort_unstable_by(compare);
+    let mut hits: Vec<Option<Hit>> = hits.into_iter().map(Some).collect();
+    let mut keys: Vec<Option<SortKey>> = keys;
+    let mut page_hits = Vec::with_capacity(end - start);
+    let mut page_keys = Vec::with_capacity(end - start);
+    for &i in order.iter().take(end).skip(start) {
+        if let Some(hit) = hits[i].take() {
+            page_hits.push(hit);
+            page_keys.push(keys[i].take());
+        }
+    }
+    Page {
+        total,
+        hits: page_hits,
+        sort_keys: page_keys,
+    }
+}
+
+/// SORTBY's order: present values by value (numbers before strings), then documents without
+/// a value, whichever the direction.
+fn compare_keys(a: Option<&SortKey>, b: Option<&SortKey>, ascending: bool) -> Ordering {
+    match (a, b) {
+        (Some(x), Some(y)) => {
+            let order = match (x, y) {
+                (SortKey::Num(x), SortKey::Num(y)) => x.partial_cmp(y).unwrap_or(Ordering::Equal),
+                (SortKey::Str(x), SortKey::Str(y)) => x.cmp(y),
+                (SortKey::Num(_), SortKey::Str(_)) => Ordering::Less,
+                (SortKey::Str(_), SortKey::Num(_)) => Ordering::Greater,
+            };
+            if ascending { order } else { order.reverse() }
+        }
+        (Some(_), None) => Ordering::Less,
+        (None, Some(_)) => Ordering::Greater,
+        (None, None) => Ordering::Equal,
+    }
+}
+
+fn distance(hit: &Hit, name: &str) -> Option<f64> {
+    hit.distances
+        .iter()
+        .find(|(n, _)| n == name)
+        .map(|(_, d)| *d)
+}
+
+/// A number as RediSearch prints computed values: `%lld` when integral, else `%.12g`.
+fn format_number(value: f64) -> String {
+    if value.fract() == 0.0 && value.abs() < 9.2e18 {
+        format!("{}", value as i64)
+    } else {
+        format_double_g(value, 12)
+    }
+}
+
+/// Where one returned field's value comes from.
+#[derive(Debug, Clone, PartialEq)]
+enum Source {
+    /// A yielded distance, by name.
+    Distance(String),
+    /// A hash field.
+    Hash(Bytes),
+}
+
+/// One returned field: the name it is sent under and its source.
+#[derive(Debug, Clone, PartialEq)]
+struct Slot {
+    name: Bytes,
+    source: Source,
+}
+
+/// Which fields each result carries, in RediSearch's order: the yielded distances first, then
+/// the SORTBY attribute, then the RETURN list (or every hash field).
+struct LoadPlan {
+    /// The fixed slots: every one with RETURN; the leading ones without it.
+    slots: Vec<Slot>,
+    /// No RETURN: every hash field follows the fixed slots.
+    all_fields: bool,
+    /// Field lists are sent (no NOCONTENT).
+    content: bool,
+    /// WITHPAYLOADS, and the hash field holding a document's payload.
+    payloads: bool,
+    payload_field: Bytes,
+}
+
+impl LoadPlan {
+    fn new(
+        req: &Request,
+        yields: &[String],
+        sort: Option<&SortSource>,
+        def: &IndexDef,
+    ) -> LoadPlan {
+        let hash_source = |path: &str| match def.field(path) {
+            Some(field) => Source::Hash(field.identifier.clone()),
+            None => Source::Hash(Bytes::copy_from_slice(path.as_bytes())),
+        };
+        // Slot names in the order RediSearch creates its lookup keys.
+        let mut leading: Vec<String> = yields.to_vec();
+        if let Some(SortSource::Attribute(name)) = sort {
+            leading.push(name.clone());
+        }
+        let source_of = |name: &str, path: &str| {
+            if yields.iter().any(|y| y == name) {
+                Source::Distance(name.to_string())
+            } else {
+                hash_source(path)
+            }
+        };
+        let slot = |name: &str, source: Source| Slot {
+            name: Bytes::copy_from_slice(name.as_bytes()),
+            source,
+        };
+        let slots = match &req.returns {
+            Some(returns) => {
+                let wanted = |name: &str| returns.iter().find(|r| r.name == name);
+                let mut slots: Vec<Slot> = leading
+                    .iter()
+                    .filter_map(|name| wanted(name))
+                    .map(|r: &ReturnField| slot(&r.name, source_of(&r.name, &r.path)))
+                    .collect();
+                for r in returns {
+                    if !leading.contains(&r.name) {
+                        slots.push(slot(&r.name, source_of(&r.name, &r.path)));
+                    }
+                }
+                slots
+            }
+            None => leading
+                .iter()
+                .map(|name| slot(name, source_of(name, name)))
+                .collect(),
+        };
+        LoadPlan {
+            slots,
+            all_fields: req.returns.is_none(),
+            content: !req.no_content,
+            payloads: req.with_payloads,
+            payload_field: def
+                .payload_field
+                .as_deref()
+                .map_or(Bytes::from_static(b"__payload"), |f| {
+                    Bytes::copy_from_slice(f.as_bytes())
+                }),
+        }
+    }
+
+    /// What the reply carries for one hit, read under its key's shard lock: its field list
+    /// (`None` when the key vanished, or stopped being a hash, since the search) and payload.
+    fn load(&self, ctx: &ExecCtx, hit: &Hit, sort_key: Option<SortKey>) -> Row {
+        let mut row = Row {
+            fields: None,
+            payload: None,
+            sort_key,
+        };
+        if !self.content && !self.payloads {
+            return row;
+        }
+        let mut guard = ctx.ks().lock(0, &[&hit.key]);
+        let now = guard.now_ms();
+        let hash = match guard.peek(&hit.key).map(|e| &e.value) {
+            Some(Value::Hash(hash)) => Some(hash),
+            _ => None,
+        };
+        let live = |field: &Bytes| {
+            hash.is_some_and(|h| h.field_expire_at(field).is_none_or(|at| at >= now))
+        };
+        let get = |field: &Bytes| hash.and_then(|h| h.get(field)).filter(|_| live(field));
+        if self.payloads {
+            row.payload = get(&self.payload_field).cloned();
+        }
+        if !self.content {
+            return row;
+        }
+        row.fields = Some(hash.map(|hash| {
+            let mut out: Vec<(Bytes, Bytes)> = Vec::new();
+            for slot in &self.slots {
+                let value = match &slot.source {
+                    Source::Distance(name) => {
+                        distance(hit, name).map(|d| Bytes::from(format_number(d)))
+                    }
+                    Source::Hash(field) => get(field).cloned(),
+                };
+                if let Some(value) = value {
+                    out.push((slot.name.clone(), value));
+                }
+            }
+            if self.all_fields {
+                for (field, value) in hash.iter() {
+                    if live(field) && !self.slots.iter().any(|s| s.name == *field) {
+                        out.push((field.clone(), value.clone()));
+                    }
+                }
+            }
+            out
+        }));
+        row
+    }
+}
+
+/// What one result carries besides its key and score.
+struct Row {
+    /// `None`: NOCONTENT. `Some(None)`: the key vanished.
+    fields: Option<Option<Vec<(Bytes, Bytes)>>>,
+    payload: Option<Bytes>,
+    sort_key: Option<SortKey>,
+}
+
+/// WITHSORTKEYS' value: `#<%.17g>` for a number, `$<text>` for a string, nil without one.
+fn sort_key_reply(key: Option<&SortKey>) -> Reply {
+    match key {
+        Some(SortKey::Num(n)) => Reply::bulk(format!("#{}", format_double_g17(*n))),
+        Some(SortKey::Str(s)) => Reply::bulk(format!("${s}")),
+        None => Reply::Nil,
+    }
+}
+
+fn score_reply(req: &Request, score: f64) -> Reply {
+    if req.explain_score {
+        Reply::Array(vec![
+            Reply::Double(score),
+            Reply::Array(vec![Reply::bulk(format!(
+                "Final score: {}",
+                format_double_g17(score)
+            ))]),
+        ])
+    } else {
+        Reply::Double(score)
+    }
+}
+
+fn fields_reply(fields: Option<Vec<(Bytes, Bytes)>>, resp3: bool) -> Reply {
+    match fields {
+        None if resp3 => Reply::Nil,
+        None => Reply::NilArray,
+        Some(fields) if resp3 => Reply::Map(
+            fields
+                .into_iter()
+                .map(|(k, v)| (Reply::Bulk(k), Reply::Bulk(v)))
+                .collect(),
+        ),
+        Some(fields) => Reply::Array(
+            fields
+                .into_iter()
+                .flat_map(|(k, v)| [Reply::Bulk(k), Reply::Bulk(v)])
+                .collect(),
+        ),
+    }
+}
+
+/// The reply: RESP2 `[total, key, score?, payload?, sortkey?, fields?, ...]`, RESP3 the map
+/// RediSearch 2.10 sends (`attributes`, `format`, `results`, `total_results`, `warning`).
+fn reply(req: &Request, protocol: Protocol, total: usize, hits: &[Hit], rows: Vec<Row>) -> Reply {
+    let total = Reply::Integer(i64::try_from(total).unwrap_or(i64::MAX));
+    let key = |k: &str| Reply::simple(k);
+    if protocol == Protocol::Resp3 {
+        let results = hits
+            .iter()
+            .zip(rows)
+            .map(|(hit, row)| {
+                let mut entry = vec![(key("id"), Reply::Bulk(hit.key.clone()))];
+                if req.with_scores {
+                    entry.push((key("score"), score_reply(req, hit.score)));
+                }
+                if req.with_payloads {
+                    entry.push((key("payload"), Reply::opt_bulk(row.payload)));
+                }
+                if req.with_sort_keys {
+                    entry.push((key("sortkey"), sort_key_reply(row.sort_key.as_ref())));
+                }
+                if let Some(fields) = row.fields {
+                    entry.push((key("extra_attributes"), fields_reply(fields, true)));
+                }
+                entry.push((key("values"), Reply::Array(Vec::new())));
+                Reply::Map(entry)
+            })
+            .collect();
+        return Reply::Map(vec![
+            (key("attributes"), Reply::Array(Vec::new())),
+            (key("format"), Reply::simple("STRING")),
+            (key("results"), Reply::Array(results)),
+            (key("total_results"), total),
+            (key("warning"), Reply::Array(Vec::new())),
+        ]);
+    }
+    let mut out = vec![total];
+    for (hit, row) in hits.iter().zip(rows) {
+        out.push(Reply::Bulk(hit.key.clone()));
+        if req.with_scores {
+            out.push(score_reply(req, hit.score));
+        }
+        if req.with_payloads {
+            out.push(Reply::opt_bulk(row.payload));
+        }
+        if req.with_sort_keys {
+            out.push(sort_key_reply(row.sort_key.as_ref()));
+        }
+        if let Some(fields) = row.fields {
+            out.push(fields_reply(fields, false));
+        }
+    }
+    Reply::Array(out)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn numbers_print_like_redisearch() {
+        assert_eq!(format_number(0.0), "0");
+        assert_eq!(format_number(12800.0), "12800");
+        assert_eq!(format_number(0.051_316_738_128_662_11), "0.0513167381287");
+        assert_eq!(format_number(1.329_227_995_784_916e36), "1.32922799578e+36");
+        assert_eq!(format_number(-0.5), "-0.5");
+    }
+
+    #[test]
+    fn missing_sort_values_go_last_both_ways() {
+        let one = Some(SortKey::Num(1.0));
+        let two = Some(SortKey::Num(2.0));
+        let text = Some(SortKey::Str("a".into()));
+        for ascending in [true, false] {
+            assert_eq!(compare_keys(one.as_ref(), None, ascending), Ordering::Less);
+            assert_eq!(
+                compare_keys(None, two.as_ref(), ascending),
+                Ordering::Greater
+            );
+        }
+        assert_eq!(
+            compare_keys(one.as_ref(), two.as_ref(), true),
+            Ordering::Less
+        );
+        assert_eq!(
+            compare_keys(one.as_ref(), two.as_ref(), false),
+            Ordering::Greater
+        );
+        assert_eq!(
+            compare_keys(one.as_ref(), text.as_ref(), true),
+            Ordering::Less
+        );
+    }
+
+    #[test]
+    fn sort_keys_serialise_with_type_marks() {
+        assert_eq!(
+            sort_key_reply(Some(&SortKey::Num(1.5))),
+            Reply::bulk("#1.5")
+        );
+        assert_eq!(
+            sort_key_reply(Some(&SortKey::Str("abc".into()))),
+            Reply::bulk("$abc")
+        );
+        assert_eq!(sort_key_reply(None), Reply::Nil);
+    }
 }

@@ -1,1 +1,14 @@
-//! Per-field indexes of NUMERIC, TAG and TEXT fields, keyed by [`super::DocId`].
+//! Per-field indexes of NUMERIC, TAG and TEXT fields, keyed by [`super::DocId`], and the
+//! parsing of a hash value into what each of them indexes (RediSearch's rules: numbers as
+//! doubles, tags split / trimmed / case-folded, text tokenised with stopwords dropped).
+//!
+//! They hold postings only; which documents are live, and the values documents were indexed
+//! with, live in [`super::document::DocTable`]. Vector fields are [`super::vector`]'s.
+
+pub mod numeric;
+pub mod tag;
+pub mod text;
+
+pub use numeric::NumericIndex;
+pub use tag::TagIndex;
+pub use text::TextIndex;

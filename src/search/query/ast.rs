@@ -58,6 +58,10 @@ pub enum TextTerm {
     Word(String),
     /// `hel*`
     Prefix(String),
+    /// `*llo`
+    Suffix(String),
+    /// `*ell*`
+    Infix(String),
     /// `"hello world"`: the words in this order, adjacent.
     Phrase(Vec<String>),
 }

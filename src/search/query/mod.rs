@@ -6,6 +6,11 @@
 //! stopword list) and the PARAMS of the request; it never touches index data.
 
 pub mod ast;
+mod explain;
+mod lexer;
+mod parser;
+#[cfg(test)]
+mod tests;
 
 use std::collections::HashMap;
 
@@ -26,12 +31,10 @@ pub fn parse(
     params: &Params,
     dialect: u32,
 ) -> Result<Query, SearchError> {
-    let _ = (text, def, params, dialect);
-    todo!()
+    parser::parse(text, def, params, dialect)
 }
 
 /// FT.EXPLAIN's rendering of a parsed query, as RediSearch prints it.
 pub fn explain(query: &Query) -> String {
-    let _ = query;
-    todo!()
+    explain::explain(query)
 }

@@ -4,51 +4,156 @@
 //! Vectors are stored as f32 (FLOAT64 blobs are converted), COSINE vectors normalised at
 //! insert, and distances are reported as RediSearch reports them (see
 //! [`crate::search::Metric`]). Internally synchronised: every method takes `&self`, so
-//! searches run alongside inserts; expensive work (graph inserts, rebuilds) runs on a
-//! background thread, and vectors not yet in the graph are searched exactly, so every insert
-//! is visible to the next query.
+//! searches run alongside inserts. HNSW keeps every live vector in the exact store too:
+//! vectors not (yet) in the graph are searched exactly, so every insert is visible to the
+//! next query, and selective filters are answered by an exact scan.
+//!
+//! Range queries (`VECTOR_RANGE`) are answered exactly by both algorithms (RediSearch's HNSW
+//! answer is an approximation of this; `EPSILON` only bounds how approximate it may be).
 //!
 //! Must not depend on anything outside `crate::search`.
 
+mod graph;
+mod metric;
+mod store;
+
+use parking_lot::RwLock;
 use roaring::RoaringBitmap;
 
-use super::{DocId, SearchError, VectorParams};
+use self::graph::{Graph, GraphParams};
+use self::store::{Hit, VectorStore};
+use super::{DocId, Metric, SearchError, VectorAlgorithm, VectorParams, VectorType};
+
+pub use self::metric::distance;
+
+/// A filtered KNN is answered by an exact scan of the allowed ids when there are at most
+/// this many of them ...
+const EXACT_MAX_IDS: u64 = 2_000;
+/// ... or when they are at most this share of the live vectors.
+const EXACT_MAX_SHARE: f64 = 0.02;
 
 /// One VECTOR field's index.
-pub struct VectorIndex {}
+pub struct VectorIndex {
+    metric: Metric,
+    dim: usize,
+    data_type: VectorType,
+    ef_runtime: usize,
+    inner: RwLock<Inner>,
+}
+
+struct Inner {
+    store: VectorStore,
+    /// HNSW only.
+    graph: Option<Graph>,
+}
 
 /// A query vector checked against the index (size, conversion, normalisation).
-pub struct QueryVector {}
+pub struct QueryVector {
+    v: Vec<f32>,
+}
 
 impl VectorIndex {
     pub fn new(params: &VectorParams) -> VectorIndex {
-        let _ = params;
-        todo!()
+        let capacity = params.initial_cap.unwrap_or(0).min(1 << 20);
+        let graph = (params.algorithm == VectorAlgorithm::Hnsw).then(|| {
+            Graph::new(GraphParams {
+                metric: params.metric,
+                m: params.m.clamp(2, 256),
+                ef_construction: params.ef_construction.max(1),
+                capacity,
+            })
+        });
+        VectorIndex {
+            metric: params.metric,
+            dim: params.dim,
+            data_type: params.data_type,
+            ef_runtime: params.ef_runtime.max(1),
+            inner: RwLock::new(Inner {
+                store: VectorStore::new(params.dim, capacity),
+                graph,
+            }),
+        }
+    }
+
+    fn blob_len(&self) -> usize {
+        self.dim * self.data_type.size()
+    }
+
+    /// The f32 vector of a blob of the right length, normalised for COSINE.
+    fn decode(&self, blob: &[u8]) -> Vec<f32> {
+        let mut v: Vec<f32> = match self.data_type {
+            VectorType::Float32 => blob
+                .chunks_exact(4)
+                .map(|b| f32::from_le_bytes([b[0], b[1], b[2], b[3]]))
+                .collect(),
+            VectorType::Float64 => blob
+                .chunks_exact(8)
+                .map(|b| {
+                    f64::from_le_bytes([b[0], b[1], b[2], b[3], b[4], b[5], b[6], b[7]]) as f32
+                })
+                .collect(),
+        };
+        if self.metric == Metric::Cosine {
+            metric::normalise(&mut v);
+        }
+        v
     }
 
     /// Adds (or replaces) the vector of `id`. A blob of the wrong size is refused with
     /// `Could not add vector with blob size N (expected size M)` and nothing changes.
     pub fn insert(&self, id: DocId, blob: &[u8]) -> Result<(), SearchError> {
-        let _ = (id, blob);
-        todo!()
+        if blob.len() != self.blob_len() {
+            return Err(SearchError::Other(format!(
+                "Could not add vector with blob size {} (expected size {})",
+                blob.len(),
+                self.blob_len()
+            )));
+        }
+        let v = self.decode(blob);
+        let mut inner = self.inner.write();
+        inner.store.put(id.0, &v);
+        if let Some(graph) = &mut inner.graph {
+            graph.insert(id.0, &v);
+        }
+        Ok(())
     }
 
     /// Forgets `id` (its vector is no longer returned).
     pub fn remove(&self, id: DocId) {
-        let _ = id;
-        todo!()
+        let mut inner = self.inner.write();
+        let Inner { store, graph } = &mut *inner;
+        if store.remove(id.0)
+            && let Some(graph) = graph
+        {
+            graph.remove(id.0);
+            if graph.needs_rebuild() {
+                graph.rebuild(store);
+            }
+        }
     }
 
     /// Removes every vector.
     pub fn clear(&self) {
-        todo!()
+        let mut inner = self.inner.write();
+        inner.store.clear();
+        if let Some(graph) = &mut inner.graph {
+            graph.clear();
+        }
     }
 
     /// Checks and prepares a query blob; a wrong size gives RediSearch's `Error parsing vector
     /// similarity query: query vector blob size (N) does not match index's expected size (M).`
     pub fn query_vector(&self, blob: &[u8]) -> Result<QueryVector, SearchError> {
-        let _ = blob;
-        todo!()
+        if blob.len() != self.blob_len() {
+            return Err(SearchError::Other(format!(
+                "Error parsing vector similarity query: query vector blob size ({}) does not match index's expected size ({}).",
+                blob.len(),
+                self.blob_len()
+            )));
+        }
+        Ok(QueryVector {
+            v: self.decode(blob),
+        })
     }
 
     /// The `k` nearest live vectors, nearest first (ties by ascending id), restricted to the
@@ -62,12 +167,70 @@ impl VectorIndex {
         ef_runtime: Option<usize>,
         filter: Option<&RoaringBitmap>,
     ) -> Vec<(DocId, f32)> {
-        let _ = (query, k, ef_runtime, filter);
-        todo!()
+        if k == 0 {
+            return Vec::new();
+        }
+        let inner = self.inner.read();
+        let q = &query.v;
+        let hits = match &inner.graph {
+            None => inner.store.top_k(self.metric, q, k, filter),
+            Some(graph) => {
+                let ef = ef_runtime.unwrap_or(self.ef_runtime).max(1);
+                self.graph_knn(&inner.store, graph, q, k, ef, filter)
+            }
+        };
+        to_results(hits)
+    }
+
+    /// HNSW KNN: exact over a selective filter, else graph search (filtered during traversal)
+    /// merged with an exact search of the pending vectors.
+    fn graph_knn(
+        &self,
+        store: &VectorStore,
+        graph: &Graph,
+        q: &[f32],
+        k: usize,
+        ef: usize,
+        filter: Option<&RoaringBitmap>,
+    ) -> Vec<Hit> {
+        let (in_graph, pending) = match filter {
+            Some(f) => {
+                let in_graph = f & graph.current();
+                let allowed = in_graph.len() + f.intersection_len(graph.pending());
+                let share = allowed as f64 / store.len().max(1) as f64;
+                if allowed <= EXACT_MAX_IDS || share <= EXACT_MAX_SHARE {
+                    return store.top_k(self.metric, q, k, Some(f));
+                }
+                (Some(in_graph), f & graph.pending())
+            }
+            None => (None, graph.pending().clone()),
+        };
+        let found = graph.search(q, k, ef, in_graph.as_ref());
+        let reachable = in_graph.as_ref().map_or(graph.current().len(), |s| s.len());
+        if (found.len() as u64) < reachable.min(k as u64) {
+            // The graph lost candidates (a filter cutting it into pieces): answer exactly.
+            return store.top_k(self.metric, q, k, filter);
+        }
+        let mut hits: Vec<Hit> = found
+            .into_iter()
+            .filter_map(|id| {
+                store.get(id).map(|v| Hit {
+                    dist: distance(self.metric, q, v),
+                    id,
+                })
+            })
+            .collect();
+        if !pending.is_empty() {
+            hits.extend(store.top_k(self.metric, q, k, Some(&pending)));
+        }
+        hits.sort_unstable();
+        hits.truncate(k);
+        hits
     }
 
     /// Every live vector within `radius` (HNSW: widened by `epsilon`, default the index's),
-    /// nearest first, restricted to `filter` when given.
+    /// nearest first, restricted to `filter` when given. Answered exactly, so `epsilon`
+    /// (which only bounds the approximation of a graph search) has no effect.
     pub fn range(
         &self,
         query: &QueryVector,
@@ -75,13 +238,14 @@ impl VectorIndex {
         epsilon: Option<f64>,
         filter: Option<&RoaringBitmap>,
     ) -> Vec<(DocId, f32)> {
-        let _ = (query, radius, epsilon, filter);
-        todo!()
+        let _ = epsilon; // see above: the search is exact
+        let inner = self.inner.read();
+        to_results(inner.store.within(self.metric, &query.v, radius, filter))
     }
 
     /// Live vectors.
     pub fn len(&self) -> usize {
-        todo!()
+        self.inner.read().store.len()
     }
 
     pub fn is_empty(&self) -> bool {
@@ -90,6 +254,14 @@ impl VectorIndex {
 
     /// Bytes used by vectors and graph (FT.INFO `vector_index_sz_mb`).
     pub fn memory_bytes(&self) -> usize {
-        todo!()
+        let inner = self.inner.read();
+        inner.store.memory_bytes() + inner.graph.as_ref().map_or(0, |g| g.memory_bytes(self.dim))
     }
 }
+
+fn to_results(hits: Vec<Hit>) -> Vec<(DocId, f32)> {
+    hits.into_iter().map(|h| (DocId(h.id), h.dist)).collect()
+}
+
+#[cfg(test)]
+mod tests;

@@ -1,0 +1,602 @@
+//! Evaluation of a parsed [`Query`] against one index's data: each query node becomes the
+//! bitmap of live doc ids it matches, a KNN clause then takes the nearest K of the filter's
+//! documents, and the hits come out in RediSearch's default order.
+//!
+//! Scoring: a query with text terms scores each hit the way RediSearch 2.10's default TFIDF
+//! scorer does: every matching term occurrence counts its field's WEIGHT times the term's
+//! idf = logb(1 + docs / docs with the term), a numeric range counts 1, tags and vector
+//! clauses 0 (their postings carry no term statistics), AND, OR and `~` add their
+//! children's scores, `-` adds nothing; the sum is divided by the frequency of the
+//! document's most frequent term. Prefix terms add the scores of their expansions, phrases
+//! those of their words. Without text every hit scores 1.0. Order: score descending, then
+//! doc id ascending — also for KNN, whose results are not distance-ordered unless the
+//! caller sorts them (SORTBY).
+//!
+//! Runs under the index's read lock; it must not touch the keyspace.
+
+use std::collections::HashMap;
+
+use roaring::RoaringBitmap;
+
+use super::document::FieldValue;
+use super::index::{Data, FieldIndex, Hit, SearchOptions};
+use super::query::{KnnClause, Query, QueryNode, TextTerm};
+use super::vector::VectorIndex;
+use super::{DocId, FieldKind, IndexDef, SearchError};
+
+/// Runs `query` over `data`.
+pub(super) fn search(
+    def: &IndexDef,
+    data: &Data,
+    query: &Query,
+    options: &SearchOptions,
+) -> Result<Vec<Hit>, SearchError> {
+    let mut eval = Eval::new(def, data, options);
+    let mut ids = eval.node(&query.filter)?;
+    if let Some(keys) = &options.in_keys {
+        ids &= keys
+            .iter()
+            .filter_map(|k| data.docs.id_of(k))
+            .map(|id| id.0)
+            .collect::<RoaringBitmap>();
+    }
+    let mut yields = std::mem::take(&mut eval.yields);
+    let ids: Vec<u32> = match &query.knn {
+        None => ids.iter().collect(),
+        Some(knn) => {
+            // `*` without INKEYS filters nothing: let the vector index search unfiltered.
+            let unfiltered = query.filter == QueryNode::All && options.in_keys.is_none();
+            let nearest = eval.knn(knn, (!unfiltered).then_some(&ids))?;
+            let name = knn.score_field();
+            let mut ids = Vec::with_capacity(nearest.len());
+            for (id, distance) in nearest {
+                yields.entry(id).or_default().push((name.clone(), distance));
+                ids.push(id);
+            }
+            ids.sort_unstable();
+            ids
+        }
+    };
+    let scored = has_text(&query.filter);
+    let mut hits: Vec<Hit> = ids
+        .into_iter()
+        .filter_map(|id| {
+            let doc = data.docs.get(DocId(id))?;
+            Some(Hit {
+                id: DocId(id),
+                key: doc.key.clone(),
+                score: match scored {
+                    true => {
+                        let norm = f64::from(data.text.max_freq(DocId(id)));
+                        eval.score(&query.filter, DocId(id)) / norm
+                    }
+                    false => 1.0,
+                },
+                distances: yields.remove(&id).unwrap_or_default(),
+            })
+        })
+        .collect();
+    if scored {
+        // Stable: equal scores keep ascending doc ids.
+        hits.sort_by(|a, b| b.score.total_cmp(&a.score));
+    }
+    Ok(hits)
+}
+
+/// Whether `node` has text terms that score.
+fn has_text(node: &QueryNode) -> bool {
+    match node {
+        QueryNode::Text { .. } => true,
+        QueryNode::And(children) | QueryNode::Or(children) => children.iter().any(has_text),
+        QueryNode::Optional(child) => has_text(child),
+        _ => false,
+    }
+}
+
+struct Eval<'a> {
+    def: &'a IndexDef,
+    data: &'a Data,
+    /// INFIELDS as field positions.
+    in_fields: Option<Vec<u16>>,
+    /// Field weights by position (TEXT WEIGHT, 1 elsewhere).
+    weights: Vec<f64>,
+    /// Distances yielded by VECTOR_RANGE clauses, by doc id.
+    yields: HashMap<u32, Vec<(String, f64)>>,
+}
+
+impl<'a> Eval<'a> {
+    fn new(def: &'a IndexDef, data: &'a Data, options: &SearchOptions) -> Eval<'a> {
+        let in_fields = options.in_fields.as_ref().map(|names| {
+            names
+                .iter()
+                .filter_map(|n| def.field_index(n))
+                .map(|p| p as u16)
+                .collect()
+        });
+        let weights = def
+            .fields
+            .iter()
+            .map(|f| match f.kind {
+                FieldKind::Text { weight, .. } => weight,
+                _ => 1.0,
+            })
+            .collect();
+        Eval {
+            def,
+            data,
+            in_fields,
+            weights,
+            yields: HashMap::new(),
+        }
+    }
+
+    fn live(&self) -> RoaringBitmap {
+        self.data.docs.live().clone()
+    }
+
+    fn node(&mut self, node: &QueryNode) -> Result<RoaringBitmap, SearchError> {
+        Ok(match node {
+            QueryNode::All | QueryNode::Optional(_) => self.live(),
+            QueryNode::Nothing => RoaringBitmap::new(),
+            QueryNode::And(children) => {
+                let mut children = children.iter();
+                let mut acc = match children.next() {
+                    Some(first) => self.node(first)?,
+                    None => return Ok(self.live()),
+                };
+                for child in children {
+                    if acc.is_empty() {
+                        break;
+                    }
+                    acc &= self.node(child)?;
+                }
+                acc
+            }
+            QueryNode::Or(children) => {
+                let mut acc = RoaringBitmap::new();
+                for child in children {
+                    acc |= self.node(child)?;
+                }
+                acc
+            }
+            QueryNode::Not(child) => self.live() - self.node(child)?,
+            QueryNode::Text { fields, term } => {
+                let fields = self.text_fields(fields.as_deref());
+                let fields = fields.as_deref();
+                let text = &self.data.text;
+                match term {
+                    TextTerm::Word(w) => text.word(w, fields),
+                    TextTerm::Prefix(p) => text
+                        .expand_prefix(p)
+                        .into_iter()
+                        .fold(RoaringBitmap::new(), |acc, t| acc | text.word(t, fields)),
+                    TextTerm::Phrase(words) => text.phrase(words, fields),
+                }
+            }
+            QueryNode::Tag { field, patterns } => {
+                let Some((FieldIndex::Tag(tags), kind)) = self.indexed(field) else {
+                    return Ok(RoaringBitmap::new());
+                };
+                let case_sensitive = matches!(
+                    kind,
+                    FieldKind::Tag {
+                        case_sensitive: true,
+                        ..
+                    }
+                );
+                patterns.iter().fold(RoaringBitmap::new(), |acc, p| {
+                    acc | tags.matching(p, case_sensitive)
+                })
+            }
+            QueryNode::Numeric { field, min, max } => match self.indexed(field) {
+                Some((FieldIndex::Numeric(n), _)) => n.range(*min, *max),
+                _ => RoaringBitmap::new(),
+            },
+            QueryNode::VectorRange {
+                field,
+                radius,
+                blob,
+                yield_as,
+                epsilon,
+            } => {
+                let vectors = self.vectors(field)?;
+                let query = vectors.query_vector(blob)?;
+                let mut ids = RoaringBitmap::new();
+                for (id, distance) in vectors.range(&query, *radius as f32, *epsilon, None) {
+                    if !self.data.docs.live().contains(id.0) {
+                        continue;
+                    }
+                    ids.insert(id.0);
+                    if let Some(name) = yield_as {
+                        let yielded = self.yields.entry(id.0).or_default();
+                        yielded.push((name.clone(), f64::from(distance)));
+                    }
+                }
+                ids
+            }
+            QueryNode::IsMissing(field) => match self.def.field_index(field) {
+                Some(pos) => self
+                    .data
+                    .docs
+                    .live()
+                    .iter()
+                    .filter(|&id| {
+                        self.data
+                            .docs
+                            .get(DocId(id))
+                            .is_some_and(|d| d.values.get(pos).is_some_and(Option::is_none))
+                    })
+                    .collect(),
+                None => RoaringBitmap::new(),
+            },
+        })
+    }
+
+    /// The index of searchable (not NOINDEX) field `attribute`, with its kind.
+    fn indexed(&self, attribute: &str) -> Option<(&'a FieldIndex, &'a FieldKind)> {
+        let pos = self.def.field_index(attribute)?;
+        let field = &self.def.fields[pos];
+        (!field.noindex).then(|| (&self.data.fields[pos], &field.kind))
+    }
+
+    fn vectors(&self, attribute: &str) -> Result<&'a VectorIndex, SearchError> {
+        match self.indexed(attribute) {
+            Some((FieldIndex::Vector(v), _)) => Ok(v),
+            _ => Err(SearchError::other(format!(
+                "Expected a VECTOR field: {attribute}"
+            ))),
+        }
+    }
+
+    /// The TEXT field positions a term may match in: the named ones (all when `None`),
+    /// narrowed by INFIELDS. `None`: any TEXT field.
+    fn text_fields(&self, named: Option<&[String]>) -> Option<Vec<u16>> {
+        let named: Option<Vec<u16>> = named.map(|names| {
+            names
+                .iter()
+                .filter_map(|n| self.def.field_index(n))
+                .filter(|&p| matches!(self.def.fields[p].kind, FieldKind::Text { .. }))
+                .map(|p| p as u16)
+                .collect()
+        });
+        match (named, &self.in_fields) {
+            (None, None) => None,
+            (Some(named), None) => Some(named),
+            (None, Some(inf)) => Some(inf.clone()),
+            (Some(named), Some(inf)) => {
+                Some(named.into_iter().filter(|p| inf.contains(p)).collect())
+            }
+        }
+    }
+
+    /// The `k` nearest documents among `filter` (all when `None`), by doc id, with distances.
+    fn knn(
+        &self,
+        knn: &KnnClause,
+        filter: Option<&RoaringBitmap>,
+    ) -> Result<Vec<(u32, f64)>, SearchError> {
+        let vectors = self.vectors(&knn.field)?;
+        let query = vectors.query_vector(&knn.blob)?;
+        if knn.k == 0 || filter.is_some_and(RoaringBitmap::is_empty) {
+            return Ok(Vec::new());
+        }
+        let live = self.data.docs.live();
+        Ok(vectors
+            .knn(&query, knn.k, knn.ef_runtime, filter)
+            .into_iter()
+            .filter(|(id, _)| live.contains(id.0))
+            .map(|(id, d)| (id.0, f64::from(d)))
+            .collect())
+    }
+
+    /// The score of document `id` under `node`, before normalisation.
+    fn score(&self, node: &QueryNode, id: DocId) -> f64 {
+        match node {
+            QueryNode::Text { fields, term } => {
+                let fields = self.text_fields(fields.as_deref());
+                let total = self.data.docs.len() as u64;
+                let text = &self.data.text;
+                let tfidf = |t: &str| text.tfidf(t, id, fields.as_deref(), &self.weights, total);
+                match term {
+                    TextTerm::Word(w) => tfidf(w),
+                    TextTerm::Prefix(p) => text.expand_prefix(p).into_iter().map(tfidf).sum(),
+                    TextTerm::Phrase(words) => words.iter().map(|w| tfidf(w)).sum(),
+                }
+            }
+            QueryNode::And(children) | QueryNode::Or(children) => {
+                children.iter().map(|c| self.score(c, id)).sum()
+            }
+            QueryNode::Optional(child) => self.score(child, id),
+            QueryNode::Numeric { field, min, max } => {
+                let value = self.def.field_index(field).and_then(|pos| {
+                    match self.data.docs.get(id)?.values.get(pos)? {
+                        Some(FieldValue::Number(v)) => Some(*v),
+                        _ => None,
+                    }
+                });
+                let within = |v: f64| {
+                    (v > min.value || (min.inclusive && v == min.value))
+                        && (v < max.value || (max.inclusive && v == max.value))
+                };
+                match value {
+                    Some(v) if within(v) => 1.0,
+                    _ => 0.0,
+                }
+            }
+            _ => 0.0,
+        }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use bytes::Bytes;
+
+    use super::super::index::testing::*;
+    use super::super::index::{Index, SearchOptions};
+    use super::super::query::{NumBound, TagPattern};
+    use super::*;
+
+    type Fields<'a> = &'a [(&'a str, &'a [u8])];
+
+    /// doc:1..doc:4 with a title, tags, a price and (for some) a body.
+    fn sample() -> Index {
+        let mut missing = tag("opt");
+        missing.index_missing = true;
+        let index = Index::new(def(vec![
+            text("title"),
+            text("body"),
+            tag("tags"),
+            numeric("price"),
+            missing,
+        ]));
+        let docs: [(&str, Fields); 4] = [
+            (
+                "doc:1",
+                &[
+                    ("title", b"hello world world"),
+                    ("tags", b"red,blue"),
+                    ("price", b"10"),
+                    ("opt", b"x"),
+                ],
+            ),
+            (
+                "doc:2",
+                &[
+                    ("title", b"goodbye world"),
+                    ("body", b"hello hello hello"),
+                    ("tags", b"Red"),
+                    ("price", b"20"),
+                ],
+            ),
+            (
+                "doc:3",
+                &[
+                    ("title", b"world peace"),
+                    ("tags", b"green"),
+                    ("price", b"-inf"),
+                ],
+            ),
+            (
+                "doc:4",
+                &[("title", b"the hello of the world"), ("price", b"30.5")],
+            ),
+        ];
+        for (k, fields) in docs {
+            index.upsert(&Bytes::from(k), &hash(fields), 0);
+        }
+        index
+    }
+
+    fn word(w: &str) -> QueryNode {
+        QueryNode::Text {
+            fields: None,
+            term: TextTerm::Word(w.into()),
+        }
+    }
+
+    fn in_field(f: &str, term: TextTerm) -> QueryNode {
+        QueryNode::Text {
+            fields: Some(vec![f.into()]),
+            term,
+        }
+    }
+
+    fn tags(field: &str, patterns: Vec<TagPattern>) -> QueryNode {
+        QueryNode::Tag {
+            field: field.into(),
+            patterns,
+        }
+    }
+
+    fn range(min: f64, min_inc: bool, max: f64, max_inc: bool) -> QueryNode {
+        QueryNode::Numeric {
+            field: "price".into(),
+            min: NumBound {
+                value: min,
+                inclusive: min_inc,
+            },
+            max: NumBound {
+                value: max,
+                inclusive: max_inc,
+            },
+        }
+    }
+
+    fn run_with(index: &Index, filter: QueryNode, options: &SearchOptions) -> Vec<String> {
+        let query = Query { filter, knn: None };
+        index
+            .search(&query, options)
+            .expect("search")
+            .iter()
+            .map(|h| String::from_utf8_lossy(&h.key).into_owned())
+            .collect()
+    }
+
+    fn run(index: &Index, filter: QueryNode) -> Vec<String> {
+        run_with(index, filter, &SearchOptions::default())
+    }
+
+    #[test]
+    fn boolean_structure() {
+        let index = sample();
+        assert_eq!(
+            run(&index, QueryNode::All),
+            ["doc:1", "doc:2", "doc:3", "doc:4"]
+        );
+        assert!(run(&index, QueryNode::Nothing).is_empty());
+        let and = QueryNode::And(vec![
+            word("world"),
+            tags("tags", vec![TagPattern::Exact("red".into())]),
+        ]);
+        assert_eq!(run(&index, and), ["doc:1", "doc:2"]);
+        let or = QueryNode::Or(vec![word("peace"), range(25.0, true, f64::INFINITY, true)]);
+        assert_eq!(run(&index, or), ["doc:3", "doc:4"]);
+        let not = QueryNode::Not(Box::new(tags(
+            "tags",
+            vec![TagPattern::Exact("red".into())],
+        )));
+        assert_eq!(run(&index, not), ["doc:3", "doc:4"]);
+        // `~x` filters nothing.
+        let optional = QueryNode::And(vec![
+            range(f64::NEG_INFINITY, true, 20.0, true),
+            QueryNode::Optional(Box::new(word("peace"))),
+        ]);
+        let mut hits = run(&index, optional);
+        hits.sort();
+        assert_eq!(hits, ["doc:1", "doc:2", "doc:3"]);
+    }
+
+    #[test]
+    fn numeric_and_tag_clauses() {
+        let index = sample();
+        assert_eq!(
+            run(&index, range(10.0, true, 20.0, true)),
+            ["doc:1", "doc:2"]
+        );
+        assert_eq!(run(&index, range(10.0, false, 20.0, true)), ["doc:2"]);
+        assert_eq!(
+            run(&index, range(f64::NEG_INFINITY, true, 0.0, true)),
+            ["doc:3"]
+        );
+        let t = |p| run(&index, tags("tags", vec![p]));
+        assert_eq!(t(TagPattern::Exact("RED".into())), ["doc:1", "doc:2"]);
+        assert_eq!(t(TagPattern::Prefix("gr".into())), ["doc:3"]);
+        assert_eq!(t(TagPattern::Suffix("ue".into())), ["doc:1"]);
+        assert_eq!(t(TagPattern::Infix("ee".into())), ["doc:3"]);
+        let any = tags(
+            "tags",
+            vec![
+                TagPattern::Exact("blue".into()),
+                TagPattern::Exact("green".into()),
+            ],
+        );
+        assert_eq!(run(&index, any), ["doc:1", "doc:3"]);
+        // Unknown fields match nothing.
+        assert!(run(&index, tags("nope", vec![TagPattern::Exact("red".into())])).is_empty());
+    }
+
+    #[test]
+    fn text_terms_fields_and_phrases() {
+        let index = sample();
+        let mut hello = run(&index, word("hello"));
+        hello.sort();
+        assert_eq!(hello, ["doc:1", "doc:2", "doc:4"]);
+        assert_eq!(
+            run(&index, in_field("title", TextTerm::Word("hello".into()))),
+            ["doc:4", "doc:1"]
+        );
+        let infields = SearchOptions {
+            in_fields: Some(vec!["body".into()]),
+            ..SearchOptions::default()
+        };
+        assert_eq!(run_with(&index, word("hello"), &infields), ["doc:2"]);
+        let mut prefix = run(
+            &index,
+            QueryNode::Text {
+                fields: None,
+                term: TextTerm::Prefix("good".into()),
+            },
+        );
+        prefix.sort();
+        assert_eq!(prefix, ["doc:2"]);
+        let phrase = |words: &[&str]| {
+            let mut hits = run(
+                &index,
+                QueryNode::Text {
+                    fields: None,
+                    term: TextTerm::Phrase(words.iter().map(|w| w.to_string()).collect()),
+                },
+            );
+            hits.sort();
+            hits
+        };
+        assert_eq!(phrase(&["hello", "world"]), ["doc:1", "doc:4"]);
+        assert_eq!(phrase(&["world", "hello"]), Vec::<String>::new());
+    }
+
+    #[test]
+    fn text_hits_come_in_score_order() {
+        let index = sample();
+        // In doc:1 another term is more frequent, which lowers its term frequency; doc:2 and
+        // doc:4 tie and keep doc-id order.
+        assert_eq!(run(&index, word("hello")), ["doc:2", "doc:4", "doc:1"]);
+        let query = Query {
+            filter: word("hello"),
+            knn: None,
+        };
+        let hits = index
+            .search(&query, &SearchOptions::default())
+            .expect("search");
+        assert!(hits.iter().all(|h| h.score > 0.0));
+        let query = Query {
+            filter: QueryNode::All,
+            knn: None,
+        };
+        let hits = index
+            .search(&query, &SearchOptions::default())
+            .expect("search");
+        assert!(hits.iter().all(|h| h.score == 1.0));
+    }
+
+    #[test]
+    fn inkeys_and_ismissing() {
+        let index = sample();
+        let inkeys = SearchOptions {
+            in_keys: Some(vec![
+                Bytes::from("doc:4"),
+                Bytes::from("doc:2"),
+                Bytes::from("x"),
+            ]),
+            ..SearchOptions::default()
+        };
+        assert_eq!(
+            run_with(&index, QueryNode::All, &inkeys),
+            ["doc:2", "doc:4"]
+        );
+        assert_eq!(
+            run(&index, QueryNode::IsMissing("opt".into())),
+            ["doc:2", "doc:3", "doc:4"]
+        );
+    }
+
+    #[test]
+    fn updates_and_removals_are_seen_by_every_clause() {
+        let index = sample();
+        index.upsert(
+            &Bytes::from("doc:1"),
+            &hash(&[("title", b"changed"), ("price", b"99")]),
+            0,
+        );
+        assert_eq!(run(&index, range(99.0, true, 99.0, true)), ["doc:1"]);
+        assert!(run(&index, range(10.0, true, 10.0, true)).is_empty());
+        assert_eq!(
+            run(&index, tags("tags", vec![TagPattern::Exact("red".into())])),
+            ["doc:2"]
+        );
+        index.remove(b"doc:2");
+        assert!(run(&index, tags("tags", vec![TagPattern::Exact("red".into())])).is_empty());
+        // Ids are handed out in indexing order: doc:1 was re-indexed last.
+        assert_eq!(run(&index, QueryNode::All), ["doc:3", "doc:4", "doc:1"]);
+    }
+}

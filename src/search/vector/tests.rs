@@ -1,0 +1,247 @@
+//! Behaviour of [`VectorIndex`] shared by FLAT and HNSW: blob checks, updates, deletes,
+//! filters, ranges, and FLAT's top-k against a brute-force sort (property test).
+
+use proptest::prelude::*;
+use roaring::RoaringBitmap;
+
+use super::*;
+
+fn params(algorithm: VectorAlgorithm, metric: Metric, dim: usize) -> VectorParams {
+    VectorParams {
+        algorithm,
+        data_type: VectorType::Float32,
+        dim,
+        metric,
+        initial_cap: None,
+        block_size: 1024,
+        m: 16,
+        ef_construction: 200,
+        ef_runtime: 10,
+        epsilon: 0.01,
+    }
+}
+
+fn blob(v: &[f32]) -> Vec<u8> {
+    v.iter().flat_map(|x| x.to_le_bytes()).collect()
+}
+
+fn ids(hits: &[(DocId, f32)]) -> Vec<u32> {
+    hits.iter().map(|(id, _)| id.0).collect()
+}
+
+const ALGOS: [VectorAlgorithm; 2] = [VectorAlgorithm::Flat, VectorAlgorithm::Hnsw];
+
+#[test]
+fn blob_size_errors_use_redisearch_texts() {
+    for algo in ALGOS {
+        let index = VectorIndex::new(&params(algo, Metric::L2, 2));
+        assert_eq!(
+            index.insert(DocId(1), &[0u8; 7]),
+            Err(SearchError::Other(
+                "Could not add vector with blob size 7 (expected size 8)".into()
+            ))
+        );
+        assert!(index.is_empty());
+        assert_eq!(
+            index.query_vector(&[0u8; 4]).err(),
+            Some(SearchError::Other(
+                "Error parsing vector similarity query: query vector blob size (4) does not match index's expected size (8).".into()
+            ))
+        );
+    }
+}
+
+#[test]
+fn knn_orders_by_distance_then_id_and_reports_metric_distances() {
+    for algo in ALGOS {
+        let index = VectorIndex::new(&params(algo, Metric::Cosine, 2));
+        index.insert(DocId(3), &blob(&[1.0, 0.0])).unwrap();
+        index.insert(DocId(1), &blob(&[-2.0, 0.0])).unwrap();
+        index.insert(DocId(2), &blob(&[5.0, 0.0])).unwrap();
+        index.insert(DocId(4), &blob(&[0.0, 0.0])).unwrap();
+        let q = index.query_vector(&blob(&[3.0, 0.0])).unwrap();
+        let hits = index.knn(&q, 10, None, None);
+        assert_eq!(
+            hits,
+            vec![
+                (DocId(2), 0.0),
+                (DocId(3), 0.0),
+                (DocId(4), 1.0),
+                (DocId(1), 2.0)
+            ],
+            "{algo:?}"
+        );
+        assert_eq!(ids(&index.knn(&q, 1, None, None)), vec![2]);
+        assert!(index.knn(&q, 0, None, None).is_empty());
+    }
+}
+
+#[test]
+fn float64_blobs_are_converted() {
+    let mut p = params(VectorAlgorithm::Flat, Metric::L2, 2);
+    p.data_type = VectorType::Float64;
+    let index = VectorIndex::new(&p);
+    let b: Vec<u8> = [1.5f64, -2.0]
+        .iter()
+        .flat_map(|x| x.to_le_bytes())
+        .collect();
+    index.insert(DocId(1), &b).unwrap();
+    assert!(index.insert(DocId(2), &blob(&[1.0, 2.0])).is_err());
+    let q = index.query_vector(&b).unwrap();
+    assert_eq!(index.knn(&q, 1, None, None), vec![(DocId(1), 0.0)]);
+}
+
+#[test]
+fn ip_distances_may_be_negative() {
+    for algo in ALGOS {
+        let index = VectorIndex::new(&params(algo, Metric::Ip, 2));
+        index.insert(DocId(1), &blob(&[1.0, 2.0])).unwrap();
+        index.insert(DocId(2), &blob(&[10.0, 0.0])).unwrap();
+        index.insert(DocId(3), &blob(&[-1.0, 0.0])).unwrap();
+        let q = index.query_vector(&blob(&[3.0, 4.0])).unwrap();
+        assert_eq!(
+            index.knn(&q, 3, None, None),
+            vec![(DocId(2), -29.0), (DocId(1), -10.0), (DocId(3), 4.0)]
+        );
+    }
+}
+
+#[test]
+fn remove_update_and_clear() {
+    for algo in ALGOS {
+        let index = VectorIndex::new(&params(algo, Metric::L2, 2));
+        for i in 0..50u32 {
+            index.insert(DocId(i), &blob(&[i as f32, 0.0])).unwrap();
+        }
+        index.remove(DocId(0));
+        index.remove(DocId(0));
+        index.remove(DocId(999));
+        // Replacing a vector moves the document.
+        index.insert(DocId(1), &blob(&[100.0, 0.0])).unwrap();
+        assert_eq!(index.len(), 49);
+        let q = index.query_vector(&blob(&[0.0, 0.0])).unwrap();
+        assert_eq!(
+            ids(&index.knn(&q, 3, None, None)),
+            vec![2, 3, 4],
+            "{algo:?}"
+        );
+        let far = index.query_vector(&blob(&[100.0, 0.0])).unwrap();
+        assert_eq!(index.knn(&far, 1, Some(64), None), vec![(DocId(1), 0.0)]);
+        assert!(index.memory_bytes() > 49 * 8);
+        index.clear();
+        assert!(index.is_empty());
+        assert!(index.knn(&q, 3, None, None).is_empty());
+        index.insert(DocId(60), &blob(&[1.0, 0.0])).unwrap();
+        assert_eq!(ids(&index.knn(&q, 3, None, None)), vec![60]);
+    }
+}
+
+#[test]
+fn many_deletes_rebuild_the_graph_and_keep_results_exact_enough() {
+    let index = VectorIndex::new(&params(VectorAlgorithm::Hnsw, Metric::L2, 2));
+    for i in 0..600u32 {
+        index
+            .insert(DocId(i), &blob(&[i as f32, (i % 7) as f32]))
+            .unwrap();
+    }
+    for i in (0..600u32).filter(|i| i % 3 != 0) {
+        index.remove(DocId(i));
+    }
+    assert_eq!(index.len(), 200);
+    let q = index.query_vector(&blob(&[301.0, 0.0])).unwrap();
+    assert_eq!(ids(&index.knn(&q, 3, Some(50), None)), vec![303, 297, 300]);
+}
+
+#[test]
+fn filters_restrict_results_at_every_size() {
+    for algo in ALGOS {
+        let index = VectorIndex::new(&params(algo, Metric::L2, 2));
+        for i in 0..5000u32 {
+            index
+                .insert(DocId(i), &blob(&[(i % 100) as f32, (i / 100) as f32]))
+                .unwrap();
+        }
+        let q = index.query_vector(&blob(&[50.0, 25.0])).unwrap();
+        for modulo in [2u32, 7, 1000] {
+            let filter: RoaringBitmap = (0..6000u32).filter(|i| i % modulo == 0).collect();
+            let got = index.knn(&q, 5, Some(100), Some(&filter));
+            let want = index.knn(&q, 5, None, None);
+            assert!(got.iter().all(|(id, _)| filter.contains(id.0)));
+            assert_eq!(got.len(), 5);
+            // The grid has tied distances: compare distances, not ids.
+            let exact = index
+                .inner
+                .read()
+                .store
+                .top_k(Metric::L2, &q.v, 5, Some(&filter));
+            let dists: Vec<f32> = got.iter().map(|(_, d)| *d).collect();
+            assert_eq!(
+                dists,
+                exact.iter().map(|h| h.dist).collect::<Vec<_>>(),
+                "{algo:?} {modulo}"
+            );
+            assert_eq!(want.len(), 5);
+        }
+        let empty = RoaringBitmap::new();
+        assert!(index.knn(&q, 5, None, Some(&empty)).is_empty());
+    }
+}
+
+#[test]
+fn range_returns_everything_within_radius() {
+    for algo in ALGOS {
+        let index = VectorIndex::new(&params(algo, Metric::L2, 1));
+        for i in 0..20u32 {
+            index.insert(DocId(i), &blob(&[i as f32])).unwrap();
+        }
+        let q = index.query_vector(&blob(&[10.0])).unwrap();
+        let hits = index.range(&q, 4.0, None, None);
+        assert_eq!(ids(&hits), vec![10, 9, 11, 8, 12]);
+        assert_eq!(hits[1].1, 1.0);
+        let filter: RoaringBitmap = [8u32, 11, 15].into_iter().collect();
+        assert_eq!(
+            ids(&index.range(&q, 4.0, Some(0.5), Some(&filter))),
+            vec![11, 8]
+        );
+    }
+}
+
+proptest! {
+    #![proptest_config(ProptestConfig::with_cases(64))]
+
+    #[test]
+    fn flat_top_k_equals_brute_force(
+        rows in prop::collection::vec(prop::collection::vec(-4i8..4, 3), 0..80),
+        q in prop::collection::vec(-4i8..4, 3),
+        k in 0usize..20,
+        keep in prop::collection::vec(any::<bool>(), 80),
+        filtered in any::<bool>(),
+        metric in prop::sample::select(vec![Metric::L2, Metric::Ip, Metric::Cosine]),
+    ) {
+        let index = VectorIndex::new(&params(VectorAlgorithm::Flat, metric, 3));
+        let as_f32 = |v: &[i8]| v.iter().map(|&x| x as f32).collect::<Vec<f32>>();
+        for (i, r) in rows.iter().enumerate() {
+            index.insert(DocId(i as u32 * 3), &blob(&as_f32(r))).unwrap();
+        }
+        let filter: Option<RoaringBitmap> = filtered.then(|| {
+            (0..rows.len() as u32).filter(|i| keep[*i as usize]).map(|i| i * 3).collect()
+        });
+        let query = index.query_vector(&blob(&as_f32(&q))).unwrap();
+        let got = index.knn(&query, k, None, filter.as_ref());
+
+        let mut qv = as_f32(&q);
+        if metric == Metric::Cosine { metric::normalise(&mut qv); }
+        let mut want: Vec<(u32, f32)> = rows.iter().enumerate()
+            .map(|(i, r)| {
+                let mut v = as_f32(r);
+                if metric == Metric::Cosine { metric::normalise(&mut v); }
+                (i as u32 * 3, distance(metric, &qv, &v))
+            })
+            .filter(|(id, _)| filter.as_ref().is_none_or(|f| f.contains(*id)))
+            .collect();
+        want.sort_by(|a, b| a.1.total_cmp(&b.1).then(a.0.cmp(&b.0)));
+        want.truncate(k);
+        let got: Vec<(u32, f32)> = got.into_iter().map(|(id, d)| (id.0, d)).collect();
+        prop_assert_eq!(got, want);
+    }
+}
