@@ -165,12 +165,11 @@ impl<'a> Eval<'a> {
                 let fields = fields.as_deref();
                 let text = &self.data.text;
                 match term {
-                    TextTerm::Word(w) => text.word(w, fields),
-                    TextTerm::Prefix(p) => text
-                        .expand_prefix(p)
+                    TextTerm::Phrase(words) => text.phrase(words, fields),
+                    _ => self
+                        .expansions(term)
                         .into_iter()
                         .fold(RoaringBitmap::new(), |acc, t| acc | text.word(t, fields)),
-                    TextTerm::Phrase(words) => text.phrase(words, fields),
                 }
             }
             QueryNode::Tag { field, patterns } => {
@@ -198,6 +197,7 @@ impl<'a> Eval<'a> {
                 blob,
                 yield_as,
                 epsilon,
+                ..
             } => {
                 let vectors = self.vectors(field)?;
                 let query = vectors.query_vector(blob)?;
@@ -269,6 +269,21 @@ impl<'a> Eval<'a> {
         }
     }
 
+    /// The dictionary terms a (non-phrase) text term stands for.
+    fn expansions<'t>(&self, term: &'t TextTerm) -> Vec<&'t str>
+    where
+        'a: 't,
+    {
+        let text = &self.data.text;
+        match term {
+            TextTerm::Word(w) => vec![w.as_str()],
+            TextTerm::Prefix(p) => text.expand_prefix(p),
+            TextTerm::Suffix(s) => text.expand_where(|t| t.ends_with(s.as_str())),
+            TextTerm::Infix(s) => text.expand_where(|t| t.contains(s.as_str())),
+            TextTerm::Phrase(_) => Vec::new(),
+        }
+    }
+
     /// The `k` nearest documents among `filter` (all when `None`), by doc id, with distances.
     fn knn(
         &self,
@@ -298,9 +313,8 @@ impl<'a> Eval<'a> {
                 let text = &self.data.text;
                 let tfidf = |t: &str| text.tfidf(t, id, fields.as_deref(), &self.weights, total);
                 match term {
-                    TextTerm::Word(w) => tfidf(w),
-                    TextTerm::Prefix(p) => text.expand_prefix(p).into_iter().map(tfidf).sum(),
                     TextTerm::Phrase(words) => words.iter().map(|w| tfidf(w)).sum(),
+                    _ => self.expansions(term).into_iter().map(tfidf).sum(),
                 }
             }
             QueryNode::And(children) | QueryNode::Or(children) => {

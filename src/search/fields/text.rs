@@ -160,12 +160,20 @@ impl TextIndex {
     /// The indexed terms starting with `prefix` (at most RediSearch's expansion limit).
     pub fn expand_prefix(&self, prefix: &str) -> Vec<&str> {
         self.terms
-            .range::<str, _>((
-                std::ops::Bound::Included(prefix),
-                std::ops::Bound::Unbounded,
-            ))
+            .range::<str, _>((std::ops::Bound::Included(prefix), std::ops::Bound::Unbounded))
             .map(|(t, _)| t.as_str())
             .take_while(|t| t.starts_with(prefix))
+            .take(MAX_PREFIX_EXPANSIONS)
+            .collect()
+    }
+
+    /// The indexed terms `matches` accepts (suffix and infix queries walk the dictionary),
+    /// at most RediSearch's expansion limit.
+    pub fn expand_where(&self, matches: impl Fn(&str) -> bool) -> Vec<&str> {
+        self.terms
+            .keys()
+            .map(String::as_str)
+            .filter(|t| matches(t))
             .take(MAX_PREFIX_EXPANSIONS)
             .collect()
     }
@@ -299,6 +307,7 @@ mod tests {
         assert_eq!(ids(t.word("help", Some(&[0]))), Vec::<u32>::new());
         assert_eq!(ids(t.word("help", Some(&[1]))), vec![2]);
         assert_eq!(t.expand_prefix("hel"), ["hello", "help"]);
+        assert_eq!(t.expand_where(|w| w.ends_with("oon")), ["moon"]);
         let phrase = |words: &str, f: Option<&[u16]>| ids(t.phrase(&tok(words), f));
         assert_eq!(phrase("hello world", None), vec![1]);
         assert_eq!(phrase("world hello", None), vec![2]);

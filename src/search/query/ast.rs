@@ -43,6 +43,8 @@ pub enum QueryNode {
         field: String,
         radius: f64,
         blob: Bytes,
+        /// The `$param` name the blob came from (FT.EXPLAIN prints it).
+        blob_param: String,
         yield_as: Option<String>,
         epsilon: Option<f64>,
     },
@@ -91,6 +93,8 @@ pub struct KnnClause {
     pub k: usize,
     pub field: String,
     pub blob: Bytes,
+    /// The `$param` name the blob came from (FT.EXPLAIN prints it).
+    pub blob_param: String,
     pub ef_runtime: Option<usize>,
     pub epsilon: Option<f64>,
     /// Name of the yielded distance field; `__<field>_score` when not given.

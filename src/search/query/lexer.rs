@@ -136,20 +136,13 @@ impl<'a> Lexer<'a> {
         let mut out = Vec::new();
         while let Some(b) = self.at(self.pos) {
             if b == b'\\' {
+                // A backslash makes the next byte part of the word, whatever it is.
                 match self.at(self.pos + 1) {
-                    Some(n) if n.is_ascii_punctuation() || n.is_ascii_whitespace() => {
-                        out.push(n);
-                        self.pos += 2;
-                    }
                     Some(n) => {
-                        out.push(b);
                         out.push(n);
                         self.pos += 2;
                     }
-                    None => {
-                        // A trailing lone backslash escapes nothing; it is dropped.
-                        self.pos += 1;
-                    }
+                    None => self.pos += 1,
                 }
             } else if is_separator(b) {
                 break;

@@ -23,6 +23,7 @@ use bytes::Bytes;
 
 use super::Params;
 use super::ast::{HybridPolicy, KnnClause, NumBound, Query, QueryNode, TagPattern, TextTerm};
+use super::explain::fmt_g;
 use super::lexer::{CmpOp, Lexer, RawTag, Tok, Token};
 use crate::search::{FieldKind, IndexDef, SearchError, VectorAlgorithm};
 
@@ -132,14 +133,24 @@ impl<'a> Parser<'a> {
     // ---- structure -----------------------------------------------------------------------
 
     fn query(&mut self) -> Result<Query, SearchError> {
-        let filter = match self.peek().kind {
-            Tok::End => None,
-            Tok::Arrow => {
-                let t = self.peek();
-                return Err(self.syntax(&t));
+        if self.peek().kind == Tok::End {
+            return Ok(Query {
+                filter: QueryNode::Nothing,
+                knn: None,
+            });
+        }
+        if self.dialect >= 2 {
+            // The filter of a KNN is one clause (`*`, `(...)`, `@f:...`): `a b=>[KNN ...]`
+            // is a syntax error in RediSearch, as `=>` binds tighter than juxtaposition.
+            let start = self.lex.clone();
+            if let Ok(first) = self.postfix()
+                && self.at_knn_arrow()
+            {
+                return self.knn_query(first);
             }
-            _ => self.filter()?,
-        };
+            self.lex = start;
+        }
+        let filter = self.filter()?;
         let t = self.next();
         match t.kind {
             Tok::End => Ok(Query {
@@ -147,20 +158,31 @@ impl<'a> Parser<'a> {
                 knn: None,
             }),
             Tok::Arrow if self.dialect >= 2 && self.lex.next_byte_is(b'[') => {
-                self.expect(Tok::LBracket)?;
-                let has_filter = !matches!(filter, None | Some(QueryNode::All));
-                let knn = self.knn(has_filter)?;
-                let end = self.next();
-                if end.kind != Tok::End {
-                    return Err(self.syntax(&end));
-                }
-                Ok(Query {
-                    filter: filter.unwrap_or(QueryNode::All),
-                    knn: Some(knn),
-                })
+                let bracket = self.next();
+                Err(self.syntax(&bracket))
             }
             _ => Err(self.syntax(&t)),
         }
+    }
+
+    fn at_knn_arrow(&self) -> bool {
+        self.peek().kind == Tok::Arrow && self.lex.next_byte_is_after_arrow(b'[')
+    }
+
+    /// `=>[KNN ...]` after its filter clause, then the end of the query.
+    fn knn_query(&mut self, filter: Node) -> Result<Query, SearchError> {
+        self.next();
+        self.expect(Tok::LBracket)?;
+        let has_filter = !matches!(filter, None | Some(QueryNode::All));
+        let knn = self.knn(has_filter)?;
+        let end = self.next();
+        if end.kind != Tok::End {
+            return Err(self.syntax(&end));
+        }
+        Ok(Query {
+            filter: filter.unwrap_or(QueryNode::All),
+            knn: Some(knn),
+        })
     }
 
     /// A whole filter: `|`-separated in dialect 2, juxtaposed in dialect 1.
@@ -627,11 +649,11 @@ impl<'a> Parser<'a> {
         }
     }
 
-    /// A `$param` holding the query vector.
-    fn blob(&mut self) -> Result<Bytes, SearchError> {
+    /// A `$param` holding the query vector: its value and its name.
+    fn blob(&mut self) -> Result<(Bytes, String), SearchError> {
         let t = self.next();
         match t.kind {
-            Tok::Param(ref name) => Ok(self.param(&t, name)?.clone()),
+            Tok::Param(ref name) => Ok((self.param(&t, name)?.clone(), name.clone())),
             _ => Err(self.syntax(&t)),
         }
     }
@@ -654,7 +676,7 @@ impl<'a> Parser<'a> {
             }
             _ => return Err(self.syntax(&t)),
         };
-        let blob = self.blob()?;
+        let (blob, blob_param) = self.blob()?;
         self.expect(Tok::RBracket)?;
         if radius < 0.0 {
             return Err(SearchError::other(format!(
@@ -666,6 +688,7 @@ impl<'a> Parser<'a> {
             field: name.to_string(),
             radius,
             blob,
+            blob_param,
             yield_as: None,
             epsilon: None,
         }))
@@ -699,11 +722,12 @@ impl<'a> Parser<'a> {
         };
         let field = field.clone();
         let vparams = self.vector_field(&field, t.start)?;
-        let blob = self.blob()?;
+        let (blob, blob_param) = self.blob()?;
         let mut knn = KnnClause {
             k,
             field,
             blob,
+            blob_param,
             ef_runtime: None,
             epsilon: None,
             alias: None,
@@ -964,9 +988,4 @@ fn parse_number(s: &str) -> Option<f64> {
 
 fn parse_positive_f64(s: &str) -> Option<f64> {
     parse_number(s).filter(|v| *v > 0.0 && v.is_finite())
-}
-
-/// `%g`-style rendering of a number in error messages (`-1`, `0.5`).
-fn fmt_g(v: f64) -> String {
-    format!("{v}")
 }

@@ -184,6 +184,7 @@ fn knn(k: usize, field: &str) -> KnnClause {
         k,
         field: field.into(),
         blob: vec_blob(),
+        blob_param: "vec".into(),
         ef_runtime: None,
         epsilon: None,
         alias: None,
@@ -197,6 +198,7 @@ fn range(radius: f64, yield_as: Option<&str>, epsilon: Option<f64>) -> QueryNode
         field: "v".into(),
         radius,
         blob: vec_blob(),
+        blob_param: "vec".into(),
         yield_as: yield_as.map(String::from),
         epsilon,
     }
@@ -206,6 +208,7 @@ fn range(radius: f64, yield_as: Option<&str>, epsilon: Option<f64>) -> QueryNode
 fn wildcard_and_empty() {
     assert_eq!(f2("*"), QueryNode::All);
     assert_eq!(f2("(*)"), QueryNode::All);
+    assert_eq!(f2("((*))"), QueryNode::All);
     assert_eq!(f2(""), QueryNode::Nothing);
     assert_eq!(f2("   "), QueryNode::Nothing);
     assert_eq!(f2("the AND a"), QueryNode::Nothing);
@@ -608,6 +611,37 @@ fn errors() {
         ("a | | b", "Syntax error at offset 4 near |"),
         ("*=>[KNN 2 @v $vec] x", "Syntax error at offset 19 near x"),
         ("x =>", "Syntax error at offset 2 near =>"),
+        // The KNN filter is one clause: `=>` binds tighter than juxtaposition and `-`.
+        (
+            "@title:hello world=>[KNN 10 @v $vec]",
+            "Syntax error at offset 20 near [",
+        ),
+        ("-x=>[KNN 2 @v $vec]", "Syntax error at offset 4 near ["),
+        (
+            "*=>[KNN 2 @fv $vec EF_RUNTIME 5]",
+            "Error parsing vector similarity parameters: Unknown parameter `EF_RUNTIME`",
+        ),
+        (
+            "*=>[KNN 2 @v $vec FOO 5]",
+            "Error parsing vector similarity parameters: Unknown parameter `FOO`",
+        ),
+        (
+            "@t:{x}=>[KNN 2 @v $vec EF_RUNTIME 0]",
+            "Error parsing vector similarity parameters: Invalid EF_RUNTIME value",
+        ),
+        ("@n:[1 2 3]", "Syntax error at offset 8 near 3"),
+        ("@title:{x}", "Expected a TAG field at offset 0 near title"),
+        ("@t:[1 2]", "Expected a NUMERIC field at offset 0 near t"),
+        (
+            "@n:[VECTOR_RANGE 1 $vec]",
+            "Expected a VECTOR field at offset 0 near n",
+        ),
+        ("@t>5", "Expected a NUMERIC field at offset 0 near t"),
+        (
+            "@n:[$bad 5]",
+            "Invalid numeric value (x1) for parameter `bad`",
+        ),
+        ("ismissing(@nope)", "Unknown field at offset 10 near nope"),
     ];
     for (q, want) in cases {
         assert_eq!(err2(q), *want, "{q}");
