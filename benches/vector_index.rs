@@ -25,6 +25,9 @@ use vector_data::{DIM, Dataset, kth, recall};
 
 const K: usize = 10;
 
+/// One query of the system under test: blob and filter in, distances out.
+type RunQuery<'a> = dyn Fn(&[u8], Option<&RoaringBitmap>) -> Vec<f32> + 'a;
+
 struct Args {
     json: Option<String>,
     queries: usize,
@@ -155,7 +158,7 @@ fn main() {
                     ef: Option<usize>,
                     build_s: f64,
                     filter: usize,
-                    run: &dyn Fn(&[u8], Option<&RoaringBitmap>) -> Vec<f32>| {
+                    run: &RunQuery| {
         let (name, rows, kths) = &filters[filter];
         let bitmap: Option<RoaringBitmap> = rows.as_ref().map(|r| r.iter().copied().collect());
         let expected = rows.as_ref().map_or(data.rows(), |r| r.len()).min(K);
