@@ -54,7 +54,9 @@ fn blob_size_errors_use_redisearch_texts() {
 #[test]
 fn knn_orders_by_distance_then_id_and_reports_metric_distances() {
     for algo in ALGOS {
-        let index = VectorIndex::new(&params(algo, Metric::Cosine, 2));
+        let mut p = params(algo, Metric::Cosine, 2);
+        p.initial_cap = Some(usize::MAX);
+        let index = VectorIndex::new(&p);
         index.insert(DocId(3), &blob(&[1.0, 0.0])).unwrap();
         index.insert(DocId(1), &blob(&[-2.0, 0.0])).unwrap();
         index.insert(DocId(2), &blob(&[5.0, 0.0])).unwrap();
@@ -73,6 +75,7 @@ fn knn_orders_by_distance_then_id_and_reports_metric_distances() {
         );
         assert_eq!(ids(&index.knn(&q, 1, None, None)), vec![2]);
         assert!(index.knn(&q, 0, None, None).is_empty());
+        assert_eq!(index.knn(&q, usize::MAX, Some(usize::MAX), None).len(), 4);
     }
 }
 
@@ -116,6 +119,7 @@ fn remove_update_and_clear() {
         index.remove(DocId(0));
         index.remove(DocId(0));
         index.remove(DocId(999));
+        index.wait_indexed();
         // Replacing a vector moves the document.
         index.insert(DocId(1), &blob(&[100.0, 0.0])).unwrap();
         assert_eq!(index.len(), 49);
@@ -144,10 +148,21 @@ fn many_deletes_rebuild_the_graph_and_keep_results_exact_enough() {
             .insert(DocId(i), &blob(&[i as f32, (i % 7) as f32]))
             .unwrap();
     }
+    index.wait_indexed();
+    let before = index.memory_bytes();
     for i in (0..600u32).filter(|i| i % 3 != 0) {
         index.remove(DocId(i));
     }
     assert_eq!(index.len(), 200);
+    let q = index.query_vector(&blob(&[301.0, 0.0])).unwrap();
+    assert_eq!(ids(&index.knn(&q, 3, Some(50), None)), vec![303, 297, 300]);
+    index.wait_indexed();
+    // The rebuilt graph holds the 200 live vectors only.
+    assert!(
+        index.memory_bytes() < before,
+        "{} >= {before}",
+        index.memory_bytes()
+    );
     let q = index.query_vector(&blob(&[301.0, 0.0])).unwrap();
     assert_eq!(ids(&index.knn(&q, 3, Some(50), None)), vec![303, 297, 300]);
 }
@@ -164,12 +179,14 @@ fn filters_restrict_results_at_every_size() {
         let q = index.query_vector(&blob(&[50.0, 25.0])).unwrap();
         for modulo in [2u32, 7, 1000] {
             let filter: RoaringBitmap = (0..6000u32).filter(|i| i % modulo == 0).collect();
-            let got = index.knn(&q, 5, Some(100), Some(&filter));
+            // EF_RUNTIME 5: the half filter goes through the graph, the others are exact scans.
+            let got = index.knn(&q, 5, Some(5), Some(&filter));
             let want = index.knn(&q, 5, None, None);
             assert!(got.iter().all(|(id, _)| filter.contains(id.0)));
             assert_eq!(got.len(), 5);
             // The grid has tied distances: compare distances, not ids.
             let exact = index
+                .shared
                 .inner
                 .read()
                 .store
@@ -244,4 +261,29 @@ proptest! {
         let got: Vec<(u32, f32)> = got.into_iter().map(|(id, d)| (id.0, d)).collect();
         prop_assert_eq!(got, want);
     }
+}
+
+#[test]
+fn every_insert_is_visible_to_the_next_query_while_the_graph_fills() {
+    let index = VectorIndex::new(&params(VectorAlgorithm::Hnsw, Metric::L2, 3));
+    let v = |i: u32| [(i % 17) as f32, (i / 17) as f32, (i % 5) as f32 * 0.1];
+    for i in 0..1500u32 {
+        index.insert(DocId(i), &blob(&v(i))).unwrap();
+        if i % 3 == 0 {
+            index.remove(DocId(i));
+        }
+        let probe = i - i % 3 + 1;
+        if probe <= i {
+            let q = index.query_vector(&blob(&v(probe))).unwrap();
+            assert_eq!(
+                index.knn(&q, 1, Some(10), None),
+                vec![(DocId(probe), 0.0)],
+                "after insert {i}"
+            );
+        }
+    }
+    index.wait_indexed();
+    assert_eq!(index.len(), 1000);
+    let q = index.query_vector(&blob(&v(700))).unwrap();
+    assert_eq!(index.knn(&q, 1, Some(10), None), vec![(DocId(700), 0.0)]);
 }
