@@ -8,7 +8,7 @@
 //! ([`crate::scripting::off_worker`]), so a big scan does not stall other clients.
 
 mod highlight;
-mod options;
+pub(super) mod options;
 
 use std::cmp::Ordering;
 

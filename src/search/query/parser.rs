@@ -27,8 +27,12 @@ use super::explain::fmt_g;
 use super::lexer::{CmpOp, Lexer, RawTag, Tok, Token};
 use crate::search::{FieldKind, IndexDef, SearchError, VectorAlgorithm};
 
-/// Nesting deeper than this is refused (bounded recursion for any input).
+/// Nesting deeper than this is refused with RediSearch's parser-stack-overflow error
+/// (bounded recursion for any input).
 const MAX_DEPTH: usize = 128;
+
+/// RediSearch's bound on KNN's K.
+const MAX_KNN_K: usize = 1 << 58;
 
 const VEC_PARAMS_ERR: &str = "Error parsing vector similarity parameters: ";
 
@@ -124,10 +128,9 @@ impl<'a> Parser<'a> {
     fn enter(&mut self) -> Result<(), SearchError> {
         self.depth += 1;
         if self.depth > MAX_DEPTH {
-            return Err(SearchError::Syntax {
-                offset: self.lex.pos(),
-                near: String::new(),
-            });
+            return Err(SearchError::other(
+                "Parser stack overflow. Try moving nested parentheses more to the left",
+            ));
         }
         Ok(())
     }
@@ -150,7 +153,10 @@ impl<'a> Parser<'a> {
             {
                 return self.knn_query(first);
             }
+            // Start over from a clean state (a failed attempt may have stopped mid-way).
             self.lex = start;
+            self.depth = 0;
+            self.text_fields = None;
         }
         let filter = self.filter()?;
         let t = self.next();
@@ -289,6 +295,7 @@ impl<'a> Parser<'a> {
             }
             Tok::Star => Ok(Some(QueryNode::All)),
             Tok::Quote => self.phrase(),
+            Tok::Stray => Err(self.syntax(&t)),
             Tok::Field(ref name) => {
                 let name = name.clone();
                 self.field_clause(&t, name)
@@ -723,6 +730,9 @@ impl<'a> Parser<'a> {
             }
             _ => return Err(self.syntax(&t)),
         };
+        if k > MAX_KNN_K {
+            return Err(SearchError::other("KNN K parameter is too large"));
+        }
         let t = self.next();
         let Tok::Field(ref field) = t.kind else {
             return Err(self.syntax(&t));

@@ -626,6 +626,15 @@ fn errors() {
         ("a | | b", "Syntax error at offset 4 near |"),
         ("*=>[KNN 2 @v $vec] x", "Syntax error at offset 19 near x"),
         ("x =>", "Syntax error at offset 2 near =>"),
+        ("x @ y", "Syntax error at offset 2 near @"),
+        (
+            "*=>[KNN 288230376151711745 @v $vec]",
+            "KNN K parameter is too large",
+        ),
+        (
+            "*=>[KNN 99999999999999999999999 @v $vec]",
+            "Syntax error at offset 8 near 99999999999999999999999",
+        ),
         // The KNN filter is one clause: `=>` binds tighter than juxtaposition and `-`.
         (
             "@title:hello world=>[KNN 10 @v $vec]",
@@ -666,7 +675,10 @@ fn errors() {
 #[test]
 fn deep_nesting_is_refused_not_overflowed() {
     let q = "(".repeat(100_000);
-    assert!(p2(&q).is_err());
+    assert_eq!(
+        err2(&q),
+        "Parser stack overflow. Try moving nested parentheses more to the left"
+    );
     let q = "-".repeat(100_000) + "x";
     assert!(p2(&q).is_err());
     let q = format!("{}x{}", "(".repeat(50), ")".repeat(50));
