@@ -659,3 +659,63 @@ fn other_ft_commands_garbage() {
     }
     f.finish();
 }
+
+/// Vector attributes at and beyond their limits: each FT.CREATE is accepted or refused, and an
+/// accepted index then takes a write and a query, without exhausting memory or panicking.
+#[test]
+fn extreme_vector_parameters() {
+    let mut f = Fixture::new();
+    let mut accepted = Vec::new();
+    for (i, attrs) in [
+        "DIM 0",
+        "DIM -1",
+        "DIM 4294967296",
+        "DIM 1000000000",
+        "DIM 2 INITIAL_CAP 9223372036854775807",
+        "DIM 2 INITIAL_CAP 0",
+        "DIM 2 BLOCK_SIZE 0",
+        "DIM 2 BLOCK_SIZE 18446744073709551615",
+        "DIM 2 M 0",
+        "DIM 2 M 4294967296",
+        "DIM 2 M 1",
+        "DIM 2 EF_CONSTRUCTION 0",
+        "DIM 2 EF_CONSTRUCTION 99999999999",
+        "DIM 2 EF_RUNTIME 0",
+        "DIM 2 EPSILON -1",
+        "DIM 2 EPSILON nan",
+    ]
+    .iter()
+    .enumerate()
+    {
+        for algo in ["FLAT", "HNSW"] {
+            let count = 4 + attrs.split_whitespace().count();
+            let line = format!(
+                "FT.CREATE x{i}{algo} PREFIX 1 x{i}{algo}: SCHEMA v VECTOR {algo} {count} \
+                 TYPE FLOAT32 DISTANCE_METRIC L2 {attrs}"
+            );
+            if f.send(&words(&line)) != V::ok() {
+                continue;
+            }
+            accepted.push(format!("{algo} {attrs}"));
+            let key = format!("x{i}{algo}:1");
+            let b = blob(&[1.0, 2.0]);
+            f.send(&[b"HSET".to_vec(), key.into_bytes(), b"v".to_vec(), b.clone()]);
+            let index = format!("x{i}{algo}");
+            f.send(&[
+                b"FT.SEARCH".to_vec(),
+                index.clone().into_bytes(),
+                b"*=>[KNN 3 @v $q]".to_vec(),
+                b"PARAMS".to_vec(),
+                b"2".to_vec(),
+                b"q".to_vec(),
+                b,
+                b"DIALECT".to_vec(),
+                b"2".to_vec(),
+            ]);
+            f.send(&words(&format!("FT.INFO {index}")));
+            assert_eq!(f.send(&words(&format!("FT.DROPINDEX {index} DD"))), V::ok());
+        }
+    }
+    eprintln!("extreme_vector_parameters accepted: {accepted:?}");
+    f.finish();
+}

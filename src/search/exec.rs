@@ -114,7 +114,7 @@ impl<'a> Eval<'a> {
             names
                 .iter()
                 .filter_map(|n| def.field_index(n))
-                .map(|p| p as u16)
+                .filter_map(|p| u16::try_from(p).ok())
                 .collect()
         });
         let weights = def
@@ -260,7 +260,7 @@ impl<'a> Eval<'a> {
                 .iter()
                 .filter_map(|n| self.def.field_index(n))
                 .filter(|&p| matches!(self.def.fields[p].kind, FieldKind::Text { .. }))
-                .map(|p| p as u16)
+                .filter_map(|p| u16::try_from(p).ok())
                 .collect()
         });
         match (named, &self.in_fields) {

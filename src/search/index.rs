@@ -203,9 +203,10 @@ impl Index {
                 }
                 FieldKind::Text { .. } => {
                     let value = String::from_utf8_lossy(raw).into_owned();
-                    if !field.noindex {
+                    // Text postings name fields by a u16 position; a schema is far smaller.
+                    if let (false, Ok(text_pos)) = (field.noindex, u16::try_from(pos)) {
                         let terms = text::tokenize(&value, &|w| self.def.is_stopword(w));
-                        parsed.text.push((pos as u16, terms));
+                        parsed.text.push((text_pos, terms));
                     }
                     FieldValue::Text(value)
                 }
