@@ -9,7 +9,7 @@
 //! clients; bounded ones (small index, unfiltered HNSW KNN) stay on it ([`may_take_long`]).
 
 mod highlight;
-mod options;
+pub(super) mod options;
 
 use std::cmp::Ordering;
 
