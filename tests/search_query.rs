@@ -865,3 +865,30 @@ fn sortby_limit_pages_match_a_full_sort() {
         }
     }
 }
+
+#[test]
+fn explainscore_nests_the_score() {
+    let server = Server::start(&[]);
+    let mut c = server.client();
+    setup(&mut c, "FLAT");
+    let reply = c.q("FT.SEARCH idx @tag:{blue} WITHSCORES EXPLAINSCORE NOCONTENT");
+    let items = reply.items();
+    assert_eq!(items.len(), 3, "{reply:?}");
+    let score = items[2].items();
+    assert_eq!(score.len(), 2);
+    assert_eq!(score[0], b("1"));
+    assert!(matches!(score[1], V::Array(_)));
+    c.resp3();
+    let reply = c.q("FT.SEARCH idx @tag:{blue} WITHSCORES EXPLAINSCORE WITHPAYLOADS NOCONTENT");
+    let V::Map(top) = reply else {
+        panic!("not a map")
+    };
+    let result = &top[2].1.items()[0];
+    let V::Map(entry) = result else {
+        panic!("not a map: {result:?}")
+    };
+    let keys: Vec<String> = entry.iter().map(|(k, _)| k.text()).collect();
+    assert_eq!(keys, ["id", "score", "payload", "values"]);
+    assert_eq!(entry[1].1.items()[0], V::Double("1".into()));
+    assert_eq!(entry[2].1, V::Nil);
+}
