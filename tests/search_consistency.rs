@@ -1061,3 +1061,26 @@ fn concurrent_writers_leave_the_index_equal_to_the_keyspace() {
     check_index(&mut c, "idx", &["doc:"], &hashes, Hnsw::LiveHitsOnly)
         .unwrap_or_else(|e| panic!("index out of step after concurrent writes: {e}"));
 }
+
+/// FT.CREATE ... FILTER: only hashes for which the expression holds belong to the index, and a
+/// write that changes the outcome moves the document in or out (backfill applies it too).
+#[test]
+fn filter_expression_selects_documents() {
+    let (_s, mut c) = setup();
+    three_docs(&mut c);
+    let create = "FT.CREATE big ON HASH PREFIX 1 doc: FILTER @n>2 SCHEMA t TAG n NUMERIC";
+    assert_eq!(c.q(create), V::ok());
+    wait_indexed(&mut c, "big");
+    let big = |c: &mut Client| search_ids(c, "big", "*").unwrap_or_else(|e| panic!("{e}"));
+    assert_eq!(big(&mut c), set(&["doc:3"]));
+    assert_eq!(int(&mut c, "HSET doc:1 n 10"), 0);
+    assert_eq!(big(&mut c), set(&["doc:1", "doc:3"]));
+    assert_eq!(int(&mut c, "HSET doc:3 n 0"), 0);
+    assert_eq!(big(&mut c), set(&["doc:1"]));
+    assert_eq!(int(&mut c, "HSET doc:9 t x n 5"), 2);
+    assert_eq!(big(&mut c), set(&["doc:1", "doc:9"]));
+    assert_eq!(int(&mut c, "DEL doc:1"), 1);
+    assert_eq!(big(&mut c), set(&["doc:9"]));
+    // The unfiltered index is unaffected.
+    verify(&mut c);
+}
