@@ -553,3 +553,45 @@ fn config_get_set_help() {
         )])
     );
 }
+
+#[test]
+fn temporary_index_expires_when_idle() {
+    let server = Server::start(&[]);
+    let mut c = server.client();
+    assert_eq!(c.q("HSET d:1 t x"), V::Int(1));
+    assert_eq!(c.q("FT.CREATE tmp TEMPORARY 1 SCHEMA t TEXT"), V::ok());
+    assert_eq!(c.q("FT.CREATE kept SCHEMA t TEXT"), V::ok());
+    // Uses keep it alive past its idle time.
+    let start = std::time::Instant::now();
+    while start.elapsed() < std::time::Duration::from_millis(1500) {
+        assert_eq!(field(&c.q("FT.INFO tmp"), "index_name"), s("tmp"));
+        std::thread::sleep(std::time::Duration::from_millis(200));
+    }
+    let idle = std::time::Instant::now();
+    while c.q("FT._LIST").items().contains(&b("tmp")) {
+        assert!(
+            idle.elapsed() < std::time::Duration::from_secs(5),
+            "tmp never expired"
+        );
+        std::thread::sleep(std::time::Duration::from_millis(50));
+    }
+    assert!(idle.elapsed() >= std::time::Duration::from_millis(600));
+    assert_eq!(c.q("FT._LIST"), V::Array(vec![b("kept")]));
+    // The documents stay.
+    assert_eq!(c.q("EXISTS d:1"), V::Int(1));
+}
+
+#[test]
+fn hello_3_lists_the_search_module_as_a_map() {
+    let server = Server::start(&[]);
+    let mut c = server.client();
+    let hello = c.q("HELLO 3");
+    let modules = field(&hello, "modules").items();
+    assert_eq!(modules.len(), 1);
+    let V::Map(entry) = &modules[0] else {
+        panic!("module entries are maps in RESP3: {modules:?}")
+    };
+    assert_eq!(entry[0], (b("name"), b("search")));
+    assert_eq!(entry[1], (b("ver"), V::Int(21020)));
+    assert_eq!(entry[3], (b("args"), V::Array(vec![])));
+}
