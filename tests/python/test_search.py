@@ -789,6 +789,9 @@ def test_recall_on_gcide_slice(server, name, case):
                 res = ft.search(q, query_params={"vec": qvec.tobytes()})
                 got = [int(doc.id.rsplit(":", 1)[1]) for doc in res.docs]
                 assert len(got) == k and all(passing[row] for row in got), filter_name
+                # Right after a bulk load too: k distinct documents, each with its distance.
+                assert len(set(got)) == k, f"{filter_name}: repeated documents {got}"
+                assert all(hasattr(doc, "dist") for doc in res.docs), f"{filter_name}: {res.docs}"
                 dist = np.where(passing, exact[qi], np.inf)
                 kth = np.sort(dist)[k - 1]
                 # Ties at the k-th distance may resolve either way.
