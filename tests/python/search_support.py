@@ -1,6 +1,7 @@
 """Helpers shared by the search suites (test_search.py, test_redisvl.py)."""
 
 import time
+from pathlib import Path
 
 
 def wait_indexed(index, timeout: float = 10.0) -> dict:
@@ -16,3 +17,13 @@ def wait_indexed(index, timeout: float = 10.0) -> dict:
             return info
         assert time.monotonic() < deadline, f"still indexing: {info}"
         time.sleep(0.02)
+
+
+def dataset() -> Path | None:
+    """shared/datasets/gcide-minilm (real 384-d embeddings) beside the repository, if there."""
+    repo = Path(__file__).resolve().parents[2]
+    for root in (repo.parent, *repo.parents):
+        candidate = root / "shared" / "datasets" / "gcide-minilm"
+        if (candidate / "base.f32").exists():
+            return candidate
+    return None

@@ -17,7 +17,7 @@ from redisvl.index import AsyncSearchIndex, SearchIndex
 from redisvl.query import CountQuery, FilterQuery, RangeQuery, VectorQuery, VectorRangeQuery
 from redisvl.query.filter import Num, Tag, Text
 from redisvl.redis.utils import array_to_buffer
-from search_support import wait_indexed
+from search_support import dataset, wait_indexed
 
 pytestmark = pytest.mark.skipif(
     os.environ.get("FERRO_TEST_TARGET") == "redis",
@@ -487,3 +487,38 @@ def test_async_index(server, name, protocol):
             await client.aclose()
 
     asyncio.run(workflow())
+
+
+def test_bulk_load_then_query(client, name):
+    # Queries straight after loading 1,000 real embeddings (HNSW still filling in the
+    # background) return num_results distinct documents, nearest first.
+    data = dataset()
+    if data is None:
+        pytest.skip("shared/datasets/gcide-minilm is not beside the repository")
+    n_docs, dim = 1000, 384
+    base = np.fromfile(data / "base.f32", dtype=np.float32, count=n_docs * dim).reshape(-1, dim)
+    queries = np.fromfile(data / "queries.f32", dtype=np.float32, count=20 * dim).reshape(-1, dim)
+    bulk = {
+        "index": {"name": name, "prefix": name, "storage_type": "hash"},
+        "fields": [
+            {
+                "name": "embedding",
+                "type": "vector",
+                "attrs": {"dims": dim, "algorithm": "hnsw", "distance_metric": "cosine"},
+            }
+        ],
+    }
+    index = SearchIndex.from_dict(bulk, redis_client=client)
+    index.create(overwrite=True, drop=True)
+    try:
+        index.load(
+            [{"embedding": v.tobytes()} for v in base], keys=[f"{name}:{i}" for i in range(n_docs)]
+        )
+        for qvec in queries:
+            q = VectorQuery(vector=qvec.tolist(), vector_field_name="embedding", num_results=10)
+            results = index.query(q)
+            assert len({r["id"] for r in results}) == len(results) == 10
+            dist = [float(r["vector_distance"]) for r in results]
+            assert dist == sorted(dist)
+    finally:
+        index.delete(drop=True)

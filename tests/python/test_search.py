@@ -10,7 +10,6 @@ import json
 import os
 import re
 import time
-from pathlib import Path
 
 import numpy as np
 import pytest
@@ -18,7 +17,7 @@ from redis.commands.search.field import NumericField, TagField, TextField, Vecto
 from redis.commands.search.index_definition import IndexDefinition, IndexType
 from redis.commands.search.query import Query
 from redis.exceptions import ResponseError
-from search_support import wait_indexed
+from search_support import dataset, wait_indexed
 
 pytestmark = pytest.mark.skipif(
     os.environ.get("FERRO_TEST_TARGET") == "redis",
@@ -714,15 +713,6 @@ def test_wrong_blob_in_hash_is_an_indexing_failure(rc, name):
 # --------------------------------------------------------------------------------- recall
 
 
-def _dataset() -> Path | None:
-    repo = Path(__file__).resolve().parents[2]
-    for root in (repo.parent, *repo.parents):
-        candidate = root / "shared" / "datasets" / "gcide-minilm"
-        if (candidate / "base.f32").exists():
-            return candidate
-    return None
-
-
 # (algorithm, documents, KNN clause options, minimum recall@10). FLAT is exact; HNSW
 # (M 16, EF_CONSTRUCTION 200) builds slowly in a debug binary, hence its smaller slice.
 RECALL_CASES = {
@@ -740,7 +730,7 @@ RECALL_FILTERS = {
 @pytest.mark.parametrize("case", list(RECALL_CASES))
 def test_recall_on_gcide_slice(server, name, case):
     """KNN over real 384-d embeddings against numpy's exact top 10, unfiltered and filtered."""
-    data = _dataset()
+    data = dataset()
     if data is None:
         pytest.skip("shared/datasets/gcide-minilm is not beside the repository")
     algo, n_docs, knn_options, min_recall = RECALL_CASES[case]
@@ -789,6 +779,9 @@ def test_recall_on_gcide_slice(server, name, case):
                 res = ft.search(q, query_params={"vec": qvec.tobytes()})
                 got = [int(doc.id.rsplit(":", 1)[1]) for doc in res.docs]
                 assert len(got) == k and all(passing[row] for row in got), filter_name
+                # Right after a bulk load too: k distinct documents, each with its distance.
+                assert len(set(got)) == k, f"{filter_name}: repeated documents {got}"
+                assert all(hasattr(doc, "dist") for doc in res.docs), f"{filter_name}: {res.docs}"
                 dist = np.where(passing, exact[qi], np.inf)
                 kth = np.sort(dist)[k - 1]
                 # Ties at the k-th distance may resolve either way.
