@@ -549,9 +549,35 @@ fn errors_have_redisearch_texts() {
              index's expected size (8)."
         )
     );
-    // A KNN alias naming a schema field.
-    let reply = knn(&mut c, "*=>[KNN 2 @v $q AS n]", [0.0, 0.0], &[]);
-    assert!(reply.is_error(), "{reply:?}");
+    // Unknown and mistyped fields, a missing parameter, a KNN alias naming a schema field.
+    let cases = [
+        ("@nosuch:{x}", "Unknown field at offset 0 near nosuch"),
+        (
+            "*=>[KNN 2 @nosuch $q]",
+            "Unknown field at offset 10 near nosuch",
+        ),
+        (
+            "*=>[KNN 2 @t $q]",
+            "Expected a VECTOR field at offset 10 near t",
+        ),
+        ("*=>[KNN 2 @v $nope]", "No such parameter `nope`"),
+        (
+            "*=>[KNN 2 @v $q AS n]",
+            "Property `n` already exists in schema",
+        ),
+    ];
+    for (query, error) in cases {
+        assert_eq!(
+            knn(&mut c, query, [0.0, 0.0], &[]),
+            V::err(error),
+            "{query}"
+        );
+    }
+    // Dialect 1 ignores unknown fields: no match.
+    assert_eq!(
+        c.q("FT.SEARCH idx @nosuch:hello DIALECT 1"),
+        arr(vec![V::Int(0)])
+    );
     // Bad query syntax is an error, not a crash.
     assert!(c.q("FT.SEARCH idx @t:(( DIALECT 2").is_error());
 }
@@ -838,4 +864,31 @@ fn sortby_limit_pages_match_a_full_sort() {
             assert_eq!(reply, arr(want), "{dir} {offset} {num}");
         }
     }
+}
+
+#[test]
+fn explainscore_nests_the_score() {
+    let server = Server::start(&[]);
+    let mut c = server.client();
+    setup(&mut c, "FLAT");
+    let reply = c.q("FT.SEARCH idx @tag:{blue} WITHSCORES EXPLAINSCORE NOCONTENT");
+    let items = reply.items();
+    assert_eq!(items.len(), 3, "{reply:?}");
+    let score = items[2].items();
+    assert_eq!(score.len(), 2);
+    assert_eq!(score[0], b("1"));
+    assert!(matches!(score[1], V::Array(_)));
+    c.resp3();
+    let reply = c.q("FT.SEARCH idx @tag:{blue} WITHSCORES EXPLAINSCORE WITHPAYLOADS NOCONTENT");
+    let V::Map(top) = reply else {
+        panic!("not a map")
+    };
+    let result = &top[2].1.items()[0];
+    let V::Map(entry) = result else {
+        panic!("not a map: {result:?}")
+    };
+    let keys: Vec<String> = entry.iter().map(|(k, _)| k.text()).collect();
+    assert_eq!(keys, ["id", "score", "payload", "values"]);
+    assert_eq!(entry[1].1.items()[0], V::Double("1".into()));
+    assert_eq!(entry[2].1, V::Nil);
 }

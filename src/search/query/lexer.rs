@@ -38,6 +38,8 @@ pub enum Tok {
     Field(String),
     /// `$name`.
     Param(String),
+    /// A character that starts no token where it stands (a lone `@`).
+    Stray,
     /// A word (unescaped, case kept) with its `*` marks: `pre*`, `*suf`, `*in*`.
     Word {
         text: String,
@@ -277,14 +279,8 @@ impl<'a> Lexer<'a> {
                     self.pos = start + 1;
                     let name = self.word();
                     if name.is_empty() {
-                        // A lone `@` is a syntax error; report it as a one-byte word.
-                        self.pos = start + 1;
                         return Token {
-                            kind: Tok::Word {
-                                text: "@".into(),
-                                lead_star: false,
-                                trail_star: false,
-                            },
+                            kind: Tok::Stray,
                             start,
                             end: start + 1,
                         };

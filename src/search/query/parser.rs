@@ -30,6 +30,9 @@ use crate::search::{FieldKind, IndexDef, SearchError, VectorAlgorithm};
 /// Nesting deeper than this is refused (bounded recursion for any input).
 const MAX_DEPTH: usize = 128;
 
+/// RediSearch's bound on KNN's K.
+const MAX_KNN_K: usize = 1 << 58;
+
 const VEC_PARAMS_ERR: &str = "Error parsing vector similarity parameters: ";
 
 pub fn parse(
@@ -289,6 +292,7 @@ impl<'a> Parser<'a> {
             }
             Tok::Star => Ok(Some(QueryNode::All)),
             Tok::Quote => self.phrase(),
+            Tok::Stray => Err(self.syntax(&t)),
             Tok::Field(ref name) => {
                 let name = name.clone();
                 self.field_clause(&t, name)
@@ -723,6 +727,9 @@ impl<'a> Parser<'a> {
             }
             _ => return Err(self.syntax(&t)),
         };
+        if k > MAX_KNN_K {
+            return Err(SearchError::other("KNN K parameter is too large"));
+        }
         let t = self.next();
         let Tok::Field(ref field) = t.kind else {
             return Err(self.syntax(&t));

@@ -626,6 +626,15 @@ fn errors() {
         ("a | | b", "Syntax error at offset 4 near |"),
         ("*=>[KNN 2 @v $vec] x", "Syntax error at offset 19 near x"),
         ("x =>", "Syntax error at offset 2 near =>"),
+        ("x @ y", "Syntax error at offset 2 near @"),
+        (
+            "*=>[KNN 288230376151711745 @v $vec]",
+            "KNN K parameter is too large",
+        ),
+        (
+            "*=>[KNN 99999999999999999999999 @v $vec]",
+            "Syntax error at offset 8 near 99999999999999999999999",
+        ),
         // The KNN filter is one clause: `=>` binds tighter than juxtaposition and `-`.
         (
             "@title:hello world=>[KNN 10 @v $vec]",

@@ -208,7 +208,7 @@ impl Marker {
         let mut windows: Vec<(usize, usize)> = Vec::new();
         for m in matches {
             let first = m.saturating_sub(len / 4);
-            let last = (first + len - 1).min(spans.len() - 1);
+            let last = first.saturating_add(len - 1).min(spans.len() - 1);
             match windows.last_mut() {
                 Some(w) if first <= w.1 + 1 => w.1 = w.1.max(last),
                 _ => windows.push((first, last)),
@@ -272,6 +272,11 @@ mod tests {
             m.summarize(text, &settings, None),
             "Isaac three four... Isaac eight nine... "
         );
+        let huge = Summarize {
+            len: usize::MAX,
+            ..settings.clone()
+        };
+        assert_eq!(m.summarize(text, &huge, None), format!("{text}... "));
         let none = marker(&["zzz"], &[]);
         assert_eq!(none.summarize(text, &settings, None), "one two Isaac");
         assert_eq!(
