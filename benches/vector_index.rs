@@ -2,6 +2,8 @@
 //! (M 16, EF_CONSTRUCTION 200, COSINE) in process, then for HNSW sweeps EF_RUNTIME and
 //! reports recall@10 (tie-tolerant), single-thread QPS and p50 / p99 latency, unfiltered and
 //! with tag (letter=k ~0.8%, letter=s ~10%) and numeric (chars range) filters.
+//! `--algo hnsw_rs` measures the hnsw_rs crate on the same data (same M / EF_CONSTRUCTION,
+//! simsimd distance, filters as its filter callback): the graph the index replaced.
 //!
 //! `cargo bench --bench vector_index -- [--json FILE] [--queries N] [--efs 10,20,...]
 //! [--algo flat|hnsw|both] [--filters none,letter=k,...]`. One JSON object per line (stdout,
@@ -28,6 +30,7 @@ struct Args {
     queries: usize,
     efs: Vec<usize>,
     algos: Vec<VectorAlgorithm>,
+    hnsw_rs: bool,
     filters: Vec<String>,
 }
 
@@ -37,6 +40,7 @@ fn parse_args() -> Args {
         queries: 1000,
         efs: vec![10, 20, 40, 80, 100, 160, 320],
         algos: vec![VectorAlgorithm::Flat, VectorAlgorithm::Hnsw],
+        hnsw_rs: false,
         filters: ["none", "letter=k", "letter=s", "chars=100..140"]
             .map(String::from)
             .to_vec(),
@@ -55,9 +59,12 @@ fn parse_args() -> Args {
                     .collect()
             }
             "--algo" => {
-                args.algos = match it.next().unwrap().to_ascii_lowercase().as_str() {
+                let algo = it.next().unwrap().to_ascii_lowercase();
+                args.hnsw_rs = algo == "hnsw_rs";
+                args.algos = match algo.as_str() {
                     "flat" => vec![VectorAlgorithm::Flat],
                     "hnsw" => vec![VectorAlgorithm::Hnsw],
+                    "hnsw_rs" => vec![],
                     _ => vec![VectorAlgorithm::Flat, VectorAlgorithm::Hnsw],
                 }
             }
@@ -143,6 +150,45 @@ fn main() {
         .map(|q| data.query(q).iter().flat_map(|x| x.to_le_bytes()).collect())
         .collect();
 
+    let mut emit = |system: &str,
+                    algo: &str,
+                    ef: Option<usize>,
+                    build_s: f64,
+                    filter: usize,
+                    run: &dyn Fn(&[u8], Option<&RoaringBitmap>) -> Vec<f32>| {
+        let (name, rows, kths) = &filters[filter];
+        let bitmap: Option<RoaringBitmap> = rows.as_ref().map(|r| r.iter().copied().collect());
+        let expected = rows.as_ref().map_or(data.rows(), |r| r.len()).min(K);
+        let mut lat = Vec::with_capacity(blobs.len());
+        let mut total_recall = 0.0;
+        let start = Instant::now();
+        for (q, blob) in blobs.iter().enumerate() {
+            let t = Instant::now();
+            let dists = run(blob, bitmap.as_ref());
+            lat.push(t.elapsed().as_secs_f64() * 1e3);
+            total_recall += recall(&dists, kths[q], expected);
+        }
+        let secs = start.elapsed().as_secs_f64();
+        lat.sort_by(f64::total_cmp);
+        let line = serde_json::json!({
+            "system": system,
+            "algo": algo,
+            "ef": ef,
+            "filter": name,
+            "filter_rows": rows.as_ref().map_or(data.rows(), |r| r.len()),
+            "recall": total_recall / blobs.len() as f64,
+            "qps": blobs.len() as f64 / secs,
+            "p50_ms": percentile(&lat, 0.5),
+            "p99_ms": percentile(&lat, 0.99),
+            "build_s": build_s,
+            "rows": data.rows(),
+            "queries": blobs.len(),
+            "k": K,
+        });
+        writeln!(out, "{line}").unwrap();
+        out.flush().unwrap();
+    };
+
     for &algo in &args.algos {
         let (index, build_s) = build(&data, algo);
         eprintln!(
@@ -154,41 +200,83 @@ fn main() {
             VectorAlgorithm::Flat => vec![None],
             VectorAlgorithm::Hnsw => args.efs.iter().map(|&e| Some(e)).collect(),
         };
-        for (name, rows, kths) in &filters {
-            let bitmap: Option<RoaringBitmap> = rows.as_ref().map(|r| r.iter().copied().collect());
-            let expected = rows.as_ref().map_or(data.rows(), |r| r.len()).min(K);
+        for filter in 0..filters.len() {
             for &ef in &efs {
-                let mut lat = Vec::with_capacity(blobs.len());
-                let mut total_recall = 0.0;
-                let start = Instant::now();
-                for (q, blob) in blobs.iter().enumerate() {
-                    let t = Instant::now();
+                let run = |blob: &[u8], bitmap: Option<&RoaringBitmap>| {
                     let query = index.query_vector(blob).unwrap();
-                    let hits = index.knn(&query, K, ef, bitmap.as_ref());
-                    lat.push(t.elapsed().as_secs_f64() * 1e3);
-                    let dists: Vec<f32> = hits.iter().map(|(_, d)| *d).collect();
-                    total_recall += recall(&dists, kths[q], expected);
-                }
-                let secs = start.elapsed().as_secs_f64();
-                lat.sort_by(f64::total_cmp);
-                let line = serde_json::json!({
-                    "system": "ferrostack-index",
-                    "algo": algo.name(),
-                    "ef": ef,
-                    "filter": name,
-                    "filter_rows": rows.as_ref().map_or(data.rows(), |r| r.len()),
-                    "recall": total_recall / blobs.len() as f64,
-                    "qps": blobs.len() as f64 / secs,
-                    "p50_ms": percentile(&lat, 0.5),
-                    "p99_ms": percentile(&lat, 0.99),
-                    "build_s": build_s,
-                    "rows": data.rows(),
-                    "queries": blobs.len(),
-                    "k": K,
-                });
-                writeln!(out, "{line}").unwrap();
-                out.flush().unwrap();
+                    index
+                        .knn(&query, K, ef, bitmap)
+                        .iter()
+                        .map(|(_, d)| *d)
+                        .collect()
+                };
+                emit("ferrostack-index", algo.name(), ef, build_s, filter, &run);
             }
         }
+    }
+
+    if args.hnsw_rs {
+        let (graph, build_s) = hnsw_rs_peer::build(&data);
+        eprintln!("hnsw_rs built in {build_s:.2}s");
+        for filter in 0..filters.len() {
+            for &ef in &args.efs {
+                let run = |blob: &[u8], bitmap: Option<&RoaringBitmap>| {
+                    hnsw_rs_peer::search(&graph, blob, K, ef, bitmap)
+                };
+                emit("hnsw_rs", "HNSW", Some(ef), build_s, filter, &run);
+            }
+        }
+    }
+}
+
+/// The hnsw_rs crate on the same data, for comparison with the index's own graph.
+mod hnsw_rs_peer {
+    use std::time::Instant;
+
+    use hnsw_rs::anndists::dist::distances::Distance;
+    use hnsw_rs::hnsw::Hnsw;
+    use roaring::RoaringBitmap;
+    use simsimd::SpatialSimilarity;
+
+    use super::{DIM, Dataset};
+
+    /// `1 - dot` of unit vectors by simsimd, clamped at 0 as hnsw_rs requires.
+    pub struct CosineUnit;
+
+    impl Distance<f32> for CosineUnit {
+        fn eval(&self, a: &[f32], b: &[f32]) -> f32 {
+            (1.0 - f32::dot(a, b).unwrap() as f32).max(0.0)
+        }
+    }
+
+    pub fn build(data: &Dataset) -> (Hnsw<'static, f32, CosineUnit>, f64) {
+        let t = Instant::now();
+        let graph = Hnsw::new(16, data.rows(), 16, 200, CosineUnit);
+        for r in 0..data.rows() {
+            graph.insert_slice((data.row(r), r));
+        }
+        (graph, t.elapsed().as_secs_f64())
+    }
+
+    pub fn search(
+        graph: &Hnsw<'static, f32, CosineUnit>,
+        blob: &[u8],
+        k: usize,
+        ef: usize,
+        filter: Option<&RoaringBitmap>,
+    ) -> Vec<f32> {
+        let q: Vec<f32> = blob
+            .chunks_exact(4)
+            .map(|b| f32::from_le_bytes(b.try_into().unwrap()))
+            .collect();
+        debug_assert_eq!(q.len(), DIM);
+        let hits = match filter {
+            Some(f) => {
+                let keep = |id: &usize| f.contains(*id as u32);
+                graph.search_filter(&q, k, ef, Some(&keep))
+            }
+            None => graph.search(&q, k, ef),
+        };
+        hits.iter().map(|n| n.distance).collect()
     }
 }

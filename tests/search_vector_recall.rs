@@ -15,7 +15,7 @@ use vector_data::{DIM, Dataset, kth, recall};
 
 /// Every 6th base row: 5295 rows.
 const STRIDE: usize = 6;
-const QUERIES: usize = 200;
+const QUERIES: usize = 100;
 const K: usize = 10;
 
 fn build(data: &Dataset, algorithm: VectorAlgorithm) -> VectorIndex {

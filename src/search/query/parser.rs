@@ -27,7 +27,8 @@ use super::explain::fmt_g;
 use super::lexer::{CmpOp, Lexer, RawTag, Tok, Token};
 use crate::search::{FieldKind, IndexDef, SearchError, VectorAlgorithm};
 
-/// Nesting deeper than this is refused (bounded recursion for any input).
+/// Nesting deeper than this is refused with RediSearch's parser-stack-overflow error
+/// (bounded recursion for any input).
 const MAX_DEPTH: usize = 128;
 
 /// RediSearch's bound on KNN's K.
@@ -127,10 +128,9 @@ impl<'a> Parser<'a> {
     fn enter(&mut self) -> Result<(), SearchError> {
         self.depth += 1;
         if self.depth > MAX_DEPTH {
-            return Err(SearchError::Syntax {
-                offset: self.lex.pos(),
-                near: String::new(),
-            });
+            return Err(SearchError::other(
+                "Parser stack overflow. Try moving nested parentheses more to the left",
+            ));
         }
         Ok(())
     }
@@ -153,7 +153,10 @@ impl<'a> Parser<'a> {
             {
                 return self.knn_query(first);
             }
+            // Start over from a clean state (a failed attempt may have stopped mid-way).
             self.lex = start;
+            self.depth = 0;
+            self.text_fields = None;
         }
         let filter = self.filter()?;
         let t = self.next();

@@ -383,7 +383,9 @@ impl Hnsw {
         for lc in (1..=layers.top_level).rev() {
             ep = self.greedy(&layers, q, ep, lc);
         }
-        let mut found = self.search_layer(&layers, q, &[ep], ef.max(k), 0, keep);
+        // A client's k or EF_RUNTIME may be huge: no search is wider than the graph.
+        let ef = ef.max(k).min(layers.ids.len());
+        let mut found = self.search_layer(&layers, q, &[ep], ef, 0, keep);
         found.truncate(k);
         for h in &mut found {
             h.id = layers.ids[h.id as usize];

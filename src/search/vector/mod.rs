@@ -59,7 +59,9 @@ pub struct QueryVector {
 
 impl VectorIndex {
     pub fn new(params: &VectorParams) -> VectorIndex {
-        let capacity = params.initial_cap.unwrap_or(0).min(1 << 20);
+        // INITIAL_CAP is a hint: reserve at most 64 MiB of vectors up front.
+        let max_rows = (64 << 20) / (params.dim * 4).max(1);
+        let capacity = params.initial_cap.unwrap_or(0).min(max_rows);
         let graph = (params.algorithm == VectorAlgorithm::Hnsw).then(|| {
             GraphState::new(HnswParams {
                 metric: params.metric,

@@ -54,7 +54,9 @@ fn blob_size_errors_use_redisearch_texts() {
 #[test]
 fn knn_orders_by_distance_then_id_and_reports_metric_distances() {
     for algo in ALGOS {
-        let index = VectorIndex::new(&params(algo, Metric::Cosine, 2));
+        let mut p = params(algo, Metric::Cosine, 2);
+        p.initial_cap = Some(usize::MAX);
+        let index = VectorIndex::new(&p);
         index.insert(DocId(3), &blob(&[1.0, 0.0])).unwrap();
         index.insert(DocId(1), &blob(&[-2.0, 0.0])).unwrap();
         index.insert(DocId(2), &blob(&[5.0, 0.0])).unwrap();
@@ -73,6 +75,7 @@ fn knn_orders_by_distance_then_id_and_reports_metric_distances() {
         );
         assert_eq!(ids(&index.knn(&q, 1, None, None)), vec![2]);
         assert!(index.knn(&q, 0, None, None).is_empty());
+        assert_eq!(index.knn(&q, usize::MAX, Some(usize::MAX), None).len(), 4);
     }
 }
 
@@ -257,4 +260,29 @@ proptest! {
         let got: Vec<(u32, f32)> = got.into_iter().map(|(id, d)| (id.0, d)).collect();
         prop_assert_eq!(got, want);
     }
+}
+
+#[test]
+fn every_insert_is_visible_to_the_next_query_while_the_graph_fills() {
+    let index = VectorIndex::new(&params(VectorAlgorithm::Hnsw, Metric::L2, 3));
+    let v = |i: u32| [(i % 17) as f32, (i / 17) as f32, (i % 5) as f32 * 0.1];
+    for i in 0..1500u32 {
+        index.insert(DocId(i), &blob(&v(i))).unwrap();
+        if i % 3 == 0 {
+            index.remove(DocId(i));
+        }
+        let probe = i - i % 3 + 1;
+        if probe <= i {
+            let q = index.query_vector(&blob(&v(probe))).unwrap();
+            assert_eq!(
+                index.knn(&q, 1, Some(10), None),
+                vec![(DocId(probe), 0.0)],
+                "after insert {i}"
+            );
+        }
+    }
+    index.wait_indexed();
+    assert_eq!(index.len(), 1000);
+    let q = index.query_vector(&blob(&v(700))).unwrap();
+    assert_eq!(index.knn(&q, 1, Some(10), None), vec![(DocId(700), 0.0)]);
 }
