@@ -168,6 +168,7 @@ fn bad_query_syntax_is_an_error() {
         "*=>[KNN 5 @v]",
         "*=>",
         "=>[KNN 5 @v $q]",
+        "@",
         ")",
         "((((",
         "@t:{}",
