@@ -146,15 +146,12 @@ impl Properties for HashProperties<'_> {
             .def
             .field(name)
             .map_or(name.as_bytes(), |f| &f.identifier[..]);
+        let live = self
+            .hash
+            .field_expire_at(field)
+            .is_none_or(|at| at >= self.now_ms);
         match self.hash.get(field) {
-            Some(raw)
-                if !self
-                    .hash
-                    .field_expire_at(field)
-                    .is_some_and(|at| at < self.now_ms) =>
-            {
-                Value::Str(String::from_utf8_lossy(raw).into_owned())
-            }
+            Some(raw) if live => Value::Str(String::from_utf8_lossy(raw).into_owned()),
             _ => Value::Null,
         }
     }
