@@ -465,6 +465,14 @@ impl Parser {
         }
     }
 
+    /// The binary operator of `ops` (symbol, operator) at the current token, if any.
+    fn peek_binop(&self, ops: &[(&str, BinOp)]) -> Option<BinOp> {
+        match self.tokens.get(self.pos).map(|t| &t.tok) {
+            Some(Tok::Op(op)) => ops.iter().find(|(s, _)| s == op).map(|&(_, b)| b),
+            _ => None,
+        }
+    }
+
     fn error_here(&self) -> SearchError {
         match self.tokens.get(self.pos) {
             Some(t) => syntax(t, ""),
@@ -487,15 +495,10 @@ impl Parser {
         ops: &[(&str, BinOp)],
         next: fn(&mut Parser) -> Result<Expr, SearchError>,
     ) -> Result<Expr, SearchError> {
-        let names: Vec<&str> = ops.iter().map(|(n, _)| *n).collect();
         let mut left = next(self)?;
-        while let Some(op) = self.peek_op(&names) {
+        while let Some(op) = self.peek_binop(ops) {
             self.pos += 1;
             let right = next(self)?;
-            let op = ops
-                .iter()
-                .find(|(n, _)| *n == op)
-                .map_or(BinOp::Or, |o| o.1);
             left = Expr::Binary(op, Box::new(left), Box::new(right));
         }
         Ok(left)
@@ -529,21 +532,16 @@ impl Parser {
             ("<", BinOp::Lt),
             (">", BinOp::Gt),
         ];
-        let names: Vec<&str> = OPS.iter().map(|(n, _)| *n).collect();
         let left = self.additive()?;
-        let Some(op) = self.peek_op(&names) else {
+        let Some(op) = self.peek_binop(OPS) else {
             return Ok(left);
         };
         self.pos += 1;
         let right = self.additive()?;
         // Comparisons do not chain: `a < b < c` is a syntax error.
-        if self.peek_op(&names).is_some() {
+        if self.peek_binop(OPS).is_some() {
             return Err(self.error_here());
         }
-        let op = OPS
-            .iter()
-            .find(|(n, _)| *n == op)
-            .map_or(BinOp::Eq, |o| o.1);
         Ok(Expr::Binary(op, Box::new(left), Box::new(right)))
     }
 
