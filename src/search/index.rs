@@ -14,6 +14,7 @@ use bytes::Bytes;
 use parking_lot::{Mutex, RwLock};
 
 use super::document::{DocTable, Document, FieldValue};
+use super::expr::{Properties, Value};
 use super::fields::{NumericIndex, TagIndex, TextIndex, numeric, tag, text};
 use super::query::Query;
 use super::vector::VectorIndex;
@@ -126,6 +127,36 @@ struct Parsed<'h> {
     vectors: Vec<(usize, &'h [u8])>,
 }
 
+/// A hash as a `FILTER` expression sees it: `@__key` is the key name, `@name` the hash
+/// field the attribute `name` reads (else the hash field `name` itself), with values as
+/// strings; a field whose TTL has passed is missing.
+struct HashProperties<'a> {
+    def: &'a IndexDef,
+    key: &'a [u8],
+    hash: &'a HashValue,
+    now_ms: u64,
+}
+
+impl Properties for HashProperties<'_> {
+    fn property(&self, name: &str) -> Value {
+        if name == "__key" {
+            return Value::Str(String::from_utf8_lossy(self.key).into_owned());
+        }
+        let field = self
+            .def
+            .field(name)
+            .map_or(name.as_bytes(), |f| &f.identifier[..]);
+        let live = self
+            .hash
+            .field_expire_at(field)
+            .is_none_or(|at| at >= self.now_ms);
+        match self.hash.get(field) {
+            Some(raw) if live => Value::Str(String::from_utf8_lossy(raw).into_owned()),
+            _ => Value::Null,
+        }
+    }
+}
+
 impl Index {
     pub fn new(def: IndexDef) -> Index {
         let fields = def
@@ -156,8 +187,20 @@ impl Index {
     }
 
     /// Indexes (or re-indexes, under a fresh doc id) the hash stored at `key`. A value that
-    /// cannot be indexed drops the document and counts an indexing failure.
+    /// cannot be indexed drops the document and counts an indexing failure; a hash the
+    /// index's `FILTER` rejects is not covered: dropped if indexed, no failure counted.
     pub fn upsert(&self, key: &Bytes, hash: &HashValue, now_ms: u64) {
+        if let Some(filter) = &self.def.filter_expr {
+            let props = HashProperties {
+                def: &self.def,
+                key,
+                hash,
+                now_ms,
+            };
+            if !filter.matches(&props) {
+                return self.remove(key);
+            }
+        }
         let parsed = self.parse(hash, now_ms);
         let mut data = self.data.write();
         data.remove(&self.def, key);
@@ -544,6 +587,7 @@ pub(crate) mod testing {
             name: "idx".into(),
             prefixes: vec![Bytes::from_static(b"doc:")],
             filter: None,
+            filter_expr: None,
             language: "english".into(),
             language_field: None,
             score: 1.0,
@@ -578,6 +622,7 @@ pub(crate) mod testing {
 mod tests {
     use super::testing::*;
     use super::*;
+    use crate::search::expr::Expr;
     use crate::search::query::QueryNode;
 
     fn key(k: &str) -> Bytes {
@@ -594,6 +639,31 @@ mod tests {
             .iter()
             .map(|h| String::from_utf8_lossy(&h.key).into_owned())
             .collect()
+    }
+
+    #[test]
+    fn filter_decides_coverage_by_alias_key_and_field_ttl() {
+        let mut n = numeric("n");
+        n.identifier = Bytes::from_static(b"raw_n");
+        let mut d = def(vec![n]);
+        let text = "@n > 1 && startswith(@__key, 'doc:a') && !exists(@gone)";
+        d.filter_expr = Some(Expr::parse(text).expect("filter"));
+        let index = Index::new(d);
+        index.upsert(&key("doc:a1"), &hash(&[("raw_n", b"5")]), 0);
+        index.upsert(&key("doc:b1"), &hash(&[("raw_n", b"5")]), 0);
+        index.upsert(&key("doc:a2"), &hash(&[("raw_n", b"0")]), 0);
+        assert_eq!(all(&index), ["doc:a1"]);
+        // Stops matching: leaves the index, and it is no indexing failure.
+        index.upsert(&key("doc:a1"), &hash(&[("raw_n", b"1")]), 0);
+        assert!(all(&index).is_empty());
+        assert_eq!(index.stats.failures.load(Ordering::Relaxed), 0);
+        // A field whose TTL passed is missing to the filter as to the index.
+        let mut h = hash(&[("raw_n", b"2"), ("gone", b"x")]);
+        h.set_field_expire(b"gone", 1_000);
+        index.upsert(&key("doc:a1"), &h, 500);
+        assert!(all(&index).is_empty());
+        index.upsert(&key("doc:a1"), &h, 2_000);
+        assert_eq!(all(&index), ["doc:a1"]);
     }
 
     #[test]

@@ -15,6 +15,7 @@ pub mod config;
 pub mod document;
 pub mod error;
 mod exec;
+pub mod expr;
 pub mod fields;
 pub mod index;
 pub mod query;

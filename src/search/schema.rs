@@ -6,6 +6,7 @@
 use bytes::Bytes;
 
 use super::SearchError;
+use super::expr::Expr;
 
 /// One index's definition.
 #[derive(Debug, Clone, PartialEq)]
@@ -13,8 +14,10 @@ pub struct IndexDef {
     pub name: String,
     /// Key prefixes the index covers; one empty prefix (every key) when FT.CREATE names none.
     pub prefixes: Vec<Bytes>,
-    /// `FILTER {expr}`, kept as written.
+    /// `FILTER {expr}`, kept as written (FT.INFO shows it) ...
     pub filter: Option<String>,
+    /// ... and parsed: only hashes for which it holds are indexed.
+    pub filter_expr: Option<Expr>,
     /// `LANGUAGE`, default `english`.
     pub language: String,
     pub language_field: Option<String>,
@@ -370,6 +373,7 @@ impl IndexDef {
             name: name.to_string(),
             prefixes: Vec::new(),
             filter: None,
+            filter_expr: None,
             language: "english".to_string(),
             language_field: None,
             score: 1.0,
@@ -397,7 +401,11 @@ impl IndexDef {
                     let prefixes = c.counted().map_err(named("PREFIX"))?;
                     def.prefixes = prefixes.to_vec();
                 }
-                b"FILTER" => def.filter = Some(c.string().map_err(named("FILTER"))?),
+                b"FILTER" => {
+                    let text = c.string().map_err(named("FILTER"))?;
+                    def.filter_expr = Some(Expr::parse(&text)?);
+                    def.filter = Some(text);
+                }
                 b"LANGUAGE" => {
                     let language = c.string().map_err(named("LANGUAGE"))?.to_lowercase();
                     if !LANGUAGES.contains(&language.as_str()) {

@@ -61,6 +61,7 @@ pub(super) fn def() -> IndexDef {
         name: "idx".into(),
         prefixes: vec![Bytes::new()],
         filter: None,
+        filter_expr: None,
         language: "english".into(),
         language_field: None,
         score: 1.0,
