@@ -3,6 +3,9 @@
 //! recall@10 >= 0.95 at EF_RUNTIME <= 100, unfiltered and with ~1% and ~10% tag filters and
 //! a numeric range filter. Skips (with a message) when the dataset directory is absent.
 
+// A failed insert or query aborts the test.
+#![allow(clippy::unwrap_used)]
+
 mod vector_data;
 
 use ferrostack::search::vector::VectorIndex;
@@ -32,6 +35,7 @@ fn build(data: &Dataset, algorithm: VectorAlgorithm) -> VectorIndex {
         let blob: Vec<u8> = data.row(r).iter().flat_map(|x| x.to_le_bytes()).collect();
         index.insert(DocId(r as u32), &blob).unwrap();
     }
+    index.wait_indexed();
     index
 }
 

@@ -1,184 +1,275 @@
-//! The HNSW graph of an index (hnsw_rs) and the bookkeeping that lets it live with deletes
-//! and updates: graph points are never removed, a removed or replaced id just stops being
-//! *current* (a tombstone) and searches skip it; ids whose vector is not in the graph are
-//! *pending* and searched exactly by the caller. Past a share of tombstones the graph is
-//! rebuilt from the live vectors.
+//! The tiered HNSW side of an index: which live ids the graph answers for, and the
+//! background worker that feeds it.
+//!
+//! An insert only lands in the exact store and in `pending` (searched exactly, so it is
+//! visible to the very next query); the worker moves pending vectors into the graph in
+//! batches, outside the index lock. A removed or replaced id stops being `current` (a
+//! tombstone: its node stays in the graph and searches skip it); ids are never re-placed, a
+//! replaced one stays pending. Past a share of tombstones the worker rebuilds the graph from
+//! a snapshot of the live vectors and swaps it in; ids touched meanwhile stay pending.
 //!
 //! Must not depend on anything outside `search::vector` and `search::Metric`.
 
-use hnsw_rs::anndists::dist::distances::Distance;
-use hnsw_rs::hnsw::Hnsw;
+use std::sync::Arc;
+
+use parking_lot::{Condvar, Mutex, RwLock};
 use roaring::RoaringBitmap;
 
-use super::metric::distance;
-use super::store::VectorStore;
-use crate::search::Metric;
+use super::hnsw::{Hnsw, HnswParams};
 
-/// hnsw_rs's layer bound (it caps at 16).
-const MAX_LAYERS: usize = 16;
-/// A rebuild is due once tombstones are this share of graph points ...
+/// A rebuild is due once tombstones are this share of graph nodes ...
 const REBUILD_DEAD_SHARE: f64 = 0.25;
 /// ... and at least this many.
-const REBUILD_DEAD_MIN: u64 = 128;
+const REBUILD_DEAD_MIN: u64 = 256;
+/// Vectors the worker copies out and inserts per round (the index lock is free meanwhile).
+const BATCH: usize = 256;
 
-/// The distance the graph orders by: the metric's, mapped monotonically onto `[0, inf)`
-/// because hnsw_rs requires non-negative distances (IP's `1 - dot` is negative for long
-/// vectors). Callers re-score hits with the true distance.
-pub struct GraphDistance(pub Metric);
-
-impl Distance<f32> for GraphDistance {
-    #[inline]
-    fn eval(&self, a: &[f32], b: &[f32]) -> f32 {
-        let d = distance(self.0, a, b);
-        match self.0 {
-            Metric::L2 => d,
-            // Normalised vectors: `1 - dot` is in [0, 2] up to rounding.
-            Metric::Cosine => d.max(0.0),
-            Metric::Ip => {
-                if d >= 0.0 {
-                    d + 1.0
-                } else {
-                    d.exp()
-                }
-            }
-        }
-    }
-}
-
-/// Construction parameters of a graph.
-#[derive(Debug, Clone, Copy)]
-pub struct GraphParams {
-    pub metric: Metric,
-    pub m: usize,
-    pub ef_construction: usize,
-    pub capacity: usize,
-}
-
-pub struct Graph {
-    params: GraphParams,
-    hnsw: Hnsw<'static, f32, GraphDistance>,
-    /// Every id with a point in the graph (current or tombstoned).
+/// What the graph covers. Lives under the index lock, beside the store.
+pub struct GraphState {
+    params: HnswParams,
+    pub hnsw: Arc<Hnsw>,
+    /// Every id with a node in `hnsw` (current or tombstoned).
     points: RoaringBitmap,
-    /// Ids whose graph point is their live vector.
+    /// Live ids whose node holds their vector.
     current: RoaringBitmap,
-    /// Live ids whose vector is not in the graph.
+    /// Live ids the graph does not answer for: searched exactly.
     pending: RoaringBitmap,
+    /// Ids inserted or removed since the worker took its current job.
+    touched: RoaringBitmap,
 }
 
-impl Graph {
-    pub fn new(params: GraphParams) -> Graph {
-        Graph {
+impl GraphState {
+    pub fn new(params: HnswParams) -> GraphState {
+        GraphState {
             params,
-            hnsw: new_hnsw(&params, params.capacity),
+            hnsw: Arc::new(Hnsw::new(params)),
             points: RoaringBitmap::new(),
             current: RoaringBitmap::new(),
             pending: RoaringBitmap::new(),
+            touched: RoaringBitmap::new(),
         }
     }
 
-    /// Records `id`'s new vector `v` (already stored by the caller).
-    pub fn insert(&mut self, id: u32, v: &[f32]) {
-        if self.points.contains(id) {
-            // The graph cannot move a point: the old one becomes a tombstone and the new
-            // vector is searched exactly until the next rebuild.
-            self.current.remove(id);
-            self.pending.insert(id);
-        } else {
-            self.hnsw.insert_slice((v, id as usize));
-            self.points.insert(id);
-            self.current.insert(id);
-        }
+    pub fn on_insert(&mut self, id: u32) {
+        self.current.remove(id);
+        self.pending.insert(id);
+        self.touched.insert(id);
     }
 
-    pub fn remove(&mut self, id: u32) {
+    pub fn on_remove(&mut self, id: u32) {
         self.current.remove(id);
         self.pending.remove(id);
+        self.touched.insert(id);
     }
 
+    /// Forgets everything; a job of the worker in flight finds the graph replaced and drops
+    /// its result.
     pub fn clear(&mut self) {
-        *self = Graph::new(GraphParams {
+        *self = GraphState::new(HnswParams {
             capacity: 0,
             ..self.params
         });
     }
 
-    /// Ids searched by the graph.
     pub fn current(&self) -> &RoaringBitmap {
         &self.current
     }
 
-    /// Live ids the caller must search exactly.
     pub fn pending(&self) -> &RoaringBitmap {
         &self.pending
     }
 
-    fn tombstones(&self) -> u64 {
-        self.points.len() - self.current.len()
+    /// Graph nodes per current id (>= 1): how much wider a search must look to meet the
+    /// same number of live nodes.
+    pub fn dead_ratio(&self) -> f64 {
+        self.points.len().max(1) as f64 / self.current.len().max(1) as f64
     }
 
-    /// Approximate nearest current ids to `q` (graph order, not re-scored), restricted to
-    /// `allowed` (a subset of [`Graph::current`]) when given. `ef` is widened by the share
-    /// of tombstones the search walks through.
-    pub fn search(
-        &self,
-        q: &[f32],
-        k: usize,
-        ef: usize,
-        allowed: Option<&RoaringBitmap>,
-    ) -> Vec<u32> {
-        let live = self.current.len().max(1) as f64;
-        let widen = self.points.len() as f64 / live;
-        let ef = ((ef.max(k) as f64 * widen).ceil() as usize).max(k);
-        let hits = match allowed {
-            Some(set) => {
-                let keep = |id: &usize| set.contains(*id as u32);
-                self.hnsw.search_filter(q, k, ef, Some(&keep))
-            }
-            None if self.tombstones() > 0 => {
-                let keep = |id: &usize| self.current.contains(*id as u32);
-                self.hnsw.search_filter(q, k, ef, Some(&keep))
-            }
-            None => self.hnsw.search_filter(q, k, ef, None),
-        };
-        hits.iter().map(|n| n.d_id as u32).collect()
+    /// True when every graph node is current (no id filter is needed).
+    pub fn all_current(&self) -> bool {
+        self.points.len() == self.current.len()
     }
 
-    pub fn needs_rebuild(&self) -> bool {
-        let dead = self.tombstones();
+    fn needs_rebuild(&self) -> bool {
+        let dead = self.points.len() - self.current.len();
         dead >= REBUILD_DEAD_MIN && dead as f64 > self.points.len() as f64 * REBUILD_DEAD_SHARE
     }
 
-    /// A fresh graph of every vector in `store` (tombstones dropped, pending ids added).
-    pub fn rebuild(&mut self, store: &VectorStore) {
-        let hnsw = new_hnsw(&self.params, store.len());
-        let mut points = RoaringBitmap::new();
-        for (id, v) in store.rows() {
-            hnsw.insert_slice((v, id as usize));
-            points.insert(id);
-        }
-        self.hnsw = hnsw;
-        self.current = points.clone();
-        self.points = points;
-        self.pending.clear();
+    /// Pending ids the graph can take (replaced ids wait for a rebuild).
+    fn placeable(&self) -> RoaringBitmap {
+        &self.pending - &self.points
     }
 
-    /// Bytes of the graph: its copy of the vectors and its neighbour lists (estimated from
-    /// hnsw_rs's layout: per point a vector, an id pair, and per link an `Arc` and a distance).
-    pub fn memory_bytes(&self, dim: usize) -> usize {
-        let per_point = dim * 4 + 64 + 2 * self.params.m * 24 + MAX_LAYERS * 24;
-        self.points.len() as usize * per_point
+    /// True when the worker has nothing to do.
+    pub fn settled(&self) -> bool {
+        !self.needs_rebuild() && self.placeable().is_empty()
+    }
+
+    pub fn memory_bytes(&self) -> usize {
+        self.hnsw.memory_bytes()
             + (self.points.serialized_size()
                 + self.current.serialized_size()
                 + self.pending.serialized_size())
     }
 }
 
-fn new_hnsw(params: &GraphParams, capacity: usize) -> Hnsw<'static, f32, GraphDistance> {
-    Hnsw::new(
-        params.m,
-        capacity.max(1024),
-        MAX_LAYERS,
-        params.ef_construction,
-        GraphDistance(params.metric),
-    )
+/// The index state the worker shares with the index.
+pub struct Shared {
+    pub inner: RwLock<super::Inner>,
+    signal: Mutex<Signal>,
+    wake: Condvar,
+}
+
+#[derive(Default)]
+struct Signal {
+    /// Work may be waiting.
+    dirty: bool,
+    /// The worker is between taking a job and publishing it.
+    busy: bool,
+    /// The index is gone: the worker ends.
+    closed: bool,
+}
+
+impl Shared {
+    pub fn new(inner: super::Inner) -> Shared {
+        Shared {
+            inner: RwLock::new(inner),
+            signal: Mutex::new(Signal::default()),
+            wake: Condvar::new(),
+        }
+    }
+
+    /// Tells the worker the graph may have work.
+    pub fn poke(&self) {
+        self.signal.lock().dirty = true;
+        self.wake.notify_all();
+    }
+
+    /// True while the worker holds a job or has not looked at the latest change.
+    pub fn worker_active(&self) -> bool {
+        let s = self.signal.lock();
+        (s.dirty || s.busy) && !s.closed
+    }
+
+    fn closed(&self) -> bool {
+        self.signal.lock().closed
+    }
+}
+
+/// Starts the worker of `shared`; it runs until [`stop_worker`]. `None` if no thread could
+/// be started: pending vectors are then searched exactly.
+pub fn spawn_worker(shared: &Arc<Shared>) -> Option<std::thread::JoinHandle<()>> {
+    let shared = Arc::clone(shared);
+    std::thread::Builder::new()
+        .name("ft-hnsw".into())
+        .spawn(move || run(&shared))
+        .ok()
+}
+
+/// Ends the worker (at its next check: between inserts of a batch or of a rebuild).
+pub fn stop_worker(shared: &Shared) {
+    shared.signal.lock().closed = true;
+    shared.wake.notify_all();
+}
+
+enum Job {
+    Insert(Arc<Hnsw>, Vec<(u32, Vec<f32>)>),
+    Rebuild(Arc<Hnsw>, HnswParams, Vec<(u32, Vec<f32>)>),
+}
+
+fn run(shared: &Shared) {
+    loop {
+        {
+            let mut s = shared.signal.lock();
+            while !s.dirty && !s.closed {
+                shared.wake.wait(&mut s);
+            }
+            if s.closed {
+                return;
+            }
+            s.dirty = false;
+            s.busy = true;
+        }
+        loop {
+            let job = take_job(&mut shared.inner.write());
+            let Some(job) = job else {
+                shared.signal.lock().busy = false;
+                shared.wake.notify_all();
+                break;
+            };
+            if !do_job(shared, job) {
+                return;
+            }
+        }
+    }
+}
+
+fn take_job(inner: &mut super::Inner) -> Option<Job> {
+    let super::Inner { store, graph } = inner;
+    let graph = graph.as_mut()?;
+    if graph.needs_rebuild() {
+        graph.touched.clear();
+        let rows = store
+            .rows()
+            .map(|(id, v)| (id, v.to_vec()))
+            .collect::<Vec<_>>();
+        let params = HnswParams {
+            capacity: rows.len(),
+            ..graph.params
+        };
+        return Some(Job::Rebuild(Arc::clone(&graph.hnsw), params, rows));
+    }
+    let ids: Vec<u32> = graph.placeable().iter().take(BATCH).collect();
+    if ids.is_empty() {
+        return None;
+    }
+    graph.touched.clear();
+    let rows = ids
+        .iter()
+        .filter_map(|&id| store.get(id).map(|v| (id, v.to_vec())))
+        .collect();
+    Some(Job::Insert(Arc::clone(&graph.hnsw), rows))
+}
+
+/// Runs `job` with no index lock held and publishes it; false if the index is closed.
+fn do_job(shared: &Shared, job: Job) -> bool {
+    match job {
+        Job::Insert(hnsw, rows) => {
+            for (id, v) in &rows {
+                if shared.closed() {
+                    return false;
+                }
+                hnsw.insert(*id, v);
+            }
+            let mut inner = shared.inner.write();
+            if let Some(g) = inner.graph.as_mut().filter(|g| Arc::ptr_eq(&g.hnsw, &hnsw)) {
+                for (id, _) in &rows {
+                    g.points.insert(*id);
+                    if !g.touched.contains(*id) {
+                        g.current.insert(*id);
+                        g.pending.remove(*id);
+                    }
+                }
+            }
+        }
+        Job::Rebuild(old, params, rows) => {
+            let fresh = Arc::new(Hnsw::new(params));
+            for (id, v) in &rows {
+                if shared.closed() {
+                    return false;
+                }
+                fresh.insert(*id, v);
+            }
+            let mut inner = shared.inner.write();
+            if let Some(g) = inner.graph.as_mut().filter(|g| Arc::ptr_eq(&g.hnsw, &old)) {
+                let live = &g.current | &g.pending;
+                let points: RoaringBitmap = rows.iter().map(|(id, _)| *id).collect();
+                g.current = &points - &g.touched;
+                g.pending = &live - &g.current;
+                g.points = points;
+                g.hnsw = fresh;
+            }
+        }
+    }
+    true
 }

@@ -14,13 +14,16 @@
 //! Must not depend on anything outside `crate::search`.
 
 mod graph;
+mod hnsw;
 mod metric;
 mod store;
 
-use parking_lot::RwLock;
+use std::sync::Arc;
+
 use roaring::RoaringBitmap;
 
-use self::graph::{Graph, GraphParams};
+use self::graph::{GraphState, Shared};
+use self::hnsw::HnswParams;
 use self::store::{Hit, VectorStore};
 use super::{DocId, Metric, SearchError, VectorAlgorithm, VectorParams, VectorType};
 
@@ -38,13 +41,15 @@ pub struct VectorIndex {
     dim: usize,
     data_type: VectorType,
     ef_runtime: usize,
-    inner: RwLock<Inner>,
+    shared: Arc<Shared>,
 }
 
+/// The state behind the index lock.
 struct Inner {
+    /// Every live vector.
     store: VectorStore,
     /// HNSW only.
-    graph: Option<Graph>,
+    graph: Option<GraphState>,
 }
 
 /// A query vector checked against the index (size, conversion, normalisation).
@@ -56,22 +61,29 @@ impl VectorIndex {
     pub fn new(params: &VectorParams) -> VectorIndex {
         let capacity = params.initial_cap.unwrap_or(0).min(1 << 20);
         let graph = (params.algorithm == VectorAlgorithm::Hnsw).then(|| {
-            Graph::new(GraphParams {
+            GraphState::new(HnswParams {
                 metric: params.metric,
-                m: params.m.clamp(2, 256),
+                dim: params.dim,
+                m: params.m,
                 ef_construction: params.ef_construction.max(1),
                 capacity,
             })
         });
+        let has_graph = graph.is_some();
+        let shared = Arc::new(Shared::new(Inner {
+            store: VectorStore::new(params.dim, capacity),
+            graph,
+        }));
+        if has_graph {
+            // Without a worker, pending vectors are simply searched exactly.
+            let _ = graph::spawn_worker(&shared);
+        }
         VectorIndex {
             metric: params.metric,
             dim: params.dim,
             data_type: params.data_type,
             ef_runtime: params.ef_runtime.max(1),
-            inner: RwLock::new(Inner {
-                store: VectorStore::new(params.dim, capacity),
-                graph,
-            }),
+            shared,
         }
     }
 
@@ -101,6 +113,8 @@ impl VectorIndex {
 
     /// Adds (or replaces) the vector of `id`. A blob of the wrong size is refused with
     /// `Could not add vector with blob size N (expected size M)` and nothing changes.
+    /// HNSW: the vector is searched exactly until the background worker has put it in the
+    /// graph.
     pub fn insert(&self, id: DocId, blob: &[u8]) -> Result<(), SearchError> {
         if blob.len() != self.blob_len() {
             return Err(SearchError::Other(format!(
@@ -110,34 +124,53 @@ impl VectorIndex {
             )));
         }
         let v = self.decode(blob);
-        let mut inner = self.inner.write();
+        let mut inner = self.shared.inner.write();
         inner.store.put(id.0, &v);
         if let Some(graph) = &mut inner.graph {
-            graph.insert(id.0, &v);
+            graph.on_insert(id.0);
+            drop(inner);
+            self.shared.poke();
         }
         Ok(())
     }
 
     /// Forgets `id` (its vector is no longer returned).
     pub fn remove(&self, id: DocId) {
-        let mut inner = self.inner.write();
+        let mut inner = self.shared.inner.write();
         let Inner { store, graph } = &mut *inner;
         if store.remove(id.0)
             && let Some(graph) = graph
         {
-            graph.remove(id.0);
-            if graph.needs_rebuild() {
-                graph.rebuild(store);
-            }
+            graph.on_remove(id.0);
+            drop(inner);
+            self.shared.poke();
         }
     }
 
     /// Removes every vector.
     pub fn clear(&self) {
-        let mut inner = self.inner.write();
+        let mut inner = self.shared.inner.write();
         inner.store.clear();
         if let Some(graph) = &mut inner.graph {
             graph.clear();
+        }
+    }
+
+    /// Blocks until the background worker has put every pending vector in the graph and
+    /// finished any rebuild (for benchmarks and tests; queries never need to wait).
+    pub fn wait_indexed(&self) {
+        loop {
+            let settled = self
+                .shared
+                .inner
+                .read()
+                .graph
+                .as_ref()
+                .is_none_or(GraphState::settled);
+            if settled && !self.shared.worker_active() {
+                return;
+            }
+            std::thread::sleep(std::time::Duration::from_millis(1));
         }
     }
 
@@ -170,7 +203,7 @@ impl VectorIndex {
         if k == 0 {
             return Vec::new();
         }
-        let inner = self.inner.read();
+        let inner = self.shared.inner.read();
         let q = &query.v;
         let hits = match &inner.graph {
             None => inner.store.top_k(self.metric, q, k, filter),
@@ -182,12 +215,12 @@ impl VectorIndex {
         to_results(hits)
     }
 
-    /// HNSW KNN: exact over a selective filter, else graph search (filtered during traversal)
-    /// merged with an exact search of the pending vectors.
+    /// HNSW KNN: exact over a selective filter, else graph search (filtered during traversal,
+    /// widened by the share of tombstones) merged with an exact search of the pending vectors.
     fn graph_knn(
         &self,
         store: &VectorStore,
-        graph: &Graph,
+        graph: &GraphState,
         q: &[f32],
         k: usize,
         ef: usize,
@@ -205,26 +238,26 @@ impl VectorIndex {
             }
             None => (None, graph.pending().clone()),
         };
-        let found = graph.search(q, k, ef, in_graph.as_ref());
-        let reachable = in_graph.as_ref().map_or(graph.current().len(), |s| s.len());
-        if (found.len() as u64) < reachable.min(k as u64) {
-            // The graph lost candidates (a filter cutting it into pieces): answer exactly.
+        let ef = ((ef.max(k) as f64) * graph.dead_ratio()).ceil() as usize;
+        let mut hits = match (&in_graph, graph.all_current()) {
+            (Some(set), _) => graph.hnsw.search(q, k, ef, Some(|id| set.contains(id))),
+            (None, false) => graph
+                .hnsw
+                .search(q, k, ef, Some(|id| graph.current().contains(id))),
+            (None, true) => graph.hnsw.search(q, k, ef, None::<fn(u32) -> bool>),
+        };
+        let reachable = in_graph
+            .as_ref()
+            .map_or(graph.current().len(), RoaringBitmap::len);
+        if (hits.len() as u64) < reachable.min(k as u64) {
+            // The filter cut the graph into pieces the search could not reach: answer exactly.
             return store.top_k(self.metric, q, k, filter);
         }
-        let mut hits: Vec<Hit> = found
-            .into_iter()
-            .filter_map(|id| {
-                store.get(id).map(|v| Hit {
-                    dist: distance(self.metric, q, v),
-                    id,
-                })
-            })
-            .collect();
         if !pending.is_empty() {
             hits.extend(store.top_k(self.metric, q, k, Some(&pending)));
+            hits.sort_unstable();
+            hits.truncate(k);
         }
-        hits.sort_unstable();
-        hits.truncate(k);
         hits
     }
 
@@ -239,13 +272,13 @@ impl VectorIndex {
         filter: Option<&RoaringBitmap>,
     ) -> Vec<(DocId, f32)> {
         let _ = epsilon; // see above: the search is exact
-        let inner = self.inner.read();
+        let inner = self.shared.inner.read();
         to_results(inner.store.within(self.metric, &query.v, radius, filter))
     }
 
     /// Live vectors.
     pub fn len(&self) -> usize {
-        self.inner.read().store.len()
+        self.shared.inner.read().store.len()
     }
 
     pub fn is_empty(&self) -> bool {
@@ -254,8 +287,14 @@ impl VectorIndex {
 
     /// Bytes used by vectors and graph (FT.INFO `vector_index_sz_mb`).
     pub fn memory_bytes(&self) -> usize {
-        let inner = self.inner.read();
-        inner.store.memory_bytes() + inner.graph.as_ref().map_or(0, |g| g.memory_bytes(self.dim))
+        let inner = self.shared.inner.read();
+        inner.store.memory_bytes() + inner.graph.as_ref().map_or(0, GraphState::memory_bytes)
+    }
+}
+
+impl Drop for VectorIndex {
+    fn drop(&mut self) {
+        graph::stop_worker(&self.shared);
     }
 }
 

@@ -116,6 +116,7 @@ fn remove_update_and_clear() {
         index.remove(DocId(0));
         index.remove(DocId(0));
         index.remove(DocId(999));
+        index.wait_indexed();
         // Replacing a vector moves the document.
         index.insert(DocId(1), &blob(&[100.0, 0.0])).unwrap();
         assert_eq!(index.len(), 49);
@@ -144,10 +145,21 @@ fn many_deletes_rebuild_the_graph_and_keep_results_exact_enough() {
             .insert(DocId(i), &blob(&[i as f32, (i % 7) as f32]))
             .unwrap();
     }
+    index.wait_indexed();
+    let before = index.memory_bytes();
     for i in (0..600u32).filter(|i| i % 3 != 0) {
         index.remove(DocId(i));
     }
     assert_eq!(index.len(), 200);
+    let q = index.query_vector(&blob(&[301.0, 0.0])).unwrap();
+    assert_eq!(ids(&index.knn(&q, 3, Some(50), None)), vec![303, 297, 300]);
+    index.wait_indexed();
+    // The rebuilt graph holds the 200 live vectors only.
+    assert!(
+        index.memory_bytes() < before,
+        "{} >= {before}",
+        index.memory_bytes()
+    );
     let q = index.query_vector(&blob(&[301.0, 0.0])).unwrap();
     assert_eq!(ids(&index.knn(&q, 3, Some(50), None)), vec![303, 297, 300]);
 }
@@ -170,6 +182,7 @@ fn filters_restrict_results_at_every_size() {
             assert_eq!(got.len(), 5);
             // The grid has tied distances: compare distances, not ids.
             let exact = index
+                .shared
                 .inner
                 .read()
                 .store
