@@ -296,8 +296,11 @@ impl<'a> Eval<'a> {
             return Ok(Vec::new());
         }
         let live = self.data.docs.live();
+        // No more than there are candidates: K may be as large as 2^58.
+        let candidates = filter.unwrap_or(live).len();
+        let k = knn.k.min(usize::try_from(candidates).unwrap_or(usize::MAX));
         Ok(vectors
-            .knn(&query, knn.k, knn.ef_runtime, filter)
+            .knn(&query, k, knn.ef_runtime, filter)
             .into_iter()
             .filter(|(id, _)| live.contains(id.0))
             .map(|(id, d)| (id.0, f64::from(d)))
@@ -349,6 +352,7 @@ mod tests {
     use super::super::index::testing::*;
     use super::super::index::{Index, SearchOptions};
     use super::super::query::{NumBound, TagPattern};
+    use super::super::{Metric, VectorAlgorithm};
     use super::*;
 
     type Fields<'a> = &'a [(&'a str, &'a [u8])];
@@ -612,5 +616,205 @@ mod tests {
         assert!(run(&index, tags("tags", vec![TagPattern::Exact("red".into())])).is_empty());
         // Ids are handed out in indexing order: doc:1 was re-indexed last.
         assert_eq!(run(&index, QueryNode::All), ["doc:3", "doc:4", "doc:1"]);
+    }
+
+    /// doc:0..doc:9 with vector [i, 0] and tag `even` / `odd`; text `ping` on multiples
+    /// of three, twice on 6.
+    fn vectors(algorithm: VectorAlgorithm, metric: Metric) -> Index {
+        let index = Index::new(def(vec![
+            tag("parity"),
+            text("t"),
+            vector("v", algorithm, 2, metric),
+        ]));
+        for i in 0..10 {
+            let v = blob(&[i as f32, 0.0]);
+            let parity: &[u8] = if i % 2 == 0 { b"even" } else { b"odd" };
+            let t: &[u8] = match i {
+                6 => b"ping ping",
+                i if i % 3 == 0 => b"ping pong pong",
+                _ => b"",
+            };
+            let fields = [("parity", parity), ("t", t), ("v", &v[..])];
+            index.upsert(&Bytes::from(format!("doc:{i}")), &hash(&fields), 0);
+        }
+        index
+    }
+
+    fn knn(k: usize, at: &[f32]) -> KnnClause {
+        KnnClause {
+            k,
+            field: "v".into(),
+            blob: Bytes::from(blob(at)),
+            blob_param: "vec".into(),
+            ef_runtime: None,
+            epsilon: None,
+            alias: None,
+            hybrid_policy: None,
+            batch_size: None,
+        }
+    }
+
+    /// (key, first distance) of each hit.
+    fn nearest(index: &Index, filter: QueryNode, knn: KnnClause) -> Vec<(String, f64)> {
+        let query = Query {
+            filter,
+            knn: Some(knn),
+        };
+        let hits = index.search(&query, &SearchOptions::default());
+        hits.expect("search")
+            .into_iter()
+            .map(|h| {
+                let key = String::from_utf8_lossy(&h.key).into_owned();
+                (key, h.distances.first().map_or(f64::NAN, |d| d.1))
+            })
+            .collect()
+    }
+
+    fn owned(pairs: &[(&str, f64)]) -> Vec<(String, f64)> {
+        pairs.iter().map(|(k, d)| (k.to_string(), *d)).collect()
+    }
+
+    #[test]
+    fn knn_returns_the_k_nearest_in_doc_id_order() {
+        for algorithm in [VectorAlgorithm::Flat, VectorAlgorithm::Hnsw] {
+            let index = vectors(algorithm, Metric::L2);
+            // Squared L2 distances; ids in indexing order, not distance order.
+            assert_eq!(
+                nearest(&index, QueryNode::All, knn(3, &[2.0, 0.0])),
+                owned(&[("doc:1", 1.0), ("doc:2", 0.0), ("doc:3", 1.0)])
+            );
+            let odd = tags("parity", vec![TagPattern::Exact("odd".into())]);
+            let keys: Vec<String> = nearest(&index, odd, knn(2, &[0.0, 0.0]))
+                .into_iter()
+                .map(|(k, _)| k)
+                .collect();
+            assert_eq!(keys, ["doc:1", "doc:3"]);
+            assert!(nearest(&index, QueryNode::All, knn(0, &[0.0, 0.0])).is_empty());
+            assert!(nearest(&index, QueryNode::Nothing, knn(3, &[0.0, 0.0])).is_empty());
+            // More than there are: every document with a vector.
+            assert_eq!(
+                nearest(&index, QueryNode::All, knn(50, &[0.0, 0.0])).len(),
+                10
+            );
+        }
+    }
+
+    #[test]
+    fn knn_hits_carry_the_score_field_and_follow_updates() {
+        let index = vectors(VectorAlgorithm::Flat, Metric::L2);
+        let mut clause = knn(1, &[9.0, 0.0]);
+        let query = Query {
+            filter: QueryNode::All,
+            knn: Some(clause.clone()),
+        };
+        let hits = index
+            .search(&query, &SearchOptions::default())
+            .expect("search");
+        assert_eq!(hits[0].distances, [("__v_score".to_string(), 0.0)]);
+        index.remove(b"doc:9");
+        let v = blob(&[100.0, 0.0]);
+        index.upsert(&Bytes::from("doc:4"), &hash(&[("v", &v[..])]), 0);
+        clause.alias = Some("dist".into());
+        assert_eq!(
+            nearest(&index, QueryNode::All, clause.clone()),
+            owned(&[("doc:8", 1.0)])
+        );
+        let query = Query {
+            filter: QueryNode::All,
+            knn: Some(clause),
+        };
+        let hits = index
+            .search(&query, &SearchOptions::default())
+            .expect("search");
+        assert_eq!(hits[0].distances[0].0, "dist");
+        let far = nearest(&index, QueryNode::All, knn(1, &[99.0, 0.0]));
+        assert_eq!(far, owned(&[("doc:4", 1.0)]));
+    }
+
+    #[test]
+    fn knn_with_text_orders_by_score_then_id() {
+        let index = vectors(VectorAlgorithm::Flat, Metric::L2);
+        let keys: Vec<String> = nearest(&index, word("ping"), knn(3, &[0.0, 0.0]))
+            .into_iter()
+            .map(|(k, _)| k)
+            .collect();
+        // doc:6 has only `ping` (tf 2 over max 2); doc:0 and doc:3 have `pong` twice.
+        assert_eq!(keys, ["doc:6", "doc:0", "doc:3"]);
+    }
+
+    #[test]
+    fn vector_blobs_of_the_wrong_size() {
+        let index = vectors(VectorAlgorithm::Flat, Metric::Cosine);
+        index.upsert(&Bytes::from("doc:0"), &hash(&[("v", b"aaaa")]), 0);
+        assert_eq!(index.info().num_docs, 9);
+        assert_eq!(
+            index
+                .stats
+                .failures
+                .load(std::sync::atomic::Ordering::Relaxed),
+            1
+        );
+        assert_eq!(
+            *index.stats.last_error.lock(),
+            Some((
+                "Could not add vector with blob size 4 (expected size 8)".to_string(),
+                Bytes::from("doc:0")
+            ))
+        );
+        let mut clause = knn(1, &[0.0, 0.0]);
+        clause.blob = Bytes::from_static(b"1234567");
+        let query = Query {
+            filter: QueryNode::All,
+            knn: Some(clause),
+        };
+        let err = index
+            .search(&query, &SearchOptions::default())
+            .expect_err("bad blob");
+        assert_eq!(
+            err.to_string(),
+            "Error parsing vector similarity query: query vector blob size (7) does not match \
+             index's expected size (8)."
+        );
+    }
+
+    #[test]
+    fn vector_range_yields_distances_and_combines() {
+        let index = vectors(VectorAlgorithm::Flat, Metric::L2);
+        let within = |radius: f64, yield_as: Option<&str>| QueryNode::VectorRange {
+            field: "v".into(),
+            radius,
+            blob: Bytes::from(blob(&[0.0, 0.0])),
+            blob_param: "vec".into(),
+            yield_as: yield_as.map(str::to_string),
+            epsilon: None,
+        };
+        let query = Query {
+            filter: within(4.0, Some("d")),
+            knn: None,
+        };
+        let hits = index
+            .search(&query, &SearchOptions::default())
+            .expect("search");
+        let got: Vec<(String, Vec<(String, f64)>)> = hits
+            .into_iter()
+            .map(|h| (String::from_utf8_lossy(&h.key).into_owned(), h.distances))
+            .collect();
+        let d = |x: f64| vec![("d".to_string(), x)];
+        assert_eq!(
+            got,
+            [
+                ("doc:0".to_string(), d(0.0)),
+                ("doc:1".to_string(), d(1.0)),
+                ("doc:2".to_string(), d(4.0)),
+            ]
+        );
+        let odd_within = QueryNode::And(vec![
+            within(10.0, None),
+            tags("parity", vec![TagPattern::Exact("odd".into())]),
+        ]);
+        assert_eq!(run(&index, odd_within), ["doc:1", "doc:3"]);
+        // A range can be the filter of a KNN.
+        let hits = nearest(&index, within(10.0, None), knn(1, &[3.0, 0.0]));
+        assert_eq!(hits, owned(&[("doc:3", 0.0)]));
     }
 }

@@ -94,7 +94,7 @@ pub(super) enum FieldIndex {
     Numeric(NumericIndex),
     Tag(TagIndex),
     Text,
-    Vector(VectorIndex),
+    Vector(Box<VectorIndex>),
 }
 
 /// Everything behind the index's lock.
@@ -123,7 +123,7 @@ impl Index {
                 FieldKind::Numeric => FieldIndex::Numeric(NumericIndex::default()),
                 FieldKind::Tag { .. } => FieldIndex::Tag(TagIndex::default()),
                 FieldKind::Text { .. } => FieldIndex::Text,
-                FieldKind::Vector(params) => FieldIndex::Vector(VectorIndex::new(params)),
+                FieldKind::Vector(params) => FieldIndex::Vector(Box::new(VectorIndex::new(params))),
             })
             .collect();
         let stats = IndexStats {
@@ -436,7 +436,9 @@ pub(crate) mod testing {
     use bytes::Bytes;
 
     use crate::keyspace::value::{HashLimits, HashValue};
-    use crate::search::{FieldDef, FieldKind, IndexDef};
+    use crate::search::{
+        FieldDef, FieldKind, IndexDef, Metric, VectorAlgorithm, VectorParams, VectorType,
+    };
 
     pub fn field(name: &str, kind: FieldKind) -> FieldDef {
         FieldDef {
@@ -478,6 +480,24 @@ pub(crate) mod testing {
         field(name, FieldKind::Numeric)
     }
 
+    pub fn vector(name: &str, algorithm: VectorAlgorithm, dim: usize, metric: Metric) -> FieldDef {
+        field(
+            name,
+            FieldKind::Vector(VectorParams {
+                algorithm,
+                data_type: VectorType::Float32,
+                dim,
+                metric,
+                initial_cap: None,
+                block_size: 1024,
+                m: 16,
+                ef_construction: 200,
+                ef_runtime: 10,
+                epsilon: 0.01,
+            }),
+        )
+    }
+
     /// An index over keys starting with `doc:`.
     pub fn def(fields: Vec<FieldDef>) -> IndexDef {
         IndexDef {
@@ -507,6 +527,10 @@ pub(crate) mod testing {
             );
         }
         h
+    }
+
+    pub fn blob(v: &[f32]) -> Vec<u8> {
+        v.iter().flat_map(|x| x.to_le_bytes()).collect()
     }
 }
 

@@ -82,6 +82,18 @@ impl Registry {
         Some(index)
     }
 
+    /// Removes `index` itself, with its aliases, unless it is already gone (dropped, or
+    /// replaced by a namesake). Whether it was removed.
+    pub fn drop_exact(&self, index: &Arc<Index>) -> bool {
+        let mut inner = self.inner.write();
+        let Some(pos) = inner.indexes.iter().position(|i| Arc::ptr_eq(i, index)) else {
+            return false;
+        };
+        inner.indexes.remove(pos);
+        inner.aliases.retain(|_, t| *t != index.def.name);
+        true
+    }
+
     /// Index names in creation order.
     pub fn names(&self) -> Vec<String> {
         self.inner

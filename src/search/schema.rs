@@ -1122,6 +1122,35 @@ mod tests {
         }
     }
 
+    proptest::proptest! {
+        /// Any token soup parses or fails cleanly; what parses is well formed.
+        #[test]
+        fn arbitrary_arguments_never_panic(tokens in proptest::collection::vec(
+            proptest::sample::select(vec![
+                "ON", "HASH", "JSON", "PREFIX", "FILTER", "LANGUAGE", "english", "SCORE",
+                "TEMPORARY", "STOPWORDS", "NOHL", "SCHEMA", "AS", "TEXT", "TAG", "NUMERIC",
+                "VECTOR", "GEO", "FLAT", "HNSW", "TYPE", "FLOAT32", "DIM", "DISTANCE_METRIC",
+                "L2", "M", "EPSILON", "INITIAL_CAP", "BLOCK_SIZE", "WEIGHT", "SEPARATOR",
+                "PHONETIC", "dm:en", "SORTABLE", "UNF", "NOINDEX", "INDEXMISSING",
+                "INDEXEMPTY", "CASESENSITIVE", "0", "1", "2", "6", "-1", "1.5", "nan",
+                "99999999999999999999", "", "x", "y",
+            ]),
+            0..40,
+        )) {
+            let args: Vec<Bytes> = tokens.iter().map(|t| Bytes::copy_from_slice(t.as_bytes())).collect();
+            if let Ok(def) = IndexDef::parse("idx", &args) {
+                proptest::prop_assert!(!def.prefixes.is_empty());
+                proptest::prop_assert!(!def.fields.is_empty());
+                for (i, field) in def.fields.iter().enumerate() {
+                    proptest::prop_assert_eq!(def.field_index(&field.attribute), Some(i));
+                    if let FieldKind::Vector(p) = &field.kind {
+                        proptest::prop_assert!(p.dim >= 1);
+                    }
+                }
+            }
+        }
+    }
+
     #[test]
     fn vector_keywords_are_case_insensitive() {
         let def = parse("SCHEMA v vector hnsw 6 type float32 dim 2 distance_metric cosine")

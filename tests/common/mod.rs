@@ -3,6 +3,8 @@
 // Test support: a failed set-up step (spawn, connect) should abort the test, so unwrap is fine.
 #![allow(dead_code, clippy::unwrap_used)]
 
+pub mod ft;
+
 use std::io::{BufRead, BufReader, Read, Write};
 use std::net::TcpStream;
 use std::process::{Child, Command, Stdio};

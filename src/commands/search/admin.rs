@@ -1,7 +1,9 @@
 //! Index administration: FT.CREATE, FT.INFO, FT._LIST, FT.DROPINDEX, FT.TAGVALS,
 //! FT.ALIASADD / ALIASUPDATE / ALIASDEL and FT.CONFIG.
 
+use std::sync::Arc;
 use std::sync::atomic::Ordering;
+use std::time::{Duration, Instant};
 
 use bytes::Bytes;
 
@@ -10,8 +12,10 @@ use crate::commands::{Args, ExecCtx};
 use crate::error::CmdError;
 use crate::protocol::{Protocol, Reply};
 use crate::pubsub::NotifyClass;
+use crate::search::index::Index;
 use crate::search::registry::AliasOp;
 use crate::search::{FieldDef, FieldKind, IndexDef, SearchError, VectorAlgorithm};
+use crate::state::ServerState;
 
 /// The module FT.* belongs to, as MODULE LIST, INFO and HELLO advertise it: RediSearch 2.10's
 /// name and a version in its range, which clients gate features on.
@@ -41,31 +45,72 @@ pub fn module_info_line() -> String {
     )
 }
 
+/// The next argument as a name (index, alias, attribute, setting); names are text.
+fn next_name(args: &mut Args) -> Result<String, CmdError> {
+    Ok(String::from_utf8_lossy(&args.next_bytes()?).into_owned())
+}
+
 /// `FT.CREATE index [options] SCHEMA field ...`: registers the index and, unless
 /// SKIPINITIALSCAN, starts indexing the hashes already stored.
 pub fn ft_create(ctx: &mut ExecCtx, args: &mut Args) -> Result<Reply, CmdError> {
     if ctx.db() != 0 {
         return Err(SearchError::other("Cannot create index on db != 0").into());
     }
-    let name = String::from_utf8_lossy(&args.next_bytes()?).into_owned();
+    let name = next_name(args)?;
     // RediSearch refuses an existing name before reading the rest.
     if ctx.state.search.names().contains(&name) {
         return Err(SearchError::IndexExists.into());
     }
     let def = IndexDef::parse(&name, &args.rest())?;
     let scan = !def.skip_initial_scan;
+    let temporary = def.temporary;
     let index = ctx.state.search.create(def)?;
+    if let Some(secs) = temporary {
+        drop_when_idle(ctx.state.handle(), index.clone(), Duration::from_secs(secs));
+    }
     if scan {
         backfill::start(ctx.state.handle(), index);
     }
     Ok(Reply::ok())
 }
 
+/// `TEMPORARY secs`: drops the index (not its documents) once it has gone `idle` without
+/// a use (FT.SEARCH, FT.INFO ...), as RediSearch's per-index timer does.
+fn drop_when_idle(state: Arc<ServerState>, index: Arc<Index>, idle: Duration) {
+    let watch = move || {
+        let mut uses = index.stats.uses.load(Ordering::Relaxed);
+        let mut last_use = Instant::now();
+        loop {
+            // Wake at least once a second to notice uses and a drop by FT.DROPINDEX.
+            let left = idle.saturating_sub(last_use.elapsed());
+            std::thread::sleep(left.min(Duration::from_secs(1)));
+            let now_uses = index.stats.uses.load(Ordering::Relaxed);
+            if now_uses != uses {
+                uses = now_uses;
+                last_use = Instant::now();
+            } else if last_use.elapsed() >= idle {
+                state.search.drop_exact(&index);
+                return;
+            }
+            let live = state.search.get(&index.def.name);
+            if !live.is_some_and(|i| Arc::ptr_eq(&i, &index)) {
+                return;
+            }
+        }
+    };
+    if let Err(e) = std::thread::Builder::new()
+        .name("ft-temporary".into())
+        .spawn(watch)
+    {
+        tracing::warn!("TEMPORARY index will not expire: {e}");
+    }
+}
+
 /// `FT.INFO index`: RediSearch 2.10's layout, key for key, in the order clients read it
 /// (redisvl reads `index_definition` and `attributes` by position). Called with an alias,
 /// it reports the index's own name.
 pub fn ft_info(ctx: &mut ExecCtx, args: &mut Args) -> Result<Reply, CmdError> {
-    let name = String::from_utf8_lossy(&args.next_bytes()?).into_owned();
+    let name = next_name(args)?;
     let index = ctx
         .state
         .search
@@ -352,7 +397,7 @@ pub fn ft_dropindex(ctx: &mut ExecCtx, args: &mut Args) -> Result<Reply, CmdErro
     if args.remaining() > 2 {
         return Err(CmdError::WrongArity("ft.dropindex".into()));
     }
-    let name = String::from_utf8_lossy(&args.next_bytes()?).into_owned();
+    let name = next_name(args)?;
     let delete_docs = args.eat("DD");
     // Out of the registry first: the deletions below must not reach the dropped index.
     let index = ctx
@@ -380,8 +425,8 @@ fn delete_keys(ctx: &ExecCtx, keys: &[Bytes]) {
 
 /// `FT.TAGVALS index field`: the distinct values of a TAG field (a set in RESP3).
 pub fn ft_tagvals(ctx: &mut ExecCtx, args: &mut Args) -> Result<Reply, CmdError> {
-    let name = String::from_utf8_lossy(&args.next_bytes()?).into_owned();
-    let attribute = String::from_utf8_lossy(&args.next_bytes()?).into_owned();
+    let name = next_name(args)?;
+    let attribute = next_name(args)?;
     let index = ctx
         .state
         .search
@@ -409,15 +454,15 @@ pub fn ft_aliasupdate(ctx: &mut ExecCtx, args: &mut Args) -> Result<Reply, CmdEr
 }
 
 fn set_alias(ctx: &mut ExecCtx, args: &mut Args, op: AliasOp) -> Result<Reply, CmdError> {
-    let alias = String::from_utf8_lossy(&args.next_bytes()?).into_owned();
-    let index = String::from_utf8_lossy(&args.next_bytes()?).into_owned();
+    let alias = next_name(args)?;
+    let index = next_name(args)?;
     ctx.state.search.set_alias(&alias, &index, op)?;
     Ok(Reply::ok())
 }
 
 /// `FT.ALIASDEL alias`.
 pub fn ft_aliasdel(ctx: &mut ExecCtx, args: &mut Args) -> Result<Reply, CmdError> {
-    let alias = String::from_utf8_lossy(&args.next_bytes()?).into_owned();
+    let alias = next_name(args)?;
     ctx.state.search.remove_alias(&alias)?;
     Ok(Reply::ok())
 }
@@ -430,7 +475,7 @@ pub fn ft_config(ctx: &mut ExecCtx, args: &mut Args) -> Result<Reply, CmdError> 
         return Err(CmdError::WrongArity("ft.config".into()));
     }
     let action = args.next_bytes()?.to_ascii_uppercase();
-    let name = String::from_utf8_lossy(&args.next_bytes()?).into_owned();
+    let name = next_name(args)?;
     let config = &ctx.state.search.config;
     let resp3 = ctx.client.protocol == Protocol::Resp3;
     match action.as_slice() {

@@ -3,19 +3,25 @@
 //! concurrent write or delete of the same key is never overtaken; FT.INFO shows `indexing`
 //! and `percent_indexed` meanwhile.
 //!
-//! Each chunk holds database 0's shard locks only for a few keys, so other clients' commands
-//! interleave with the scan. A key already in the index was (re-)indexed by a write after
+//! Each chunk holds database 0's shard locks for about [`HOLD_TARGET`], so other clients'
+//! commands interleave with the scan. A key already in the index was (re-)indexed by a write after
 //! the index started following the keyspace, so the scan leaves it alone.
 
 use std::sync::Arc;
 use std::sync::atomic::Ordering;
+use std::time::{Duration, Instant};
 
 use crate::keyspace::Value;
 use crate::search::index::Index;
 use crate::state::ServerState;
 
-/// Keys visited per lock hold.
-const CHUNK: usize = 64;
+/// How long one chunk may hold database 0's shard locks; the chunk size (keys visited per
+/// hold) adapts to it, since indexing cost per key varies by orders of magnitude (a
+/// numeric field vs. an HNSW insert).
+const HOLD_TARGET: Duration = Duration::from_millis(2);
+/// Chunk size bounds.
+const CHUNK_MIN: usize = 1;
+const CHUNK_MAX: usize = 1024;
 
 /// Starts scanning database 0 into `index` in the background. A scan already running for
 /// the index stops; so does this one when the index is dropped.
@@ -39,15 +45,17 @@ fn scan(state: &ServerState, index: &Index, ticket: u64) {
     let total = ks.db_sizes().first().map_or(0, |&(keys, _)| keys).max(1) as u64;
     let mut visited = 0u64;
     let mut cursor = 0;
+    let mut chunk = 16;
     loop {
         if !index.scan_current(ticket) {
             return;
         }
+        let started = Instant::now();
         let mut guard = ks.lock_db(0);
         let now = guard.now_ms();
         cursor = guard.scan(
             cursor,
-            CHUNK,
+            chunk,
             |key| index.def.covers(key),
             |key, entry| {
                 if let Value::Hash(hash) = &entry.value
@@ -58,12 +66,20 @@ fn scan(state: &ServerState, index: &Index, ticket: u64) {
             },
         );
         drop(guard);
-        visited += CHUNK as u64;
+        visited += chunk as u64;
         let ppm = (visited * 1_000_000 / total).min(999_999);
         index.stats.progress_ppm.store(ppm, Ordering::Relaxed);
         if cursor == 0 {
             break;
         }
+        let held = started.elapsed();
+        chunk = if held > HOLD_TARGET {
+            (chunk / 2).max(CHUNK_MIN)
+        } else if held < HOLD_TARGET / 4 {
+            (chunk * 2).min(CHUNK_MAX)
+        } else {
+            chunk
+        };
         std::thread::yield_now();
     }
     index.finish_scan(ticket);

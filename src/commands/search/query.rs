@@ -7,10 +7,10 @@
 //! while an index lock is held. Searching and sorting run off the async worker
 //! ([`crate::scripting::off_worker`]), so a big scan does not stall other clients.
 
+mod highlight;
 mod options;
 
 use std::cmp::Ordering;
-use std::sync::atomic::Ordering as AtomicOrdering;
 
 use bytes::Bytes;
 
@@ -27,7 +27,7 @@ use crate::search::{FieldKind, IndexDef, SearchError};
 pub fn ft_search(ctx: &mut ExecCtx, args: &mut Args) -> Result<Reply, CmdError> {
     let name = String::from_utf8_lossy(&args.next_bytes()?).into_owned();
     let search = &ctx.state.search;
-    let req = options::parse(
+    let mut req = options::parse(
         args,
         ctx.client.protocol,
         search.config.max_search_results(),
@@ -42,11 +42,11 @@ pub fn ft_search(ctx: &mut ExecCtx, args: &mut Args) -> Result<Reply, CmdError> 
     let mut query = crate::search::query::parse(&req.query, &index.def, &req.params, dialect)?;
     add_legacy_filters(&mut query, &req, &index.def);
     let yields = yielded_fields(&query, &index.def)?;
+    let marker = highlight::Marker::new(&mut req, &query, &index.def)?;
     let sort = match &req.sort {
         Some(sort) => Some(SortSource::resolve(&sort.field, &yields, &index.def)?),
         None => None,
     };
-    index.stats.uses.fetch_add(1, AtomicOrdering::Relaxed);
 
     let options = SearchOptions {
         in_keys: req.in_keys.clone(),
@@ -67,7 +67,13 @@ pub fn ft_search(ctx: &mut ExecCtx, args: &mut Args) -> Result<Reply, CmdError> 
         .hits
         .iter()
         .zip(page.sort_keys)
-        .map(|(hit, sort_key)| plan.load(ctx, hit, sort_key))
+        .map(|(hit, sort_key)| {
+            let mut row = plan.load(ctx, hit, sort_key);
+            if let (Some(marker), Some(Some(fields))) = (&marker, &mut row.fields) {
+                marker.apply(fields);
+            }
+            row
+        })
         .collect::<Vec<_>>();
     Ok(reply(
         &req,
@@ -202,13 +208,8 @@ fn select_page(
         };
     };
     let ascending = req.sort.as_ref().is_none_or(|s| s.ascending);
-    let keys: Vec<Option<SortKey>> = match sort {
-        SortSource::Distance(name) => hits
-            .iter()
-            .map(|h| distance(h, name).map(SortKey::Num))
-            .collect(),
-        SortSource::Attribute(name) => index.sort_keys(&hits, name),
-    };
+    let (SortSource::Distance(name) | SortSource::Attribute(name)) = sort;
+    let keys = index.sort_keys(&hits, name);
     let mut order: Vec<usize> = (0..total).collect();
     let compare = |a: &usize, b: &usize| {
         compare_keys(keys[*a].as_ref(), keys[*b].as_ref(), ascending).then(a.cmp(b))

@@ -160,7 +160,10 @@ impl TextIndex {
     /// The indexed terms starting with `prefix` (at most RediSearch's expansion limit).
     pub fn expand_prefix(&self, prefix: &str) -> Vec<&str> {
         self.terms
-            .range::<str, _>((std::ops::Bound::Included(prefix), std::ops::Bound::Unbounded))
+            .range::<str, _>((
+                std::ops::Bound::Included(prefix),
+                std::ops::Bound::Unbounded,
+            ))
             .map(|(t, _)| t.as_str())
             .take_while(|t| t.starts_with(prefix))
             .take(MAX_PREFIX_EXPANSIONS)
