@@ -200,7 +200,7 @@ impl Metric {
 // FT.CREATE arguments
 
 /// Languages `LANGUAGE` accepts: RediSearch's stemmer languages.
-const LANGUAGES: &[&str] = &[
+pub const LANGUAGES: &[&str] = &[
     "arabic",
     "armenian",
     "basque",

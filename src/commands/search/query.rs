@@ -8,7 +8,7 @@
 //! ([`crate::scripting::off_worker`]), so a big scan does not stall other clients.
 
 mod highlight;
-mod options;
+pub(super) mod options;
 
 use std::cmp::Ordering;
 
@@ -33,9 +33,7 @@ pub fn ft_search(ctx: &mut ExecCtx, args: &mut Args) -> Result<Reply, CmdError> 
         search.config.max_search_results(),
     )?;
     let index = search.get(&name).ok_or(SearchError::NoSuchIndex(name))?;
-    if let Some(scorer) = &req.scorer {
-        options::check_scorer(scorer)?;
-    }
+    options::check_names(&req)?;
     let dialect = req
         .dialect
         .unwrap_or_else(|| search.config.default_dialect());

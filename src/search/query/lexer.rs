@@ -68,7 +68,8 @@ pub struct RawTag {
     pub lead_star: bool,
     /// The alternative ended with an unescaped `*` (stripped from `text`).
     pub trail_star: bool,
-    /// The whole alternative was a `$name` parameter reference (`text` is the name).
+    /// The alternative was an unescaped `$name` (`text` is the name), possibly inside
+    /// stars (`*$p*`).
     pub param: bool,
     /// The alternative was wrapped in double quotes (`text` is the inside).
     pub quoted: bool,
@@ -85,11 +86,18 @@ fn is_separator(b: u8) -> bool {
 pub struct Lexer<'a> {
     src: &'a [u8],
     pos: usize,
+    /// Byte range of the last token read: RediSearch reports a syntax error at the end of
+    /// the text near that token.
+    last: (usize, usize),
 }
 
 impl<'a> Lexer<'a> {
     pub fn new(src: &'a [u8]) -> Lexer<'a> {
-        Lexer { src, pos: 0 }
+        Lexer {
+            src,
+            pos: 0,
+            last: (0, 0),
+        }
     }
 
     /// The current byte offset.
@@ -198,14 +206,30 @@ impl<'a> Lexer<'a> {
         let mut l = Lexer {
             src: self.src,
             pos: i,
+            last: (i, i),
         };
         l.word();
         l.pos - i
     }
 
+    /// Byte range of the last token read (by [`Lexer::next`], [`Lexer::chunk`] or
+    /// [`Lexer::tag_list`]).
+    pub fn last(&self) -> (usize, usize) {
+        self.last
+    }
+
+    /// The next token in ordinary (text) context; see [`Lexer::scan`].
+    pub fn next(&mut self) -> Token {
+        let t = self.scan();
+        if t.kind != Tok::End {
+            self.last = (t.start, t.end);
+        }
+        t
+    }
+
     /// The next token in ordinary (text) context. Punctuation with no meaning in the
     /// language separates words and is otherwise ignored, as RediSearch's lexer does.
-    pub fn next(&mut self) -> Token {
+    fn scan(&mut self) -> Token {
         loop {
             self.skip_ws();
             let start = self.pos;
@@ -343,6 +367,9 @@ impl<'a> Lexer<'a> {
             }
             self.pos += 1;
         }
+        if self.pos > start {
+            self.last = (start, self.pos);
+        }
         (start, self.text(start, self.pos))
     }
 
@@ -356,22 +383,11 @@ impl<'a> Lexer<'a> {
             let tag = match self.at(start) {
                 None => return Err(start),
                 Some(b'"') => self.quoted_tag(start)?,
-                Some(b'$') if self.at(start + 1).is_some_and(|n| !is_separator(n)) => {
-                    self.pos = start + 1;
-                    let name = self.word();
-                    RawTag {
-                        text: name,
-                        start,
-                        lead_star: false,
-                        trail_star: false,
-                        param: true,
-                        quoted: false,
-                    }
-                }
                 Some(_) => self.plain_tag(start),
             };
             self.skip_ws();
-            let empty = tag.text.is_empty() && !tag.lead_star && !tag.trail_star;
+            self.last = (start, self.pos);
+            let empty = tag.text.is_empty() && !tag.lead_star && !tag.trail_star && !tag.param;
             match self.at(self.pos) {
                 Some(b'|') if !empty => {
                     self.pos += 1;
@@ -422,9 +438,15 @@ impl<'a> Lexer<'a> {
         let mut keep = 0;
         let mut lead_star = false;
         let mut trail_star = false;
+        let mut param = false;
         while let Some(b) = self.at(self.pos) {
             match b {
                 b'|' | b'}' => break,
+                // `$name`, possibly inside stars (`*$p*`): a parameter reference.
+                b'$' if out.is_empty() && !param => {
+                    param = true;
+                    self.pos += 1;
+                }
                 b'\\' => {
                     match self.at(self.pos + 1) {
                         Some(n) if n.is_ascii_punctuation() || n.is_ascii_whitespace() => {
@@ -461,7 +483,7 @@ impl<'a> Lexer<'a> {
             start,
             lead_star,
             trail_star,
-            param: false,
+            param,
             quoted: false,
         }
     }

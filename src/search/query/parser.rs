@@ -71,9 +71,14 @@ impl<'a> Parser<'a> {
     // ---- errors ------------------------------------------------------------------------
 
     fn syntax(&self, tok: &Token) -> SearchError {
+        let (start, end) = if tok.kind == Tok::End {
+            self.lex.last()
+        } else {
+            (tok.start, tok.end)
+        };
         SearchError::Syntax {
-            offset: tok.start,
-            near: self.lex.text(tok.start, tok.end),
+            offset: start,
+            near: self.lex.text(start, end),
         }
     }
 
@@ -82,10 +87,7 @@ impl<'a> Parser<'a> {
         let mut l = self.lex.clone();
         l.seek(offset);
         let tok = l.next();
-        SearchError::Syntax {
-            offset,
-            near: self.lex.text(tok.start, tok.end),
-        }
+        self.syntax(&tok)
     }
 
     fn next(&mut self) -> Token {
@@ -451,25 +453,30 @@ impl<'a> Parser<'a> {
     }
 
     fn tag_pattern(&self, tag: RawTag) -> Result<TagPattern, SearchError> {
-        if tag.param {
-            let tok = Token {
-                kind: Tok::Param(tag.text.clone()),
-                start: tag.start,
-                end: tag.start + 1 + tag.text.len(),
-            };
-            return Ok(TagPattern::Exact(self.param_str(&tok, &tag.text)?));
-        }
         if tag.quoted {
             return Ok(TagPattern::Exact(tag.text));
         }
-        if tag.text.is_empty() {
+        let text = match (tag.param, self.dialect >= 2) {
+            (true, true) => {
+                let tok = Token {
+                    kind: Tok::Param(tag.text.clone()),
+                    start: tag.start,
+                    end: tag.start + 1 + tag.text.len(),
+                };
+                self.param_str(&tok, &tag.text)?
+            }
+            // Dialect 1 has no parameters: `$` is part of the tag.
+            (true, false) => format!("${}", tag.text),
+            (false, _) => tag.text,
+        };
+        if text.is_empty() && !tag.param {
             return Err(self.syntax_at(tag.start));
         }
         Ok(match (tag.lead_star, tag.trail_star) {
-            (true, true) => TagPattern::Infix(tag.text),
-            (true, false) => TagPattern::Suffix(tag.text),
-            (false, true) => TagPattern::Prefix(tag.text),
-            (false, false) => TagPattern::Exact(tag.text),
+            (true, true) => TagPattern::Infix(text),
+            (true, false) => TagPattern::Suffix(text),
+            (false, true) => TagPattern::Prefix(text),
+            (false, false) => TagPattern::Exact(text),
         })
     }
 
@@ -807,7 +814,7 @@ impl<'a> Parser<'a> {
             match t.kind {
                 Tok::RBrace => return Ok(out),
                 Tok::Semicolon => continue,
-                Tok::Param(ref name) if self.dialect >= 2 => {
+                Tok::Param(ref name) => {
                     let name = name.clone();
                     self.expect(Tok::Colon)?;
                     let v = self.next();

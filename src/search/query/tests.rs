@@ -389,6 +389,19 @@ fn tags() {
     assert_eq!(f2("@t:{a\\@b\\.com}"), tag("t", &["a@b.com"]));
     assert_eq!(f2("@t:{x\\|y}"), tag("t", &["x|y"]));
     assert_eq!(f2("@t:{$tagp}"), tag("t", &["a b|c"]));
+    assert_eq!(f2("@t:{ $tagp | x}"), tag("t", &["a b|c", "x"]));
+    assert_eq!(
+        f2("@t:{*$word*}"),
+        QueryNode::Tag {
+            field: "t".into(),
+            patterns: vec![TagPattern::Infix("Hello".into())]
+        }
+    );
+    assert_eq!(f2("@t:{\\$word}"), tag("t", &["$word"]));
+    assert_eq!(
+        parse(b"@t:{$x}", &def(), &params(), 1).unwrap().filter,
+        tag("t", &["$x"])
+    );
     assert_eq!(f2("@t:{\"quoted | x\"}"), tag("t", &["quoted | x"]));
     assert_eq!(
         f2("@t:{pre* | *suf | *in*}"),
@@ -603,10 +616,12 @@ fn errors() {
             "Error parsing vector similarity query: negative radius (-1) given in a range query",
         ),
         ("@n:[a b]", "Syntax error at offset 4 near a"),
-        ("@n:[1 2", "Syntax error at offset 7 near "),
+        ("@n:[1 2", "Syntax error at offset 6 near 2"),
         ("@t:{}", "Syntax error at offset 4 near }"),
-        ("@t:{a", "Syntax error at offset 5 near "),
-        ("(a b", "Syntax error at offset 4 near "),
+        ("@t:{a", "Syntax error at offset 4 near a"),
+        ("(a b", "Syntax error at offset 3 near b"),
+        ("a |", "Syntax error at offset 2 near |"),
+        ("(", "Syntax error at offset 0 near ("),
         ("a b)", "Syntax error at offset 3 near )"),
         ("a | | b", "Syntax error at offset 4 near |"),
         ("*=>[KNN 2 @v $vec] x", "Syntax error at offset 19 near x"),

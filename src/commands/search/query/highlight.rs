@@ -98,6 +98,12 @@ impl Marker {
         if req.summarize.is_none() && req.highlight.is_none() {
             return Ok(None);
         }
+        if def.options.iter().any(|o| o == "NOHL") {
+            // RediSearch's text, typo included.
+            return Err(SearchError::other(
+                "Cannot use highlight/summarize because NOOFSETS was specified at index level",
+            ));
+        }
         let listed: Vec<String> = [
             req.summarize.as_ref().and_then(|s| s.fields.clone()),
             req.highlight.as_ref().and_then(|h| h.fields.clone()),

@@ -34,39 +34,6 @@ const SCORERS: &[&str] = &[
     "HAMMING",
 ];
 
-/// Languages RediSearch's stemmer knows (`LANGUAGE`, case-insensitive).
-const LANGUAGES: &[&str] = &[
-    "arabic",
-    "armenian",
-    "basque",
-    "catalan",
-    "chinese",
-    "danish",
-    "dutch",
-    "english",
-    "finnish",
-    "french",
-    "german",
-    "greek",
-    "hindi",
-    "hungarian",
-    "indonesian",
-    "irish",
-    "italian",
-    "lithuanian",
-    "nepali",
-    "norwegian",
-    "portuguese",
-    "romanian",
-    "russian",
-    "serbian",
-    "spanish",
-    "swedish",
-    "tamil",
-    "turkish",
-    "yiddish",
-];
-
 /// One FT.SEARCH request as the client wrote it.
 #[derive(Debug, Default)]
 pub struct Request {
@@ -89,6 +56,7 @@ pub struct Request {
     pub summarize: Option<Summarize>,
     pub highlight: Option<Highlight>,
     pub scorer: Option<String>,
+    pub language: Option<String>,
     pub sort: Option<SortBy>,
     /// LIMIT offset num (default 0 10).
     pub offset: u64,
@@ -207,15 +175,7 @@ pub fn parse(args: &mut Args, protocol: Protocol, max_results: u64) -> Result<Re
                     return Err(bad_args("SLOP", NOT_CONVERTIBLE));
                 }
             }
-            b"LANGUAGE" => {
-                let language = value_of(args, "LANGUAGE")?;
-                if !LANGUAGES
-                    .iter()
-                    .any(|l| language.eq_ignore_ascii_case(l.as_bytes()))
-                {
-                    return Err(coded("No such language"));
-                }
-            }
+            b"LANGUAGE" => req.language = Some(text(&value_of(args, "LANGUAGE")?)),
             b"EXPANDER" => {
                 value_of(args, "EXPANDER")?;
             }
@@ -502,12 +462,20 @@ fn parse_params(list: &[Bytes]) -> Result<Params, CmdError> {
     Ok(params)
 }
 
-/// Checks a SCORER name against the scorers RediSearch has.
-pub fn check_scorer(scorer: &str) -> Result<(), CmdError> {
-    if SCORERS.contains(&scorer) {
-        Ok(())
-    } else {
-        Err(coded(format!("No such scorer {scorer}")))
+/// Checks LANGUAGE and SCORER against what RediSearch knows; it does so once it has found
+/// the index, so an unknown index is reported first.
+pub fn check_names(req: &Request) -> Result<(), CmdError> {
+    if let Some(language) = &req.language {
+        let known = crate::search::schema::LANGUAGES;
+        if !known.iter().any(|l| l.eq_ignore_ascii_case(language)) {
+            return Err(coded("No such language"));
+        }
+    }
+    match &req.scorer {
+        Some(scorer) if !SCORERS.contains(&scorer.as_str()) => {
+            Err(coded(format!("No such scorer {scorer}")))
+        }
+        _ => Ok(()),
     }
 }
 
@@ -675,7 +643,6 @@ mod tests {
                 "* LANGUAGE",
                 "Bad arguments for LANGUAGE: Expected an argument, but none provided",
             ),
-            ("* LANGUAGE klingon", "No such language"),
             ("* FILTER n 1", "FILTER requires 3 arguments"),
             ("* FILTER n x 2", "Bad lower range: x"),
             ("* FILTER n 1 (y", "Bad upper range: (y"),
@@ -703,11 +670,19 @@ mod tests {
     }
 
     #[test]
-    fn scorers_are_exact_names() {
-        assert!(check_scorer("BM25STD").is_ok());
+    fn scorer_and_language_names() {
+        let check = |line: &str| {
+            let req = parse_line(line).expect("parses");
+            check_names(&req).err().map(|e| e.to_string())
+        };
+        assert_eq!(check("* SCORER BM25STD LANGUAGE German"), None);
         assert_eq!(
-            check_scorer("bm25").err().map(|e| e.to_string()),
+            check("* SCORER bm25"),
             Some("No such scorer bm25".to_string())
+        );
+        assert_eq!(
+            check("* LANGUAGE klingon"),
+            Some("No such language".to_string())
         );
     }
 
