@@ -8,23 +8,45 @@
 mod common;
 
 use std::collections::BTreeSet;
-use std::sync::Arc;
 use std::sync::atomic::{AtomicBool, Ordering};
+use std::sync::{Arc, RwLock, RwLockReadGuard};
 use std::thread::sleep;
 use std::time::{Duration, Instant};
 
 use common::ft::{
-    Hnsw, blob, check_index, create_index, eventually, info_num, knn, put, search_ids, snapshot,
-    wait_indexed,
+    Hnsw, Rng, blob, check_index, create_index, eventually, info_num, knn, parse_search, put,
+    search_ids, snapshot, wait_indexed,
 };
 use common::{Client, Server, V};
 
+/// The backfill tests measure other clients' latency: they run alone (write lock) while the
+/// other tests of this file share the read lock.
+static TIMING: RwLock<()> = RwLock::new(());
+
+/// A test's server, holding the shared side of [`TIMING`].
+struct Running {
+    server: Server,
+    _shared: RwLockReadGuard<'static, ()>,
+}
+
+impl std::ops::Deref for Running {
+    type Target = Server;
+    fn deref(&self) -> &Server {
+        &self.server
+    }
+}
+
 /// A server with index `idx` over prefix `doc:`, and a connection to it (database 0).
-fn setup() -> (Server, Client) {
+fn setup() -> (Running, Client) {
+    let shared = TIMING.read().unwrap_or_else(|e| e.into_inner());
     let server = Server::start(&["--enable-debug-command", "yes"]);
     let mut c = server.client();
     assert_eq!(create_index(&mut c, "idx", &["doc:"]), V::ok());
-    (server, c)
+    let running = Running {
+        server,
+        _shared: shared,
+    };
+    (running, c)
 }
 
 /// Index `idx` must answer exactly what database 0's hashes imply (`c` must be in db 0).
@@ -59,11 +81,19 @@ fn set(keys: &[&str]) -> BTreeSet<String> {
     keys.iter().map(|k| k.to_string()).collect()
 }
 
-/// Three documents: doc:1 red 1 (0,0), doc:2 blue 2 (1,0), doc:3 red 3 (5,5).
+/// Three documents: doc:1 red 1 (0,0) "alpha beta", doc:2 blue 2 (1,0) "beta kappa",
+/// doc:3 red 3 (5,5) "delta".
 fn three_docs(c: &mut Client) {
     put(c, "doc:1", "red", 1.0, [0.0, 0.0]);
     put(c, "doc:2", "blue", 2.0, [1.0, 0.0]);
     put(c, "doc:3", "red", 3.0, [5.0, 5.0]);
+    for (key, text) in [
+        ("doc:1", "alpha beta"),
+        ("doc:2", "beta kappa"),
+        ("doc:3", "delta"),
+    ] {
+        assert_eq!(c.cmd(&["HSET", key, "s", text]), V::Int(1));
+    }
     verify(c);
     assert_eq!(ids(c, "*"), set(&["doc:1", "doc:2", "doc:3"]));
 }
@@ -96,6 +126,12 @@ fn hset_new_and_update_of_tag_numeric_and_vector() {
     verify(&mut c);
     let near = knn(&mut c, "idx", "*", "v", [0.5, 0.0], 1).unwrap();
     assert_eq!(near, vec![("doc:3".to_string(), 0.0)]);
+
+    assert_eq!(ids(&mut c, "beta"), set(&["doc:1", "doc:2"]));
+    assert_eq!(int(&mut c, "HSET doc:2 s gamma"), 0);
+    verify(&mut c);
+    assert_eq!(ids(&mut c, "@s:gamma"), set(&["doc:2"]));
+    assert_eq!(ids(&mut c, "beta"), set(&["doc:1"]));
 
     // A field outside the schema changes nothing indexed, but re-indexes the document.
     assert_eq!(int(&mut c, "HSET doc:1 other x"), 1);
@@ -172,7 +208,7 @@ fn hdel_of_one_field_and_down_to_empty() {
     verify(&mut c);
     let hits = knn(&mut c, "idx", "*", "v", [0.0, 0.0], 5).unwrap();
     assert!(hits.iter().all(|(id, _)| id != "doc:1"), "{hits:?}");
-    assert_eq!(int(&mut c, "HDEL doc:1 n h nosuch"), 2);
+    assert_eq!(int(&mut c, "HDEL doc:1 n h s nosuch"), 3);
     assert_eq!(int(&mut c, "EXISTS doc:1"), 0);
     verify(&mut c);
     assert_eq!(ids(&mut c, "*"), set(&["doc:2", "doc:3"]));
@@ -220,6 +256,9 @@ fn expire_actively_without_reads() {
     three_docs(&mut c);
     assert_eq!(int(&mut c, "EXPIRE doc:1 1"), 1);
     assert_eq!(int(&mut c, "PEXPIRE doc:3 200"), 1);
+    // A TTL removed before it fires keeps the document.
+    assert_eq!(int(&mut c, "PEXPIRE doc:2 100"), 1);
+    assert_eq!(int(&mut c, "PERSIST doc:2"), 1);
     assert_eq!(ids(&mut c, "*"), set(&["doc:1", "doc:2", "doc:3"]));
     // Only FT.SEARCH runs meanwhile: the expiry cycle alone must reach the index.
     let gone = eventually(Duration::from_secs(6), || {
@@ -253,8 +292,8 @@ fn hash_field_ttl_removes_the_indexed_field() {
         V::Array(vec![V::Int(1)])
     );
     assert_eq!(
-        c.q("HEXPIRE doc:2 1 FIELDS 4 t n v h"),
-        V::Array(vec![V::Int(1); 4])
+        c.q("HEXPIRE doc:2 1 FIELDS 5 t n v h s"),
+        V::Array(vec![V::Int(1); 5])
     );
     // Without reads of the keys, the field expiry must reach the index.
     let gone = eventually(Duration::from_secs(6), || {
@@ -508,6 +547,21 @@ fn multi_exec_applies_every_queued_write() {
     assert_eq!(ids(&mut c, "*"), set(&["doc:1", "doc:2", "doc:5", "doc:9"]));
     assert_eq!(ids(&mut c, "@t:{yellow}"), set(&["doc:1"]));
 
+    // SELECT inside the transaction: only the db 0 write reaches the index.
+    assert_eq!(c.q("MULTI"), V::ok());
+    for line in [
+        "SELECT 1",
+        "HSET doc:20 t indb1",
+        "SELECT 0",
+        "HSET doc:21 t indb0",
+    ] {
+        assert_eq!(c.q(line), V::Simple("QUEUED".into()));
+    }
+    assert!(matches!(c.q("EXEC"), V::Array(r) if r.len() == 4));
+    verify(&mut c);
+    assert_eq!(ids(&mut c, "@t:{indb1}"), set(&[]));
+    assert_eq!(ids(&mut c, "@t:{indb0}"), set(&["doc:21"]));
+
     // DISCARD applies nothing.
     assert_eq!(c.q("MULTI"), V::ok());
     assert_eq!(c.q("DEL doc:1"), V::Simple("QUEUED".into()));
@@ -537,6 +591,13 @@ fn eval_writes_through_redis_call() {
     verify(&mut c);
     assert_eq!(ids(&mut c, "*"), set(&["doc:1", "doc:3", "doc:7"]));
     assert_eq!(ids(&mut c, "@t:{lua}"), set(&["doc:7"]));
+    // SELECT inside a script: writes to db 1 stay out of the index.
+    let select = "redis.call('SELECT', 1); redis.call('HSET', KEYS[1], 't', 'luadb1'); \
+                  redis.call('SELECT', 0); redis.call('HSET', KEYS[2], 't', 'luadb0')";
+    assert_eq!(c.cmd(&["EVAL", select, "2", "doc:20", "doc:21"]), V::Nil);
+    verify(&mut c);
+    assert_eq!(ids(&mut c, "@t:{luadb1}"), set(&[]));
+    assert_eq!(ids(&mut c, "@t:{luadb0}"), set(&["doc:21"]));
     // A script that fails after a write keeps the write.
     let failing = "redis.call('HSET', KEYS[1], 't', 'half'); redis.call('INCR', KEYS[1])";
     assert!(c.cmd(&["EVAL", failing, "1", "doc:1"]).is_error());
@@ -688,34 +749,55 @@ fn unparsable_numeric_drops_the_document_until_fixed() {
 
 #[test]
 fn create_over_20000_keys_backfills_in_the_background() {
-    const N: usize = 20_000;
-    let server = Server::start(&[]);
-    let mut c = server.client();
-    for chunk in 0..N / 1000 {
-        for i in chunk * 1000..(chunk + 1) * 1000 {
+    backfill(20_000, "FLAT");
+}
+
+/// HNSW inserts are far slower (more so in a debug build), so fewer keys: the point is that
+/// graph building during the scan does not stall other clients either.
+#[test]
+fn create_over_hnsw_keys_backfills_without_stalling_others() {
+    backfill(1_000, "HNSW");
+}
+
+/// Pipelined HSETs of `doc:0` .. `doc:{n-1}`: tag `ten` for every tenth else `rest`, numeric
+/// i, and the vector (i, i mod 7) in each of `vector_fields`.
+fn load_docs(c: &mut Client, n: usize, vector_fields: &[&str]) {
+    for start in (0..n).step_by(1000) {
+        let end = n.min(start + 1000);
+        for i in start..end {
             let b = blob(&[i as f32, (i % 7) as f32]);
-            let key = format!("doc:{i}");
             let tag = if i % 10 == 0 { "ten" } else { "rest" };
-            let n = i.to_string();
-            c.send(&[
-                b"HSET".as_ref(),
-                key.as_bytes(),
-                b"t",
-                tag.as_bytes(),
-                b"n",
-                n.as_bytes(),
-                b"v",
-                &b,
-            ]);
+            let mut args = vec![
+                b"HSET".to_vec(),
+                format!("doc:{i}").into_bytes(),
+                b"t".to_vec(),
+                tag.as_bytes().to_vec(),
+                b"n".to_vec(),
+                i.to_string().into_bytes(),
+            ];
+            for f in vector_fields {
+                args.push(f.as_bytes().to_vec());
+                args.push(b.clone());
+            }
+            c.send(&args);
         }
-        for _ in 0..1000 {
-            assert_eq!(c.read(), V::Int(3));
+        for _ in start..end {
+            assert!(matches!(c.read(), V::Int(_)));
         }
     }
+}
+
+/// FT.CREATE over `n` existing hashes with a vector field of `algorithm`: FT.INFO shows the
+/// scan in progress (`indexing` 1, `percent_indexed` < 1) then done (0, 1); a second client's
+/// PINGs stay fast meanwhile; afterwards every document is searchable.
+fn backfill(n: usize, algorithm: &str) {
+    let _alone = TIMING.write().unwrap_or_else(|e| e.into_inner());
+    let server = Server::start(&[]);
+    let mut c = server.client();
+    load_docs(&mut c, n, &["v"]);
     assert_eq!(c.q("HSET other:1 t ten"), V::Int(1));
 
-    // A second client measures PING round trips for the whole backfill. (FLAT only: HNSW
-    // inserts in a debug build would make the scan take most of a minute.)
+    // A second client measures PING round trips for the whole backfill.
     let stop = Arc::new(AtomicBool::new(false));
     let pinger = {
         let stop = stop.clone();
@@ -737,8 +819,10 @@ fn create_over_20000_keys_backfills_in_the_background() {
 
     // FT.CREATE and the first FT.INFO go out together, so FT.INFO runs right after creation.
     let mut create: Vec<u8> = Vec::new();
-    let schema = "FT.CREATE idx ON HASH PREFIX 1 doc: SCHEMA t TAG n NUMERIC \
-                  v VECTOR FLAT 6 TYPE FLOAT32 DIM 2 DISTANCE_METRIC L2";
+    let schema = format!(
+        "FT.CREATE idx ON HASH PREFIX 1 doc: SCHEMA t TAG n NUMERIC \
+         v VECTOR {algorithm} 6 TYPE FLOAT32 DIM 2 DISTANCE_METRIC L2"
+    );
     create.extend(common::encode_command(
         &schema.split_whitespace().collect::<Vec<_>>(),
     ));
@@ -774,7 +858,7 @@ fn create_over_20000_keys_backfills_in_the_background() {
         }
         assert!(
             started.elapsed() < Duration::from_secs(120),
-            "backfill of {N} keys still running after 120 s"
+            "backfill of {n} keys still running after 120 s"
         );
     }
     let took = started.elapsed();
@@ -789,9 +873,9 @@ fn create_over_20000_keys_backfills_in_the_background() {
         worst_ping < Duration::from_millis(200),
         "a PING took {worst_ping:?} during the backfill ({pings} pings, backfill {took:?})"
     );
-    eprintln!("backfill of {N} keys: {took:?}; {pings} pings, worst {worst_ping:?}");
-    assert_eq!(info_num(&mut c, "idx", "num_docs").unwrap(), N as f64);
-    assert_eq!(search_ids(&mut c, "idx", "@t:{ten}").unwrap().len(), N / 10);
+    eprintln!("{algorithm} backfill of {n} keys: {took:?}; {pings} pings, worst {worst_ping:?}");
+    assert_eq!(info_num(&mut c, "idx", "num_docs").unwrap(), n as f64);
+    assert_eq!(search_ids(&mut c, "idx", "@t:{ten}").unwrap().len(), n / 10);
     let near = knn(&mut c, "idx", "*", "v", [100.0, 2.0], 1).unwrap();
     assert_eq!(near, vec![("doc:100".to_string(), 0.0)]);
 }
@@ -856,4 +940,119 @@ fn writes_in_db1_never_reach_indexes() {
     verify(&mut c);
     assert_eq!(ids(&mut c, "*"), set(&["doc:1", "doc:2", "doc:3"]));
     assert_eq!(ids(&mut c, "@t:{db1}"), set(&[]));
+}
+
+/// Writes racing the background scan: FT.CREATE over 2,000 documents while another client
+/// updates, deletes, renames and creates documents until the scan is done. Whatever the
+/// interleaving, the finished index must equal the keyspace.
+#[test]
+fn writes_during_the_backfill_end_consistent() {
+    let server = Server::start(&[]);
+    let mut c = server.client();
+    load_docs(&mut c, 2000, &["v", "h"]);
+    assert_eq!(create_index(&mut c, "idx", &["doc:"]), V::ok());
+    let mut rng = Rng::new(42);
+    let mut writes = 0;
+    loop {
+        let scanning = info_num(&mut c, "idx", "indexing").unwrap() == 1.0;
+        for _ in 0..20 {
+            let key = format!("doc:{}", rng.below(2200));
+            let line = match rng.below(5) {
+                0 => format!("DEL {key}"),
+                1 => format!("RENAME {key} doc:{}", rng.below(2200)),
+                2 => format!("HSET {key} n {}", rng.below(100)),
+                3 => format!("HDEL {key} t"),
+                _ => format!("HSET {key} t changed s alpha"),
+            };
+            c.q(&line);
+            writes += 1;
+        }
+        if !scanning {
+            break;
+        }
+    }
+    eprintln!("{writes} writes raced the backfill");
+    verify(&mut c);
+}
+
+/// Several clients write the same few keys at once (single commands and MULTI blocks) while
+/// another searches; afterwards the index must equal the keyspace.
+#[test]
+fn concurrent_writers_leave_the_index_equal_to_the_keyspace() {
+    let (s, mut c) = setup();
+    let writers: Vec<_> = (0..4u64)
+        .map(|w| {
+            let mut c = s.client();
+            std::thread::spawn(move || {
+                let mut rng = Rng::new(w);
+                for _ in 0..300 {
+                    let key = format!("doc:{}", rng.below(40));
+                    let b = blob(&[rng.below(9) as f32, rng.below(9) as f32]);
+                    let multi = rng.chance(0.1);
+                    if multi {
+                        assert_eq!(c.q("MULTI"), V::ok());
+                    }
+                    let reply = match rng.below(6) {
+                        0 => c.q(&format!("DEL {key}")),
+                        1 => c.q(&format!("RENAME {key} doc:{}", rng.below(40))),
+                        2 => c.q(&format!("HDEL {key} t v")),
+                        3 => c.q(&format!("HINCRBY {key} n 1")),
+                        _ => c.cmd(&[
+                            b"HSET".as_ref(),
+                            key.as_bytes(),
+                            b"t",
+                            rng.pick(&["red", "blue"]).as_bytes(),
+                            b"v",
+                            &b,
+                            b"h",
+                            &b,
+                            b"s",
+                            rng.pick(&["alpha", "beta gamma"]).as_bytes(),
+                        ]),
+                    };
+                    if multi {
+                        assert_eq!(reply, V::Simple("QUEUED".into()));
+                        assert!(matches!(c.q("EXEC"), V::Array(_)));
+                    }
+                }
+            })
+        })
+        .collect();
+    let stop = Arc::new(AtomicBool::new(false));
+    let reader = {
+        let stop = stop.clone();
+        let mut r = s.client();
+        std::thread::spawn(move || {
+            while !stop.load(Ordering::Relaxed) {
+                // Keys may vanish between the index lookup and loading (nil fields).
+                for field in ["v", "h"] {
+                    let query = format!("(@t:{{red}})=>[KNN 5 @{field} $q AS d]");
+                    let reply = r.cmd(&[
+                        b"FT.SEARCH".as_ref(),
+                        b"idx",
+                        query.as_bytes(),
+                        b"PARAMS",
+                        b"2",
+                        b"q",
+                        &blob(&[4.0, 4.0]),
+                        b"SORTBY",
+                        b"d",
+                        b"DIALECT",
+                        b"2",
+                    ]);
+                    parse_search(&reply, true)
+                        .unwrap_or_else(|e| panic!("search during writes: {e}"));
+                }
+                search_ids(&mut r, "idx", "*").unwrap_or_else(|e| panic!("{e}"));
+            }
+        })
+    };
+    for w in writers {
+        w.join().unwrap();
+    }
+    stop.store(true, Ordering::Relaxed);
+    reader.join().unwrap();
+    let hashes = snapshot(&mut c);
+    check_index(&mut c, "idx", &["doc:"], &hashes, Hnsw::LiveHitsOnly)
+        .unwrap_or_else(|e| panic!("index out of step after concurrent writes: {e}"));
 }

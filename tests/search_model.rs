@@ -1,8 +1,8 @@
-//! Model test: a seeded random sequence of writes (HSET with random tag / numeric / vector,
-//! HDEL, HINCRBY, DEL, RENAME, EXPIRE / PEXPIRE with short TTLs, MULTI blocks) over ~200 keys,
+//! Model test: a seeded random sequence of writes (HSET with random tag / numeric / vector / text,
+//! HDEL, HINCRBY, DEL, RENAME, PEXPIRE with short TTLs, EXPIRE 0, MULTI blocks) over ~200 keys,
 //! mirrored in a brute-force model of the hashes. Every few steps the keyspace must equal the
 //! model, and FT.SEARCH (`*`, tags, numeric ranges, exact KNN k=5 on FLAT, live hits on HNSW)
-//! must equal the model's brute-force answers.
+//! must equal the model's brute-force answers (text words too).
 //!
 //! `FERRO_SEARCH_SEED` (default fixed) and `FERRO_SEARCH_STEPS` (default 3000) replay or
 //! lengthen a run; failures print the seed.
@@ -23,8 +23,10 @@ const CHECK_EVERY: usize = 100;
 /// A key whose expiry is this close is in doubt: the server may or may not have passed it by
 /// the time a command reaches it, so the test waits until it surely has.
 const DOUBT: Duration = Duration::from_millis(100);
-/// No key may expire while a check runs: checks first wait out expiries this close.
-const CHECK_HORIZON: Duration = Duration::from_millis(400);
+/// No key may expire while a check runs: checks first wait out expiries this close, which
+/// covers every TTL the test sets (at most [`MAX_TTL_MS`]).
+const CHECK_HORIZON: Duration = Duration::from_secs(1);
+const MAX_TTL_MS: usize = 250;
 
 const TAGS: &[&str] = &[
     "red",
@@ -35,7 +37,8 @@ const TAGS: &[&str] = &[
     "yellow",
     "purple",
 ];
-const FIELDS: &[&str] = &["t", "n", "v", "h"];
+const FIELDS: &[&str] = &["t", "n", "v", "h", "s"];
+const WORDS: &[&str] = &["alpha", "beta", "gamma", "delta", "omega", "kappa"];
 
 #[derive(Clone, Debug)]
 struct Key {
@@ -85,6 +88,8 @@ enum Op {
     Del(String),
     Rename(String, String),
     Pexpire(String, u64),
+    /// EXPIRE key 0: deletes at once.
+    ExpireNow(String),
 }
 
 impl Op {
@@ -95,7 +100,8 @@ impl Op {
             | Op::Hdel(k, _)
             | Op::Hincrby(k, _)
             | Op::Del(k)
-            | Op::Pexpire(k, _) => {
+            | Op::Pexpire(k, _)
+            | Op::ExpireNow(k) => {
                 vec![k]
             }
         }
@@ -137,6 +143,11 @@ impl Op {
                 push(b"PEXPIRE");
                 push(k.as_bytes());
                 push(ms.to_string().as_bytes());
+            }
+            Op::ExpireNow(k) => {
+                push(b"EXPIRE");
+                push(k.as_bytes());
+                push(b"0");
             }
         }
         args
@@ -190,7 +201,7 @@ impl Op {
                     }
                 }
             }
-            Op::Del(k) => {
+            Op::Del(k) | Op::ExpireNow(k) => {
                 m.keys.remove(k);
                 false
             }
@@ -223,6 +234,11 @@ fn random_key(rng: &mut Rng) -> String {
 fn random_value(rng: &mut Rng, field: &str) -> Vec<u8> {
     match field {
         "t" => rng.pick(TAGS).as_bytes().to_vec(),
+        "s" => (0..1 + rng.below(3))
+            .map(|_| *rng.pick(WORDS))
+            .collect::<Vec<_>>()
+            .join(" ")
+            .into_bytes(),
         "n" => {
             if rng.chance(0.02) {
                 rng.pick(&["abc", "12abc"]).as_bytes().to_vec()
@@ -270,14 +286,8 @@ fn random_op(rng: &mut Rng) -> Op {
         57..62 => Op::Hincrby(key, rng.below(21) as i64 - 10),
         62..72 => Op::Del(key),
         72..84 => Op::Rename(key, random_key(rng)),
-        _ => {
-            let ms = if rng.chance(0.1) {
-                1000
-            } else {
-                10 + rng.below(190) as u64
-            };
-            Op::Pexpire(key, ms)
-        }
+        84..87 => Op::ExpireNow(key),
+        _ => Op::Pexpire(key, 10 + rng.below(MAX_TTL_MS - 10) as u64),
     }
 }
 
@@ -315,9 +325,27 @@ fn compare(c: &mut Client, m: &mut Model, seed: u64, step: usize) {
             .chain(got.keys())
             .filter(|k| want.get(*k) != got.get(*k))
             .collect();
+        let show = |h: &Hashes, k: &String| format!("{:?}", h.get(k));
+        let details: Vec<String> = diff
+            .iter()
+            .map(|k| {
+                let now = Instant::now();
+                let ttl = m.keys.get(*k).and_then(|key| key.expiry).map(|(lo, hi)| {
+                    (
+                        lo.saturating_duration_since(now),
+                        hi.saturating_duration_since(now),
+                    )
+                });
+                format!(
+                    "{k}: server {} model {} (model TTL window from now {ttl:?})",
+                    show(&got, k),
+                    show(&want, k)
+                )
+            })
+            .collect();
         panic!(
             "seed {seed} step {step}: keyspace differs from the model (a keyspace or model \
-             bug, not the index) at keys {diff:?}"
+             bug, not the index): {details:#?}"
         );
     }
     if let Err(e) = check_index(c, "idx", &["doc:"], &want, Hnsw::LiveHitsOnly) {

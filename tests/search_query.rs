@@ -24,6 +24,15 @@ fn run(c: &mut Client, args: &[&[u8]]) -> V {
     c.cmd(args)
 }
 
+/// One test document: key, t, tag, n (if any), v.
+type Doc = (
+    &'static str,
+    &'static str,
+    &'static str,
+    Option<&'static str>,
+    [f32; 2],
+);
+
 /// Index `idx` over `doc:*`: TEXT t, TAG tag, NUMERIC n (SORTABLE), VECTOR v (2-d, L2,
 /// `algo`), with four documents; `doc:d` has no `n`.
 fn setup(c: &mut Client, algo: &str) {
@@ -32,7 +41,7 @@ fn setup(c: &mut Client, algo: &str) {
          v VECTOR {algo} 6 TYPE FLOAT32 DIM 2 DISTANCE_METRIC L2"
     );
     assert_eq!(c.q(&create), V::ok());
-    let docs: [(&str, &str, &str, Option<&str>, [f32; 2]); 4] = [
+    let docs: [Doc; 4] = [
         ("doc:a", "hello world", "red", Some("3"), [0.0, 0.0]),
         ("doc:b", "hello there", "blue", Some("1"), [1.0, 0.0]),
         ("doc:c", "goodbye world", "red", Some("2"), [0.0, 2.0]),
@@ -640,5 +649,193 @@ fn garbage_never_takes_the_server_down() {
             "{args:?}"
         );
     }
+    // Query strings glued from fragments, with blobs of every length around the right one.
+    let pieces: &[&str] = &[
+        "*",
+        "=>[",
+        "KNN ",
+        "$k ",
+        "@v ",
+        "$q",
+        "]",
+        "AS d",
+        " EF_RUNTIME 5",
+        "(",
+        ")",
+        "@n:[",
+        "1 ",
+        "+inf",
+        "(2",
+        "]",
+        "@tag:{",
+        "red",
+        "|",
+        "}",
+        "-",
+        "~",
+        "hello",
+        "*",
+        "%",
+        "\\",
+        "@v:[VECTOR_RANGE ",
+        "0.5 ",
+        "=>{$YIELD_DISTANCE_AS: d}",
+        " ",
+        "\"",
+        "ismissing(@n)",
+        "HYBRID_POLICY ADHOC_BF",
+        "@t:",
+        "=>",
+        "[",
+        "{",
+        "$",
+    ];
+    for round in 0..400 {
+        let n = 1 + (next() % 12) as usize;
+        let query: String = (0..n)
+            .map(|_| pieces[(next() % pieces.len() as u64) as usize])
+            .collect();
+        let q = vec![0u8; round % 12];
+        let reply = run(
+            &mut c,
+            &[
+                b"FT.SEARCH",
+                b"idx",
+                query.as_bytes(),
+                b"PARAMS",
+                b"4",
+                b"q",
+                &q,
+                b"k",
+                b"3",
+                b"SORTBY",
+                b"d",
+                b"WITHSCORES",
+                b"DIALECT",
+                b"2",
+            ],
+        );
+        assert!(
+            !matches!(reply, V::Error(ref e) if e.contains("internal error")),
+            "{query:?} -> {reply:?}"
+        );
+    }
     assert_eq!(c.q("PING"), V::Simple("PONG".into()));
+}
+
+#[test]
+fn key_gone_between_search_and_load_has_nil_fields() {
+    let server = Server::start(&["--enable-debug-command", "yes"]);
+    let mut c = server.client();
+    assert_eq!(c.q("DEBUG SET-ACTIVE-EXPIRE 0"), V::ok());
+    assert_eq!(c.q("FT.CREATE idx PREFIX 1 doc: SCHEMA t TEXT"), V::ok());
+    for key in ["doc:x1", "doc:x2"] {
+        assert_eq!(c.q(&format!("HSET {key} t hello")), V::Int(1));
+        assert_eq!(c.q(&format!("PEXPIRE {key} 1")), V::Int(1));
+    }
+    std::thread::sleep(std::time::Duration::from_millis(20));
+    // The index still holds the documents (nothing expired them yet); loading finds the
+    // keys gone: RESP2 sends nil for the field list.
+    c.send(&["FT.SEARCH", "idx", "hello", "INKEYS", "1", "doc:x1"]);
+    let (reply, raw) = c.read_raw().expect("reply");
+    assert_eq!(reply, arr(vec![V::Int(1), b("doc:x1"), V::Nil]));
+    assert_eq!(raw, b"*3\r\n:1\r\n$6\r\ndoc:x1\r\n$-1\r\n");
+    c.resp3();
+    let reply = c.q("FT.SEARCH idx hello INKEYS 1 doc:x2");
+    let V::Map(top) = reply else {
+        panic!("not a map: {reply:?}")
+    };
+    assert_eq!(
+        top[2].1,
+        arr(vec![V::Map(vec![
+            (V::Simple("id".into()), b("doc:x2")),
+            (V::Simple("extra_attributes".into()), V::Nil),
+            (V::Simple("values".into()), arr(vec![])),
+        ])])
+    );
+}
+
+#[test]
+fn knn_replies_byte_exact() {
+    let server = Server::start(&[]);
+    let mut c = server.client();
+    setup(&mut c, "FLAT");
+    let q = blob(&[0.0, 0.0]);
+    let command: Vec<&[u8]> = vec![
+        b"FT.SEARCH",
+        b"idx",
+        b"*=>[KNN 1 @v $q AS dist]",
+        b"WITHSCORES",
+        b"RETURN",
+        b"1",
+        b"dist",
+        b"SORTBY",
+        b"dist",
+        b"PARAMS",
+        b"2",
+        b"q",
+        &q,
+        b"DIALECT",
+        b"2",
+    ];
+    c.send(&command);
+    let (_, raw) = c.read_raw().expect("reply");
+    assert_eq!(
+        String::from_utf8_lossy(&raw),
+        "*4\r\n:1\r\n$5\r\ndoc:a\r\n$1\r\n1\r\n*2\r\n$4\r\ndist\r\n$1\r\n0\r\n"
+    );
+    c.resp3();
+    c.send(&command);
+    let (_, raw) = c.read_raw().expect("reply");
+    assert_eq!(
+        String::from_utf8_lossy(&raw),
+        "%5\r\n+attributes\r\n*0\r\n+format\r\n+STRING\r\n+results\r\n*1\r\n%4\r\n\
+         +id\r\n$5\r\ndoc:a\r\n+score\r\n,1\r\n+extra_attributes\r\n%1\r\n$4\r\ndist\r\n$1\r\n0\r\n\
+         +values\r\n*0\r\n+total_results\r\n:1\r\n+warning\r\n*0\r\n"
+    );
+}
+
+#[test]
+fn sortby_limit_pages_match_a_full_sort() {
+    let server = Server::start(&[]);
+    let mut c = server.client();
+    assert_eq!(c.q("FT.CREATE p PREFIX 1 p: SCHEMA n NUMERIC"), V::ok());
+    // 60 documents, values with ties, every seventh without a value.
+    let mut model: Vec<(usize, Option<i64>)> = Vec::new();
+    for i in 0..60 {
+        let key = format!("p:{i:02}");
+        let value = (i % 7 != 3).then_some(((i * 37) % 11) as i64);
+        match value {
+            Some(v) => c.q(&format!("HSET {key} n {v} x {i}")),
+            None => c.q(&format!("HSET {key} x {i}")),
+        };
+        model.push((i, value));
+    }
+    for ascending in [true, false] {
+        // Values ordered, ties in indexing order, documents without a value last.
+        let mut expected = model.clone();
+        expected.sort_by(|a, b| match (a.1, b.1) {
+            (Some(x), Some(y)) if ascending => x.cmp(&y).then(a.0.cmp(&b.0)),
+            (Some(x), Some(y)) => y.cmp(&x).then(a.0.cmp(&b.0)),
+            (Some(_), None) => std::cmp::Ordering::Less,
+            (None, Some(_)) => std::cmp::Ordering::Greater,
+            (None, None) => a.0.cmp(&b.0),
+        });
+        let keys: Vec<V> = expected
+            .iter()
+            .map(|(i, _)| b(&format!("p:{i:02}")))
+            .collect();
+        let dir = if ascending { "ASC" } else { "DESC" };
+        for (offset, num) in [(0, 10), (0, 60), (5, 7), (50, 20), (59, 1), (0, 1), (13, 0)] {
+            if num == 0 && offset != 0 {
+                continue;
+            }
+            let reply = c.q(&format!(
+                "FT.SEARCH p * SORTBY n {dir} LIMIT {offset} {num} NOCONTENT"
+            ));
+            let mut want = vec![V::Int(60)];
+            want.extend(keys.iter().skip(offset).take(num).cloned());
+            assert_eq!(reply, arr(want), "{dir} {offset} {num}");
+        }
+    }
 }

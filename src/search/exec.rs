@@ -32,7 +32,13 @@ pub(super) fn search(
     options: &SearchOptions,
 ) -> Result<Vec<Hit>, SearchError> {
     let mut eval = Eval::new(def, data, options);
-    let mut ids = eval.node(&query.filter)?;
+    // `*` without INKEYS filters nothing: a KNN then searches the vector index unfiltered
+    // (its graph path) and the filter bitmap is never built.
+    let unfiltered = query.filter == QueryNode::All && options.in_keys.is_none();
+    let mut ids = match (unfiltered, &query.knn) {
+        (true, Some(_)) => RoaringBitmap::new(),
+        _ => eval.node(&query.filter)?,
+    };
     if let Some(keys) = &options.in_keys {
         ids &= keys
             .iter()
@@ -44,8 +50,6 @@ pub(super) fn search(
     let ids: Vec<u32> = match &query.knn {
         None => ids.iter().collect(),
         Some(knn) => {
-            // `*` without INKEYS filters nothing: let the vector index search unfiltered.
-            let unfiltered = query.filter == QueryNode::All && options.in_keys.is_none();
             let nearest = eval.knn(knn, (!unfiltered).then_some(&ids))?;
             let name = knn.score_field();
             let mut ids = Vec::with_capacity(nearest.len());
@@ -110,7 +114,7 @@ impl<'a> Eval<'a> {
             names
                 .iter()
                 .filter_map(|n| def.field_index(n))
-                .map(|p| p as u16)
+                .filter_map(|p| u16::try_from(p).ok())
                 .collect()
         });
         let weights = def
@@ -256,7 +260,7 @@ impl<'a> Eval<'a> {
                 .iter()
                 .filter_map(|n| self.def.field_index(n))
                 .filter(|&p| matches!(self.def.fields[p].kind, FieldKind::Text { .. }))
-                .map(|p| p as u16)
+                .filter_map(|p| u16::try_from(p).ok())
                 .collect()
         });
         match (named, &self.in_fields) {
@@ -761,6 +765,7 @@ mod tests {
                 Bytes::from("doc:0")
             ))
         );
+        assert_eq!(index.field_errors("v").failures, 1);
         let mut clause = knn(1, &[0.0, 0.0]);
         clause.blob = Bytes::from_static(b"1234567");
         let query = Query {

@@ -7,6 +7,7 @@
 //! postings; searches hold it for reading while computing matching ids, never while
 //! loading documents. Nothing here calls back into the keyspace or the registry.
 
+use std::collections::HashMap;
 use std::sync::atomic::{AtomicBool, AtomicU64, Ordering};
 
 use bytes::Bytes;
@@ -43,6 +44,17 @@ pub struct IndexStats {
     pub progress_ppm: AtomicU64,
     /// FT.SEARCH / FT.AGGREGATE calls (`number_of_uses`).
     pub uses: AtomicU64,
+    /// Failures by the schema position of the field whose value failed (FT.INFO
+    /// `field statistics`).
+    pub field_errors: Mutex<HashMap<usize, FieldErrors>>,
+}
+
+/// One field's share of the indexing failures.
+#[derive(Debug, Clone, Default, PartialEq)]
+pub struct FieldErrors {
+    pub failures: u64,
+    /// The last error and the key it happened on.
+    pub last_error: Option<(String, Bytes)>,
 }
 
 /// A snapshot of an index's size figures for FT.INFO.
@@ -151,21 +163,22 @@ impl Index {
         data.remove(&self.def, key);
         let parsed = match parsed {
             Ok(parsed) => parsed,
-            Err(error) => return self.fail(key, error),
+            Err((pos, error)) => return self.fail(key, pos, error),
         };
         let id = data.docs.insert(Document {
             key: key.clone(),
             values: parsed.values,
         });
-        if let Err(error) = data.add_postings(&self.def, id, &parsed.text, &parsed.vectors) {
+        if let Err((pos, error)) = data.add_postings(&self.def, id, &parsed.text, &parsed.vectors) {
             data.remove(&self.def, key);
-            self.fail(key, error.to_string());
+            self.fail(key, pos, error.to_string());
         }
     }
 
     /// Reads and checks every schema field of `hash` (fields whose TTL has passed count as
-    /// absent). The first bad value fails the whole document, with RediSearch's error text.
-    fn parse<'h>(&self, hash: &'h HashValue, now_ms: u64) -> Result<Parsed<'h>, String> {
+    /// absent). The first bad value fails the whole document, with its field's position and
+    /// RediSearch's error text.
+    fn parse<'h>(&self, hash: &'h HashValue, now_ms: u64) -> Result<Parsed<'h>, (usize, String)> {
         let mut parsed = Parsed {
             values: vec![None; self.def.fields.len()].into_boxed_slice(),
             text: Vec::new(),
@@ -182,24 +195,30 @@ impl Index {
                 continue;
             }
             parsed.values[pos] = Some(match &field.kind {
-                FieldKind::Numeric => FieldValue::Number(numeric::parse(raw)?),
+                FieldKind::Numeric => {
+                    FieldValue::Number(numeric::parse(raw).map_err(|e| (pos, e))?)
+                }
                 FieldKind::Tag { .. } => {
                     FieldValue::Text(String::from_utf8_lossy(raw).into_owned())
                 }
                 FieldKind::Text { .. } => {
                     let value = String::from_utf8_lossy(raw).into_owned();
-                    if !field.noindex {
+                    // Text postings name fields by a u16 position; a schema is far smaller.
+                    if let (false, Ok(text_pos)) = (field.noindex, u16::try_from(pos)) {
                         let terms = text::tokenize(&value, &|w| self.def.is_stopword(w));
-                        parsed.text.push((pos as u16, terms));
+                        parsed.text.push((text_pos, terms));
                     }
                     FieldValue::Text(value)
                 }
                 FieldKind::Vector(params) => {
                     if raw.len() != params.blob_len() {
-                        return Err(format!(
-                            "Could not add vector with blob size {} (expected size {})",
-                            raw.len(),
-                            params.blob_len()
+                        return Err((
+                            pos,
+                            format!(
+                                "Could not add vector with blob size {} (expected size {})",
+                                raw.len(),
+                                params.blob_len()
+                            ),
                         ));
                     }
                     parsed.vectors.push((pos, &raw[..]));
@@ -210,9 +229,24 @@ impl Index {
         Ok(parsed)
     }
 
-    fn fail(&self, key: &Bytes, error: String) {
+    /// Counts a document that could not be indexed because of field `pos`.
+    fn fail(&self, key: &Bytes, pos: usize, error: String) {
         self.stats.failures.fetch_add(1, Ordering::Relaxed);
-        *self.stats.last_error.lock() = Some((error, key.clone()));
+        let last = Some((error, key.clone()));
+        let mut fields = self.stats.field_errors.lock();
+        let field = fields.entry(pos).or_default();
+        field.failures += 1;
+        field.last_error = last.clone();
+        drop(fields);
+        *self.stats.last_error.lock() = last;
+    }
+
+    /// The failures field `attribute`'s values caused.
+    pub fn field_errors(&self, attribute: &str) -> FieldErrors {
+        self.def
+            .field_index(attribute)
+            .and_then(|pos| self.stats.field_errors.lock().get(&pos).cloned())
+            .unwrap_or_default()
     }
 
     /// Drops the document of `key`, if indexed.
@@ -382,14 +416,15 @@ impl Data {
     }
 
     /// Adds document `id` (already in the table) to the field indexes. A vector the vector
-    /// index refuses fails it (the caller then removes the document again).
+    /// index refuses fails it, with the field's position (the caller then removes the
+    /// document again).
     fn add_postings(
         &mut self,
         def: &IndexDef,
         id: DocId,
         text: &[(u16, Vec<String>)],
         vectors: &[(usize, &[u8])],
-    ) -> Result<(), SearchError> {
+    ) -> Result<(), (usize, SearchError)> {
         let Data {
             docs,
             fields,
@@ -411,7 +446,7 @@ impl Data {
         }
         for (pos, blob) in vectors {
             if let Some(FieldIndex::Vector(v)) = fields.get(*pos) {
-                v.insert(id, blob)?;
+                v.insert(id, blob).map_err(|e| (*pos, e))?;
             }
         }
         Ok(())
@@ -585,10 +620,16 @@ mod tests {
         assert!(all(&index).is_empty());
         assert_eq!(index.info().num_terms, 0);
         assert_eq!(index.stats.failures.load(Ordering::Relaxed), 1);
+        let last = Some(("Invalid numeric value: 'aaaa'".to_string(), key("doc:1")));
+        assert_eq!(*index.stats.last_error.lock(), last);
         assert_eq!(
-            *index.stats.last_error.lock(),
-            Some(("Invalid numeric value: 'aaaa'".to_string(), key("doc:1")))
+            index.field_errors("n"),
+            FieldErrors {
+                failures: 1,
+                last_error: last
+            }
         );
+        assert_eq!(index.field_errors("t"), FieldErrors::default());
     }
 
     #[test]

@@ -168,6 +168,8 @@ impl KeyObserver for Registry {
         }
         match &event.kind {
             KeyEventKind::Flushed => self.all().iter().for_each(|i| i.clear()),
+            // The `Written` (or `Deleted`) event that follows re-indexes the key.
+            KeyEventKind::FieldsExpired => {}
             KeyEventKind::Swapped { .. } => {
                 let all = self.all();
                 all.iter().for_each(|i| i.clear());
@@ -185,5 +187,72 @@ impl KeyObserver for Registry {
                 }
             }
         }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use bytes::Bytes;
+
+    use super::*;
+    use crate::keyspace::value::StrValue;
+    use crate::search::index::testing::{def, hash, numeric};
+
+    fn event(db: usize, key: &str, kind: KeyEventKind) -> KeyEvent {
+        KeyEvent {
+            db,
+            key: Bytes::from(key.to_string()),
+            kind,
+        }
+    }
+
+    #[test]
+    fn follows_covered_hashes_of_db0_only() {
+        let registry = Registry::default();
+        assert!(!registry.listening());
+        let index = registry.create(def(vec![numeric("n")])).expect("create");
+        assert!(registry.listening());
+        let doc = Value::Hash(hash(&[("n", b"1")]));
+        registry.on_event(&event(0, "doc:1", KeyEventKind::Written), Some(&doc));
+        registry.on_event(&event(0, "other:1", KeyEventKind::Written), Some(&doc));
+        registry.on_event(&event(1, "doc:2", KeyEventKind::Written), Some(&doc));
+        assert_eq!(index.keys(), [Bytes::from_static(b"doc:1")]);
+        // The key became a string: it leaves the index.
+        let string = Value::Str(StrValue::text(Bytes::from_static(b"x")));
+        registry.on_event(&event(0, "doc:1", KeyEventKind::Written), Some(&string));
+        assert!(index.keys().is_empty());
+        registry.on_event(&event(0, "doc:1", KeyEventKind::Written), Some(&doc));
+        registry.on_event(&event(0, "doc:1", KeyEventKind::Expired), None);
+        assert!(index.keys().is_empty());
+        registry.on_event(&event(0, "doc:3", KeyEventKind::Written), Some(&doc));
+        registry.on_event(&event(1, "", KeyEventKind::Flushed), None);
+        assert_eq!(index.keys().len(), 1);
+        registry.on_event(&event(0, "", KeyEventKind::Flushed), None);
+        assert!(index.keys().is_empty());
+    }
+
+    #[test]
+    fn swapdb_clears_and_asks_for_a_rescan_once() {
+        let registry = Registry::default();
+        let index = registry.create(def(vec![numeric("n")])).expect("create");
+        let doc = Value::Hash(hash(&[("n", b"1")]));
+        registry.on_event(&event(0, "doc:1", KeyEventKind::Written), Some(&doc));
+        registry.on_event(&event(1, "", KeyEventKind::Swapped { other: 0 }), None);
+        registry.on_event(&event(0, "", KeyEventKind::Swapped { other: 1 }), None);
+        assert!(index.keys().is_empty());
+        assert_eq!(registry.take_rescans().len(), 1);
+        assert!(registry.take_rescans().is_empty());
+    }
+
+    #[test]
+    fn dropping_an_index_stops_its_scan_and_its_aliases() {
+        let registry = Registry::default();
+        let index = registry.create(def(vec![])).expect("create");
+        registry.set_alias("a", "idx", AliasOp::Add).expect("alias");
+        let ticket = index.begin_scan();
+        assert!(registry.drop_index("a").is_some());
+        assert!(!index.scan_current(ticket));
+        assert!(registry.get("a").is_none());
+        assert!(registry.names().is_empty());
     }
 }

@@ -10,6 +10,9 @@
 use std::collections::{BTreeMap, BTreeSet};
 use std::time::{Duration, Instant};
 
+use rand::rngs::StdRng;
+use rand::{RngExt, SeedableRng};
+
 use super::{Client, V};
 
 /// Hashes by key, each a field -> value map: what a keyspace (or a model of one) holds.
@@ -18,8 +21,8 @@ pub type Hashes = BTreeMap<String, BTreeMap<String, Vec<u8>>>;
 /// Dimension of both test vector fields.
 pub const DIM: usize = 2;
 
-/// Creates index `name` over `prefixes` with the test schema: TAG `t`, NUMERIC `n`, and a
-/// 2-d FLOAT32 L2 vector twice, as FLAT (`v`) and as HNSW (`h`).
+/// Creates index `name` over `prefixes` with the test schema: TAG `t`, NUMERIC `n`, a 2-d
+/// FLOAT32 L2 vector twice, as FLAT (`v`) and as HNSW (`h`), and TEXT `s`.
 pub fn create_index(c: &mut Client, name: &str, prefixes: &[&str]) -> V {
     let mut args: Vec<String> = vec!["FT.CREATE".into(), name.into(), "ON".into(), "HASH".into()];
     args.push("PREFIX".into());
@@ -28,7 +31,7 @@ pub fn create_index(c: &mut Client, name: &str, prefixes: &[&str]) -> V {
     args.extend(
         "SCHEMA t TAG n NUMERIC \
          v VECTOR FLAT 6 TYPE FLOAT32 DIM 2 DISTANCE_METRIC L2 \
-         h VECTOR HNSW 6 TYPE FLOAT32 DIM 2 DISTANCE_METRIC L2"
+         h VECTOR HNSW 6 TYPE FLOAT32 DIM 2 DISTANCE_METRIC L2 s TEXT"
             .split_whitespace()
             .map(String::from),
     );
@@ -66,6 +69,9 @@ pub struct Doc {
     pub num: Option<f64>,
     pub v: Option<[f32; 2]>,
     pub h: Option<[f32; 2]>,
+    /// Lowercased words of `s`. Tests write only words that are their own stem and no
+    /// stopword, so a word query matches exactly the documents holding the word.
+    pub words: BTreeSet<String>,
 }
 
 impl Doc {
@@ -97,11 +103,19 @@ pub fn indexed_doc(fields: &BTreeMap<String, Vec<u8>>) -> Option<Doc> {
             Some(_) => Err(()),
         }
     };
+    let words = fields.get("s").map_or_else(BTreeSet::new, |s| {
+        String::from_utf8_lossy(s)
+            .split(|c: char| !c.is_alphanumeric() && c != '_')
+            .filter(|w| !w.is_empty())
+            .map(str::to_lowercase)
+            .collect()
+    });
     Some(Doc {
         tags,
         num,
         v: vector("v").ok()?,
         h: vector("h").ok()?,
+        words,
     })
 }
 
@@ -122,8 +136,9 @@ pub fn l2(a: [f32; 2], b: [f32; 2]) -> f64 {
         .sum()
 }
 
-/// One FT.SEARCH result: the key and its returned fields.
-pub type Hit = (String, Vec<(String, Vec<u8>)>);
+/// One FT.SEARCH result: the key and its returned fields (`None` for a key that vanished
+/// while the query ran, which RediSearch answers with a nil field list).
+pub type Hit = (String, Option<Vec<(String, Vec<u8>)>>);
 
 /// Decodes a RESP2 FT.SEARCH reply: the total and the hits (fields empty with NOCONTENT).
 pub fn parse_search(reply: &V, content: bool) -> Result<(i64, Vec<Hit>), String> {
@@ -139,15 +154,17 @@ pub fn parse_search(reply: &V, content: bool) -> Result<(i64, Vec<Hit>), String>
         let V::Bulk(id) = id else {
             return Err(format!("bad id {id:?} in {reply:?}"));
         };
-        let mut fields = Vec::new();
+        let mut fields = Some(Vec::new());
         if content {
             match rest.next() {
+                Some(V::Nil) => fields = None,
                 Some(V::Array(kv)) => {
                     for pair in kv.chunks(2) {
                         let [V::Bulk(k), V::Bulk(v)] = pair else {
                             return Err(format!("bad field pair {pair:?} in {reply:?}"));
                         };
-                        fields.push((String::from_utf8_lossy(k).into_owned(), v.clone()));
+                        let pair = (String::from_utf8_lossy(k).into_owned(), v.clone());
+                        fields.get_or_insert_default().push(pair);
                     }
                 }
                 other => return Err(format!("bad fields {other:?} in {reply:?}")),
@@ -216,6 +233,7 @@ pub fn knn(
         .map(|(id, fields)| {
             let d = fields
                 .iter()
+                .flatten()
                 .find(|(k, _)| k == "d")
                 .and_then(|(_, v)| String::from_utf8_lossy(v).parse::<f64>().ok())
                 .ok_or_else(|| format!("{query}: no distance for {id}: {fields:?}"))?;
@@ -282,21 +300,33 @@ pub fn snapshot(c: &mut Client) -> Hashes {
             break;
         }
     }
+    // Pipelined in chunks: TYPE of each key, then HGETALL of the hashes.
+    let keys: Vec<String> = keys.into_iter().collect();
     let mut hashes = Hashes::new();
-    for key in keys {
-        if c.cmd(&["TYPE", &key]) != V::Simple("hash".into()) {
-            continue;
-        }
-        let pairs = c.cmd(&["HGETALL", &key]).items();
-        let fields: BTreeMap<String, Vec<u8>> = pairs
-            .chunks(2)
-            .map(|p| match (&p[0], &p[1]) {
-                (V::Bulk(k), V::Bulk(v)) => (String::from_utf8_lossy(k).into_owned(), v.clone()),
-                other => panic!("HGETALL {key}: {other:?}"),
-            })
+    for chunk in keys.chunks(500) {
+        chunk.iter().for_each(|k| c.send(&["TYPE", k]));
+        let types: Vec<V> = chunk.iter().map(|_| c.read()).collect();
+        let chunk: Vec<&String> = chunk
+            .iter()
+            .zip(types)
+            .filter(|(_, t)| *t == V::Simple("hash".into()))
+            .map(|(k, _)| k)
             .collect();
-        if !fields.is_empty() {
-            hashes.insert(key, fields);
+        chunk.iter().for_each(|k| c.send(&["HGETALL", k]));
+        for key in chunk {
+            let pairs = c.read().items();
+            let fields: BTreeMap<String, Vec<u8>> = pairs
+                .chunks(2)
+                .map(|p| match (&p[0], &p[1]) {
+                    (V::Bulk(k), V::Bulk(v)) => {
+                        (String::from_utf8_lossy(k).into_owned(), v.clone())
+                    }
+                    other => panic!("HGETALL {key}: {other:?}"),
+                })
+                .collect();
+            if !fields.is_empty() {
+                hashes.insert(key.clone(), fields);
+            }
         }
     }
     hashes
@@ -312,7 +342,7 @@ pub enum Hnsw {
 }
 
 /// Compares what index `index` answers with the brute-force evaluation over `hashes`: `*`
-/// (ids and total), FT.INFO `num_docs`, every tag, numeric ranges, and KNN (unfiltered and
+/// (ids and total), FT.INFO `num_docs`, every tag, every text word, numeric ranges, and KNN (unfiltered and
 /// tag-filtered, k = 5, two query points) on the FLAT field `v` (exact) and the HNSW field `h`.
 pub fn check_index(
     c: &mut Client,
@@ -357,6 +387,15 @@ pub fn check_index(
         let query = format!("@t:{{{tag}}}");
         let got = search_ids(c, index, &query)?;
         compare(&query, got, matching(&|d| d.tags.contains(tag)))?;
+    }
+
+    let mut words: BTreeSet<String> = docs.values().flat_map(|d| d.words.clone()).collect();
+    words.insert("nosuchword".into());
+    for word in &words {
+        for query in [format!("@s:{word}"), word.clone()] {
+            let got = search_ids(c, index, &query)?;
+            compare(&query, got, matching(&|d| d.words.contains(word)))?;
+        }
     }
 
     let mut nums: Vec<f64> = docs.values().filter_map(|d| d.num).collect();
@@ -447,30 +486,23 @@ pub fn eventually(
     }
 }
 
-/// A small seeded generator (splitmix64), so runs replay from a printed seed.
-pub struct Rng(u64);
+/// The seeded generator the search tests draw from, so a run replays from a printed seed
+/// (rand's `StdRng`, fixed by the lockfile).
+pub struct Rng(StdRng);
 
 impl Rng {
     pub fn new(seed: u64) -> Rng {
-        Rng(seed)
-    }
-
-    pub fn next_u64(&mut self) -> u64 {
-        self.0 = self.0.wrapping_add(0x9E37_79B9_7F4A_7C15);
-        let mut z = self.0;
-        z = (z ^ (z >> 30)).wrapping_mul(0xBF58_476D_1CE4_E5B9);
-        z = (z ^ (z >> 27)).wrapping_mul(0x94D0_49BB_1331_11EB);
-        z ^ (z >> 31)
+        Rng(StdRng::seed_from_u64(seed))
     }
 
     /// Uniform in `0..n` (n > 0).
     pub fn below(&mut self, n: usize) -> usize {
-        (self.next_u64() % n as u64) as usize
+        self.0.random_range(0..n)
     }
 
     /// True with probability `p`.
     pub fn chance(&mut self, p: f64) -> bool {
-        (self.next_u64() >> 11) as f64 / (1u64 << 53) as f64 <= p
+        self.0.random_bool(p)
     }
 
     pub fn pick<'a, T>(&mut self, items: &'a [T]) -> &'a T {

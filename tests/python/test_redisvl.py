@@ -6,16 +6,18 @@ client; the tests hand it redis-py 8's default client (RESP3 on the wire) and a
 data (numpy distances, Python filtering), as Redis Stack 7.4 would return them.
 """
 
+import asyncio
 import os
 import re
-import time
 
 import numpy as np
 import pytest
-from redisvl.index import SearchIndex
+from redis.asyncio import Redis as AsyncRedis
+from redisvl.index import AsyncSearchIndex, SearchIndex
 from redisvl.query import CountQuery, FilterQuery, RangeQuery, VectorQuery, VectorRangeQuery
 from redisvl.query.filter import Num, Tag, Text
 from redisvl.redis.utils import array_to_buffer
+from search_support import wait_indexed
 
 pytestmark = pytest.mark.skipif(
     os.environ.get("FERRO_TEST_TARGET") == "redis",
@@ -23,30 +25,15 @@ pytestmark = pytest.mark.skipif(
 )
 
 MOVIES = [
-    {"id": "1", "title": "star wars", "genre": "scifi", "year": 1977, "vec": [1.0, 0.0, 0.0, 0.0]},
-    {"id": "2", "title": "star trek", "genre": "scifi", "year": 2009, "vec": [0.9, 0.1, 0.0, 0.05]},
-    {
-        "id": "3",
-        "title": "the godfather",
-        "genre": "drama",
-        "year": 1972,
-        "vec": [0.0, 1.0, 0.0, 0.2],
-    },
-    {"id": "4", "title": "arrival", "genre": "scifi", "year": 2016, "vec": [0.5, 0.6, 0.0, 0.0]},
-    {
-        "id": "5",
-        "title": "the dark knight",
-        "genre": "action",
-        "year": 2008,
-        "vec": [0.1, 0.0, 1.0, 0.0],
-    },
-    {
-        "id": "6",
-        "title": "a star is born",
-        "genre": "drama",
-        "year": 2018,
-        "vec": [0.0, 0.1, 0.7, 0.7],
-    },
+    dict(zip(("id", "title", "genre", "year", "vec"), row))
+    for row in [
+        ("1", "star wars", "scifi", 1977, [1.0, 0.0, 0.0, 0.0]),
+        ("2", "star trek", "scifi", 2009, [0.9, 0.1, 0.0, 0.05]),
+        ("3", "the godfather", "drama", 1972, [0.0, 1.0, 0.0, 0.2]),
+        ("4", "arrival", "scifi", 2016, [0.5, 0.6, 0.0, 0.0]),
+        ("5", "the dark knight", "action", 2008, [0.1, 0.0, 1.0, 0.0]),
+        ("6", "a star is born", "drama", 2018, [0.0, 0.1, 0.7, 0.7]),
+    ]
 ]
 QUERY_VEC = [0.8, 0.3, 0.1, 0.0]
 
@@ -114,16 +101,6 @@ def records():
         }
         for m in MOVIES
     ]
-
-
-def wait_indexed(index, timeout=10.0) -> dict:
-    deadline = time.monotonic() + timeout
-    while True:
-        info = index.info()
-        if int(info["indexing"]) == 0:
-            return info
-        assert time.monotonic() < deadline, f"still indexing: {info}"
-        time.sleep(0.02)
 
 
 @pytest.fixture
@@ -480,3 +457,33 @@ def test_index_built_from_url(server, name):
     finally:
         index.delete(drop=True)
         index.disconnect()
+
+
+@pytest.mark.parametrize("protocol", list(CLIENTS), ids=list(CLIENTS))
+def test_async_index(server, name, protocol):
+    # AsyncSearchIndex over redis.asyncio, the path async frameworks (langchain) take.
+    async def workflow():
+        client = AsyncRedis(host=server.host, port=server.port, **CLIENTS[protocol])
+        index = AsyncSearchIndex.from_dict(schema(name, "hnsw"), redis_client=client)
+        try:
+            await index.create(overwrite=True, drop=True)
+            await index.load(records(), id_field="id")
+            assert await index.exists()
+            assert int((await index.info())["num_docs"]) == len(MOVIES)
+            q = VectorQuery(
+                vector=QUERY_VEC,
+                vector_field_name="embedding",
+                return_fields=["title"],
+                filter_expression=Num("year") > 2000,
+                num_results=3,
+            )
+            found = await index.query(q)
+            assert short_ids(index, found) == nearest(lambda m: m["year"] > 2000, k=3)
+            assert await index.query(CountQuery(Tag("genre") == "drama")) == 2
+            again = await AsyncSearchIndex.from_existing(name, redis_client=client)
+            assert again.schema == index.schema
+        finally:
+            await index.delete(drop=True)
+            await client.aclose()
+
+    asyncio.run(workflow())

@@ -18,6 +18,7 @@ from redis.commands.search.field import NumericField, TagField, TextField, Vecto
 from redis.commands.search.index_definition import IndexDefinition, IndexType
 from redis.commands.search.query import Query
 from redis.exceptions import ResponseError
+from search_support import wait_indexed
 
 pytestmark = pytest.mark.skipif(
     os.environ.get("FERRO_TEST_TARGET") == "redis",
@@ -67,17 +68,6 @@ def distances(metric: str, q=QUERY_VEC) -> np.ndarray:
         return 1 - vecs @ q
     unit = vecs / np.linalg.norm(vecs, axis=1, keepdims=True)
     return 1 - unit @ (q / np.linalg.norm(q))
-
-
-def wait_indexed(ft, timeout=10.0) -> dict:
-    """Polls FT.INFO until the background scan is over (as redis-py's own tests do)."""
-    deadline = time.monotonic() + timeout
-    while True:
-        info = ft.info()
-        if int(info["indexing"]) == 0:
-            return info
-        assert time.monotonic() < deadline, f"still indexing: {info}"
-        time.sleep(0.02)
 
 
 def create(rc, name, algo="HNSW", metric="COSINE", **vector_attrs):
@@ -712,6 +702,11 @@ def test_wrong_blob_in_hash_is_an_indexing_failure(rc, name):
     info = wait_indexed(ft)
     assert info["num_docs"] == len(DOCS) - 1
     assert int(info["hash_indexing_failures"]) == 1
+    errors = as_dict(info["Index Errors"])
+    assert (
+        errors["last indexing error"] == "Could not add vector with blob size 4 (expected size 16)"
+    )
+    assert errors["last indexing error key"] == f"{name}:1"
     res = ft.search(Query("@tags:{red}").no_content().dialect(2))
     assert ids(name, res) == ["3"]
 

@@ -53,18 +53,16 @@ fn scan(state: &ServerState, index: &Index, ticket: u64) {
         let started = Instant::now();
         let mut guard = ks.lock_db(0);
         let now = guard.now_ms();
-        cursor = guard.scan(
-            cursor,
-            chunk,
-            |key| index.def.covers(key),
-            |key, entry| {
-                if let Value::Hash(hash) = &entry.value
-                    && !index.contains(key)
-                {
-                    index.upsert(key, hash, now);
-                }
-            },
-        );
+        // A walk, not a SCAN step: the scan leaves the keyspace as it is (no lazy expiry
+        // from a background thread); expired keys are skipped and leave by expiry as usual.
+        cursor = guard.walk(cursor, chunk, |key, entry| {
+            if let Value::Hash(hash) = &entry.value
+                && index.def.covers(key)
+                && !index.contains(key)
+            {
+                index.upsert(key, hash, now);
+            }
+        });
         drop(guard);
         visited += chunk as u64;
         let ppm = (visited * 1_000_000 / total).min(999_999);

@@ -40,11 +40,11 @@ pub fn ft_search(ctx: &mut ExecCtx, args: &mut Args) -> Result<Reply, CmdError> 
     let mut query = crate::search::query::parse(&req.query, &index.def, &req.params, dialect)?;
     add_legacy_filters(&mut query, &req, &index.def);
     let yields = yielded_fields(&query, &index.def)?;
-    let marker = highlight::Marker::new(&mut req, &query, &index.def)?;
     let sort = match &req.sort {
         Some(sort) => Some(SortSource::resolve(&sort.field, &yields, &index.def)?),
         None => None,
     };
+    let marker = highlight::Marker::new(&mut req, &query, &index.def)?;
 
     let options = SearchOptions {
         in_keys: req.in_keys.clone(),
@@ -446,8 +446,8 @@ fn score_reply(req: &Request, score: f64) -> Reply {
 
 fn fields_reply(fields: Option<Vec<(Bytes, Bytes)>>, resp3: bool) -> Reply {
     match fields {
-        None if resp3 => Reply::Nil,
-        None => Reply::NilArray,
+        // RediSearch replies a null (RESP2 `$-1`) for a key that vanished.
+        None => Reply::Nil,
         Some(fields) if resp3 => Reply::Map(
             fields
                 .into_iter()
