@@ -73,6 +73,20 @@ fn verify_eventually(c: &mut Client, timeout: Duration) {
     }
 }
 
+/// Polls (FT.SEARCH only, no key reads) until each query answers its expected ids.
+fn wait_for_ids(c: &mut Client, expected: &[(&str, &[&str])], what: &str) {
+    let result = eventually(Duration::from_secs(6), || {
+        for (query, want) in expected {
+            let got = search_ids(c, "idx", query)?;
+            if got != set(want) {
+                return Err(format!("`{query}` answers {got:?}"));
+            }
+        }
+        Ok(())
+    });
+    result.unwrap_or_else(|e| panic!("{what}: {e}"));
+}
+
 fn ids(c: &mut Client, query: &str) -> BTreeSet<String> {
     search_ids(c, "idx", query).unwrap_or_else(|e| panic!("{e}"))
 }
@@ -261,15 +275,11 @@ fn expire_actively_without_reads() {
     assert_eq!(int(&mut c, "PERSIST doc:2"), 1);
     assert_eq!(ids(&mut c, "*"), set(&["doc:1", "doc:2", "doc:3"]));
     // Only FT.SEARCH runs meanwhile: the expiry cycle alone must reach the index.
-    let gone = eventually(Duration::from_secs(6), || {
-        let all = search_ids(&mut c, "idx", "*")?;
-        if all == set(&["doc:2"]) {
-            Ok(())
-        } else {
-            Err(format!("index still holds {all:?}"))
-        }
-    });
-    gone.unwrap_or_else(|e| panic!("actively expired keys not removed: {e}"));
+    wait_for_ids(
+        &mut c,
+        &[("*", &["doc:2"])],
+        "actively expired keys not removed",
+    );
     verify(&mut c);
 }
 
@@ -296,16 +306,11 @@ fn hash_field_ttl_removes_the_indexed_field() {
         V::Array(vec![V::Int(1); 5])
     );
     // Without reads of the keys, the field expiry must reach the index.
-    let gone = eventually(Duration::from_secs(6), || {
-        let red = search_ids(&mut c, "idx", "@t:{red}")?;
-        let all = search_ids(&mut c, "idx", "*")?;
-        if red == set(&["doc:3"]) && all == set(&["doc:1", "doc:3"]) {
-            Ok(())
-        } else {
-            Err(format!("@t:{{red}} = {red:?}, * = {all:?}"))
-        }
-    });
-    gone.unwrap_or_else(|e| panic!("expired hash fields still indexed: {e}"));
+    wait_for_ids(
+        &mut c,
+        &[("@t:{red}", &["doc:3"]), ("*", &["doc:1", "doc:3"])],
+        "expired hash fields still indexed",
+    );
     verify(&mut c);
 }
 

@@ -549,9 +549,35 @@ fn errors_have_redisearch_texts() {
              index's expected size (8)."
         )
     );
-    // A KNN alias naming a schema field.
-    let reply = knn(&mut c, "*=>[KNN 2 @v $q AS n]", [0.0, 0.0], &[]);
-    assert!(reply.is_error(), "{reply:?}");
+    // Unknown and mistyped fields, a missing parameter, a KNN alias naming a schema field.
+    let cases = [
+        ("@nosuch:{x}", "Unknown field at offset 0 near nosuch"),
+        (
+            "*=>[KNN 2 @nosuch $q]",
+            "Unknown field at offset 10 near nosuch",
+        ),
+        (
+            "*=>[KNN 2 @t $q]",
+            "Expected a VECTOR field at offset 10 near t",
+        ),
+        ("*=>[KNN 2 @v $nope]", "No such parameter `nope`"),
+        (
+            "*=>[KNN 2 @v $q AS n]",
+            "Property `n` already exists in schema",
+        ),
+    ];
+    for (query, error) in cases {
+        assert_eq!(
+            knn(&mut c, query, [0.0, 0.0], &[]),
+            V::err(error),
+            "{query}"
+        );
+    }
+    // Dialect 1 ignores unknown fields: no match.
+    assert_eq!(
+        c.q("FT.SEARCH idx @nosuch:hello DIALECT 1"),
+        arr(vec![V::Int(0)])
+    );
     // Bad query syntax is an error, not a crash.
     assert!(c.q("FT.SEARCH idx @t:(( DIALECT 2").is_error());
 }

@@ -439,18 +439,50 @@ fn ft_create_garbage() {
     let mut rng = Rng::new(0xC0FFEE);
     let mut created = 0;
     for i in 0..300 {
-        let mut args = vec![b"FT.CREATE".to_vec(), format!("g{}", i % 50).into_bytes()];
-        // Half start like a real vector schema, so the soup reaches the deeper parsers.
-        if rng.chance(0.5) {
-            let algo = *rng.pick(&["FLAT", "HNSW"]);
-            let count = *rng.pick(&["0", "1", "2", "6", "8", "10", "12", "-2", "100"]);
-            args.extend(words(&format!("SCHEMA v VECTOR {algo} {count}")));
+        let name = format!("g{}", i % 50);
+        let mut args = vec![b"FT.CREATE".to_vec(), name.clone().into_bytes()];
+        match i % 3 {
+            // Plausible schemas with odd types and values: the fixture's hashes (the default
+            // prefix covers them) get backfilled into fields of the wrong type.
+            0 => {
+                args.extend(words("ON HASH SCHEMA"));
+                for _ in 0..1 + rng.below(3) {
+                    args.extend(words(&random_field(&mut rng)));
+                }
+            }
+            // Half start like a real vector schema, so the soup reaches the deeper parsers.
+            1 => {
+                let algo = *rng.pick(&["FLAT", "HNSW"]);
+                let count = *rng.pick(&["0", "1", "2", "6", "8", "10", "12", "-2", "100"]);
+                args.extend(words(&format!("SCHEMA v VECTOR {algo} {count}")));
+            }
+            _ => {}
         }
-        for _ in 0..rng.below(25) {
-            args.push(token(&mut rng, CREATE_TOKENS));
+        if i % 3 != 0 {
+            for _ in 0..rng.below(25) {
+                args.push(token(&mut rng, CREATE_TOKENS));
+            }
         }
-        if f.send(&args) == V::ok() {
-            created += 1;
+        if f.send(&args) != V::ok() {
+            continue;
+        }
+        created += 1;
+        // Use the new index: info, a scan, a KNN on whatever `v` / `h` became.
+        f.send(&words(&format!("FT.INFO {name}")));
+        f.send(&words(&format!("FT.SEARCH {name} * LIMIT 0 100")));
+        for field in ["v", "h"] {
+            let query = format!("*=>[KNN 3 @{field} $q]");
+            f.send(&[
+                b"FT.SEARCH".to_vec(),
+                name.clone().into_bytes(),
+                query.into_bytes(),
+                b"PARAMS".to_vec(),
+                b"2".to_vec(),
+                b"q".to_vec(),
+                blob(&[1.0, 1.0]),
+                b"DIALECT".to_vec(),
+                b"2".to_vec(),
+            ]);
         }
     }
     let names = f.send(&words("FT._LIST")).items();
@@ -465,6 +497,40 @@ fn ft_create_garbage() {
     }
     eprintln!("ft_create_garbage: {created} of 300 random FT.CREATE accepted");
     f.finish();
+}
+
+/// A schema field over one of the fixture's hash fields, of any type, with odd attributes.
+fn random_field(rng: &mut Rng) -> String {
+    let name = *rng.pick(&["t", "n", "v", "h", "s", "missing"]);
+    let alias = if rng.chance(0.2) { " AS a" } else { "" };
+    let body = match rng.below(4) {
+        0 => format!(
+            "TAG{}{}",
+            if rng.chance(0.5) { " SEPARATOR ;" } else { "" },
+            if rng.chance(0.5) {
+                " CASESENSITIVE"
+            } else {
+                ""
+            }
+        ),
+        1 => format!("NUMERIC{}", if rng.chance(0.5) { " SORTABLE" } else { "" }),
+        2 => format!(
+            "TEXT{}",
+            if rng.chance(0.5) {
+                " WEIGHT 0.5 NOSTEM"
+            } else {
+                ""
+            }
+        ),
+        _ => format!(
+            "VECTOR {} 6 TYPE {} DIM {} DISTANCE_METRIC {}",
+            rng.pick(&["FLAT", "HNSW"]),
+            rng.pick(&["FLOAT32", "FLOAT64", "FLOAT16", "BFLOAT16", "INT8", "UINT8"]),
+            rng.pick(&["1", "2", "3", "4", "8", "1024"]),
+            rng.pick(&["L2", "IP", "COSINE"]),
+        ),
+    };
+    format!("{name}{alias} {body}")
 }
 
 const QUERY_TOKENS: &[&str] = &[

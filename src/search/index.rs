@@ -274,6 +274,11 @@ impl Index {
         self.data.read().docs.id_of(key).is_some()
     }
 
+    /// How many documents are indexed (cheap, unlike [`Index::info`]).
+    pub fn num_docs(&self) -> usize {
+        self.data.read().docs.len()
+    }
+
     /// Keys of every live document, in doc-id order (FT.DROPINDEX DD).
     pub fn keys(&self) -> Vec<Bytes> {
         let data = self.data.read();
