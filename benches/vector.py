@@ -212,6 +212,16 @@ def run_all(opts):
         subprocess.run(["cargo", "build", "--release", "--bin", "ferrostack"], cwd=REPO,
                        check=True)
     results, missing = [], []
+    # Kept as each part ends, so an interrupted run still leaves what it measured.
+    os.makedirs(os.path.dirname(os.path.abspath(opts.results)), exist_ok=True)
+    open(opts.results, "w").close()
+
+    def keep(lines, error):
+        results.extend(lines)
+        if error:
+            missing.append(error)
+        with open(opts.results, "a") as f:
+            f.writelines(json.dumps(r) + "\n" for r in lines)
     # The RESP tool reads VECTOR_DATASET, the index-level tools GCIDE_MINILM_DIR.
     env = {"VECTOR_DATASET": opts.data, "GCIDE_MINILM_DIR": opts.data}
     # The RESP runs each get a fresh server: used_memory per document is only meaningful
@@ -220,30 +230,21 @@ def run_all(opts):
         if part not in opts.part_list:
             continue
         with Server(opts.ferrostack_bin) as server:
-            lines, error = run_tool(f"vector_resp ({part})",
-                                    resp_tool(server.port, opts.data, phases, opts.resp_args),
-                                    opts.timeout, env)
-        results += lines
-        if error:
-            missing.append(error)
+            keep(*run_tool(f"vector_resp ({part})",
+                           resp_tool(server.port, opts.data, phases, opts.resp_args),
+                           opts.timeout, env))
     if "index" in opts.part_list:
         if os.path.exists(os.path.join(REPO, "benches", "vector_index.rs")):
             argv = ["cargo", "bench", "--bench", "vector_index", "--",
                     *shlex.split(opts.index_args)]
-            lines, error = run_tool("vector_index", argv, opts.timeout, env)
-            results += lines
-            if error:
-                missing.append(error)
+            keep(*run_tool("vector_index", argv, opts.timeout, env))
         else:
             missing.append("index-level bench: benches/vector_index.rs does not exist yet")
     if "peers" in opts.part_list:
         script = os.path.join(REPO, "benches", "vector_peers.py")
         if os.path.exists(script):
             argv = [sys.executable, script, *shlex.split(opts.peers_args)]
-            lines, error = run_tool("vector_peers", argv, opts.timeout, env)
-            results += lines
-            if error:
-                missing.append(error)
+            keep(*run_tool("vector_peers", argv, opts.timeout, env))
         else:
             missing.append("peers (hnswlib, numpy): benches/vector_peers.py does not exist yet")
     return results, missing
@@ -473,10 +474,6 @@ def main():
         missing = []
     else:
         results, missing = run_all(opts)
-        os.makedirs(os.path.dirname(os.path.abspath(opts.results)), exist_ok=True)
-        with open(opts.results, "w") as f:
-            for r in results:
-                f.write(json.dumps(r) + "\n")
     report = render_report(results, missing, command, opts.data)
     os.makedirs(os.path.dirname(os.path.abspath(opts.report)), exist_ok=True)
     with open(opts.report, "w") as f:
