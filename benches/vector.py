@@ -212,37 +212,39 @@ def run_all(opts):
         subprocess.run(["cargo", "build", "--release", "--bin", "ferrostack"], cwd=REPO,
                        check=True)
     results, missing = [], []
-    env = {"VECTOR_DATASET": opts.data}
+    # Kept as each part ends, so an interrupted run still leaves what it measured.
+    os.makedirs(os.path.dirname(os.path.abspath(opts.results)), exist_ok=True)
+    open(opts.results, "w").close()
+
+    def keep(lines, error):
+        results.extend(lines)
+        if error:
+            missing.append(error)
+        with open(opts.results, "a") as f:
+            f.writelines(json.dumps(r) + "\n" for r in lines)
+    # The RESP tool reads VECTOR_DATASET, the index-level tools GCIDE_MINILM_DIR.
+    env = {"VECTOR_DATASET": opts.data, "GCIDE_MINILM_DIR": opts.data}
     # The RESP runs each get a fresh server: used_memory per document is only meaningful
     # from an empty process.
     for part, phases in (("resp", "load,hnsw,flat"), ("live", "live")):
         if part not in opts.part_list:
             continue
         with Server(opts.ferrostack_bin) as server:
-            lines, error = run_tool(f"vector_resp ({part})",
-                                    resp_tool(server.port, opts.data, phases, opts.resp_args),
-                                    opts.timeout, env)
-        results += lines
-        if error:
-            missing.append(error)
+            keep(*run_tool(f"vector_resp ({part})",
+                           resp_tool(server.port, opts.data, phases, opts.resp_args),
+                           opts.timeout, env))
     if "index" in opts.part_list:
         if os.path.exists(os.path.join(REPO, "benches", "vector_index.rs")):
             argv = ["cargo", "bench", "--bench", "vector_index", "--",
                     *shlex.split(opts.index_args)]
-            lines, error = run_tool("vector_index", argv, opts.timeout, env)
-            results += lines
-            if error:
-                missing.append(error)
+            keep(*run_tool("vector_index", argv, opts.timeout, env))
         else:
             missing.append("index-level bench: benches/vector_index.rs does not exist yet")
     if "peers" in opts.part_list:
         script = os.path.join(REPO, "benches", "vector_peers.py")
         if os.path.exists(script):
             argv = [sys.executable, script, *shlex.split(opts.peers_args)]
-            lines, error = run_tool("vector_peers", argv, opts.timeout, env)
-            results += lines
-            if error:
-                missing.append(error)
+            keep(*run_tool("vector_peers", argv, opts.timeout, env))
         else:
             missing.append("peers (hnswlib, numpy): benches/vector_peers.py does not exist yet")
     return results, missing
@@ -309,7 +311,7 @@ def render_report(results, missing, command, opts_data):
     if efs:
         w("HNSW (M 16, EF_CONSTRUCTION 200), unfiltered, recall@10 / queries per second:")
         w("")
-        w("| EF_RUNTIME | RESP 1 conn recall | RESP 1 conn QPS | RESP {conns} conns QPS "
+        w(f"| EF_RUNTIME | RESP 1 conn recall | RESP 1 conn QPS | RESP {conns} conns QPS "
           "| index recall | index QPS | RESP 1 / index | hnswlib recall | hnswlib QPS |")
         w("|---:|---:|---:|---:|---:|---:|---:|---:|---:|")
         for ef in efs:
@@ -358,23 +360,29 @@ def render_report(results, missing, command, opts_data):
 
     filtered = [r for r in query_lines(results) if r.get("filter", "none") != "none"]
     if filtered:
-        w("Filtered KNN (recall against an exact scan of the rows passing the filter):")
+        w("Filtered KNN, recall@10 (against an exact scan of the rows passing the filter) / QPS, "
+          "1 connection:")
         w("")
-        w("| system | filter | algo | EF | recall@10 | QPS | p50 ms | p99 ms |")
-        w("|---|---|---|---:|---:|---:|---:|---:|")
-        for r in sorted(filtered, key=lambda r: (series_name(r), r["filter"], r.get("algo", ""),
-                                                 r.get("ef") or 0)):
-            w(f"| {series_name(r)} | {r['filter']} | {r.get('algo', '')} | {fmt(r.get('ef'), 'd')} "
-              f"| {r['recall']:.4f} | {r['qps']:,.0f} | {fmt(r.get('p50_ms'), '.3f')} "
-              f"| {fmt(r.get('p99_ms'), '.3f')} |")
+        systems = [resp1, index, "hnswlib", "numpy"]
+        present = [s for s in systems if any(series_name(r) == s for r in filtered)]
+        w("| filter | algo | EF | " + " | ".join(f"{s} recall | {s} QPS" for s in present) + " |")
+        w("|---|---|---:|" + "---:|---:|" * len(present))
+        cells = {(r["filter"], r.get("algo", "").upper(), r.get("ef"), series_name(r)): r
+                 for r in filtered}
+        keys = sorted({k[:3] for k in cells}, key=lambda k: (k[0], k[1] != "HNSW", k[2] or 0))
+        for filt, algo, ef in keys:
+            row = [cells.get((filt, algo, ef, s)) for s in present]
+            w(f"| {filt} | {algo} | {fmt(ef, 'd')} | " + " | ".join(
+                f"{fmt(c and c['recall'], '.4f')} | {fmt(c and c['qps'])}" for c in row) + " |")
         w("")
         for filt in sorted({r["filter"] for r in filtered}):
-            hnsw = pick(results, resp1, "HNSW", filt)
-            b = best_at_target(hnsw)
-            if hnsw:
-                w(f"- {filt}: RESP HNSW " + (f"reaches recall {b['recall']:.4f} at EF {b['ef']}"
-                                             f" ({b['qps']:,.0f} QPS)"
-                                             if b else f"stays below {RECALL_TARGET}"))
+            for s in (resp1, index, "hnswlib"):
+                points = pick(results, s, "HNSW", filt)
+                b = best_at_target(points)
+                if points:
+                    w(f"- {filt}, {s}: " + (f"recall {b['recall']:.4f} from EF {b['ef']} "
+                                            f"({b['qps']:,.0f} QPS)" if b
+                                            else f"below {RECALL_TARGET} at every EF"))
         w("")
 
     phases = [r for r in results if r.get("system") == "ferrostack-resp" and "phase" in r]
@@ -431,16 +439,18 @@ def render_plot(results, path):
         points = sorted((r for r in lines if series_name(r) == series
                          and r.get("algo", "").upper() == "HNSW"
                          and r.get("filter", "none") == "none"), key=lambda r: r["ef"])
+        color = None
         if points:
-            ax.plot([p["recall"] for p in points], [p["qps"] for p in points], marker="o",
-                    label=series)
+            (curve,) = ax.plot([p["recall"] for p in points], [p["qps"] for p in points],
+                               marker="o", label=series)
+            color = curve.get_color()
             for p in points:
                 ax.annotate(str(p["ef"]), (p["recall"], p["qps"]), fontsize=7,
                             textcoords="offset points", xytext=(3, 3))
         exact = [r for r in lines if series_name(r) == series and r.get("ef") is None
                  and r.get("filter", "none") == "none"]
         for r in exact:
-            ax.scatter([r["recall"]], [r["qps"]], marker="x",
+            ax.scatter([r["recall"]], [r["qps"]], marker="x", color=color,
                        label=f"{series} {r.get('algo', 'exact')}")
     ax.set_xlabel("recall@10")
     ax.set_ylabel("queries per second (log)")
@@ -464,10 +474,6 @@ def main():
         missing = []
     else:
         results, missing = run_all(opts)
-        os.makedirs(os.path.dirname(os.path.abspath(opts.results)), exist_ok=True)
-        with open(opts.results, "w") as f:
-            for r in results:
-                f.write(json.dumps(r) + "\n")
     report = render_report(results, missing, command, opts.data)
     os.makedirs(os.path.dirname(os.path.abspath(opts.report)), exist_ok=True)
     with open(opts.report, "w") as f:

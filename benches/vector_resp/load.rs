@@ -25,8 +25,7 @@ pub fn load(addr: &str, data: &Dataset, batch: usize, conns: usize) -> Result<Du
             .collect();
         workers
             .into_iter()
-            .map(|w| w.join().unwrap_or_else(|e| std::panic::resume_unwind(e)))
-            .collect::<Result<(), String>>()
+            .try_for_each(|w| w.join().unwrap_or_else(|e| std::panic::resume_unwind(e)))
     })?;
     Ok(start.elapsed())
 }

@@ -63,6 +63,10 @@ vector_resp: KNN benchmark of a RESP server with FT.* (see benches/vector.py)
   --batch N             HSETs per pipelined round trip (500)
   --load-conns N        connections loading in parallel (4)
   --timeout SECS        longest wait for an index build (1800)
+  --settle SECS         pause after FT.INFO reports the build done, before querying (0):
+                        a server may still be moving vectors into its graph in the
+                        background (searching them exactly meanwhile), which FT.INFO
+                        does not show
   --flushall            allow flushing a non-empty server";
 
 struct Options {
@@ -83,6 +87,7 @@ struct Options {
     batch: usize,
     load_conns: usize,
     timeout: Duration,
+    settle: Duration,
     flushall: bool,
 }
 
@@ -129,6 +134,7 @@ fn parse_options() -> Result<Option<Options>, String> {
         batch: 500,
         load_conns: 4,
         timeout: Duration::from_secs(1800),
+        settle: Duration::ZERO,
         flushall: false,
     };
     let (mut host, mut port) = ("127.0.0.1".to_owned(), 6379u16);
@@ -178,6 +184,7 @@ fn parse_options() -> Result<Option<Options>, String> {
             "--batch" => o.batch = num(&value)?.max(1),
             "--load-conns" => o.load_conns = num(&value)?.max(1),
             "--timeout" => o.timeout = Duration::from_secs(num(&value)? as u64),
+            "--settle" => o.settle = Duration::from_secs(num(&value)? as u64),
             _ => return Err(format!("unknown option {flag} (see --help)")),
         }
     }
@@ -342,6 +349,10 @@ impl Bench {
     /// Builds `algo` over the loaded data and runs its query sets, then drops the index.
     fn index_phase(&mut self, algo: Algo, used_before: u64) -> Result<(), String> {
         let build_s = self.build(algo, used_before)?;
+        if !self.o.settle.is_zero() {
+            eprintln!("settling {:?} before the queries...", self.o.settle);
+            std::thread::sleep(self.o.settle);
+        }
         let efs: Vec<Option<u32>> = match algo {
             Algo::Hnsw { .. } => self.o.efs.iter().copied().map(Some).collect(),
             Algo::Flat => vec![None],
