@@ -51,6 +51,12 @@ pub struct ServerState {
 
 impl ServerState {
     pub fn new(config: Config) -> Arc<ServerState> {
+        ServerState::with_observers(config, Vec::new())
+    }
+
+    /// A state whose keyspace also reports its changes to `extra` observers (tests that
+    /// record the events a command emits).
+    pub fn with_observers(config: Config, extra: Vec<Arc<dyn KeyObserver>>) -> Arc<ServerState> {
         let databases = config.get_int("databases") as usize;
         let shards = config.get_int("shards") as usize;
         let blocking = Arc::new(Blocking::default());
@@ -58,12 +64,13 @@ impl ServerState {
         let pubsub = Arc::new(PubSub::default());
         let search = Arc::new(crate::search::Registry::default());
         // Keys reclaimed by expiry, added or missed are announced (`expired`, `new`, `keymiss`).
-        let observers: Vec<Arc<dyn KeyObserver>> = vec![
+        let mut observers: Vec<Arc<dyn KeyObserver>> = vec![
             blocking.clone(),
             watches.clone(),
             Arc::new(KeyspaceNotifier(pubsub.clone())),
             search.clone(),
         ];
+        observers.extend(extra);
         let state = Arc::new_cyclic(|me| ServerState {
             keyspace: Keyspace::new(databases, shards, observers),
             pubsub,

@@ -17,7 +17,7 @@ use common::{Server, V};
 use ferrostack::clients::ClientState;
 use ferrostack::commands::execute;
 use ferrostack::config::Config;
-use ferrostack::keyspace::{HashLimits, KeyEvent, KeyEventKind, KeyObserver, Keyspace, Ttl, Value};
+use ferrostack::keyspace::{HashLimits, KeyEvent, KeyEventKind, KeyObserver, Ttl, Value};
 use ferrostack::protocol::Reply;
 use ferrostack::state::ServerState;
 use parking_lot::Mutex;
@@ -773,9 +773,8 @@ struct Local {
 
 impl Local {
     fn new() -> Local {
-        let mut state = ServerState::new(Config::default());
         let events = Arc::new(Recorder::default());
-        Arc::get_mut(&mut state).unwrap().keyspace = Keyspace::new(1, 4, vec![events.clone()]);
+        let state = ServerState::with_observers(Config::default(), vec![events.clone()]);
         let addr: SocketAddr = "127.0.0.1:1".parse().unwrap();
         let handle = state.clients.register(addr, addr, -1, 1).unwrap();
         let client = ClientState::new(handle, true);
