@@ -85,9 +85,11 @@ impl GraphState {
         self.points.len().max(1) as f64 / self.current.len().max(1) as f64
     }
 
-    /// True when every graph node is current (no id filter is needed).
+    /// True when every graph node is current (no id filter is needed). Counts the nodes of
+    /// the graph itself: a batch the worker is inserting adds nodes before it publishes them
+    /// in `points`, and those are still pending (or already removed).
     pub fn all_current(&self) -> bool {
-        self.points.len() == self.current.len()
+        self.hnsw.len() as u64 == self.current.len()
     }
 
     fn needs_rebuild(&self) -> bool {

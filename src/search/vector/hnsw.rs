@@ -152,6 +152,11 @@ impl Hnsw {
         }
     }
 
+    /// Nodes in the graph, those a background batch is still adding included.
+    pub fn len(&self) -> usize {
+        self.layers.read().ids.len()
+    }
+
     pub fn memory_bytes(&self) -> usize {
         let l = self.layers.read();
         l.vectors.capacity() * 4

@@ -248,7 +248,13 @@ impl VectorIndex {
             (None, false) => graph
                 .hnsw
                 .search(q, k, ef, Some(|id| graph.current().contains(id))),
-            (None, true) => graph.hnsw.search(q, k, ef, None::<fn(u32) -> bool>),
+            (None, true) => {
+                let mut hits = graph.hnsw.search(q, k, ef, None::<fn(u32) -> bool>);
+                // The worker may have added nodes since `all_current` was checked; those ids
+                // are pending (answered by the exact search below) or removed.
+                hits.retain(|h| graph.current().contains(h.id));
+                hits
+            }
         };
         let reachable = in_graph
             .as_ref()
