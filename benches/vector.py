@@ -50,14 +50,18 @@ RECALL_TARGET = 0.95
 
 
 def default_dataset():
-    if os.environ.get("VECTOR_DATASET"):
-        return os.environ["VECTOR_DATASET"]
-    # From the main checkout the datasets are in ../shared, from a worktree in ../../shared.
-    for up in ("..", "../.."):
-        path = os.path.normpath(os.path.join(REPO, up, "shared/datasets/gcide-minilm"))
-        if os.path.isdir(path):
+    """$GCIDE_MINILM_DIR, $FERRO_DATASETS/gcide-minilm, or shared/datasets/gcide-minilm beside
+    the repository or a parent directory (datasets/README.md)."""
+    if os.environ.get("GCIDE_MINILM_DIR"):
+        return os.environ["GCIDE_MINILM_DIR"]
+    if os.environ.get("FERRO_DATASETS"):
+        return os.path.join(os.environ["FERRO_DATASETS"], "gcide-minilm")
+    up = os.path.dirname(REPO)
+    while True:
+        path = os.path.join(up, "shared", "datasets", "gcide-minilm")
+        if os.path.isdir(path) or up == os.path.dirname(up):
             return path
-    return os.path.normpath(os.path.join(REPO, "../shared/datasets/gcide-minilm"))
+        up = os.path.dirname(up)
 
 
 def parse_args():
@@ -222,8 +226,8 @@ def run_all(opts):
             missing.append(error)
         with open(opts.results, "a") as f:
             f.writelines(json.dumps(r) + "\n" for r in lines)
-    # The RESP tool reads VECTOR_DATASET, the index-level tools GCIDE_MINILM_DIR.
-    env = {"VECTOR_DATASET": opts.data, "GCIDE_MINILM_DIR": opts.data}
+    # Every tool reads the dataset directory from GCIDE_MINILM_DIR.
+    env = {"GCIDE_MINILM_DIR": opts.data}
     # The RESP runs each get a fresh server: used_memory per document is only meaningful
     # from an empty process.
     for part, phases in (("resp", "load,hnsw,flat"), ("live", "live")):

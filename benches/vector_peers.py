@@ -10,7 +10,7 @@ an ef sweep, and exact numpy search. Same JSON lines as the Rust bench, with "sy
 Recall@10 is tie-tolerant: a returned row counts when its distance is within the true 10th
 distance + 1e-6 (truth: float64 brute force restricted to the filter's rows). Filters go to
 hnswlib as its filter callback (applied during traversal, like the Rust index's).
-Data: $GCIDE_MINILM_DIR or /work/shared/datasets/gcide-minilm.
+Data: $GCIDE_MINILM_DIR (benches/vector.py sets it; datasets/README.md).
 """
 import argparse
 import json
@@ -78,7 +78,7 @@ def main():
     ap.add_argument("--efs", default="10,20,40,80,100,160,320")
     ap.add_argument("--filters", default="none,letter=k,letter=s,chars=100..140")
     args = ap.parse_args()
-    directory = os.environ.get("GCIDE_MINILM_DIR", "/work/shared/datasets/gcide-minilm")
+    directory = os.environ.get("GCIDE_MINILM_DIR", "")
     if not os.path.isdir(directory):
         sys.exit(f"dataset directory {directory} absent")
     base, queries, meta = load(directory, args.queries)

@@ -19,6 +19,8 @@ mod load;
 mod resp;
 mod search;
 mod truth;
+#[path = "../../tests/vector_data/mod.rs"]
+mod vector_data;
 
 use std::collections::HashMap;
 use std::io::Write;
@@ -42,7 +44,7 @@ vector_resp: KNN benchmark of a RESP server with FT.* (see benches/vector.py)
   --host H              server address (127.0.0.1)
   --port P              server port (6379)
   --data DIR            dataset directory (base.f32, queries.f32, gt.i32, gt_dist.f32,
-                        meta.jsonl); default $VECTOR_DATASET or ../shared/datasets/gcide-minilm
+                        meta.jsonl); default as datasets/README.md says
   --dim N               vector dimension (384)
   --rows N              load only the first N base rows (all); exact answers are then
                         computed here instead of read from gt.i32
@@ -103,16 +105,7 @@ fn list<T: std::str::FromStr>(flag: &str, value: &str) -> Result<Vec<T>, String>
 }
 
 fn default_data_dir() -> PathBuf {
-    if let Some(dir) = std::env::var_os("VECTOR_DATASET") {
-        return dir.into();
-    }
-    // From the main checkout the datasets are in ../shared, from a worktree in ../../shared.
-    let manifest = PathBuf::from(env!("CARGO_MANIFEST_DIR"));
-    ["..", "../.."]
-        .iter()
-        .map(|up| manifest.join(up).join("shared/datasets/gcide-minilm"))
-        .find(|dir| dir.is_dir())
-        .unwrap_or_else(|| manifest.join("../shared/datasets/gcide-minilm"))
+    vector_data::dir()
 }
 
 fn parse_options() -> Result<Option<Options>, String> {

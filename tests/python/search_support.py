@@ -1,5 +1,6 @@
 """Helpers shared by the search suites (test_search.py, test_redisvl.py)."""
 
+import os
 import time
 from pathlib import Path
 
@@ -20,7 +21,11 @@ def wait_indexed(index, timeout: float = 10.0) -> dict:
 
 
 def dataset() -> Path | None:
-    """shared/datasets/gcide-minilm (real 384-d embeddings) beside the repository, if there."""
+    """gcide-minilm (real 384-d embeddings), found as datasets/README.md says, if there."""
+    if os.environ.get("GCIDE_MINILM_DIR"):
+        return Path(os.environ["GCIDE_MINILM_DIR"])
+    if os.environ.get("FERRO_DATASETS"):
+        return Path(os.environ["FERRO_DATASETS"]) / "gcide-minilm"
     repo = Path(__file__).resolve().parents[2]
     for root in (repo.parent, *repo.parents):
         candidate = root / "shared" / "datasets" / "gcide-minilm"

@@ -2,21 +2,32 @@
 //! vector recall test and the index benchmark read them, and the brute-force ground truth
 //! and tie-tolerant recall they score with.
 //!
-//! Where: `$GCIDE_MINILM_DIR`, else `/work/shared/datasets/gcide-minilm`. Files (little
+//! Where: see [`dir`] (datasets/README.md explains the lookup). Files (little
 //! endian, row-major): `base.f32` (rows x 384), `queries.f32`, `meta.jsonl` (one object per
 //! base row: `letter`, `domain`, `chars` ...). The dataset's own `gt.i32` covers the whole
 //! base only, so ground truth for subsets and filters is computed here by brute force.
 // Test and bench support: a malformed dataset file should abort loudly.
 #![allow(dead_code, clippy::unwrap_used)]
 
-use std::path::PathBuf;
+use std::path::{Path, PathBuf};
 
 pub const DIM: usize = 384;
 
+/// `$GCIDE_MINILM_DIR`, else `$FERRO_DATASETS/gcide-minilm`, else the first
+/// `shared/datasets/gcide-minilm` beside the repository or one of its parent directories.
 pub fn dir() -> PathBuf {
-    std::env::var_os("GCIDE_MINILM_DIR")
-        .map(PathBuf::from)
-        .unwrap_or_else(|| PathBuf::from("/work/shared/datasets/gcide-minilm"))
+    if let Some(dir) = std::env::var_os("GCIDE_MINILM_DIR") {
+        return dir.into();
+    }
+    if let Some(root) = std::env::var_os("FERRO_DATASETS") {
+        return PathBuf::from(root).join("gcide-minilm");
+    }
+    let repo = Path::new(env!("CARGO_MANIFEST_DIR"));
+    repo.ancestors()
+        .skip(1)
+        .map(|up| up.join("shared/datasets/gcide-minilm"))
+        .find(|dir| dir.is_dir())
+        .unwrap_or_else(|| repo.join("../shared/datasets/gcide-minilm"))
 }
 
 /// Per-row filterable fields.
