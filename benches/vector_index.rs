@@ -210,7 +210,7 @@ fn main() {
                     index
                         .knn(&query, K, ef, bitmap)
                         .iter()
-                        .map(|(_, d)| *d)
+                        .map(|(_, d)| *d as f32)
                         .collect()
                 };
                 emit("ferrostack-index", algo.name(), ef, build_s, filter, &run);

@@ -59,7 +59,7 @@ fn mean_recall(
             if let Some(f) = &filter {
                 assert!(hits.iter().all(|(id, _)| f.contains(id.0)));
             }
-            let dists: Vec<f32> = hits.iter().map(|(_, d)| *d).collect();
+            let dists: Vec<f32> = hits.iter().map(|(_, d)| *d as f32).collect();
             recall(&dists, kth(&truth[q], K, rows), expected)
         })
         .sum();

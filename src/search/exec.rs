@@ -206,14 +206,14 @@ impl<'a> Eval<'a> {
                 let vectors = self.vectors(field)?;
                 let query = vectors.query_vector(blob)?;
                 let mut ids = RoaringBitmap::new();
-                for (id, distance) in vectors.range(&query, *radius as f32, *epsilon, None) {
+                for (id, distance) in vectors.range(&query, *radius, *epsilon, None) {
                     if !self.data.docs.live().contains(id.0) {
                         continue;
                     }
                     ids.insert(id.0);
                     if let Some(name) = yield_as {
                         let yielded = self.yields.entry(id.0).or_default();
-                        yielded.push((name.clone(), f64::from(distance)));
+                        yielded.push((name.clone(), distance));
                     }
                 }
                 ids
@@ -307,7 +307,7 @@ impl<'a> Eval<'a> {
             .knn(&query, k, knn.ef_runtime, filter)
             .into_iter()
             .filter(|(id, _)| live.contains(id.0))
-            .map(|(id, d)| (id.0, f64::from(d)))
+            .map(|(id, d)| (id.0, d))
             .collect())
     }
 

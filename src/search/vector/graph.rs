@@ -207,7 +207,7 @@ fn run(shared: &Shared) {
 }
 
 fn take_job(inner: &mut super::Inner) -> Option<Job> {
-    let super::Inner { store, graph } = inner;
+    let super::Inner { store, graph, .. } = inner;
     let graph = graph.as_mut()?;
     if graph.needs_rebuild() {
         graph.touched.clear();

@@ -1,4 +1,4 @@
-//! Distances between f32 vectors, as RediSearch reports them: L2 is the squared Euclidean
+//! Distances between f32 or f64 vectors, as RediSearch reports them: L2 is the squared Euclidean
 //! distance, IP is `1 - dot`, COSINE is `1 - cos`. COSINE vectors are normalised once (at
 //! insert and for the query), so their distance is `1 - dot` too. The kernels are simsimd's;
 //! a scalar loop covers the cases simsimd declines.
@@ -8,39 +8,76 @@
 //!
 //! Must not depend on anything outside this file.
 
+use std::cmp::Ordering;
+
 use simsimd::SpatialSimilarity;
 
 use crate::search::Metric;
 
-/// The distance between `a` and `b` (same length) under `metric`; for COSINE both must
-/// already be normalised by [`normalise`]. NaN (from NaN or infinite components) is reported
-/// as +inf, so every ordering of distances stays total and such vectors sort last.
-#[inline]
-pub fn distance(metric: Metric, a: &[f32], b: &[f32]) -> f32 {
-    let d = match metric {
-        Metric::L2 => f32::sqeuclidean(a, b).map_or_else(|| scalar_l2(a, b), |d| d as f32),
-        Metric::Ip | Metric::Cosine => {
-            1.0 - f32::dot(a, b).map_or_else(|| scalar_dot(a, b), |d| d as f32)
+/// A vector component type distances are computed in: f32 (every index; FLOAT64 indexes use
+/// it to navigate their graph) and f64 (the distances FLOAT64 indexes report and compare with
+/// a radius: RediSearch computes FLOAT64 in double). A distance has its vectors' type.
+pub trait Element: Copy + PartialOrd + Send + Sync + 'static {
+    /// See [`distance`].
+    fn distance(metric: Metric, a: &[Self], b: &[Self]) -> Self;
+    /// See [`normalise`].
+    fn normalise(v: &mut [Self]);
+    fn total_cmp(&self, other: &Self) -> Ordering;
+    fn to_f64(self) -> f64;
+}
+
+macro_rules! element {
+    ($t:ty) => {
+        impl Element for $t {
+            #[inline]
+            fn distance(metric: Metric, a: &[$t], b: &[$t]) -> $t {
+                let d = match metric {
+                    Metric::L2 => <$t as SpatialSimilarity>::sqeuclidean(a, b).map_or_else(
+                        || a.iter().zip(b).map(|(x, y)| (x - y) * (x - y)).sum(),
+                        |d| d as $t,
+                    ),
+                    Metric::Ip | Metric::Cosine => {
+                        1.0 - <$t as SpatialSimilarity>::dot(a, b)
+                            .map_or_else(|| a.iter().zip(b).map(|(x, y)| x * y).sum(), |d| d as $t)
+                    }
+                };
+                if d.is_nan() { <$t>::INFINITY } else { d }
+            }
+
+            fn normalise(v: &mut [$t]) {
+                let norm = v.iter().map(|x| x * x).sum::<$t>().sqrt();
+                if norm > 0.0 && norm.is_finite() {
+                    let inv = 1.0 / norm;
+                    v.iter_mut().for_each(|x| *x *= inv);
+                }
+            }
+
+            fn total_cmp(&self, other: &$t) -> Ordering {
+                <$t>::total_cmp(self, other)
+            }
+
+            fn to_f64(self) -> f64 {
+                f64::from(self)
+            }
         }
     };
-    if d.is_nan() { f32::INFINITY } else { d }
+}
+
+element!(f32);
+element!(f64);
+
+/// The distance between `a` and `b` (same length) under `metric`, in their own precision;
+/// for COSINE both must already be normalised by [`normalise`]. NaN (from NaN or infinite
+/// components) is reported as +inf, so every ordering of distances stays total and such
+/// vectors sort last.
+#[inline]
+pub fn distance<T: Element>(metric: Metric, a: &[T], b: &[T]) -> T {
+    T::distance(metric, a, b)
 }
 
 /// Scales `v` to unit length in place; a zero (or non-finite norm) vector is left as is.
-pub fn normalise(v: &mut [f32]) {
-    let norm = scalar_dot(v, v).sqrt();
-    if norm > 0.0 && norm.is_finite() {
-        let inv = 1.0 / norm;
-        v.iter_mut().for_each(|x| *x *= inv);
-    }
-}
-
-fn scalar_dot(a: &[f32], b: &[f32]) -> f32 {
-    a.iter().zip(b).map(|(x, y)| x * y).sum()
-}
-
-fn scalar_l2(a: &[f32], b: &[f32]) -> f32 {
-    a.iter().zip(b).map(|(x, y)| (x - y) * (x - y)).sum()
+pub fn normalise<T: Element>(v: &mut [T]) {
+    T::normalise(v)
 }
 
 #[cfg(test)]
@@ -84,8 +121,10 @@ mod tests {
     fn long_vectors_match_scalar() {
         let a: Vec<f32> = (0..384).map(|i| (i as f32 * 0.37).sin()).collect();
         let b: Vec<f32> = (0..384).map(|i| (i as f32 * 0.11).cos()).collect();
-        assert!((distance(Metric::L2, &a, &b) - scalar_l2(&a, &b)).abs() < 1e-3);
-        assert!((distance(Metric::Ip, &a, &b) - (1.0 - scalar_dot(&a, &b))).abs() < 1e-3);
+        let l2: f32 = a.iter().zip(&b).map(|(x, y)| (x - y) * (x - y)).sum();
+        let dot: f32 = a.iter().zip(&b).map(|(x, y)| x * y).sum();
+        assert!((distance(Metric::L2, &a, &b) - l2).abs() < 1e-3);
+        assert!((distance(Metric::Ip, &a, &b) - (1.0 - dot)).abs() < 1e-3);
     }
 
     #[test]

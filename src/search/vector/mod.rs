@@ -1,9 +1,11 @@
 //! Vector indexes of VECTOR fields: FLAT (exact scan over contiguous vectors) and HNSW
 //! (graph search), behind one [`VectorIndex`] type that the rest of the search engine uses.
 //!
-//! Vectors are stored as f32 (FLOAT64 blobs are converted), COSINE vectors normalised at
-//! insert, and distances are reported as RediSearch reports them (see
-//! [`crate::search::Metric`]). Internally synchronised: every method takes `&self`, so
+//! Vectors are stored as f32, COSINE vectors normalised at insert, and distances are reported
+//! as RediSearch reports them (see [`crate::search::Metric`]). FLOAT64 indexes also keep an
+//! f64 copy of every vector (normalised in f64): RediSearch computes their distances in
+//! double, so every distance they report or compare with a radius is computed in f64, while
+//! their graph is navigated (and KNN candidates chosen) in f32, then re-scored in f64. Internally synchronised: every method takes `&self`, so
 //! searches run alongside inserts. HNSW keeps every live vector in the exact store too:
 //! vectors not (yet) in the graph are searched exactly, so every insert is visible to the
 //! next query, and selective filters are answered by an exact scan.
@@ -24,6 +26,7 @@ use roaring::RoaringBitmap;
 
 use self::graph::{GraphState, Shared};
 use self::hnsw::HnswParams;
+use self::metric::Element;
 use self::store::{Hit, VectorStore};
 use super::{DocId, Metric, SearchError, VectorAlgorithm, VectorParams, VectorType};
 
@@ -50,6 +53,8 @@ pub struct VectorIndex {
 struct Inner {
     /// Every live vector.
     store: VectorStore,
+    /// FLOAT64 only: every live vector in f64, for the distances reported.
+    wide: Option<VectorStore<f64>>,
     /// HNSW only.
     graph: Option<GraphState>,
 }
@@ -57,6 +62,8 @@ struct Inner {
 /// A query vector checked against the index (size, conversion, normalisation).
 pub struct QueryVector {
     v: Vec<f32>,
+    /// FLOAT64 indexes only.
+    wide: Option<Vec<f64>>,
 }
 
 impl VectorIndex {
@@ -76,6 +83,8 @@ impl VectorIndex {
         let has_graph = graph.is_some();
         let shared = Arc::new(Shared::new(Inner {
             store: VectorStore::new(params.dim, capacity),
+            wide: (params.data_type == VectorType::Float64)
+                .then(|| VectorStore::new(params.dim, capacity)),
             graph,
         }));
         if has_graph {
@@ -95,24 +104,31 @@ impl VectorIndex {
         self.dim * self.data_type.size()
     }
 
-    /// The f32 vector of a blob of the right length, normalised for COSINE.
-    fn decode(&self, blob: &[u8]) -> Vec<f32> {
-        let mut v: Vec<f32> = match self.data_type {
-            VectorType::Float32 => blob
-                .chunks_exact(4)
-                .map(|b| f32::from_le_bytes([b[0], b[1], b[2], b[3]]))
-                .collect(),
-            VectorType::Float64 => blob
-                .chunks_exact(8)
-                .map(|b| {
-                    f64::from_le_bytes([b[0], b[1], b[2], b[3], b[4], b[5], b[6], b[7]]) as f32
-                })
-                .collect(),
-        };
-        if self.metric == Metric::Cosine {
-            metric::normalise(&mut v);
+    /// The f32 vector of a blob of the right length and, for FLOAT64, its f64 vector; both
+    /// normalised for COSINE (the f32 one is the f64 one's rounding).
+    fn decode(&self, blob: &[u8]) -> (Vec<f32>, Option<Vec<f64>>) {
+        match self.data_type {
+            VectorType::Float32 => {
+                let mut v: Vec<f32> = blob
+                    .chunks_exact(4)
+                    .map(|b| f32::from_le_bytes([b[0], b[1], b[2], b[3]]))
+                    .collect();
+                if self.metric == Metric::Cosine {
+                    metric::normalise(&mut v);
+                }
+                (v, None)
+            }
+            VectorType::Float64 => {
+                let mut wide: Vec<f64> = blob
+                    .chunks_exact(8)
+                    .map(|b| f64::from_le_bytes([b[0], b[1], b[2], b[3], b[4], b[5], b[6], b[7]]))
+                    .collect();
+                if self.metric == Metric::Cosine {
+                    metric::normalise(&mut wide);
+                }
+                (wide.iter().map(|&x| x as f32).collect(), Some(wide))
+            }
         }
-        v
     }
 
     /// Adds (or replaces) the vector of `id`. A blob of the wrong size is refused with
@@ -127,9 +143,12 @@ impl VectorIndex {
                 self.blob_len()
             )));
         }
-        let v = self.decode(blob);
+        let (v, wide) = self.decode(blob);
         let mut inner = self.shared.inner.write();
         inner.store.put(id.0, &v);
+        if let (Some(store), Some(wide)) = (&mut inner.wide, wide) {
+            store.put(id.0, &wide);
+        }
         if let Some(graph) = &mut inner.graph {
             graph.on_insert(id.0);
             drop(inner);
@@ -141,7 +160,10 @@ impl VectorIndex {
     /// Forgets `id` (its vector is no longer returned).
     pub fn remove(&self, id: DocId) {
         let mut inner = self.shared.inner.write();
-        let Inner { store, graph } = &mut *inner;
+        let Inner { store, wide, graph } = &mut *inner;
+        if let Some(wide) = wide {
+            wide.remove(id.0);
+        }
         if store.remove(id.0)
             && let Some(graph) = graph
         {
@@ -155,6 +177,9 @@ impl VectorIndex {
     pub fn clear(&self) {
         let mut inner = self.shared.inner.write();
         inner.store.clear();
+        if let Some(wide) = &mut inner.wide {
+            wide.clear();
+        }
         if let Some(graph) = &mut inner.graph {
             graph.clear();
         }
@@ -188,34 +213,54 @@ impl VectorIndex {
                 self.blob_len()
             )));
         }
-        Ok(QueryVector {
-            v: self.decode(blob),
-        })
+        let (v, wide) = self.decode(blob);
+        Ok(QueryVector { v, wide })
     }
 
     /// The `k` nearest live vectors, nearest first (ties by ascending id), restricted to the
     /// ids in `filter` when given. `ef_runtime` overrides the index's EF_RUNTIME (HNSW).
     /// Chooses exact scan or graph search from the filter's size, so recall holds at every
-    /// selectivity.
+    /// selectivity. FLOAT64: distances in f64 (FLAT: an exact f64 scan; HNSW: the f32
+    /// search's hits re-scored).
     pub fn knn(
         &self,
         query: &QueryVector,
         k: usize,
         ef_runtime: Option<usize>,
         filter: Option<&RoaringBitmap>,
-    ) -> Vec<(DocId, f32)> {
+    ) -> Vec<(DocId, f64)> {
         if k == 0 {
             return Vec::new();
         }
         let inner = self.shared.inner.read();
         let q = &query.v;
-        let hits = match &inner.graph {
-            None => inner.store.top_k(self.metric, q, k, filter),
-            Some(graph) => {
+        match (&inner.graph, &inner.wide, &query.wide) {
+            (None, Some(wide), Some(qw)) => to_results(wide.top_k(self.metric, qw, k, filter)),
+            (None, ..) => to_results(inner.store.top_k(self.metric, q, k, filter)),
+            (Some(graph), wide, qw) => {
                 let ef = ef_runtime.unwrap_or(self.ef_runtime).max(1);
-                self.graph_knn(&inner.store, graph, q, k, ef, filter)
+                let hits = self.graph_knn(&inner.store, graph, q, k, ef, filter);
+                match (wide, qw) {
+                    (Some(wide), Some(qw)) => self.rescore(wide, qw, hits),
+                    _ => to_results(hits),
+                }
             }
-        };
+        }
+    }
+
+    /// `hits`' distances recomputed from the f64 vectors, nearest first, ties by id.
+    fn rescore(&self, wide: &VectorStore<f64>, q: &[f64], hits: Vec<Hit>) -> Vec<(DocId, f64)> {
+        let mut hits: Vec<Hit<f64>> = hits
+            .into_iter()
+            .filter_map(|h| {
+                let v = wide.get(h.id)?;
+                Some(Hit {
+                    dist: distance(self.metric, q, v),
+                    id: h.id,
+                })
+            })
+            .collect();
+        hits.sort_unstable();
         to_results(hits)
     }
 
@@ -272,18 +317,25 @@ impl VectorIndex {
     }
 
     /// Every live vector within `radius` (HNSW: widened by `epsilon`, default the index's),
-    /// nearest first, restricted to `filter` when given. Answered exactly, so `epsilon`
-    /// (which only bounds the approximation of a graph search) has no effect.
+    /// nearest first, restricted to `filter` when given. Answered exactly (FLOAT64: in f64),
+    /// so `epsilon` (which only bounds the approximation of a graph search) has no effect.
     pub fn range(
         &self,
         query: &QueryVector,
-        radius: f32,
+        radius: f64,
         epsilon: Option<f64>,
         filter: Option<&RoaringBitmap>,
-    ) -> Vec<(DocId, f32)> {
+    ) -> Vec<(DocId, f64)> {
         let _ = epsilon; // see above: the search is exact
         let inner = self.shared.inner.read();
-        to_results(inner.store.within(self.metric, &query.v, radius, filter))
+        match (&inner.wide, &query.wide) {
+            (Some(wide), Some(qw)) => to_results(wide.within(self.metric, qw, radius, filter)),
+            _ => to_results(
+                inner
+                    .store
+                    .within(self.metric, &query.v, radius as f32, filter),
+            ),
+        }
     }
 
     /// Live vectors.
@@ -298,7 +350,9 @@ impl VectorIndex {
     /// Bytes used by vectors and graph (FT.INFO `vector_index_sz_mb`).
     pub fn memory_bytes(&self) -> usize {
         let inner = self.shared.inner.read();
-        inner.store.memory_bytes() + inner.graph.as_ref().map_or(0, GraphState::memory_bytes)
+        inner.store.memory_bytes()
+            + inner.wide.as_ref().map_or(0, VectorStore::memory_bytes)
+            + inner.graph.as_ref().map_or(0, GraphState::memory_bytes)
     }
 }
 
@@ -308,8 +362,10 @@ impl Drop for VectorIndex {
     }
 }
 
-fn to_results(hits: Vec<Hit>) -> Vec<(DocId, f32)> {
-    hits.into_iter().map(|h| (DocId(h.id), h.dist)).collect()
+fn to_results<T: Element>(hits: Vec<Hit<T>>) -> Vec<(DocId, f64)> {
+    hits.into_iter()
+        .map(|h| (DocId(h.id), h.dist.to_f64()))
+        .collect()
 }
 
 #[cfg(test)]

@@ -1,4 +1,4 @@
-//! The vectors of one index, contiguous f32 rows (one slot per live document), and the exact
+//! The vectors of one index, contiguous f32 (or f64) rows (one slot per live document), and the exact
 //! searches over them: top-k and radius, over every row or over a set of ids.
 //!
 //! Removing a row moves the last row into its slot, so rows stay dense and a full scan reads
@@ -11,21 +11,22 @@ use std::collections::{BinaryHeap, HashMap};
 
 use roaring::RoaringBitmap;
 
-use super::metric::distance;
+use super::metric::{Element, distance};
 use crate::search::Metric;
 
-/// Rows of `dim` f32 values, addressed by document id.
-pub struct VectorStore {
+/// Rows of `dim` values (f32, or f64 for FLOAT64 indexes' exact distances), addressed by
+/// document id.
+pub struct VectorStore<T = f32> {
     dim: usize,
-    data: Vec<f32>,
+    data: Vec<T>,
     /// Slot -> document id.
     ids: Vec<u32>,
     /// Document id -> slot.
     slots: HashMap<u32, u32, foldhash::fast::RandomState>,
 }
 
-impl VectorStore {
-    pub fn new(dim: usize, capacity: usize) -> VectorStore {
+impl<T: Element> VectorStore<T> {
+    pub fn new(dim: usize, capacity: usize) -> VectorStore<T> {
         VectorStore {
             dim,
             data: Vec::with_capacity(capacity.saturating_mul(dim)),
@@ -39,7 +40,7 @@ impl VectorStore {
     }
 
     /// Adds `id`'s row, replacing the previous one if any. `v` has `dim` values.
-    pub fn put(&mut self, id: u32, v: &[f32]) {
+    pub fn put(&mut self, id: u32, v: &[T]) {
         debug_assert_eq!(v.len(), self.dim);
         match self.slots.get(&id) {
             Some(&slot) => {
@@ -79,13 +80,13 @@ impl VectorStore {
         self.slots.clear();
     }
 
-    pub fn get(&self, id: u32) -> Option<&[f32]> {
+    pub fn get(&self, id: u32) -> Option<&[T]> {
         let at = *self.slots.get(&id)? as usize * self.dim;
         Some(&self.data[at..at + self.dim])
     }
 
     /// Every (id, row), in slot order.
-    pub fn rows(&self) -> impl Iterator<Item = (u32, &[f32])> {
+    pub fn rows(&self) -> impl Iterator<Item = (u32, &[T])> {
         self.ids
             .iter()
             .copied()
@@ -94,12 +95,12 @@ impl VectorStore {
 
     /// Bytes held by rows and tables.
     pub fn memory_bytes(&self) -> usize {
-        self.data.capacity() * 4 + self.ids.capacity() * 4 + self.slots.capacity() * 12
+        self.data.capacity() * size_of::<T>() + self.ids.capacity() * 4 + self.slots.capacity() * 12
     }
 
     /// Calls `f(id, row)` for every row whose id is in `only` (all rows when `None`),
     /// walking whichever of the two sets is smaller.
-    pub fn for_each(&self, only: Option<&RoaringBitmap>, mut f: impl FnMut(u32, &[f32])) {
+    pub fn for_each(&self, only: Option<&RoaringBitmap>, mut f: impl FnMut(u32, &[T])) {
         match only {
             Some(set) if (set.len() as usize) < self.len() => {
                 for id in set {
@@ -123,10 +124,10 @@ impl VectorStore {
     pub fn top_k(
         &self,
         metric: Metric,
-        q: &[f32],
+        q: &[T],
         k: usize,
         only: Option<&RoaringBitmap>,
-    ) -> Vec<Hit> {
+    ) -> Vec<Hit<T>> {
         let mut top = TopK::new(k);
         self.for_each(only, |id, v| {
             top.push(Hit {
@@ -141,10 +142,10 @@ impl VectorStore {
     pub fn within(
         &self,
         metric: Metric,
-        q: &[f32],
-        radius: f32,
+        q: &[T],
+        radius: T,
         only: Option<&RoaringBitmap>,
-    ) -> Vec<Hit> {
+    ) -> Vec<Hit<T>> {
         let mut hits = Vec::new();
         self.for_each(only, |id, v| {
             let dist = distance(metric, q, v);
@@ -158,15 +159,21 @@ impl VectorStore {
 }
 
 /// A search result: a document id and its distance. Ordered by distance, then id.
-#[derive(Debug, Clone, Copy, PartialEq)]
-pub struct Hit {
-    pub dist: f32,
+#[derive(Debug, Clone, Copy)]
+pub struct Hit<T = f32> {
+    pub dist: T,
     pub id: u32,
 }
 
-impl Eq for Hit {}
+impl<T: Element> PartialEq for Hit<T> {
+    fn eq(&self, other: &Self) -> bool {
+        self.cmp(other).is_eq()
+    }
+}
 
-impl Ord for Hit {
+impl<T: Element> Eq for Hit<T> {}
+
+impl<T: Element> Ord for Hit<T> {
     fn cmp(&self, other: &Self) -> Ordering {
         self.dist
             .total_cmp(&other.dist)
@@ -174,20 +181,20 @@ impl Ord for Hit {
     }
 }
 
-impl PartialOrd for Hit {
+impl<T: Element> PartialOrd for Hit<T> {
     fn partial_cmp(&self, other: &Self) -> Option<Ordering> {
         Some(self.cmp(other))
     }
 }
 
 /// The `k` smallest hits pushed so far (a max-heap of them).
-pub struct TopK {
+pub struct TopK<T = f32> {
     k: usize,
-    heap: BinaryHeap<Hit>,
+    heap: BinaryHeap<Hit<T>>,
 }
 
-impl TopK {
-    pub fn new(k: usize) -> TopK {
+impl<T: Element> TopK<T> {
+    pub fn new(k: usize) -> TopK<T> {
         TopK {
             k,
             heap: BinaryHeap::with_capacity(k.min(4096) + 1),
@@ -195,7 +202,7 @@ impl TopK {
     }
 
     #[inline]
-    pub fn push(&mut self, hit: Hit) {
+    pub fn push(&mut self, hit: Hit<T>) {
         if self.heap.len() < self.k {
             self.heap.push(hit);
         } else if let Some(mut worst) = self.heap.peek_mut()
@@ -205,7 +212,7 @@ impl TopK {
         }
     }
 
-    pub fn into_sorted(self) -> Vec<Hit> {
+    pub fn into_sorted(self) -> Vec<Hit<T>> {
         self.heap.into_sorted_vec()
     }
 }

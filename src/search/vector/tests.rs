@@ -25,7 +25,7 @@ fn blob(v: &[f32]) -> Vec<u8> {
     v.iter().flat_map(|x| x.to_le_bytes()).collect()
 }
 
-fn ids(hits: &[(DocId, f32)]) -> Vec<u32> {
+fn ids(hits: &[(DocId, f64)]) -> Vec<u32> {
     hits.iter().map(|(id, _)| id.0).collect()
 }
 
@@ -191,10 +191,10 @@ fn filters_restrict_results_at_every_size() {
                 .read()
                 .store
                 .top_k(Metric::L2, &q.v, 5, Some(&filter));
-            let dists: Vec<f32> = got.iter().map(|(_, d)| *d).collect();
+            let dists: Vec<f64> = got.iter().map(|(_, d)| *d).collect();
             assert_eq!(
                 dists,
-                exact.iter().map(|h| h.dist).collect::<Vec<_>>(),
+                exact.iter().map(|h| f64::from(h.dist)).collect::<Vec<_>>(),
                 "{algo:?} {modulo}"
             );
             assert_eq!(want.len(), 5);
@@ -248,17 +248,17 @@ proptest! {
 
         let mut qv = as_f32(&q);
         if metric == Metric::Cosine { metric::normalise(&mut qv); }
-        let mut want: Vec<(u32, f32)> = rows.iter().enumerate()
+        let mut want: Vec<(u32, f64)> = rows.iter().enumerate()
             .map(|(i, r)| {
                 let mut v = as_f32(r);
                 if metric == Metric::Cosine { metric::normalise(&mut v); }
-                (i as u32 * 3, distance(metric, &qv, &v))
+                (i as u32 * 3, f64::from(distance(metric, &qv, &v)))
             })
             .filter(|(id, _)| filter.as_ref().is_none_or(|f| f.contains(*id)))
             .collect();
         want.sort_by(|a, b| a.1.total_cmp(&b.1).then(a.0.cmp(&b.0)));
         want.truncate(k);
-        let got: Vec<(u32, f32)> = got.into_iter().map(|(id, d)| (id.0, d)).collect();
+        let got: Vec<(u32, f64)> = got.into_iter().map(|(id, d)| (id.0, d)).collect();
         prop_assert_eq!(got, want);
     }
 }
@@ -286,4 +286,85 @@ fn every_insert_is_visible_to_the_next_query_while_the_graph_fills() {
     assert_eq!(index.len(), 1000);
     let q = index.query_vector(&blob(&v(700))).unwrap();
     assert_eq!(index.knn(&q, 1, Some(10), None), vec![(DocId(700), 0.0)]);
+}
+
+fn blob64(v: &[f64]) -> Vec<u8> {
+    v.iter().flat_map(|x| x.to_le_bytes()).collect()
+}
+
+fn float64(algo: VectorAlgorithm, metric: Metric, dim: usize) -> VectorIndex {
+    VectorIndex::new(&VectorParams {
+        data_type: VectorType::Float64,
+        ..params(algo, metric, dim)
+    })
+}
+
+/// FLOAT64 distances are computed in f64, as RediSearch does: [1,1] to [0.9,1] is exactly
+/// the double `(1 - 0.9)²`, which prints as 0.01 (in f32 it would be 0.0100000044).
+#[test]
+fn float64_distances_are_computed_in_f64() {
+    let (a, b, c) = ([1.0, 1.0], [0.9, 1.0], [0.3, -0.7]);
+    let wanted = |metric| match metric {
+        Metric::L2 => (1.0f64 - 0.9) * (1.0 - 0.9),
+        Metric::Ip => 1.0 - (0.9 + 1.0),
+        Metric::Cosine => 1.0 - (0.9 + 1.0) / (2.0f64.sqrt() * (0.81f64 + 1.0).sqrt()),
+    };
+    for algo in ALGOS {
+        for metric in [Metric::L2, Metric::Ip, Metric::Cosine] {
+            let index = float64(algo, metric, 2);
+            index.insert(DocId(1), &blob64(&a)).unwrap();
+            index.insert(DocId(2), &blob64(&c)).unwrap();
+            index.wait_indexed();
+            let q = index.query_vector(&blob64(&b)).unwrap();
+            let want = wanted(metric);
+            let hits = index.knn(&q, 1, None, None);
+            assert_eq!(hits.len(), 1);
+            assert_eq!(hits[0].0, DocId(1));
+            assert!(
+                (hits[0].1 - want).abs() < 1e-15,
+                "{algo:?} {metric:?} {hits:?}"
+            );
+            assert_ne!(
+                hits[0].1,
+                f64::from(hits[0].1 as f32),
+                "{algo:?} {metric:?}"
+            );
+            if metric == Metric::L2 {
+                assert_eq!(format!("{:.12}", hits[0].1), "0.010000000000");
+            }
+            // The radius is compared in f64 too: exactly the distance is inside.
+            let range = index.range(&q, hits[0].1, None, None);
+            assert_eq!(range, vec![hits[0]], "{algo:?} {metric:?}");
+            let below = hits[0].1 - hits[0].1.abs() * 1e-12;
+            assert!(index.range(&q, below, None, None).is_empty());
+        }
+    }
+}
+
+/// HNSW FLOAT64: the graph's f32 hits are re-scored and re-sorted in f64, ties by id, and
+/// updates and deletes reach the f64 copy.
+#[test]
+fn float64_hnsw_rescores_and_tracks_updates() {
+    let index = float64(VectorAlgorithm::Hnsw, Metric::L2, 2);
+    for i in 0..300u32 {
+        let v = [f64::from(i % 20) * 0.1, f64::from(i / 20) * 0.1];
+        index.insert(DocId(i), &blob64(&v)).unwrap();
+    }
+    index.wait_indexed();
+    let q = index.query_vector(&blob64(&[0.5, 0.5])).unwrap();
+    let hits = index.knn(&q, 5, Some(50), None);
+    // (0.5, 0.5) is row 5 of column 5; its four neighbours are 0.1 away, ties by id.
+    assert_eq!(ids(&hits), vec![105, 85, 104, 106, 125]);
+    assert_eq!(hits[0].1, 0.0);
+    let d = (0.5f64 - 0.4) * (0.5 - 0.4);
+    assert!(
+        hits[1..].iter().all(|h| (h.1 - d).abs() < 1e-15),
+        "{hits:?}"
+    );
+    index.insert(DocId(105), &blob64(&[9.0, 9.0])).unwrap();
+    index.remove(DocId(85));
+    index.wait_indexed();
+    let hits = index.knn(&q, 3, Some(50), None);
+    assert_eq!(ids(&hits), vec![104, 106, 125]);
+    assert_eq!(index.range(&q, 0.0, None, None), vec![]);
 }
