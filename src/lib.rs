@@ -1,8 +1,9 @@
-//! ferrostack: a Redis-compatible server (RESP2 / RESP3 on port 6379).
+//! ferrostack: a Redis-compatible server (RESP2 / RESP3 on port 6379) with RediSearch's
+//! vector search commands (FT.*).
 //!
 //! # Layout
-//! Dependencies point one way: `main -> server -> commands -> {state, clients, stats} ->
-//! keyspace`, and nothing below imports what is above it.
+//! Dependencies point one way: `main -> server -> commands -> {state, clients, stats, search}
+//! -> keyspace`, and nothing below imports what is above it.
 //!
 //! - [`protocol`]: RESP request decoding (multibulk and inline, Redis's size limits and
 //!   protocol errors) and reply encoding for RESP2 or RESP3. Knows nothing of keys.
@@ -21,6 +22,13 @@
 //! - [`scripting`]: the Lua 5.1 engine behind EVAL (the `redis` API, reply conversions, the
 //!   bundled libraries, SCRIPT KILL); its commands run through `commands::execute_nested`.
 //! - [`hll`]: Redis's HyperLogLog string layout and estimator.
+//! - [`search`]: the search engine behind FT.*: index definitions and their FT.CREATE parser,
+//!   the registry of indexes (a keyspace observer that keeps every index in step with database
+//!   0), per-index document tables, numeric / tag / text / vector field indexes (FLAT and our
+//!   own HNSW with a background graph builder), the query language and its executor, and the
+//!   FILTER expression language. It sees keys as bytes and documents as hash values; FT.*
+//!   argument parsing, the background scan of FT.CREATE and reply building live in
+//!   `commands::search`.
 //! - [`error`] (one error enum per layer: `CmdError`, `ProtocolError`; every reply text) and
 //!   [`glob`] (Redis's pattern matching) depend on nothing.
 //!
@@ -39,6 +47,12 @@
 //! changes in order and must never call back into the keyspace. The pub/sub registry's
 //! lock is a leaf: observers take it under shard locks, and nothing is locked while it is
 //! held.
+//!
+//! Search follows the same order: keyspace shards, then the index registry, then one index.
+//! Index changes happen inside change events (shard locks held), so a write acknowledged to a
+//! client is visible to the next FT.SEARCH of any client; FT.SEARCH computes its hits under
+//! the index's read lock, releases it, then loads the returned fields key by key. HNSW graph
+//! inserts and rebuilds run on a background thread per index, outside every lock readers need.
 //!
 //! Every command runs holding `ServerState::exec_gate` for reading; EXEC and scripts hold it
 //! for writing, which makes them atomic against every other client. The gate is taken
