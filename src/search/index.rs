@@ -70,6 +70,10 @@ pub struct IndexInfo {
     pub doc_table_bytes: u64,
     pub tag_overhead_bytes: u64,
     pub text_overhead_bytes: u64,
+    /// Vectors of every VECTOR field, and those an HNSW worker has yet to put in its graph
+    /// (searched exactly meanwhile).
+    pub vectors: u64,
+    pub vectors_pending: u64,
 }
 
 /// One matching document, as [`Index::search`] returns it.
@@ -356,6 +360,8 @@ impl Index {
                 FieldIndex::Text => {}
                 FieldIndex::Vector(v) => {
                     info.num_records += v.len() as u64;
+                    info.vectors += v.len() as u64;
+                    info.vectors_pending += v.pending_len();
                     info.vector_index_bytes += v.memory_bytes() as u64;
                 }
             }
