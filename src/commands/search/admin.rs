@@ -123,25 +123,6 @@ pub fn ft_info(ctx: &mut ExecCtx, args: &mut Args) -> Result<Reply, CmdError> {
     let info = index.info();
     let stats = &index.stats;
     let failures = stats.failures.load(Ordering::Relaxed);
-    // Indexing lasts while the initial scan runs and while an HNSW worker still has vectors
-    // to put in its graph (queries answer those exactly meanwhile: correct, only slower), so
-    // clients polling `indexing` until 0 get the index at full speed. percent_indexed is the
-    // lower of the scan's progress and the graph's share of the vectors: it reaches 1 exactly
-    // when `indexing` turns 0.
-    let scanning = stats.indexing.load(Ordering::Relaxed);
-    let indexing = scanning || info.vectors_pending > 0;
-    let scanned = if scanning {
-        stats.progress_ppm.load(Ordering::Relaxed) as f64 / 1e6
-    } else {
-        1.0
-    };
-    let in_graph = if info.vectors_pending > 0 {
-        let share = 1.0 - info.vectors_pending as f64 / info.vectors.max(1) as f64;
-        share.clamp(0.0, 0.999_999)
-    } else {
-        1.0
-    };
-    let percent_indexed = scanned.min(in_graph);
     let last_error = stats.last_error.lock().clone();
     let index_bytes = info.inverted_bytes
         + info.vector_index_bytes
@@ -193,8 +174,8 @@ pub fn ft_info(ctx: &mut ExecCtx, args: &mut Args) -> Result<Reply, CmdError> {
         kv("offset_bits_per_record_avg", Reply::Double(f64::NAN)),
         kv("hash_indexing_failures", count(failures)),
         kv("total_indexing_time", Reply::Double(0.0)),
-        kv("indexing", Reply::Integer(i64::from(indexing))),
-        kv("percent_indexed", Reply::Double(percent_indexed)),
+        kv("indexing", Reply::Integer(i64::from(info.indexing))),
+        kv("percent_indexed", Reply::Double(info.percent_indexed)),
         kv("number_of_uses", count(stats.uses.load(Ordering::Relaxed))),
         kv("cleaning", Reply::Integer(0)),
         kv("gc_stats", gc_stats()),
