@@ -70,6 +70,15 @@ pub struct IndexInfo {
     pub doc_table_bytes: u64,
     pub tag_overhead_bytes: u64,
     pub text_overhead_bytes: u64,
+    /// Vectors of every VECTOR field, and those an HNSW worker has yet to put in its graph
+    /// (searched exactly meanwhile).
+    pub vectors: u64,
+    pub vectors_pending: u64,
+    /// FT.INFO `indexing`: the initial scan runs, or an HNSW worker has vectors to place.
+    pub indexing: bool,
+    /// FT.INFO `percent_indexed`: the lower of the scan's progress and the graph's share of
+    /// the vectors; below 1 exactly while `indexing`.
+    pub percent_indexed: f64,
 }
 
 /// One matching document, as [`Index::search`] returns it.
@@ -333,6 +342,16 @@ impl Index {
     }
 
     pub fn info(&self) -> IndexInfo {
+        // The scan state is read before the figures: a scan seen finished has every document
+        // in the snapshot below (`finish_scan` publishes after its last upsert). Read after
+        // them, a scan finishing in between showed `indexing 0` with its last chunk missing
+        // from `num_docs`.
+        let scanning = self.stats.indexing.load(Ordering::Acquire);
+        let scanned = if scanning {
+            self.stats.progress_ppm.load(Ordering::Relaxed) as f64 / 1e6
+        } else {
+            1.0
+        };
         let data = self.data.read();
         let mut info = IndexInfo {
             num_docs: data.docs.len() as u64,
@@ -356,10 +375,22 @@ impl Index {
                 FieldIndex::Text => {}
                 FieldIndex::Vector(v) => {
                     info.num_records += v.len() as u64;
+                    info.vectors += v.len() as u64;
+                    info.vectors_pending += v.pending_len();
                     info.vector_index_bytes += v.memory_bytes() as u64;
                 }
             }
         }
+        // Queries answer pending vectors exactly (correct, only slower), but clients polling
+        // `indexing` until 0 expect the index at full speed then.
+        info.indexing = scanning || info.vectors_pending > 0;
+        let in_graph = if info.vectors_pending > 0 {
+            let share = 1.0 - info.vectors_pending as f64 / info.vectors.max(1) as f64;
+            share.clamp(0.0, 0.999_999)
+        } else {
+            1.0
+        };
+        info.percent_indexed = scanned.min(in_graph);
         info
     }
 
@@ -441,7 +472,8 @@ impl Index {
     pub fn finish_scan(&self, ticket: u64) {
         if self.scan_current(ticket) {
             self.stats.progress_ppm.store(1_000_000, Ordering::Relaxed);
-            self.stats.indexing.store(false, Ordering::Relaxed);
+            // Release: whoever sees the scan finished sees every document it indexed.
+            self.stats.indexing.store(false, Ordering::Release);
         }
     }
 }

@@ -123,12 +123,6 @@ pub fn ft_info(ctx: &mut ExecCtx, args: &mut Args) -> Result<Reply, CmdError> {
     let info = index.info();
     let stats = &index.stats;
     let failures = stats.failures.load(Ordering::Relaxed);
-    let indexing = stats.indexing.load(Ordering::Relaxed);
-    let percent_indexed = if indexing {
-        stats.progress_ppm.load(Ordering::Relaxed) as f64 / 1e6
-    } else {
-        1.0
-    };
     let last_error = stats.last_error.lock().clone();
     let index_bytes = info.inverted_bytes
         + info.vector_index_bytes
@@ -180,8 +174,8 @@ pub fn ft_info(ctx: &mut ExecCtx, args: &mut Args) -> Result<Reply, CmdError> {
         kv("offset_bits_per_record_avg", Reply::Double(f64::NAN)),
         kv("hash_indexing_failures", count(failures)),
         kv("total_indexing_time", Reply::Double(0.0)),
-        kv("indexing", Reply::Integer(i64::from(indexing))),
-        kv("percent_indexed", Reply::Double(percent_indexed)),
+        kv("indexing", Reply::Integer(i64::from(info.indexing))),
+        kv("percent_indexed", Reply::Double(info.percent_indexed)),
         kv("number_of_uses", count(stats.uses.load(Ordering::Relaxed))),
         kv("cleaning", Reply::Integer(0)),
         kv("gc_stats", gc_stats()),

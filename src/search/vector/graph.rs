@@ -102,6 +102,11 @@ impl GraphState {
         &self.pending - &self.points
     }
 
+    /// How many pending ids the graph can take.
+    pub fn placeable_len(&self) -> u64 {
+        self.pending.difference_len(&self.points)
+    }
+
     /// True when the worker has nothing to do.
     pub fn settled(&self) -> bool {
         !self.needs_rebuild() && self.placeable().is_empty()

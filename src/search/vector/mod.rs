@@ -47,6 +47,9 @@ pub struct VectorIndex {
     data_type: VectorType,
     ef_runtime: usize,
     shared: Arc<Shared>,
+    /// HNSW with a running background worker (without one, pending vectors stay pending and
+    /// are searched exactly for good: nothing is "still indexing").
+    worker: bool,
 }
 
 /// The state behind the index lock.
@@ -87,16 +90,15 @@ impl VectorIndex {
                 .then(|| VectorStore::new(params.dim, capacity)),
             graph,
         }));
-        if has_graph {
-            // Without a worker, pending vectors are simply searched exactly.
-            let _ = graph::spawn_worker(&shared);
-        }
+        // Without a worker, pending vectors are simply searched exactly.
+        let worker = has_graph && graph::spawn_worker(&shared).is_some();
         VectorIndex {
             metric: params.metric,
             dim: params.dim,
             data_type: params.data_type,
             ef_runtime: params.ef_runtime.max(1),
             shared,
+            worker,
         }
     }
 
@@ -201,6 +203,22 @@ impl VectorIndex {
             }
             std::thread::sleep(std::time::Duration::from_millis(1));
         }
+    }
+
+    /// How many vectors the background worker has yet to put in the graph (0 for FLAT, and
+    /// when no worker runs). Replaced vectors waiting for a rebuild do not count: the worker
+    /// may never take them, and they are answered exactly like any pending vector. Cheap: a
+    /// read lock and a bitmap difference, never waiting for the worker.
+    pub fn pending_len(&self) -> u64 {
+        if !self.worker {
+            return 0;
+        }
+        self.shared
+            .inner
+            .read()
+            .graph
+            .as_ref()
+            .map_or(0, GraphState::placeable_len)
     }
 
     /// Checks and prepares a query blob; a wrong size gives RediSearch's `Error parsing vector
