@@ -345,6 +345,8 @@ fn info_resp3_layout() {
         ),
         V::ok()
     );
+    // The scan of the (empty) database runs in the background; the layout is read once done.
+    wait_indexed(&mut c, "idx");
     c.resp3();
     let info = c.q("FT.INFO idx");
     assert!(matches!(info, V::Map(_)), "{info:?}");
