@@ -36,6 +36,8 @@ const MAX_KNN_K: usize = 1 << 58;
 
 const VEC_PARAMS_ERR: &str = "Error parsing vector similarity parameters: ";
 
+/// Parses `text` for index `def` under `dialect` (1 or 2+; KNN, VECTOR_RANGE and `$params`
+/// need 2 or more), with RediSearch's error texts.
 pub fn parse(
     text: &[u8],
     def: &IndexDef,
@@ -558,11 +560,7 @@ impl<'a> Parser<'a> {
                 Some(rest) => (true, rest),
                 None => (false, value.as_str()),
             };
-            let n = parse_number(v).ok_or_else(|| {
-                SearchError::other(format!(
-                    "Invalid numeric value ({value}) for parameter `{name}`"
-                ))
-            })?;
+            let n = parse_number(v).ok_or_else(|| invalid_numeric_param(&value, name))?;
             return Ok(NumBound {
                 value: n,
                 inclusive: !(exclusive || excl2),
@@ -591,21 +589,7 @@ impl<'a> Parser<'a> {
         if kind.is_some_and(|k| !matches!(k, FieldKind::Numeric)) {
             return Err(self.wrong_type(name, *offset, "NUMERIC"));
         }
-        let t = self.next();
-        let value = match t.kind {
-            Tok::Word {
-                ref text,
-                lead_star: false,
-                trail_star: false,
-            } => parse_number(text).ok_or_else(|| self.syntax(&t))?,
-            Tok::Param(ref p) => {
-                let v = self.param_str(&t, p)?;
-                parse_number(&v).ok_or_else(|| {
-                    SearchError::other(format!("Invalid numeric value ({v}) for parameter `{p}`"))
-                })?
-            }
-            _ => return Err(self.syntax(&t)),
-        };
+        let value = self.number(parse_number)?;
         let at = |inclusive| NumBound { value, inclusive };
         let inf = |value: f64| NumBound {
             value,
@@ -663,6 +647,38 @@ impl<'a> Parser<'a> {
         }
     }
 
+    /// The next token as a plain word, or the value of a `$param`.
+    fn value(&mut self) -> Result<String, SearchError> {
+        let t = self.next();
+        match t.kind {
+            Tok::Word {
+                ref text,
+                lead_star: false,
+                trail_star: false,
+            } => Ok(text.clone()),
+            Tok::Param(ref p) => self.param_str(&t, p),
+            _ => Err(self.syntax(&t)),
+        }
+    }
+
+    /// A number written in place or passed as a `$param`, read by `read`: a bad word is a
+    /// syntax error at it, a bad parameter value RediSearch's invalid-parameter error.
+    fn number<T>(&mut self, read: impl Fn(&str) -> Option<T>) -> Result<T, SearchError> {
+        let t = self.next();
+        match t.kind {
+            Tok::Word {
+                ref text,
+                lead_star: false,
+                trail_star: false,
+            } => read(text).ok_or_else(|| self.syntax(&t)),
+            Tok::Param(ref p) => {
+                let v = self.param_str(&t, p)?;
+                read(&v).ok_or_else(|| invalid_numeric_param(&v, p))
+            }
+            _ => Err(self.syntax(&t)),
+        }
+    }
+
     /// A `$param` holding the query vector: its value and its name.
     fn blob(&mut self) -> Result<(Bytes, String), SearchError> {
         let t = self.next();
@@ -675,21 +691,7 @@ impl<'a> Parser<'a> {
     /// `@f:[VECTOR_RANGE r $blob]`; `VECTOR_RANGE` is consumed.
     fn vector_range(&mut self, name: &str, offset: usize) -> Result<Node, SearchError> {
         self.vector_field(name, offset)?;
-        let t = self.next();
-        let radius = match t.kind {
-            Tok::Word {
-                ref text,
-                lead_star: false,
-                trail_star: false,
-            } => parse_number(text).ok_or_else(|| self.syntax(&t))?,
-            Tok::Param(ref p) => {
-                let v = self.param_str(&t, p)?;
-                parse_number(&v).ok_or_else(|| {
-                    SearchError::other(format!("Invalid numeric value ({v}) for parameter `{p}`"))
-                })?
-            }
-            _ => return Err(self.syntax(&t)),
-        };
+        let radius = self.number(parse_number)?;
         let (blob, blob_param) = self.blob()?;
         self.expect(Tok::RBracket)?;
         if radius < 0.0 {
@@ -715,21 +717,7 @@ impl<'a> Parser<'a> {
             Tok::Word { ref text, .. } if text.eq_ignore_ascii_case("KNN") => {}
             _ => return Err(self.syntax(&t)),
         }
-        let t = self.next();
-        let k = match t.kind {
-            Tok::Word {
-                ref text,
-                lead_star: false,
-                trail_star: false,
-            } => text.parse::<usize>().map_err(|_| self.syntax(&t))?,
-            Tok::Param(ref p) => {
-                let v = self.param_str(&t, p)?;
-                v.parse::<usize>().map_err(|_| {
-                    SearchError::other(format!("Invalid numeric value ({v}) for parameter `{p}`"))
-                })?
-            }
-            _ => return Err(self.syntax(&t)),
-        };
+        let k = self.number(|text| text.parse::<usize>().ok())?;
         if k > MAX_KNN_K {
             return Err(SearchError::other("KNN K parameter is too large"));
         }
@@ -762,16 +750,7 @@ impl<'a> Parser<'a> {
                     trail_star: false,
                 } => {
                     let name = text.clone();
-                    let v = self.next();
-                    let value = match v.kind {
-                        Tok::Word {
-                            ref text,
-                            lead_star: false,
-                            trail_star: false,
-                        } => text.clone(),
-                        Tok::Param(ref p) => self.param_str(&v, p)?,
-                        _ => return Err(self.syntax(&v)),
-                    };
+                    let value = self.value()?;
                     if name.eq_ignore_ascii_case("AS") {
                         self.set_alias(&mut knn.alias, value)?;
                     } else {
@@ -827,16 +806,7 @@ impl<'a> Parser<'a> {
                 Tok::Param(ref name) => {
                     let name = name.clone();
                     self.expect(Tok::Colon)?;
-                    let v = self.next();
-                    let value = match v.kind {
-                        Tok::Word {
-                            ref text,
-                            lead_star: false,
-                            trail_star: false,
-                        } => text.clone(),
-                        Tok::Param(ref p) => self.param_str(&v, p)?,
-                        _ => return Err(self.syntax(&v)),
-                    };
+                    let value = self.value()?;
                     out.push(Attr { name, value });
                     let sep = self.peek();
                     if !matches!(sep.kind, Tok::Semicolon | Tok::RBrace) {
@@ -995,6 +965,12 @@ fn combine(parts: Vec<Node>, and: bool) -> Node {
         _ if and => Some(QueryNode::And(kids)),
         _ => Some(QueryNode::Or(kids)),
     }
+}
+
+fn invalid_numeric_param(value: &str, name: &str) -> SearchError {
+    SearchError::other(format!(
+        "Invalid numeric value ({value}) for parameter `{name}`"
+    ))
 }
 
 /// A number as queries write it: decimal, exponent, `inf`, `+inf`, `-inf`; never NaN.
