@@ -728,17 +728,7 @@ impl<'a> Parser<'a> {
         let field = field.clone();
         let vparams = self.vector_field(&field, t.start)?;
         let (blob, blob_param) = self.blob()?;
-        let mut knn = KnnClause {
-            k,
-            field,
-            blob,
-            blob_param,
-            ef_runtime: None,
-            epsilon: None,
-            alias: None,
-            hybrid_policy: None,
-            batch_size: None,
-        };
+        let mut knn = KnnClause::new(k, field, blob, blob_param);
         let mut attrs = Vec::new();
         loop {
             let t = self.next();

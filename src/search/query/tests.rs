@@ -120,17 +120,7 @@ fn vec_blob() -> Bytes {
 }
 
 fn knn(k: usize, field: &str) -> KnnClause {
-    KnnClause {
-        k,
-        field: field.into(),
-        blob: vec_blob(),
-        blob_param: "vec".into(),
-        ef_runtime: None,
-        epsilon: None,
-        alias: None,
-        hybrid_policy: None,
-        batch_size: None,
-    }
+    KnnClause::new(k, field.into(), vec_blob(), "vec".into())
 }
 
 fn range(radius: f64, yield_as: Option<&str>, epsilon: Option<f64>) -> QueryNode {
