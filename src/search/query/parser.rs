@@ -864,34 +864,20 @@ impl<'a> Parser<'a> {
 /// One KNN runtime parameter (from `[KNN ... NAME value]` or `=>{$NAME: value}`).
 fn apply_knn_param(knn: &mut KnnClause, name: &str, value: &str) -> Result<(), SearchError> {
     let bad = |what: &str| SearchError::other(format!("{VEC_PARAMS_ERR}Invalid {what} value"));
-    let twice = || SearchError::other(format!("{VEC_PARAMS_ERR}Parameter was specified twice"));
+    let positive = |what: &str| {
+        value
+            .parse::<usize>()
+            .ok()
+            .filter(|v| *v > 0)
+            .ok_or_else(|| bad(what))
+    };
     match name.to_ascii_uppercase().as_str() {
-        "EF_RUNTIME" => {
-            let v = value
-                .parse::<usize>()
-                .ok()
-                .filter(|v| *v > 0)
-                .ok_or_else(|| bad("EF_RUNTIME"))?;
-            if knn.ef_runtime.replace(v).is_some() {
-                return Err(twice());
-            }
-        }
+        "EF_RUNTIME" => set_once(&mut knn.ef_runtime, positive("EF_RUNTIME")?),
         "EPSILON" => {
             let v = parse_positive_f64(value).ok_or_else(|| bad("EPSILON"))?;
-            if knn.epsilon.replace(v).is_some() {
-                return Err(twice());
-            }
+            set_once(&mut knn.epsilon, v)
         }
-        "BATCH_SIZE" => {
-            let v = value
-                .parse::<usize>()
-                .ok()
-                .filter(|v| *v > 0)
-                .ok_or_else(|| bad("batch size"))?;
-            if knn.batch_size.replace(v).is_some() {
-                return Err(twice());
-            }
-        }
+        "BATCH_SIZE" => set_once(&mut knn.batch_size, positive("batch size")?),
         "HYBRID_POLICY" => {
             let p = if value.eq_ignore_ascii_case("BATCHES") {
                 HybridPolicy::Batches
@@ -902,17 +888,22 @@ fn apply_knn_param(knn: &mut KnnClause, name: &str, value: &str) -> Result<(), S
                     "{VEC_PARAMS_ERR}invalid hybrid policy was given"
                 )));
             };
-            if knn.hybrid_policy.replace(p).is_some() {
-                return Err(twice());
-            }
+            set_once(&mut knn.hybrid_policy, p)
         }
-        _ => {
-            return Err(SearchError::other(format!(
-                "{VEC_PARAMS_ERR}Unknown parameter `{name}`"
-            )));
-        }
+        _ => Err(SearchError::other(format!(
+            "{VEC_PARAMS_ERR}Unknown parameter `{name}`"
+        ))),
     }
-    Ok(())
+}
+
+/// Fills a KNN parameter's slot; a parameter given twice is refused.
+fn set_once<T>(slot: &mut Option<T>, value: T) -> Result<(), SearchError> {
+    match slot.replace(value) {
+        Some(_) => Err(SearchError::other(format!(
+            "{VEC_PARAMS_ERR}Parameter was specified twice"
+        ))),
+        None => Ok(()),
+    }
 }
 
 /// The combinations of KNN parameters RediSearch refuses.
