@@ -197,9 +197,18 @@ impl<'a> Parser<'a> {
 
     /// A whole filter: `|`-separated in dialect 2, juxtaposed in dialect 1.
     fn filter(&mut self) -> Result<Node, SearchError> {
+        self.nested(|p| p.or_of(Self::and))
+    }
+
+    /// One nesting level (bounded by `MAX_DEPTH`) around `dialect2`'s parse; dialect 1 reads
+    /// juxtaposed OR-groups at every level.
+    fn nested(
+        &mut self,
+        dialect2: impl FnOnce(&mut Self) -> Result<Node, SearchError>,
+    ) -> Result<Node, SearchError> {
         self.enter()?;
         let r = if self.dialect >= 2 {
-            self.or_of(Self::and)
+            dialect2(self)
         } else {
             self.and_of(Self::or_v1)
         };
@@ -253,14 +262,7 @@ impl<'a> Parser<'a> {
         match t.kind {
             Tok::Minus | Tok::Tilde => {
                 self.next();
-                self.enter()?;
-                let inner = if self.dialect >= 2 {
-                    self.unary()
-                } else {
-                    self.and_of(Self::or_v1)
-                };
-                self.depth -= 1;
-                let inner = inner?;
+                let inner = self.nested(Self::unary)?;
                 Ok(inner.map(|n| {
                     if t.kind == Tok::Minus {
                         QueryNode::Not(Box::new(n))
@@ -431,13 +433,7 @@ impl<'a> Parser<'a> {
             fields.retain(|f| outer.contains(f));
         }
         let saved = self.text_fields.replace(fields);
-        self.enter()?;
-        let body = if self.dialect >= 2 {
-            self.unary()
-        } else {
-            self.and_of(Self::or_v1)
-        };
-        self.depth -= 1;
+        let body = self.nested(Self::unary);
         self.text_fields = saved;
         body
     }
