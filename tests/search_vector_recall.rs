@@ -9,7 +9,7 @@
 mod vector_data;
 
 use ferrostack::search::vector::VectorIndex;
-use ferrostack::search::{DocId, Metric, VectorAlgorithm, VectorParams, VectorType};
+use ferrostack::search::{DocId, Metric, VectorAlgorithm, VectorParams};
 use roaring::RoaringBitmap;
 use vector_data::{DIM, Dataset, kth, recall};
 
@@ -19,18 +19,7 @@ const QUERIES: usize = 100;
 const K: usize = 10;
 
 fn build(data: &Dataset, algorithm: VectorAlgorithm) -> VectorIndex {
-    let index = VectorIndex::new(&VectorParams {
-        algorithm,
-        data_type: VectorType::Float32,
-        dim: DIM,
-        metric: Metric::Cosine,
-        initial_cap: None,
-        block_size: 1024,
-        m: 16,
-        ef_construction: 200,
-        ef_runtime: 10,
-        epsilon: 0.01,
-    });
+    let index = VectorIndex::new(&VectorParams::new(algorithm, DIM, Metric::Cosine));
     for r in 0..data.rows() {
         let blob: Vec<u8> = data.row(r).iter().flat_map(|x| x.to_le_bytes()).collect();
         index.insert(DocId(r as u32), &blob).unwrap();

@@ -645,17 +645,7 @@ mod tests {
     }
 
     fn knn(k: usize, at: &[f32]) -> KnnClause {
-        KnnClause {
-            k,
-            field: "v".into(),
-            blob: Bytes::from(blob(at)),
-            blob_param: "vec".into(),
-            ef_runtime: None,
-            epsilon: None,
-            alias: None,
-            hybrid_policy: None,
-            batch_size: None,
-        }
+        KnnClause::new(k, "v".into(), Bytes::from(blob(at)), "vec".into())
     }
 
     /// (key, first distance) of each hit.

@@ -551,9 +551,7 @@ pub(crate) mod testing {
     use bytes::Bytes;
 
     use crate::keyspace::value::{HashLimits, HashValue};
-    use crate::search::{
-        FieldDef, FieldKind, IndexDef, Metric, VectorAlgorithm, VectorParams, VectorType,
-    };
+    use crate::search::{FieldDef, FieldKind, IndexDef, Metric, VectorAlgorithm, VectorParams};
 
     pub fn field(name: &str, kind: FieldKind) -> FieldDef {
         FieldDef {
@@ -598,38 +596,16 @@ pub(crate) mod testing {
     pub fn vector(name: &str, algorithm: VectorAlgorithm, dim: usize, metric: Metric) -> FieldDef {
         field(
             name,
-            FieldKind::Vector(VectorParams {
-                algorithm,
-                data_type: VectorType::Float32,
-                dim,
-                metric,
-                initial_cap: None,
-                block_size: 1024,
-                m: 16,
-                ef_construction: 200,
-                ef_runtime: 10,
-                epsilon: 0.01,
-            }),
+            FieldKind::Vector(VectorParams::new(algorithm, dim, metric)),
         )
     }
 
     /// An index over keys starting with `doc:`.
     pub fn def(fields: Vec<FieldDef>) -> IndexDef {
         IndexDef {
-            name: "idx".into(),
             prefixes: vec![Bytes::from_static(b"doc:")],
-            filter: None,
-            filter_expr: None,
-            language: "english".into(),
-            language_field: None,
-            score: 1.0,
-            score_field: None,
-            payload_field: None,
-            stopwords: None,
-            skip_initial_scan: false,
-            options: Vec::new(),
-            temporary: None,
             fields,
+            ..IndexDef::new("idx")
         }
     }
 

@@ -44,6 +44,26 @@ pub const DEFAULT_STOPWORDS: &[&str] = &[
 ];
 
 impl IndexDef {
+    /// An index named `name` with FT.CREATE's defaults: every key, no filter, no fields.
+    pub fn new(name: &str) -> IndexDef {
+        IndexDef {
+            name: name.to_string(),
+            prefixes: Vec::new(),
+            filter: None,
+            filter_expr: None,
+            language: "english".to_string(),
+            language_field: None,
+            score: 1.0,
+            score_field: None,
+            payload_field: None,
+            stopwords: None,
+            skip_initial_scan: false,
+            options: Vec::new(),
+            temporary: None,
+            fields: Vec::new(),
+        }
+    }
+
     /// Whether `word` (lower-cased) is a stopword of this index: neither indexed nor
     /// searched for.
     pub fn is_stopword(&self, word: &str) -> bool {
@@ -135,6 +155,23 @@ pub struct VectorParams {
 }
 
 impl VectorParams {
+    /// FLOAT32 vectors of `dim` dimensions with RediSearch's defaults for every optional
+    /// attribute.
+    pub fn new(algorithm: VectorAlgorithm, dim: usize, metric: Metric) -> VectorParams {
+        VectorParams {
+            algorithm,
+            data_type: VectorType::Float32,
+            dim,
+            metric,
+            initial_cap: None,
+            block_size: 1024,
+            m: 16,
+            ef_construction: 200,
+            ef_runtime: 10,
+            epsilon: 0.01,
+        }
+    }
+
     /// The exact blob length a document's or a query's vector must have.
     pub fn blob_len(&self) -> usize {
         self.dim * self.data_type.size()
@@ -369,22 +406,7 @@ impl IndexDef {
     /// `SCHEMA` and the fields. Errors carry RediSearch 2.10's texts.
     pub fn parse(name: &str, args: &[Bytes]) -> Result<IndexDef, SearchError> {
         let mut c = Cursor { args, pos: 0 };
-        let mut def = IndexDef {
-            name: name.to_string(),
-            prefixes: Vec::new(),
-            filter: None,
-            filter_expr: None,
-            language: "english".to_string(),
-            language_field: None,
-            score: 1.0,
-            score_field: None,
-            payload_field: None,
-            stopwords: None,
-            skip_initial_scan: false,
-            options: Vec::new(),
-            temporary: None,
-            fields: Vec::new(),
-        };
+        let mut def = IndexDef::new(name);
         let mut flags = StorageFlags::default();
         while let Some(arg) = c.peek() {
             let keyword = arg.to_ascii_uppercase();
@@ -664,18 +686,7 @@ fn parse_vector(c: &mut Cursor) -> Result<VectorParams, SearchError> {
             "Bad number of arguments for vector similarity index: got {nargs} but expected even number {tail}"
         )));
     }
-    let mut params = VectorParams {
-        algorithm,
-        data_type: VectorType::Float32,
-        dim: 0,
-        metric: Metric::L2,
-        initial_cap: None,
-        block_size: 1024,
-        m: 16,
-        ef_construction: 200,
-        ef_runtime: 10,
-        epsilon: 0.01,
-    };
+    let mut params = VectorParams::new(algorithm, 0, Metric::L2);
     let (mut has_type, mut has_dim, mut has_metric) = (false, false, false);
     let expected = nargs / 2;
     let mut given = 0;

@@ -121,6 +121,18 @@ def short_ids(index, results) -> list:
     return [r["id"].removeprefix(f"{index.prefix}:") for r in results]
 
 
+def two_nearest_scifi(**options) -> VectorQuery:
+    """The 2 scifi movies nearest QUERY_VEC, with their titles; `options` are query knobs."""
+    return VectorQuery(
+        vector=QUERY_VEC,
+        vector_field_name="embedding",
+        return_fields=["title"],
+        filter_expression=Tag("genre") == "scifi",
+        num_results=2,
+        **options,
+    )
+
+
 @pytest.mark.parametrize("movies", ["hnsw", "flat"], indirect=True)
 def test_vector_query(movies):
     q = VectorQuery(
@@ -193,14 +205,7 @@ def test_vector_query_with_filter(movies, which):
 )
 def test_vector_query_runtime_options(movies, options):
     # Query-time knobs travel in the KNN clause; results are the same exact neighbours here.
-    q = VectorQuery(
-        vector=QUERY_VEC,
-        vector_field_name="embedding",
-        return_fields=["title"],
-        filter_expression=Tag("genre") == "scifi",
-        num_results=2,
-        **options,
-    )
+    q = two_nearest_scifi(**options)
     results = movies.query(q)
     assert short_ids(movies, results) == nearest(lambda m: m["genre"] == "scifi", k=2)
     if options.get("normalize_vector_distance"):
@@ -444,13 +449,7 @@ def test_index_built_from_url(server, name):
         index.create(overwrite=True)
         index.load(records(), id_field="id")
         wait_indexed(index)
-        q = VectorQuery(
-            vector=QUERY_VEC,
-            vector_field_name="embedding",
-            return_fields=["title"],
-            filter_expression=Tag("genre") == "scifi",
-            num_results=2,
-        )
+        q = two_nearest_scifi()
         assert short_ids(index, index.query(q)) == nearest(lambda m: m["genre"] == "scifi", k=2)
         again = SearchIndex.from_existing(name, redis_url=server.url)
         assert again.schema == index.schema

@@ -595,17 +595,12 @@ mod tests {
         ]));
         let knn = |field: &str, filter: QueryNode| Query {
             filter,
-            knn: Some(KnnClause {
-                k: 3,
-                field: field.into(),
-                blob: blob(&[0.0, 0.0]).into(),
-                blob_param: "q".into(),
-                ef_runtime: None,
-                epsilon: None,
-                alias: None,
-                hybrid_policy: None,
-                batch_size: None,
-            }),
+            knn: Some(KnnClause::new(
+                3,
+                field.into(),
+                blob(&[0.0, 0.0]).into(),
+                "q".into(),
+            )),
         };
         let tagged = || QueryNode::Tag {
             field: "t".into(),

@@ -104,6 +104,21 @@ pub struct KnnClause {
 }
 
 impl KnnClause {
+    /// `KNN k @field $blob_param` with no attributes (`blob` is the parameter's value).
+    pub fn new(k: usize, field: String, blob: Bytes, blob_param: String) -> KnnClause {
+        KnnClause {
+            k,
+            field,
+            blob,
+            blob_param,
+            ef_runtime: None,
+            epsilon: None,
+            alias: None,
+            hybrid_policy: None,
+            batch_size: None,
+        }
+    }
+
     /// The name the distance is returned under.
     pub fn score_field(&self) -> String {
         match &self.alias {

@@ -17,22 +17,10 @@ use std::collections::HashMap;
 use bytes::Bytes;
 
 pub use ast::{HybridPolicy, KnnClause, NumBound, Query, QueryNode, TagPattern, TextTerm};
-
-use super::{IndexDef, SearchError};
+pub use parser::parse;
 
 /// FT.SEARCH's `PARAMS`: name (without `$`) -> value.
 pub type Params = HashMap<String, Bytes>;
-
-/// Parses `text` for index `def` under `dialect` (1 or 2+; KNN, VECTOR_RANGE and `$params`
-/// need 2 or more), with RediSearch's error texts.
-pub fn parse(
-    text: &[u8],
-    def: &IndexDef,
-    params: &Params,
-    dialect: u32,
-) -> Result<Query, SearchError> {
-    parser::parse(text, def, params, dialect)
-}
 
 /// FT.EXPLAIN's rendering of a parsed query, as RediSearch prints it.
 pub fn explain(query: &Query) -> String {

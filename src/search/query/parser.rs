@@ -36,6 +36,8 @@ const MAX_KNN_K: usize = 1 << 58;
 
 const VEC_PARAMS_ERR: &str = "Error parsing vector similarity parameters: ";
 
+/// Parses `text` for index `def` under `dialect` (1 or 2+; KNN, VECTOR_RANGE and `$params`
+/// need 2 or more), with RediSearch's error texts.
 pub fn parse(
     text: &[u8],
     def: &IndexDef,
@@ -195,9 +197,18 @@ impl<'a> Parser<'a> {
 
     /// A whole filter: `|`-separated in dialect 2, juxtaposed in dialect 1.
     fn filter(&mut self) -> Result<Node, SearchError> {
+        self.nested(|p| p.or_of(Self::and))
+    }
+
+    /// One nesting level (bounded by `MAX_DEPTH`) around `dialect2`'s parse; dialect 1 reads
+    /// juxtaposed OR-groups at every level.
+    fn nested(
+        &mut self,
+        dialect2: impl FnOnce(&mut Self) -> Result<Node, SearchError>,
+    ) -> Result<Node, SearchError> {
         self.enter()?;
         let r = if self.dialect >= 2 {
-            self.or_of(Self::and)
+            dialect2(self)
         } else {
             self.and_of(Self::or_v1)
         };
@@ -251,14 +262,7 @@ impl<'a> Parser<'a> {
         match t.kind {
             Tok::Minus | Tok::Tilde => {
                 self.next();
-                self.enter()?;
-                let inner = if self.dialect >= 2 {
-                    self.unary()
-                } else {
-                    self.and_of(Self::or_v1)
-                };
-                self.depth -= 1;
-                let inner = inner?;
+                let inner = self.nested(Self::unary)?;
                 Ok(inner.map(|n| {
                     if t.kind == Tok::Minus {
                         QueryNode::Not(Box::new(n))
@@ -429,13 +433,7 @@ impl<'a> Parser<'a> {
             fields.retain(|f| outer.contains(f));
         }
         let saved = self.text_fields.replace(fields);
-        self.enter()?;
-        let body = if self.dialect >= 2 {
-            self.unary()
-        } else {
-            self.and_of(Self::or_v1)
-        };
-        self.depth -= 1;
+        let body = self.nested(Self::unary);
         self.text_fields = saved;
         body
     }
@@ -558,11 +556,7 @@ impl<'a> Parser<'a> {
                 Some(rest) => (true, rest),
                 None => (false, value.as_str()),
             };
-            let n = parse_number(v).ok_or_else(|| {
-                SearchError::other(format!(
-                    "Invalid numeric value ({value}) for parameter `{name}`"
-                ))
-            })?;
+            let n = parse_number(v).ok_or_else(|| invalid_numeric_param(&value, name))?;
             return Ok(NumBound {
                 value: n,
                 inclusive: !(exclusive || excl2),
@@ -591,21 +585,7 @@ impl<'a> Parser<'a> {
         if kind.is_some_and(|k| !matches!(k, FieldKind::Numeric)) {
             return Err(self.wrong_type(name, *offset, "NUMERIC"));
         }
-        let t = self.next();
-        let value = match t.kind {
-            Tok::Word {
-                ref text,
-                lead_star: false,
-                trail_star: false,
-            } => parse_number(text).ok_or_else(|| self.syntax(&t))?,
-            Tok::Param(ref p) => {
-                let v = self.param_str(&t, p)?;
-                parse_number(&v).ok_or_else(|| {
-                    SearchError::other(format!("Invalid numeric value ({v}) for parameter `{p}`"))
-                })?
-            }
-            _ => return Err(self.syntax(&t)),
-        };
+        let value = self.number(parse_number)?;
         let at = |inclusive| NumBound { value, inclusive };
         let inf = |value: f64| NumBound {
             value,
@@ -663,6 +643,38 @@ impl<'a> Parser<'a> {
         }
     }
 
+    /// The next token as a plain word, or the value of a `$param`.
+    fn value(&mut self) -> Result<String, SearchError> {
+        let t = self.next();
+        match t.kind {
+            Tok::Word {
+                ref text,
+                lead_star: false,
+                trail_star: false,
+            } => Ok(text.clone()),
+            Tok::Param(ref p) => self.param_str(&t, p),
+            _ => Err(self.syntax(&t)),
+        }
+    }
+
+    /// A number written in place or passed as a `$param`, read by `read`: a bad word is a
+    /// syntax error at it, a bad parameter value RediSearch's invalid-parameter error.
+    fn number<T>(&mut self, read: impl Fn(&str) -> Option<T>) -> Result<T, SearchError> {
+        let t = self.next();
+        match t.kind {
+            Tok::Word {
+                ref text,
+                lead_star: false,
+                trail_star: false,
+            } => read(text).ok_or_else(|| self.syntax(&t)),
+            Tok::Param(ref p) => {
+                let v = self.param_str(&t, p)?;
+                read(&v).ok_or_else(|| invalid_numeric_param(&v, p))
+            }
+            _ => Err(self.syntax(&t)),
+        }
+    }
+
     /// A `$param` holding the query vector: its value and its name.
     fn blob(&mut self) -> Result<(Bytes, String), SearchError> {
         let t = self.next();
@@ -675,21 +687,7 @@ impl<'a> Parser<'a> {
     /// `@f:[VECTOR_RANGE r $blob]`; `VECTOR_RANGE` is consumed.
     fn vector_range(&mut self, name: &str, offset: usize) -> Result<Node, SearchError> {
         self.vector_field(name, offset)?;
-        let t = self.next();
-        let radius = match t.kind {
-            Tok::Word {
-                ref text,
-                lead_star: false,
-                trail_star: false,
-            } => parse_number(text).ok_or_else(|| self.syntax(&t))?,
-            Tok::Param(ref p) => {
-                let v = self.param_str(&t, p)?;
-                parse_number(&v).ok_or_else(|| {
-                    SearchError::other(format!("Invalid numeric value ({v}) for parameter `{p}`"))
-                })?
-            }
-            _ => return Err(self.syntax(&t)),
-        };
+        let radius = self.number(parse_number)?;
         let (blob, blob_param) = self.blob()?;
         self.expect(Tok::RBracket)?;
         if radius < 0.0 {
@@ -715,21 +713,7 @@ impl<'a> Parser<'a> {
             Tok::Word { ref text, .. } if text.eq_ignore_ascii_case("KNN") => {}
             _ => return Err(self.syntax(&t)),
         }
-        let t = self.next();
-        let k = match t.kind {
-            Tok::Word {
-                ref text,
-                lead_star: false,
-                trail_star: false,
-            } => text.parse::<usize>().map_err(|_| self.syntax(&t))?,
-            Tok::Param(ref p) => {
-                let v = self.param_str(&t, p)?;
-                v.parse::<usize>().map_err(|_| {
-                    SearchError::other(format!("Invalid numeric value ({v}) for parameter `{p}`"))
-                })?
-            }
-            _ => return Err(self.syntax(&t)),
-        };
+        let k = self.number(|text| text.parse::<usize>().ok())?;
         if k > MAX_KNN_K {
             return Err(SearchError::other("KNN K parameter is too large"));
         }
@@ -740,17 +724,7 @@ impl<'a> Parser<'a> {
         let field = field.clone();
         let vparams = self.vector_field(&field, t.start)?;
         let (blob, blob_param) = self.blob()?;
-        let mut knn = KnnClause {
-            k,
-            field,
-            blob,
-            blob_param,
-            ef_runtime: None,
-            epsilon: None,
-            alias: None,
-            hybrid_policy: None,
-            batch_size: None,
-        };
+        let mut knn = KnnClause::new(k, field, blob, blob_param);
         let mut attrs = Vec::new();
         loop {
             let t = self.next();
@@ -762,16 +736,7 @@ impl<'a> Parser<'a> {
                     trail_star: false,
                 } => {
                     let name = text.clone();
-                    let v = self.next();
-                    let value = match v.kind {
-                        Tok::Word {
-                            ref text,
-                            lead_star: false,
-                            trail_star: false,
-                        } => text.clone(),
-                        Tok::Param(ref p) => self.param_str(&v, p)?,
-                        _ => return Err(self.syntax(&v)),
-                    };
+                    let value = self.value()?;
                     if name.eq_ignore_ascii_case("AS") {
                         self.set_alias(&mut knn.alias, value)?;
                     } else {
@@ -827,16 +792,7 @@ impl<'a> Parser<'a> {
                 Tok::Param(ref name) => {
                     let name = name.clone();
                     self.expect(Tok::Colon)?;
-                    let v = self.next();
-                    let value = match v.kind {
-                        Tok::Word {
-                            ref text,
-                            lead_star: false,
-                            trail_star: false,
-                        } => text.clone(),
-                        Tok::Param(ref p) => self.param_str(&v, p)?,
-                        _ => return Err(self.syntax(&v)),
-                    };
+                    let value = self.value()?;
                     out.push(Attr { name, value });
                     let sep = self.peek();
                     if !matches!(sep.kind, Tok::Semicolon | Tok::RBrace) {
@@ -904,34 +860,20 @@ impl<'a> Parser<'a> {
 /// One KNN runtime parameter (from `[KNN ... NAME value]` or `=>{$NAME: value}`).
 fn apply_knn_param(knn: &mut KnnClause, name: &str, value: &str) -> Result<(), SearchError> {
     let bad = |what: &str| SearchError::other(format!("{VEC_PARAMS_ERR}Invalid {what} value"));
-    let twice = || SearchError::other(format!("{VEC_PARAMS_ERR}Parameter was specified twice"));
+    let positive = |what: &str| {
+        value
+            .parse::<usize>()
+            .ok()
+            .filter(|v| *v > 0)
+            .ok_or_else(|| bad(what))
+    };
     match name.to_ascii_uppercase().as_str() {
-        "EF_RUNTIME" => {
-            let v = value
-                .parse::<usize>()
-                .ok()
-                .filter(|v| *v > 0)
-                .ok_or_else(|| bad("EF_RUNTIME"))?;
-            if knn.ef_runtime.replace(v).is_some() {
-                return Err(twice());
-            }
-        }
+        "EF_RUNTIME" => set_once(&mut knn.ef_runtime, positive("EF_RUNTIME")?),
         "EPSILON" => {
             let v = parse_positive_f64(value).ok_or_else(|| bad("EPSILON"))?;
-            if knn.epsilon.replace(v).is_some() {
-                return Err(twice());
-            }
+            set_once(&mut knn.epsilon, v)
         }
-        "BATCH_SIZE" => {
-            let v = value
-                .parse::<usize>()
-                .ok()
-                .filter(|v| *v > 0)
-                .ok_or_else(|| bad("batch size"))?;
-            if knn.batch_size.replace(v).is_some() {
-                return Err(twice());
-            }
-        }
+        "BATCH_SIZE" => set_once(&mut knn.batch_size, positive("batch size")?),
         "HYBRID_POLICY" => {
             let p = if value.eq_ignore_ascii_case("BATCHES") {
                 HybridPolicy::Batches
@@ -942,17 +884,22 @@ fn apply_knn_param(knn: &mut KnnClause, name: &str, value: &str) -> Result<(), S
                     "{VEC_PARAMS_ERR}invalid hybrid policy was given"
                 )));
             };
-            if knn.hybrid_policy.replace(p).is_some() {
-                return Err(twice());
-            }
+            set_once(&mut knn.hybrid_policy, p)
         }
-        _ => {
-            return Err(SearchError::other(format!(
-                "{VEC_PARAMS_ERR}Unknown parameter `{name}`"
-            )));
-        }
+        _ => Err(SearchError::other(format!(
+            "{VEC_PARAMS_ERR}Unknown parameter `{name}`"
+        ))),
     }
-    Ok(())
+}
+
+/// Fills a KNN parameter's slot; a parameter given twice is refused.
+fn set_once<T>(slot: &mut Option<T>, value: T) -> Result<(), SearchError> {
+    match slot.replace(value) {
+        Some(_) => Err(SearchError::other(format!(
+            "{VEC_PARAMS_ERR}Parameter was specified twice"
+        ))),
+        None => Ok(()),
+    }
 }
 
 /// The combinations of KNN parameters RediSearch refuses.
@@ -995,6 +942,12 @@ fn combine(parts: Vec<Node>, and: bool) -> Node {
         _ if and => Some(QueryNode::And(kids)),
         _ => Some(QueryNode::Or(kids)),
     }
+}
+
+fn invalid_numeric_param(value: &str, name: &str) -> SearchError {
+    SearchError::other(format!(
+        "Invalid numeric value ({value}) for parameter `{name}`"
+    ))
 }
 
 /// A number as queries write it: decimal, exponent, `inf`, `+inf`, `-inf`; never NaN.

@@ -5,82 +5,21 @@ use bytes::Bytes;
 
 use super::ast::*;
 use super::{Params, parse};
-use crate::search::schema::{
-    FieldDef, FieldKind, IndexDef, Metric, VectorAlgorithm, VectorParams, VectorType,
-};
-
-fn field(name: &str, kind: FieldKind) -> FieldDef {
-    FieldDef {
-        identifier: Bytes::copy_from_slice(name.as_bytes()),
-        attribute: name.to_string(),
-        kind,
-        sortable: false,
-        unf: false,
-        noindex: false,
-        index_missing: false,
-        index_empty: false,
-    }
-}
-
-fn vector(algorithm: VectorAlgorithm) -> FieldKind {
-    FieldKind::Vector(VectorParams {
-        algorithm,
-        data_type: VectorType::Float32,
-        dim: 2,
-        metric: Metric::Cosine,
-        initial_cap: None,
-        block_size: 1024,
-        m: 16,
-        ef_construction: 200,
-        ef_runtime: 10,
-        epsilon: 0.01,
-    })
-}
-
-fn text_kind() -> FieldKind {
-    FieldKind::Text {
-        weight: 1.0,
-        nostem: false,
-        phonetic: None,
-        with_suffix_trie: false,
-    }
-}
-
-fn tag_kind() -> FieldKind {
-    FieldKind::Tag {
-        separator: b',',
-        case_sensitive: false,
-        with_suffix_trie: false,
-    }
-}
+use crate::search::index::testing::{self, numeric, text, vector};
+use crate::search::schema::{IndexDef, Metric, VectorAlgorithm};
 
 pub(super) fn def() -> IndexDef {
-    let mut missing = field("opt", tag_kind());
+    let mut missing = testing::tag("opt");
     missing.index_missing = true;
-    IndexDef {
-        name: "idx".into(),
-        prefixes: vec![Bytes::new()],
-        filter: None,
-        filter_expr: None,
-        language: "english".into(),
-        language_field: None,
-        score: 1.0,
-        score_field: None,
-        payload_field: None,
-        stopwords: None,
-        skip_initial_scan: false,
-        options: Vec::new(),
-        temporary: None,
-        fields: vec![
-            field("title", text_kind()),
-            field("body", text_kind()),
-            field("t", tag_kind()),
-            field("n", FieldKind::Numeric),
-            field("v", vector(VectorAlgorithm::Hnsw)),
-            field("fv", vector(VectorAlgorithm::Flat)),
-            missing,
-        ],
-    }
+    testing::def(vec![
+        text("title"),
+        text("body"),
+        testing::tag("t"),
+        numeric("n"),
+        vector("v", VectorAlgorithm::Hnsw, 2, Metric::Cosine),
+        vector("fv", VectorAlgorithm::Flat, 2, Metric::Cosine),
+        missing,
+    ])
 }
 
 pub(super) fn params() -> Params {
@@ -181,17 +120,7 @@ fn vec_blob() -> Bytes {
 }
 
 fn knn(k: usize, field: &str) -> KnnClause {
-    KnnClause {
-        k,
-        field: field.into(),
-        blob: vec_blob(),
-        blob_param: "vec".into(),
-        ef_runtime: None,
-        epsilon: None,
-        alias: None,
-        hybrid_policy: None,
-        batch_size: None,
-    }
+    KnnClause::new(k, field.into(), vec_blob(), "vec".into())
 }
 
 fn range(radius: f64, yield_as: Option<&str>, epsilon: Option<f64>) -> QueryNode {

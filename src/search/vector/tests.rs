@@ -5,25 +5,7 @@ use proptest::prelude::*;
 use roaring::RoaringBitmap;
 
 use super::*;
-
-fn params(algorithm: VectorAlgorithm, metric: Metric, dim: usize) -> VectorParams {
-    VectorParams {
-        algorithm,
-        data_type: VectorType::Float32,
-        dim,
-        metric,
-        initial_cap: None,
-        block_size: 1024,
-        m: 16,
-        ef_construction: 200,
-        ef_runtime: 10,
-        epsilon: 0.01,
-    }
-}
-
-fn blob(v: &[f32]) -> Vec<u8> {
-    v.iter().flat_map(|x| x.to_le_bytes()).collect()
-}
+use crate::search::index::testing::blob;
 
 fn ids(hits: &[(DocId, f64)]) -> Vec<u32> {
     hits.iter().map(|(id, _)| id.0).collect()
@@ -34,7 +16,7 @@ const ALGOS: [VectorAlgorithm; 2] = [VectorAlgorithm::Flat, VectorAlgorithm::Hns
 #[test]
 fn blob_size_errors_use_redisearch_texts() {
     for algo in ALGOS {
-        let index = VectorIndex::new(&params(algo, Metric::L2, 2));
+        let index = VectorIndex::new(&VectorParams::new(algo, 2, Metric::L2));
         assert_eq!(
             index.insert(DocId(1), &[0u8; 7]),
             Err(SearchError::Other(
@@ -54,7 +36,7 @@ fn blob_size_errors_use_redisearch_texts() {
 #[test]
 fn knn_orders_by_distance_then_id_and_reports_metric_distances() {
     for algo in ALGOS {
-        let mut p = params(algo, Metric::Cosine, 2);
+        let mut p = VectorParams::new(algo, 2, Metric::Cosine);
         p.initial_cap = Some(usize::MAX);
         let index = VectorIndex::new(&p);
         index.insert(DocId(3), &blob(&[1.0, 0.0])).unwrap();
@@ -81,7 +63,7 @@ fn knn_orders_by_distance_then_id_and_reports_metric_distances() {
 
 #[test]
 fn float64_blobs_are_converted() {
-    let mut p = params(VectorAlgorithm::Flat, Metric::L2, 2);
+    let mut p = VectorParams::new(VectorAlgorithm::Flat, 2, Metric::L2);
     p.data_type = VectorType::Float64;
     let index = VectorIndex::new(&p);
     let b: Vec<u8> = [1.5f64, -2.0]
@@ -97,7 +79,7 @@ fn float64_blobs_are_converted() {
 #[test]
 fn ip_distances_may_be_negative() {
     for algo in ALGOS {
-        let index = VectorIndex::new(&params(algo, Metric::Ip, 2));
+        let index = VectorIndex::new(&VectorParams::new(algo, 2, Metric::Ip));
         index.insert(DocId(1), &blob(&[1.0, 2.0])).unwrap();
         index.insert(DocId(2), &blob(&[10.0, 0.0])).unwrap();
         index.insert(DocId(3), &blob(&[-1.0, 0.0])).unwrap();
@@ -112,7 +94,7 @@ fn ip_distances_may_be_negative() {
 #[test]
 fn remove_update_and_clear() {
     for algo in ALGOS {
-        let index = VectorIndex::new(&params(algo, Metric::L2, 2));
+        let index = VectorIndex::new(&VectorParams::new(algo, 2, Metric::L2));
         for i in 0..50u32 {
             index.insert(DocId(i), &blob(&[i as f32, 0.0])).unwrap();
         }
@@ -142,7 +124,7 @@ fn remove_update_and_clear() {
 
 #[test]
 fn many_deletes_rebuild_the_graph_and_keep_results_exact_enough() {
-    let index = VectorIndex::new(&params(VectorAlgorithm::Hnsw, Metric::L2, 2));
+    let index = VectorIndex::new(&VectorParams::new(VectorAlgorithm::Hnsw, 2, Metric::L2));
     for i in 0..600u32 {
         index
             .insert(DocId(i), &blob(&[i as f32, (i % 7) as f32]))
@@ -170,7 +152,7 @@ fn many_deletes_rebuild_the_graph_and_keep_results_exact_enough() {
 #[test]
 fn filters_restrict_results_at_every_size() {
     for algo in ALGOS {
-        let index = VectorIndex::new(&params(algo, Metric::L2, 2));
+        let index = VectorIndex::new(&VectorParams::new(algo, 2, Metric::L2));
         for i in 0..5000u32 {
             index
                 .insert(DocId(i), &blob(&[(i % 100) as f32, (i / 100) as f32]))
@@ -207,7 +189,7 @@ fn filters_restrict_results_at_every_size() {
 #[test]
 fn range_returns_everything_within_radius() {
     for algo in ALGOS {
-        let index = VectorIndex::new(&params(algo, Metric::L2, 1));
+        let index = VectorIndex::new(&VectorParams::new(algo, 1, Metric::L2));
         for i in 0..20u32 {
             index.insert(DocId(i), &blob(&[i as f32])).unwrap();
         }
@@ -235,7 +217,7 @@ proptest! {
         filtered in any::<bool>(),
         metric in prop::sample::select(vec![Metric::L2, Metric::Ip, Metric::Cosine]),
     ) {
-        let index = VectorIndex::new(&params(VectorAlgorithm::Flat, metric, 3));
+        let index = VectorIndex::new(&VectorParams::new(VectorAlgorithm::Flat, 3, metric));
         let as_f32 = |v: &[i8]| v.iter().map(|&x| x as f32).collect::<Vec<f32>>();
         for (i, r) in rows.iter().enumerate() {
             index.insert(DocId(i as u32 * 3), &blob(&as_f32(r))).unwrap();
@@ -265,7 +247,7 @@ proptest! {
 
 #[test]
 fn every_insert_is_visible_to_the_next_query_while_the_graph_fills() {
-    let index = VectorIndex::new(&params(VectorAlgorithm::Hnsw, Metric::L2, 3));
+    let index = VectorIndex::new(&VectorParams::new(VectorAlgorithm::Hnsw, 3, Metric::L2));
     let v = |i: u32| [(i % 17) as f32, (i / 17) as f32, (i % 5) as f32 * 0.1];
     for i in 0..1500u32 {
         index.insert(DocId(i), &blob(&v(i))).unwrap();
@@ -295,7 +277,7 @@ fn blob64(v: &[f64]) -> Vec<u8> {
 fn float64(algo: VectorAlgorithm, metric: Metric, dim: usize) -> VectorIndex {
     VectorIndex::new(&VectorParams {
         data_type: VectorType::Float64,
-        ..params(algo, metric, dim)
+        ..VectorParams::new(algo, dim, metric)
     })
 }
 
