@@ -97,7 +97,15 @@ pub struct TextIndex {
     terms: BTreeMap<String, Postings>,
     docs: HashMap<u32, DocTerms>,
     records: u64,
+    /// Approximate bytes of the postings, kept as documents come and go so that FT.INFO's
+    /// memory figure costs nothing.
+    bytes: usize,
 }
+
+/// Estimated bytes of a term's entry, of one (term, document) posting, and of one position.
+const TERM_BYTES: usize = 64;
+const POSTING_BYTES: usize = 28;
+const POSITION_BYTES: usize = 8;
 
 impl TextIndex {
     /// Indexes document `id` whose TEXT fields tokenised to `fields`: (field position,
@@ -107,10 +115,15 @@ impl TextIndex {
         for (field, terms) in fields {
             for (pos, term) in terms.iter().enumerate() {
                 *freq.entry(term).or_default() += 1;
-                let postings = self.terms.entry(term.clone()).or_default();
+                let postings = self.terms.entry(term.clone()).or_insert_with(|| {
+                    self.bytes += term.len() + TERM_BYTES;
+                    Postings::default()
+                });
                 if postings.docs.insert(id.0) {
                     self.records += 1;
+                    self.bytes += POSTING_BYTES;
                 }
+                self.bytes += POSITION_BYTES;
                 postings
                     .hits
                     .entry(id.0)
@@ -132,12 +145,16 @@ impl TextIndex {
         };
         for term in doc.terms {
             if let Some(postings) = self.terms.get_mut(&term) {
-                postings.hits.remove(&id.0);
+                if let Some(positions) = postings.hits.remove(&id.0) {
+                    self.bytes -= positions.len() * POSITION_BYTES;
+                }
                 if postings.docs.remove(id.0) {
                     self.records -= 1;
+                    self.bytes -= POSTING_BYTES;
                 }
                 if postings.docs.is_empty() {
                     self.terms.remove(&term);
+                    self.bytes -= term.len() + TERM_BYTES;
                 }
             }
         }
@@ -147,6 +164,7 @@ impl TextIndex {
         self.terms.clear();
         self.docs.clear();
         self.records = 0;
+        self.bytes = 0;
     }
 
     /// Documents containing `term` in one of `fields` (`None`: any TEXT field).
@@ -258,15 +276,7 @@ impl TextIndex {
 
     /// Approximate bytes used by the postings.
     pub fn memory_bytes(&self) -> usize {
-        self.terms
-            .iter()
-            .map(|(t, p)| {
-                t.len()
-                    + 64
-                    + p.docs.serialized_size()
-                    + p.hits.values().map(|o| 24 + o.len() * 8).sum::<usize>()
-            })
-            .sum()
+        self.bytes
     }
 }
 
