@@ -348,7 +348,9 @@ impl Index {
         // from `num_docs`.
         let scanning = self.stats.indexing.load(Ordering::Acquire);
         let scanned = if scanning {
-            self.stats.progress_ppm.load(Ordering::Relaxed) as f64 / 1e6
+            // A scan finishing between the two loads may already show all its progress;
+            // `percent_indexed` stays below 1 while `indexing` says 1.
+            (self.stats.progress_ppm.load(Ordering::Relaxed) as f64 / 1e6).min(0.999_999)
         } else {
             1.0
         };
