@@ -9,6 +9,7 @@
 
 use std::collections::HashMap;
 use std::sync::Arc;
+use std::sync::atomic::{AtomicBool, Ordering};
 
 use parking_lot::{Mutex, RwLock};
 
@@ -23,6 +24,9 @@ pub struct Registry {
     /// FT.CONFIG settings.
     pub config: SearchConfig,
     inner: RwLock<Inner>,
+    /// Whether any index exists: read by every keyspace write ([`KeyObserver::listening`]),
+    /// so it is an atomic rather than the lock. Changed only under `inner`'s write lock.
+    any: AtomicBool,
     /// Indexes whose documents were dropped wholesale (SWAPDB) and must be scanned again;
     /// the command layer, which can reach the keyspace, drains it.
     rescans: Mutex<Vec<Arc<Index>>>,
@@ -39,6 +43,13 @@ struct Inner {
 impl Inner {
     fn by_name(&self, name: &str) -> Option<&Arc<Index>> {
         self.indexes.iter().find(|i| i.def.name == name)
+    }
+
+    /// Removes the index at `pos` and the aliases pointing at it.
+    fn remove_at(&mut self, pos: usize) -> Arc<Index> {
+        let index = self.indexes.remove(pos);
+        self.aliases.retain(|_, t| *t != index.def.name);
+        index
     }
 }
 
@@ -57,6 +68,7 @@ impl Registry {
         }
         let index = Arc::new(Index::new(def));
         inner.indexes.push(index.clone());
+        self.any.store(true, Ordering::Release);
         Ok(index)
     }
 
@@ -76,8 +88,8 @@ impl Registry {
             .cloned()
             .unwrap_or_else(|| name.to_string());
         let pos = inner.indexes.iter().position(|i| i.def.name == target)?;
-        let index = inner.indexes.remove(pos);
-        inner.aliases.retain(|_, t| *t != target);
+        let index = inner.remove_at(pos);
+        self.any.store(!inner.indexes.is_empty(), Ordering::Release);
         index.mark_dropped();
         Some(index)
     }
@@ -89,8 +101,8 @@ impl Registry {
         let Some(pos) = inner.indexes.iter().position(|i| Arc::ptr_eq(i, index)) else {
             return false;
         };
-        inner.indexes.remove(pos);
-        inner.aliases.retain(|_, t| *t != index.def.name);
+        inner.remove_at(pos);
+        self.any.store(!inner.indexes.is_empty(), Ordering::Release);
         true
     }
 
@@ -158,7 +170,7 @@ impl Registry {
 
 impl KeyObserver for Registry {
     fn listening(&self) -> bool {
-        !self.inner.read().indexes.is_empty()
+        self.any.load(Ordering::Acquire)
     }
 
     fn on_event(&self, event: &KeyEvent, value: Option<&Value>) {
