@@ -30,7 +30,7 @@ use crate::clients::{ClientFlags, ClientHandle, ClientState};
 use crate::commands::ExecCtx;
 use crate::commands::args::{parse_f64, parse_i64};
 use crate::error::CmdError;
-use crate::keyspace::{KeyEvent, KeyEventKind, KeyObserver, Value};
+use crate::keyspace::{Entry, KeyEvent, KeyEventKind, KeyObserver};
 use crate::protocol::{Protocol, Reply};
 use crate::state::ServerState;
 
@@ -345,7 +345,7 @@ impl KeyObserver for Blocking {
         self.waiting.load(Ordering::Acquire) > 0
     }
 
-    fn on_event(&self, event: &KeyEvent, _value: Option<&Value>) {
+    fn on_event(&self, event: &KeyEvent, _entry: Option<&Entry>) {
         match &event.kind {
             KeyEventKind::Written | KeyEventKind::Renamed { .. } | KeyEventKind::Deleted => {
                 self.mark_ready(event.db, &event.key)

@@ -19,7 +19,7 @@ use bytes::Bytes;
 use parking_lot::Mutex;
 use tokio::sync::{Notify, mpsc};
 
-use crate::keyspace::{KeyEvent, KeyEventKind, KeyObserver, Value};
+use crate::keyspace::{Entry, KeyEvent, KeyEventKind, KeyObserver};
 use crate::protocol::Protocol;
 
 bitflags! {
@@ -464,7 +464,7 @@ impl KeyObserver for WatchRegistry {
         self.watched.load(Ordering::Relaxed) > 0
     }
 
-    fn on_event(&self, event: &KeyEvent, value: Option<&Value>) {
+    fn on_event(&self, event: &KeyEvent, entry: Option<&Entry>) {
         if self.watched.load(Ordering::Relaxed) == 0 {
             return;
         }
@@ -479,7 +479,7 @@ impl KeyObserver for WatchRegistry {
                     .into_iter()
                     .flatten()
                 {
-                    watch.touch(value.is_some());
+                    watch.touch(entry.is_some());
                 }
             }
             // The `Written` (or `Deleted`) event that follows touches the key.
@@ -884,7 +884,7 @@ mod tests {
         let registry = Arc::new(WatchRegistry::default());
         let mut set = WatchSet::new(registry.clone());
         set.add(0, Bytes::from_static(b"k"), false);
-        let value = Value::new_hash();
+        let value = Entry::persistent(crate::keyspace::Value::new_hash());
         registry.on_event(&event(1, "k", KeyEventKind::Written), Some(&value));
         registry.on_event(&event(0, "j", KeyEventKind::Deleted), None);
         assert!(!set.is_dirty(), "another db, another key");
@@ -913,7 +913,7 @@ mod tests {
         registry.on_event(&event(0, "k", KeyEventKind::Expired), None);
         assert!(!set.is_dirty());
         assert_eq!(set.live_when_watched().len(), 1);
-        let value = Value::new_hash();
+        let value = Entry::persistent(crate::keyspace::Value::new_hash());
         registry.on_event(&event(0, "k", KeyEventKind::Written), Some(&value));
         assert!(set.is_dirty());
     }

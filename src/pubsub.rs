@@ -28,7 +28,7 @@ use crate::commands::CommandSpec;
 use crate::commands::ExecCtx;
 use crate::error::CmdError;
 use crate::glob::glob_match;
-use crate::keyspace::{KeyEvent, KeyNotice, KeyObserver, Value};
+use crate::keyspace::{Entry, KeyEvent, KeyNotice, KeyObserver};
 use crate::protocol::{Protocol, Reply};
 
 bitflags! {
@@ -507,7 +507,7 @@ pub struct KeyspaceNotifier(pub Arc<PubSub>);
 
 impl KeyObserver for KeyspaceNotifier {
     /// Change events come after the fact; the notices below arrive as things happen.
-    fn on_event(&self, _event: &KeyEvent, _value: Option<&Value>) {}
+    fn on_event(&self, _event: &KeyEvent, _entry: Option<&Entry>) {}
 
     fn listening(&self) -> bool {
         false

@@ -5,7 +5,7 @@ use std::sync::Arc;
 
 use bytes::Bytes;
 use ferrostack::keyspace::{
-    HashLimits, KeyEvent, KeyEventKind, KeyObserver, Keyspace, StrValue, Ttl, Value,
+    Entry, HashLimits, KeyEvent, KeyEventKind, KeyObserver, Keyspace, StrValue, Ttl, Value,
 };
 use parking_lot::Mutex;
 
@@ -18,8 +18,8 @@ struct Recorder {
 }
 
 impl KeyObserver for Recorder {
-    fn on_event(&self, event: &KeyEvent, value: Option<&Value>) {
-        let shown = value.map(|v| v.type_name().to_string());
+    fn on_event(&self, event: &KeyEvent, entry: Option<&Entry>) {
+        let shown = entry.map(|e| e.value.type_name().to_string());
         self.seen.lock().push((
             event.db,
             String::from_utf8_lossy(&event.key).into_owned(),

@@ -265,6 +265,35 @@ fn expire_lazily_when_read() {
 }
 
 #[test]
+fn expired_keys_leave_results_before_they_are_reclaimed() {
+    let (_s, mut c) = setup();
+    // No expiry cycle and no key reads: only the query time can hide the documents.
+    assert_eq!(c.q("DEBUG SET-ACTIVE-EXPIRE 0"), V::ok());
+    three_docs(&mut c);
+    assert_eq!(int(&mut c, "PEXPIRE doc:1 100"), 1);
+    // A TTL set before the write that indexes the key is carried over by HSET.
+    assert_eq!(int(&mut c, "PEXPIRE doc:3 100"), 1);
+    assert_eq!(int(&mut c, "HSET doc:3 n 4"), 0);
+    // A TTL removed again keeps the document.
+    assert_eq!(int(&mut c, "PEXPIRE doc:2 100"), 1);
+    assert_eq!(int(&mut c, "PERSIST doc:2"), 1);
+    sleep(Duration::from_millis(250));
+    assert_eq!(ids(&mut c, "*"), set(&["doc:2"]));
+    assert_eq!(ids(&mut c, "@t:{red}"), set(&[]));
+    assert_eq!(ids(&mut c, "@n:[-inf +inf]"), set(&["doc:2"]));
+    assert_eq!(ids(&mut c, "-@t:{blue}"), set(&[]));
+    assert_eq!(ids(&mut c, "beta"), set(&["doc:2"]));
+    for field in ["v", "h"] {
+        let hits = knn(&mut c, "idx", "*", field, [0.0, 0.0], 3).unwrap();
+        assert_eq!(hits, [("doc:2".to_string(), 1.0)], "KNN on {field}");
+    }
+    // Nothing was reclaimed behind the query's back.
+    assert_eq!(info_num(&mut c, "idx", "num_docs").unwrap(), 3.0);
+    assert_eq!(c.q("DEBUG SET-ACTIVE-EXPIRE 1"), V::ok());
+    verify_eventually(&mut c, Duration::from_secs(6));
+}
+
+#[test]
 fn expire_actively_without_reads() {
     let (_s, mut c) = setup();
     three_docs(&mut c);

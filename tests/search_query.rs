@@ -750,38 +750,6 @@ fn garbage_never_takes_the_server_down() {
 }
 
 #[test]
-fn key_gone_between_search_and_load_has_nil_fields() {
-    let server = Server::start(&["--enable-debug-command", "yes"]);
-    let mut c = server.client();
-    assert_eq!(c.q("DEBUG SET-ACTIVE-EXPIRE 0"), V::ok());
-    assert_eq!(c.q("FT.CREATE idx PREFIX 1 doc: SCHEMA t TEXT"), V::ok());
-    for key in ["doc:x1", "doc:x2"] {
-        assert_eq!(c.q(&format!("HSET {key} t hello")), V::Int(1));
-        assert_eq!(c.q(&format!("PEXPIRE {key} 1")), V::Int(1));
-    }
-    std::thread::sleep(std::time::Duration::from_millis(20));
-    // The index still holds the documents (nothing expired them yet); loading finds the
-    // keys gone: RESP2 sends nil for the field list.
-    c.send(&["FT.SEARCH", "idx", "hello", "INKEYS", "1", "doc:x1"]);
-    let (reply, raw) = c.read_raw().expect("reply");
-    assert_eq!(reply, arr(vec![V::Int(1), b("doc:x1"), V::Nil]));
-    assert_eq!(raw, b"*3\r\n:1\r\n$6\r\ndoc:x1\r\n$-1\r\n");
-    c.resp3();
-    let reply = c.q("FT.SEARCH idx hello INKEYS 1 doc:x2");
-    let V::Map(top) = reply else {
-        panic!("not a map: {reply:?}")
-    };
-    assert_eq!(
-        top[2].1,
-        arr(vec![V::Map(vec![
-            (V::Simple("id".into()), b("doc:x2")),
-            (V::Simple("extra_attributes".into()), V::Nil),
-            (V::Simple("values".into()), arr(vec![])),
-        ])])
-    );
-}
-
-#[test]
 fn knn_replies_byte_exact() {
     let server = Server::start(&[]);
     let mut c = server.client();

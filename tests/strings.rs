@@ -760,7 +760,7 @@ fn keys_and_values_are_binary_safe() {
 struct Recorder(Mutex<Vec<KeyEvent>>);
 
 impl KeyObserver for Recorder {
-    fn on_event(&self, event: &KeyEvent, _value: Option<&Value>) {
+    fn on_event(&self, event: &KeyEvent, _entry: Option<&ferrostack::keyspace::Entry>) {
         self.0.lock().push(event.clone());
     }
 }

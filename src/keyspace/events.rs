@@ -6,7 +6,7 @@
 
 use bytes::Bytes;
 
-use super::value::Value;
+use super::value::Entry;
 
 /// What happened to a key.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -36,11 +36,11 @@ pub struct KeyEvent {
     pub kind: KeyEventKind,
 }
 
-/// Something that follows keyspace changes. `value` is the key's value after the change
-/// (`None` when it no longer exists). Called with shard locks held: implementations must be
-/// quick and must never call back into the keyspace.
+/// Something that follows keyspace changes. `entry` is the key's value and expiry after
+/// the change (`None` when it no longer exists). Called with shard locks held:
+/// implementations must be quick and must never call back into the keyspace.
 pub trait KeyObserver: Send + Sync {
-    fn on_event(&self, event: &KeyEvent, value: Option<&Value>);
+    fn on_event(&self, event: &KeyEvent, entry: Option<&Entry>);
 
     /// Whether the observer wants change events now. Writes record no events while no
     /// observer does (and nothing needs them otherwise), which keeps plain writes free of

@@ -752,15 +752,15 @@ impl<'a> Guard<'a> {
         }
         for event in &out {
             self.db = event.db;
-            let value = match event.kind {
+            let entry = match event.kind {
                 KeyEventKind::Written | KeyEventKind::Renamed { .. } => {
                     let si = self.shard_index(&event.key);
-                    self.locked[si].1.map.get(&event.key).map(|e| &e.value)
+                    self.locked[si].1.map.get(&event.key)
                 }
                 _ => None,
             };
             for observer in &self.ks.observers {
-                observer.on_event(event, value);
+                observer.on_event(event, entry);
             }
         }
     }
@@ -787,7 +787,7 @@ mod tests {
     use bytes::Bytes;
     use parking_lot::Mutex;
 
-    use super::super::value::{HashLimits, StrValue};
+    use super::super::value::{Entry, HashLimits, StrValue};
     use super::super::{KeyEvent, KeyEventKind, KeyObserver, Keyspace, Ttl, Value};
 
     /// Records every event with the value the observer was shown.
@@ -795,8 +795,10 @@ mod tests {
     struct Recorder(Mutex<Vec<(KeyEvent, Option<Value>)>>);
 
     impl KeyObserver for Recorder {
-        fn on_event(&self, event: &KeyEvent, value: Option<&Value>) {
-            self.0.lock().push((event.clone(), value.cloned()));
+        fn on_event(&self, event: &KeyEvent, entry: Option<&Entry>) {
+            self.0
+                .lock()
+                .push((event.clone(), entry.map(|e| e.value.clone())));
         }
     }
 

@@ -448,6 +448,18 @@ pub struct Entry {
 }
 
 #[cfg(test)]
+impl Entry {
+    /// A key without a time to live holding `value` (for observers' tests).
+    pub fn persistent(value: Value) -> Entry {
+        Entry {
+            value,
+            expire_at: None,
+            lru: 0,
+        }
+    }
+}
+
+#[cfg(test)]
 mod tests {
     use super::*;
 

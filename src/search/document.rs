@@ -7,8 +7,13 @@
 //!
 //! The stored values serve SORTBY, ISMISSING and the removal of a document from the field
 //! indexes (which re-derive their entries from them). Knows nothing of the field indexes.
+//!
+//! Documents whose key has a time to live are also kept by expiry time: as in RediSearch
+//! 2.10, a query does not return a document whose key has expired but has not been
+//! reclaimed yet (expiry runs lazily and by sampling, so that gap can last a while).
 
-use std::collections::HashMap;
+use std::borrow::Cow;
+use std::collections::{BTreeSet, HashMap};
 
 use bytes::Bytes;
 use roaring::RoaringBitmap;
@@ -34,6 +39,8 @@ pub struct Document {
     pub key: Bytes,
     /// One entry per schema field, in schema order; `None` when the hash lacks the field.
     pub values: Box<[Option<FieldValue>]>,
+    /// When the key expires (Unix milliseconds), if it has a time to live.
+    pub expire_at: Option<u64>,
 }
 
 /// Keys <-> live doc ids.
@@ -42,6 +49,8 @@ pub struct DocTable {
     ids: HashMap<Bytes, DocId>,
     docs: HashMap<DocId, Document>,
     live: RoaringBitmap,
+    /// (expiry time, id) of the documents whose key has a time to live.
+    expiring: BTreeSet<(u64, u32)>,
     /// The highest id handed out (0: none yet).
     max_id: u32,
     /// Approximate bytes held by the documents, kept up to date (FT.INFO reads it often).
@@ -56,6 +65,9 @@ impl DocTable {
         self.bytes += doc.memory_bytes();
         self.ids.insert(doc.key.clone(), id);
         self.live.insert(id.0);
+        if let Some(at) = doc.expire_at {
+            self.expiring.insert((at, id.0));
+        }
         self.docs.insert(id, doc);
         id
     }
@@ -65,6 +77,9 @@ impl DocTable {
         let id = self.ids.remove(key)?;
         self.live.remove(id.0);
         let doc = self.docs.remove(&id)?;
+        if let Some(at) = doc.expire_at {
+            self.expiring.remove(&(at, id.0));
+        }
         self.bytes -= doc.memory_bytes();
         Some((id, doc))
     }
@@ -74,6 +89,7 @@ impl DocTable {
         self.ids.clear();
         self.docs.clear();
         self.live.clear();
+        self.expiring.clear();
         self.bytes = 0;
     }
 
@@ -88,6 +104,24 @@ impl DocTable {
     /// Ids of every live document.
     pub fn live(&self) -> &RoaringBitmap {
         &self.live
+    }
+
+    /// Ids of the live documents whose key has not expired at `now_ms` (Unix milliseconds):
+    /// what a query may return. Borrowed unless some key has expired unreclaimed.
+    pub fn live_at(&self, now_ms: u64) -> Cow<'_, RoaringBitmap> {
+        let mut expired = self
+            .expiring
+            .range(..=(now_ms, u32::MAX))
+            .map(|&(_, id)| id)
+            .peekable();
+        if expired.peek().is_none() {
+            return Cow::Borrowed(&self.live);
+        }
+        let mut live = self.live.clone();
+        expired.for_each(|id| {
+            live.remove(id);
+        });
+        Cow::Owned(live)
     }
 
     pub fn len(&self) -> usize {
@@ -132,6 +166,7 @@ mod tests {
         Document {
             key: Bytes::from(key.to_string()),
             values: Box::new([]),
+            expire_at: None,
         }
     }
 
@@ -151,5 +186,23 @@ mod tests {
         assert!(t.is_empty());
         assert_eq!(t.insert(doc("c")), DocId(4));
         assert_eq!(t.max_id(), 4);
+    }
+
+    #[test]
+    fn documents_of_expired_keys_are_not_live_at_later_times() {
+        let mut t = DocTable::default();
+        let a = t.insert(doc("a"));
+        let b = t.insert(Document {
+            expire_at: Some(100),
+            ..doc("b")
+        });
+        let ids = |t: &DocTable, now| t.live_at(now).iter().collect::<Vec<_>>();
+        assert_eq!(ids(&t, 99), [a.0, b.0]);
+        assert!(matches!(t.live_at(99), Cow::Borrowed(_)));
+        assert_eq!(ids(&t, 100), [a.0]);
+        // Re-indexed without a TTL (PERSIST), the key is live again.
+        t.remove(b"b");
+        let b2 = t.insert(doc("b"));
+        assert_eq!(ids(&t, 1_000), [a.0, b2.0]);
     }
 }

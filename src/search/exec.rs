@@ -14,6 +14,7 @@
 //!
 //! Runs under the index's read lock; it must not touch the keyspace.
 
+use std::borrow::Cow;
 use std::collections::HashMap;
 
 use roaring::RoaringBitmap;
@@ -32,13 +33,19 @@ pub(super) fn search(
     options: &SearchOptions,
 ) -> Result<Vec<Hit>, SearchError> {
     let mut eval = Eval::new(def, data, options);
+    // Documents whose key expired but is not reclaimed yet are filtered out, like INKEYS.
+    let unexpired = data.docs.live_at(options.now_ms);
+    let some_expired = matches!(unexpired, Cow::Owned(_));
     // `*` without INKEYS filters nothing: a KNN then searches the vector index unfiltered
     // (its graph path) and the filter bitmap is never built.
-    let unfiltered = query.filter == QueryNode::All && options.in_keys.is_none();
+    let unfiltered = query.filter == QueryNode::All && options.in_keys.is_none() && !some_expired;
     let mut ids = match (unfiltered, &query.knn) {
         (true, Some(_)) => RoaringBitmap::new(),
         _ => eval.node(&query.filter)?,
     };
+    if some_expired {
+        ids &= unexpired.as_ref();
+    }
     if let Some(keys) = &options.in_keys {
         ids &= keys
             .iter()
@@ -405,7 +412,7 @@ mod tests {
             ),
         ];
         for (k, fields) in docs {
-            index.upsert(&Bytes::from(k), &hash(fields), 0);
+            index.upsert(&Bytes::from(k), &hash(fields), None, 0);
         }
         index
     }
@@ -608,6 +615,7 @@ mod tests {
         index.upsert(
             &Bytes::from("doc:1"),
             &hash(&[("title", b"changed"), ("price", b"99")]),
+            None,
             0,
         );
         assert_eq!(run(&index, range(99.0, true, 99.0, true)), ["doc:1"]);
@@ -639,7 +647,7 @@ mod tests {
                 _ => b"",
             };
             let fields = [("parity", parity), ("t", t), ("v", &v[..])];
-            index.upsert(&Bytes::from(format!("doc:{i}")), &hash(&fields), 0);
+            index.upsert(&Bytes::from(format!("doc:{i}")), &hash(&fields), None, 0);
         }
         index
     }
@@ -707,7 +715,7 @@ mod tests {
         assert_eq!(hits[0].distances, [("__v_score".to_string(), 0.0)]);
         index.remove(b"doc:9");
         let v = blob(&[100.0, 0.0]);
-        index.upsert(&Bytes::from("doc:4"), &hash(&[("v", &v[..])]), 0);
+        index.upsert(&Bytes::from("doc:4"), &hash(&[("v", &v[..])]), None, 0);
         clause.alias = Some("dist".into());
         assert_eq!(
             nearest(&index, QueryNode::All, clause.clone()),
@@ -739,7 +747,7 @@ mod tests {
     #[test]
     fn vector_blobs_of_the_wrong_size() {
         let index = vectors(VectorAlgorithm::Flat, Metric::Cosine);
-        index.upsert(&Bytes::from("doc:0"), &hash(&[("v", b"aaaa")]), 0);
+        index.upsert(&Bytes::from("doc:0"), &hash(&[("v", b"aaaa")]), None, 0);
         assert_eq!(index.info().num_docs, 9);
         assert_eq!(
             index

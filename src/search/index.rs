@@ -102,6 +102,9 @@ pub struct SearchOptions {
     pub in_fields: Option<Vec<String>>,
     /// `VERBATIM`: no stemming (until stemming exists, no effect).
     pub verbatim: bool,
+    /// When the query runs (Unix milliseconds): documents whose key has expired by then
+    /// are left out even before expiry reclaims the key. 0 leaves none out.
+    pub now_ms: u64,
 }
 
 /// A value to order results by (SORTBY), read from the index.
@@ -198,7 +201,9 @@ impl Index {
     /// Indexes (or re-indexes, under a fresh doc id) the hash stored at `key`. A value that
     /// cannot be indexed drops the document and counts an indexing failure; a hash the
     /// index's `FILTER` rejects is not covered: dropped if indexed, no failure counted.
-    pub fn upsert(&self, key: &Bytes, hash: &HashValue, now_ms: u64) {
+    /// `expire_at` is the key's expiry time, if it has one: queries leave the document out
+    /// from then on.
+    pub fn upsert(&self, key: &Bytes, hash: &HashValue, expire_at: Option<u64>, now_ms: u64) {
         if let Some(filter) = &self.def.filter_expr {
             let props = HashProperties {
                 def: &self.def,
@@ -220,6 +225,7 @@ impl Index {
         let id = data.docs.insert(Document {
             key: key.clone(),
             values: parsed.values,
+            expire_at,
         });
         if let Err((pos, error)) = data.add_postings(&self.def, id, &parsed.text, &parsed.vectors) {
             data.remove(&self.def, key);
@@ -659,31 +665,36 @@ mod tests {
         let text = "@n > 1 && startswith(@__key, 'doc:a') && !exists(@gone)";
         d.filter_expr = Some(Expr::parse(text).expect("filter"));
         let index = Index::new(d);
-        index.upsert(&key("doc:a1"), &hash(&[("raw_n", b"5")]), 0);
-        index.upsert(&key("doc:b1"), &hash(&[("raw_n", b"5")]), 0);
-        index.upsert(&key("doc:a2"), &hash(&[("raw_n", b"0")]), 0);
+        index.upsert(&key("doc:a1"), &hash(&[("raw_n", b"5")]), None, 0);
+        index.upsert(&key("doc:b1"), &hash(&[("raw_n", b"5")]), None, 0);
+        index.upsert(&key("doc:a2"), &hash(&[("raw_n", b"0")]), None, 0);
         assert_eq!(all(&index), ["doc:a1"]);
         // Stops matching: leaves the index, and it is no indexing failure.
-        index.upsert(&key("doc:a1"), &hash(&[("raw_n", b"1")]), 0);
+        index.upsert(&key("doc:a1"), &hash(&[("raw_n", b"1")]), None, 0);
         assert!(all(&index).is_empty());
         assert_eq!(index.stats.failures.load(Ordering::Relaxed), 0);
         // A field whose TTL passed is missing to the filter as to the index.
         let mut h = hash(&[("raw_n", b"2"), ("gone", b"x")]);
         h.set_field_expire(b"gone", 1_000);
-        index.upsert(&key("doc:a1"), &h, 500);
+        index.upsert(&key("doc:a1"), &h, None, 500);
         assert!(all(&index).is_empty());
-        index.upsert(&key("doc:a1"), &h, 2_000);
+        index.upsert(&key("doc:a1"), &h, None, 2_000);
         assert_eq!(all(&index), ["doc:a1"]);
     }
 
     #[test]
     fn upsert_reindexes_under_a_fresh_id_and_remove_drops() {
         let index = Index::new(def(vec![text("t"), numeric("n")]));
-        index.upsert(&key("doc:1"), &hash(&[("t", b"hello"), ("n", b"1")]), 0);
-        index.upsert(&key("doc:2"), &hash(&[("other", b"x")]), 0);
+        index.upsert(
+            &key("doc:1"),
+            &hash(&[("t", b"hello"), ("n", b"1")]),
+            None,
+            0,
+        );
+        index.upsert(&key("doc:2"), &hash(&[("other", b"x")]), None, 0);
         // A hash without any schema field is still a document.
         assert_eq!(all(&index), ["doc:1", "doc:2"]);
-        index.upsert(&key("doc:1"), &hash(&[("t", b"bye"), ("n", b"2")]), 0);
+        index.upsert(&key("doc:1"), &hash(&[("t", b"bye"), ("n", b"2")]), None, 0);
         assert_eq!(all(&index), ["doc:2", "doc:1"]);
         let info = index.info();
         assert_eq!((info.num_docs, info.max_doc_id), (2, 3));
@@ -700,8 +711,18 @@ mod tests {
     #[test]
     fn a_bad_numeric_drops_the_whole_document() {
         let index = Index::new(def(vec![text("t"), numeric("n")]));
-        index.upsert(&key("doc:1"), &hash(&[("t", b"hello"), ("n", b"1")]), 0);
-        index.upsert(&key("doc:1"), &hash(&[("t", b"hello"), ("n", b"aaaa")]), 0);
+        index.upsert(
+            &key("doc:1"),
+            &hash(&[("t", b"hello"), ("n", b"1")]),
+            None,
+            0,
+        );
+        index.upsert(
+            &key("doc:1"),
+            &hash(&[("t", b"hello"), ("n", b"aaaa")]),
+            None,
+            0,
+        );
         assert!(all(&index).is_empty());
         assert_eq!(index.info().num_terms, 0);
         assert_eq!(index.stats.failures.load(Ordering::Relaxed), 1);
@@ -722,7 +743,7 @@ mod tests {
         let index = Index::new(def(vec![numeric("n")]));
         let mut h = hash(&[("n", b"5")]);
         h.set_field_expire(b"n", 1_000);
-        index.upsert(&key("doc:1"), &h, 2_000);
+        index.upsert(&key("doc:1"), &h, None, 2_000);
         let hits = vec![Hit {
             id: DocId(1),
             key: key("doc:1"),
@@ -730,7 +751,7 @@ mod tests {
             distances: Vec::new(),
         }];
         assert_eq!(index.sort_keys(&hits, "n"), vec![None]);
-        index.upsert(&key("doc:1"), &h, 500);
+        index.upsert(&key("doc:1"), &h, None, 500);
         let hits = vec![Hit {
             id: DocId(2),
             ..hits[0].clone()
@@ -747,6 +768,7 @@ mod tests {
         index.upsert(
             &key("doc:1"),
             &hash(&[("title", b"Zebra"), ("t", b"A,b")]),
+            None,
             0,
         );
         let hit = Hit {

@@ -16,7 +16,7 @@ use parking_lot::{Mutex, RwLock};
 use super::config::SearchConfig;
 use super::index::Index;
 use super::{IndexDef, SearchError};
-use crate::keyspace::{KeyEvent, KeyEventKind, KeyObserver, Value};
+use crate::keyspace::{Entry, KeyEvent, KeyEventKind, KeyObserver, Value};
 
 /// Indexes by name, and aliases.
 #[derive(Default)]
@@ -173,7 +173,7 @@ impl KeyObserver for Registry {
         self.any.load(Ordering::Acquire)
     }
 
-    fn on_event(&self, event: &KeyEvent, value: Option<&Value>) {
+    fn on_event(&self, event: &KeyEvent, entry: Option<&Entry>) {
         // SWAPDB reports both sides; database 0's own event is the one that matters.
         if event.db != 0 {
             return;
@@ -190,9 +190,13 @@ impl KeyObserver for Registry {
             _ => {
                 let inner = self.inner.read();
                 for index in inner.indexes.iter().filter(|i| i.def.covers(&event.key)) {
-                    match value {
-                        Some(Value::Hash(hash)) => {
-                            index.upsert(&event.key, hash, crate::keyspace::unix_ms())
+                    match entry {
+                        Some(Entry {
+                            value: Value::Hash(hash),
+                            expire_at,
+                            ..
+                        }) => {
+                            index.upsert(&event.key, hash, *expire_at, crate::keyspace::unix_ms())
                         }
                         _ => index.remove(&event.key),
                     }
@@ -224,13 +228,13 @@ mod tests {
         assert!(!registry.listening());
         let index = registry.create(def(vec![numeric("n")])).expect("create");
         assert!(registry.listening());
-        let doc = Value::Hash(hash(&[("n", b"1")]));
+        let doc = Entry::persistent(Value::Hash(hash(&[("n", b"1")])));
         registry.on_event(&event(0, "doc:1", KeyEventKind::Written), Some(&doc));
         registry.on_event(&event(0, "other:1", KeyEventKind::Written), Some(&doc));
         registry.on_event(&event(1, "doc:2", KeyEventKind::Written), Some(&doc));
         assert_eq!(index.keys(), [Bytes::from_static(b"doc:1")]);
         // The key became a string: it leaves the index.
-        let string = Value::Str(StrValue::text(Bytes::from_static(b"x")));
+        let string = Entry::persistent(Value::Str(StrValue::text(Bytes::from_static(b"x"))));
         registry.on_event(&event(0, "doc:1", KeyEventKind::Written), Some(&string));
         assert!(index.keys().is_empty());
         registry.on_event(&event(0, "doc:1", KeyEventKind::Written), Some(&doc));
@@ -247,7 +251,7 @@ mod tests {
     fn swapdb_clears_and_asks_for_a_rescan_once() {
         let registry = Registry::default();
         let index = registry.create(def(vec![numeric("n")])).expect("create");
-        let doc = Value::Hash(hash(&[("n", b"1")]));
+        let doc = Entry::persistent(Value::Hash(hash(&[("n", b"1")])));
         registry.on_event(&event(0, "doc:1", KeyEventKind::Written), Some(&doc));
         registry.on_event(&event(1, "", KeyEventKind::Swapped { other: 0 }), None);
         registry.on_event(&event(0, "", KeyEventKind::Swapped { other: 1 }), None);

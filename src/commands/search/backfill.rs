@@ -60,7 +60,7 @@ fn scan(state: &ServerState, index: &Index, ticket: u64) {
                 && index.def.covers(key)
                 && !index.contains(key)
             {
-                index.upsert(key, hash, now);
+                index.upsert(key, hash, entry.expire_at, now);
             }
         });
         drop(guard);

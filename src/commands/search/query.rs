@@ -51,6 +51,7 @@ pub fn ft_search(ctx: &mut ExecCtx, args: &mut Args) -> Result<Reply, CmdError> 
         in_keys: req.in_keys.clone(),
         in_fields: req.in_fields.clone(),
         verbatim: req.verbatim,
+        now_ms: crate::keyspace::unix_ms(),
     };
     let end = req
         .offset
@@ -614,7 +615,7 @@ mod tests {
         for i in 0..=SMALL_INDEX_DOCS {
             let v = blob(&[i as f32, 0.0]);
             let doc = hash(&[("t", b"x"), ("h", &v), ("f", &v)]);
-            index.upsert(&Bytes::from(format!("doc:{i}")), &doc, 0);
+            index.upsert(&Bytes::from(format!("doc:{i}")), &doc, None, 0);
         }
         assert!(may_take_long(&index, &plain, &none));
         assert!(may_take_long(&index, &knn("f", QueryNode::All), &none));
@@ -622,6 +623,44 @@ mod tests {
         assert!(!may_take_long(&index, &knn("h", QueryNode::All), &none));
         index.remove(b"doc:0");
         assert!(!may_take_long(&index, &plain, &none));
+    }
+
+    #[test]
+    fn a_key_gone_between_search_and_load_has_nil_fields() {
+        let hit = Hit {
+            id: crate::search::DocId(1),
+            key: Bytes::from_static(b"doc:x"),
+            score: 1.0,
+            distances: Vec::new(),
+        };
+        let row = || Row {
+            fields: Some(None),
+            payload: None,
+            sort_key: None,
+        };
+        let req = Request::default();
+        let resp2 = reply(
+            &req,
+            Protocol::Resp2,
+            1,
+            std::slice::from_ref(&hit),
+            vec![row()],
+        );
+        assert_eq!(
+            resp2,
+            Reply::Array(vec![Reply::Integer(1), Reply::bulk("doc:x"), Reply::Nil])
+        );
+        let Reply::Map(top) = reply(&req, Protocol::Resp3, 1, &[hit], vec![row()]) else {
+            panic!("RESP3 replies are maps")
+        };
+        assert_eq!(
+            top[2].1,
+            Reply::Array(vec![Reply::Map(vec![
+                (Reply::simple("id"), Reply::bulk("doc:x")),
+                (Reply::simple("extra_attributes"), Reply::Nil),
+                (Reply::simple("values"), Reply::Array(Vec::new())),
+            ])])
+        );
     }
 
     #[test]
