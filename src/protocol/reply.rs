@@ -124,23 +124,42 @@ pub fn format_double_g(value: f64, precision: usize) -> String {
         return if value.is_sign_negative() { "-0" } else { "0" }.to_string();
     }
     let precision = precision.max(1);
-    // Rounded to `precision` significant digits first: the exponent is the rounded value's.
-    let sci = format!("{value:.*e}", precision - 1);
+    // One rounding to `precision` significant digits; the exponent is the rounded value's,
+    // and fixed notation places the same digits around the point.
+    let sci = format!("{:.*e}", precision - 1, value.abs());
     let (mantissa, exponent) = sci.split_once('e').unwrap_or((&sci, "0"));
     let exponent: i64 = exponent.parse().unwrap_or(0);
-    let trim = |text: &str| -> String {
-        if text.contains('.') {
-            text.trim_end_matches('0').trim_end_matches('.').to_string()
-        } else {
-            text.to_string()
-        }
-    };
+    let digits: String = mantissa.chars().filter(char::is_ascii_digit).collect();
+    let mut out = String::with_capacity(precision + 8);
+    if value < 0.0 {
+        out.push('-');
+    }
     if (-4..precision as i64).contains(&exponent) {
-        let decimals = (precision as i64 - 1 - exponent) as usize;
-        trim(&format!("{value:.decimals$}"))
+        if exponent >= 0 {
+            let (int, frac) = digits.split_at(exponent as usize + 1);
+            out.push_str(int);
+            out.push('.');
+            out.push_str(frac);
+        } else {
+            out.push_str("0.");
+            out.extend(std::iter::repeat_n('0', (-exponent - 1) as usize));
+            out.push_str(&digits);
+        }
+        trim_fraction(&mut out);
     } else {
+        out.push_str(mantissa);
+        trim_fraction(&mut out);
         let sign = if exponent < 0 { '-' } else { '+' };
-        format!("{}e{sign}{:02}", trim(mantissa), exponent.abs())
+        out.push_str(&format!("e{sign}{:02}", exponent.abs()));
+    }
+    out
+}
+
+/// Drops trailing zeros after a decimal point, and the point when nothing follows it.
+fn trim_fraction(text: &mut String) {
+    if text.contains('.') {
+        let kept = text.trim_end_matches('0').trim_end_matches('.').len();
+        text.truncate(kept);
     }
 }
 

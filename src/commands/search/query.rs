@@ -18,7 +18,7 @@ use bytes::Bytes;
 use self::options::{Request, ReturnField};
 use crate::commands::{Args, ExecCtx};
 use crate::error::CmdError;
-use crate::keyspace::Value;
+use crate::keyspace::{HashValue, Value};
 use crate::protocol::reply::{format_double_g, format_double_g17};
 use crate::protocol::{Protocol, Reply};
 use crate::search::index::{Hit, Index, SearchOptions, SortKey};
@@ -387,8 +387,21 @@ impl LoadPlan {
         }
     }
 
+    /// Whether a row needs the document's hash (its fields or payload), not only the hit's
+    /// yielded distances.
+    fn reads_hash(&self) -> bool {
+        self.payloads
+            || self.all_fields
+            || self
+                .slots
+                .iter()
+                .any(|s| matches!(s.source, Source::Hash(_)))
+    }
+
     /// What the reply carries for one hit, read under its key's shard lock: its field list
     /// (`None` when the key vanished, or stopped being a hash, since the search) and payload.
+    /// A row of yielded distances only (`RETURN 1 dist`, the usual KNN request) takes no
+    /// lock.
     fn load(&self, ctx: &ExecCtx, hit: &Hit, sort_key: Option<SortKey>) -> Row {
         let mut row = Row {
             fields: None,
@@ -398,46 +411,59 @@ impl LoadPlan {
         if !self.content && !self.payloads {
             return row;
         }
+        if !self.reads_hash() {
+            row.fields = Some(Some(self.fields(hit, None, 0)));
+            return row;
+        }
         let mut guard = ctx.ks().lock(0, &[&hit.key]);
         let now = guard.now_ms();
         let hash = match guard.peek(&hit.key).map(|e| &e.value) {
             Some(Value::Hash(hash)) => Some(hash),
             _ => None,
         };
-        let live = |field: &Bytes| {
-            hash.is_some_and(|h| h.field_expire_at(field).is_none_or(|at| at >= now))
-        };
-        let get = |field: &Bytes| hash.and_then(|h| h.get(field)).filter(|_| live(field));
         if self.payloads {
-            row.payload = get(&self.payload_field).cloned();
+            row.payload = hash
+                .and_then(|h| live_field(h, &self.payload_field, now))
+                .cloned();
         }
-        if !self.content {
-            return row;
+        if self.content {
+            row.fields = Some(hash.map(|hash| self.fields(hit, Some(hash), now)));
         }
-        row.fields = Some(hash.map(|hash| {
-            let mut out: Vec<(Bytes, Bytes)> = Vec::new();
-            for slot in &self.slots {
-                let value = match &slot.source {
-                    Source::Distance(name) => {
-                        distance(hit, name).map(|d| Bytes::from(format_number(d)))
-                    }
-                    Source::Hash(field) => get(field).cloned(),
-                };
-                if let Some(value) = value {
-                    out.push((slot.name.clone(), value));
-                }
-            }
-            if self.all_fields {
-                for (field, value) in hash.iter() {
-                    if live(field) && !self.slots.iter().any(|s| s.name == *field) {
-                        out.push((field.clone(), value.clone()));
-                    }
-                }
-            }
-            out
-        }));
         row
     }
+
+    /// The field list of one hit: the slots in order, then (without RETURN) every other
+    /// field of `hash` whose time to live has not passed at `now`.
+    fn fields(&self, hit: &Hit, hash: Option<&HashValue>, now: u64) -> Vec<(Bytes, Bytes)> {
+        let mut out: Vec<(Bytes, Bytes)> = Vec::with_capacity(self.slots.len());
+        for slot in &self.slots {
+            let value = match &slot.source {
+                Source::Distance(name) => {
+                    distance(hit, name).map(|d| Bytes::from(format_number(d)))
+                }
+                Source::Hash(field) => hash.and_then(|h| live_field(h, field, now)).cloned(),
+            };
+            if let Some(value) = value {
+                out.push((slot.name.clone(), value));
+            }
+        }
+        if let (true, Some(hash)) = (self.all_fields, hash) {
+            for (field, value) in hash.iter() {
+                if live_field(hash, field, now).is_some()
+                    && !self.slots.iter().any(|s| s.name == *field)
+                {
+                    out.push((field.clone(), value.clone()));
+                }
+            }
+        }
+        out
+    }
+}
+
+/// The value of `field` in `hash`, unless its time to live has passed at `now`.
+fn live_field<'h>(hash: &'h HashValue, field: &[u8], now: u64) -> Option<&'h Bytes> {
+    hash.get(field)
+        .filter(|_| hash.field_expire_at(field).is_none_or(|at| at >= now))
 }
 
 /// What one result carries besides its key and score.
