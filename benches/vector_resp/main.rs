@@ -16,6 +16,7 @@
 
 mod dataset;
 mod load;
+mod paired;
 mod resp;
 mod search;
 mod truth;
@@ -60,6 +61,10 @@ vector_resp: KNN benchmark of a RESP server with FT.* (see benches/vector.py)
                         (letter=s,letter=k,chars=100..140); 'none' for no filtered runs
   --conns LIST          client connections for unfiltered queries (1,8); filtered use the first
   --passes N            run each query set N times (1)
+  --paired N            after the HNSW query sets, build the same index in this process and
+                        run N rounds per EF_RUNTIME of one RESP pass (1 connection) then one
+                        in-process pass: the RESP / index-level ratio measured side by side
+                        (0: off)
   --m N                 HNSW M (16)
   --ef-construction N   HNSW EF_CONSTRUCTION (200)
   --batch N             HSETs per pipelined round trip (500)
@@ -84,6 +89,7 @@ struct Options {
     filters: Vec<Filter>,
     conns: Vec<usize>,
     passes: usize,
+    paired: usize,
     m: u32,
     ef_construction: u32,
     batch: usize,
@@ -122,6 +128,7 @@ fn parse_options() -> Result<Option<Options>, String> {
         filters: Vec::new(),
         conns: vec![1, 8],
         passes: 1,
+        paired: 0,
         m: 16,
         ef_construction: 200,
         batch: 500,
@@ -172,6 +179,7 @@ fn parse_options() -> Result<Option<Options>, String> {
             "--filters" => filters = value,
             "--conns" => o.conns = list(&flag, &value)?,
             "--passes" => o.passes = num(&value)?.max(1),
+            "--paired" => o.paired = num(&value)?,
             "--m" => o.m = num(&value)? as u32,
             "--ef-construction" => o.ef_construction = num(&value)? as u32,
             "--batch" => o.batch = num(&value)?.max(1),
@@ -364,7 +372,51 @@ impl Bench {
                 self.queries(algo, &filter, ef, self.o.conns[0], build_s)?;
             }
         }
+        if let Algo::Hnsw { m, ef_construction } = algo
+            && self.o.paired > 0
+        {
+            self.paired(m, ef_construction)?;
+        }
         search::drop_index(&mut self.ctl, INDEX)
+    }
+
+    /// `--paired`: RESP and in-process passes side by side, per EF_RUNTIME (see `paired`).
+    fn paired(&mut self, m: u32, ef_construction: u32) -> Result<(), String> {
+        eprintln!("building the same HNSW index in process for the paired rounds...");
+        let (local, local_build_s) = paired::InProcess::build(&self.data, m, ef_construction)?;
+        for &ef in &self.o.efs {
+            let set = QuerySet {
+                index: INDEX,
+                filter: &Filter::All,
+                ef: Some(ef),
+                k: self.o.k,
+                passes: 1,
+            };
+            let (mut resp_qps, mut index_qps) = (Vec::new(), Vec::new());
+            for _ in 0..self.o.paired {
+                let run = search::run(&self.o.addr, &self.data, &set, 1)?;
+                resp_qps.push(run.latencies.len() as f64 / run.wall.as_secs_f64());
+                index_qps.push(local.pass(self.o.k, ef)?);
+            }
+            let ratios: Vec<f64> = resp_qps
+                .iter()
+                .zip(&index_qps)
+                .map(|(r, i)| r / i)
+                .collect();
+            let median_ratio = paired::median(&ratios);
+            eprintln!(
+                "  paired ef={ef:<4}: RESP / index-level median {median_ratio:.2} {ratios:.2?}"
+            );
+            emit(json!({
+                "phase": "paired", "algo": "HNSW", "ef": ef, "conns": 1, "k": self.o.k,
+                "rounds": self.o.paired, "queries": self.data.num_queries(),
+                "resp_qps": resp_qps, "index_qps": index_qps, "ratios": ratios,
+                "median_resp_qps": paired::median(&resp_qps),
+                "median_index_qps": paired::median(&index_qps),
+                "median_ratio": median_ratio, "index_build_s": local_build_s,
+            }));
+        }
+        Ok(())
     }
 
     fn run(&mut self) -> Result<(), String> {
