@@ -17,6 +17,7 @@ pub mod rdb;
 mod scan;
 pub mod set;
 pub mod stream;
+pub mod suggest;
 pub mod value;
 pub mod zset;
 
@@ -34,7 +35,7 @@ pub use guard::{Guard, Ttl};
 pub use scan::{scan_indexmap, scan_positions};
 pub use value::{
     EncodingConfig, Entry, HashFields, HashLimits, HashValue, Hasher, ListValue, SetLimits,
-    SetValue, StrValue, StreamValue, Value, ZSetLimits, ZSetValue,
+    SetValue, StrValue, StreamValue, SuggestValue, Value, ZSetLimits, ZSetValue,
 };
 
 /// One shard: its keys, and the subset of them that carry a TTL (sampled by active expiry).

@@ -8,10 +8,11 @@ mod admin;
 pub mod backfill;
 mod explain;
 mod query;
+mod suggest;
 
 pub use admin::{MODULE_NAME, module_entry, module_info_line};
 
-use super::table::{CommandSpec, Flags};
+use super::table::{CommandSpec, Flags, KeyFlags, KeySpec};
 use crate::error::CmdError;
 use crate::search::SearchError;
 
@@ -28,6 +29,10 @@ impl From<SearchError> for CmdError {
         search_error(err)
     }
 }
+
+/// The dictionary key of FT.SUG*, read or written.
+const SUG_READ: &[KeySpec] = &[KeySpec::key(1, KeyFlags::RO)];
+const SUG_WRITE: &[KeySpec] = &[KeySpec::key(1, KeyFlags::RW_UPDATE)];
 
 /// This group's rows of the command table.
 pub static COMMANDS: &[CommandSpec] = &[
@@ -102,5 +107,35 @@ pub static COMMANDS: &[CommandSpec] = &[
         summary: "Sets runtime configuration options, or retrieves them",
         since: "1.0.0",
         ..CommandSpec::new("ft.config", -2, Flags::ADMIN, G, admin::ft_config)
+    },
+    CommandSpec {
+        summary: "Adds a suggestion string to an auto-complete suggestion dictionary",
+        since: "1.0.0",
+        keys: SUG_WRITE,
+        ..CommandSpec::new(
+            "ft.sugadd",
+            -4,
+            Flags::WRITE.union(Flags::DENYOOM),
+            G,
+            suggest::ft_sugadd,
+        )
+    },
+    CommandSpec {
+        summary: "Gets completion suggestions for a prefix",
+        since: "1.0.0",
+        keys: SUG_READ,
+        ..CommandSpec::new("ft.sugget", -3, Flags::READONLY, G, suggest::ft_sugget)
+    },
+    CommandSpec {
+        summary: "Deletes a string from a suggestion index",
+        since: "1.0.0",
+        keys: SUG_WRITE,
+        ..CommandSpec::new("ft.sugdel", 3, Flags::WRITE, G, suggest::ft_sugdel)
+    },
+    CommandSpec {
+        summary: "Gets the size of an auto-complete suggestion dictionary",
+        since: "1.0.0",
+        keys: SUG_READ,
+        ..CommandSpec::new("ft.suglen", 2, Flags::READONLY, G, suggest::ft_suglen)
     },
 ];
