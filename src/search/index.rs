@@ -333,6 +333,16 @@ impl Index {
     }
 
     /// How many documents are indexed (cheap, unlike [`Index::info`]).
+    /// Runs `read` over every indexed text term and its document frequency
+    /// ([`TextIndex::terms_with_doc_freq`]) under the index's read lock.
+    pub fn with_text_terms<R>(
+        &self,
+        read: impl FnOnce(&mut dyn Iterator<Item = (&str, u64)>) -> R,
+    ) -> R {
+        let data = self.data.read();
+        read(&mut data.text.terms_with_doc_freq())
+    }
+
     pub fn num_docs(&self) -> usize {
         self.data.read().docs.len()
     }

@@ -12,6 +12,7 @@
 //! `commands::search`. Lock order: keyspace shards -> registry -> one index.
 
 pub mod config;
+pub mod dict;
 pub mod document;
 pub mod error;
 mod exec;
@@ -21,6 +22,7 @@ pub mod index;
 pub mod query;
 pub mod registry;
 pub mod schema;
+pub mod spellcheck;
 pub mod vector;
 
 pub use document::DocId;

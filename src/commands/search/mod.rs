@@ -6,8 +6,10 @@
 
 mod admin;
 pub mod backfill;
+mod dict;
 mod explain;
 mod query;
+mod spellcheck;
 mod suggest;
 
 pub use admin::{MODULE_NAME, module_entry, module_info_line};
@@ -22,6 +24,11 @@ const G: &str = "module";
 /// A search-layer error as the reply line RediSearch sends.
 pub fn search_error(err: SearchError) -> CmdError {
     CmdError::Coded(err.to_string())
+}
+
+/// A count as an integer reply.
+fn count_reply(n: usize) -> crate::protocol::Reply {
+    crate::protocol::Reply::Integer(i64::try_from(n).unwrap_or(i64::MAX))
 }
 
 impl From<SearchError> for CmdError {
@@ -137,5 +144,37 @@ pub static COMMANDS: &[CommandSpec] = &[
         since: "1.0.0",
         keys: SUG_READ,
         ..CommandSpec::new("ft.suglen", 2, Flags::READONLY, G, suggest::ft_suglen)
+    },
+    CommandSpec {
+        summary: "Adds terms to a dictionary",
+        since: "1.4.0",
+        ..CommandSpec::new(
+            "ft.dictadd",
+            -3,
+            Flags::WRITE.union(Flags::DENYOOM),
+            G,
+            dict::ft_dictadd,
+        )
+    },
+    CommandSpec {
+        summary: "Deletes terms from a dictionary",
+        since: "1.4.0",
+        ..CommandSpec::new("ft.dictdel", -3, Flags::WRITE, G, dict::ft_dictdel)
+    },
+    CommandSpec {
+        summary: "Dumps all terms in the given dictionary",
+        since: "1.4.0",
+        ..CommandSpec::new("ft.dictdump", 2, Flags::READONLY, G, dict::ft_dictdump)
+    },
+    CommandSpec {
+        summary: "Performs spelling correction on a query, returning suggestions for misspelled terms",
+        since: "1.4.0",
+        ..CommandSpec::new(
+            "ft.spellcheck",
+            -3,
+            Flags::READONLY,
+            G,
+            spellcheck::ft_spellcheck,
+        )
     },
 ];

@@ -2,6 +2,7 @@
 //! [`SuggestValue`] (RediSearch's `trietype0` module type). Unlike other FT.* commands they
 //! address keys, so they work in every database and answer WRONGTYPE for other types.
 
+use super::count_reply;
 use crate::commands::args::{eq_ignore_case, parse_f64};
 use crate::commands::{Args, ExecCtx};
 use crate::error::CmdError;
@@ -14,10 +15,6 @@ const MAX_PREFIX_BYTES: usize = 200;
 
 /// FT.SUGGET's default MAX.
 const DEFAULT_MAX: usize = 5;
-
-fn count_reply(n: usize) -> Reply {
-    Reply::Integer(i64::try_from(n).unwrap_or(i64::MAX))
-}
 
 /// `FT.SUGADD key string score [INCR] [PAYLOAD payload]`: the dictionary's size after adding.
 pub fn ft_sugadd(ctx: &mut ExecCtx, args: &mut Args) -> Result<Reply, CmdError> {
