@@ -23,6 +23,7 @@ pub mod query;
 pub mod registry;
 pub mod schema;
 pub mod spellcheck;
+pub mod synonyms;
 pub mod vector;
 
 pub use document::DocId;

@@ -1,15 +1,11 @@
 //! FT.DICTADD, FT.DICTDEL and FT.DICTDUMP over the server's spell-check dictionaries
 //! ([`crate::search::dict`]).
 
-use super::count_reply;
+use super::{count_reply, text};
 use crate::commands::{Args, ExecCtx};
 use crate::error::CmdError;
 use crate::protocol::Reply;
 use crate::search::SearchError;
-
-fn text(bytes: &[u8]) -> String {
-    String::from_utf8_lossy(bytes).into_owned()
-}
 
 /// `FT.DICTADD dict term [term ...]`: how many terms were new.
 pub fn ft_dictadd(ctx: &mut ExecCtx, args: &mut Args) -> Result<Reply, CmdError> {

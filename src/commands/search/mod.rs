@@ -11,6 +11,7 @@ mod explain;
 mod query;
 mod spellcheck;
 mod suggest;
+mod synonyms;
 
 pub use admin::{MODULE_NAME, module_entry, module_info_line};
 
@@ -24,6 +25,11 @@ const G: &str = "module";
 /// A search-layer error as the reply line RediSearch sends.
 pub fn search_error(err: SearchError) -> CmdError {
     CmdError::Coded(err.to_string())
+}
+
+/// An argument as text (names, terms), read leniently.
+fn text(bytes: &[u8]) -> String {
+    String::from_utf8_lossy(bytes).into_owned()
 }
 
 /// A count as an integer reply.
@@ -176,5 +182,15 @@ pub static COMMANDS: &[CommandSpec] = &[
             G,
             spellcheck::ft_spellcheck,
         )
+    },
+    CommandSpec {
+        summary: "Creates or updates a synonym group with additional terms",
+        since: "1.2.0",
+        ..CommandSpec::new("ft.synupdate", -4, Flags::WRITE, G, synonyms::ft_synupdate)
+    },
+    CommandSpec {
+        summary: "Dumps the contents of a synonym group",
+        since: "1.2.0",
+        ..CommandSpec::new("ft.syndump", 2, Flags::READONLY, G, synonyms::ft_syndump)
     },
 ];
