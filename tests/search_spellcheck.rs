@@ -73,6 +73,14 @@ fn suggestions_and_scores() {
             ]
         )])
     );
+    // Only body holds name2: the suggestion keeps its score over every field.
+    assert_eq!(
+        c.q("FT.SPELLCHECK idx @body:name"),
+        V::Array(vec![term(
+            "name",
+            vec![pair("0.66666666666666663", "name2")]
+        )])
+    );
     assert_eq!(
         c.q("FT.SPELLCHECK idx somenotexiststext"),
         V::Array(vec![term("somenotexiststext", vec![])])
@@ -108,6 +116,18 @@ fn include_and_exclude_dictionaries() {
             vec![
                 pair("0.66666666666666663", "name2"),
                 pair("0.33333333333333331", "name1"),
+                pair("0", "name4"),
+                pair("0", "name5"),
+            ]
+        )])
+    );
+    // An indexed dictionary term absent from the word's fields is left out; others score 0.
+    assert_eq!(
+        c.q("FT.SPELLCHECK idx @body:name TERMS INCLUDE dict"),
+        V::Array(vec![term(
+            "name",
+            vec![
+                pair("0.66666666666666663", "name2"),
                 pair("0", "name4"),
                 pair("0", "name5"),
             ]

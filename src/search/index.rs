@@ -347,14 +347,10 @@ impl Index {
         self.data.read().synonyms.dump()
     }
 
-    /// Runs `read` over every indexed text term and its document frequency
-    /// ([`TextIndex::terms_with_doc_freq`]) under the index's read lock.
-    pub fn with_text_terms<R>(
-        &self,
-        read: impl FnOnce(&mut dyn Iterator<Item = (&str, u64)>) -> R,
-    ) -> R {
-        let data = self.data.read();
-        read(&mut data.text.terms_with_doc_freq())
+    /// Runs `read` on the text index under the index's read lock (FT.SPELLCHECK reads its
+    /// terms through [`TextIndex::terms_with_doc_freq`] and [`TextIndex::word`]).
+    pub fn with_text<R>(&self, read: impl FnOnce(&TextIndex) -> R) -> R {
+        read(&self.data.read().text)
     }
 
     pub fn num_docs(&self) -> usize {

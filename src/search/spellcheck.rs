@@ -25,8 +25,18 @@ pub struct Misspelled {
     pub suggestions: Vec<(f64, String)>,
 }
 
+/// A word of the query and the TEXT fields it is restricted to (`None`: every field).
+struct Word {
+    chars: Vec<char>,
+    fields: Option<Vec<u16>>,
+    /// In a TERMS EXCLUDE dictionary: not checked.
+    excluded: bool,
+}
+
 /// Checks the words of `query` against `index` and the dictionaries `options` names (each
-/// must exist).
+/// must exist). As in RediSearch, a word restricted to fields (`@f:word`) only gets the
+/// suggestions some document has in those fields, and its suggestions still score by their
+/// document frequency over every field.
 pub fn spellcheck(
     index: &Index,
     dicts: &Dictionaries,
@@ -42,61 +52,83 @@ pub fn spellcheck(
             include.extend(terms);
         }
     }
-    let mut words = Vec::new();
-    query_words(&query.filter, &mut words);
+    let mut found = Vec::new();
+    query_words(&query.filter, &mut found);
+    let words: Vec<Word> = found
+        .into_iter()
+        .map(|(word, fields)| Word {
+            excluded: options.exclude.iter().any(|d| dicts.contains(d, &word)),
+            chars: word.chars().collect(),
+            fields: fields.map(|names| {
+                names
+                    .iter()
+                    .filter_map(|n| index.def.field_index(n))
+                    .filter_map(|p| u16::try_from(p).ok())
+                    .collect()
+            }),
+        })
+        .collect();
     let distance = options.distance;
-    let words: Vec<Vec<char>> = words.iter().map(|w| w.chars().collect()).collect();
-    // Per word: whether the index holds it, and the indexed terms near it.
-    let (found, mut near) = index.with_text_terms(|terms| {
-        let mut found = vec![false; words.len()];
+    let total = index.num_docs().max(1) as f64;
+    let checked = index.with_text(|text| {
+        // A term is offered for a word restricted to fields only when a document has it there.
+        let in_fields = |term: &str, word: &Word| match &word.fields {
+            None => true,
+            Some(fields) => !text.word(term, Some(fields)).is_empty(),
+        };
+        let mut held = vec![false; words.len()];
         let mut near: Vec<Vec<(f64, String)>> = vec![Vec::new(); words.len()];
-        for (term, docs) in terms {
+        for (term, docs) in text.terms_with_doc_freq() {
             let chars: Vec<char> = term.chars().collect();
             for (i, word) in words.iter().enumerate() {
-                if chars == *word {
-                    found[i] = true;
-                } else if within(word, &chars, distance) {
+                if chars == word.chars {
+                    held[i] = true;
+                } else if within(&word.chars, &chars, distance) && in_fields(term, word) {
                     near[i].push((docs as f64, term.to_string()));
                 }
             }
         }
-        (found, near)
-    });
-    let total = index.num_docs().max(1) as f64;
-    let mut out = Vec::new();
-    for (i, word) in words.iter().enumerate() {
-        let term: String = word.iter().collect();
-        let excluded = options.exclude.iter().any(|d| dicts.contains(d, &term));
-        if found[i] || excluded {
-            continue;
-        }
-        let mut suggestions = std::mem::take(&mut near[i]);
-        for extra in &include {
-            let folded: Vec<char> = extra.chars().flat_map(char::to_lowercase).collect();
-            if within(word, &folded, distance) && !suggestions.iter().any(|(_, s)| s == extra) {
-                suggestions.push((0.0, extra.clone()));
+        let mut out = Vec::new();
+        for ((word, held), mut suggestions) in words.iter().zip(held).zip(near) {
+            let term: String = word.chars.iter().collect();
+            if held || word.excluded {
+                continue;
             }
+            for extra in &include {
+                let folded: Vec<char> = extra.chars().flat_map(char::to_lowercase).collect();
+                // Unindexed dictionary terms score 0; indexed ones must be in the fields.
+                let offered = text.word(extra, None).is_empty() || in_fields(extra, word);
+                if offered
+                    && within(&word.chars, &folded, distance)
+                    && !suggestions.iter().any(|(_, s)| s == extra)
+                {
+                    suggestions.push((0.0, extra.clone()));
+                }
+            }
+            for (score, _) in &mut suggestions {
+                *score /= total;
+            }
+            suggestions.sort_by(|a, b| b.0.total_cmp(&a.0).then_with(|| a.1.cmp(&b.1)));
+            out.push(Misspelled { term, suggestions });
         }
-        for (score, _) in &mut suggestions {
-            *score /= total;
-        }
-        suggestions.sort_by(|a, b| b.0.total_cmp(&a.0).then_with(|| a.1.cmp(&b.1)));
-        out.push(Misspelled { term, suggestions });
-    }
-    Ok(out)
+        out
+    });
+    Ok(checked)
 }
 
-/// The plain words of a query (phrase words included; prefixes and the like are not words),
-/// in query order.
-fn query_words(node: &QueryNode, out: &mut Vec<String>) {
+/// The plain words of a query with the fields each is restricted to (phrase words included;
+/// prefixes and the like are not words), in query order.
+fn query_words(node: &QueryNode, out: &mut Vec<(String, Option<Vec<String>>)>) {
     match node {
         QueryNode::And(children) | QueryNode::Or(children) => {
             children.iter().for_each(|c| query_words(c, out));
         }
         QueryNode::Not(child) | QueryNode::Optional(child) => query_words(child, out),
-        QueryNode::Text { term, .. } => match term {
-            TextTerm::Word(w) => out.push(w.clone()),
-            TextTerm::Phrase(words) => out.extend(words.iter().cloned()),
+        QueryNode::Text { term, fields } => match term {
+            TextTerm::Word(w) => out.push((w.clone(), fields.clone())),
+            TextTerm::Phrase(words) => {
+                out.extend(words.iter().map(|w| (w.clone(), fields.clone())));
+            }
             TextTerm::Prefix(_) | TextTerm::Suffix(_) | TextTerm::Infix(_) => {}
         },
         _ => {}
@@ -156,12 +188,15 @@ mod tests {
                 term: TextTerm::Prefix("c".into()),
             },
             QueryNode::Text {
-                fields: None,
+                fields: Some(vec!["f".into()]),
                 term: TextTerm::Phrase(vec!["d".into(), "e".into()]),
             },
         ]);
         let mut out = Vec::new();
         query_words(&node, &mut out);
-        assert_eq!(out, ["a", "b", "d", "e"]);
+        let f = Some(vec!["f".to_string()]);
+        let want = [("a", None), ("b", None), ("d", f.clone()), ("e", f)]
+            .map(|(w, fields)| (w.to_string(), fields));
+        assert_eq!(out, want);
     }
 }

@@ -188,8 +188,8 @@ impl TextIndex {
             .collect()
     }
 
-    /// Every indexed term with the number of documents containing it (FT.SPELLCHECK's
-    /// candidates and their scores).
+    /// Every indexed term with the number of documents containing it in any field
+    /// (FT.SPELLCHECK's candidates and their scores).
     pub fn terms_with_doc_freq(&self) -> impl Iterator<Item = (&str, u64)> {
         self.terms.iter().map(|(t, p)| (t.as_str(), p.docs.len()))
     }
