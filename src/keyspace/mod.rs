@@ -5,7 +5,8 @@
 //! `(db, shard)` order, applies lazy expiry on lookup, removes aggregates that became empty,
 //! and, when dropped, delivers the change events to the registered [`KeyObserver`]s while the
 //! locks are still held. [`rdb`] serializes single values in Redis's DUMP / RDB object format;
-//! [`lru`] holds the arithmetic of Redis's per-value access records (OBJECT IDLETIME / FREQ).
+//! [`lru`] holds the arithmetic of Redis's per-value access records (OBJECT IDLETIME / FREQ);
+//! [`suggest`] the FT.SUGADD suggestion dictionaries (RediSearch's `trietype0` values).
 //! This module depends only on `error` and `glob`.
 
 pub mod events;

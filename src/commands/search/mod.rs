@@ -1,6 +1,8 @@
 //! The FT.* commands (RediSearch 2.10's surface): argument parsing and reply building over
 //! `crate::search`. Index administration lives in `admin`, FT.SEARCH in `query`, FT.EXPLAIN
-//! in `explain`, the initial scan of FT.CREATE (and the re-scan after SWAPDB) in `backfill`.
+//! in `explain`, the initial scan of FT.CREATE (and the re-scan after SWAPDB) in `backfill`,
+//! FT.SUG* (suggestion dictionaries, which are keys) in `suggest`, FT.DICT* in `dict`,
+//! FT.SPELLCHECK in `spellcheck` and FT.SYNUPDATE / SYNDUMP in `synonyms`.
 //!
 //! Errors are RediSearch's texts, which carry no `ERR` prefix ([`search_error`]).
 
