@@ -1562,6 +1562,7 @@ fn entry_bytes(key: &[u8], entry: &Entry, samples: usize) -> usize {
         Value::Set(s) => s.memory_usage(samples),
         Value::ZSet(z) => z.memory_usage(samples),
         Value::Stream(s) => s.memory_usage(samples),
+        Value::Suggest(s) => s.memory_usage(),
     };
     slot + allocation(key.len()) + volatile + value
 }

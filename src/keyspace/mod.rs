@@ -5,7 +5,8 @@
 //! `(db, shard)` order, applies lazy expiry on lookup, removes aggregates that became empty,
 //! and, when dropped, delivers the change events to the registered [`KeyObserver`]s while the
 //! locks are still held. [`rdb`] serializes single values in Redis's DUMP / RDB object format;
-//! [`lru`] holds the arithmetic of Redis's per-value access records (OBJECT IDLETIME / FREQ).
+//! [`lru`] holds the arithmetic of Redis's per-value access records (OBJECT IDLETIME / FREQ);
+//! [`suggest`] the FT.SUGADD suggestion dictionaries (RediSearch's `trietype0` values).
 //! This module depends only on `error` and `glob`.
 
 pub mod events;
@@ -17,6 +18,7 @@ pub mod rdb;
 mod scan;
 pub mod set;
 pub mod stream;
+pub mod suggest;
 pub mod value;
 pub mod zset;
 
@@ -34,7 +36,7 @@ pub use guard::{Guard, Ttl};
 pub use scan::{scan_indexmap, scan_positions};
 pub use value::{
     EncodingConfig, Entry, HashFields, HashLimits, HashValue, Hasher, ListValue, SetLimits,
-    SetValue, StrValue, StreamValue, Value, ZSetLimits, ZSetValue,
+    SetValue, StrValue, StreamValue, SuggestValue, Value, ZSetLimits, ZSetValue,
 };
 
 /// One shard: its keys, and the subset of them that carry a TTL (sampled by active expiry).

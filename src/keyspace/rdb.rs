@@ -28,8 +28,8 @@ mod stream_rdb;
 
 use super::set::{SetEncoding, SetLimits, SetMembers, SetValue};
 use super::value::{
-    EncodingConfig, HashFields, HashLimits, HashValue, ListValue, StrValue, Value, ZSetLimits,
-    ZSetValue, canonical_i64,
+    EncodingConfig, HashFields, HashLimits, HashValue, ListValue, StrValue, SuggestValue, Value,
+    ZSetLimits, ZSetValue, canonical_i64,
 };
 
 /// RDB version written into payloads: Redis 7.0's (7.0 refuses anything newer).
@@ -120,6 +120,7 @@ pub fn dump(value: &Value) -> Vec<u8> {
             out.push(stream_rdb::TYPE_STREAM_LISTPACKS_2);
             stream_rdb::write(&mut out, stream);
         }
+        Value::Suggest(dict) => write_suggestions(&mut out, dict),
     }
     out.extend_from_slice(&WRITE_VERSION.to_le_bytes());
     let crc = CRC64.checksum(&out);
@@ -276,6 +277,7 @@ fn decode(body: &[u8], config: &EncodingConfig) -> Result<Value, PayloadError> {
         }
         TYPE_ZSET_ZIPLIST => zset_from_flat(ziplist_entries(&r.string()?)?, &config.zset)?,
         TYPE_ZSET_LISTPACK => zset_from_flat(listpack_entries(&r.string()?)?, &config.zset)?,
+        TYPE_MODULE_2 => Value::Suggest(read_suggestions(&mut r)?),
         _ => return Err(PayloadError::BadFormat),
     };
     Ok(value)
@@ -445,6 +447,91 @@ fn set_from_plain(members: Vec<Bytes>, limits: &SetLimits) -> Result<Value, Payl
 }
 
 // ---------------------------------------------------------------------------------------------
+// Suggestion dictionaries, as RediSearch saves its `trietype0` module values: the entry count,
+// then per entry its string and payload (each with a trailing NUL, an empty payload standing
+// for none) and its score, every item preceded by its module opcode.
+
+const TYPE_MODULE_2: u8 = 7;
+const MODULE_OPCODE_EOF: u64 = 0;
+const MODULE_OPCODE_UINT: u64 = 2;
+const MODULE_OPCODE_DOUBLE: u64 = 4;
+const MODULE_OPCODE_STRING: u64 = 5;
+/// Encoding version 1 (with payloads): the one every RediSearch since 1.2 loads.
+const TRIE_ENCVER: u64 = 1;
+
+/// Redis's module type id: the 9-character type name in 6-bit symbols, then the encoding
+/// version in the low 10 bits.
+fn trie_type_id(encver: u64) -> u64 {
+    const SYMBOLS: &[u8] = b"ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789-_";
+    let name = b"trietype0".iter().fold(0u64, |id, c| {
+        let symbol = SYMBOLS.iter().position(|s| s == c).unwrap_or(0) as u64;
+        id << 6 | symbol
+    });
+    name << 10 | encver
+}
+
+fn write_suggestions(out: &mut Vec<u8>, dict: &SuggestValue) {
+    let with_nul = |bytes: &[u8]| [bytes, b"\0"].concat();
+    out.push(TYPE_MODULE_2);
+    write_len(out, trie_type_id(TRIE_ENCVER));
+    write_len(out, MODULE_OPCODE_UINT);
+    write_len(out, dict.len() as u64);
+    for (text, entry) in dict.iter() {
+        write_len(out, MODULE_OPCODE_STRING);
+        write_string(out, &with_nul(text));
+        write_len(out, MODULE_OPCODE_DOUBLE);
+        out.extend_from_slice(&f64::from(entry.score).to_le_bytes());
+        write_len(out, MODULE_OPCODE_STRING);
+        write_string(out, &with_nul(entry.payload.as_deref().unwrap_or_default()));
+    }
+    write_len(out, MODULE_OPCODE_EOF);
+}
+
+fn read_suggestions(r: &mut Reader) -> Result<SuggestValue, PayloadError> {
+    let id = match r.length()? {
+        Length::Plain(id) => id,
+        Length::Encoded(_) => return Err(PayloadError::BadFormat),
+    };
+    let with_payloads = match id {
+        id if id == trie_type_id(0) => false,
+        id if id == trie_type_id(TRIE_ENCVER) => true,
+        _ => return Err(PayloadError::BadFormat),
+    };
+    r.opcode(MODULE_OPCODE_UINT)?;
+    let count = r.plain_len()?;
+    let mut dict = SuggestValue::default();
+    for _ in 0..count {
+        r.opcode(MODULE_OPCODE_STRING)?;
+        let text = strip_nul(r.string()?)?;
+        r.opcode(MODULE_OPCODE_DOUBLE)?;
+        let score = f64::from_le_bytes(r.array()?);
+        let payload = if with_payloads {
+            r.opcode(MODULE_OPCODE_STRING)?;
+            Some(strip_nul(r.string()?)?).filter(|p| !p.is_empty())
+        } else {
+            None
+        };
+        dict.add(text, score, false, payload);
+    }
+    r.opcode(MODULE_OPCODE_EOF)?;
+    if dict.is_empty() {
+        return Err(PayloadError::BadFormat);
+    }
+    Ok(dict)
+}
+
+/// A module string buffer without the NUL RediSearch saves after it.
+fn strip_nul(mut bytes: Bytes) -> Result<Bytes, PayloadError> {
+    match bytes.last() {
+        Some(0) => {
+            bytes.truncate(bytes.len() - 1);
+            Ok(bytes)
+        }
+        _ => Err(PayloadError::BadFormat),
+    }
+}
+
+// ---------------------------------------------------------------------------------------------
 // Lengths and strings.
 
 fn write_len(out: &mut Vec<u8>, len: u64) {
@@ -537,6 +624,14 @@ impl<'a> Reader<'a> {
                 _ => return Err(PayloadError::BadFormat),
             },
         })
+    }
+
+    /// Reads a module value's opcode; any other than `expected` is corrupt.
+    fn opcode(&mut self, expected: u64) -> Result<(), PayloadError> {
+        match self.plain_len()? as u64 == expected {
+            true => Ok(()),
+            false => Err(PayloadError::BadFormat),
+        }
     }
 
     /// A count or size; an encoded-string marker here is corrupt.

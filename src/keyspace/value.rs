@@ -18,6 +18,7 @@ use crate::error::CmdError;
 pub use super::list::ListValue;
 pub use super::set::{SetLimits, SetValue};
 pub use super::stream::StreamValue;
+pub use super::suggest::SuggestValue;
 pub use super::zset::{ZSetLimits, ZSetValue};
 
 /// Hasher used by every map in the keyspace: fast, and seeded per process.
@@ -89,6 +90,8 @@ pub enum Value {
     Set(SetValue),
     ZSet(ZSetValue),
     Stream(StreamValue),
+    /// An FT.SUGADD suggestion dictionary (RediSearch's module type).
+    Suggest(SuggestValue),
 }
 
 impl Value {
@@ -101,6 +104,8 @@ impl Value {
             Value::Set(_) => "set",
             Value::ZSet(_) => "zset",
             Value::Stream(_) => "stream",
+            // The module type name RediSearch registers for suggestion tries.
+            Value::Suggest(_) => "trietype0",
         }
     }
 
@@ -113,6 +118,7 @@ impl Value {
             Value::List(l) => l.is_empty(),
             Value::Set(s) => s.is_empty(),
             Value::ZSet(z) => z.is_empty(),
+            Value::Suggest(s) => s.is_empty(),
         }
     }
 
@@ -129,6 +135,8 @@ impl Value {
             Value::Set(s) => s.encoding(),
             Value::ZSet(z) => z.encoding(),
             Value::Stream(_) => "stream",
+            // Redis holds every module value as a raw-encoded object.
+            Value::Suggest(_) => "raw",
         }
     }
 
@@ -160,6 +168,7 @@ impl Value {
     typed_access!(as_set, as_set_mut, Set, SetValue);
     typed_access!(as_zset, as_zset_mut, ZSet, ZSetValue);
     typed_access!(as_stream, as_stream_mut, Stream, StreamValue);
+    typed_access!(as_suggest, as_suggest_mut, Suggest, SuggestValue);
 
     pub fn as_str(&self) -> Result<&Bytes, CmdError> {
         match self {

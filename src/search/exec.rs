@@ -287,7 +287,7 @@ impl<'a> Eval<'a> {
     {
         let text = &self.data.text;
         match term {
-            TextTerm::Word(w) => vec![w.as_str()],
+            TextTerm::Word(w) => self.data.synonyms.expand(w),
             TextTerm::Prefix(p) => text.expand_prefix(p),
             TextTerm::Suffix(s) => text.expand_where(|t| t.ends_with(s.as_str())),
             TextTerm::Infix(s) => text.expand_where(|t| t.contains(s.as_str())),

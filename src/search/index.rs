@@ -17,6 +17,7 @@ use super::document::{DocTable, Document, FieldValue};
 use super::expr::{Properties, Value};
 use super::fields::{NumericIndex, TagIndex, TextIndex, numeric, tag, text};
 use super::query::Query;
+use super::synonyms::SynonymMap;
 use super::vector::VectorIndex;
 use super::{DocId, FieldDef, FieldKind, IndexDef, SearchError};
 use crate::keyspace::value::HashValue;
@@ -128,6 +129,8 @@ pub(super) struct Data {
     /// One per schema field, in schema order.
     pub(super) fields: Vec<FieldIndex>,
     pub(super) text: TextIndex,
+    /// FT.SYNUPDATE's groups; documents coming and going leave them alone.
+    pub(super) synonyms: SynonymMap,
 }
 
 /// What a hash contributes to the field indexes, computed before taking the lock.
@@ -192,6 +195,7 @@ impl Index {
                 docs: DocTable::default(),
                 fields,
                 text: TextIndex::default(),
+                synonyms: SynonymMap::default(),
             }),
             dropped: AtomicBool::new(false),
             scan_generation: AtomicU64::new(0),
@@ -333,6 +337,22 @@ impl Index {
     }
 
     /// How many documents are indexed (cheap, unlike [`Index::info`]).
+    /// FT.SYNUPDATE: adds `terms` to synonym group `group`.
+    pub fn update_synonyms(&self, group: &str, terms: impl IntoIterator<Item = String>) {
+        self.data.write().synonyms.update(group, terms);
+    }
+
+    /// FT.SYNDUMP: every synonym term with its group ids.
+    pub fn synonyms(&self) -> Vec<(String, Vec<String>)> {
+        self.data.read().synonyms.dump()
+    }
+
+    /// Runs `read` on the text index under the index's read lock (FT.SPELLCHECK reads its
+    /// terms through [`TextIndex::terms_with_doc_freq`] and [`TextIndex::word`]).
+    pub fn with_text<R>(&self, read: impl FnOnce(&TextIndex) -> R) -> R {
+        read(&self.data.read().text)
+    }
+
     pub fn num_docs(&self) -> usize {
         self.data.read().docs.len()
     }
@@ -517,6 +537,7 @@ impl Data {
             docs,
             fields,
             text: text_index,
+            ..
         } = self;
         let Some(doc) = docs.get(id) else {
             return Ok(());

@@ -1,6 +1,8 @@
 //! The search engine behind the FT.* commands: index definitions, the documents each index
 //! holds, its field indexes (numeric, tag, text, vector), the query language and the
-//! planner / executor that answers FT.SEARCH.
+//! planner / executor that answers FT.SEARCH; also the server's spell-check dictionaries
+//! (`dict`), FT.SPELLCHECK (`spellcheck`) and each index's synonym groups (`synonyms`).
+//! Suggestion dictionaries are key values, so they live in `keyspace::suggest`.
 //!
 //! It follows the keyspace through [`Registry`], a [`crate::keyspace::KeyObserver`]: every
 //! write to a hash (whatever the command, MULTI/EXEC or Lua) reaches the indexes whose
@@ -12,6 +14,7 @@
 //! `commands::search`. Lock order: keyspace shards -> registry -> one index.
 
 pub mod config;
+pub mod dict;
 pub mod document;
 pub mod error;
 mod exec;
@@ -21,6 +24,8 @@ pub mod index;
 pub mod query;
 pub mod registry;
 pub mod schema;
+pub mod spellcheck;
+pub mod synonyms;
 pub mod vector;
 
 pub use document::DocId;

@@ -14,6 +14,7 @@ use std::sync::atomic::{AtomicBool, Ordering};
 use parking_lot::{Mutex, RwLock};
 
 use super::config::SearchConfig;
+use super::dict::Dictionaries;
 use super::index::Index;
 use super::{IndexDef, SearchError};
 use crate::keyspace::{Entry, KeyEvent, KeyEventKind, KeyObserver, Value};
@@ -23,6 +24,8 @@ use crate::keyspace::{Entry, KeyEvent, KeyEventKind, KeyObserver, Value};
 pub struct Registry {
     /// FT.CONFIG settings.
     pub config: SearchConfig,
+    /// FT.DICTADD's dictionaries.
+    pub dicts: Dictionaries,
     inner: RwLock<Inner>,
     /// Whether any index exists: read by every keyspace write ([`KeyObserver::listening`]),
     /// so it is an atomic rather than the lock. Changed only under `inner`'s write lock.

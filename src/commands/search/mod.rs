@@ -1,17 +1,23 @@
 //! The FT.* commands (RediSearch 2.10's surface): argument parsing and reply building over
 //! `crate::search`. Index administration lives in `admin`, FT.SEARCH in `query`, FT.EXPLAIN
-//! in `explain`, the initial scan of FT.CREATE (and the re-scan after SWAPDB) in `backfill`.
+//! in `explain`, the initial scan of FT.CREATE (and the re-scan after SWAPDB) in `backfill`,
+//! FT.SUG* (suggestion dictionaries, which are keys) in `suggest`, FT.DICT* in `dict`,
+//! FT.SPELLCHECK in `spellcheck` and FT.SYNUPDATE / SYNDUMP in `synonyms`.
 //!
 //! Errors are RediSearch's texts, which carry no `ERR` prefix ([`search_error`]).
 
 mod admin;
 pub mod backfill;
+mod dict;
 mod explain;
 mod query;
+mod spellcheck;
+mod suggest;
+mod synonyms;
 
 pub use admin::{MODULE_NAME, module_entry, module_info_line};
 
-use super::table::{CommandSpec, Flags};
+use super::table::{CommandSpec, Flags, KeyFlags, KeySpec};
 use crate::error::CmdError;
 use crate::search::SearchError;
 
@@ -23,11 +29,25 @@ pub fn search_error(err: SearchError) -> CmdError {
     CmdError::Coded(err.to_string())
 }
 
+/// An argument as text (names, terms), read leniently.
+fn text(bytes: &[u8]) -> String {
+    String::from_utf8_lossy(bytes).into_owned()
+}
+
+/// A count as an integer reply.
+fn count_reply(n: usize) -> crate::protocol::Reply {
+    crate::protocol::Reply::Integer(i64::try_from(n).unwrap_or(i64::MAX))
+}
+
 impl From<SearchError> for CmdError {
     fn from(err: SearchError) -> CmdError {
         search_error(err)
     }
 }
+
+/// The dictionary key of FT.SUG*, read or written.
+const SUG_READ: &[KeySpec] = &[KeySpec::key(1, KeyFlags::RO)];
+const SUG_WRITE: &[KeySpec] = &[KeySpec::key(1, KeyFlags::RW_UPDATE)];
 
 /// This group's rows of the command table.
 pub static COMMANDS: &[CommandSpec] = &[
@@ -102,5 +122,77 @@ pub static COMMANDS: &[CommandSpec] = &[
         summary: "Sets runtime configuration options, or retrieves them",
         since: "1.0.0",
         ..CommandSpec::new("ft.config", -2, Flags::ADMIN, G, admin::ft_config)
+    },
+    CommandSpec {
+        summary: "Adds a suggestion string to an auto-complete suggestion dictionary",
+        since: "1.0.0",
+        keys: SUG_WRITE,
+        ..CommandSpec::new(
+            "ft.sugadd",
+            -4,
+            Flags::WRITE.union(Flags::DENYOOM),
+            G,
+            suggest::ft_sugadd,
+        )
+    },
+    CommandSpec {
+        summary: "Gets completion suggestions for a prefix",
+        since: "1.0.0",
+        keys: SUG_READ,
+        ..CommandSpec::new("ft.sugget", -3, Flags::READONLY, G, suggest::ft_sugget)
+    },
+    CommandSpec {
+        summary: "Deletes a string from a suggestion index",
+        since: "1.0.0",
+        keys: SUG_WRITE,
+        ..CommandSpec::new("ft.sugdel", 3, Flags::WRITE, G, suggest::ft_sugdel)
+    },
+    CommandSpec {
+        summary: "Gets the size of an auto-complete suggestion dictionary",
+        since: "1.0.0",
+        keys: SUG_READ,
+        ..CommandSpec::new("ft.suglen", 2, Flags::READONLY, G, suggest::ft_suglen)
+    },
+    CommandSpec {
+        summary: "Adds terms to a dictionary",
+        since: "1.4.0",
+        ..CommandSpec::new(
+            "ft.dictadd",
+            -3,
+            Flags::WRITE.union(Flags::DENYOOM),
+            G,
+            dict::ft_dictadd,
+        )
+    },
+    CommandSpec {
+        summary: "Deletes terms from a dictionary",
+        since: "1.4.0",
+        ..CommandSpec::new("ft.dictdel", -3, Flags::WRITE, G, dict::ft_dictdel)
+    },
+    CommandSpec {
+        summary: "Dumps all terms in the given dictionary",
+        since: "1.4.0",
+        ..CommandSpec::new("ft.dictdump", 2, Flags::READONLY, G, dict::ft_dictdump)
+    },
+    CommandSpec {
+        summary: "Performs spelling correction on a query, returning suggestions for misspelled terms",
+        since: "1.4.0",
+        ..CommandSpec::new(
+            "ft.spellcheck",
+            -3,
+            Flags::READONLY,
+            G,
+            spellcheck::ft_spellcheck,
+        )
+    },
+    CommandSpec {
+        summary: "Creates or updates a synonym group with additional terms",
+        since: "1.2.0",
+        ..CommandSpec::new("ft.synupdate", -4, Flags::WRITE, G, synonyms::ft_synupdate)
+    },
+    CommandSpec {
+        summary: "Dumps the contents of a synonym group",
+        since: "1.2.0",
+        ..CommandSpec::new("ft.syndump", 2, Flags::READONLY, G, synonyms::ft_syndump)
     },
 ];

@@ -188,6 +188,12 @@ impl TextIndex {
             .collect()
     }
 
+    /// Every indexed term with the number of documents containing it in any field
+    /// (FT.SPELLCHECK's candidates and their scores).
+    pub fn terms_with_doc_freq(&self) -> impl Iterator<Item = (&str, u64)> {
+        self.terms.iter().map(|(t, p)| (t.as_str(), p.docs.len()))
+    }
+
     /// The indexed terms `matches` accepts (suffix and infix queries walk the dictionary),
     /// at most RediSearch's expansion limit.
     pub fn expand_where(&self, matches: impl Fn(&str) -> bool) -> Vec<&str> {
