@@ -19,6 +19,8 @@ pub enum Value {
     Null,
     Number(f64),
     Str(String),
+    /// A list, as aggregation reducers (TOLIST, RANDOM_SAMPLE) produce.
+    Array(Vec<Value>),
 }
 
 impl Value {
@@ -28,13 +30,14 @@ impl Value {
             Value::Null => false,
             Value::Number(n) => *n != 0.0,
             Value::Str(s) => !s.is_empty(),
+            Value::Array(items) => !items.is_empty(),
         }
     }
 
     /// The value as a number: numbers, and strings that spell one.
     pub fn as_number(&self) -> Option<f64> {
         match self {
-            Value::Null => None,
+            Value::Null | Value::Array(_) => None,
             Value::Number(n) => Some(*n),
             Value::Str(s) => s.trim().parse().ok(),
         }
@@ -42,9 +45,9 @@ impl Value {
 
     /// The value as text: strings, and numbers written as RediSearch writes them
     /// (integral values without a fraction).
-    fn as_text(&self) -> Option<String> {
+    pub fn as_text(&self) -> Option<String> {
         match self {
-            Value::Null => None,
+            Value::Null | Value::Array(_) => None,
             Value::Number(n) if n.fract() == 0.0 && n.abs() < 1e17 => Some(format!("{n:.0}")),
             Value::Number(n) => Some(n.to_string()),
             Value::Str(s) => Some(s.clone()),
@@ -175,6 +178,27 @@ impl Expr {
         })
     }
 
+    /// The names of the properties the expression reads, in the order they appear (each
+    /// once), so a caller can check them or load them before evaluating.
+    pub fn properties(&self) -> Vec<String> {
+        fn walk(e: &Expr, out: &mut Vec<String>) {
+            match e {
+                Expr::Literal(_) => {}
+                Expr::Property(name) if !out.contains(name) => out.push(name.clone()),
+                Expr::Property(_) => {}
+                Expr::Negate(inner) | Expr::Not(inner) => walk(inner, out),
+                Expr::Binary(_, l, r) => {
+                    walk(l, out);
+                    walk(r, out);
+                }
+                Expr::Call(_, args) => args.iter().for_each(|a| walk(a, out)),
+            }
+        }
+        let mut out = Vec::new();
+        walk(self, &mut out);
+        out
+    }
+
     /// Whether the expression holds for `props`; an evaluation error counts as false.
     pub fn matches(&self, props: &dyn Properties) -> bool {
         self.eval(props).is_ok_and(|v| v.truthy())
@@ -213,7 +237,7 @@ fn binary(op: BinOp, l: Value, r: Value) -> Result<Value, SearchError> {
 }
 
 /// `None` when the numbers are not comparable (NaN): every comparison but `!=` is false.
-fn compare(l: &Value, r: &Value) -> Option<Ordering> {
+pub fn compare(l: &Value, r: &Value) -> Option<Ordering> {
     match (l, r) {
         (Value::Null, Value::Null) => Some(Ordering::Equal),
         (Value::Null, _) => Some(Ordering::Less),

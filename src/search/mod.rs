@@ -1,6 +1,7 @@
 //! The search engine behind the FT.* commands: index definitions, the documents each index
 //! holds, its field indexes (numeric, tag, text, vector), the query language and the
-//! planner / executor that answers FT.SEARCH.
+//! planner / executor that answers FT.SEARCH, and FT.AGGREGATE's pipeline and cursors
+//! ([`aggregate`]).
 //!
 //! It follows the keyspace through [`Registry`], a [`crate::keyspace::KeyObserver`]: every
 //! write to a hash (whatever the command, MULTI/EXEC or Lua) reaches the indexes whose
@@ -11,6 +12,7 @@
 //! documents as hash values. Argument parsing for FT.* and reply building live in
 //! `commands::search`. Lock order: keyspace shards -> registry -> one index.
 
+pub mod aggregate;
 pub mod config;
 pub mod document;
 pub mod error;

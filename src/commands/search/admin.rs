@@ -185,7 +185,10 @@ pub fn ft_info(ctx: &mut ExecCtx, args: &mut Args) -> Result<Reply, CmdError> {
                 kv("global_idle", Reply::Integer(0)),
                 kv("global_total", Reply::Integer(0)),
                 kv("index_capacity", Reply::Integer(CURSOR_CAPACITY)),
-                kv("index_total", Reply::Integer(0)),
+                kv(
+                    "index_total",
+                    Reply::Integer(i64::try_from(index.cursors.len()).unwrap_or(i64::MAX)),
+                ),
             ]),
         ),
     ];

@@ -1,0 +1,448 @@
+//! FT.AGGREGATE and FT.CURSOR READ / DEL: argument parsing (options in any order, pipeline
+//! steps in command order), running the query, loading each document's fields into a row,
+//! running [`Pipeline`] over the rows, and the replies in RediSearch 2.10's RESP2 / RESP3
+//! shapes (values sent as strings, numbers as `%lld` / `%.12g`).
+//!
+//! Order of work, as FT.SEARCH's ([`super::query`]): parse (no lock) -> [`Index::search`]
+//! (the index locks itself) -> load each hit's fields under its own shard lock, never while
+//! an index lock is held -> the pipeline, off the async worker when the rows are many.
+
+use bytes::Bytes;
+
+use super::query::options::{
+    bad_args, check_scorer, coded, parse_dialect, parse_params, parse_timeout, parse_unsigned,
+    text, value_of, var_args,
+};
+use super::query::{format_number, live_field, may_take_long, resp3_results, yielded_fields};
+use crate::commands::{Args, ExecCtx};
+use crate::error::CmdError;
+use crate::keyspace::Value as KeyValue;
+use crate::protocol::{Protocol, Reply};
+use crate::search::aggregate::cursor::{Batch, DEFAULT_MAX_IDLE_MS};
+use crate::search::aggregate::{Output, Pipeline, ReducerSpec, Row, Step};
+use crate::search::expr::{Expr, Value};
+use crate::search::index::{Hit, Index, SearchOptions};
+use crate::search::query::Params;
+use crate::search::{IndexDef, SearchError};
+
+/// Pipelines over more rows than this run off the async worker.
+const SMALL_ROWS: usize = 5_000;
+
+/// What LOAD asks for.
+#[derive(Debug, Default, PartialEq)]
+enum Load {
+    #[default]
+    Nothing,
+    /// `LOAD *`: every field of the hash.
+    All,
+    /// `LOAD n @f [AS a] ...`: (hash field or `__key`, row name).
+    Fields(Vec<(String, String)>),
+}
+
+#[derive(Debug, Default)]
+struct Request {
+    query: Bytes,
+    verbatim: bool,
+    load: Load,
+    pipeline: Pipeline,
+    params: Params,
+    dialect: Option<u32>,
+    add_scores: bool,
+    scorer: Option<String>,
+    /// WITHCURSOR: rows per read (0: the default) and MAXIDLE.
+    cursor: Option<(usize, u64)>,
+}
+
+fn parse(args: &mut Args) -> Result<Request, CmdError> {
+    let mut req = Request {
+        query: args.next_bytes()?,
+        ..Request::default()
+    };
+    let mut params_seen = false;
+    while let Some(arg) = args.next() {
+        match arg.to_ascii_uppercase().as_slice() {
+            b"VERBATIM" => req.verbatim = true,
+            b"ADDSCORES" => req.add_scores = true,
+            b"WITHSCHEMA" | b"NOSTOPWORDS" => {}
+            b"SCORER" => req.scorer = Some(text(&value_of(args, "SCORER")?)),
+            b"TIMEOUT" => parse_timeout(args)?,
+            b"DIALECT" => req.dialect = Some(parse_dialect(args)?),
+            b"PARAMS" => req.params = parse_params(args, &mut params_seen)?,
+            b"LOAD" => req.load = parse_load(args)?,
+            b"WITHCURSOR" => req.cursor = Some(parse_cursor(args)?),
+            b"GROUPBY" => req.pipeline.steps.push(parse_groupby(args)?),
+            b"SORTBY" => req.pipeline.steps.push(parse_sortby(args)?),
+            b"APPLY" => {
+                let expr = text(&value_of(args, "APPLY")?);
+                let name = if args.eat("AS") {
+                    text(&value_of(args, "APPLY")?)
+                } else {
+                    expr.clone()
+                };
+                req.pipeline.steps.push(Step::Apply {
+                    expr: Expr::parse(&expr)?,
+                    name,
+                });
+            }
+            b"FILTER" => {
+                let expr = text(&value_of(args, "FILTER")?);
+                req.pipeline.steps.push(Step::Filter(Expr::parse(&expr)?));
+            }
+            b"LIMIT" => {
+                let (Some(offset), Some(num)) = (args.next(), args.next()) else {
+                    return Err(coded("LIMIT requires two arguments"));
+                };
+                let (Ok(offset), Ok(num)) = (parse_unsigned(&offset), parse_unsigned(&num)) else {
+                    return Err(coded("LIMIT needs two numeric arguments"));
+                };
+                let size = |n: u64| usize::try_from(n).unwrap_or(usize::MAX);
+                req.pipeline.steps.push(Step::Limit {
+                    offset: size(offset),
+                    num: size(num),
+                });
+            }
+            b"REDUCE" => return Err(coded("REDUCE must follow a GROUPBY")),
+            _ => {
+                return Err(coded(format!("Unknown argument `{}`", text(&arg))));
+            }
+        }
+    }
+    Ok(req)
+}
+
+/// A property reference of GROUPBY / SORTBY: `@name`.
+fn property(arg: &[u8], step: &str) -> Result<String, CmdError> {
+    let name = text(arg);
+    match name.strip_prefix('@') {
+        Some(p) => Ok(p.to_string()),
+        None => Err(bad_args(
+            step,
+            &format!("Unknown property `{name}`. Did you mean `@{name}`?"),
+        )),
+    }
+}
+
+fn parse_load(args: &mut Args) -> Result<Load, CmdError> {
+    let count = value_of(args, "LOAD")?;
+    if &count[..] == b"*" {
+        return Ok(Load::All);
+    }
+    let n = parse_unsigned(&count).map_err(|reason| bad_args("LOAD", reason))?;
+    if n > args.remaining() as u64 {
+        return Err(bad_args("LOAD", "Expected an argument, but none provided"));
+    }
+    let items: Vec<String> = args.by_ref().take(n as usize).map(|a| text(&a)).collect();
+    let mut fields = Vec::new();
+    let mut items = items.into_iter().peekable();
+    while let Some(item) = items.next() {
+        let path = item.strip_prefix('@').unwrap_or(&item).to_string();
+        let name = if items.peek().is_some_and(|a| a.eq_ignore_ascii_case("AS")) {
+            items.next();
+            items
+                .next()
+                .ok_or_else(|| bad_args("LOAD", "Expected an argument, but none provided"))?
+        } else {
+            path.clone()
+        };
+        fields.push((path, name));
+    }
+    Ok(Load::Fields(fields))
+}
+
+fn parse_cursor(args: &mut Args) -> Result<(usize, u64), CmdError> {
+    let (mut count, mut max_idle) = (0, DEFAULT_MAX_IDLE_MS);
+    loop {
+        if args.eat("COUNT") {
+            let n = value_of(args, "WITHCURSOR")?;
+            count = parse_unsigned(&n)
+                .map_err(|reason| bad_args("COUNT", reason))?
+                .try_into()
+                .unwrap_or(usize::MAX);
+        } else if args.eat("MAXIDLE") {
+            let n = value_of(args, "WITHCURSOR")?;
+            max_idle = parse_unsigned(&n).map_err(|reason| bad_args("MAXIDLE", reason))?;
+        } else {
+            return Ok((count, max_idle));
+        }
+    }
+}
+
+fn parse_groupby(args: &mut Args) -> Result<Step, CmdError> {
+    let keys = var_args(args, "GROUPBY")?
+        .iter()
+        .map(|k| property(k, "GROUPBY"))
+        .collect::<Result<Vec<_>, _>>()?;
+    let mut reducers = Vec::new();
+    while args.eat("REDUCE") {
+        let name = text(&value_of(args, "REDUCE")?);
+        let reducer_args: Vec<String> = var_args(args, &name)?.iter().map(|a| text(a)).collect();
+        let alias = if args.eat("AS") {
+            Some(text(&value_of(args, "AS")?))
+        } else {
+            None
+        };
+        reducers.push(ReducerSpec::parse(&name, &reducer_args, alias)?);
+    }
+    Ok(Step::GroupBy { keys, reducers })
+}
+
+fn parse_sortby(args: &mut Args) -> Result<Step, CmdError> {
+    let list = var_args(args, "SORTBY")?;
+    let mut keys: Vec<(String, bool)> = Vec::new();
+    for item in &list {
+        if item.eq_ignore_ascii_case(b"ASC") || item.eq_ignore_ascii_case(b"DESC") {
+            let Some(last) = keys.last_mut() else {
+                return Err(bad_args("SORTBY", "Expected a property before ASC|DESC"));
+            };
+            last.1 = item.eq_ignore_ascii_case(b"ASC");
+        } else {
+            keys.push((property(item, "SORTBY")?, true));
+        }
+    }
+    if keys.is_empty() {
+        return Err(bad_args(
+            "SORTBY",
+            "Expected an argument, but none provided",
+        ));
+    }
+    let max = if args.eat("MAX") {
+        let n = value_of(args, "MAX")?;
+        let n = parse_unsigned(&n).map_err(|reason| bad_args("MAX", reason))?;
+        Some(usize::try_from(n).unwrap_or(usize::MAX))
+    } else {
+        None
+    };
+    Ok(Step::SortBy { keys, max })
+}
+
+pub fn ft_aggregate(ctx: &mut ExecCtx, args: &mut Args) -> Result<Reply, CmdError> {
+    let name = text(&args.next_bytes()?);
+    let req = parse(args)?;
+    let search = &ctx.state.search;
+    let index = search.get(&name).ok_or(SearchError::NoSuchIndex(name))?;
+    check_scorer(req.scorer.as_deref())?;
+    let dialect = req
+        .dialect
+        .unwrap_or_else(|| search.config.default_dialect());
+    let query = crate::search::query::parse(&req.query, &index.def, &req.params, dialect)?;
+    let yields = yielded_fields(&query, &index.def)?;
+    let loaded = |name: &str| match &req.load {
+        Load::All => true,
+        Load::Fields(fields) => fields.iter().any(|(_, n)| n == name),
+        Load::Nothing => false,
+    };
+    let source = |name: &str| {
+        loaded(name)
+            || index.def.field(name).is_some()
+            || yields.iter().any(|y| y == name)
+            || name == "__key"
+            || (name == "__score" && req.add_scores)
+    };
+    let wanted = req.pipeline.source_fields(&source)?;
+
+    let options = SearchOptions {
+        verbatim: req.verbatim,
+        now_ms: crate::keyspace::unix_ms(),
+        ..SearchOptions::default()
+    };
+    let hits = if may_take_long(&index, &query, &options) {
+        crate::scripting::off_worker(|| index.search(&query, &options))?
+    } else {
+        index.search(&query, &options)?
+    };
+    let rows: Vec<Row> = hits
+        .iter()
+        .map(|hit| load_row(ctx, hit, &req, &yields, &wanted, &index.def))
+        .collect();
+    let output = if rows.len() > SMALL_ROWS {
+        crate::scripting::off_worker(|| req.pipeline.run(rows))
+    } else {
+        req.pipeline.run(rows)
+    };
+    let protocol = ctx.client.protocol;
+    Ok(match req.cursor {
+        Some((count, max_idle)) => {
+            let batch = index
+                .cursors
+                .open(output.rows, output.total, count, max_idle);
+            cursor_reply(batch, protocol)
+        }
+        None => rows_reply(output, protocol),
+    })
+}
+
+/// One hit as a row: its yielded distances, `__score` (ADDSCORES), the LOAD fields, then
+/// the other names the pipeline reads from documents. Hash fields are read under the key's
+/// shard lock; a key gone since the search gives a row without them.
+fn load_row(
+    ctx: &ExecCtx,
+    hit: &Hit,
+    req: &Request,
+    yields: &[String],
+    wanted: &[String],
+    def: &IndexDef,
+) -> Row {
+    let mut row = Row::default();
+    for (name, distance) in &hit.distances {
+        if yields.contains(name) {
+            row.set(name, Value::Number(*distance));
+        }
+    }
+    if req.add_scores {
+        row.set("__score", Value::Number(hit.score));
+    }
+    let key_text = || Value::Str(String::from_utf8_lossy(&hit.key).into_owned());
+    let identifier = |name: &str| match def.field(name) {
+        Some(field) => field.identifier.clone(),
+        None => Bytes::copy_from_slice(name.as_bytes()),
+    };
+    let reads_hash = req.load != Load::Nothing
+        || wanted
+            .iter()
+            .any(|w| w != "__key" && w != "__score" && !yields.contains(w));
+    if !reads_hash {
+        if wanted.iter().any(|w| w == "__key") {
+            row.set("__key", key_text());
+        }
+        return row;
+    }
+    let mut guard = ctx.ks().lock(0, &[&hit.key]);
+    let now = guard.now_ms();
+    let hash = match guard.peek(&hit.key).map(|e| &e.value) {
+        Some(KeyValue::Hash(hash)) => Some(hash),
+        _ => None,
+    };
+    let read = |field: &[u8]| {
+        hash.and_then(|h| live_field(h, field, now))
+            .map(|v| Value::Str(String::from_utf8_lossy(v).into_owned()))
+    };
+    let lookup = |path: &str| {
+        if path == "__key" {
+            Some(key_text())
+        } else {
+            read(&identifier(path))
+        }
+    };
+    match &req.load {
+        Load::All => {
+            if let Some(hash) = hash {
+                for (field, _) in hash.iter() {
+                    if let Some(value) = read(field) {
+                        row.set(&String::from_utf8_lossy(field), value);
+                    }
+                }
+            }
+        }
+        Load::Fields(fields) => {
+            for (path, name) in fields {
+                if let Some(value) = lookup(path) {
+                    row.set(name, value);
+                }
+            }
+        }
+        Load::Nothing => {}
+    }
+    for name in wanted {
+        if row.get(name).is_none()
+            && let Some(value) = lookup(name)
+        {
+            row.set(name, value);
+        }
+    }
+    row
+}
+
+/// FT.CURSOR READ idx cid [COUNT n] | DEL idx cid.
+pub fn ft_cursor(ctx: &mut ExecCtx, args: &mut Args) -> Result<Reply, CmdError> {
+    let sub = args.next_bytes()?.to_ascii_uppercase();
+    let name = text(&args.next_bytes()?);
+    let id = args.next_bytes()?;
+    let id: u64 = std::str::from_utf8(&id)
+        .ok()
+        .and_then(|s| s.parse().ok())
+        .ok_or_else(|| coded("Bad cursor ID"))?;
+    let index: Option<std::sync::Arc<Index>> = ctx.state.search.get(&name);
+    let not_found = || CmdError::from(SearchError::other(format!("Cursor not found, id: {id}")));
+    match sub.as_slice() {
+        b"READ" => {
+            let count = if args.eat("COUNT") {
+                let n = value_of(args, "COUNT")?;
+                let n = parse_unsigned(&n).map_err(|reason| bad_args("COUNT", reason))?;
+                Some(usize::try_from(n).unwrap_or(usize::MAX))
+            } else {
+                None
+            };
+            if let Some(extra) = args.next() {
+                return Err(coded(format!("Unknown argument `{}`", text(&extra))));
+            }
+            let batch = index.ok_or_else(not_found)?.cursors.read(id, count)?;
+            Ok(cursor_reply(batch, ctx.client.protocol))
+        }
+        b"DEL" => {
+            if args.remaining() > 0 {
+                return Err(CmdError::WrongArity("FT.CURSOR".into()));
+            }
+            index.ok_or_else(not_found)?.cursors.delete(id)?;
+            Ok(Reply::ok())
+        }
+        _ => Err(coded("Unknown subcommand")),
+    }
+}
+
+/// A row value as RediSearch sends it: strings as they are, numbers as `%lld` / `%.12g`,
+/// lists as arrays, null as nil.
+fn value_reply(value: Value) -> Reply {
+    match value {
+        Value::Null => Reply::Nil,
+        Value::Number(n) => Reply::bulk(format_number(n)),
+        Value::Str(s) => Reply::bulk(s),
+        Value::Array(items) => Reply::Array(items.into_iter().map(value_reply).collect()),
+    }
+}
+
+/// RESP2 `[total, [name, value, ...], ...]`; RESP3 the map FT.SEARCH also sends, each
+/// row's fields under `extra_attributes`.
+fn rows_reply(output: Output, protocol: Protocol) -> Reply {
+    let total = Reply::Integer(i64::try_from(output.total).unwrap_or(i64::MAX));
+    if protocol == Protocol::Resp3 {
+        let key = |k: &str| Reply::simple(k);
+        let results: Vec<Reply> = output
+            .rows
+            .into_iter()
+            .map(|row| {
+                let fields = row
+                    .fields
+                    .into_iter()
+                    .map(|(name, value)| (Reply::bulk(name), value_reply(value)))
+                    .collect();
+                Reply::Map(vec![
+                    (key("extra_attributes"), Reply::Map(fields)),
+                    (key("values"), Reply::Array(Vec::new())),
+                ])
+            })
+            .collect();
+        return resp3_results(results, total);
+    }
+    let mut out = vec![total];
+    out.extend(output.rows.into_iter().map(|row| {
+        Reply::Array(
+            row.fields
+                .into_iter()
+                .flat_map(|(name, value)| [Reply::bulk(name), value_reply(value)])
+                .collect(),
+        )
+    }));
+    Reply::Array(out)
+}
+
+/// `[rows reply, cursor id]` in both protocols.
+fn cursor_reply(batch: Batch, protocol: Protocol) -> Reply {
+    let output = Output {
+        rows: batch.rows,
+        total: batch.total,
+    };
+    Reply::Array(vec![
+        rows_reply(output, protocol),
+        Reply::Integer(i64::try_from(batch.cursor_id).unwrap_or(i64::MAX)),
+    ])
+}
