@@ -176,6 +176,58 @@ fn load_all_key_and_alias() {
 }
 
 #[test]
+fn apply_string_math_and_time_functions() {
+    let (_s, clients) = setup();
+    for mut c in clients {
+        let reply = c.cmd(&[
+            "FT.AGGREGATE",
+            "idx",
+            "*",
+            "FILTER",
+            "@price==8",
+            "APPLY",
+            "@price * 86400 * 365",
+            "AS",
+            "t",
+            "APPLY",
+            "year(@t)",
+            "AS",
+            "y",
+            "APPLY",
+            "timefmt(@t, '%F')",
+            "AS",
+            "date",
+            "APPLY",
+            "dayofweek(@t)",
+            "AS",
+            "dow",
+            "APPLY",
+            "format('%s:%s', @title, log2(@price))",
+            "AS",
+            "f",
+            "APPLY",
+            "split(@title, ' ')",
+            "AS",
+            "words",
+        ]);
+        let (_, rows) = decode(&reply);
+        assert_eq!(
+            rows[0][3..],
+            [
+                ("y".to_string(), V::bulk("1977")),
+                ("date".to_string(), V::bulk("1977-12-30")),
+                ("dow".to_string(), V::bulk("5")),
+                ("f".to_string(), V::bulk("green hat:3")),
+                (
+                    "words".to_string(),
+                    V::Array(vec![V::bulk("green"), V::bulk("hat")])
+                ),
+            ]
+        );
+    }
+}
+
+#[test]
 fn groupby_with_every_reducer() {
     let (_s, clients) = setup();
     for mut c in clients {

@@ -14,6 +14,7 @@
 
 pub mod aggregate;
 pub mod config;
+pub mod datetime;
 pub mod document;
 pub mod error;
 mod exec;
