@@ -122,22 +122,18 @@ fn load_sort_apply_filter_limit_in_order() {
         assert_eq!(rows[0], row(&[("title", "red shoe"), ("price", "10")]));
         assert_eq!(rows[4], row(&[("title", "old sock"), ("price", "1")]));
 
-        // Steps run in the order written; the total counts the rows the last LIMIT pages.
+        // SORTBY and LIMIT fold into one step where the first of them stands, as in
+        // RediSearch: the page is cut before the APPLY and FILTER written before LIMIT.
         let (total, rows) = agg(
             &mut c,
-            "* SORTBY 2 @price ASC APPLY @price*2 AS double FILTER @double>5 LIMIT 1 2",
+            "* SORTBY 2 @price ASC APPLY @price*2 AS double FILTER @double>7 LIMIT 1 2",
         );
         assert_eq!(total, 4);
-        assert_eq!(
-            rows,
-            vec![
-                row(&[("price", "4.5"), ("double", "9")]),
-                row(&[("price", "8"), ("double", "16")]),
-            ]
-        );
-        // LIMIT before SORTBY sorts only the rows it kept (documents in index order).
+        assert_eq!(rows, vec![row(&[("price", "4.5"), ("double", "9")])]);
         let (_, rows) = agg(&mut c, "* LIMIT 0 2 SORTBY 2 @price ASC");
-        assert_eq!(rows, vec![row(&[("price", "3")]), row(&[("price", "10")])]);
+        assert_eq!(rows, vec![row(&[("price", "1")]), row(&[("price", "3")])]);
+        // LIMIT 0 0 counts without rows.
+        assert_eq!(agg(&mut c, "* LIMIT 0 0"), (5, vec![]));
 
         // SORTBY MAX, and APPLY over a loaded field replaces it in place.
         let (_, rows) = agg(
@@ -332,11 +328,35 @@ fn errors_carry_redisearch_texts() {
             ("FT.AGGREGATE nope *", "No such index nope"),
             (
                 "FT.AGGREGATE idx * SORTBY 1 @missing",
-                "Property `missing` not loaded nor in pipeline",
+                "Property `missing` not loaded nor in schema",
             ),
             (
                 "FT.AGGREGATE idx * GROUPBY 1 @brand SORTBY 1 @price",
-                "Property `price` not loaded nor in pipeline",
+                "Property `price` not loaded nor in schema",
+            ),
+            (
+                "FT.AGGREGATE idx * GROUPBY 1 @nope",
+                "No such property `nope`",
+            ),
+            (
+                "FT.AGGREGATE idx * APPLY @nope+1 AS x",
+                "Property `nope` not loaded nor in pipeline",
+            ),
+            (
+                "FT.AGGREGATE idx * SORTBY 1 @price LIMIT 0 3 SORTBY 1 @title",
+                "Multiple SORTBY steps are not allowed. Sort multiple fields in a single step",
+            ),
+            (
+                "FT.AGGREGATE idx * SORTBY 2 @price UP",
+                "MISSING ASC or DESC after sort field (UP)",
+            ),
+            (
+                "FT.AGGREGATE idx * GROUPBY 1 @brand LOAD 1 @title",
+                "LOAD cannot be applied after projectors or reducers",
+            ),
+            (
+                "FT.AGGREGATE idx * LIMIT 2 0",
+                "The `offset` of the LIMIT must be 0 when `num` is 0",
             ),
             (
                 "FT.AGGREGATE idx * APPLY @__score AS s",
@@ -356,14 +376,17 @@ fn errors_carry_redisearch_texts() {
             ),
             (
                 "FT.AGGREGATE idx * REDUCE COUNT 0",
-                "REDUCE must follow a GROUPBY",
+                "Unknown argument `REDUCE` at position 1 for <main>",
             ),
             ("FT.AGGREGATE idx * LIMIT 0", "LIMIT requires two arguments"),
             (
                 "FT.AGGREGATE idx * LIMIT x 1",
                 "LIMIT needs two numeric arguments",
             ),
-            ("FT.AGGREGATE idx * BOGUS", "Unknown argument `BOGUS`"),
+            (
+                "FT.AGGREGATE idx * BOGUS",
+                "Unknown argument `BOGUS` at position 1 for <main>",
+            ),
             (
                 "FT.AGGREGATE idx * APPLY 1+ AS x",
                 "Syntax error at offset 2 near ''",

@@ -107,7 +107,7 @@ def test_sort_limit_load_apply_filter(ft):
     req = AggregateRequest("@parent:{sql}").load()
     assert by_name(ft.aggregate(req).rows[0])["title"] == "Postgres"
 
-    with pytest.raises(ResponseError, match="Property `nope` not loaded nor in pipeline"):
+    with pytest.raises(ResponseError, match="Property `nope` not loaded nor in schema"):
         ft.aggregate(AggregateRequest("*").sort_by("@nope"))
 
 

@@ -59,7 +59,9 @@ fn parse(args: &mut Args) -> Result<Request, CmdError> {
         ..Request::default()
     };
     let mut params_seen = false;
-    while let Some(arg) = args.next() {
+    while let Some(arg) = args.peek().cloned() {
+        let position = args.argv().len() - args.remaining() - 2;
+        let _ = args.next();
         match arg.to_ascii_uppercase().as_slice() {
             b"VERBATIM" => req.verbatim = true,
             b"ADDSCORES" => req.add_scores = true,
@@ -68,14 +70,26 @@ fn parse(args: &mut Args) -> Result<Request, CmdError> {
             b"TIMEOUT" => parse_timeout(args)?,
             b"DIALECT" => req.dialect = Some(parse_dialect(args)?),
             b"PARAMS" => req.params = parse_params(args, &mut params_seen)?,
-            b"LOAD" => req.load = parse_load(args)?,
+            b"LOAD" => {
+                if req
+                    .pipeline
+                    .steps
+                    .iter()
+                    .any(|s| matches!(s, Step::GroupBy { .. }))
+                {
+                    return Err(coded("LOAD cannot be applied after projectors or reducers"));
+                }
+                req.load = parse_load(args)?;
+            }
             b"WITHCURSOR" => req.cursor = Some(parse_cursor(args)?),
             b"GROUPBY" => req.pipeline.steps.push(parse_groupby(args)?),
-            b"SORTBY" => req.pipeline.steps.push(parse_sortby(args)?),
+            b"SORTBY" => parse_sortby(args, &mut req.pipeline)?,
             b"APPLY" => {
                 let expr = text(&value_of(args, "APPLY")?);
                 let name = if args.eat("AS") {
-                    text(&value_of(args, "APPLY")?)
+                    args.next()
+                        .map(|a| text(&a))
+                        .ok_or_else(|| bad_args("AS", "needs argument"))?
                 } else {
                     expr.clone()
                 };
@@ -95,15 +109,19 @@ fn parse(args: &mut Args) -> Result<Request, CmdError> {
                 let (Ok(offset), Ok(num)) = (parse_unsigned(&offset), parse_unsigned(&num)) else {
                     return Err(coded("LIMIT needs two numeric arguments"));
                 };
-                let size = |n: u64| usize::try_from(n).unwrap_or(usize::MAX);
-                req.pipeline.steps.push(Step::Limit {
-                    offset: size(offset),
-                    num: size(num),
-                });
+                if num == 0 && offset != 0 {
+                    return Err(coded("The `offset` of the LIMIT must be 0 when `num` is 0"));
+                }
+                let arrange = req.pipeline.arrange();
+                arrange.limited = true;
+                arrange.offset = usize::try_from(offset).unwrap_or(usize::MAX);
+                arrange.limit = usize::try_from(num).unwrap_or(usize::MAX);
             }
-            b"REDUCE" => return Err(coded("REDUCE must follow a GROUPBY")),
             _ => {
-                return Err(coded(format!("Unknown argument `{}`", text(&arg))));
+                return Err(coded(format!(
+                    "Unknown argument `{}` at position {position} for <main>",
+                    text(&arg)
+                )));
             }
         }
     }
@@ -186,33 +204,42 @@ fn parse_groupby(args: &mut Args) -> Result<Step, CmdError> {
     Ok(Step::GroupBy { keys, reducers })
 }
 
-fn parse_sortby(args: &mut Args) -> Result<Step, CmdError> {
+/// `SORTBY n @f [ASC|DESC] ... [MAX m]` into the segment's arrange step.
+fn parse_sortby(args: &mut Args, pipeline: &mut Pipeline) -> Result<(), CmdError> {
     let list = var_args(args, "SORTBY")?;
+    let arrange = pipeline.arrange();
+    if !arrange.keys.is_empty() {
+        return Err(coded(
+            "Multiple SORTBY steps are not allowed. Sort multiple fields in a single step",
+        ));
+    }
     let mut keys: Vec<(String, bool)> = Vec::new();
     for item in &list {
-        if item.eq_ignore_ascii_case(b"ASC") || item.eq_ignore_ascii_case(b"DESC") {
-            let Some(last) = keys.last_mut() else {
-                return Err(bad_args("SORTBY", "Expected a property before ASC|DESC"));
-            };
-            last.1 = item.eq_ignore_ascii_case(b"ASC");
-        } else {
-            keys.push((property(item, "SORTBY")?, true));
+        let item = text(item);
+        if let Some(name) = item.strip_prefix('@') {
+            keys.push((name.to_string(), true));
+            continue;
+        }
+        let ascending = item.eq_ignore_ascii_case("ASC");
+        match keys.last_mut() {
+            Some(last) if ascending || item.eq_ignore_ascii_case("DESC") => last.1 = ascending,
+            _ => {
+                return Err(coded(format!(
+                    "MISSING ASC or DESC after sort field ({item})"
+                )));
+            }
         }
     }
     if keys.is_empty() {
-        return Err(bad_args(
-            "SORTBY",
-            "Expected an argument, but none provided",
-        ));
+        return Err(coded("Bad SORTBY arguments"));
     }
-    let max = if args.eat("MAX") {
+    if args.eat("MAX") {
         let n = value_of(args, "MAX")?;
         let n = parse_unsigned(&n).map_err(|reason| bad_args("MAX", reason))?;
-        Some(usize::try_from(n).unwrap_or(usize::MAX))
-    } else {
-        None
-    };
-    Ok(Step::SortBy { keys, max })
+        arrange.limit = usize::try_from(n).unwrap_or(usize::MAX);
+    }
+    arrange.keys = keys;
+    Ok(())
 }
 
 pub fn ft_aggregate(ctx: &mut ExecCtx, args: &mut Args) -> Result<Reply, CmdError> {

@@ -53,18 +53,30 @@ pub enum Step {
         keys: Vec<String>,
         reducers: Vec<ReducerSpec>,
     },
-    /// `SORTBY n @f [ASC|DESC] ... [MAX m]`.
-    SortBy {
-        keys: Vec<(String, bool)>,
-        max: Option<usize>,
-    },
+    /// SORTBY and LIMIT: RediSearch folds every SORTBY / LIMIT between two GROUPBYs into
+    /// one step at the place of the first ([`Pipeline::arrange`]).
+    Arrange(Arrange),
     /// `APPLY expr AS name`.
     Apply { expr: Expr, name: String },
     /// `FILTER expr`: keeps the rows for which the expression holds.
     Filter(Expr),
-    /// `LIMIT offset num`.
-    Limit { offset: usize, num: usize },
 }
+
+/// Sorting and paging: rows are sorted by `keys` (when given) keeping the first
+/// `offset + limit` (10 when that is 0, RediSearch's default), then paged.
+#[derive(Debug, Clone, Default, PartialEq)]
+pub struct Arrange {
+    /// (property, ascending); empty without SORTBY.
+    pub keys: Vec<(String, bool)>,
+    pub offset: usize,
+    /// LIMIT's count, or SORTBY's MAX, whichever came last; 0 when unset.
+    pub limit: usize,
+    /// LIMIT was given: `LIMIT 0 0` sends no rows, only the count.
+    pub limited: bool,
+}
+
+/// How many rows a sort keeps when neither LIMIT nor MAX says.
+const DEFAULT_LIMIT: usize = 10;
 
 /// The steps of one FT.AGGREGATE, in command order.
 #[derive(Debug, Clone, Default)]
@@ -72,19 +84,54 @@ pub struct Pipeline {
     pub steps: Vec<Step>,
 }
 
-/// What running a pipeline gives: the rows, and the result count RediSearch reports (the
-/// rows before the last LIMIT cut them).
+/// What running a pipeline gives: the rows, and the result count RediSearch reports: the
+/// matching documents, less those a FILTER dropped, or the groups of the last GROUPBY
+/// (sorting and paging leave it alone).
 #[derive(Debug, Clone, PartialEq)]
 pub struct Output {
     pub rows: Vec<Row>,
     pub total: usize,
 }
 
-fn not_loaded(name: &str) -> SearchError {
-    SearchError::other(format!("Property `{name}` not loaded nor in pipeline"))
+/// Which step reads a name, for the error RediSearch gives when it is unknown.
+#[derive(Clone, Copy)]
+enum Reader {
+    Group,
+    Sort,
+    Expression,
+}
+
+fn unknown(name: &str, reader: Reader) -> SearchError {
+    SearchError::other(match reader {
+        Reader::Group => format!("No such property `{name}`"),
+        Reader::Sort => format!("Property `{name}` not loaded nor in schema"),
+        Reader::Expression => format!("Property `{name}` not loaded nor in pipeline"),
+    })
 }
 
 impl Pipeline {
+    /// The SORTBY / LIMIT step of the current segment (since the last GROUPBY), added at
+    /// the end when there is none yet.
+    pub fn arrange(&mut self) -> &mut Arrange {
+        let existing = self
+            .steps
+            .iter()
+            .rev()
+            .take_while(|s| !matches!(s, Step::GroupBy { .. }))
+            .position(|s| matches!(s, Step::Arrange(_)));
+        let at = match existing {
+            Some(back) => self.steps.len() - 1 - back,
+            None => {
+                self.steps.push(Step::Arrange(Arrange::default()));
+                self.steps.len() - 1
+            }
+        };
+        match &mut self.steps[at] {
+            Step::Arrange(arrange) => arrange,
+            _ => unreachable!("the step found or pushed is an Arrange"),
+        }
+    }
+
     /// Checks every name the steps read and returns the ones the documents must provide
     /// (read before the first GROUPBY and not made by an APPLY), in first-use order.
     /// `source` tells which names a document can provide (loaded fields, schema attributes,
@@ -95,12 +142,12 @@ impl Pipeline {
         // Names the pipeline has made; `None` until a GROUPBY replaces the document rows.
         let mut made: Vec<String> = Vec::new();
         let mut grouped = false;
-        let mut read = |name: &str, made: &Vec<String>, grouped: bool| {
+        let mut read = |name: &str, made: &Vec<String>, grouped: bool, reader: Reader| {
             if made.iter().any(|m| m == name) {
                 return Ok(());
             }
             if grouped || !source(name) {
-                return Err(not_loaded(name));
+                return Err(unknown(name, reader));
             }
             if !wanted.iter().any(|w| w == name) {
                 wanted.push(name.to_string());
@@ -111,34 +158,33 @@ impl Pipeline {
             match step {
                 Step::GroupBy { keys, reducers } => {
                     for key in keys {
-                        read(key, &made, grouped)?;
+                        read(key, &made, grouped, Reader::Group)?;
                     }
                     for reducer in reducers {
                         for name in reducer.reads() {
-                            read(name, &made, grouped)?;
+                            read(name, &made, grouped, Reader::Expression)?;
                         }
                     }
                     made = keys.clone();
                     made.extend(reducers.iter().map(|r| r.alias.clone()));
                     grouped = true;
                 }
-                Step::SortBy { keys, .. } => {
-                    for (key, _) in keys {
-                        read(key, &made, grouped)?;
+                Step::Arrange(arrange) => {
+                    for (key, _) in &arrange.keys {
+                        read(key, &made, grouped, Reader::Sort)?;
                     }
                 }
                 Step::Apply { expr, name } => {
                     for prop in expr.properties() {
-                        read(&prop, &made, grouped)?;
+                        read(&prop, &made, grouped, Reader::Expression)?;
                     }
                     made.push(name.clone());
                 }
                 Step::Filter(expr) => {
                     for prop in expr.properties() {
-                        read(&prop, &made, grouped)?;
+                        read(&prop, &made, grouped, Reader::Expression)?;
                     }
                 }
-                Step::Limit { .. } => {}
             }
         }
         Ok(wanted)
@@ -147,18 +193,15 @@ impl Pipeline {
     /// Runs the steps over `rows`. An APPLY whose expression fails on a row leaves the
     /// value out of that row (RediSearch sets it to null); a FILTER that fails drops it.
     pub fn run(&self, mut rows: Vec<Row>) -> Output {
-        let last_limit = self
-            .steps
-            .iter()
-            .rposition(|s| matches!(s, Step::Limit { .. }));
-        let mut total = None;
-        for (i, step) in self.steps.iter().enumerate() {
-            if Some(i) == last_limit {
-                total = Some(rows.len());
-            }
+        let mut total = rows.len();
+        for step in &self.steps {
             rows = match step {
-                Step::GroupBy { keys, reducers } => group(rows, keys, reducers),
-                Step::SortBy { keys, max } => sort(rows, keys, *max),
+                Step::GroupBy { keys, reducers } => {
+                    let groups = group(rows, keys, reducers);
+                    total = groups.len();
+                    groups
+                }
+                Step::Arrange(arrange) => arrange.apply(rows),
                 Step::Apply { expr, name } => {
                     for row in &mut rows {
                         let value = expr.eval(row).unwrap_or(Value::Null);
@@ -166,20 +209,47 @@ impl Pipeline {
                     }
                     rows
                 }
-                Step::Filter(expr) => rows.into_iter().filter(|r| expr.matches(r)).collect(),
-                Step::Limit { offset, num } => rows.into_iter().skip(*offset).take(*num).collect(),
+                Step::Filter(expr) => {
+                    let before = rows.len();
+                    let kept: Vec<Row> = rows.into_iter().filter(|r| expr.matches(r)).collect();
+                    total -= (before - kept.len()).min(total);
+                    kept
+                }
             };
         }
-        Output {
-            total: total.unwrap_or(rows.len()),
-            rows,
+        Output { total, rows }
+    }
+}
+
+impl Arrange {
+    fn apply(&self, rows: Vec<Row>) -> Vec<Row> {
+        if self.limited && self.limit == 0 {
+            return Vec::new();
         }
+        let mut rows = rows;
+        let sorted = !self.keys.is_empty();
+        if sorted {
+            let keep = match self.offset.saturating_add(self.limit) {
+                0 => DEFAULT_LIMIT,
+                n => n,
+            };
+            rows = sort(rows, &self.keys, keep);
+        }
+        if self.offset > 0 || (self.limit > 0 && !sorted) {
+            rows = rows
+                .into_iter()
+                .skip(self.offset)
+                .take(self.limit)
+                .collect();
+        }
+        rows
     }
 }
 
 /// SORTBY's order: by each key in turn (numbers as numbers, else text), rows missing a key
-/// after those having it whichever the direction; equal rows keep their order.
-fn sort(mut rows: Vec<Row>, keys: &[(String, bool)], max: Option<usize>) -> Vec<Row> {
+/// after those having it whichever the direction; equal rows keep their order. Keeps the
+/// first `max`.
+fn sort(mut rows: Vec<Row>, keys: &[(String, bool)], max: usize) -> Vec<Row> {
     let compare_rows = |a: &Row, b: &Row| {
         for (key, ascending) in keys {
             let order = match (a.get(key), b.get(key)) {
@@ -198,9 +268,7 @@ fn sort(mut rows: Vec<Row>, keys: &[(String, bool)], max: Option<usize>) -> Vec<
         Ordering::Equal
     };
     rows.sort_by(compare_rows);
-    if let Some(max) = max {
-        rows.truncate(max);
-    }
+    rows.truncate(max);
     rows
 }
 
@@ -273,26 +341,76 @@ mod tests {
         out.rows.iter().map(|r| r.property(name)).collect()
     }
 
+    fn sort_by(keys: &[(&str, bool)], offset: usize, limit: usize) -> Step {
+        Step::Arrange(Arrange {
+            keys: keys.iter().map(|(k, a)| (k.to_string(), *a)).collect(),
+            offset,
+            limit,
+            limited: false,
+        })
+    }
+
     #[test]
     fn sort_numbers_as_numbers_missing_last_and_max() {
-        let p = pipeline(vec![Step::SortBy {
-            keys: vec![("price".into(), false)],
-            max: Some(3),
-        }]);
-        let out = p.run(rows());
+        let out = pipeline(vec![sort_by(&[("price", false)], 0, 3)]).run(rows());
         assert_eq!(
             values(&out, "price"),
             ["10", "8", "3"].map(|s| Value::Str(s.into()))
         );
-        let p = pipeline(vec![Step::SortBy {
-            keys: vec![("brand".into(), true), ("price".into(), true)],
-            max: None,
-        }]);
-        let out = p.run(rows());
+        assert_eq!(out.total, 4);
+        let out = pipeline(vec![sort_by(&[("brand", true), ("price", true)], 0, 0)]).run(rows());
         assert_eq!(
             values(&out, "price"),
             ["8", "10", "3", "1"].map(|s| Value::Str(s.into()))
         );
+    }
+
+    #[test]
+    fn a_sort_keeps_ten_rows_unless_limit_or_max_says() {
+        let many: Vec<Row> = (0..25).map(|i| row(&[("n", &i.to_string())])).collect();
+        let count = |arrange: Arrange| pipeline(vec![Step::Arrange(arrange)]).run(many.clone());
+        let by_n = vec![("n".to_string(), true)];
+        let sorted = |offset, limit| Arrange {
+            keys: by_n.clone(),
+            offset,
+            limit,
+            limited: false,
+        };
+        assert_eq!(count(sorted(0, 0)).rows.len(), 10);
+        assert_eq!(count(sorted(0, 20)).rows.len(), 20);
+        let page = count(sorted(20, 3));
+        assert_eq!(
+            values(&page, "n"),
+            ["20", "21", "22"].map(|s| Value::Str(s.into()))
+        );
+        assert_eq!(page.total, 25);
+        let unsorted = Arrange {
+            offset: 0,
+            limit: 0,
+            limited: true,
+            keys: vec![],
+        };
+        assert!(count(unsorted.clone()).rows.is_empty());
+        let paged = Arrange {
+            limit: 30,
+            ..unsorted
+        };
+        assert_eq!(count(paged).rows.len(), 25);
+    }
+
+    #[test]
+    fn sortby_and_limit_of_a_segment_share_one_step() {
+        let mut p = Pipeline::default();
+        p.arrange().limit = 5;
+        p.steps.push(Step::Filter(Expr::parse("1").unwrap()));
+        p.arrange().keys = vec![("n".into(), true)];
+        assert_eq!(p.steps.len(), 2);
+        p.steps.push(Step::GroupBy {
+            keys: vec!["n".into()],
+            reducers: vec![],
+        });
+        p.arrange();
+        assert_eq!(p.steps.len(), 4);
     }
 
     #[test]
@@ -307,7 +425,12 @@ mod tests {
                 name: "tens".into(),
             },
             Step::Filter(Expr::parse("@tens >= 10").unwrap()),
-            Step::Limit { offset: 1, num: 5 },
+            Step::Arrange(Arrange {
+                offset: 1,
+                limit: 5,
+                limited: true,
+                keys: vec![],
+            }),
         ]);
         let out = p.run(rows());
         assert_eq!(out.total, 3);
@@ -315,6 +438,8 @@ mod tests {
         assert_eq!(out.rows[0].property("brand"), Value::Str("b".into()));
         assert_eq!(out.rows[0].property("tens"), Value::Number(10.0));
         assert_eq!(out.rows[1].get("brand"), Some(&Value::Null));
+        let filtered = pipeline(vec![Step::Filter(Expr::parse("@price > 5").unwrap())]);
+        assert_eq!(filtered.run(rows()).total, 2);
     }
 
     #[test]
@@ -364,10 +489,7 @@ mod tests {
                 keys: vec!["brand".into()],
                 reducers: vec![ReducerSpec::parse("SUM", &["@p1".into()], None).unwrap()],
             },
-            Step::SortBy {
-                keys: vec![("__generated_aliassump1".into(), true)],
-                max: None,
-            },
+            sort_by(&[("__generated_aliassump1", true)], 0, 0),
         ]);
         assert_eq!(p.source_fields(&known).unwrap(), ["price", "brand"]);
         let after_group = pipeline(vec![
@@ -375,14 +497,19 @@ mod tests {
                 keys: vec!["brand".into()],
                 reducers: vec![],
             },
-            Step::SortBy {
-                keys: vec![("price".into(), true)],
-                max: None,
-            },
+            sort_by(&[("price", true)], 0, 0),
         ]);
         assert_eq!(
             after_group.source_fields(&known).unwrap_err().to_string(),
-            "Property `price` not loaded nor in pipeline"
+            "Property `price` not loaded nor in schema"
+        );
+        let group_unknown = pipeline(vec![Step::GroupBy {
+            keys: vec!["nope".into()],
+            reducers: vec![],
+        }]);
+        assert_eq!(
+            group_unknown.source_fields(&known).unwrap_err().to_string(),
+            "No such property `nope`"
         );
         let unknown = pipeline(vec![Step::Filter(Expr::parse("@nope > 1").unwrap())]);
         assert_eq!(
