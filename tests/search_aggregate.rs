@@ -484,8 +484,10 @@ fn idle_cursors_expire_and_dropping_the_index_releases_them() {
         .find(|kv| kv[0].text() == "cursor_stats")
         .map(|kv| kv[1].items())
         .unwrap();
-    let index_total = stats.chunks(2).find(|kv| kv[0].text() == "index_total");
-    assert_eq!(index_total.map(|kv| kv[1].clone()), Some(V::Int(1)));
+    for name in ["index_total", "global_total", "global_idle"] {
+        let value = stats.chunks(2).find(|kv| kv[0].text() == name);
+        assert_eq!(value.map(|kv| kv[1].clone()), Some(V::Int(1)), "{name}");
+    }
     assert_eq!(c.q("FT.DROPINDEX idx"), V::ok());
     assert_eq!(
         c.q(&format!("FT.CURSOR READ idx {id}")),

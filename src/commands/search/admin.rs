@@ -129,6 +129,13 @@ pub fn ft_info(ctx: &mut ExecCtx, args: &mut Args) -> Result<Reply, CmdError> {
         + info.doc_table_bytes
         + info.tag_overhead_bytes
         + info.text_overhead_bytes;
+    let search = &ctx.state.search;
+    let global_cursors: u64 = search
+        .names()
+        .iter()
+        .filter_map(|n| search.get(n))
+        .map(|i| i.cursors.len() as u64)
+        .sum();
     let docs = info.num_docs as f32;
     let records = info.num_records as f32;
     let mut out = vec![
@@ -181,14 +188,12 @@ pub fn ft_info(ctx: &mut ExecCtx, args: &mut Args) -> Result<Reply, CmdError> {
         kv("gc_stats", gc_stats()),
         kv(
             "cursor_stats",
+            // Cursors are idle between reads, and reads run to completion.
             Reply::Map(vec![
-                kv("global_idle", Reply::Integer(0)),
-                kv("global_total", Reply::Integer(0)),
+                kv("global_idle", count(global_cursors)),
+                kv("global_total", count(global_cursors)),
                 kv("index_capacity", Reply::Integer(CURSOR_CAPACITY)),
-                kv(
-                    "index_total",
-                    Reply::Integer(i64::try_from(index.cursors.len()).unwrap_or(i64::MAX)),
-                ),
+                kv("index_total", count(index.cursors.len() as u64)),
             ]),
         ),
     ];

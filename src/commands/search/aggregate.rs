@@ -167,18 +167,22 @@ fn parse_load(args: &mut Args) -> Result<Load, CmdError> {
     Ok(Load::Fields(fields))
 }
 
+/// WITHCURSOR's `COUNT n` and `MAXIDLE ms`, each at least 1 as RediSearch requires.
 fn parse_cursor(args: &mut Args) -> Result<(usize, u64), CmdError> {
     let (mut count, mut max_idle) = (0, DEFAULT_MAX_IDLE_MS);
+    let positive = |args: &mut Args, name: &str| -> Result<u64, CmdError> {
+        let n = value_of(args, name)?;
+        match parse_unsigned(&n) {
+            Ok(0) => Err(bad_args(name, "Value is outside acceptable bounds")),
+            Ok(n) => Ok(n),
+            Err(reason) => Err(bad_args(name, reason)),
+        }
+    };
     loop {
         if args.eat("COUNT") {
-            let n = value_of(args, "WITHCURSOR")?;
-            count = parse_unsigned(&n)
-                .map_err(|reason| bad_args("COUNT", reason))?
-                .try_into()
-                .unwrap_or(usize::MAX);
+            count = usize::try_from(positive(args, "COUNT")?).unwrap_or(usize::MAX);
         } else if args.eat("MAXIDLE") {
-            let n = value_of(args, "WITHCURSOR")?;
-            max_idle = parse_unsigned(&n).map_err(|reason| bad_args("MAXIDLE", reason))?;
+            max_idle = positive(args, "MAXIDLE")?;
         } else {
             return Ok((count, max_idle));
         }
