@@ -12,6 +12,7 @@ use crate::commands::{Args, ExecCtx};
 use crate::error::CmdError;
 use crate::protocol::{Protocol, Reply};
 use crate::pubsub::NotifyClass;
+use crate::search::aggregate::cursor::CURSOR_CAPACITY;
 use crate::search::index::Index;
 use crate::search::registry::AliasOp;
 use crate::search::{FieldDef, FieldKind, IndexDef, SearchError, VectorAlgorithm};
@@ -192,7 +193,7 @@ pub fn ft_info(ctx: &mut ExecCtx, args: &mut Args) -> Result<Reply, CmdError> {
             Reply::Map(vec![
                 kv("global_idle", count(global_cursors)),
                 kv("global_total", count(global_cursors)),
-                kv("index_capacity", Reply::Integer(CURSOR_CAPACITY)),
+                kv("index_capacity", count(CURSOR_CAPACITY as u64)),
                 kv("index_total", count(index.cursors.len() as u64)),
             ]),
         ),
@@ -223,9 +224,6 @@ pub fn ft_info(ctx: &mut ExecCtx, args: &mut Args) -> Result<Reply, CmdError> {
     out.push(kv("field statistics", Reply::Array(field_stats.collect())));
     Ok(Reply::Map(out))
 }
-
-/// Cursors an index may hold at once, as RediSearch reports it.
-const CURSOR_CAPACITY: i64 = 128;
 
 fn kv(key: &str, value: Reply) -> (Reply, Reply) {
     (Reply::simple(key), value)

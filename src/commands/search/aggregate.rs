@@ -295,7 +295,7 @@ pub fn ft_aggregate(ctx: &mut ExecCtx, args: &mut Args) -> Result<Reply, CmdErro
         Some((count, max_idle)) => {
             let batch = index
                 .cursors
-                .open(output.rows, output.total, count, max_idle);
+                .open(output.rows, output.total, count, max_idle)?;
             cursor_reply(batch, protocol)
         }
         None => rows_reply(output, protocol),

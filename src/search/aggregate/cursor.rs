@@ -13,6 +13,8 @@ use crate::search::SearchError;
 
 /// RediSearch's default MAXIDLE and its upper bound (CURSOR_MAX_IDLE), in milliseconds.
 pub const DEFAULT_MAX_IDLE_MS: u64 = 300_000;
+/// Cursors an index may hold at once (FT.INFO `index_capacity`).
+pub const CURSOR_CAPACITY: usize = 128;
 /// Rows per read when neither WITHCURSOR nor FT.CURSOR READ gives COUNT.
 pub const DEFAULT_READ_SIZE: usize = 1000;
 
@@ -49,8 +51,15 @@ fn not_found(id: u64) -> SearchError {
 impl Cursors {
     /// Sends the first batch of `rows` and keeps the rest under a new cursor id, unless the
     /// batch reached their end. `count` of 0 means the default read size; `max_idle_ms` is
-    /// capped at [`DEFAULT_MAX_IDLE_MS`].
-    pub fn open(&self, rows: Vec<Row>, total: usize, count: usize, max_idle_ms: u64) -> Batch {
+    /// capped at [`DEFAULT_MAX_IDLE_MS`]. An index holding [`CURSOR_CAPACITY`] cursors
+    /// refuses another.
+    pub fn open(
+        &self,
+        rows: Vec<Row>,
+        total: usize,
+        count: usize,
+        max_idle_ms: u64,
+    ) -> Result<Batch, SearchError> {
         let mut cursor = Cursor {
             rows: rows.into(),
             total,
@@ -62,11 +71,14 @@ impl Cursors {
         let mut open = self.open.lock();
         expire(&mut open);
         if done {
-            return Batch {
+            return Ok(Batch {
                 rows: batch,
                 total,
                 cursor_id: 0,
-            };
+            });
+        }
+        if open.len() >= CURSOR_CAPACITY {
+            return Err(SearchError::other("Too many cursors allocated for index"));
         }
         let mut rng = rand::rng();
         let id = loop {
@@ -77,11 +89,11 @@ impl Cursors {
             }
         };
         open.insert(id, cursor);
-        Batch {
+        Ok(Batch {
             rows: batch,
             total,
             cursor_id: id,
-        }
+        })
     }
 
     /// FT.CURSOR READ: the next batch (`count` rows, else the cursor's own size).
@@ -150,7 +162,7 @@ mod tests {
     #[test]
     fn reads_to_exhaustion_then_forgets() {
         let cursors = Cursors::default();
-        let first = cursors.open(rows(25), 25, 10, 1000);
+        let first = cursors.open(rows(25), 25, 10, 1000).unwrap();
         assert_eq!(first.rows.len(), 10);
         let id = first.cursor_id;
         assert_ne!(id, 0);
@@ -172,24 +184,38 @@ mod tests {
     #[test]
     fn exact_multiple_ends_with_an_empty_read() {
         let cursors = Cursors::default();
-        let first = cursors.open(rows(10), 10, 5, 1000);
+        let first = cursors.open(rows(10), 10, 5, 1000).unwrap();
         let id = first.cursor_id;
         assert_eq!(cursors.read(id, None).unwrap().cursor_id, id);
         let last = cursors.read(id, None).unwrap();
         assert_eq!((last.rows.len(), last.cursor_id), (0, 0));
-        let all = cursors.open(rows(3), 3, 0, 1000);
+        let all = cursors.open(rows(3), 3, 0, 1000).unwrap();
         assert_eq!((all.rows.len(), all.cursor_id), (3, 0));
     }
 
     #[test]
     fn delete_and_idle_expiry() {
         let cursors = Cursors::default();
-        let id = cursors.open(rows(5), 5, 1, 1000).cursor_id;
+        let id = cursors.open(rows(5), 5, 1, 1000).unwrap().cursor_id;
         cursors.delete(id).unwrap();
         assert!(cursors.delete(id).is_err());
-        let id = cursors.open(rows(5), 5, 1, 1).cursor_id;
+        let id = cursors.open(rows(5), 5, 1, 1).unwrap().cursor_id;
         std::thread::sleep(Duration::from_millis(20));
         assert!(cursors.read(id, None).is_err());
         assert!(cursors.is_empty());
+    }
+
+    #[test]
+    fn an_index_holds_at_most_its_capacity() {
+        let cursors = Cursors::default();
+        for _ in 0..CURSOR_CAPACITY {
+            cursors.open(rows(2), 2, 1, 1000).unwrap();
+        }
+        assert_eq!(
+            cursors.open(rows(2), 2, 1, 1000).unwrap_err().to_string(),
+            "Too many cursors allocated for index"
+        );
+        // A batch that exhausts its rows needs no cursor.
+        assert_eq!(cursors.open(rows(2), 2, 5, 1000).unwrap().cursor_id, 0);
     }
 }
