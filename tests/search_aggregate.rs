@@ -494,3 +494,41 @@ fn idle_cursors_expire_and_dropping_the_index_releases_them() {
         V::err(&format!("Cursor not found, id: {id}"))
     );
 }
+
+#[test]
+fn big_aggregations_group_and_page_through_a_cursor() {
+    let server = Server::start(&[]);
+    let mut c = server.client();
+    let reply = c.q("FT.CREATE big ON HASH PREFIX 1 b: SCHEMA kind TAG n NUMERIC");
+    assert_eq!(reply, V::ok());
+    let fill = c.cmd(&[
+        "EVAL",
+        "for i = 1, 6000 do redis.call('HSET', 'b:' .. i, 'kind', 'k' .. (i % 7), 'n', i) end",
+        "0",
+    ]);
+    assert_eq!(fill, V::Nil);
+    let reply = c.q(
+        "FT.AGGREGATE big * GROUPBY 1 @kind REDUCE COUNT 0 AS c REDUCE SUM 1 @n AS s \
+         SORTBY 2 @kind ASC",
+    );
+    let (total, rows) = decode(&reply);
+    assert_eq!(total, 7);
+    assert_eq!(
+        rows[0],
+        row(&[("kind", "k0"), ("c", "857"), ("s", "2573571")])
+    );
+
+    let (first, mut id) = cursor(&c.q("FT.AGGREGATE big * LOAD 1 @n WITHCURSOR COUNT 1000"));
+    let mut seen: Vec<i64> = first
+        .1
+        .iter()
+        .map(|r| r[0].1.text().parse().unwrap())
+        .collect();
+    while id != 0 {
+        let (rows, next) = cursor(&c.q(&format!("FT.CURSOR READ big {id}")));
+        seen.extend(rows.1.iter().map(|r| r[0].1.text().parse::<i64>().unwrap()));
+        id = next;
+    }
+    seen.sort_unstable();
+    assert_eq!(seen, (1..=6000).collect::<Vec<i64>>());
+}

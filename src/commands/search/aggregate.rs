@@ -5,7 +5,8 @@
 //!
 //! Order of work, as FT.SEARCH's ([`super::query`]): parse (no lock) -> [`Index::search`]
 //! (the index locks itself) -> load each hit's fields under its own shard lock, never while
-//! an index lock is held -> the pipeline, off the async worker when the rows are many.
+//! an index lock is held -> the pipeline; loading and pipeline run off the async worker when
+//! the rows are many.
 
 use bytes::Bytes;
 
@@ -25,7 +26,7 @@ use crate::search::index::{Hit, Index, SearchOptions};
 use crate::search::query::Params;
 use crate::search::{IndexDef, SearchError};
 
-/// Pipelines over more rows than this run off the async worker.
+/// Loading and running the pipeline over more rows than this happens off the async worker.
 const SMALL_ROWS: usize = 5_000;
 
 /// What LOAD asks for.
@@ -281,14 +282,17 @@ pub fn ft_aggregate(ctx: &mut ExecCtx, args: &mut Args) -> Result<Reply, CmdErro
     } else {
         index.search(&query, &options)?
     };
-    let rows: Vec<Row> = hits
-        .iter()
-        .map(|hit| load_row(ctx, hit, &req, &yields, &wanted, &index.def))
-        .collect();
-    let output = if rows.len() > SMALL_ROWS {
-        crate::scripting::off_worker(|| req.pipeline.run(rows))
-    } else {
+    let build = || {
+        let rows: Vec<Row> = hits
+            .iter()
+            .map(|hit| load_row(ctx, hit, &req, &yields, &wanted, &index.def))
+            .collect();
         req.pipeline.run(rows)
+    };
+    let output = if hits.len() > SMALL_ROWS {
+        crate::scripting::off_worker(build)
+    } else {
+        build()
     };
     let protocol = ctx.client.protocol;
     Ok(match req.cursor {
