@@ -15,7 +15,8 @@ from redis.commands.search.field import NumericField, TagField, TextField, Vecto
 from redis.commands.search.index_definition import IndexDefinition
 from redis.exceptions import ResponseError
 from redisvl.index import SearchIndex
-from redisvl.query import AggregateHybridQuery, CountQuery
+from redisvl.query import AggregateHybridQuery, CountQuery, MultiVectorQuery
+from redisvl.query.aggregate import Vector
 from redisvl.query.filter import Num, Tag
 from test_search import blob, name, rc  # noqa: F401 (fixtures)
 
@@ -196,4 +197,41 @@ def test_redisvl_aggregate_hybrid_query(rc, name):  # noqa: F811
     assert {"vector_distance", "vector_similarity", "text_score", "hybrid_score"} <= set(
         results[0]
     )
+    index.delete(drop=True)
+
+
+def test_redisvl_multi_vector_query(rc, name):  # noqa: F811
+    def vec_field(field):
+        attrs = {"dims": 2, "algorithm": "flat", "distance_metric": "cosine"}
+        return {"name": field, "type": "vector", "attrs": attrs}
+
+    index = SearchIndex.from_dict(
+        {
+            "index": {"name": name, "prefix": f"{name}:", "storage_type": "hash"},
+            "fields": [{"name": "label", "type": "tag"}, vec_field("a"), vec_field("b")],
+        },
+        redis_client=rc,
+    )
+    index.create(overwrite=True)
+
+    def f32(*xs):
+        return np.array(xs, dtype=np.float32).tobytes()
+
+    index.load(
+        [
+            {"label": "both", "a": f32(1.0, 0.0), "b": f32(0.0, 1.0)},
+            {"label": "a_only", "a": f32(1.0, 0.0), "b": f32(1.0, 0.0)},
+            {"label": "neither", "a": f32(0.0, 1.0), "b": f32(1.0, 0.0)},
+        ]
+    )
+    query = MultiVectorQuery(
+        vectors=[
+            Vector(vector=[1.0, 0.0], field_name="a"),
+            Vector(vector=[0.0, 1.0], field_name="b"),
+        ],
+        return_fields=["label"],
+    )
+    results = index.query(query)
+    assert [r["label"] for r in results][0] == "both"
+    assert len(results) == 3
     index.delete(drop=True)
