@@ -166,6 +166,9 @@ fn load_all_key_and_alias() {
         let (_, rows) = agg(&mut c, "* LOAD * FILTER @price==3");
         let names: Vec<&str> = rows[0].iter().map(|(k, _)| k.as_str()).collect();
         assert_eq!(names, ["title", "brand", "price", "v"]);
+        // A vector blob comes back byte for byte.
+        let blob: Vec<u8> = [1.0f32, 0.0].iter().flat_map(|x| x.to_le_bytes()).collect();
+        assert_eq!(rows[0][3].1, V::Bulk(blob));
         let (_, rows) = agg(&mut c, "* FILTER @__key=='p:2' APPLY upper(@__key) AS k");
         assert_eq!(rows[0].last(), Some(&("k".to_string(), V::bulk("P:2"))));
     }

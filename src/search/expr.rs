@@ -23,6 +23,9 @@ pub enum Value {
     Str(String),
     /// A list, as aggregation reducers (TOLIST, RANDOM_SAMPLE) produce.
     Array(Vec<Value>),
+    /// Bytes that are not UTF-8 (a vector blob an aggregation loads), kept as they are;
+    /// expressions read them as text with invalid sequences replaced.
+    Bytes(bytes::Bytes),
 }
 
 impl Value {
@@ -33,13 +36,14 @@ impl Value {
             Value::Number(n) => *n != 0.0,
             Value::Str(s) => !s.is_empty(),
             Value::Array(items) => !items.is_empty(),
+            Value::Bytes(b) => !b.is_empty(),
         }
     }
 
     /// The value as a number: numbers, and strings that spell one.
     pub fn as_number(&self) -> Option<f64> {
         match self {
-            Value::Null | Value::Array(_) => None,
+            Value::Null | Value::Array(_) | Value::Bytes(_) => None,
             Value::Number(n) => Some(*n),
             Value::Str(s) => s.trim().parse().ok(),
         }
@@ -53,6 +57,7 @@ impl Value {
             Value::Number(n) if n.fract() == 0.0 && n.abs() < 1e17 => Some(format!("{n:.0}")),
             Value::Number(n) => Some(n.to_string()),
             Value::Str(s) => Some(s.clone()),
+            Value::Bytes(b) => Some(String::from_utf8_lossy(b).into_owned()),
         }
     }
 
@@ -967,6 +972,10 @@ mod tests {
         assert_eq!(at("dayofyear"), n(317.0));
         assert_eq!(at("monthofyear"), n(10.0));
         assert_eq!(eval("day(@name)"), Value::Null);
+        let blob = Value::Bytes(bytes::Bytes::from_static(b"a\xff"));
+        assert!(blob.truthy());
+        assert_eq!(blob.as_number(), None);
+        assert_eq!(blob.as_text().as_deref(), Some("a\u{fffd}"));
         let err = |text: &str| Expr::parse(text).unwrap_err().to_string();
         assert_eq!(
             err("split()"),

@@ -347,9 +347,13 @@ fn load_row(
         Some(KeyValue::Hash(hash)) => Some(hash),
         _ => None,
     };
+    // Hash values stay bytes when they are not text (vector blobs), sent back unchanged.
     let read = |field: &[u8]| {
         hash.and_then(|h| live_field(h, field, now))
-            .map(|v| Value::Str(String::from_utf8_lossy(v).into_owned()))
+            .map(|v| match std::str::from_utf8(v) {
+                Ok(text) => Value::Str(text.to_string()),
+                Err(_) => Value::Bytes(v.clone()),
+            })
     };
     let lookup = |path: &str| {
         if path == "__key" {
@@ -431,6 +435,7 @@ fn value_reply(value: Value) -> Reply {
         Value::Null => Reply::Nil,
         Value::Number(n) => Reply::bulk(format_number(n)),
         Value::Str(s) => Reply::bulk(s),
+        Value::Bytes(b) => Reply::Bulk(b),
         Value::Array(items) => Reply::Array(items.into_iter().map(value_reply).collect()),
     }
 }
