@@ -3,7 +3,7 @@
 //! running [`Pipeline`] over the rows, and the replies in RediSearch 2.10's RESP2 / RESP3
 //! shapes (values sent as strings, numbers as `%lld` / `%.12g`).
 //!
-//! Order of work, as FT.SEARCH's ([`super::query`]): parse (no lock) -> [`Index::search`]
+//! Order of work, as FT.SEARCH's ([`super::query`]): parse (no lock) -> [`crate::search::index::Index::search`]
 //! (the index locks itself) -> load each hit's fields under its own shard lock, never while
 //! an index lock is held -> the pipeline; loading and pipeline run off the async worker when
 //! the rows are many.
@@ -22,7 +22,7 @@ use crate::protocol::{Protocol, Reply};
 use crate::search::aggregate::cursor::{Batch, DEFAULT_MAX_IDLE_MS};
 use crate::search::aggregate::{Output, Pipeline, ReducerSpec, Row, Step};
 use crate::search::expr::{Expr, Value};
-use crate::search::index::{Hit, Index, SearchOptions};
+use crate::search::index::{Hit, SearchOptions};
 use crate::search::query::Params;
 use crate::search::{IndexDef, SearchError};
 
@@ -400,7 +400,7 @@ pub fn ft_cursor(ctx: &mut ExecCtx, args: &mut Args) -> Result<Reply, CmdError> 
         .ok()
         .and_then(|s| s.parse().ok())
         .ok_or_else(|| coded("Bad cursor ID"))?;
-    let index: Option<std::sync::Arc<Index>> = ctx.state.search.get(&name);
+    let index = ctx.state.search.get(&name);
     let not_found = || CmdError::from(SearchError::other(format!("Cursor not found, id: {id}")));
     match sub.as_slice() {
         b"READ" => {
