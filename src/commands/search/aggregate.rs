@@ -3,10 +3,10 @@
 //! running [`Pipeline`] over the rows, and the replies in RediSearch 2.10's RESP2 / RESP3
 //! shapes (values sent as strings, numbers as `%lld` / `%.12g`).
 //!
-//! Order of work, as FT.SEARCH's ([`super::query`]): parse (no lock) -> [`crate::search::index::Index::search`]
-//! (the index locks itself) -> load each hit's fields under its own shard lock, never while
-//! an index lock is held -> the pipeline; loading and pipeline run off the async worker when
-//! the rows are many.
+//! Order of work, as FT.SEARCH's ([`super::query`]): parse (no lock) ->
+//! [`crate::search::index::Index::search`] (the index locks itself) -> load each hit's fields
+//! under its own shard lock, never while an index lock is held -> the pipeline; loading and
+//! pipeline run off the async worker when the rows are many.
 
 use bytes::Bytes;
 
