@@ -150,6 +150,10 @@ fn load_sort_apply_filter_limit_in_order() {
         assert_eq!(total, 1);
         assert_eq!(rows, vec![row(&[("price", "4.5"), ("brand", "zeta")])]);
 
+        // Search options restrict the documents as in FT.SEARCH.
+        let (total, _) = agg(&mut c, "* INKEYS 2 p:1 p:3 LANGUAGE english WITHCOUNT");
+        assert_eq!(total, 2);
+
         // No LOAD and no step: one empty row per document.
         let (total, rows) = agg(&mut c, "*");
         assert_eq!((total, rows.len()), (5, 5));
@@ -356,6 +360,10 @@ fn errors_carry_redisearch_texts() {
             (
                 "FT.AGGREGATE idx * GROUPBY 1 @brand LOAD 1 @title",
                 "LOAD cannot be applied after projectors or reducers",
+            ),
+            (
+                "FT.AGGREGATE idx * RETURN 1 title",
+                "RETURN is not supported on FT.AGGREGATE",
             ),
             (
                 "FT.AGGREGATE idx * LIMIT 2 0",

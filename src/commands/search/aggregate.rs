@@ -44,6 +44,8 @@ enum Load {
 struct Request {
     query: Bytes,
     verbatim: bool,
+    in_keys: Option<Vec<Bytes>>,
+    in_fields: Option<Vec<String>>,
     load: Load,
     pipeline: Pipeline,
     params: Params,
@@ -66,7 +68,21 @@ fn parse(args: &mut Args) -> Result<Request, CmdError> {
         match arg.to_ascii_uppercase().as_slice() {
             b"VERBATIM" => req.verbatim = true,
             b"ADDSCORES" => req.add_scores = true,
-            b"WITHSCHEMA" | b"NOSTOPWORDS" => {}
+            b"WITHSCHEMA" | b"NOSTOPWORDS" | b"INORDER" | b"WITHCOUNT" | b"WITHOUTCOUNT" => {}
+            b"LANGUAGE" | b"EXPANDER" | b"PAYLOAD" | b"SLOP" => {
+                value_of(args, &text(&arg))?;
+            }
+            b"INKEYS" => req.in_keys = Some(var_args(args, "INKEYS")?),
+            b"INFIELDS" => {
+                let fields = var_args(args, "INFIELDS")?;
+                req.in_fields = Some(fields.iter().map(|f| text(f)).collect());
+            }
+            b"RETURN" | b"SUMMARIZE" | b"HIGHLIGHT" => {
+                return Err(coded(format!(
+                    "{} is not supported on FT.AGGREGATE",
+                    text(&arg.to_ascii_uppercase())
+                )));
+            }
             b"SCORER" => req.scorer = Some(text(&value_of(args, "SCORER")?)),
             b"TIMEOUT" => parse_timeout(args)?,
             b"DIALECT" => req.dialect = Some(parse_dialect(args)?),
@@ -273,9 +289,10 @@ pub fn ft_aggregate(ctx: &mut ExecCtx, args: &mut Args) -> Result<Reply, CmdErro
     let wanted = req.pipeline.source_fields(&source)?;
 
     let options = SearchOptions {
+        in_keys: req.in_keys.clone(),
+        in_fields: req.in_fields.clone(),
         verbatim: req.verbatim,
         now_ms: crate::keyspace::unix_ms(),
-        ..SearchOptions::default()
     };
     let hits = if may_take_long(&index, &query, &options) {
         crate::scripting::off_worker(|| index.search(&query, &options))?
