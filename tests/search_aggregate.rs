@@ -543,3 +543,22 @@ fn big_aggregations_group_and_page_through_a_cursor() {
     seen.sort_unstable();
     assert_eq!(seen, (1..=6000).collect::<Vec<i64>>());
 }
+
+#[test]
+fn config_bounds_limit_and_cursor_idle_time() {
+    let (_s, mut clients) = setup();
+    let c = &mut clients[0];
+    assert_eq!(c.q("FT.CONFIG SET MAXAGGREGATERESULTS 3"), V::ok());
+    assert_eq!(
+        c.q("FT.AGGREGATE idx * LIMIT 0 5"),
+        V::err("LIMIT exceeds maximum of 3")
+    );
+    assert_eq!(agg(c, "* LIMIT 0 3").1.len(), 3);
+    assert_eq!(c.q("FT.CONFIG SET CURSOR_MAX_IDLE 50"), V::ok());
+    let (_, id) = cursor(&c.q("FT.AGGREGATE idx * WITHCURSOR COUNT 1 MAXIDLE 100000"));
+    std::thread::sleep(std::time::Duration::from_millis(120));
+    assert_eq!(
+        c.q(&format!("FT.CURSOR READ idx {id}")),
+        V::err(&format!("Cursor not found, id: {id}"))
+    );
+}

@@ -19,7 +19,7 @@ use crate::commands::{Args, ExecCtx};
 use crate::error::CmdError;
 use crate::keyspace::Value as KeyValue;
 use crate::protocol::{Protocol, Reply};
-use crate::search::aggregate::cursor::{Batch, DEFAULT_MAX_IDLE_MS};
+use crate::search::aggregate::cursor::Batch;
 use crate::search::aggregate::{Output, Pipeline, ReducerSpec, Row, Step};
 use crate::search::expr::{Expr, Value};
 use crate::search::index::{Hit, SearchOptions};
@@ -52,11 +52,12 @@ struct Request {
     dialect: Option<u32>,
     add_scores: bool,
     scorer: Option<String>,
-    /// WITHCURSOR: rows per read (0: the default) and MAXIDLE.
-    cursor: Option<(usize, u64)>,
+    /// WITHCURSOR: rows per read (0: the default) and MAXIDLE (`None`: CURSOR_MAX_IDLE).
+    cursor: Option<(usize, Option<u64>)>,
 }
 
-fn parse(args: &mut Args) -> Result<Request, CmdError> {
+/// Parses the arguments after the index name; `max_results` is MAXAGGREGATERESULTS.
+fn parse(args: &mut Args, max_results: u64) -> Result<Request, CmdError> {
     let mut req = Request {
         query: args.next_bytes()?,
         ..Request::default()
@@ -129,6 +130,9 @@ fn parse(args: &mut Args) -> Result<Request, CmdError> {
                 if num == 0 && offset != 0 {
                     return Err(coded("The `offset` of the LIMIT must be 0 when `num` is 0"));
                 }
+                if num > max_results {
+                    return Err(coded(format!("LIMIT exceeds maximum of {max_results}")));
+                }
                 let arrange = req.pipeline.arrange();
                 arrange.limited = true;
                 arrange.offset = usize::try_from(offset).unwrap_or(usize::MAX);
@@ -185,8 +189,8 @@ fn parse_load(args: &mut Args) -> Result<Load, CmdError> {
 }
 
 /// WITHCURSOR's `COUNT n` and `MAXIDLE ms`, each at least 1 as RediSearch requires.
-fn parse_cursor(args: &mut Args) -> Result<(usize, u64), CmdError> {
-    let (mut count, mut max_idle) = (0, DEFAULT_MAX_IDLE_MS);
+fn parse_cursor(args: &mut Args) -> Result<(usize, Option<u64>), CmdError> {
+    let (mut count, mut max_idle) = (0, None);
     let positive = |args: &mut Args, name: &str| -> Result<u64, CmdError> {
         let n = value_of(args, name)?;
         match parse_unsigned(&n) {
@@ -199,7 +203,7 @@ fn parse_cursor(args: &mut Args) -> Result<(usize, u64), CmdError> {
         if args.eat("COUNT") {
             count = usize::try_from(positive(args, "COUNT")?).unwrap_or(usize::MAX);
         } else if args.eat("MAXIDLE") {
-            max_idle = positive(args, "MAXIDLE")?;
+            max_idle = Some(positive(args, "MAXIDLE")?);
         } else {
             return Ok((count, max_idle));
         }
@@ -265,8 +269,8 @@ fn parse_sortby(args: &mut Args, pipeline: &mut Pipeline) -> Result<(), CmdError
 
 pub fn ft_aggregate(ctx: &mut ExecCtx, args: &mut Args) -> Result<Reply, CmdError> {
     let name = text(&args.next_bytes()?);
-    let req = parse(args)?;
     let search = &ctx.state.search;
+    let req = parse(args, search.config.max_aggregate_results())?;
     let index = search.get(&name).ok_or(SearchError::NoSuchIndex(name))?;
     check_scorer(req.scorer.as_deref())?;
     let dialect = req
@@ -314,6 +318,9 @@ pub fn ft_aggregate(ctx: &mut ExecCtx, args: &mut Args) -> Result<Reply, CmdErro
     let protocol = ctx.client.protocol;
     Ok(match req.cursor {
         Some((count, max_idle)) => {
+            // MAXIDLE is capped at CURSOR_MAX_IDLE, its default.
+            let cap = search.config.cursor_max_idle_ms();
+            let max_idle = max_idle.map_or(cap, |ms| ms.min(cap));
             let batch = index
                 .cursors
                 .open(output.rows, output.total, count, max_idle)?;

@@ -11,8 +11,6 @@ use rand::RngExt;
 use super::Row;
 use crate::search::SearchError;
 
-/// RediSearch's default MAXIDLE and its upper bound (CURSOR_MAX_IDLE), in milliseconds.
-pub const DEFAULT_MAX_IDLE_MS: u64 = 300_000;
 /// Cursors an index may hold at once (FT.INFO `index_capacity`).
 pub const CURSOR_CAPACITY: usize = 128;
 /// Rows per read when neither WITHCURSOR nor FT.CURSOR READ gives COUNT.
@@ -50,8 +48,7 @@ fn not_found(id: u64) -> SearchError {
 
 impl Cursors {
     /// Sends the first batch of `rows` and keeps the rest under a new cursor id, unless the
-    /// batch reached their end. `count` of 0 means the default read size; `max_idle_ms` is
-    /// capped at [`DEFAULT_MAX_IDLE_MS`]. An index holding [`CURSOR_CAPACITY`] cursors
+    /// batch reached their end. `count` of 0 means the default read size. An index holding [`CURSOR_CAPACITY`] cursors
     /// refuses another.
     pub fn open(
         &self,
@@ -64,7 +61,7 @@ impl Cursors {
             rows: rows.into(),
             total,
             count: if count == 0 { DEFAULT_READ_SIZE } else { count },
-            max_idle: Duration::from_millis(max_idle_ms.min(DEFAULT_MAX_IDLE_MS)),
+            max_idle: Duration::from_millis(max_idle_ms),
             last_used: Instant::now(),
         };
         let (batch, done) = take(&mut cursor, None);
