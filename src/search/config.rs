@@ -153,6 +153,17 @@ impl SearchConfig {
         self.values.read().max_search_results.unwrap_or(u64::MAX)
     }
 
+    /// `MAXAGGREGATERESULTS` (unlimited): FT.AGGREGATE's LIMIT count above it is an error,
+    /// and no step keeps more rows. `u64::MAX` when unlimited.
+    pub fn max_aggregate_results(&self) -> u64 {
+        self.values.read().max_aggregate_results.unwrap_or(u64::MAX)
+    }
+
+    /// `CURSOR_MAX_IDLE` (300,000 ms): the default and the largest MAXIDLE of a cursor.
+    pub fn cursor_max_idle_ms(&self) -> u64 {
+        self.values.read().cursor_max_idle_ms
+    }
+
     /// `TIMEOUT` in milliseconds (500); 0 means no timeout.
     pub fn timeout_ms(&self) -> u64 {
         self.values.read().timeout_ms

@@ -1,9 +1,10 @@
-//! RediSearch's expression language (FT.CREATE `FILTER`, later FT.AGGREGATE `APPLY` /
+//! RediSearch's expression language (FT.CREATE `FILTER`, FT.AGGREGATE `APPLY` /
 //! `FILTER`): [`Expr::parse`] turns the text into an AST once, [`Expr::eval`] evaluates it
 //! against any [`Properties`] (a hash being indexed, a row of an aggregation).
 //!
 //! Covered: numbers (`inf`), quoted strings, `@property`, `NULL`, arithmetic `+ - * / % ^`,
-//! comparisons, `&& || !`, parentheses and the functions in [`FUNCTIONS`]. Precedence, from
+//! comparisons, `&& || !`, parentheses and the functions in [`FUNCTIONS`] (string, math,
+//! and UTC time functions over Unix seconds, [`super::datetime`]). Precedence, from
 //! loosest: `||`, `&&`, `!`, comparisons (not chainable), `+ -`, `* / %`, unary `-`, `^`
 //! (right-associative; `-2^2` is 4 as in RediSearch, whose lexer reads `-2` as one number) — `!@a == 1` negates the comparison, as in RediSearch.
 //!
@@ -12,6 +13,7 @@
 use std::cmp::Ordering;
 
 use super::SearchError;
+use super::datetime::{Civil, days_from_civil, expand_conversions};
 
 /// A value an expression reads or computes.
 #[derive(Debug, Clone, PartialEq)]
@@ -19,6 +21,11 @@ pub enum Value {
     Null,
     Number(f64),
     Str(String),
+    /// A list, as aggregation reducers (TOLIST, RANDOM_SAMPLE) produce.
+    Array(Vec<Value>),
+    /// Bytes that are not UTF-8 (a vector blob an aggregation loads), kept as they are;
+    /// expressions read them as text with invalid sequences replaced.
+    Bytes(bytes::Bytes),
 }
 
 impl Value {
@@ -28,13 +35,15 @@ impl Value {
             Value::Null => false,
             Value::Number(n) => *n != 0.0,
             Value::Str(s) => !s.is_empty(),
+            Value::Array(items) => !items.is_empty(),
+            Value::Bytes(b) => !b.is_empty(),
         }
     }
 
     /// The value as a number: numbers, and strings that spell one.
     pub fn as_number(&self) -> Option<f64> {
         match self {
-            Value::Null => None,
+            Value::Null | Value::Array(_) | Value::Bytes(_) => None,
             Value::Number(n) => Some(*n),
             Value::Str(s) => s.trim().parse().ok(),
         }
@@ -42,12 +51,13 @@ impl Value {
 
     /// The value as text: strings, and numbers written as RediSearch writes them
     /// (integral values without a fraction).
-    fn as_text(&self) -> Option<String> {
+    pub fn as_text(&self) -> Option<String> {
         match self {
-            Value::Null => None,
+            Value::Null | Value::Array(_) => None,
             Value::Number(n) if n.fract() == 0.0 && n.abs() < 1e17 => Some(format!("{n:.0}")),
             Value::Number(n) => Some(n.to_string()),
             Value::Str(s) => Some(s.clone()),
+            Value::Bytes(b) => Some(String::from_utf8_lossy(b).into_owned()),
         }
     }
 
@@ -98,29 +108,67 @@ pub enum Func {
     Substr,
     StartsWith,
     Contains,
+    Format,
+    Split,
+    ToNumber,
+    ToStr,
     Exists,
     Abs,
     Floor,
     Ceil,
     Sqrt,
     Log,
+    Log2,
+    Exp,
+    TimeFmt,
+    ParseTime,
+    Minute,
+    Hour,
+    Day,
+    Month,
+    Year,
+    DayOfWeek,
+    DayOfMonth,
+    DayOfYear,
+    MonthOfYear,
 }
 
-/// The functions known to the parser: name (case-insensitive), function, argument count.
-pub const FUNCTIONS: &[(&str, Func, usize)] = &[
-    ("lower", Func::Lower, 1),
-    ("upper", Func::Upper, 1),
-    ("strlen", Func::Strlen, 1),
-    ("substr", Func::Substr, 3),
-    ("startswith", Func::StartsWith, 2),
-    ("contains", Func::Contains, 2),
-    ("exists", Func::Exists, 1),
-    ("abs", Func::Abs, 1),
-    ("floor", Func::Floor, 1),
-    ("ceil", Func::Ceil, 1),
-    ("sqrt", Func::Sqrt, 1),
-    ("log", Func::Log, 1),
+/// The functions known to the parser: name (case-insensitive), function, and the least and
+/// most arguments it takes.
+pub const FUNCTIONS: &[(&str, Func, usize, usize)] = &[
+    ("lower", Func::Lower, 1, 1),
+    ("upper", Func::Upper, 1, 1),
+    ("strlen", Func::Strlen, 1, 1),
+    ("substr", Func::Substr, 3, 3),
+    ("startswith", Func::StartsWith, 2, 2),
+    ("contains", Func::Contains, 2, 2),
+    ("format", Func::Format, 1, usize::MAX),
+    ("split", Func::Split, 1, 3),
+    ("to_number", Func::ToNumber, 1, 1),
+    ("to_str", Func::ToStr, 1, 1),
+    ("exists", Func::Exists, 1, 1),
+    ("abs", Func::Abs, 1, 1),
+    ("floor", Func::Floor, 1, 1),
+    ("ceil", Func::Ceil, 1, 1),
+    ("sqrt", Func::Sqrt, 1, 1),
+    ("log", Func::Log, 1, 1),
+    ("log2", Func::Log2, 1, 1),
+    ("exp", Func::Exp, 1, 1),
+    ("timefmt", Func::TimeFmt, 1, 2),
+    ("parsetime", Func::ParseTime, 1, 2),
+    ("minute", Func::Minute, 1, 1),
+    ("hour", Func::Hour, 1, 1),
+    ("day", Func::Day, 1, 1),
+    ("month", Func::Month, 1, 1),
+    ("year", Func::Year, 1, 1),
+    ("dayofweek", Func::DayOfWeek, 1, 1),
+    ("dayofmonth", Func::DayOfMonth, 1, 1),
+    ("dayofyear", Func::DayOfYear, 1, 1),
+    ("monthofyear", Func::MonthOfYear, 1, 1),
 ];
+
+/// `timefmt` / `parsetime`'s default format.
+const TIME_FORMAT: &str = "%FT%TZ";
 
 /// Bounds that keep parsing and evaluating client input far from the stack's end: the
 /// evaluation recurses once per AST level, which is at most one per token.
@@ -175,6 +223,27 @@ impl Expr {
         })
     }
 
+    /// The names of the properties the expression reads, in the order they appear (each
+    /// once), so a caller can check them or load them before evaluating.
+    pub fn properties(&self) -> Vec<String> {
+        fn walk(e: &Expr, out: &mut Vec<String>) {
+            match e {
+                Expr::Literal(_) => {}
+                Expr::Property(name) if !out.contains(name) => out.push(name.clone()),
+                Expr::Property(_) => {}
+                Expr::Negate(inner) | Expr::Not(inner) => walk(inner, out),
+                Expr::Binary(_, l, r) => {
+                    walk(l, out);
+                    walk(r, out);
+                }
+                Expr::Call(_, args) => args.iter().for_each(|a| walk(a, out)),
+            }
+        }
+        let mut out = Vec::new();
+        walk(self, &mut out);
+        out
+    }
+
     /// Whether the expression holds for `props`; an evaluation error counts as false.
     pub fn matches(&self, props: &dyn Properties) -> bool {
         self.eval(props).is_ok_and(|v| v.truthy())
@@ -213,7 +282,7 @@ fn binary(op: BinOp, l: Value, r: Value) -> Result<Value, SearchError> {
 }
 
 /// `None` when the numbers are not comparable (NaN): every comparison but `!=` is false.
-fn compare(l: &Value, r: &Value) -> Option<Ordering> {
+pub fn compare(l: &Value, r: &Value) -> Option<Ordering> {
     match (l, r) {
         (Value::Null, Value::Null) => Some(Ordering::Equal),
         (Value::Null, _) => Some(Ordering::Less),
@@ -253,11 +322,105 @@ fn call(func: Func, args: &[Value]) -> Result<Value, SearchError> {
                 .ok_or_else(|| SearchError::other("Invalid type for substr. Expected string"))?;
             substr(&s, number(&args[1])?, number(&args[2])?)
         }
+        Func::Format => format(args),
+        Func::Split => Ok(split(args)),
+        Func::ToNumber => Ok(args[0].as_number().map_or(Value::Null, Value::Number)),
+        Func::ToStr => Ok(text(0).map_or(Value::Null, Value::Str)),
         Func::Abs => math(f64::abs),
         Func::Floor => math(f64::floor),
         Func::Ceil => math(f64::ceil),
         Func::Sqrt => math(f64::sqrt),
         Func::Log => math(f64::ln),
+        Func::Log2 => math(f64::log2),
+        Func::Exp => math(f64::exp),
+        Func::TimeFmt
+        | Func::ParseTime
+        | Func::Minute
+        | Func::Hour
+        | Func::Day
+        | Func::Month
+        | Func::Year
+        | Func::DayOfWeek
+        | Func::DayOfMonth
+        | Func::DayOfYear
+        | Func::MonthOfYear => Ok(time(func, args)),
+    }
+}
+
+/// `format(fmt, args...)`: each `%s` takes the next argument as text (`(null)` for null),
+/// `%%` is a percent sign.
+fn format(args: &[Value]) -> Result<Value, SearchError> {
+    let Value::Str(fmt) = &args[0] else {
+        return Err(SearchError::other(
+            "Invalid type for format. Expected string",
+        ));
+    };
+    let mut next = args[1..].iter();
+    let out = expand_conversions(fmt, |conversion, out| {
+        match conversion {
+            Some('%') => out.push('%'),
+            Some('s') => {
+                let arg = next
+                    .next()
+                    .ok_or_else(|| SearchError::other("Not enough arguments for format"))?;
+                out.push_str(&arg.as_text().unwrap_or_else(|| "(null)".to_string()));
+            }
+            _ => return Err(SearchError::other("Invalid format string")),
+        }
+        Ok(())
+    })?;
+    Ok(Value::Str(out))
+}
+
+/// `split(s, [sep = ","], [strip = " "])`: the pieces between any of `sep`'s characters,
+/// each stripped of `strip`'s characters at both ends, empty pieces left out.
+fn split(args: &[Value]) -> Value {
+    let arg = |i: usize, default: &str| {
+        args.get(i)
+            .map_or(Some(default.to_string()), Value::as_text)
+    };
+    let (Some(s), Some(sep), Some(strip)) = (arg(0, ""), arg(1, ","), arg(2, " ")) else {
+        return Value::Null;
+    };
+    Value::Array(
+        s.split(|c| sep.contains(c))
+            .map(|piece| piece.trim_matches(|c| strip.contains(c)))
+            .filter(|piece| !piece.is_empty())
+            .map(|piece| Value::Str(piece.to_string()))
+            .collect(),
+    )
+}
+
+/// The time functions over Unix seconds (UTC); a value that is not a time is null.
+fn time(func: Func, args: &[Value]) -> Value {
+    let fmt = args
+        .get(1)
+        .map_or(Some(TIME_FORMAT.to_string()), Value::as_text);
+    if func == Func::ParseTime {
+        return match (args[0].as_text(), fmt) {
+            (Some(text), Some(fmt)) => {
+                Civil::parse(&text, &fmt).map_or(Value::Null, |t| Value::Number(t.to_unix() as f64))
+            }
+            _ => Value::Null,
+        };
+    }
+    let Some(secs) = args[0].as_number().filter(|n| n.is_finite()) else {
+        return Value::Null;
+    };
+    let secs = secs.floor() as i64;
+    let t = Civil::from_unix(secs);
+    let n = |v: i64| Value::Number(v as f64);
+    match func {
+        Func::TimeFmt => fmt.map_or(Value::Null, |f| Value::Str(t.format(&f))),
+        Func::Minute => n(secs - secs.rem_euclid(60)),
+        Func::Hour => n(secs - secs.rem_euclid(3600)),
+        Func::Day => n(secs - secs.rem_euclid(86_400)),
+        Func::Month => n(days_from_civil(t.year, t.month, 1) * 86_400),
+        Func::Year => n(t.year),
+        Func::DayOfWeek => n(i64::from(t.weekday())),
+        Func::DayOfMonth => n(i64::from(t.day)),
+        Func::DayOfYear => n(i64::from(t.day_of_year())),
+        _ => n(i64::from(t.month) - 1),
     }
 }
 
@@ -651,17 +814,24 @@ impl Parser {
         }
         self.expect(Tok::RParen)?;
         self.nesting -= 1;
-        let Some(&(_, func, arity)) = FUNCTIONS
+        let Some(&(_, func, least, most)) = FUNCTIONS
             .iter()
-            .find(|(n, _, _)| n.eq_ignore_ascii_case(name))
+            .find(|(n, _, _, _)| n.eq_ignore_ascii_case(name))
         else {
             return Err(SearchError::Other(format!(
                 "Unknown function name '{name}'"
             )));
         };
-        if args.len() != arity {
+        if args.len() < least || args.len() > most {
+            let expected = if least == most {
+                least.to_string()
+            } else if most == usize::MAX {
+                format!("at least {least}")
+            } else {
+                format!("{least} to {most}")
+            };
             return Err(SearchError::Other(format!(
-                "Function '{name}' expects {arity} arguments, but got {}",
+                "Function '{name}' expects {expected} arguments, but got {}",
                 args.len()
             )));
         }
@@ -762,6 +932,74 @@ mod tests {
         // The right side would fail (arithmetic on a string) but is never evaluated.
         assert_eq!(num("0 && (@name + 1)"), 0.0);
         assert_eq!(num("1 || (@name + 1)"), 1.0);
+    }
+
+    #[test]
+    fn aggregation_functions() {
+        let s = |v: &str| Value::Str(v.into());
+        let n = Value::Number;
+        let list = |items: &[&str]| Value::Array(items.iter().map(|i| s(i)).collect());
+        assert_eq!(eval("log2(8)"), n(3.0));
+        assert_eq!(eval("exp(0)"), n(1.0));
+        assert_eq!(eval("format('%s is %s%%', @name, @age)"), s("Alice is 20%"));
+        assert_eq!(eval("format('%s', @missing)"), s("(null)"));
+        assert_eq!(eval("split(' a, b ,,c ')"), list(&["a", "b", "c"]));
+        assert_eq!(eval("split('a-b:c', '-:')"), list(&["a", "b", "c"]));
+        assert_eq!(eval("split('xax,b', ',', 'x')"), list(&["a", "b"]));
+        assert_eq!(eval("to_number('2.5') + 1"), n(3.5));
+        assert_eq!(eval("to_str(2) == '2'"), n(1.0));
+        // 2023-11-14T22:13:20Z, a Tuesday.
+        let t = "1700000000";
+        let at = |f: &str| eval(&format!("{f}({t})"));
+        assert_eq!(at("timefmt"), s("2023-11-14T22:13:20Z"));
+        assert_eq!(eval(&format!("timefmt({t}, '%Y/%m')")), s("2023/11"));
+        assert_eq!(
+            eval("parsetime('2023-11-14T22:13:20Z')"),
+            n(1_700_000_000.0)
+        );
+        assert_eq!(
+            eval("parsetime('14.11.2023', '%d.%m.%Y')"),
+            n(1_699_920_000.0)
+        );
+        assert_eq!(eval("parsetime('junk')"), Value::Null);
+        assert_eq!(at("minute"), n(1_699_999_980.0));
+        assert_eq!(at("hour"), n(1_699_999_200.0));
+        assert_eq!(at("day"), n(1_699_920_000.0));
+        assert_eq!(at("month"), n(1_698_796_800.0));
+        assert_eq!(at("year"), n(2023.0));
+        assert_eq!(at("dayofweek"), n(2.0));
+        assert_eq!(at("dayofmonth"), n(14.0));
+        assert_eq!(at("dayofyear"), n(317.0));
+        assert_eq!(at("monthofyear"), n(10.0));
+        assert_eq!(eval("day(@name)"), Value::Null);
+        let blob = Value::Bytes(bytes::Bytes::from_static(b"a\xff"));
+        assert!(blob.truthy());
+        assert_eq!(blob.as_number(), None);
+        assert_eq!(blob.as_text().as_deref(), Some("a\u{fffd}"));
+        let err = |text: &str| Expr::parse(text).unwrap_err().to_string();
+        assert_eq!(
+            err("split()"),
+            "Function 'split' expects 1 to 3 arguments, but got 0"
+        );
+        assert_eq!(
+            err("format()"),
+            "Function 'format' expects at least 1 arguments, but got 0"
+        );
+        let failed = |text: &str| {
+            Expr::parse(text)
+                .unwrap()
+                .eval(&row())
+                .unwrap_err()
+                .to_string()
+        };
+        assert_eq!(
+            failed("format('%s %s', 1)"),
+            "Not enough arguments for format"
+        );
+        assert_eq!(
+            failed("format(1)"),
+            "Invalid type for format. Expected string"
+        );
     }
 
     #[test]

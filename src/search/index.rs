@@ -13,6 +13,7 @@ use std::sync::atomic::{AtomicBool, AtomicU64, Ordering};
 use bytes::Bytes;
 use parking_lot::{Mutex, RwLock};
 
+use super::aggregate::cursor::Cursors;
 use super::document::{DocTable, Document, FieldValue};
 use super::expr::{Properties, Value};
 use super::fields::{NumericIndex, TagIndex, TextIndex, numeric, tag, text};
@@ -31,6 +32,8 @@ pub struct Index {
     dropped: AtomicBool,
     /// Which backfill is the current one: each start bumps it and an older scan stops.
     scan_generation: AtomicU64,
+    /// FT.AGGREGATE cursors over this index; they go when the index is dropped.
+    pub cursors: Cursors,
 }
 
 /// Counters FT.INFO reports.
@@ -199,6 +202,7 @@ impl Index {
             }),
             dropped: AtomicBool::new(false),
             scan_generation: AtomicU64::new(0),
+            cursors: Cursors::default(),
         }
     }
 

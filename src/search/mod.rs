@@ -1,8 +1,9 @@
 //! The search engine behind the FT.* commands: index definitions, the documents each index
 //! holds, its field indexes (numeric, tag, text, vector), the query language and the
-//! planner / executor that answers FT.SEARCH; also the server's spell-check dictionaries
-//! (`dict`), FT.SPELLCHECK (`spellcheck`) and each index's synonym groups (`synonyms`).
-//! Suggestion dictionaries are key values, so they live in `keyspace::suggest`.
+//! planner / executor that answers FT.SEARCH, FT.AGGREGATE's pipeline and cursors
+//! ([`aggregate`]); also the server's spell-check dictionaries (`dict`), FT.SPELLCHECK
+//! (`spellcheck`) and each index's synonym groups (`synonyms`). Suggestion dictionaries are
+//! key values, so they live in `keyspace::suggest`.
 //!
 //! It follows the keyspace through [`Registry`], a [`crate::keyspace::KeyObserver`]: every
 //! write to a hash (whatever the command, MULTI/EXEC or Lua) reaches the indexes whose
@@ -13,7 +14,9 @@
 //! documents as hash values. Argument parsing for FT.* and reply building live in
 //! `commands::search`. Lock order: keyspace shards -> registry -> one index.
 
+pub mod aggregate;
 pub mod config;
+pub mod datetime;
 pub mod dict;
 pub mod document;
 pub mod error;

@@ -12,6 +12,7 @@ use crate::commands::{Args, ExecCtx};
 use crate::error::CmdError;
 use crate::protocol::{Protocol, Reply};
 use crate::pubsub::NotifyClass;
+use crate::search::aggregate::cursor::CURSOR_CAPACITY;
 use crate::search::index::Index;
 use crate::search::registry::AliasOp;
 use crate::search::{FieldDef, FieldKind, IndexDef, SearchError, VectorAlgorithm};
@@ -129,6 +130,13 @@ pub fn ft_info(ctx: &mut ExecCtx, args: &mut Args) -> Result<Reply, CmdError> {
         + info.doc_table_bytes
         + info.tag_overhead_bytes
         + info.text_overhead_bytes;
+    let search = &ctx.state.search;
+    let global_cursors: u64 = search
+        .names()
+        .iter()
+        .filter_map(|n| search.get(n))
+        .map(|i| i.cursors.len() as u64)
+        .sum();
     let docs = info.num_docs as f32;
     let records = info.num_records as f32;
     let mut out = vec![
@@ -181,11 +189,12 @@ pub fn ft_info(ctx: &mut ExecCtx, args: &mut Args) -> Result<Reply, CmdError> {
         kv("gc_stats", gc_stats()),
         kv(
             "cursor_stats",
+            // Cursors are idle between reads, and reads run to completion.
             Reply::Map(vec![
-                kv("global_idle", Reply::Integer(0)),
-                kv("global_total", Reply::Integer(0)),
-                kv("index_capacity", Reply::Integer(CURSOR_CAPACITY)),
-                kv("index_total", Reply::Integer(0)),
+                kv("global_idle", count(global_cursors)),
+                kv("global_total", count(global_cursors)),
+                kv("index_capacity", count(CURSOR_CAPACITY as u64)),
+                kv("index_total", count(index.cursors.len() as u64)),
             ]),
         ),
     ];
@@ -215,9 +224,6 @@ pub fn ft_info(ctx: &mut ExecCtx, args: &mut Args) -> Result<Reply, CmdError> {
     out.push(kv("field statistics", Reply::Array(field_stats.collect())));
     Ok(Reply::Map(out))
 }
-
-/// Cursors an index may hold at once, as RediSearch reports it.
-const CURSOR_CAPACITY: i64 = 128;
 
 fn kv(key: &str, value: Reply) -> (Reply, Reply) {
     (Reply::simple(key), value)

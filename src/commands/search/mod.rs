@@ -1,12 +1,14 @@
 //! The FT.* commands (RediSearch 2.10's surface): argument parsing and reply building over
-//! `crate::search`. Index administration lives in `admin`, FT.SEARCH in `query`, FT.EXPLAIN
-//! in `explain`, the initial scan of FT.CREATE (and the re-scan after SWAPDB) in `backfill`,
-//! FT.SUG* (suggestion dictionaries, which are keys) in `suggest`, FT.DICT* in `dict`,
-//! FT.SPELLCHECK in `spellcheck` and FT.SYNUPDATE / SYNDUMP in `synonyms`.
+//! `crate::search`. Index administration lives in `admin`, FT.SEARCH in `query`, FT.AGGREGATE
+//! and FT.CURSOR in `aggregate`, FT.EXPLAIN in `explain`, the initial scan of FT.CREATE (and
+//! the re-scan after SWAPDB) in `backfill`, FT.SUG* (suggestion dictionaries, which are keys)
+//! in `suggest`, FT.DICT* in `dict`, FT.SPELLCHECK in `spellcheck` and FT.SYNUPDATE /
+//! SYNDUMP in `synonyms`.
 //!
 //! Errors are RediSearch's texts, which carry no `ERR` prefix ([`search_error`]).
 
 mod admin;
+mod aggregate;
 pub mod backfill;
 mod dict;
 mod explain;
@@ -66,6 +68,22 @@ pub static COMMANDS: &[CommandSpec] = &[
         summary: "Searches the index with a textual query, returning either documents or just ids",
         since: "1.0.0",
         ..CommandSpec::new("ft.search", -3, Flags::READONLY, G, query::ft_search)
+    },
+    CommandSpec {
+        summary: "Run a search query on an index and perform aggregate transformations on the results",
+        since: "1.1.0",
+        ..CommandSpec::new(
+            "ft.aggregate",
+            -3,
+            Flags::READONLY,
+            G,
+            aggregate::ft_aggregate,
+        )
+    },
+    CommandSpec {
+        summary: "Reads from or deletes a cursor of an aggregation",
+        since: "1.1.0",
+        ..CommandSpec::new("ft.cursor", -4, Flags::READONLY, G, aggregate::ft_cursor)
     },
     CommandSpec {
         summary: "Returns information and statistics on the index",

@@ -98,7 +98,7 @@ const SMALL_INDEX_DOCS: usize = 5_000;
 /// worker ([`crate::scripting::off_worker`]). An unfiltered KNN over an HNSW graph visits a
 /// bounded part of the graph (EF_RUNTIME, K) whatever the index size, so it stays on the
 /// worker and keeps single-connection KNN latency low; so does anything on a small index.
-fn may_take_long(index: &Index, query: &Query, options: &SearchOptions) -> bool {
+pub(super) fn may_take_long(index: &Index, query: &Query, options: &SearchOptions) -> bool {
     let graph_knn = query.filter == QueryNode::All
         && options.in_keys.is_none()
         && query.knn.as_ref().is_some_and(|knn| {
@@ -140,7 +140,7 @@ fn add_legacy_filters(query: &mut Query, req: &Request, def: &IndexDef) {
 /// The names of the distances the query yields: the KNN score field and every VECTOR_RANGE
 /// `$YIELD_DISTANCE_AS`, in the order RediSearch creates them (ranges in query order, then
 /// KNN). A name that is a schema attribute, or given twice, is refused as RediSearch does.
-fn yielded_fields(query: &Query, def: &IndexDef) -> Result<Vec<String>, SearchError> {
+pub(super) fn yielded_fields(query: &Query, def: &IndexDef) -> Result<Vec<String>, SearchError> {
     fn walk(node: &QueryNode, out: &mut Vec<String>) {
         match node {
             QueryNode::And(children) | QueryNode::Or(children) => {
@@ -288,7 +288,7 @@ fn distance(hit: &Hit, name: &str) -> Option<f64> {
 }
 
 /// A number as RediSearch prints computed values: `%lld` when integral, else `%.12g`.
-fn format_number(value: f64) -> String {
+pub(super) fn format_number(value: f64) -> String {
     if value.fract() == 0.0 && value.abs() < 9.2e18 {
         format!("{}", value as i64)
     } else {
@@ -461,7 +461,7 @@ impl LoadPlan {
 }
 
 /// The value of `field` in `hash`, unless its time to live has passed at `now`.
-fn live_field<'h>(hash: &'h HashValue, field: &[u8], now: u64) -> Option<&'h Bytes> {
+pub(super) fn live_field<'h>(hash: &'h HashValue, field: &[u8], now: u64) -> Option<&'h Bytes> {
     hash.get(field)
         .filter(|_| hash.field_expire_at(field).is_none_or(|at| at >= now))
 }
@@ -516,6 +516,18 @@ fn fields_reply(fields: Option<Vec<(Bytes, Bytes)>>, resp3: bool) -> Reply {
     }
 }
 
+/// RediSearch 2.10's RESP3 reply of FT.SEARCH and FT.AGGREGATE around its `results`.
+pub(super) fn resp3_results(results: Vec<Reply>, total: Reply) -> Reply {
+    let key = |k: &str| Reply::simple(k);
+    Reply::Map(vec![
+        (key("attributes"), Reply::Array(Vec::new())),
+        (key("format"), Reply::simple("STRING")),
+        (key("results"), Reply::Array(results)),
+        (key("total_results"), total),
+        (key("warning"), Reply::Array(Vec::new())),
+    ])
+}
+
 /// The reply: RESP2 `[total, key, score?, payload?, sortkey?, fields?, ...]`, RESP3 the map
 /// RediSearch 2.10 sends (`attributes`, `format`, `results`, `total_results`, `warning`).
 fn reply(req: &Request, protocol: Protocol, total: usize, hits: &[Hit], rows: Vec<Row>) -> Reply {
@@ -543,13 +555,7 @@ fn reply(req: &Request, protocol: Protocol, total: usize, hits: &[Hit], rows: Ve
                 Reply::Map(entry)
             })
             .collect();
-        return Reply::Map(vec![
-            (key("attributes"), Reply::Array(Vec::new())),
-            (key("format"), Reply::simple("STRING")),
-            (key("results"), Reply::Array(results)),
-            (key("total_results"), total),
-            (key("warning"), Reply::Array(Vec::new())),
-        ]);
+        return resp3_results(results, total);
     }
     let mut out = vec![total];
     for (hit, row) in hits.iter().zip(rows) {

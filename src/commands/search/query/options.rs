@@ -106,21 +106,21 @@ pub struct Highlight {
     pub close: String,
 }
 
-fn coded(text: impl Into<String>) -> CmdError {
+pub(in crate::commands::search) fn coded(text: impl Into<String>) -> CmdError {
     CmdError::Coded(text.into())
 }
 
 /// `Bad arguments for <name>: <reason>` (RediSearch's `QERR_MKBADARGS_AC`).
-fn bad_args(name: &str, reason: &str) -> CmdError {
+pub(in crate::commands::search) fn bad_args(name: &str, reason: &str) -> CmdError {
     coded(format!("Bad arguments for {name}: {reason}"))
 }
 
-fn text(arg: &[u8]) -> String {
+pub(in crate::commands::search) fn text(arg: &[u8]) -> String {
     String::from_utf8_lossy(arg).into_owned()
 }
 
 /// An unsigned decimal integer as RediSearch's cursor reads one: an optional `+`, digits.
-fn parse_unsigned(arg: &[u8]) -> Result<u64, &'static str> {
+pub(in crate::commands::search) fn parse_unsigned(arg: &[u8]) -> Result<u64, &'static str> {
     let text = std::str::from_utf8(arg).map_err(|_| NOT_CONVERTIBLE)?;
     if text.starts_with('-') && text.len() > 1 && text[1..].bytes().all(|b| b.is_ascii_digit()) {
         return Err(OUT_OF_BOUNDS);
@@ -133,12 +133,18 @@ fn parse_unsigned(arg: &[u8]) -> Result<u64, &'static str> {
 }
 
 /// The argument after keyword `name`.
-fn value_of(args: &mut Args, name: &str) -> Result<Bytes, CmdError> {
+pub(in crate::commands::search) fn value_of(
+    args: &mut Args,
+    name: &str,
+) -> Result<Bytes, CmdError> {
     args.next().ok_or_else(|| bad_args(name, NO_ARG))
 }
 
 /// `name n a1 .. an`: the `n` arguments after the count.
-fn var_args(args: &mut Args, name: &str) -> Result<Vec<Bytes>, CmdError> {
+pub(in crate::commands::search) fn var_args(
+    args: &mut Args,
+    name: &str,
+) -> Result<Vec<Bytes>, CmdError> {
     let count = value_of(args, name)?;
     let n = parse_unsigned(&count).map_err(|reason| bad_args(name, reason))?;
     if n > args.remaining() as u64 {
@@ -211,36 +217,9 @@ pub fn parse(args: &mut Args, protocol: Protocol, max_results: u64) -> Result<Re
                 }
                 req.sort = Some(parse_sortby(args)?);
             }
-            b"TIMEOUT" => {
-                let timeout = args
-                    .next()
-                    .ok_or_else(|| coded("Need argument for TIMEOUT"))?;
-                if parse_unsigned(&timeout).is_err() {
-                    return Err(coded("TIMEOUT requires a non negative integer"));
-                }
-            }
-            b"PARAMS" => {
-                if params_seen {
-                    return Err(coded(
-                        "Multiple PARAMS are not allowed. Parameters can be defined only once",
-                    ));
-                }
-                params_seen = true;
-                req.params = parse_params(&var_args(args, "PARAMS")?)?;
-            }
-            b"DIALECT" => {
-                let dialect = args
-                    .next()
-                    .ok_or_else(|| coded("Need an argument for DIALECT"))?;
-                match parse_unsigned(&dialect) {
-                    Ok(d @ 1..=4) => req.dialect = Some(d as u32),
-                    _ => {
-                        return Err(coded(format!(
-                            "DIALECT requires a non negative integer >=1 and <= {MAX_DIALECT}"
-                        )));
-                    }
-                }
-            }
+            b"TIMEOUT" => parse_timeout(args)?,
+            b"PARAMS" => req.params = parse_params(args, &mut params_seen)?,
+            b"DIALECT" => req.dialect = Some(parse_dialect(args)?),
             b"FORMAT" => {
                 let format = args
                     .next()
@@ -280,6 +259,29 @@ pub fn parse(args: &mut Args, protocol: Protocol, max_results: u64) -> Result<Re
         req.no_content = true;
     }
     Ok(req)
+}
+
+/// TIMEOUT's value: checked, then unused (queries are not cut short).
+pub(in crate::commands::search) fn parse_timeout(args: &mut Args) -> Result<(), CmdError> {
+    let timeout = args
+        .next()
+        .ok_or_else(|| coded("Need argument for TIMEOUT"))?;
+    if parse_unsigned(&timeout).is_err() {
+        return Err(coded("TIMEOUT requires a non negative integer"));
+    }
+    Ok(())
+}
+
+pub(in crate::commands::search) fn parse_dialect(args: &mut Args) -> Result<u32, CmdError> {
+    let dialect = args
+        .next()
+        .ok_or_else(|| coded("Need an argument for DIALECT"))?;
+    match parse_unsigned(&dialect) {
+        Ok(d @ 1..=4) => Ok(d as u32),
+        _ => Err(coded(format!(
+            "DIALECT requires a non negative integer >=1 and <= {MAX_DIALECT}"
+        ))),
+    }
 }
 
 /// RETURN's list: `identifier [AS name]` entries.
@@ -447,7 +449,18 @@ fn parse_sortby(args: &mut Args) -> Result<SortBy, CmdError> {
     })
 }
 
-fn parse_params(list: &[Bytes]) -> Result<Params, CmdError> {
+/// PARAMS' list; `seen` refuses a second PARAMS, as RediSearch does.
+pub(in crate::commands::search) fn parse_params(
+    args: &mut Args,
+    seen: &mut bool,
+) -> Result<Params, CmdError> {
+    if *seen {
+        return Err(coded(
+            "Multiple PARAMS are not allowed. Parameters can be defined only once",
+        ));
+    }
+    *seen = true;
+    let list = var_args(args, "PARAMS")?;
     if list.is_empty() || list.len() % 2 == 1 {
         return Err(coded("Parameters must be specified in PARAM VALUE pairs"));
     }
@@ -471,8 +484,12 @@ pub fn check_names(req: &Request) -> Result<(), CmdError> {
             return Err(coded("No such language"));
         }
     }
-    match &req.scorer {
-        Some(scorer) if !SCORERS.contains(&scorer.as_str()) => {
+    check_scorer(req.scorer.as_deref())
+}
+
+pub(in crate::commands::search) fn check_scorer(scorer: Option<&str>) -> Result<(), CmdError> {
+    match scorer {
+        Some(scorer) if !SCORERS.contains(&scorer) => {
             Err(coded(format!("No such scorer {scorer}")))
         }
         _ => Ok(()),

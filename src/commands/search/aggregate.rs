@@ -1,0 +1,512 @@
+//! FT.AGGREGATE and FT.CURSOR READ / DEL: argument parsing (options in any order, pipeline
+//! steps in command order), running the query, loading each document's fields into a row,
+//! running [`Pipeline`] over the rows, and the replies in RediSearch 2.10's RESP2 / RESP3
+//! shapes (values sent as strings, numbers as `%lld` / `%.12g`).
+//!
+//! Order of work, as FT.SEARCH's ([`super::query`]): parse (no lock) ->
+//! [`crate::search::index::Index::search`] (the index locks itself) -> load each hit's fields
+//! under its own shard lock, never while an index lock is held -> the pipeline; loading and
+//! pipeline run off the async worker when the rows are many.
+
+use bytes::Bytes;
+
+use super::query::options::{
+    bad_args, check_scorer, coded, parse_dialect, parse_params, parse_timeout, parse_unsigned,
+    text, value_of, var_args,
+};
+use super::query::{format_number, live_field, may_take_long, resp3_results, yielded_fields};
+use crate::commands::{Args, ExecCtx};
+use crate::error::CmdError;
+use crate::keyspace::Value as KeyValue;
+use crate::protocol::{Protocol, Reply};
+use crate::search::aggregate::cursor::Batch;
+use crate::search::aggregate::{Output, Pipeline, ReducerSpec, Row, Step};
+use crate::search::expr::{Expr, Value};
+use crate::search::index::{Hit, SearchOptions};
+use crate::search::query::Params;
+use crate::search::{IndexDef, SearchError};
+
+/// Loading and running the pipeline over more rows than this happens off the async worker.
+const SMALL_ROWS: usize = 5_000;
+
+/// What LOAD asks for.
+#[derive(Debug, Default, PartialEq)]
+enum Load {
+    #[default]
+    Nothing,
+    /// `LOAD *`: every field of the hash.
+    All,
+    /// `LOAD n @f [AS a] ...`: (hash field or `__key`, row name).
+    Fields(Vec<(String, String)>),
+}
+
+#[derive(Debug, Default)]
+struct Request {
+    query: Bytes,
+    verbatim: bool,
+    in_keys: Option<Vec<Bytes>>,
+    in_fields: Option<Vec<String>>,
+    load: Load,
+    pipeline: Pipeline,
+    params: Params,
+    dialect: Option<u32>,
+    add_scores: bool,
+    scorer: Option<String>,
+    /// WITHCURSOR: rows per read (0: the default) and MAXIDLE (`None`: CURSOR_MAX_IDLE).
+    cursor: Option<(usize, Option<u64>)>,
+}
+
+/// Parses the arguments after the index name; `max_results` is MAXAGGREGATERESULTS.
+fn parse(args: &mut Args, max_results: u64) -> Result<Request, CmdError> {
+    let mut req = Request {
+        query: args.next_bytes()?,
+        ..Request::default()
+    };
+    let mut params_seen = false;
+    while let Some(arg) = args.peek().cloned() {
+        let position = args.argv().len() - args.remaining() - 2;
+        let _ = args.next();
+        match arg.to_ascii_uppercase().as_slice() {
+            b"VERBATIM" => req.verbatim = true,
+            b"ADDSCORES" => req.add_scores = true,
+            b"WITHSCHEMA" | b"NOSTOPWORDS" | b"INORDER" | b"WITHCOUNT" | b"WITHOUTCOUNT" => {}
+            b"LANGUAGE" | b"EXPANDER" | b"PAYLOAD" | b"SLOP" => {
+                value_of(args, &text(&arg))?;
+            }
+            b"INKEYS" => req.in_keys = Some(var_args(args, "INKEYS")?),
+            b"INFIELDS" => {
+                let fields = var_args(args, "INFIELDS")?;
+                req.in_fields = Some(fields.iter().map(|f| text(f)).collect());
+            }
+            b"RETURN" | b"SUMMARIZE" | b"HIGHLIGHT" => {
+                return Err(coded(format!(
+                    "{} is not supported on FT.AGGREGATE",
+                    text(&arg.to_ascii_uppercase())
+                )));
+            }
+            b"SCORER" => req.scorer = Some(text(&value_of(args, "SCORER")?)),
+            b"TIMEOUT" => parse_timeout(args)?,
+            b"DIALECT" => req.dialect = Some(parse_dialect(args)?),
+            b"PARAMS" => req.params = parse_params(args, &mut params_seen)?,
+            b"LOAD" => {
+                if req
+                    .pipeline
+                    .steps
+                    .iter()
+                    .any(|s| matches!(s, Step::GroupBy { .. }))
+                {
+                    return Err(coded("LOAD cannot be applied after projectors or reducers"));
+                }
+                req.load = parse_load(args)?;
+            }
+            b"WITHCURSOR" => req.cursor = Some(parse_cursor(args)?),
+            b"GROUPBY" => req.pipeline.steps.push(parse_groupby(args)?),
+            b"SORTBY" => parse_sortby(args, &mut req.pipeline)?,
+            b"APPLY" => {
+                let expr = text(&value_of(args, "APPLY")?);
+                let name = if args.eat("AS") {
+                    args.next()
+                        .map(|a| text(&a))
+                        .ok_or_else(|| bad_args("AS", "needs argument"))?
+                } else {
+                    expr.clone()
+                };
+                req.pipeline.steps.push(Step::Apply {
+                    expr: Expr::parse(&expr)?,
+                    name,
+                });
+            }
+            b"FILTER" => {
+                let expr = text(&value_of(args, "FILTER")?);
+                req.pipeline.steps.push(Step::Filter(Expr::parse(&expr)?));
+            }
+            b"LIMIT" => {
+                let (Some(offset), Some(num)) = (args.next(), args.next()) else {
+                    return Err(coded("LIMIT requires two arguments"));
+                };
+                let (Ok(offset), Ok(num)) = (parse_unsigned(&offset), parse_unsigned(&num)) else {
+                    return Err(coded("LIMIT needs two numeric arguments"));
+                };
+                if num == 0 && offset != 0 {
+                    return Err(coded("The `offset` of the LIMIT must be 0 when `num` is 0"));
+                }
+                if num > max_results {
+                    return Err(coded(format!("LIMIT exceeds maximum of {max_results}")));
+                }
+                let arrange = req.pipeline.arrange();
+                arrange.limited = true;
+                arrange.offset = usize::try_from(offset).unwrap_or(usize::MAX);
+                arrange.limit = usize::try_from(num).unwrap_or(usize::MAX);
+            }
+            _ => {
+                return Err(coded(format!(
+                    "Unknown argument `{}` at position {position} for <main>",
+                    text(&arg)
+                )));
+            }
+        }
+    }
+    Ok(req)
+}
+
+/// A property reference of GROUPBY / SORTBY: `@name`.
+fn property(arg: &[u8], step: &str) -> Result<String, CmdError> {
+    let name = text(arg);
+    match name.strip_prefix('@') {
+        Some(p) => Ok(p.to_string()),
+        None => Err(bad_args(
+            step,
+            &format!("Unknown property `{name}`. Did you mean `@{name}`?"),
+        )),
+    }
+}
+
+fn parse_load(args: &mut Args) -> Result<Load, CmdError> {
+    let count = value_of(args, "LOAD")?;
+    if &count[..] == b"*" {
+        return Ok(Load::All);
+    }
+    let n = parse_unsigned(&count).map_err(|reason| bad_args("LOAD", reason))?;
+    if n > args.remaining() as u64 {
+        return Err(bad_args("LOAD", "Expected an argument, but none provided"));
+    }
+    let items: Vec<String> = args.by_ref().take(n as usize).map(|a| text(&a)).collect();
+    let mut fields = Vec::new();
+    let mut items = items.into_iter().peekable();
+    while let Some(item) = items.next() {
+        let path = item.strip_prefix('@').unwrap_or(&item).to_string();
+        let name = if items.peek().is_some_and(|a| a.eq_ignore_ascii_case("AS")) {
+            items.next();
+            items
+                .next()
+                .ok_or_else(|| bad_args("LOAD", "Expected an argument, but none provided"))?
+        } else {
+            path.clone()
+        };
+        fields.push((path, name));
+    }
+    Ok(Load::Fields(fields))
+}
+
+/// WITHCURSOR's `COUNT n` and `MAXIDLE ms`, each at least 1 as RediSearch requires.
+fn parse_cursor(args: &mut Args) -> Result<(usize, Option<u64>), CmdError> {
+    let (mut count, mut max_idle) = (0, None);
+    let positive = |args: &mut Args, name: &str| -> Result<u64, CmdError> {
+        let n = value_of(args, name)?;
+        match parse_unsigned(&n) {
+            Ok(0) => Err(bad_args(name, "Value is outside acceptable bounds")),
+            Ok(n) => Ok(n),
+            Err(reason) => Err(bad_args(name, reason)),
+        }
+    };
+    loop {
+        if args.eat("COUNT") {
+            count = usize::try_from(positive(args, "COUNT")?).unwrap_or(usize::MAX);
+        } else if args.eat("MAXIDLE") {
+            max_idle = Some(positive(args, "MAXIDLE")?);
+        } else {
+            return Ok((count, max_idle));
+        }
+    }
+}
+
+fn parse_groupby(args: &mut Args) -> Result<Step, CmdError> {
+    let keys = var_args(args, "GROUPBY")?
+        .iter()
+        .map(|k| property(k, "GROUPBY"))
+        .collect::<Result<Vec<_>, _>>()?;
+    let mut reducers = Vec::new();
+    while args.eat("REDUCE") {
+        let name = text(&value_of(args, "REDUCE")?);
+        let reducer_args: Vec<String> = var_args(args, &name)?.iter().map(|a| text(a)).collect();
+        let alias = if args.eat("AS") {
+            Some(text(&value_of(args, "AS")?))
+        } else {
+            None
+        };
+        reducers.push(ReducerSpec::parse(&name, &reducer_args, alias)?);
+    }
+    Ok(Step::GroupBy { keys, reducers })
+}
+
+/// `SORTBY n @f [ASC|DESC] ... [MAX m]` into the segment's arrange step.
+fn parse_sortby(args: &mut Args, pipeline: &mut Pipeline) -> Result<(), CmdError> {
+    let list = var_args(args, "SORTBY")?;
+    let arrange = pipeline.arrange();
+    if !arrange.keys.is_empty() {
+        return Err(coded(
+            "Multiple SORTBY steps are not allowed. Sort multiple fields in a single step",
+        ));
+    }
+    let mut keys: Vec<(String, bool)> = Vec::new();
+    for item in &list {
+        let item = text(item);
+        if let Some(name) = item.strip_prefix('@') {
+            keys.push((name.to_string(), true));
+            continue;
+        }
+        let ascending = item.eq_ignore_ascii_case("ASC");
+        match keys.last_mut() {
+            Some(last) if ascending || item.eq_ignore_ascii_case("DESC") => last.1 = ascending,
+            _ => {
+                return Err(coded(format!(
+                    "MISSING ASC or DESC after sort field ({item})"
+                )));
+            }
+        }
+    }
+    if keys.is_empty() {
+        return Err(coded("Bad SORTBY arguments"));
+    }
+    if args.eat("MAX") {
+        let n = value_of(args, "MAX")?;
+        let n = parse_unsigned(&n).map_err(|reason| bad_args("MAX", reason))?;
+        arrange.limit = usize::try_from(n).unwrap_or(usize::MAX);
+    }
+    arrange.keys = keys;
+    Ok(())
+}
+
+pub fn ft_aggregate(ctx: &mut ExecCtx, args: &mut Args) -> Result<Reply, CmdError> {
+    let name = text(&args.next_bytes()?);
+    let search = &ctx.state.search;
+    let req = parse(args, search.config.max_aggregate_results())?;
+    let index = search.get(&name).ok_or(SearchError::NoSuchIndex(name))?;
+    check_scorer(req.scorer.as_deref())?;
+    let dialect = req
+        .dialect
+        .unwrap_or_else(|| search.config.default_dialect());
+    let query = crate::search::query::parse(&req.query, &index.def, &req.params, dialect)?;
+    let yields = yielded_fields(&query, &index.def)?;
+    let loaded = |name: &str| match &req.load {
+        Load::All => true,
+        Load::Fields(fields) => fields.iter().any(|(_, n)| n == name),
+        Load::Nothing => false,
+    };
+    let source = |name: &str| {
+        loaded(name)
+            || index.def.field(name).is_some()
+            || yields.iter().any(|y| y == name)
+            || name == "__key"
+            || (name == "__score" && req.add_scores)
+    };
+    let wanted = req.pipeline.source_fields(&source)?;
+
+    let options = SearchOptions {
+        in_keys: req.in_keys.clone(),
+        in_fields: req.in_fields.clone(),
+        verbatim: req.verbatim,
+        now_ms: crate::keyspace::unix_ms(),
+    };
+    let hits = if may_take_long(&index, &query, &options) {
+        crate::scripting::off_worker(|| index.search(&query, &options))?
+    } else {
+        index.search(&query, &options)?
+    };
+    let build = || {
+        let rows: Vec<Row> = hits
+            .iter()
+            .map(|hit| load_row(ctx, hit, &req, &yields, &wanted, &index.def))
+            .collect();
+        req.pipeline.run(rows)
+    };
+    let output = if hits.len() > SMALL_ROWS {
+        crate::scripting::off_worker(build)
+    } else {
+        build()
+    };
+    let protocol = ctx.client.protocol;
+    Ok(match req.cursor {
+        Some((count, max_idle)) => {
+            // MAXIDLE is capped at CURSOR_MAX_IDLE, its default.
+            let cap = search.config.cursor_max_idle_ms();
+            let max_idle = max_idle.map_or(cap, |ms| ms.min(cap));
+            let batch = index
+                .cursors
+                .open(output.rows, output.total, count, max_idle)?;
+            cursor_reply(batch, protocol)
+        }
+        None => rows_reply(output, protocol),
+    })
+}
+
+/// One hit as a row: its yielded distances, `__score` (ADDSCORES), the LOAD fields, then
+/// the other names the pipeline reads from documents. Hash fields are read under the key's
+/// shard lock; a key gone since the search gives a row without them.
+fn load_row(
+    ctx: &ExecCtx,
+    hit: &Hit,
+    req: &Request,
+    yields: &[String],
+    wanted: &[String],
+    def: &IndexDef,
+) -> Row {
+    let mut row = Row::default();
+    for (name, distance) in &hit.distances {
+        if yields.contains(name) {
+            row.set(name, Value::Number(*distance));
+        }
+    }
+    if req.add_scores {
+        row.set("__score", Value::Number(hit.score));
+    }
+    let key_text = || Value::Str(String::from_utf8_lossy(&hit.key).into_owned());
+    let identifier = |name: &str| match def.field(name) {
+        Some(field) => field.identifier.clone(),
+        None => Bytes::copy_from_slice(name.as_bytes()),
+    };
+    let reads_hash = req.load != Load::Nothing
+        || wanted
+            .iter()
+            .any(|w| w != "__key" && w != "__score" && !yields.contains(w));
+    if !reads_hash {
+        if wanted.iter().any(|w| w == "__key") {
+            row.set("__key", key_text());
+        }
+        return row;
+    }
+    let mut guard = ctx.ks().lock(0, &[&hit.key]);
+    let now = guard.now_ms();
+    let hash = match guard.peek(&hit.key).map(|e| &e.value) {
+        Some(KeyValue::Hash(hash)) => Some(hash),
+        _ => None,
+    };
+    // Hash values stay bytes when they are not text (vector blobs), sent back unchanged.
+    let read = |field: &[u8]| {
+        hash.and_then(|h| live_field(h, field, now))
+            .map(|v| match std::str::from_utf8(v) {
+                Ok(text) => Value::Str(text.to_string()),
+                Err(_) => Value::Bytes(v.clone()),
+            })
+    };
+    let lookup = |path: &str| {
+        if path == "__key" {
+            Some(key_text())
+        } else {
+            read(&identifier(path))
+        }
+    };
+    match &req.load {
+        Load::All => {
+            if let Some(hash) = hash {
+                for (field, _) in hash.iter() {
+                    if let Some(value) = read(field) {
+                        row.set(&String::from_utf8_lossy(field), value);
+                    }
+                }
+            }
+        }
+        Load::Fields(fields) => {
+            for (path, name) in fields {
+                if let Some(value) = lookup(path) {
+                    row.set(name, value);
+                }
+            }
+        }
+        Load::Nothing => {}
+    }
+    for name in wanted {
+        if row.get(name).is_none()
+            && let Some(value) = lookup(name)
+        {
+            row.set(name, value);
+        }
+    }
+    row
+}
+
+/// FT.CURSOR READ idx cid [COUNT n] | DEL idx cid.
+pub fn ft_cursor(ctx: &mut ExecCtx, args: &mut Args) -> Result<Reply, CmdError> {
+    let sub = args.next_bytes()?.to_ascii_uppercase();
+    let name = text(&args.next_bytes()?);
+    let id = args.next_bytes()?;
+    let id: u64 = std::str::from_utf8(&id)
+        .ok()
+        .and_then(|s| s.parse().ok())
+        .ok_or_else(|| coded("Bad cursor ID"))?;
+    let index = ctx.state.search.get(&name);
+    let not_found = || CmdError::from(SearchError::other(format!("Cursor not found, id: {id}")));
+    match sub.as_slice() {
+        b"READ" => {
+            let count = if args.eat("COUNT") {
+                let n = value_of(args, "COUNT")?;
+                let n = parse_unsigned(&n).map_err(|reason| bad_args("COUNT", reason))?;
+                Some(usize::try_from(n).unwrap_or(usize::MAX))
+            } else {
+                None
+            };
+            if let Some(extra) = args.next() {
+                return Err(coded(format!("Unknown argument `{}`", text(&extra))));
+            }
+            let batch = index.ok_or_else(not_found)?.cursors.read(id, count)?;
+            Ok(cursor_reply(batch, ctx.client.protocol))
+        }
+        b"DEL" => {
+            if args.remaining() > 0 {
+                return Err(CmdError::WrongArity("FT.CURSOR".into()));
+            }
+            index.ok_or_else(not_found)?.cursors.delete(id)?;
+            Ok(Reply::ok())
+        }
+        _ => Err(coded("Unknown subcommand")),
+    }
+}
+
+/// A row value as RediSearch sends it: strings as they are, numbers as `%lld` / `%.12g`,
+/// lists as arrays, null as nil.
+fn value_reply(value: Value) -> Reply {
+    match value {
+        Value::Null => Reply::Nil,
+        Value::Number(n) => Reply::bulk(format_number(n)),
+        Value::Str(s) => Reply::bulk(s),
+        Value::Bytes(b) => Reply::Bulk(b),
+        Value::Array(items) => Reply::Array(items.into_iter().map(value_reply).collect()),
+    }
+}
+
+/// RESP2 `[total, [name, value, ...], ...]`; RESP3 the map FT.SEARCH also sends, each
+/// row's fields under `extra_attributes`.
+fn rows_reply(output: Output, protocol: Protocol) -> Reply {
+    let total = Reply::Integer(i64::try_from(output.total).unwrap_or(i64::MAX));
+    if protocol == Protocol::Resp3 {
+        let key = |k: &str| Reply::simple(k);
+        let results: Vec<Reply> = output
+            .rows
+            .into_iter()
+            .map(|row| {
+                let fields = row
+                    .fields
+                    .into_iter()
+                    .map(|(name, value)| (Reply::bulk(name), value_reply(value)))
+                    .collect();
+                Reply::Map(vec![
+                    (key("extra_attributes"), Reply::Map(fields)),
+                    (key("values"), Reply::Array(Vec::new())),
+                ])
+            })
+            .collect();
+        return resp3_results(results, total);
+    }
+    let mut out = vec![total];
+    out.extend(output.rows.into_iter().map(|row| {
+        Reply::Array(
+            row.fields
+                .into_iter()
+                .flat_map(|(name, value)| [Reply::bulk(name), value_reply(value)])
+                .collect(),
+        )
+    }));
+    Reply::Array(out)
+}
+
+/// `[rows reply, cursor id]` in both protocols.
+fn cursor_reply(batch: Batch, protocol: Protocol) -> Reply {
+    let output = Output {
+        rows: batch.rows,
+        total: batch.total,
+    };
+    Reply::Array(vec![
+        rows_reply(output, protocol),
+        Reply::Integer(i64::try_from(batch.cursor_id).unwrap_or(i64::MAX)),
+    ])
+}
