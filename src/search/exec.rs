@@ -20,6 +20,7 @@ use std::collections::HashMap;
 use roaring::RoaringBitmap;
 
 use super::document::FieldValue;
+use super::fields::geo;
 use super::index::{Data, FieldIndex, Hit, SearchOptions};
 use super::query::{KnnClause, Query, QueryNode, TextTerm};
 use super::vector::VectorIndex;
@@ -202,6 +203,10 @@ impl<'a> Eval<'a> {
                 Some((FieldIndex::Numeric(n), _)) => n.range(*min, *max),
                 _ => RoaringBitmap::new(),
             },
+            QueryNode::Geo { field, filter } => match self.indexed(field) {
+                Some((FieldIndex::Geo(g), _)) => g.within(filter),
+                _ => RoaringBitmap::new(),
+            },
             QueryNode::VectorRange {
                 field,
                 radius,
@@ -348,6 +353,20 @@ impl<'a> Eval<'a> {
                 };
                 match value {
                     Some(v) if within(v) => 1.0,
+                    _ => 0.0,
+                }
+            }
+            // A point in the circle counts as one matching numeric record, as in RediSearch
+            // (whose geo filter is a union of numeric ranges over geohashes).
+            QueryNode::Geo { field, filter } => {
+                let point = self.def.field_index(field).and_then(|pos| {
+                    match self.data.docs.get(id)?.values.get(pos)? {
+                        Some(FieldValue::Geo(p, _)) => Some(*p),
+                        _ => None,
+                    }
+                });
+                match point {
+                    Some(p) if geo::contains(filter, p) => 1.0,
                     _ => 0.0,
                 }
             }

@@ -15,7 +15,7 @@ use parking_lot::{Mutex, RwLock};
 
 use super::document::{DocTable, Document, FieldValue};
 use super::expr::{Properties, Value};
-use super::fields::{NumericIndex, TagIndex, TextIndex, numeric, tag, text};
+use super::fields::{GeoIndex, NumericIndex, TagIndex, TextIndex, geo, numeric, tag, text};
 use super::query::Query;
 use super::vector::VectorIndex;
 use super::{DocId, FieldDef, FieldKind, IndexDef, SearchError};
@@ -117,6 +117,7 @@ pub enum SortKey {
 /// The postings of one schema field. TEXT fields share [`Data::text`].
 pub(super) enum FieldIndex {
     Numeric(NumericIndex),
+    Geo(GeoIndex),
     Tag(TagIndex),
     Text,
     Vector(Box<VectorIndex>),
@@ -176,6 +177,7 @@ impl Index {
             .iter()
             .map(|f| match &f.kind {
                 FieldKind::Numeric => FieldIndex::Numeric(NumericIndex::default()),
+                FieldKind::Geo => FieldIndex::Geo(GeoIndex::default()),
                 FieldKind::Tag { .. } => FieldIndex::Tag(TagIndex::default()),
                 FieldKind::Text { .. } => FieldIndex::Text,
                 FieldKind::Vector(params) => FieldIndex::Vector(Box::new(VectorIndex::new(params))),
@@ -256,6 +258,10 @@ impl Index {
                 FieldKind::Numeric => {
                     FieldValue::Number(numeric::parse(raw).map_err(|e| (pos, e))?)
                 }
+                FieldKind::Geo => {
+                    let point = geo::parse(raw).map_err(|e| (pos, e))?;
+                    FieldValue::Geo(point, String::from_utf8_lossy(raw).into_owned())
+                }
                 FieldKind::Tag { .. } => {
                     FieldValue::Text(String::from_utf8_lossy(raw).into_owned())
                 }
@@ -320,6 +326,7 @@ impl Index {
         for field in &mut data.fields {
             match field {
                 FieldIndex::Numeric(n) => n.clear(),
+                FieldIndex::Geo(g) => g.clear(),
                 FieldIndex::Tag(t) => t.clear(),
                 FieldIndex::Text => {}
                 FieldIndex::Vector(v) => v.clear(),
@@ -375,6 +382,10 @@ impl Index {
                 FieldIndex::Numeric(n) => {
                     info.num_records += n.records();
                     info.inverted_bytes += n.memory_bytes() as u64;
+                }
+                FieldIndex::Geo(g) => {
+                    info.num_records += g.records();
+                    info.inverted_bytes += g.memory_bytes() as u64;
                 }
                 FieldIndex::Tag(t) => {
                     info.num_records += t.records();
@@ -435,6 +446,8 @@ impl Index {
                 let doc = data.docs.get(h.id)?;
                 match doc.values.get(pos)?.as_ref()? {
                     FieldValue::Number(n) => Some(SortKey::Num(*n)),
+                    // Points sort by their text as written (never normalised).
+                    FieldValue::Geo(_, s) => Some(SortKey::Str(s.clone())),
                     FieldValue::Text(s) if unf => Some(SortKey::Str(s.clone())),
                     FieldValue::Text(s) => Some(SortKey::Str(s.to_lowercase())),
                     FieldValue::Vector => None,
@@ -496,6 +509,7 @@ impl Data {
         for ((field, index), value) in def.fields.iter().zip(&mut self.fields).zip(&doc.values) {
             match (index, value) {
                 (FieldIndex::Numeric(n), Some(FieldValue::Number(v))) => n.remove(id, *v),
+                (FieldIndex::Geo(g), Some(FieldValue::Geo(p, _))) => g.remove(id, *p),
                 (FieldIndex::Tag(t), Some(FieldValue::Text(s))) => t.remove(id, &tags_of(field, s)),
                 (FieldIndex::Vector(v), Some(FieldValue::Vector)) => v.remove(id),
                 _ => {}
@@ -528,6 +542,7 @@ impl Data {
             }
             match (index, value) {
                 (FieldIndex::Numeric(n), Some(FieldValue::Number(v))) => n.insert(id, *v),
+                (FieldIndex::Geo(g), Some(FieldValue::Geo(p, _))) => g.insert(id, *p),
                 (FieldIndex::Tag(t), Some(FieldValue::Text(s))) => t.insert(id, &tags_of(field, s)),
                 _ => {}
             }

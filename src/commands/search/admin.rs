@@ -312,7 +312,7 @@ fn attribute(field: &FieldDef, resp3: bool) -> Reply {
             case_sensitive = *cs;
             suffix_trie = *with_suffix_trie;
         }
-        FieldKind::Numeric => {}
+        FieldKind::Numeric | FieldKind::Geo => {}
         FieldKind::Vector(params) => {
             pairs.extend([
                 kv("algorithm", Reply::simple(params.algorithm.name())),

@@ -110,8 +110,8 @@ fn may_take_long(index: &Index, query: &Query, options: &SearchOptions) -> bool 
 }
 
 /// FILTER (numeric) and GEOFILTER clauses join the query's filter. A FILTER on a field that
-/// is not NUMERIC, and any GEOFILTER (there are no GEO fields), match nothing, as in
-/// RediSearch where such a clause yields an empty iterator.
+/// is not NUMERIC, and a GEOFILTER on one that is not GEO, match nothing, as in RediSearch
+/// where such a clause yields an empty iterator.
 fn add_legacy_filters(query: &mut Query, req: &Request, def: &IndexDef) {
     if req.filters.is_empty() && req.geo_filters.is_empty() {
         return;
@@ -131,8 +131,18 @@ fn add_legacy_filters(query: &mut Query, req: &Request, def: &IndexDef) {
             QueryNode::Nothing
         });
     }
-    if !req.geo_filters.is_empty() {
-        clauses.push(QueryNode::Nothing);
+    for (field, filter) in &req.geo_filters {
+        let geo = def
+            .field(field)
+            .is_some_and(|f| matches!(f.kind, FieldKind::Geo));
+        clauses.push(if geo {
+            QueryNode::Geo {
+                field: field.clone(),
+                filter: *filter,
+            }
+        } else {
+            QueryNode::Nothing
+        });
     }
     query.filter = QueryNode::And(clauses);
 }

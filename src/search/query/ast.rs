@@ -48,6 +48,8 @@ pub enum QueryNode {
         yield_as: Option<String>,
         epsilon: Option<f64>,
     },
+    /// `@field:[lon lat radius unit]`, and FT.SEARCH's GEOFILTER: points within the circle.
+    Geo { field: String, filter: GeoFilter },
     /// `ismissing(@field)`.
     IsMissing(String),
     /// Matches nothing (a query made only of stopwords, an empty tag list ...).
@@ -85,6 +87,52 @@ pub enum TagPattern {
 pub struct NumBound {
     pub value: f64,
     pub inclusive: bool,
+}
+
+/// A circle on the earth: a center (degrees) and a radius in `unit`.
+#[derive(Debug, Clone, Copy, PartialEq)]
+pub struct GeoFilter {
+    pub lon: f64,
+    pub lat: f64,
+    pub radius: f64,
+    pub unit: GeoUnit,
+}
+
+/// The distance units GEO filters accept.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum GeoUnit {
+    M,
+    Km,
+    Mi,
+    Ft,
+}
+
+impl GeoUnit {
+    /// `m`, `km`, `mi` or `ft`, in any case.
+    pub fn parse(text: &[u8]) -> Option<GeoUnit> {
+        [GeoUnit::M, GeoUnit::Km, GeoUnit::Mi, GeoUnit::Ft]
+            .into_iter()
+            .find(|u| text.eq_ignore_ascii_case(u.name().as_bytes()))
+    }
+
+    pub fn name(self) -> &'static str {
+        match self {
+            GeoUnit::M => "m",
+            GeoUnit::Km => "km",
+            GeoUnit::Mi => "mi",
+            GeoUnit::Ft => "ft",
+        }
+    }
+
+    /// Meters in one unit (Redis's factors).
+    pub fn meters(self) -> f64 {
+        match self {
+            GeoUnit::M => 1.0,
+            GeoUnit::Km => 1000.0,
+            GeoUnit::Mi => 1609.34,
+            GeoUnit::Ft => 0.3048,
+        }
+    }
 }
 
 /// `=>[KNN k @field $blob EF_RUNTIME n AS alias ...]`.

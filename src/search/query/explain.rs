@@ -126,6 +126,16 @@ fn node(out: &mut String, n: &QueryNode, depth: usize) {
             }
             out.push_str("}\n");
         }
+        QueryNode::Geo { field, filter } => {
+            let _ = writeln!(
+                out,
+                "GEO {field}:{{{:.6},{:.6} --> {:.6} {}}}",
+                filter.lon,
+                filter.lat,
+                filter.radius,
+                filter.unit.name()
+            );
+        }
         QueryNode::IsMissing(field) => {
             let _ = writeln!(out, "ISMISSING{{{field}}}");
         }
@@ -243,6 +253,14 @@ mod tests {
                 "TAG:@t {\n  foo\n  b c\n  PREFIX{pre*}\n}\n",
             ),
             ("ismissing(@opt)", "ISMISSING{opt}\n"),
+            (
+                "@g:[120.53232 12.112233 30.5 ft]",
+                "GEO g:{120.532320,12.112233 --> 30.500000 ft}\n",
+            ),
+            (
+                "@g:[$lon $lat $rad $unit] -@g:[1 2 3 M]",
+                "INTERSECT {\n  GEO g:{10.000000,20.000000 --> 30.000000 km}\n  NOT{\n    GEO g:{1.000000,2.000000 --> 3.000000 m}\n  }\n}\n",
+            ),
             (
                 "*=>[KNN $k @v $vec EF_RUNTIME 100]",
                 "VECTOR {K=5 nearest vectors to `$vec` in vector index associated with field @v, EF_RUNTIME = 100, yields distance as `__v_score`}\n",

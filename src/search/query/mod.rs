@@ -16,7 +16,9 @@ use std::collections::HashMap;
 
 use bytes::Bytes;
 
-pub use ast::{HybridPolicy, KnnClause, NumBound, Query, QueryNode, TagPattern, TextTerm};
+pub use ast::{
+    GeoFilter, GeoUnit, HybridPolicy, KnnClause, NumBound, Query, QueryNode, TagPattern, TextTerm,
+};
 pub use parser::parse;
 
 /// FT.SEARCH's `PARAMS`: name (without `$`) -> value.

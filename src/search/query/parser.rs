@@ -10,7 +10,8 @@
 //! unary   := "-" unary | "~" unary | postfix   a modifier applies to the next clause only
 //! postfix := primary ("=>" "{" attrs "}")*
 //! primary := "(" filter ")" | "*" | "\"" words "\"" | word | $param | ismissing(@f)
-//!          | @f(|g)*":" (unary | "{" tags "}" | "[" range "]") | @f (==|!=|>|>=|<|<=) number
+//!          | @f(|g)*":" (unary | "{" tags "}" | "[" range "]" | "[" lon lat radius unit "]")
+//!          | @f (==|!=|>|>=|<|<=) number
 //! ```
 //! Dialect 1 keeps RediSearch's older precedence: `|` binds tighter than juxtaposition, and
 //! a field modifier or `-` covers the rest of the juxtaposed clauses; `$params`, KNN and
@@ -22,7 +23,9 @@
 use bytes::Bytes;
 
 use super::Params;
-use super::ast::{HybridPolicy, KnnClause, NumBound, Query, QueryNode, TagPattern, TextTerm};
+use super::ast::{
+    GeoFilter, GeoUnit, HybridPolicy, KnnClause, NumBound, Query, QueryNode, TagPattern, TextTerm,
+};
 use super::explain::fmt_g;
 use super::lexer::{CmpOp, Lexer, RawTag, Tok, Token};
 use crate::search::{FieldKind, IndexDef, SearchError, VectorAlgorithm};
@@ -462,14 +465,7 @@ impl<'a> Parser<'a> {
             return Ok(TagPattern::Exact(tag.text));
         }
         let text = match (tag.param, self.dialect >= 2) {
-            (true, true) => {
-                let tok = Token {
-                    kind: Tok::Param(tag.text.clone()),
-                    start: tag.start,
-                    end: tag.start + 1 + tag.text.len(),
-                };
-                self.param_str(&tok, &tag.text)?
-            }
+            (true, true) => self.param_str(&self.param_token(&tag.text, tag.start), &tag.text)?,
             // Dialect 1 has no parameters: `$` is part of the tag.
             (true, false) => format!("${}", tag.text),
             (false, _) => tag.text,
@@ -502,6 +498,9 @@ impl<'a> Parser<'a> {
             return self.vector_range(name, *offset);
         }
         let kind = self.resolve(name, *offset)?;
+        if let Some(FieldKind::Geo) = kind {
+            return self.geo_clause(name, start, &first);
+        }
         if kind.is_some_and(|k| !matches!(k, FieldKind::Numeric)) {
             return Err(self.wrong_type(name, *offset, "NUMERIC"));
         }
@@ -525,6 +524,63 @@ impl<'a> Parser<'a> {
             },
             None => QueryNode::Nothing,
         }))
+    }
+
+    /// `@g:[lon lat radius unit]` on a GEO field, any part a `$param`; `first` (at `start`)
+    /// is the longitude. Checked as RediSearch checks its geo filters.
+    fn geo_clause(&mut self, name: &str, start: usize, first: &str) -> Result<Node, SearchError> {
+        let lon = self.geo_number(start, first)?;
+        let (start, chunk) = self.lex.chunk();
+        let lat = self.geo_number(start, &chunk)?;
+        let (start, chunk) = self.lex.chunk();
+        let radius = self.geo_number(start, &chunk)?;
+        let (start, chunk) = self.lex.chunk();
+        if chunk.is_empty() {
+            return Err(self.syntax_at(start));
+        }
+        let unit = match chunk.strip_prefix('$') {
+            Some(param) => {
+                let tok = self.param_token(param, start);
+                self.param(&tok, param)?.clone()
+            }
+            None => Bytes::from(chunk),
+        };
+        self.close_bracket()?;
+        let unit =
+            GeoUnit::parse(&unit).ok_or_else(|| SearchError::other("Invalid GeoFilter unit"))?;
+        if !(-90.0..=90.0).contains(&lat) || !(-180.0..=180.0).contains(&lon) {
+            return Err(SearchError::other("Invalid GeoFilter lat/lon"));
+        }
+        if radius <= 0.0 {
+            return Err(SearchError::other("Invalid GeoFilter radius"));
+        }
+        Ok(Some(QueryNode::Geo {
+            field: name.to_string(),
+            filter: GeoFilter {
+                lon,
+                lat,
+                radius,
+                unit,
+            },
+        }))
+    }
+
+    /// A number of a geo filter as written at `start`, or the value of its `$param`.
+    fn geo_number(&self, start: usize, chunk: &str) -> Result<f64, SearchError> {
+        if let Some(param) = chunk.strip_prefix('$') {
+            let value = self.param_str(&self.param_token(param, start), param)?;
+            return parse_number(&value).ok_or_else(|| invalid_numeric_param(&value, param));
+        }
+        parse_number(chunk).ok_or_else(|| self.syntax_at(start))
+    }
+
+    /// The token of `$name` written at `start` (for errors about it).
+    fn param_token(&self, name: &str, start: usize) -> Token {
+        Token {
+            kind: Tok::Param(name.into()),
+            start,
+            end: start + 1 + name.len(),
+        }
     }
 
     fn close_bracket(&mut self) -> Result<(), SearchError> {

@@ -6,7 +6,7 @@ use bytes::Bytes;
 use super::ast::*;
 use super::{Params, parse};
 use crate::search::index::testing::{self, numeric, text, vector};
-use crate::search::schema::{IndexDef, Metric, VectorAlgorithm};
+use crate::search::schema::{FieldKind, IndexDef, Metric, VectorAlgorithm};
 
 pub(super) fn def() -> IndexDef {
     let mut missing = testing::tag("opt");
@@ -19,6 +19,7 @@ pub(super) fn def() -> IndexDef {
         vector("v", VectorAlgorithm::Hnsw, 2, Metric::Cosine),
         vector("fv", VectorAlgorithm::Flat, 2, Metric::Cosine),
         missing,
+        testing::field("g", FieldKind::Geo),
     ])
 }
 
@@ -34,6 +35,10 @@ pub(super) fn params() -> Params {
         ("word", b"Hello"),
         ("alias", b"dist"),
         ("bad", b"x1"),
+        ("lon", b"10"),
+        ("lat", b"20"),
+        ("rad", b"30"),
+        ("unit", b"KM"),
     ]
     .into_iter()
     .map(|(k, v)| (k.to_string(), Bytes::copy_from_slice(v)))
@@ -386,6 +391,55 @@ fn numeric_ranges() {
     assert_eq!(f2("@n>=-5"), num("n", b(-5.0, true), b(INF, true)));
     assert_eq!(f2("@n<$lo"), num("n", b(-INF, true), b(1.5, false)));
     assert_eq!(f2("@n<=5"), num("n", b(-INF, true), b(5.0, true)));
+}
+
+fn geo(lon: f64, lat: f64, radius: f64, unit: GeoUnit) -> QueryNode {
+    QueryNode::Geo {
+        field: "g".into(),
+        filter: GeoFilter {
+            lon,
+            lat,
+            radius,
+            unit,
+        },
+    }
+}
+
+#[test]
+fn geo_filters() {
+    assert_eq!(f2("@g:[1.5 -2.5 10 km]"), geo(1.5, -2.5, 10.0, GeoUnit::Km));
+    assert_eq!(f2("@g:[ 1 2 3 MI ]"), geo(1.0, 2.0, 3.0, GeoUnit::Mi));
+    assert_eq!(
+        f2("@g:[$lon $lat $rad $unit]"),
+        geo(10.0, 20.0, 30.0, GeoUnit::Km)
+    );
+    assert_eq!(
+        f2("hello @g:[1 2 3 ft]"),
+        and(vec![word("hello"), geo(1.0, 2.0, 3.0, GeoUnit::Ft)])
+    );
+    let q = parse(b"@g:[1 2 3 m]", &def(), &params(), 1).expect("dialect 1");
+    assert_eq!(q.filter, geo(1.0, 2.0, 3.0, GeoUnit::M));
+    for (q, e) in [
+        ("@g:[1 2 3 parsec]", "Invalid GeoFilter unit"),
+        ("@g:[1 2 3 $bad]", "Invalid GeoFilter unit"),
+        ("@g:[1 91 3 km]", "Invalid GeoFilter lat/lon"),
+        ("@g:[-181 1 3 km]", "Invalid GeoFilter lat/lon"),
+        ("@g:[1 2 0 km]", "Invalid GeoFilter radius"),
+        ("@g:[1 2 -3 km]", "Invalid GeoFilter radius"),
+        ("@g:[1 2 3]", "Syntax error at offset 9 near ]"),
+        ("@g:[1 2]", "Syntax error at offset 7 near ]"),
+        ("@g:[1 x 3 km]", "Syntax error at offset 6 near x"),
+        ("@g:[1 2 3 km 4]", "Syntax error at offset 13 near 4"),
+        (
+            "@g:[$bad 2 3 km]",
+            "Invalid numeric value (x1) for parameter `bad`",
+        ),
+        ("@g:[1 2 3 $nope]", "No such parameter `nope`"),
+        ("@g:{x}", "Expected a TAG field at offset 0 near g"),
+        ("@n:[1 2 3 km]", "Syntax error at offset 8 near 3"),
+    ] {
+        assert_eq!(err2(q), e, "{q}");
+    }
 }
 
 #[test]
