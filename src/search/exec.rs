@@ -16,12 +16,13 @@
 
 use std::borrow::Cow;
 use std::collections::HashMap;
+use std::time::Instant;
 
 use roaring::RoaringBitmap;
 
 use super::document::FieldValue;
 use super::fields::geo;
-use super::index::{Data, FieldIndex, Hit, SearchOptions};
+use super::index::{Data, FieldIndex, Hit, NodeStats, SearchOptions};
 use super::query::{KnnClause, Query, QueryNode, TextTerm};
 use super::vector::VectorIndex;
 use super::{DocId, FieldKind, IndexDef, SearchError};
@@ -95,6 +96,16 @@ pub(super) fn search(
     Ok(hits)
 }
 
+/// FT.PROFILE: each node of `node`'s tree evaluated on its own, timed, with its match count.
+pub(super) fn profile(
+    def: &IndexDef,
+    data: &Data,
+    node: &QueryNode,
+    options: &SearchOptions,
+) -> Result<NodeStats, SearchError> {
+    Eval::new(def, data, options).profile(node)
+}
+
 /// Whether `node` has text terms that score.
 fn has_text(node: &QueryNode) -> bool {
     match node {
@@ -140,6 +151,25 @@ impl<'a> Eval<'a> {
             weights,
             yields: HashMap::new(),
         }
+    }
+
+    fn profile(&mut self, node: &QueryNode) -> Result<NodeStats, SearchError> {
+        let start = Instant::now();
+        let matches = self.node(node)?.len();
+        let time = start.elapsed();
+        let children = match node {
+            QueryNode::And(children) | QueryNode::Or(children) => children
+                .iter()
+                .map(|c| self.profile(c))
+                .collect::<Result<_, _>>()?,
+            QueryNode::Not(child) | QueryNode::Optional(child) => vec![self.profile(child)?],
+            _ => Vec::new(),
+        };
+        Ok(NodeStats {
+            matches,
+            time,
+            children,
+        })
     }
 
     fn live(&self) -> RoaringBitmap {

@@ -16,7 +16,7 @@ use parking_lot::{Mutex, RwLock};
 use super::document::{DocTable, Document, FieldValue};
 use super::expr::{Properties, Value};
 use super::fields::{GeoIndex, NumericIndex, TagIndex, TextIndex, geo, numeric, tag, text};
-use super::query::Query;
+use super::query::{Query, QueryNode};
 use super::vector::VectorIndex;
 use super::{DocId, FieldDef, FieldKind, IndexDef, SearchError};
 use crate::keyspace::value::HashValue;
@@ -91,6 +91,15 @@ pub struct Hit {
     /// Yielded distances: the KNN score field (alias or `__<field>_score`) and every
     /// VECTOR_RANGE `$YIELD_DISTANCE_AS`, by name.
     pub distances: Vec<(String, f64)>,
+}
+
+/// FT.PROFILE's view of one query node: how many documents it matches on its own and how
+/// long that took, with the same for its children (in the node's order).
+#[derive(Debug, Clone, PartialEq)]
+pub struct NodeStats {
+    pub matches: u64,
+    pub time: std::time::Duration,
+    pub children: Vec<NodeStats>,
 }
 
 /// Restrictions FT.SEARCH options put on a query.
@@ -420,6 +429,16 @@ impl Index {
         self.stats.uses.fetch_add(1, Ordering::Relaxed);
         let data = self.data.read();
         super::exec::search(&self.def, &data, query, options)
+    }
+
+    /// FT.PROFILE: every node of `filter`'s tree evaluated on its own (see [`NodeStats`]).
+    pub fn profile(
+        &self,
+        filter: &QueryNode,
+        options: &SearchOptions,
+    ) -> Result<NodeStats, SearchError> {
+        let data = self.data.read();
+        super::exec::profile(&self.def, &data, filter, options)
     }
 
     /// The value of attribute `attribute` of each hit, as SORTBY compares them (`None`:

@@ -1,5 +1,6 @@
-"""redis-py's GEO search API (GeoField, GeoFilter, geo query syntax with PARAMS) against
-ferrostack, in RESP3 (redis-py's default) and RESP2. Expectations are RediSearch 2.10's."""
+"""redis-py's GEO search API (GeoField, GeoFilter, geo query syntax with PARAMS) and
+ft().profile() against ferrostack, in RESP3 (redis-py's default) and RESP2. Expectations are
+RediSearch 2.10's."""
 
 import os
 import re
@@ -38,6 +39,8 @@ def idx(rc, request):
         [TextField("name"), GeoField("loc", sortable=True)],
         definition=IndexDefinition(prefix=[f"{name}:"]),
     )
+    # Scan first: a hash written while the initial scan runs may be indexed by both.
+    wait_indexed(ft)
     for place, loc in PLACES.items():
         rc.hset(f"{name}:{place}", mapping={"name": place, "loc": loc})
     rc.hset(f"{name}:bad", mapping={"name": "bad", "loc": "not a point"})
@@ -79,3 +82,19 @@ def test_info_and_explain(idx):
     loc = [a for a in info["attributes"] if "loc" in a][0]
     assert "GEO" in loc and "SORTABLE" in loc
     assert ft.explain("@loc:[15 37 200 km]") == "GEO loc:{15.000000,37.000000 --> 200.000000 km}\n"
+
+
+def test_profile(idx):
+    """ft().profile(): the results as ft().search() gives them, and the profile's entries."""
+    ft, _ = idx
+    result, profile = ft.profile(Query("@loc:[15 37 200 km]").no_content())
+    assert sorted(doc.id.split(":")[-1] for doc in result.docs) == ["catania", "palermo"]
+    info = profile.info
+    # RESP2 and RESP3 both reach the caller as RediSearch 2.10's list of [name, value...].
+    names = [entry[0] for entry in info]
+    assert names[:3] == ["Total profile time", "Parsing time", "Pipeline creation time"]
+    assert "Iterators profile" in names and "Result processors profile" in names
+    total = dict((e[0], e[1]) for e in info if len(e) == 2)["Total profile time"]
+    assert float(total) > 0
+    result, _ = ft.profile(Query("palermo"), limited=True)
+    assert result.total == 1

@@ -1,12 +1,14 @@
 //! The FT.* commands (RediSearch 2.10's surface): argument parsing and reply building over
 //! `crate::search`. Index administration lives in `admin`, FT.SEARCH in `query`, FT.EXPLAIN
-//! in `explain`, the initial scan of FT.CREATE (and the re-scan after SWAPDB) in `backfill`.
+//! in `explain`, FT.PROFILE in `profile`, the initial scan of FT.CREATE (and the re-scan after
+//! SWAPDB) in `backfill`.
 //!
 //! Errors are RediSearch's texts, which carry no `ERR` prefix ([`search_error`]).
 
 mod admin;
 pub mod backfill;
 mod explain;
+mod profile;
 mod query;
 
 pub use admin::{MODULE_NAME, module_entry, module_info_line};
@@ -46,6 +48,11 @@ pub static COMMANDS: &[CommandSpec] = &[
         summary: "Searches the index with a textual query, returning either documents or just ids",
         since: "1.0.0",
         ..CommandSpec::new("ft.search", -3, Flags::READONLY, G, query::ft_search)
+    },
+    CommandSpec {
+        summary: "Performs a `FT.SEARCH` or `FT.AGGREGATE` command and collects performance information",
+        since: "2.2.0",
+        ..CommandSpec::new("ft.profile", -5, Flags::READONLY, G, profile::ft_profile)
     },
     CommandSpec {
         summary: "Returns information and statistics on the index",
