@@ -487,25 +487,7 @@ impl IndexDef {
         if c.at_end() {
             return Err(SearchError::other("Fields arguments are missing"));
         }
-        while !c.at_end() {
-            if def.fields.len() == MAX_FIELDS {
-                return Err(SearchError::Other(format!(
-                    "Schema is limited to {MAX_FIELDS} fields"
-                )));
-            }
-            let field = parse_field(&mut c, &def)?;
-            def.fields.push(field);
-        }
-        let text_fields = def
-            .fields
-            .iter()
-            .filter(|f| matches!(f.kind, FieldKind::Text { .. }) && !f.noindex)
-            .count();
-        if text_fields > MAX_TEXT_FIELDS {
-            return Err(SearchError::Other(format!(
-                "Schema is limited to {MAX_TEXT_FIELDS} TEXT fields"
-            )));
-        }
+        let text_fields = parse_fields(&mut c, &mut def)?;
         flags.max_text_fields |= text_fields > WIDE_SCHEMA_TEXT_FIELDS && !flags.no_fields;
         let listed = [
             (flags.no_freqs, "NOFREQS"),
@@ -522,6 +504,41 @@ impl IndexDef {
             .collect();
         Ok(def)
     }
+}
+
+impl IndexDef {
+    /// FT.ALTER's `SCHEMA ADD field options...`: this definition with those fields appended,
+    /// read and limited as FT.CREATE reads its schema.
+    pub fn with_added_fields(&self, args: &[Bytes]) -> Result<IndexDef, SearchError> {
+        let mut def = self.clone();
+        parse_fields(&mut Cursor { args, pos: 0 }, &mut def)?;
+        Ok(def)
+    }
+}
+
+/// Reads `SCHEMA` entries up to the end of the arguments into `def.fields`, within
+/// RediSearch's limits. Returns how many indexed TEXT fields the schema then has.
+fn parse_fields(c: &mut Cursor, def: &mut IndexDef) -> Result<usize, SearchError> {
+    while !c.at_end() {
+        if def.fields.len() == MAX_FIELDS {
+            return Err(SearchError::Other(format!(
+                "Schema is limited to {MAX_FIELDS} fields"
+            )));
+        }
+        let field = parse_field(c, def)?;
+        def.fields.push(field);
+    }
+    let text_fields = def
+        .fields
+        .iter()
+        .filter(|f| matches!(f.kind, FieldKind::Text { .. }) && !f.noindex)
+        .count();
+    if text_fields > MAX_TEXT_FIELDS {
+        return Err(SearchError::Other(format!(
+            "Schema is limited to {MAX_TEXT_FIELDS} TEXT fields"
+        )));
+    }
+    Ok(text_fields)
 }
 
 /// The field types FT.CREATE accepts here, before their options are read.
@@ -881,6 +898,28 @@ mod tests {
             (flat.metric, flat.initial_cap, flat.block_size),
             (Metric::Ip, Some(5), 64)
         );
+    }
+
+    #[test]
+    fn added_fields() {
+        let def = parse("PREFIX 1 p: SCHEMA t TEXT").expect("parse");
+        let args = |line: &str| -> Vec<Bytes> {
+            line.split_whitespace()
+                .map(|a| Bytes::copy_from_slice(a.as_bytes()))
+                .collect()
+        };
+        let altered = def
+            .with_added_fields(&args("n NUMERIC SORTABLE g GEO"))
+            .expect("add");
+        let names: Vec<&str> = altered
+            .fields
+            .iter()
+            .map(|f| f.attribute.as_str())
+            .collect();
+        assert_eq!(names, ["t", "n", "g"]);
+        assert_eq!(altered.prefixes, def.prefixes);
+        let dup = def.with_added_fields(&args("x TAG t TAG")).unwrap_err();
+        assert_eq!(dup.to_string(), "Duplicate field in schema - t");
     }
 
     #[test]

@@ -55,6 +55,11 @@ pub static COMMANDS: &[CommandSpec] = &[
         ..CommandSpec::new("ft.profile", -5, Flags::READONLY, G, profile::ft_profile)
     },
     CommandSpec {
+        summary: "Adds a new field to the index",
+        since: "1.0.0",
+        ..CommandSpec::new("ft.alter", -2, Flags::WRITE, G, admin::ft_alter)
+    },
+    CommandSpec {
         summary: "Returns information and statistics on the index",
         since: "1.0.0",
         ..CommandSpec::new("ft.info", 2, Flags::READONLY, G, admin::ft_info)
