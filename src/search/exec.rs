@@ -23,7 +23,7 @@ use roaring::RoaringBitmap;
 use super::document::FieldValue;
 use super::fields::geo;
 use super::index::{Data, FieldIndex, Hit, NodeStats, SearchOptions};
-use super::query::{KnnClause, Query, QueryNode, TextTerm};
+use super::query::{KnnClause, Query, QueryNode, TextTerm, wildcard_match};
 use super::vector::VectorIndex;
 use super::{DocId, FieldKind, IndexDef, SearchError};
 
@@ -326,6 +326,7 @@ impl<'a> Eval<'a> {
             TextTerm::Prefix(p) => text.expand_prefix(p),
             TextTerm::Suffix(s) => text.expand_where(|t| t.ends_with(s.as_str())),
             TextTerm::Infix(s) => text.expand_where(|t| t.contains(s.as_str())),
+            TextTerm::Wildcard(w) => text.expand_where(|t| wildcard_match(w, t)),
             TextTerm::Phrase(_) => Vec::new(),
         }
     }
@@ -589,6 +590,14 @@ mod tests {
             ..SearchOptions::default()
         };
         assert_eq!(run_with(&index, word("hello"), &infields), ["doc:2"]);
+        let mut wild = run(&index, in_field("title", TextTerm::Wildcard("h?l*".into())));
+        wild.sort();
+        assert_eq!(wild, ["doc:1", "doc:4"]);
+        let wild = run(
+            &index,
+            tags("tags", vec![TagPattern::Wildcard("r?d".into())]),
+        );
+        assert_eq!(wild, ["doc:1", "doc:2"]);
         let mut prefix = run(
             &index,
             QueryNode::Text {

@@ -68,6 +68,8 @@ pub enum TextTerm {
     Infix(String),
     /// `"hello world"`: the words in this order, adjacent.
     Phrase(Vec<String>),
+    /// `w'he?l*'`: terms matching the pattern (see [`wildcard_match`]), escapes kept.
+    Wildcard(String),
 }
 
 /// One alternative inside `{ ... }` of a tag query, unescaped, not yet case-folded.
@@ -80,6 +82,51 @@ pub enum TagPattern {
     Suffix(String),
     /// `*in*`
     Infix(String),
+    /// `w'pat*ern'`: tags matching the pattern (see [`wildcard_match`]), escapes kept.
+    Wildcard(String),
+}
+
+/// Whether `text` matches a `w'...'` pattern: `*` stands for any run of characters, `?` for
+/// one, and `\` makes the next character literal.
+pub fn wildcard_match(pattern: &str, text: &str) -> bool {
+    let p: Vec<char> = pattern.chars().collect();
+    let t: Vec<char> = text.chars().collect();
+    // Positions to resume from after the last `*`: (pattern after it, text it absorbed to).
+    let (mut pi, mut ti, mut star) = (0, 0, None::<(usize, usize)>);
+    while ti < t.len() {
+        match p.get(pi) {
+            Some('*') => {
+                star = Some((pi + 1, ti));
+                pi += 1;
+                continue;
+            }
+            Some('?') => {
+                pi += 1;
+                ti += 1;
+                continue;
+            }
+            Some('\\') if p.get(pi + 1) == Some(&t[ti]) => {
+                pi += 2;
+                ti += 1;
+                continue;
+            }
+            Some(c) if *c != '\\' && *c == t[ti] => {
+                pi += 1;
+                ti += 1;
+                continue;
+            }
+            _ => {}
+        }
+        match star {
+            Some((resume, absorbed)) => {
+                pi = resume;
+                ti = absorbed + 1;
+                star = Some((resume, absorbed + 1));
+            }
+            None => return false,
+        }
+    }
+    p[pi..].iter().all(|c| *c == '*')
 }
 
 /// A numeric range bound. `-inf` / `+inf` are infinite values.
@@ -180,4 +227,32 @@ impl KnnClause {
 pub enum HybridPolicy {
     Batches,
     AdhocBf,
+}
+
+#[cfg(test)]
+mod tests {
+    use super::wildcard_match;
+
+    #[test]
+    fn wildcard_patterns() {
+        for (pattern, text, want) in [
+            ("hel*", "hello", true),
+            ("hel*", "help", true),
+            ("hel*", "hel", true),
+            ("h?llo", "hallo", true),
+            ("h?llo", "hllo", false),
+            ("*llo", "hello", true),
+            ("*l*o", "hello", true),
+            ("*l*o", "hellx", false),
+            ("a\\*b", "a*b", true),
+            ("a\\*b", "axb", false),
+            ("a\\?", "a?", true),
+            ("", "", true),
+            ("", "a", false),
+            ("**", "", true),
+            ("é*", "étoile", true),
+        ] {
+            assert_eq!(wildcard_match(pattern, text), want, "{pattern} {text}");
+        }
+    }
 }

@@ -68,6 +68,7 @@ fn node(out: &mut String, n: &QueryNode, depth: usize) {
                 TextTerm::Prefix(p) => affix(out, "PREFIX", p, false, true),
                 TextTerm::Suffix(s) => affix(out, "SUFFIX", s, true, false),
                 TextTerm::Infix(s) => affix(out, "INFIX", s, true, true),
+                TextTerm::Wildcard(w) => wildcard(out, w),
                 TextTerm::Phrase(words) => {
                     out.push_str("EXACT {\n");
                     for w in words {
@@ -89,6 +90,7 @@ fn node(out: &mut String, n: &QueryNode, depth: usize) {
                     TagPattern::Prefix(t) => affix(out, "PREFIX", t, false, true),
                     TagPattern::Suffix(t) => affix(out, "SUFFIX", t, true, false),
                     TagPattern::Infix(t) => affix(out, "INFIX", t, true, true),
+                    TagPattern::Wildcard(w) => wildcard(out, w),
                 }
             }
             pad(out, depth);
@@ -145,6 +147,10 @@ fn node(out: &mut String, n: &QueryNode, depth: usize) {
 fn word(out: &mut String, w: &str) {
     out.push_str(if w.is_empty() { "\"\"" } else { w });
     out.push('\n');
+}
+
+fn wildcard(out: &mut String, pattern: &str) {
+    let _ = writeln!(out, "WILDCARD{{{pattern}}}");
 }
 
 fn affix(out: &mut String, name: &str, text: &str, lead: bool, trail: bool) {
@@ -253,6 +259,8 @@ mod tests {
                 "TAG:@t {\n  foo\n  b c\n  PREFIX{pre*}\n}\n",
             ),
             ("ismissing(@opt)", "ISMISSING{opt}\n"),
+            ("w'hel*o?'", "WILDCARD{hel*o?}\n"),
+            ("@t:{w'a?c' | d}", "TAG:@t {\n  WILDCARD{a?c}\n  d\n}\n"),
             (
                 "@g:[120.53232 12.112233 30.5 ft]",
                 "GEO g:{120.532320,12.112233 --> 30.500000 ft}\n",

@@ -18,6 +18,7 @@ use bytes::Bytes;
 
 pub use ast::{
     GeoFilter, GeoUnit, HybridPolicy, KnnClause, NumBound, Query, QueryNode, TagPattern, TextTerm,
+    wildcard_match,
 };
 pub use parser::parse;
 

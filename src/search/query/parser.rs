@@ -303,6 +303,10 @@ impl<'a> Parser<'a> {
             Tok::Star => Ok(Some(QueryNode::All)),
             Tok::Quote => self.phrase(),
             Tok::Stray => Err(self.syntax(&t)),
+            // Wildcard patterns exist from dialect 2 on.
+            Tok::Wildcard(ref pattern) if self.dialect >= 2 => {
+                Ok(Some(self.text(TextTerm::Wildcard(pattern.to_lowercase()))))
+            }
             Tok::Field(ref name) => {
                 let name = name.clone();
                 self.field_clause(&t, name)
@@ -463,6 +467,12 @@ impl<'a> Parser<'a> {
     fn tag_pattern(&self, tag: RawTag) -> Result<TagPattern, SearchError> {
         if tag.quoted {
             return Ok(TagPattern::Exact(tag.text));
+        }
+        if tag.wildcard {
+            if self.dialect < 2 {
+                return Err(self.syntax_at(tag.start));
+            }
+            return Ok(TagPattern::Wildcard(tag.text));
         }
         let text = match (tag.param, self.dialect >= 2) {
             (true, true) => self.param_str(&self.param_token(&tag.text, tag.start), &tag.text)?,

@@ -178,6 +178,33 @@ fn text_terms() {
         }
     );
     assert_eq!(f2("\"the\""), word("the"));
+    let wild = |p: &str| QueryNode::Text {
+        fields: None,
+        term: TextTerm::Wildcard(p.into()),
+    };
+    assert_eq!(f2("w'Hel?o*'"), wild("hel?o*"));
+    assert_eq!(f2("w'a\\'b' x"), and(vec![wild("a\\'b"), word("x")]));
+    assert_eq!(
+        f2("@t:{w'fo*' | bar}"),
+        QueryNode::Tag {
+            field: "t".into(),
+            patterns: vec![
+                TagPattern::Wildcard("fo*".into()),
+                TagPattern::Exact("bar".into())
+            ],
+        }
+    );
+    assert_eq!(err2("x w'abc"), "Syntax error at offset 2 near w'abc");
+    assert_eq!(err2("@t:{w'abc}"), "Syntax error at offset 4 near w'abc}");
+    let dialect1 = |q: &str| parse(q.as_bytes(), &def(), &params(), 1).map_err(|e| e.to_string());
+    assert_eq!(
+        dialect1("w'ab'"),
+        Err("Syntax error at offset 0 near w'ab'".into())
+    );
+    assert_eq!(
+        dialect1("@t:{w'ab'}"),
+        Err("Syntax error at offset 4 near w'ab'".into())
+    );
     assert_eq!(
         f2("-20 hello, world."),
         and(vec![word("-20"), word("hello"), word("world")])

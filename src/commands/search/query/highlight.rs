@@ -39,6 +39,8 @@ impl Terms {
                     TextTerm::Suffix(p) => terms.suffixes.push(p.clone()),
                     TextTerm::Infix(p) => terms.infixes.push(p.clone()),
                     TextTerm::Phrase(words) => terms.words.extend(words.iter().cloned()),
+                    // Wildcard terms are matched in the index, not marked in the text.
+                    TextTerm::Wildcard(_) => {}
                 },
                 _ => {}
             }
