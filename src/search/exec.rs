@@ -111,7 +111,7 @@ fn has_text(node: &QueryNode) -> bool {
     match node {
         QueryNode::Text { .. } => true,
         QueryNode::And(children) | QueryNode::Or(children) => children.iter().any(has_text),
-        QueryNode::Optional(child) => has_text(child),
+        QueryNode::Optional(child) | QueryNode::Attributed { node: child, .. } => has_text(child),
         _ => false,
     }
 }
@@ -162,7 +162,9 @@ impl<'a> Eval<'a> {
                 .iter()
                 .map(|c| self.profile(c))
                 .collect::<Result<_, _>>()?,
-            QueryNode::Not(child) | QueryNode::Optional(child) => vec![self.profile(child)?],
+            QueryNode::Not(child)
+            | QueryNode::Optional(child)
+            | QueryNode::Attributed { node: child, .. } => vec![self.profile(child)?],
             _ => Vec::new(),
         };
         Ok(NodeStats {
@@ -202,6 +204,7 @@ impl<'a> Eval<'a> {
                 acc
             }
             QueryNode::Not(child) => self.live() - self.node(child)?,
+            QueryNode::Attributed { node, .. } => self.node(node)?,
             QueryNode::Text { fields, term } => {
                 let fields = self.text_fields(fields.as_deref());
                 let fields = fields.as_deref();
@@ -371,6 +374,7 @@ impl<'a> Eval<'a> {
                 children.iter().map(|c| self.score(c, id)).sum()
             }
             QueryNode::Optional(child) => self.score(child, id),
+            QueryNode::Attributed { node, attrs } => attrs.weight * self.score(node, id),
             QueryNode::Numeric { field, min, max } => {
                 let value = self.def.field_index(field).and_then(|pos| {
                     match self.data.docs.get(id)?.values.get(pos)? {
@@ -412,7 +416,7 @@ mod tests {
 
     use super::super::index::testing::*;
     use super::super::index::{Index, SearchOptions};
-    use super::super::query::{NumBound, TagPattern};
+    use super::super::query::{ClauseAttrs, NumBound, TagPattern};
     use super::super::{Metric, VectorAlgorithm};
     use super::*;
 
@@ -514,6 +518,37 @@ mod tests {
 
     fn run(index: &Index, filter: QueryNode) -> Vec<String> {
         run_with(index, filter, &SearchOptions::default())
+    }
+
+    #[test]
+    fn weight_attribute_scales_the_clause_score() {
+        let index = sample();
+        let scores = |filter: QueryNode| {
+            let query = Query { filter, knn: None };
+            let hits = index
+                .search(&query, &SearchOptions::default())
+                .expect("search");
+            let mut scores: Vec<(String, f64)> = hits
+                .iter()
+                .map(|h| (String::from_utf8_lossy(&h.key).into_owned(), h.score))
+                .collect();
+            scores.sort_by(|a, b| a.0.cmp(&b.0));
+            scores
+        };
+        let weighted = QueryNode::Attributed {
+            node: Box::new(word("hello")),
+            attrs: ClauseAttrs {
+                weight: 2.0,
+                ..ClauseAttrs::default()
+            },
+        };
+        let plain = scores(word("hello"));
+        let doubled = scores(weighted);
+        assert_eq!(plain.len(), 3);
+        for ((k1, s1), (k2, s2)) in plain.iter().zip(&doubled) {
+            assert_eq!(k1, k2);
+            assert!((s2 - 2.0 * s1).abs() < 1e-9, "{s1} {s2}");
+        }
     }
 
     #[test]

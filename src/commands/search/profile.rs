@@ -195,6 +195,10 @@ impl Profile<'_> {
 
 /// One node's iterator entry, named as RediSearch names the iterator it builds for it.
 fn iterator(node: &QueryNode, stats: &NodeStats, limited: bool) -> Entry {
+    // Attributes change scoring only: the clause's own iterator stands for it.
+    if let (QueryNode::Attributed { node, .. }, [inner]) = (node, stats.children.as_slice()) {
+        return iterator(node, inner, limited);
+    }
     let (kind, query_type, term): (&str, Option<String>, Option<String>) = match node {
         QueryNode::All => ("WILDCARD", None, None),
         QueryNode::Nothing => ("EMPTY", None, None),
@@ -222,6 +226,7 @@ fn iterator(node: &QueryNode, stats: &NodeStats, limited: bool) -> Entry {
         QueryNode::Geo { .. } => ("UNION", Some("GEO".into()), None),
         QueryNode::VectorRange { .. } => ("METRIC - VECTOR DISTANCE", None, None),
         QueryNode::IsMissing(_) => ("MISSING", None, None),
+        QueryNode::Attributed { .. } => ("EMPTY", None, None),
     };
     let mut entry = Entry(vec![("Type", text(kind))]);
     if let Some(q) = query_type {

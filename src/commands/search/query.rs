@@ -213,7 +213,9 @@ fn yielded_fields(query: &Query, def: &IndexDef) -> Result<Vec<String>, SearchEr
             QueryNode::And(children) | QueryNode::Or(children) => {
                 children.iter().for_each(|c| walk(c, out));
             }
-            QueryNode::Not(child) | QueryNode::Optional(child) => walk(child, out),
+            QueryNode::Not(child)
+            | QueryNode::Optional(child)
+            | QueryNode::Attributed { node: child, .. } => walk(child, out),
             QueryNode::VectorRange {
                 yield_as: Some(name),
                 ..

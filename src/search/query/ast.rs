@@ -52,8 +52,36 @@ pub enum QueryNode {
     Geo { field: String, filter: GeoFilter },
     /// `ismissing(@field)`.
     IsMissing(String),
+    /// `clause => { $weight: w; $slop: s; $inorder: true; }`: the clause with its scoring
+    /// attributes. Only written when an attribute differs from its default, so a query
+    /// without attributes has the same tree as before; matching looks through it.
+    Attributed {
+        node: Box<QueryNode>,
+        attrs: ClauseAttrs,
+    },
     /// Matches nothing (a query made only of stopwords, an empty tag list ...).
     Nothing,
+}
+
+/// Scoring attributes of a clause (`=>{...}`); defaults: weight 1, no slop limit, any
+/// order, phonetic matching as the field says.
+#[derive(Debug, Clone, PartialEq)]
+pub struct ClauseAttrs {
+    pub weight: f64,
+    pub slop: Option<i64>,
+    pub inorder: bool,
+    pub phonetic: Option<bool>,
+}
+
+impl Default for ClauseAttrs {
+    fn default() -> ClauseAttrs {
+        ClauseAttrs {
+            weight: 1.0,
+            slop: None,
+            inorder: false,
+            phonetic: None,
+        }
+    }
 }
 
 /// One text term as written (already lower-cased; stopwords removed by the parser).

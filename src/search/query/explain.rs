@@ -138,6 +138,27 @@ fn node(out: &mut String, n: &QueryNode, depth: usize) {
                 filter.unit.name()
             );
         }
+        QueryNode::Attributed { node: inner, attrs } => {
+            // The attributes follow the clause's last line: `} => { $weight: 2; }`.
+            let mut clause = String::new();
+            node(&mut clause, inner, depth);
+            clause.pop();
+            out.push_str(clause.trim_start());
+            out.push_str(" => {");
+            if attrs.weight != 1.0 {
+                let _ = write!(out, " $weight: {};", fmt_g(attrs.weight));
+            }
+            if let Some(slop) = attrs.slop {
+                let _ = write!(out, " $slop: {slop};");
+            }
+            if attrs.inorder {
+                out.push_str(" $inorder: true;");
+            }
+            if let Some(p) = attrs.phonetic {
+                let _ = write!(out, " $phonetic: {p};");
+            }
+            out.push_str(" }\n");
+        }
         QueryNode::IsMissing(field) => {
             let _ = writeln!(out, "ISMISSING{{{field}}}");
         }
@@ -260,6 +281,17 @@ mod tests {
             ),
             ("ismissing(@opt)", "ISMISSING{opt}\n"),
             ("w'hel*o?'", "WILDCARD{hel*o?}\n"),
+            ("@t:{w'$word'}", "TAG:@t {\n  WILDCARD{Hello}\n}\n"),
+            ("w'$word'", "WILDCARD{hello}\n"),
+            ("x => { $weight: 2 }", "x => { $weight: 2; }\n"),
+            (
+                "@t:{w'a?c'}=>{$weight:3.4; $inorder: true;}",
+                "TAG:@t {\n  WILDCARD{a?c}\n} => { $weight: 3.4; $inorder: true; }\n",
+            ),
+            (
+                "-(x y)=>{$slop: 1}",
+                "NOT{\n  INTERSECT {\n    x\n    y\n  } => { $slop: 1; }\n}\n",
+            ),
             ("@t:{w'a?c' | d}", "TAG:@t {\n  WILDCARD{a?c}\n  d\n}\n"),
             (
                 "@g:[120.53232 12.112233 30.5 ft]",

@@ -17,8 +17,8 @@ use std::collections::HashMap;
 use bytes::Bytes;
 
 pub use ast::{
-    GeoFilter, GeoUnit, HybridPolicy, KnnClause, NumBound, Query, QueryNode, TagPattern, TextTerm,
-    wildcard_match,
+    ClauseAttrs, GeoFilter, GeoUnit, HybridPolicy, KnnClause, NumBound, Query, QueryNode,
+    TagPattern, TextTerm, wildcard_match,
 };
 pub use parser::parse;
 

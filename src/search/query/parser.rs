@@ -24,7 +24,8 @@ use bytes::Bytes;
 
 use super::Params;
 use super::ast::{
-    GeoFilter, GeoUnit, HybridPolicy, KnnClause, NumBound, Query, QueryNode, TagPattern, TextTerm,
+    ClauseAttrs, GeoFilter, GeoUnit, HybridPolicy, KnnClause, NumBound, Query, QueryNode,
+    TagPattern, TextTerm,
 };
 use super::explain::fmt_g;
 use super::lexer::{CmpOp, Lexer, RawTag, Tok, Token};
@@ -305,6 +306,7 @@ impl<'a> Parser<'a> {
             Tok::Stray => Err(self.syntax(&t)),
             // Wildcard patterns exist from dialect 2 on.
             Tok::Wildcard(ref pattern) if self.dialect >= 2 => {
+                let pattern = self.wildcard_pattern(pattern, t.start)?;
                 Ok(Some(self.text(TextTerm::Wildcard(pattern.to_lowercase()))))
             }
             Tok::Field(ref name) => {
@@ -472,7 +474,9 @@ impl<'a> Parser<'a> {
             if self.dialect < 2 {
                 return Err(self.syntax_at(tag.start));
             }
-            return Ok(TagPattern::Wildcard(tag.text));
+            return Ok(TagPattern::Wildcard(
+                self.wildcard_pattern(&tag.text, tag.start)?,
+            ));
         }
         let text = match (tag.param, self.dialect >= 2) {
             (true, true) => self.param_str(&self.param_token(&tag.text, tag.start), &tag.text)?,
@@ -489,6 +493,14 @@ impl<'a> Parser<'a> {
             (false, true) => TagPattern::Prefix(text),
             (false, false) => TagPattern::Exact(text),
         })
+    }
+
+    /// The pattern of `w'...'` written at `start`: as written, or the value of `w'$param'`.
+    fn wildcard_pattern(&self, pattern: &str, start: usize) -> Result<String, SearchError> {
+        match pattern.strip_prefix('$') {
+            Some(name) => self.param_str(&self.param_token(name, start + 2), name),
+            None => Ok(pattern.to_string()),
+        }
     }
 
     /// The error for tag / numeric / vector syntax on a field of another type.
@@ -871,13 +883,14 @@ impl<'a> Parser<'a> {
     }
 
     /// Applies `=>{...}` to a clause: `$YIELD_DISTANCE_AS` / `$EPSILON` on a VECTOR_RANGE;
-    /// `$weight`, `$slop`, `$inorder`, `$phonetic` are accepted and only affect scoring,
-    /// which this engine does not weight.
+    /// `$weight`, `$slop`, `$inorder`, `$phonetic` wrap the clause in
+    /// [`QueryNode::Attributed`] when any differs from its default.
     fn apply_attributes(
         &self,
         mut node: QueryNode,
         attrs: Vec<Attr>,
     ) -> Result<QueryNode, SearchError> {
+        let mut scoring = ClauseAttrs::default();
         for a in attrs {
             let lower = a.name.to_ascii_lowercase();
             match (&mut node, lower.as_str()) {
@@ -895,23 +908,30 @@ impl<'a> Parser<'a> {
                     )));
                 }
                 (_, "weight") => {
-                    parse_positive_f64(&a.value)
+                    scoring.weight = parse_positive_f64(&a.value)
                         .ok_or_else(|| SearchError::other("Invalid value for weight attribute"))?;
                 }
                 (_, "slop") => {
-                    a.value
-                        .parse::<i64>()
-                        .map_err(|_| SearchError::other("Invalid value for slop attribute"))?;
+                    scoring.slop = Some(
+                        a.value
+                            .parse::<i64>()
+                            .map_err(|_| SearchError::other("Invalid value for slop attribute"))?,
+                    );
                 }
                 (_, "inorder" | "phonetic") => {
-                    if !matches!(
-                        a.value.to_ascii_lowercase().as_str(),
-                        "true" | "false" | "1" | "0"
-                    ) {
-                        return Err(SearchError::other(format!(
-                            "Invalid value for {} attribute",
-                            lower
-                        )));
+                    let on = match a.value.to_ascii_lowercase().as_str() {
+                        "true" | "1" => true,
+                        "false" | "0" => false,
+                        _ => {
+                            return Err(SearchError::other(format!(
+                                "Invalid value for {lower} attribute"
+                            )));
+                        }
+                    };
+                    if lower == "inorder" {
+                        scoring.inorder = on;
+                    } else {
+                        scoring.phonetic = Some(on);
                     }
                 }
                 _ => {
@@ -919,7 +939,13 @@ impl<'a> Parser<'a> {
                 }
             }
         }
-        Ok(node)
+        if scoring == ClauseAttrs::default() {
+            return Ok(node);
+        }
+        Ok(QueryNode::Attributed {
+            node: Box::new(node),
+            attrs: scoring,
+        })
     }
 }
 

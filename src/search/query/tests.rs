@@ -573,8 +573,46 @@ fn ismissing() {
 
 #[test]
 fn attributes_on_text() {
-    assert_eq!(f2("engineer=>{$weight: 2}"), word("engineer"));
+    let attributed =
+        |node: QueryNode, weight: f64, slop: Option<i64>, inorder: bool| QueryNode::Attributed {
+            node: Box::new(node),
+            attrs: ClauseAttrs {
+                weight,
+                slop,
+                inorder,
+                phonetic: None,
+            },
+        };
+    assert_eq!(
+        f2("engineer=>{$weight: 2}"),
+        attributed(word("engineer"), 2.0, None, false)
+    );
+    assert_eq!(
+        f2("(a1 b1) => { $weight: 0.5; $slop: 1; $inorder: true; }"),
+        attributed(and(vec![word("a1"), word("b1")]), 0.5, Some(1), true)
+    );
+    // Defaults leave the clause as it is.
+    assert_eq!(f2("x=>{$weight: 1; $inorder: false}"), word("x"));
+    assert_eq!(
+        f2("x=>{$phonetic: true}"),
+        QueryNode::Attributed {
+            node: Box::new(word("x")),
+            attrs: ClauseAttrs {
+                phonetic: Some(true),
+                ..ClauseAttrs::default()
+            },
+        }
+    );
     assert_eq!(err2("engineer=>{$foo: 2}"), "Invalid attribute foo");
+    assert_eq!(
+        err2("x=>{$weight: -1}"),
+        "Invalid value for weight attribute"
+    );
+    assert_eq!(err2("x=>{$slop: a}"), "Invalid value for slop attribute");
+    assert_eq!(
+        err2("x=>{$inorder: maybe}"),
+        "Invalid value for inorder attribute"
+    );
 }
 
 #[test]

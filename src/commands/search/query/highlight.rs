@@ -32,7 +32,9 @@ impl Terms {
                 QueryNode::And(children) | QueryNode::Or(children) => {
                     children.iter().for_each(|c| walk(c, terms));
                 }
-                QueryNode::Optional(child) => walk(child, terms),
+                QueryNode::Optional(child) | QueryNode::Attributed { node: child, .. } => {
+                    walk(child, terms)
+                }
                 QueryNode::Text { term, .. } => match term {
                     TextTerm::Word(w) => terms.words.push(w.clone()),
                     TextTerm::Prefix(p) => terms.prefixes.push(p.clone()),
