@@ -250,4 +250,30 @@ mod tests {
         assert_eq!(ids(&g, filter(15.0, 37.0, 200.0, GeoUnit::Km)), vec![1]);
         assert_eq!(g.records(), 3);
     }
+
+    #[test]
+    fn band_search_agrees_with_brute_force() {
+        let mut seed: u64 = 0x2545_F491_4F6C_DD1D;
+        let mut next = move |range: f64| {
+            seed ^= seed << 13;
+            seed ^= seed >> 7;
+            seed ^= seed << 17;
+            (seed % 1_000_000) as f64 / 1_000_000.0 * 2.0 * range - range
+        };
+        let mut g = GeoIndex::default();
+        let mut points = Vec::new();
+        for id in 0..2000 {
+            let raw = format!("{},{}", next(MAX_LON), next(MAX_LAT));
+            let p = parse(raw.as_bytes()).expect("point");
+            g.insert(DocId(id), p);
+            points.push(p);
+        }
+        for _ in 0..200 {
+            let f = filter(next(MAX_LON), next(90.0), next(3000.0).abs(), GeoUnit::Km);
+            let want: Vec<u32> = (0..2000u32)
+                .filter(|&id| contains(&f, points[id as usize]))
+                .collect();
+            assert_eq!(g.within(&f).iter().collect::<Vec<_>>(), want, "{f:?}");
+        }
+    }
 }
