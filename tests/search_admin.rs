@@ -23,7 +23,7 @@ fn create_errors_have_redisearch_texts() {
             "Duplicate field in schema - t",
         ),
         (
-            "FT.CREATE idx SCHEMA loc GEO",
+            "FT.CREATE idx SCHEMA loc GEOSHAPE",
             "Invalid field type for field `loc`",
         ),
         (

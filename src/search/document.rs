@@ -18,6 +18,8 @@ use std::collections::{BTreeSet, HashMap};
 use bytes::Bytes;
 use roaring::RoaringBitmap;
 
+use super::fields::geo::GeoPoint;
+
 /// An index-internal document number. Never reused within one index.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Hash)]
 pub struct DocId(pub u32);
@@ -29,6 +31,8 @@ pub enum FieldValue {
     Number(f64),
     /// A TEXT or TAG field's raw text.
     Text(String),
+    /// A GEO field's point, and its text as written (what SORTBY compares).
+    Geo(GeoPoint, String),
     /// A VECTOR field is present (the vector itself lives in the vector index).
     Vector,
 }
@@ -150,7 +154,7 @@ impl Document {
             .values
             .iter()
             .map(|v| match v {
-                Some(FieldValue::Text(s)) => s.len() + 32,
+                Some(FieldValue::Text(s) | FieldValue::Geo(_, s)) => s.len() + 32,
                 _ => 16,
             })
             .sum();

@@ -16,12 +16,14 @@
 
 use std::borrow::Cow;
 use std::collections::HashMap;
+use std::time::Instant;
 
 use roaring::RoaringBitmap;
 
 use super::document::FieldValue;
-use super::index::{Data, FieldIndex, Hit, SearchOptions};
-use super::query::{KnnClause, Query, QueryNode, TextTerm};
+use super::fields::geo;
+use super::index::{Data, FieldIndex, Hit, NodeStats, SearchOptions};
+use super::query::{KnnClause, Query, QueryNode, TextTerm, wildcard_match};
 use super::vector::VectorIndex;
 use super::{DocId, FieldKind, IndexDef, SearchError};
 
@@ -94,12 +96,22 @@ pub(super) fn search(
     Ok(hits)
 }
 
+/// FT.PROFILE: each node of `node`'s tree evaluated on its own, timed, with its match count.
+pub(super) fn profile(
+    def: &IndexDef,
+    data: &Data,
+    node: &QueryNode,
+    options: &SearchOptions,
+) -> Result<NodeStats, SearchError> {
+    Eval::new(def, data, options).profile(node)
+}
+
 /// Whether `node` has text terms that score.
 fn has_text(node: &QueryNode) -> bool {
     match node {
         QueryNode::Text { .. } => true,
         QueryNode::And(children) | QueryNode::Or(children) => children.iter().any(has_text),
-        QueryNode::Optional(child) => has_text(child),
+        QueryNode::Optional(child) | QueryNode::Attributed { node: child, .. } => has_text(child),
         _ => false,
     }
 }
@@ -141,6 +153,27 @@ impl<'a> Eval<'a> {
         }
     }
 
+    fn profile(&mut self, node: &QueryNode) -> Result<NodeStats, SearchError> {
+        let start = Instant::now();
+        let matches = self.node(node)?.len();
+        let time = start.elapsed();
+        let children = match node {
+            QueryNode::And(children) | QueryNode::Or(children) => children
+                .iter()
+                .map(|c| self.profile(c))
+                .collect::<Result<_, _>>()?,
+            QueryNode::Not(child)
+            | QueryNode::Optional(child)
+            | QueryNode::Attributed { node: child, .. } => vec![self.profile(child)?],
+            _ => Vec::new(),
+        };
+        Ok(NodeStats {
+            matches,
+            time,
+            children,
+        })
+    }
+
     fn live(&self) -> RoaringBitmap {
         self.data.docs.live().clone()
     }
@@ -171,6 +204,7 @@ impl<'a> Eval<'a> {
                 acc
             }
             QueryNode::Not(child) => self.live() - self.node(child)?,
+            QueryNode::Attributed { node, .. } => self.node(node)?,
             QueryNode::Text { fields, term } => {
                 let fields = self.text_fields(fields.as_deref());
                 let fields = fields.as_deref();
@@ -200,6 +234,10 @@ impl<'a> Eval<'a> {
             }
             QueryNode::Numeric { field, min, max } => match self.indexed(field) {
                 Some((FieldIndex::Numeric(n), _)) => n.range(*min, *max),
+                _ => RoaringBitmap::new(),
+            },
+            QueryNode::Geo { field, filter } => match self.indexed(field) {
+                Some((FieldIndex::Geo(g), _)) => g.within(filter),
                 _ => RoaringBitmap::new(),
             },
             QueryNode::VectorRange {
@@ -291,6 +329,7 @@ impl<'a> Eval<'a> {
             TextTerm::Prefix(p) => text.expand_prefix(p),
             TextTerm::Suffix(s) => text.expand_where(|t| t.ends_with(s.as_str())),
             TextTerm::Infix(s) => text.expand_where(|t| t.contains(s.as_str())),
+            TextTerm::Wildcard(w) => text.expand_where(|t| wildcard_match(w, t)),
             TextTerm::Phrase(_) => Vec::new(),
         }
     }
@@ -335,6 +374,7 @@ impl<'a> Eval<'a> {
                 children.iter().map(|c| self.score(c, id)).sum()
             }
             QueryNode::Optional(child) => self.score(child, id),
+            QueryNode::Attributed { node, attrs } => attrs.weight * self.score(node, id),
             QueryNode::Numeric { field, min, max } => {
                 let value = self.def.field_index(field).and_then(|pos| {
                     match self.data.docs.get(id)?.values.get(pos)? {
@@ -351,6 +391,20 @@ impl<'a> Eval<'a> {
                     _ => 0.0,
                 }
             }
+            // A point in the circle counts as one matching numeric record, as in RediSearch
+            // (whose geo filter is a union of numeric ranges over geohashes).
+            QueryNode::Geo { field, filter } => {
+                let point = self.def.field_index(field).and_then(|pos| {
+                    match self.data.docs.get(id)?.values.get(pos)? {
+                        Some(FieldValue::Geo(p, _)) => Some(*p),
+                        _ => None,
+                    }
+                });
+                match point {
+                    Some(p) if geo::contains(filter, p) => 1.0,
+                    _ => 0.0,
+                }
+            }
             _ => 0.0,
         }
     }
@@ -362,7 +416,7 @@ mod tests {
 
     use super::super::index::testing::*;
     use super::super::index::{Index, SearchOptions};
-    use super::super::query::{NumBound, TagPattern};
+    use super::super::query::{ClauseAttrs, NumBound, TagPattern};
     use super::super::{Metric, VectorAlgorithm};
     use super::*;
 
@@ -467,6 +521,37 @@ mod tests {
     }
 
     #[test]
+    fn weight_attribute_scales_the_clause_score() {
+        let index = sample();
+        let scores = |filter: QueryNode| {
+            let query = Query { filter, knn: None };
+            let hits = index
+                .search(&query, &SearchOptions::default())
+                .expect("search");
+            let mut scores: Vec<(String, f64)> = hits
+                .iter()
+                .map(|h| (String::from_utf8_lossy(&h.key).into_owned(), h.score))
+                .collect();
+            scores.sort_by(|a, b| a.0.cmp(&b.0));
+            scores
+        };
+        let weighted = QueryNode::Attributed {
+            node: Box::new(word("hello")),
+            attrs: ClauseAttrs {
+                weight: 2.0,
+                ..ClauseAttrs::default()
+            },
+        };
+        let plain = scores(word("hello"));
+        let doubled = scores(weighted);
+        assert_eq!(plain.len(), 3);
+        for ((k1, s1), (k2, s2)) in plain.iter().zip(&doubled) {
+            assert_eq!(k1, k2);
+            assert!((s2 - 2.0 * s1).abs() < 1e-9, "{s1} {s2}");
+        }
+    }
+
+    #[test]
     fn boolean_structure() {
         let index = sample();
         assert_eq!(
@@ -540,6 +625,14 @@ mod tests {
             ..SearchOptions::default()
         };
         assert_eq!(run_with(&index, word("hello"), &infields), ["doc:2"]);
+        let mut wild = run(&index, in_field("title", TextTerm::Wildcard("h?l*".into())));
+        wild.sort();
+        assert_eq!(wild, ["doc:1", "doc:4"]);
+        let wild = run(
+            &index,
+            tags("tags", vec![TagPattern::Wildcard("r?d".into())]),
+        );
+        assert_eq!(wild, ["doc:1", "doc:2"]);
         let mut prefix = run(
             &index,
             QueryNode::Text {

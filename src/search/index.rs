@@ -16,8 +16,8 @@ use parking_lot::{Mutex, RwLock};
 use super::aggregate::cursor::Cursors;
 use super::document::{DocTable, Document, FieldValue};
 use super::expr::{Properties, Value};
-use super::fields::{NumericIndex, TagIndex, TextIndex, numeric, tag, text};
-use super::query::Query;
+use super::fields::{GeoIndex, NumericIndex, TagIndex, TextIndex, geo, numeric, tag, text};
+use super::query::{Query, QueryNode};
 use super::synonyms::SynonymMap;
 use super::vector::VectorIndex;
 use super::{DocId, FieldDef, FieldKind, IndexDef, SearchError};
@@ -97,6 +97,15 @@ pub struct Hit {
     pub distances: Vec<(String, f64)>,
 }
 
+/// FT.PROFILE's view of one query node: how many documents it matches on its own and how
+/// long that took, with the same for its children (in the node's order).
+#[derive(Debug, Clone, PartialEq)]
+pub struct NodeStats {
+    pub matches: u64,
+    pub time: std::time::Duration,
+    pub children: Vec<NodeStats>,
+}
+
 /// Restrictions FT.SEARCH options put on a query.
 #[derive(Debug, Clone, Default)]
 pub struct SearchOptions {
@@ -121,6 +130,7 @@ pub enum SortKey {
 /// The postings of one schema field. TEXT fields share [`Data::text`].
 pub(super) enum FieldIndex {
     Numeric(NumericIndex),
+    Geo(GeoIndex),
     Tag(TagIndex),
     Text,
     Vector(Box<VectorIndex>),
@@ -182,6 +192,7 @@ impl Index {
             .iter()
             .map(|f| match &f.kind {
                 FieldKind::Numeric => FieldIndex::Numeric(NumericIndex::default()),
+                FieldKind::Geo => FieldIndex::Geo(GeoIndex::default()),
                 FieldKind::Tag { .. } => FieldIndex::Tag(TagIndex::default()),
                 FieldKind::Text { .. } => FieldIndex::Text,
                 FieldKind::Vector(params) => FieldIndex::Vector(Box::new(VectorIndex::new(params))),
@@ -264,6 +275,10 @@ impl Index {
                 FieldKind::Numeric => {
                     FieldValue::Number(numeric::parse(raw).map_err(|e| (pos, e))?)
                 }
+                FieldKind::Geo => {
+                    let point = geo::parse(raw).map_err(|e| (pos, e))?;
+                    FieldValue::Geo(point, String::from_utf8_lossy(raw).into_owned())
+                }
                 FieldKind::Tag { .. } => {
                     FieldValue::Text(String::from_utf8_lossy(raw).into_owned())
                 }
@@ -328,6 +343,7 @@ impl Index {
         for field in &mut data.fields {
             match field {
                 FieldIndex::Numeric(n) => n.clear(),
+                FieldIndex::Geo(g) => g.clear(),
                 FieldIndex::Tag(t) => t.clear(),
                 FieldIndex::Text => {}
                 FieldIndex::Vector(v) => v.clear(),
@@ -400,6 +416,10 @@ impl Index {
                     info.num_records += n.records();
                     info.inverted_bytes += n.memory_bytes() as u64;
                 }
+                FieldIndex::Geo(g) => {
+                    info.num_records += g.records();
+                    info.inverted_bytes += g.memory_bytes() as u64;
+                }
                 FieldIndex::Tag(t) => {
                     info.num_records += t.records();
                     info.tag_overhead_bytes += t.memory_bytes() as u64;
@@ -435,6 +455,16 @@ impl Index {
         super::exec::search(&self.def, &data, query, options)
     }
 
+    /// FT.PROFILE: every node of `filter`'s tree evaluated on its own (see [`NodeStats`]).
+    pub fn profile(
+        &self,
+        filter: &QueryNode,
+        options: &SearchOptions,
+    ) -> Result<NodeStats, SearchError> {
+        let data = self.data.read();
+        super::exec::profile(&self.def, &data, filter, options)
+    }
+
     /// The value of attribute `attribute` of each hit, as SORTBY compares them (`None`:
     /// the document has no value for it). Numeric fields compare as numbers, others as
     /// strings (lower-cased unless the field is UNF). A name that is not a schema field
@@ -459,6 +489,8 @@ impl Index {
                 let doc = data.docs.get(h.id)?;
                 match doc.values.get(pos)?.as_ref()? {
                     FieldValue::Number(n) => Some(SortKey::Num(*n)),
+                    // Points sort by their text as written (never normalised).
+                    FieldValue::Geo(_, s) => Some(SortKey::Str(s.clone())),
                     FieldValue::Text(s) if unf => Some(SortKey::Str(s.clone())),
                     FieldValue::Text(s) => Some(SortKey::Str(s.to_lowercase())),
                     FieldValue::Vector => None,
@@ -520,6 +552,7 @@ impl Data {
         for ((field, index), value) in def.fields.iter().zip(&mut self.fields).zip(&doc.values) {
             match (index, value) {
                 (FieldIndex::Numeric(n), Some(FieldValue::Number(v))) => n.remove(id, *v),
+                (FieldIndex::Geo(g), Some(FieldValue::Geo(p, _))) => g.remove(id, *p),
                 (FieldIndex::Tag(t), Some(FieldValue::Text(s))) => t.remove(id, &tags_of(field, s)),
                 (FieldIndex::Vector(v), Some(FieldValue::Vector)) => v.remove(id),
                 _ => {}
@@ -553,6 +586,7 @@ impl Data {
             }
             match (index, value) {
                 (FieldIndex::Numeric(n), Some(FieldValue::Number(v))) => n.insert(id, *v),
+                (FieldIndex::Geo(g), Some(FieldValue::Geo(p, _))) => g.insert(id, *p),
                 (FieldIndex::Tag(t), Some(FieldValue::Text(s))) => t.insert(id, &tags_of(field, s)),
                 _ => {}
             }

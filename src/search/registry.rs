@@ -75,6 +75,22 @@ impl Registry {
         Ok(index)
     }
 
+    /// FT.ALTER: puts a new, empty index with definition `def` in `old`'s place (same name,
+    /// same aliases) and stops `old` (its scan ends). The caller scans the keyspace into the
+    /// new index. Fails if `old` is no longer registered (dropped or replaced meanwhile).
+    pub fn replace(&self, old: &Arc<Index>, def: IndexDef) -> Result<Arc<Index>, SearchError> {
+        let mut inner = self.inner.write();
+        let pos = inner
+            .indexes
+            .iter()
+            .position(|i| Arc::ptr_eq(i, old))
+            .ok_or(SearchError::UnknownIndexName)?;
+        let index = Arc::new(Index::new(def));
+        inner.indexes[pos] = index.clone();
+        old.mark_dropped();
+        Ok(index)
+    }
+
     /// The index called `name`, or the one `name` is an alias of.
     pub fn get(&self, name: &str) -> Option<Arc<Index>> {
         let inner = self.inner.read();
@@ -273,5 +289,25 @@ mod tests {
         assert!(!index.scan_current(ticket));
         assert!(registry.get("a").is_none());
         assert!(registry.names().is_empty());
+    }
+
+    #[test]
+    fn replacing_an_index_keeps_its_name_and_aliases() {
+        let registry = Registry::default();
+        let old = registry.create(def(vec![])).expect("create");
+        registry.set_alias("a", "idx", AliasOp::Add).expect("alias");
+        let ticket = old.begin_scan();
+        let new = registry
+            .replace(&old, def(vec![numeric("n")]))
+            .expect("replace");
+        assert!(!old.scan_current(ticket));
+        let by_alias = registry.get("a").expect("alias");
+        assert!(Arc::ptr_eq(&by_alias, &new));
+        assert_eq!(registry.names(), ["idx"]);
+        // The replaced index is gone: replacing it again fails.
+        assert_eq!(
+            registry.replace(&old, def(vec![])).err(),
+            Some(SearchError::UnknownIndexName)
+        );
     }
 }

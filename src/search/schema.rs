@@ -118,16 +118,19 @@ pub enum FieldKind {
         with_suffix_trie: bool,
     },
     Numeric,
+    /// Points written `"lon,lat"`.
+    Geo,
     Vector(VectorParams),
 }
 
 impl FieldKind {
-    /// The type name FT.INFO reports (`TEXT`, `TAG`, `NUMERIC`, `VECTOR`).
+    /// The type name FT.INFO reports (`TEXT`, `TAG`, `NUMERIC`, `GEO`, `VECTOR`).
     pub fn type_name(&self) -> &'static str {
         match self {
             FieldKind::Text { .. } => "TEXT",
             FieldKind::Tag { .. } => "TAG",
             FieldKind::Numeric => "NUMERIC",
+            FieldKind::Geo => "GEO",
             FieldKind::Vector(_) => "VECTOR",
         }
     }
@@ -484,25 +487,7 @@ impl IndexDef {
         if c.at_end() {
             return Err(SearchError::other("Fields arguments are missing"));
         }
-        while !c.at_end() {
-            if def.fields.len() == MAX_FIELDS {
-                return Err(SearchError::Other(format!(
-                    "Schema is limited to {MAX_FIELDS} fields"
-                )));
-            }
-            let field = parse_field(&mut c, &def)?;
-            def.fields.push(field);
-        }
-        let text_fields = def
-            .fields
-            .iter()
-            .filter(|f| matches!(f.kind, FieldKind::Text { .. }) && !f.noindex)
-            .count();
-        if text_fields > MAX_TEXT_FIELDS {
-            return Err(SearchError::Other(format!(
-                "Schema is limited to {MAX_TEXT_FIELDS} TEXT fields"
-            )));
-        }
+        let text_fields = parse_fields(&mut c, &mut def)?;
         flags.max_text_fields |= text_fields > WIDE_SCHEMA_TEXT_FIELDS && !flags.no_fields;
         let listed = [
             (flags.no_freqs, "NOFREQS"),
@@ -521,12 +506,48 @@ impl IndexDef {
     }
 }
 
+impl IndexDef {
+    /// FT.ALTER's `SCHEMA ADD field options...`: this definition with those fields appended,
+    /// read and limited as FT.CREATE reads its schema.
+    pub fn with_added_fields(&self, args: &[Bytes]) -> Result<IndexDef, SearchError> {
+        let mut def = self.clone();
+        parse_fields(&mut Cursor { args, pos: 0 }, &mut def)?;
+        Ok(def)
+    }
+}
+
+/// Reads `SCHEMA` entries up to the end of the arguments into `def.fields`, within
+/// RediSearch's limits. Returns how many indexed TEXT fields the schema then has.
+fn parse_fields(c: &mut Cursor, def: &mut IndexDef) -> Result<usize, SearchError> {
+    while !c.at_end() {
+        if def.fields.len() == MAX_FIELDS {
+            return Err(SearchError::Other(format!(
+                "Schema is limited to {MAX_FIELDS} fields"
+            )));
+        }
+        let field = parse_field(c, def)?;
+        def.fields.push(field);
+    }
+    let text_fields = def
+        .fields
+        .iter()
+        .filter(|f| matches!(f.kind, FieldKind::Text { .. }) && !f.noindex)
+        .count();
+    if text_fields > MAX_TEXT_FIELDS {
+        return Err(SearchError::Other(format!(
+            "Schema is limited to {MAX_TEXT_FIELDS} TEXT fields"
+        )));
+    }
+    Ok(text_fields)
+}
+
 /// The field types FT.CREATE accepts here, before their options are read.
 #[derive(Clone, Copy, PartialEq)]
 enum Type {
     Text,
     Tag,
     Numeric,
+    Geo,
 }
 
 /// One `SCHEMA` entry: `identifier [AS attribute] type [options]`.
@@ -564,12 +585,13 @@ fn parse_field(c: &mut Cursor, def: &IndexDef) -> Result<FieldDef, SearchError> 
         b"TEXT" => Type::Text,
         b"TAG" => Type::Tag,
         b"NUMERIC" => Type::Numeric,
+        b"GEO" => Type::Geo,
         b"VECTOR" => {
             field.kind = FieldKind::Vector(parse_vector(c)?);
             field.index_missing = c.eat("INDEXMISSING");
             return Ok(field);
         }
-        // GEO, GEOSHAPE and anything else: RediSearch's answer for a type it does not know.
+        // GEOSHAPE and anything else: RediSearch's answer for a type it does not know.
         _ => {
             return Err(SearchError::Other(format!(
                 "Invalid field type for field `{}`",
@@ -579,7 +601,7 @@ fn parse_field(c: &mut Cursor, def: &IndexDef) -> Result<FieldDef, SearchError> 
     };
     let (mut weight, mut nostem, mut phonetic) = (1.0, false, None);
     let (mut separator, mut case_sensitive, mut with_suffix_trie) = (b',', false, false);
-    let textual = ty != Type::Numeric;
+    let textual = matches!(ty, Type::Text | Type::Tag);
     loop {
         if c.eat("SORTABLE") {
             field.sortable = true;
@@ -620,8 +642,8 @@ fn parse_field(c: &mut Cursor, def: &IndexDef) -> Result<FieldDef, SearchError> 
             break;
         }
     }
-    // Numbers and case-sensitive tags are never normalised, so their sort values are UNF.
-    field.unf |= field.sortable && (ty == Type::Numeric || case_sensitive);
+    // Numbers, points and case-sensitive tags are never normalised: their sort values are UNF.
+    field.unf |= field.sortable && (matches!(ty, Type::Numeric | Type::Geo) || case_sensitive);
     if field.noindex && field.index_missing {
         return Err(SearchError::Other(format!(
             "'Field cannot be defined with both `NOINDEX` and `INDEXMISSING` `{}` '",
@@ -641,6 +663,7 @@ fn parse_field(c: &mut Cursor, def: &IndexDef) -> Result<FieldDef, SearchError> 
             with_suffix_trie,
         },
         Type::Numeric => FieldKind::Numeric,
+        Type::Geo => FieldKind::Geo,
     };
     Ok(field)
 }
@@ -878,6 +901,45 @@ mod tests {
     }
 
     #[test]
+    fn added_fields() {
+        let def = parse("PREFIX 1 p: SCHEMA t TEXT").expect("parse");
+        let args = |line: &str| -> Vec<Bytes> {
+            line.split_whitespace()
+                .map(|a| Bytes::copy_from_slice(a.as_bytes()))
+                .collect()
+        };
+        let altered = def
+            .with_added_fields(&args("n NUMERIC SORTABLE g GEO"))
+            .expect("add");
+        let names: Vec<&str> = altered
+            .fields
+            .iter()
+            .map(|f| f.attribute.as_str())
+            .collect();
+        assert_eq!(names, ["t", "n", "g"]);
+        assert_eq!(altered.prefixes, def.prefixes);
+        let dup = def.with_added_fields(&args("x TAG t TAG")).unwrap_err();
+        assert_eq!(dup.to_string(), "Duplicate field in schema - t");
+    }
+
+    #[test]
+    fn geo_fields() {
+        let def = parse("SCHEMA loc GEO SORTABLE other AS o geo NOINDEX m GEO INDEXMISSING")
+            .expect("parse");
+        let loc = def.field("loc").expect("loc");
+        // GEO SORTABLE is always UNF, as NUMERIC is.
+        assert!(loc.kind == FieldKind::Geo && loc.sortable && loc.unf);
+        assert_eq!(loc.kind.type_name(), "GEO");
+        assert!(def.field("o").expect("o").noindex);
+        assert!(def.field("m").expect("m").index_missing);
+        // TAG / TEXT options are not GEO's: the next word starts a new field.
+        assert_eq!(
+            err("SCHEMA loc GEO INDEXEMPTY"),
+            "Field `INDEXEMPTY` does not have a type"
+        );
+    }
+
+    #[test]
     fn options_in_any_order_and_any_case() {
         let def = parse(
             "stopwords 2 Foo bar skipinitialscan nofreqs language German score 0.5 \
@@ -991,7 +1053,10 @@ mod tests {
         assert_eq!(err("SCHEMA t"), "Field `t` does not have a type");
         assert_eq!(err("SCHEMA t AS"), "AS requires an argument");
         assert_eq!(err("SCHEMA t BLOB"), "Invalid field type for field `t`");
-        assert_eq!(err("SCHEMA loc GEO"), "Invalid field type for field `loc`");
+        assert_eq!(
+            err("SCHEMA loc GEOSHAPE"),
+            "Invalid field type for field `loc`"
+        );
         assert_eq!(err("SCHEMA s GEOSHAPE"), "Invalid field type for field `s`");
         assert_eq!(
             err("SCHEMA t TEXT WEIGHT heavy"),

@@ -124,12 +124,16 @@ fn query_words(node: &QueryNode, out: &mut Vec<(String, Option<Vec<String>>)>) {
             children.iter().for_each(|c| query_words(c, out));
         }
         QueryNode::Not(child) | QueryNode::Optional(child) => query_words(child, out),
+        QueryNode::Attributed { node, .. } => query_words(node, out),
         QueryNode::Text { term, fields } => match term {
             TextTerm::Word(w) => out.push((w.clone(), fields.clone())),
             TextTerm::Phrase(words) => {
                 out.extend(words.iter().map(|w| (w.clone(), fields.clone())));
             }
-            TextTerm::Prefix(_) | TextTerm::Suffix(_) | TextTerm::Infix(_) => {}
+            TextTerm::Prefix(_)
+            | TextTerm::Suffix(_)
+            | TextTerm::Infix(_)
+            | TextTerm::Wildcard(_) => {}
         },
         _ => {}
     }

@@ -64,14 +64,49 @@ pub fn ft_create(ctx: &mut ExecCtx, args: &mut Args) -> Result<Reply, CmdError> 
     }
     let def = IndexDef::parse(&name, &args.rest())?;
     let scan = !def.skip_initial_scan;
-    let temporary = def.temporary;
     let index = ctx.state.search.create(def)?;
-    if let Some(secs) = temporary {
+    start(ctx, index, scan);
+    Ok(Reply::ok())
+}
+
+/// Sets a new (or altered) index going: its TEMPORARY expiry, and its initial scan if `scan`.
+fn start(ctx: &ExecCtx, index: Arc<Index>, scan: bool) {
+    if let Some(secs) = index.def.temporary {
         drop_when_idle(ctx.state.handle(), index.clone(), Duration::from_secs(secs));
     }
     if scan {
         backfill::start(ctx.state.handle(), index);
     }
+}
+
+/// The index (or aliased index) `name`, or RediSearch's `Unknown index name`.
+fn known_index(ctx: &ExecCtx, name: &str) -> Result<Arc<Index>, CmdError> {
+    Ok(ctx
+        .state
+        .search
+        .get(name)
+        .ok_or(SearchError::UnknownIndexName)?)
+}
+
+/// `FT.ALTER index [SKIPINITIALSCAN] SCHEMA ADD field options...`: the index with the new
+/// fields takes the old one's place (name, aliases, TEMPORARY) and every covered hash is
+/// scanned into it in the background, so existing documents get the new fields indexed.
+/// SKIPINITIALSCAN is accepted; the scan still runs, since the new index starts empty.
+pub fn ft_alter(ctx: &mut ExecCtx, args: &mut Args) -> Result<Reply, CmdError> {
+    let index = known_index(ctx, &next_name(args)?)?;
+    args.eat("SKIPINITIALSCAN");
+    if !args.eat("SCHEMA") {
+        return Err(SearchError::other("ALTER must be followed by SCHEMA").into());
+    }
+    if !args.eat("ADD") {
+        return Err(SearchError::other("Unknown action passed to ALTER SCHEMA").into());
+    }
+    if args.remaining() == 0 {
+        return Err(SearchError::other("No fields provided").into());
+    }
+    let def = index.def.with_added_fields(&args.rest())?;
+    let altered = ctx.state.search.replace(&index, def)?;
+    start(ctx, altered, true);
     Ok(Reply::ok())
 }
 
@@ -111,12 +146,7 @@ fn drop_when_idle(state: Arc<ServerState>, index: Arc<Index>, idle: Duration) {
 /// (redisvl reads `index_definition` and `attributes` by position). Called with an alias,
 /// it reports the index's own name.
 pub fn ft_info(ctx: &mut ExecCtx, args: &mut Args) -> Result<Reply, CmdError> {
-    let name = next_name(args)?;
-    let index = ctx
-        .state
-        .search
-        .get(&name)
-        .ok_or(SearchError::UnknownIndexName)?;
+    let index = known_index(ctx, &next_name(args)?)?;
     // Loading an index by name counts as a use in RediSearch, FT.INFO included.
     index.stats.uses.fetch_add(1, Ordering::Relaxed);
     let resp3 = ctx.client.protocol == Protocol::Resp3;
@@ -318,7 +348,7 @@ fn attribute(field: &FieldDef, resp3: bool) -> Reply {
             case_sensitive = *cs;
             suffix_trie = *with_suffix_trie;
         }
-        FieldKind::Numeric => {}
+        FieldKind::Numeric | FieldKind::Geo => {}
         FieldKind::Vector(params) => {
             pairs.extend([
                 kv("algorithm", Reply::simple(params.algorithm.name())),

@@ -1,9 +1,9 @@
 //! The FT.* commands (RediSearch 2.10's surface): argument parsing and reply building over
 //! `crate::search`. Index administration lives in `admin`, FT.SEARCH in `query`, FT.AGGREGATE
-//! and FT.CURSOR in `aggregate`, FT.EXPLAIN in `explain`, the initial scan of FT.CREATE (and
-//! the re-scan after SWAPDB) in `backfill`, FT.SUG* (suggestion dictionaries, which are keys)
-//! in `suggest`, FT.DICT* in `dict`, FT.SPELLCHECK in `spellcheck` and FT.SYNUPDATE /
-//! SYNDUMP in `synonyms`.
+//! and FT.CURSOR in `aggregate`, FT.EXPLAIN in `explain`, FT.PROFILE in `profile`, the initial
+//! scan of FT.CREATE (and the re-scan after SWAPDB) in `backfill`, FT.SUG* (suggestion
+//! dictionaries, which are keys) in `suggest`, FT.DICT* in `dict`, FT.SPELLCHECK in
+//! `spellcheck` and FT.SYNUPDATE / SYNDUMP in `synonyms`.
 //!
 //! Errors are RediSearch's texts, which carry no `ERR` prefix ([`search_error`]).
 
@@ -12,6 +12,7 @@ mod aggregate;
 pub mod backfill;
 mod dict;
 mod explain;
+mod profile;
 mod query;
 mod spellcheck;
 mod suggest;
@@ -84,6 +85,16 @@ pub static COMMANDS: &[CommandSpec] = &[
         summary: "Reads from or deletes a cursor of an aggregation",
         since: "1.1.0",
         ..CommandSpec::new("ft.cursor", -4, Flags::READONLY, G, aggregate::ft_cursor)
+    },
+    CommandSpec {
+        summary: "Performs a `FT.SEARCH` or `FT.AGGREGATE` command and collects performance information",
+        since: "2.2.0",
+        ..CommandSpec::new("ft.profile", -5, Flags::READONLY, G, profile::ft_profile)
+    },
+    CommandSpec {
+        summary: "Adds a new field to the index",
+        since: "1.0.0",
+        ..CommandSpec::new("ft.alter", -2, Flags::WRITE, G, admin::ft_alter)
     },
     CommandSpec {
         summary: "Returns information and statistics on the index",

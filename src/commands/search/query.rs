@@ -12,6 +12,7 @@ mod highlight;
 pub(super) mod options;
 
 use std::cmp::Ordering;
+use std::time::{Duration, Instant};
 
 use bytes::Bytes;
 
@@ -21,12 +22,44 @@ use crate::error::CmdError;
 use crate::keyspace::{HashValue, Value};
 use crate::protocol::reply::{format_double_g, format_double_g17};
 use crate::protocol::{Protocol, Reply};
-use crate::search::index::{Hit, Index, SearchOptions, SortKey};
+use crate::search::index::{Hit, Index, NodeStats, SearchOptions, SortKey};
 use crate::search::query::{Query, QueryNode};
 use crate::search::{FieldKind, IndexDef, SearchError, VectorAlgorithm};
 
 pub fn ft_search(ctx: &mut ExecCtx, args: &mut Args) -> Result<Reply, CmdError> {
     let name = String::from_utf8_lossy(&args.next_bytes()?).into_owned();
+    search_with(ctx, &name, args, None)
+}
+
+/// Where FT.PROFILE's timings and counts come from: each phase of one FT.SEARCH, measured.
+#[derive(Debug, Default)]
+pub(super) struct Phases {
+    /// Reading the options and parsing the query.
+    pub parsing: Duration,
+    /// Resolving yields, SORTBY, highlighting and the load plan.
+    pub pipeline: Duration,
+    /// The query's tree, each node evaluated on its own.
+    pub iterators: Option<(Query, NodeStats)>,
+    /// Matching (and scoring) documents: time, hits.
+    pub index: (Duration, u64),
+    /// Ordering and paging: time, hits ordered.
+    pub sorter: (Duration, u64),
+    /// Loading the returned documents: time, documents loaded.
+    pub loader: (Duration, u64),
+    /// LIMIT 0 0: only counted.
+    pub count_only: bool,
+}
+
+/// FT.SEARCH on index `name` with the arguments after it; `phases`, when given, is filled
+/// with what FT.PROFILE reports.
+pub(super) fn search_with(
+    ctx: &mut ExecCtx,
+    name: &str,
+    args: &mut Args,
+    phases: Option<&mut Phases>,
+) -> Result<Reply, CmdError> {
+    let started = Instant::now();
+    let name = name.to_string();
     let search = &ctx.state.search;
     let mut req = options::parse(
         args,
@@ -40,6 +73,7 @@ pub fn ft_search(ctx: &mut ExecCtx, args: &mut Args) -> Result<Reply, CmdError> 
         .unwrap_or_else(|| search.config.default_dialect());
     let mut query = crate::search::query::parse(&req.query, &index.def, &req.params, dialect)?;
     add_legacy_filters(&mut query, &req, &index.def);
+    let parsed = Instant::now();
     let yields = yielded_fields(&query, &index.def)?;
     let sort = match &req.sort {
         Some(sort) => Some(SortSource::resolve(&sort.field, &yields, &index.def)?),
@@ -57,17 +91,29 @@ pub fn ft_search(ctx: &mut ExecCtx, args: &mut Args) -> Result<Reply, CmdError> 
         .offset
         .saturating_add(req.num)
         .min(search.config.max_search_results());
-    let run = || {
-        let hits = index.search(&query, &options)?;
-        Ok::<_, SearchError>(select_page(&index, hits, sort.as_ref(), &req, end))
-    };
-    let page = if may_take_long(&index, &query, &options) {
-        crate::scripting::off_worker(run)?
-    } else {
-        run()?
-    };
-
     let plan = LoadPlan::new(&req, &yields, sort.as_ref(), &index.def);
+    let planned = Instant::now();
+    let profiling = phases.is_some();
+    let run = || {
+        let iterators = match profiling {
+            true => Some(index.profile(&query.filter, &options)?),
+            false => None,
+        };
+        let searched = Instant::now();
+        let hits = index.search(&query, &options)?;
+        let sorting = Instant::now();
+        let matched = hits.len() as u64;
+        let page = select_page(&index, hits, sort.as_ref(), &req, end);
+        let times = (sorting - searched, sorting.elapsed(), matched);
+        Ok::<_, SearchError>((page, iterators, times))
+    };
+    let (page, iterators, (index_time, sort_time, matched)) =
+        if may_take_long(&index, &query, &options) {
+            crate::scripting::off_worker(run)?
+        } else {
+            run()?
+        };
+    let loading = Instant::now();
     let rows = page
         .hits
         .iter()
@@ -80,6 +126,17 @@ pub fn ft_search(ctx: &mut ExecCtx, args: &mut Args) -> Result<Reply, CmdError> 
             row
         })
         .collect::<Vec<_>>();
+    if let Some(phases) = phases {
+        *phases = Phases {
+            parsing: parsed - started,
+            pipeline: planned - parsed,
+            iterators: iterators.map(|stats| (query.clone(), stats)),
+            index: (index_time, matched),
+            sorter: (sort_time, matched),
+            loader: (loading.elapsed(), rows.len() as u64),
+            count_only: req.count_only,
+        };
+    }
     Ok(reply(
         &req,
         ctx.client.protocol,
@@ -110,8 +167,8 @@ pub(super) fn may_take_long(index: &Index, query: &Query, options: &SearchOption
 }
 
 /// FILTER (numeric) and GEOFILTER clauses join the query's filter. A FILTER on a field that
-/// is not NUMERIC, and any GEOFILTER (there are no GEO fields), match nothing, as in
-/// RediSearch where such a clause yields an empty iterator.
+/// is not NUMERIC, and a GEOFILTER on one that is not GEO, match nothing, as in RediSearch
+/// where such a clause yields an empty iterator.
 fn add_legacy_filters(query: &mut Query, req: &Request, def: &IndexDef) {
     if req.filters.is_empty() && req.geo_filters.is_empty() {
         return;
@@ -131,8 +188,18 @@ fn add_legacy_filters(query: &mut Query, req: &Request, def: &IndexDef) {
             QueryNode::Nothing
         });
     }
-    if !req.geo_filters.is_empty() {
-        clauses.push(QueryNode::Nothing);
+    for (field, filter) in &req.geo_filters {
+        let geo = def
+            .field(field)
+            .is_some_and(|f| matches!(f.kind, FieldKind::Geo));
+        clauses.push(if geo {
+            QueryNode::Geo {
+                field: field.clone(),
+                filter: *filter,
+            }
+        } else {
+            QueryNode::Nothing
+        });
     }
     query.filter = QueryNode::And(clauses);
 }
@@ -146,7 +213,9 @@ pub(super) fn yielded_fields(query: &Query, def: &IndexDef) -> Result<Vec<String
             QueryNode::And(children) | QueryNode::Or(children) => {
                 children.iter().for_each(|c| walk(c, out));
             }
-            QueryNode::Not(child) | QueryNode::Optional(child) => walk(child, out),
+            QueryNode::Not(child)
+            | QueryNode::Optional(child)
+            | QueryNode::Attributed { node: child, .. } => walk(child, out),
             QueryNode::VectorRange {
                 yield_as: Some(name),
                 ..

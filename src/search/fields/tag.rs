@@ -6,7 +6,7 @@ use std::collections::BTreeMap;
 use roaring::RoaringBitmap;
 
 use crate::search::DocId;
-use crate::search::query::TagPattern;
+use crate::search::query::{TagPattern, wildcard_match};
 
 /// Splits a hash value into its tags as RediSearch does: on `separator`, each part trimmed
 /// of surrounding whitespace, lower-cased unless `case_sensitive`, empty parts dropped (an
@@ -112,6 +112,10 @@ impl TagIndex {
                 let s = fold(s, case_sensitive);
                 union(&|tag| tag.contains(&s))
             }
+            TagPattern::Wildcard(w) => {
+                let w = fold(w, case_sensitive);
+                union(&|tag| wildcard_match(&w, tag))
+            }
         }
     }
 
@@ -165,6 +169,9 @@ mod tests {
         assert_eq!(m(TagPattern::Suffix("tech".into())), vec![1, 2]);
         assert_eq!(m(TagPattern::Infix("ech".into())), vec![1, 2, 3]);
         assert!(m(TagPattern::Exact("none".into())).is_empty());
+        assert_eq!(m(TagPattern::Wildcard("TECH*".into())), vec![1, 3]);
+        assert_eq!(m(TagPattern::Wildcard("?iotech".into())), vec![2]);
+        assert_eq!(m(TagPattern::Wildcard("*e*h".into())), vec![1, 2]);
         t.remove(DocId(1), &["tech".into(), "science".into()]);
         assert_eq!(
             ids(t.matching(&TagPattern::Prefix("tech".into()), false)),

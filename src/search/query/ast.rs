@@ -48,10 +48,40 @@ pub enum QueryNode {
         yield_as: Option<String>,
         epsilon: Option<f64>,
     },
+    /// `@field:[lon lat radius unit]`, and FT.SEARCH's GEOFILTER: points within the circle.
+    Geo { field: String, filter: GeoFilter },
     /// `ismissing(@field)`.
     IsMissing(String),
+    /// `clause => { $weight: w; $slop: s; $inorder: true; }`: the clause with its scoring
+    /// attributes. Only written when an attribute differs from its default, so a query
+    /// without attributes has the same tree as before; matching looks through it.
+    Attributed {
+        node: Box<QueryNode>,
+        attrs: ClauseAttrs,
+    },
     /// Matches nothing (a query made only of stopwords, an empty tag list ...).
     Nothing,
+}
+
+/// Scoring attributes of a clause (`=>{...}`); defaults: weight 1, no slop limit, any
+/// order, phonetic matching as the field says.
+#[derive(Debug, Clone, PartialEq)]
+pub struct ClauseAttrs {
+    pub weight: f64,
+    pub slop: Option<i64>,
+    pub inorder: bool,
+    pub phonetic: Option<bool>,
+}
+
+impl Default for ClauseAttrs {
+    fn default() -> ClauseAttrs {
+        ClauseAttrs {
+            weight: 1.0,
+            slop: None,
+            inorder: false,
+            phonetic: None,
+        }
+    }
 }
 
 /// One text term as written (already lower-cased; stopwords removed by the parser).
@@ -66,6 +96,8 @@ pub enum TextTerm {
     Infix(String),
     /// `"hello world"`: the words in this order, adjacent.
     Phrase(Vec<String>),
+    /// `w'he?l*'`: terms matching the pattern (see [`wildcard_match`]), escapes kept.
+    Wildcard(String),
 }
 
 /// One alternative inside `{ ... }` of a tag query, unescaped, not yet case-folded.
@@ -78,6 +110,51 @@ pub enum TagPattern {
     Suffix(String),
     /// `*in*`
     Infix(String),
+    /// `w'pat*ern'`: tags matching the pattern (see [`wildcard_match`]), escapes kept.
+    Wildcard(String),
+}
+
+/// Whether `text` matches a `w'...'` pattern: `*` stands for any run of characters, `?` for
+/// one, and `\` makes the next character literal.
+pub fn wildcard_match(pattern: &str, text: &str) -> bool {
+    let p: Vec<char> = pattern.chars().collect();
+    let t: Vec<char> = text.chars().collect();
+    // Positions to resume from after the last `*`: (pattern after it, text it absorbed to).
+    let (mut pi, mut ti, mut star) = (0, 0, None::<(usize, usize)>);
+    while ti < t.len() {
+        match p.get(pi) {
+            Some('*') => {
+                star = Some((pi + 1, ti));
+                pi += 1;
+                continue;
+            }
+            Some('?') => {
+                pi += 1;
+                ti += 1;
+                continue;
+            }
+            Some('\\') if p.get(pi + 1) == Some(&t[ti]) => {
+                pi += 2;
+                ti += 1;
+                continue;
+            }
+            Some(c) if *c != '\\' && *c == t[ti] => {
+                pi += 1;
+                ti += 1;
+                continue;
+            }
+            _ => {}
+        }
+        match star {
+            Some((resume, absorbed)) => {
+                pi = resume;
+                ti = absorbed + 1;
+                star = Some((resume, absorbed + 1));
+            }
+            None => return false,
+        }
+    }
+    p[pi..].iter().all(|c| *c == '*')
 }
 
 /// A numeric range bound. `-inf` / `+inf` are infinite values.
@@ -85,6 +162,52 @@ pub enum TagPattern {
 pub struct NumBound {
     pub value: f64,
     pub inclusive: bool,
+}
+
+/// A circle on the earth: a center (degrees) and a radius in `unit`.
+#[derive(Debug, Clone, Copy, PartialEq)]
+pub struct GeoFilter {
+    pub lon: f64,
+    pub lat: f64,
+    pub radius: f64,
+    pub unit: GeoUnit,
+}
+
+/// The distance units GEO filters accept.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum GeoUnit {
+    M,
+    Km,
+    Mi,
+    Ft,
+}
+
+impl GeoUnit {
+    /// `m`, `km`, `mi` or `ft`, in any case.
+    pub fn parse(text: &[u8]) -> Option<GeoUnit> {
+        [GeoUnit::M, GeoUnit::Km, GeoUnit::Mi, GeoUnit::Ft]
+            .into_iter()
+            .find(|u| text.eq_ignore_ascii_case(u.name().as_bytes()))
+    }
+
+    pub fn name(self) -> &'static str {
+        match self {
+            GeoUnit::M => "m",
+            GeoUnit::Km => "km",
+            GeoUnit::Mi => "mi",
+            GeoUnit::Ft => "ft",
+        }
+    }
+
+    /// Meters in one unit (Redis's factors).
+    pub fn meters(self) -> f64 {
+        match self {
+            GeoUnit::M => 1.0,
+            GeoUnit::Km => 1000.0,
+            GeoUnit::Mi => 1609.34,
+            GeoUnit::Ft => 0.3048,
+        }
+    }
 }
 
 /// `=>[KNN k @field $blob EF_RUNTIME n AS alias ...]`.
@@ -132,4 +255,32 @@ impl KnnClause {
 pub enum HybridPolicy {
     Batches,
     AdhocBf,
+}
+
+#[cfg(test)]
+mod tests {
+    use super::wildcard_match;
+
+    #[test]
+    fn wildcard_patterns() {
+        for (pattern, text, want) in [
+            ("hel*", "hello", true),
+            ("hel*", "help", true),
+            ("hel*", "hel", true),
+            ("h?llo", "hallo", true),
+            ("h?llo", "hllo", false),
+            ("*llo", "hello", true),
+            ("*l*o", "hello", true),
+            ("*l*o", "hellx", false),
+            ("a\\*b", "a*b", true),
+            ("a\\*b", "axb", false),
+            ("a\\?", "a?", true),
+            ("", "", true),
+            ("", "a", false),
+            ("**", "", true),
+            ("é*", "étoile", true),
+        ] {
+            assert_eq!(wildcard_match(pattern, text), want, "{pattern} {text}");
+        }
+    }
 }

@@ -68,6 +68,7 @@ fn node(out: &mut String, n: &QueryNode, depth: usize) {
                 TextTerm::Prefix(p) => affix(out, "PREFIX", p, false, true),
                 TextTerm::Suffix(s) => affix(out, "SUFFIX", s, true, false),
                 TextTerm::Infix(s) => affix(out, "INFIX", s, true, true),
+                TextTerm::Wildcard(w) => wildcard(out, w),
                 TextTerm::Phrase(words) => {
                     out.push_str("EXACT {\n");
                     for w in words {
@@ -89,6 +90,7 @@ fn node(out: &mut String, n: &QueryNode, depth: usize) {
                     TagPattern::Prefix(t) => affix(out, "PREFIX", t, false, true),
                     TagPattern::Suffix(t) => affix(out, "SUFFIX", t, true, false),
                     TagPattern::Infix(t) => affix(out, "INFIX", t, true, true),
+                    TagPattern::Wildcard(w) => wildcard(out, w),
                 }
             }
             pad(out, depth);
@@ -126,6 +128,37 @@ fn node(out: &mut String, n: &QueryNode, depth: usize) {
             }
             out.push_str("}\n");
         }
+        QueryNode::Geo { field, filter } => {
+            let _ = writeln!(
+                out,
+                "GEO {field}:{{{:.6},{:.6} --> {:.6} {}}}",
+                filter.lon,
+                filter.lat,
+                filter.radius,
+                filter.unit.name()
+            );
+        }
+        QueryNode::Attributed { node: inner, attrs } => {
+            // The attributes follow the clause's last line: `} => { $weight: 2; }`.
+            let mut clause = String::new();
+            node(&mut clause, inner, depth);
+            clause.pop();
+            out.push_str(clause.trim_start());
+            out.push_str(" => {");
+            if attrs.weight != 1.0 {
+                let _ = write!(out, " $weight: {};", fmt_g(attrs.weight));
+            }
+            if let Some(slop) = attrs.slop {
+                let _ = write!(out, " $slop: {slop};");
+            }
+            if attrs.inorder {
+                out.push_str(" $inorder: true;");
+            }
+            if let Some(p) = attrs.phonetic {
+                let _ = write!(out, " $phonetic: {p};");
+            }
+            out.push_str(" }\n");
+        }
         QueryNode::IsMissing(field) => {
             let _ = writeln!(out, "ISMISSING{{{field}}}");
         }
@@ -135,6 +168,10 @@ fn node(out: &mut String, n: &QueryNode, depth: usize) {
 fn word(out: &mut String, w: &str) {
     out.push_str(if w.is_empty() { "\"\"" } else { w });
     out.push('\n');
+}
+
+fn wildcard(out: &mut String, pattern: &str) {
+    let _ = writeln!(out, "WILDCARD{{{pattern}}}");
 }
 
 fn affix(out: &mut String, name: &str, text: &str, lead: bool, trail: bool) {
@@ -243,6 +280,27 @@ mod tests {
                 "TAG:@t {\n  foo\n  b c\n  PREFIX{pre*}\n}\n",
             ),
             ("ismissing(@opt)", "ISMISSING{opt}\n"),
+            ("w'hel*o?'", "WILDCARD{hel*o?}\n"),
+            ("@t:{w'$word'}", "TAG:@t {\n  WILDCARD{Hello}\n}\n"),
+            ("w'$word'", "WILDCARD{hello}\n"),
+            ("x => { $weight: 2 }", "x => { $weight: 2; }\n"),
+            (
+                "@t:{w'a?c'}=>{$weight:3.4; $inorder: true;}",
+                "TAG:@t {\n  WILDCARD{a?c}\n} => { $weight: 3.4; $inorder: true; }\n",
+            ),
+            (
+                "-(x y)=>{$slop: 1}",
+                "NOT{\n  INTERSECT {\n    x\n    y\n  } => { $slop: 1; }\n}\n",
+            ),
+            ("@t:{w'a?c' | d}", "TAG:@t {\n  WILDCARD{a?c}\n  d\n}\n"),
+            (
+                "@g:[120.53232 12.112233 30.5 ft]",
+                "GEO g:{120.532320,12.112233 --> 30.500000 ft}\n",
+            ),
+            (
+                "@g:[$lon $lat $rad $unit] -@g:[1 2 3 M]",
+                "INTERSECT {\n  GEO g:{10.000000,20.000000 --> 30.000000 km}\n  NOT{\n    GEO g:{1.000000,2.000000 --> 3.000000 m}\n  }\n}\n",
+            ),
             (
                 "*=>[KNN $k @v $vec EF_RUNTIME 100]",
                 "VECTOR {K=5 nearest vectors to `$vec` in vector index associated with field @v, EF_RUNTIME = 100, yields distance as `__v_score`}\n",

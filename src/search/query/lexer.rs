@@ -38,8 +38,10 @@ pub enum Tok {
     Field(String),
     /// `$name`.
     Param(String),
-    /// A character that starts no token where it stands (a lone `@`).
+    /// A character that starts no token where it stands (a lone `@`, an unclosed `w'`).
     Stray,
+    /// `w'pattern'`: the pattern as written between the quotes (escapes kept).
+    Wildcard(String),
     /// A word (unescaped, case kept) with its `*` marks: `pre*`, `*suf`, `*in*`.
     Word {
         text: String,
@@ -75,6 +77,8 @@ pub struct RawTag {
     pub param: bool,
     /// The alternative was wrapped in double quotes (`text` is the inside).
     pub quoted: bool,
+    /// The alternative was `w'pattern'` (`text` is the pattern, escapes kept).
+    pub wildcard: bool,
 }
 
 /// Characters that end a word unless escaped. `_` is a word character; bytes >= 0x80 (UTF-8
@@ -308,6 +312,23 @@ impl<'a> Lexer<'a> {
                     }
                     (Tok::Star, 1)
                 }
+                b'w' if two == Some(b'\'') => {
+                    let kind = match self.wildcard_end(start) {
+                        Some(end) => {
+                            self.pos = end;
+                            Tok::Wildcard(self.text(start + 2, end - 1))
+                        }
+                        None => {
+                            self.pos = self.src.len();
+                            Tok::Stray
+                        }
+                    };
+                    return Token {
+                        kind,
+                        start,
+                        end: self.pos,
+                    };
+                }
                 b'\\' => return self.word_token(start),
                 _ if is_separator(b) => {
                     self.pos += 1;
@@ -321,6 +342,19 @@ impl<'a> Lexer<'a> {
                 start,
                 end: self.pos,
             };
+        }
+    }
+
+    /// The end (after the closing quote) of the `w'...'` starting at `start`, if closed;
+    /// `\` escapes the next character, a quote included.
+    fn wildcard_end(&self, start: usize) -> Option<usize> {
+        let mut i = start + 2;
+        loop {
+            match self.at(i)? {
+                b'\'' => return Some(i + 1),
+                b'\\' => i += 2,
+                _ => i += 1,
+            }
         }
     }
 
@@ -379,6 +413,19 @@ impl<'a> Lexer<'a> {
             let tag = match self.at(start) {
                 None => return Err(start),
                 Some(b'"') => self.quoted_tag(start)?,
+                Some(b'w') if self.at(start + 1) == Some(b'\'') => {
+                    let end = self.wildcard_end(start).ok_or(start)?;
+                    self.pos = end;
+                    RawTag {
+                        text: self.text(start + 2, end - 1),
+                        start,
+                        lead_star: false,
+                        trail_star: false,
+                        param: false,
+                        quoted: false,
+                        wildcard: true,
+                    }
+                }
                 Some(_) => self.plain_tag(start),
             };
             self.skip_ws();
@@ -424,6 +471,7 @@ impl<'a> Lexer<'a> {
             trail_star: false,
             param: false,
             quoted: true,
+            wildcard: false,
         })
     }
 
@@ -481,6 +529,7 @@ impl<'a> Lexer<'a> {
             trail_star,
             param,
             quoted: false,
+            wildcard: false,
         }
     }
 

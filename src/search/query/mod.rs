@@ -16,7 +16,10 @@ use std::collections::HashMap;
 
 use bytes::Bytes;
 
-pub use ast::{HybridPolicy, KnnClause, NumBound, Query, QueryNode, TagPattern, TextTerm};
+pub use ast::{
+    ClauseAttrs, GeoFilter, GeoUnit, HybridPolicy, KnnClause, NumBound, Query, QueryNode,
+    TagPattern, TextTerm, wildcard_match,
+};
 pub use parser::parse;
 
 /// FT.SEARCH's `PARAMS`: name (without `$`) -> value.

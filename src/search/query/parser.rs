@@ -10,7 +10,8 @@
 //! unary   := "-" unary | "~" unary | postfix   a modifier applies to the next clause only
 //! postfix := primary ("=>" "{" attrs "}")*
 //! primary := "(" filter ")" | "*" | "\"" words "\"" | word | $param | ismissing(@f)
-//!          | @f(|g)*":" (unary | "{" tags "}" | "[" range "]") | @f (==|!=|>|>=|<|<=) number
+//!          | @f(|g)*":" (unary | "{" tags "}" | "[" range "]" | "[" lon lat radius unit "]")
+//!          | @f (==|!=|>|>=|<|<=) number
 //! ```
 //! Dialect 1 keeps RediSearch's older precedence: `|` binds tighter than juxtaposition, and
 //! a field modifier or `-` covers the rest of the juxtaposed clauses; `$params`, KNN and
@@ -22,7 +23,10 @@
 use bytes::Bytes;
 
 use super::Params;
-use super::ast::{HybridPolicy, KnnClause, NumBound, Query, QueryNode, TagPattern, TextTerm};
+use super::ast::{
+    ClauseAttrs, GeoFilter, GeoUnit, HybridPolicy, KnnClause, NumBound, Query, QueryNode,
+    TagPattern, TextTerm,
+};
 use super::explain::fmt_g;
 use super::lexer::{CmpOp, Lexer, RawTag, Tok, Token};
 use crate::search::{FieldKind, IndexDef, SearchError, VectorAlgorithm};
@@ -300,6 +304,11 @@ impl<'a> Parser<'a> {
             Tok::Star => Ok(Some(QueryNode::All)),
             Tok::Quote => self.phrase(),
             Tok::Stray => Err(self.syntax(&t)),
+            // Wildcard patterns exist from dialect 2 on.
+            Tok::Wildcard(ref pattern) if self.dialect >= 2 => {
+                let pattern = self.wildcard_pattern(pattern, t.start)?;
+                Ok(Some(self.text(TextTerm::Wildcard(pattern.to_lowercase()))))
+            }
             Tok::Field(ref name) => {
                 let name = name.clone();
                 self.field_clause(&t, name)
@@ -461,15 +470,16 @@ impl<'a> Parser<'a> {
         if tag.quoted {
             return Ok(TagPattern::Exact(tag.text));
         }
-        let text = match (tag.param, self.dialect >= 2) {
-            (true, true) => {
-                let tok = Token {
-                    kind: Tok::Param(tag.text.clone()),
-                    start: tag.start,
-                    end: tag.start + 1 + tag.text.len(),
-                };
-                self.param_str(&tok, &tag.text)?
+        if tag.wildcard {
+            if self.dialect < 2 {
+                return Err(self.syntax_at(tag.start));
             }
+            return Ok(TagPattern::Wildcard(
+                self.wildcard_pattern(&tag.text, tag.start)?,
+            ));
+        }
+        let text = match (tag.param, self.dialect >= 2) {
+            (true, true) => self.param_str(&self.param_token(&tag.text, tag.start), &tag.text)?,
             // Dialect 1 has no parameters: `$` is part of the tag.
             (true, false) => format!("${}", tag.text),
             (false, _) => tag.text,
@@ -483,6 +493,14 @@ impl<'a> Parser<'a> {
             (false, true) => TagPattern::Prefix(text),
             (false, false) => TagPattern::Exact(text),
         })
+    }
+
+    /// The pattern of `w'...'` written at `start`: as written, or the value of `w'$param'`.
+    fn wildcard_pattern(&self, pattern: &str, start: usize) -> Result<String, SearchError> {
+        match pattern.strip_prefix('$') {
+            Some(name) => self.param_str(&self.param_token(name, start + 2), name),
+            None => Ok(pattern.to_string()),
+        }
     }
 
     /// The error for tag / numeric / vector syntax on a field of another type.
@@ -502,6 +520,9 @@ impl<'a> Parser<'a> {
             return self.vector_range(name, *offset);
         }
         let kind = self.resolve(name, *offset)?;
+        if let Some(FieldKind::Geo) = kind {
+            return self.geo_clause(name, start, &first);
+        }
         if kind.is_some_and(|k| !matches!(k, FieldKind::Numeric)) {
             return Err(self.wrong_type(name, *offset, "NUMERIC"));
         }
@@ -525,6 +546,63 @@ impl<'a> Parser<'a> {
             },
             None => QueryNode::Nothing,
         }))
+    }
+
+    /// `@g:[lon lat radius unit]` on a GEO field, any part a `$param`; `first` (at `start`)
+    /// is the longitude. Checked as RediSearch checks its geo filters.
+    fn geo_clause(&mut self, name: &str, start: usize, first: &str) -> Result<Node, SearchError> {
+        let lon = self.geo_number(start, first)?;
+        let (start, chunk) = self.lex.chunk();
+        let lat = self.geo_number(start, &chunk)?;
+        let (start, chunk) = self.lex.chunk();
+        let radius = self.geo_number(start, &chunk)?;
+        let (start, chunk) = self.lex.chunk();
+        if chunk.is_empty() {
+            return Err(self.syntax_at(start));
+        }
+        let unit = match chunk.strip_prefix('$') {
+            Some(param) => {
+                let tok = self.param_token(param, start);
+                self.param(&tok, param)?.clone()
+            }
+            None => Bytes::from(chunk),
+        };
+        self.close_bracket()?;
+        let unit =
+            GeoUnit::parse(&unit).ok_or_else(|| SearchError::other("Invalid GeoFilter unit"))?;
+        if !(-90.0..=90.0).contains(&lat) || !(-180.0..=180.0).contains(&lon) {
+            return Err(SearchError::other("Invalid GeoFilter lat/lon"));
+        }
+        if radius <= 0.0 {
+            return Err(SearchError::other("Invalid GeoFilter radius"));
+        }
+        Ok(Some(QueryNode::Geo {
+            field: name.to_string(),
+            filter: GeoFilter {
+                lon,
+                lat,
+                radius,
+                unit,
+            },
+        }))
+    }
+
+    /// A number of a geo filter as written at `start`, or the value of its `$param`.
+    fn geo_number(&self, start: usize, chunk: &str) -> Result<f64, SearchError> {
+        if let Some(param) = chunk.strip_prefix('$') {
+            let value = self.param_str(&self.param_token(param, start), param)?;
+            return parse_number(&value).ok_or_else(|| invalid_numeric_param(&value, param));
+        }
+        parse_number(chunk).ok_or_else(|| self.syntax_at(start))
+    }
+
+    /// The token of `$name` written at `start` (for errors about it).
+    fn param_token(&self, name: &str, start: usize) -> Token {
+        Token {
+            kind: Tok::Param(name.into()),
+            start,
+            end: start + 1 + name.len(),
+        }
     }
 
     fn close_bracket(&mut self) -> Result<(), SearchError> {
@@ -805,13 +883,14 @@ impl<'a> Parser<'a> {
     }
 
     /// Applies `=>{...}` to a clause: `$YIELD_DISTANCE_AS` / `$EPSILON` on a VECTOR_RANGE;
-    /// `$weight`, `$slop`, `$inorder`, `$phonetic` are accepted and only affect scoring,
-    /// which this engine does not weight.
+    /// `$weight`, `$slop`, `$inorder`, `$phonetic` wrap the clause in
+    /// [`QueryNode::Attributed`] when any differs from its default.
     fn apply_attributes(
         &self,
         mut node: QueryNode,
         attrs: Vec<Attr>,
     ) -> Result<QueryNode, SearchError> {
+        let mut scoring = ClauseAttrs::default();
         for a in attrs {
             let lower = a.name.to_ascii_lowercase();
             match (&mut node, lower.as_str()) {
@@ -829,23 +908,30 @@ impl<'a> Parser<'a> {
                     )));
                 }
                 (_, "weight") => {
-                    parse_positive_f64(&a.value)
+                    scoring.weight = parse_positive_f64(&a.value)
                         .ok_or_else(|| SearchError::other("Invalid value for weight attribute"))?;
                 }
                 (_, "slop") => {
-                    a.value
-                        .parse::<i64>()
-                        .map_err(|_| SearchError::other("Invalid value for slop attribute"))?;
+                    scoring.slop = Some(
+                        a.value
+                            .parse::<i64>()
+                            .map_err(|_| SearchError::other("Invalid value for slop attribute"))?,
+                    );
                 }
                 (_, "inorder" | "phonetic") => {
-                    if !matches!(
-                        a.value.to_ascii_lowercase().as_str(),
-                        "true" | "false" | "1" | "0"
-                    ) {
-                        return Err(SearchError::other(format!(
-                            "Invalid value for {} attribute",
-                            lower
-                        )));
+                    let on = match a.value.to_ascii_lowercase().as_str() {
+                        "true" | "1" => true,
+                        "false" | "0" => false,
+                        _ => {
+                            return Err(SearchError::other(format!(
+                                "Invalid value for {lower} attribute"
+                            )));
+                        }
+                    };
+                    if lower == "inorder" {
+                        scoring.inorder = on;
+                    } else {
+                        scoring.phonetic = Some(on);
                     }
                 }
                 _ => {
@@ -853,7 +939,13 @@ impl<'a> Parser<'a> {
                 }
             }
         }
-        Ok(node)
+        if scoring == ClauseAttrs::default() {
+            return Ok(node);
+        }
+        Ok(QueryNode::Attributed {
+            node: Box::new(node),
+            attrs: scoring,
+        })
     }
 }
 

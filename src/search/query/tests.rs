@@ -6,7 +6,7 @@ use bytes::Bytes;
 use super::ast::*;
 use super::{Params, parse};
 use crate::search::index::testing::{self, numeric, text, vector};
-use crate::search::schema::{IndexDef, Metric, VectorAlgorithm};
+use crate::search::schema::{FieldKind, IndexDef, Metric, VectorAlgorithm};
 
 pub(super) fn def() -> IndexDef {
     let mut missing = testing::tag("opt");
@@ -19,6 +19,7 @@ pub(super) fn def() -> IndexDef {
         vector("v", VectorAlgorithm::Hnsw, 2, Metric::Cosine),
         vector("fv", VectorAlgorithm::Flat, 2, Metric::Cosine),
         missing,
+        testing::field("g", FieldKind::Geo),
     ])
 }
 
@@ -34,6 +35,10 @@ pub(super) fn params() -> Params {
         ("word", b"Hello"),
         ("alias", b"dist"),
         ("bad", b"x1"),
+        ("lon", b"10"),
+        ("lat", b"20"),
+        ("rad", b"30"),
+        ("unit", b"KM"),
     ]
     .into_iter()
     .map(|(k, v)| (k.to_string(), Bytes::copy_from_slice(v)))
@@ -173,6 +178,33 @@ fn text_terms() {
         }
     );
     assert_eq!(f2("\"the\""), word("the"));
+    let wild = |p: &str| QueryNode::Text {
+        fields: None,
+        term: TextTerm::Wildcard(p.into()),
+    };
+    assert_eq!(f2("w'Hel?o*'"), wild("hel?o*"));
+    assert_eq!(f2("w'a\\'b' x"), and(vec![wild("a\\'b"), word("x")]));
+    assert_eq!(
+        f2("@t:{w'fo*' | bar}"),
+        QueryNode::Tag {
+            field: "t".into(),
+            patterns: vec![
+                TagPattern::Wildcard("fo*".into()),
+                TagPattern::Exact("bar".into())
+            ],
+        }
+    );
+    assert_eq!(err2("x w'abc"), "Syntax error at offset 2 near w'abc");
+    assert_eq!(err2("@t:{w'abc}"), "Syntax error at offset 4 near w'abc}");
+    let dialect1 = |q: &str| parse(q.as_bytes(), &def(), &params(), 1).map_err(|e| e.to_string());
+    assert_eq!(
+        dialect1("w'ab'"),
+        Err("Syntax error at offset 0 near w'ab'".into())
+    );
+    assert_eq!(
+        dialect1("@t:{w'ab'}"),
+        Err("Syntax error at offset 4 near w'ab'".into())
+    );
     assert_eq!(
         f2("-20 hello, world."),
         and(vec![word("-20"), word("hello"), word("world")])
@@ -388,6 +420,55 @@ fn numeric_ranges() {
     assert_eq!(f2("@n<=5"), num("n", b(-INF, true), b(5.0, true)));
 }
 
+fn geo(lon: f64, lat: f64, radius: f64, unit: GeoUnit) -> QueryNode {
+    QueryNode::Geo {
+        field: "g".into(),
+        filter: GeoFilter {
+            lon,
+            lat,
+            radius,
+            unit,
+        },
+    }
+}
+
+#[test]
+fn geo_filters() {
+    assert_eq!(f2("@g:[1.5 -2.5 10 km]"), geo(1.5, -2.5, 10.0, GeoUnit::Km));
+    assert_eq!(f2("@g:[ 1 2 3 MI ]"), geo(1.0, 2.0, 3.0, GeoUnit::Mi));
+    assert_eq!(
+        f2("@g:[$lon $lat $rad $unit]"),
+        geo(10.0, 20.0, 30.0, GeoUnit::Km)
+    );
+    assert_eq!(
+        f2("hello @g:[1 2 3 ft]"),
+        and(vec![word("hello"), geo(1.0, 2.0, 3.0, GeoUnit::Ft)])
+    );
+    let q = parse(b"@g:[1 2 3 m]", &def(), &params(), 1).expect("dialect 1");
+    assert_eq!(q.filter, geo(1.0, 2.0, 3.0, GeoUnit::M));
+    for (q, e) in [
+        ("@g:[1 2 3 parsec]", "Invalid GeoFilter unit"),
+        ("@g:[1 2 3 $bad]", "Invalid GeoFilter unit"),
+        ("@g:[1 91 3 km]", "Invalid GeoFilter lat/lon"),
+        ("@g:[-181 1 3 km]", "Invalid GeoFilter lat/lon"),
+        ("@g:[1 2 0 km]", "Invalid GeoFilter radius"),
+        ("@g:[1 2 -3 km]", "Invalid GeoFilter radius"),
+        ("@g:[1 2 3]", "Syntax error at offset 9 near ]"),
+        ("@g:[1 2]", "Syntax error at offset 7 near ]"),
+        ("@g:[1 x 3 km]", "Syntax error at offset 6 near x"),
+        ("@g:[1 2 3 km 4]", "Syntax error at offset 13 near 4"),
+        (
+            "@g:[$bad 2 3 km]",
+            "Invalid numeric value (x1) for parameter `bad`",
+        ),
+        ("@g:[1 2 3 $nope]", "No such parameter `nope`"),
+        ("@g:{x}", "Expected a TAG field at offset 0 near g"),
+        ("@n:[1 2 3 km]", "Syntax error at offset 8 near 3"),
+    ] {
+        assert_eq!(err2(q), e, "{q}");
+    }
+}
+
 #[test]
 fn knn_clauses() {
     let q = p2("*=>[KNN 10 @v $vec]").unwrap();
@@ -492,8 +573,46 @@ fn ismissing() {
 
 #[test]
 fn attributes_on_text() {
-    assert_eq!(f2("engineer=>{$weight: 2}"), word("engineer"));
+    let attributed =
+        |node: QueryNode, weight: f64, slop: Option<i64>, inorder: bool| QueryNode::Attributed {
+            node: Box::new(node),
+            attrs: ClauseAttrs {
+                weight,
+                slop,
+                inorder,
+                phonetic: None,
+            },
+        };
+    assert_eq!(
+        f2("engineer=>{$weight: 2}"),
+        attributed(word("engineer"), 2.0, None, false)
+    );
+    assert_eq!(
+        f2("(a1 b1) => { $weight: 0.5; $slop: 1; $inorder: true; }"),
+        attributed(and(vec![word("a1"), word("b1")]), 0.5, Some(1), true)
+    );
+    // Defaults leave the clause as it is.
+    assert_eq!(f2("x=>{$weight: 1; $inorder: false}"), word("x"));
+    assert_eq!(
+        f2("x=>{$phonetic: true}"),
+        QueryNode::Attributed {
+            node: Box::new(word("x")),
+            attrs: ClauseAttrs {
+                phonetic: Some(true),
+                ..ClauseAttrs::default()
+            },
+        }
+    );
     assert_eq!(err2("engineer=>{$foo: 2}"), "Invalid attribute foo");
+    assert_eq!(
+        err2("x=>{$weight: -1}"),
+        "Invalid value for weight attribute"
+    );
+    assert_eq!(err2("x=>{$slop: a}"), "Invalid value for slop attribute");
+    assert_eq!(
+        err2("x=>{$inorder: maybe}"),
+        "Invalid value for inorder attribute"
+    );
 }
 
 #[test]

@@ -32,13 +32,17 @@ impl Terms {
                 QueryNode::And(children) | QueryNode::Or(children) => {
                     children.iter().for_each(|c| walk(c, terms));
                 }
-                QueryNode::Optional(child) => walk(child, terms),
+                QueryNode::Optional(child) | QueryNode::Attributed { node: child, .. } => {
+                    walk(child, terms)
+                }
                 QueryNode::Text { term, .. } => match term {
                     TextTerm::Word(w) => terms.words.push(w.clone()),
                     TextTerm::Prefix(p) => terms.prefixes.push(p.clone()),
                     TextTerm::Suffix(p) => terms.suffixes.push(p.clone()),
                     TextTerm::Infix(p) => terms.infixes.push(p.clone()),
                     TextTerm::Phrase(words) => terms.words.extend(words.iter().cloned()),
+                    // Wildcard terms are matched in the index, not marked in the text.
+                    TextTerm::Wildcard(_) => {}
                 },
                 _ => {}
             }

@@ -11,7 +11,7 @@ use bytes::Bytes;
 use crate::commands::Args;
 use crate::error::CmdError;
 use crate::protocol::Protocol;
-use crate::search::query::{NumBound, Params};
+use crate::search::query::{GeoFilter, GeoUnit, NumBound, Params};
 
 /// `AC_Strerror` texts of RediSearch's argument cursor.
 const NO_ARG: &str = "Expected an argument, but none provided";
@@ -47,8 +47,8 @@ pub struct Request {
     pub explain_score: bool,
     /// Legacy `FILTER field min max` clauses, all required.
     pub filters: Vec<NumericFilter>,
-    /// Fields of `GEOFILTER` clauses (no GEO field exists in ferrostack's schemas).
-    pub geo_filters: Vec<String>,
+    /// `GEOFILTER field lon lat radius unit` clauses, all required.
+    pub geo_filters: Vec<(String, GeoFilter)>,
     pub in_keys: Option<Vec<Bytes>>,
     pub in_fields: Option<Vec<String>>,
     /// `RETURN`: the fields to send, `None` for all of them.
@@ -386,26 +386,28 @@ fn parse_filter(args: &mut Args) -> Result<NumericFilter, CmdError> {
     Ok(NumericFilter { field, min, max })
 }
 
-/// `GEOFILTER field lon lat radius m|km|mi|ft`: checked, its field returned.
-fn parse_geofilter(args: &mut Args) -> Result<String, CmdError> {
+/// `GEOFILTER field lon lat radius m|km|mi|ft`: its field and circle.
+fn parse_geofilter(args: &mut Args) -> Result<(String, GeoFilter), CmdError> {
     if args.remaining() < 5 {
         return Err(coded("GEOFILTER requires 5 arguments"));
     }
     let field = text(&args.next_bytes()?);
-    for _ in 0..3 {
-        let number = args.next_bytes()?;
-        if crate::commands::args::parse_f64(&number).is_err() {
-            return Err(coded("Invalid GeoFilter lat/lon/radius"));
-        }
+    let mut numbers = [0.0; 3];
+    for slot in &mut numbers {
+        *slot = crate::commands::args::parse_f64(&args.next_bytes()?)
+            .map_err(|_| coded("Invalid GeoFilter lat/lon/radius"))?;
     }
-    let unit = args.next_bytes()?;
-    if !["m", "km", "mi", "ft"]
-        .iter()
-        .any(|u| unit.eq_ignore_ascii_case(u.as_bytes()))
-    {
-        return Err(coded("Unknown distance unit"));
-    }
-    Ok(field)
+    let unit = GeoUnit::parse(&args.next_bytes()?).ok_or_else(|| coded("Unknown distance unit"))?;
+    let [lon, lat, radius] = numbers;
+    Ok((
+        field,
+        GeoFilter {
+            lon,
+            lat,
+            radius,
+            unit,
+        },
+    ))
 }
 
 fn parse_limit(args: &mut Args, req: &mut Request, max_results: u64) -> Result<(), CmdError> {

@@ -1,0 +1,272 @@
+//! FT.PROFILE `idx SEARCH [LIMITED] QUERY query [FT.SEARCH options]`: runs FT.SEARCH with
+//! every phase timed and answers `[results, profile]` (RESP2) or the results map with a
+//! `profile` entry (RESP3), in RediSearch 2.10's layout: total, parsing and pipeline times, a
+//! warning slot, the iterator tree (one entry per query node, with the documents that node
+//! matches and the time it took on its own) and the result processors (Index, Scorer,
+//! Sorter, Loader; Index and Counter for `LIMIT 0 0`). Times are milliseconds.
+//!
+//! Scoring happens while matching here, so the Scorer (and a KNN's Metrics Applier) report
+//! their documents with no time of their own: it is inside Index's. Profiling FT.AGGREGATE
+//! is not built: `AGGREGATE` answers an error saying so.
+
+use std::time::{Duration, Instant};
+
+use super::query::{Phases, search_with};
+use crate::commands::{Args, ExecCtx};
+use crate::error::CmdError;
+use crate::protocol::{Protocol, Reply};
+use crate::search::SearchError;
+use crate::search::index::NodeStats;
+use crate::search::query::{QueryNode, TagPattern, TextTerm};
+
+pub fn ft_profile(ctx: &mut ExecCtx, args: &mut Args) -> Result<Reply, CmdError> {
+    let name = String::from_utf8_lossy(&args.next_bytes()?).into_owned();
+    let kind = args.next_bytes()?;
+    if kind.eq_ignore_ascii_case(b"AGGREGATE") {
+        return Err(SearchError::other("FT.PROFILE of FT.AGGREGATE is not supported").into());
+    }
+    if !kind.eq_ignore_ascii_case(b"SEARCH") {
+        return Err(SearchError::other("No `SEARCH` or `AGGREGATE` provided").into());
+    }
+    let mut keyword = args.next_bytes()?;
+    let limited = keyword.eq_ignore_ascii_case(b"LIMITED");
+    if limited {
+        keyword = args.next_bytes()?;
+    }
+    if !keyword.eq_ignore_ascii_case(b"QUERY") {
+        return Err(SearchError::other("The QUERY keyword is expected").into());
+    }
+    let started = Instant::now();
+    let mut phases = Phases::default();
+    let results = search_with(ctx, &name, args, Some(&mut phases))?;
+    let total = started.elapsed();
+    let resp3 = ctx.client.protocol == Protocol::Resp3;
+    let profile = Profile {
+        total,
+        phases: &phases,
+        limited,
+    };
+    Ok(match results {
+        Reply::Map(mut entries) if resp3 => {
+            entries.push((Reply::simple("profile"), profile.render(true)));
+            Reply::Map(entries)
+        }
+        results => Reply::Array(vec![results, profile.render(false)]),
+    })
+}
+
+/// One entry of the profile: named values, nested entries, or lists of entries.
+struct Entry(Vec<(&'static str, Value)>);
+
+enum Value {
+    Plain(Reply),
+    One(Entry),
+    Many(Vec<Entry>),
+}
+
+impl Entry {
+    /// RESP3: a map, nested lists as arrays. RESP2: a flat array where a list's entries
+    /// follow its key one by one, as RediSearch writes them.
+    fn render(self, resp3: bool) -> Reply {
+        if resp3 {
+            return Reply::Map(
+                self.0
+                    .into_iter()
+                    .map(|(k, v)| {
+                        let v = match v {
+                            Value::Plain(r) => r,
+                            Value::One(e) => e.render(true),
+                            Value::Many(list) => {
+                                Reply::Array(list.into_iter().map(|e| e.render(true)).collect())
+                            }
+                        };
+                        (Reply::simple(k), v)
+                    })
+                    .collect(),
+            );
+        }
+        let mut out = Vec::new();
+        for (k, v) in self.0 {
+            out.push(Reply::simple(k));
+            match v {
+                Value::Plain(r) => out.push(r),
+                Value::One(e) => out.push(e.render(false)),
+                Value::Many(list) => out.extend(list.into_iter().map(|e| e.render(false))),
+            }
+        }
+        Reply::Array(out)
+    }
+}
+
+fn ms(d: Duration) -> Value {
+    Value::Plain(Reply::Double(d.as_secs_f64() * 1000.0))
+}
+
+fn count(n: u64) -> Value {
+    Value::Plain(Reply::Integer(i64::try_from(n).unwrap_or(i64::MAX)))
+}
+
+fn text(s: impl Into<String>) -> Value {
+    Value::Plain(Reply::Simple(s.into()))
+}
+
+struct Profile<'a> {
+    total: Duration,
+    phases: &'a Phases,
+    limited: bool,
+}
+
+impl Profile<'_> {
+    /// RESP3: one map. RESP2: one `[name, value...]` array per entry.
+    fn render(&self, resp3: bool) -> Reply {
+        // Without a warning RediSearch writes the key alone in RESP2, `None` in RESP3.
+        let warning = match resp3 {
+            true => text("None"),
+            false => Value::Many(Vec::new()),
+        };
+        let entries = vec![
+            ("Total profile time", ms(self.total)),
+            ("Parsing time", ms(self.phases.parsing)),
+            ("Pipeline creation time", ms(self.phases.pipeline)),
+            ("Warning", warning),
+            (
+                "Iterators profile",
+                Value::Many(self.iterators().into_iter().collect()),
+            ),
+            ("Result processors profile", Value::Many(self.processors())),
+        ];
+        if resp3 {
+            return Entry(entries).render(true);
+        }
+        Reply::Array(
+            entries
+                .into_iter()
+                .map(|e| Entry(vec![e]).render(false))
+                .collect(),
+        )
+    }
+
+    /// The root iterator: the KNN over its filter, or the filter's tree.
+    fn iterators(&self) -> Option<Entry> {
+        let (query, stats) = self.phases.iterators.as_ref()?;
+        let tree = iterator(&query.filter, stats, self.limited);
+        let Some(_) = &query.knn else {
+            return Some(tree);
+        };
+        let (time, hits) = self.phases.index;
+        let mut knn = Entry(vec![
+            ("Type", text("VECTOR")),
+            ("Time", ms(time)),
+            ("Counter", count(hits)),
+        ]);
+        if query.filter != QueryNode::All {
+            knn.0.push(("Child iterator", Value::One(tree)));
+        }
+        Some(knn)
+    }
+
+    fn processors(&self) -> Vec<Entry> {
+        let p = self.phases;
+        let processor = |name: &str, time: Duration, n: u64| {
+            Entry(vec![
+                ("Type", text(name)),
+                ("Time", ms(time)),
+                ("Counter", count(n)),
+            ])
+        };
+        let (index_time, matched) = p.index;
+        let mut out = vec![processor("Index", index_time, matched)];
+        if p.count_only {
+            out.push(processor("Counter", Duration::ZERO, 1));
+            return out;
+        }
+        let knn = p.iterators.as_ref().is_some_and(|(q, _)| q.knn.is_some());
+        if knn {
+            out.push(processor("Metrics Applier", Duration::ZERO, matched));
+        }
+        out.push(processor("Scorer", Duration::ZERO, matched));
+        out.push(processor("Sorter", p.sorter.0, p.sorter.1));
+        out.push(processor("Loader", p.loader.0, p.loader.1));
+        out
+    }
+}
+
+/// One node's iterator entry, named as RediSearch names the iterator it builds for it.
+fn iterator(node: &QueryNode, stats: &NodeStats, limited: bool) -> Entry {
+    // Attributes change scoring only: the clause's own iterator stands for it.
+    if let (QueryNode::Attributed { node, .. }, [inner]) = (node, stats.children.as_slice()) {
+        return iterator(node, inner, limited);
+    }
+    let (kind, query_type, term): (&str, Option<String>, Option<String>) = match node {
+        QueryNode::All => ("WILDCARD", None, None),
+        QueryNode::Nothing => ("EMPTY", None, None),
+        QueryNode::And(_) => ("INTERSECT", None, None),
+        QueryNode::Or(_) => ("UNION", Some("UNION".into()), None),
+        QueryNode::Not(_) => ("NOT", None, None),
+        QueryNode::Optional(_) => ("OPTIONAL", None, None),
+        QueryNode::Text { term, .. } => match term {
+            TextTerm::Word(w) => ("TEXT", None, Some(w.clone())),
+            TextTerm::Prefix(p) => ("UNION", Some(format!("PREFIX - {p}")), None),
+            TextTerm::Suffix(s) => ("UNION", Some(format!("SUFFIX - {s}")), None),
+            TextTerm::Infix(s) => ("UNION", Some(format!("INFIX - {s}")), None),
+            TextTerm::Wildcard(w) => ("UNION", Some(format!("WILDCARD - {w}")), None),
+            TextTerm::Phrase(_) => ("INTERSECT", None, None),
+        },
+        QueryNode::Tag { patterns, .. } => match patterns.as_slice() {
+            [TagPattern::Exact(t)] => ("TAG", None, Some(t.clone())),
+            _ => ("UNION", Some("TAG".into()), None),
+        },
+        QueryNode::Numeric { min, max, .. } => (
+            "NUMERIC",
+            None,
+            Some(format!("{} - {}", min.value, max.value)),
+        ),
+        QueryNode::Geo { .. } => ("UNION", Some("GEO".into()), None),
+        QueryNode::VectorRange { .. } => ("METRIC - VECTOR DISTANCE", None, None),
+        QueryNode::IsMissing(_) => ("MISSING", None, None),
+        QueryNode::Attributed { .. } => ("EMPTY", None, None),
+    };
+    let mut entry = Entry(vec![("Type", text(kind))]);
+    if let Some(q) = query_type {
+        entry.0.push(("Query type", text(q)));
+    }
+    let leaf_term = term.is_some();
+    if let Some(t) = term {
+        entry.0.push(("Term", text(t)));
+    }
+    entry.0.push(("Time", ms(stats.time)));
+    entry.0.push(("Counter", count(stats.matches)));
+    if leaf_term {
+        entry.0.push(("Size", count(stats.matches)));
+    }
+    let children = || {
+        let kids = match node {
+            QueryNode::And(c) | QueryNode::Or(c) => c.iter().collect(),
+            QueryNode::Not(c) | QueryNode::Optional(c) => vec![c.as_ref()],
+            _ => Vec::new(),
+        };
+        kids.into_iter()
+            .zip(&stats.children)
+            .map(|(n, s)| iterator(n, s, limited))
+            .collect::<Vec<_>>()
+    };
+    match node {
+        QueryNode::Or(c) if limited => entry.0.push((
+            "Child iterators",
+            text(format!(
+                "The number of iterators in the union is {}",
+                c.len()
+            )),
+        )),
+        QueryNode::And(_) | QueryNode::Or(_) => {
+            entry.0.push(("Child iterators", Value::Many(children())));
+        }
+        QueryNode::Not(_) | QueryNode::Optional(_) => {
+            if let Some(child) = children().pop() {
+                entry.0.push(("Child iterator", Value::One(child)));
+            }
+        }
+        _ => {}
+    }
+    entry
+}
