@@ -2,14 +2,14 @@
 //! bitmap of live doc ids it matches, a KNN clause then takes the nearest K of the filter's
 //! documents, and the hits come out in RediSearch's default order.
 //!
-//! Scoring: a query with text terms scores each hit the way RediSearch 2.10's default TFIDF
-//! scorer does: every matching term occurrence counts its field's WEIGHT times the term's
-//! idf = logb(1 + docs / docs with the term), a numeric range counts 1, tags and vector
-//! clauses 0 (their postings carry no term statistics), AND, OR and `~` add their
-//! children's scores, `-` adds nothing; the sum is divided by the frequency of the
-//! document's most frequent term. Prefix terms add the scores of their expansions, phrases
-//! those of their words. Without text every hit scores 1.0. Order: score descending, then
-//! doc id ascending — also for KNN, whose results are not distance-ordered unless the
+//! Scoring: a query with text terms scores each hit with the request's scorer
+//! ([`super::score`], TFIDF by default) over the hit's [`Match`]: a text term is the union
+//! of the dictionary terms it stands for (the word and, unless VERBATIM, its stem
+//! expansions; a prefix's, suffix's or infix's expansions), a phrase the intersection of its
+//! words, AND an intersection and OR a union of the children that matched, `~` its child, a
+//! numeric range a virtual match; tags, vector clauses and `-` add nothing (their postings
+//! carry no term statistics). Without text every hit scores 1.0. Order: score descending,
+//! then doc id ascending — also for KNN, whose results are not distance-ordered unless the
 //! caller sorts them (SORTBY).
 //!
 //! Runs under the index's read lock; it must not touch the keyspace.
@@ -20,8 +20,10 @@ use std::collections::HashMap;
 use roaring::RoaringBitmap;
 
 use super::document::FieldValue;
+use super::fields::text::{TermPostings, TextView, WordStemmer};
 use super::index::{Data, FieldIndex, Hit, SearchOptions};
 use super::query::{KnnClause, Query, QueryNode, TextTerm};
+use super::score::{self, Collection, DocFigures, Match};
 use super::vector::VectorIndex;
 use super::{DocId, FieldKind, IndexDef, SearchError};
 
@@ -32,7 +34,7 @@ pub(super) fn search(
     query: &Query,
     options: &SearchOptions,
 ) -> Result<Vec<Hit>, SearchError> {
-    let mut eval = Eval::new(def, data, options);
+    let mut eval = Eval::new(def, data, options)?;
     // Documents whose key expired but is not reclaimed yet are filtered out, like INKEYS.
     let unexpired = data.docs.live_at(options.now_ms);
     let some_expired = matches!(unexpired, Cow::Owned(_));
@@ -69,20 +71,37 @@ pub(super) fn search(
         }
     };
     let scored = has_text(&query.filter);
+    let collection = Collection {
+        num_docs: data.docs.len() as u64,
+        total_len: data.text.total_len(),
+    };
     let mut hits: Vec<Hit> = ids
         .into_iter()
         .filter_map(|id| {
             let doc = data.docs.get(DocId(id))?;
+            let (score, explanation) = match scored {
+                true => {
+                    let stats = data.text.doc_stats(DocId(id));
+                    let figures = DocFigures {
+                        len: stats.map_or(0, |s| s.len),
+                        max_freq: stats.map_or(0, |s| s.max_freq),
+                        score: stats.map_or(def.score, |s| s.score),
+                        payload: stats.and_then(|s| s.payload.as_deref()),
+                    };
+                    let m = eval.matched(&query.filter, DocId(id));
+                    let m = m.unwrap_or(Match::Union(Vec::new()));
+                    let payload = options.payload.as_deref();
+                    let (score, explanation) =
+                        score::score(options.scorer, &m, &figures, &collection, payload);
+                    (score, options.explain.then_some(explanation))
+                }
+                false => (1.0, None),
+            };
             Some(Hit {
                 id: DocId(id),
                 key: doc.key.clone(),
-                score: match scored {
-                    true => {
-                        let norm = f64::from(data.text.max_freq(DocId(id)));
-                        eval.score(&query.filter, DocId(id)) / norm
-                    }
-                    false => 1.0,
-                },
+                score,
+                explanation,
                 distances: yields.remove(&id).unwrap_or_default(),
             })
         })
@@ -107,16 +126,24 @@ fn has_text(node: &QueryNode) -> bool {
 struct Eval<'a> {
     def: &'a IndexDef,
     data: &'a Data,
+    text: TextView<'a>,
+    /// The query language's stemmer (`None`: VERBATIM, or a language without one).
+    stemmer: Option<WordStemmer>,
     /// INFIELDS as field positions.
     in_fields: Option<Vec<u16>>,
-    /// Field weights by position (TEXT WEIGHT, 1 elsewhere).
-    weights: Vec<f64>,
+    /// The postings of each text node's terms (a phrase's words), by node address, for
+    /// scoring.
+    terms: HashMap<*const QueryNode, Vec<TermPostings>>,
     /// Distances yielded by VECTOR_RANGE clauses, by doc id.
     yields: HashMap<u32, Vec<(String, f64)>>,
 }
 
 impl<'a> Eval<'a> {
-    fn new(def: &'a IndexDef, data: &'a Data, options: &SearchOptions) -> Eval<'a> {
+    fn new(
+        def: &'a IndexDef,
+        data: &'a Data,
+        options: &SearchOptions,
+    ) -> Result<Eval<'a>, SearchError> {
         let in_fields = options.in_fields.as_ref().map(|names| {
             names
                 .iter()
@@ -124,21 +151,18 @@ impl<'a> Eval<'a> {
                 .filter_map(|p| u16::try_from(p).ok())
                 .collect()
         });
-        let weights = def
-            .fields
-            .iter()
-            .map(|f| match f.kind {
-                FieldKind::Text { weight, .. } => weight,
-                _ => 1.0,
-            })
-            .collect();
-        Eval {
+        let language = options.language.as_deref().unwrap_or(&def.language);
+        Ok(Eval {
             def,
             data,
+            text: data.text.view()?,
+            stemmer: (!options.verbatim)
+                .then(|| WordStemmer::new(language))
+                .flatten(),
             in_fields,
-            weights,
+            terms: HashMap::new(),
             yields: HashMap::new(),
-        }
+        })
     }
 
     fn live(&self) -> RoaringBitmap {
@@ -174,14 +198,28 @@ impl<'a> Eval<'a> {
             QueryNode::Text { fields, term } => {
                 let fields = self.text_fields(fields.as_deref());
                 let fields = fields.as_deref();
-                let text = &self.data.text;
-                match term {
-                    TextTerm::Phrase(words) => text.phrase(words, fields),
-                    _ => self
-                        .expansions(term)
-                        .into_iter()
-                        .fold(RoaringBitmap::new(), |acc, t| acc | text.word(t, fields)),
-                }
+                let (ids, postings) = match term {
+                    TextTerm::Phrase(words) => {
+                        let postings = words
+                            .iter()
+                            .map(|w| self.text.term(w, fields))
+                            .collect::<Result<Vec<_>, _>>()?;
+                        (self.text.phrase(words, fields)?, postings)
+                    }
+                    _ => {
+                        let postings = self
+                            .expansions(term)?
+                            .iter()
+                            .map(|t| self.text.term(t, fields))
+                            .collect::<Result<Vec<_>, _>>()?;
+                        let ids = postings
+                            .iter()
+                            .fold(RoaringBitmap::new(), |acc, p| acc | &p.docs);
+                        (ids, postings)
+                    }
+                };
+                self.terms.insert(node as *const QueryNode, postings);
+                ids
             }
             QueryNode::Tag { field, patterns } => {
                 let Some((FieldIndex::Tag(tags), kind)) = self.indexed(field) else {
@@ -280,18 +318,19 @@ impl<'a> Eval<'a> {
         }
     }
 
-    /// The dictionary terms a (non-phrase) text term stands for.
-    fn expansions<'t>(&self, term: &'t TextTerm) -> Vec<&'t str>
-    where
-        'a: 't,
-    {
-        let text = &self.data.text;
+    /// The dictionary terms a (non-phrase) text term stands for: a word and its stem
+    /// expansions (unless VERBATIM), or a prefix's, suffix's or infix's expansions.
+    fn expansions(&mut self, term: &TextTerm) -> Result<Vec<String>, SearchError> {
+        let text = &self.text;
         match term {
-            TextTerm::Word(w) => vec![w.as_str()],
+            TextTerm::Word(w) => Ok(match &mut self.stemmer {
+                Some(stemmer) => stemmer.expand(w),
+                None => vec![w.clone()],
+            }),
             TextTerm::Prefix(p) => text.expand_prefix(p),
             TextTerm::Suffix(s) => text.expand_where(|t| t.ends_with(s.as_str())),
             TextTerm::Infix(s) => text.expand_where(|t| t.contains(s.as_str())),
-            TextTerm::Phrase(_) => Vec::new(),
+            TextTerm::Phrase(_) => Ok(Vec::new()),
         }
     }
 
@@ -318,23 +357,35 @@ impl<'a> Eval<'a> {
             .collect())
     }
 
-    /// The score of document `id` under `node`, before normalisation.
-    fn score(&self, node: &QueryNode, id: DocId) -> f64 {
+    /// How document `id` matched `node` (`None`: it did not, or adds nothing to scores).
+    fn matched(&self, node: &QueryNode, id: DocId) -> Option<Match> {
+        let children = |nodes: &[QueryNode]| -> Vec<Match> {
+            nodes.iter().filter_map(|c| self.matched(c, id)).collect()
+        };
         match node {
-            QueryNode::Text { fields, term } => {
-                let fields = self.text_fields(fields.as_deref());
-                let total = self.data.docs.len() as u64;
-                let text = &self.data.text;
-                let tfidf = |t: &str| text.tfidf(t, id, fields.as_deref(), &self.weights, total);
-                match term {
-                    TextTerm::Phrase(words) => words.iter().map(|w| tfidf(w)).sum(),
-                    _ => self.expansions(term).into_iter().map(tfidf).sum(),
+            QueryNode::Text { term, .. } => {
+                let postings = self.terms.get(&(node as *const QueryNode))?;
+                let terms: Vec<Match> = postings
+                    .iter()
+                    .filter_map(|p| {
+                        Some(Match::Term {
+                            freq: *p.freqs.get(&id.0)?,
+                            doc_freq: p.doc_freq,
+                        })
+                    })
+                    .collect();
+                match (term, terms.is_empty()) {
+                    (_, true) => None,
+                    (TextTerm::Phrase(_), false) => Some(Match::Intersection(terms)),
+                    (_, false) => Some(Match::Union(terms)),
                 }
             }
-            QueryNode::And(children) | QueryNode::Or(children) => {
-                children.iter().map(|c| self.score(c, id)).sum()
+            QueryNode::And(nodes) => Some(Match::Intersection(children(nodes))),
+            QueryNode::Or(nodes) => {
+                let matched = children(nodes);
+                (!matched.is_empty()).then_some(Match::Union(matched))
             }
-            QueryNode::Optional(child) => self.score(child, id),
+            QueryNode::Optional(child) => self.matched(child, id),
             QueryNode::Numeric { field, min, max } => {
                 let value = self.def.field_index(field).and_then(|pos| {
                     match self.data.docs.get(id)?.values.get(pos)? {
@@ -346,12 +397,9 @@ impl<'a> Eval<'a> {
                     (v > min.value || (min.inclusive && v == min.value))
                         && (v < max.value || (max.inclusive && v == max.value))
                 };
-                match value {
-                    Some(v) if within(v) => 1.0,
-                    _ => 0.0,
-                }
+                value.filter(|&v| within(v)).map(|_| Match::Virtual)
             }
-            _ => 0.0,
+            _ => None,
         }
     }
 }
@@ -378,7 +426,8 @@ mod tests {
             tag("tags"),
             numeric("price"),
             missing,
-        ]));
+        ]))
+        .expect("index");
         let docs: [(&str, Fields); 4] = [
             (
                 "doc:1",
@@ -637,7 +686,8 @@ mod tests {
             tag("parity"),
             text("t"),
             vector("v", algorithm, 2, metric),
-        ]));
+        ]))
+        .expect("index");
         for i in 0..10 {
             let v = blob(&[i as f32, 0.0]);
             let parity: &[u8] = if i % 2 == 0 { b"even" } else { b"odd" };

@@ -21,6 +21,7 @@ pub mod index;
 pub mod query;
 pub mod registry;
 pub mod schema;
+pub mod score;
 pub mod vector;
 
 pub use document::DocId;

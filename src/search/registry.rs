@@ -66,7 +66,7 @@ impl Registry {
         if inner.by_name(&def.name).is_some() {
             return Err(SearchError::IndexExists);
         }
-        let index = Arc::new(Index::new(def));
+        let index = Arc::new(Index::new(def)?);
         inner.indexes.push(index.clone());
         self.any.store(true, Ordering::Release);
         Ok(index)

@@ -3,8 +3,8 @@
 //! for X: ...`, `Unknown argument \`X\` at position N for <main>` ...).
 //!
 //! Parsing needs nothing but the arguments, the connection's protocol and MAXSEARCHRESULTS:
-//! no index, no lock. Options that only steer RediSearch's own scoring or planning (SLOP,
-//! INORDER, EXPANDER, PAYLOAD, WITHCOUNT ...) are checked for well-formedness and accepted.
+//! no index, no lock. Options that only steer RediSearch's own planning (SLOP,
+//! INORDER, EXPANDER, WITHCOUNT ...) are checked for well-formedness and accepted.
 
 use bytes::Bytes;
 
@@ -12,6 +12,7 @@ use crate::commands::Args;
 use crate::error::CmdError;
 use crate::protocol::Protocol;
 use crate::search::query::{NumBound, Params};
+use crate::search::score::Scorer;
 
 /// `AC_Strerror` texts of RediSearch's argument cursor.
 const NO_ARG: &str = "Expected an argument, but none provided";
@@ -20,19 +21,6 @@ const OUT_OF_BOUNDS: &str = "Value is outside acceptable bounds";
 
 /// Newest query dialect RediSearch 2.10 knows.
 const MAX_DIALECT: u32 = 4;
-
-/// Scorers RediSearch registers (`SCORER` names are matched exactly).
-const SCORERS: &[&str] = &[
-    "TFIDF",
-    "TFIDF.DOCNORM",
-    "BM25",
-    "BM25STD",
-    "BM25STD.TANH",
-    "BM25STD.NORM",
-    "DISMAX",
-    "DOCSCORE",
-    "HAMMING",
-];
 
 /// One FT.SEARCH request as the client wrote it.
 #[derive(Debug, Default)]
@@ -56,6 +44,8 @@ pub struct Request {
     pub summarize: Option<Summarize>,
     pub highlight: Option<Highlight>,
     pub scorer: Option<String>,
+    /// `PAYLOAD`: what the HAMMING scorer compares documents' payloads with.
+    pub payload: Option<Bytes>,
     pub language: Option<String>,
     pub sort: Option<SortBy>,
     /// LIMIT offset num (default 0 10).
@@ -179,9 +169,7 @@ pub fn parse(args: &mut Args, protocol: Protocol, max_results: u64) -> Result<Re
             b"EXPANDER" => {
                 value_of(args, "EXPANDER")?;
             }
-            b"PAYLOAD" => {
-                value_of(args, "PAYLOAD")?;
-            }
+            b"PAYLOAD" => req.payload = Some(value_of(args, "PAYLOAD")?),
             b"SCORER" => req.scorer = Some(text(&value_of(args, "SCORER")?)),
             b"INKEYS" => req.in_keys = Some(var_args(args, "INKEYS")?),
             b"INFIELDS" => {
@@ -471,12 +459,10 @@ pub fn check_names(req: &Request) -> Result<(), CmdError> {
             return Err(coded("No such language"));
         }
     }
-    match &req.scorer {
-        Some(scorer) if !SCORERS.contains(&scorer.as_str()) => {
-            Err(coded(format!("No such scorer {scorer}")))
-        }
-        _ => Ok(()),
+    if let Some(scorer) = &req.scorer {
+        Scorer::by_name(scorer).map_err(|e| coded(e.to_string()))?;
     }
+    Ok(())
 }
 
 #[cfg(test)]
