@@ -447,6 +447,12 @@ impl Index {
         super::exec::search(&self.def, &data, query, options)
     }
 
+    /// Every indexed TEXT word (stems left out) with how many documents have it, in term
+    /// order: the dictionary FT.SPELLCHECK suggests from.
+    pub fn terms_with_doc_freq(&self) -> Result<Vec<(String, u64)>, SearchError> {
+        self.data.read().text.view()?.terms_with_doc_freq()
+    }
+
     /// The value of attribute `attribute` of each hit, as SORTBY compares them (`None`:
     /// the document has no value for it). Numeric fields compare as numbers, others as
     /// strings (lower-cased unless the field is UNF). A name that is not a schema field
@@ -741,6 +747,10 @@ mod tests {
         assert_eq!((info.num_docs, info.max_doc_id), (2, 3));
         assert_eq!(info.num_terms, 1);
         assert_eq!(info.num_records, 2);
+        assert_eq!(
+            index.terms_with_doc_freq(),
+            Ok(vec![("bye".to_string(), 1)])
+        );
         index.remove(b"doc:2");
         assert_eq!(all(&index), ["doc:1"]);
         assert_eq!(index.keys(), [key("doc:1")]);

@@ -10,7 +10,8 @@
 //! tantivy only sees segments once committed. Writes never commit: they mark the index
 //! dirty, and [`TextIndex::view`] (every search, FT.INFO) commits and reloads first when it
 //! is — one commit covers every write since the last — so a write is visible to the next
-//! search. [`TextIndex::commit_if_dirty`] is the same commit for a timer.
+//! search. A timer thread per index makes the same commit every second while it is dirty,
+//! so that the one a search makes stays small.
 //!
 //! Scoring statistics are RediSearch's: a (term, document) frequency adds, per occurrence,
 //! the field's WEIGHT as an integer (at least 1; a stem a fifth of it), summed over every
@@ -19,7 +20,9 @@
 //! frequencies are read from tantivy's postings.
 
 use std::collections::{BTreeSet, HashMap};
+use std::sync::Arc;
 use std::sync::atomic::{AtomicBool, Ordering};
+use std::time::Duration;
 
 use bytes::Bytes;
 use parking_lot::Mutex;
@@ -256,18 +259,67 @@ fn engine_error(e: impl std::fmt::Display) -> SearchError {
     SearchError::other(format!("full-text engine: {e}"))
 }
 
-/// The text postings of every TEXT field of one FT index.
-pub struct TextIndex {
+/// How often a timer commits an index written to since its last commit, so that the
+/// commit a search makes first stays small.
+const COMMIT_INTERVAL: Duration = Duration::from_secs(1);
+
+/// The writer and reader of one tantivy index, shared with its commit timer.
+struct Engine {
     writer: Mutex<IndexWriter>,
     reader: IndexReader,
+    /// Writes since the last commit.
+    dirty: AtomicBool,
+}
+
+impl Engine {
+    /// Commits and reloads the reader if anything was written since the last commit.
+    fn commit_if_dirty(&self) -> Result<(), SearchError> {
+        if !self.dirty.load(Ordering::Acquire) {
+            return Ok(());
+        }
+        let mut writer = self.writer.lock();
+        // Another caller may have committed while this one waited for the writer. The flag
+        // is cleared only once the reader sees the commit: a search finding it clear must
+        // find every earlier write visible (writers set it under this same lock).
+        if self.dirty.load(Ordering::Acquire) {
+            writer.commit().map_err(engine_error)?;
+            self.reader.reload().map_err(engine_error)?;
+            self.dirty.store(false, Ordering::Release);
+        }
+        Ok(())
+    }
+
+    /// Commits every [`COMMIT_INTERVAL`] while the index lives. The timer holds the engine
+    /// weakly: dropping the FT index ends it.
+    fn start_timer(engine: &Arc<Engine>) -> Result<(), SearchError> {
+        let engine = Arc::downgrade(engine);
+        std::thread::Builder::new()
+            .name("ft-text-commit".into())
+            .spawn(move || {
+                loop {
+                    std::thread::sleep(COMMIT_INTERVAL);
+                    let Some(engine) = engine.upgrade() else {
+                        return;
+                    };
+                    if let Err(e) = engine.commit_if_dirty() {
+                        tracing::error!("{e}");
+                    }
+                }
+            })
+            .map(drop)
+            .map_err(engine_error)
+    }
+}
+
+/// The text postings of every TEXT field of one FT index.
+pub struct TextIndex {
+    engine: Arc<Engine>,
     /// Holds each document's [`DocId`].
     id_field: Field,
     /// The tantivy field of each schema position (`None`: not a TEXT field).
     fields: Vec<Option<Field>>,
     /// WEIGHT of each schema position (1 for other fields).
     weights: Vec<f64>,
-    /// Writes since the last commit.
-    dirty: AtomicBool,
     docs: HashMap<u32, DocStats>,
     total_len: u64,
     records: u64,
@@ -307,13 +359,17 @@ impl TextIndex {
             .reload_policy(ReloadPolicy::Manual)
             .try_into()
             .map_err(engine_error)?;
-        Ok(TextIndex {
+        let engine = Arc::new(Engine {
             writer: Mutex::new(writer),
             reader,
+            dirty: AtomicBool::new(false),
+        });
+        Engine::start_timer(&engine)?;
+        Ok(TextIndex {
+            engine,
             id_field,
             fields,
             weights,
-            dirty: AtomicBool::new(false),
             docs: HashMap::new(),
             total_len: 0,
             records: 0,
@@ -334,9 +390,9 @@ impl TextIndex {
                     tantivy_doc.add_pre_tokenized_text(*field, text);
                 }
             }
-            let writer = self.writer.lock();
+            let writer = self.engine.writer.lock();
             writer.add_document(tantivy_doc).map_err(engine_error)?;
-            self.dirty.store(true, Ordering::Release);
+            self.engine.dirty.store(true, Ordering::Release);
         }
         self.total_len += u64::from(doc.stats.len);
         self.records += u64::from(doc.stats.terms);
@@ -351,9 +407,9 @@ impl TextIndex {
         self.total_len -= u64::from(stats.len);
         self.records -= u64::from(stats.terms);
         if stats.terms > 0 {
-            let writer = self.writer.lock();
+            let writer = self.engine.writer.lock();
             writer.delete_term(Term::from_field_u64(self.id_field, u64::from(id.0)));
-            self.dirty.store(true, Ordering::Release);
+            self.engine.dirty.store(true, Ordering::Release);
         }
     }
 
@@ -361,32 +417,19 @@ impl TextIndex {
         self.docs.clear();
         self.total_len = 0;
         self.records = 0;
-        let writer = self.writer.lock();
+        let writer = self.engine.writer.lock();
         writer.delete_all_documents().map_err(engine_error)?;
-        self.dirty.store(true, Ordering::Release);
+        self.engine.dirty.store(true, Ordering::Release);
         Ok(())
     }
 
-    /// Commits and reloads the reader if anything was written since the last commit.
-    pub fn commit_if_dirty(&self) -> Result<(), SearchError> {
-        if !self.dirty.load(Ordering::Acquire) {
-            return Ok(());
-        }
-        let mut writer = self.writer.lock();
-        // Another caller may have committed while this one waited for the writer.
-        if self.dirty.swap(false, Ordering::AcqRel) {
-            writer.commit().map_err(engine_error)?;
-            self.reader.reload().map_err(engine_error)?;
-        }
-        Ok(())
-    }
-
-    /// A consistent view of every write so far, for one search.
+    /// A consistent view of every write so far, for one search: commits first if
+    /// anything was written since the last commit.
     pub fn view(&self) -> Result<TextView<'_>, SearchError> {
-        self.commit_if_dirty()?;
+        self.engine.commit_if_dirty()?;
         Ok(TextView {
             index: self,
-            searcher: self.reader.searcher(),
+            searcher: self.engine.reader.searcher(),
         })
     }
 
@@ -764,6 +807,23 @@ mod tests {
         let mut analyzer = Analyzer::new(&def, "english");
         analyzer.add(0, "ran");
         assert_eq!(analyzer.finish(1.0, None).stats.terms, 1);
+    }
+
+    #[test]
+    fn a_timer_commits_writes_nobody_searched() {
+        let def = two_fields();
+        let mut index = TextIndex::new(&def).expect("index");
+        index
+            .insert(DocId(1), analyze(&def, "cat", ""))
+            .expect("insert");
+        assert!(index.engine.dirty.load(Ordering::Acquire));
+        let deadline = std::time::Instant::now() + 10 * COMMIT_INTERVAL;
+        // No search: only the timer can make the reader see it.
+        while index.engine.reader.searcher().num_docs() == 0 {
+            assert!(std::time::Instant::now() < deadline, "no timer commit");
+            std::thread::sleep(COMMIT_INTERVAL / 10);
+        }
+        assert!(!index.engine.dirty.load(Ordering::Acquire));
     }
 
     fn ids(bits: &RoaringBitmap) -> Vec<u32> {
