@@ -235,6 +235,33 @@ fn weights_suffixes_and_infixes() {
 }
 
 #[test]
+fn fuzzy_terms_match_within_their_edit_distance() {
+    let server = Server::start(&[]);
+    let mut c = server.client();
+    let create = "FT.CREATE f ON HASH PREFIX 1 f: SCHEMA t TEXT";
+    assert_eq!(c.q(create), V::ok());
+    c.q("HSET f:1 t hello");
+    c.q("HSET f:2 t hallo");
+    c.q("HSET f:3 t hxllx");
+    c.q("HSET f:4 t world");
+    assert_eq!(keys(&mut c, &["f", "%hello%"]), ["f:1", "f:2"]);
+    assert_eq!(keys(&mut c, &["f", "%%HELLO%%"]), ["f:1", "f:2", "f:3"]);
+    assert_eq!(keys(&mut c, &["f", "%%%wxrxd%%%"]), ["f:4"]);
+    assert_eq!(
+        keys(&mut c, &["f", "%%%wxrxd%%% | %hallo%"]),
+        ["f:1", "f:2", "f:4"]
+    );
+    let explain = c.cmd(&["FT.EXPLAIN", "f", "%%hello%%"]);
+    assert_eq!(explain, V::bulk("FUZZY{hello}\n"));
+    let reply = c.cmd(&["FT.SEARCH", "f", "%hello%", "HIGHLIGHT", "RETURN", "1", "t"]);
+    let fields: Vec<String> = reply.items()[1..]
+        .chunks(2)
+        .map(|p| p[1].items()[1].text())
+        .collect();
+    assert_eq!(fields, ["<b>hello</b>", "<b>hallo</b>"]);
+}
+
+#[test]
 fn a_write_is_seen_by_the_next_search_on_another_connection() {
     let server = Server::start(&[]);
     let mut writer = server.client();

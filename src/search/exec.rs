@@ -20,7 +20,7 @@ use std::collections::HashMap;
 use roaring::RoaringBitmap;
 
 use super::document::FieldValue;
-use super::fields::text::{TermPostings, TextView, WordStemmer};
+use super::fields::text::{TermPostings, TextView, WordStemmer, within_edits};
 use super::index::{Data, FieldIndex, Hit, SearchOptions};
 use super::query::{KnnClause, Query, QueryNode, TextTerm};
 use super::score::{self, Collection, DocFigures, Match};
@@ -330,6 +330,9 @@ impl<'a> Eval<'a> {
             TextTerm::Prefix(p) => text.expand_prefix(p),
             TextTerm::Suffix(s) => text.expand_where(|t| t.ends_with(s.as_str())),
             TextTerm::Infix(s) => text.expand_where(|t| t.contains(s.as_str())),
+            TextTerm::Fuzzy { word, distance } => {
+                text.expand_where(|t| within_edits(t, word, *distance))
+            }
             TextTerm::Phrase(_) => Ok(Vec::new()),
         }
     }

@@ -89,6 +89,28 @@ pub fn tokenize(text: &str, is_stopword: &dyn Fn(&str) -> bool) -> Vec<String> {
     terms
 }
 
+/// Whether `a` turns into `b` with at most `max` single-character insertions, deletions
+/// or substitutions (Levenshtein distance; fuzzy terms).
+pub fn within_edits(a: &str, b: &str, max: u8) -> bool {
+    let (a, b): (Vec<char>, Vec<char>) = (a.chars().collect(), b.chars().collect());
+    let max = usize::from(max);
+    if a.len().abs_diff(b.len()) > max {
+        return false;
+    }
+    // One row of the edit-distance table at a time.
+    let mut row: Vec<usize> = (0..=b.len()).collect();
+    for (i, ca) in a.iter().enumerate() {
+        let mut next = Vec::with_capacity(row.len());
+        next.push(i + 1);
+        for (j, cb) in b.iter().enumerate() {
+            let substitute = row[j] + usize::from(ca != cb);
+            next.push(substitute.min(row[j + 1] + 1).min(next[j] + 1));
+        }
+        row = next;
+    }
+    row[b.len()] <= max
+}
+
 /// The snowball stemmer of a RediSearch language, through tantivy's [`Stemmer`] filter.
 pub struct WordStemmer(TextAnalyzer);
 
@@ -730,6 +752,20 @@ mod tests {
         assert_eq!(tok("-20 dollars"), ["20", "dollars"]);
         assert!(tok("  ,.;  the and ").is_empty());
         assert_eq!(tok("ÉCOLE"), ["école"]);
+    }
+
+    #[test]
+    fn edit_distances() {
+        assert!(within_edits("hello", "hello", 1));
+        assert!(within_edits("hallo", "hello", 1));
+        assert!(within_edits("hell", "hello", 1));
+        assert!(within_edits("helloo", "hello", 1));
+        assert!(!within_edits("hlelo", "hello", 1));
+        assert!(within_edits("hlelo", "hello", 2));
+        assert!(!within_edits("help", "hello", 1));
+        assert!(within_edits("hxlp", "hello", 3));
+        assert!(!within_edits("h", "hello", 3));
+        assert!(within_edits("écolé", "ecole", 2));
     }
 
     #[test]

@@ -66,6 +66,12 @@ pub enum TextTerm {
     Infix(String),
     /// `"hello world"`: the words in this order, adjacent.
     Phrase(Vec<String>),
+    /// `%hello%` (distance 1) to `%%%hello%%%` (3): the terms within that many
+    /// Levenshtein edits.
+    Fuzzy {
+        word: String,
+        distance: u8,
+    },
 }
 
 /// One alternative inside `{ ... }` of a tag query, unescaped, not yet case-folded.

@@ -68,6 +68,9 @@ fn node(out: &mut String, n: &QueryNode, depth: usize) {
                 TextTerm::Prefix(p) => affix(out, "PREFIX", p, false, true),
                 TextTerm::Suffix(s) => affix(out, "SUFFIX", s, true, false),
                 TextTerm::Infix(s) => affix(out, "INFIX", s, true, true),
+                TextTerm::Fuzzy { word, .. } => {
+                    let _ = writeln!(out, "FUZZY{{{word}}}");
+                }
                 TextTerm::Phrase(words) => {
                     out.push_str("EXACT {\n");
                     for w in words {

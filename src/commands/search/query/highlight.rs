@@ -11,7 +11,7 @@
 use bytes::Bytes;
 
 use super::options::{Highlight, Request, Summarize};
-use crate::search::fields::text::is_separator;
+use crate::search::fields::text::{is_separator, within_edits};
 use crate::search::query::{Query, QueryNode, TextTerm};
 use crate::search::{FieldKind, IndexDef, SearchError};
 
@@ -22,6 +22,8 @@ struct Terms {
     prefixes: Vec<String>,
     suffixes: Vec<String>,
     infixes: Vec<String>,
+    /// Fuzzy words with their edit distance.
+    fuzzy: Vec<(String, u8)>,
 }
 
 impl Terms {
@@ -38,6 +40,9 @@ impl Terms {
                     TextTerm::Prefix(p) => terms.prefixes.push(p.clone()),
                     TextTerm::Suffix(p) => terms.suffixes.push(p.clone()),
                     TextTerm::Infix(p) => terms.infixes.push(p.clone()),
+                    TextTerm::Fuzzy { word, distance } => {
+                        terms.fuzzy.push((word.clone(), *distance))
+                    }
                     TextTerm::Phrase(words) => terms.words.extend(words.iter().cloned()),
                 },
                 _ => {}
@@ -54,6 +59,7 @@ impl Terms {
             || self.prefixes.iter().any(|p| word.starts_with(p))
             || self.suffixes.iter().any(|p| word.ends_with(p))
             || self.infixes.iter().any(|p| word.contains(p.as_str()))
+            || self.fuzzy.iter().any(|(w, d)| within_edits(&word, w, *d))
     }
 }
 
