@@ -235,6 +235,32 @@ fn weights_suffixes_and_infixes() {
 }
 
 #[test]
+fn slop_and_inorder_bound_the_distance_between_words() {
+    let server = Server::start(&[]);
+    let mut c = server.client();
+    let create = "FT.CREATE p ON HASH PREFIX 1 p: SCHEMA t TEXT u TEXT";
+    assert_eq!(c.q(create), V::ok());
+    c.cmd(&["HSET", "p:1", "t", "quick brown fox"]);
+    c.cmd(&["HSET", "p:2", "t", "fox jumps over quick dogs"]);
+    c.cmd(&["HSET", "p:3", "t", "quick", "u", "fox"]);
+    let q = |c: &mut Client, extra: &[&str]| {
+        let mut args = vec!["p", "quick fox", "VERBATIM"];
+        args.extend_from_slice(extra);
+        keys(c, &args)
+    };
+    assert_eq!(q(&mut c, &[]), ["p:1", "p:2", "p:3"]);
+    // p:1 has one word between them, p:2 two; p:3 has them in different fields.
+    assert_eq!(q(&mut c, &["SLOP", "0"]), Vec::<String>::new());
+    assert_eq!(q(&mut c, &["SLOP", "1"]), ["p:1"]);
+    assert_eq!(q(&mut c, &["SLOP", "2"]), ["p:1", "p:2"]);
+    assert_eq!(q(&mut c, &["INORDER"]), ["p:1"]);
+    assert_eq!(q(&mut c, &["SLOP", "5", "INORDER"]), ["p:1"]);
+    assert_eq!(q(&mut c, &["SLOP", "-1"]), ["p:1", "p:2", "p:3"]);
+    let bad = c.cmd(&["FT.SEARCH", "p", "quick", "SLOP", "x"]);
+    assert!(bad.is_error());
+}
+
+#[test]
 fn fuzzy_terms_match_within_their_edit_distance() {
     let server = Server::start(&[]);
     let mut c = server.client();

@@ -123,6 +123,68 @@ fn has_text(node: &QueryNode) -> bool {
     }
 }
 
+/// Whether one occurrence per list — (field, position) pairs, one list per query term —
+/// can be picked in one field with at most `slop` other words between them, in list
+/// order when `in_order` (RediSearch: span = last − first − (terms − 1) ≤ slop).
+fn within_slop(lists: &[&[(u16, u32)]], slop: u32, in_order: bool) -> bool {
+    let Some(first) = lists.first() else {
+        return true;
+    };
+    let k = lists.len() as i64;
+    let fits = |lo: u32, hi: u32| i64::from(hi) - i64::from(lo) - (k - 1) <= i64::from(slop);
+    let mut fields: Vec<u16> = first.iter().map(|&(f, _)| f).collect();
+    fields.dedup();
+    fields.into_iter().any(|field| {
+        let sorted: Vec<Vec<u32>> = lists
+            .iter()
+            .map(|l| {
+                let mut at: Vec<u32> = l.iter().filter(|o| o.0 == field).map(|o| o.1).collect();
+                at.sort_unstable();
+                at
+            })
+            .collect();
+        if in_order {
+            // From each start, the earliest following occurrence of each next term.
+            return sorted[0].iter().any(|&start| {
+                let mut prev = start;
+                sorted[1..].iter().all(|at| {
+                    let next = at.partition_point(|&p| p <= prev);
+                    at.get(next).is_some_and(|&p| {
+                        prev = p;
+                        true
+                    })
+                }) && fits(start, prev)
+            });
+        }
+        // The narrowest windows holding every term: slide over all occurrences in order.
+        let mut all: Vec<(u32, usize)> = sorted
+            .iter()
+            .enumerate()
+            .flat_map(|(i, at)| at.iter().map(move |&p| (p, i)))
+            .collect();
+        all.sort_unstable();
+        let mut counts = vec![0usize; sorted.len()];
+        let (mut covered, mut lo) = (0, 0);
+        for hi in 0..all.len() {
+            counts[all[hi].1] += 1;
+            if counts[all[hi].1] == 1 {
+                covered += 1;
+            }
+            while covered == sorted.len() {
+                if fits(all[lo].0, all[hi].0) {
+                    return true;
+                }
+                counts[all[lo].1] -= 1;
+                if counts[all[lo].1] == 0 {
+                    covered -= 1;
+                }
+                lo += 1;
+            }
+        }
+        false
+    })
+}
+
 struct Eval<'a> {
     def: &'a IndexDef,
     data: &'a Data,
@@ -131,6 +193,9 @@ struct Eval<'a> {
     stemmer: Option<WordStemmer>,
     /// INFIELDS as field positions.
     in_fields: Option<Vec<u16>>,
+    /// SLOP and INORDER.
+    slop: Option<u32>,
+    in_order: bool,
     /// The postings of each text node's terms (a phrase's words), by node address, for
     /// scoring.
     terms: HashMap<*const QueryNode, Vec<TermPostings>>,
@@ -160,6 +225,8 @@ impl<'a> Eval<'a> {
                 .then(|| WordStemmer::new(language))
                 .flatten(),
             in_fields,
+            slop: options.slop,
+            in_order: options.in_order,
             terms: HashMap::new(),
             yields: HashMap::new(),
         })
@@ -185,7 +252,13 @@ impl<'a> Eval<'a> {
                     }
                     acc &= self.node(child)?;
                 }
-                acc
+                let (QueryNode::And(all), false) = (node, acc.is_empty()) else {
+                    return Ok(acc);
+                };
+                match self.slop.is_some() || self.in_order {
+                    true => self.within_range(all, acc)?,
+                    false => acc,
+                }
             }
             QueryNode::Or(children) => {
                 let mut acc = RoaringBitmap::new();
@@ -316,6 +389,50 @@ impl<'a> Eval<'a> {
                 Some(named.into_iter().filter(|p| inf.contains(p)).collect())
             }
         }
+    }
+
+    /// Keeps the documents of `ids` (matching every child of an intersection) where the
+    /// words its text children matched lie within SLOP other words of each other, in one
+    /// field, and with INORDER in the children's order.
+    fn within_range(
+        &self,
+        children: &[QueryNode],
+        ids: RoaringBitmap,
+    ) -> Result<RoaringBitmap, SearchError> {
+        let mut lists = Vec::new();
+        for child in children {
+            let QueryNode::Text { fields, term } = child else {
+                continue;
+            };
+            let postings = self.terms.get(&(child as *const QueryNode));
+            let (false, Some(postings)) = (matches!(term, TextTerm::Phrase(_)), postings) else {
+                continue;
+            };
+            let fields = self.text_fields(fields.as_deref());
+            let mut merged: HashMap<u32, Vec<(u16, u32)>> = HashMap::new();
+            for p in postings {
+                for (id, at) in self.text.positions(&p.term, fields.as_deref())? {
+                    if ids.contains(id) {
+                        merged.entry(id).or_default().extend(at);
+                    }
+                }
+            }
+            lists.push(merged);
+        }
+        if lists.len() < 2 {
+            return Ok(ids);
+        }
+        let slop = self.slop.unwrap_or(u32::MAX);
+        Ok(ids
+            .iter()
+            .filter(|id| {
+                let per_child: Vec<&[(u16, u32)]> = lists
+                    .iter()
+                    .map(|l| l.get(id).map_or(&[][..], Vec::as_slice))
+                    .collect();
+                within_slop(&per_child, slop, self.in_order)
+            })
+            .collect())
     }
 
     /// The dictionary terms a (non-phrase) text term stands for: a word and its stem
@@ -614,6 +731,25 @@ mod tests {
         };
         assert_eq!(phrase(&["hello", "world"]), ["doc:1", "doc:4"]);
         assert_eq!(phrase(&["world", "hello"]), Vec::<String>::new());
+    }
+
+    #[test]
+    fn slop_windows() {
+        let a: &[(u16, u32)] = &[(0, 1), (0, 9)];
+        let b: &[(u16, u32)] = &[(0, 4), (1, 2)];
+        let c: &[(u16, u32)] = &[(0, 6)];
+        // a@1 b@4: two words between them; b@4 a@9: four.
+        assert!(within_slop(&[a, b], 2, false));
+        assert!(!within_slop(&[a, b], 1, false));
+        assert!(within_slop(&[b, a], 4, true));
+        assert!(!within_slop(&[b, a], 3, true));
+        // a@1 b@4 c@6: span 6 - 1 - 2 = 3; unordered b@4 c@6 a@9: 3 too.
+        assert!(within_slop(&[a, b, c], 3, true));
+        assert!(!within_slop(&[a, b, c], 2, false));
+        // Occurrences in different fields do not combine.
+        let d: &[(u16, u32)] = &[(1, 3)];
+        assert!(!within_slop(&[a, d], u32::MAX, false));
+        assert!(within_slop(&[b, d], 0, true));
     }
 
     #[test]

@@ -104,6 +104,11 @@ pub struct SearchOptions {
     pub in_keys: Option<Vec<Bytes>>,
     /// `INFIELDS`: text terms only match in these attributes.
     pub in_fields: Option<Vec<String>>,
+    /// `SLOP`: the words an intersection of text terms matched may have at most this many
+    /// other words between them (in one field).
+    pub slop: Option<u32>,
+    /// `INORDER`: ... and must come in the query's order.
+    pub in_order: bool,
     /// `VERBATIM`: query words are not stem-expanded.
     pub verbatim: bool,
     /// `LANGUAGE`: the language query words are stemmed in (default: the index's).

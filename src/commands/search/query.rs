@@ -52,6 +52,8 @@ pub fn ft_search(ctx: &mut ExecCtx, args: &mut Args) -> Result<Reply, CmdError> 
         in_keys: req.in_keys.clone(),
         in_fields: req.in_fields.clone(),
         verbatim: req.verbatim,
+        slop: req.slop,
+        in_order: req.in_order,
         language: req.language.clone(),
         scorer: match &req.scorer {
             Some(name) => Scorer::by_name(name)?,

@@ -581,6 +581,31 @@ impl TextView<'_> {
         Ok(out)
     }
 
+    /// Where `term` occurs in each live document: (TEXT field position, word position),
+    /// within `fields` (`None`: any TEXT field).
+    pub fn positions(
+        &self,
+        term: &str,
+        fields: Option<&[u16]>,
+    ) -> Result<HashMap<u32, Vec<(u16, u32)>>, SearchError> {
+        let mut out: HashMap<u32, Vec<(u16, u32)>> = HashMap::new();
+        for segment in self.searcher.segment_readers() {
+            for (pos, field) in self.index.fields.iter().enumerate() {
+                let (Some(field), Ok(pos)) = (field, u16::try_from(pos)) else {
+                    continue;
+                };
+                if fields.is_some_and(|f| !f.contains(&pos)) {
+                    continue;
+                }
+                for posting in self.postings(segment, *field, term, true)? {
+                    let at = out.entry(posting.id).or_default();
+                    at.extend(posting.positions.iter().map(|&p| (pos, p)));
+                }
+            }
+        }
+        Ok(out)
+    }
+
     /// Documents containing `words` adjacent and in order, within one of `fields`.
     pub fn phrase(
         &self,

@@ -3,8 +3,8 @@
 //! for X: ...`, `Unknown argument \`X\` at position N for <main>` ...).
 //!
 //! Parsing needs nothing but the arguments, the connection's protocol and MAXSEARCHRESULTS:
-//! no index, no lock. Options that only steer RediSearch's own planning (SLOP,
-//! INORDER, EXPANDER, WITHCOUNT ...) are checked for well-formedness and accepted.
+//! no index, no lock. Options that only steer RediSearch's own planning
+//! (EXPANDER, WITHCOUNT ...) are checked for well-formedness and accepted.
 
 use bytes::Bytes;
 
@@ -29,6 +29,9 @@ pub struct Request {
     /// NOCONTENT, RETURN 0, or LIMIT 0 0: no field lists in the reply.
     pub no_content: bool,
     pub verbatim: bool,
+    /// `SLOP n` (a negative n: none) and `INORDER`.
+    pub slop: Option<u32>,
+    pub in_order: bool,
     pub with_scores: bool,
     pub with_payloads: bool,
     pub with_sort_keys: bool,
@@ -153,7 +156,8 @@ pub fn parse(args: &mut Args, protocol: Protocol, max_results: u64) -> Result<Re
         match keyword.as_slice() {
             b"NOCONTENT" => req.no_content = true,
             b"VERBATIM" => req.verbatim = true,
-            b"NOSTOPWORDS" | b"INORDER" | b"WITHCOUNT" | b"WITHOUTCOUNT" => {}
+            b"NOSTOPWORDS" | b"WITHCOUNT" | b"WITHOUTCOUNT" => {}
+            b"INORDER" => req.in_order = true,
             b"WITHSCORES" => req.with_scores = true,
             b"WITHPAYLOADS" => req.with_payloads = true,
             b"WITHSORTKEYS" => req.with_sort_keys = true,
@@ -161,9 +165,11 @@ pub fn parse(args: &mut Args, protocol: Protocol, max_results: u64) -> Result<Re
             b"SLOP" => {
                 let slop = value_of(args, "SLOP")?;
                 let text = std::str::from_utf8(&slop).unwrap_or("");
-                if text.parse::<i64>().is_err() {
+                let Ok(slop) = text.parse::<i64>() else {
                     return Err(bad_args("SLOP", NOT_CONVERTIBLE));
-                }
+                };
+                // A negative SLOP is RediSearch's "no limit".
+                req.slop = u32::try_from(slop).ok();
             }
             b"LANGUAGE" => req.language = Some(text(&value_of(args, "LANGUAGE")?)),
             b"EXPANDER" => {
