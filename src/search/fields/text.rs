@@ -690,8 +690,23 @@ impl TextView<'_> {
     fn has_live(&self, term: &str) -> Result<bool, SearchError> {
         for segment in self.searcher.segment_readers() {
             for field in self.index.tantivy_fields(None) {
-                if !self.postings(segment, field, term, false)?.is_empty() {
-                    return Ok(true);
+                let inverted = segment.inverted_index(field).map_err(engine_error)?;
+                let postings = inverted
+                    .read_postings(
+                        &Term::from_field_text(field, term),
+                        IndexRecordOption::Basic,
+                    )
+                    .map_err(engine_error)?;
+                let Some(mut postings) = postings else {
+                    continue;
+                };
+                // Stops at the first live document.
+                let mut doc = postings.doc();
+                while doc != TERMINATED {
+                    if !segment.is_deleted(doc) {
+                        return Ok(true);
+                    }
+                    doc = postings.advance();
                 }
             }
         }
