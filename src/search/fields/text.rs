@@ -27,6 +27,7 @@ use std::time::Duration;
 use bytes::Bytes;
 use parking_lot::Mutex;
 use roaring::RoaringBitmap;
+use tantivy::indexer::IndexWriterOptions;
 use tantivy::postings::Postings;
 use tantivy::schema::{
     FAST, Field, INDEXED, IndexRecordOption, Schema, TextFieldIndexing, TextOptions,
@@ -373,9 +374,13 @@ impl TextIndex {
             })
             .collect();
         let index = tantivy::Index::create_in_ram(schema.build());
-        let writer = index
-            .writer_with_num_threads(1, WRITER_ARENA_BYTES)
-            .map_err(engine_error)?;
+        // One indexing and one merging thread per FT index: there may be many indexes.
+        let options = IndexWriterOptions::builder()
+            .memory_budget_per_thread(WRITER_ARENA_BYTES)
+            .num_worker_threads(1)
+            .num_merge_threads(1)
+            .build();
+        let writer = index.writer_with_options(options).map_err(engine_error)?;
         let reader = index
             .reader_builder()
             .reload_policy(ReloadPolicy::Manual)
