@@ -198,6 +198,23 @@ fn stemming_language_nostem_and_verbatim() {
     );
     assert_eq!(keys(&mut c, &["e", "running", "VERBATIM"]), ["e:1", "e:3"]);
     assert_eq!(keys(&mut c, &["e", "@raw:run"]), Vec::<String>::new());
+    // HIGHLIGHT marks the words the stems matched, unless VERBATIM.
+    let highlighted = |c: &mut Client, extra: &[&str]| -> Vec<String> {
+        let mut args = vec!["FT.SEARCH", "e", "@t:run", "HIGHLIGHT", "RETURN", "1", "t"];
+        args.extend_from_slice(extra);
+        let reply = c.cmd(&args);
+        let mut values: Vec<String> = reply.items()[1..]
+            .chunks(2)
+            .map(|p| p[1].items()[1].text())
+            .collect();
+        values.sort();
+        values
+    };
+    assert_eq!(
+        highlighted(&mut c, &[]),
+        ["<b>run</b>", "<b>running</b>", "<b>runs</b>"]
+    );
+    assert_eq!(highlighted(&mut c, &["VERBATIM"]), ["<b>run</b>"]);
 
     let create = "FT.CREATE g ON HASH PREFIX 1 g: LANGUAGE german SCHEMA t TEXT";
     assert_eq!(c.q(create), V::ok());

@@ -47,7 +47,7 @@ use crate::search::{DocId, FieldKind, IndexDef, SearchError};
 const MAX_PREFIX_EXPANSIONS: usize = 200;
 
 /// Words shorter than this are not stemmed (RediSearch's MINSTEMLEN).
-const MIN_STEM_LEN: usize = 4;
+pub const MIN_STEM_LEN: usize = 4;
 
 /// What marks a stem term in the dictionary (RediSearch's STEM_PREFIX).
 pub const STEM_PREFIX: char = '+';
