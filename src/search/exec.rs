@@ -2,14 +2,14 @@
 //! bitmap of live doc ids it matches, a KNN clause then takes the nearest K of the filter's
 //! documents, and the hits come out in RediSearch's default order.
 //!
-//! Scoring: a query with text terms scores each hit the way RediSearch 2.10's default TFIDF
-//! scorer does: every matching term occurrence counts its field's WEIGHT times the term's
-//! idf = logb(1 + docs / docs with the term), a numeric range counts 1, tags and vector
-//! clauses 0 (their postings carry no term statistics), AND, OR and `~` add their
-//! children's scores, `-` adds nothing; the sum is divided by the frequency of the
-//! document's most frequent term. Prefix terms add the scores of their expansions, phrases
-//! those of their words. Without text every hit scores 1.0. Order: score descending, then
-//! doc id ascending — also for KNN, whose results are not distance-ordered unless the
+//! Scoring: a query with text terms scores each hit with the request's scorer
+//! ([`super::score`], TFIDF by default) over the hit's [`Match`]: a text term is the union
+//! of the dictionary terms it stands for (the word and, unless VERBATIM, its stem
+//! expansions; a prefix's, suffix's or infix's expansions), a phrase the intersection of its
+//! words, AND an intersection and OR a union of the children that matched, `~` its child, a
+//! numeric range a virtual match; tags, vector clauses and `-` add nothing (their postings
+//! carry no term statistics). Without text every hit scores 1.0. Order: score descending,
+//! then doc id ascending — also for KNN, whose results are not distance-ordered unless the
 //! caller sorts them (SORTBY).
 //!
 //! Runs under the index's read lock; it must not touch the keyspace.
@@ -22,8 +22,10 @@ use roaring::RoaringBitmap;
 
 use super::document::FieldValue;
 use super::fields::geo;
+use super::fields::text::{TermPostings, TextView, WordStemmer, within_edits};
 use super::index::{Data, FieldIndex, Hit, NodeStats, SearchOptions};
 use super::query::{KnnClause, Query, QueryNode, TextTerm, wildcard_match};
+use super::score::{self, Collection, DocFigures, Match};
 use super::vector::VectorIndex;
 use super::{DocId, FieldKind, IndexDef, SearchError};
 
@@ -34,7 +36,7 @@ pub(super) fn search(
     query: &Query,
     options: &SearchOptions,
 ) -> Result<Vec<Hit>, SearchError> {
-    let mut eval = Eval::new(def, data, options);
+    let mut eval = Eval::new(def, data, options)?;
     // Documents whose key expired but is not reclaimed yet are filtered out, like INKEYS.
     let unexpired = data.docs.live_at(options.now_ms);
     let some_expired = matches!(unexpired, Cow::Owned(_));
@@ -71,20 +73,37 @@ pub(super) fn search(
         }
     };
     let scored = has_text(&query.filter);
+    let collection = Collection {
+        num_docs: data.docs.len() as u64,
+        total_len: data.text.total_len(),
+    };
     let mut hits: Vec<Hit> = ids
         .into_iter()
         .filter_map(|id| {
             let doc = data.docs.get(DocId(id))?;
+            let (score, explanation) = match scored {
+                true => {
+                    let stats = data.text.doc_stats(DocId(id));
+                    let figures = DocFigures {
+                        len: stats.map_or(0, |s| s.len),
+                        max_freq: stats.map_or(0, |s| s.max_freq),
+                        score: stats.map_or(def.score, |s| s.score),
+                        payload: stats.and_then(|s| s.payload.as_deref()),
+                    };
+                    let m = eval.matched(&query.filter, DocId(id));
+                    let m = m.unwrap_or(Match::Union(Vec::new()));
+                    let payload = options.payload.as_deref();
+                    let (score, explanation) =
+                        score::score(options.scorer, &m, &figures, &collection, payload);
+                    (score, options.explain.then_some(explanation))
+                }
+                false => (1.0, None),
+            };
             Some(Hit {
                 id: DocId(id),
                 key: doc.key.clone(),
-                score: match scored {
-                    true => {
-                        let norm = f64::from(data.text.max_freq(DocId(id)));
-                        eval.score(&query.filter, DocId(id)) / norm
-                    }
-                    false => 1.0,
-                },
+                score,
+                explanation,
                 distances: yields.remove(&id).unwrap_or_default(),
             })
         })
@@ -103,7 +122,7 @@ pub(super) fn profile(
     node: &QueryNode,
     options: &SearchOptions,
 ) -> Result<NodeStats, SearchError> {
-    Eval::new(def, data, options).profile(node)
+    Eval::new(def, data, options)?.profile(node)
 }
 
 /// Whether `node` has text terms that score.
@@ -116,19 +135,92 @@ fn has_text(node: &QueryNode) -> bool {
     }
 }
 
+/// Whether one occurrence per list — (field, position) pairs, one list per query term —
+/// can be picked in one field with at most `slop` other words between them, in list
+/// order when `in_order` (RediSearch: span = last − first − (terms − 1) ≤ slop).
+fn within_slop(lists: &[&[(u16, u32)]], slop: u32, in_order: bool) -> bool {
+    let Some(first) = lists.first() else {
+        return true;
+    };
+    let k = lists.len() as i64;
+    let fits = |lo: u32, hi: u32| i64::from(hi) - i64::from(lo) - (k - 1) <= i64::from(slop);
+    let mut fields: Vec<u16> = first.iter().map(|&(f, _)| f).collect();
+    fields.dedup();
+    fields.into_iter().any(|field| {
+        let sorted: Vec<Vec<u32>> = lists
+            .iter()
+            .map(|l| {
+                let mut at: Vec<u32> = l.iter().filter(|o| o.0 == field).map(|o| o.1).collect();
+                at.sort_unstable();
+                at
+            })
+            .collect();
+        if in_order {
+            // From each start, the earliest following occurrence of each next term.
+            return sorted[0].iter().any(|&start| {
+                let mut prev = start;
+                sorted[1..].iter().all(|at| {
+                    let next = at.partition_point(|&p| p <= prev);
+                    at.get(next).is_some_and(|&p| {
+                        prev = p;
+                        true
+                    })
+                }) && fits(start, prev)
+            });
+        }
+        // The narrowest windows holding every term: slide over all occurrences in order.
+        let mut all: Vec<(u32, usize)> = sorted
+            .iter()
+            .enumerate()
+            .flat_map(|(i, at)| at.iter().map(move |&p| (p, i)))
+            .collect();
+        all.sort_unstable();
+        let mut counts = vec![0usize; sorted.len()];
+        let (mut covered, mut lo) = (0, 0);
+        for hi in 0..all.len() {
+            counts[all[hi].1] += 1;
+            if counts[all[hi].1] == 1 {
+                covered += 1;
+            }
+            while covered == sorted.len() {
+                if fits(all[lo].0, all[hi].0) {
+                    return true;
+                }
+                counts[all[lo].1] -= 1;
+                if counts[all[lo].1] == 0 {
+                    covered -= 1;
+                }
+                lo += 1;
+            }
+        }
+        false
+    })
+}
+
 struct Eval<'a> {
     def: &'a IndexDef,
     data: &'a Data,
+    text: TextView<'a>,
+    /// The query language's stemmer (`None`: VERBATIM, or a language without one).
+    stemmer: Option<WordStemmer>,
     /// INFIELDS as field positions.
     in_fields: Option<Vec<u16>>,
-    /// Field weights by position (TEXT WEIGHT, 1 elsewhere).
-    weights: Vec<f64>,
+    /// SLOP and INORDER.
+    slop: Option<u32>,
+    in_order: bool,
+    /// The postings of each text node's terms (a phrase's words), by node address, for
+    /// scoring.
+    terms: HashMap<*const QueryNode, Vec<TermPostings>>,
     /// Distances yielded by VECTOR_RANGE clauses, by doc id.
     yields: HashMap<u32, Vec<(String, f64)>>,
 }
 
 impl<'a> Eval<'a> {
-    fn new(def: &'a IndexDef, data: &'a Data, options: &SearchOptions) -> Eval<'a> {
+    fn new(
+        def: &'a IndexDef,
+        data: &'a Data,
+        options: &SearchOptions,
+    ) -> Result<Eval<'a>, SearchError> {
         let in_fields = options.in_fields.as_ref().map(|names| {
             names
                 .iter()
@@ -136,21 +228,20 @@ impl<'a> Eval<'a> {
                 .filter_map(|p| u16::try_from(p).ok())
                 .collect()
         });
-        let weights = def
-            .fields
-            .iter()
-            .map(|f| match f.kind {
-                FieldKind::Text { weight, .. } => weight,
-                _ => 1.0,
-            })
-            .collect();
-        Eval {
+        let language = options.language.as_deref().unwrap_or(&def.language);
+        Ok(Eval {
             def,
             data,
+            text: data.text.view()?,
+            stemmer: (!options.verbatim)
+                .then(|| WordStemmer::new(language))
+                .flatten(),
             in_fields,
-            weights,
+            slop: options.slop,
+            in_order: options.in_order,
+            terms: HashMap::new(),
             yields: HashMap::new(),
-        }
+        })
     }
 
     fn profile(&mut self, node: &QueryNode) -> Result<NodeStats, SearchError> {
@@ -194,7 +285,13 @@ impl<'a> Eval<'a> {
                     }
                     acc &= self.node(child)?;
                 }
-                acc
+                let (QueryNode::And(all), false) = (node, acc.is_empty()) else {
+                    return Ok(acc);
+                };
+                match self.slop.is_some() || self.in_order {
+                    true => self.within_range(all, acc)?,
+                    false => acc,
+                }
             }
             QueryNode::Or(children) => {
                 let mut acc = RoaringBitmap::new();
@@ -208,14 +305,28 @@ impl<'a> Eval<'a> {
             QueryNode::Text { fields, term } => {
                 let fields = self.text_fields(fields.as_deref());
                 let fields = fields.as_deref();
-                let text = &self.data.text;
-                match term {
-                    TextTerm::Phrase(words) => text.phrase(words, fields),
-                    _ => self
-                        .expansions(term)
-                        .into_iter()
-                        .fold(RoaringBitmap::new(), |acc, t| acc | text.word(t, fields)),
-                }
+                let (ids, postings) = match term {
+                    TextTerm::Phrase(words) => {
+                        let postings = words
+                            .iter()
+                            .map(|w| self.text.term(w, fields))
+                            .collect::<Result<Vec<_>, _>>()?;
+                        (self.text.phrase(words, fields)?, postings)
+                    }
+                    _ => {
+                        let postings = self
+                            .expansions(term)?
+                            .iter()
+                            .map(|t| self.text.term(t, fields))
+                            .collect::<Result<Vec<_>, _>>()?;
+                        let ids = postings
+                            .iter()
+                            .fold(RoaringBitmap::new(), |acc, p| acc | &p.docs);
+                        (ids, postings)
+                    }
+                };
+                self.terms.insert(node as *const QueryNode, postings);
+                ids
             }
             QueryNode::Tag { field, patterns } => {
                 let Some((FieldIndex::Tag(tags), kind)) = self.indexed(field) else {
@@ -318,19 +429,80 @@ impl<'a> Eval<'a> {
         }
     }
 
-    /// The dictionary terms a (non-phrase) text term stands for.
-    fn expansions<'t>(&self, term: &'t TextTerm) -> Vec<&'t str>
-    where
-        'a: 't,
-    {
-        let text = &self.data.text;
+    /// Keeps the documents of `ids` (matching every child of an intersection) where the
+    /// words its text children matched lie within SLOP other words of each other, in one
+    /// field, and with INORDER in the children's order.
+    fn within_range(
+        &self,
+        children: &[QueryNode],
+        ids: RoaringBitmap,
+    ) -> Result<RoaringBitmap, SearchError> {
+        let mut lists = Vec::new();
+        for child in children {
+            let QueryNode::Text { fields, term } = child else {
+                continue;
+            };
+            let postings = self.terms.get(&(child as *const QueryNode));
+            let (false, Some(postings)) = (matches!(term, TextTerm::Phrase(_)), postings) else {
+                continue;
+            };
+            let fields = self.text_fields(fields.as_deref());
+            let mut merged: HashMap<u32, Vec<(u16, u32)>> = HashMap::new();
+            for p in postings {
+                for (id, at) in self.text.positions(&p.term, fields.as_deref())? {
+                    if ids.contains(id) {
+                        merged.entry(id).or_default().extend(at);
+                    }
+                }
+            }
+            lists.push(merged);
+        }
+        if lists.len() < 2 {
+            return Ok(ids);
+        }
+        let slop = self.slop.unwrap_or(u32::MAX);
+        Ok(ids
+            .iter()
+            .filter(|id| {
+                let per_child: Vec<&[(u16, u32)]> = lists
+                    .iter()
+                    .map(|l| l.get(id).map_or(&[][..], Vec::as_slice))
+                    .collect();
+                within_slop(&per_child, slop, self.in_order)
+            })
+            .collect())
+    }
+
+    /// The dictionary terms a (non-phrase) text term stands for: a word and its stem
+    /// expansions (unless VERBATIM), or a prefix's, suffix's or infix's expansions.
+    fn expansions(&mut self, term: &TextTerm) -> Result<Vec<String>, SearchError> {
+        let text = &self.text;
         match term {
-            TextTerm::Word(w) => self.data.synonyms.expand(w),
+            // A word also stands for its synonyms (FT.SYNUPDATE), each with its stem
+            // expansions unless VERBATIM.
+            TextTerm::Word(w) => {
+                let mut terms: Vec<String> = Vec::new();
+                for word in self.data.synonyms.expand(w) {
+                    let expanded = match &mut self.stemmer {
+                        Some(stemmer) => stemmer.expand(word),
+                        None => vec![word.to_string()],
+                    };
+                    for term in expanded {
+                        if !terms.contains(&term) {
+                            terms.push(term);
+                        }
+                    }
+                }
+                Ok(terms)
+            }
             TextTerm::Prefix(p) => text.expand_prefix(p),
             TextTerm::Suffix(s) => text.expand_where(|t| t.ends_with(s.as_str())),
             TextTerm::Infix(s) => text.expand_where(|t| t.contains(s.as_str())),
             TextTerm::Wildcard(w) => text.expand_where(|t| wildcard_match(w, t)),
-            TextTerm::Phrase(_) => Vec::new(),
+            TextTerm::Fuzzy { word, distance } => {
+                text.expand_where(|t| within_edits(t, word, *distance))
+            }
+            TextTerm::Phrase(_) => Ok(Vec::new()),
         }
     }
 
@@ -357,24 +529,38 @@ impl<'a> Eval<'a> {
             .collect())
     }
 
-    /// The score of document `id` under `node`, before normalisation.
-    fn score(&self, node: &QueryNode, id: DocId) -> f64 {
+    /// How document `id` matched `node` (`None`: it did not, or adds nothing to scores).
+    fn matched(&self, node: &QueryNode, id: DocId) -> Option<Match> {
+        let children = |nodes: &[QueryNode]| -> Vec<Match> {
+            nodes.iter().filter_map(|c| self.matched(c, id)).collect()
+        };
         match node {
-            QueryNode::Text { fields, term } => {
-                let fields = self.text_fields(fields.as_deref());
-                let total = self.data.docs.len() as u64;
-                let text = &self.data.text;
-                let tfidf = |t: &str| text.tfidf(t, id, fields.as_deref(), &self.weights, total);
-                match term {
-                    TextTerm::Phrase(words) => words.iter().map(|w| tfidf(w)).sum(),
-                    _ => self.expansions(term).into_iter().map(tfidf).sum(),
+            QueryNode::Text { term, .. } => {
+                let postings = self.terms.get(&(node as *const QueryNode))?;
+                let terms: Vec<Match> = postings
+                    .iter()
+                    .filter_map(|p| {
+                        Some(Match::Term {
+                            freq: *p.freqs.get(&id.0)?,
+                            doc_freq: p.doc_freq,
+                        })
+                    })
+                    .collect();
+                match (term, terms.is_empty()) {
+                    (_, true) => None,
+                    (TextTerm::Phrase(_), false) => Some(Match::Intersection(terms)),
+                    (_, false) => Some(Match::Union(terms)),
                 }
             }
-            QueryNode::And(children) | QueryNode::Or(children) => {
-                children.iter().map(|c| self.score(c, id)).sum()
+            QueryNode::And(nodes) => Some(Match::Intersection(children(nodes))),
+            QueryNode::Or(nodes) => {
+                let matched = children(nodes);
+                (!matched.is_empty()).then_some(Match::Union(matched))
             }
-            QueryNode::Optional(child) => self.score(child, id),
-            QueryNode::Attributed { node, attrs } => attrs.weight * self.score(node, id),
+            QueryNode::Optional(child) => self.matched(child, id),
+            QueryNode::Attributed { node, attrs } => self
+                .matched(node, id)
+                .map(|m| Match::Weighted(attrs.weight, Box::new(m))),
             QueryNode::Numeric { field, min, max } => {
                 let value = self.def.field_index(field).and_then(|pos| {
                     match self.data.docs.get(id)?.values.get(pos)? {
@@ -386,10 +572,7 @@ impl<'a> Eval<'a> {
                     (v > min.value || (min.inclusive && v == min.value))
                         && (v < max.value || (max.inclusive && v == max.value))
                 };
-                match value {
-                    Some(v) if within(v) => 1.0,
-                    _ => 0.0,
-                }
+                value.filter(|&v| within(v)).map(|_| Match::Virtual)
             }
             // A point in the circle counts as one matching numeric record, as in RediSearch
             // (whose geo filter is a union of numeric ranges over geohashes).
@@ -400,12 +583,11 @@ impl<'a> Eval<'a> {
                         _ => None,
                     }
                 });
-                match point {
-                    Some(p) if geo::contains(filter, p) => 1.0,
-                    _ => 0.0,
-                }
+                point
+                    .filter(|&p| geo::contains(filter, p))
+                    .map(|_| Match::Virtual)
             }
-            _ => 0.0,
+            _ => None,
         }
     }
 }
@@ -432,7 +614,8 @@ mod tests {
             tag("tags"),
             numeric("price"),
             missing,
-        ]));
+        ]))
+        .expect("index");
         let docs: [(&str, Fields); 4] = [
             (
                 "doc:1",
@@ -658,6 +841,25 @@ mod tests {
     }
 
     #[test]
+    fn slop_windows() {
+        let a: &[(u16, u32)] = &[(0, 1), (0, 9)];
+        let b: &[(u16, u32)] = &[(0, 4), (1, 2)];
+        let c: &[(u16, u32)] = &[(0, 6)];
+        // a@1 b@4: two words between them; b@4 a@9: four.
+        assert!(within_slop(&[a, b], 2, false));
+        assert!(!within_slop(&[a, b], 1, false));
+        assert!(within_slop(&[b, a], 4, true));
+        assert!(!within_slop(&[b, a], 3, true));
+        // a@1 b@4 c@6: span 6 - 1 - 2 = 3; unordered b@4 c@6 a@9: 3 too.
+        assert!(within_slop(&[a, b, c], 3, true));
+        assert!(!within_slop(&[a, b, c], 2, false));
+        // Occurrences in different fields do not combine.
+        let d: &[(u16, u32)] = &[(1, 3)];
+        assert!(!within_slop(&[a, d], u32::MAX, false));
+        assert!(within_slop(&[b, d], 0, true));
+    }
+
+    #[test]
     fn text_hits_come_in_score_order() {
         let index = sample();
         // In doc:1 another term is more frequent, which lowers its term frequency; doc:2 and
@@ -730,7 +932,8 @@ mod tests {
             tag("parity"),
             text("t"),
             vector("v", algorithm, 2, metric),
-        ]));
+        ]))
+        .expect("index");
         for i in 0..10 {
             let v = blob(&[i as f32, 0.0]);
             let parity: &[u8] = if i % 2 == 0 { b"even" } else { b"odd" };

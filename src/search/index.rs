@@ -16,8 +16,10 @@ use parking_lot::{Mutex, RwLock};
 use super::aggregate::cursor::Cursors;
 use super::document::{DocTable, Document, FieldValue};
 use super::expr::{Properties, Value};
-use super::fields::{GeoIndex, NumericIndex, TagIndex, TextIndex, geo, numeric, tag, text};
+use super::fields::text::{Analyzed, Analyzer};
+use super::fields::{GeoIndex, NumericIndex, TagIndex, TextIndex, geo, numeric, tag};
 use super::query::{Query, QueryNode};
+use super::score::{Explanation, Scorer};
 use super::synonyms::SynonymMap;
 use super::vector::VectorIndex;
 use super::{DocId, FieldDef, FieldKind, IndexDef, SearchError};
@@ -92,6 +94,8 @@ pub struct Hit {
     pub key: Bytes,
     /// Text score (1.0 when the query has no scored text).
     pub score: f64,
+    /// How the score came about (with [`SearchOptions::explain`] and scored text).
+    pub explanation: Option<Explanation>,
     /// Yielded distances: the KNN score field (alias or `__<field>_score`) and every
     /// VECTOR_RANGE `$YIELD_DISTANCE_AS`, by name.
     pub distances: Vec<(String, f64)>,
@@ -113,8 +117,21 @@ pub struct SearchOptions {
     pub in_keys: Option<Vec<Bytes>>,
     /// `INFIELDS`: text terms only match in these attributes.
     pub in_fields: Option<Vec<String>>,
-    /// `VERBATIM`: no stemming (until stemming exists, no effect).
+    /// `SLOP`: the words an intersection of text terms matched may have at most this many
+    /// other words between them (in one field).
+    pub slop: Option<u32>,
+    /// `INORDER`: ... and must come in the query's order.
+    pub in_order: bool,
+    /// `VERBATIM`: query words are not stem-expanded.
     pub verbatim: bool,
+    /// `LANGUAGE`: the language query words are stemmed in (default: the index's).
+    pub language: Option<String>,
+    /// `SCORER`.
+    pub scorer: Scorer,
+    /// `EXPLAINSCORE`: hits carry their score's explanation.
+    pub explain: bool,
+    /// `PAYLOAD` (the HAMMING scorer compares it with documents' payloads).
+    pub payload: Option<Bytes>,
     /// When the query runs (Unix milliseconds): documents whose key has expired by then
     /// are left out even before expiry reclaims the key. 0 leaves none out.
     pub now_ms: u64,
@@ -149,8 +166,8 @@ pub(super) struct Data {
 /// What a hash contributes to the field indexes, computed before taking the lock.
 struct Parsed<'h> {
     values: Box<[Option<FieldValue>]>,
-    /// (field position, terms) of indexed TEXT fields.
-    text: Vec<(u16, Vec<String>)>,
+    /// The indexed TEXT fields, analysed.
+    text: Analyzed,
     /// (field position, blob) of VECTOR fields.
     vectors: Vec<(usize, &'h [u8])>,
 }
@@ -186,7 +203,8 @@ impl Properties for HashProperties<'_> {
 }
 
 impl Index {
-    pub fn new(def: IndexDef) -> Index {
+    pub fn new(def: IndexDef) -> Result<Index, SearchError> {
+        let text = TextIndex::new(&def)?;
         let fields = def
             .fields
             .iter()
@@ -202,19 +220,19 @@ impl Index {
             progress_ppm: AtomicU64::new(1_000_000),
             ..IndexStats::default()
         };
-        Index {
+        Ok(Index {
             def,
             stats,
             data: RwLock::new(Data {
                 docs: DocTable::default(),
                 fields,
-                text: TextIndex::default(),
+                text,
                 synonyms: SynonymMap::default(),
             }),
             dropped: AtomicBool::new(false),
             scan_generation: AtomicU64::new(0),
             cursors: Cursors::default(),
-        }
+        })
     }
 
     /// Indexes (or re-indexes, under a fresh doc id) the hash stored at `key`. A value that
@@ -246,7 +264,7 @@ impl Index {
             values: parsed.values,
             expire_at,
         });
-        if let Err((pos, error)) = data.add_postings(&self.def, id, &parsed.text, &parsed.vectors) {
+        if let Err((pos, error)) = data.add_postings(&self.def, id, parsed.text, &parsed.vectors) {
             data.remove(&self.def, key);
             self.fail(key, pos, error.to_string());
         }
@@ -256,11 +274,24 @@ impl Index {
     /// absent). The first bad value fails the whole document, with its field's position and
     /// RediSearch's error text.
     fn parse<'h>(&self, hash: &'h HashValue, now_ms: u64) -> Result<Parsed<'h>, (usize, String)> {
-        let mut parsed = Parsed {
-            values: vec![None; self.def.fields.len()].into_boxed_slice(),
-            text: Vec::new(),
-            vectors: Vec::new(),
+        let live = |name: &[u8]| {
+            let expired = hash.field_expire_at(name).is_some_and(|at| at < now_ms);
+            hash.get(name).filter(|_| !expired)
         };
+        let own = |name: &Option<String>| name.as_ref().and_then(|n| live(n.as_bytes()));
+        // LANGUAGE_FIELD / SCORE_FIELD: a document's own language and score, when valid.
+        let language = own(&self.def.language_field)
+            .map(|l| String::from_utf8_lossy(l).to_lowercase())
+            .filter(|l| super::schema::LANGUAGES.contains(&l.as_str()))
+            .unwrap_or_else(|| self.def.language.clone());
+        let score = own(&self.def.score_field)
+            .and_then(|s| std::str::from_utf8(s).ok()?.parse::<f64>().ok())
+            .filter(|s| (0.0..=1.0).contains(s))
+            .unwrap_or(self.def.score);
+        let payload = own(&self.def.payload_field).cloned();
+        let mut analyzer = Analyzer::new(&self.def, &language);
+        let mut values = vec![None; self.def.fields.len()].into_boxed_slice();
+        let mut vectors = Vec::new();
         for (pos, field) in self.def.fields.iter().enumerate() {
             let Some(raw) = hash.get(&field.identifier[..]) else {
                 continue;
@@ -271,7 +302,7 @@ impl Index {
             {
                 continue;
             }
-            parsed.values[pos] = Some(match &field.kind {
+            values[pos] = Some(match &field.kind {
                 FieldKind::Numeric => {
                     FieldValue::Number(numeric::parse(raw).map_err(|e| (pos, e))?)
                 }
@@ -286,8 +317,7 @@ impl Index {
                     let value = String::from_utf8_lossy(raw).into_owned();
                     // Text postings name fields by a u16 position; a schema is far smaller.
                     if let (false, Ok(text_pos)) = (field.noindex, u16::try_from(pos)) {
-                        let terms = text::tokenize(&value, &|w| self.def.is_stopword(w));
-                        parsed.text.push((text_pos, terms));
+                        analyzer.add(text_pos, &value);
                     }
                     FieldValue::Text(value)
                 }
@@ -302,12 +332,16 @@ impl Index {
                             ),
                         ));
                     }
-                    parsed.vectors.push((pos, &raw[..]));
+                    vectors.push((pos, &raw[..]));
                     FieldValue::Vector
                 }
             });
         }
-        Ok(parsed)
+        Ok(Parsed {
+            values,
+            text: analyzer.finish(score, payload),
+            vectors,
+        })
     }
 
     /// Counts a document that could not be indexed because of field `pos`.
@@ -339,7 +373,9 @@ impl Index {
     pub fn clear(&self) {
         let mut data = self.data.write();
         data.docs.clear();
-        data.text.clear();
+        if let Err(e) = data.text.clear() {
+            tracing::error!("FT index {}: {e}", self.def.name);
+        }
         for field in &mut data.fields {
             match field {
                 FieldIndex::Numeric(n) => n.clear(),
@@ -401,12 +437,17 @@ impl Index {
             1.0
         };
         let data = self.data.read();
+        // An engine failure shows as an empty text index rather than failing FT.INFO.
+        let (num_terms, text_bytes) = match data.text.view() {
+            Ok(view) => (view.num_terms().unwrap_or(0), view.memory_bytes()),
+            Err(_) => (0, 0),
+        };
         let mut info = IndexInfo {
             num_docs: data.docs.len() as u64,
             max_doc_id: u64::from(data.docs.max_id()),
-            num_terms: data.text.num_terms(),
+            num_terms,
             num_records: data.text.records(),
-            inverted_bytes: data.text.memory_bytes() as u64,
+            inverted_bytes: text_bytes,
             doc_table_bytes: data.docs.memory_bytes() as u64,
             ..IndexInfo::default()
         };
@@ -463,6 +504,12 @@ impl Index {
     ) -> Result<NodeStats, SearchError> {
         let data = self.data.read();
         super::exec::profile(&self.def, &data, filter, options)
+    }
+
+    /// Every indexed TEXT word (stems left out) with how many documents have it, in term
+    /// order: the dictionary FT.SPELLCHECK suggests from.
+    pub fn terms_with_doc_freq(&self) -> Result<Vec<(String, u64)>, SearchError> {
+        self.data.read().text.view()?.terms_with_doc_freq()
     }
 
     /// The value of attribute `attribute` of each hit, as SORTBY compares them (`None`:
@@ -567,7 +614,7 @@ impl Data {
         &mut self,
         def: &IndexDef,
         id: DocId,
-        text: &[(u16, Vec<String>)],
+        text: Analyzed,
         vectors: &[(usize, &[u8])],
     ) -> Result<(), (usize, SearchError)> {
         let Data {
@@ -579,7 +626,12 @@ impl Data {
         let Some(doc) = docs.get(id) else {
             return Ok(());
         };
-        text_index.insert(id, text);
+        let first_text = def
+            .fields
+            .iter()
+            .position(|f| matches!(f.kind, FieldKind::Text { .. }))
+            .unwrap_or(0);
+        text_index.insert(id, text).map_err(|e| (first_text, e))?;
         for ((field, index), value) in def.fields.iter().zip(fields.iter_mut()).zip(&doc.values) {
             if field.noindex {
                 continue;
@@ -723,7 +775,7 @@ mod tests {
         let mut d = def(vec![n]);
         let text = "@n > 1 && startswith(@__key, 'doc:a') && !exists(@gone)";
         d.filter_expr = Some(Expr::parse(text).expect("filter"));
-        let index = Index::new(d);
+        let index = Index::new(d).expect("index");
         index.upsert(&key("doc:a1"), &hash(&[("raw_n", b"5")]), None, 0);
         index.upsert(&key("doc:b1"), &hash(&[("raw_n", b"5")]), None, 0);
         index.upsert(&key("doc:a2"), &hash(&[("raw_n", b"0")]), None, 0);
@@ -743,7 +795,7 @@ mod tests {
 
     #[test]
     fn upsert_reindexes_under_a_fresh_id_and_remove_drops() {
-        let index = Index::new(def(vec![text("t"), numeric("n")]));
+        let index = Index::new(def(vec![text("t"), numeric("n")])).expect("index");
         index.upsert(
             &key("doc:1"),
             &hash(&[("t", b"hello"), ("n", b"1")]),
@@ -759,6 +811,10 @@ mod tests {
         assert_eq!((info.num_docs, info.max_doc_id), (2, 3));
         assert_eq!(info.num_terms, 1);
         assert_eq!(info.num_records, 2);
+        assert_eq!(
+            index.terms_with_doc_freq(),
+            Ok(vec![("bye".to_string(), 1)])
+        );
         index.remove(b"doc:2");
         assert_eq!(all(&index), ["doc:1"]);
         assert_eq!(index.keys(), [key("doc:1")]);
@@ -769,7 +825,7 @@ mod tests {
 
     #[test]
     fn a_bad_numeric_drops_the_whole_document() {
-        let index = Index::new(def(vec![text("t"), numeric("n")]));
+        let index = Index::new(def(vec![text("t"), numeric("n")])).expect("index");
         index.upsert(
             &key("doc:1"),
             &hash(&[("t", b"hello"), ("n", b"1")]),
@@ -799,7 +855,7 @@ mod tests {
 
     #[test]
     fn expired_hash_fields_are_absent() {
-        let index = Index::new(def(vec![numeric("n")]));
+        let index = Index::new(def(vec![numeric("n")])).expect("index");
         let mut h = hash(&[("n", b"5")]);
         h.set_field_expire(b"n", 1_000);
         index.upsert(&key("doc:1"), &h, None, 2_000);
@@ -807,6 +863,7 @@ mod tests {
             id: DocId(1),
             key: key("doc:1"),
             score: 1.0,
+            explanation: None,
             distances: Vec::new(),
         }];
         assert_eq!(index.sort_keys(&hits, "n"), vec![None]);
@@ -823,7 +880,7 @@ mod tests {
         let mut title = text("title");
         title.noindex = true;
         title.sortable = true;
-        let index = Index::new(def(vec![title, tag("t")]));
+        let index = Index::new(def(vec![title, tag("t")])).expect("index");
         index.upsert(
             &key("doc:1"),
             &hash(&[("title", b"Zebra"), ("t", b"A,b")]),
@@ -834,6 +891,7 @@ mod tests {
             id: DocId(1),
             key: key("doc:1"),
             score: 1.0,
+            explanation: None,
             distances: vec![("dist".into(), 0.5)],
         };
         let hits = [hit];
@@ -859,7 +917,7 @@ mod tests {
 
     #[test]
     fn scans_track_the_current_ticket() {
-        let index = Index::new(def(vec![]));
+        let index = Index::new(def(vec![])).expect("index");
         assert_eq!(index.stats.progress_ppm.load(Ordering::Relaxed), 1_000_000);
         let first = index.begin_scan();
         assert!(index.stats.indexing.load(Ordering::Relaxed));

@@ -27,6 +27,7 @@ pub mod index;
 pub mod query;
 pub mod registry;
 pub mod schema;
+pub mod score;
 pub mod spellcheck;
 pub mod synonyms;
 pub mod vector;

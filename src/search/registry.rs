@@ -69,7 +69,7 @@ impl Registry {
         if inner.by_name(&def.name).is_some() {
             return Err(SearchError::IndexExists);
         }
-        let index = Arc::new(Index::new(def));
+        let index = Arc::new(Index::new(def)?);
         inner.indexes.push(index.clone());
         self.any.store(true, Ordering::Release);
         Ok(index)
@@ -85,7 +85,7 @@ impl Registry {
             .iter()
             .position(|i| Arc::ptr_eq(i, old))
             .ok_or(SearchError::UnknownIndexName)?;
-        let index = Arc::new(Index::new(def));
+        let index = Arc::new(Index::new(def)?);
         inner.indexes[pos] = index.clone();
         old.mark_dropped();
         Ok(index)

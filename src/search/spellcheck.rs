@@ -70,21 +70,22 @@ pub fn spellcheck(
         .collect();
     let distance = options.distance;
     let total = index.num_docs().max(1) as f64;
-    let checked = index.with_text(|text| {
+    index.with_text(|text| {
+        let text = text.view()?;
         // A term is offered for a word restricted to fields only when a document has it there.
         let in_fields = |term: &str, word: &Word| match &word.fields {
-            None => true,
-            Some(fields) => !text.word(term, Some(fields)).is_empty(),
+            None => Ok(true),
+            Some(fields) => Ok::<_, SearchError>(!text.term(term, Some(fields))?.docs.is_empty()),
         };
         let mut held = vec![false; words.len()];
         let mut near: Vec<Vec<(f64, String)>> = vec![Vec::new(); words.len()];
-        for (term, docs) in text.terms_with_doc_freq() {
+        for (term, docs) in text.terms_with_doc_freq()? {
             let chars: Vec<char> = term.chars().collect();
             for (i, word) in words.iter().enumerate() {
                 if chars == word.chars {
                     held[i] = true;
-                } else if within(&word.chars, &chars, distance) && in_fields(term, word) {
-                    near[i].push((docs as f64, term.to_string()));
+                } else if within(&word.chars, &chars, distance) && in_fields(&term, word)? {
+                    near[i].push((docs as f64, term.clone()));
                 }
             }
         }
@@ -97,7 +98,7 @@ pub fn spellcheck(
             for extra in &include {
                 let folded: Vec<char> = extra.chars().flat_map(char::to_lowercase).collect();
                 // Unindexed dictionary terms score 0; indexed ones must be in the fields.
-                let offered = text.word(extra, None).is_empty() || in_fields(extra, word);
+                let offered = text.term(extra, None)?.docs.is_empty() || in_fields(extra, word)?;
                 if offered
                     && within(&word.chars, &folded, distance)
                     && !suggestions.iter().any(|(_, s)| s == extra)
@@ -111,9 +112,8 @@ pub fn spellcheck(
             suggestions.sort_by(|a, b| b.0.total_cmp(&a.0).then_with(|| a.1.cmp(&b.1)));
             out.push(Misspelled { term, suggestions });
         }
-        out
-    });
-    Ok(checked)
+        Ok(out)
+    })
 }
 
 /// The plain words of a query with the fields each is restricted to (phrase words included;
@@ -133,7 +133,8 @@ fn query_words(node: &QueryNode, out: &mut Vec<(String, Option<Vec<String>>)>) {
             TextTerm::Prefix(_)
             | TextTerm::Suffix(_)
             | TextTerm::Infix(_)
-            | TextTerm::Wildcard(_) => {}
+            | TextTerm::Wildcard(_)
+            | TextTerm::Fuzzy { .. } => {}
         },
         _ => {}
     }

@@ -297,6 +297,7 @@ pub fn ft_aggregate(ctx: &mut ExecCtx, args: &mut Args) -> Result<Reply, CmdErro
         in_fields: req.in_fields.clone(),
         verbatim: req.verbatim,
         now_ms: crate::keyspace::unix_ms(),
+        ..SearchOptions::default()
     };
     let hits = if may_take_long(&index, &query, &options) {
         crate::scripting::off_worker(|| index.search(&query, &options))?

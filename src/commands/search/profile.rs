@@ -210,6 +210,7 @@ fn iterator(node: &QueryNode, stats: &NodeStats, limited: bool) -> Entry {
             TextTerm::Suffix(s) => ("UNION", Some(format!("SUFFIX - {s}")), None),
             TextTerm::Infix(s) => ("UNION", Some(format!("INFIX - {s}")), None),
             TextTerm::Wildcard(w) => ("UNION", Some(format!("WILDCARD - {w}")), None),
+            TextTerm::Fuzzy { word, .. } => ("UNION", Some(format!("FUZZY - {word}")), None),
             TextTerm::Phrase(_) => ("INTERSECT", None, None),
         },
         QueryNode::Tag { patterns, .. } => match patterns.as_slice() {

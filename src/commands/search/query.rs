@@ -24,6 +24,7 @@ use crate::protocol::reply::{format_double_g, format_double_g17};
 use crate::protocol::{Protocol, Reply};
 use crate::search::index::{Hit, Index, NodeStats, SearchOptions, SortKey};
 use crate::search::query::{Query, QueryNode};
+use crate::search::score::{Explanation, Scorer};
 use crate::search::{FieldKind, IndexDef, SearchError, VectorAlgorithm};
 
 pub fn ft_search(ctx: &mut ExecCtx, args: &mut Args) -> Result<Reply, CmdError> {
@@ -85,6 +86,15 @@ pub(super) fn search_with(
         in_keys: req.in_keys.clone(),
         in_fields: req.in_fields.clone(),
         verbatim: req.verbatim,
+        slop: req.slop,
+        in_order: req.in_order,
+        language: req.language.clone(),
+        scorer: match &req.scorer {
+            Some(name) => Scorer::by_name(name)?,
+            None => Scorer::default(),
+        },
+        explain: req.explain_score,
+        payload: req.payload.clone(),
         now_ms: crate::keyspace::unix_ms(),
     };
     let end = req
@@ -552,17 +562,30 @@ fn sort_key_reply(key: Option<&SortKey>) -> Reply {
     }
 }
 
-fn score_reply(req: &Request, score: f64) -> Reply {
+/// WITHSCORES' value; with EXPLAINSCORE `[score, explanation]`, the explanation nested
+/// as RediSearch sends it: a line alone, or `[line, [children...]]`.
+fn score_reply(req: &Request, hit: &Hit) -> Reply {
+    fn explanation(e: &Explanation) -> Reply {
+        match e.children.is_empty() {
+            true => Reply::simple(&e.text),
+            false => Reply::Array(vec![
+                Reply::simple(&e.text),
+                Reply::Array(e.children.iter().map(explanation).collect()),
+            ]),
+        }
+    }
     if req.explain_score {
-        Reply::Array(vec![
-            Reply::Double(score),
-            Reply::Array(vec![Reply::bulk(format!(
+        let explained = match &hit.explanation {
+            Some(e) => explanation(e),
+            // Without text terms nothing was scored: RediSearch's score of such hits.
+            None => Reply::Array(vec![Reply::bulk(format!(
                 "Final score: {}",
-                format_double_g17(score)
+                format_double_g17(hit.score)
             ))]),
-        ])
+        };
+        Reply::Array(vec![Reply::Double(hit.score), explained])
     } else {
-        Reply::Double(score)
+        Reply::Double(hit.score)
     }
 }
 
@@ -609,7 +632,7 @@ fn reply(req: &Request, protocol: Protocol, total: usize, hits: &[Hit], rows: Ve
             .map(|(hit, row)| {
                 let mut entry = vec![(key("id"), Reply::Bulk(hit.key.clone()))];
                 if req.with_scores {
-                    entry.push((key("score"), score_reply(req, hit.score)));
+                    entry.push((key("score"), score_reply(req, hit)));
                 }
                 if req.with_payloads {
                     entry.push((key("payload"), Reply::opt_bulk(row.payload)));
@@ -630,7 +653,7 @@ fn reply(req: &Request, protocol: Protocol, total: usize, hits: &[Hit], rows: Ve
     for (hit, row) in hits.iter().zip(rows) {
         out.push(Reply::Bulk(hit.key.clone()));
         if req.with_scores {
-            out.push(score_reply(req, hit.score));
+            out.push(score_reply(req, hit));
         }
         if req.with_payloads {
             out.push(Reply::opt_bulk(row.payload));
@@ -694,7 +717,8 @@ mod tests {
             tag("t"),
             vector("h", VectorAlgorithm::Hnsw, 2, Metric::L2),
             vector("f", VectorAlgorithm::Flat, 2, Metric::L2),
-        ]));
+        ]))
+        .expect("index");
         let knn = |field: &str, filter: QueryNode| Query {
             filter,
             knn: Some(KnnClause::new(
@@ -732,6 +756,7 @@ mod tests {
             id: crate::search::DocId(1),
             key: Bytes::from_static(b"doc:x"),
             score: 1.0,
+            explanation: None,
             distances: Vec::new(),
         };
         let row = || Row {

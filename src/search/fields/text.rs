@@ -1,19 +1,59 @@
-//! TEXT fields: a simple tokenizer and an inverted index of terms with their positions, for
-//! word, prefix and exact-phrase queries scored by TF-IDF.
+//! TEXT fields: RediSearch's tokenizer and stemming, and the full-text postings of every TEXT
+//! field of one FT index, held in a tantivy index.
 //!
-//! One index holds every TEXT field of an FT index; each occurrence records its field (the
-//! field's position in the schema) so queries can be restricted to some fields. The
-//! full-text work (stemming, tantivy) replaces this later; until then terms are matched
-//! exactly as tokenised.
+//! Documents are analysed here, before the FT index's lock is taken: split into lower-cased
+//! words (stopwords dropped), and each word of 4 letters or more whose stem differs gets its
+//! stem indexed too, at the same position, as `+stem` (RediSearch's stem terms). Each
+//! schema TEXT field is one tantivy field; a u64 field holds our [`DocId`], by which a
+//! replaced or deleted document is removed (`delete_term`).
+//!
+//! tantivy only sees segments once committed. Writes never commit: they mark the index
+//! dirty, and [`TextIndex::view`] (every search, FT.INFO) commits and reloads first when it
+//! is — one commit covers every write since the last — so a write is visible to the next
+//! search. A timer thread per index makes the same commit every second while it is dirty,
+//! so that the one a search makes stays small.
+//!
+//! Scoring statistics are RediSearch's: a (term, document) frequency adds, per occurrence,
+//! the field's WEIGHT as an integer (at least 1; a stem a fifth of it), summed over every
+//! field; a document's length adds them all and its max frequency is its most frequent
+//! term's. Lengths and max frequencies are kept per document here; frequencies and document
+//! frequencies are read from tantivy's postings.
 
-use std::collections::{BTreeMap, HashMap};
+use std::collections::{BTreeSet, HashMap};
+use std::sync::Arc;
+use std::sync::atomic::{AtomicBool, Ordering};
+use std::time::Duration;
 
+use bytes::Bytes;
+use parking_lot::Mutex;
 use roaring::RoaringBitmap;
+use tantivy::indexer::IndexWriterOptions;
+use tantivy::postings::Postings;
+use tantivy::schema::{
+    FAST, Field, INDEXED, IndexRecordOption, Schema, TextFieldIndexing, TextOptions,
+};
+use tantivy::tokenizer::{
+    Language, PreTokenizedString, RawTokenizer, Stemmer, TextAnalyzer, Token,
+};
+use tantivy::{
+    DocSet, IndexReader, IndexWriter, ReloadPolicy, Searcher, SegmentReader, TERMINATED,
+    TantivyDocument, Term,
+};
 
-use crate::search::DocId;
+use crate::search::{DocId, FieldKind, IndexDef, SearchError};
 
-/// How many terms one prefix query expands to at most (RediSearch's MAXPREFIXEXPANSIONS).
+/// How many terms one prefix, suffix or infix query expands to at most (RediSearch's
+/// MAXPREFIXEXPANSIONS).
 const MAX_PREFIX_EXPANSIONS: usize = 200;
+
+/// Words shorter than this are not stemmed (RediSearch's MINSTEMLEN).
+pub const MIN_STEM_LEN: usize = 4;
+
+/// What marks a stem term in the dictionary (RediSearch's STEM_PREFIX).
+pub const STEM_PREFIX: char = '+';
+
+/// Bytes of tantivy's indexing arena (its minimum).
+const WRITER_ARENA_BYTES: usize = 15_000_000;
 
 /// Whether RediSearch's default tokenizer splits words at byte `c`.
 pub fn is_separator(c: char) -> bool {
@@ -50,229 +90,384 @@ pub fn tokenize(text: &str, is_stopword: &dyn Fn(&str) -> bool) -> Vec<String> {
     terms
 }
 
-/// Where a term occurs in one document: (field position in the schema, 1-based word
-/// position within that field).
-type Occurrence = (u16, u32);
-
-#[derive(Default)]
-struct Postings {
-    docs: RoaringBitmap,
-    hits: HashMap<u32, Vec<Occurrence>>,
+/// Whether `a` turns into `b` with at most `max` single-character insertions, deletions
+/// or substitutions (Levenshtein distance; fuzzy terms).
+pub fn within_edits(a: &str, b: &str, max: u8) -> bool {
+    let (a, b): (Vec<char>, Vec<char>) = (a.chars().collect(), b.chars().collect());
+    let max = usize::from(max);
+    if a.len().abs_diff(b.len()) > max {
+        return false;
+    }
+    // One row of the edit-distance table at a time.
+    let mut row: Vec<usize> = (0..=b.len()).collect();
+    for (i, ca) in a.iter().enumerate() {
+        let mut next = Vec::with_capacity(row.len());
+        next.push(i + 1);
+        for (j, cb) in b.iter().enumerate() {
+            let substitute = row[j] + usize::from(ca != cb);
+            next.push(substitute.min(row[j + 1] + 1).min(next[j] + 1));
+        }
+        row = next;
+    }
+    row[b.len()] <= max
 }
 
-impl Postings {
-    /// Whether document `id` has an occurrence in one of `fields` (`None`: any field).
-    fn in_fields(&self, id: u32, fields: Option<&[u16]>) -> bool {
-        match fields {
-            None => true,
-            Some(fields) => self
-                .hits
-                .get(&id)
-                .is_some_and(|occ| occ.iter().any(|(f, _)| fields.contains(f))),
+/// The snowball stemmer of a RediSearch language, through tantivy's [`Stemmer`] filter.
+pub struct WordStemmer(TextAnalyzer);
+
+impl WordStemmer {
+    /// The stemmer of `language` (a RediSearch LANGUAGE name, any case); `None` for the
+    /// languages tantivy has no stemmer for (RediSearch then does not stem either).
+    pub fn new(language: &str) -> Option<WordStemmer> {
+        let language = match language.to_ascii_lowercase().as_str() {
+            "arabic" => Language::Arabic,
+            "danish" => Language::Danish,
+            "dutch" => Language::Dutch,
+            "english" => Language::English,
+            "finnish" => Language::Finnish,
+            "french" => Language::French,
+            "german" => Language::German,
+            "greek" => Language::Greek,
+            "hungarian" => Language::Hungarian,
+            "italian" => Language::Italian,
+            "norwegian" => Language::Norwegian,
+            "portuguese" => Language::Portuguese,
+            "romanian" => Language::Romanian,
+            "russian" => Language::Russian,
+            "spanish" => Language::Spanish,
+            "swedish" => Language::Swedish,
+            "tamil" => Language::Tamil,
+            "turkish" => Language::Turkish,
+            _ => return None,
+        };
+        let analyzer = TextAnalyzer::builder(RawTokenizer::default())
+            .filter(Stemmer::new(language))
+            .build();
+        Some(WordStemmer(analyzer))
+    }
+
+    pub fn stem(&mut self, word: &str) -> String {
+        let mut stream = self.0.token_stream(word);
+        match stream.next() {
+            Some(token) => token.text.clone(),
+            None => word.to_string(),
         }
     }
 
-    fn docs_in(&self, fields: Option<&[u16]>) -> RoaringBitmap {
-        match fields {
-            None => self.docs.clone(),
-            Some(_) => self
-                .docs
-                .iter()
-                .filter(|&id| self.in_fields(id, fields))
-                .collect(),
+    /// The terms a query word stands for (RediSearch's stemming query expander): the word,
+    /// `+stem` (the documents whose words have that stem), and the stem itself when it
+    /// differs from the word.
+    pub fn expand(&mut self, word: &str) -> Vec<String> {
+        let stem = self.stem(word);
+        let mut terms = vec![word.to_string(), format!("{STEM_PREFIX}{stem}")];
+        if stem != word {
+            terms.push(stem);
+        }
+        terms
+    }
+}
+
+/// What the frequency of a term grows by per occurrence in a field of WEIGHT `weight`
+/// (RediSearch counts integer weights, at least 1; stems count a fifth).
+fn increment(weight: f64, stem: bool) -> u32 {
+    let weight = if stem { weight * 0.2 } else { weight };
+    (weight as u32).max(1)
+}
+
+/// A document's own scoring figures.
+#[derive(Debug, Clone, PartialEq)]
+pub struct DocStats {
+    /// Sum of every term increment (RediSearch's document length).
+    pub len: u32,
+    /// The highest term frequency.
+    pub max_freq: u32,
+    /// Distinct terms (its share of `num_records`).
+    pub terms: u32,
+    /// The a-priori document score (SCORE / SCORE_FIELD).
+    pub score: f64,
+    /// The PAYLOAD_FIELD value (the HAMMING scorer's).
+    pub payload: Option<Bytes>,
+}
+
+/// One document's TEXT fields, analysed.
+pub struct Analyzed {
+    /// (field position, tokens) of each field with words.
+    fields: Vec<(u16, Vec<Token>)>,
+    stats: DocStats,
+}
+
+/// Analyses one document's TEXT fields in turn: tokenizes, stems, counts.
+pub struct Analyzer<'d> {
+    def: &'d IndexDef,
+    stemmer: Option<WordStemmer>,
+    fields: Vec<(u16, Vec<Token>)>,
+    freqs: HashMap<String, u32>,
+    len: u32,
+}
+
+impl<'d> Analyzer<'d> {
+    /// An analyser for a document of index `def` in `language` (the index's LANGUAGE
+    /// unless the document's LANGUAGE_FIELD names one).
+    pub fn new(def: &'d IndexDef, language: &str) -> Analyzer<'d> {
+        Analyzer {
+            def,
+            stemmer: WordStemmer::new(language),
+            fields: Vec::new(),
+            freqs: HashMap::new(),
+            len: 0,
+        }
+    }
+
+    /// Adds the value of TEXT field `pos`.
+    pub fn add(&mut self, pos: u16, value: &str) {
+        let Some(FieldKind::Text { weight, nostem, .. }) =
+            self.def.fields.get(usize::from(pos)).map(|f| &f.kind)
+        else {
+            return;
+        };
+        let words = tokenize(value, &|w| self.def.is_stopword(w));
+        let mut tokens = Vec::with_capacity(words.len());
+        let mut count = |term: &str, stem: bool| {
+            let inc = increment(*weight, stem);
+            *self.freqs.entry(term.to_string()).or_default() += inc;
+            self.len += inc;
+        };
+        for (position, word) in words.into_iter().enumerate() {
+            let stem = match (&mut self.stemmer, *nostem) {
+                (Some(stemmer), false) if word.chars().count() >= MIN_STEM_LEN => {
+                    Some(stemmer.stem(&word)).filter(|s| *s != word)
+                }
+                _ => None,
+            };
+            count(&word, false);
+            tokens.push(token(word, position));
+            if let Some(stem) = stem {
+                let stem = format!("{STEM_PREFIX}{stem}");
+                count(&stem, true);
+                tokens.push(token(stem, position));
+            }
+        }
+        if !tokens.is_empty() {
+            self.fields.push((pos, tokens));
+        }
+    }
+
+    /// The analysis, with the document's a-priori `score` and payload.
+    pub fn finish(self, score: f64, payload: Option<Bytes>) -> Analyzed {
+        let stats = DocStats {
+            len: self.len,
+            max_freq: self.freqs.values().copied().max().unwrap_or(0),
+            terms: u32::try_from(self.freqs.len()).unwrap_or(u32::MAX),
+            score,
+            payload,
+        };
+        Analyzed {
+            fields: self.fields,
+            stats,
         }
     }
 }
 
-/// Per document: its distinct terms (to remove it) and the frequency of its most frequent
-/// term (TF normalisation).
-struct DocTerms {
-    terms: Vec<String>,
-    max_freq: u32,
+fn token(text: String, position: usize) -> Token {
+    Token {
+        offset_from: 0,
+        offset_to: 0,
+        position,
+        text,
+        position_length: 1,
+    }
+}
+
+fn engine_error(e: impl std::fmt::Display) -> SearchError {
+    SearchError::other(format!("full-text engine: {e}"))
+}
+
+/// How often a timer commits an index written to since its last commit, so that the
+/// commit a search makes first stays small.
+const COMMIT_INTERVAL: Duration = Duration::from_secs(1);
+
+/// The writer and reader of one tantivy index, shared with its commit timer.
+struct Engine {
+    writer: Mutex<IndexWriter>,
+    reader: IndexReader,
+    /// Writes since the last commit.
+    dirty: AtomicBool,
+}
+
+impl Engine {
+    /// Commits and reloads the reader if anything was written since the last commit.
+    fn commit_if_dirty(&self) -> Result<(), SearchError> {
+        if !self.dirty.load(Ordering::Acquire) {
+            return Ok(());
+        }
+        let mut writer = self.writer.lock();
+        // Another caller may have committed while this one waited for the writer. The flag
+        // is cleared only once the reader sees the commit: a search finding it clear must
+        // find every earlier write visible (writers set it under this same lock).
+        if self.dirty.load(Ordering::Acquire) {
+            writer.commit().map_err(engine_error)?;
+            self.reader.reload().map_err(engine_error)?;
+            self.dirty.store(false, Ordering::Release);
+        }
+        Ok(())
+    }
+
+    /// Commits every [`COMMIT_INTERVAL`] while the index lives. The timer holds the engine
+    /// weakly: dropping the FT index ends it.
+    fn start_timer(engine: &Arc<Engine>) -> Result<(), SearchError> {
+        let engine = Arc::downgrade(engine);
+        std::thread::Builder::new()
+            .name("ft-text-commit".into())
+            .spawn(move || {
+                loop {
+                    std::thread::sleep(COMMIT_INTERVAL);
+                    let Some(engine) = engine.upgrade() else {
+                        return;
+                    };
+                    if let Err(e) = engine.commit_if_dirty() {
+                        tracing::error!("{e}");
+                    }
+                }
+            })
+            .map(drop)
+            .map_err(engine_error)
+    }
 }
 
 /// The text postings of every TEXT field of one FT index.
-#[derive(Default)]
 pub struct TextIndex {
-    terms: BTreeMap<String, Postings>,
-    docs: HashMap<u32, DocTerms>,
+    engine: Arc<Engine>,
+    /// Holds each document's [`DocId`].
+    id_field: Field,
+    /// The tantivy field of each schema position (`None`: not a TEXT field).
+    fields: Vec<Option<Field>>,
+    /// WEIGHT of each schema position (1 for other fields).
+    weights: Vec<f64>,
+    docs: HashMap<u32, DocStats>,
+    total_len: u64,
     records: u64,
-    /// Approximate bytes of the postings, kept as documents come and go so that FT.INFO's
-    /// memory figure costs nothing.
-    bytes: usize,
 }
 
-/// Estimated bytes of a term's entry, of one (term, document) posting, and of one position.
-const TERM_BYTES: usize = 64;
-const POSTING_BYTES: usize = 28;
-const POSITION_BYTES: usize = 8;
-
 impl TextIndex {
-    /// Indexes document `id` whose TEXT fields tokenised to `fields`: (field position,
-    /// terms in order).
-    pub fn insert(&mut self, id: DocId, fields: &[(u16, Vec<String>)]) {
-        let mut freq: HashMap<&str, u32> = HashMap::new();
-        for (field, terms) in fields {
-            for (pos, term) in terms.iter().enumerate() {
-                *freq.entry(term).or_default() += 1;
-                let postings = self.terms.entry(term.clone()).or_insert_with(|| {
-                    self.bytes += term.len() + TERM_BYTES;
-                    Postings::default()
-                });
-                if postings.docs.insert(id.0) {
-                    self.records += 1;
-                    self.bytes += POSTING_BYTES;
+    /// An empty index for the TEXT fields of `def`, in RAM.
+    pub fn new(def: &IndexDef) -> Result<TextIndex, SearchError> {
+        let mut schema = Schema::builder();
+        let id_field = schema.add_u64_field("id", INDEXED | FAST);
+        let options = TextOptions::default().set_indexing_options(
+            TextFieldIndexing::default().set_index_option(IndexRecordOption::WithFreqsAndPositions),
+        );
+        let fields = def
+            .fields
+            .iter()
+            .enumerate()
+            .map(|(pos, f)| {
+                let text = matches!(f.kind, FieldKind::Text { .. }) && !f.noindex;
+                text.then(|| schema.add_text_field(&format!("f{pos}"), options.clone()))
+            })
+            .collect();
+        let weights = def
+            .fields
+            .iter()
+            .map(|f| match f.kind {
+                FieldKind::Text { weight, .. } => weight,
+                _ => 1.0,
+            })
+            .collect();
+        let index = tantivy::Index::create_in_ram(schema.build());
+        // One indexing and one merging thread per FT index: there may be many indexes.
+        let options = IndexWriterOptions::builder()
+            .memory_budget_per_thread(WRITER_ARENA_BYTES)
+            .num_worker_threads(1)
+            .num_merge_threads(1)
+            .build();
+        let writer = index.writer_with_options(options).map_err(engine_error)?;
+        let reader = index
+            .reader_builder()
+            .reload_policy(ReloadPolicy::Manual)
+            .try_into()
+            .map_err(engine_error)?;
+        let engine = Arc::new(Engine {
+            writer: Mutex::new(writer),
+            reader,
+            dirty: AtomicBool::new(false),
+        });
+        Engine::start_timer(&engine)?;
+        Ok(TextIndex {
+            engine,
+            id_field,
+            fields,
+            weights,
+            docs: HashMap::new(),
+            total_len: 0,
+            records: 0,
+        })
+    }
+
+    /// Indexes document `id` (not indexed yet).
+    pub fn insert(&mut self, id: DocId, doc: Analyzed) -> Result<(), SearchError> {
+        if !doc.fields.is_empty() {
+            let mut tantivy_doc = TantivyDocument::new();
+            tantivy_doc.add_u64(self.id_field, u64::from(id.0));
+            for (pos, tokens) in doc.fields {
+                if let Some(Some(field)) = self.fields.get(usize::from(pos)) {
+                    let text = PreTokenizedString {
+                        text: String::new(),
+                        tokens,
+                    };
+                    tantivy_doc.add_pre_tokenized_text(*field, text);
                 }
-                self.bytes += POSITION_BYTES;
-                postings
-                    .hits
-                    .entry(id.0)
-                    .or_default()
-                    .push((*field, pos as u32 + 1));
             }
+            let writer = self.engine.writer.lock();
+            writer.add_document(tantivy_doc).map_err(engine_error)?;
+            self.engine.dirty.store(true, Ordering::Release);
         }
-        if freq.is_empty() {
-            return;
-        }
-        let max_freq = freq.values().copied().max().unwrap_or(1);
-        let terms = freq.into_keys().map(str::to_string).collect();
-        self.docs.insert(id.0, DocTerms { terms, max_freq });
+        self.total_len += u64::from(doc.stats.len);
+        self.records += u64::from(doc.stats.terms);
+        self.docs.insert(id.0, doc.stats);
+        Ok(())
     }
 
     pub fn remove(&mut self, id: DocId) {
-        let Some(doc) = self.docs.remove(&id.0) else {
+        let Some(stats) = self.docs.remove(&id.0) else {
             return;
         };
-        for term in doc.terms {
-            if let Some(postings) = self.terms.get_mut(&term) {
-                if let Some(positions) = postings.hits.remove(&id.0) {
-                    self.bytes -= positions.len() * POSITION_BYTES;
-                }
-                if postings.docs.remove(id.0) {
-                    self.records -= 1;
-                    self.bytes -= POSTING_BYTES;
-                }
-                if postings.docs.is_empty() {
-                    self.terms.remove(&term);
-                    self.bytes -= term.len() + TERM_BYTES;
-                }
-            }
+        self.total_len -= u64::from(stats.len);
+        self.records -= u64::from(stats.terms);
+        if stats.terms > 0 {
+            let writer = self.engine.writer.lock();
+            writer.delete_term(Term::from_field_u64(self.id_field, u64::from(id.0)));
+            self.engine.dirty.store(true, Ordering::Release);
         }
     }
 
-    pub fn clear(&mut self) {
-        self.terms.clear();
+    pub fn clear(&mut self) -> Result<(), SearchError> {
         self.docs.clear();
+        self.total_len = 0;
         self.records = 0;
-        self.bytes = 0;
+        let writer = self.engine.writer.lock();
+        writer.delete_all_documents().map_err(engine_error)?;
+        self.engine.dirty.store(true, Ordering::Release);
+        Ok(())
     }
 
-    /// Documents containing `term` in one of `fields` (`None`: any TEXT field).
-    pub fn word(&self, term: &str, fields: Option<&[u16]>) -> RoaringBitmap {
-        self.terms
-            .get(term)
-            .map(|p| p.docs_in(fields))
-            .unwrap_or_default()
+    /// A consistent view of every write so far, for one search: commits first if
+    /// anything was written since the last commit.
+    pub fn view(&self) -> Result<TextView<'_>, SearchError> {
+        self.engine.commit_if_dirty()?;
+        Ok(TextView {
+            index: self,
+            searcher: self.engine.reader.searcher(),
+        })
     }
 
-    /// The indexed terms starting with `prefix` (at most RediSearch's expansion limit).
-    pub fn expand_prefix(&self, prefix: &str) -> Vec<&str> {
-        self.terms
-            .range::<str, _>((
-                std::ops::Bound::Included(prefix),
-                std::ops::Bound::Unbounded,
-            ))
-            .map(|(t, _)| t.as_str())
-            .take_while(|t| t.starts_with(prefix))
-            .take(MAX_PREFIX_EXPANSIONS)
-            .collect()
+    /// Document `id`'s figures (zeroes for a document without text).
+    pub fn doc_stats(&self, id: DocId) -> Option<&DocStats> {
+        self.docs.get(&id.0)
     }
 
-    /// Every indexed term with the number of documents containing it in any field
-    /// (FT.SPELLCHECK's candidates and their scores).
-    pub fn terms_with_doc_freq(&self) -> impl Iterator<Item = (&str, u64)> {
-        self.terms.iter().map(|(t, p)| (t.as_str(), p.docs.len()))
-    }
-
-    /// The indexed terms `matches` accepts (suffix and infix queries walk the dictionary),
-    /// at most RediSearch's expansion limit.
-    pub fn expand_where(&self, matches: impl Fn(&str) -> bool) -> Vec<&str> {
-        self.terms
-            .keys()
-            .map(String::as_str)
-            .filter(|t| matches(t))
-            .take(MAX_PREFIX_EXPANSIONS)
-            .collect()
-    }
-
-    /// Documents containing `words` adjacent and in order, within one of `fields`.
-    pub fn phrase(&self, words: &[String], fields: Option<&[u16]>) -> RoaringBitmap {
-        let Some(postings) = words
-            .iter()
-            .map(|w| self.terms.get(w))
-            .collect::<Option<Vec<_>>>()
-        else {
-            return RoaringBitmap::new();
-        };
-        let Some(first) = postings.first() else {
-            return RoaringBitmap::new();
-        };
-        let candidates = postings
-            .iter()
-            .skip(1)
-            .fold(first.docs.clone(), |acc, p| acc & &p.docs);
-        candidates
-            .iter()
-            .filter(|id| {
-                let occurrences =
-                    |i: usize| postings[i].hits.get(id).map_or(&[][..], Vec::as_slice);
-                occurrences(0).iter().any(|&(field, pos)| {
-                    fields.is_none_or(|f| f.contains(&field))
-                        && (1..postings.len())
-                            .all(|i| occurrences(i).contains(&(field, pos + i as u32)))
-                })
-            })
-            .collect()
-    }
-
-    /// TF-IDF of `term` in document `id` (0 when absent) as RediSearch's TFIDF scorer
-    /// computes it before normalisation: occurrences in `fields` (`None`: any) weighted by
-    /// `weights[field]`, times idf = logb(1 + docs / docs with the term) over `total_docs`
-    /// documents (logb: the binary exponent, as RediSearch uses).
-    pub fn tfidf(
-        &self,
-        term: &str,
-        id: DocId,
-        fields: Option<&[u16]>,
-        weights: &[f64],
-        total_docs: u64,
-    ) -> f64 {
-        let Some(postings) = self.terms.get(term) else {
-            return 0.0;
-        };
-        let Some(occurrences) = postings.hits.get(&id.0) else {
-            return 0.0;
-        };
-        let tf: f64 = occurrences
-            .iter()
-            .filter(|(f, _)| fields.is_none_or(|fs| fs.contains(f)))
-            .map(|&(f, _)| weights.get(usize::from(f)).copied().unwrap_or(1.0))
-            .sum();
-        let idf = (1.0 + total_docs as f64 / postings.docs.len().max(1) as f64)
-            .log2()
-            .floor();
-        tf * idf
-    }
-
-    /// How often document `id`'s most frequent term occurs (at least 1): RediSearch divides
-    /// a document's TF-IDF by it.
-    pub fn max_freq(&self, id: DocId) -> u32 {
-        self.docs.get(&id.0).map_or(1, |d| d.max_freq.max(1))
-    }
-
-    /// Distinct terms (FT.INFO `num_terms`).
-    pub fn num_terms(&self) -> u64 {
-        self.terms.len() as u64
+    /// Total length of every document (BM25's average length is this over the documents).
+    pub fn total_len(&self) -> u64 {
+        self.total_len
     }
 
     /// (term, document) entries (FT.INFO `num_records`).
@@ -280,23 +475,313 @@ impl TextIndex {
         self.records
     }
 
-    /// Approximate bytes used by the postings.
-    pub fn memory_bytes(&self) -> usize {
-        self.bytes
+    /// The increment of one occurrence in the field at schema position `pos`.
+    fn increment_of(&self, pos: usize, stem: bool) -> u32 {
+        increment(self.weights.get(pos).copied().unwrap_or(1.0), stem)
+    }
+
+    /// The tantivy fields of TEXT positions `fields` (`None`: every TEXT field).
+    fn tantivy_fields(&self, fields: Option<&[u16]>) -> Vec<Field> {
+        match fields {
+            None => self.fields.iter().flatten().copied().collect(),
+            Some(positions) => positions
+                .iter()
+                .filter_map(|&p| self.fields.get(usize::from(p)).copied().flatten())
+                .collect(),
+        }
+    }
+}
+
+/// One term's postings over a view: which documents have it in the asked fields, and the
+/// statistics scoring needs.
+#[derive(Debug, Default)]
+pub struct TermPostings {
+    pub term: String,
+    /// Documents with the term in the asked fields.
+    pub docs: RoaringBitmap,
+    /// The term's frequency in each of `docs` (over every field, as RediSearch counts it).
+    pub freqs: HashMap<u32, u32>,
+    /// Documents with the term in any field.
+    pub doc_freq: u64,
+}
+
+/// A committed, reloaded snapshot of a [`TextIndex`] for one search.
+pub struct TextView<'a> {
+    index: &'a TextIndex,
+    searcher: Searcher,
+}
+
+/// One live posting: our doc id, the term's frequency and (when asked) its positions.
+struct Posting {
+    id: u32,
+    tf: u32,
+    positions: Vec<u32>,
+}
+
+impl TextView<'_> {
+    /// Every live posting of `term` in tantivy field `field` of segment `segment`.
+    fn postings(
+        &self,
+        segment: &SegmentReader,
+        field: Field,
+        term: &str,
+        positions: bool,
+    ) -> Result<Vec<Posting>, SearchError> {
+        let inverted = segment.inverted_index(field).map_err(engine_error)?;
+        let option = match positions {
+            true => IndexRecordOption::WithFreqsAndPositions,
+            false => IndexRecordOption::WithFreqs,
+        };
+        let Some(mut postings) = inverted
+            .read_postings(&Term::from_field_text(field, term), option)
+            .map_err(engine_error)?
+        else {
+            return Ok(Vec::new());
+        };
+        let ids = segment.fast_fields().u64("id").map_err(engine_error)?;
+        let mut out = Vec::new();
+        let mut doc = postings.doc();
+        while doc != TERMINATED {
+            let id = ids.first(doc).and_then(|id| u32::try_from(id).ok());
+            if let (false, Some(id)) = (segment.is_deleted(doc), id) {
+                let mut at = Vec::new();
+                if positions {
+                    postings.positions(&mut at);
+                }
+                out.push(Posting {
+                    id,
+                    tf: postings.term_freq(),
+                    positions: at,
+                });
+            }
+            doc = postings.advance();
+        }
+        Ok(out)
+    }
+
+    /// `term`'s postings, matching in TEXT positions `fields` (`None`: any).
+    pub fn term(&self, term: &str, fields: Option<&[u16]>) -> Result<TermPostings, SearchError> {
+        let stem = term.starts_with(STEM_PREFIX);
+        let mut out = TermPostings {
+            term: term.to_string(),
+            ..TermPostings::default()
+        };
+        let mut any = RoaringBitmap::new();
+        for segment in self.searcher.segment_readers() {
+            for (pos, field) in self.index.fields.iter().enumerate() {
+                let Some(field) = field else { continue };
+                let asked = fields.is_none_or(|f| u16::try_from(pos).is_ok_and(|p| f.contains(&p)));
+                let inc = self.index.increment_of(pos, stem);
+                for posting in self.postings(segment, *field, term, false)? {
+                    any.insert(posting.id);
+                    *out.freqs.entry(posting.id).or_default() += posting.tf * inc;
+                    if asked {
+                        out.docs.insert(posting.id);
+                    }
+                }
+            }
+        }
+        out.freqs.retain(|id, _| out.docs.contains(*id));
+        out.doc_freq = any.len();
+        Ok(out)
+    }
+
+    /// Where `term` occurs in each live document: (TEXT field position, word position),
+    /// within `fields` (`None`: any TEXT field).
+    pub fn positions(
+        &self,
+        term: &str,
+        fields: Option<&[u16]>,
+    ) -> Result<HashMap<u32, Vec<(u16, u32)>>, SearchError> {
+        let mut out: HashMap<u32, Vec<(u16, u32)>> = HashMap::new();
+        for segment in self.searcher.segment_readers() {
+            for (pos, field) in self.index.fields.iter().enumerate() {
+                let (Some(field), Ok(pos)) = (field, u16::try_from(pos)) else {
+                    continue;
+                };
+                if fields.is_some_and(|f| !f.contains(&pos)) {
+                    continue;
+                }
+                for posting in self.postings(segment, *field, term, true)? {
+                    let at = out.entry(posting.id).or_default();
+                    at.extend(posting.positions.iter().map(|&p| (pos, p)));
+                }
+            }
+        }
+        Ok(out)
+    }
+
+    /// Documents containing `words` adjacent and in order, within one of `fields`.
+    pub fn phrase(
+        &self,
+        words: &[String],
+        fields: Option<&[u16]>,
+    ) -> Result<RoaringBitmap, SearchError> {
+        let mut out = RoaringBitmap::new();
+        if words.is_empty() {
+            return Ok(out);
+        }
+        for segment in self.searcher.segment_readers() {
+            for field in self.index.tantivy_fields(fields) {
+                // Positions of each word, by document.
+                let mut per_word: Vec<HashMap<u32, Vec<u32>>> = Vec::with_capacity(words.len());
+                for word in words {
+                    let postings = self.postings(segment, field, word, true)?;
+                    per_word.push(postings.into_iter().map(|p| (p.id, p.positions)).collect());
+                }
+                let (first, rest) = per_word.split_at(1);
+                for (id, starts) in &first[0] {
+                    let adjacent = starts.iter().any(|&start| {
+                        rest.iter().enumerate().all(|(i, word)| {
+                            let want = start + i as u32 + 1;
+                            word.get(id).is_some_and(|at| at.contains(&want))
+                        })
+                    });
+                    if adjacent {
+                        out.insert(*id);
+                    }
+                }
+            }
+        }
+        Ok(out)
+    }
+
+    /// The live dictionary terms (stems left out) that `matches` accepts, in order, from
+    /// `start` on until `stop` accepts one, at most `limit` of them.
+    fn dictionary(
+        &self,
+        limit: usize,
+        start: &str,
+        matches: impl Fn(&str) -> bool,
+        stop: impl Fn(&str) -> bool,
+    ) -> Result<Vec<String>, SearchError> {
+        let mut terms = BTreeSet::new();
+        for segment in self.searcher.segment_readers() {
+            for field in self.index.tantivy_fields(None) {
+                let inverted = segment.inverted_index(field).map_err(engine_error)?;
+                let mut stream = inverted
+                    .terms()
+                    .range()
+                    .ge(start.as_bytes())
+                    .into_stream()
+                    .map_err(engine_error)?;
+                while stream.advance() {
+                    let Ok(term) = std::str::from_utf8(stream.key()) else {
+                        continue;
+                    };
+                    if stop(term) {
+                        break;
+                    }
+                    if !term.starts_with(STEM_PREFIX) && matches(term) {
+                        terms.insert(term.to_string());
+                    }
+                }
+            }
+        }
+        let mut live = Vec::new();
+        for term in terms {
+            if live.len() == limit {
+                break;
+            }
+            if self.has_live(&term)? {
+                live.push(term);
+            }
+        }
+        Ok(live)
+    }
+
+    /// Whether a live document has `term` (deleted documents stay in tantivy's dictionary
+    /// until their segment is merged).
+    fn has_live(&self, term: &str) -> Result<bool, SearchError> {
+        for segment in self.searcher.segment_readers() {
+            for field in self.index.tantivy_fields(None) {
+                let inverted = segment.inverted_index(field).map_err(engine_error)?;
+                let postings = inverted
+                    .read_postings(
+                        &Term::from_field_text(field, term),
+                        IndexRecordOption::Basic,
+                    )
+                    .map_err(engine_error)?;
+                let Some(mut postings) = postings else {
+                    continue;
+                };
+                // Stops at the first live document.
+                let mut doc = postings.doc();
+                while doc != TERMINATED {
+                    if !segment.is_deleted(doc) {
+                        return Ok(true);
+                    }
+                    doc = postings.advance();
+                }
+            }
+        }
+        Ok(false)
+    }
+
+    /// The indexed terms starting with `prefix` (at most RediSearch's expansion limit).
+    pub fn expand_prefix(&self, prefix: &str) -> Result<Vec<String>, SearchError> {
+        self.dictionary(
+            MAX_PREFIX_EXPANSIONS,
+            prefix,
+            |_| true,
+            |t| !t.starts_with(prefix),
+        )
+    }
+
+    /// The indexed terms `matches` accepts (suffix and infix queries walk the dictionary),
+    /// at most RediSearch's expansion limit.
+    pub fn expand_where(&self, matches: impl Fn(&str) -> bool) -> Result<Vec<String>, SearchError> {
+        self.dictionary(MAX_PREFIX_EXPANSIONS, "", matches, |_| false)
+    }
+
+    /// Every distinct live term, stems included (FT.INFO `num_terms`).
+    pub fn num_terms(&self) -> Result<u64, SearchError> {
+        let mut terms = BTreeSet::new();
+        for segment in self.searcher.segment_readers() {
+            for field in self.index.tantivy_fields(None) {
+                let inverted = segment.inverted_index(field).map_err(engine_error)?;
+                let mut stream = inverted.terms().stream().map_err(engine_error)?;
+                while stream.advance() {
+                    terms.insert(stream.key().to_vec());
+                }
+            }
+        }
+        let mut live = 0;
+        for term in terms {
+            if self.has_live(&String::from_utf8_lossy(&term))? {
+                live += 1;
+            }
+        }
+        Ok(live)
+    }
+
+    /// Every indexed word (stems left out) with the number of live documents having it,
+    /// in term order (FT.SPELLCHECK's dictionary).
+    pub fn terms_with_doc_freq(&self) -> Result<Vec<(String, u64)>, SearchError> {
+        let mut out = Vec::new();
+        for term in self.dictionary(usize::MAX, "", |_| true, |_| false)? {
+            let doc_freq = self.term(&term, None)?.doc_freq;
+            out.push((term, doc_freq));
+        }
+        Ok(out)
+    }
+
+    /// Approximate bytes of tantivy's segments.
+    pub fn memory_bytes(&self) -> u64 {
+        self.searcher
+            .space_usage()
+            .map_or(0, |usage| usage.total().get_bytes())
     }
 }
 
 #[cfg(test)]
 mod tests {
     use super::*;
+    use crate::search::index::testing::{def, text};
     use crate::search::schema::DEFAULT_STOPWORDS;
 
     fn tok(text: &str) -> Vec<String> {
         tokenize(text, &|w| DEFAULT_STOPWORDS.contains(&w))
-    }
-
-    fn ids(bits: RoaringBitmap) -> Vec<u32> {
-        bits.iter().collect()
     }
 
     #[test]
@@ -315,46 +800,191 @@ mod tests {
     }
 
     #[test]
-    fn words_prefixes_and_phrases() {
-        let mut t = TextIndex::default();
-        t.insert(
-            DocId(1),
-            &[(0, tok("hello world")), (1, tok("goodbye moon"))],
-        );
-        t.insert(DocId(2), &[(0, tok("world hello")), (1, tok("help"))]);
-        assert_eq!(ids(t.word("hello", None)), vec![1, 2]);
-        assert_eq!(ids(t.word("help", Some(&[0]))), Vec::<u32>::new());
-        assert_eq!(ids(t.word("help", Some(&[1]))), vec![2]);
-        assert_eq!(t.expand_prefix("hel"), ["hello", "help"]);
-        assert_eq!(t.expand_where(|w| w.ends_with("oon")), ["moon"]);
-        let phrase = |words: &str, f: Option<&[u16]>| ids(t.phrase(&tok(words), f));
-        assert_eq!(phrase("hello world", None), vec![1]);
-        assert_eq!(phrase("world hello", None), vec![2]);
-        // The phrase must lie within one field.
-        assert!(phrase("world goodbye", None).is_empty());
-        assert!(phrase("hello world", Some(&[1])).is_empty());
-        t.remove(DocId(1));
-        assert_eq!(ids(t.word("hello", None)), vec![2]);
-        assert!(t.word("goodbye", None).is_empty());
-        assert_eq!(t.num_terms(), 3);
-        assert_eq!(t.records(), 3);
+    fn edit_distances() {
+        assert!(within_edits("hello", "hello", 1));
+        assert!(within_edits("hallo", "hello", 1));
+        assert!(within_edits("hell", "hello", 1));
+        assert!(within_edits("helloo", "hello", 1));
+        assert!(!within_edits("hlelo", "hello", 1));
+        assert!(within_edits("hlelo", "hello", 2));
+        assert!(!within_edits("help", "hello", 1));
+        assert!(within_edits("hxlp", "hello", 3));
+        assert!(!within_edits("h", "hello", 3));
+        assert!(within_edits("écolé", "ecole", 2));
     }
 
     #[test]
-    fn tfidf_weighs_frequency_and_rarity() {
-        let mut t = TextIndex::default();
-        t.insert(DocId(1), &[(0, tok("apple apple banana"))]);
-        t.insert(DocId(2), &[(0, tok("apple banana banana cherry"))]);
-        t.insert(DocId(3), &[(0, tok("banana"))]);
-        let w = [1.0];
-        let s = |term: &str, id: u32| t.tfidf(term, DocId(id), None, &w, 3);
-        // idf: logb(1 + 3/2) = 1, logb(1 + 3/1) = 2, logb(1 + 3/3) = 1.
-        assert_eq!(s("apple", 1), 2.0);
-        assert_eq!(s("cherry", 2), 2.0);
-        assert_eq!(s("banana", 2), 2.0);
-        assert_eq!(s("cherry", 1), 0.0);
-        assert_eq!(t.tfidf("apple", DocId(1), None, &[2.5], 3), 5.0);
-        assert_eq!((t.max_freq(DocId(1)), t.max_freq(DocId(2))), (2, 2));
-        assert_eq!(t.max_freq(DocId(9)), 1);
+    fn stemmers_and_query_expansion() {
+        let mut english = WordStemmer::new("English").expect("english");
+        assert_eq!(english.stem("running"), "run");
+        assert_eq!(english.stem("libraries"), "librari");
+        assert_eq!(english.expand("running"), ["running", "+run", "run"]);
+        assert_eq!(english.expand("run"), ["run", "+run"]);
+        let mut german = WordStemmer::new("german").expect("german");
+        assert_eq!(german.stem("häuser"), "haus");
+        assert!(WordStemmer::new("chinese").is_none());
+    }
+
+    /// An index of TEXT fields `t` (WEIGHT 2) and `n` (NOSTEM).
+    fn two_fields() -> IndexDef {
+        let mut t = text("t");
+        let mut n = text("n");
+        if let FieldKind::Text { weight, .. } = &mut t.kind {
+            *weight = 2.5;
+        }
+        if let FieldKind::Text { nostem, .. } = &mut n.kind {
+            *nostem = true;
+        }
+        def(vec![t, n])
+    }
+
+    fn analyze(def: &IndexDef, t: &str, n: &str) -> Analyzed {
+        let mut analyzer = Analyzer::new(def, "english");
+        analyzer.add(0, t);
+        analyzer.add(1, n);
+        analyzer.finish(1.0, None)
+    }
+
+    #[test]
+    fn analysis_counts_weights_and_stems() {
+        let def = two_fields();
+        let doc = analyze(&def, "Running runs", "running");
+        // t: running +2, +run +1 (a fifth of 2.5 rounds up to 1), runs +2, +run +1;
+        // n (NOSTEM): running +1.
+        assert_eq!(
+            doc.stats,
+            DocStats {
+                len: 7,
+                max_freq: 3,
+                terms: 3,
+                score: 1.0,
+                payload: None,
+            }
+        );
+        let texts: Vec<(u16, Vec<(&str, usize)>)> = doc
+            .fields
+            .iter()
+            .map(|(f, tokens)| {
+                (
+                    *f,
+                    tokens
+                        .iter()
+                        .map(|t| (t.text.as_str(), t.position))
+                        .collect(),
+                )
+            })
+            .collect();
+        assert_eq!(
+            texts,
+            [
+                (
+                    0,
+                    vec![("running", 0), ("+run", 0), ("runs", 1), ("+run", 1)]
+                ),
+                (1, vec![("running", 0)]),
+            ]
+        );
+        // Words under four letters are not stemmed.
+        let mut analyzer = Analyzer::new(&def, "english");
+        analyzer.add(0, "ran");
+        assert_eq!(analyzer.finish(1.0, None).stats.terms, 1);
+    }
+
+    #[test]
+    fn a_timer_commits_writes_nobody_searched() {
+        let def = two_fields();
+        let mut index = TextIndex::new(&def).expect("index");
+        index
+            .insert(DocId(1), analyze(&def, "cat", ""))
+            .expect("insert");
+        assert!(index.engine.dirty.load(Ordering::Acquire));
+        let deadline = std::time::Instant::now() + 10 * COMMIT_INTERVAL;
+        // No search: only the timer can make the reader see it.
+        while index.engine.reader.searcher().num_docs() == 0 {
+            assert!(std::time::Instant::now() < deadline, "no timer commit");
+            std::thread::sleep(COMMIT_INTERVAL / 10);
+        }
+        assert!(!index.engine.dirty.load(Ordering::Acquire));
+    }
+
+    fn ids(bits: &RoaringBitmap) -> Vec<u32> {
+        bits.iter().collect()
+    }
+
+    #[test]
+    fn postings_dictionary_and_phrases() {
+        let def = two_fields();
+        let mut index = TextIndex::new(&def).expect("index");
+        let docs = [
+            (1, "hello world", "goodbye moon"),
+            (2, "world hello", "help running"),
+            (3, "running late", ""),
+        ];
+        for (id, t, n) in docs {
+            index
+                .insert(DocId(id), analyze(&def, t, n))
+                .expect("insert");
+        }
+        let view = index.view().expect("view");
+        let hello = view.term("hello", None).expect("term");
+        assert_eq!(ids(&hello.docs), [1, 2]);
+        assert_eq!(hello.doc_freq, 2);
+        // Frequencies count integer weights: 2 in `t`.
+        assert_eq!(hello.freqs.get(&1), Some(&2));
+        let help = view.term("help", Some(&[0])).expect("term");
+        assert!(help.docs.is_empty());
+        assert_eq!(help.doc_freq, 1);
+        // `running` in NOSTEM `n` has no stem; in `t` it has.
+        assert_eq!(ids(&view.term("+run", None).expect("term").docs), [3]);
+        assert_eq!(
+            ids(&view.term("running", Some(&[1])).expect("term").docs),
+            [2]
+        );
+        assert_eq!(
+            view.expand_prefix("hel").expect("prefix"),
+            ["hello", "help"]
+        );
+        let suffix = view.expand_where(|w| w.ends_with("oon")).expect("suffix");
+        assert_eq!(suffix, ["moon"]);
+        let phrase = |words: &[&str], f: Option<&[u16]>| {
+            let words: Vec<String> = words.iter().map(|w| w.to_string()).collect();
+            ids(&view.phrase(&words, f).expect("phrase"))
+        };
+        assert_eq!(phrase(&["hello", "world"], None), [1]);
+        assert_eq!(phrase(&["world", "hello"], None), [2]);
+        // A phrase lies within one field.
+        assert!(phrase(&["world", "goodbye"], None).is_empty());
+        assert!(phrase(&["hello", "world"], Some(&[1])).is_empty());
+        // hello world goodbye moon help running +run late.
+        assert_eq!(view.num_terms().expect("terms"), 8);
+        drop(view);
+
+        index.remove(DocId(1));
+        let view = index.view().expect("view");
+        assert_eq!(ids(&view.term("hello", None).expect("term").docs), [2]);
+        assert!(view.term("goodbye", None).expect("term").docs.is_empty());
+        // Deleted documents' terms stay in tantivy's dictionary but are not live.
+        assert_eq!(
+            view.expand_prefix("go").expect("prefix"),
+            Vec::<String>::new()
+        );
+        assert_eq!(view.num_terms().expect("terms"), 6);
+        assert_eq!(
+            view.terms_with_doc_freq().expect("terms"),
+            [
+                ("hello".to_string(), 1),
+                ("help".to_string(), 1),
+                ("late".to_string(), 1),
+                ("running".to_string(), 2),
+                ("world".to_string(), 1),
+            ]
+        );
+        drop(view);
+        // doc 2: 4 (term, document) entries, doc 3: 3.
+        assert_eq!(index.records(), 7);
+        index.clear().expect("clear");
+        let view = index.view().expect("view");
+        assert_eq!(view.num_terms().expect("terms"), 0);
+        assert_eq!((index.records(), index.total_len()), (0, 0));
     }
 }

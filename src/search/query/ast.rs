@@ -98,6 +98,12 @@ pub enum TextTerm {
     Phrase(Vec<String>),
     /// `w'he?l*'`: terms matching the pattern (see [`wildcard_match`]), escapes kept.
     Wildcard(String),
+    /// `%hello%` (distance 1) to `%%%hello%%%` (3): the terms within that many
+    /// Levenshtein edits.
+    Fuzzy {
+        word: String,
+        distance: u8,
+    },
 }
 
 /// One alternative inside `{ ... }` of a tag query, unescaped, not yet case-folded.

@@ -69,6 +69,9 @@ fn node(out: &mut String, n: &QueryNode, depth: usize) {
                 TextTerm::Suffix(s) => affix(out, "SUFFIX", s, true, false),
                 TextTerm::Infix(s) => affix(out, "INFIX", s, true, true),
                 TextTerm::Wildcard(w) => wildcard(out, w),
+                TextTerm::Fuzzy { word, .. } => {
+                    let _ = writeln!(out, "FUZZY{{{word}}}");
+                }
                 TextTerm::Phrase(words) => {
                     out.push_str("EXACT {\n");
                     for w in words {

@@ -42,6 +42,12 @@ pub enum Tok {
     Stray,
     /// `w'pattern'`: the pattern as written between the quotes (escapes kept).
     Wildcard(String),
+    /// `%word%`, `%%word%%` or `%%%word%%%`: a fuzzy word (unescaped, case kept) and its
+    /// edit distance, the number of `%` on each side.
+    Fuzzy {
+        text: String,
+        distance: u8,
+    },
     /// A word (unescaped, case kept) with its `*` marks: `pre*`, `*suf`, `*in*`.
     Word {
         text: String,
@@ -330,6 +336,15 @@ impl<'a> Lexer<'a> {
                     };
                 }
                 b'\\' => return self.word_token(start),
+                b'%' => match self.fuzzy(start) {
+                    Some(token) => return token,
+                    None => {
+                        // Not a balanced fuzzy term: its `%` marks separate words.
+                        let marks = self.src[start..].iter().take_while(|&&b| b == b'%');
+                        self.pos = start + marks.count();
+                        continue;
+                    }
+                },
                 _ if is_separator(b) => {
                     self.pos += 1;
                     continue;
@@ -356,6 +371,34 @@ impl<'a> Lexer<'a> {
                 _ => i += 1,
             }
         }
+    }
+
+    /// A fuzzy term starting at `start` (a `%`): 1 to 3 `%`, a word, as many `%` again.
+    fn fuzzy(&mut self, start: usize) -> Option<Token> {
+        let marks = self.src[start..].iter().take_while(|&&b| b == b'%').count();
+        if !(1..=3).contains(&marks) {
+            return None;
+        }
+        self.pos = start + marks;
+        let text = self.word();
+        let end = self.pos + marks;
+        let closed = self
+            .src
+            .get(self.pos..end)
+            .is_some_and(|s| s.iter().all(|&b| b == b'%'));
+        if text.is_empty() || !closed || self.at(end) == Some(b'%') {
+            self.pos = start;
+            return None;
+        }
+        self.pos = end;
+        Some(Token {
+            kind: Tok::Fuzzy {
+                text,
+                distance: marks as u8,
+            },
+            start,
+            end,
+        })
     }
 
     fn word_token(&mut self, start: usize) -> Token {
@@ -561,6 +604,20 @@ mod tests {
             lead_star: false,
             trail_star: false,
         }
+    }
+
+    #[test]
+    fn fuzzy_terms() {
+        let fuzzy = |text: &str, distance| Tok::Fuzzy {
+            text: text.into(),
+            distance,
+        };
+        assert_eq!(
+            kinds("%hel% %%Hello%% %%%a\\%b%%% x"),
+            vec![fuzzy("hel", 1), fuzzy("Hello", 2), fuzzy("a%b", 3), w("x")]
+        );
+        // Unbalanced or too many marks: `%` only separates words.
+        assert_eq!(kinds("%%hel% %%%%x%%%% %y"), vec![w("hel"), w("x"), w("y")]);
     }
 
     #[test]

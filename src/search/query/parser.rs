@@ -317,6 +317,10 @@ impl<'a> Parser<'a> {
                 let value = self.param_str(&t, name)?;
                 Ok(Some(self.text(TextTerm::Word(value.to_lowercase()))))
             }
+            Tok::Fuzzy { ref text, distance } => Ok(Some(self.text(TextTerm::Fuzzy {
+                word: text.to_lowercase(),
+                distance,
+            }))),
             Tok::Word {
                 ref text,
                 lead_star,

@@ -212,6 +212,16 @@ fn text_terms() {
     assert_eq!(f2("a\\-b"), word("a-b"));
     assert_eq!(f2("$word"), word("hello"));
     assert_eq!(f2("hello_world"), word("hello_world"));
+    assert_eq!(
+        f2("@title:%%Hello%%"),
+        QueryNode::Text {
+            fields: Some(vec!["title".into()]),
+            term: TextTerm::Fuzzy {
+                word: "hello".into(),
+                distance: 2
+            }
+        }
+    );
 }
 
 #[test]

@@ -2,8 +2,9 @@
 //!
 //! RediSearch works from the term offsets it stored at indexing; here the returned value is
 //! re-split with the TEXT tokenizer's separators and each word is compared, lower-cased, with
-//! the query's positive words and prefixes. HIGHLIGHT wraps every matching word in the open /
-//! close tags. SUMMARIZE keeps up to FRAGS windows of LEN words around matches (in document
+//! the query's positive words, prefixes, suffixes, infixes and fuzzy words, and (unless
+//! VERBATIM) by stem with its words, as the stem expansions matched. HIGHLIGHT wraps every
+//! matching word in the open / close tags. SUMMARIZE keeps up to FRAGS windows of LEN words around matches (in document
 //! order, overlapping windows merged), each followed by the separator; a value without any
 //! match is cut to its first LEN words. RediSearch picks fragments by term score, so the
 //! chosen fragments can differ from its choice, never the words inside them.
@@ -11,7 +12,9 @@
 use bytes::Bytes;
 
 use super::options::{Highlight, Request, Summarize};
-use crate::search::fields::text::is_separator;
+use parking_lot::Mutex;
+
+use crate::search::fields::text::{MIN_STEM_LEN, WordStemmer, is_separator, within_edits};
 use crate::search::query::{Query, QueryNode, TextTerm};
 use crate::search::{FieldKind, IndexDef, SearchError};
 
@@ -22,6 +25,8 @@ struct Terms {
     prefixes: Vec<String>,
     suffixes: Vec<String>,
     infixes: Vec<String>,
+    /// Fuzzy words with their edit distance.
+    fuzzy: Vec<(String, u8)>,
 }
 
 impl Terms {
@@ -40,6 +45,9 @@ impl Terms {
                     TextTerm::Prefix(p) => terms.prefixes.push(p.clone()),
                     TextTerm::Suffix(p) => terms.suffixes.push(p.clone()),
                     TextTerm::Infix(p) => terms.infixes.push(p.clone()),
+                    TextTerm::Fuzzy { word, distance } => {
+                        terms.fuzzy.push((word.clone(), *distance))
+                    }
                     TextTerm::Phrase(words) => terms.words.extend(words.iter().cloned()),
                     // Wildcard terms are matched in the index, not marked in the text.
                     TextTerm::Wildcard(_) => {}
@@ -58,6 +66,7 @@ impl Terms {
             || self.prefixes.iter().any(|p| word.starts_with(p))
             || self.suffixes.iter().any(|p| word.ends_with(p))
             || self.infixes.iter().any(|p| word.contains(p.as_str()))
+            || self.fuzzy.iter().any(|(w, d)| within_edits(&word, w, *d))
     }
 }
 
@@ -88,6 +97,10 @@ pub struct Marker {
     highlight: Option<Highlight>,
     /// Returned names of the schema's TEXT fields (by attribute and identifier).
     text_fields: Vec<Bytes>,
+    /// Unless VERBATIM: the query language's stemmer and the stems of the query's words. A
+    /// word matched through its stem is marked too (RediSearch marks the offsets it
+    /// matched, stem expansions included).
+    stems: Option<(Mutex<WordStemmer>, Vec<String>)>,
 }
 
 impl Marker {
@@ -147,12 +160,36 @@ impl Marker {
                 ]
             })
             .collect();
+        let terms = Terms::of(query);
+        let language = req.language.as_deref().unwrap_or(&def.language);
+        let stemmer = (!req.verbatim)
+            .then(|| WordStemmer::new(language))
+            .flatten();
+        let stems = stemmer.map(|mut stemmer| {
+            let stems = terms.words.iter().map(|w| stemmer.stem(w)).collect();
+            (Mutex::new(stemmer), stems)
+        });
         Ok(Some(Marker {
-            terms: Terms::of(query),
+            terms,
             summarize: req.summarize.clone(),
             highlight: req.highlight.clone(),
             text_fields,
+            stems,
         }))
+    }
+
+    /// Whether a word of a returned value matched the query: as written, or as a word
+    /// whose stem a query word shares (or that is a query word's stem).
+    fn matches(&self, word: &str) -> bool {
+        if self.terms.matches(word) {
+            return true;
+        }
+        let Some((stemmer, stems)) = &self.stems else {
+            return false;
+        };
+        let word = word.to_lowercase();
+        stems.contains(&word)
+            || (word.chars().count() >= MIN_STEM_LEN && stems.contains(&stemmer.lock().stem(&word)))
     }
 
     /// Rewrites the TEXT values of one result's field list.
@@ -183,7 +220,7 @@ impl Marker {
         let mut out = String::with_capacity(text.len());
         let mut at = 0;
         for (start, end) in words(text) {
-            if self.terms.matches(&text[start..end]) {
+            if self.matches(&text[start..end]) {
                 out.push_str(&text[at..start]);
                 out.push_str(&tags.open);
                 out.push_str(&text[start..end]);
@@ -199,7 +236,7 @@ impl Marker {
         let spans = words(text);
         let len = settings.len.max(1);
         let matches: Vec<usize> = (0..spans.len())
-            .filter(|&i| self.terms.matches(&text[spans[i].0..spans[i].1]))
+            .filter(|&i| self.matches(&text[spans[i].0..spans[i].1]))
             .collect();
         let mark = |part: &str| tags.map_or(part.to_string(), |h| self.highlight(part, h));
         if matches.is_empty() {
@@ -241,6 +278,7 @@ mod tests {
             summarize: None,
             highlight: None,
             text_fields: vec![],
+            stems: None,
         }
     }
 

@@ -3,8 +3,8 @@
 //! for X: ...`, `Unknown argument \`X\` at position N for <main>` ...).
 //!
 //! Parsing needs nothing but the arguments, the connection's protocol and MAXSEARCHRESULTS:
-//! no index, no lock. Options that only steer RediSearch's own scoring or planning (SLOP,
-//! INORDER, EXPANDER, PAYLOAD, WITHCOUNT ...) are checked for well-formedness and accepted.
+//! no index, no lock. Options that only steer RediSearch's own planning
+//! (EXPANDER, WITHCOUNT ...) are checked for well-formedness and accepted.
 
 use bytes::Bytes;
 
@@ -12,6 +12,7 @@ use crate::commands::Args;
 use crate::error::CmdError;
 use crate::protocol::Protocol;
 use crate::search::query::{GeoFilter, GeoUnit, NumBound, Params};
+use crate::search::score::Scorer;
 
 /// `AC_Strerror` texts of RediSearch's argument cursor.
 const NO_ARG: &str = "Expected an argument, but none provided";
@@ -21,19 +22,6 @@ const OUT_OF_BOUNDS: &str = "Value is outside acceptable bounds";
 /// Newest query dialect RediSearch 2.10 knows.
 const MAX_DIALECT: u32 = 4;
 
-/// Scorers RediSearch registers (`SCORER` names are matched exactly).
-const SCORERS: &[&str] = &[
-    "TFIDF",
-    "TFIDF.DOCNORM",
-    "BM25",
-    "BM25STD",
-    "BM25STD.TANH",
-    "BM25STD.NORM",
-    "DISMAX",
-    "DOCSCORE",
-    "HAMMING",
-];
-
 /// One FT.SEARCH request as the client wrote it.
 #[derive(Debug, Default)]
 pub struct Request {
@@ -41,6 +29,9 @@ pub struct Request {
     /// NOCONTENT, RETURN 0, or LIMIT 0 0: no field lists in the reply.
     pub no_content: bool,
     pub verbatim: bool,
+    /// `SLOP n` (a negative n: none) and `INORDER`.
+    pub slop: Option<u32>,
+    pub in_order: bool,
     pub with_scores: bool,
     pub with_payloads: bool,
     pub with_sort_keys: bool,
@@ -56,6 +47,8 @@ pub struct Request {
     pub summarize: Option<Summarize>,
     pub highlight: Option<Highlight>,
     pub scorer: Option<String>,
+    /// `PAYLOAD`: what the HAMMING scorer compares documents' payloads with.
+    pub payload: Option<Bytes>,
     pub language: Option<String>,
     pub sort: Option<SortBy>,
     /// LIMIT offset num (default 0 10).
@@ -169,7 +162,8 @@ pub fn parse(args: &mut Args, protocol: Protocol, max_results: u64) -> Result<Re
         match keyword.as_slice() {
             b"NOCONTENT" => req.no_content = true,
             b"VERBATIM" => req.verbatim = true,
-            b"NOSTOPWORDS" | b"INORDER" | b"WITHCOUNT" | b"WITHOUTCOUNT" => {}
+            b"NOSTOPWORDS" | b"WITHCOUNT" | b"WITHOUTCOUNT" => {}
+            b"INORDER" => req.in_order = true,
             b"WITHSCORES" => req.with_scores = true,
             b"WITHPAYLOADS" => req.with_payloads = true,
             b"WITHSORTKEYS" => req.with_sort_keys = true,
@@ -177,17 +171,17 @@ pub fn parse(args: &mut Args, protocol: Protocol, max_results: u64) -> Result<Re
             b"SLOP" => {
                 let slop = value_of(args, "SLOP")?;
                 let text = std::str::from_utf8(&slop).unwrap_or("");
-                if text.parse::<i64>().is_err() {
+                let Ok(slop) = text.parse::<i64>() else {
                     return Err(bad_args("SLOP", NOT_CONVERTIBLE));
-                }
+                };
+                // A negative SLOP is RediSearch's "no limit".
+                req.slop = u32::try_from(slop).ok();
             }
             b"LANGUAGE" => req.language = Some(text(&value_of(args, "LANGUAGE")?)),
             b"EXPANDER" => {
                 value_of(args, "EXPANDER")?;
             }
-            b"PAYLOAD" => {
-                value_of(args, "PAYLOAD")?;
-            }
+            b"PAYLOAD" => req.payload = Some(value_of(args, "PAYLOAD")?),
             b"SCORER" => req.scorer = Some(text(&value_of(args, "SCORER")?)),
             b"INKEYS" => req.in_keys = Some(var_args(args, "INKEYS")?),
             b"INFIELDS" => {
@@ -489,13 +483,12 @@ pub fn check_names(req: &Request) -> Result<(), CmdError> {
     check_scorer(req.scorer.as_deref())
 }
 
+/// A SCORER name must be one of RediSearch's scorers.
 pub(in crate::commands::search) fn check_scorer(scorer: Option<&str>) -> Result<(), CmdError> {
-    match scorer {
-        Some(scorer) if !SCORERS.contains(&scorer) => {
-            Err(coded(format!("No such scorer {scorer}")))
-        }
-        _ => Ok(()),
+    if let Some(scorer) = scorer {
+        Scorer::by_name(scorer).map_err(|e| coded(e.to_string()))?;
     }
+    Ok(())
 }
 
 #[cfg(test)]
