@@ -107,6 +107,30 @@ fn ferrostack_replies_like_real_redis() {
     conclude(&opts, outcome);
 }
 
+/// Whether setup's own commands (HELLO 3) land in the slow log depends on how long they take
+/// under the servers' starting threshold (10 ms), so setup turns the slow log off before
+/// sending anything else. Servers that log every command stand for the slowest timing: the
+/// slow log must still be empty when the first step runs, or a later SLOWLOG LEN / GET
+/// compares entries only one server happened to log.
+#[test]
+fn setup_leaves_the_slow_log_empty_whatever_the_starting_threshold() {
+    let log_all = ["--slowlog-log-slower-than", "0"];
+    let redis = RealRedis::start_with(&log_all);
+    let ferro = Server::start(&log_all);
+    let opts = || Options {
+        seed: DEFAULT_SEED,
+        steps: 0,
+        keep_going: false,
+        other_name: "ferrostack",
+    };
+    let outcome = Runner::new(redis.port, ferro.port, opts()).run();
+    conclude(&opts(), outcome);
+    for (name, port) in [("redis", redis.port), ("ferrostack", ferro.port)] {
+        let len = common::Client::connect(port).cmd(&["SLOWLOG", "LEN"]);
+        assert_eq!(len, common::V::Int(0), "{name}'s slow log after setup");
+    }
+}
+
 /// The harness itself: two real Redis servers must never differ, so every normaliser absorbs
 /// all legitimate nondeterminism (random picks, hash order, times, ids, SCAN paging).
 #[test]

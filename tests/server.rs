@@ -1166,6 +1166,43 @@ fn slowlog_records_slow_commands() {
     assert!(c.q("SLOWLOG HELP").items().contains(&simple("RESET")));
 }
 
+/// Redis times a command's own run only: a command that waited while another client's EXEC
+/// (or script) ran is not slow, neither in the slow log nor in INFO commandstats.
+#[test]
+fn slowlog_does_not_time_the_wait_for_another_clients_exec() {
+    let server = Server::start(&["--enable-debug-command", "yes"]);
+    let mut a = server.client();
+    let mut b = server.client();
+    assert_eq!(a.q("CONFIG SET slowlog-log-slower-than 100000"), V::ok());
+    assert_eq!(a.q("MULTI"), V::ok());
+    assert_eq!(a.q("DEBUG SLEEP 0.8"), simple("QUEUED"));
+    a.send(&["EXEC"]);
+    // B's GET arrives while EXEC holds the server and waits for it to finish.
+    std::thread::sleep(Duration::from_millis(200));
+    let started = Instant::now();
+    assert_eq!(b.q("GET k"), V::Nil);
+    assert!(started.elapsed() >= Duration::from_millis(300));
+    assert_eq!(a.read(), arr(vec![V::ok()]));
+    // Only the command run inside EXEC is slow (EXEC itself is never logged).
+    let entries = a.q("SLOWLOG GET -1").items();
+    let logged: Vec<V> = entries.iter().map(|e| e.items()[3].clone()).collect();
+    assert_eq!(
+        logged,
+        vec![arr(vec![bulk("DEBUG"), bulk("SLEEP"), bulk("0.8")])]
+    );
+    let stats = a.q("INFO commandstats").text();
+    let get = stats
+        .lines()
+        .find(|l| l.starts_with("cmdstat_get:"))
+        .unwrap_or_else(|| panic!("{stats}"));
+    let usec: u64 = get
+        .split(',')
+        .find_map(|f| f.strip_prefix("usec="))
+        .and_then(|n| n.parse().ok())
+        .unwrap_or_else(|| panic!("{get}"));
+    assert!(usec < 100_000, "{get}");
+}
+
 #[test]
 fn debug_is_gated_and_sleeps() {
     let server = Server::start(&[]);

@@ -294,7 +294,6 @@ fn dispatch(
             error_reply(state, e)
         });
     }
-    let started = Instant::now();
     let mut args = Args::new(argv, if resolved.sub.is_some() { 2 } else { 1 });
     // CLIENT NO-TOUCH: key access times stay as they are, except for TOUCH itself.
     let no_touch = client.handle.has_flag(ClientFlags::NO_TOUCH) && spec.name != "touch";
@@ -308,6 +307,10 @@ fn dispatch(
             Err(e) => return error_reply(state, e),
         },
     };
+    // Timed from here, as Redis times only the command's own run: the wait for EXEC or a
+    // script holding the gate (in Redis, the time before its single thread reads the
+    // command) belongs to neither the slow log nor the command's statistics.
+    let started = Instant::now();
     // A handler bug must not take the connection, let alone the server, down.
     let result = std::panic::catch_unwind(AssertUnwindSafe(|| {
         crate::keyspace::with_touch_mode(no_touch, || handler(&mut ctx, &mut args))

@@ -32,25 +32,32 @@ impl RealRedis {
             .to_string()
     }
 
-    /// Starts a server on a free port. Retries a few times because another process may grab
-    /// the port between our probe and redis-server's bind.
+    /// Starts a server on a free port.
     pub fn start() -> RealRedis {
+        Self::start_with(&[])
+    }
+
+    /// Starts a server on a free port with extra `redis-server` arguments
+    /// (`--slowlog-log-slower-than 0`). Retries a few times because another process may grab
+    /// the port between our probe and redis-server's bind.
+    pub fn start_with(extra: &[&str]) -> RealRedis {
         Self::version();
         for _ in 0..5 {
-            if let Some(server) = Self::try_start() {
+            if let Some(server) = Self::try_start(extra) {
                 return server;
             }
         }
         panic!("redis-server did not start after 5 attempts");
     }
 
-    fn try_start() -> Option<RealRedis> {
+    fn try_start(extra: &[&str]) -> Option<RealRedis> {
         let port = free_port();
         let dir = std::env::temp_dir().join(format!("ferro-oracle-{}-{port}", std::process::id()));
         std::fs::create_dir_all(&dir).expect("create the oracle's working directory");
         let child = Command::new("redis-server")
             .args(["--port", &port.to_string(), "--bind", "127.0.0.1"])
             .args(["--save", "", "--appendonly", "no", "--daemonize", "no"])
+            .args(extra)
             .arg("--dir")
             .arg(&dir)
             .stdout(Stdio::null())
