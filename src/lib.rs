@@ -1,5 +1,5 @@
 //! ferrostack: a Redis-compatible server (RESP2 / RESP3 on port 6379) with RediSearch's
-//! vector search commands (FT.*).
+//! vector, full-text and aggregation commands (FT.*).
 //!
 //! # Layout
 //! Dependencies point one way: `main -> server -> commands -> {state, clients, stats, search}
@@ -24,11 +24,13 @@
 //! - [`hll`]: Redis's HyperLogLog string layout and estimator.
 //! - [`search`]: the search engine behind FT.*: index definitions and their FT.CREATE parser,
 //!   the registry of indexes (a keyspace observer that keeps every index in step with database
-//!   0), per-index document tables, numeric / tag / text / vector field indexes (FLAT and our
-//!   own HNSW with a background graph builder), the query language and its executor, and the
-//!   FILTER expression language. It sees keys as bytes and documents as hash values; FT.*
-//!   argument parsing, the background scan of FT.CREATE and reply building live in
-//!   `commands::search`.
+//!   0), per-index document tables, numeric / tag / geo / text (tantivy) / vector field
+//!   indexes (FLAT and our own HNSW with a background graph builder), the query language and
+//!   its executor, RediSearch's scorers, FT.AGGREGATE's pipeline and cursors, the expression
+//!   language of FILTER / APPLY, spell-check dictionaries and synonyms. It sees keys as bytes
+//!   and documents as hash values; FT.* argument parsing, the background scan of FT.CREATE and
+//!   reply building live in `commands::search`. Suggestion dictionaries (FT.SUG*) are key
+//!   values: `keyspace::suggest`.
 //! - [`error`] (one error enum per layer: `CmdError`, `ProtocolError`; every reply text) and
 //!   [`glob`] (Redis's pattern matching) depend on nothing.
 //!
