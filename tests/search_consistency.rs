@@ -481,8 +481,19 @@ fn restore_of_a_dumped_hash() {
     verify(&mut c);
 }
 
+/// After FLUSHDB / FLUSHALL of database 0 the index is gone, as in RediSearch: FT.SEARCH
+/// answers `No such index idx`, FT._LIST is empty, and the name can be created again.
+fn assert_index_dropped(c: &mut Client) {
+    assert_eq!(c.q("FT.SEARCH idx *"), V::Error("No such index idx".into()));
+    assert_eq!(c.q("FT._LIST"), V::Array(vec![]));
+    assert_eq!(create_index(c, "idx", &["doc:"]), V::ok());
+    put(c, "doc:4", "red", 4.0, [1.0, 1.0]);
+    verify(c);
+    assert_eq!(ids(c, "*"), set(&["doc:4"]));
+}
+
 #[test]
-fn flushdb_empties_the_index_and_flushdb_of_db1_does_not() {
+fn flushdb_drops_the_index_and_flushdb_of_db1_does_not() {
     let (s, mut c) = setup();
     three_docs(&mut c);
     let mut c1 = s.client();
@@ -492,26 +503,19 @@ fn flushdb_empties_the_index_and_flushdb_of_db1_does_not() {
     verify(&mut c);
     assert_eq!(ids(&mut c, "*"), set(&["doc:1", "doc:2", "doc:3"]));
     assert_eq!(c.q("FLUSHDB"), V::ok());
-    verify(&mut c);
-    assert_eq!(ids(&mut c, "*"), set(&[]));
-    // The index keeps following writes.
-    put(&mut c, "doc:4", "red", 4.0, [1.0, 1.0]);
-    verify(&mut c);
+    assert_index_dropped(&mut c);
     assert_eq!(c.q("FLUSHDB ASYNC"), V::ok());
-    verify(&mut c);
-    assert_eq!(ids(&mut c, "*"), set(&[]));
+    assert_index_dropped(&mut c);
 }
 
 #[test]
-fn flushall_empties_the_index() {
+fn flushall_drops_the_index() {
     let (_s, mut c) = setup();
     three_docs(&mut c);
+    assert_eq!(c.q("FT.ALIASADD a idx"), V::ok());
     assert_eq!(c.q("FLUSHALL"), V::ok());
-    verify(&mut c);
-    assert_eq!(ids(&mut c, "*"), set(&[]));
-    put(&mut c, "doc:4", "red", 4.0, [1.0, 1.0]);
-    verify(&mut c);
-    assert_eq!(ids(&mut c, "*"), set(&["doc:4"]));
+    assert_eq!(c.q("FT.SEARCH a *"), V::Error("No such index a".into()));
+    assert_index_dropped(&mut c);
 }
 
 #[test]

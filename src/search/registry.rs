@@ -125,6 +125,23 @@ impl Registry {
         true
     }
 
+    /// FLUSHALL / FLUSHDB of database 0: every index goes, with its aliases, as RediSearch
+    /// drops them (a later FT.SEARCH answers `No such index idx`). The indexes are freed on
+    /// a thread of their own: this runs under the flush's shard locks, and a text index's
+    /// writer waits for its threads when dropped.
+    fn drop_all(&self) {
+        let mut inner = self.inner.write();
+        let dropped = std::mem::take(&mut inner.indexes);
+        inner.aliases.clear();
+        self.any.store(false, Ordering::Release);
+        drop(inner);
+        dropped.iter().for_each(|i| i.mark_dropped());
+        self.rescans.lock().clear();
+        if !dropped.is_empty() {
+            std::thread::spawn(move || drop(dropped));
+        }
+    }
+
     /// Index names in creation order.
     pub fn names(&self) -> Vec<String> {
         self.inner
@@ -198,7 +215,7 @@ impl KeyObserver for Registry {
             return;
         }
         match &event.kind {
-            KeyEventKind::Flushed => self.all().iter().for_each(|i| i.clear()),
+            KeyEventKind::Flushed => self.drop_all(),
             // The `Written` (or `Deleted`) event that follows re-indexes the key.
             KeyEventKind::FieldsExpired => {}
             KeyEventKind::Swapped { .. } => {
@@ -262,8 +279,11 @@ mod tests {
         registry.on_event(&event(0, "doc:3", KeyEventKind::Written), Some(&doc));
         registry.on_event(&event(1, "", KeyEventKind::Flushed), None);
         assert_eq!(index.keys().len(), 1);
+        registry.set_alias("a", "idx", AliasOp::Add).expect("alias");
+        // Flushing database 0 drops every index and alias, as RediSearch does.
         registry.on_event(&event(0, "", KeyEventKind::Flushed), None);
-        assert!(index.keys().is_empty());
+        assert!(registry.names().is_empty() && registry.get("a").is_none());
+        assert!(!registry.listening());
     }
 
     #[test]
