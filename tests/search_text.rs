@@ -120,6 +120,31 @@ fn every_scorer_matches_its_formula() {
 }
 
 #[test]
+fn optional_clauses_score_and_aggregate_uses_the_scorer() {
+    let server = Server::start(&[]);
+    let mut c = server.client();
+    scorer_fixture(&mut c);
+    // `~cat` keeps every document; those having cat score by it.
+    let mut got = scored(&mut c, &["s", "fox ~cat", "SCORER", "DISMAX"]);
+    assert_scores(&got, &[("s:3", 2.0)]);
+    got = scored(&mut c, &["s", "@n:[0 10] ~cat", "SCORER", "DISMAX"]);
+    assert_scores(&got, &[("s:1", 3.0), ("s:4", 1.0)]);
+    // FT.AGGREGATE's ADDSCORES follows SCORER (TFIDF when none is given).
+    let scores = |c: &mut Client, scorer: &[&str]| -> Vec<String> {
+        let mut args = vec!["FT.AGGREGATE", "s", "cat"];
+        args.extend_from_slice(scorer);
+        args.extend(["ADDSCORES", "SORTBY", "2", "@__score", "DESC"]);
+        let reply = c.cmd(&args);
+        reply.items()[1..]
+            .iter()
+            .map(|r| r.items()[1].text())
+            .collect()
+    };
+    assert_eq!(scores(&mut c, &["SCORER", "DISMAX"]), ["3", "2"]);
+    assert_eq!(scores(&mut c, &[]), ["1", "1"]);
+}
+
+#[test]
 fn score_and_score_field_weigh_documents() {
     let server = Server::start(&[]);
     let mut c = server.client();

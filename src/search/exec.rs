@@ -271,7 +271,13 @@ impl<'a> Eval<'a> {
 
     fn node(&mut self, node: &QueryNode) -> Result<RoaringBitmap, SearchError> {
         Ok(match node {
-            QueryNode::All | QueryNode::Optional(_) => self.live(),
+            QueryNode::All => self.live(),
+            // Every document matches; the child is still evaluated so that the documents
+            // having it score by it (its postings are what `matched` reads).
+            QueryNode::Optional(child) => {
+                self.node(child)?;
+                self.live()
+            }
             QueryNode::Nothing => RoaringBitmap::new(),
             QueryNode::And(children) => {
                 let mut children = children.iter();

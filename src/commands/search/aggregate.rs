@@ -14,8 +14,8 @@ use bytes::Bytes;
 
 use super::profile::step_processor;
 use super::query::options::{
-    bad_args, check_scorer, coded, parse_dialect, parse_params, parse_timeout, parse_unsigned,
-    text, value_of, var_args,
+    bad_args, coded, parse_dialect, parse_params, parse_timeout, parse_unsigned, scorer, text,
+    value_of, var_args,
 };
 use super::query::{
     Phases, Processor, format_number, live_field, may_take_long, measured_search, resp3_results,
@@ -295,7 +295,7 @@ pub(super) fn aggregate_with(
     let index = search
         .get(name)
         .ok_or_else(|| SearchError::NoSuchIndex(name.to_string()))?;
-    check_scorer(req.scorer.as_deref())?;
+    let scorer = scorer(req.scorer.as_deref())?;
     let dialect = req
         .dialect
         .unwrap_or_else(|| search.config.default_dialect());
@@ -320,6 +320,7 @@ pub(super) fn aggregate_with(
         in_keys: req.in_keys.clone(),
         in_fields: req.in_fields.clone(),
         verbatim: req.verbatim,
+        scorer,
         now_ms: crate::keyspace::unix_ms(),
         ..SearchOptions::default()
     };

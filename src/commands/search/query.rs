@@ -24,7 +24,7 @@ use crate::protocol::reply::{format_double_g, format_double_g17};
 use crate::protocol::{Protocol, Reply};
 use crate::search::index::{Hit, Index, NodeStats, SearchOptions, SortKey};
 use crate::search::query::{Query, QueryNode};
-use crate::search::score::{Explanation, Scorer};
+use crate::search::score::Explanation;
 use crate::search::{FieldKind, IndexDef, SearchError, VectorAlgorithm};
 
 pub fn ft_search(ctx: &mut ExecCtx, args: &mut Args) -> Result<Reply, CmdError> {
@@ -105,10 +105,7 @@ pub(super) fn search_with(
         slop: req.slop,
         in_order: req.in_order,
         language: req.language.clone(),
-        scorer: match &req.scorer {
-            Some(name) => Scorer::by_name(name)?,
-            None => Scorer::default(),
-        },
+        scorer: options::scorer(req.scorer.as_deref())?,
         explain: req.explain_score,
         payload: req.payload.clone(),
         now_ms: crate::keyspace::unix_ms(),
