@@ -29,6 +29,16 @@ use super::score::{self, Collection, DocFigures, Match};
 use super::vector::VectorIndex;
 use super::{DocId, FieldKind, IndexDef, SearchError};
 
+/// Whether `node` (its attributes aside) is an intersection or union of two clauses or
+/// more: the only roots whose slop may differ from 1.
+fn aggregate_root(node: &QueryNode) -> bool {
+    match node {
+        QueryNode::Attributed { node, .. } => aggregate_root(node),
+        QueryNode::And(children) | QueryNode::Or(children) => children.len() > 1,
+        _ => false,
+    }
+}
+
 /// Runs `query` over `data`.
 pub(super) fn search(
     def: &IndexDef,
@@ -73,7 +83,9 @@ pub(super) fn search(
         }
     };
     let scored = has_text(&query.filter);
-    let by_slop = scored && options.scorer.divides_by_slop();
+    // Offsets are read only when a slop other than 1 is possible: a root of two clauses
+    // or more under a scorer that divides by it.
+    let by_slop = scored && options.scorer.divides_by_slop() && aggregate_root(&query.filter);
     if by_slop {
         eval.gather_offsets(&query.filter)?;
     }
