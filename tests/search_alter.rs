@@ -1,5 +1,6 @@
 //! FT.ALTER ... SCHEMA ADD end to end: new fields of every type are indexed for existing and
-//! new documents, aliases and FT.INFO follow, and errors carry RediSearch's texts.
+//! new documents (existing ones left without them under SKIPINITIALSCAN), aliases and
+//! FT.INFO follow, and errors carry RediSearch's texts.
 
 mod common;
 
@@ -127,4 +128,30 @@ fn alter_errors() {
     );
     let info = ft_info(&mut c, "idx").unwrap();
     assert_eq!(info["attributes"].items().len(), 2);
+}
+
+#[test]
+fn skipinitialscan_leaves_existing_documents_without_the_added_fields() {
+    let server = Server::start(&[]);
+    let mut c = server.client();
+    assert_eq!(c.q("FT.CREATE idx PREFIX 1 d: SCHEMA t TEXT"), V::ok());
+    c.q("HSET d:1 t hello n 5");
+    c.q("HSET d:2 t hello n 6");
+    wait_indexed(&mut c, "idx");
+    assert_eq!(
+        c.q("FT.ALTER idx SKIPINITIALSCAN SCHEMA ADD n NUMERIC"),
+        V::ok()
+    );
+    wait_indexed(&mut c, "idx");
+    // The existing documents stay indexed by their old fields only...
+    assert_eq!(ids(&mut c, "idx", "hello"), set("d:1 d:2"));
+    assert_eq!(ids(&mut c, "idx", "@n:[0 10]"), set(""));
+    // ...until written again; new documents get every field.
+    c.q("HSET d:2 t hello");
+    c.q("HSET d:3 t other n 7");
+    assert_eq!(ids(&mut c, "idx", "@n:[0 10]"), set("d:2 d:3"));
+    // Without SKIPINITIALSCAN the scan indexes the added fields of every document.
+    assert_eq!(c.q("FT.ALTER idx SCHEMA ADD t2 TEXT"), V::ok());
+    wait_indexed(&mut c, "idx");
+    assert_eq!(ids(&mut c, "idx", "@n:[0 10]"), set("d:1 d:2 d:3"));
 }

@@ -160,6 +160,15 @@ fn resp2_profile_layout_and_counts() {
     assert_eq!(pairs(&processors[2])[0].1, "Counter");
 }
 
+/// The value under `name` in a RESP3 map's entries.
+fn get(pairs: &[(V, V)], name: &str) -> V {
+    pairs
+        .iter()
+        .find(|(k, _)| k.text() == name)
+        .map(|(_, v)| v.clone())
+        .unwrap_or_else(|| panic!("no {name}"))
+}
+
 #[test]
 fn resp3_profile_entry() {
     let server = Server::start(&[]);
@@ -169,13 +178,6 @@ fn resp3_profile_entry() {
     let reply = c.cmd(&["FT.PROFILE", "idx", "SEARCH", "QUERY", "@n:[2 3]"]);
     let V::Map(entries) = &reply else {
         panic!("{reply:?}");
-    };
-    let get = |pairs: &[(V, V)], name: &str| {
-        pairs
-            .iter()
-            .find(|(k, _)| k.text() == name)
-            .map(|(_, v)| v.clone())
-            .unwrap_or_else(|| panic!("no {name}"))
     };
     assert_eq!(get(entries, "total_results"), V::Int(2));
     let V::Map(profile) = get(entries, "profile") else {
@@ -217,5 +219,151 @@ fn argument_errors() {
         assert_eq!(c.q(command), V::err(error), "{command}");
     }
     assert!(c.q("FT.PROFILE idx SEARCH QUERY").is_error());
-    assert!(c.q("FT.PROFILE idx AGGREGATE QUERY *").is_error());
+    assert_eq!(
+        c.q("FT.PROFILE idx AGGREGATE QUERY * WITHCURSOR"),
+        V::err("FT.PROFILE does not support cursor")
+    );
+    assert_eq!(
+        c.q("FT.PROFILE idx AGGREGATE QUERY * GROUPBY 1 @nope"),
+        V::err("No such property `nope`")
+    );
+}
+
+/// `(Type, Counter)` of each result processor of a RESP2 profile.
+fn processors(profile: &[V]) -> Vec<(String, String)> {
+    row(profile, "Result processors profile")[1..]
+        .iter()
+        .map(|p| {
+            let p = pairs(p);
+            (p[0].1.clone(), p[1].1.clone())
+        })
+        .collect()
+}
+
+fn expect(kinds: &[(&str, &str)]) -> Vec<(String, String)> {
+    kinds
+        .iter()
+        .map(|(k, n)| (k.to_string(), n.to_string()))
+        .collect()
+}
+
+#[test]
+fn resp2_aggregate_profile() {
+    let server = Server::start(&[]);
+    let mut c = server.client();
+    setup(&mut c);
+    c.q("HSET d4 t hello n 4");
+    let reply = c.cmd(&[
+        "FT.PROFILE",
+        "idx",
+        "AGGREGATE",
+        "QUERY",
+        "hello",
+        "GROUPBY",
+        "1",
+        "@t",
+        "REDUCE",
+        "COUNT",
+        "0",
+        "AS",
+        "sum",
+    ]);
+    let parts = reply.items();
+    assert_eq!(
+        parts[0],
+        V::Array(vec![
+            V::Int(1),
+            V::Array(vec![
+                V::bulk("t"),
+                V::bulk("hello"),
+                V::bulk("sum"),
+                V::bulk("2")
+            ])
+        ])
+    );
+    let profile = parts[1].items();
+    assert_eq!(
+        pairs(&row(&profile, "Iterators profile")[1]),
+        [
+            ("Type".to_string(), "TEXT".to_string()),
+            ("Term".into(), "hello".into()),
+            ("Counter".into(), "2".into()),
+            ("Size".into(), "2".into()),
+        ]
+    );
+    assert_eq!(
+        processors(&profile),
+        expect(&[("Index", "2"), ("Loader", "2"), ("Grouper", "1")])
+    );
+    let total = millis(&row(&profile, "Total profile time")[1]);
+    assert!(total > 0.0, "{profile:?}");
+
+    // Every step in command order, named after its expression's root; no Loader when the
+    // pipeline reads nothing from the documents.
+    let reply = c.q(
+        "FT.PROFILE idx AGGREGATE QUERY * LOAD 1 @n APPLY startswith(@t,\"w\") AS w \
+         FILTER @n>1 APPLY @n*2 AS d SORTBY 2 @n DESC LIMIT 0 2",
+    );
+    let parts = reply.items();
+    assert_eq!(parts[0].items().len(), 3, "{reply:?}");
+    assert_eq!(
+        processors(&parts[1].items()),
+        expect(&[
+            ("Index", "4"),
+            ("Loader", "4"),
+            ("Projector - Function startswith", "4"),
+            ("Filter - Predicate >", "3"),
+            ("Projector - Operator *", "3"),
+            ("Sorter", "2"),
+        ])
+    );
+    let reply = c.q("FT.PROFILE idx AGGREGATE LIMITED QUERY hello|world LIMIT 1 1");
+    let profile = reply.items()[1].items();
+    assert_eq!(
+        processors(&profile),
+        expect(&[("Index", "3"), ("Pager/Limiter", "1")])
+    );
+    assert_eq!(
+        row(&profile, "Iterators profile")[1]
+            .items()
+            .last()
+            .unwrap()
+            .text(),
+        "The number of iterators in the union is 2"
+    );
+}
+
+#[test]
+fn resp3_aggregate_profile_entry() {
+    let server = Server::start(&[]);
+    let mut c = server.client();
+    setup(&mut c);
+    c.resp3();
+    let reply = c.cmd(&[
+        "FT.PROFILE",
+        "idx",
+        "AGGREGATE",
+        "QUERY",
+        "@n:[2 3]",
+        "LOAD",
+        "1",
+        "@t",
+    ]);
+    let V::Map(entries) = &reply else {
+        panic!("{reply:?}");
+    };
+    assert_eq!(get(entries, "total_results"), V::Int(2));
+    assert_eq!(get(entries, "results").items().len(), 2);
+    let V::Map(profile) = get(entries, "profile") else {
+        panic!("{reply:?}");
+    };
+    let kinds: Vec<String> = get(&profile, "Result processors profile")
+        .items()
+        .iter()
+        .map(|p| match p {
+            V::Map(p) => format!("{} {}", get(p, "Type").text(), get(p, "Counter").text()),
+            other => panic!("{other:?}"),
+        })
+        .collect();
+    assert_eq!(kinds, ["Index 2", "Loader 2"]);
 }

@@ -120,6 +120,77 @@ fn every_scorer_matches_its_formula() {
 }
 
 #[test]
+fn optional_clauses_score_and_aggregate_uses_the_scorer() {
+    let server = Server::start(&[]);
+    let mut c = server.client();
+    scorer_fixture(&mut c);
+    // `~cat` keeps every document; those having cat score by it.
+    let mut got = scored(&mut c, &["s", "fox ~cat", "SCORER", "DISMAX"]);
+    assert_scores(&got, &[("s:3", 2.0)]);
+    got = scored(&mut c, &["s", "@n:[0 10] ~cat", "SCORER", "DISMAX"]);
+    assert_scores(&got, &[("s:1", 3.0), ("s:4", 1.0)]);
+    // FT.AGGREGATE's ADDSCORES follows SCORER (TFIDF when none is given).
+    let scores = |c: &mut Client, scorer: &[&str]| -> Vec<String> {
+        let mut args = vec!["FT.AGGREGATE", "s", "cat"];
+        args.extend_from_slice(scorer);
+        args.extend(["ADDSCORES", "SORTBY", "2", "@__score", "DESC"]);
+        let reply = c.cmd(&args);
+        reply.items()[1..]
+            .iter()
+            .map(|r| r.items()[1].text())
+            .collect()
+    };
+    assert_eq!(scores(&mut c, &["SCORER", "DISMAX"]), ["3", "2"]);
+    assert_eq!(scores(&mut c, &[]), ["1", "1"]);
+}
+
+#[test]
+fn tfidf_and_bm25_divide_by_the_distance_between_the_words() {
+    let server = Server::start(&[]);
+    let mut c = server.client();
+    assert_eq!(
+        c.q("FT.CREATE x ON HASH PREFIX 1 x: SCHEMA t TEXT"),
+        V::ok()
+    );
+    c.cmd(&["HSET", "x:1", "t", "cat dog"]);
+    c.cmd(&["HSET", "x:2", "t", "cat owl elk dog"]);
+    // cat and dog: idf logb(1 + 2/2) = 1, frequency 1, max frequency 1: 2 before the
+    // slop, which is 1 for adjacent words and 3 in x:2 (offsets 0 and 3). A union of
+    // both words is divided the same way.
+    for query in ["cat dog", "cat|dog"] {
+        assert_scores(
+            &scored(&mut c, &["x", query]),
+            &[("x:1", 2.0), ("x:2", 2.0 / 3.0)],
+        );
+    }
+    let reply = c.cmd(&[
+        "FT.SEARCH",
+        "x",
+        "dog cat",
+        "WITHSCORES",
+        "EXPLAINSCORE",
+        "NOCONTENT",
+    ]);
+    assert_eq!(reply.items()[3], V::bulk("x:2"), "{reply:?}");
+    let explained = &reply.items()[4].items()[1].items()[0];
+    assert_eq!(
+        explained.text(),
+        "Final TFIDF : words TFIDF 2.00 * document score 1.00 / norm 1 / slop 3"
+    );
+    // BM25: idf 1 · f / (f + 1.2 (0.5 + 0.5 · avg 3)) per word, over the slop.
+    let bm25 = 2.0 / (1.0 + 1.2 * (0.5 + 0.5 * 3.0));
+    assert_scores(
+        &scored(&mut c, &["x", "cat dog", "SCORER", "BM25"]),
+        &[("x:1", bm25), ("x:2", bm25 / 3.0)],
+    );
+    // BM25STD and DISMAX do not.
+    assert_scores(
+        &scored(&mut c, &["x", "cat dog", "SCORER", "DISMAX"]),
+        &[("x:1", 2.0), ("x:2", 2.0)],
+    );
+}
+
+#[test]
 fn score_and_score_field_weigh_documents() {
     let server = Server::start(&[]);
     let mut c = server.client();
@@ -384,11 +455,38 @@ fn model_words(text: &str) -> Vec<String> {
     words
 }
 
-/// Term frequencies, length and max frequency of each model document.
+/// Term frequencies, word offsets, length and max frequency of each model document.
 struct ModelDoc {
     freqs: HashMap<String, u32>,
+    offsets: HashMap<String, Vec<u32>>,
     len: u32,
     max_freq: u32,
+}
+
+impl ModelDoc {
+    /// RediSearch's slop of an intersection of `words`: the square root (truncated) of the
+    /// sum of the squared closest distances between consecutive words' offsets.
+    fn slop(&self, words: &[String]) -> f64 {
+        if words.len() < 2 {
+            return 1.0;
+        }
+        let sum: u64 = words
+            .windows(2)
+            .map(|pair| {
+                let (a, b) = (&self.offsets[&pair[0]], &self.offsets[&pair[1]]);
+                let closest = a
+                    .iter()
+                    .flat_map(|x| b.iter().map(move |y| x.abs_diff(*y)))
+                    .min()
+                    .unwrap_or(0);
+                u64::from(closest).pow(2)
+            })
+            .sum();
+        match sum {
+            0 => (words.len() - 1) as f64,
+            sum => (sum as f64).sqrt().floor(),
+        }
+    }
 }
 
 #[test]
@@ -416,7 +514,9 @@ fn tfidf_and_bm25_rank_definitions_like_the_formulas() {
         let reply = c.cmd(&["HSET", &key, "text", &text]);
         assert!(!reply.is_error(), "{reply:?}");
         let mut freqs: HashMap<String, u32> = HashMap::new();
-        for w in model_words(&text) {
+        let mut offsets: HashMap<String, Vec<u32>> = HashMap::new();
+        for (at, w) in model_words(&text).into_iter().enumerate() {
+            offsets.entry(w.clone()).or_default().push(at as u32);
             *freqs.entry(w).or_default() += 1;
         }
         let len = freqs.values().sum();
@@ -425,6 +525,7 @@ fn tfidf_and_bm25_rank_definitions_like_the_formulas() {
             key,
             ModelDoc {
                 freqs,
+                offsets,
                 len,
                 max_freq,
             },
@@ -468,10 +569,12 @@ fn tfidf_and_bm25_rank_definitions_like_the_formulas() {
                         _ => idf(w) * f / (f + 1.2 * (0.5 + 0.5 * avg)),
                     };
                 }
-                Some(match scorer {
-                    "TFIDF" => sum / f64::from(d.max_freq),
-                    _ => sum,
-                })
+                Some(
+                    match scorer {
+                        "TFIDF" => sum / f64::from(d.max_freq),
+                        _ => sum,
+                    } / d.slop(&words),
+                )
             };
             let mut want: Vec<f64> = docs.values().filter_map(model).collect();
             want.sort_by(|a, b| b.total_cmp(a));

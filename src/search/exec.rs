@@ -29,6 +29,16 @@ use super::score::{self, Collection, DocFigures, Match};
 use super::vector::VectorIndex;
 use super::{DocId, FieldKind, IndexDef, SearchError};
 
+/// Whether `node` (its attributes aside) is an intersection or union of two clauses or
+/// more: the only roots whose slop may differ from 1.
+fn aggregate_root(node: &QueryNode) -> bool {
+    match node {
+        QueryNode::Attributed { node, .. } => aggregate_root(node),
+        QueryNode::And(children) | QueryNode::Or(children) => children.len() > 1,
+        _ => false,
+    }
+}
+
 /// Runs `query` over `data`.
 pub(super) fn search(
     def: &IndexDef,
@@ -73,6 +83,12 @@ pub(super) fn search(
         }
     };
     let scored = has_text(&query.filter);
+    // Offsets are read only when a slop other than 1 is possible: a root of two clauses
+    // or more under a scorer that divides by it.
+    let by_slop = scored && options.scorer.divides_by_slop() && aggregate_root(&query.filter);
+    if by_slop {
+        eval.gather_offsets(&query.filter)?;
+    }
     let collection = Collection {
         num_docs: data.docs.len() as u64,
         total_len: data.text.total_len(),
@@ -86,6 +102,10 @@ pub(super) fn search(
                     let stats = data.text.doc_stats(DocId(id));
                     let figures = DocFigures {
                         len: stats.map_or(0, |s| s.len),
+                        slop: match by_slop {
+                            true => eval.slop(&query.filter, DocId(id)),
+                            false => 1,
+                        },
                         max_freq: stats.map_or(0, |s| s.max_freq),
                         score: stats.map_or(def.score, |s| s.score),
                         payload: stats.and_then(|s| s.payload.as_deref()),
@@ -213,6 +233,9 @@ struct Eval<'a> {
     terms: HashMap<*const QueryNode, Vec<TermPostings>>,
     /// Distances yielded by VECTOR_RANGE clauses, by doc id.
     yields: HashMap<u32, Vec<(String, f64)>>,
+    /// The sorted word offsets of each text node's terms, by node address then doc id:
+    /// filled by [`Eval::gather_offsets`] when the scorer divides by the slop.
+    offsets: HashMap<*const QueryNode, HashMap<u32, Vec<u32>>>,
 }
 
 impl<'a> Eval<'a> {
@@ -241,6 +264,7 @@ impl<'a> Eval<'a> {
             in_order: options.in_order,
             terms: HashMap::new(),
             yields: HashMap::new(),
+            offsets: HashMap::new(),
         })
     }
 
@@ -271,7 +295,13 @@ impl<'a> Eval<'a> {
 
     fn node(&mut self, node: &QueryNode) -> Result<RoaringBitmap, SearchError> {
         Ok(match node {
-            QueryNode::All | QueryNode::Optional(_) => self.live(),
+            QueryNode::All => self.live(),
+            // Every document matches; the child is still evaluated so that the documents
+            // having it score by it (its postings are what `matched` reads).
+            QueryNode::Optional(child) => {
+                self.node(child)?;
+                self.live()
+            }
             QueryNode::Nothing => RoaringBitmap::new(),
             QueryNode::And(children) => {
                 let mut children = children.iter();
@@ -426,6 +456,90 @@ impl<'a> Eval<'a> {
             (Some(named), Some(inf)) => {
                 Some(named.into_iter().filter(|p| inf.contains(p)).collect())
             }
+        }
+    }
+
+    /// Reads the word offsets of every text node under `node` (after [`Eval::node`] found
+    /// their postings), for [`Eval::slop`].
+    fn gather_offsets(&mut self, node: &QueryNode) -> Result<(), SearchError> {
+        match node {
+            QueryNode::Text { fields, .. } => {
+                let fields = self.text_fields(fields.as_deref());
+                let mut by_doc: HashMap<u32, Vec<u32>> = HashMap::new();
+                for p in self
+                    .terms
+                    .get(&(node as *const QueryNode))
+                    .into_iter()
+                    .flatten()
+                {
+                    for (id, at) in self.text.positions(&p.term, fields.as_deref())? {
+                        by_doc
+                            .entry(id)
+                            .or_default()
+                            .extend(at.iter().map(|(_, pos)| pos));
+                    }
+                }
+                for offsets in by_doc.values_mut() {
+                    offsets.sort_unstable();
+                    offsets.dedup();
+                }
+                self.offsets.insert(node as *const QueryNode, by_doc);
+            }
+            QueryNode::And(children) | QueryNode::Or(children) => {
+                for child in children {
+                    self.gather_offsets(child)?;
+                }
+            }
+            QueryNode::Optional(child) | QueryNode::Attributed { node: child, .. } => {
+                self.gather_offsets(child)?;
+            }
+            _ => {}
+        }
+        Ok(())
+    }
+
+    /// The slop TFIDF and BM25 divide document `id`'s score by: RediSearch's minimal offset
+    /// delta ([`score::min_offset_delta`]) of the root intersection's children, or of the
+    /// root union's children the document matched. Offsets are counted within a field, so
+    /// words of different fields are measured as if each field started the document.
+    fn slop(&self, root: &QueryNode, id: DocId) -> u32 {
+        let children: Vec<Option<Vec<u32>>> = match root {
+            QueryNode::Attributed { node, .. } => return self.slop(node, id),
+            QueryNode::And(children) => children.iter().map(|c| self.offsets_of(c, id)).collect(),
+            QueryNode::Or(children) => children
+                .iter()
+                .filter(|c| self.matched(c, id).is_some())
+                .map(|c| self.offsets_of(c, id))
+                .collect(),
+            _ => return 1,
+        };
+        let lists: Vec<Option<&[u32]>> = children.iter().map(Option::as_deref).collect();
+        score::min_offset_delta(&lists)
+    }
+
+    /// The sorted word offsets `node` matched in document `id`; `None` for a node without
+    /// words (numeric, tag, geo, negation) or one the document lacks.
+    fn offsets_of(&self, node: &QueryNode, id: DocId) -> Option<Vec<u32>> {
+        match node {
+            QueryNode::Text { .. } => self
+                .offsets
+                .get(&(node as *const QueryNode))?
+                .get(&id.0)
+                .cloned(),
+            QueryNode::And(children) | QueryNode::Or(children) => {
+                let mut all: Vec<u32> = children
+                    .iter()
+                    .filter_map(|c| self.offsets_of(c, id))
+                    .flatten()
+                    .collect();
+                all.sort_unstable();
+                all.dedup();
+                (!all.is_empty()).then_some(all)
+            }
+            QueryNode::Optional(child) | QueryNode::Attributed { node: child, .. } => {
+                self.offsets_of(child, id)
+            }
+            _ => None,
         }
     }
 

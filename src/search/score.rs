@@ -15,8 +15,8 @@
 //! - DOCSCORE: the document score. HAMMING: 1 / (1 + differing bits) between the query's
 //!   PAYLOAD and the document's, 0 unless both exist with the same length.
 //!
-//! RediSearch divides TFIDF and BM25 by the "slop" of intersections (the distance between
-//! matched words); ferrostack does not model it (slop is 1, as for adjacent words).
+//! TFIDF (both norms) and BM25 are then divided by the match's "slop" ([`min_offset_delta`]):
+//! how far apart the words of the root intersection's (or union's) children lie.
 
 use crate::search::SearchError;
 
@@ -34,6 +34,11 @@ pub enum Scorer {
 }
 
 impl Scorer {
+    /// TFIDF (both norms) and BM25 divide by the match's slop ([`min_offset_delta`]).
+    pub fn divides_by_slop(self) -> bool {
+        matches!(self, Scorer::Tfidf | Scorer::TfidfDocnorm | Scorer::Bm25)
+    }
+
     /// The scorer RediSearch registers as `name` (exact, case-sensitive like RediSearch).
     pub fn by_name(name: &str) -> Result<Scorer, SearchError> {
         Ok(match name {
@@ -98,6 +103,8 @@ impl Collection {
 #[derive(Debug, Clone, Copy)]
 pub struct DocFigures<'a> {
     pub len: u32,
+    /// The match's [`min_offset_delta`] (1 when the root is not an aggregate).
+    pub slop: u32,
     pub max_freq: u32,
     pub score: f64,
     pub payload: Option<&'a [u8]>,
@@ -117,6 +124,42 @@ impl Explanation {
             children: Vec::new(),
         }
     }
+}
+
+/// RediSearch's slop of a match whose root has `children` (each child's sorted word
+/// offsets in the document, `None` for a child without offsets: numeric, tag, virtual):
+/// each two consecutive children having offsets (skipping those without) add the square of
+/// their closest offsets' distance; the slop is the square root of the sum, truncated. With
+/// nothing added it is the number of children less one, and 1 for fewer than two children.
+pub fn min_offset_delta(children: &[Option<&[u32]>]) -> u32 {
+    if children.len() <= 1 {
+        return 1;
+    }
+    let with_offsets: Vec<&[u32]> = children.iter().flatten().copied().collect();
+    let sum: u64 = with_offsets
+        .windows(2)
+        .map(|pair| u64::from(closest(pair[0], pair[1])).pow(2))
+        .sum();
+    match sum {
+        0 => u32::try_from(children.len() - 1).unwrap_or(u32::MAX),
+        sum => (sum as f64).sqrt() as u32,
+    }
+}
+
+/// The smallest distance between an offset of `a` and one of `b` (both sorted), walking
+/// both lists together.
+fn closest(a: &[u32], b: &[u32]) -> u32 {
+    let (mut i, mut j) = (0, 0);
+    let mut best = u32::MAX;
+    while i < a.len() && j < b.len() && best > 1 {
+        best = best.min(a[i].abs_diff(b[j]));
+        if b[j] > a[i] {
+            i += 1;
+        } else {
+            j += 1;
+        }
+    }
+    best
 }
 
 const BM25_K1: f64 = 1.2;
@@ -142,20 +185,22 @@ pub fn score(
                 _ => doc.len,
             };
             let (raw, child) = tfidf(m, collection);
-            let score = doc.score * raw / f64::from(norm.max(1));
+            let slop = doc.slop.max(1);
+            let score = doc.score * raw / f64::from(norm.max(1)) / f64::from(slop);
             let text = format!(
-                "Final TFIDF : words TFIDF {raw:.2} * document score {:.2} / norm {norm} / slop 1",
+                "Final TFIDF : words TFIDF {raw:.2} * document score {:.2} / norm {norm} / slop {slop}",
                 doc.score
             );
             (score, parent(text, child))
         }
         Scorer::Bm25 => {
             let (raw, child) = bm25(m, collection.avg_len(), collection);
+            let slop = doc.slop.max(1);
             let text = format!(
-                "Final BM25 : words BM25 {raw:.2} * document score {:.2} / slop 1",
+                "Final BM25 : words BM25 {raw:.2} * document score {:.2} / slop {slop}",
                 doc.score
             );
-            (doc.score * raw, parent(text, child))
+            (doc.score * raw / f64::from(slop), parent(text, child))
         }
         Scorer::Bm25Std => {
             let ratio = match collection.avg_len() {
@@ -343,6 +388,7 @@ mod tests {
 
     const DOC: DocFigures = DocFigures {
         len: 10,
+        slop: 1,
         max_freq: 4,
         score: 0.5,
         payload: None,
@@ -377,6 +423,45 @@ mod tests {
         assert_eq!(run(Scorer::TfidfDocnorm, &m), 7.0 * 0.5 / 10.0);
         let zero = DocFigures { score: 0.0, ..DOC };
         assert_eq!(score(Scorer::Tfidf, &m, &zero, &COLLECTION, None).0, 0.0);
+    }
+
+    #[test]
+    fn min_offset_delta_as_redisearch_computes_it() {
+        let a: &[u32] = &[1, 9, 13, 16, 22];
+        let b: &[u32] = &[4, 7, 32];
+        let c: &[u32] = &[20, 25];
+        // Closest a-b: 9 - 7 = 2.
+        assert_eq!(min_offset_delta(&[Some(a), Some(b)]), 2);
+        // Then b-c: 32 - 25 = 7; sqrt(2² + 7²) = 7.28.
+        assert_eq!(min_offset_delta(&[Some(a), Some(b), Some(c)]), 7);
+        // Children without offsets are skipped between those with them...
+        assert_eq!(min_offset_delta(&[Some(a), None, Some(b)]), 2);
+        // ...and when no distance is found the slop is the children less one.
+        assert_eq!(min_offset_delta(&[Some(a), None, None]), 2);
+        assert_eq!(min_offset_delta(&[Some(&[3]), Some(&[3])]), 1);
+        assert_eq!(min_offset_delta(&[Some(a)]), 1);
+        assert_eq!(min_offset_delta(&[]), 1);
+    }
+
+    #[test]
+    fn tfidf_and_bm25_divide_by_the_slop() {
+        let m = Match::Intersection(vec![term(2, 10), term(1, 100)]);
+        let far = DocFigures { slop: 4, ..DOC };
+        for scorer in [Scorer::Tfidf, Scorer::TfidfDocnorm, Scorer::Bm25] {
+            let near = score(scorer, &m, &DOC, &COLLECTION, None);
+            let (s, explanation) = score(scorer, &m, &far, &COLLECTION, None);
+            assert!((s - near.0 / 4.0).abs() < 1e-12, "{scorer:?}");
+            assert!(explanation.text.ends_with("/ slop 4"), "{explanation:?}");
+        }
+        // BM25STD and DISMAX ignore it.
+        for scorer in [Scorer::Bm25Std, Scorer::Dismax] {
+            let near = score(scorer, &m, &DOC, &COLLECTION, None).0;
+            assert_eq!(
+                score(scorer, &m, &far, &COLLECTION, None).0,
+                near,
+                "{scorer:?}"
+            );
+        }
     }
 
     #[test]

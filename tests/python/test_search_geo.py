@@ -6,6 +6,8 @@ import os
 import re
 
 import pytest
+from redis.commands.search import reducers
+from redis.commands.search.aggregation import AggregateRequest
 from redis.commands.search.field import GeoField, TextField
 from redis.commands.search.index_definition import IndexDefinition
 from redis.commands.search.query import GeoFilter, Query
@@ -98,3 +100,15 @@ def test_profile(idx):
     assert float(total) > 0
     result, _ = ft.profile(Query("palermo"), limited=True)
     assert result.total == 1
+
+
+def test_profile_aggregate(idx):
+    """ft().profile(AggregateRequest): the rows as ft().aggregate() gives them, and the
+    aggregate pipeline's result processors."""
+    ft, _ = idx
+    req = AggregateRequest("*").load("@name").group_by("@name", reducers.count().alias("n"))
+    result, profile = ft.profile(req)
+    assert sorted(row[1] for row in result.rows) == ["catania", "palermo", "rome"]
+    info = dict((e[0], e[1:]) for e in profile.info)
+    kinds = [(p[1], p[5]) for p in info["Result processors profile"]]
+    assert kinds == [("Index", 3), ("Loader", 3), ("Grouper", 3)]

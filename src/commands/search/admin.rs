@@ -91,10 +91,11 @@ fn known_index(ctx: &ExecCtx, name: &str) -> Result<Arc<Index>, CmdError> {
 /// `FT.ALTER index [SKIPINITIALSCAN] SCHEMA ADD field options...`: the index with the new
 /// fields takes the old one's place (name, aliases, TEMPORARY) and every covered hash is
 /// scanned into it in the background, so existing documents get the new fields indexed.
-/// SKIPINITIALSCAN is accepted; the scan still runs, since the new index starts empty.
+/// With SKIPINITIALSCAN the scan still runs (the new index starts empty) but indexes the
+/// existing documents without the added fields, as RediSearch leaves them.
 pub fn ft_alter(ctx: &mut ExecCtx, args: &mut Args) -> Result<Reply, CmdError> {
     let index = known_index(ctx, &next_name(args)?)?;
-    args.eat("SKIPINITIALSCAN");
+    let skip_scan = args.eat("SKIPINITIALSCAN");
     if !args.eat("SCHEMA") {
         return Err(SearchError::other("ALTER must be followed by SCHEMA").into());
     }
@@ -105,8 +106,16 @@ pub fn ft_alter(ctx: &mut ExecCtx, args: &mut Args) -> Result<Reply, CmdError> {
         return Err(SearchError::other("No fields provided").into());
     }
     let def = index.def.with_added_fields(&args.rest())?;
+    let hidden = match skip_scan {
+        true => def.fields[index.def.fields.len()..]
+            .iter()
+            .map(|f| f.identifier.clone())
+            .collect(),
+        false => Vec::new(),
+    };
     let altered = ctx.state.search.replace(&index, def)?;
-    start(ctx, altered, true);
+    start(ctx, altered.clone(), false);
+    backfill::start_hiding(ctx.state.handle(), altered, hidden);
     Ok(Reply::ok())
 }
 

@@ -8,13 +8,19 @@
 //! under its own shard lock, never while an index lock is held -> the pipeline; loading and
 //! pipeline run off the async worker when the rows are many.
 
+use std::time::Instant;
+
 use bytes::Bytes;
 
+use super::profile::step_processor;
 use super::query::options::{
-    bad_args, check_scorer, coded, parse_dialect, parse_params, parse_timeout, parse_unsigned,
-    text, value_of, var_args,
+    bad_args, coded, parse_dialect, parse_params, parse_timeout, parse_unsigned, scorer, text,
+    value_of, var_args,
 };
-use super::query::{format_number, live_field, may_take_long, resp3_results, yielded_fields};
+use super::query::{
+    Phases, Processor, format_number, live_field, may_take_long, measured_search, resp3_results,
+    yielded_fields,
+};
 use crate::commands::{Args, ExecCtx};
 use crate::error::CmdError;
 use crate::keyspace::Value as KeyValue;
@@ -269,14 +275,32 @@ fn parse_sortby(args: &mut Args, pipeline: &mut Pipeline) -> Result<(), CmdError
 
 pub fn ft_aggregate(ctx: &mut ExecCtx, args: &mut Args) -> Result<Reply, CmdError> {
     let name = text(&args.next_bytes()?);
+    aggregate_with(ctx, &name, args, None)
+}
+
+/// FT.AGGREGATE on index `name` with the arguments after it; `phases`, when given, is
+/// filled with what FT.PROFILE reports (which refuses WITHCURSOR, as RediSearch does).
+pub(super) fn aggregate_with(
+    ctx: &mut ExecCtx,
+    name: &str,
+    args: &mut Args,
+    phases: Option<&mut Phases>,
+) -> Result<Reply, CmdError> {
+    let started = Instant::now();
     let search = &ctx.state.search;
     let req = parse(args, search.config.max_aggregate_results())?;
-    let index = search.get(&name).ok_or(SearchError::NoSuchIndex(name))?;
-    check_scorer(req.scorer.as_deref())?;
+    if phases.is_some() && req.cursor.is_some() {
+        return Err(SearchError::other("FT.PROFILE does not support cursor").into());
+    }
+    let index = search
+        .get(name)
+        .ok_or_else(|| SearchError::NoSuchIndex(name.to_string()))?;
+    let scorer = scorer(req.scorer.as_deref())?;
     let dialect = req
         .dialect
         .unwrap_or_else(|| search.config.default_dialect());
     let query = crate::search::query::parse(&req.query, &index.def, &req.params, dialect)?;
+    let parsed = Instant::now();
     let yields = yielded_fields(&query, &index.def)?;
     let loaded = |name: &str| match &req.load {
         Load::All => true,
@@ -296,26 +320,51 @@ pub fn ft_aggregate(ctx: &mut ExecCtx, args: &mut Args) -> Result<Reply, CmdErro
         in_keys: req.in_keys.clone(),
         in_fields: req.in_fields.clone(),
         verbatim: req.verbatim,
+        scorer,
         now_ms: crate::keyspace::unix_ms(),
         ..SearchOptions::default()
     };
-    let hits = if may_take_long(&index, &query, &options) {
-        crate::scripting::off_worker(|| index.search(&query, &options))?
+    let planned = Instant::now();
+    let profiling = phases.is_some();
+    let run = || measured_search(&index, &query, &options, profiling);
+    let (hits, iterators, index_time) = if may_take_long(&index, &query, &options) {
+        crate::scripting::off_worker(run)?
     } else {
-        index.search(&query, &options)?
+        run()?
     };
     let build = || {
+        let loading = Instant::now();
         let rows: Vec<Row> = hits
             .iter()
             .map(|hit| load_row(ctx, hit, &req, &yields, &wanted, &index.def))
             .collect();
-        req.pipeline.run(rows)
+        let load_time = loading.elapsed();
+        let mut steps = Vec::new();
+        let output = req.pipeline.run_measured(rows, &mut steps);
+        (output, load_time, steps)
     };
-    let output = if hits.len() > SMALL_ROWS {
+    let (output, load_time, steps) = if hits.len() > SMALL_ROWS {
         crate::scripting::off_worker(build)
     } else {
         build()
     };
+    if let Some(phases) = phases {
+        let matched = hits.len() as u64;
+        let mut processors = Vec::new();
+        if req.load != Load::Nothing || !wanted.is_empty() {
+            processors.push(Processor::new("Loader", load_time, matched));
+        }
+        processors.extend(req.pipeline.steps.iter().zip(&steps).map(|(step, stats)| {
+            Processor::new(step_processor(step), stats.time, stats.rows as u64)
+        }));
+        *phases = Phases {
+            parsing: parsed - started,
+            pipeline: planned - parsed,
+            iterators: iterators.map(|stats| (query.clone(), stats)),
+            index: (index_time, matched),
+            processors,
+        };
+    }
     let protocol = ctx.client.protocol;
     Ok(match req.cursor {
         Some((count, max_idle)) => {

@@ -11,6 +11,8 @@ use std::sync::Arc;
 use std::sync::atomic::Ordering;
 use std::time::{Duration, Instant};
 
+use bytes::Bytes;
+
 use crate::keyspace::Value;
 use crate::search::index::Index;
 use crate::state::ServerState;
@@ -26,21 +28,29 @@ const CHUNK_MAX: usize = 1024;
 /// Starts scanning database 0 into `index` in the background. A scan already running for
 /// the index stops; so does this one when the index is dropped.
 pub fn start(state: Arc<ServerState>, index: Arc<Index>) {
+    start_hiding(state, index, Vec::new());
+}
+
+/// [`start`], indexing the scanned hashes as if they lacked the fields `hidden` (FT.ALTER
+/// SKIPINITIALSCAN: documents already there are not indexed for the fields added). A hash
+/// written after the scan started is indexed whole by the write path, and the scan leaves
+/// it alone.
+pub fn start_hiding(state: Arc<ServerState>, index: Arc<Index>, hidden: Vec<Bytes>) {
     let ticket = index.begin_scan();
     let spawned = std::thread::Builder::new()
         .name("ft-backfill".into())
         .spawn({
-            let (state, index) = (state.clone(), index.clone());
-            move || scan(&state, &index, ticket)
+            let (state, index, hidden) = (state.clone(), index.clone(), hidden.clone());
+            move || scan(&state, &index, ticket, &hidden)
         });
     if let Err(err) = spawned {
         // Without a thread, scan here: slower for this client, but the index is complete.
         tracing::warn!("cannot start a backfill thread ({err}); scanning inline");
-        scan(&state, &index, ticket);
+        scan(&state, &index, ticket, &hidden);
     }
 }
 
-fn scan(state: &ServerState, index: &Index, ticket: u64) {
+fn scan(state: &ServerState, index: &Index, ticket: u64, hidden: &[Bytes]) {
     let ks = &state.keyspace;
     let total = ks.db_sizes().first().map_or(0, |&(keys, _)| keys).max(1) as u64;
     let mut visited = 0u64;
@@ -60,7 +70,15 @@ fn scan(state: &ServerState, index: &Index, ticket: u64) {
                 && index.def.covers(key)
                 && !index.contains(key)
             {
-                index.upsert(key, hash, entry.expire_at, now);
+                if hidden.is_empty() {
+                    index.upsert(key, hash, entry.expire_at, now);
+                } else {
+                    let mut visible = hash.clone();
+                    for field in hidden {
+                        visible.remove(field);
+                    }
+                    index.upsert(key, &visible, entry.expire_at, now);
+                }
             }
         });
         drop(guard);

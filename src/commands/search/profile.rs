@@ -1,31 +1,31 @@
-//! FT.PROFILE `idx SEARCH [LIMITED] QUERY query [FT.SEARCH options]`: runs FT.SEARCH with
-//! every phase timed and answers `[results, profile]` (RESP2) or the results map with a
-//! `profile` entry (RESP3), in RediSearch 2.10's layout: total, parsing and pipeline times, a
-//! warning slot, the iterator tree (one entry per query node, with the documents that node
-//! matches and the time it took on its own) and the result processors (Index, Scorer,
-//! Sorter, Loader; Index and Counter for `LIMIT 0 0`). Times are milliseconds.
-//!
-//! Scoring happens while matching here, so the Scorer (and a KNN's Metrics Applier) report
-//! their documents with no time of their own: it is inside Index's. Profiling FT.AGGREGATE
-//! is not built: `AGGREGATE` answers an error saying so.
+//! FT.PROFILE `idx SEARCH|AGGREGATE [LIMITED] QUERY query [options]`: runs FT.SEARCH or
+//! FT.AGGREGATE with every phase timed and answers `[results, profile]` (RESP2) or the
+//! results map with a `profile` entry (RESP3), in RediSearch 2.10's layout: total, parsing
+//! and pipeline times, a warning slot, the iterator tree (one entry per query node, with the
+//! documents that node matches and the time it took on its own) and the result processors:
+//! for SEARCH Index, Scorer, Sorter, Loader (Index and Counter for `LIMIT 0 0`); for
+//! AGGREGATE Index, Loader (when documents are read) and one per pipeline step (Grouper,
+//! Sorter or Pager/Limiter, `Projector - ...` for APPLY, `Filter - ...` for FILTER).
+//! Times are milliseconds.
 
 use std::time::{Duration, Instant};
 
+use super::aggregate::aggregate_with;
 use super::query::{Phases, search_with};
 use crate::commands::{Args, ExecCtx};
 use crate::error::CmdError;
 use crate::protocol::{Protocol, Reply};
 use crate::search::SearchError;
+use crate::search::aggregate::Step;
+use crate::search::expr::{BinOp, Expr, FUNCTIONS};
 use crate::search::index::NodeStats;
 use crate::search::query::{QueryNode, TagPattern, TextTerm};
 
 pub fn ft_profile(ctx: &mut ExecCtx, args: &mut Args) -> Result<Reply, CmdError> {
     let name = String::from_utf8_lossy(&args.next_bytes()?).into_owned();
     let kind = args.next_bytes()?;
-    if kind.eq_ignore_ascii_case(b"AGGREGATE") {
-        return Err(SearchError::other("FT.PROFILE of FT.AGGREGATE is not supported").into());
-    }
-    if !kind.eq_ignore_ascii_case(b"SEARCH") {
+    let aggregate = kind.eq_ignore_ascii_case(b"AGGREGATE");
+    if !aggregate && !kind.eq_ignore_ascii_case(b"SEARCH") {
         return Err(SearchError::other("No `SEARCH` or `AGGREGATE` provided").into());
     }
     let mut keyword = args.next_bytes()?;
@@ -38,7 +38,10 @@ pub fn ft_profile(ctx: &mut ExecCtx, args: &mut Args) -> Result<Reply, CmdError>
     }
     let started = Instant::now();
     let mut phases = Phases::default();
-    let results = search_with(ctx, &name, args, Some(&mut phases))?;
+    let results = match aggregate {
+        true => aggregate_with(ctx, &name, args, Some(&mut phases))?,
+        false => search_with(ctx, &name, args, Some(&mut phases))?,
+    };
     let total = started.elapsed();
     let resp3 = ctx.client.protocol == Protocol::Resp3;
     let profile = Profile {
@@ -53,6 +56,52 @@ pub fn ft_profile(ctx: &mut ExecCtx, args: &mut Args) -> Result<Reply, CmdError>
         }
         results => Reply::Array(vec![results, profile.render(false)]),
     })
+}
+
+/// How RediSearch names the result processor of an FT.AGGREGATE pipeline step. APPLY and
+/// FILTER are named after their expression's root: `Projector - Function startswith`,
+/// `Filter - Predicate >`.
+pub(super) fn step_processor(step: &Step) -> String {
+    let evaluator = |kind: &str, expr: &Expr| {
+        let root = match expr {
+            Expr::Literal(_) => "Literal".to_string(),
+            Expr::Property(name) => format!("Property {name}"),
+            Expr::Negate(_) => "Operator -".to_string(),
+            Expr::Not(_) => "Inverted".to_string(),
+            Expr::Binary(op, ..) => match op {
+                BinOp::Add => "Operator +",
+                BinOp::Sub => "Operator -",
+                BinOp::Mul => "Operator *",
+                BinOp::Div => "Operator /",
+                BinOp::Mod => "Operator %",
+                BinOp::Pow => "Operator ^",
+                BinOp::Eq => "Predicate ==",
+                BinOp::Ne => "Predicate !=",
+                BinOp::Lt => "Predicate <",
+                BinOp::Le => "Predicate <=",
+                BinOp::Gt => "Predicate >",
+                BinOp::Ge => "Predicate >=",
+                BinOp::And => "Predicate &&",
+                BinOp::Or => "Predicate ||",
+            }
+            .to_string(),
+            Expr::Call(func, _) => {
+                let name = FUNCTIONS
+                    .iter()
+                    .find(|(_, f, ..)| f == func)
+                    .map_or("", |(name, ..)| name);
+                format!("Function {name}")
+            }
+        };
+        format!("{kind} - {root}")
+    };
+    match step {
+        Step::GroupBy { .. } => "Grouper".to_string(),
+        Step::Arrange(arrange) if !arrange.keys.is_empty() => "Sorter".to_string(),
+        Step::Arrange(_) => "Pager/Limiter".to_string(),
+        Step::Apply { expr, .. } => evaluator("Projector", expr),
+        Step::Filter(expr) => evaluator("Filter", expr),
+    }
 }
 
 /// One entry of the profile: named values, nested entries, or lists of entries.
@@ -166,7 +215,6 @@ impl Profile<'_> {
     }
 
     fn processors(&self) -> Vec<Entry> {
-        let p = self.phases;
         let processor = |name: &str, time: Duration, n: u64| {
             Entry(vec![
                 ("Type", text(name)),
@@ -174,19 +222,14 @@ impl Profile<'_> {
                 ("Counter", count(n)),
             ])
         };
-        let (index_time, matched) = p.index;
+        let (index_time, matched) = self.phases.index;
         let mut out = vec![processor("Index", index_time, matched)];
-        if p.count_only {
-            out.push(processor("Counter", Duration::ZERO, 1));
-            return out;
-        }
-        let knn = p.iterators.as_ref().is_some_and(|(q, _)| q.knn.is_some());
-        if knn {
-            out.push(processor("Metrics Applier", Duration::ZERO, matched));
-        }
-        out.push(processor("Scorer", Duration::ZERO, matched));
-        out.push(processor("Sorter", p.sorter.0, p.sorter.1));
-        out.push(processor("Loader", p.loader.0, p.loader.1));
+        out.extend(
+            self.phases
+                .processors
+                .iter()
+                .map(|p| processor(&p.name, p.time, p.count)),
+        );
         out
     }
 }

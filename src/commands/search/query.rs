@@ -24,7 +24,7 @@ use crate::protocol::reply::{format_double_g, format_double_g17};
 use crate::protocol::{Protocol, Reply};
 use crate::search::index::{Hit, Index, NodeStats, SearchOptions, SortKey};
 use crate::search::query::{Query, QueryNode};
-use crate::search::score::{Explanation, Scorer};
+use crate::search::score::Explanation;
 use crate::search::{FieldKind, IndexDef, SearchError, VectorAlgorithm};
 
 pub fn ft_search(ctx: &mut ExecCtx, args: &mut Args) -> Result<Reply, CmdError> {
@@ -32,23 +32,39 @@ pub fn ft_search(ctx: &mut ExecCtx, args: &mut Args) -> Result<Reply, CmdError> 
     search_with(ctx, &name, args, None)
 }
 
-/// Where FT.PROFILE's timings and counts come from: each phase of one FT.SEARCH, measured.
+/// Where FT.PROFILE's timings and counts come from: each phase of one FT.SEARCH or
+/// FT.AGGREGATE, measured.
 #[derive(Debug, Default)]
 pub(super) struct Phases {
     /// Reading the options and parsing the query.
     pub parsing: Duration,
-    /// Resolving yields, SORTBY, highlighting and the load plan.
+    /// Resolving yields, sorting, highlighting, the load plan or the pipeline's names.
     pub pipeline: Duration,
     /// The query's tree, each node evaluated on its own.
     pub iterators: Option<(Query, NodeStats)>,
     /// Matching (and scoring) documents: time, hits.
     pub index: (Duration, u64),
-    /// Ordering and paging: time, hits ordered.
-    pub sorter: (Duration, u64),
-    /// Loading the returned documents: time, documents loaded.
-    pub loader: (Duration, u64),
-    /// LIMIT 0 0: only counted.
-    pub count_only: bool,
+    /// The result processors after Index, in order.
+    pub processors: Vec<Processor>,
+}
+
+/// One result processor of a profile: its RediSearch name, its time and the results it
+/// passed on.
+#[derive(Debug)]
+pub(super) struct Processor {
+    pub name: String,
+    pub time: Duration,
+    pub count: u64,
+}
+
+impl Processor {
+    pub fn new(name: impl Into<String>, time: Duration, count: u64) -> Processor {
+        Processor {
+            name: name.into(),
+            time,
+            count,
+        }
+    }
 }
 
 /// FT.SEARCH on index `name` with the arguments after it; `phases`, when given, is filled
@@ -89,10 +105,7 @@ pub(super) fn search_with(
         slop: req.slop,
         in_order: req.in_order,
         language: req.language.clone(),
-        scorer: match &req.scorer {
-            Some(name) => Scorer::by_name(name)?,
-            None => Scorer::default(),
-        },
+        scorer: options::scorer(req.scorer.as_deref())?,
         explain: req.explain_score,
         payload: req.payload.clone(),
         now_ms: crate::keyspace::unix_ms(),
@@ -105,16 +118,11 @@ pub(super) fn search_with(
     let planned = Instant::now();
     let profiling = phases.is_some();
     let run = || {
-        let iterators = match profiling {
-            true => Some(index.profile(&query.filter, &options)?),
-            false => None,
-        };
-        let searched = Instant::now();
-        let hits = index.search(&query, &options)?;
+        let (hits, iterators, index_time) = measured_search(&index, &query, &options, profiling)?;
         let sorting = Instant::now();
         let matched = hits.len() as u64;
         let page = select_page(&index, hits, sort.as_ref(), &req, end);
-        let times = (sorting - searched, sorting.elapsed(), matched);
+        let times = (index_time, sorting.elapsed(), matched);
         Ok::<_, SearchError>((page, iterators, times))
     };
     let (page, iterators, (index_time, sort_time, matched)) =
@@ -137,14 +145,30 @@ pub(super) fn search_with(
         })
         .collect::<Vec<_>>();
     if let Some(phases) = phases {
+        // Scoring happens while matching, so the Scorer (and a KNN's Metrics Applier)
+        // pass on every hit with no time of their own: it is inside Index's.
+        let processors = if req.count_only {
+            vec![Processor::new("Counter", Duration::ZERO, 1)]
+        } else {
+            let mut list = Vec::new();
+            if query.knn.is_some() {
+                list.push(Processor::new("Metrics Applier", Duration::ZERO, matched));
+            }
+            list.push(Processor::new("Scorer", Duration::ZERO, matched));
+            list.push(Processor::new("Sorter", sort_time, matched));
+            list.push(Processor::new(
+                "Loader",
+                loading.elapsed(),
+                rows.len() as u64,
+            ));
+            list
+        };
         *phases = Phases {
             parsing: parsed - started,
             pipeline: planned - parsed,
             iterators: iterators.map(|stats| (query.clone(), stats)),
             index: (index_time, matched),
-            sorter: (sort_time, matched),
-            loader: (loading.elapsed(), rows.len() as u64),
-            count_only: req.count_only,
+            processors,
         };
     }
     Ok(reply(
@@ -154,6 +178,23 @@ pub(super) fn search_with(
         &page.hits,
         rows,
     ))
+}
+
+/// The index's hits for `query` and the time matching took; with `profiling`, first each
+/// node of the query's tree evaluated on its own (FT.PROFILE's iterators).
+pub(super) fn measured_search(
+    index: &Index,
+    query: &Query,
+    options: &SearchOptions,
+    profiling: bool,
+) -> Result<(Vec<Hit>, Option<NodeStats>, Duration), SearchError> {
+    let iterators = match profiling {
+        true => Some(index.profile(&query.filter, options)?),
+        false => None,
+    };
+    let searched = Instant::now();
+    let hits = index.search(query, options)?;
+    Ok((hits, iterators, searched.elapsed()))
 }
 
 /// Indexes up to this many documents are searched on the async worker itself: scanning them

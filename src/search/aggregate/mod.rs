@@ -12,6 +12,7 @@ mod reducers;
 
 use std::cmp::Ordering;
 use std::collections::HashMap;
+use std::time::{Duration, Instant};
 
 pub use reducers::ReducerSpec;
 
@@ -91,6 +92,14 @@ pub struct Pipeline {
 pub struct Output {
     pub rows: Vec<Row>,
     pub total: usize,
+}
+
+/// What one step of a measured run ([`Pipeline::run_measured`]) took and gave.
+#[derive(Debug, Clone, Copy, PartialEq)]
+pub struct StepStats {
+    pub time: Duration,
+    /// Rows the step passed on.
+    pub rows: usize,
 }
 
 /// Which step reads a name, for the error RediSearch gives when it is unknown.
@@ -192,9 +201,16 @@ impl Pipeline {
 
     /// Runs the steps over `rows`. An APPLY whose expression fails on a row leaves the
     /// value out of that row (RediSearch sets it to null); a FILTER that fails drops it.
-    pub fn run(&self, mut rows: Vec<Row>) -> Output {
+    pub fn run(&self, rows: Vec<Row>) -> Output {
+        self.run_measured(rows, &mut Vec::new())
+    }
+
+    /// [`Pipeline::run`], pushing onto `stats` each step's time and the rows it passed on
+    /// (FT.PROFILE's result processors).
+    pub fn run_measured(&self, mut rows: Vec<Row>, stats: &mut Vec<StepStats>) -> Output {
         let mut total = rows.len();
         for step in &self.steps {
+            let started = Instant::now();
             rows = match step {
                 Step::GroupBy { keys, reducers } => {
                     let groups = group(rows, keys, reducers);
@@ -216,6 +232,10 @@ impl Pipeline {
                     kept
                 }
             };
+            stats.push(StepStats {
+                time: started.elapsed(),
+                rows: rows.len(),
+            });
         }
         Output { total, rows }
     }
@@ -440,6 +460,22 @@ mod tests {
         assert_eq!(out.rows[1].get("brand"), Some(&Value::Null));
         let filtered = pipeline(vec![Step::Filter(Expr::parse("@price > 5").unwrap())]);
         assert_eq!(filtered.run(rows()).total, 2);
+    }
+
+    #[test]
+    fn measured_run_reports_rows_passed_on_by_each_step() {
+        let p = pipeline(vec![
+            Step::Filter(Expr::parse("@price > 5").unwrap()),
+            Step::GroupBy {
+                keys: vec!["brand".into()],
+                reducers: vec![],
+            },
+        ]);
+        let mut stats = Vec::new();
+        let out = p.run_measured(rows(), &mut stats);
+        let passed: Vec<usize> = stats.iter().map(|s| s.rows).collect();
+        assert_eq!(passed, [2, out.rows.len()]);
+        assert_eq!(out, p.run(rows()));
     }
 
     #[test]

@@ -480,15 +480,15 @@ pub fn check_names(req: &Request) -> Result<(), CmdError> {
             return Err(coded("No such language"));
         }
     }
-    check_scorer(req.scorer.as_deref())
+    scorer(req.scorer.as_deref()).map(|_| ())
 }
 
-/// A SCORER name must be one of RediSearch's scorers.
-pub(in crate::commands::search) fn check_scorer(scorer: Option<&str>) -> Result<(), CmdError> {
-    if let Some(scorer) = scorer {
-        Scorer::by_name(scorer).map_err(|e| coded(e.to_string()))?;
+/// The SCORER named (TFIDF when none is), which must be one of RediSearch's scorers.
+pub(in crate::commands::search) fn scorer(name: Option<&str>) -> Result<Scorer, CmdError> {
+    match name {
+        Some(name) => Scorer::by_name(name).map_err(|e| coded(e.to_string())),
+        None => Ok(Scorer::default()),
     }
-    Ok(())
 }
 
 #[cfg(test)]
