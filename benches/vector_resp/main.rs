@@ -14,6 +14,7 @@
 //! `--help` lists the options. The tool FLUSHALLs between phases, so it refuses a non-empty
 //! server unless `--flushall` is given.
 
+mod cli;
 mod dataset;
 mod load;
 mod paired;
@@ -31,6 +32,7 @@ use std::time::{Duration, Instant};
 
 use serde_json::{Value, json};
 
+use cli::{command, list};
 use dataset::{Dataset, Filter};
 use resp::Conn;
 use search::{Algo, QuerySet};
@@ -99,17 +101,6 @@ struct Options {
     flushall: bool,
 }
 
-fn list<T: std::str::FromStr>(flag: &str, value: &str) -> Result<Vec<T>, String> {
-    value
-        .split(',')
-        .map(|v| {
-            v.trim()
-                .parse()
-                .map_err(|_| format!("{flag}: bad value {v:?}"))
-        })
-        .collect()
-}
-
 fn default_data_dir() -> PathBuf {
     vector_data::dir()
 }
@@ -140,34 +131,15 @@ fn parse_options() -> Result<Option<Options>, String> {
     let (mut host, mut port) = ("127.0.0.1".to_owned(), 6379u16);
     let mut filters = "letter=s,letter=k,chars=100..140".to_owned();
     let mut filter_efs = None;
-    let mut args = std::env::args().skip(1);
-    while let Some(flag) = args.next() {
-        // `cargo bench` passes --bench to every bench binary.
-        if flag == "--bench" {
-            continue;
-        }
-        if flag == "--help" || flag == "-h" {
-            println!("{HELP}");
-            return Ok(None);
-        }
-        if flag == "--flushall" {
-            o.flushall = true;
-            continue;
-        }
-        let value = args
-            .next()
-            .ok_or_else(|| format!("{flag} needs a value (see --help)"))?;
-        let num = |v: &str| {
-            v.parse::<usize>()
-                .map_err(|_| format!("{flag}: bad number {v:?}"))
-        };
+    let Some(line) = cli::parse(HELP)? else {
+        return Ok(None);
+    };
+    o.flushall = line.flushall;
+    for (flag, value) in line.values {
+        let num = |v: &str| cli::num::<usize>(&flag, v);
         match flag.as_str() {
             "--host" => host = value,
-            "--port" => {
-                port = value
-                    .parse()
-                    .map_err(|_| format!("--port: bad port {value:?}"))?
-            }
+            "--port" => port = cli::num(&flag, &value)?,
             "--data" => o.data = value.into(),
             "--dim" => o.dim = num(&value)?,
             "--rows" => o.rows = num(&value)?,
@@ -228,13 +200,6 @@ fn used_memory(conn: &mut Conn) -> Result<u64, String> {
         .find_map(|l| l.strip_prefix("used_memory:"))
         .and_then(|v| v.trim().parse().ok())
         .ok_or_else(|| "INFO memory: no used_memory".into())
-}
-
-fn command(conn: &mut Conn, args: &[&str]) -> Result<resp::Reply, String> {
-    conn.call_str(args)
-        .map_err(|e| format!("{}: {e}", args[0]))?
-        .ok()
-        .map_err(|e| format!("{}: {e}", args[0]))
 }
 
 fn per_doc(after: u64, before: u64, docs: usize) -> f64 {
@@ -482,14 +447,7 @@ fn exact_answers<'a>(
 }
 
 fn start(o: Options) -> Result<(), String> {
-    let mut ctl = Conn::connect(&o.addr).map_err(|e| format!("connect {}: {e}", o.addr))?;
-    let keys = command(&mut ctl, &["DBSIZE"])?;
-    if keys != resp::Reply::Int(0) && !o.flushall {
-        return Err(format!(
-            "{} holds keys ({keys:?}); the benchmark flushes the server, pass --flushall",
-            o.addr
-        ));
-    }
+    let ctl = cli::control(&o.addr, o.flushall)?;
     let data = Dataset::load(&o.data, o.dim, o.rows, o.queries)?;
     eprintln!(
         "dataset {}: {} rows, {} queries, dim {}",
