@@ -362,7 +362,7 @@ impl Bench<'_> {
             }
         }
         self.write_load(terms)?;
-        // FLUSHALL leaves the index definitions in place here; the next corpus creates its own.
+        // The next corpus creates its own index under the same name.
         search::drop_index(&mut self.ctl, INDEX)?;
         command(&mut self.ctl, &["FLUSHALL"]).map(drop)
     }
