@@ -14,8 +14,8 @@ use bytes::Bytes;
 
 use super::profile::step_processor;
 use super::query::options::{
-    bad_args, coded, parse_dialect, parse_params, parse_timeout, parse_unsigned, scorer, text,
-    value_of, var_args,
+    bad_args, coded, limit_pair, parse_dialect, parse_params, parse_timeout, parse_unsigned,
+    scorer, text, value_of, var_args,
 };
 use super::query::{
     Phases, Processor, format_number, live_field, may_take_long, measured_search, resp3_results,
@@ -127,18 +127,7 @@ fn parse(args: &mut Args, max_results: u64) -> Result<Request, CmdError> {
                 req.pipeline.steps.push(Step::Filter(Expr::parse(&expr)?));
             }
             b"LIMIT" => {
-                let (Some(offset), Some(num)) = (args.next(), args.next()) else {
-                    return Err(coded("LIMIT requires two arguments"));
-                };
-                let (Ok(offset), Ok(num)) = (parse_unsigned(&offset), parse_unsigned(&num)) else {
-                    return Err(coded("LIMIT needs two numeric arguments"));
-                };
-                if num == 0 && offset != 0 {
-                    return Err(coded("The `offset` of the LIMIT must be 0 when `num` is 0"));
-                }
-                if num > max_results {
-                    return Err(coded(format!("LIMIT exceeds maximum of {max_results}")));
-                }
+                let (offset, num) = limit_pair(args, max_results)?;
                 let arrange = req.pipeline.arrange();
                 arrange.limited = true;
                 arrange.offset = usize::try_from(offset).unwrap_or(usize::MAX);

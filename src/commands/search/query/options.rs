@@ -405,6 +405,22 @@ fn parse_geofilter(args: &mut Args) -> Result<(String, GeoFilter), CmdError> {
 }
 
 fn parse_limit(args: &mut Args, req: &mut Request, max_results: u64) -> Result<(), CmdError> {
+    let (offset, num) = limit_pair(args, max_results)?;
+    if offset > max_results {
+        return Err(coded(format!("OFFSET exceeds maximum of {max_results}")));
+    }
+    req.offset = offset;
+    req.num = num;
+    req.count_only = num == 0;
+    Ok(())
+}
+
+/// `LIMIT offset num` of FT.SEARCH and FT.AGGREGATE, with RediSearch's checks: two numbers,
+/// `num` 0 only with `offset` 0, `num` at most `max_results`.
+pub(in crate::commands::search) fn limit_pair(
+    args: &mut Args,
+    max_results: u64,
+) -> Result<(u64, u64), CmdError> {
     if args.remaining() < 2 {
         return Err(coded("LIMIT requires two arguments"));
     }
@@ -419,13 +435,7 @@ fn parse_limit(args: &mut Args, req: &mut Request, max_results: u64) -> Result<(
     if num > max_results {
         return Err(coded(format!("LIMIT exceeds maximum of {max_results}")));
     }
-    if offset > max_results {
-        return Err(coded(format!("OFFSET exceeds maximum of {max_results}")));
-    }
-    req.offset = offset;
-    req.num = num;
-    req.count_only = num == 0;
-    Ok(())
+    Ok((offset, num))
 }
 
 fn parse_sortby(args: &mut Args) -> Result<SortBy, CmdError> {
