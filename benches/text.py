@@ -173,17 +173,9 @@ def render_report(results, missing, command):
 
 def main():
     opts = parse_args()
-    command = shlex.join([os.path.relpath(os.path.abspath(__file__), REPO)] + sys.argv[1:])
-    if opts.report_only:
-        with open(opts.report_only) as f:
-            results = [json.loads(line) for line in f if line.strip()]
-        missing = []
-    else:
-        results, missing = run_all(opts)
+    results, missing, command = vector.results_of(opts, run_all)
     report = render_report(results, missing, command)
-    os.makedirs(os.path.dirname(os.path.abspath(opts.report)), exist_ok=True)
-    with open(opts.report, "w") as f:
-        f.write(report)
+    vector.write_report(opts.report, report)
     print(report)
     print(f"results: {opts.results}\nreport: {opts.report}", file=sys.stderr)
     sys.exit(1 if missing else 0)

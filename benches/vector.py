@@ -500,20 +500,28 @@ def render_plot(results, path):
     plt.close(fig)
 
 
+def results_of(opts, run):
+    """(JSON lines, what is missing, the command line): read back with --report-only, else
+    measured by `run(opts)`. Shared with benches/text.py."""
+    command = shlex.join([os.path.relpath(os.path.abspath(sys.argv[0]), REPO)] + sys.argv[1:])
+    if opts.report_only:
+        with open(opts.report_only) as f:
+            return [json.loads(line) for line in f if line.strip()], [], command
+    return (*run(opts), command)
+
+
+def write_report(path, report):
+    os.makedirs(os.path.dirname(os.path.abspath(path)), exist_ok=True)
+    with open(path, "w") as f:
+        f.write(report)
+
+
 def main():
     opts = parse_args()
     ensure_venv(opts.venv)
-    command = shlex.join([os.path.relpath(os.path.abspath(__file__), REPO)] + sys.argv[1:])
-    if opts.report_only:
-        with open(opts.report_only) as f:
-            results = [json.loads(line) for line in f if line.strip()]
-        missing = []
-    else:
-        results, missing = run_all(opts)
+    results, missing, command = results_of(opts, run_all)
     report = render_report(results, missing, command, opts.data)
-    os.makedirs(os.path.dirname(os.path.abspath(opts.report)), exist_ok=True)
-    with open(opts.report, "w") as f:
-        f.write(report)
+    write_report(opts.report, report)
     if query_lines(results):
         render_plot(results, opts.plot)
         report += f"\nplot: {opts.plot}\n"
