@@ -85,3 +85,20 @@ def test_example_runs(fresh_server, script):
     assert f"{script.stem}: all good" in done.stdout, done.stdout
     for line in SEARCH_EXAMPLES.get(script.name, []):
         assert line in done.stdout, f"{script.name} did not print {line!r}:\n{done.stdout}"
+
+
+def test_rag_chunking():
+    """rag_pipeline's chunker, on texts longer than the dataset's (whose entries are each one
+    chunk): whole sentences packed up to the limit, an over-long sentence cut, nothing lost."""
+    sys.path.insert(0, str(EXAMPLES[0].parent))
+    try:
+        from rag_pipeline import chunk
+    finally:
+        sys.path.pop(0)
+    text = "One two three. " * 10 + "x" * 250 + " Last one? Yes!"
+    chunks = chunk(text, 100)
+    assert chunks[:2] == ["One two three. " * 5 + "One two three.", "One two three. " * 3 + "One two three."]
+    assert chunks[2:] == ["x" * 100, "x" * 100, "x" * 50 + " Last one? Yes!"]
+    assert all(len(c) <= 100 for c in chunks)
+    assert "".join(chunks).replace(" ", "") == text.replace(" ", "")
+    assert chunk("  A short entry. Two sentences.  ", 100) == ["  A short entry. Two sentences.  "]
