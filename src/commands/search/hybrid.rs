@@ -127,18 +127,14 @@ struct Request {
     params: Params,
 }
 
-fn syntax(text: impl Into<String>) -> CmdError {
-    coded(text)
-}
-
 /// Parses the arguments after the index name; `max_results` bounds LIMIT.
 fn parse(args: &mut Args, max_results: u64) -> Result<Request, CmdError> {
     if !args.eat("SEARCH") {
-        return Err(syntax("SEARCH argument is required"));
+        return Err(coded("SEARCH argument is required"));
     }
     let search = args
         .next()
-        .ok_or_else(|| syntax("No query string provided for SEARCH"))?;
+        .ok_or_else(|| coded("No query string provided for SEARCH"))?;
     let (mut scorer, mut search_yield) = (None, None);
     loop {
         if args.eat("SCORER") {
@@ -151,11 +147,8 @@ fn parse(args: &mut Args, max_results: u64) -> Result<Request, CmdError> {
     }
     if !args.eat("VSIM") {
         return match args.peek() {
-            Some(arg) => Err(syntax(format!(
-                "Unknown argument `{}` in SEARCH",
-                text(arg)
-            ))),
-            None => Err(syntax("VSIM argument is required")),
+            Some(arg) => Err(coded(format!("Unknown argument `{}` in SEARCH", text(arg)))),
+            None => Err(coded("VSIM argument is required")),
         };
     }
     let vsim = parse_vsim(args)?;
@@ -201,14 +194,14 @@ fn required(args: &mut Args, name: &str) -> Result<Bytes, CmdError> {
 fn parse_vsim(args: &mut Args) -> Result<Vsim, CmdError> {
     let field = args
         .next()
-        .ok_or_else(|| syntax("Missing vector field name"))?;
+        .ok_or_else(|| coded("Missing vector field name"))?;
     let field = match text(&field).strip_prefix('@') {
         Some(name) if !name.is_empty() => name.to_string(),
-        _ => return Err(syntax("Missing @ prefix for vector field name")),
+        _ => return Err(coded("Missing @ prefix for vector field name")),
     };
     let vector = args
         .next()
-        .ok_or_else(|| syntax("Missing vector argument"))?;
+        .ok_or_else(|| coded("Missing vector argument"))?;
     let mut vsim = Vsim {
         field,
         vector,
@@ -223,7 +216,7 @@ fn parse_vsim(args: &mut Args) -> Result<Vsim, CmdError> {
     while let Some(keyword) = args.peek().map(|a| a.to_ascii_uppercase()) {
         match keyword.as_slice() {
             b"KNN" | b"RANGE" if method_seen => {
-                return Err(syntax("Only one of KNN or RANGE may be given"));
+                return Err(coded("Only one of KNN or RANGE may be given"));
             }
             b"KNN" | b"RANGE" => {
                 let _ = args.next();
@@ -255,20 +248,18 @@ fn set_yield(slot: &mut Option<String>, name: Bytes) -> Result<(), CmdError> {
 
 /// `count name value ...`: the pairs of a KNN, RANGE or COMBINE clause (names upper-cased).
 fn pairs(args: &mut Args) -> Result<Vec<(String, Bytes)>, CmdError> {
-    let count = args
-        .next()
-        .ok_or_else(|| syntax("Missing argument count"))?;
+    let count = args.next().ok_or_else(|| coded("Missing argument count"))?;
     let n = parse_unsigned(&count)
-        .map_err(|_| syntax("Invalid argument count: expected an unsigned integer"))?;
+        .map_err(|_| coded("Invalid argument count: expected an unsigned integer"))?;
     if n == 0 || n % 2 != 0 {
-        return Err(syntax(format!(
+        return Err(coded(format!(
             "Invalid argument count: {n} (must be a positive even number for key/value pairs)"
         )));
     }
     let available = args.remaining() as u64;
     if n > available {
         let verb = if available == 1 { "was" } else { "were" };
-        return Err(syntax(format!(
+        return Err(coded(format!(
             "Expected arguments {n}, but {available} {verb} provided"
         )));
     }
@@ -302,7 +293,7 @@ fn parse_method(
     let clause = if knn { "KNN" } else { "RANGE" };
     let (mut k, mut ef_runtime, mut radius, mut epsilon) = (None, None, None, None);
     for (name, value) in pairs(args)? {
-        let duplicate = || syntax(format!("Duplicate {name} argument"));
+        let duplicate = || coded(format!("Duplicate {name} argument"));
         match (knn, name.as_str()) {
             (true, "K") => {
                 if k.is_some() {
@@ -310,9 +301,9 @@ fn parse_method(
                 }
                 let n = whole_number(&value)
                     .filter(|n| *n >= 1)
-                    .ok_or_else(|| syntax("Invalid K value"))?;
+                    .ok_or_else(|| coded("Invalid K value"))?;
                 if n > MAX_K {
-                    return Err(syntax("KNN K parameter is too large"));
+                    return Err(coded("KNN K parameter is too large"));
                 }
                 k = Some(n as usize);
             }
@@ -323,14 +314,14 @@ fn parse_method(
                 let n = parse_unsigned(&value)
                     .ok()
                     .filter(|n| *n >= 1)
-                    .ok_or_else(|| syntax("Invalid EF_RUNTIME value"))?;
+                    .ok_or_else(|| coded("Invalid EF_RUNTIME value"))?;
                 ef_runtime = Some(usize::try_from(n).unwrap_or(usize::MAX));
             }
             (false, "RADIUS") => {
                 if radius.is_some() {
                     return Err(duplicate());
                 }
-                radius = Some(finite(&value).ok_or_else(|| syntax("Invalid RADIUS value"))?);
+                radius = Some(finite(&value).ok_or_else(|| coded("Invalid RADIUS value"))?);
             }
             (false, "EPSILON") => {
                 if epsilon.is_some() {
@@ -338,22 +329,22 @@ fn parse_method(
                 }
                 let e = finite(&value)
                     .filter(|e| *e > 0.0)
-                    .ok_or_else(|| syntax("Invalid EPSILON value"))?;
+                    .ok_or_else(|| coded("Invalid EPSILON value"))?;
                 epsilon = Some(e);
             }
             (_, "YIELD_SCORE_AS") => set_yield(yield_as, value)?,
             _ => {
-                return Err(syntax(format!("Unknown argument `{name}` in {clause}")));
+                return Err(coded(format!("Unknown argument `{name}` in {clause}")));
             }
         }
     }
     if knn {
         if k.is_none() {
-            return Err(syntax("Missing required argument K"));
+            return Err(coded("Missing required argument K"));
         }
         return Ok(Method::Knn { k, ef_runtime });
     }
-    let radius = radius.ok_or_else(|| syntax("Missing required argument RADIUS"))?;
+    let radius = radius.ok_or_else(|| coded("Missing required argument RADIUS"))?;
     Ok(Method::Range { radius, epsilon })
 }
 
@@ -380,7 +371,7 @@ fn parse_combine(args: &mut Args) -> Result<Combine, CmdError> {
             (true, "BETA") => &mut beta,
             (_, "WINDOW") => {
                 if combine.window.is_some() {
-                    return Err(syntax("Duplicate WINDOW argument"));
+                    return Err(coded("Duplicate WINDOW argument"));
                 }
                 combine.window = Some(parse_window(&value)?);
                 continue;
@@ -389,10 +380,10 @@ fn parse_combine(args: &mut Args) -> Result<Combine, CmdError> {
                 set_yield(&mut combine.yield_as, value)?;
                 continue;
             }
-            _ => return Err(syntax(format!("Unknown argument `{name}` in {clause}"))),
+            _ => return Err(coded(format!("Unknown argument `{name}` in {clause}"))),
         };
         if slot.is_some() {
-            return Err(syntax(format!("Duplicate {name} argument")));
+            return Err(coded(format!("Duplicate {name} argument")));
         }
         let n = finite(&value)
             .ok_or_else(|| bad_args(&name, "Could not convert argument to expected type"))?;
@@ -405,8 +396,8 @@ fn parse_combine(args: &mut Args) -> Result<Combine, CmdError> {
                 alpha: DEFAULT_ALPHA,
                 beta: DEFAULT_BETA,
             },
-            (Some(_), None) => return Err(syntax("Missing value for BETA")),
-            (None, Some(_)) => return Err(syntax("Missing value for ALPHA")),
+            (Some(_), None) => return Err(coded("Missing value for BETA")),
+            (None, Some(_)) => return Err(coded("Missing value for ALPHA")),
         }
     } else {
         let constant = constant.unwrap_or(DEFAULT_RRF_CONSTANT);
@@ -435,7 +426,7 @@ fn parse_window(value: &[u8]) -> Result<usize, CmdError> {
     }
 }
 
-/// The vector query's distances are read back under this name.
+/// The vector query yields its distances under this name (KNN and RANGE alike).
 fn distance_name(field: &str) -> String {
     format!("__{field}_score")
 }
@@ -485,6 +476,7 @@ impl Vsim {
             Method::Knn { ef_runtime, .. } => {
                 let mut knn = KnnClause::new(k, self.field.clone(), blob, blob_param);
                 knn.ef_runtime = *ef_runtime;
+                knn.alias = Some(distance_name(&self.field));
                 check_knn(&knn, false, vector.algorithm)?;
                 Query {
                     filter,
@@ -604,6 +596,7 @@ pub fn ft_hybrid(ctx: &mut ExecCtx, args: &mut Args) -> Result<Reply, CmdError> 
     let window = req.combine.window.or(limit).unwrap_or(DEFAULT_WINDOW);
     let k = match req.vsim.method {
         Method::Knn { k, .. } => k.or(limit).unwrap_or(DEFAULT_K),
+        // RANGE takes every document within the radius.
         Method::Range { .. } => 0,
     };
     let k = match req.combine.fusion {
@@ -643,13 +636,7 @@ pub fn ft_hybrid(ctx: &mut ExecCtx, args: &mut Args) -> Result<Reply, CmdError> 
         .take(window)
         .map(|hit| (hit.key, hit.score))
         .collect();
-    let distance = match &req.vsim.method {
-        Method::Knn { .. } => vector_query
-            .knn
-            .as_ref()
-            .map_or_else(String::new, KnnClause::score_field),
-        Method::Range { .. } => distance_name(&req.vsim.field),
-    };
+    let distance = distance_name(&req.vsim.field);
     let mut nearest: Vec<(Bytes, f64)> = run(&index, &vector_query, &options)?
         .into_iter()
         .filter_map(|hit| {
