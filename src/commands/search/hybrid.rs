@@ -20,9 +20,10 @@
 //! IP `(1 + d) / 2`). That normalised score is also what the VSIM YIELD_SCORE_AS yields.
 //!
 //! Rows hold `__key` and `__score` (the fused score) unless LOAD says which fields to
-//! send, plus the yielded scores; they come in fused-score order, 10 unless LIMIT says.
-//! An explicit LIMIT also stands for K and (RRF) WINDOW when those are not given, and RRF
-//! never asks the KNN for more than WINDOW neighbours, as in RediSearch.
+//! send, plus the yielded scores; they come in fused-score order (equal scores in the order
+//! the documents were first seen: text list, then vector list), 10 unless LIMIT says. An
+//! explicit LIMIT also stands for K and WINDOW when those are not given, and RRF never
+//! asks the KNN for more than WINDOW neighbours, as in RediSearch.
 //!
 //! The reply is RediSearch 8.4's: `total_results`, `results` (one map per row), `warnings`
 //! and `execution_time` (milliseconds), a flat array in RESP2 and a map in RESP3.
