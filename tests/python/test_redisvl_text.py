@@ -1,7 +1,7 @@
 """redisvl's full-text queries against ferrostack, unchanged client code: TextQuery (every
 scorer it offers, filters, field and word weights, stopwords, paging, sorting) and
 AggregateHybridQuery (text score and vector similarity mixed in FT.AGGREGATE). redisvl's
-HybridQuery needs Redis 8's FT.HYBRID and is not covered.
+HybridQuery (FT.HYBRID) is covered in test_redisvl_hybrid.py.
 
 Both redis-py 8's default client (RESP3 on the wire) and a `protocol=2` client. Expected
 results and scores are computed here from the corpus, with RediSearch 2.10's formulas.
@@ -42,9 +42,9 @@ DOCS = [
 TEXT_FIELDS = ("title", "description")
 
 
-@pytest.fixture
-def docs(client, request):  # noqa: F811
-    name = "rvt_" + re.sub(r"\W+", "_", request.node.name).strip("_")
+def load_docs(client, name, algorithm="flat"):  # noqa: F811
+    """An index `name` over DOCS (TEXT fields NOSTEM, `vec` a COSINE `algorithm` vector),
+    created, loaded and indexed."""
     schema = {
         "index": {"name": name, "prefix": name, "storage_type": "hash"},
         "fields": [
@@ -57,7 +57,7 @@ def docs(client, request):  # noqa: F811
                 "type": "vector",
                 "attrs": {
                     "dims": 3,
-                    "algorithm": "flat",
+                    "algorithm": algorithm,
                     "distance_metric": "cosine",
                     "datatype": "float32",
                 },
@@ -69,6 +69,13 @@ def docs(client, request):  # noqa: F811
     records = [{**d, "vec": array_to_buffer(d["vec"], "float32")} for d in DOCS]
     index.load(records, id_field="id")
     wait_indexed(index)
+    return index
+
+
+@pytest.fixture
+def docs(client, request):  # noqa: F811
+    name = "rvt_" + re.sub(r"\W+", "_", request.node.name).strip("_")
+    index = load_docs(client, name)
     yield index
     index.delete(drop=True)
 

@@ -37,13 +37,24 @@ const SMALL_ROWS: usize = 5_000;
 
 /// What LOAD asks for.
 #[derive(Debug, Default, PartialEq)]
-enum Load {
+pub(super) enum Load {
     #[default]
     Nothing,
     /// `LOAD *`: every field of the hash.
     All,
     /// `LOAD n @f [AS a] ...`: (hash field or `__key`, row name).
     Fields(Vec<(String, String)>),
+}
+
+impl Load {
+    /// Whether the rows get a field named `name` from it.
+    pub(super) fn provides(&self, name: &str) -> bool {
+        match self {
+            Load::All => true,
+            Load::Fields(fields) => fields.iter().any(|(_, n)| n == name),
+            Load::Nothing => false,
+        }
+    }
 }
 
 #[derive(Debug, Default)]
@@ -94,54 +105,71 @@ fn parse(args: &mut Args, max_results: u64) -> Result<Request, CmdError> {
             b"TIMEOUT" => parse_timeout(args)?,
             b"DIALECT" => req.dialect = Some(parse_dialect(args)?),
             b"PARAMS" => req.params = parse_params(args, &mut params_seen)?,
-            b"LOAD" => {
-                if req
-                    .pipeline
-                    .steps
-                    .iter()
-                    .any(|s| matches!(s, Step::GroupBy { .. }))
-                {
-                    return Err(coded("LOAD cannot be applied after projectors or reducers"));
-                }
-                req.load = parse_load(args)?;
-            }
             b"WITHCURSOR" => req.cursor = Some(parse_cursor(args)?),
-            b"GROUPBY" => req.pipeline.steps.push(parse_groupby(args)?),
-            b"SORTBY" => parse_sortby(args, &mut req.pipeline)?,
-            b"APPLY" => {
-                let expr = text(&value_of(args, "APPLY")?);
-                let name = if args.eat("AS") {
-                    args.next()
-                        .map(|a| text(&a))
-                        .ok_or_else(|| bad_args("AS", "needs argument"))?
-                } else {
-                    expr.clone()
-                };
-                req.pipeline.steps.push(Step::Apply {
-                    expr: Expr::parse(&expr)?,
-                    name,
-                });
-            }
-            b"FILTER" => {
-                let expr = text(&value_of(args, "FILTER")?);
-                req.pipeline.steps.push(Step::Filter(Expr::parse(&expr)?));
-            }
-            b"LIMIT" => {
-                let (offset, num) = limit_pair(args, max_results)?;
-                let arrange = req.pipeline.arrange();
-                arrange.limited = true;
-                arrange.offset = usize::try_from(offset).unwrap_or(usize::MAX);
-                arrange.limit = usize::try_from(num).unwrap_or(usize::MAX);
-            }
-            _ => {
-                return Err(coded(format!(
-                    "Unknown argument `{}` at position {position} for <main>",
-                    text(&arg)
-                )));
+            keyword => {
+                if !parse_step(keyword, args, &mut req.pipeline, &mut req.load, max_results)? {
+                    return Err(coded(format!(
+                        "Unknown argument `{}` at position {position} for <main>",
+                        text(&arg)
+                    )));
+                }
             }
         }
     }
     Ok(req)
+}
+
+/// One post-processing step FT.AGGREGATE and FT.HYBRID share (LOAD, GROUPBY, SORTBY,
+/// APPLY, FILTER, LIMIT), `keyword` (upper-cased) already consumed: adds it to `pipeline`
+/// (or sets `load`) and returns true, or returns false when `keyword` is none of them.
+pub(super) fn parse_step(
+    keyword: &[u8],
+    args: &mut Args,
+    pipeline: &mut Pipeline,
+    load: &mut Load,
+    max_results: u64,
+) -> Result<bool, CmdError> {
+    match keyword {
+        b"LOAD" => {
+            if pipeline
+                .steps
+                .iter()
+                .any(|s| matches!(s, Step::GroupBy { .. }))
+            {
+                return Err(coded("LOAD cannot be applied after projectors or reducers"));
+            }
+            *load = parse_load(args)?;
+        }
+        b"GROUPBY" => pipeline.steps.push(parse_groupby(args)?),
+        b"SORTBY" => parse_sortby(args, pipeline)?,
+        b"APPLY" => {
+            let expr = text(&value_of(args, "APPLY")?);
+            let name = if args.eat("AS") {
+                args.next()
+                    .map(|a| text(&a))
+                    .ok_or_else(|| bad_args("AS", "needs argument"))?
+            } else {
+                expr.clone()
+            };
+            pipeline.steps.push(Step::Apply {
+                expr: Expr::parse(&expr)?,
+                name,
+            });
+        }
+        b"FILTER" => {
+            let expr = text(&value_of(args, "FILTER")?);
+            pipeline.steps.push(Step::Filter(Expr::parse(&expr)?));
+        }
+        b"LIMIT" => {
+            let (offset, num) = limit_pair(args, max_results)?;
+            let arrange = pipeline.arrange();
+            arrange.limited = true;
+            arrange.offset = usize::try_from(offset).unwrap_or(usize::MAX);
+            arrange.limit = usize::try_from(num).unwrap_or(usize::MAX);
+        }
+        _ => return Ok(false),
+    }
+    Ok(true)
 }
 
 /// A property reference of GROUPBY / SORTBY: `@name`.
@@ -291,13 +319,8 @@ pub(super) fn aggregate_with(
     let query = crate::search::query::parse(&req.query, &index.def, &req.params, dialect)?;
     let parsed = Instant::now();
     let yields = yielded_fields(&query, &index.def)?;
-    let loaded = |name: &str| match &req.load {
-        Load::All => true,
-        Load::Fields(fields) => fields.iter().any(|(_, n)| n == name),
-        Load::Nothing => false,
-    };
     let source = |name: &str| {
-        loaded(name)
+        req.load.provides(name)
             || index.def.field(name).is_some()
             || yields.iter().any(|y| y == name)
             || name == "__key"
@@ -370,8 +393,7 @@ pub(super) fn aggregate_with(
 }
 
 /// One hit as a row: its yielded distances, `__score` (ADDSCORES), the LOAD fields, then
-/// the other names the pipeline reads from documents. Hash fields are read under the key's
-/// shard lock; a key gone since the search gives a row without them.
+/// the other names the pipeline reads from documents ([`load_into`]).
 fn load_row(
     ctx: &ExecCtx,
     hit: &Hit,
@@ -389,24 +411,38 @@ fn load_row(
     if req.add_scores {
         row.set("__score", Value::Number(hit.score));
     }
-    let key_text = || Value::Str(String::from_utf8_lossy(&hit.key).into_owned());
+    load_into(ctx, &hit.key, &req.load, wanted, def, &mut row);
+    row
+}
+
+/// Adds to `row` (document `key`'s row, holding what the search gave already) the LOAD
+/// fields, then every `wanted` name it still lacks. Hash fields are read under the key's
+/// shard lock, and only when something is to be read from the hash; a key gone since the
+/// search gives a row without them.
+pub(super) fn load_into(
+    ctx: &ExecCtx,
+    key: &Bytes,
+    load: &Load,
+    wanted: &[String],
+    def: &IndexDef,
+    row: &mut Row,
+) {
+    let key_text = || Value::Str(String::from_utf8_lossy(key).into_owned());
     let identifier = |name: &str| match def.field(name) {
         Some(field) => field.identifier.clone(),
         None => Bytes::copy_from_slice(name.as_bytes()),
     };
-    let reads_hash = req.load != Load::Nothing
-        || wanted
-            .iter()
-            .any(|w| w != "__key" && w != "__score" && !yields.contains(w));
+    let reads_hash =
+        *load != Load::Nothing || wanted.iter().any(|w| w != "__key" && row.get(w).is_none());
     if !reads_hash {
-        if wanted.iter().any(|w| w == "__key") {
+        if wanted.iter().any(|w| w == "__key") && row.get("__key").is_none() {
             row.set("__key", key_text());
         }
-        return row;
+        return;
     }
-    let mut guard = ctx.ks().lock(0, &[&hit.key]);
+    let mut guard = ctx.ks().lock(0, &[key]);
     let now = guard.now_ms();
-    let hash = match guard.peek(&hit.key).map(|e| &e.value) {
+    let hash = match guard.peek(key).map(|e| &e.value) {
         Some(KeyValue::Hash(hash)) => Some(hash),
         _ => None,
     };
@@ -425,7 +461,7 @@ fn load_row(
             read(&identifier(path))
         }
     };
-    match &req.load {
+    match load {
         Load::All => {
             if let Some(hash) = hash {
                 for (field, _) in hash.iter() {
@@ -451,7 +487,6 @@ fn load_row(
             row.set(name, value);
         }
     }
-    row
 }
 
 /// FT.CURSOR READ idx cid [COUNT n] | DEL idx cid.
@@ -493,7 +528,7 @@ pub fn ft_cursor(ctx: &mut ExecCtx, args: &mut Args) -> Result<Reply, CmdError> 
 
 /// A row value as RediSearch sends it: strings as they are, numbers as `%lld` / `%.12g`,
 /// lists as arrays, null as nil.
-fn value_reply(value: Value) -> Reply {
+pub(super) fn value_reply(value: Value) -> Reply {
     match value {
         Value::Null => Reply::Nil,
         Value::Number(n) => Reply::bulk(format_number(n)),

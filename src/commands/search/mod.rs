@@ -1,9 +1,9 @@
 //! The FT.* commands (RediSearch 2.10's surface): argument parsing and reply building over
 //! `crate::search`. Index administration lives in `admin`, FT.SEARCH in `query`, FT.AGGREGATE
-//! and FT.CURSOR in `aggregate`, FT.EXPLAIN in `explain`, FT.PROFILE in `profile`, the initial
-//! scan of FT.CREATE (and the re-scan after SWAPDB) in `backfill`, FT.SUG* (suggestion
-//! dictionaries, which are keys) in `suggest`, FT.DICT* in `dict`, FT.SPELLCHECK in
-//! `spellcheck` and FT.SYNUPDATE / SYNDUMP in `synonyms`.
+//! and FT.CURSOR in `aggregate`, FT.HYBRID in `hybrid`, FT.EXPLAIN in `explain`, FT.PROFILE
+//! in `profile`, the initial scan of FT.CREATE (and the re-scan after SWAPDB) in `backfill`,
+//! FT.SUG* (suggestion dictionaries, which are keys) in `suggest`, FT.DICT* in `dict`,
+//! FT.SPELLCHECK in `spellcheck` and FT.SYNUPDATE / SYNDUMP in `synonyms`.
 //!
 //! Errors are RediSearch's texts, which carry no `ERR` prefix ([`search_error`]).
 
@@ -12,6 +12,7 @@ mod aggregate;
 pub mod backfill;
 mod dict;
 mod explain;
+mod hybrid;
 mod profile;
 mod query;
 mod spellcheck;
@@ -80,6 +81,11 @@ pub static COMMANDS: &[CommandSpec] = &[
             G,
             aggregate::ft_aggregate,
         )
+    },
+    CommandSpec {
+        summary: "Performs hybrid search combining text search and vector similarity search",
+        since: "8.4.0",
+        ..CommandSpec::new("ft.hybrid", -7, Flags::READONLY, G, hybrid::ft_hybrid)
     },
     CommandSpec {
         summary: "Reads from or deletes a cursor of an aggregation",

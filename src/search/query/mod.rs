@@ -20,7 +20,7 @@ pub use ast::{
     ClauseAttrs, GeoFilter, GeoUnit, HybridPolicy, KnnClause, NumBound, Query, QueryNode,
     TagPattern, TextTerm, wildcard_match,
 };
-pub use parser::parse;
+pub use parser::{check_knn, parse};
 
 /// FT.SEARCH's `PARAMS`: name (without `$`) -> value.
 pub type Params = HashMap<String, Bytes>;

@@ -998,8 +998,12 @@ fn set_once<T>(slot: &mut Option<T>, value: T) -> Result<(), SearchError> {
     }
 }
 
-/// The combinations of KNN parameters RediSearch refuses.
-fn check_knn(knn: &KnnClause, hybrid: bool, algorithm: VectorAlgorithm) -> Result<(), SearchError> {
+/// The combinations of KNN parameters RediSearch refuses (FT.HYBRID's KNN clause too).
+pub fn check_knn(
+    knn: &KnnClause,
+    hybrid: bool,
+    algorithm: VectorAlgorithm,
+) -> Result<(), SearchError> {
     let err = |text: &str| Err(SearchError::other(format!("{VEC_PARAMS_ERR}{text}")));
     if knn.epsilon.is_some() {
         return err("range query attributes were sent for a non-range query");
