@@ -17,6 +17,7 @@
 pub mod aggregate;
 pub mod config;
 pub mod datetime;
+pub mod deadline;
 pub mod dict;
 pub mod document;
 pub mod error;
@@ -32,6 +33,7 @@ pub mod spellcheck;
 pub mod synonyms;
 pub mod vector;
 
+pub use deadline::Deadline;
 pub use document::DocId;
 pub use error::SearchError;
 pub use registry::Registry;

@@ -18,8 +18,8 @@ use super::query::options::{
     scorer, text, value_of, var_args,
 };
 use super::query::{
-    Phases, Processor, format_number, live_field, may_take_long, measured_search, resp3_results,
-    yielded_fields,
+    Phases, Processor, deadline, format_number, live_field, may_take_long, measured_search,
+    resp3_results, yielded_fields,
 };
 use crate::commands::{Args, ExecCtx};
 use crate::error::CmdError;
@@ -60,6 +60,8 @@ struct Request {
     scorer: Option<String>,
     /// WITHCURSOR: rows per read (0: the default) and MAXIDLE (`None`: CURSOR_MAX_IDLE).
     cursor: Option<(usize, Option<u64>)>,
+    /// `TIMEOUT ms` (0: none); `None`: the TIMEOUT setting.
+    timeout: Option<u64>,
 }
 
 /// Parses the arguments after the index name; `max_results` is MAXAGGREGATERESULTS.
@@ -91,7 +93,7 @@ fn parse(args: &mut Args, max_results: u64) -> Result<Request, CmdError> {
                 )));
             }
             b"SCORER" => req.scorer = Some(text(&value_of(args, "SCORER")?)),
-            b"TIMEOUT" => parse_timeout(args)?,
+            b"TIMEOUT" => req.timeout = Some(parse_timeout(args)?),
             b"DIALECT" => req.dialect = Some(parse_dialect(args)?),
             b"PARAMS" => req.params = parse_params(args, &mut params_seen)?,
             b"LOAD" => {
@@ -311,6 +313,7 @@ pub(super) fn aggregate_with(
         verbatim: req.verbatim,
         scorer,
         now_ms: crate::keyspace::unix_ms(),
+        deadline: deadline(started, req.timeout, &search.config),
         ..SearchOptions::default()
     };
     let planned = Instant::now();
@@ -321,15 +324,17 @@ pub(super) fn aggregate_with(
     } else {
         run()?
     };
+    let deadline = &options.deadline;
     let build = || {
         let loading = Instant::now();
         let rows: Vec<Row> = hits
             .iter()
+            .take_while(|_| !deadline.abandoned())
             .map(|hit| load_row(ctx, hit, &req, &yields, &wanted, &index.def))
             .collect();
         let load_time = loading.elapsed();
         let mut steps = Vec::new();
-        let output = req.pipeline.run_measured(rows, &mut steps);
+        let output = req.pipeline.run_measured(rows, &mut steps, deadline);
         (output, load_time, steps)
     };
     let (output, load_time, steps) = if hits.len() > SMALL_ROWS {
@@ -337,6 +342,10 @@ pub(super) fn aggregate_with(
     } else {
         build()
     };
+    let timed_out = deadline.timed_out();
+    if timed_out && deadline.fails() && !profiling {
+        return Err(SearchError::Timeout.into());
+    }
     if let Some(phases) = phases {
         let matched = hits.len() as u64;
         let mut processors = Vec::new();
@@ -352,6 +361,7 @@ pub(super) fn aggregate_with(
             iterators: iterators.map(|stats| (query.clone(), stats)),
             index: (index_time, matched),
             processors,
+            timed_out,
         };
     }
     let protocol = ctx.client.protocol;
@@ -363,9 +373,9 @@ pub(super) fn aggregate_with(
             let batch = index
                 .cursors
                 .open(output.rows, output.total, count, max_idle)?;
-            cursor_reply(batch, protocol)
+            cursor_reply(batch, protocol, timed_out)
         }
-        None => rows_reply(output, protocol),
+        None => rows_reply(output, protocol, timed_out),
     })
 }
 
@@ -478,7 +488,7 @@ pub fn ft_cursor(ctx: &mut ExecCtx, args: &mut Args) -> Result<Reply, CmdError> 
                 return Err(coded(format!("Unknown argument `{}`", text(&extra))));
             }
             let batch = index.ok_or_else(not_found)?.cursors.read(id, count)?;
-            Ok(cursor_reply(batch, ctx.client.protocol))
+            Ok(cursor_reply(batch, ctx.client.protocol, false))
         }
         b"DEL" => {
             if args.remaining() > 0 {
@@ -504,8 +514,8 @@ fn value_reply(value: Value) -> Reply {
 }
 
 /// RESP2 `[total, [name, value, ...], ...]`; RESP3 the map FT.SEARCH also sends, each
-/// row's fields under `extra_attributes`.
-fn rows_reply(output: Output, protocol: Protocol) -> Reply {
+/// row's fields under `extra_attributes`, with the timeout `warning` of partial results.
+fn rows_reply(output: Output, protocol: Protocol, timed_out: bool) -> Reply {
     let total = Reply::Integer(i64::try_from(output.total).unwrap_or(i64::MAX));
     if protocol == Protocol::Resp3 {
         let key = |k: &str| Reply::simple(k);
@@ -524,7 +534,7 @@ fn rows_reply(output: Output, protocol: Protocol) -> Reply {
                 ])
             })
             .collect();
-        return resp3_results(results, total);
+        return resp3_results(results, total, timed_out);
     }
     let mut out = vec![total];
     out.extend(output.rows.into_iter().map(|row| {
@@ -538,14 +548,15 @@ fn rows_reply(output: Output, protocol: Protocol) -> Reply {
     Reply::Array(out)
 }
 
-/// `[rows reply, cursor id]` in both protocols.
-fn cursor_reply(batch: Batch, protocol: Protocol) -> Reply {
+/// `[rows reply, cursor id]` in both protocols; `timed_out`: the aggregation that opened
+/// the cursor ran out of time.
+fn cursor_reply(batch: Batch, protocol: Protocol, timed_out: bool) -> Reply {
     let output = Output {
         rows: batch.rows,
         total: batch.total,
     };
     Reply::Array(vec![
-        rows_reply(output, protocol),
+        rows_reply(output, protocol, timed_out),
         Reply::Integer(i64::try_from(batch.cursor_id).unwrap_or(i64::MAX)),
     ])
 }

@@ -168,10 +168,13 @@ struct Profile<'a> {
 impl Profile<'_> {
     /// RESP3: one map. RESP2: one `[name, value...]` array per entry.
     fn render(&self, resp3: bool) -> Reply {
-        // Without a warning RediSearch writes the key alone in RESP2, `None` in RESP3.
-        let warning = match resp3 {
-            true => text("None"),
-            false => Value::Many(Vec::new()),
+        // Without a warning RediSearch writes the key alone in RESP2, `None` in RESP3. A
+        // query out of time reports it here whatever ON_TIMEOUT says: FT.PROFILE does not
+        // fail on a timeout.
+        let warning = match (self.phases.timed_out, resp3) {
+            (true, _) => text(SearchError::Timeout.to_string()),
+            (false, true) => text("None"),
+            (false, false) => Value::Many(Vec::new()),
         };
         let entries = vec![
             ("Total profile time", ms(self.total)),

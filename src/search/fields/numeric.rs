@@ -7,8 +7,8 @@ use std::ops::Bound;
 
 use roaring::RoaringBitmap;
 
-use crate::search::DocId;
 use crate::search::query::NumBound;
+use crate::search::{Deadline, DocId};
 
 /// Parses a hash value as RediSearch does (a double; `inf` / `-inf` accepted). The error is
 /// the text FT.INFO reports as the last indexing error.
@@ -87,7 +87,7 @@ impl NumericIndex {
     }
 
     /// Documents whose value lies between `min` and `max`.
-    pub fn range(&self, min: NumBound, max: NumBound) -> RoaringBitmap {
+    pub fn range(&self, min: NumBound, max: NumBound, deadline: &Deadline) -> RoaringBitmap {
         let (lo, hi) = (normalise(min.value), normalise(max.value));
         // BTreeMap::range panics on an inverted or empty-exclusive range.
         let empty = lo.is_nan()
@@ -103,6 +103,7 @@ impl NumericIndex {
         };
         self.by_value
             .range((bound(lo, min.inclusive), bound(hi, max.inclusive)))
+            .take_while(|_| !deadline.reached())
             .fold(RoaringBitmap::new(), |acc, (_, ids)| acc | ids)
     }
 
@@ -150,22 +151,47 @@ mod tests {
         for (id, v) in [(1, 1.0), (2, 5.0), (3, 10.0), (4, f64::INFINITY), (5, -0.0)] {
             n.insert(DocId(id), v);
         }
-        assert_eq!(ids(n.range(b(1.0, true), b(10.0, true))), vec![1, 2, 3]);
-        assert_eq!(ids(n.range(b(1.0, false), b(10.0, false))), vec![2]);
-        assert_eq!(ids(n.range(b(5.0, true), b(5.0, true))), vec![2]);
-        assert!(n.range(b(5.0, false), b(5.0, true)).is_empty());
-        assert!(n.range(b(10.0, true), b(1.0, true)).is_empty());
         assert_eq!(
-            ids(n.range(b(f64::NEG_INFINITY, true), b(f64::INFINITY, true))),
+            ids(n.range(b(1.0, true), b(10.0, true), &Deadline::default())),
+            vec![1, 2, 3]
+        );
+        assert_eq!(
+            ids(n.range(b(1.0, false), b(10.0, false), &Deadline::default())),
+            vec![2]
+        );
+        assert_eq!(
+            ids(n.range(b(5.0, true), b(5.0, true), &Deadline::default())),
+            vec![2]
+        );
+        assert!(
+            n.range(b(5.0, false), b(5.0, true), &Deadline::default())
+                .is_empty()
+        );
+        assert!(
+            n.range(b(10.0, true), b(1.0, true), &Deadline::default())
+                .is_empty()
+        );
+        assert_eq!(
+            ids(n.range(
+                b(f64::NEG_INFINITY, true),
+                b(f64::INFINITY, true),
+                &Deadline::default()
+            )),
             vec![1, 2, 3, 4, 5]
         );
         assert_eq!(
-            ids(n.range(b(10.0, false), b(f64::INFINITY, true))),
+            ids(n.range(b(10.0, false), b(f64::INFINITY, true), &Deadline::default())),
             vec![4]
         );
-        assert_eq!(ids(n.range(b(0.0, true), b(0.0, true))), vec![5]);
+        assert_eq!(
+            ids(n.range(b(0.0, true), b(0.0, true), &Deadline::default())),
+            vec![5]
+        );
         n.remove(DocId(2), 5.0);
-        assert!(n.range(b(5.0, true), b(5.0, true)).is_empty());
+        assert!(
+            n.range(b(5.0, true), b(5.0, true), &Deadline::default())
+                .is_empty()
+        );
         assert_eq!(n.records(), 4);
     }
 }
