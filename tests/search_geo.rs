@@ -200,6 +200,15 @@ fn explain_info_and_errors() {
         ("@loc:[15 37 0 km]", "Invalid GeoFilter radius"),
         ("@loc:[15 37 km]", "Syntax error at offset 12 near km"),
         ("@loc:[15 37 1]", "Syntax error at offset 13 near ]"),
+        // The bracket's shape says range or geo filter; then the field must be of its type.
+        (
+            "@name:[15 37 200 km]",
+            "Expected a GEO field at offset 0 near name",
+        ),
+        (
+            "@loc:[15 37]",
+            "Expected a NUMERIC field at offset 0 near loc",
+        ),
     ] {
         let reply = c.cmd(&["FT.SEARCH", "idx", query, "DIALECT", "2"]);
         assert_eq!(reply, V::err(error), "{query}");
