@@ -12,7 +12,7 @@ use std::time::Instant;
 
 use bytes::Bytes;
 
-use super::profile::step_processor;
+use super::profile::step_processors;
 use super::query::options::{
     bad_args, coded, limit_pair, parse_dialect, parse_params, parse_timeout, parse_unsigned,
     scorer, text, value_of, var_args,
@@ -352,9 +352,11 @@ pub(super) fn aggregate_with(
         if req.load != Load::Nothing || !wanted.is_empty() {
             processors.push(Processor::new("Loader", load_time, matched));
         }
-        processors.extend(req.pipeline.steps.iter().zip(&steps).map(|(step, stats)| {
-            Processor::new(step_processor(step), stats.time, stats.rows as u64)
-        }));
+        let mut input = matched;
+        for (step, stats) in req.pipeline.steps.iter().zip(&steps) {
+            processors.extend(step_processors(step, stats, input));
+            input = stats.rows as u64;
+        }
         *phases = Phases {
             parsing: parsed - started,
             pipeline: planned - parsed,

@@ -166,6 +166,14 @@ pub(super) fn search_with(
             }
             list.push(Processor::new("Scorer", Duration::ZERO, matched));
             list.push(Processor::new("Sorter", sort_time, matched));
+            // A LIMIT offset adds a pager after the sorter, as in RediSearch.
+            if req.offset > 0 {
+                list.push(Processor::new(
+                    "Pager/Limiter",
+                    Duration::ZERO,
+                    page.hits.len() as u64,
+                ));
+            }
             list.push(Processor::new(
                 "Loader",
                 loading.elapsed(),
