@@ -1,8 +1,9 @@
 //! The search engine behind the FT.* commands: index definitions, the documents each index
 //! holds, its field indexes (numeric, tag, text, vector), the query language and the
 //! planner / executor that answers FT.SEARCH, FT.AGGREGATE's pipeline and cursors
-//! ([`aggregate`]); also the server's spell-check dictionaries (`dict`), FT.SPELLCHECK
-//! (`spellcheck`) and each index's synonym groups (`synonyms`). Suggestion dictionaries are
+//! ([`aggregate`]), each query's time budget (TIMEOUT / ON_TIMEOUT, [`deadline`]); also the
+//! server's spell-check dictionaries (`dict`), FT.SPELLCHECK (`spellcheck`) and each
+//! index's synonym groups (`synonyms`). Suggestion dictionaries are
 //! key values, so they live in `keyspace::suggest`.
 //!
 //! It follows the keyspace through [`Registry`], a [`crate::keyspace::KeyObserver`]: every
