@@ -209,6 +209,8 @@ fn timeout_argument_errors() {
                 "{command} {bad}"
             );
         }
-        assert!(!c.cmd(&[command, "idx", "*", "TIMEOUT", "0"]).is_error());
+        for fine in ["0", "18446744073709551615"] {
+            assert!(!c.cmd(&[command, "idx", "*", "TIMEOUT", fine]).is_error());
+        }
     }
 }

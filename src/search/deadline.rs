@@ -32,10 +32,13 @@ pub struct Deadline {
 }
 
 impl Deadline {
-    /// A budget of `budget_ms` from `start` (0: unlimited); `fail` is ON_TIMEOUT FAIL.
+    /// A budget of `budget_ms` from `start` (0: unlimited, as is one past the clock's
+    /// range); `fail` is ON_TIMEOUT FAIL.
     pub fn new(start: Instant, budget_ms: u64, fail: bool) -> Deadline {
         Deadline {
-            at: (budget_ms > 0).then(|| start + Duration::from_millis(budget_ms)),
+            at: (budget_ms > 0)
+                .then(|| start.checked_add(Duration::from_millis(budget_ms)))
+                .flatten(),
             fail,
             ..Deadline::default()
         }
@@ -153,7 +156,11 @@ mod tests {
     #[test]
     fn no_budget_is_never_reached() {
         let long_ago = Instant::now() - Duration::from_secs(10);
-        for deadline in [Deadline::default(), Deadline::new(long_ago, 0, true)] {
+        for deadline in [
+            Deadline::default(),
+            Deadline::new(long_ago, 0, true),
+            Deadline::new(Instant::now(), u64::MAX, true),
+        ] {
             assert!((0..1000).all(|_| !deadline.reached()));
             assert!(!deadline.reached_now());
             assert!(!deadline.timed_out());
