@@ -19,7 +19,7 @@ use std::io::Write;
 use std::time::Instant;
 
 use ferrostack::search::vector::VectorIndex;
-use ferrostack::search::{DocId, Metric, VectorAlgorithm, VectorParams, VectorType};
+use ferrostack::search::{Deadline, DocId, Metric, VectorAlgorithm, VectorParams, VectorType};
 use roaring::RoaringBitmap;
 use vector_data::{DIM, Dataset, kth, recall};
 
@@ -208,7 +208,7 @@ fn main() {
                 let run = |blob: &[u8], bitmap: Option<&RoaringBitmap>| {
                     let query = index.query_vector(blob).unwrap();
                     index
-                        .knn(&query, K, ef, bitmap)
+                        .knn(&query, K, ef, bitmap, &Deadline::default())
                         .iter()
                         .map(|(_, d)| *d as f32)
                         .collect()

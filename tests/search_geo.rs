@@ -200,6 +200,15 @@ fn explain_info_and_errors() {
         ("@loc:[15 37 0 km]", "Invalid GeoFilter radius"),
         ("@loc:[15 37 km]", "Syntax error at offset 12 near km"),
         ("@loc:[15 37 1]", "Syntax error at offset 13 near ]"),
+        // The bracket's shape says range or geo filter; then the field must be of its type.
+        (
+            "@name:[15 37 200 km]",
+            "Expected a GEO field at offset 0 near name",
+        ),
+        (
+            "@loc:[15 37]",
+            "Expected a NUMERIC field at offset 0 near loc",
+        ),
     ] {
         let reply = c.cmd(&["FT.SEARCH", "idx", query, "DIALECT", "2"]);
         assert_eq!(reply, V::err(error), "{query}");
@@ -240,4 +249,104 @@ fn explain_info_and_errors() {
     let fresh = c.cmd(&["HSET", "place:new", "loc", "abc"]);
     assert_eq!(fresh, V::Int(1));
     assert!(format!("{:?}", ft_info(&mut c, "idx").unwrap()).contains("Invalid geo string"));
+}
+
+/// FT.AGGREGATE APPLY `geodistance`, with the points and distances of RediSearch's own test
+/// (`testGeoDistanceSimple`): fields, `"lon,lat"` strings and numbers in every order, meters
+/// rounded to centimeters; NaN for a value that is not a point; arity errors.
+#[test]
+fn geodistance_in_apply() {
+    let server = Server::start(&[]);
+    let mut c = server.client();
+    let created = c.q("FT.CREATE g ON HASH PREFIX 1 geo SCHEMA location GEO hq GEO");
+    assert_eq!(created, V::ok());
+    for (key, loc) in [
+        ("geo1", "1.22,4.56"),
+        ("geo2", "1.24,4.56"),
+        ("geo3", "1.23,4.55"),
+        ("geo4", "1.23,4.57"),
+    ] {
+        c.cmd(&["HSET", key, "location", loc, "hq", "1.25,4.5"]);
+    }
+    c.cmd(&["HSET", "geo5", "hq", "1.25,4.5"]);
+    let expected = ["5987.15", "6765.06", "7456.63", "8095.49"];
+    for protocol in ["2", "3"] {
+        c.cmd(&["HELLO", protocol]);
+        let distances = |c: &mut Client, expr: &str| -> Vec<String> {
+            let reply = c.cmd(&[
+                "FT.AGGREGATE",
+                "g",
+                "-@location:[0 0 1 m]",
+                "LOAD",
+                "2",
+                "@location",
+                "@hq",
+                "APPLY",
+                expr,
+                "AS",
+                "d",
+                "SORTBY",
+                "2",
+                "@d",
+                "ASC",
+            ]);
+            let rows: Vec<V> = match &reply {
+                V::Map(pairs) => pairs
+                    .iter()
+                    .find(|(k, _)| k.text() == "results")
+                    .map(|(_, v)| v.items())
+                    .expect("results")
+                    .iter()
+                    .map(|row| row.items()[1].clone())
+                    .collect(),
+                other => other.items()[1..].to_vec(),
+            };
+            rows.iter()
+                .map(|row| {
+                    let fields = row.items();
+                    let at = fields.iter().position(|f| f.text() == "d").expect("d");
+                    fields[at + 1].text()
+                })
+                .collect()
+        };
+        for expr in [
+            "geodistance(@location,@hq)",
+            "geodistance(@location,1.25,4.5)",
+            "geodistance(@location,\"1.25,4.5\")",
+            "geodistance(1.25,4.5,@location)",
+            "geodistance(\"1.25,4.5\",@location)",
+            "geodistance(\"1.25 4.5\",@location)",
+        ] {
+            let got = distances(&mut c, expr);
+            // geo5 has no location: its distance is NaN, sorted last.
+            assert_eq!(got[..4], expected, "{expr} RESP{protocol}");
+            assert_eq!(got[4].to_lowercase(), "nan", "{expr} RESP{protocol}");
+        }
+        assert_eq!(
+            distances(&mut c, "geodistance(\"1.26,4.5\",\"1.25,4.5\")")[0],
+            "1108.83"
+        );
+        assert_eq!(
+            distances(&mut c, "geodistance(1.2,4.5,1.25,4.5)")[0],
+            "5544.17"
+        );
+        assert_eq!(
+            distances(&mut c, "geodistance(\"1.2\",4.5,\"1.25\",\"4.5\")")[0],
+            "5544.17"
+        );
+        // A number standing for a point is a geohash, a GEOADD score: Palermo to Catania as
+        // GEODIST measures it.
+        assert_eq!(
+            distances(&mut c, "geodistance(3479099956230698,3479447370796909)")[0],
+            "166274.15"
+        );
+        // Catania as written to its geohash cell's center: under a meter.
+        let cell = distances(&mut c, "geodistance(15.087269,37.502669,3479447370796909)");
+        assert!(cell[0].parse::<f64>().expect("meters") < 1.0, "{cell:?}");
+        for (expr, got) in [("geodistance(@location)", 1), ("geodistance(1,2,3,4,5)", 5)] {
+            let reply = c.cmd(&["FT.AGGREGATE", "g", "*", "APPLY", expr, "AS", "d"]);
+            let error = format!("Function 'geodistance' expects 2 to 4 arguments, but got {got}");
+            assert_eq!(reply, V::err(&error));
+        }
+    }
 }

@@ -367,3 +367,52 @@ fn resp3_aggregate_profile_entry() {
         .collect();
     assert_eq!(kinds, ["Index 2", "Loader 2"]);
 }
+
+/// A LIMIT offset adds a Pager/Limiter after the Sorter, as RediSearch builds its arrange
+/// step; without an offset the Sorter pages alone.
+#[test]
+fn a_limit_offset_pages_after_the_sorter() {
+    let server = Server::start(&[]);
+    let mut c = server.client();
+    setup(&mut c);
+    c.q("HSET d4 t hello n 4");
+    let kinds = |c: &mut Client, line: &str| processors(&c.q(line).items()[1].items());
+    assert_eq!(
+        kinds(&mut c, "FT.PROFILE idx SEARCH QUERY * LIMIT 1 2"),
+        expect(&[
+            ("Index", "4"),
+            ("Scorer", "4"),
+            ("Sorter", "4"),
+            ("Pager/Limiter", "2"),
+            ("Loader", "2"),
+        ])
+    );
+    assert_eq!(
+        kinds(&mut c, "FT.PROFILE idx SEARCH QUERY * LIMIT 0 2"),
+        expect(&[
+            ("Index", "4"),
+            ("Scorer", "4"),
+            ("Sorter", "4"),
+            ("Loader", "2")
+        ])
+    );
+    assert_eq!(
+        kinds(
+            &mut c,
+            "FT.PROFILE idx AGGREGATE QUERY * SORTBY 2 @n DESC LIMIT 1 2"
+        ),
+        expect(&[
+            ("Index", "4"),
+            ("Loader", "4"),
+            ("Sorter", "3"),
+            ("Pager/Limiter", "2"),
+        ])
+    );
+    assert_eq!(
+        kinds(
+            &mut c,
+            "FT.PROFILE idx AGGREGATE QUERY * SORTBY 2 @n DESC LIMIT 0 2"
+        ),
+        expect(&[("Index", "4"), ("Loader", "4"), ("Sorter", "2")])
+    );
+}

@@ -198,3 +198,26 @@ fn errors() {
         assert_eq!(c.q(line), V::err(want), "{line}");
     }
 }
+
+/// Dictionaries are no keys, yet flushing database 0 drops them, as RediSearch's flush
+/// handler does; flushing another database leaves them. Suggestion dictionaries are keys:
+/// FLUSHALL takes them too.
+#[test]
+fn flushing_database_zero_drops_dictionaries() {
+    let server = Server::start(&[]);
+    let mut c = server.client();
+    let gone = V::err("could not open dict key");
+    assert_eq!(c.q("FT.DICTADD d a b"), V::Int(2));
+    assert_eq!(c.q("FT.SUGADD sug hello 1"), V::Int(1));
+    c.q("SELECT 1");
+    assert_eq!(c.q("FLUSHDB"), V::ok());
+    assert_eq!(c.q("FT.DICTDUMP d").items().len(), 2);
+    c.q("SELECT 0");
+    assert_eq!(c.q("FLUSHDB"), V::ok());
+    assert_eq!(c.q("FT.DICTDUMP d"), gone);
+    assert_eq!(c.q("FT.DICTADD d a"), V::Int(1));
+    assert_eq!(c.q("FT.SUGADD sug hello 1"), V::Int(1));
+    assert_eq!(c.q("FLUSHALL"), V::ok());
+    assert_eq!(c.q("FT.DICTDUMP d"), gone);
+    assert_eq!(c.q("FT.SUGLEN sug"), V::Int(0));
+}

@@ -9,7 +9,7 @@
 mod vector_data;
 
 use ferrostack::search::vector::VectorIndex;
-use ferrostack::search::{DocId, Metric, VectorAlgorithm, VectorParams};
+use ferrostack::search::{Deadline, DocId, Metric, VectorAlgorithm, VectorParams};
 use roaring::RoaringBitmap;
 use vector_data::{DIM, Dataset, kth, recall};
 
@@ -43,7 +43,7 @@ fn mean_recall(
         .map(|q| {
             let blob: Vec<u8> = data.query(q).iter().flat_map(|x| x.to_le_bytes()).collect();
             let query = index.query_vector(&blob).unwrap();
-            let hits = index.knn(&query, K, ef, filter.as_ref());
+            let hits = index.knn(&query, K, ef, filter.as_ref(), &Deadline::default());
             assert!(hits.len() <= K);
             if let Some(f) = &filter {
                 assert!(hits.iter().all(|(id, _)| f.contains(id.0)));

@@ -8,7 +8,7 @@
 use std::time::Instant;
 
 use ferrostack::search::vector::VectorIndex;
-use ferrostack::search::{DocId, Metric, VectorAlgorithm, VectorParams, VectorType};
+use ferrostack::search::{Deadline, DocId, Metric, VectorAlgorithm, VectorParams, VectorType};
 
 use crate::dataset::Dataset;
 use crate::load::blob;
@@ -57,7 +57,13 @@ impl InProcess {
                 .index
                 .query_vector(q)
                 .map_err(|e| format!("in-process query: {e}"))?;
-            std::hint::black_box(self.index.knn(&query, k, Some(ef as usize), None));
+            std::hint::black_box(self.index.knn(
+                &query,
+                k,
+                Some(ef as usize),
+                None,
+                &Deadline::default(),
+            ));
         }
         Ok(self.queries.len() as f64 / start.elapsed().as_secs_f64())
     }

@@ -1369,9 +1369,14 @@ fn flush_mode(args: &mut Args) -> Result<(), CmdError> {
     }
 }
 
+/// Flushing database 0 also drops the spell-check dictionaries, as RediSearch does (its
+/// indexes go through the flush event; the dictionaries are no keys).
 fn flushdb(ctx: &mut ExecCtx, args: &mut Args) -> Result<Reply, CmdError> {
     flush_mode(args)?;
     ctx.ks().lock_db(ctx.db()).flush();
+    if ctx.db() == 0 {
+        ctx.state.search.dicts.clear();
+    }
     Ok(Reply::ok())
 }
 
@@ -1382,6 +1387,8 @@ fn flushall(ctx: &mut ExecCtx, args: &mut Args) -> Result<Reply, CmdError> {
         guard.select(db);
         guard.flush();
     }
+    drop(guard);
+    ctx.state.search.dicts.clear();
     Ok(Reply::ok())
 }
 

@@ -1,6 +1,8 @@
 //! Spell-check dictionaries (FT.DICTADD / DICTDEL / DICTDUMP): named sets of terms, global to
 //! the server rather than keys, as in RediSearch 2.10. FT.SPELLCHECK reads them for its
-//! TERMS INCLUDE / EXCLUDE options. A dictionary whose last term is deleted ceases to exist.
+//! TERMS INCLUDE / EXCLUDE options. A dictionary whose last term is deleted ceases to exist;
+//! flushing database 0 (FLUSHALL, FLUSHDB) drops them all, as RediSearch's flush handler
+//! clears its dictionaries with its indexes.
 
 use std::collections::{BTreeMap, BTreeSet};
 
@@ -39,6 +41,11 @@ impl Dictionaries {
             .read()
             .get(dict)
             .map(|set| set.iter().cloned().collect())
+    }
+
+    /// Drops every dictionary.
+    pub fn clear(&self) {
+        self.dicts.write().clear();
     }
 
     /// Whether `dict` exists and holds `term`.

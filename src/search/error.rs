@@ -23,6 +23,9 @@ pub enum SearchError {
     /// `Syntax error at offset N near X`.
     #[error("Syntax error at offset {offset} near {near}")]
     Syntax { offset: usize, near: String },
+    /// A query over its TIMEOUT under ON_TIMEOUT FAIL.
+    #[error("Timeout limit was reached")]
+    Timeout,
     /// Any other error whose full text is given (argument errors, vector parameter errors,
     /// query errors with their own wording).
     #[error("{0}")]

@@ -27,7 +27,7 @@ use super::index::{Data, FieldIndex, Hit, NodeStats, SearchOptions};
 use super::query::{KnnClause, Query, QueryNode, TextTerm, wildcard_match};
 use super::score::{self, Collection, DocFigures, Match};
 use super::vector::VectorIndex;
-use super::{DocId, FieldKind, IndexDef, SearchError};
+use super::{Deadline, DocId, FieldKind, IndexDef, SearchError};
 
 /// Whether `node` (its attributes aside) is an intersection or union of two clauses or
 /// more: the only roots whose slop may differ from 1.
@@ -93,8 +93,17 @@ pub(super) fn search(
         num_docs: data.docs.len() as u64,
         total_len: data.text.total_len(),
     };
+    // Building hits is part of gathering, and stops on the deadline; but when matching
+    // already stopped on it, the few documents it found all become hits (as RediSearch
+    // passes on whatever its iterators read), unless the query is to fail anyway.
+    let deadline = &options.deadline;
+    let matching_cut = deadline.reached();
     let mut hits: Vec<Hit> = ids
         .into_iter()
+        .take_while(|_| match matching_cut {
+            true => !deadline.abandoned(),
+            false => !deadline.reached(),
+        })
         .filter_map(|id| {
             let doc = data.docs.get(DocId(id))?;
             let (score, explanation) = match scored {
@@ -236,13 +245,15 @@ struct Eval<'a> {
     /// The sorted word offsets of each text node's terms, by node address then doc id:
     /// filled by [`Eval::gather_offsets`] when the scorer divides by the slop.
     offsets: HashMap<*const QueryNode, HashMap<u32, Vec<u32>>>,
+    /// The query's budget: a node cut short matches a subset of its documents.
+    deadline: &'a Deadline,
 }
 
 impl<'a> Eval<'a> {
     fn new(
         def: &'a IndexDef,
         data: &'a Data,
-        options: &SearchOptions,
+        options: &'a SearchOptions,
     ) -> Result<Eval<'a>, SearchError> {
         let in_fields = options.in_fields.as_ref().map(|names| {
             names
@@ -265,6 +276,7 @@ impl<'a> Eval<'a> {
             terms: HashMap::new(),
             yields: HashMap::new(),
             offsets: HashMap::new(),
+            deadline: &options.deadline,
         })
     }
 
@@ -330,7 +342,15 @@ impl<'a> Eval<'a> {
                 }
                 acc
             }
-            QueryNode::Not(child) => self.live() - self.node(child)?,
+            QueryNode::Not(child) => {
+                let child = self.node(child)?;
+                // A child cut short matched too few documents, so its complement would
+                // hold documents the query does not match: keep none instead.
+                match self.deadline.reached() {
+                    true => RoaringBitmap::new(),
+                    false => self.live() - child,
+                }
+            }
             QueryNode::Attributed { node, .. } => self.node(node)?,
             QueryNode::Text { fields, term } => {
                 let fields = self.text_fields(fields.as_deref());
@@ -347,6 +367,7 @@ impl<'a> Eval<'a> {
                         let postings = self
                             .expansions(term)?
                             .iter()
+                            .take_while(|_| !self.deadline.reached())
                             .map(|t| self.text.term(t, fields))
                             .collect::<Result<Vec<_>, _>>()?;
                         let ids = postings
@@ -374,7 +395,7 @@ impl<'a> Eval<'a> {
                 })
             }
             QueryNode::Numeric { field, min, max } => match self.indexed(field) {
-                Some((FieldIndex::Numeric(n), _)) => n.range(*min, *max),
+                Some((FieldIndex::Numeric(n), _)) => n.range(*min, *max, self.deadline),
                 _ => RoaringBitmap::new(),
             },
             QueryNode::Geo { field, filter } => match self.indexed(field) {
@@ -392,7 +413,8 @@ impl<'a> Eval<'a> {
                 let vectors = self.vectors(field)?;
                 let query = vectors.query_vector(blob)?;
                 let mut ids = RoaringBitmap::new();
-                for (id, distance) in vectors.range(&query, *radius, *epsilon, None) {
+                let within = vectors.range(&query, *radius, *epsilon, None, self.deadline);
+                for (id, distance) in within {
                     if !self.data.docs.live().contains(id.0) {
                         continue;
                     }
@@ -410,6 +432,7 @@ impl<'a> Eval<'a> {
                     .docs
                     .live()
                     .iter()
+                    .take_while(|_| !self.deadline.reached())
                     .filter(|&id| {
                         self.data
                             .docs
@@ -577,6 +600,7 @@ impl<'a> Eval<'a> {
         let slop = self.slop.unwrap_or(u32::MAX);
         Ok(ids
             .iter()
+            .take_while(|_| !self.deadline.reached())
             .filter(|id| {
                 let per_child: Vec<&[(u16, u32)]> = lists
                     .iter()
@@ -636,7 +660,7 @@ impl<'a> Eval<'a> {
         let candidates = filter.unwrap_or(live).len();
         let k = knn.k.min(usize::try_from(candidates).unwrap_or(usize::MAX));
         Ok(vectors
-            .knn(&query, k, knn.ef_runtime, filter)
+            .knn(&query, k, knn.ef_runtime, filter, self.deadline)
             .into_iter()
             .filter(|(id, _)| live.contains(id.0))
             .map(|(id, d)| (id.0, d))

@@ -14,6 +14,7 @@ use std::cmp::Ordering;
 
 use super::SearchError;
 use super::datetime::{Civil, days_from_civil, expand_conversions};
+use super::fields::geo::{self, GeoPoint};
 
 /// A value an expression reads or computes.
 #[derive(Debug, Clone, PartialEq)]
@@ -131,6 +132,7 @@ pub enum Func {
     DayOfMonth,
     DayOfYear,
     MonthOfYear,
+    GeoDistance,
 }
 
 /// The functions known to the parser: name (case-insensitive), function, and the least and
@@ -165,6 +167,7 @@ pub const FUNCTIONS: &[(&str, Func, usize, usize)] = &[
     ("dayofmonth", Func::DayOfMonth, 1, 1),
     ("dayofyear", Func::DayOfYear, 1, 1),
     ("monthofyear", Func::MonthOfYear, 1, 1),
+    ("geodistance", Func::GeoDistance, 2, 4),
 ];
 
 /// `timefmt` / `parsetime`'s default format.
@@ -344,7 +347,36 @@ fn call(func: Func, args: &[Value]) -> Result<Value, SearchError> {
         | Func::DayOfMonth
         | Func::DayOfYear
         | Func::MonthOfYear => Ok(time(func, args)),
+        Func::GeoDistance => Ok(geodistance(args)),
     }
+}
+
+/// `geodistance`: meters between two points, rounded to centimeters, each point one
+/// argument (`"lon,lat"` text, or a number: a geohash) or two (longitude, latitude):
+/// `(p, q)`, `(lon, lat, q)`, `(p, lon, lat)`, `(lon, lat, lon, lat)`. A value that is not
+/// a point gives NaN, as in RediSearch.
+fn geodistance(args: &[Value]) -> Value {
+    let point = |v: &Value| match v {
+        Value::Str(s) => geo::parse_lon_lat(s.as_bytes()).ok(),
+        Value::Bytes(b) => geo::parse_lon_lat(b).ok(),
+        Value::Number(n) => Some(geo::decode_geohash(*n)),
+        Value::Null | Value::Array(_) => None,
+    };
+    let lon_lat = |lon: &Value, lat: &Value| {
+        Some(GeoPoint {
+            lon: lon.as_number()?,
+            lat: lat.as_number()?,
+        })
+    };
+    let points = match args {
+        [p, q] => point(p).zip(point(q)),
+        [lon, lat, q] if lon.as_number().is_some() => lon_lat(lon, lat).zip(point(q)),
+        [p, lon, lat] => point(p).zip(lon_lat(lon, lat)),
+        [lon1, lat1, lon2, lat2] => lon_lat(lon1, lat1).zip(lon_lat(lon2, lat2)),
+        _ => None,
+    };
+    let meters = points.map_or(f64::NAN, |(p, q)| geo::distance(p, q));
+    Value::Number((meters * 100.0).round() / 100.0)
 }
 
 /// `format(fmt, args...)`: each `%s` takes the next argument as text (`(null)` for null),

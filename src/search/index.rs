@@ -135,6 +135,8 @@ pub struct SearchOptions {
     /// When the query runs (Unix milliseconds): documents whose key has expired by then
     /// are left out even before expiry reclaims the key. 0 leaves none out.
     pub now_ms: u64,
+    /// The query's time budget: matching stops early once it is spent.
+    pub deadline: super::Deadline,
 }
 
 /// A value to order results by (SORTBY), read from the index.

@@ -1,8 +1,9 @@
 //! The search engine behind the FT.* commands: index definitions, the documents each index
 //! holds, its field indexes (numeric, tag, text, vector), the query language and the
 //! planner / executor that answers FT.SEARCH, FT.AGGREGATE's pipeline and cursors
-//! ([`aggregate`]); also the server's spell-check dictionaries (`dict`), FT.SPELLCHECK
-//! (`spellcheck`) and each index's synonym groups (`synonyms`). Suggestion dictionaries are
+//! ([`aggregate`]), each query's time budget (TIMEOUT / ON_TIMEOUT, [`deadline`]); also the
+//! server's spell-check dictionaries (`dict`), FT.SPELLCHECK (`spellcheck`) and each
+//! index's synonym groups (`synonyms`). Suggestion dictionaries are
 //! key values, so they live in `keyspace::suggest`.
 //!
 //! It follows the keyspace through [`Registry`], a [`crate::keyspace::KeyObserver`]: every
@@ -17,6 +18,7 @@
 pub mod aggregate;
 pub mod config;
 pub mod datetime;
+pub mod deadline;
 pub mod dict;
 pub mod document;
 pub mod error;
@@ -32,6 +34,7 @@ pub mod spellcheck;
 pub mod synonyms;
 pub mod vector;
 
+pub use deadline::Deadline;
 pub use document::DocId;
 pub use error::SearchError;
 pub use registry::Registry;

@@ -12,14 +12,14 @@ use std::time::Instant;
 
 use bytes::Bytes;
 
-use super::profile::step_processor;
+use super::profile::step_processors;
 use super::query::options::{
     bad_args, coded, limit_pair, parse_dialect, parse_params, parse_timeout, parse_unsigned,
     scorer, text, value_of, var_args,
 };
 use super::query::{
-    Phases, Processor, format_number, live_field, may_take_long, measured_search, resp3_results,
-    yielded_fields,
+    Phases, Processor, deadline, format_number, live_field, may_take_long, measured_search,
+    resp3_results, yielded_fields,
 };
 use crate::commands::{Args, ExecCtx};
 use crate::error::CmdError;
@@ -71,6 +71,8 @@ struct Request {
     scorer: Option<String>,
     /// WITHCURSOR: rows per read (0: the default) and MAXIDLE (`None`: CURSOR_MAX_IDLE).
     cursor: Option<(usize, Option<u64>)>,
+    /// `TIMEOUT ms` (0: none); `None`: the TIMEOUT setting.
+    timeout: Option<u64>,
 }
 
 /// Parses the arguments after the index name; `max_results` is MAXAGGREGATERESULTS.
@@ -102,7 +104,7 @@ fn parse(args: &mut Args, max_results: u64) -> Result<Request, CmdError> {
                 )));
             }
             b"SCORER" => req.scorer = Some(text(&value_of(args, "SCORER")?)),
-            b"TIMEOUT" => parse_timeout(args)?,
+            b"TIMEOUT" => req.timeout = Some(parse_timeout(args)?),
             b"DIALECT" => req.dialect = Some(parse_dialect(args)?),
             b"PARAMS" => req.params = parse_params(args, &mut params_seen)?,
             b"WITHCURSOR" => req.cursor = Some(parse_cursor(args)?),
@@ -334,6 +336,7 @@ pub(super) fn aggregate_with(
         verbatim: req.verbatim,
         scorer,
         now_ms: crate::keyspace::unix_ms(),
+        deadline: deadline(started, req.timeout, &search.config),
         ..SearchOptions::default()
     };
     let planned = Instant::now();
@@ -344,15 +347,17 @@ pub(super) fn aggregate_with(
     } else {
         run()?
     };
+    let deadline = &options.deadline;
     let build = || {
         let loading = Instant::now();
         let rows: Vec<Row> = hits
             .iter()
+            .take_while(|_| !deadline.abandoned())
             .map(|hit| load_row(ctx, hit, &req, &yields, &wanted, &index.def))
             .collect();
         let load_time = loading.elapsed();
         let mut steps = Vec::new();
-        let output = req.pipeline.run_measured(rows, &mut steps);
+        let output = req.pipeline.run_measured(rows, &mut steps, deadline);
         (output, load_time, steps)
     };
     let (output, load_time, steps) = if hits.len() > SMALL_ROWS {
@@ -360,21 +365,28 @@ pub(super) fn aggregate_with(
     } else {
         build()
     };
+    let timed_out = deadline.timed_out();
+    if timed_out && deadline.fails() && !profiling {
+        return Err(SearchError::Timeout.into());
+    }
     if let Some(phases) = phases {
         let matched = hits.len() as u64;
         let mut processors = Vec::new();
         if req.load != Load::Nothing || !wanted.is_empty() {
             processors.push(Processor::new("Loader", load_time, matched));
         }
-        processors.extend(req.pipeline.steps.iter().zip(&steps).map(|(step, stats)| {
-            Processor::new(step_processor(step), stats.time, stats.rows as u64)
-        }));
+        let mut input = matched;
+        for (step, stats) in req.pipeline.steps.iter().zip(&steps) {
+            processors.extend(step_processors(step, stats, input));
+            input = stats.rows as u64;
+        }
         *phases = Phases {
             parsing: parsed - started,
             pipeline: planned - parsed,
             iterators: iterators.map(|stats| (query.clone(), stats)),
             index: (index_time, matched),
             processors,
+            timed_out,
         };
     }
     let protocol = ctx.client.protocol;
@@ -386,9 +398,9 @@ pub(super) fn aggregate_with(
             let batch = index
                 .cursors
                 .open(output.rows, output.total, count, max_idle)?;
-            cursor_reply(batch, protocol)
+            cursor_reply(batch, protocol, timed_out)
         }
-        None => rows_reply(output, protocol),
+        None => rows_reply(output, protocol, timed_out),
     })
 }
 
@@ -513,7 +525,7 @@ pub fn ft_cursor(ctx: &mut ExecCtx, args: &mut Args) -> Result<Reply, CmdError> 
                 return Err(coded(format!("Unknown argument `{}`", text(&extra))));
             }
             let batch = index.ok_or_else(not_found)?.cursors.read(id, count)?;
-            Ok(cursor_reply(batch, ctx.client.protocol))
+            Ok(cursor_reply(batch, ctx.client.protocol, false))
         }
         b"DEL" => {
             if args.remaining() > 0 {
@@ -539,8 +551,8 @@ pub(super) fn value_reply(value: Value) -> Reply {
 }
 
 /// RESP2 `[total, [name, value, ...], ...]`; RESP3 the map FT.SEARCH also sends, each
-/// row's fields under `extra_attributes`.
-fn rows_reply(output: Output, protocol: Protocol) -> Reply {
+/// row's fields under `extra_attributes`, with the timeout `warning` of partial results.
+fn rows_reply(output: Output, protocol: Protocol, timed_out: bool) -> Reply {
     let total = Reply::Integer(i64::try_from(output.total).unwrap_or(i64::MAX));
     if protocol == Protocol::Resp3 {
         let key = |k: &str| Reply::simple(k);
@@ -559,7 +571,7 @@ fn rows_reply(output: Output, protocol: Protocol) -> Reply {
                 ])
             })
             .collect();
-        return resp3_results(results, total);
+        return resp3_results(results, total, timed_out);
     }
     let mut out = vec![total];
     out.extend(output.rows.into_iter().map(|row| {
@@ -573,14 +585,15 @@ fn rows_reply(output: Output, protocol: Protocol) -> Reply {
     Reply::Array(out)
 }
 
-/// `[rows reply, cursor id]` in both protocols.
-fn cursor_reply(batch: Batch, protocol: Protocol) -> Reply {
+/// `[rows reply, cursor id]` in both protocols; `timed_out`: the aggregation that opened
+/// the cursor ran out of time.
+fn cursor_reply(batch: Batch, protocol: Protocol, timed_out: bool) -> Reply {
     let output = Output {
         rows: batch.rows,
         total: batch.total,
     };
     Reply::Array(vec![
-        rows_reply(output, protocol),
+        rows_reply(output, protocol, timed_out),
         Reply::Integer(i64::try_from(batch.cursor_id).unwrap_or(i64::MAX)),
     ])
 }

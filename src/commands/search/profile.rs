@@ -3,20 +3,22 @@
 //! results map with a `profile` entry (RESP3), in RediSearch 2.10's layout: total, parsing
 //! and pipeline times, a warning slot, the iterator tree (one entry per query node, with the
 //! documents that node matches and the time it took on its own) and the result processors:
-//! for SEARCH Index, Scorer, Sorter, Loader (Index and Counter for `LIMIT 0 0`); for
-//! AGGREGATE Index, Loader (when documents are read) and one per pipeline step (Grouper,
-//! Sorter or Pager/Limiter, `Projector - ...` for APPLY, `Filter - ...` for FILTER).
+//! for SEARCH Index, Scorer, Sorter, Pager/Limiter (with a LIMIT offset), Loader (Index and
+//! Counter for `LIMIT 0 0`); for AGGREGATE Index, Loader (when documents are read) and one
+//! per pipeline step (Grouper, Sorter or Pager/Limiter, `Projector - ...` for APPLY,
+//! `Filter - ...` for FILTER), a SORTBY with a LIMIT offset giving a Sorter, then a
+//! Pager/Limiter, as RediSearch builds its arrange step.
 //! Times are milliseconds.
 
 use std::time::{Duration, Instant};
 
 use super::aggregate::aggregate_with;
-use super::query::{Phases, search_with};
+use super::query::{Phases, Processor, search_with};
 use crate::commands::{Args, ExecCtx};
 use crate::error::CmdError;
 use crate::protocol::{Protocol, Reply};
 use crate::search::SearchError;
-use crate::search::aggregate::Step;
+use crate::search::aggregate::{Step, StepStats};
 use crate::search::expr::{BinOp, Expr, FUNCTIONS};
 use crate::search::index::NodeStats;
 use crate::search::query::{QueryNode, TagPattern, TextTerm};
@@ -104,6 +106,23 @@ pub(super) fn step_processor(step: &Step) -> String {
     }
 }
 
+/// The result processors of one FT.AGGREGATE step that took `stats` over `input` rows: one
+/// ([`step_processor`]), but a sort with a LIMIT offset is a Sorter (keeping offset + limit
+/// rows) followed by a Pager/Limiter, as in RediSearch.
+pub(super) fn step_processors(step: &Step, stats: &StepStats, input: u64) -> Vec<Processor> {
+    let rows = stats.rows as u64;
+    match step {
+        Step::Arrange(arrange) if !arrange.keys.is_empty() && arrange.offset > 0 => {
+            let kept = arrange.offset.saturating_add(arrange.limit) as u64;
+            vec![
+                Processor::new("Sorter", stats.time, input.min(kept)),
+                Processor::new("Pager/Limiter", Duration::ZERO, rows),
+            ]
+        }
+        _ => vec![Processor::new(step_processor(step), stats.time, rows)],
+    }
+}
+
 /// One entry of the profile: named values, nested entries, or lists of entries.
 struct Entry(Vec<(&'static str, Value)>);
 
@@ -168,10 +187,13 @@ struct Profile<'a> {
 impl Profile<'_> {
     /// RESP3: one map. RESP2: one `[name, value...]` array per entry.
     fn render(&self, resp3: bool) -> Reply {
-        // Without a warning RediSearch writes the key alone in RESP2, `None` in RESP3.
-        let warning = match resp3 {
-            true => text("None"),
-            false => Value::Many(Vec::new()),
+        // Without a warning RediSearch writes the key alone in RESP2, `None` in RESP3. A
+        // query out of time reports it here whatever ON_TIMEOUT says: FT.PROFILE does not
+        // fail on a timeout.
+        let warning = match (self.phases.timed_out, resp3) {
+            (true, _) => text(SearchError::Timeout.to_string()),
+            (false, true) => text("None"),
+            (false, false) => Value::Many(Vec::new()),
         };
         let entries = vec![
             ("Total profile time", ms(self.total)),

@@ -22,10 +22,11 @@ use crate::error::CmdError;
 use crate::keyspace::{HashValue, Value};
 use crate::protocol::reply::{format_double_g, format_double_g17};
 use crate::protocol::{Protocol, Reply};
+use crate::search::deadline::sorted_prefix;
 use crate::search::index::{Hit, Index, NodeStats, SearchOptions, SortKey};
 use crate::search::query::{Query, QueryNode};
 use crate::search::score::Explanation;
-use crate::search::{FieldKind, IndexDef, SearchError, VectorAlgorithm};
+use crate::search::{Deadline, FieldKind, IndexDef, SearchError, VectorAlgorithm};
 
 pub fn ft_search(ctx: &mut ExecCtx, args: &mut Args) -> Result<Reply, CmdError> {
     let name = String::from_utf8_lossy(&args.next_bytes()?).into_owned();
@@ -46,6 +47,8 @@ pub(super) struct Phases {
     pub index: (Duration, u64),
     /// The result processors after Index, in order.
     pub processors: Vec<Processor>,
+    /// The query ran out of time (its results are partial).
+    pub timed_out: bool,
 }
 
 /// One result processor of a profile: its RediSearch name, its time and the results it
@@ -109,6 +112,7 @@ pub(super) fn search_with(
         explain: req.explain_score,
         payload: req.payload.clone(),
         now_ms: crate::keyspace::unix_ms(),
+        deadline: deadline(started, req.timeout, &search.config),
     };
     let end = req
         .offset
@@ -121,7 +125,7 @@ pub(super) fn search_with(
         let (hits, iterators, index_time) = measured_search(&index, &query, &options, profiling)?;
         let sorting = Instant::now();
         let matched = hits.len() as u64;
-        let page = select_page(&index, hits, sort.as_ref(), &req, end);
+        let page = select_page(&index, hits, sort.as_ref(), &req, end, &options.deadline);
         let times = (index_time, sorting.elapsed(), matched);
         Ok::<_, SearchError>((page, iterators, times))
     };
@@ -132,10 +136,12 @@ pub(super) fn search_with(
             run()?
         };
     let loading = Instant::now();
+    let deadline = &options.deadline;
     let rows = page
         .hits
         .iter()
         .zip(page.sort_keys)
+        .take_while(|_| !deadline.abandoned())
         .map(|(hit, sort_key)| {
             let mut row = plan.load(ctx, hit, sort_key);
             if let (Some(marker), Some(Some(fields))) = (&marker, &mut row.fields) {
@@ -144,6 +150,10 @@ pub(super) fn search_with(
             row
         })
         .collect::<Vec<_>>();
+    let timed_out = deadline.timed_out();
+    if timed_out && deadline.fails() && !profiling {
+        return Err(SearchError::Timeout.into());
+    }
     if let Some(phases) = phases {
         // Scoring happens while matching, so the Scorer (and a KNN's Metrics Applier)
         // pass on every hit with no time of their own: it is inside Index's.
@@ -156,6 +166,14 @@ pub(super) fn search_with(
             }
             list.push(Processor::new("Scorer", Duration::ZERO, matched));
             list.push(Processor::new("Sorter", sort_time, matched));
+            // A LIMIT offset adds a pager after the sorter, as in RediSearch.
+            if req.offset > 0 {
+                list.push(Processor::new(
+                    "Pager/Limiter",
+                    Duration::ZERO,
+                    page.hits.len() as u64,
+                ));
+            }
             list.push(Processor::new(
                 "Loader",
                 loading.elapsed(),
@@ -169,15 +187,27 @@ pub(super) fn search_with(
             iterators: iterators.map(|stats| (query.clone(), stats)),
             index: (index_time, matched),
             processors,
+            timed_out,
         };
     }
-    Ok(reply(
-        &req,
-        ctx.client.protocol,
-        page.total,
-        &page.hits,
+    let results = Results {
+        total: page.total,
+        hits: &page.hits,
         rows,
-    ))
+        timed_out,
+    };
+    Ok(reply(&req, ctx.client.protocol, results))
+}
+
+/// The budget of a query started at `started`: its TIMEOUT argument, else the TIMEOUT
+/// setting (0: none either way), and ON_TIMEOUT.
+pub(super) fn deadline(
+    started: Instant,
+    timeout: Option<u64>,
+    config: &crate::search::config::SearchConfig,
+) -> Deadline {
+    let budget = timeout.unwrap_or_else(|| config.timeout_ms());
+    Deadline::new(started, budget, config.on_timeout_fail())
 }
 
 /// The index's hits for `query` and the time matching took; with `profiling`, first each
@@ -325,13 +355,14 @@ struct Page {
 }
 
 /// Orders the hits (SORTBY; otherwise the index's order: score, then doc id) and keeps
-/// positions `offset .. end`.
+/// positions `offset .. end`. An abandoned `deadline` may cut the sort short.
 fn select_page(
     index: &Index,
     hits: Vec<Hit>,
     sort: Option<&SortSource>,
     req: &Request,
     end: u64,
+    deadline: &Deadline,
 ) -> Page {
     let total = hits.len();
     if req.count_only {
@@ -355,15 +386,9 @@ fn select_page(
     let ascending = req.sort.as_ref().is_none_or(|s| s.ascending);
     let (SortSource::Distance(name) | SortSource::Attribute(name)) = sort;
     let keys = index.sort_keys(&hits, name);
-    let mut order: Vec<usize> = (0..total).collect();
-    let compare = |a: &usize, b: &usize| {
-        compare_keys(keys[*a].as_ref(), keys[*b].as_ref(), ascending).then(a.cmp(b))
-    };
-    if end < total && end > 0 {
-        order.select_nth_unstable_by(end - 1, compare);
-        order.truncate(end);
-    }
-    order.sort_unstable_by(compare);
+    let compare =
+        |a: &usize, b: &usize| compare_keys(keys[*a].as_ref(), keys[*b].as_ref(), ascending);
+    let order = sorted_prefix((0..total).collect(), end, deadline, compare);
     let mut hits: Vec<Option<Hit>> = hits.into_iter().map(Some).collect();
     let mut keys: Vec<Option<SortKey>> = keys;
     let mut page_hits = Vec::with_capacity(end - start);
@@ -649,21 +674,42 @@ fn fields_reply(fields: Option<Vec<(Bytes, Bytes)>>, resp3: bool) -> Reply {
     }
 }
 
-/// RediSearch 2.10's RESP3 reply of FT.SEARCH and FT.AGGREGATE around its `results`.
-pub(super) fn resp3_results(results: Vec<Reply>, total: Reply) -> Reply {
+/// RediSearch 2.10's RESP3 reply of FT.SEARCH and FT.AGGREGATE around its `results`; a
+/// query that ran out of time (ON_TIMEOUT RETURN) says so under `warning`.
+pub(super) fn resp3_results(results: Vec<Reply>, total: Reply, timed_out: bool) -> Reply {
     let key = |k: &str| Reply::simple(k);
+    let warnings = match timed_out {
+        true => vec![Reply::simple(&SearchError::Timeout.to_string())],
+        false => Vec::new(),
+    };
     Reply::Map(vec![
         (key("attributes"), Reply::Array(Vec::new())),
         (key("format"), Reply::simple("STRING")),
         (key("results"), Reply::Array(results)),
         (key("total_results"), total),
-        (key("warning"), Reply::Array(Vec::new())),
+        (key("warning"), Reply::Array(warnings)),
     ])
+}
+
+/// What FT.SEARCH answers: the match count, the page's hits and their rows, and whether
+/// the query ran out of time.
+struct Results<'a> {
+    total: usize,
+    hits: &'a [Hit],
+    rows: Vec<Row>,
+    timed_out: bool,
 }
 
 /// The reply: RESP2 `[total, key, score?, payload?, sortkey?, fields?, ...]`, RESP3 the map
 /// RediSearch 2.10 sends (`attributes`, `format`, `results`, `total_results`, `warning`).
-fn reply(req: &Request, protocol: Protocol, total: usize, hits: &[Hit], rows: Vec<Row>) -> Reply {
+/// Rows may be fewer than hits when loading was abandoned.
+fn reply(req: &Request, protocol: Protocol, results: Results) -> Reply {
+    let Results {
+        total,
+        hits,
+        rows,
+        timed_out,
+    } = results;
     let total = Reply::Integer(i64::try_from(total).unwrap_or(i64::MAX));
     let key = |k: &str| Reply::simple(k);
     if protocol == Protocol::Resp3 {
@@ -688,7 +734,7 @@ fn reply(req: &Request, protocol: Protocol, total: usize, hits: &[Hit], rows: Ve
                 Reply::Map(entry)
             })
             .collect();
-        return resp3_results(results, total);
+        return resp3_results(results, total, timed_out);
     }
     let mut out = vec![total];
     for (hit, row) in hits.iter().zip(rows) {
@@ -806,18 +852,30 @@ mod tests {
             sort_key: None,
         };
         let req = Request::default();
-        let resp2 = reply(
-            &req,
-            Protocol::Resp2,
-            1,
-            std::slice::from_ref(&hit),
-            vec![row()],
-        );
+        let results = |timed_out| Results {
+            total: 1,
+            hits: std::slice::from_ref(&hit),
+            rows: vec![row()],
+            timed_out,
+        };
+        let resp2 = reply(&req, Protocol::Resp2, results(false));
         assert_eq!(
             resp2,
             Reply::Array(vec![Reply::Integer(1), Reply::bulk("doc:x"), Reply::Nil])
         );
-        let Reply::Map(top) = reply(&req, Protocol::Resp3, 1, &[hit], vec![row()]) else {
+        // RESP2 has no room for the timeout warning: partial results look whole.
+        assert_eq!(reply(&req, Protocol::Resp2, results(true)), resp2);
+        let Reply::Map(timed_out) = reply(&req, Protocol::Resp3, results(true)) else {
+            panic!("RESP3 replies are maps")
+        };
+        assert_eq!(
+            timed_out[4],
+            (
+                Reply::simple("warning"),
+                Reply::Array(vec![Reply::simple("Timeout limit was reached")])
+            )
+        );
+        let Reply::Map(top) = reply(&req, Protocol::Resp3, results(false)) else {
             panic!("RESP3 replies are maps")
         };
         assert_eq!(

@@ -16,8 +16,9 @@ use std::time::{Duration, Instant};
 
 pub use reducers::ReducerSpec;
 
-use super::SearchError;
+use super::deadline::sorted_prefix;
 use super::expr::{Expr, Properties, Value, compare};
+use super::{Deadline, SearchError};
 
 /// One row of an aggregation: named values in the order they were added.
 #[derive(Debug, Clone, Default, PartialEq)]
@@ -202,32 +203,47 @@ impl Pipeline {
     /// Runs the steps over `rows`. An APPLY whose expression fails on a row leaves the
     /// value out of that row (RediSearch sets it to null); a FILTER that fails drops it.
     pub fn run(&self, rows: Vec<Row>) -> Output {
-        self.run_measured(rows, &mut Vec::new())
+        self.run_measured(rows, &mut Vec::new(), &Deadline::default())
     }
 
     /// [`Pipeline::run`], pushing onto `stats` each step's time and the rows it passed on
-    /// (FT.PROFILE's result processors).
-    pub fn run_measured(&self, mut rows: Vec<Row>, stats: &mut Vec<StepStats>) -> Output {
+    /// (FT.PROFILE's result processors). Every step works through all its rows unless
+    /// `deadline` is abandoned (the query will fail for want of time); the output is then
+    /// partial and meant to be dropped.
+    pub fn run_measured(
+        &self,
+        mut rows: Vec<Row>,
+        stats: &mut Vec<StepStats>,
+        deadline: &Deadline,
+    ) -> Output {
         let mut total = rows.len();
+        let on_time = |_: &Row| !deadline.abandoned();
         for step in &self.steps {
             let started = Instant::now();
             rows = match step {
                 Step::GroupBy { keys, reducers } => {
+                    let rows = rows.into_iter().take_while(on_time);
                     let groups = group(rows, keys, reducers);
                     total = groups.len();
                     groups
                 }
-                Step::Arrange(arrange) => arrange.apply(rows),
-                Step::Apply { expr, name } => {
-                    for row in &mut rows {
-                        let value = expr.eval(row).unwrap_or(Value::Null);
+                Step::Arrange(arrange) => arrange.apply(rows, deadline),
+                Step::Apply { expr, name } => rows
+                    .into_iter()
+                    .take_while(on_time)
+                    .map(|mut row| {
+                        let value = expr.eval(&row).unwrap_or(Value::Null);
                         row.set(name, value);
-                    }
-                    rows
-                }
+                        row
+                    })
+                    .collect(),
                 Step::Filter(expr) => {
                     let before = rows.len();
-                    let kept: Vec<Row> = rows.into_iter().filter(|r| expr.matches(r)).collect();
+                    let kept: Vec<Row> = rows
+                        .into_iter()
+                        .take_while(on_time)
+                        .filter(|r| expr.matches(r))
+                        .collect();
                     total -= (before - kept.len()).min(total);
                     kept
                 }
@@ -242,7 +258,7 @@ impl Pipeline {
 }
 
 impl Arrange {
-    fn apply(&self, rows: Vec<Row>) -> Vec<Row> {
+    fn apply(&self, rows: Vec<Row>, deadline: &Deadline) -> Vec<Row> {
         if self.limited && self.limit == 0 {
             return Vec::new();
         }
@@ -253,7 +269,7 @@ impl Arrange {
                 0 => DEFAULT_LIMIT,
                 n => n,
             };
-            rows = sort(rows, &self.keys, keep);
+            rows = sort(rows, &self.keys, keep, deadline);
         }
         if self.offset > 0 || (self.limit > 0 && !sorted) {
             rows = rows
@@ -269,7 +285,7 @@ impl Arrange {
 /// SORTBY's order: by each key in turn (numbers as numbers, else text), rows missing a key
 /// after those having it whichever the direction; equal rows keep their order. Keeps the
 /// first `max`.
-fn sort(mut rows: Vec<Row>, keys: &[(String, bool)], max: usize) -> Vec<Row> {
+fn sort(rows: Vec<Row>, keys: &[(String, bool)], max: usize, deadline: &Deadline) -> Vec<Row> {
     let compare_rows = |a: &Row, b: &Row| {
         for (key, ascending) in keys {
             let order = match (a.get(key), b.get(key)) {
@@ -287,15 +303,13 @@ fn sort(mut rows: Vec<Row>, keys: &[(String, bool)], max: usize) -> Vec<Row> {
         }
         Ordering::Equal
     };
-    rows.sort_by(compare_rows);
-    rows.truncate(max);
-    rows
+    sorted_prefix(rows, max, deadline, compare_rows)
 }
 
 /// A group's identity: its key values as text (`None` for a missing value).
 type GroupKey = Vec<Option<String>>;
 
-fn group(rows: Vec<Row>, keys: &[String], reducers: &[ReducerSpec]) -> Vec<Row> {
+fn group(rows: impl Iterator<Item = Row>, keys: &[String], reducers: &[ReducerSpec]) -> Vec<Row> {
     let mut order: Vec<(Vec<Value>, Vec<reducers::State>)> = Vec::new();
     let mut index: HashMap<GroupKey, usize> = HashMap::new();
     for row in rows {
@@ -472,7 +486,7 @@ mod tests {
             },
         ]);
         let mut stats = Vec::new();
-        let out = p.run_measured(rows(), &mut stats);
+        let out = p.run_measured(rows(), &mut stats, &Deadline::default());
         let passed: Vec<usize> = stats.iter().map(|s| s.rows).collect();
         assert_eq!(passed, [2, out.rows.len()]);
         assert_eq!(out, p.run(rows()));

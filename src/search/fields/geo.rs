@@ -38,10 +38,23 @@ pub struct GeoPoint {
     pub lat: f64,
 }
 
-/// Parses a hash value as RediSearch does: longitude and latitude separated by a comma or a
-/// space, each a whole number (leading spaces allowed), within the geohash bounds. The error
-/// is the text FT.INFO reports as the last indexing error.
+/// Parses a hash value as RediSearch does: [`parse_lon_lat`], within the geohash bounds,
+/// snapped to its cell. The error is the text FT.INFO reports as the last indexing error.
 pub fn parse(raw: &[u8]) -> Result<GeoPoint, String> {
+    let GeoPoint { lon, lat } = parse_lon_lat(raw)?;
+    if !(-MAX_LON..=MAX_LON).contains(&lon) || !(-MAX_LAT..=MAX_LAT).contains(&lat) {
+        return Err(format!("Invalid geo coordinates: {lon:.6}, {lat:.6}"));
+    }
+    Ok(GeoPoint {
+        lon: snap(lon, MAX_LON),
+        lat: snap(lat, MAX_LAT),
+    })
+}
+
+/// Longitude and latitude as written: separated by a comma or a space, each a whole number
+/// (leading spaces allowed); neither bounded nor snapped (FT.AGGREGATE's `geodistance`
+/// reads them so).
+pub fn parse_lon_lat(raw: &[u8]) -> Result<GeoPoint, String> {
     if raw.len() > MAX_GEO_STRING {
         return Err(format!(
             "Geo string cannot be longer than {MAX_GEO_STRING} bytes"
@@ -54,13 +67,23 @@ pub fn parse(raw: &[u8]) -> Result<GeoPoint, String> {
     let (Some(lon), Some(lat)) = (number(&text[..sep]), number(&text[sep + 1..])) else {
         return Err(invalid());
     };
-    if !(-MAX_LON..=MAX_LON).contains(&lon) || !(-MAX_LAT..=MAX_LAT).contains(&lat) {
-        return Err(format!("Invalid geo coordinates: {lon:.6}, {lat:.6}"));
+    Ok(GeoPoint { lon, lat })
+}
+
+/// The center of the cell a 52-bit geohash (a GEOADD score) stands for, as Redis decodes
+/// it: latitude bits at even positions, longitude bits at odd ones.
+pub fn decode_geohash(score: f64) -> GeoPoint {
+    let bits = score as u64;
+    let axis = |first: u32| {
+        (0..GEOHASH_STEP as u32).fold(0u64, |acc, i| acc | (((bits >> (2 * i + first)) & 1) << i))
+    };
+    let cells = f64::from(1u32 << GEOHASH_STEP);
+    let center =
+        |cell: u64, max: f64| (-max + (cell as f64 + 0.5) / cells * 2.0 * max).clamp(-max, max);
+    GeoPoint {
+        lon: center(axis(1), MAX_LON),
+        lat: center(axis(0), MAX_LAT),
     }
-    Ok(GeoPoint {
-        lon: snap(lon, MAX_LON),
-        lat: snap(lat, MAX_LAT),
-    })
 }
 
 /// The center of the geohash cell `v` (within `-max..=max`) falls in, as Redis decodes it.
@@ -249,6 +272,20 @@ mod tests {
         g.remove(DocId(2), catania);
         assert_eq!(ids(&g, filter(15.0, 37.0, 200.0, GeoUnit::Km)), vec![1]);
         assert_eq!(g.records(), 3);
+    }
+
+    #[test]
+    fn geohash_scores_decode_to_their_cell() {
+        // GEOADD Sicily 13.361389 38.115556 Palermo: score and GEOPOS as Redis gives them.
+        let p = decode_geohash(3_479_099_956_230_698.0);
+        assert!((p.lon - 13.361_389_338_970_184).abs() < 1e-12, "{p:?}");
+        assert!((p.lat - 38.115_556_395_496_3).abs() < 1e-12, "{p:?}");
+        assert_eq!(p, parse(b"13.361389,38.115556").expect("palermo"));
+        assert_eq!(
+            parse_lon_lat(b"200 -95").expect("unbounded"),
+            point(200.0, -95.0)
+        );
+        assert!(parse_lon_lat(b"1.5").is_err());
     }
 
     #[test]

@@ -13,8 +13,8 @@ use std::ops::Bound;
 
 use roaring::{MultiOps, RoaringBitmap};
 
-use crate::search::DocId;
 use crate::search::query::NumBound;
+use crate::search::{Deadline, DocId};
 
 /// Parses a hash value as RediSearch does (a double; `inf` / `-inf` accepted). The error is
 /// the text FT.INFO reports as the last indexing error.
@@ -175,8 +175,9 @@ impl NumericIndex {
         self.records = 0;
     }
 
-    /// Documents whose value lies between `min` and `max`.
-    pub fn range(&self, min: NumBound, max: NumBound) -> RoaringBitmap {
+    /// Documents whose value lies between `min` and `max`; fewer (the buckets scanned so far)
+    /// once the deadline is reached.
+    pub fn range(&self, min: NumBound, max: NumBound, deadline: &Deadline) -> RoaringBitmap {
         let (lo, hi) = (normalise(min.value), normalise(max.value));
         let empty = lo.is_nan()
             || hi.is_nan()
@@ -197,7 +198,8 @@ impl NumericIndex {
         let (lo, hi) = (bound(lo, min.inclusive), bound(hi, max.inclusive));
         let mut whole = Vec::new();
         let mut edges = Vec::new();
-        for (_, bucket) in self.buckets.range((Bound::Included(first), hi)) {
+        let buckets = self.buckets.range((Bound::Included(first), hi));
+        for (_, bucket) in buckets.take_while(|_| !deadline.reached()) {
             let (Some(low), Some(high)) = (bucket.entries.first(), bucket.entries.last()) else {
                 continue;
             };
@@ -256,6 +258,11 @@ mod tests {
         bits.iter().collect()
     }
 
+    /// `range` with no time limit.
+    fn range(n: &NumericIndex, min: NumBound, max: NumBound) -> RoaringBitmap {
+        n.range(min, max, &Deadline::default())
+    }
+
     #[test]
     fn parses_like_redisearch() {
         assert_eq!(parse(b"10"), Ok(10.0));
@@ -275,25 +282,25 @@ mod tests {
         for (id, v) in [(1, 1.0), (2, 5.0), (3, 10.0), (4, f64::INFINITY), (5, -0.0)] {
             n.insert(DocId(id), v);
         }
-        assert_eq!(ids(n.range(b(1.0, true), b(10.0, true))), vec![1, 2, 3]);
-        assert_eq!(ids(n.range(b(1.0, false), b(10.0, false))), vec![2]);
-        assert_eq!(ids(n.range(b(5.0, true), b(5.0, true))), vec![2]);
-        assert!(n.range(b(5.0, false), b(5.0, true)).is_empty());
-        assert!(n.range(b(10.0, true), b(1.0, true)).is_empty());
+        assert_eq!(ids(range(&n, b(1.0, true), b(10.0, true))), vec![1, 2, 3]);
+        assert_eq!(ids(range(&n, b(1.0, false), b(10.0, false))), vec![2]);
+        assert_eq!(ids(range(&n, b(5.0, true), b(5.0, true))), vec![2]);
+        assert!(range(&n, b(5.0, false), b(5.0, true)).is_empty());
+        assert!(range(&n, b(10.0, true), b(1.0, true)).is_empty());
         assert_eq!(
-            ids(n.range(b(f64::NEG_INFINITY, true), b(f64::INFINITY, true))),
+            ids(range(&n, b(f64::NEG_INFINITY, true), b(f64::INFINITY, true))),
             vec![1, 2, 3, 4, 5]
         );
         assert_eq!(
-            ids(n.range(b(10.0, false), b(f64::INFINITY, true))),
+            ids(range(&n, b(10.0, false), b(f64::INFINITY, true))),
             vec![4]
         );
-        assert_eq!(ids(n.range(b(0.0, true), b(0.0, true))), vec![5]);
+        assert_eq!(ids(range(&n, b(0.0, true), b(0.0, true))), vec![5]);
         n.remove(DocId(2), 5.0);
-        assert!(n.range(b(5.0, true), b(5.0, true)).is_empty());
+        assert!(range(&n, b(5.0, true), b(5.0, true)).is_empty());
         assert_eq!(n.records(), 4);
-        assert!(n.range(b(-5.0, true), b(-1.0, true)).is_empty());
-        assert!(n.range(b(20.0, true), b(30.0, true)).is_empty());
+        assert!(range(&n, b(-5.0, true), b(-1.0, true)).is_empty());
+        assert!(range(&n, b(20.0, true), b(30.0, true)).is_empty());
     }
 
     proptest::proptest! {
@@ -322,7 +329,7 @@ mod tests {
                 let (lo, hi) = (lo as f64 / 4.0, hi as f64 / 4.0);
                 let inside = |v: f64| (if lo_in { v >= lo } else { v > lo }) && (if hi_in { v <= hi } else { v < hi });
                 let expected: RoaringBitmap = model.iter().filter(|(v, _)| inside(*v as f64)).map(|&(_, id)| id).collect();
-                proptest::prop_assert_eq!(n.range(b(lo, lo_in), b(hi, hi_in)), expected);
+                proptest::prop_assert_eq!(range(&n, b(lo, lo_in), b(hi, hi_in)), expected);
             }
         }
     }

@@ -524,11 +524,16 @@ impl<'a> Parser<'a> {
             return self.vector_range(name, *offset);
         }
         let kind = self.resolve(name, *offset)?;
-        if let Some(FieldKind::Geo) = kind {
-            return self.geo_clause(name, start, &first);
-        }
-        if kind.is_some_and(|k| !matches!(k, FieldKind::Numeric)) {
-            return Err(self.wrong_type(name, *offset, "NUMERIC"));
+        // RediSearch's grammar tells a range `[min max]` from a geo filter `[lon lat radius
+        // unit]` by shape, then checks the field's type.
+        match (kind, self.bracket_items()) {
+            (Some(FieldKind::Geo), Some(1 | 2)) => {
+                return Err(self.wrong_type(name, *offset, "NUMERIC"));
+            }
+            (Some(FieldKind::Geo), _) => return self.geo_clause(name, start, &first),
+            (Some(_), Some(4)) => return Err(self.wrong_type(name, *offset, "GEO")),
+            (Some(FieldKind::Numeric), _) | (None, _) => {}
+            (Some(_), _) => return Err(self.wrong_type(name, *offset, "NUMERIC")),
         }
         let min = self.bound(start, &first)?;
         let (start2, second) = self.lex.chunk();
@@ -550,6 +555,15 @@ impl<'a> Parser<'a> {
             },
             None => QueryNode::Nothing,
         }))
+    }
+
+    /// How many items the bracket being read holds (its first read already), up to five;
+    /// `None` when it is not closed after them.
+    fn bracket_items(&self) -> Option<usize> {
+        let mut ahead = self.lex.clone();
+        let rest = (0..4).take_while(|_| !ahead.chunk().1.is_empty()).count();
+        ahead.skip_ws();
+        (ahead.peek().kind == Tok::RBracket).then_some(rest + 1)
     }
 
     /// `@g:[lon lat radius unit]` on a GEO field, any part a `$param`; `first` (at `start`)

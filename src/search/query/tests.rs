@@ -464,7 +464,7 @@ fn geo_filters() {
         ("@g:[1 2 0 km]", "Invalid GeoFilter radius"),
         ("@g:[1 2 -3 km]", "Invalid GeoFilter radius"),
         ("@g:[1 2 3]", "Syntax error at offset 9 near ]"),
-        ("@g:[1 2]", "Syntax error at offset 7 near ]"),
+        ("@g:[5]", "Expected a NUMERIC field at offset 0 near g"),
         ("@g:[1 x 3 km]", "Syntax error at offset 6 near x"),
         ("@g:[1 2 3 km 4]", "Syntax error at offset 13 near 4"),
         (
@@ -473,7 +473,6 @@ fn geo_filters() {
         ),
         ("@g:[1 2 3 $nope]", "No such parameter `nope`"),
         ("@g:{x}", "Expected a TAG field at offset 0 near g"),
-        ("@n:[1 2 3 km]", "Syntax error at offset 8 near 3"),
     ] {
         assert_eq!(err2(q), e, "{q}");
     }
@@ -715,6 +714,9 @@ fn errors() {
         ("@n:[1 2 3]", "Syntax error at offset 8 near 3"),
         ("@title:{x}", "Expected a TAG field at offset 0 near title"),
         ("@t:[1 2]", "Expected a NUMERIC field at offset 0 near t"),
+        ("@t:[1 2 3 km]", "Expected a GEO field at offset 0 near t"),
+        ("@n:[1 2 3 km]", "Expected a GEO field at offset 0 near n"),
+        ("@g:[1 2]", "Expected a NUMERIC field at offset 0 near g"),
         (
             "@n:[VECTOR_RANGE 1 $vec]",
             "Expected a VECTOR field at offset 0 near n",

@@ -28,7 +28,7 @@ use self::graph::{GraphState, Shared};
 use self::hnsw::HnswParams;
 use self::metric::Element;
 use self::store::{Hit, VectorStore};
-use super::{DocId, Metric, SearchError, VectorAlgorithm, VectorParams, VectorType};
+use super::{Deadline, DocId, Metric, SearchError, VectorAlgorithm, VectorParams, VectorType};
 
 pub use self::metric::distance;
 
@@ -239,13 +239,15 @@ impl VectorIndex {
     /// ids in `filter` when given. `ef_runtime` overrides the index's EF_RUNTIME (HNSW).
     /// Chooses exact scan or graph search from the filter's size, so recall holds at every
     /// selectivity. FLOAT64: distances in f64 (FLAT: an exact f64 scan; HNSW: the f32
-    /// search's hits re-scored).
+    /// search's hits re-scored). An exact scan stops early once `deadline` is reached,
+    /// answering the nearest of the vectors it compared.
     pub fn knn(
         &self,
         query: &QueryVector,
         k: usize,
         ef_runtime: Option<usize>,
         filter: Option<&RoaringBitmap>,
+        deadline: &Deadline,
     ) -> Vec<(DocId, f64)> {
         if k == 0 {
             return Vec::new();
@@ -253,11 +255,14 @@ impl VectorIndex {
         let inner = self.shared.inner.read();
         let q = &query.v;
         match (&inner.graph, &inner.wide, &query.wide) {
-            (None, Some(wide), Some(qw)) => to_results(wide.top_k(self.metric, qw, k, filter)),
-            (None, ..) => to_results(inner.store.top_k(self.metric, q, k, filter)),
+            (None, Some(wide), Some(qw)) => {
+                to_results(wide.top_k(self.metric, qw, k, filter, deadline))
+            }
+            (None, ..) => to_results(inner.store.top_k(self.metric, q, k, filter, deadline)),
             (Some(graph), wide, qw) => {
                 let ef = ef_runtime.unwrap_or(self.ef_runtime).max(1);
-                let hits = self.graph_knn(&inner.store, graph, q, k, ef, filter);
+                let search = GraphSearch { q, k, ef, filter };
+                let hits = self.graph_knn(&inner.store, graph, search, deadline);
                 match (wide, qw) {
                     (Some(wide), Some(qw)) => self.rescore(wide, qw, hits),
                     _ => to_results(hits),
@@ -288,18 +293,17 @@ impl VectorIndex {
         &self,
         store: &VectorStore,
         graph: &GraphState,
-        q: &[f32],
-        k: usize,
-        ef: usize,
-        filter: Option<&RoaringBitmap>,
+        search: GraphSearch<'_>,
+        deadline: &Deadline,
     ) -> Vec<Hit> {
+        let GraphSearch { q, k, ef, filter } = search;
         let (in_graph, pending) = match filter {
             Some(f) => {
                 let in_graph = f & graph.current();
                 let allowed = (in_graph.len() + f.intersection_len(graph.pending())) as f64;
                 let graph_cost = EXACT_COST_RATIO * ef.max(k) as f64 * store.len() as f64;
                 if allowed * allowed <= graph_cost {
-                    return store.top_k(self.metric, q, k, Some(f));
+                    return store.top_k(self.metric, q, k, Some(f), deadline);
                 }
                 (Some(in_graph), f & graph.pending())
             }
@@ -324,10 +328,10 @@ impl VectorIndex {
             .map_or(graph.current().len(), RoaringBitmap::len);
         if (hits.len() as u64) < reachable.min(k as u64) {
             // The filter cut the graph into pieces the search could not reach: answer exactly.
-            return store.top_k(self.metric, q, k, filter);
+            return store.top_k(self.metric, q, k, filter, deadline);
         }
         if !pending.is_empty() {
-            hits.extend(store.top_k(self.metric, q, k, Some(&pending)));
+            hits.extend(store.top_k(self.metric, q, k, Some(&pending), deadline));
             hits.sort_unstable();
             hits.truncate(k);
         }
@@ -337,22 +341,28 @@ impl VectorIndex {
     /// Every live vector within `radius` (HNSW: widened by `epsilon`, default the index's),
     /// nearest first, restricted to `filter` when given. Answered exactly (FLOAT64: in f64),
     /// so `epsilon` (which only bounds the approximation of a graph search) has no effect.
+    /// The scan stops early once `deadline` is reached.
     pub fn range(
         &self,
         query: &QueryVector,
         radius: f64,
         epsilon: Option<f64>,
         filter: Option<&RoaringBitmap>,
+        deadline: &Deadline,
     ) -> Vec<(DocId, f64)> {
         let _ = epsilon; // see above: the search is exact
         let inner = self.shared.inner.read();
         match (&inner.wide, &query.wide) {
-            (Some(wide), Some(qw)) => to_results(wide.within(self.metric, qw, radius, filter)),
-            _ => to_results(
-                inner
-                    .store
-                    .within(self.metric, &query.v, radius as f32, filter),
-            ),
+            (Some(wide), Some(qw)) => {
+                to_results(wide.within(self.metric, qw, radius, filter, deadline))
+            }
+            _ => to_results(inner.store.within(
+                self.metric,
+                &query.v,
+                radius as f32,
+                filter,
+                deadline,
+            )),
         }
     }
 
@@ -378,6 +388,15 @@ impl Drop for VectorIndex {
     fn drop(&mut self) {
         graph::stop_worker(&self.shared);
     }
+}
+
+/// One graph KNN request: the query vector, K, EF and the ids allowed.
+#[derive(Clone, Copy)]
+struct GraphSearch<'a> {
+    q: &'a [f32],
+    k: usize,
+    ef: usize,
+    filter: Option<&'a RoaringBitmap>,
 }
 
 fn to_results<T: Element>(hits: Vec<Hit<T>>) -> Vec<(DocId, f64)> {

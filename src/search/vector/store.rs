@@ -12,7 +12,7 @@ use std::collections::{BinaryHeap, HashMap};
 use roaring::RoaringBitmap;
 
 use super::metric::{Element, distance};
-use crate::search::Metric;
+use crate::search::{Deadline, Metric};
 
 /// Rows of `dim` values (f32, or f64 for FLOAT64 indexes' exact distances), addressed by
 /// document id.
@@ -100,23 +100,31 @@ impl<T: Element> VectorStore<T> {
 
     /// Calls `f(id, row)` for every row whose id is in `only` (all rows when `None`),
     /// walking whichever of the two sets is smaller.
-    pub fn for_each(&self, only: Option<&RoaringBitmap>, mut f: impl FnMut(u32, &[T])) {
+    pub fn for_each(
+        &self,
+        only: Option<&RoaringBitmap>,
+        deadline: &Deadline,
+        mut f: impl FnMut(u32, &[T]),
+    ) {
         match only {
             Some(set) if (set.len() as usize) < self.len() => {
-                for id in set {
+                for id in set.iter().take_while(|_| !deadline.reached()) {
                     if let Some(v) = self.get(id) {
                         f(id, v);
                     }
                 }
             }
             Some(set) => {
-                for (id, v) in self.rows() {
+                for (id, v) in self.rows().take_while(|_| !deadline.reached()) {
                     if set.contains(id) {
                         f(id, v);
                     }
                 }
             }
-            None => self.rows().for_each(|(id, v)| f(id, v)),
+            None => self
+                .rows()
+                .take_while(|_| !deadline.reached())
+                .for_each(|(id, v)| f(id, v)),
         }
     }
 
@@ -127,9 +135,10 @@ impl<T: Element> VectorStore<T> {
         q: &[T],
         k: usize,
         only: Option<&RoaringBitmap>,
+        deadline: &Deadline,
     ) -> Vec<Hit<T>> {
         let mut top = TopK::new(k);
-        self.for_each(only, |id, v| {
+        self.for_each(only, deadline, |id, v| {
             top.push(Hit {
                 dist: distance(metric, q, v),
                 id,
@@ -145,9 +154,10 @@ impl<T: Element> VectorStore<T> {
         q: &[T],
         radius: T,
         only: Option<&RoaringBitmap>,
+        deadline: &Deadline,
     ) -> Vec<Hit<T>> {
         let mut hits = Vec::new();
-        self.for_each(only, |id, v| {
+        self.for_each(only, deadline, |id, v| {
             let dist = distance(metric, q, v);
             if dist <= radius {
                 hits.push(Hit { dist, id });
@@ -254,13 +264,19 @@ mod tests {
             (4, [0.0, 0.0]),
             (9, [3.0, 0.0]),
         ]);
-        let hits = s.top_k(Metric::L2, &[0.0, 0.0], 3, None);
+        let hits = s.top_k(Metric::L2, &[0.0, 0.0], 3, None, &Deadline::default());
         let ids: Vec<u32> = hits.iter().map(|h| h.id).collect();
         assert_eq!(ids, vec![4, 3, 5]);
         assert_eq!(hits[1].dist, 1.0);
         let only: RoaringBitmap = [9u32, 5, 77].into_iter().collect();
         let ids: Vec<u32> = s
-            .top_k(Metric::L2, &[0.0, 0.0], 10, Some(&only))
+            .top_k(
+                Metric::L2,
+                &[0.0, 0.0],
+                10,
+                Some(&only),
+                &Deadline::default(),
+            )
             .iter()
             .map(|h| h.id)
             .collect();
@@ -271,7 +287,7 @@ mod tests {
     fn within_radius() {
         let s = store(&[(1, [1.0, 0.0]), (2, [2.0, 0.0]), (3, [3.0, 0.0])]);
         let ids: Vec<u32> = s
-            .within(Metric::L2, &[0.0, 0.0], 4.0, None)
+            .within(Metric::L2, &[0.0, 0.0], 4.0, None, &Deadline::default())
             .iter()
             .map(|h| h.id)
             .collect();

@@ -44,7 +44,7 @@ fn knn_orders_by_distance_then_id_and_reports_metric_distances() {
         index.insert(DocId(2), &blob(&[5.0, 0.0])).unwrap();
         index.insert(DocId(4), &blob(&[0.0, 0.0])).unwrap();
         let q = index.query_vector(&blob(&[3.0, 0.0])).unwrap();
-        let hits = index.knn(&q, 10, None, None);
+        let hits = index.knn(&q, 10, None, None, &Deadline::default());
         assert_eq!(
             hits,
             vec![
@@ -55,9 +55,21 @@ fn knn_orders_by_distance_then_id_and_reports_metric_distances() {
             ],
             "{algo:?}"
         );
-        assert_eq!(ids(&index.knn(&q, 1, None, None)), vec![2]);
-        assert!(index.knn(&q, 0, None, None).is_empty());
-        assert_eq!(index.knn(&q, usize::MAX, Some(usize::MAX), None).len(), 4);
+        assert_eq!(
+            ids(&index.knn(&q, 1, None, None, &Deadline::default())),
+            vec![2]
+        );
+        assert!(
+            index
+                .knn(&q, 0, None, None, &Deadline::default())
+                .is_empty()
+        );
+        assert_eq!(
+            index
+                .knn(&q, usize::MAX, Some(usize::MAX), None, &Deadline::default())
+                .len(),
+            4
+        );
     }
 }
 
@@ -73,7 +85,10 @@ fn float64_blobs_are_converted() {
     index.insert(DocId(1), &b).unwrap();
     assert!(index.insert(DocId(2), &blob(&[1.0, 2.0])).is_err());
     let q = index.query_vector(&b).unwrap();
-    assert_eq!(index.knn(&q, 1, None, None), vec![(DocId(1), 0.0)]);
+    assert_eq!(
+        index.knn(&q, 1, None, None, &Deadline::default()),
+        vec![(DocId(1), 0.0)]
+    );
 }
 
 #[test]
@@ -85,7 +100,7 @@ fn ip_distances_may_be_negative() {
         index.insert(DocId(3), &blob(&[-1.0, 0.0])).unwrap();
         let q = index.query_vector(&blob(&[3.0, 4.0])).unwrap();
         assert_eq!(
-            index.knn(&q, 3, None, None),
+            index.knn(&q, 3, None, None, &Deadline::default()),
             vec![(DocId(2), -29.0), (DocId(1), -10.0), (DocId(3), 4.0)]
         );
     }
@@ -107,18 +122,28 @@ fn remove_update_and_clear() {
         assert_eq!(index.len(), 49);
         let q = index.query_vector(&blob(&[0.0, 0.0])).unwrap();
         assert_eq!(
-            ids(&index.knn(&q, 3, None, None)),
+            ids(&index.knn(&q, 3, None, None, &Deadline::default())),
             vec![2, 3, 4],
             "{algo:?}"
         );
         let far = index.query_vector(&blob(&[100.0, 0.0])).unwrap();
-        assert_eq!(index.knn(&far, 1, Some(64), None), vec![(DocId(1), 0.0)]);
+        assert_eq!(
+            index.knn(&far, 1, Some(64), None, &Deadline::default()),
+            vec![(DocId(1), 0.0)]
+        );
         assert!(index.memory_bytes() > 49 * 8);
         index.clear();
         assert!(index.is_empty());
-        assert!(index.knn(&q, 3, None, None).is_empty());
+        assert!(
+            index
+                .knn(&q, 3, None, None, &Deadline::default())
+                .is_empty()
+        );
         index.insert(DocId(60), &blob(&[1.0, 0.0])).unwrap();
-        assert_eq!(ids(&index.knn(&q, 3, None, None)), vec![60]);
+        assert_eq!(
+            ids(&index.knn(&q, 3, None, None, &Deadline::default())),
+            vec![60]
+        );
     }
 }
 
@@ -137,7 +162,10 @@ fn many_deletes_rebuild_the_graph_and_keep_results_exact_enough() {
     }
     assert_eq!(index.len(), 200);
     let q = index.query_vector(&blob(&[301.0, 0.0])).unwrap();
-    assert_eq!(ids(&index.knn(&q, 3, Some(50), None)), vec![303, 297, 300]);
+    assert_eq!(
+        ids(&index.knn(&q, 3, Some(50), None, &Deadline::default())),
+        vec![303, 297, 300]
+    );
     index.wait_indexed();
     // The rebuilt graph holds the 200 live vectors only.
     assert!(
@@ -146,7 +174,10 @@ fn many_deletes_rebuild_the_graph_and_keep_results_exact_enough() {
         index.memory_bytes()
     );
     let q = index.query_vector(&blob(&[301.0, 0.0])).unwrap();
-    assert_eq!(ids(&index.knn(&q, 3, Some(50), None)), vec![303, 297, 300]);
+    assert_eq!(
+        ids(&index.knn(&q, 3, Some(50), None, &Deadline::default())),
+        vec![303, 297, 300]
+    );
 }
 
 #[test]
@@ -162,17 +193,18 @@ fn filters_restrict_results_at_every_size() {
         for modulo in [2u32, 7, 1000] {
             let filter: RoaringBitmap = (0..6000u32).filter(|i| i % modulo == 0).collect();
             // EF_RUNTIME 5: the half filter goes through the graph, the others are exact scans.
-            let got = index.knn(&q, 5, Some(5), Some(&filter));
-            let want = index.knn(&q, 5, None, None);
+            let got = index.knn(&q, 5, Some(5), Some(&filter), &Deadline::default());
+            let want = index.knn(&q, 5, None, None, &Deadline::default());
             assert!(got.iter().all(|(id, _)| filter.contains(id.0)));
             assert_eq!(got.len(), 5);
             // The grid has tied distances: compare distances, not ids.
-            let exact = index
-                .shared
-                .inner
-                .read()
-                .store
-                .top_k(Metric::L2, &q.v, 5, Some(&filter));
+            let exact = index.shared.inner.read().store.top_k(
+                Metric::L2,
+                &q.v,
+                5,
+                Some(&filter),
+                &Deadline::default(),
+            );
             let dists: Vec<f64> = got.iter().map(|(_, d)| *d).collect();
             assert_eq!(
                 dists,
@@ -182,7 +214,11 @@ fn filters_restrict_results_at_every_size() {
             assert_eq!(want.len(), 5);
         }
         let empty = RoaringBitmap::new();
-        assert!(index.knn(&q, 5, None, Some(&empty)).is_empty());
+        assert!(
+            index
+                .knn(&q, 5, None, Some(&empty), &Deadline::default())
+                .is_empty()
+        );
     }
 }
 
@@ -194,12 +230,12 @@ fn range_returns_everything_within_radius() {
             index.insert(DocId(i), &blob(&[i as f32])).unwrap();
         }
         let q = index.query_vector(&blob(&[10.0])).unwrap();
-        let hits = index.range(&q, 4.0, None, None);
+        let hits = index.range(&q, 4.0, None, None, &Deadline::default());
         assert_eq!(ids(&hits), vec![10, 9, 11, 8, 12]);
         assert_eq!(hits[1].1, 1.0);
         let filter: RoaringBitmap = [8u32, 11, 15].into_iter().collect();
         assert_eq!(
-            ids(&index.range(&q, 4.0, Some(0.5), Some(&filter))),
+            ids(&index.range(&q, 4.0, Some(0.5), Some(&filter), &Deadline::default())),
             vec![11, 8]
         );
     }
@@ -226,7 +262,7 @@ proptest! {
             (0..rows.len() as u32).filter(|i| keep[*i as usize]).map(|i| i * 3).collect()
         });
         let query = index.query_vector(&blob(&as_f32(&q))).unwrap();
-        let got = index.knn(&query, k, None, filter.as_ref());
+        let got = index.knn(&query, k, None, filter.as_ref(), &Deadline::default());
 
         let mut qv = as_f32(&q);
         if metric == Metric::Cosine { metric::normalise(&mut qv); }
@@ -258,7 +294,7 @@ fn every_insert_is_visible_to_the_next_query_while_the_graph_fills() {
         if probe <= i {
             let q = index.query_vector(&blob(&v(probe))).unwrap();
             assert_eq!(
-                index.knn(&q, 1, Some(10), None),
+                index.knn(&q, 1, Some(10), None, &Deadline::default()),
                 vec![(DocId(probe), 0.0)],
                 "after insert {i}"
             );
@@ -267,7 +303,10 @@ fn every_insert_is_visible_to_the_next_query_while_the_graph_fills() {
     index.wait_indexed();
     assert_eq!(index.len(), 1000);
     let q = index.query_vector(&blob(&v(700))).unwrap();
-    assert_eq!(index.knn(&q, 1, Some(10), None), vec![(DocId(700), 0.0)]);
+    assert_eq!(
+        index.knn(&q, 1, Some(10), None, &Deadline::default()),
+        vec![(DocId(700), 0.0)]
+    );
 }
 
 fn blob64(v: &[f64]) -> Vec<u8> {
@@ -299,7 +338,7 @@ fn float64_distances_are_computed_in_f64() {
             index.wait_indexed();
             let q = index.query_vector(&blob64(&b)).unwrap();
             let want = wanted(metric);
-            let hits = index.knn(&q, 1, None, None);
+            let hits = index.knn(&q, 1, None, None, &Deadline::default());
             assert_eq!(hits.len(), 1);
             assert_eq!(hits[0].0, DocId(1));
             assert!(
@@ -315,10 +354,14 @@ fn float64_distances_are_computed_in_f64() {
                 assert_eq!(format!("{:.12}", hits[0].1), "0.010000000000");
             }
             // The radius is compared in f64 too: exactly the distance is inside.
-            let range = index.range(&q, hits[0].1, None, None);
+            let range = index.range(&q, hits[0].1, None, None, &Deadline::default());
             assert_eq!(range, vec![hits[0]], "{algo:?} {metric:?}");
             let below = hits[0].1 - hits[0].1.abs() * 1e-12;
-            assert!(index.range(&q, below, None, None).is_empty());
+            assert!(
+                index
+                    .range(&q, below, None, None, &Deadline::default())
+                    .is_empty()
+            );
         }
     }
 }
@@ -334,7 +377,7 @@ fn float64_hnsw_rescores_and_tracks_updates() {
     }
     index.wait_indexed();
     let q = index.query_vector(&blob64(&[0.5, 0.5])).unwrap();
-    let hits = index.knn(&q, 5, Some(50), None);
+    let hits = index.knn(&q, 5, Some(50), None, &Deadline::default());
     // (0.5, 0.5) is row 5 of column 5; its four neighbours are 0.1 away, ties by id.
     assert_eq!(ids(&hits), vec![105, 85, 104, 106, 125]);
     assert_eq!(hits[0].1, 0.0);
@@ -346,7 +389,10 @@ fn float64_hnsw_rescores_and_tracks_updates() {
     index.insert(DocId(105), &blob64(&[9.0, 9.0])).unwrap();
     index.remove(DocId(85));
     index.wait_indexed();
-    let hits = index.knn(&q, 3, Some(50), None);
+    let hits = index.knn(&q, 3, Some(50), None, &Deadline::default());
     assert_eq!(ids(&hits), vec![104, 106, 125]);
-    assert_eq!(index.range(&q, 0.0, None, None), vec![]);
+    assert_eq!(
+        index.range(&q, 0.0, None, None, &Deadline::default()),
+        vec![]
+    );
 }

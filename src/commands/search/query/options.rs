@@ -58,6 +58,8 @@ pub struct Request {
     pub count_only: bool,
     pub params: Params,
     pub dialect: Option<u32>,
+    /// `TIMEOUT ms` (0: none); `None`: the TIMEOUT setting.
+    pub timeout: Option<u64>,
 }
 
 /// `FILTER field min max`.
@@ -211,7 +213,7 @@ pub fn parse(args: &mut Args, protocol: Protocol, max_results: u64) -> Result<Re
                 }
                 req.sort = Some(parse_sortby(args)?);
             }
-            b"TIMEOUT" => parse_timeout(args)?,
+            b"TIMEOUT" => req.timeout = Some(parse_timeout(args)?),
             b"PARAMS" => req.params = parse_params(args, &mut params_seen)?,
             b"DIALECT" => req.dialect = Some(parse_dialect(args)?),
             b"FORMAT" => {
@@ -255,15 +257,12 @@ pub fn parse(args: &mut Args, protocol: Protocol, max_results: u64) -> Result<Re
     Ok(req)
 }
 
-/// TIMEOUT's value: checked, then unused (queries are not cut short).
-pub(in crate::commands::search) fn parse_timeout(args: &mut Args) -> Result<(), CmdError> {
+/// TIMEOUT's value: the query's budget in milliseconds, 0 for none.
+pub(in crate::commands::search) fn parse_timeout(args: &mut Args) -> Result<u64, CmdError> {
     let timeout = args
         .next()
         .ok_or_else(|| coded("Need argument for TIMEOUT"))?;
-    if parse_unsigned(&timeout).is_err() {
-        return Err(coded("TIMEOUT requires a non negative integer"));
-    }
-    Ok(())
+    parse_unsigned(&timeout).map_err(|_| coded("TIMEOUT requires a non negative integer"))
 }
 
 pub(in crate::commands::search) fn parse_dialect(args: &mut Args) -> Result<u32, CmdError> {
