@@ -35,7 +35,7 @@ use std::time::Instant;
 use bytes::Bytes;
 
 use super::aggregate::{Load, load_into, parse_step, value_reply};
-use super::query::may_take_long;
+use super::query::{deadline, may_take_long};
 use super::query::options::{
     bad_args, coded, parse_params, parse_timeout, parse_unsigned, scorer, text,
 };
@@ -126,6 +126,7 @@ struct Request {
     load: Load,
     pipeline: Pipeline,
     params: Params,
+    timeout: Option<u64>,
 }
 
 /// Parses the arguments after the index name; `max_results` bounds LIMIT.
@@ -167,12 +168,13 @@ fn parse(args: &mut Args, max_results: u64) -> Result<Request, CmdError> {
         load: Load::Nothing,
         pipeline: Pipeline::default(),
         params: Params::new(),
+        timeout: None,
     };
     let mut params_seen = false;
     while let Some(arg) = args.next() {
         match arg.to_ascii_uppercase().as_slice() {
             b"PARAMS" => req.params = parse_params(args, &mut params_seen)?,
-            b"TIMEOUT" => parse_timeout(args)?,
+            b"TIMEOUT" => req.timeout = Some(parse_timeout(args)?),
             b"WITHCURSOR" => return Err(coded("WITHCURSOR is not supported on FT.HYBRID")),
             keyword => {
                 if !parse_step(keyword, args, &mut req.pipeline, &mut req.load, max_results)? {
@@ -630,6 +632,7 @@ pub fn ft_hybrid(ctx: &mut ExecCtx, args: &mut Args) -> Result<Reply, CmdError> 
     let options = SearchOptions {
         scorer,
         now_ms: crate::keyspace::unix_ms(),
+        deadline: deadline(started, req.timeout, &search.config),
         ..SearchOptions::default()
     };
     let search_list: Vec<(Bytes, f64)> = run(&index, &text_query, &options)?
@@ -678,19 +681,32 @@ pub fn ft_hybrid(ctx: &mut ExecCtx, args: &mut Args) -> Result<Reply, CmdError> 
             row
         })
         .collect();
-    let output = req.pipeline.run(rows);
+    let deadline = &options.deadline;
+    let output = req.pipeline.run_measured(rows, &mut Vec::new(), deadline);
+    let timed_out = deadline.timed_out();
+    if timed_out && deadline.fails() {
+        return Err(SearchError::Timeout.into());
+    }
     let elapsed_ms = started.elapsed().as_secs_f64() * 1000.0;
     Ok(reply(
         output.rows,
         output.total,
+        timed_out,
         elapsed_ms,
         ctx.client.protocol,
     ))
 }
 
-/// RESP2 `[total_results, n, results, [[name, value, ...], ...], warnings, [],
-/// execution_time, ms]`; RESP3 the same as a map, each row a map.
-fn reply(rows: Vec<Row>, total: usize, elapsed_ms: f64, protocol: Protocol) -> Reply {
+/// RESP2 `[total_results, n, results, [[name, value, ...], ...], warnings, [...],
+/// execution_time, ms]`; RESP3 the same as a map, each row a map. `timed_out`: the results
+/// are partial, which the warnings say.
+fn reply(
+    rows: Vec<Row>,
+    total: usize,
+    timed_out: bool,
+    elapsed_ms: f64,
+    protocol: Protocol,
+) -> Reply {
     let resp3 = protocol == Protocol::Resp3;
     let results = rows
         .into_iter()
@@ -712,7 +728,13 @@ fn reply(rows: Vec<Row>, total: usize, elapsed_ms: f64, protocol: Protocol) -> R
             Reply::Integer(i64::try_from(total).unwrap_or(i64::MAX)),
         ),
         ("results", Reply::Array(results)),
-        ("warnings", Reply::Array(Vec::new())),
+        (
+            "warnings",
+            Reply::Array(match timed_out {
+                true => vec![Reply::simple(&SearchError::Timeout.to_string())],
+                false => Vec::new(),
+            }),
+        ),
         ("execution_time", Reply::Double(elapsed_ms)),
     ];
     if resp3 {
