@@ -31,6 +31,9 @@
 //!   and documents as hash values; FT.* argument parsing, the background scan of FT.CREATE and
 //!   reply building live in `commands::search`. Suggestion dictionaries (FT.SUG*) are key
 //!   values: `keyspace::suggest`.
+//! - [`persistence`]: the RDB snapshot (`dir/dbfilename`) in Redis 7.0's file format, the
+//!   `save` rules, and loading at start-up; commands decide what goes in (keys, function
+//!   libraries, search index definitions) and apply what comes out.
 //! - [`error`] (one error enum per layer: `CmdError`, `ProtocolError`; every reply text) and
 //!   [`glob`] (Redis's pattern matching) depend on nothing.
 //!
@@ -69,6 +72,7 @@ pub mod error;
 pub mod glob;
 pub mod hll;
 pub mod keyspace;
+pub mod persistence;
 pub mod protocol;
 pub mod pubsub;
 pub mod scripting;
