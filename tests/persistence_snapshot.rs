@@ -611,3 +611,35 @@ fn save_rules_shutdown_sigterm_flushall_and_debug_reload_save() {
     let mut c = server.client();
     assert_eq!(c.q("DBSIZE"), V::Int(0));
 }
+
+#[test]
+fn replies_match_redis() {
+    let (ours, theirs) = (TempDir::new("diff-ours"), TempDir::new("diff-theirs"));
+    let server = ferro(&ours, &[]);
+    let redis = Redis::start(&theirs);
+    let (mut a, mut b) = (server.client(), redis.client());
+    // The real server refuses DEBUG unless enabled; compare what both accept.
+    for line in [
+        "SET k v",
+        "SAVE",
+        "SAVE now",
+        "BGSAVE a b",
+        "BGSAVE nope",
+        "MULTI",
+        "SAVE",
+        "BGSAVE",
+        "EXEC",
+    ] {
+        assert_eq!(a.q(line), b.q(line), "{line}");
+        if line == "EXEC" {
+            eventually("the scheduled saves", || {
+                info_field(&mut a, "rdb_bgsave_in_progress") == "0"
+                    && info_field(&mut b, "rdb_bgsave_in_progress") == "0"
+            });
+        }
+    }
+    for (c, dir) in [(&mut a, &ours), (&mut b, &theirs)] {
+        assert!(matches!(c.q("LASTSAVE"), V::Int(_)));
+        assert!(dir.dump().exists());
+    }
+}

@@ -278,14 +278,16 @@ fn apply(state: &Arc<ServerState>, loaded: Loaded) -> Result<(u64, u64), String>
             let mut guard = state.keyspace.lock(db.db, &[&key.key]);
             let ttl = key.expire_at.map_or(Ttl::Clear, Ttl::At);
             guard.replace(key.key.clone(), key.value, ttl);
+            // As Redis: a record applies when it is of the kind the policy keeps.
+            let lfu = state.keyspace.tracks_frequency();
             match key.access {
-                Access::None => {}
-                Access::IdleSecs(secs) => {
+                Access::IdleSecs(secs) if !lfu => {
                     guard.set_idle(&key.key, secs);
                 }
-                Access::Freq(counter) => {
+                Access::Freq(counter) if lfu => {
                     guard.set_frequency(&key.key, counter);
                 }
+                _ => {}
             }
             keys += 1;
         }
