@@ -29,7 +29,6 @@ pub static COMMANDS: &[CommandSpec] = &[
         since: "1.0.0",
         complexity: "O(N) where N is the total number of keys in all databases",
         acl: Acl::ADMIN.union(Acl::DANGEROUS),
-        tips: &["request_policy:all_nodes", "response_policy:all_succeeded"],
         ..CommandSpec::new("save", 1, SAVE_FLAGS.union(Flags::NO_MULTI), "server", save)
     },
     CommandSpec {
@@ -37,7 +36,6 @@ pub static COMMANDS: &[CommandSpec] = &[
         since: "1.0.0",
         complexity: "O(1)",
         acl: Acl::ADMIN.union(Acl::DANGEROUS),
-        tips: &["request_policy:all_nodes", "response_policy:all_succeeded"],
         ..CommandSpec::new("bgsave", -1, SAVE_FLAGS, "server", bgsave)
     },
 ];
