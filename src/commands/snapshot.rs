@@ -171,7 +171,7 @@ pub fn start_bgsave(state: &ServerState) {
 }
 
 /// The timer's check (ten times a second): the log line of a background save to start now,
-/// because BGSAVE SCHEDULE asked for one or a `save` rule holds.
+/// because a `save` rule holds.
 pub fn save_due(state: &ServerState) -> Option<String> {
     let rules = snapshot::rules(&state.config.get("save"));
     let dirty = state.stats.dirty.load(Ordering::Relaxed);
@@ -206,14 +206,13 @@ pub fn save_for_shutdown(state: &ServerState) -> bool {
     ok
 }
 
-/// FLUSHALL with `save` rules: the emptied dataset is saved at once, replacing any save in
-/// progress, as Redis does.
+/// After FLUSHALL, as Redis: a save in progress is stopped (it would write the old data),
+/// and with `save` rules the emptied dataset is saved at once.
 pub fn save_after_flushall(state: &ServerState) {
-    if !has_save_rules(state) {
-        return;
-    }
     state.snapshots.cancel_background();
-    save_now(state);
+    if has_save_rules(state) {
+        save_now(state);
+    }
 }
 
 /// Whether a command that writes must be refused with MISCONF: the last background save

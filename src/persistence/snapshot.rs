@@ -50,8 +50,6 @@ struct Status {
     last_bgsave_secs: i64,
     in_progress: Option<Instant>,
     saves: u64,
-    /// BGSAVE SCHEDULE asked for a save to start as soon as possible.
-    scheduled: bool,
     last_load_loaded: u64,
     last_load_expired: u64,
 }
@@ -77,7 +75,6 @@ impl Default for Snapshots {
                 last_bgsave_secs: -1,
                 in_progress: None,
                 saves: 0,
-                scheduled: false,
                 last_load_loaded: 0,
                 last_load_expired: 0,
             }),
@@ -231,7 +228,6 @@ impl Snapshots {
         s.in_progress = Some(Instant::now());
         s.last_try = unix_ms() / 1000;
         s.saves += 1;
-        s.scheduled = false;
         true
     }
 
@@ -247,19 +243,22 @@ impl Snapshots {
                     let _writing = snapshots.writing.lock();
                     work(&snapshots.cancel)
                 };
-                snapshots.end_background(ok);
+                // A save stopped on purpose (SHUTDOWN, FLUSHALL) is no failure, as Redis
+                // does not count a child it killed itself.
+                let cancelled = snapshots.cancel.load(Ordering::Relaxed);
+                snapshots.end_background(ok, cancelled);
             });
         match spawned {
             Ok(handle) => *job = Some(handle),
             Err(e) => {
                 tracing::warn!("Can't save in background: {e}");
                 drop(job);
-                self.end_background(false);
+                self.end_background(false, false);
             }
         }
     }
 
-    fn end_background(&self, ok: bool) {
+    fn end_background(&self, ok: bool, cancelled: bool) {
         let mut s = self.status.lock();
         if let Some(started) = s.in_progress.take() {
             s.last_bgsave_secs = started.elapsed().as_secs() as i64;
@@ -267,7 +266,9 @@ impl Snapshots {
         if ok {
             s.last_save = unix_ms() / 1000;
         }
-        self.failed.store(!ok, Ordering::Relaxed);
+        if !cancelled {
+            self.failed.store(!ok, Ordering::Relaxed);
+        }
     }
 
     /// Stops a running background save (its temp file is removed, the old snapshot stays)
@@ -278,14 +279,6 @@ impl Snapshots {
             self.cancel.store(true, Ordering::Relaxed);
             let _ = handle.join();
             self.cancel.store(false, Ordering::Relaxed);
-        }
-    }
-
-    /// Waits for a running background save to finish.
-    pub fn wait_background(&self) {
-        let handle = self.job.lock().take();
-        if let Some(handle) = handle {
-            let _ = handle.join();
         }
     }
 
@@ -317,22 +310,13 @@ impl Snapshots {
         self.status.lock().last_save
     }
 
-    /// BGSAVE SCHEDULE: start a save once the running work allows.
-    pub fn schedule(&self) {
-        self.status.lock().scheduled = true;
-    }
-
-    /// Whether the timer should start a background save now: one was scheduled, or a
-    /// `save` rule (`seconds` passed since the last save with at least `changes` changes)
-    /// holds, and the last attempt did not fail within the retry delay. Returns the log
-    /// line announcing it.
+    /// Whether the timer should start a background save now: a `save` rule (`seconds`
+    /// passed since the last save with at least `changes` changes) holds, and the last
+    /// attempt did not fail within the retry delay. Returns the log line announcing it.
     pub fn due(&self, rules: &[(u64, u64)], dirty: u64) -> Option<String> {
         let s = self.status.lock();
         if s.in_progress.is_some() {
             return None;
-        }
-        if s.scheduled {
-            return Some("Background saving scheduled by BGSAVE SCHEDULE".to_string());
         }
         let now = unix_ms() / 1000;
         let may_retry = !self.failed.load(Ordering::Relaxed)
@@ -391,6 +375,28 @@ mod tests {
         assert!(s.begin_background());
         assert!(!s.begin_background(), "one at a time");
         assert!(s.due(&[(5, 2)], 2).is_none(), "in progress");
+    }
+
+    #[test]
+    fn a_cancelled_save_is_no_failure() {
+        let s = Arc::new(Snapshots::default());
+        assert!(s.begin_background());
+        s.spawn(|cancel| {
+            while !cancel.load(Ordering::Relaxed) {
+                std::thread::sleep(std::time::Duration::from_millis(1));
+            }
+            false
+        });
+        s.cancel_background();
+        assert!(!s.in_progress());
+        assert!(!s.last_failed());
+        assert!(s.begin_background());
+        s.spawn(|_| false);
+        while s.in_progress() {
+            std::thread::sleep(std::time::Duration::from_millis(1));
+        }
+        assert!(s.last_failed());
+        assert!(s.info().last_bgsave_secs >= 0);
     }
 
     #[test]
