@@ -11,7 +11,9 @@ use std::time::Instant;
 use super::table::{Acl, CommandSpec, Flags};
 use super::{Args, ExecCtx};
 use crate::error::{CmdError, MISCONF};
-use crate::keyspace::{Ttl, rdb};
+use bytes::Bytes;
+
+use crate::keyspace::{Capture, Ttl, rdb};
 use crate::persistence::rdb_file::{Access, Image, IndexRecord, Loaded};
 use crate::persistence::snapshot::{self, AccessMode};
 use crate::protocol::Reply;
@@ -74,8 +76,18 @@ fn bgsave(ctx: &mut ExecCtx, args: &mut Args) -> Result<Reply, CmdError> {
     }))
 }
 
-/// The image of everything a snapshot holds, taken now.
-fn image(state: &ServerState) -> Image {
+/// A snapshot whose moment is fixed: the keys are being captured, the libraries and index
+/// definitions were read at that moment.
+struct Pending {
+    capture: Arc<Capture>,
+    mode: AccessMode,
+    functions: Vec<Bytes>,
+    indexes: Vec<IndexRecord>,
+}
+
+/// Fixes the moment of a snapshot: the pause clients see is the instant every shard is
+/// locked to start the capture.
+fn begin_image(state: &ServerState) -> Pending {
     let mode = AccessMode::of_policy(&state.config.get("maxmemory-policy"));
     let functions = rdb::restore_functions(&state.scripting.function_dump()).unwrap_or_default();
     let indexes = state
@@ -91,11 +103,20 @@ fn image(state: &ServerState) -> Image {
             aliases: state.search.aliases_of(&index.def.name),
         })
         .collect();
-    let dbs = snapshot::capture(&state.keyspace, mode);
-    Image {
-        dbs,
+    Pending {
+        capture: state.keyspace.begin_capture(),
+        mode,
         functions,
         indexes,
+    }
+}
+
+/// Copies what the capture has not copied yet and assembles the image.
+fn finish_image(state: &ServerState, pending: Pending) -> Image {
+    Image {
+        dbs: snapshot::captured_keys(&state.keyspace, &pending.capture, pending.mode),
+        functions: pending.functions,
+        indexes: pending.indexes,
     }
 }
 
@@ -138,7 +159,7 @@ fn write(
 /// A foreground save (SAVE, SHUTDOWN, FLUSHALL, DEBUG RELOAD): true on success.
 pub fn save_now(state: &ServerState) -> bool {
     let dirty_before = state.stats.dirty.load(Ordering::Relaxed);
-    let image = image(state);
+    let image = finish_image(state, begin_image(state));
     state
         .snapshots
         .run_foreground(|cancel| write(state, &image, dirty_before, cancel))
@@ -152,14 +173,20 @@ pub fn start_bgsave(state: &ServerState) {
     }
     let started = Instant::now();
     let dirty_before = state.stats.dirty.load(Ordering::Relaxed);
-    let image = image(state);
+    let pending = begin_image(state);
     tracing::info!(
-        "Background saving started ({} keys copied in {:.3} ms)",
-        image.key_count(),
+        "Background saving started (dataset fixed in {:.3} ms)",
         started.elapsed().as_secs_f64() * 1000.0
     );
     let handle = state.handle();
     state.snapshots.spawn(move |cancel| {
+        let copying = Instant::now();
+        let image = finish_image(&handle, pending);
+        tracing::info!(
+            "Background saving copied {} keys in {:.3} ms",
+            image.key_count(),
+            copying.elapsed().as_secs_f64() * 1000.0
+        );
         let ok = write(&handle, &image, dirty_before, cancel);
         if ok {
             tracing::info!("Background saving terminated with success");

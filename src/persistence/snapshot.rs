@@ -5,9 +5,9 @@
 //! Writing never leaves a broken snapshot in place: the file is written as `temp-<pid>.rdb`
 //! in `dir`, flushed to disk (fsync), then renamed over the old one, as Redis does.
 //!
-//! There is no fork: a background save clones every live entry while holding all shard
-//! locks (values share their byte buffers, so a clone copies only the containers), releases
-//! them, and serializes the copy on a thread of its own. The pause clients see is the clone.
+//! There is no fork: a background save starts a keyspace capture (`Keyspace::begin_capture`:
+//! every shard locked for an instant, then copied shard by shard by whoever touches it
+//! first) and serializes the copy on a thread of its own.
 //! Which library code and search indexes go in is decided by the command layer, which also
 //! applies a loaded image; this module knows the keyspace and the file format only.
 
@@ -22,7 +22,7 @@ use std::time::Instant;
 use parking_lot::Mutex;
 
 use super::rdb_file::{self, Access, DbImage, Image, KeyImage};
-use crate::keyspace::{Keyspace, unix_ms};
+use crate::keyspace::{Capture, Keyspace, unix_ms};
 
 /// Seconds between a failed background save and the next one the `save` rules start
 /// (Redis's `CONFIG_BGSAVE_RETRY_DELAY`).
@@ -106,36 +106,31 @@ impl AccessMode {
     }
 }
 
-/// Clones every live key of every database while holding all shard locks: a consistent
-/// point-in-time copy. Values share their byte buffers with the originals.
-pub fn capture(ks: &Keyspace, mode: AccessMode) -> Vec<DbImage> {
-    let mut guard = ks.lock_all();
-    let now = guard.now_ms();
-    let mut dbs = Vec::new();
-    for db in 0..ks.databases() {
-        guard.select(db);
-        let mut keys = Vec::with_capacity(guard.len());
-        guard.for_each(|key, entry| {
-            if !entry.is_live(now) {
-                return;
-            }
-            let access = match mode {
-                AccessMode::None => Access::None,
-                AccessMode::Lru => Access::IdleSecs(ks.idle_secs(entry, now)),
-                AccessMode::Lfu => Access::Freq(ks.frequency(entry, now)),
-            };
-            keys.push(KeyImage {
-                key: key.clone(),
-                value: entry.value.clone(),
-                expire_at: entry.expire_at,
-                access,
-            });
-        });
-        if !keys.is_empty() {
-            dbs.push(DbImage { db, keys });
-        }
-    }
-    dbs
+/// Ends `capture` and returns its keys as saved: the live entries of every non-empty
+/// database at the capture's moment, with their access records.
+pub fn captured_keys(ks: &Keyspace, capture: &Capture, mode: AccessMode) -> Vec<DbImage> {
+    let now = capture.now_ms();
+    ks.finish_capture(capture)
+        .into_iter()
+        .enumerate()
+        .filter(|(_, entries)| !entries.is_empty())
+        .map(|(db, entries)| DbImage {
+            db,
+            keys: entries
+                .into_iter()
+                .map(|(key, entry)| KeyImage {
+                    access: match mode {
+                        AccessMode::None => Access::None,
+                        AccessMode::Lru => Access::IdleSecs(ks.idle_secs(&entry, now)),
+                        AccessMode::Lfu => Access::Freq(ks.frequency(&entry, now)),
+                    },
+                    key,
+                    value: entry.value,
+                    expire_at: entry.expire_at,
+                })
+                .collect(),
+        })
+        .collect()
 }
 
 /// Writes `image` to `dir/name` through `dir/temp-<pid>.rdb`: written, fsynced, renamed.
