@@ -51,7 +51,8 @@
 //! Change events are delivered while the shard locks are held, so observers see one key's
 //! changes in order and must never call back into the keyspace. The pub/sub registry's
 //! lock is a leaf: observers take it under shard locks, and nothing is locked while it is
-//! held.
+//! held. So is a keyspace capture's (BGSAVE's point-in-time copy): the first locker of a
+//! shard the capture still waits for copies it under the shard's lock before using it.
 //!
 //! Search follows the same order: keyspace shards, then the index registry, then one index.
 //! Index changes happen inside change events (shard locks held), so a write acknowledged to a
