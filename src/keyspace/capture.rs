@@ -79,6 +79,13 @@ impl Keyspace {
             .collect()
     }
 
+    /// Whether a capture is in progress. The periodic expiry cycle pauses meanwhile: it
+    /// would otherwise copy every pending shard on the thread that runs it, which also
+    /// serves clients.
+    pub(super) fn capturing(&self) -> bool {
+        self.capture.active.load(Ordering::Acquire)
+    }
+
     /// Called with freshly locked shards: copies those a capture still waits for.
     pub(super) fn copy_pending<'a>(
         &self,
@@ -163,6 +170,25 @@ mod tests {
         let dbs = ks.finish_capture(&again);
         assert_eq!(value_of(&dbs[0], "k0").unwrap(), "new");
         assert_eq!(dbs[0].len(), 101);
+    }
+
+    #[test]
+    fn active_expiry_waits_for_the_capture() {
+        let ks = Keyspace::new(1, 4, Vec::new());
+        let key = Bytes::from_static(b"gone");
+        let mut g = ks.lock(0, &[&key]);
+        let at = g.now_ms() + 20;
+        g.insert(
+            key.clone(),
+            Value::Str(StrValue::text(Bytes::from_static(b"v"))),
+            Ttl::At(at),
+        );
+        drop(g);
+        let capture = ks.begin_capture();
+        std::thread::sleep(std::time::Duration::from_millis(30));
+        assert_eq!(ks.active_expire_cycle(), 0, "paused while capturing");
+        ks.finish_capture(&capture);
+        assert_eq!(ks.active_expire_cycle(), 1);
     }
 
     /// Commands copying shards while the capture finishes: no shard's copy is lost.
