@@ -22,8 +22,8 @@ pub struct Stats {
     pub net_input_bytes: AtomicU64,
     pub net_output_bytes: AtomicU64,
     pub total_error_replies: AtomicU64,
-    /// Successful write commands since start-up: `rdb_changes_since_last_save` until
-    /// snapshots exist. Redis counts changed keys; this counts write commands.
+    /// Successful write commands not yet in a snapshot (`rdb_changes_since_last_save`; a
+    /// save subtracts what it covered). Redis counts changed keys; this counts write commands.
     pub dirty: AtomicU64,
     /// Error replies by error code (`ERR`, `WRONGTYPE`, ...).
     pub errors: Mutex<BTreeMap<String, u64>>,
@@ -33,7 +33,7 @@ pub struct Stats {
     metrics: Mutex<Metrics>,
     /// Bytes allocated when the server state was created (`used_memory_startup`).
     pub startup_allocated: u64,
-    /// Unix time of start-up, in seconds (LASTSAVE until snapshots exist).
+    /// Unix time of start-up, in seconds.
     pub started_unix: u64,
     /// 40 hex characters identifying this run (`run_id`).
     pub run_id: String,
