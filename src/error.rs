@@ -83,6 +83,9 @@ pub enum CmdError {
     Coded(String),
 }
 
+/// The refusal of writes after a failed background save (`stop-writes-on-bgsave-error`).
+pub const MISCONF: &str = "MISCONF Redis is configured to save RDB snapshots, but it's currently unable to persist to disk. Commands that may modify the data set are disabled, because this instance is configured to report errors during writes if RDB snapshotting fails (stop-writes-on-bgsave-error option). Please check the Redis logs for details about the RDB error.";
+
 impl CmdError {
     /// Redis's unknown-command text: the name, then the arguments, quoted, while the quoted
     /// text is under 128 bytes, each cut to what is left of those 128.

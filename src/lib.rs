@@ -31,6 +31,9 @@
 //!   and documents as hash values; FT.* argument parsing, the background scan of FT.CREATE and
 //!   reply building live in `commands::search`. Suggestion dictionaries (FT.SUG*) are key
 //!   values: `keyspace::suggest`.
+//! - [`persistence`]: the RDB snapshot (`dir/dbfilename`) in Redis 7.0's file format, the
+//!   `save` rules, and loading at start-up; commands decide what goes in (keys, function
+//!   libraries, search index definitions) and apply what comes out.
 //! - [`error`] (one error enum per layer: `CmdError`, `ProtocolError`; every reply text) and
 //!   [`glob`] (Redis's pattern matching) depend on nothing.
 //!
@@ -48,7 +51,8 @@
 //! Change events are delivered while the shard locks are held, so observers see one key's
 //! changes in order and must never call back into the keyspace. The pub/sub registry's
 //! lock is a leaf: observers take it under shard locks, and nothing is locked while it is
-//! held.
+//! held. So is a keyspace capture's (BGSAVE's point-in-time copy): the first locker of a
+//! shard the capture still waits for copies it under the shard's lock before using it.
 //!
 //! Search follows the same order: keyspace shards, then the index registry, then one index.
 //! Index changes happen inside change events (shard locks held), so a write acknowledged to a
@@ -69,6 +73,7 @@ pub mod error;
 pub mod glob;
 pub mod hll;
 pub mod keyspace;
+pub mod persistence;
 pub mod protocol;
 pub mod pubsub;
 pub mod scripting;

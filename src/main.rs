@@ -56,6 +56,11 @@ fn main() -> ExitCode {
         std::process::id()
     );
     let state = ServerState::new(config);
+    // Before listening: clients never see a half-loaded dataset.
+    if let Err(message) = ferrostack::commands::snapshot::load_at_startup(&state) {
+        tracing::error!("{message}");
+        return ExitCode::FAILURE;
+    }
     ferrostack::commands::server::start_sampler(state.clone());
     match runtime.block_on(ferrostack::server::run(state)) {
         Ok(()) => ExitCode::SUCCESS,

@@ -45,6 +45,8 @@ pub struct ServerState {
     pub watches: Arc<WatchRegistry>,
     /// FT indexes; also a keyspace observer.
     pub search: Arc<crate::search::Registry>,
+    /// RDB snapshots: last save, background save, outcome.
+    pub snapshots: Arc<crate::persistence::snapshot::Snapshots>,
     /// This state itself, for work that outlives a command (FT.CREATE's background scan).
     me: Weak<ServerState>,
 }
@@ -87,6 +89,7 @@ impl ServerState {
             blocking,
             watches,
             search,
+            snapshots: Default::default(),
             me: me.clone(),
         });
         state.apply_config();

@@ -22,8 +22,8 @@ pub struct Stats {
     pub net_input_bytes: AtomicU64,
     pub net_output_bytes: AtomicU64,
     pub total_error_replies: AtomicU64,
-    /// Successful write commands since start-up: `rdb_changes_since_last_save` until
-    /// snapshots exist. Redis counts changed keys; this counts write commands.
+    /// Successful write commands not yet in a snapshot (`rdb_changes_since_last_save`; a
+    /// save subtracts what it covered). Redis counts changed keys; this counts write commands.
     pub dirty: AtomicU64,
     /// Error replies by error code (`ERR`, `WRONGTYPE`, ...).
     pub errors: Mutex<BTreeMap<String, u64>>,
@@ -33,8 +33,6 @@ pub struct Stats {
     metrics: Mutex<Metrics>,
     /// Bytes allocated when the server state was created (`used_memory_startup`).
     pub startup_allocated: u64,
-    /// Unix time of start-up, in seconds (LASTSAVE until snapshots exist).
-    pub started_unix: u64,
     /// 40 hex characters identifying this run (`run_id`).
     pub run_id: String,
     /// The replication id a master reports (`master_replid`).
@@ -56,7 +54,6 @@ impl Default for Stats {
             used_memory_peak: AtomicU64::new(0),
             metrics: Mutex::new(Metrics::new(Instant::now())),
             startup_allocated: memory().allocated,
-            started_unix: unix_seconds(),
             run_id: random_hex_id(),
             replid: random_hex_id(),
         }
@@ -275,13 +272,6 @@ pub fn os_name() -> String {
         field(&un.release),
         field(&un.machine)
     )
-}
-
-/// Current Unix time in seconds.
-pub fn unix_seconds() -> u64 {
-    std::time::SystemTime::now()
-        .duration_since(std::time::UNIX_EPOCH)
-        .map_or(0, |d| d.as_secs())
 }
 
 /// 40 random hex characters, like Redis's run and replication ids.

@@ -765,9 +765,19 @@ fn monitor_can_be_killed_from_another_connection() {
     assert!(is_closed(&mut m));
 }
 
+/// A directory for a server's snapshot that is removed once the server runs, so that every
+/// save fails (as on an unwritable disk).
+fn vanishing_dir(tag: &str) -> std::path::PathBuf {
+    let dir = std::env::temp_dir().join(format!("ferro-{tag}-{}", std::process::id()));
+    std::fs::create_dir_all(&dir).expect("create a temp dir");
+    dir
+}
+
 #[test]
-fn shutdown_refuses_to_pretend_saving() {
-    let mut server = Server::start(&["--save", "3600 1"]);
+fn shutdown_fails_when_the_final_save_fails() {
+    let dir = vanishing_dir("shutdown-fails");
+    let mut server = Server::start(&["--save", "3600 1", "--dir", dir.to_str().unwrap()]);
+    std::fs::remove_dir_all(&dir).unwrap();
     let mut c = server.client();
     let failed = V::err("ERR Errors trying to SHUTDOWN. Check logs.");
     assert_eq!(c.q("SHUTDOWN"), failed);
@@ -799,7 +809,9 @@ fn shutdown_refuses_to_pretend_saving() {
 
 #[test]
 fn shutdown_save_force_exits_anyway() {
-    let mut server = Server::start(&[]);
+    let dir = vanishing_dir("shutdown-force");
+    let mut server = Server::start(&["--dir", dir.to_str().unwrap()]);
+    std::fs::remove_dir_all(&dir).unwrap();
     let mut c = server.client();
     c.send(&["SHUTDOWN", "SAVE", "FORCE"]);
     assert!(is_closed(&mut c));

@@ -1223,8 +1223,10 @@ fn debug_is_gated_and_sleeps() {
     assert_eq!(c.q("DEBUG SET-ACTIVE-EXPIRE 0"), V::ok());
     assert_eq!(c.q("DEBUG SET-ACTIVE-EXPIRE 1"), V::ok());
     assert_eq!(
-        c.q("DEBUG RELOAD"),
-        V::err("ERR unknown subcommand or wrong number of arguments for 'RELOAD'. Try DEBUG HELP.")
+        c.q("DEBUG NO-SUCH-THING"),
+        V::err(
+            "ERR unknown subcommand or wrong number of arguments for 'NO-SUCH-THING'. Try DEBUG HELP."
+        )
     );
     assert_eq!(
         c.q("DEBUG SLEEP"),

@@ -438,10 +438,10 @@ fn monitor(ctx: &mut ExecCtx, _args: &mut Args) -> Result<Reply, CmdError> {
 
 /// `SHUTDOWN [NOSAVE | SAVE] [NOW] [FORCE] [ABORT]`
 ///
-/// There is no persistence yet, so a shutdown that would save (SAVE, or a `save` schedule
-/// without NOSAVE) fails the way Redis fails when its final save fails — unless FORCE says
-/// to exit anyway. On success the server stops and this connection is closed without a
-/// reply, which is what clients expect.
+/// Saves the snapshot first when asked (SAVE) or when `save` rules exist (unless NOSAVE); a
+/// failed save keeps the server running with Redis's error, unless FORCE says to exit
+/// anyway. On success the server stops and this connection is closed without a reply,
+/// which is what clients expect.
 fn shutdown(ctx: &mut ExecCtx, args: &mut Args) -> Result<Reply, CmdError> {
     let (mut nosave, mut save, mut force, mut abort, mut now) = (false, false, false, false, false);
     for arg in args.by_ref() {
@@ -463,19 +463,15 @@ fn shutdown(ctx: &mut ExecCtx, args: &mut Args) -> Result<Reply, CmdError> {
         // in progress.
         return Err(CmdError::err("No shutdown in progress."));
     }
-    let wants_save = save || (!nosave && !ctx.state.config.get("save").is_empty());
-    if wants_save {
+    let wants_save = save || (!nosave && super::snapshot::has_save_rules(ctx.state));
+    if wants_save && !super::snapshot::save_for_shutdown(ctx.state) {
         if !force {
-            tracing::warn!(
-                "Error trying to save the DB, can't exit: this server has no persistence \
-                 (use SHUTDOWN NOSAVE, or FORCE)."
-            );
             tracing::warn!(
                 "Errors trying to shut down the server. Check the logs for more information."
             );
             return Err(CmdError::err("Errors trying to SHUTDOWN. Check logs."));
         }
-        tracing::warn!("Error trying to save the DB. Exit anyway: this server has no persistence.");
+        tracing::warn!("Error trying to save the DB. Exit anyway.");
     }
     tracing::warn!("User requested shutdown...");
     ctx.state.request_shutdown();

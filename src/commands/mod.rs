@@ -19,6 +19,7 @@ pub mod scripting;
 pub mod search;
 pub mod server;
 pub mod set;
+pub mod snapshot;
 pub mod sort;
 pub mod stream;
 pub mod string;
@@ -56,6 +57,7 @@ pub(crate) static GROUPS: &[&[CommandSpec]] = &[
     search::COMMANDS,
     server::COMMANDS,
     set::COMMANDS,
+    snapshot::COMMANDS,
     sort::COMMANDS,
     stream::COMMANDS,
     string::COMMANDS,
@@ -82,6 +84,11 @@ impl ExecCtx<'_> {
 
     /// The settings that decide how the values this command writes are encoded.
     pub fn encodings(&self) -> EncodingConfig {
+        ExecCtx::encodings_of(self.state)
+    }
+
+    /// The settings that decide how values written (or loaded) under `state` are encoded.
+    pub fn encodings_of(state: &ServerState) -> EncodingConfig {
         // Read for every write of a value: names resolved once.
         static MAXMEMORY: IntParam = IntParam::new("maxmemory");
         static HASH_ENTRIES: IntParam = IntParam::new("hash-max-listpack-entries");
@@ -92,7 +99,7 @@ impl ExecCtx<'_> {
         static SET_VALUE: IntParam = IntParam::new("set-max-listpack-value");
         static ZSET_ENTRIES: IntParam = IntParam::new("zset-max-listpack-entries");
         static ZSET_VALUE: IntParam = IntParam::new("zset-max-listpack-value");
-        let config = &self.state.config;
+        let config = &state.config;
         let limit = |param: &IntParam| usize::try_from(param.get(config)).unwrap_or(0);
         // Redis gives up shared integers when evicting by LRU or LFU, which needs a private
         // access time per value.
@@ -285,6 +292,23 @@ fn dispatch(
         transaction::refuse(client);
         return error_reply(state, CmdError::wrong_arity(spec.name));
     };
+    // After a failed background save, writes (and PING, as in Redis) are refused.
+    if !holds_gate
+        && (runs.flags.contains(Flags::WRITE)
+            || spec.name == "ping"
+            || (spec.name == "exec" && transaction::queued_writes(client)))
+        && let Some(e) = snapshot::refuses_writes(state)
+    {
+        resolved
+            .stats()
+            .rejected_calls
+            .fetch_add(1, Ordering::Relaxed);
+        transaction::refuse(client);
+        if spec.name == "exec" {
+            return error_reply(state, transaction::exec_refused(client, e));
+        }
+        return error_reply(state, e);
+    }
     if client.tx.queueing() && !transaction::runs_at_once(spec) {
         return transaction::queue(client, runs, argv).unwrap_or_else(|e| {
             resolved

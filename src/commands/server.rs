@@ -663,8 +663,9 @@ fn info_memory(ctx: &ExecCtx, out: &mut Info) {
 
 fn info_persistence(ctx: &ExecCtx, out: &mut Info) {
     let stats = &ctx.state.stats;
-    // Neither snapshots nor the AOF exist yet: nothing is ever loading, saving or rewriting,
-    // and every change since start-up is unsaved.
+    let snap = ctx.state.snapshots.info();
+    // The dataset is loaded before the server listens, and saves clone it instead of
+    // forking: nothing is ever loading, and there is no copy-on-write to report.
     out.field("loading", 0);
     out.field("async_loading", 0);
     out.field("current_cow_peak", 0);
@@ -677,15 +678,18 @@ fn info_persistence(ctx: &ExecCtx, out: &mut Info) {
         "rdb_changes_since_last_save",
         stats.dirty.load(Ordering::Relaxed),
     );
-    out.field("rdb_bgsave_in_progress", 0);
-    out.field("rdb_last_save_time", stats.started_unix);
-    out.field("rdb_last_bgsave_status", "ok");
-    out.field("rdb_last_bgsave_time_sec", -1);
-    out.field("rdb_current_bgsave_time_sec", -1);
-    out.field("rdb_saves", 0);
+    out.field("rdb_bgsave_in_progress", u8::from(snap.bgsave_in_progress));
+    out.field("rdb_last_save_time", snap.last_save);
+    out.field(
+        "rdb_last_bgsave_status",
+        if snap.last_bgsave_ok { "ok" } else { "err" },
+    );
+    out.field("rdb_last_bgsave_time_sec", snap.last_bgsave_secs);
+    out.field("rdb_current_bgsave_time_sec", snap.current_bgsave_secs);
+    out.field("rdb_saves", snap.saves);
     out.field("rdb_last_cow_size", 0);
-    out.field("rdb_last_load_keys_expired", 0);
-    out.field("rdb_last_load_keys_loaded", 0);
+    out.field("rdb_last_load_keys_expired", snap.last_load_expired);
+    out.field("rdb_last_load_keys_loaded", snap.last_load_loaded);
     out.field("aof_enabled", 0);
     out.field("aof_rewrite_in_progress", 0);
     out.field("aof_rewrite_scheduled", 0);
@@ -1389,6 +1393,7 @@ fn flushall(ctx: &mut ExecCtx, args: &mut Args) -> Result<Reply, CmdError> {
     }
     drop(guard);
     ctx.state.search.dicts.clear();
+    super::snapshot::save_after_flushall(ctx.state);
     Ok(Reply::ok())
 }
 
@@ -1425,9 +1430,9 @@ fn time(_ctx: &mut ExecCtx, _args: &mut Args) -> Result<Reply, CmdError> {
     ]))
 }
 
-/// The time of the last save; until snapshots exist, the start-up time.
+/// The time of the last successful save (the start-up time before any).
 fn lastsave(ctx: &mut ExecCtx, _args: &mut Args) -> Result<Reply, CmdError> {
-    Ok(Reply::Integer(ctx.state.stats.started_unix as i64))
+    Ok(Reply::Integer(ctx.state.snapshots.last_save() as i64))
 }
 
 // ---------------------------------------------------------------------------------------------
@@ -1711,7 +1716,8 @@ fn module_help(_ctx: &mut ExecCtx, _args: &mut Args) -> Result<Reply, CmdError> 
     ))
 }
 
-/// `DEBUG SLEEP seconds | SET-ACTIVE-EXPIRE 0|1 | HELP`, allowed by `enable-debug-command`.
+/// `DEBUG SLEEP seconds | RELOAD [MERGE] [NOFLUSH] [NOSAVE] | SET-ACTIVE-EXPIRE 0|1 | HELP`,
+/// allowed by `enable-debug-command`.
 fn debug(ctx: &mut ExecCtx, args: &mut Args) -> Result<Reply, CmdError> {
     let allowed = match ctx.state.config.get("enable-debug-command").as_str() {
         "yes" => true,
@@ -1731,6 +1737,19 @@ fn debug(ctx: &mut ExecCtx, args: &mut Args) -> Result<Reply, CmdError> {
             &[
                 "SLEEP <seconds>",
                 "    Stop the server for <seconds>. Decimals allowed.",
+                "RELOAD [option ...]",
+                "    Save the RDB on disk and reload it back to memory. Valid <option> values:",
+                "    * MERGE: conflicting keys will be loaded from RDB.",
+                "    * NOFLUSH: the existing database will not be removed before load, but",
+                "      conflicting keys will generate an exception and kill the server.",
+                "    * NOSAVE: the database will be loaded from an existing RDB file.",
+                "    Examples:",
+                "    * DEBUG RELOAD: verify that the server is able to persist, flush and reload",
+                "      the database.",
+                "    * DEBUG RELOAD NOSAVE: replace the current database with the contents of an",
+                "      existing RDB file.",
+                "    * DEBUG RELOAD NOSAVE NOFLUSH MERGE: add the contents of an existing RDB",
+                "      file to the database.",
                 "SET-ACTIVE-EXPIRE <0|1>",
                 "    Setting it to 0 disables expiring keys in background when they are not",
                 "    accessed (otherwise the Redis behavior). Setting it to 1 reenables back the",
@@ -1747,6 +1766,22 @@ fn debug(ctx: &mut ExecCtx, args: &mut Args) -> Result<Reply, CmdError> {
             // Redis; other workers keep serving.
             std::thread::sleep(std::time::Duration::from_secs_f64(seconds.min(3600.0)));
         }
+        return Ok(Reply::ok());
+    }
+    if eq_ignore_case(&sub, "RELOAD") {
+        let (mut save, mut flush) = (true, true);
+        for option in args.by_ref() {
+            if eq_ignore_case(&option, "NOSAVE") {
+                save = false;
+            } else if eq_ignore_case(&option, "NOFLUSH") {
+                flush = false;
+            } else if !eq_ignore_case(&option, "MERGE") {
+                return Err(CmdError::err(
+                    "DEBUG RELOAD only supports the MERGE, NOFLUSH and NOSAVE options.",
+                ));
+            }
+        }
+        super::snapshot::debug_reload(&ctx.state.handle(), save, flush)?;
         return Ok(Reply::ok());
     }
     if sub_is("SET-ACTIVE-EXPIRE", 1) {

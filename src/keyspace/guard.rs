@@ -36,7 +36,7 @@ enum Record {
     Keep(u32),
 }
 
-type Locked<'a> = SmallVec<[((usize, usize), MutexGuard<'a, Shard>); 4]>;
+pub(super) type Locked<'a> = SmallVec<[((usize, usize), MutexGuard<'a, Shard>); 4]>;
 
 /// Locked shards plus the events of the writes made through them.
 pub struct Guard<'a> {

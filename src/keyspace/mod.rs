@@ -6,9 +6,11 @@
 //! and, when dropped, delivers the change events to the registered [`KeyObserver`]s while the
 //! locks are still held. [`rdb`] serializes single values in Redis's DUMP / RDB object format;
 //! [`lru`] holds the arithmetic of Redis's per-value access records (OBJECT IDLETIME / FREQ);
-//! [`suggest`] the FT.SUGADD suggestion dictionaries (RediSearch's `trietype0` values).
+//! [`suggest`] the FT.SUGADD suggestion dictionaries (RediSearch's `trietype0` values);
+//! `capture` takes point-in-time copies of every database for BGSAVE.
 //! This module depends only on `error` and `glob`.
 
+mod capture;
 pub mod events;
 mod expire;
 mod guard;
@@ -31,6 +33,7 @@ use indexmap::{IndexMap, IndexSet};
 use parking_lot::Mutex;
 use smallvec::SmallVec;
 
+pub use capture::Capture;
 pub use events::{KeyEvent, KeyEventKind, KeyNotice, KeyObserver};
 pub use guard::{Guard, Ttl};
 pub use scan::{scan_indexmap, scan_positions};
@@ -86,6 +89,8 @@ pub struct Keyspace {
     /// Which [`KeyNotice`]s observers hear of ([`KeyObserver::on_notice`]), one bit per
     /// variant; none unless someone listens (keyspace notifications), so they cost nothing.
     reported_notices: AtomicU8,
+    /// The point-in-time copy in progress (BGSAVE), see [`capture`].
+    capture: capture::CaptureSlot,
 }
 
 /// How key accesses are recorded (set from `maxmemory-policy`, `lfu-log-factor` and
@@ -154,6 +159,7 @@ impl Keyspace {
             active_expire: AtomicBool::new(true),
             expiry_suspended_until: AtomicU64::new(0),
             reported_notices: AtomicU8::new(0),
+            capture: Default::default(),
             tracking: AccessTracking {
                 lfu: AtomicBool::new(false),
                 log_factor: AtomicU32::new(10),
@@ -333,10 +339,12 @@ impl Keyspace {
         // deadlock-free.
         slots.sort_unstable();
         slots.dedup();
-        let mut locked = SmallVec::new();
+        let mut locked: guard::Locked = SmallVec::new();
         for &(d, s) in slots.iter() {
             locked.push(((d, s), self.dbs[d].shards[s].lock()));
         }
+        // A capture in progress copies these shards before anyone changes them.
+        self.copy_pending(locked.iter().map(|(slot, shard)| (*slot, &**shard)));
         Guard::new(self, db, locked)
     }
 

@@ -84,48 +84,54 @@ const ENC_LZF: u8 = 3;
 /// The DUMP payload of `value`.
 pub fn dump(value: &Value) -> Vec<u8> {
     let mut out = Vec::new();
+    write_object(&mut out, value);
+    out.extend_from_slice(&WRITE_VERSION.to_le_bytes());
+    let crc = CRC64.checksum(&out);
+    out.extend_from_slice(&crc.to_le_bytes());
+    out
+}
+
+/// Appends `<type byte><object>` for `value`: a DUMP payload without its footer, and the
+/// form a key's value takes in an RDB file.
+pub fn write_object(out: &mut Vec<u8>, value: &Value) {
     match value {
         Value::Str(s) => {
             out.push(TYPE_STRING);
-            write_string(&mut out, s);
+            write_string(out, s);
         }
         Value::Hash(hash) => {
             out.push(TYPE_HASH);
-            write_len(&mut out, hash.len() as u64);
+            write_len(out, hash.len() as u64);
             for (field, value) in hash {
-                write_string(&mut out, field);
-                write_string(&mut out, value);
+                write_string(out, field);
+                write_string(out, value);
             }
         }
         // The plain list type: every Redis version loads it (into its own encoding).
         Value::List(list) => {
             out.push(TYPE_LIST);
-            write_len(&mut out, list.len() as u64);
+            write_len(out, list.len() as u64);
             for item in list.iter() {
-                write_string(&mut out, item);
+                write_string(out, item);
             }
         }
         Value::ZSet(zset) => {
             // ZSET_2 whatever the encoding: every Redis since 4.0 loads it, and re-encodes
             // it as a listpack when it fits.
             out.push(TYPE_ZSET_2);
-            write_len(&mut out, zset.len() as u64);
+            write_len(out, zset.len() as u64);
             zset.for_range(0, zset.len(), |score, member| {
-                write_string(&mut out, member);
+                write_string(out, member);
                 out.extend_from_slice(&score.to_le_bytes());
             });
         }
-        Value::Set(set) => write_set(&mut out, set),
+        Value::Set(set) => write_set(out, set),
         Value::Stream(stream) => {
             out.push(stream_rdb::TYPE_STREAM_LISTPACKS_2);
-            stream_rdb::write(&mut out, stream);
+            stream_rdb::write(out, stream);
         }
-        Value::Suggest(dict) => write_suggestions(&mut out, dict),
+        Value::Suggest(dict) => write_suggestions(out, dict),
     }
-    out.extend_from_slice(&WRITE_VERSION.to_le_bytes());
-    let crc = CRC64.checksum(&out);
-    out.extend_from_slice(&crc.to_le_bytes());
-    out
 }
 
 // FUNCTION DUMP / RESTORE payloads: one entry per library, its code as an RDB string.
@@ -148,7 +154,7 @@ pub fn dump_functions<'a>(codes: impl IntoIterator<Item = &'a [u8]>) -> Vec<u8> 
 /// The library codes of a FUNCTION RESTORE payload, or Redis's error text (without `ERR`).
 pub fn restore_functions(payload: &[u8]) -> Result<Vec<Bytes>, &'static str> {
     let body = verify(payload).map_err(|_| "DUMP payload version or checksum are wrong")?;
-    let mut reader = Reader { buf: body, pos: 0 };
+    let mut reader = Reader::new(body);
     let mut codes = Vec::new();
     while reader.remaining() > 0 {
         match reader.byte() {
@@ -191,9 +197,19 @@ fn verify(payload: &[u8]) -> Result<&[u8], PayloadError> {
 
 /// Decodes `<type byte><object>`. Bytes after the object are ignored, as Redis does.
 fn decode(body: &[u8], config: &EncodingConfig) -> Result<Value, PayloadError> {
-    let mut r = Reader { buf: body, pos: 0 };
-    let limits = &config.hash;
+    let mut r = Reader::new(body);
     let kind = r.byte()?;
+    read_object(&mut r, kind, config)
+}
+
+/// Reads the object of type `kind` at the reader's position (the part after the type byte),
+/// encoded as Redis encodes a loaded value under `config`.
+pub fn read_object(
+    r: &mut Reader,
+    kind: u8,
+    config: &EncodingConfig,
+) -> Result<Value, PayloadError> {
+    let limits = &config.hash;
     let value = match kind {
         TYPE_STRING => Value::Str(StrValue::new(r.string()?, config)),
         TYPE_HASH => {
@@ -211,7 +227,7 @@ fn decode(body: &[u8], config: &EncodingConfig) -> Result<Value, PayloadError> {
         TYPE_HASH_LISTPACK => hash_from(listpack_entries(&r.string()?)?, limits)?,
         kind @ (stream_rdb::TYPE_STREAM_LISTPACKS
         | stream_rdb::TYPE_STREAM_LISTPACKS_2
-        | stream_rdb::TYPE_STREAM_LISTPACKS_3) => Value::Stream(stream_rdb::read(&mut r, kind)?),
+        | stream_rdb::TYPE_STREAM_LISTPACKS_3) => Value::Stream(stream_rdb::read(r, kind)?),
         TYPE_LIST => {
             let count = r.plain_len()?;
             // The count is untrusted: each element takes at least one byte.
@@ -266,7 +282,7 @@ fn decode(body: &[u8], config: &EncodingConfig) -> Result<Value, PayloadError> {
             let mut pairs = Vec::with_capacity(len.min(r.remaining() / 2));
             for _ in 0..len {
                 let member = r.string()?;
-                let score = if body[0] == TYPE_ZSET {
+                let score = if kind == TYPE_ZSET {
                     r.text_double()?
                 } else {
                     f64::from_le_bytes(r.array()?)
@@ -277,7 +293,7 @@ fn decode(body: &[u8], config: &EncodingConfig) -> Result<Value, PayloadError> {
         }
         TYPE_ZSET_ZIPLIST => zset_from_flat(ziplist_entries(&r.string()?)?, &config.zset)?,
         TYPE_ZSET_LISTPACK => zset_from_flat(listpack_entries(&r.string()?)?, &config.zset)?,
-        TYPE_MODULE_2 => Value::Suggest(read_suggestions(&mut r)?),
+        TYPE_MODULE_2 => Value::Suggest(read_suggestions(r)?),
         _ => return Err(PayloadError::BadFormat),
     };
     Ok(value)
@@ -534,7 +550,7 @@ fn strip_nul(mut bytes: Bytes) -> Result<Bytes, PayloadError> {
 // ---------------------------------------------------------------------------------------------
 // Lengths and strings.
 
-fn write_len(out: &mut Vec<u8>, len: u64) {
+pub fn write_len(out: &mut Vec<u8>, len: u64) {
     if len < 1 << 6 {
         out.push(len as u8 | LEN_6BIT << 6);
     } else if len < 1 << 14 {
@@ -551,7 +567,7 @@ fn write_len(out: &mut Vec<u8>, len: u64) {
 
 /// Writes a string, as an integer when it is the canonical text of one that fits 32 bits (what
 /// Redis does for strings of at most 11 bytes), otherwise raw.
-fn write_string(out: &mut Vec<u8>, s: &[u8]) {
+pub fn write_string(out: &mut Vec<u8>, s: &[u8]) {
     if s.len() <= 11
         && let Some(n) = canonical_i64(s)
     {
@@ -583,22 +599,44 @@ enum Length {
 }
 
 /// A cursor over untrusted payload bytes; every read is bounds-checked.
-struct Reader<'a> {
+pub struct Reader<'a> {
     buf: &'a [u8],
     pos: usize,
+    /// Set when a read wanted more bytes than were left (a truncated file, as opposed to
+    /// malformed contents).
+    ran_out: bool,
 }
 
 impl<'a> Reader<'a> {
-    fn remaining(&self) -> usize {
+    pub fn new(buf: &'a [u8]) -> Reader<'a> {
+        Reader {
+            buf,
+            pos: 0,
+            ran_out: false,
+        }
+    }
+
+    /// Bytes consumed so far.
+    pub fn pos(&self) -> usize {
+        self.pos
+    }
+
+    /// Whether a read failed for lack of bytes.
+    pub fn ran_out(&self) -> bool {
+        self.ran_out
+    }
+
+    pub fn remaining(&self) -> usize {
         self.buf.len() - self.pos
     }
 
-    fn byte(&mut self) -> Result<u8, PayloadError> {
+    pub fn byte(&mut self) -> Result<u8, PayloadError> {
         Ok(self.take(1)?[0])
     }
 
-    fn take(&mut self, n: usize) -> Result<&'a [u8], PayloadError> {
+    pub fn take(&mut self, n: usize) -> Result<&'a [u8], PayloadError> {
         if n > self.remaining() {
+            self.ran_out = true;
             return Err(PayloadError::BadFormat);
         }
         let bytes = &self.buf[self.pos..self.pos + n];
@@ -606,7 +644,7 @@ impl<'a> Reader<'a> {
         Ok(bytes)
     }
 
-    fn array<const N: usize>(&mut self) -> Result<[u8; N], PayloadError> {
+    pub fn array<const N: usize>(&mut self) -> Result<[u8; N], PayloadError> {
         let mut out = [0u8; N];
         out.copy_from_slice(self.take(N)?);
         Ok(out)
@@ -635,7 +673,7 @@ impl<'a> Reader<'a> {
     }
 
     /// A count or size; an encoded-string marker here is corrupt.
-    fn plain_len(&mut self) -> Result<usize, PayloadError> {
+    pub fn plain_len(&mut self) -> Result<usize, PayloadError> {
         match self.length()? {
             Length::Plain(n) => usize::try_from(n).map_err(|_| PayloadError::BadFormat),
             Length::Encoded(_) => Err(PayloadError::BadFormat),
@@ -657,7 +695,7 @@ impl<'a> Reader<'a> {
         }
     }
 
-    fn string(&mut self) -> Result<Bytes, PayloadError> {
+    pub fn string(&mut self) -> Result<Bytes, PayloadError> {
         let int = |n: i64| Ok(Bytes::from(itoa::Buffer::new().format(n).to_owned()));
         match self.length()? {
             Length::Plain(n) => {

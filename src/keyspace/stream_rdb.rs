@@ -270,7 +270,7 @@ pub fn read(r: &mut Reader, kind: u8) -> Result<StreamValue, PayloadError> {
         if key.len() != 16 {
             return Err(bad);
         }
-        let master = read_raw_id(&mut Reader { buf: &key, pos: 0 })?;
+        let master = read_raw_id(&mut Reader::new(&key))?;
         let lp = r.string()?;
         let (fields, live, deleted, last) = parse_node(master, &lp).ok_or(bad)?;
         if !stream.push_loaded_node(master, fields, live, deleted, last, lp.len()) {
@@ -380,7 +380,7 @@ mod tests {
         );
         let mut out = Vec::new();
         write(&mut out, &s);
-        let back = read(&mut Reader { buf: &out, pos: 0 }, TYPE_STREAM_LISTPACKS_2).unwrap();
+        let back = read(&mut Reader::new(&out), TYPE_STREAM_LISTPACKS_2).unwrap();
         assert_eq!(back.len(), 3);
         assert_eq!(back.node_count(), s.node_count());
         assert_eq!(back.first_id, s.first_id);

@@ -34,6 +34,9 @@ pub struct IndexDef {
     /// `TEMPORARY secs`.
     pub temporary: Option<u64>,
     pub fields: Vec<FieldDef>,
+    /// The FT.CREATE arguments after the name, FT.ALTER's added fields appended: what a
+    /// snapshot saves to create the index again.
+    pub source: Vec<Bytes>,
 }
 
 /// RediSearch's default stopwords, used unless FT.CREATE gives `STOPWORDS`.
@@ -61,6 +64,7 @@ impl IndexDef {
             options: Vec::new(),
             temporary: None,
             fields: Vec::new(),
+            source: Vec::new(),
         }
     }
 
@@ -502,6 +506,7 @@ impl IndexDef {
             .filter(|(on, _)| *on)
             .map(|(_, name)| name.to_string())
             .collect();
+        def.source = args.to_vec();
         Ok(def)
     }
 }
@@ -512,6 +517,7 @@ impl IndexDef {
     pub fn with_added_fields(&self, args: &[Bytes]) -> Result<IndexDef, SearchError> {
         let mut def = self.clone();
         parse_fields(&mut Cursor { args, pos: 0 }, &mut def)?;
+        def.source.extend_from_slice(args);
         Ok(def)
     }
 }

@@ -1,5 +1,6 @@
 //! Networking only: the listeners, the accept loop, background timers (active expiry, idle
-//! clients) and shutdown on SHUTDOWN, SIGINT or SIGTERM. Every request is handed to
+//! clients, `save` rules) and shutdown on SHUTDOWN, SIGINT or SIGTERM (saving first when
+//! `save` rules exist). Every request is handed to
 //! `commands::execute`; this module owns no data.
 
 mod connection;
@@ -12,6 +13,7 @@ use std::time::Duration;
 use tokio::net::TcpListener;
 
 use crate::clients::ClientFlags;
+use crate::commands;
 use crate::state::ServerState;
 
 /// Binds every address of the `bind` option and serves until shutdown.
@@ -117,24 +119,64 @@ async fn received(signal: &mut Option<tokio::signal::unix::Signal>) {
     }
 }
 
-/// Resolves on SIGINT, SIGTERM or SHUTDOWN.
-async fn wait_for_shutdown(state: &ServerState, mut signals: Signals) {
-    // Created before the flag is read, so a SHUTDOWN that runs in between still wakes it;
-    // one that ran before (a client can connect as soon as the listener is bound) set the flag.
-    let notified = state.shutdown.notified();
-    if state.shutting_down.load(Ordering::SeqCst) {
-        return;
-    }
-    tokio::select! {
-        _ = received(&mut signals.interrupt) => tracing::warn!("Received SIGINT scheduling shutdown..."),
-        _ = received(&mut signals.terminate) => tracing::warn!("Received SIGTERM scheduling shutdown..."),
-        _ = notified => tracing::warn!("User requested shutdown..."),
+/// Resolves on SIGINT, SIGTERM or SHUTDOWN. A signal saves the snapshot first when `save`
+/// rules exist; if that save fails the server keeps running, as Redis does.
+async fn wait_for_shutdown(state: &Arc<ServerState>, mut signals: Signals) {
+    loop {
+        // Created before the flag is read, so a SHUTDOWN that runs in between still wakes
+        // it; one that ran before (a client can connect as soon as the listener is bound)
+        // set the flag.
+        let notified = state.shutdown.notified();
+        if state.shutting_down.load(Ordering::SeqCst) {
+            return;
+        }
+        let signal = tokio::select! {
+            _ = received(&mut signals.interrupt) => "SIGINT",
+            _ = received(&mut signals.terminate) => "SIGTERM",
+            _ = notified => {
+                tracing::warn!("User requested shutdown...");
+                break;
+            }
+        };
+        tracing::warn!("Received {signal} scheduling shutdown...");
+        let saver = state.clone();
+        let saved = tokio::task::spawn_blocking(move || {
+            !commands::snapshot::has_save_rules(&saver)
+                || commands::snapshot::save_for_shutdown(&saver)
+        })
+        .await
+        .unwrap_or(false);
+        if saved {
+            break;
+        }
+        tracing::warn!(
+            "{signal} received but errors trying to shut down the server, check the logs for more information"
+        );
     }
     state.request_shutdown();
 }
 
-/// Background work: active expiry (driven by `hz`) and, once a second, closing idle clients.
+/// Background work: active expiry (driven by `hz`), the `save` rules (ten times a second)
+/// and, once a second, closing idle clients.
 fn spawn_timers(state: Arc<ServerState>) {
+    let saver = state.clone();
+    tokio::spawn(async move {
+        let mut tick = tokio::time::interval(Duration::from_millis(100));
+        loop {
+            tick.tick().await;
+            if saver.shutting_down.load(Ordering::Relaxed) {
+                return;
+            }
+            if let Some(reason) = commands::snapshot::save_due(&saver) {
+                // Starting a save clones the dataset under its locks: off the async workers.
+                let starter = saver.clone();
+                let _ = tokio::task::spawn_blocking(move || {
+                    commands::snapshot::start_due(&starter, &reason)
+                })
+                .await;
+            }
+        }
+    });
     let expiry = state.clone();
     tokio::spawn(async move {
         loop {
