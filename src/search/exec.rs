@@ -22,7 +22,7 @@ use roaring::RoaringBitmap;
 
 use super::document::FieldValue;
 use super::fields::geo;
-use super::fields::text::{TermPostings, TextView, WordStemmer, within_edits};
+use super::fields::text::{TermPostings, TextView, WordStemmer};
 use super::index::{Data, FieldIndex, Hit, NodeStats, SearchOptions};
 use super::query::{KnnClause, Query, QueryNode, TextTerm, wildcard_match};
 use super::score::{self, Collection, DocFigures, Match};
@@ -226,6 +226,9 @@ fn within_slop(lists: &[&[(u16, u32)]], slop: u32, in_order: bool) -> bool {
     })
 }
 
+/// (frequency, document frequency) of a text node's terms, by doc id.
+type TermStats = HashMap<u32, Vec<(u32, u64)>, foldhash::fast::RandomState>;
+
 struct Eval<'a> {
     def: &'a IndexDef,
     data: &'a Data,
@@ -237,9 +240,13 @@ struct Eval<'a> {
     /// SLOP and INORDER.
     slop: Option<u32>,
     in_order: bool,
-    /// The postings of each text node's terms (a phrase's words), by node address, for
-    /// scoring.
+    /// The postings of each text node's terms (a phrase's words), by node address.
     terms: HashMap<*const QueryNode, Vec<TermPostings>>,
+    /// For scoring, the (frequency, document frequency) of each text node's terms in each
+    /// document having them, in term order, by node address then doc id: one lookup per
+    /// scored document, where looking each term up would cost one per expansion (a
+    /// prefix has up to 200).
+    term_stats: HashMap<*const QueryNode, TermStats>,
     /// Distances yielded by VECTOR_RANGE clauses, by doc id.
     yields: HashMap<u32, Vec<(String, f64)>>,
     /// The sorted word offsets of each text node's terms, by node address then doc id:
@@ -274,6 +281,7 @@ impl<'a> Eval<'a> {
             slop: options.slop,
             in_order: options.in_order,
             terms: HashMap::new(),
+            term_stats: HashMap::new(),
             yields: HashMap::new(),
             offsets: HashMap::new(),
             deadline: &options.deadline,
@@ -376,6 +384,13 @@ impl<'a> Eval<'a> {
                         (ids, postings)
                     }
                 };
+                let mut stats = TermStats::default();
+                for p in &postings {
+                    for (&id, &freq) in &p.freqs {
+                        stats.entry(id).or_default().push((freq, p.doc_freq));
+                    }
+                }
+                self.term_stats.insert(node as *const QueryNode, stats);
                 self.terms.insert(node as *const QueryNode, postings);
                 ids
             }
@@ -637,9 +652,7 @@ impl<'a> Eval<'a> {
             TextTerm::Suffix(s) => text.expand_where(|t| t.ends_with(s.as_str())),
             TextTerm::Infix(s) => text.expand_where(|t| t.contains(s.as_str())),
             TextTerm::Wildcard(w) => text.expand_where(|t| wildcard_match(w, t)),
-            TextTerm::Fuzzy { word, distance } => {
-                text.expand_where(|t| within_edits(t, word, *distance))
-            }
+            TextTerm::Fuzzy { word, distance } => text.expand_fuzzy(word, *distance),
             TextTerm::Phrase(_) => Ok(Vec::new()),
         }
     }
@@ -674,20 +687,15 @@ impl<'a> Eval<'a> {
         };
         match node {
             QueryNode::Text { term, .. } => {
-                let postings = self.terms.get(&(node as *const QueryNode))?;
-                let terms: Vec<Match> = postings
+                let stats = self.term_stats.get(&(node as *const QueryNode))?;
+                let terms: Vec<Match> = stats
+                    .get(&id.0)?
                     .iter()
-                    .filter_map(|p| {
-                        Some(Match::Term {
-                            freq: *p.freqs.get(&id.0)?,
-                            doc_freq: p.doc_freq,
-                        })
-                    })
+                    .map(|&(freq, doc_freq)| Match::Term { freq, doc_freq })
                     .collect();
-                match (term, terms.is_empty()) {
-                    (_, true) => None,
-                    (TextTerm::Phrase(_), false) => Some(Match::Intersection(terms)),
-                    (_, false) => Some(Match::Union(terms)),
+                match term {
+                    TextTerm::Phrase(_) => Some(Match::Intersection(terms)),
+                    _ => Some(Match::Union(terms)),
                 }
             }
             QueryNode::And(nodes) => Some(Match::Intersection(children(nodes))),

@@ -20,13 +20,16 @@
 //! frequencies are read from tantivy's postings.
 
 use std::collections::{BTreeSet, HashMap};
-use std::sync::Arc;
 use std::sync::atomic::{AtomicBool, Ordering};
+use std::sync::{Arc, OnceLock};
 use std::time::Duration;
 
 use bytes::Bytes;
+use levenshtein_automata::{DFA, Distance, LevenshteinAutomatonBuilder, SINK_STATE};
 use parking_lot::Mutex;
 use roaring::RoaringBitmap;
+use tantivy::IndexSettings;
+use tantivy::columnar::Column;
 use tantivy::indexer::IndexWriterOptions;
 use tantivy::postings::Postings;
 use tantivy::schema::{
@@ -36,9 +39,10 @@ use tantivy::tokenizer::{
     Language, PreTokenizedString, RawTokenizer, Stemmer, TextAnalyzer, Token,
 };
 use tantivy::{
-    DocSet, IndexReader, IndexWriter, ReloadPolicy, Searcher, SegmentReader, TERMINATED,
-    TantivyDocument, Term,
+    DocSet, IndexReader, IndexWriter, ReloadPolicy, Searcher, TERMINATED, TantivyDocument, Term,
 };
+use tantivy_fst::Automaton;
+use tantivy_fst::automaton::AlwaysMatch;
 
 use crate::search::{DocId, FieldKind, IndexDef, SearchError};
 
@@ -110,6 +114,49 @@ pub fn within_edits(a: &str, b: &str, max: u8) -> bool {
         row = next;
     }
     row[b.len()] <= max
+}
+
+/// The most edits a fuzzy term allows (`%%%word%%%`).
+pub const MAX_FUZZY_DISTANCE: u8 = 3;
+
+/// Levenshtein automaton builders by edit distance, built on first use (their tables take
+/// a while). Plain Levenshtein, as RediSearch counts it: a transposition is two edits.
+static LEVENSHTEIN: [OnceLock<LevenshteinAutomatonBuilder>; MAX_FUZZY_DISTANCE as usize + 1] =
+    [const { OnceLock::new() }; MAX_FUZZY_DISTANCE as usize + 1];
+
+/// The words within some edits of one word (the [`within_edits`] relation), as an automaton
+/// over UTF-8 bytes: searching the term dictionary with it visits only the branches that can
+/// still match instead of every term.
+struct Fuzzy(DFA);
+
+impl Fuzzy {
+    fn new(word: &str, distance: u8) -> Result<Fuzzy, SearchError> {
+        let builder = LEVENSHTEIN
+            .get(usize::from(distance))
+            .ok_or_else(|| SearchError::other(format!("fuzzy distance {distance} too large")))?
+            .get_or_init(|| LevenshteinAutomatonBuilder::new(distance, false));
+        Ok(Fuzzy(builder.build_dfa(word)))
+    }
+}
+
+impl Automaton for Fuzzy {
+    type State = u32;
+
+    fn start(&self) -> u32 {
+        self.0.initial_state()
+    }
+
+    fn is_match(&self, state: &u32) -> bool {
+        matches!(self.0.distance(*state), Distance::Exact(_))
+    }
+
+    fn can_match(&self, state: &u32) -> bool {
+        *state != SINK_STATE
+    }
+
+    fn accept(&self, state: &u32, byte: u8) -> u32 {
+        self.0.transition(*state, byte)
+    }
 }
 
 /// The snowball stemmer of a RediSearch language, through tantivy's [`Stemmer`] filter.
@@ -373,7 +420,18 @@ impl TextIndex {
                 _ => 1.0,
             })
             .collect();
-        let index = tantivy::Index::create_in_ram(schema.build());
+        // Every search after a write commits, and each commit writes a segment: without a
+        // doc store compression thread per segment (there are no stored fields to compress),
+        // a commit spawns no thread beyond the indexing worker tantivy restarts.
+        let settings = IndexSettings {
+            docstore_compress_dedicated_thread: false,
+            ..IndexSettings::default()
+        };
+        let index = tantivy::Index::builder()
+            .schema(schema.build())
+            .settings(settings)
+            .create_in_ram()
+            .map_err(engine_error)?;
         // One indexing and one merging thread per FT index: there may be many indexes.
         let options = IndexWriterOptions::builder()
             .memory_budget_per_thread(WRITER_ARENA_BYTES)
@@ -454,9 +512,17 @@ impl TextIndex {
     /// anything was written since the last commit.
     pub fn view(&self) -> Result<TextView<'_>, SearchError> {
         self.engine.commit_if_dirty()?;
+        let searcher = self.engine.reader.searcher();
+        let ids = searcher
+            .segment_readers()
+            .iter()
+            .map(|segment| segment.fast_fields().u64("id"))
+            .collect::<Result<_, _>>()
+            .map_err(engine_error)?;
         Ok(TextView {
             index: self,
-            searcher: self.engine.reader.searcher(),
+            searcher,
+            ids,
         })
     }
 
@@ -509,24 +575,28 @@ pub struct TermPostings {
 pub struct TextView<'a> {
     index: &'a TextIndex,
     searcher: Searcher,
-}
-
-/// One live posting: our doc id, the term's frequency and (when asked) its positions.
-struct Posting {
-    id: u32,
-    tf: u32,
-    positions: Vec<u32>,
+    /// Each segment's column of our doc ids, in the searcher's segment order (opened once
+    /// per view, not once per term).
+    ids: Vec<Column<u64>>,
 }
 
 impl TextView<'_> {
-    /// Every live posting of `term` in tantivy field `field` of segment `segment`.
-    fn postings(
+    /// Calls `visit` with our doc id, the term frequency and (when `positions`, else
+    /// empty) the word positions of every live posting of `term` in tantivy field `field`
+    /// of the view's segment number `seg`.
+    fn each_posting(
         &self,
-        segment: &SegmentReader,
+        seg: usize,
         field: Field,
         term: &str,
         positions: bool,
-    ) -> Result<Vec<Posting>, SearchError> {
+        mut visit: impl FnMut(u32, u32, &[u32]),
+    ) -> Result<(), SearchError> {
+        let (Some(segment), Some(ids)) =
+            (self.searcher.segment_readers().get(seg), self.ids.get(seg))
+        else {
+            return Ok(());
+        };
         let inverted = segment.inverted_index(field).map_err(engine_error)?;
         let option = match positions {
             true => IndexRecordOption::WithFreqsAndPositions,
@@ -536,27 +606,21 @@ impl TextView<'_> {
             .read_postings(&Term::from_field_text(field, term), option)
             .map_err(engine_error)?
         else {
-            return Ok(Vec::new());
+            return Ok(());
         };
-        let ids = segment.fast_fields().u64("id").map_err(engine_error)?;
-        let mut out = Vec::new();
+        let mut at = Vec::new();
         let mut doc = postings.doc();
         while doc != TERMINATED {
             let id = ids.first(doc).and_then(|id| u32::try_from(id).ok());
             if let (false, Some(id)) = (segment.is_deleted(doc), id) {
-                let mut at = Vec::new();
                 if positions {
                     postings.positions(&mut at);
                 }
-                out.push(Posting {
-                    id,
-                    tf: postings.term_freq(),
-                    positions: at,
-                });
+                visit(id, postings.term_freq(), &at);
             }
             doc = postings.advance();
         }
-        Ok(out)
+        Ok(())
     }
 
     /// `term`'s postings, matching in TEXT positions `fields` (`None`: any).
@@ -567,18 +631,18 @@ impl TextView<'_> {
             ..TermPostings::default()
         };
         let mut any = RoaringBitmap::new();
-        for segment in self.searcher.segment_readers() {
+        for seg in 0..self.ids.len() {
             for (pos, field) in self.index.fields.iter().enumerate() {
                 let Some(field) = field else { continue };
                 let asked = fields.is_none_or(|f| u16::try_from(pos).is_ok_and(|p| f.contains(&p)));
                 let inc = self.index.increment_of(pos, stem);
-                for posting in self.postings(segment, *field, term, false)? {
-                    any.insert(posting.id);
-                    *out.freqs.entry(posting.id).or_default() += posting.tf * inc;
+                self.each_posting(seg, *field, term, false, |id, tf, _| {
+                    any.insert(id);
+                    *out.freqs.entry(id).or_default() += tf * inc;
                     if asked {
-                        out.docs.insert(posting.id);
+                        out.docs.insert(id);
                     }
-                }
+                })?;
             }
         }
         out.freqs.retain(|id, _| out.docs.contains(*id));
@@ -594,7 +658,7 @@ impl TextView<'_> {
         fields: Option<&[u16]>,
     ) -> Result<HashMap<u32, Vec<(u16, u32)>>, SearchError> {
         let mut out: HashMap<u32, Vec<(u16, u32)>> = HashMap::new();
-        for segment in self.searcher.segment_readers() {
+        for seg in 0..self.ids.len() {
             for (pos, field) in self.index.fields.iter().enumerate() {
                 let (Some(field), Ok(pos)) = (field, u16::try_from(pos)) else {
                     continue;
@@ -602,10 +666,10 @@ impl TextView<'_> {
                 if fields.is_some_and(|f| !f.contains(&pos)) {
                     continue;
                 }
-                for posting in self.postings(segment, *field, term, true)? {
-                    let at = out.entry(posting.id).or_default();
-                    at.extend(posting.positions.iter().map(|&p| (pos, p)));
-                }
+                self.each_posting(seg, *field, term, true, |id, _, positions| {
+                    let at = out.entry(id).or_default();
+                    at.extend(positions.iter().map(|&p| (pos, p)));
+                })?;
             }
         }
         Ok(out)
@@ -621,13 +685,16 @@ impl TextView<'_> {
         if words.is_empty() {
             return Ok(out);
         }
-        for segment in self.searcher.segment_readers() {
+        for seg in 0..self.ids.len() {
             for field in self.index.tantivy_fields(fields) {
                 // Positions of each word, by document.
                 let mut per_word: Vec<HashMap<u32, Vec<u32>>> = Vec::with_capacity(words.len());
                 for word in words {
-                    let postings = self.postings(segment, field, word, true)?;
-                    per_word.push(postings.into_iter().map(|p| (p.id, p.positions)).collect());
+                    let mut positions = HashMap::new();
+                    self.each_posting(seg, field, word, true, |id, _, at| {
+                        positions.insert(id, at.to_vec());
+                    })?;
+                    per_word.push(positions);
                 }
                 let (first, rest) = per_word.split_at(1);
                 for (id, starts) in &first[0] {
@@ -646,22 +713,26 @@ impl TextView<'_> {
         Ok(out)
     }
 
-    /// The live dictionary terms (stems left out) that `matches` accepts, in order, from
-    /// `start` on until `stop` accepts one, at most `limit` of them.
-    fn dictionary(
+    /// The live dictionary terms (stems left out) that `automaton` and `matches` accept,
+    /// in order, from `start` on until `stop` accepts one, at most `limit` of them.
+    fn dictionary<A: Automaton>(
         &self,
         limit: usize,
+        automaton: &A,
         start: &str,
         matches: impl Fn(&str) -> bool,
         stop: impl Fn(&str) -> bool,
-    ) -> Result<Vec<String>, SearchError> {
+    ) -> Result<Vec<String>, SearchError>
+    where
+        A::State: Clone,
+    {
         let mut terms = BTreeSet::new();
         for segment in self.searcher.segment_readers() {
             for field in self.index.tantivy_fields(None) {
                 let inverted = segment.inverted_index(field).map_err(engine_error)?;
                 let mut stream = inverted
                     .terms()
-                    .range()
+                    .search(automaton)
                     .ge(start.as_bytes())
                     .into_stream()
                     .map_err(engine_error)?;
@@ -722,16 +793,24 @@ impl TextView<'_> {
     pub fn expand_prefix(&self, prefix: &str) -> Result<Vec<String>, SearchError> {
         self.dictionary(
             MAX_PREFIX_EXPANSIONS,
+            &AlwaysMatch,
             prefix,
             |_| true,
             |t| !t.starts_with(prefix),
         )
     }
 
+    /// The indexed terms within `distance` edits of `word` (at most RediSearch's expansion
+    /// limit).
+    pub fn expand_fuzzy(&self, word: &str, distance: u8) -> Result<Vec<String>, SearchError> {
+        let fuzzy = Fuzzy::new(word, distance)?;
+        self.dictionary(MAX_PREFIX_EXPANSIONS, &fuzzy, "", |_| true, |_| false)
+    }
+
     /// The indexed terms `matches` accepts (suffix and infix queries walk the dictionary),
     /// at most RediSearch's expansion limit.
     pub fn expand_where(&self, matches: impl Fn(&str) -> bool) -> Result<Vec<String>, SearchError> {
-        self.dictionary(MAX_PREFIX_EXPANSIONS, "", matches, |_| false)
+        self.dictionary(MAX_PREFIX_EXPANSIONS, &AlwaysMatch, "", matches, |_| false)
     }
 
     /// Every distinct live term, stems included (FT.INFO `num_terms`).
@@ -759,7 +838,7 @@ impl TextView<'_> {
     /// in term order (FT.SPELLCHECK's dictionary).
     pub fn terms_with_doc_freq(&self) -> Result<Vec<(String, u64)>, SearchError> {
         let mut out = Vec::new();
-        for term in self.dictionary(usize::MAX, "", |_| true, |_| false)? {
+        for term in self.dictionary(usize::MAX, &AlwaysMatch, "", |_| true, |_| false)? {
             let doc_freq = self.term(&term, None)?.doc_freq;
             out.push((term, doc_freq));
         }
@@ -811,6 +890,35 @@ mod tests {
         assert!(within_edits("hxlp", "hello", 3));
         assert!(!within_edits("h", "hello", 3));
         assert!(within_edits("écolé", "ecole", 2));
+    }
+
+    #[test]
+    fn fuzzy_automaton_agrees_with_edit_distance() {
+        // Every word of up to 4 letters over an alphabet with a two-byte letter.
+        let mut words = vec![String::new()];
+        for _ in 0..4 {
+            let longer: Vec<String> = words
+                .iter()
+                .flat_map(|w| ['a', 'b', 'é'].map(|c| format!("{w}{c}")))
+                .collect();
+            words.extend(longer);
+        }
+        words.sort();
+        words.dedup();
+        for query in ["ab", "abé", "baab", "é"] {
+            for distance in 1..=MAX_FUZZY_DISTANCE {
+                let fuzzy = Fuzzy::new(query, distance).expect("automaton");
+                for word in &words {
+                    let state = word.bytes().fold(fuzzy.start(), |s, b| fuzzy.accept(&s, b));
+                    assert_eq!(
+                        fuzzy.is_match(&state),
+                        within_edits(word, query, distance),
+                        "{word:?} within {distance} of {query:?}"
+                    );
+                }
+            }
+        }
+        assert!(Fuzzy::new("ab", MAX_FUZZY_DISTANCE + 1).is_err());
     }
 
     #[test]
@@ -944,6 +1052,13 @@ mod tests {
             view.expand_prefix("hel").expect("prefix"),
             ["hello", "help"]
         );
+        assert_eq!(
+            view.expand_fuzzy("hel", 2).expect("fuzzy"),
+            ["hello", "help"]
+        );
+        assert_eq!(view.expand_fuzzy("wrld", 1).expect("fuzzy"), ["world"]);
+        // Stem terms are not words: `+run` is one edit from `run` but left out.
+        assert!(view.expand_fuzzy("run", 1).expect("fuzzy").is_empty());
         let suffix = view.expand_where(|w| w.ends_with("oon")).expect("suffix");
         assert_eq!(suffix, ["moon"]);
         let phrase = |words: &[&str], f: Option<&[u16]>| {
