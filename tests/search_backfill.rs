@@ -180,11 +180,14 @@ fn scan_with_concurrent_writers_matches_the_keyspace() {
 #[test]
 fn hnsw_backlog_keeps_indexing_until_the_graph_has_caught_up() {
     const N: usize = 5_000;
+    // 384 components (as sentence embeddings have): a graph insert then costs far more than
+    // the HSET that queues it, so the worker is still busy when the load ends.
+    const DIM: usize = 384;
     let server = Server::start(&[]);
     let mut c = server.client();
-    create(&mut c, 64);
+    create(&mut c, DIM);
     // Written after FT.CREATE: no scan runs, only the graph worker has work.
-    load(&mut c, 0..N, 64);
+    load(&mut c, 0..N, DIM);
     assert_eq!(num(&mut c, "indexing"), 1.0, "graph worker had a backlog");
     assert!(num(&mut c, "percent_indexed") < 1.0);
     let deadline = Instant::now() + Duration::from_secs(120);

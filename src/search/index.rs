@@ -439,8 +439,14 @@ impl Index {
             1.0
         };
         let data = self.data.read();
-        // An engine failure shows as an empty text index rather than failing FT.INFO.
-        let (num_terms, text_bytes) = match data.text.view() {
+        // An engine failure shows as an empty text index rather than failing FT.INFO. While
+        // a scan still adds documents the text figures are those of the last commit: clients
+        // poll FT.INFO until `indexing` drops, and a commit per poll slowed the scan tenfold.
+        let view = match scanning {
+            true => data.text.last_commit_view(),
+            false => data.text.view(),
+        };
+        let (num_terms, text_bytes) = match view {
             Ok(view) => (view.num_terms().unwrap_or(0), view.memory_bytes()),
             Err(_) => (0, 0),
         };

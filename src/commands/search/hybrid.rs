@@ -35,10 +35,10 @@ use std::time::Instant;
 use bytes::Bytes;
 
 use super::aggregate::{Load, load_into, parse_step, value_reply};
-use super::query::{deadline, may_take_long};
 use super::query::options::{
     bad_args, coded, parse_params, parse_timeout, parse_unsigned, scorer, text,
 };
+use super::query::{deadline, may_take_long};
 use crate::commands::{Args, ExecCtx};
 use crate::error::CmdError;
 use crate::protocol::{Protocol, Reply};

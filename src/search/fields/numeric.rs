@@ -288,7 +288,11 @@ mod tests {
         assert!(range(&n, b(5.0, false), b(5.0, true)).is_empty());
         assert!(range(&n, b(10.0, true), b(1.0, true)).is_empty());
         assert_eq!(
-            ids(range(&n, b(f64::NEG_INFINITY, true), b(f64::INFINITY, true))),
+            ids(range(
+                &n,
+                b(f64::NEG_INFINITY, true),
+                b(f64::INFINITY, true)
+            )),
             vec![1, 2, 3, 4, 5]
         );
         assert_eq!(

@@ -512,6 +512,13 @@ impl TextIndex {
     /// anything was written since the last commit.
     pub fn view(&self) -> Result<TextView<'_>, SearchError> {
         self.engine.commit_if_dirty()?;
+        self.last_commit_view()
+    }
+
+    /// A view of the writes up to the last commit (at most [`COMMIT_INTERVAL`] old), for
+    /// figures that need not include the latest writes: committing costs the writer a new
+    /// segment, which a client polling FT.INFO during a background scan must not force.
+    pub fn last_commit_view(&self) -> Result<TextView<'_>, SearchError> {
         let searcher = self.engine.reader.searcher();
         let ids = searcher
             .segment_readers()
