@@ -14,6 +14,7 @@ use rand::RngExt;
 
 use super::args::{eq_ignore_case, parse_cursor, parse_i64};
 use super::longdouble::LongDouble;
+use super::propagate::forms;
 use super::scan::{ScanOptions, scan_reply};
 use super::table::{CommandSpec, Flags, KeyFlags, KeySpec};
 use super::{Args, ExecCtx};
@@ -447,8 +448,10 @@ fn hincrbyfloat(ctx: &mut ExecCtx, args: &mut Args) -> Result<Reply, CmdError> {
         None => LongDouble::ZERO,
     };
     let text = Bytes::from(current.add_to_text(by)?);
-    hash_for_write(&mut guard, &key)?.update(field, text.clone(), &limits);
+    hash_for_write(&mut guard, &key)?.update(field.clone(), text.clone(), &limits);
     ctx.notify(NotifyClass::HASH, "hincrbyfloat", &key);
+    // The result, not the increment: float arithmetic must not be redone on replay.
+    ctx.propagate(forms::command(b"HSET", &key, &[&field, &text]));
     Ok(Reply::Bulk(text))
 }
 
