@@ -201,6 +201,17 @@ fn relative_and_server_chosen_forms_are_rewritten() {
         vec![words("HSET h x 2.5")]
     );
 
+    c.q("HSET fh a 1 b 2");
+    let cmds = appended(&mut c, &dir, "HEXPIRE fh 100 FIELDS 2 a nope");
+    assert_eq!(cmds.len(), 1);
+    assert_eq!(cmds[0][..2], ["HPEXPIREAT", "fh"]);
+    near(&cmds[0][2], now_ms() + 100_000);
+    assert_eq!(cmds[0][3..], ["FIELDS", "1", "a"]);
+    assert_eq!(
+        appended(&mut c, &dir, "HEXPIREAT fh 1 FIELDS 1 b"),
+        vec![words("HDEL fh b")]
+    );
+
     c.q("SADD set a");
     assert_eq!(
         appended(&mut c, &dir, "SPOP set"),

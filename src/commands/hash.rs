@@ -684,7 +684,27 @@ fn expire_fields(
     if emptied {
         ctx.notify(NotifyClass::GENERIC, "del", &key);
     }
+    propagate_field_expiry(ctx, &key, &fields, &codes, at);
     Ok(codes_reply(codes))
+}
+
+/// The HEXPIRE family is propagated as what it did: HPEXPIREAT of the fields that got the
+/// (absolute) time, HDEL of the ones a past time deleted.
+fn propagate_field_expiry(ctx: &ExecCtx, key: &Bytes, fields: &[Bytes], codes: &[i64], at: u64) {
+    let with = |code: i64| -> Vec<&[u8]> {
+        let chosen = fields.iter().zip(codes).filter(|(_, c)| **c == code);
+        chosen.map(|(f, _)| f.as_ref()).collect()
+    };
+    let (set, deleted) = (with(EXPIRE_SET), with(DELETED));
+    if !set.is_empty() {
+        let (at, count) = (at.to_string(), set.len().to_string());
+        let mut args = vec![at.as_bytes(), b"FIELDS".as_slice(), count.as_bytes()];
+        args.extend(set);
+        ctx.propagate(forms::command(b"HPEXPIREAT", key, &args));
+    }
+    if !deleted.is_empty() {
+        ctx.propagate(forms::command(b"HDEL", key, &deleted));
+    }
 }
 
 fn codes_reply(codes: impl IntoIterator<Item = i64>) -> Reply {
