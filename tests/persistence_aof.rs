@@ -559,6 +559,17 @@ fn a_truncated_tail_is_cut_off_and_a_corrupt_middle_stops_the_start() {
     assert!(!output.status.success());
     let text = String::from_utf8_lossy(&output.stderr);
     assert!(text.contains("Bad file format"), "{text}");
+    // A command this server does not know stops the start too.
+    let mut unknown = b"*2\r\n$7\r\nNOSUCHC\r\n$1\r\nz\r\n".to_vec();
+    unknown.extend_from_slice(&good);
+    std::fs::write(&incr, &unknown).unwrap();
+    let output = Command::new(env!("CARGO_BIN_EXE_ferrostack"))
+        .args(["--port", "0", "--appendonly", "yes", "--dir", dir.s()])
+        .output()
+        .unwrap();
+    assert!(!output.status.success());
+    let text = String::from_utf8_lossy(&output.stderr);
+    assert!(text.contains("Unknown command 'NOSUCHC'"), "{text}");
 }
 
 fn run_to_exit(dir: &Dir, extra: &[&str]) -> std::process::ExitStatus {

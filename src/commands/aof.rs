@@ -319,6 +319,13 @@ fn load_file(
     loop {
         match aof::parse_command(&data, pos) {
             Parsed::Command(argv, next) => {
+                // As Redis: a command this server does not know would silently lose data.
+                if super::table().command(&argv[0]).is_none() {
+                    return Err(format!(
+                        "Unknown command '{}' reading the append only file {name}",
+                        String::from_utf8_lossy(&argv[0])
+                    ));
+                }
                 let reply = super::execute(state, client, argv);
                 if let Reply::Error(e) = &reply {
                     tracing::debug!(
