@@ -7,10 +7,12 @@
      NUMERIC, pipelined HSET load with the index present (ingest rate, time until searchable),
      query sets (term, AND, phrase, prefix, fuzzy, tag + numeric, text + tag, hybrid text + KNN
      on gcide) on 1 and N connections, and a steady write load with and without a searcher;
-  3. a markdown report (stdout and --report).
+  3. the peer, with the server stopped: SQLite's FTS5 engine in process on the same documents
+     and query sets (benches/fts5_peer.py; the tool writes them with --workload-dir);
+  4. a markdown report (stdout and --report).
 
-The tool prints JSON lines, all kept in --results. No peer is measured: redis-stack is not
-installed on the benchmark machine. Needs only the standard library.
+The tool prints JSON lines, all kept in --results with the peer's. Needs only the standard
+library.
 
 Usage:
     benches/text.py                                    # everything, defaults of the tool
@@ -26,6 +28,7 @@ import subprocess
 import sys
 
 sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
+import fts5_peer  # noqa: E402
 import vector  # noqa: E402  (Server, run_tool, the dataset location)
 
 REPO = vector.REPO
@@ -44,6 +47,9 @@ def parse_args():
     p.add_argument("--no-build", action="store_true", help="skip cargo build --release")
     p.add_argument("--ferrostack-bin", default=os.path.join(REPO, "target/release/ferrostack"))
     p.add_argument("--timeout", type=int, default=3600, help="seconds for the tool run")
+    p.add_argument("--no-peer", action="store_true", help="skip the SQLite FTS5 peer")
+    p.add_argument("--peer-seconds", type=float, default=3.0,
+                   help="longest run of a peer query set (the tool's --seconds default)")
     return p.parse_args()
 
 
@@ -55,10 +61,16 @@ def run_all(opts):
         subprocess.run(["cargo", "build", "--release", "--bin", "ferrostack"], cwd=REPO,
                        check=True)
     load_before = os.getloadavg()
+    workload = os.path.join(OUT_DIR, "workload")
     with vector.Server(opts.ferrostack_bin) as server:
         argv = ["cargo", "bench", "--bench", "text_resp", "--", "--port", str(server.port),
-                "--data", opts.data, *shlex.split(opts.tool_args)]
+                "--data", opts.data, "--workload-dir", workload, *shlex.split(opts.tool_args)]
         lines, error = vector.run_tool("text_resp", argv, opts.timeout)
+    if not opts.no_peer:
+        for corpus in dict.fromkeys(r["corpus"] for r in lines if "corpus" in r):
+            print(f"peer: {fts5_peer.SYSTEM} on {corpus}", file=sys.stderr)
+            lines += fts5_peer.measure(os.path.join(workload, f"{corpus}.jsonl"), corpus,
+                                       seconds=opts.peer_seconds)
     # Other work on the machine moves every figure; the report says how busy it was.
     lines.append({"phase": "machine", "cpus": os.cpu_count(),
                   "loadavg_1m_before": load_before[0], "loadavg_1m_after": os.getloadavg()[0]})
@@ -82,7 +94,9 @@ def render_report(results, missing, command):
               f"before the run, {r['loadavg_1m_after']:.1f} after (server, tool and any other "
               "work share the CPUs).")
             w("")
-    results = [r for r in results if "corpus" in r]
+    peer = {(r["corpus"], r["phase"], r.get("kind")): r for r in results
+            if r.get("system") == fts5_peer.SYSTEM}
+    results = [r for r in results if "corpus" in r and r.get("system") != fts5_peer.SYSTEM]
     corpora = list(dict.fromkeys(r["corpus"] for r in results))
     docs = {r["corpus"]: r["docs"] for r in results}
     w("Corpora: " + "; ".join(f"{c}: {docs[c]:,} documents" for c in corpora) + ". Schema "
@@ -90,20 +104,27 @@ def render_report(results, missing, command):
       "synthetic: 16 tags, num 0..9999). Queries return the first 10 ids (`NOCONTENT LIMIT 0 "
       "10 DIALECT 2`), closed loop, each connection sending its next query when the previous "
       "reply arrived. Terms are drawn from random documents among words in 0.05%–5% of the "
-      "documents. No peer: redis-stack is not installed here.")
+      "documents.")
+    w("")
+    w("Peer: SQLite FTS5 (`porter unicode61` tokenizer, BM25 rank) in the benchmark's own "
+      "process, on the same documents and query sets, run after the server stopped; it pays "
+      "no network round trip, so *ours / FTS5* compares a server over loopback with an "
+      "in-process library. FTS5 has no fuzzy or vector queries.")
     w("")
 
     w("## Ingest (index present, pipelined HSET)")
     w("")
     w("| corpus | docs | HSET docs/s | indexed after (s) | first query (ms) | repeat (ms) "
-      "| searchable after last write (s) | docs/s until searchable |")
-    w("|---|---:|---:|---:|---:|---:|---:|---:|")
+      "| searchable after last write (s) | docs/s until searchable | FTS5 docs/s "
+      "(one transaction) |")
+    w("|---|---:|---:|---:|---:|---:|---:|---:|---:|")
     for r in results:
         if r.get("phase") == "ingest":
+            p = peer.get((r["corpus"], "ingest", None), {})
             w(f"| {r['corpus']} | {r['docs']:,} | {fmt(r['docs_per_s'])} "
               f"| {fmt(r['indexed_s'], '.3f')} | {fmt(r['first_query_ms'], '.2f')} "
               f"| {fmt(r['repeat_query_ms'], '.2f')} | {fmt(r['searchable_s'], '.3f')} "
-              f"| {fmt(r['docs_per_s_searchable'])} |")
+              f"| {fmt(r['docs_per_s_searchable'])} | {fmt(p.get('docs_per_s'))} |")
     w("")
     w("*indexed after*: from the last HSET reply until FT.INFO reports every document; *first "
       "query*: the term query right after, which commits and reloads the text index.")
@@ -121,8 +142,8 @@ def render_report(results, missing, command):
         for c in conns:
             head += f" QPS ({c} conn) | p50 ms | p99 ms |"
             rule += "---:|---:|---:|"
-        w(head + " mean hits |")
-        w(rule + "---:|")
+        w(head + " mean hits | FTS5 QPS | FTS5 p50 ms | ours / FTS5 (1 conn) | FTS5 mean hits |")
+        w(rule + "---:|---:|---:|---:|---:|")
         for kind in dict.fromkeys(r["kind"] for r in rows):
             by = {r["conns"]: r for r in rows if r["kind"] == kind}
             first = next(iter(by.values()))
@@ -132,7 +153,12 @@ def render_report(results, missing, command):
                 r = by.get(c)
                 line += (f" {fmt(r['per_s'])} | {fmt(r['p50_ms'], '.3f')} "
                          f"| {fmt(r['p99_ms'], '.3f')} |" if r else " — | — | — |")
-            w(line + f" {fmt(first['mean_hits'])} |")
+            p = peer.get((corpus, "query", kind))
+            ratio = by[1]["per_s"] / p["per_s"] if p and 1 in by else None
+            line += f" {fmt(first['mean_hits'])} |"
+            line += (f" {fmt(p['per_s'])} | {fmt(p['p50_ms'], '.3f')} | {fmt(ratio, '.2f')} "
+                     f"| {fmt(p['mean_hits'])} |" if p else " — | — | — | — |")
+            w(line)
         for r in results:
             if r.get("phase") == "build" and r["corpus"] == corpus:
                 w("")

@@ -2,7 +2,8 @@
 # The project's single test command. On a fresh machine with only the Rust toolchain and
 # python3 it installs what the tests need, then runs every check:
 #   1. Debian's redis-server (the differential test's oracle), if missing;
-#   2. .venv with the pinned test requirements (tests/python/requirements.txt);
+#   2. .venv with the pinned test requirements (tests/python/requirements.txt, then
+#      requirements-nodeps.txt without dependency resolution);
 #   3. cargo fmt --check, cargo clippy --all-targets -D warnings, cargo test (all tests;
 #      builds the ferrostack binary), pytest tests/python.
 # Every stage runs even when an earlier one failed; the exit status is non-zero if any did.
@@ -13,6 +14,8 @@ cd "$(dirname "$0")/.."
 ROOT=$(pwd)
 VENV="$ROOT/.venv"
 REQUIREMENTS="$ROOT/tests/python/requirements.txt"
+# Installed after it with --no-deps (see the file for why).
+REQUIREMENTS_NODEPS="$ROOT/tests/python/requirements-nodeps.txt"
 
 log() { printf '\n==> %s\n' "$*"; }
 die() { printf 'run_all: %s\n' "$*" >&2; exit 1; }
@@ -57,11 +60,13 @@ install_python_env() {
         fi
     fi
     local stamp="$VENV/.requirements.sha256" want
-    want=$(sha256sum "$REQUIREMENTS" | cut -d' ' -f1)
+    want=$(cat "$REQUIREMENTS" "$REQUIREMENTS_NODEPS" | sha256sum | cut -d' ' -f1)
     if [ "$(cat "$stamp" 2>/dev/null)" != "$want" ]; then
         log "installing Python test requirements"
         "$VENV/bin/python" -m pip install --disable-pip-version-check -q -r "$REQUIREMENTS" \
             || die "pip install failed"
+        "$VENV/bin/python" -m pip install --disable-pip-version-check -q --no-deps \
+            -r "$REQUIREMENTS_NODEPS" || die "pip install --no-deps failed"
         echo "$want" >"$stamp"
     fi
 }

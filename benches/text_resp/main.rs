@@ -35,7 +35,7 @@ mod search;
 mod vector_data;
 
 use std::io::Write;
-use std::path::PathBuf;
+use std::path::{Path, PathBuf};
 use std::process::ExitCode;
 use std::time::{Duration, Instant};
 
@@ -73,7 +73,9 @@ text_resp: full-text benchmark of a RESP server with FT.* (see benches/text.py)
   --load-conns N        connections loading in parallel (4)
   --write-seconds S     length of each write-load run (5; 0 skips the write load)
   --timeout SECS        longest wait for an index to catch up (1800)
-  --flushall            allow flushing a non-empty server";
+  --flushall            allow flushing a non-empty server
+  --workload-dir DIR    also write each corpus's documents and query sets to
+                        DIR/<corpus>.jsonl, for measuring a peer engine on the same work";
 
 struct Options {
     addr: String,
@@ -91,6 +93,7 @@ struct Options {
     write_time: Duration,
     timeout: Duration,
     flushall: bool,
+    workload_dir: Option<PathBuf>,
 }
 
 fn parse_options() -> Result<Option<Options>, String> {
@@ -113,6 +116,7 @@ fn parse_options() -> Result<Option<Options>, String> {
         write_time: Duration::from_secs(5),
         timeout: Duration::from_secs(1800),
         flushall: false,
+        workload_dir: None,
     };
     let (mut host, mut port) = ("127.0.0.1".to_owned(), 6379u16);
     let Some(line) = cli::parse(HELP)? else {
@@ -141,6 +145,7 @@ fn parse_options() -> Result<Option<Options>, String> {
             "--load-conns" => o.load_conns = num(&value)?.max(1),
             "--write-seconds" => o.write_time = secs(&value)?,
             "--timeout" => o.timeout = Duration::from_secs(num(&value)? as u64),
+            "--workload-dir" => o.workload_dir = Some(value.into()),
             _ => return Err(format!("unknown option {flag} (see --help)")),
         }
     }
@@ -352,6 +357,9 @@ impl Bench<'_> {
             .iter()
             .map(|&k| (k, maker.make(k, self.o.per_kind)))
             .collect();
+        if let Some(dir) = &self.o.workload_dir {
+            write_workload(dir, &self.corpus, &sets)?;
+        }
         let terms = &sets[0].1;
         let probe = terms.first().ok_or("the corpus offers no term queries")?;
         self.ingest(probe)?;
@@ -366,6 +374,26 @@ impl Bench<'_> {
         search::drop_index(&mut self.ctl, INDEX)?;
         command(&mut self.ctl, &["FLUSHALL"]).map(drop)
     }
+}
+
+/// Writes the corpus and its query sets as JSON lines (`{"doc", "text", "tag", "num"}`, then
+/// `{"kind", "query"}` in the order the query loops send them), so that a peer engine can be
+/// measured on exactly the same documents and queries.
+fn write_workload(dir: &Path, corpus: &Corpus, sets: &[(Kind, Vec<Query>)]) -> Result<(), String> {
+    let path = dir.join(format!("{}.jsonl", corpus.name));
+    let failed = |e: std::io::Error| format!("{}: {e}", path.display());
+    std::fs::create_dir_all(dir).map_err(failed)?;
+    let mut out = std::io::BufWriter::new(std::fs::File::create(&path).map_err(failed)?);
+    for (i, d) in corpus.docs.iter().enumerate() {
+        let line = json!({"doc": i, "text": d.text, "tag": d.tag, "num": d.num});
+        writeln!(out, "{line}").map_err(failed)?;
+    }
+    for (kind, queries) in sets {
+        for q in queries {
+            writeln!(out, "{}", json!({"kind": kind.name(), "query": q.text})).map_err(failed)?;
+        }
+    }
+    out.flush().map_err(failed)
 }
 
 fn start(o: Options) -> Result<(), String> {

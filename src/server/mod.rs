@@ -28,7 +28,7 @@ pub async fn run(state: Arc<ServerState>) -> std::io::Result<()> {
             Some(h) => (true, h),
             None => (false, host),
         };
-        let addr = format!("{host}:{port}");
+        let addr = listen_addr(host, port);
         match TcpListener::bind(&addr).await {
             Ok(l) => listeners.push(l),
             Err(e) if optional => tracing::warn!("Could not bind optional address {addr}: {e}"),
@@ -55,6 +55,17 @@ pub async fn run(state: Arc<ServerState>) -> std::io::Result<()> {
     }
     tracing::info!("ferrostack is now ready to exit, bye bye...");
     Ok(())
+}
+
+/// The socket address of one `bind` word, read as redis.conf reads it: `*` is every IPv4
+/// interface, `::*` every IPv6 one, and an IPv6 address takes brackets before the port.
+fn listen_addr(host: &str, port: u16) -> String {
+    match host {
+        "*" => format!("0.0.0.0:{port}"),
+        "::*" => format!("[::]:{port}"),
+        h if h.contains(':') => format!("[{h}]:{port}"),
+        h => format!("{h}:{port}"),
+    }
 }
 
 async fn accept_loop(state: Arc<ServerState>, listener: TcpListener) {
@@ -163,5 +174,20 @@ fn close_idle_clients(state: &ServerState) {
             tracing::debug!("Closing idle client {}", client.addr);
             state.clients.kill(&client);
         }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::listen_addr;
+
+    #[test]
+    fn bind_words_become_socket_addresses() {
+        assert_eq!(listen_addr("127.0.0.1", 6379), "127.0.0.1:6379");
+        assert_eq!(listen_addr("localhost", 6379), "localhost:6379");
+        assert_eq!(listen_addr("*", 6380), "0.0.0.0:6380");
+        assert_eq!(listen_addr("::*", 6380), "[::]:6380");
+        assert_eq!(listen_addr("::1", 6379), "[::1]:6379");
+        assert_eq!(listen_addr("fe80::1%eth0", 7), "[fe80::1%eth0]:7");
     }
 }

@@ -1,11 +1,17 @@
 //! NUMERIC fields: documents by value, for inclusive / exclusive range queries with
 //! infinite bounds.
+//!
+//! Entries live in buckets of neighbouring values (like RediSearch's numeric range tree
+//! leaves): each bucket keeps its `(value, id)` entries sorted plus a bitmap of its ids. A range
+//! query unions the bitmaps of the buckets it covers whole and filters only the two buckets at
+//! its edges, so its cost follows the number of buckets, not the number of distinct values —
+//! a range over timestamps or prices, where every document has its own value, stays cheap.
 
 use std::cmp::Ordering;
 use std::collections::BTreeMap;
 use std::ops::Bound;
 
-use roaring::RoaringBitmap;
+use roaring::{MultiOps, RoaringBitmap};
 
 use crate::search::DocId;
 use crate::search::query::NumBound;
@@ -50,46 +56,128 @@ impl Ord for Key {
     }
 }
 
-/// One NUMERIC field's postings.
+/// Entries a bucket holds before it splits. Small enough that inserting into the sorted
+/// entries and filtering an edge bucket are cheap, large enough that a wide range unions few
+/// bitmaps.
+const BUCKET_ENTRIES: usize = 512;
+
+/// The entries of one value interval, sorted by (value, id), and their ids.
+#[derive(Default)]
+struct Bucket {
+    entries: Vec<(Key, u32)>,
+    ids: RoaringBitmap,
+}
+
+impl Bucket {
+    /// Where `(value, id)` is or would go.
+    fn position(&self, value: Key, id: u32) -> Result<usize, usize> {
+        self.entries
+            .binary_search_by(|&(v, i)| v.cmp(&value).then(i.cmp(&id)))
+    }
+
+    /// The bucket's ids whose value lies within the bounds.
+    fn filtered(&self, lo: Bound<Key>, hi: Bound<Key>) -> impl Iterator<Item = u32> + '_ {
+        let first = self.entries.partition_point(|&(v, _)| !above(lo, v));
+        self.entries[first..]
+            .iter()
+            .take_while(move |&&(v, _)| below(hi, v))
+            .map(|&(_, id)| id)
+    }
+
+    /// Splits off the upper half, never between two entries of one value (a bucket of one
+    /// value stays whole, however large). Returns the new bucket's key and the bucket.
+    fn split(&mut self) -> Option<(Key, Bucket)> {
+        let middle = self.entries.len() / 2;
+        let at = (middle..self.entries.len())
+            .chain((1..middle).rev())
+            .find(|&i| self.entries[i - 1].0 != self.entries[i].0)?;
+        let upper: Vec<(Key, u32)> = self.entries.split_off(at);
+        self.ids = self.entries.iter().map(|&(_, id)| id).collect();
+        let ids = upper.iter().map(|&(_, id)| id).collect();
+        Some((
+            upper[0].0,
+            Bucket {
+                entries: upper,
+                ids,
+            },
+        ))
+    }
+}
+
+/// One NUMERIC field's postings: buckets keyed by the lowest value they may hold (the first
+/// bucket's key is its lowest value; a value below it goes there and lowers the key).
 #[derive(Default)]
 pub struct NumericIndex {
-    by_value: BTreeMap<Key, RoaringBitmap>,
+    buckets: BTreeMap<Key, Bucket>,
     records: u64,
 }
 
 impl NumericIndex {
+    /// The key of the bucket `value` belongs to.
+    fn bucket_of(&self, value: Key) -> Option<Key> {
+        self.buckets
+            .range(..=value)
+            .next_back()
+            .or_else(|| self.buckets.iter().next())
+            .map(|(k, _)| *k)
+    }
+
     pub fn insert(&mut self, id: DocId, value: f64) {
-        if self
-            .by_value
-            .entry(Key(normalise(value)))
-            .or_default()
-            .insert(id.0)
+        let value = Key(normalise(value));
+        let key = match self.bucket_of(value) {
+            // Below the first bucket: that bucket now starts at `value`.
+            Some(key) if value < key => {
+                let bucket = self.buckets.remove(&key).unwrap_or_default();
+                self.buckets.insert(value, bucket);
+                value
+            }
+            Some(key) => key,
+            None => value,
+        };
+        let bucket = self.buckets.entry(key).or_default();
+        let Err(at) = bucket.position(value, id.0) else {
+            return;
+        };
+        bucket.entries.insert(at, (value, id.0));
+        bucket.ids.insert(id.0);
+        self.records += 1;
+        if bucket.entries.len() > BUCKET_ENTRIES
+            && let Some((upper_key, upper)) = bucket.split()
         {
-            self.records += 1;
+            self.buckets.insert(upper_key, upper);
         }
     }
 
     pub fn remove(&mut self, id: DocId, value: f64) {
-        let key = Key(normalise(value));
-        if let Some(ids) = self.by_value.get_mut(&key)
-            && ids.remove(id.0)
-        {
-            self.records -= 1;
-            if ids.is_empty() {
-                self.by_value.remove(&key);
-            }
+        let value = Key(normalise(value));
+        let Some(key) = self.bucket_of(value) else {
+            return;
+        };
+        let Some(bucket) = self.buckets.get_mut(&key) else {
+            return;
+        };
+        let Ok(at) = bucket.position(value, id.0) else {
+            return;
+        };
+        bucket.entries.remove(at);
+        self.records -= 1;
+        // A document may hold several values of one field; keep its id while one remains.
+        if !bucket.entries.iter().any(|&(_, other)| other == id.0) {
+            bucket.ids.remove(id.0);
+        }
+        if bucket.entries.is_empty() {
+            self.buckets.remove(&key);
         }
     }
 
     pub fn clear(&mut self) {
-        self.by_value.clear();
+        self.buckets.clear();
         self.records = 0;
     }
 
     /// Documents whose value lies between `min` and `max`.
     pub fn range(&self, min: NumBound, max: NumBound) -> RoaringBitmap {
         let (lo, hi) = (normalise(min.value), normalise(max.value));
-        // BTreeMap::range panics on an inverted or empty-exclusive range.
         let empty = lo.is_nan()
             || hi.is_nan()
             || lo > hi
@@ -101,9 +189,27 @@ impl NumericIndex {
             true => Bound::Included(Key(v)),
             false => Bound::Excluded(Key(v)),
         };
-        self.by_value
-            .range((bound(lo, min.inclusive), bound(hi, max.inclusive)))
-            .fold(RoaringBitmap::new(), |acc, (_, ids)| acc | ids)
+        let first = match self.bucket_of(Key(lo)) {
+            // BTreeMap::range panics on an inverted range.
+            Some(first) if first <= Key(hi) => first,
+            _ => return RoaringBitmap::new(),
+        };
+        let (lo, hi) = (bound(lo, min.inclusive), bound(hi, max.inclusive));
+        let mut whole = Vec::new();
+        let mut edges = Vec::new();
+        for (_, bucket) in self.buckets.range((Bound::Included(first), hi)) {
+            let (Some(low), Some(high)) = (bucket.entries.first(), bucket.entries.last()) else {
+                continue;
+            };
+            if above(lo, low.0) && below(hi, high.0) {
+                whole.push(&bucket.ids);
+            } else {
+                edges.extend(bucket.filtered(lo, hi));
+            }
+        }
+        let mut out = whole.union();
+        out.extend(edges);
+        out
     }
 
     /// Index entries (FT.INFO `num_records`).
@@ -113,9 +219,28 @@ impl NumericIndex {
 
     /// Approximate bytes used.
     pub fn memory_bytes(&self) -> usize {
-        // An estimate from running counts (a tree entry per distinct value, about 4 bytes
-        // per posting), so that FT.INFO never walks the tree under the index lock.
-        self.by_value.len() * 48 + self.records() as usize * 4
+        // An estimate from running counts (16 bytes per sorted entry plus about 4 per bitmap
+        // posting, and a tree node per bucket), so that FT.INFO never walks the tree under the
+        // index lock.
+        self.buckets.len() * 64 + self.records() as usize * 20
+    }
+}
+
+/// Whether `v` satisfies a lower bound.
+fn above(lo: Bound<Key>, v: Key) -> bool {
+    match lo {
+        Bound::Included(b) => v >= b,
+        Bound::Excluded(b) => v > b,
+        Bound::Unbounded => true,
+    }
+}
+
+/// Whether `v` satisfies an upper bound.
+fn below(hi: Bound<Key>, v: Key) -> bool {
+    match hi {
+        Bound::Included(b) => v <= b,
+        Bound::Excluded(b) => v < b,
+        Bound::Unbounded => true,
     }
 }
 
@@ -167,5 +292,38 @@ mod tests {
         n.remove(DocId(2), 5.0);
         assert!(n.range(b(5.0, true), b(5.0, true)).is_empty());
         assert_eq!(n.records(), 4);
+        assert!(n.range(b(-5.0, true), b(-1.0, true)).is_empty());
+        assert!(n.range(b(20.0, true), b(30.0, true)).is_empty());
+    }
+
+    proptest::proptest! {
+        /// Against a plain list of (value, id) entries, with enough entries of few distinct
+        /// values that buckets split, hold runs of one value, empty out and get re-keyed.
+        #[test]
+        fn ranges_match_a_model(
+            ops in proptest::collection::vec((0u32..3000, 0u32..400, proptest::bool::weighted(0.8)), 1..4000),
+            queries in proptest::collection::vec((-10i32..420, -10i32..420, proptest::bool::ANY, proptest::bool::ANY), 20),
+        ) {
+            let mut n = NumericIndex::default();
+            let mut model: std::collections::BTreeSet<(u32, u32)> = Default::default();
+            for (id, value, insert) in ops {
+                // Coarse values: many documents share one.
+                let value = value / 4;
+                if insert {
+                    n.insert(DocId(id), value as f64);
+                    model.insert((value, id));
+                } else if let Some(&(v, i)) = model.iter().find(|(_, i)| *i == id) {
+                    n.remove(DocId(i), v as f64);
+                    model.remove(&(v, i));
+                }
+            }
+            proptest::prop_assert_eq!(n.records(), model.len() as u64);
+            for (lo, hi, lo_in, hi_in) in queries {
+                let (lo, hi) = (lo as f64 / 4.0, hi as f64 / 4.0);
+                let inside = |v: f64| (if lo_in { v >= lo } else { v > lo }) && (if hi_in { v <= hi } else { v < hi });
+                let expected: RoaringBitmap = model.iter().filter(|(v, _)| inside(*v as f64)).map(|&(_, id)| id).collect();
+                proptest::prop_assert_eq!(n.range(b(lo, lo_in), b(hi, hi_in)), expected);
+            }
+        }
     }
 }
