@@ -485,6 +485,11 @@ impl Aof {
         }
     }
 
+    /// Whether [`before_reply`](Self::before_reply) waits for an fsync (`always`).
+    pub fn syncs_before_reply(&self) -> bool {
+        self.enabled() && self.fsync_mode() == Fsync::Always
+    }
+
     /// Writes what is buffered to the file; with `appendfsync always` also fsyncs and
     /// waits until every record this thread submitted is on disk. Called before a
     /// connection writes its replies.

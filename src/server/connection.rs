@@ -198,7 +198,13 @@ async fn run(
         // What these replies acknowledge is in the AOF first (and on disk with
         // `appendfsync always`).
         if !output.is_empty() {
-            state.aof.before_reply();
+            if state.aof.syncs_before_reply() {
+                // Other connections keep running meanwhile, so the next fsync covers all
+                // their batches at once (group commit).
+                crate::scripting::off_worker(|| state.aof.before_reply());
+            } else {
+                state.aof.before_reply();
+            }
             // A slow reader that gets killed must not keep its task waiting on the socket.
             tokio::select! {
                 written = stream.write_all(&output) => written?,
