@@ -21,6 +21,9 @@
 //!   order by re-running their command when a key they wait on is written.
 //! - [`scripting`]: the Lua 5.1 engine behind EVAL (the `redis` API, reply conversions, the
 //!   bundled libraries, SCRIPT KILL); its commands run through `commands::execute_nested`.
+//! - [`persistence`]: the append-only file (Redis 7's manifest, base and incremental files,
+//!   `appendfsync`, rewrites). What a command appends is decided in `commands::propagate`;
+//!   loading and rewriting, which need the whole server, are `commands::aof`.
 //! - [`hll`]: Redis's HyperLogLog string layout and estimator.
 //! - [`search`]: the search engine behind FT.*: index definitions and their FT.CREATE parser,
 //!   the registry of indexes (a keyspace observer that keeps every index in step with database

@@ -61,8 +61,20 @@ fn main() -> ExitCode {
         tracing::error!("{message}");
         return ExitCode::FAILURE;
     }
+    // As Redis: with appendonly on, the AOF is what is loaded.
+    if state.config.get_bool("appendonly")
+        && let Err(e) = ferrostack::commands::aof::start(&state)
+    {
+        tracing::error!("{e}");
+        eprintln!("{e}");
+        return ExitCode::FAILURE;
+    }
+    ferrostack::commands::aof::spawn_ticker(state.clone());
     ferrostack::commands::server::start_sampler(state.clone());
-    match runtime.block_on(ferrostack::server::run(state)) {
+    let served = runtime.block_on(ferrostack::server::run(state.clone()));
+    // Whatever was appended reaches the disk before the process ends.
+    state.aof.close();
+    match served {
         Ok(()) => ExitCode::SUCCESS,
         Err(_) => ExitCode::FAILURE,
     }

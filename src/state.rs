@@ -47,6 +47,8 @@ pub struct ServerState {
     pub search: Arc<crate::search::Registry>,
     /// RDB snapshots: last save, background save, outcome.
     pub snapshots: Arc<crate::persistence::snapshot::Snapshots>,
+    /// The append-only file; its observer sees every change.
+    pub aof: Arc<crate::persistence::aof::Aof>,
     /// This state itself, for work that outlives a command (FT.CREATE's background scan).
     me: Weak<ServerState>,
 }
@@ -65,12 +67,14 @@ impl ServerState {
         let watches = Arc::new(WatchRegistry::default());
         let pubsub = Arc::new(PubSub::default());
         let search = Arc::new(crate::search::Registry::default());
+        let aof = Arc::new(crate::persistence::aof::Aof::default());
         // Keys reclaimed by expiry, added or missed are announced (`expired`, `new`, `keymiss`).
         let mut observers: Vec<Arc<dyn KeyObserver>> = vec![
             blocking.clone(),
             watches.clone(),
             Arc::new(KeyspaceNotifier(pubsub.clone())),
             search.clone(),
+            Arc::new(crate::persistence::aof::AofObserver(aof.clone())),
         ];
         observers.extend(extra);
         let state = Arc::new_cyclic(|me| ServerState {
@@ -90,6 +94,7 @@ impl ServerState {
             watches,
             search,
             snapshots: Default::default(),
+            aof,
             me: me.clone(),
         });
         state.apply_config();
@@ -112,6 +117,9 @@ impl ServerState {
             .pubsub
             .set_events(&config.get("notify-keyspace-events"));
         self.keyspace.report_notices(&notices);
+        let fsync = crate::persistence::aof::Fsync::parse(&config.get("appendfsync"));
+        self.aof
+            .configure(fsync, config.get_bool("lazyfree-lazy-expire"));
     }
 
     /// A counted handle on this state, for background work.

@@ -8,6 +8,7 @@
 use bytes::Bytes;
 
 use super::args::{eq_ignore_case, parse_cursor, parse_i64};
+use super::propagate::forms;
 use super::table::{Acl, CommandSpec, Flags, KeyFlags, KeySpec};
 use super::{Args, ExecCtx};
 use crate::error::{CmdError, c_str};
@@ -641,6 +642,13 @@ fn restore(ctx: &mut ExecCtx, args: &mut Args) -> Result<Reply, CmdError> {
     };
     guard.replace(key.clone(), value, expiry);
     ctx.notify(NotifyClass::GENERIC, "restore", &key);
+    if ttl != 0 && !absolute {
+        // As Redis: a relative TTL is propagated as the absolute time it stood for.
+        let mut argv = args.argv().to_vec();
+        argv[2] = Bytes::from(at.to_string());
+        argv.push(Bytes::from_static(b"ABSTTL"));
+        ctx.propagate(argv);
+    }
     // Redis keeps a frequency under an LFU policy, an access time otherwise, and sets only
     // the one it keeps.
     if lfu_policy(ctx) {
@@ -755,9 +763,12 @@ fn set_expiry(
     if when <= now {
         guard.remove(&key);
         ctx.notify(NotifyClass::GENERIC, "del", &key);
+        ctx.propagate(forms::del(&[&key]));
     } else {
         guard.set_expire(&key, Some(when.unsigned_abs()));
         ctx.notify(NotifyClass::GENERIC, "expire", &key);
+        // Replayed later, a relative time would mean a later expiry.
+        ctx.propagate(forms::pexpireat(&key, when.unsigned_abs()));
     }
     Ok(Reply::Integer(1))
 }

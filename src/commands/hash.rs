@@ -14,6 +14,7 @@ use rand::RngExt;
 
 use super::args::{eq_ignore_case, parse_cursor, parse_i64};
 use super::longdouble::LongDouble;
+use super::propagate::forms;
 use super::scan::{ScanOptions, scan_reply};
 use super::table::{CommandSpec, Flags, KeyFlags, KeySpec};
 use super::{Args, ExecCtx};
@@ -447,8 +448,10 @@ fn hincrbyfloat(ctx: &mut ExecCtx, args: &mut Args) -> Result<Reply, CmdError> {
         None => LongDouble::ZERO,
     };
     let text = Bytes::from(current.add_to_text(by)?);
-    hash_for_write(&mut guard, &key)?.update(field, text.clone(), &limits);
+    hash_for_write(&mut guard, &key)?.update(field.clone(), text.clone(), &limits);
     ctx.notify(NotifyClass::HASH, "hincrbyfloat", &key);
+    // The result, not the increment: float arithmetic must not be redone on replay.
+    ctx.propagate(forms::command(b"HSET", &key, &[&field, &text]));
     Ok(Reply::Bulk(text))
 }
 
@@ -681,7 +684,27 @@ fn expire_fields(
     if emptied {
         ctx.notify(NotifyClass::GENERIC, "del", &key);
     }
+    propagate_field_expiry(ctx, &key, &fields, &codes, at);
     Ok(codes_reply(codes))
+}
+
+/// The HEXPIRE family is propagated as what it did: HPEXPIREAT of the fields that got the
+/// (absolute) time, HDEL of the ones a past time deleted.
+fn propagate_field_expiry(ctx: &ExecCtx, key: &Bytes, fields: &[Bytes], codes: &[i64], at: u64) {
+    let with = |code: i64| -> Vec<&[u8]> {
+        let chosen = fields.iter().zip(codes).filter(|(_, c)| **c == code);
+        chosen.map(|(f, _)| f.as_ref()).collect()
+    };
+    let (set, deleted) = (with(EXPIRE_SET), with(DELETED));
+    if !set.is_empty() {
+        let (at, count) = (at.to_string(), set.len().to_string());
+        let mut args = vec![at.as_bytes(), b"FIELDS".as_slice(), count.as_bytes()];
+        args.extend(set);
+        ctx.propagate(forms::command(b"HPEXPIREAT", key, &args));
+    }
+    if !deleted.is_empty() {
+        ctx.propagate(forms::command(b"HDEL", key, &deleted));
+    }
 }
 
 fn codes_reply(codes: impl IntoIterator<Item = i64>) -> Reply {

@@ -9,6 +9,7 @@
 
 use bytes::Bytes;
 
+use super::propagate::forms;
 use super::table::{CommandSpec, Flags, KeyFlags, KeySpec};
 use super::{Args, ExecCtx};
 use crate::blocking::{self, BlockRequest};
@@ -628,6 +629,15 @@ fn lmove_generic(
     let timeout = timeout.map(|t| blocking::timeout_secs(t)).transpose()?;
     let guard = ctx.ks().lock(ctx.db(), &[&source, &destination]);
     if let Some(item) = move_item(ctx, guard, &source, &destination, from, to)? {
+        if timeout.is_some() {
+            // A blocking move that was served is replayed as the plain move.
+            let ends = [side(from).as_bytes(), side(to).as_bytes()];
+            ctx.propagate(forms::command(
+                b"LMOVE",
+                &source,
+                &[&destination, ends[0], ends[1]],
+            ));
+        }
         return Ok(Reply::Bulk(item));
     }
     Ok(match timeout {
@@ -703,12 +713,29 @@ fn pop_first(
     Ok(None)
 }
 
+/// The plain pop a served blocking pop (or LMPOP) is propagated as.
+fn pop_name(end: End) -> &'static [u8] {
+    match end {
+        End::Head => b"LPOP",
+        End::Tail => b"RPOP",
+    }
+}
+
+/// LMOVE's name for an end.
+fn side(end: End) -> &'static str {
+    match end {
+        End::Head => "LEFT",
+        End::Tail => "RIGHT",
+    }
+}
+
 /// BLPOP / BRPOP key [key ...] timeout.
 fn bpop(ctx: &mut ExecCtx, args: &mut Args, end: End) -> CmdResult {
     let mut keys = args.rest();
     let timeout = blocking::timeout_secs(&keys.pop().unwrap_or_default())?;
     match pop_first(ctx, &keys, end, 1)? {
         Some((key, items)) => {
+            ctx.propagate(forms::command(pop_name(end), &key, &[]));
             let mut reply = vec![Reply::Bulk(key)];
             reply.extend(items.into_iter().map(Reply::Bulk));
             Ok(Reply::Array(reply))
@@ -753,6 +780,8 @@ fn mpop(ctx: &mut ExecCtx, args: &mut Args, timeout: Option<Bytes>) -> CmdResult
     let (keys, end, count) = mpop_args(args)?;
     let timeout = timeout.map(|t| blocking::timeout_secs(&t)).transpose()?;
     if let Some((key, items)) = pop_first(ctx, &keys, end, count)? {
+        let popped = forms::count(items.len());
+        ctx.propagate(forms::command(pop_name(end), &key, &[&popped]));
         let items = Reply::Array(items.into_iter().map(Reply::Bulk).collect());
         return Ok(Reply::Array(vec![Reply::Bulk(key), items]));
     }

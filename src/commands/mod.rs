@@ -5,6 +5,7 @@
 //! the shards they need through the keyspace and never see a socket. This module must not
 //! import `server`.
 
+pub mod aof;
 pub mod args;
 pub mod bitmap;
 pub mod connection;
@@ -13,6 +14,7 @@ pub mod hash;
 pub mod hyperloglog;
 pub mod list;
 pub mod longdouble;
+pub mod propagate;
 pub mod pubsub;
 pub mod scan;
 pub mod scripting;
@@ -46,6 +48,7 @@ use crate::state::ServerState;
 
 /// Every group's rows; the table is built from these.
 pub(crate) static GROUPS: &[&[CommandSpec]] = &[
+    aof::COMMANDS,
     bitmap::COMMANDS,
     connection::COMMANDS,
     generic::COMMANDS,
@@ -335,6 +338,7 @@ fn dispatch(
     // script holding the gate (in Redis, the time before its single thread reads the
     // command) belongs to neither the slow log nor the command's statistics.
     let started = Instant::now();
+    let scope = propagate::begin(state, holds_gate, ctx.client.db);
     // A handler bug must not take the connection, let alone the server, down.
     let result = std::panic::catch_unwind(AssertUnwindSafe(|| {
         crate::keyspace::with_touch_mode(no_touch, || handler(&mut ctx, &mut args))
@@ -352,6 +356,7 @@ fn dispatch(
         tracing::error!("command '{full_name}' panicked: {what}");
         Err(CmdError::err(format!("internal error in '{full_name}'")))
     });
+    propagate::end(state, scope, runs, args.argv(), result.is_ok());
     if let Some(request) = ctx.client.blocked.as_mut() {
         // Blocked: counted when it is served or times out, as Redis counts it.
         if request.retry_argv.is_none() {

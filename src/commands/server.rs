@@ -690,18 +690,9 @@ fn info_persistence(ctx: &ExecCtx, out: &mut Info) {
     out.field("rdb_last_cow_size", 0);
     out.field("rdb_last_load_keys_expired", snap.last_load_expired);
     out.field("rdb_last_load_keys_loaded", snap.last_load_loaded);
-    out.field("aof_enabled", 0);
-    out.field("aof_rewrite_in_progress", 0);
-    out.field("aof_rewrite_scheduled", 0);
-    out.field("aof_last_rewrite_time_sec", -1);
-    out.field("aof_current_rewrite_time_sec", -1);
-    out.field("aof_last_bgrewrite_status", "ok");
-    out.field("aof_rewrites", 0);
-    out.field("aof_rewrites_consecutive_failures", 0);
-    out.field("aof_last_write_status", "ok");
-    out.field("aof_last_cow_size", 0);
-    out.field("module_fork_in_progress", 0);
-    out.field("module_fork_last_cow_size", 0);
+    for (name, value) in ctx.state.aof.info_fields() {
+        out.field(name, value);
+    }
 }
 
 fn info_stats(ctx: &ExecCtx, out: &mut Info) {
@@ -952,6 +943,7 @@ fn config_set(ctx: &mut ExecCtx, args: &mut Args) -> Result<Reply, CmdError> {
     match ctx.state.config.set_many(&pairs, allow_protected) {
         Ok(()) => {
             ctx.state.apply_config();
+            super::aof::appendonly_changed(ctx.state);
             Ok(Reply::ok())
         }
         Err((i, ConfigError::UnknownDirective)) => Err(CmdError::err_echo(&[

@@ -12,6 +12,7 @@ use bytes::Bytes;
 use rand::RngExt;
 
 use super::args::{eq_ignore_case, parse_cursor, parse_i64};
+use super::propagate::forms;
 use super::scan::{ScanOptions, scan_reply};
 use super::table::{CommandSpec, Flags, KeyFlags, KeySpec};
 use super::{Args, ExecCtx};
@@ -371,7 +372,9 @@ fn spop(ctx: &mut ExecCtx, args: &mut Args) -> Result<Reply, CmdError> {
             let set = set_mut(&mut guard, &key)?;
             let pick = rand::rng().random_range(0..size);
             ctx.notify(NotifyClass::SET, "spop", &key);
-            Reply::opt_bulk(set.remove_index(pick))
+            let popped = set.remove_index(pick);
+            propagate_srem(ctx, &key, popped.iter());
+            Reply::opt_bulk(popped)
         }
         Some(count) if count >= size => {
             ctx.notify(NotifyClass::SET, "spop", &key);
@@ -381,16 +384,32 @@ fn spop(ctx: &mut ExecCtx, args: &mut Args) -> Result<Reply, CmdError> {
                 _ => Vec::new(),
             };
             ctx.notify(NotifyClass::GENERIC, "del", &key);
+            ctx.propagate(forms::del(&[&key]));
             return Ok(Reply::Set(members));
         }
         Some(count) => {
             ctx.notify(NotifyClass::SET, "spop", &key);
             let set = set_mut(&mut guard, &key)?;
-            Reply::Set(pop_many(set, count, &limits))
+            let popped = pop_many(set, count, &limits);
+            let members = popped.iter().filter_map(|m| match m {
+                Reply::Bulk(member) => Some(member),
+                _ => None,
+            });
+            propagate_srem(ctx, &key, members);
+            Reply::Set(popped)
         }
     };
     notify_if_emptied(ctx, &mut guard, &key);
     Ok(reply)
+}
+
+/// SPOP is propagated as the SREM of the members it happened to pick, 1024 a command as
+/// in Redis.
+fn propagate_srem<'m>(ctx: &ExecCtx, key: &Bytes, members: impl Iterator<Item = &'m Bytes>) {
+    let members: Vec<&[u8]> = members.map(|m| m.as_ref()).collect();
+    for batch in members.chunks(1024) {
+        ctx.propagate(forms::command(b"SREM", key, batch));
+    }
 }
 
 /// Pops `count` members (fewer than the set holds) the way Redis 7.4 does, returning them

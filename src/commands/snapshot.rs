@@ -99,7 +99,7 @@ fn begin_image(state: &ServerState) -> Pending {
         .filter(|index| index.def.temporary.is_none())
         .map(|index| IndexRecord {
             name: index.def.name.clone(),
-            args: index.def.source.clone(),
+            args: index.def.create_args.clone(),
             aliases: state.search.aliases_of(&index.def.name),
         })
         .collect();

@@ -12,6 +12,7 @@ use bytes::{Bytes, BytesMut};
 
 use super::args::parse_i64;
 use super::longdouble::LongDouble;
+use super::propagate::forms;
 use super::table::{CommandSpec, Flags, KeyFlags, KeySpec};
 use super::{Args, ExecCtx};
 use crate::error::CmdError;
@@ -488,7 +489,8 @@ fn set_key_flags(argv: &[Bytes]) -> KeyFlags {
 
 fn set(ctx: &mut ExecCtx, args: &mut Args) -> Result<Reply, CmdError> {
     let key = args.next_bytes()?;
-    let value = Value::string(args.next_bytes()?, &ctx.encodings());
+    let raw = args.next_bytes()?;
+    let value = Value::string(raw.clone(), &ctx.encodings());
     let opts = SetOptions::parse(args, OptionsOf::Set)?;
     let mut guard = ctx.ks().lock(ctx.db(), &[&key]);
     let deadline = opts.deadline(guard.now_ms(), "set")?;
@@ -506,6 +508,11 @@ fn set(ctx: &mut ExecCtx, args: &mut Args) -> Result<Reply, CmdError> {
     );
     if stored {
         notify_set(ctx, &key, deadline.is_some());
+        // EX / PX / EXAT become the absolute PXAT (Redis keeps a PXAT command as sent).
+        let pxat = matches!(opts.expire, Some((ExpireKind::PxAt, _)));
+        if let Some(at) = deadline.filter(|_| !pxat) {
+            ctx.propagate(forms::set_pxat(&key, &raw, at));
+        }
     }
     Ok(if opts.get {
         Reply::opt_bulk(old)
@@ -550,9 +557,11 @@ fn set_with_expire(
 ) -> Result<Reply, CmdError> {
     let key = args.next_bytes()?;
     let ttl = args.next_bytes()?;
-    let value = Value::string(args.next_bytes()?, &ctx.encodings());
+    let raw = args.next_bytes()?;
+    let value = Value::string(raw.clone(), &ctx.encodings());
     let mut guard = ctx.ks().lock(ctx.db(), &[&key]);
     let at = kind.deadline(&ttl, guard.now_ms(), command)?;
+    ctx.propagate(forms::set_pxat(&key, &raw, at));
     store(
         &mut guard,
         key.clone(),
@@ -628,15 +637,18 @@ fn getex(ctx: &mut ExecCtx, args: &mut Args) -> Result<Reply, CmdError> {
         Some(at) if at <= now => {
             guard.remove(&key);
             ctx.notify(NotifyClass::GENERIC, "del", &key);
+            ctx.propagate(forms::del(&[&key]));
         }
         Some(at) => {
             guard.set_expire(&key, Some(at));
             ctx.notify(NotifyClass::GENERIC, "expire", &key);
+            ctx.propagate(forms::pexpireat(&key, at));
         }
         // Only a key that had a TTL is persisted, and only then announced.
         None if opts.persist && guard.peek(&key).is_some_and(|e| e.expire_at.is_some()) => {
             guard.set_expire(&key, None);
             ctx.notify(NotifyClass::GENERIC, "persist", &key);
+            ctx.propagate(forms::command(b"PERSIST", &key, &[]));
         }
         None => {}
     }
@@ -650,6 +662,7 @@ fn getdel(ctx: &mut ExecCtx, args: &mut Args) -> Result<Reply, CmdError> {
     if old.is_some() {
         guard.remove(&key);
         ctx.notify(NotifyClass::GENERIC, "del", &key);
+        ctx.propagate(forms::del(&[&key]));
     }
     Ok(Reply::opt_bulk(old))
 }
@@ -827,6 +840,9 @@ fn incrbyfloat(ctx: &mut ExecCtx, args: &mut Args) -> Result<Reply, CmdError> {
         Ttl::Keep,
     );
     ctx.notify(NotifyClass::STRING, "incrbyfloat", &key);
+    // The sum, not the increment: float arithmetic must not be redone on replay.
+    let keep = b"KEEPTTL".as_slice();
+    ctx.propagate(forms::command(b"SET", &key, &[&text, keep]));
     Ok(Reply::Bulk(text))
 }
 

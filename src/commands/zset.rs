@@ -9,6 +9,7 @@ use bytes::Bytes;
 use rand::RngExt;
 
 use super::args::{eq_ignore_case, parse_cursor, parse_i64};
+use super::propagate::forms;
 use super::scan::{ScanOptions, scan_reply};
 use super::table::{CommandSpec, Flags, KeyFlags, KeySpec};
 use super::{Args, ExecCtx};
@@ -1277,16 +1278,22 @@ fn parse_mpop(args: &mut Args) -> Result<(Vec<Bytes>, bool, usize), CmdError> {
 /// What a multi-key pop took: the key and its (score, member) pairs.
 type Popped = (Bytes, Vec<(f64, Bytes)>);
 
-/// Pops from the first non-empty set among `keys`.
+/// Pops from the first non-empty set among `keys`. It is propagated as ZPOPMIN / ZPOPMAX
+/// of that key, with the number popped when `counted` (the MPOP forms), as Redis does.
 fn pop_first(
     ctx: &ExecCtx,
     keys: &[Bytes],
     max: bool,
     count: usize,
+    counted: bool,
 ) -> Result<Option<Popped>, CmdError> {
     let mut guard = ctx.ks().lock(ctx.db(), keys);
     for key in keys {
         if let Some(items) = pop_from(ctx, &mut guard, key, max, count)? {
+            let name: &[u8] = if max { b"ZPOPMAX" } else { b"ZPOPMIN" };
+            let popped = forms::count(items.len());
+            let args: &[&[u8]] = if counted { &[&popped] } else { &[] };
+            ctx.propagate(forms::command(name, key, args));
             return Ok(Some((key.clone(), items)));
         }
     }
@@ -1302,7 +1309,7 @@ fn mpop_reply(popped: Option<Popped>) -> Reply {
 
 fn zmpop(ctx: &mut ExecCtx, args: &mut Args) -> Result<Reply, CmdError> {
     let (keys, max, count) = parse_mpop(args)?;
-    Ok(mpop_reply(pop_first(ctx, &keys, max, count)?))
+    Ok(mpop_reply(pop_first(ctx, &keys, max, count, true)?))
 }
 
 /// Blocks on `keys` for a sorted set to pop from.
@@ -1323,7 +1330,7 @@ fn bzpop(ctx: &mut ExecCtx, args: &mut Args, max: bool) -> Result<Reply, CmdErro
     let timeout = keys.pop().unwrap_or_default();
     // The timeout is checked before any key is looked at.
     blocking::timeout_secs(&timeout)?;
-    match pop_first(ctx, &keys, max, 1)? {
+    match pop_first(ctx, &keys, max, 1, false)? {
         Some((key, items)) => {
             let mut reply = vec![Reply::Bulk(key)];
             for (score, member) in items {
@@ -1349,7 +1356,7 @@ fn bzmpop(ctx: &mut ExecCtx, args: &mut Args) -> Result<Reply, CmdError> {
     // The timeout is checked after the other arguments, as Redis does.
     let (keys, max, count) = parse_mpop(args)?;
     blocking::timeout_secs(&timeout)?;
-    match pop_first(ctx, &keys, max, count)? {
+    match pop_first(ctx, &keys, max, count, true)? {
         Some(popped) => Ok(mpop_reply(Some(popped))),
         None => block_on(ctx, keys, &timeout),
     }

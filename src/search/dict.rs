@@ -48,6 +48,15 @@ impl Dictionaries {
         self.dicts.write().clear();
     }
 
+    /// Every dictionary with its terms (what the AOF writes back as FT.DICTADD).
+    pub fn all(&self) -> Vec<(String, Vec<String>)> {
+        let dicts = self.dicts.read();
+        dicts
+            .iter()
+            .map(|(name, set)| (name.clone(), set.iter().cloned().collect()))
+            .collect()
+    }
+
     /// Whether `dict` exists and holds `term`.
     pub fn contains(&self, dict: &str, term: &str) -> bool {
         self.dicts

@@ -34,9 +34,9 @@ pub struct IndexDef {
     /// `TEMPORARY secs`.
     pub temporary: Option<u64>,
     pub fields: Vec<FieldDef>,
-    /// The FT.CREATE arguments after the name, FT.ALTER's added fields appended: what a
-    /// snapshot saves to create the index again.
-    pub source: Vec<Bytes>,
+    /// FT.CREATE's arguments after the index name, with the fields FT.ALTER added appended:
+    /// what recreates this definition (the AOF writes it back as an FT.CREATE).
+    pub create_args: Vec<Bytes>,
 }
 
 /// RediSearch's default stopwords, used unless FT.CREATE gives `STOPWORDS`.
@@ -64,7 +64,7 @@ impl IndexDef {
             options: Vec::new(),
             temporary: None,
             fields: Vec::new(),
-            source: Vec::new(),
+            create_args: Vec::new(),
         }
     }
 
@@ -506,7 +506,7 @@ impl IndexDef {
             .filter(|(on, _)| *on)
             .map(|(_, name)| name.to_string())
             .collect();
-        def.source = args.to_vec();
+        def.create_args = args.to_vec();
         Ok(def)
     }
 }
@@ -517,7 +517,7 @@ impl IndexDef {
     pub fn with_added_fields(&self, args: &[Bytes]) -> Result<IndexDef, SearchError> {
         let mut def = self.clone();
         parse_fields(&mut Cursor { args, pos: 0 }, &mut def)?;
-        def.source.extend_from_slice(args);
+        def.create_args.extend_from_slice(args);
         Ok(def)
     }
 }

@@ -195,7 +195,16 @@ async fn run(
         }
         // Before the write, so a client that saw the replies also sees them in CLIENT LIST.
         publish_buffers(client, &input, &output);
+        // What these replies acknowledge is in the AOF first (and on disk with
+        // `appendfsync always`).
         if !output.is_empty() {
+            if state.aof.syncs_before_reply() {
+                // Other connections keep running meanwhile, so the next fsync covers all
+                // their batches at once (group commit).
+                crate::scripting::off_worker(|| state.aof.before_reply());
+            } else {
+                state.aof.before_reply();
+            }
             // A slow reader that gets killed must not keep its task waiting on the socket.
             tokio::select! {
                 written = stream.write_all(&output) => written?,

@@ -588,6 +588,11 @@ fn xadd(ctx: &mut ExecCtx, args: &mut Args) -> Result<Reply, CmdError> {
         .trim
         .is_some_and(|trim| stream.trim(trim, parsed.approx, parsed.limit) > 0);
     mark_written(&mut guard, &key);
+    // The id the server chose (`*`, `ms-*`) is propagated as an explicit one.
+    let mut propagated = full.clone();
+    propagated[0] = Bytes::from_static(b"XADD");
+    propagated[id_pos] = id.to_bytes();
+    ctx.propagate(propagated);
     drop(guard);
     ctx.notify(NotifyClass::STREAM, "xadd", &key);
     if trimmed {
