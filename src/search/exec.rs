@@ -22,7 +22,7 @@ use roaring::RoaringBitmap;
 
 use super::document::FieldValue;
 use super::fields::geo;
-use super::fields::text::{TermPostings, TextView, WordStemmer, within_edits};
+use super::fields::text::{TermPostings, TextView, WordStemmer, phonetic_term, within_edits};
 use super::index::{Data, FieldIndex, Hit, NodeStats, SearchOptions};
 use super::query::{KnnClause, Query, QueryNode, TextTerm, wildcard_match};
 use super::score::{self, Collection, DocFigures, Match};
@@ -119,12 +119,17 @@ pub(super) fn search(
                 }
                 false => (1.0, None),
             };
+            let mut terms = Vec::new();
+            if options.matched_terms {
+                eval.matched_terms(&query.filter, DocId(id), &mut terms);
+            }
             Some(Hit {
                 id: DocId(id),
                 key: doc.key.clone(),
                 score,
                 explanation,
                 distances: yields.remove(&id).unwrap_or_default(),
+                terms,
             })
         })
         .collect();
@@ -223,6 +228,8 @@ struct Eval<'a> {
     text: TextView<'a>,
     /// The query language's stemmer (`None`: VERBATIM, or a language without one).
     stemmer: Option<WordStemmer>,
+    /// VERBATIM: words stand for themselves only.
+    verbatim: bool,
     /// INFIELDS as field positions.
     in_fields: Option<Vec<u16>>,
     /// SLOP and INORDER.
@@ -259,6 +266,7 @@ impl<'a> Eval<'a> {
             stemmer: (!options.verbatim)
                 .then(|| WordStemmer::new(language))
                 .flatten(),
+            verbatim: options.verbatim,
             in_fields,
             slop: options.slop,
             in_order: options.in_order,
@@ -331,33 +339,14 @@ impl<'a> Eval<'a> {
                 acc
             }
             QueryNode::Not(child) => self.live() - self.node(child)?,
-            QueryNode::Attributed { node, .. } => self.node(node)?,
-            QueryNode::Text { fields, term } => {
-                let fields = self.text_fields(fields.as_deref());
-                let fields = fields.as_deref();
-                let (ids, postings) = match term {
-                    TextTerm::Phrase(words) => {
-                        let postings = words
-                            .iter()
-                            .map(|w| self.text.term(w, fields))
-                            .collect::<Result<Vec<_>, _>>()?;
-                        (self.text.phrase(words, fields)?, postings)
-                    }
-                    _ => {
-                        let postings = self
-                            .expansions(term)?
-                            .iter()
-                            .map(|t| self.text.term(t, fields))
-                            .collect::<Result<Vec<_>, _>>()?;
-                        let ids = postings
-                            .iter()
-                            .fold(RoaringBitmap::new(), |acc, p| acc | &p.docs);
-                        (ids, postings)
-                    }
-                };
-                self.terms.insert(node as *const QueryNode, postings);
-                ids
-            }
+            // `$phonetic` is read by the text term it is attached to, as in RediSearch.
+            QueryNode::Attributed { node: inner, attrs } => match inner.as_ref() {
+                QueryNode::Text { fields, term } => {
+                    self.text(inner, fields.as_deref(), term, attrs.phonetic)?
+                }
+                _ => self.node(inner)?,
+            },
+            QueryNode::Text { fields, term } => self.text(node, fields.as_deref(), term, None)?,
             QueryNode::Tag { field, patterns } => {
                 let Some((FieldIndex::Tag(tags), kind)) = self.indexed(field) else {
                     return Ok(RoaringBitmap::new());
@@ -420,6 +409,65 @@ impl<'a> Eval<'a> {
                 None => RoaringBitmap::new(),
             },
         })
+    }
+
+    /// The documents text node `node` (`term` in the TEXT fields named `fields`) matches,
+    /// keeping the postings of its terms for scoring. `phonetic`: its `$phonetic` attribute.
+    fn text(
+        &mut self,
+        node: &QueryNode,
+        fields: Option<&[String]>,
+        term: &TextTerm,
+        phonetic: Option<bool>,
+    ) -> Result<RoaringBitmap, SearchError> {
+        let fields = self.text_fields(fields);
+        let fields = fields.as_deref();
+        let (ids, postings) = match term {
+            TextTerm::Phrase(words) => {
+                let postings = words
+                    .iter()
+                    .map(|w| self.text.term(w, fields))
+                    .collect::<Result<Vec<_>, _>>()?;
+                (self.text.phrase(words, fields)?, postings)
+            }
+            _ => {
+                let postings = self
+                    .expansions(term, fields, phonetic)?
+                    .iter()
+                    .map(|t| self.text.term(t, fields))
+                    .collect::<Result<Vec<_>, _>>()?;
+                let ids = postings
+                    .iter()
+                    .fold(RoaringBitmap::new(), |acc, p| acc | &p.docs);
+                (ids, postings)
+            }
+        };
+        self.terms.insert(node as *const QueryNode, postings);
+        Ok(ids)
+    }
+
+    /// Whether a word matched in TEXT positions `fields` (`None`: any) also stands for its
+    /// phonetic term: as its `$phonetic` attribute `asked` says, else when one of the
+    /// fields is PHONETIC. Asking on fields none of which is PHONETIC is RediSearch's error.
+    fn phonetic(&self, fields: Option<&[u16]>, asked: Option<bool>) -> Result<bool, SearchError> {
+        let is_phonetic = |pos: usize| {
+            matches!(
+                self.def.fields.get(pos).map(|f| &f.kind),
+                Some(FieldKind::Text {
+                    phonetic: Some(_),
+                    ..
+                })
+            )
+        };
+        let any = match fields {
+            None => (0..self.def.fields.len()).any(is_phonetic),
+            Some(positions) => positions.iter().any(|&p| is_phonetic(usize::from(p))),
+        };
+        match asked {
+            Some(_) if !any => Err(SearchError::other("field does not support phonetics")),
+            Some(on) => Ok(on),
+            None => Ok(any),
+        }
     }
 
     /// The index of searchable (not NOINDEX) field `attribute`, with its kind.
@@ -587,13 +635,20 @@ impl<'a> Eval<'a> {
             .collect())
     }
 
-    /// The dictionary terms a (non-phrase) text term stands for: a word and its stem
-    /// expansions (unless VERBATIM), or a prefix's, suffix's or infix's expansions.
-    fn expansions(&mut self, term: &TextTerm) -> Result<Vec<String>, SearchError> {
+    /// The dictionary terms a (non-phrase) text term in TEXT positions `fields` stands for:
+    /// a word, its synonyms and their stem expansions, and its phonetic term (see
+    /// [`Eval::phonetic`]; `phonetic` is the term's `$phonetic`) — none of them under
+    /// VERBATIM or for an exact word; or a prefix's, suffix's, infix's ... expansions.
+    fn expansions(
+        &mut self,
+        term: &TextTerm,
+        fields: Option<&[u16]>,
+        phonetic: Option<bool>,
+    ) -> Result<Vec<String>, SearchError> {
         let text = &self.text;
         match term {
-            // A word also stands for its synonyms (FT.SYNUPDATE), each with its stem
-            // expansions unless VERBATIM.
+            TextTerm::Exact(w) => Ok(vec![w.clone()]),
+            TextTerm::Word(w) if self.verbatim => Ok(vec![w.clone()]),
             TextTerm::Word(w) => {
                 let mut terms: Vec<String> = Vec::new();
                 for word in self.data.synonyms.expand(w) {
@@ -606,6 +661,12 @@ impl<'a> Eval<'a> {
                             terms.push(term);
                         }
                     }
+                }
+                // Right after the word, where RediSearch's expander puts it.
+                if self.phonetic(fields, phonetic)?
+                    && let Some(code) = phonetic_term(w)
+                {
+                    terms.insert(1, code);
                 }
                 Ok(terms)
             }
@@ -641,6 +702,31 @@ impl<'a> Eval<'a> {
             .filter(|(id, _)| live.contains(id.0))
             .map(|(id, d)| (id.0, d))
             .collect())
+    }
+
+    /// Appends the dictionary terms document `id` matched under `node` to `out`, in query
+    /// order: each text node's terms the document has (a word's expansions, a phrase's
+    /// words), as RediSearch walks its result tree; nothing under `-`.
+    fn matched_terms(&self, node: &QueryNode, id: DocId, out: &mut Vec<String>) {
+        match node {
+            QueryNode::Text { .. } => {
+                let postings = self.terms.get(&(node as *const QueryNode));
+                for p in postings.into_iter().flatten() {
+                    if p.freqs.contains_key(&id.0) {
+                        out.push(p.term.clone());
+                    }
+                }
+            }
+            QueryNode::And(children) | QueryNode::Or(children) => {
+                for child in children {
+                    self.matched_terms(child, id, out);
+                }
+            }
+            QueryNode::Optional(child) | QueryNode::Attributed { node: child, .. } => {
+                self.matched_terms(child, id, out);
+            }
+            _ => {}
+        }
     }
 
     /// How document `id` matched `node` (`None`: it did not, or adds nothing to scores).

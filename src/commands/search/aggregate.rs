@@ -311,6 +311,7 @@ pub(super) fn aggregate_with(
         verbatim: req.verbatim,
         scorer,
         now_ms: crate::keyspace::unix_ms(),
+        matched_terms: req.pipeline.reads_matched_terms(),
         ..SearchOptions::default()
     };
     let planned = Instant::now();
@@ -369,8 +370,8 @@ pub(super) fn aggregate_with(
     })
 }
 
-/// One hit as a row: its yielded distances, `__score` (ADDSCORES), the LOAD fields, then
-/// the other names the pipeline reads from documents. Hash fields are read under the key's
+/// One hit as a row: its matched terms, yielded distances, `__score` (ADDSCORES), the LOAD
+/// fields, then the other names the pipeline reads from documents. Hash fields are read under the key's
 /// shard lock; a key gone since the search gives a row without them.
 fn load_row(
     ctx: &ExecCtx,
@@ -380,7 +381,10 @@ fn load_row(
     wanted: &[String],
     def: &IndexDef,
 ) -> Row {
-    let mut row = Row::default();
+    let mut row = Row {
+        terms: hit.terms.clone(),
+        ..Row::default()
+    };
     for (name, distance) in &hit.distances {
         if yields.contains(name) {
             row.set(name, Value::Number(*distance));

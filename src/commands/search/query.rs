@@ -109,6 +109,7 @@ pub(super) fn search_with(
         explain: req.explain_score,
         payload: req.payload.clone(),
         now_ms: crate::keyspace::unix_ms(),
+        matched_terms: false,
     };
     let end = req
         .offset
@@ -799,6 +800,7 @@ mod tests {
             score: 1.0,
             explanation: None,
             distances: Vec::new(),
+            terms: Vec::new(),
         };
         let row = || Row {
             fields: Some(None),

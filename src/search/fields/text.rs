@@ -3,7 +3,9 @@
 //!
 //! Documents are analysed here, before the FT index's lock is taken: split into lower-cased
 //! words (stopwords dropped), and each word of 4 letters or more whose stem differs gets its
-//! stem indexed too, at the same position, as `+stem` (RediSearch's stem terms). Each
+//! stem indexed too, at the same position, as `+stem` (RediSearch's stem terms); in a
+//! PHONETIC field each word of 3 bytes or more also gets its Double Metaphone primary code,
+//! at the same position, as `<CODE` (RediSearch's phonetic terms). Each
 //! schema TEXT field is one tantivy field; a u64 field holds our [`DocId`], by which a
 //! replaced or deleted document is removed (`delete_term`).
 //!
@@ -27,6 +29,7 @@ use std::time::Duration;
 use bytes::Bytes;
 use parking_lot::Mutex;
 use roaring::RoaringBitmap;
+use rphonetic::DoubleMetaphone;
 use tantivy::indexer::IndexWriterOptions;
 use tantivy::postings::Postings;
 use tantivy::schema::{
@@ -51,6 +54,13 @@ pub const MIN_STEM_LEN: usize = 4;
 
 /// What marks a stem term in the dictionary (RediSearch's STEM_PREFIX).
 pub const STEM_PREFIX: char = '+';
+
+/// What marks a phonetic code in the dictionary (RediSearch's PHONETIC_PREFIX).
+pub const PHONETIC_PREFIX: char = '<';
+
+/// Words shorter than this many bytes get no phonetic code (RediSearch's
+/// MIN_PHONETIC_TERM_LEN default).
+const MIN_PHONETIC_LEN: usize = 3;
 
 /// Bytes of tantivy's indexing arena (its minimum).
 const WRITER_ARENA_BYTES: usize = 15_000_000;
@@ -110,6 +120,19 @@ pub fn within_edits(a: &str, b: &str, max: u8) -> bool {
         row = next;
     }
     row[b.len()] <= max
+}
+
+/// The phonetic term of `word`: `<` and its Double Metaphone primary code (at most 4
+/// letters), the only code RediSearch indexes or queries; `None` when the code is empty (a
+/// word without letters).
+pub fn phonetic_term(word: &str) -> Option<String> {
+    let code = DoubleMetaphone::default().double_metaphone(word).primary();
+    (!code.is_empty()).then(|| format!("{PHONETIC_PREFIX}{code}"))
+}
+
+/// Whether dictionary term `term` is a word as written, not a stem or phonetic term.
+fn is_word(term: &str) -> bool {
+    !term.starts_with([STEM_PREFIX, PHONETIC_PREFIX])
 }
 
 /// The snowball stemmer of a RediSearch language, through tantivy's [`Stemmer`] filter.
@@ -220,8 +243,12 @@ impl<'d> Analyzer<'d> {
 
     /// Adds the value of TEXT field `pos`.
     pub fn add(&mut self, pos: u16, value: &str) {
-        let Some(FieldKind::Text { weight, nostem, .. }) =
-            self.def.fields.get(usize::from(pos)).map(|f| &f.kind)
+        let Some(FieldKind::Text {
+            weight,
+            nostem,
+            phonetic,
+            ..
+        }) = self.def.fields.get(usize::from(pos)).map(|f| &f.kind)
         else {
             return;
         };
@@ -239,12 +266,22 @@ impl<'d> Analyzer<'d> {
                 }
                 _ => None,
             };
+            let code = match phonetic {
+                Some(_) if word.len() >= MIN_PHONETIC_LEN => phonetic_term(&word),
+                _ => None,
+            };
             count(&word, false);
             tokens.push(token(word, position));
             if let Some(stem) = stem {
                 let stem = format!("{STEM_PREFIX}{stem}");
                 count(&stem, true);
                 tokens.push(token(stem, position));
+            }
+            // A phonetic term counts as the word does (RediSearch gives it the field's
+            // weight, not a stem's fifth).
+            if let Some(code) = code {
+                count(&code, false);
+                tokens.push(token(code, position));
             }
         }
         if !tokens.is_empty() {
@@ -646,7 +683,7 @@ impl TextView<'_> {
         Ok(out)
     }
 
-    /// The live dictionary terms (stems left out) that `matches` accepts, in order, from
+    /// The live dictionary words (stems and phonetic terms left out) that `matches` accepts, in order, from
     /// `start` on until `stop` accepts one, at most `limit` of them.
     fn dictionary(
         &self,
@@ -672,7 +709,7 @@ impl TextView<'_> {
                     if stop(term) {
                         break;
                     }
-                    if !term.starts_with(STEM_PREFIX) && matches(term) {
+                    if is_word(term) && matches(term) {
                         terms.insert(term.to_string());
                     }
                 }
@@ -755,7 +792,7 @@ impl TextView<'_> {
         Ok(live)
     }
 
-    /// Every indexed word (stems left out) with the number of live documents having it,
+    /// Every indexed word (stems and phonetic terms left out) with the number of live documents having it,
     /// in term order (FT.SPELLCHECK's dictionary).
     pub fn terms_with_doc_freq(&self) -> Result<Vec<(String, u64)>, SearchError> {
         let mut out = Vec::new();
@@ -888,6 +925,71 @@ mod tests {
         let mut analyzer = Analyzer::new(&def, "english");
         analyzer.add(0, "ran");
         assert_eq!(analyzer.finish(1.0, None).stats.terms, 1);
+    }
+
+    #[test]
+    fn phonetic_terms_are_double_metaphone_primaries() {
+        for (word, term) in [
+            ("john", "<JN"),
+            ("jon", "<JN"),
+            ("morfix", "<MRFK"),
+            ("morphix", "<MRFK"),
+            ("smith", "<SM0"),
+            ("schmidt", "<XMT"),
+            ("knight", "<NT"),
+            ("thompson", "<TMPS"),
+            ("xavier", "<SF"),
+        ] {
+            assert_eq!(phonetic_term(word).as_deref(), Some(term), "{word}");
+        }
+        // No letters, no code.
+        assert_eq!(phonetic_term("2015"), None);
+    }
+
+    #[test]
+    fn phonetic_fields_index_codes_at_the_word_position() {
+        let mut name = text("name");
+        if let FieldKind::Text { phonetic, .. } = &mut name.kind {
+            *phonetic = Some("dm:en".into());
+        }
+        let def = def(vec![name, text("plain")]);
+        let mut analyzer = Analyzer::new(&def, "english");
+        analyzer.add(0, "Jon runs 04 2015");
+        analyzer.add(1, "john");
+        let doc = analyzer.finish(1.0, None);
+        let tokens: Vec<(u16, &str, usize)> = doc
+            .fields
+            .iter()
+            .flat_map(|(f, tokens)| tokens.iter().map(|t| (*f, t.text.as_str(), t.position)))
+            .collect();
+        // `04` is under 3 bytes; `2015` has no code; `plain` is not PHONETIC.
+        assert_eq!(
+            tokens,
+            [
+                (0, "jon", 0),
+                (0, "<JN", 0),
+                (0, "runs", 1),
+                (0, "+run", 1),
+                (0, "<RNS", 1),
+                (0, "04", 2),
+                (0, "2015", 3),
+                (1, "john", 0),
+            ]
+        );
+        // A code counts as a word does: jon <JN runs +run <RNS 04 2015 john, 1 each.
+        assert_eq!((doc.stats.len, doc.stats.terms), (8, 8));
+
+        let mut index = TextIndex::new(&def).expect("index");
+        index.insert(DocId(1), doc).expect("insert");
+        let view = index.view().expect("view");
+        assert_eq!(ids(&view.term("<JN", None).expect("term").docs), [1]);
+        // Dictionary walks list words only.
+        assert_eq!(view.expand_prefix("").expect("prefix").len(), 5);
+        assert!(
+            view.expand_where(|t| t.contains('<'))
+                .expect("where")
+                .is_empty()
+        );
     }
 
     #[test]
