@@ -115,9 +115,11 @@ fn words_sounding_alike_match_unless_turned_off() {
 fn phonetic_attribute_on_a_plain_field_is_an_error() {
     let (_s, clients) = setup();
     for mut c in clients {
+        // Also where no document could match before the term is reached.
         for query in [
             "@plain:morphix=>{$phonetic:true}",
             "@plain:morphix=>{$phonetic:false}",
+            "nosuchword @plain:morphix=>{$phonetic:true}",
         ] {
             assert_eq!(
                 hits(&mut c, query, &[]),

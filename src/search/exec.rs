@@ -4,8 +4,9 @@
 //!
 //! Scoring: a query with text terms scores each hit with the request's scorer
 //! ([`super::score`], TFIDF by default) over the hit's [`Match`]: a text term is the union
-//! of the dictionary terms it stands for (the word and, unless VERBATIM, its stem
-//! expansions; a prefix's, suffix's or infix's expansions), a phrase the intersection of its
+//! of the dictionary terms it stands for (the word and, unless VERBATIM or quoted, its
+//! synonyms, its phonetic term on PHONETIC fields and its stem expansions; a prefix's,
+//! suffix's or infix's expansions), a phrase the intersection of its
 //! words, AND an intersection and OR a union of the children that matched, `~` its child, a
 //! numeric range a virtual match; tags, vector clauses and `-` add nothing (their postings
 //! carry no term statistics). Without text every hit scores 1.0. Order: score descending,
@@ -47,6 +48,7 @@ pub(super) fn search(
     options: &SearchOptions,
 ) -> Result<Vec<Hit>, SearchError> {
     let mut eval = Eval::new(def, data, options)?;
+    eval.check_phonetic(&query.filter)?;
     // Documents whose key expired but is not reclaimed yet are filtered out, like INKEYS.
     let unexpired = data.docs.live_at(options.now_ms);
     let some_expired = matches!(unexpired, Cow::Owned(_));
@@ -444,6 +446,29 @@ impl<'a> Eval<'a> {
         };
         self.terms.insert(node as *const QueryNode, postings);
         Ok(ids)
+    }
+
+    /// Refuses a `$phonetic` attribute on a word whose fields are not PHONETIC anywhere in
+    /// `node`, also where evaluation would stop early (RediSearch expands, and so checks,
+    /// the whole query first). VERBATIM expands nothing and checks nothing.
+    fn check_phonetic(&self, node: &QueryNode) -> Result<(), SearchError> {
+        match node {
+            QueryNode::Attributed { node: inner, attrs } => match inner.as_ref() {
+                QueryNode::Text {
+                    fields,
+                    term: TextTerm::Word(_),
+                } if !self.verbatim => {
+                    let fields = self.text_fields(fields.as_deref());
+                    self.phonetic(fields.as_deref(), attrs.phonetic).map(drop)
+                }
+                _ => self.check_phonetic(inner),
+            },
+            QueryNode::And(children) | QueryNode::Or(children) => children
+                .iter()
+                .try_for_each(|child| self.check_phonetic(child)),
+            QueryNode::Not(child) | QueryNode::Optional(child) => self.check_phonetic(child),
+            _ => Ok(()),
+        }
     }
 
     /// Whether a word matched in TEXT positions `fields` (`None`: any) also stands for its
