@@ -162,66 +162,63 @@ fn has_text(node: &QueryNode) -> bool {
     }
 }
 
-/// Whether one occurrence per list — (field, position) pairs, one list per query term —
-/// can be picked in one field with at most `slop` other words between them, in list
-/// order when `in_order` (RediSearch: span = last − first − (terms − 1) ≤ slop).
-fn within_slop(lists: &[&[(u16, u32)]], slop: u32, in_order: bool) -> bool {
-    let Some(first) = lists.first() else {
+/// Whether one occurrence per list — word positions, one list per query term — can be
+/// picked with at most `slop` other words between them, in list order when `in_order`
+/// (RediSearch: span = last − first − (terms − 1) ≤ slop). Positions run on across a
+/// document's fields, so occurrences in different fields combine, as in RediSearch.
+fn within_slop(lists: &[&[u32]], slop: u32, in_order: bool) -> bool {
+    if lists.is_empty() {
         return true;
-    };
+    }
     let k = lists.len() as i64;
     let fits = |lo: u32, hi: u32| i64::from(hi) - i64::from(lo) - (k - 1) <= i64::from(slop);
-    let mut fields: Vec<u16> = first.iter().map(|&(f, _)| f).collect();
-    fields.dedup();
-    fields.into_iter().any(|field| {
-        let sorted: Vec<Vec<u32>> = lists
-            .iter()
-            .map(|l| {
-                let mut at: Vec<u32> = l.iter().filter(|o| o.0 == field).map(|o| o.1).collect();
-                at.sort_unstable();
-                at
-            })
-            .collect();
-        if in_order {
-            // From each start, the earliest following occurrence of each next term.
-            return sorted[0].iter().any(|&start| {
-                let mut prev = start;
-                sorted[1..].iter().all(|at| {
-                    let next = at.partition_point(|&p| p <= prev);
-                    at.get(next).is_some_and(|&p| {
-                        prev = p;
-                        true
-                    })
-                }) && fits(start, prev)
-            });
+    let sorted: Vec<Vec<u32>> = lists
+        .iter()
+        .map(|l| {
+            let mut at = l.to_vec();
+            at.sort_unstable();
+            at
+        })
+        .collect();
+    if in_order {
+        // From each start, the earliest following occurrence of each next term.
+        return sorted[0].iter().any(|&start| {
+            let mut prev = start;
+            sorted[1..].iter().all(|at| {
+                let next = at.partition_point(|&p| p <= prev);
+                at.get(next).is_some_and(|&p| {
+                    prev = p;
+                    true
+                })
+            }) && fits(start, prev)
+        });
+    }
+    // The narrowest windows holding every term: slide over all occurrences in order.
+    let mut all: Vec<(u32, usize)> = sorted
+        .iter()
+        .enumerate()
+        .flat_map(|(i, at)| at.iter().map(move |&p| (p, i)))
+        .collect();
+    all.sort_unstable();
+    let mut counts = vec![0usize; sorted.len()];
+    let (mut covered, mut lo) = (0, 0);
+    for hi in 0..all.len() {
+        counts[all[hi].1] += 1;
+        if counts[all[hi].1] == 1 {
+            covered += 1;
         }
-        // The narrowest windows holding every term: slide over all occurrences in order.
-        let mut all: Vec<(u32, usize)> = sorted
-            .iter()
-            .enumerate()
-            .flat_map(|(i, at)| at.iter().map(move |&p| (p, i)))
-            .collect();
-        all.sort_unstable();
-        let mut counts = vec![0usize; sorted.len()];
-        let (mut covered, mut lo) = (0, 0);
-        for hi in 0..all.len() {
-            counts[all[hi].1] += 1;
-            if counts[all[hi].1] == 1 {
-                covered += 1;
+        while covered == sorted.len() {
+            if fits(all[lo].0, all[hi].0) {
+                return true;
             }
-            while covered == sorted.len() {
-                if fits(all[lo].0, all[hi].0) {
-                    return true;
-                }
-                counts[all[lo].1] -= 1;
-                if counts[all[lo].1] == 0 {
-                    covered -= 1;
-                }
-                lo += 1;
+            counts[all[lo].1] -= 1;
+            if counts[all[lo].1] == 0 {
+                covered -= 1;
             }
+            lo += 1;
         }
-        false
-    })
+    }
+    false
 }
 
 struct Eval<'a> {
@@ -546,10 +543,7 @@ impl<'a> Eval<'a> {
                     .flatten()
                 {
                     for (id, at) in self.text.positions(&p.term, fields.as_deref())? {
-                        by_doc
-                            .entry(id)
-                            .or_default()
-                            .extend(at.iter().map(|(_, pos)| pos));
+                        by_doc.entry(id).or_default().extend(at);
                     }
                 }
                 for offsets in by_doc.values_mut() {
@@ -573,8 +567,8 @@ impl<'a> Eval<'a> {
 
     /// The slop TFIDF and BM25 divide document `id`'s score by: RediSearch's minimal offset
     /// delta ([`score::min_offset_delta`]) of the root intersection's children, or of the
-    /// root union's children the document matched. Offsets are counted within a field, so
-    /// words of different fields are measured as if each field started the document.
+    /// root union's children the document matched. Offsets run on across fields, as
+    /// RediSearch numbers them.
     fn slop(&self, root: &QueryNode, id: DocId) -> u32 {
         let children: Vec<Option<Vec<u32>>> = match root {
             QueryNode::Attributed { node, .. } => return self.slop(node, id),
@@ -617,8 +611,8 @@ impl<'a> Eval<'a> {
     }
 
     /// Keeps the documents of `ids` (matching every child of an intersection) where the
-    /// words its text children matched lie within SLOP other words of each other, in one
-    /// field, and with INORDER in the children's order.
+    /// words its text children matched lie within SLOP other words of each other (positions
+    /// run on across fields), and with INORDER in the children's order.
     fn within_range(
         &self,
         children: &[QueryNode],
@@ -634,7 +628,7 @@ impl<'a> Eval<'a> {
                 continue;
             };
             let fields = self.text_fields(fields.as_deref());
-            let mut merged: HashMap<u32, Vec<(u16, u32)>> = HashMap::new();
+            let mut merged: HashMap<u32, Vec<u32>> = HashMap::new();
             for p in postings {
                 for (id, at) in self.text.positions(&p.term, fields.as_deref())? {
                     if ids.contains(id) {
@@ -651,7 +645,7 @@ impl<'a> Eval<'a> {
         Ok(ids
             .iter()
             .filter(|id| {
-                let per_child: Vec<&[(u16, u32)]> = lists
+                let per_child: Vec<&[u32]> = lists
                     .iter()
                     .map(|l| l.get(id).map_or(&[][..], Vec::as_slice))
                     .collect();
@@ -1062,14 +1056,17 @@ mod tests {
             hits
         };
         assert_eq!(phrase(&["hello", "world"]), ["doc:1", "doc:4"]);
-        assert_eq!(phrase(&["world", "hello"]), Vec::<String>::new());
+        // doc:2's title ends with `world` and its body starts with `hello`: positions run
+        // on across fields, as in RediSearch.
+        assert_eq!(phrase(&["world", "hello"]), ["doc:2"]);
+        assert_eq!(phrase(&["hello", "goodbye"]), Vec::<String>::new());
     }
 
     #[test]
     fn slop_windows() {
-        let a: &[(u16, u32)] = &[(0, 1), (0, 9)];
-        let b: &[(u16, u32)] = &[(0, 4), (1, 2)];
-        let c: &[(u16, u32)] = &[(0, 6)];
+        let a: &[u32] = &[1, 9];
+        let b: &[u32] = &[4, 12];
+        let c: &[u32] = &[6];
         // a@1 b@4: two words between them; b@4 a@9: four.
         assert!(within_slop(&[a, b], 2, false));
         assert!(!within_slop(&[a, b], 1, false));
@@ -1078,10 +1075,9 @@ mod tests {
         // a@1 b@4 c@6: span 6 - 1 - 2 = 3; unordered b@4 c@6 a@9: 3 too.
         assert!(within_slop(&[a, b, c], 3, true));
         assert!(!within_slop(&[a, b, c], 2, false));
-        // Occurrences in different fields do not combine.
-        let d: &[(u16, u32)] = &[(1, 3)];
-        assert!(!within_slop(&[a, d], u32::MAX, false));
-        assert!(within_slop(&[b, d], 0, true));
+        // a@9 b@12 in order: two words between.
+        assert!(within_slop(&[c, a, b], 4, true));
+        assert!(!within_slop(&[b, c], 0, true));
     }
 
     #[test]

@@ -121,7 +121,7 @@ pub struct SearchOptions {
     /// `INFIELDS`: text terms only match in these attributes.
     pub in_fields: Option<Vec<String>>,
     /// `SLOP`: the words an intersection of text terms matched may have at most this many
-    /// other words between them (in one field).
+    /// other words between them (positions run on across a document's TEXT fields).
     pub slop: Option<u32>,
     /// `INORDER`: ... and must come in the query's order.
     pub in_order: bool,

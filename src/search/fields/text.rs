@@ -5,7 +5,9 @@
 //! words (stopwords dropped), and each word of 4 letters or more whose stem differs gets its
 //! stem indexed too, at the same position, as `+stem` (RediSearch's stem terms); in a
 //! PHONETIC field each word of 3 bytes or more also gets its Double Metaphone primary code,
-//! at the same position, as `<CODE` (RediSearch's phonetic terms). Each
+//! at the same position, as `<CODE` (RediSearch's phonetic terms). Word positions run on
+//! across a document's TEXT fields in schema order, as RediSearch's tokenizer numbers them,
+//! so SLOP, INORDER, exact phrases and the slop scorers measure across fields. Each
 //! schema TEXT field is one tantivy field; a u64 field holds our [`DocId`], by which a
 //! replaced or deleted document is removed (`delete_term`).
 //!
@@ -226,6 +228,8 @@ pub struct Analyzer<'d> {
     fields: Vec<(u16, Vec<Token>)>,
     freqs: HashMap<String, u32>,
     len: u32,
+    /// The position of the document's next word, whichever field it is in.
+    next_position: usize,
 }
 
 impl<'d> Analyzer<'d> {
@@ -238,6 +242,7 @@ impl<'d> Analyzer<'d> {
             fields: Vec::new(),
             freqs: HashMap::new(),
             len: 0,
+            next_position: 0,
         }
     }
 
@@ -259,7 +264,9 @@ impl<'d> Analyzer<'d> {
             *self.freqs.entry(term.to_string()).or_default() += inc;
             self.len += inc;
         };
-        for (position, word) in words.into_iter().enumerate() {
+        let first = self.next_position;
+        self.next_position += words.len();
+        for (position, word) in (first..).zip(words) {
             let stem = match (&mut self.stemmer, *nostem) {
                 (Some(stemmer), false) if word.chars().count() >= MIN_STEM_LEN => {
                     Some(stemmer.stem(&word)).filter(|s| *s != word)
@@ -623,32 +630,27 @@ impl TextView<'_> {
         Ok(out)
     }
 
-    /// Where `term` occurs in each live document: (TEXT field position, word position),
-    /// within `fields` (`None`: any TEXT field).
+    /// The word positions of `term` in each live document (positions run on across
+    /// fields), within `fields` (`None`: any TEXT field).
     pub fn positions(
         &self,
         term: &str,
         fields: Option<&[u16]>,
-    ) -> Result<HashMap<u32, Vec<(u16, u32)>>, SearchError> {
-        let mut out: HashMap<u32, Vec<(u16, u32)>> = HashMap::new();
+    ) -> Result<HashMap<u32, Vec<u32>>, SearchError> {
+        let mut out: HashMap<u32, Vec<u32>> = HashMap::new();
         for segment in self.searcher.segment_readers() {
-            for (pos, field) in self.index.fields.iter().enumerate() {
-                let (Some(field), Ok(pos)) = (field, u16::try_from(pos)) else {
-                    continue;
-                };
-                if fields.is_some_and(|f| !f.contains(&pos)) {
-                    continue;
-                }
-                for posting in self.postings(segment, *field, term, true)? {
-                    let at = out.entry(posting.id).or_default();
-                    at.extend(posting.positions.iter().map(|&p| (pos, p)));
+            for field in self.index.tantivy_fields(fields) {
+                for posting in self.postings(segment, field, term, true)? {
+                    out.entry(posting.id).or_default().extend(posting.positions);
                 }
             }
         }
         Ok(out)
     }
 
-    /// Documents containing `words` adjacent and in order, within one of `fields`.
+    /// Documents containing `words` adjacent and in order in `fields`: positions run on
+    /// across fields, so a phrase may start in one field and end in the next, as in
+    /// RediSearch.
     pub fn phrase(
         &self,
         words: &[String],
@@ -658,25 +660,27 @@ impl TextView<'_> {
         if words.is_empty() {
             return Ok(out);
         }
+        // A document lives in one segment: its positions in every field are there.
         for segment in self.searcher.segment_readers() {
+            // Positions of each word, by document, over the fields.
+            let mut per_word: Vec<HashMap<u32, Vec<u32>>> = vec![HashMap::new(); words.len()];
             for field in self.index.tantivy_fields(fields) {
-                // Positions of each word, by document.
-                let mut per_word: Vec<HashMap<u32, Vec<u32>>> = Vec::with_capacity(words.len());
-                for word in words {
-                    let postings = self.postings(segment, field, word, true)?;
-                    per_word.push(postings.into_iter().map(|p| (p.id, p.positions)).collect());
-                }
-                let (first, rest) = per_word.split_at(1);
-                for (id, starts) in &first[0] {
-                    let adjacent = starts.iter().any(|&start| {
-                        rest.iter().enumerate().all(|(i, word)| {
-                            let want = start + i as u32 + 1;
-                            word.get(id).is_some_and(|at| at.contains(&want))
-                        })
-                    });
-                    if adjacent {
-                        out.insert(*id);
+                for (word, at) in words.iter().zip(&mut per_word) {
+                    for posting in self.postings(segment, field, word, true)? {
+                        at.entry(posting.id).or_default().extend(posting.positions);
                     }
+                }
+            }
+            let (first, rest) = per_word.split_at(1);
+            for (id, starts) in &first[0] {
+                let adjacent = starts.iter().any(|&start| {
+                    rest.iter().enumerate().all(|(i, word)| {
+                        let want = start + i as u32 + 1;
+                        word.get(id).is_some_and(|at| at.contains(&want))
+                    })
+                });
+                if adjacent {
+                    out.insert(*id);
                 }
             }
         }
@@ -918,7 +922,8 @@ mod tests {
                     0,
                     vec![("running", 0), ("+run", 0), ("runs", 1), ("+run", 1)]
                 ),
-                (1, vec![("running", 0)]),
+                // Positions run on across fields.
+                (1, vec![("running", 2)]),
             ]
         );
         // Words under four letters are not stemmed.
@@ -973,7 +978,7 @@ mod tests {
                 (0, "<RNS", 1),
                 (0, "04", 2),
                 (0, "2015", 3),
-                (1, "john", 0),
+                (1, "john", 4),
             ]
         );
         // A code counts as a word does: jon <JN runs +run <RNS 04 2015 john, 1 each.
@@ -1054,8 +1059,9 @@ mod tests {
         };
         assert_eq!(phrase(&["hello", "world"], None), [1]);
         assert_eq!(phrase(&["world", "hello"], None), [2]);
-        // A phrase lies within one field.
-        assert!(phrase(&["world", "goodbye"], None).is_empty());
+        // Positions run on across fields: `t`'s last word and `n`'s first are adjacent.
+        assert_eq!(phrase(&["world", "goodbye"], None), [1]);
+        assert!(phrase(&["world", "goodbye"], Some(&[0])).is_empty());
         assert!(phrase(&["hello", "world"], Some(&[1])).is_empty());
         // hello world goodbye moon help running +run late.
         assert_eq!(view.num_terms().expect("terms"), 8);
