@@ -562,3 +562,43 @@ fn config_bounds_limit_and_cursor_idle_time() {
         V::err(&format!("Cursor not found, id: {id}"))
     );
 }
+
+#[test]
+fn matched_terms_lists_the_terms_each_document_matched() {
+    let (_s, clients) = setup();
+    let terms = |words: &[&str]| V::Array(words.iter().map(|w| V::bulk(w)).collect());
+    for mut c in clients {
+        // `shoes` stands for itself and its stem forms; each document lists the dictionary
+        // terms it has, in query order.
+        let (total, rows) = agg(
+            &mut c,
+            "@title:(red|shoes) LOAD 1 @__key APPLY matched_terms() AS m SORTBY 2 @__key ASC",
+        );
+        assert_eq!(total, 3);
+        let listed: Vec<(String, V)> = rows
+            .iter()
+            .map(|r| (r[0].1.text(), r[1].1.clone()))
+            .collect();
+        assert_eq!(
+            listed,
+            [
+                ("p:1".to_string(), terms(&["red", "shoe"])),
+                ("p:2".to_string(), terms(&["shoe"])),
+                ("p:4".to_string(), terms(&["red"])),
+            ]
+        );
+        // At most the argument's count; null without text terms or after a GROUPBY.
+        let (_, rows) = agg(
+            &mut c,
+            "@title:(red|shoe) LOAD 1 @__key APPLY matched_terms(1) AS m SORTBY 2 @__key ASC LIMIT 0 1",
+        );
+        assert_eq!(rows[0][1], ("m".to_string(), terms(&["red"])));
+        let (_, rows) = agg(&mut c, "@brand:{zeta} APPLY matched_terms() AS m");
+        assert_eq!(rows, vec![vec![("m".to_string(), V::Nil)]; 2]);
+        let (_, rows) = agg(
+            &mut c,
+            "red GROUPBY 0 REDUCE COUNT 0 AS n APPLY matched_terms() AS m",
+        );
+        assert_eq!(rows[0][1], ("m".to_string(), V::Nil));
+    }
+}

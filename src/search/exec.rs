@@ -4,8 +4,9 @@
 //!
 //! Scoring: a query with text terms scores each hit with the request's scorer
 //! ([`super::score`], TFIDF by default) over the hit's [`Match`]: a text term is the union
-//! of the dictionary terms it stands for (the word and, unless VERBATIM, its stem
-//! expansions; a prefix's, suffix's or infix's expansions), a phrase the intersection of its
+//! of the dictionary terms it stands for (the word and, unless VERBATIM or quoted, its
+//! synonyms, its phonetic term on PHONETIC fields and its stem expansions; a prefix's,
+//! suffix's or infix's expansions), a phrase the intersection of its
 //! words, AND an intersection and OR a union of the children that matched, `~` its child, a
 //! numeric range a virtual match; tags, vector clauses and `-` add nothing (their postings
 //! carry no term statistics). Without text every hit scores 1.0. Order: score descending,
@@ -22,7 +23,7 @@ use roaring::RoaringBitmap;
 
 use super::document::FieldValue;
 use super::fields::geo;
-use super::fields::text::{TermPostings, TextView, WordStemmer};
+use super::fields::text::{TermPostings, TextView, WordStemmer, phonetic_term};
 use super::index::{Data, FieldIndex, Hit, NodeStats, SearchOptions};
 use super::query::{KnnClause, Query, QueryNode, TextTerm, wildcard_match};
 use super::score::{self, Collection, DocFigures, Match};
@@ -47,6 +48,7 @@ pub(super) fn search(
     options: &SearchOptions,
 ) -> Result<Vec<Hit>, SearchError> {
     let mut eval = Eval::new(def, data, options)?;
+    eval.check_phonetic(&query.filter)?;
     // Documents whose key expired but is not reclaimed yet are filtered out, like INKEYS.
     let unexpired = data.docs.live_at(options.now_ms);
     let some_expired = matches!(unexpired, Cow::Owned(_));
@@ -128,12 +130,17 @@ pub(super) fn search(
                 }
                 false => (1.0, None),
             };
+            let mut terms = Vec::new();
+            if options.matched_terms {
+                eval.matched_terms(&query.filter, DocId(id), &mut terms);
+            }
             Some(Hit {
                 id: DocId(id),
                 key: doc.key.clone(),
                 score,
                 explanation,
                 distances: yields.remove(&id).unwrap_or_default(),
+                terms,
             })
         })
         .collect();
@@ -164,66 +171,63 @@ fn has_text(node: &QueryNode) -> bool {
     }
 }
 
-/// Whether one occurrence per list — (field, position) pairs, one list per query term —
-/// can be picked in one field with at most `slop` other words between them, in list
-/// order when `in_order` (RediSearch: span = last − first − (terms − 1) ≤ slop).
-fn within_slop(lists: &[&[(u16, u32)]], slop: u32, in_order: bool) -> bool {
-    let Some(first) = lists.first() else {
+/// Whether one occurrence per list — word positions, one list per query term — can be
+/// picked with at most `slop` other words between them, in list order when `in_order`
+/// (RediSearch: span = last − first − (terms − 1) ≤ slop). Positions run on across a
+/// document's fields, so occurrences in different fields combine, as in RediSearch.
+fn within_slop(lists: &[&[u32]], slop: u32, in_order: bool) -> bool {
+    if lists.is_empty() {
         return true;
-    };
+    }
     let k = lists.len() as i64;
     let fits = |lo: u32, hi: u32| i64::from(hi) - i64::from(lo) - (k - 1) <= i64::from(slop);
-    let mut fields: Vec<u16> = first.iter().map(|&(f, _)| f).collect();
-    fields.dedup();
-    fields.into_iter().any(|field| {
-        let sorted: Vec<Vec<u32>> = lists
-            .iter()
-            .map(|l| {
-                let mut at: Vec<u32> = l.iter().filter(|o| o.0 == field).map(|o| o.1).collect();
-                at.sort_unstable();
-                at
-            })
-            .collect();
-        if in_order {
-            // From each start, the earliest following occurrence of each next term.
-            return sorted[0].iter().any(|&start| {
-                let mut prev = start;
-                sorted[1..].iter().all(|at| {
-                    let next = at.partition_point(|&p| p <= prev);
-                    at.get(next).is_some_and(|&p| {
-                        prev = p;
-                        true
-                    })
-                }) && fits(start, prev)
-            });
+    let sorted: Vec<Vec<u32>> = lists
+        .iter()
+        .map(|l| {
+            let mut at = l.to_vec();
+            at.sort_unstable();
+            at
+        })
+        .collect();
+    if in_order {
+        // From each start, the earliest following occurrence of each next term.
+        return sorted[0].iter().any(|&start| {
+            let mut prev = start;
+            sorted[1..].iter().all(|at| {
+                let next = at.partition_point(|&p| p <= prev);
+                at.get(next).is_some_and(|&p| {
+                    prev = p;
+                    true
+                })
+            }) && fits(start, prev)
+        });
+    }
+    // The narrowest windows holding every term: slide over all occurrences in order.
+    let mut all: Vec<(u32, usize)> = sorted
+        .iter()
+        .enumerate()
+        .flat_map(|(i, at)| at.iter().map(move |&p| (p, i)))
+        .collect();
+    all.sort_unstable();
+    let mut counts = vec![0usize; sorted.len()];
+    let (mut covered, mut lo) = (0, 0);
+    for hi in 0..all.len() {
+        counts[all[hi].1] += 1;
+        if counts[all[hi].1] == 1 {
+            covered += 1;
         }
-        // The narrowest windows holding every term: slide over all occurrences in order.
-        let mut all: Vec<(u32, usize)> = sorted
-            .iter()
-            .enumerate()
-            .flat_map(|(i, at)| at.iter().map(move |&p| (p, i)))
-            .collect();
-        all.sort_unstable();
-        let mut counts = vec![0usize; sorted.len()];
-        let (mut covered, mut lo) = (0, 0);
-        for hi in 0..all.len() {
-            counts[all[hi].1] += 1;
-            if counts[all[hi].1] == 1 {
-                covered += 1;
+        while covered == sorted.len() {
+            if fits(all[lo].0, all[hi].0) {
+                return true;
             }
-            while covered == sorted.len() {
-                if fits(all[lo].0, all[hi].0) {
-                    return true;
-                }
-                counts[all[lo].1] -= 1;
-                if counts[all[lo].1] == 0 {
-                    covered -= 1;
-                }
-                lo += 1;
+            counts[all[lo].1] -= 1;
+            if counts[all[lo].1] == 0 {
+                covered -= 1;
             }
+            lo += 1;
         }
-        false
-    })
+    }
+    false
 }
 
 /// (frequency, document frequency) of a text node's terms, by doc id.
@@ -235,6 +239,8 @@ struct Eval<'a> {
     text: TextView<'a>,
     /// The query language's stemmer (`None`: VERBATIM, or a language without one).
     stemmer: Option<WordStemmer>,
+    /// VERBATIM: words stand for themselves only.
+    verbatim: bool,
     /// INFIELDS as field positions.
     in_fields: Option<Vec<u16>>,
     /// SLOP and INORDER.
@@ -277,6 +283,7 @@ impl<'a> Eval<'a> {
             stemmer: (!options.verbatim)
                 .then(|| WordStemmer::new(language))
                 .flatten(),
+            verbatim: options.verbatim,
             in_fields,
             slop: options.slop,
             in_order: options.in_order,
@@ -359,41 +366,14 @@ impl<'a> Eval<'a> {
                     false => self.live() - child,
                 }
             }
-            QueryNode::Attributed { node, .. } => self.node(node)?,
-            QueryNode::Text { fields, term } => {
-                let fields = self.text_fields(fields.as_deref());
-                let fields = fields.as_deref();
-                let (ids, postings) = match term {
-                    TextTerm::Phrase(words) => {
-                        let postings = words
-                            .iter()
-                            .map(|w| self.text.term(w, fields))
-                            .collect::<Result<Vec<_>, _>>()?;
-                        (self.text.phrase(words, fields)?, postings)
-                    }
-                    _ => {
-                        let postings = self
-                            .expansions(term)?
-                            .iter()
-                            .take_while(|_| !self.deadline.reached())
-                            .map(|t| self.text.term(t, fields))
-                            .collect::<Result<Vec<_>, _>>()?;
-                        let ids = postings
-                            .iter()
-                            .fold(RoaringBitmap::new(), |acc, p| acc | &p.docs);
-                        (ids, postings)
-                    }
-                };
-                let mut stats = TermStats::default();
-                for p in &postings {
-                    for (&id, &freq) in &p.freqs {
-                        stats.entry(id).or_default().push((freq, p.doc_freq));
-                    }
+            // `$phonetic` is read by the text term it is attached to, as in RediSearch.
+            QueryNode::Attributed { node: inner, attrs } => match inner.as_ref() {
+                QueryNode::Text { fields, term } => {
+                    self.text(inner, fields.as_deref(), term, attrs.phonetic)?
                 }
-                self.term_stats.insert(node as *const QueryNode, stats);
-                self.terms.insert(node as *const QueryNode, postings);
-                ids
-            }
+                _ => self.node(inner)?,
+            },
+            QueryNode::Text { fields, term } => self.text(node, fields.as_deref(), term, None)?,
             QueryNode::Tag { field, patterns } => {
                 let Some((FieldIndex::Tag(tags), kind)) = self.indexed(field) else {
                     return Ok(RoaringBitmap::new());
@@ -460,6 +440,96 @@ impl<'a> Eval<'a> {
         })
     }
 
+    /// The documents text node `node` (`term` in the TEXT fields named `fields`) matches,
+    /// keeping the postings of its terms for scoring. `phonetic`: its `$phonetic` attribute.
+    fn text(
+        &mut self,
+        node: &QueryNode,
+        fields: Option<&[String]>,
+        term: &TextTerm,
+        phonetic: Option<bool>,
+    ) -> Result<RoaringBitmap, SearchError> {
+        let fields = self.text_fields(fields);
+        let fields = fields.as_deref();
+        let (ids, postings) = match term {
+            TextTerm::Phrase(words) => {
+                let postings = words
+                    .iter()
+                    .map(|w| self.text.term(w, fields))
+                    .collect::<Result<Vec<_>, _>>()?;
+                (self.text.phrase(words, fields)?, postings)
+            }
+            _ => {
+                let postings = self
+                    .expansions(term, fields, phonetic)?
+                    .iter()
+                    .take_while(|_| !self.deadline.reached())
+                    .map(|t| self.text.term(t, fields))
+                    .collect::<Result<Vec<_>, _>>()?;
+                let ids = postings
+                    .iter()
+                    .fold(RoaringBitmap::new(), |acc, p| acc | &p.docs);
+                (ids, postings)
+            }
+        };
+        let mut stats = TermStats::default();
+        for p in &postings {
+            for (&id, &freq) in &p.freqs {
+                stats.entry(id).or_default().push((freq, p.doc_freq));
+            }
+        }
+        self.term_stats.insert(node as *const QueryNode, stats);
+        self.terms.insert(node as *const QueryNode, postings);
+        Ok(ids)
+    }
+
+    /// Refuses a `$phonetic` attribute on a word whose fields are not PHONETIC anywhere in
+    /// `node`, also where evaluation would stop early (RediSearch expands, and so checks,
+    /// the whole query first). VERBATIM expands nothing and checks nothing.
+    fn check_phonetic(&self, node: &QueryNode) -> Result<(), SearchError> {
+        match node {
+            QueryNode::Attributed { node: inner, attrs } => match inner.as_ref() {
+                QueryNode::Text {
+                    fields,
+                    term: TextTerm::Word(_),
+                } if !self.verbatim => {
+                    let fields = self.text_fields(fields.as_deref());
+                    self.phonetic(fields.as_deref(), attrs.phonetic).map(drop)
+                }
+                _ => self.check_phonetic(inner),
+            },
+            QueryNode::And(children) | QueryNode::Or(children) => children
+                .iter()
+                .try_for_each(|child| self.check_phonetic(child)),
+            QueryNode::Not(child) | QueryNode::Optional(child) => self.check_phonetic(child),
+            _ => Ok(()),
+        }
+    }
+
+    /// Whether a word matched in TEXT positions `fields` (`None`: any) also stands for its
+    /// phonetic term: as its `$phonetic` attribute `asked` says, else when one of the
+    /// fields is PHONETIC. Asking on fields none of which is PHONETIC is RediSearch's error.
+    fn phonetic(&self, fields: Option<&[u16]>, asked: Option<bool>) -> Result<bool, SearchError> {
+        let is_phonetic = |pos: usize| {
+            matches!(
+                self.def.fields.get(pos).map(|f| &f.kind),
+                Some(FieldKind::Text {
+                    phonetic: Some(_),
+                    ..
+                })
+            )
+        };
+        let any = match fields {
+            None => (0..self.def.fields.len()).any(is_phonetic),
+            Some(positions) => positions.iter().any(|&p| is_phonetic(usize::from(p))),
+        };
+        match asked {
+            Some(_) if !any => Err(SearchError::other("field does not support phonetics")),
+            Some(on) => Ok(on),
+            None => Ok(any),
+        }
+    }
+
     /// The index of searchable (not NOINDEX) field `attribute`, with its kind.
     fn indexed(&self, attribute: &str) -> Option<(&'a FieldIndex, &'a FieldKind)> {
         let pos = self.def.field_index(attribute)?;
@@ -511,10 +581,7 @@ impl<'a> Eval<'a> {
                     .flatten()
                 {
                     for (id, at) in self.text.positions(&p.term, fields.as_deref())? {
-                        by_doc
-                            .entry(id)
-                            .or_default()
-                            .extend(at.iter().map(|(_, pos)| pos));
+                        by_doc.entry(id).or_default().extend(at);
                     }
                 }
                 for offsets in by_doc.values_mut() {
@@ -538,8 +605,8 @@ impl<'a> Eval<'a> {
 
     /// The slop TFIDF and BM25 divide document `id`'s score by: RediSearch's minimal offset
     /// delta ([`score::min_offset_delta`]) of the root intersection's children, or of the
-    /// root union's children the document matched. Offsets are counted within a field, so
-    /// words of different fields are measured as if each field started the document.
+    /// root union's children the document matched. Offsets run on across fields, as
+    /// RediSearch numbers them.
     fn slop(&self, root: &QueryNode, id: DocId) -> u32 {
         let children: Vec<Option<Vec<u32>>> = match root {
             QueryNode::Attributed { node, .. } => return self.slop(node, id),
@@ -582,8 +649,8 @@ impl<'a> Eval<'a> {
     }
 
     /// Keeps the documents of `ids` (matching every child of an intersection) where the
-    /// words its text children matched lie within SLOP other words of each other, in one
-    /// field, and with INORDER in the children's order.
+    /// words its text children matched lie within SLOP other words of each other (positions
+    /// run on across fields), and with INORDER in the children's order.
     fn within_range(
         &self,
         children: &[QueryNode],
@@ -599,7 +666,7 @@ impl<'a> Eval<'a> {
                 continue;
             };
             let fields = self.text_fields(fields.as_deref());
-            let mut merged: HashMap<u32, Vec<(u16, u32)>> = HashMap::new();
+            let mut merged: HashMap<u32, Vec<u32>> = HashMap::new();
             for p in postings {
                 for (id, at) in self.text.positions(&p.term, fields.as_deref())? {
                     if ids.contains(id) {
@@ -617,7 +684,7 @@ impl<'a> Eval<'a> {
             .iter()
             .take_while(|_| !self.deadline.reached())
             .filter(|id| {
-                let per_child: Vec<&[(u16, u32)]> = lists
+                let per_child: Vec<&[u32]> = lists
                     .iter()
                     .map(|l| l.get(id).map_or(&[][..], Vec::as_slice))
                     .collect();
@@ -626,13 +693,20 @@ impl<'a> Eval<'a> {
             .collect())
     }
 
-    /// The dictionary terms a (non-phrase) text term stands for: a word and its stem
-    /// expansions (unless VERBATIM), or a prefix's, suffix's or infix's expansions.
-    fn expansions(&mut self, term: &TextTerm) -> Result<Vec<String>, SearchError> {
+    /// The dictionary terms a (non-phrase) text term in TEXT positions `fields` stands for:
+    /// a word, its synonyms and their stem expansions, and its phonetic term (see
+    /// [`Eval::phonetic`]; `phonetic` is the term's `$phonetic`) — none of them under
+    /// VERBATIM or for an exact word; or a prefix's, suffix's, infix's ... expansions.
+    fn expansions(
+        &mut self,
+        term: &TextTerm,
+        fields: Option<&[u16]>,
+        phonetic: Option<bool>,
+    ) -> Result<Vec<String>, SearchError> {
         let text = &self.text;
         match term {
-            // A word also stands for its synonyms (FT.SYNUPDATE), each with its stem
-            // expansions unless VERBATIM.
+            TextTerm::Exact(w) => Ok(vec![w.clone()]),
+            TextTerm::Word(w) if self.verbatim => Ok(vec![w.clone()]),
             TextTerm::Word(w) => {
                 let mut terms: Vec<String> = Vec::new();
                 for word in self.data.synonyms.expand(w) {
@@ -645,6 +719,12 @@ impl<'a> Eval<'a> {
                             terms.push(term);
                         }
                     }
+                }
+                // Right after the word, where RediSearch's expander puts it.
+                if self.phonetic(fields, phonetic)?
+                    && let Some(code) = phonetic_term(w)
+                {
+                    terms.insert(1, code);
                 }
                 Ok(terms)
             }
@@ -678,6 +758,31 @@ impl<'a> Eval<'a> {
             .filter(|(id, _)| live.contains(id.0))
             .map(|(id, d)| (id.0, d))
             .collect())
+    }
+
+    /// Appends the dictionary terms document `id` matched under `node` to `out`, in query
+    /// order: each text node's terms the document has (a word's expansions, a phrase's
+    /// words), as RediSearch walks its result tree; nothing under `-`.
+    fn matched_terms(&self, node: &QueryNode, id: DocId, out: &mut Vec<String>) {
+        match node {
+            QueryNode::Text { .. } => {
+                let postings = self.terms.get(&(node as *const QueryNode));
+                for p in postings.into_iter().flatten() {
+                    if p.freqs.contains_key(&id.0) {
+                        out.push(p.term.clone());
+                    }
+                }
+            }
+            QueryNode::And(children) | QueryNode::Or(children) => {
+                for child in children {
+                    self.matched_terms(child, id, out);
+                }
+            }
+            QueryNode::Optional(child) | QueryNode::Attributed { node: child, .. } => {
+                self.matched_terms(child, id, out);
+            }
+            _ => {}
+        }
     }
 
     /// How document `id` matched `node` (`None`: it did not, or adds nothing to scores).
@@ -983,14 +1088,17 @@ mod tests {
             hits
         };
         assert_eq!(phrase(&["hello", "world"]), ["doc:1", "doc:4"]);
-        assert_eq!(phrase(&["world", "hello"]), Vec::<String>::new());
+        // doc:2's title ends with `world` and its body starts with `hello`: positions run
+        // on across fields, as in RediSearch.
+        assert_eq!(phrase(&["world", "hello"]), ["doc:2"]);
+        assert_eq!(phrase(&["hello", "goodbye"]), Vec::<String>::new());
     }
 
     #[test]
     fn slop_windows() {
-        let a: &[(u16, u32)] = &[(0, 1), (0, 9)];
-        let b: &[(u16, u32)] = &[(0, 4), (1, 2)];
-        let c: &[(u16, u32)] = &[(0, 6)];
+        let a: &[u32] = &[1, 9];
+        let b: &[u32] = &[4, 12];
+        let c: &[u32] = &[6];
         // a@1 b@4: two words between them; b@4 a@9: four.
         assert!(within_slop(&[a, b], 2, false));
         assert!(!within_slop(&[a, b], 1, false));
@@ -999,10 +1107,9 @@ mod tests {
         // a@1 b@4 c@6: span 6 - 1 - 2 = 3; unordered b@4 c@6 a@9: 3 too.
         assert!(within_slop(&[a, b, c], 3, true));
         assert!(!within_slop(&[a, b, c], 2, false));
-        // Occurrences in different fields do not combine.
-        let d: &[(u16, u32)] = &[(1, 3)];
-        assert!(!within_slop(&[a, d], u32::MAX, false));
-        assert!(within_slop(&[b, d], 0, true));
+        // a@9 b@12 in order: two words between.
+        assert!(within_slop(&[c, a, b], 4, true));
+        assert!(!within_slop(&[b, c], 0, true));
     }
 
     #[test]

@@ -70,7 +70,18 @@ impl Value {
 /// Where `@name` gets its value; a property that does not exist is [`Value::Null`].
 pub trait Properties {
     fn property(&self, name: &str) -> Value;
+
+    /// The query terms the document behind these properties matched, in query order
+    /// (`matched_terms()`); `None` where there is no such document (a hash being indexed,
+    /// a group).
+    fn matched_terms(&self) -> Option<&[String]> {
+        None
+    }
 }
+
+/// How many terms `matched_terms()` returns at most, and without a valid argument
+/// (RediSearch's cap).
+const MAX_MATCHED_TERMS: usize = 100;
 
 /// A parsed expression.
 #[derive(Debug, Clone, PartialEq)]
@@ -133,6 +144,7 @@ pub enum Func {
     DayOfYear,
     MonthOfYear,
     GeoDistance,
+    MatchedTerms,
 }
 
 /// The functions known to the parser: name (case-insensitive), function, and the least and
@@ -168,6 +180,7 @@ pub const FUNCTIONS: &[(&str, Func, usize, usize)] = &[
     ("dayofyear", Func::DayOfYear, 1, 1),
     ("monthofyear", Func::MonthOfYear, 1, 1),
     ("geodistance", Func::GeoDistance, 2, 4),
+    ("matched_terms", Func::MatchedTerms, 0, 1),
 ];
 
 /// `timefmt` / `parsetime`'s default format.
@@ -221,7 +234,7 @@ impl Expr {
                     .iter()
                     .map(|a| a.eval(props))
                     .collect::<Result<Vec<_>, _>>()?;
-                call(*func, &args)?
+                call(*func, &args, props)?
             }
         })
     }
@@ -245,6 +258,19 @@ impl Expr {
         let mut out = Vec::new();
         walk(self, &mut out);
         out
+    }
+
+    /// Whether the expression calls `matched_terms()` (the caller must then collect the
+    /// terms each document matched).
+    pub fn reads_matched_terms(&self) -> bool {
+        match self {
+            Expr::Literal(_) | Expr::Property(_) => false,
+            Expr::Negate(inner) | Expr::Not(inner) => inner.reads_matched_terms(),
+            Expr::Binary(_, l, r) => l.reads_matched_terms() || r.reads_matched_terms(),
+            Expr::Call(func, args) => {
+                *func == Func::MatchedTerms || args.iter().any(Expr::reads_matched_terms)
+            }
+        }
     }
 
     /// Whether the expression holds for `props`; an evaluation error counts as false.
@@ -297,7 +323,7 @@ pub fn compare(l: &Value, r: &Value) -> Option<Ordering> {
     }
 }
 
-fn call(func: Func, args: &[Value]) -> Result<Value, SearchError> {
+fn call(func: Func, args: &[Value], props: &dyn Properties) -> Result<Value, SearchError> {
     let text = |i: usize| args[i].as_text();
     let math = |f: fn(f64) -> f64| Ok(Value::Number(f(number(&args[0])?)));
     match func {
@@ -348,6 +374,29 @@ fn call(func: Func, args: &[Value]) -> Result<Value, SearchError> {
         | Func::DayOfYear
         | Func::MonthOfYear => Ok(time(func, args)),
         Func::GeoDistance => Ok(geodistance(args)),
+        Func::MatchedTerms => Ok(matched_terms(
+            props.matched_terms(),
+            args.first().and_then(Value::as_number),
+        )),
+    }
+}
+
+/// `matched_terms(max)`: the first `max` terms (1 to 100; any other or no argument means
+/// 100) of `terms` as a list, null when there are none.
+fn matched_terms(terms: Option<&[String]>, max: Option<f64>) -> Value {
+    let max = match max {
+        Some(n) if (1.0..=MAX_MATCHED_TERMS as f64).contains(&n) => n as usize,
+        _ => MAX_MATCHED_TERMS,
+    };
+    match terms {
+        Some(terms) if !terms.is_empty() => Value::Array(
+            terms
+                .iter()
+                .take(max)
+                .map(|t| Value::Str(t.clone()))
+                .collect(),
+        ),
+        _ => Value::Null,
     }
 }
 
@@ -1032,6 +1081,50 @@ mod tests {
             failed("format(1)"),
             "Invalid type for format. Expected string"
         );
+    }
+
+    /// A document that matched `terms`.
+    struct Matched(Vec<String>);
+
+    impl Properties for Matched {
+        fn property(&self, _: &str) -> Value {
+            Value::Null
+        }
+
+        fn matched_terms(&self) -> Option<&[String]> {
+            Some(&self.0)
+        }
+    }
+
+    #[test]
+    fn matched_terms_lists_the_first_terms() {
+        let terms: Vec<String> = (0..150).map(|i| format!("t{i}")).collect();
+        let doc = Matched(terms);
+        let len = |text: &str| match Expr::parse(text).and_then(|e| e.eval(&doc)) {
+            Ok(Value::Array(items)) => {
+                assert_eq!(items[0], Value::Str("t0".into()));
+                items.len()
+            }
+            other => panic!("{text}: {other:?}"),
+        };
+        // At most 100; an argument from 1 to 100 (a number or a string spelling one)
+        // lowers it, any other means 100.
+        assert_eq!(len("matched_terms()"), 100);
+        assert_eq!(len("matched_terms(2)"), 2);
+        assert_eq!(len("matched_terms('3')"), 3);
+        assert_eq!(len("matched_terms(2.9)"), 2);
+        assert_eq!(len("matched_terms(0)"), 100);
+        assert_eq!(len("matched_terms(500)"), 100);
+        assert_eq!(len("matched_terms('x')"), 100);
+        // Nothing matched, or no document behind the properties (a group): null.
+        assert_eq!(
+            Expr::parse("matched_terms()").and_then(|e| e.eval(&Matched(Vec::new()))),
+            Ok(Value::Null)
+        );
+        assert_eq!(eval("matched_terms()"), Value::Null);
+        assert!(Expr::parse("1 + matched_terms(3)").is_ok_and(|e| e.reads_matched_terms()));
+        assert!(!Expr::parse("lower(@name)").is_ok_and(|e| e.reads_matched_terms()));
+        assert!(parse_error("matched_terms(1, 2)").contains("expects 0 to 1 arguments"));
     }
 
     #[test]

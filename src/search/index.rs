@@ -99,6 +99,9 @@ pub struct Hit {
     /// Yielded distances: the KNN score field (alias or `__<field>_score`) and every
     /// VECTOR_RANGE `$YIELD_DISTANCE_AS`, by name.
     pub distances: Vec<(String, f64)>,
+    /// The dictionary terms the document matched, in query order (with
+    /// [`SearchOptions::matched_terms`]).
+    pub terms: Vec<String>,
 }
 
 /// FT.PROFILE's view of one query node: how many documents it matches on its own and how
@@ -118,7 +121,7 @@ pub struct SearchOptions {
     /// `INFIELDS`: text terms only match in these attributes.
     pub in_fields: Option<Vec<String>>,
     /// `SLOP`: the words an intersection of text terms matched may have at most this many
-    /// other words between them (in one field).
+    /// other words between them (positions run on across a document's TEXT fields).
     pub slop: Option<u32>,
     /// `INORDER`: ... and must come in the query's order.
     pub in_order: bool,
@@ -132,6 +135,8 @@ pub struct SearchOptions {
     pub explain: bool,
     /// `PAYLOAD` (the HAMMING scorer compares it with documents' payloads).
     pub payload: Option<Bytes>,
+    /// Hits carry the terms they matched (FT.AGGREGATE's `matched_terms()`).
+    pub matched_terms: bool,
     /// When the query runs (Unix milliseconds): documents whose key has expired by then
     /// are left out even before expiry reclaims the key. 0 leaves none out.
     pub now_ms: u64,
@@ -873,6 +878,7 @@ mod tests {
             score: 1.0,
             explanation: None,
             distances: Vec::new(),
+            terms: Vec::new(),
         }];
         assert_eq!(index.sort_keys(&hits, "n"), vec![None]);
         index.upsert(&key("doc:1"), &h, None, 500);
@@ -901,6 +907,7 @@ mod tests {
             score: 1.0,
             explanation: None,
             distances: vec![("dist".into(), 0.5)],
+            terms: Vec::new(),
         };
         let hits = [hit];
         assert_eq!(

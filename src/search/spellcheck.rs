@@ -126,7 +126,7 @@ fn query_words(node: &QueryNode, out: &mut Vec<(String, Option<Vec<String>>)>) {
         QueryNode::Not(child) | QueryNode::Optional(child) => query_words(child, out),
         QueryNode::Attributed { node, .. } => query_words(node, out),
         QueryNode::Text { term, fields } => match term {
-            TextTerm::Word(w) => out.push((w.clone(), fields.clone())),
+            TextTerm::Word(w) | TextTerm::Exact(w) => out.push((w.clone(), fields.clone())),
             TextTerm::Phrase(words) => {
                 out.extend(words.iter().map(|w| (w.clone(), fields.clone())));
             }

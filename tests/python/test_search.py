@@ -794,3 +794,31 @@ def test_recall_on_gcide_slice(server, name, case):
     finally:
         rc.ft(name).dropindex(delete_documents=True)
         rc.close()
+
+
+# ------------------------------------------------------------------------------- phonetic
+
+
+def test_phonetic_text_field(rc, name):
+    # TextField(phonetic_matcher=...) sends PHONETIC dm:en: names sounding alike match,
+    # `$phonetic: false` turns it off, and a field without PHONETIC refuses the attribute.
+    ft = rc.ft(name)
+    ft.create_index(
+        [TextField("name", phonetic_matcher="dm:en"), TextField("note")],
+        definition=IndexDefinition(prefix=[f"{name}:"], index_type=IndexType.HASH),
+    )
+    rc.hset(f"{name}:1", mapping={"name": "Jon Smith", "note": "phonetic"})
+    rc.hset(f"{name}:2", mapping={"name": "John Jones"})
+    rc.hset(f"{name}:3", mapping={"name": "Morfix"})
+    wait_indexed(ft)
+
+    def found(q) -> list:
+        return sorted(ids(name, ft.search(Query(q).no_content())))
+
+    assert found("@name:john") == ["1", "2"]
+    assert found("morphix") == ["3"]
+    assert found("@name:john=>{$phonetic: false}") == ["2"]
+    assert found('"jon"') == ["1"]
+    assert found("fonetic") == []
+    with pytest.raises(ResponseError, match="field does not support phonetics"):
+        ft.search(Query("@note:fonetic=>{$phonetic: true}"))

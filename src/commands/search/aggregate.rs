@@ -337,6 +337,7 @@ pub(super) fn aggregate_with(
         scorer,
         now_ms: crate::keyspace::unix_ms(),
         deadline: deadline(started, req.timeout, &search.config),
+        matched_terms: req.pipeline.reads_matched_terms(),
         ..SearchOptions::default()
     };
     let planned = Instant::now();
@@ -404,8 +405,8 @@ pub(super) fn aggregate_with(
     })
 }
 
-/// One hit as a row: its yielded distances, `__score` (ADDSCORES), the LOAD fields, then
-/// the other names the pipeline reads from documents ([`load_into`]).
+/// One hit as a row: its matched terms, yielded distances, `__score` (ADDSCORES), the LOAD
+/// fields, then the other names the pipeline reads from documents ([`load_into`]).
 fn load_row(
     ctx: &ExecCtx,
     hit: &Hit,
@@ -414,7 +415,10 @@ fn load_row(
     wanted: &[String],
     def: &IndexDef,
 ) -> Row {
-    let mut row = Row::default();
+    let mut row = Row {
+        terms: hit.terms.clone(),
+        ..Row::default()
+    };
     for (name, distance) in &hit.distances {
         if yields.contains(name) {
             row.set(name, Value::Number(*distance));

@@ -270,7 +270,7 @@ fn iterator(node: &QueryNode, stats: &NodeStats, limited: bool) -> Entry {
         QueryNode::Not(_) => ("NOT", None, None),
         QueryNode::Optional(_) => ("OPTIONAL", None, None),
         QueryNode::Text { term, .. } => match term {
-            TextTerm::Word(w) => ("TEXT", None, Some(w.clone())),
+            TextTerm::Word(w) | TextTerm::Exact(w) => ("TEXT", None, Some(w.clone())),
             TextTerm::Prefix(p) => ("UNION", Some(format!("PREFIX - {p}")), None),
             TextTerm::Suffix(s) => ("UNION", Some(format!("SUFFIX - {s}")), None),
             TextTerm::Infix(s) => ("UNION", Some(format!("INFIX - {s}")), None),

@@ -113,6 +113,7 @@ pub(super) fn search_with(
         payload: req.payload.clone(),
         now_ms: crate::keyspace::unix_ms(),
         deadline: deadline(started, req.timeout, &search.config),
+        matched_terms: false,
     };
     let end = req
         .offset
@@ -845,6 +846,7 @@ mod tests {
             score: 1.0,
             explanation: None,
             distances: Vec::new(),
+            terms: Vec::new(),
         };
         let row = || Row {
             fields: Some(None),

@@ -152,6 +152,7 @@ mod tests {
         (0..n)
             .map(|i| Row {
                 fields: vec![("i".into(), crate::search::expr::Value::Number(i as f64))],
+                terms: Vec::new(),
             })
             .collect()
     }

@@ -24,6 +24,8 @@ use super::{Deadline, SearchError};
 #[derive(Debug, Clone, Default, PartialEq)]
 pub struct Row {
     pub fields: Vec<(String, Value)>,
+    /// The query terms the row's document matched (`matched_terms()`); empty for a group.
+    pub terms: Vec<String>,
 }
 
 impl Row {
@@ -43,6 +45,10 @@ impl Row {
 impl Properties for Row {
     fn property(&self, name: &str) -> Value {
         self.get(name).cloned().unwrap_or(Value::Null)
+    }
+
+    fn matched_terms(&self) -> Option<&[String]> {
+        Some(&self.terms)
     }
 }
 
@@ -140,6 +146,15 @@ impl Pipeline {
             Step::Arrange(arrange) => arrange,
             _ => unreachable!("the step found or pushed is an Arrange"),
         }
+    }
+
+    /// Whether an APPLY or FILTER calls `matched_terms()`: the search must then record the
+    /// terms each document matched.
+    pub fn reads_matched_terms(&self) -> bool {
+        self.steps.iter().any(|step| match step {
+            Step::Apply { expr, .. } | Step::Filter(expr) => expr.reads_matched_terms(),
+            Step::GroupBy { .. } | Step::Arrange(_) => false,
+        })
     }
 
     /// Checks every name the steps read and returns the ones the documents must provide
@@ -355,6 +370,7 @@ mod tests {
                 .iter()
                 .map(|(k, v)| (k.to_string(), Value::Str(v.to_string())))
                 .collect(),
+            terms: Vec::new(),
         }
     }
 
@@ -518,7 +534,8 @@ mod tests {
         assert_eq!(
             p.run(rows()).rows,
             vec![Row {
-                fields: vec![("n".into(), Value::Number(4.0))]
+                fields: vec![("n".into(), Value::Number(4.0))],
+                terms: Vec::new(),
             }]
         );
         assert_eq!(

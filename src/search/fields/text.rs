@@ -3,7 +3,11 @@
 //!
 //! Documents are analysed here, before the FT index's lock is taken: split into lower-cased
 //! words (stopwords dropped), and each word of 4 letters or more whose stem differs gets its
-//! stem indexed too, at the same position, as `+stem` (RediSearch's stem terms). Each
+//! stem indexed too, at the same position, as `+stem` (RediSearch's stem terms); in a
+//! PHONETIC field each word of 3 bytes or more also gets its Double Metaphone primary code,
+//! at the same position, as `<CODE` (RediSearch's phonetic terms). Word positions run on
+//! across a document's TEXT fields in schema order, as RediSearch's tokenizer numbers them,
+//! so SLOP, INORDER, exact phrases and the slop scorers measure across fields. Each
 //! schema TEXT field is one tantivy field; a u64 field holds our [`DocId`], by which a
 //! replaced or deleted document is removed (`delete_term`).
 //!
@@ -28,6 +32,7 @@ use bytes::Bytes;
 use levenshtein_automata::{DFA, Distance, LevenshteinAutomatonBuilder, SINK_STATE};
 use parking_lot::Mutex;
 use roaring::RoaringBitmap;
+use rphonetic::DoubleMetaphone;
 use tantivy::IndexSettings;
 use tantivy::columnar::Column;
 use tantivy::indexer::IndexWriterOptions;
@@ -55,6 +60,13 @@ pub const MIN_STEM_LEN: usize = 4;
 
 /// What marks a stem term in the dictionary (RediSearch's STEM_PREFIX).
 pub const STEM_PREFIX: char = '+';
+
+/// What marks a phonetic code in the dictionary (RediSearch's PHONETIC_PREFIX).
+pub const PHONETIC_PREFIX: char = '<';
+
+/// Words shorter than this many bytes get no phonetic code (RediSearch's
+/// MIN_PHONETIC_TERM_LEN default).
+const MIN_PHONETIC_LEN: usize = 3;
 
 /// Bytes of tantivy's indexing arena (its minimum).
 const WRITER_ARENA_BYTES: usize = 15_000_000;
@@ -159,6 +171,19 @@ impl Automaton for Fuzzy {
     }
 }
 
+/// The phonetic term of `word`: `<` and its Double Metaphone primary code (at most 4
+/// letters), the only code RediSearch indexes or queries; `None` when the code is empty (a
+/// word without letters).
+pub fn phonetic_term(word: &str) -> Option<String> {
+    let code = DoubleMetaphone::default().double_metaphone(word).primary();
+    (!code.is_empty()).then(|| format!("{PHONETIC_PREFIX}{code}"))
+}
+
+/// Whether dictionary term `term` is a word as written, not a stem or phonetic term.
+fn is_word(term: &str) -> bool {
+    !term.starts_with([STEM_PREFIX, PHONETIC_PREFIX])
+}
+
 /// The snowball stemmer of a RediSearch language, through tantivy's [`Stemmer`] filter.
 pub struct WordStemmer(TextAnalyzer);
 
@@ -250,6 +275,8 @@ pub struct Analyzer<'d> {
     fields: Vec<(u16, Vec<Token>)>,
     freqs: HashMap<String, u32>,
     len: u32,
+    /// The position of the document's next word, whichever field it is in.
+    next_position: usize,
 }
 
 impl<'d> Analyzer<'d> {
@@ -262,13 +289,18 @@ impl<'d> Analyzer<'d> {
             fields: Vec::new(),
             freqs: HashMap::new(),
             len: 0,
+            next_position: 0,
         }
     }
 
     /// Adds the value of TEXT field `pos`.
     pub fn add(&mut self, pos: u16, value: &str) {
-        let Some(FieldKind::Text { weight, nostem, .. }) =
-            self.def.fields.get(usize::from(pos)).map(|f| &f.kind)
+        let Some(FieldKind::Text {
+            weight,
+            nostem,
+            phonetic,
+            ..
+        }) = self.def.fields.get(usize::from(pos)).map(|f| &f.kind)
         else {
             return;
         };
@@ -279,11 +311,17 @@ impl<'d> Analyzer<'d> {
             *self.freqs.entry(term.to_string()).or_default() += inc;
             self.len += inc;
         };
-        for (position, word) in words.into_iter().enumerate() {
+        let first = self.next_position;
+        self.next_position += words.len();
+        for (position, word) in (first..).zip(words) {
             let stem = match (&mut self.stemmer, *nostem) {
                 (Some(stemmer), false) if word.chars().count() >= MIN_STEM_LEN => {
                     Some(stemmer.stem(&word)).filter(|s| *s != word)
                 }
+                _ => None,
+            };
+            let code = match phonetic {
+                Some(_) if word.len() >= MIN_PHONETIC_LEN => phonetic_term(&word),
                 _ => None,
             };
             count(&word, false);
@@ -292,6 +330,12 @@ impl<'d> Analyzer<'d> {
                 let stem = format!("{STEM_PREFIX}{stem}");
                 count(&stem, true);
                 tokens.push(token(stem, position));
+            }
+            // A phonetic term counts as the word does (RediSearch gives it the field's
+            // weight, not a stem's fifth).
+            if let Some(code) = code {
+                count(&code, false);
+                tokens.push(token(code, position));
             }
         }
         if !tokens.is_empty() {
@@ -657,32 +701,27 @@ impl TextView<'_> {
         Ok(out)
     }
 
-    /// Where `term` occurs in each live document: (TEXT field position, word position),
-    /// within `fields` (`None`: any TEXT field).
+    /// The word positions of `term` in each live document (positions run on across
+    /// fields), within `fields` (`None`: any TEXT field).
     pub fn positions(
         &self,
         term: &str,
         fields: Option<&[u16]>,
-    ) -> Result<HashMap<u32, Vec<(u16, u32)>>, SearchError> {
-        let mut out: HashMap<u32, Vec<(u16, u32)>> = HashMap::new();
+    ) -> Result<HashMap<u32, Vec<u32>>, SearchError> {
+        let mut out: HashMap<u32, Vec<u32>> = HashMap::new();
         for seg in 0..self.ids.len() {
-            for (pos, field) in self.index.fields.iter().enumerate() {
-                let (Some(field), Ok(pos)) = (field, u16::try_from(pos)) else {
-                    continue;
-                };
-                if fields.is_some_and(|f| !f.contains(&pos)) {
-                    continue;
-                }
-                self.each_posting(seg, *field, term, true, |id, _, positions| {
-                    let at = out.entry(id).or_default();
-                    at.extend(positions.iter().map(|&p| (pos, p)));
+            for field in self.index.tantivy_fields(fields) {
+                self.each_posting(seg, field, term, true, |id, _, positions| {
+                    out.entry(id).or_default().extend_from_slice(positions);
                 })?;
             }
         }
         Ok(out)
     }
 
-    /// Documents containing `words` adjacent and in order, within one of `fields`.
+    /// Documents containing `words` adjacent and in order in `fields`: positions run on
+    /// across fields, so a phrase may start in one field and end in the next, as in
+    /// RediSearch.
     pub fn phrase(
         &self,
         words: &[String],
@@ -692,36 +731,36 @@ impl TextView<'_> {
         if words.is_empty() {
             return Ok(out);
         }
+        // A document lives in one segment: its positions in every field are there.
         for seg in 0..self.ids.len() {
+            // Positions of each word, by document, over the fields.
+            let mut per_word: Vec<HashMap<u32, Vec<u32>>> = vec![HashMap::new(); words.len()];
             for field in self.index.tantivy_fields(fields) {
-                // Positions of each word, by document.
-                let mut per_word: Vec<HashMap<u32, Vec<u32>>> = Vec::with_capacity(words.len());
-                for word in words {
-                    let mut positions = HashMap::new();
-                    self.each_posting(seg, field, word, true, |id, _, at| {
-                        positions.insert(id, at.to_vec());
+                for (word, at) in words.iter().zip(&mut per_word) {
+                    self.each_posting(seg, field, word, true, |id, _, positions| {
+                        at.entry(id).or_default().extend_from_slice(positions);
                     })?;
-                    per_word.push(positions);
                 }
-                let (first, rest) = per_word.split_at(1);
-                for (id, starts) in &first[0] {
-                    let adjacent = starts.iter().any(|&start| {
-                        rest.iter().enumerate().all(|(i, word)| {
-                            let want = start + i as u32 + 1;
-                            word.get(id).is_some_and(|at| at.contains(&want))
-                        })
-                    });
-                    if adjacent {
-                        out.insert(*id);
-                    }
+            }
+            let (first, rest) = per_word.split_at(1);
+            for (id, starts) in &first[0] {
+                let adjacent = starts.iter().any(|&start| {
+                    rest.iter().enumerate().all(|(i, word)| {
+                        let want = start + i as u32 + 1;
+                        word.get(id).is_some_and(|at| at.contains(&want))
+                    })
+                });
+                if adjacent {
+                    out.insert(*id);
                 }
             }
         }
         Ok(out)
     }
 
-    /// The live dictionary terms (stems left out) that `automaton` and `matches` accept,
-    /// in order, from `start` on until `stop` accepts one, at most `limit` of them.
+    /// The live dictionary words (stems and phonetic terms left out) that `automaton` and
+    /// `matches` accept, in order, from `start` on until `stop` accepts one, at most `limit`
+    /// of them.
     fn dictionary<A: Automaton>(
         &self,
         limit: usize,
@@ -750,7 +789,7 @@ impl TextView<'_> {
                     if stop(term) {
                         break;
                     }
-                    if !term.starts_with(STEM_PREFIX) && matches(term) {
+                    if is_word(term) && matches(term) {
                         terms.insert(term.to_string());
                     }
                 }
@@ -841,7 +880,7 @@ impl TextView<'_> {
         Ok(live)
     }
 
-    /// Every indexed word (stems left out) with the number of live documents having it,
+    /// Every indexed word (stems and phonetic terms left out) with the number of live documents having it,
     /// in term order (FT.SPELLCHECK's dictionary).
     pub fn terms_with_doc_freq(&self) -> Result<Vec<(String, u64)>, SearchError> {
         let mut out = Vec::new();
@@ -996,13 +1035,79 @@ mod tests {
                     0,
                     vec![("running", 0), ("+run", 0), ("runs", 1), ("+run", 1)]
                 ),
-                (1, vec![("running", 0)]),
+                // Positions run on across fields.
+                (1, vec![("running", 2)]),
             ]
         );
         // Words under four letters are not stemmed.
         let mut analyzer = Analyzer::new(&def, "english");
         analyzer.add(0, "ran");
         assert_eq!(analyzer.finish(1.0, None).stats.terms, 1);
+    }
+
+    #[test]
+    fn phonetic_terms_are_double_metaphone_primaries() {
+        for (word, term) in [
+            ("john", "<JN"),
+            ("jon", "<JN"),
+            ("morfix", "<MRFK"),
+            ("morphix", "<MRFK"),
+            ("smith", "<SM0"),
+            ("schmidt", "<XMT"),
+            ("knight", "<NT"),
+            ("thompson", "<TMPS"),
+            ("xavier", "<SF"),
+        ] {
+            assert_eq!(phonetic_term(word).as_deref(), Some(term), "{word}");
+        }
+        // No letters, no code.
+        assert_eq!(phonetic_term("2015"), None);
+    }
+
+    #[test]
+    fn phonetic_fields_index_codes_at_the_word_position() {
+        let mut name = text("name");
+        if let FieldKind::Text { phonetic, .. } = &mut name.kind {
+            *phonetic = Some("dm:en".into());
+        }
+        let def = def(vec![name, text("plain")]);
+        let mut analyzer = Analyzer::new(&def, "english");
+        analyzer.add(0, "Jon runs 04 2015");
+        analyzer.add(1, "john");
+        let doc = analyzer.finish(1.0, None);
+        let tokens: Vec<(u16, &str, usize)> = doc
+            .fields
+            .iter()
+            .flat_map(|(f, tokens)| tokens.iter().map(|t| (*f, t.text.as_str(), t.position)))
+            .collect();
+        // `04` is under 3 bytes; `2015` has no code; `plain` is not PHONETIC.
+        assert_eq!(
+            tokens,
+            [
+                (0, "jon", 0),
+                (0, "<JN", 0),
+                (0, "runs", 1),
+                (0, "+run", 1),
+                (0, "<RNS", 1),
+                (0, "04", 2),
+                (0, "2015", 3),
+                (1, "john", 4),
+            ]
+        );
+        // A code counts as a word does: jon <JN runs +run <RNS 04 2015 john, 1 each.
+        assert_eq!((doc.stats.len, doc.stats.terms), (8, 8));
+
+        let mut index = TextIndex::new(&def).expect("index");
+        index.insert(DocId(1), doc).expect("insert");
+        let view = index.view().expect("view");
+        assert_eq!(ids(&view.term("<JN", None).expect("term").docs), [1]);
+        // Dictionary walks list words only.
+        assert_eq!(view.expand_prefix("").expect("prefix").len(), 5);
+        assert!(
+            view.expand_where(|t| t.contains('<'))
+                .expect("where")
+                .is_empty()
+        );
     }
 
     #[test]
@@ -1074,8 +1179,9 @@ mod tests {
         };
         assert_eq!(phrase(&["hello", "world"], None), [1]);
         assert_eq!(phrase(&["world", "hello"], None), [2]);
-        // A phrase lies within one field.
-        assert!(phrase(&["world", "goodbye"], None).is_empty());
+        // Positions run on across fields: `t`'s last word and `n`'s first are adjacent.
+        assert_eq!(phrase(&["world", "goodbye"], None), [1]);
+        assert!(phrase(&["world", "goodbye"], Some(&[0])).is_empty());
         assert!(phrase(&["hello", "world"], Some(&[1])).is_empty());
         // hello world goodbye moon help running +run late.
         assert_eq!(view.num_terms().expect("terms"), 8);

@@ -88,13 +88,17 @@ impl Default for ClauseAttrs {
 #[derive(Debug, Clone, PartialEq)]
 pub enum TextTerm {
     Word(String),
+    /// `"word"`: the word alone, never expanded (no stems, synonyms or phonetic terms), as
+    /// RediSearch treats a quoted word.
+    Exact(String),
     /// `hel*`
     Prefix(String),
     /// `*llo`
     Suffix(String),
     /// `*ell*`
     Infix(String),
-    /// `"hello world"`: the words in this order, adjacent.
+    /// `"hello world"`: the words in this order, adjacent, each as written (an exact phrase
+    /// is never expanded).
     Phrase(Vec<String>),
     /// `w'he?l*'`: terms matching the pattern (see [`wildcard_match`]), escapes kept.
     Wildcard(String),

@@ -64,7 +64,7 @@ fn node(out: &mut String, n: &QueryNode, depth: usize) {
             };
             out.push_str(&prefix);
             match term {
-                TextTerm::Word(w) => word(out, w),
+                TextTerm::Word(w) | TextTerm::Exact(w) => word(out, w),
                 TextTerm::Prefix(p) => affix(out, "PREFIX", p, false, true),
                 TextTerm::Suffix(s) => affix(out, "SUFFIX", s, true, false),
                 TextTerm::Infix(s) => affix(out, "INFIX", s, true, true),

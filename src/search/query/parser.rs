@@ -356,7 +356,7 @@ impl<'a> Parser<'a> {
         }
     }
 
-    /// `"w1 w2 ..."`: one word is that (verbatim) word, more are a phrase without stopwords.
+    /// `"w1 w2 ..."`: one word is that word, exact; more are a phrase without stopwords.
     fn phrase(&mut self) -> Result<Node, SearchError> {
         let mut words = Vec::new();
         loop {
@@ -371,7 +371,7 @@ impl<'a> Parser<'a> {
         }
         Ok(match words.len() {
             0 => None,
-            1 => Some(self.text(TextTerm::Word(words.remove(0)))),
+            1 => Some(self.text(TextTerm::Exact(words.remove(0)))),
             _ => {
                 words.retain(|w| !self.def.is_stopword(w));
                 match words.len() {

@@ -177,7 +177,14 @@ fn text_terms() {
             term: TextTerm::Phrase(vec!["hello".into(), "world".into()])
         }
     );
-    assert_eq!(f2("\"the\""), word("the"));
+    // A quoted word is exact, even a stopword.
+    assert_eq!(
+        f2("\"The\""),
+        QueryNode::Text {
+            fields: None,
+            term: TextTerm::Exact("the".into())
+        }
+    );
     let wild = |p: &str| QueryNode::Text {
         fields: None,
         term: TextTerm::Wildcard(p.into()),

@@ -41,7 +41,7 @@ impl Terms {
                     walk(child, terms)
                 }
                 QueryNode::Text { term, .. } => match term {
-                    TextTerm::Word(w) => terms.words.push(w.clone()),
+                    TextTerm::Word(w) | TextTerm::Exact(w) => terms.words.push(w.clone()),
                     TextTerm::Prefix(p) => terms.prefixes.push(p.clone()),
                     TextTerm::Suffix(p) => terms.suffixes.push(p.clone()),
                     TextTerm::Infix(p) => terms.infixes.push(p.clone()),
