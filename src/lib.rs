@@ -2,8 +2,8 @@
 //! vector, full-text and aggregation commands (FT.*).
 //!
 //! # Layout
-//! Dependencies point one way: `main -> server -> commands -> {state, clients, stats, search}
-//! -> keyspace`, and nothing below imports what is above it.
+//! Dependencies point one way: `main -> server -> commands -> {state, clients, stats, search,
+//! persistence} -> keyspace`, and nothing below imports what is above it.
 //!
 //! - [`protocol`]: RESP request decoding (multibulk and inline, Redis's size limits and
 //!   protocol errors) and reply encoding for RESP2 or RESP3. Knows nothing of keys.
@@ -21,9 +21,12 @@
 //!   order by re-running their command when a key they wait on is written.
 //! - [`scripting`]: the Lua 5.1 engine behind EVAL (the `redis` API, reply conversions, the
 //!   bundled libraries, SCRIPT KILL); its commands run through `commands::execute_nested`.
-//! - [`persistence`]: the append-only file (Redis 7's manifest, base and incremental files,
-//!   `appendfsync`, rewrites). What a command appends is decided in `commands::propagate`;
-//!   loading and rewriting, which need the whole server, are `commands::aof`.
+//! - [`persistence`]: what outlives the process. The RDB snapshot (`dir/dbfilename`) in
+//!   Redis 7.0's file format and the `save` rules; the append-only file (Redis 7's manifest,
+//!   base and incremental files, `appendfsync`, rewrites). What a command appends is decided
+//!   in `commands::propagate`; what goes into a snapshot (keys, function libraries, search
+//!   index definitions), loading either file and rewriting the AOF need the whole server and
+//!   live in `commands::snapshot` and `commands::aof`.
 //! - [`hll`]: Redis's HyperLogLog string layout and estimator.
 //! - [`search`]: the search engine behind FT.*: index definitions and their FT.CREATE parser,
 //!   the registry of indexes (a keyspace observer that keeps every index in step with database
@@ -34,9 +37,6 @@
 //!   and documents as hash values; FT.* argument parsing, the background scan of FT.CREATE and
 //!   reply building live in `commands::search`. Suggestion dictionaries (FT.SUG*) are key
 //!   values: `keyspace::suggest`.
-//! - [`persistence`]: the RDB snapshot (`dir/dbfilename`) in Redis 7.0's file format, the
-//!   `save` rules, and loading at start-up; commands decide what goes in (keys, function
-//!   libraries, search index definitions) and apply what comes out.
 //! - [`error`] (one error enum per layer: `CmdError`, `ProtocolError`; every reply text) and
 //!   [`glob`] (Redis's pattern matching) depend on nothing.
 //!

@@ -649,6 +649,19 @@ fn free_port() -> u16 {
 
 #[test]
 fn redis_server_and_ferrostack_load_each_others_aof() {
+    aof_round_trip_with_redis_server("no");
+}
+
+/// Redis's default: the base redis-server writes is an RDB file.
+#[test]
+fn an_rdb_preamble_base_from_redis_server_loads() {
+    aof_round_trip_with_redis_server("yes");
+}
+
+/// redis-server writes an AOF (its base in command form or, with `preamble` yes, as an RDB
+/// file), ferrostack loads it and reads the same, then redis-server loads what ferrostack
+/// wrote after a rewrite of its own.
+fn aof_round_trip_with_redis_server(preamble: &str) {
     if Command::new("redis-server")
         .arg("--version")
         .output()
@@ -661,7 +674,7 @@ fn redis_server_and_ferrostack_load_each_others_aof() {
     let port = free_port().to_string();
     let started = Command::new("redis-server")
         .args(["--port", &port, "--save", "", "--daemonize", "yes"])
-        .args(["--appendonly", "yes", "--aof-use-rdb-preamble", "no"])
+        .args(["--appendonly", "yes", "--aof-use-rdb-preamble", preamble])
         .args(["--dir", dir.s(), "--appendfsync", "always"])
         .status()
         .unwrap();

@@ -252,7 +252,7 @@ pub fn start(state: &Arc<ServerState>) -> Result<(), String> {
 }
 
 /// Replays the AOF described by `location`'s manifest; `false` when there is none.
-pub fn load(state: &ServerState, location: &Location) -> Result<bool, String> {
+pub fn load(state: &Arc<ServerState>, location: &Location) -> Result<bool, String> {
     let Some(manifest) = location.read_manifest()? else {
         return Ok(false);
     };
@@ -290,10 +290,11 @@ pub fn load(state: &ServerState, location: &Location) -> Result<bool, String> {
     Ok(true)
 }
 
-/// Replays one file; a truncated end is cut off when it is the last file and
-/// `aof-load-truncated` allows it.
+/// Replays one file (a base in RDB format loads as a snapshot); a truncated end is cut off
+/// when it is the last file and `aof-load-truncated` allows it. Returns the commands (or
+/// keys) loaded.
 fn load_file(
-    state: &ServerState,
+    state: &Arc<ServerState>,
     client: &mut ClientState,
     location: &Location,
     name: &str,
@@ -308,11 +309,10 @@ fn load_file(
         Err(e) if e.kind() == std::io::ErrorKind::NotFound => return Ok(0),
         Err(e) => return Err(format!("Can't read the append-only file {name}: {e}")),
     };
+    // A base written with aof-use-rdb-preamble (Redis's default) is an RDB file.
     if data.starts_with(b"REDIS") {
-        return Err(format!(
-            "The AOF base {name} is an RDB file (aof-use-rdb-preamble), which this server \
-             cannot load yet"
-        ));
+        let (keys, _) = super::snapshot::load_rdb(state, &path)?;
+        return Ok(keys as usize);
     }
     let mut pos = 0;
     let mut count = 0;

@@ -4,6 +4,7 @@
 //! `save` rules, loading at start-up and DEBUG RELOAD, and the MISCONF refusal of writes
 //! after a failed background save.
 
+use std::path::Path;
 use std::sync::Arc;
 use std::sync::atomic::Ordering;
 use std::time::Instant;
@@ -273,8 +274,20 @@ pub fn load_at_startup(state: &Arc<ServerState>) -> Result<(), String> {
 
 fn read(state: &ServerState) -> Result<Option<Loaded>, String> {
     let path = snapshot::path(&state.config.get("dir"), &state.config.get("dbfilename"));
+    read_path(state, &path)
+}
+
+/// Loads the RDB file at `path` (an AOF base written with `aof-use-rdb-preamble`); returns
+/// the keys loaded and skipped as expired. A missing file is an error.
+pub fn load_rdb(state: &Arc<ServerState>, path: &Path) -> Result<(u64, u64), String> {
+    let loaded = read_path(state, path)?
+        .ok_or_else(|| format!("Can't open the RDB file {}", path.display()))?;
+    apply(state, loaded)
+}
+
+fn read_path(state: &ServerState, path: &Path) -> Result<Option<Loaded>, String> {
     let encodings = super::ExecCtx::encodings_of(state);
-    let loaded = snapshot::read_file(&path, &encodings, state.keyspace.databases())?;
+    let loaded = snapshot::read_file(path, &encodings, state.keyspace.databases())?;
     if let Some(loaded) = &loaded {
         tracing::info!("Loading RDB produced by version {}", loaded.version);
         for module in &loaded.skipped_modules {
