@@ -281,15 +281,7 @@ fn dispatch(
         return error_reply(state, CmdError::NoAuth);
     }
     if let Some(e) = crate::pubsub::refused_while_subscribed(client, spec, resolved.name()) {
-        resolved
-            .stats()
-            .rejected_calls
-            .fetch_add(1, Ordering::Relaxed);
-        transaction::refuse(client);
-        if spec.name == "exec" {
-            return error_reply(state, transaction::exec_refused(client, e));
-        }
-        return error_reply(state, e);
+        return rejected(state, client, &resolved, e);
     }
     let Some(handler) = runs.handler else {
         transaction::refuse(client);
@@ -302,15 +294,7 @@ fn dispatch(
             || (spec.name == "exec" && transaction::queued_writes(client)))
         && let Some(e) = snapshot::refuses_writes(state)
     {
-        resolved
-            .stats()
-            .rejected_calls
-            .fetch_add(1, Ordering::Relaxed);
-        transaction::refuse(client);
-        if spec.name == "exec" {
-            return error_reply(state, transaction::exec_refused(client, e));
-        }
-        return error_reply(state, e);
+        return rejected(state, client, &resolved, e);
     }
     if client.tx.queueing() && !transaction::runs_at_once(spec) {
         return transaction::queue(client, runs, argv).unwrap_or_else(|e| {
@@ -478,6 +462,25 @@ pub fn count_unblocked(state: &ServerState, name: &[u8]) {
             .total_commands_processed
             .fetch_add(1, Ordering::Relaxed);
     }
+}
+
+/// A command refused before it ran: counted as a rejected call, and inside MULTI it makes
+/// EXEC fail (an EXEC refused itself answers EXECABORT with the reason).
+fn rejected(
+    state: &ServerState,
+    client: &mut ClientState,
+    resolved: &Resolved,
+    e: CmdError,
+) -> Reply {
+    resolved
+        .stats()
+        .rejected_calls
+        .fetch_add(1, Ordering::Relaxed);
+    transaction::refuse(client);
+    if resolved.spec().name == "exec" {
+        return error_reply(state, transaction::exec_refused(client, e));
+    }
+    error_reply(state, e)
 }
 
 fn error_reply(state: &ServerState, e: CmdError) -> Reply {

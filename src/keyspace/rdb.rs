@@ -988,19 +988,7 @@ mod tests {
     }
 
     /// Redis's default settings.
-    const CONFIG: EncodingConfig = EncodingConfig {
-        share_integers: true,
-        hash: HashLimits {
-            entries: 512,
-            value: 64,
-        },
-        list_max_listpack_size: -2,
-        set: SetLimits::DEFAULT,
-        zset: ZSetLimits {
-            entries: 128,
-            value: 64,
-        },
-    };
+    const CONFIG: EncodingConfig = EncodingConfig::REDIS_DEFAULTS;
 
     #[test]
     fn zsets_from_redis_7_payloads() {

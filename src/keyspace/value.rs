@@ -44,6 +44,23 @@ pub struct EncodingConfig {
     pub zset: ZSetLimits,
 }
 
+impl EncodingConfig {
+    /// Redis's default settings (no `maxmemory`, default listpack and intset limits).
+    pub const REDIS_DEFAULTS: EncodingConfig = EncodingConfig {
+        share_integers: true,
+        hash: HashLimits {
+            entries: 512,
+            value: 64,
+        },
+        list_max_listpack_size: -2,
+        set: SetLimits::DEFAULT,
+        zset: ZSetLimits {
+            entries: 128,
+            value: 64,
+        },
+    };
+}
+
 /// `hash-max-listpack-entries` and `hash-max-listpack-value`: the largest hash Redis keeps in
 /// its compact listpack encoding.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]

@@ -477,22 +477,10 @@ fn module_name(id: u64) -> String {
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::keyspace::{HashLimits, SetLimits, StrValue, ZSetLimits};
+    use crate::keyspace::StrValue;
 
     /// Redis's default settings.
-    const CONFIG: EncodingConfig = EncodingConfig {
-        share_integers: true,
-        hash: HashLimits {
-            entries: 512,
-            value: 64,
-        },
-        list_max_listpack_size: -2,
-        set: SetLimits::DEFAULT,
-        zset: ZSetLimits {
-            entries: 128,
-            value: 64,
-        },
-    };
+    const CONFIG: EncodingConfig = EncodingConfig::REDIS_DEFAULTS;
 
     fn sample() -> Image {
         let config = CONFIG;
