@@ -647,6 +647,22 @@ fn free_port() -> u16 {
         .port()
 }
 
+/// A client of the redis-server starting on `port`, once it accepts connections and has
+/// finished loading its data (until then it answers `LOADING`).
+fn redis_client(port: u16) -> common::Client {
+    let deadline = Instant::now() + Duration::from_secs(10);
+    loop {
+        if std::net::TcpStream::connect(("127.0.0.1", port)).is_ok() {
+            let mut c = common::Client::connect(port);
+            if c.q("PING") == V::Simple("PONG".into()) {
+                return c;
+            }
+        }
+        assert!(Instant::now() < deadline, "redis-server did not start");
+        std::thread::sleep(Duration::from_millis(50));
+    }
+}
+
 #[test]
 fn redis_server_and_ferrostack_load_each_others_aof() {
     aof_round_trip_with_redis_server("no");
@@ -679,16 +695,7 @@ fn aof_round_trip_with_redis_server(preamble: &str) {
         .status()
         .unwrap();
     assert!(started.success());
-    let port: u16 = port.parse().unwrap();
-    let deadline = Instant::now() + Duration::from_secs(10);
-    let mut r = loop {
-        if let Ok(s) = std::net::TcpStream::connect(("127.0.0.1", port)) {
-            drop(s);
-            break common::Client::connect(port);
-        }
-        assert!(Instant::now() < deadline, "redis-server did not start");
-        std::thread::sleep(Duration::from_millis(50));
-    };
+    let mut r = redis_client(port.parse().unwrap());
     let redis_lines = [
         "SET str hello",
         "SET ttl v EX 1000",
@@ -749,18 +756,7 @@ fn aof_round_trip_with_redis_server(preamble: &str) {
         .status()
         .unwrap();
     assert!(started.success());
-    let deadline = Instant::now() + Duration::from_secs(10);
-    let mut r = loop {
-        if let Ok(s) = std::net::TcpStream::connect(("127.0.0.1", port)) {
-            drop(s);
-            break common::Client::connect(port);
-        }
-        assert!(
-            Instant::now() < deadline,
-            "redis-server did not start on our AOF"
-        );
-        std::thread::sleep(Duration::from_millis(50));
-    };
+    let mut r = redis_client(port);
     let mut back: Vec<V> = reads.iter().map(|l| r.q(l)).collect();
     // Our key `ours` is there too.
     assert_eq!(back.pop(), Some(V::Int(10)));

@@ -294,6 +294,8 @@ fn save_and_restart_round_trips_every_type() {
         c.q("HSET doc:2 title world n 7 t blue");
         c.q("FT.SUGADD sug hello 1");
         c.q("FT.SUGADD sug help 2 PAYLOAD pl");
+        c.q("FT.SYNUPDATE idx g1 car auto");
+        c.q("FT.DICTADD dict alpha beta");
         before = contents(&mut c);
         assert_eq!(c.q("SAVE"), V::ok());
         assert_eq!(info_field(&mut c, "rdb_changes_since_last_save"), "0");
@@ -321,6 +323,19 @@ fn save_and_restart_round_trips_every_type() {
         c.q("FT.SUGGET sug hel WITHPAYLOADS").items().len(),
         4,
         "two suggestions with their payloads"
+    );
+    assert_eq!(
+        c.q("FT.SYNDUMP idx"),
+        V::Array(vec![
+            V::bulk("auto"),
+            V::Array(vec![V::bulk("g1")]),
+            V::bulk("car"),
+            V::Array(vec![V::bulk("g1")]),
+        ])
+    );
+    assert_eq!(
+        c.q("FT.DICTDUMP dict"),
+        V::Array(vec![V::bulk("alpha"), V::bulk("beta")])
     );
 }
 

@@ -159,13 +159,7 @@ fn definitions(state: &ServerState) -> Vec<Record> {
                 vec![word("FT.ALIASADD"), word(&alias), word(&name)],
             ));
         }
-        let mut groups: std::collections::BTreeMap<String, Vec<String>> = Default::default();
-        for (term, ids) in index.synonyms() {
-            for id in ids {
-                groups.entry(id).or_default().push(term.clone());
-            }
-        }
-        for (group, terms) in groups {
+        for (group, terms) in index.synonym_groups() {
             let mut update = vec![word("FT.SYNUPDATE"), word(&name), word(&group)];
             update.push(word("SKIPINITIALSCAN"));
             update.extend(terms.iter().map(|t| word(t)));

@@ -77,13 +77,14 @@ fn bgsave(ctx: &mut ExecCtx, args: &mut Args) -> Result<Reply, CmdError> {
     }))
 }
 
-/// A snapshot whose moment is fixed: the keys are being captured, the libraries and index
-/// definitions were read at that moment.
+/// A snapshot whose moment is fixed: the keys are being captured, the libraries, index
+/// definitions (with aliases and synonyms) and dictionaries were read at that moment.
 struct Pending {
     capture: Arc<Capture>,
     mode: AccessMode,
     functions: Vec<Bytes>,
     indexes: Vec<IndexRecord>,
+    dicts: Vec<(String, Vec<String>)>,
 }
 
 /// Fixes the moment of a snapshot: the pause clients see is the instant every shard is
@@ -102,6 +103,7 @@ fn begin_image(state: &ServerState) -> Pending {
             name: index.def.name.clone(),
             args: index.def.create_args.clone(),
             aliases: state.search.aliases_of(&index.def.name),
+            synonyms: index.synonym_groups(),
         })
         .collect();
     Pending {
@@ -109,6 +111,7 @@ fn begin_image(state: &ServerState) -> Pending {
         mode,
         functions,
         indexes,
+        dicts: state.search.dicts.all(),
     }
 }
 
@@ -118,6 +121,7 @@ fn finish_image(state: &ServerState, pending: Pending) -> Image {
         dbs: snapshot::captured_keys(&state.keyspace, &pending.capture, pending.mode),
         functions: pending.functions,
         indexes: pending.indexes,
+        dicts: pending.dicts,
     }
 }
 
@@ -298,7 +302,8 @@ fn read_path(state: &ServerState, path: &Path) -> Result<Option<Loaded>, String>
 }
 
 /// Puts a decoded snapshot in place: keys (with expiry and access record), libraries,
-/// search indexes (re-indexed from the loaded keys in the background). Returns the keys
+/// search indexes with their aliases and synonyms (re-indexed from the loaded keys in the
+/// background), spell-check dictionaries. Returns the keys
 /// loaded and skipped as expired.
 fn apply(state: &Arc<ServerState>, loaded: Loaded) -> Result<(u64, u64), String> {
     let Loaded { image, expired, .. } = loaded;
@@ -343,7 +348,13 @@ fn apply(state: &Arc<ServerState>, loaded: Loaded) -> Result<(u64, u64), String>
                     .search
                     .set_alias(alias, &record.name, crate::search::registry::AliasOp::Add);
         }
+        for (group, terms) in record.synonyms {
+            index.update_synonyms(&group, terms);
+        }
         super::search::backfill::start(state.clone(), index);
+    }
+    for (name, terms) in image.dicts {
+        state.search.dicts.add(&name, terms);
     }
     state.snapshots.record_load(keys, expired);
     Ok((keys, expired))

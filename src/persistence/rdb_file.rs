@@ -42,6 +42,8 @@ const OPCODE_EOF: u8 = 255;
 
 /// The AUX field holding one search index definition.
 const AUX_FT_INDEX: &[u8] = b"ferrostack-ft-index";
+/// The AUX field holding one FT.DICTADD dictionary.
+const AUX_FT_DICT: &[u8] = b"ferrostack-ft-dict";
 
 static CRC64: crc::Crc<u64> = crc::Crc::<u64>::new(&crc::CRC_64_REDIS);
 
@@ -53,6 +55,8 @@ pub struct Image {
     /// FUNCTION LOAD libraries' code.
     pub functions: Vec<Bytes>,
     pub indexes: Vec<IndexRecord>,
+    /// Spell-check dictionaries (FT.DICTADD): name and terms.
+    pub dicts: Vec<(String, Vec<String>)>,
 }
 
 #[derive(Debug, Clone, PartialEq)]
@@ -80,12 +84,14 @@ pub enum Access {
 }
 
 /// A search index as FT.CREATE made it: its name, the arguments after the name (with any
-/// FT.ALTER additions appended), and its aliases.
+/// FT.ALTER additions appended), its aliases and its synonym groups (FT.SYNUPDATE).
 #[derive(Debug, Clone, PartialEq)]
 pub struct IndexRecord {
     pub name: String,
     pub args: Vec<Bytes>,
     pub aliases: Vec<String>,
+    /// Group id and terms.
+    pub synonyms: Vec<(String, Vec<String>)>,
 }
 
 impl Image {
@@ -122,6 +128,11 @@ pub fn write(
     }
     for index in &image.indexes {
         write_aux(&mut buf, AUX_FT_INDEX, &encode_index(index));
+    }
+    for (name, terms) in &image.dicts {
+        let mut value = Vec::new();
+        write_named_list(&mut value, name, terms);
+        write_aux(&mut buf, AUX_FT_DICT, &value);
     }
     for code in &image.functions {
         buf.push(OPCODE_FUNCTION2);
@@ -194,7 +205,9 @@ fn write_aux(buf: &mut Vec<u8>, name: &[u8], value: &[u8]) {
     rdb::write_string(buf, value);
 }
 
-/// An index record as RDB strings: name, argument count, arguments, alias count, aliases.
+/// An index record as RDB strings: name, argument count, arguments, alias count, aliases,
+/// then synonym group count and each group as [`write_named_list`] writes it (files written
+/// before synonyms were saved end after the aliases).
 fn encode_index(index: &IndexRecord) -> Vec<u8> {
     let mut out = Vec::new();
     rdb::write_string(&mut out, index.name.as_bytes());
@@ -206,28 +219,63 @@ fn encode_index(index: &IndexRecord) -> Vec<u8> {
     for alias in &index.aliases {
         rdb::write_string(&mut out, alias.as_bytes());
     }
+    rdb::write_len(&mut out, index.synonyms.len() as u64);
+    for (group, terms) in &index.synonyms {
+        write_named_list(&mut out, group, terms);
+    }
     out
 }
 
 fn decode_index(blob: &[u8]) -> Option<IndexRecord> {
     let mut r = Reader::new(blob);
-    let text = |b: Bytes| String::from_utf8(b.to_vec()).ok();
-    let name = text(r.string().ok()?)?;
+    let name = utf8(r.string().ok()?)?;
     let argc = r.plain_len().ok()?;
     let mut args = Vec::with_capacity(argc.min(r.remaining()));
     for _ in 0..argc {
         args.push(r.string().ok()?);
     }
-    let aliasc = r.plain_len().ok()?;
-    let mut aliases = Vec::with_capacity(aliasc.min(r.remaining()));
-    for _ in 0..aliasc {
-        aliases.push(text(r.string().ok()?)?);
+    let aliases = read_list(&mut r)?;
+    let mut synonyms = Vec::new();
+    if r.remaining() > 0 {
+        let groups = r.plain_len().ok()?;
+        for _ in 0..groups {
+            synonyms.push(read_named_list(&mut r)?);
+        }
     }
     Some(IndexRecord {
         name,
         args,
         aliases,
+        synonyms,
     })
+}
+
+/// A name, then a count and that many strings (a dictionary, a synonym group).
+fn write_named_list(out: &mut Vec<u8>, name: &str, items: &[String]) {
+    rdb::write_string(out, name.as_bytes());
+    rdb::write_len(out, items.len() as u64);
+    for item in items {
+        rdb::write_string(out, item.as_bytes());
+    }
+}
+
+fn read_named_list(r: &mut Reader) -> Option<(String, Vec<String>)> {
+    let name = utf8(r.string().ok()?)?;
+    Some((name, read_list(r)?))
+}
+
+/// A count and that many UTF-8 strings.
+fn read_list(r: &mut Reader) -> Option<Vec<String>> {
+    let count = r.plain_len().ok()?;
+    let mut items = Vec::with_capacity(count.min(r.remaining()));
+    for _ in 0..count {
+        items.push(utf8(r.string().ok()?)?);
+    }
+    Some(items)
+}
+
+fn utf8(bytes: Bytes) -> Option<String> {
+    String::from_utf8(bytes.to_vec()).ok()
 }
 
 /// Why a file cannot be loaded. Displayed as Redis logs the same failure.
@@ -366,6 +414,10 @@ pub fn read(
                     let index = decode_index(&value)
                         .ok_or_else(|| corrupt(&r, "search index definition"))?;
                     loaded.image.indexes.push(index);
+                } else if name.as_ref() == AUX_FT_DICT {
+                    let dict = read_named_list(&mut Reader::new(&value))
+                        .ok_or_else(|| corrupt(&r, "search dictionary"))?;
+                    loaded.image.dicts.push(dict);
                 }
             }
             OPCODE_MODULE_AUX => {
@@ -519,7 +571,9 @@ mod tests {
                 name: "idx".into(),
                 args: vec![Bytes::from_static(b"SCHEMA"), Bytes::from_static(b"t")],
                 aliases: vec!["al".into()],
+                synonyms: vec![("g1".into(), vec!["car".into(), "auto".into()])],
             }],
+            dicts: vec![("d".into(), vec!["foo".into(), "bar".into()])],
         }
     }
 

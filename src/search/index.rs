@@ -410,6 +410,17 @@ impl Index {
         self.data.read().synonyms.dump()
     }
 
+    /// Every synonym group id with its terms, by id: what FT.SYNUPDATE calls recreate them.
+    pub fn synonym_groups(&self) -> Vec<(String, Vec<String>)> {
+        let mut groups: std::collections::BTreeMap<String, Vec<String>> = Default::default();
+        for (term, ids) in self.synonyms() {
+            for id in ids {
+                groups.entry(id).or_default().push(term.clone());
+            }
+        }
+        groups.into_iter().collect()
+    }
+
     /// Runs `read` on the text index under the index's read lock (FT.SPELLCHECK reads its
     /// terms through [`TextIndex::terms_with_doc_freq`] and [`TextIndex::word`]).
     pub fn with_text<R>(&self, read: impl FnOnce(&TextIndex) -> R) -> R {
