@@ -420,6 +420,18 @@ fn corrupt_or_truncated_files_are_refused_and_left_alone() {
     refuses_to_start(&dir, "Wrong signature trying to load DB from file");
 }
 
+/// Pipelines `SET k<i> value` for i in 0..n and reads the replies.
+fn set_keys(c: &mut Client, n: usize, value: &str) {
+    let mut pipeline = Vec::new();
+    for i in 0..n {
+        pipeline.extend(common::encode_command(&["SET", &format!("k{i}"), value]));
+    }
+    c.send_raw(&pipeline);
+    for _ in 0..n {
+        c.read();
+    }
+}
+
 #[test]
 fn bgsave_reports_its_progress_and_outcome() {
     let dir = TempDir::new("pit");
@@ -427,24 +439,10 @@ fn bgsave_reports_its_progress_and_outcome() {
         let server = ferro(&dir, &[]);
         let mut c = server.client();
         let n = 50_000;
-        let mut pipeline = Vec::new();
-        for i in 0..n {
-            pipeline.extend(common::encode_command(&["SET", &format!("k{i}"), "old"]));
-        }
-        c.send_raw(&pipeline);
-        for _ in 0..n {
-            c.read();
-        }
+        set_keys(&mut c, n, "old");
         assert_eq!(c.q("BGSAVE"), V::Simple("Background saving started".into()));
         // Written after the reply: not in the snapshot.
-        let mut pipeline = Vec::new();
-        for i in 0..n {
-            pipeline.extend(common::encode_command(&["SET", &format!("k{i}"), "new"]));
-        }
-        c.send_raw(&pipeline);
-        for _ in 0..n {
-            c.read();
-        }
+        set_keys(&mut c, n, "new");
         c.q("SET added-later 1");
         eventually("the background save", || {
             info_field(&mut c, "rdb_bgsave_in_progress") == "0"
@@ -483,14 +481,7 @@ fn bgsave_excludes_writes_after_its_reply() {
         let server = ferro(&dir, &[]);
         let mut c = server.client();
         let n = 50_000;
-        let mut pipeline = Vec::new();
-        for i in 0..n {
-            pipeline.extend(common::encode_command(&["SET", &format!("k{i}"), "old"]));
-        }
-        c.send_raw(&pipeline);
-        for _ in 0..n {
-            c.read();
-        }
+        set_keys(&mut c, n, "old");
         // BGSAVE and the overwrites in one pipeline: everything after BGSAVE is excluded.
         let mut pipeline = common::encode_command(&["BGSAVE"]);
         for i in 0..n {
