@@ -56,17 +56,18 @@ fn main() -> ExitCode {
         std::process::id()
     );
     let state = ServerState::new(config);
-    // Before listening: clients never see a half-loaded dataset.
-    if let Err(message) = ferrostack::commands::snapshot::load_at_startup(&state) {
+    // Before listening: clients never see a half-loaded dataset (search indexes then fill
+    // in the background, and adopt their saved HNSW graphs).
+    let loaded = ferrostack::commands::graphs::load_adopting(&state, || {
+        ferrostack::commands::snapshot::load_at_startup(&state)?;
+        // As Redis: with appendonly on, the AOF is what is loaded.
+        if state.config.get_bool("appendonly") {
+            ferrostack::commands::aof::start(&state).inspect_err(|e| eprintln!("{e}"))?;
+        }
+        Ok::<(), String>(())
+    });
+    if let Err(message) = loaded {
         tracing::error!("{message}");
-        return ExitCode::FAILURE;
-    }
-    // As Redis: with appendonly on, the AOF is what is loaded.
-    if state.config.get_bool("appendonly")
-        && let Err(e) = ferrostack::commands::aof::start(&state)
-    {
-        tracing::error!("{e}");
-        eprintln!("{e}");
         return ExitCode::FAILURE;
     }
     ferrostack::commands::aof::spawn_ticker(state.clone());
@@ -74,6 +75,11 @@ fn main() -> ExitCode {
     let served = runtime.block_on(ferrostack::server::run(state.clone()));
     // Whatever was appended reaches the disk before the process ends.
     state.aof.close();
+    // With the AOF, the next start loads the graphs of the last rewrite unless newer ones
+    // are written now (a final snapshot, if any, wrote them already).
+    if state.config.get_bool("appendonly") {
+        ferrostack::commands::graphs::save(&state);
+    }
     match served {
         Ok(()) => ExitCode::SUCCESS,
         Err(_) => ExitCode::FAILURE,

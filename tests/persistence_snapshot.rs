@@ -10,44 +10,15 @@
 mod common;
 
 use std::net::{TcpListener, TcpStream};
-use std::path::{Path, PathBuf};
+use std::path::PathBuf;
 use std::process::{Child, Command, Stdio};
 use std::time::{Duration, Instant};
 
-use common::{Client, Server, V};
+use common::{Client, Server, TempDir, V};
 
-/// A fresh temporary directory, removed on drop.
-struct TempDir(PathBuf);
-
-impl TempDir {
-    fn new(tag: &str) -> TempDir {
-        let nanos = std::time::SystemTime::now()
-            .duration_since(std::time::UNIX_EPOCH)
-            .unwrap()
-            .subsec_nanos();
-        let dir =
-            std::env::temp_dir().join(format!("ferro-snap-{tag}-{}-{nanos}", std::process::id()));
-        std::fs::create_dir_all(&dir).unwrap();
-        TempDir(dir)
-    }
-
-    fn path(&self) -> &Path {
-        &self.0
-    }
-
-    fn str(&self) -> &str {
-        self.0.to_str().unwrap()
-    }
-
-    fn dump(&self) -> PathBuf {
-        self.0.join("dump.rdb")
-    }
-}
-
-impl Drop for TempDir {
-    fn drop(&mut self) {
-        let _ = std::fs::remove_dir_all(&self.0);
-    }
+/// The snapshot file of `dir`.
+fn dump(dir: &TempDir) -> PathBuf {
+    dir.path().join("dump.rdb")
 }
 
 /// ferrostack on `dir` with `extra` options (`save` off unless given).
@@ -400,23 +371,23 @@ fn corrupt_or_truncated_files_are_refused_and_left_alone() {
         fill(&mut c);
         assert_eq!(c.q("SAVE"), V::ok());
     }
-    let good = std::fs::read(dir.dump()).unwrap();
+    let good = std::fs::read(dump(&dir)).unwrap();
     let truncated = &good[..good.len() / 2];
-    std::fs::write(dir.dump(), truncated).unwrap();
+    std::fs::write(dump(&dir), truncated).unwrap();
     refuses_to_start(
         &dir,
         "Short read or OOM loading DB. Unrecoverable error, aborting now.",
     );
-    assert_eq!(std::fs::read(dir.dump()).unwrap(), truncated);
+    assert_eq!(std::fs::read(dump(&dir)).unwrap(), truncated);
 
     let mut flipped = good.clone();
     let at = flipped.len() - 20;
     flipped[at] ^= 0x55;
-    std::fs::write(dir.dump(), &flipped).unwrap();
+    std::fs::write(dump(&dir), &flipped).unwrap();
     refuses_to_start(&dir, "Wrong RDB checksum expected");
-    assert_eq!(std::fs::read(dir.dump()).unwrap(), flipped);
+    assert_eq!(std::fs::read(dump(&dir)).unwrap(), flipped);
 
-    std::fs::write(dir.dump(), b"NOTREDIS0010").unwrap();
+    std::fs::write(dump(&dir), b"NOTREDIS0010").unwrap();
     refuses_to_start(&dir, "Wrong signature trying to load DB from file");
 }
 
@@ -563,7 +534,7 @@ fn save_rules_shutdown_sigterm_flushall_and_debug_reload_save() {
             other => panic!("{other:?}"),
         };
         c.q("SET by-rule 1");
-        eventually("the save rule", || dir.dump().exists());
+        eventually("the save rule", || dump(&dir).exists());
         eventually("the save to finish", || {
             info_field(&mut c, "rdb_changes_since_last_save") == "0"
         });
@@ -646,6 +617,6 @@ fn replies_match_redis() {
     }
     for (c, dir) in [(&mut a, &ours), (&mut b, &theirs)] {
         assert!(matches!(c.q("LASTSAVE"), V::Int(_)));
-        assert!(dir.dump().exists());
+        assert!(dump(dir).exists());
     }
 }

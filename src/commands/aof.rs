@@ -106,7 +106,11 @@ fn rewrite(state: &ServerState, enable: bool) -> Result<(), String> {
     };
     let written = write_base(&started, &head, &dbs).map_err(|e| e.to_string());
     match written {
-        Ok(()) => state.aof.finish_rewrite(started),
+        Ok(()) => {
+            state.aof.finish_rewrite(started)?;
+            super::graphs::save(state);
+            Ok(())
+        }
         Err(e) => {
             let _ = std::fs::remove_file(started.temp_path());
             state.aof.rewrite_failed();

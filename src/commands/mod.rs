@@ -10,6 +10,7 @@ pub mod args;
 pub mod bitmap;
 pub mod connection;
 pub mod generic;
+pub mod graphs;
 pub mod hash;
 pub mod hyperloglog;
 pub mod list;

@@ -148,6 +148,7 @@ fn write(
                 "DB saved on disk ({} keys, {bytes} bytes in {secs:.3} seconds)",
                 image.key_count()
             );
+            super::graphs::save(state);
             true
         }
         Err(e) if e.kind() == std::io::ErrorKind::Interrupted => {
@@ -378,7 +379,7 @@ pub fn debug_reload(state: &Arc<ServerState>, save: bool, flush: bool) -> Result
     if flush {
         empty_dataset(state);
     }
-    apply(state, loaded).map_err(|e| {
+    super::graphs::load_adopting(state, || apply(state, loaded)).map_err(|e| {
         tracing::warn!("{e}");
         failed()
     })?;

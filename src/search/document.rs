@@ -76,6 +76,12 @@ impl DocTable {
         id
     }
 
+    /// An id no document will have: for index entries that belong to no document.
+    pub fn reserve_id(&mut self) -> u32 {
+        self.max_id += 1;
+        self.max_id
+    }
+
     /// Removes the document of `key`, returning its id and contents.
     pub fn remove(&mut self, key: &[u8]) -> Option<(DocId, Document)> {
         let id = self.ids.remove(key)?;

@@ -8,6 +8,7 @@
 //! loading documents. Nothing here calls back into the keyspace or the registry.
 
 use std::collections::HashMap;
+use std::sync::Arc;
 use std::sync::atomic::{AtomicBool, AtomicU64, Ordering};
 
 use bytes::Bytes;
@@ -21,8 +22,8 @@ use super::fields::{GeoIndex, NumericIndex, TagIndex, TextIndex, geo, numeric, t
 use super::query::{Query, QueryNode};
 use super::score::{Explanation, Scorer};
 use super::synonyms::SynonymMap;
-use super::vector::VectorIndex;
-use super::{DocId, FieldDef, FieldKind, IndexDef, SearchError};
+use super::vector::{GraphImage, VectorIndex};
+use super::{DocId, FieldDef, FieldKind, IndexDef, SearchError, VectorAlgorithm};
 use crate::keyspace::value::HashValue;
 
 /// One index.
@@ -34,6 +35,8 @@ pub struct Index {
     dropped: AtomicBool,
     /// Which backfill is the current one: each start bumps it and an older scan stops.
     scan_generation: AtomicU64,
+    /// A load is filling the index and saved HNSW graphs wait to be adopted.
+    restoring: AtomicBool,
     /// FT.AGGREGATE cursors over this index; they go when the index is dropped.
     pub cursors: Cursors,
 }
@@ -157,7 +160,7 @@ pub(super) enum FieldIndex {
     Geo(GeoIndex),
     Tag(TagIndex),
     Text,
-    Vector(Box<VectorIndex>),
+    Vector(Arc<VectorIndex>),
 }
 
 /// Everything behind the index's lock.
@@ -220,7 +223,7 @@ impl Index {
                 FieldKind::Geo => FieldIndex::Geo(GeoIndex::default()),
                 FieldKind::Tag { .. } => FieldIndex::Tag(TagIndex::default()),
                 FieldKind::Text { .. } => FieldIndex::Text,
-                FieldKind::Vector(params) => FieldIndex::Vector(Box::new(VectorIndex::new(params))),
+                FieldKind::Vector(params) => FieldIndex::Vector(Arc::new(VectorIndex::new(params))),
             })
             .collect();
         let stats = IndexStats {
@@ -238,6 +241,7 @@ impl Index {
             }),
             dropped: AtomicBool::new(false),
             scan_generation: AtomicU64::new(0),
+            restoring: AtomicBool::new(false),
             cursors: Cursors::default(),
         })
     }
@@ -392,6 +396,91 @@ impl Index {
                 FieldIndex::Vector(v) => v.clear(),
             }
         }
+    }
+
+    /// The HNSW fields' attributes and vector indexes.
+    fn graphs(&self) -> Vec<(String, Arc<VectorIndex>)> {
+        let data = self.data.read();
+        self.def
+            .fields
+            .iter()
+            .zip(&data.fields)
+            .filter_map(|(field, index)| match (&field.kind, index) {
+                (FieldKind::Vector(p), FieldIndex::Vector(v))
+                    if p.algorithm == VectorAlgorithm::Hnsw =>
+                {
+                    Some((field.attribute.clone(), Arc::clone(v)))
+                }
+                _ => None,
+            })
+            .collect()
+    }
+
+    fn graph(&self, attribute: &str) -> Option<Arc<VectorIndex>> {
+        self.graphs()
+            .into_iter()
+            .find_map(|(name, v)| (name == attribute).then_some(v))
+    }
+
+    /// The attributes of the HNSW fields.
+    pub fn graph_attributes(&self) -> Vec<String> {
+        self.graphs().into_iter().map(|(name, _)| name).collect()
+    }
+
+    /// A load is about to fill the index: its HNSW workers wait until [`Index::end_restore`]
+    /// (a graph they built meanwhile would be replaced by the saved one).
+    pub fn begin_restore(&self) {
+        if !self.restoring.swap(true, Ordering::SeqCst) {
+            for (_, v) in self.graphs() {
+                v.hold_graph();
+            }
+        }
+    }
+
+    /// Ends [`Index::begin_restore`]: the workers place whatever no saved graph answers for.
+    pub fn end_restore(&self) {
+        if self.restoring.swap(false, Ordering::SeqCst) {
+            for (_, v) in self.graphs() {
+                v.release_graph();
+            }
+        }
+    }
+
+    /// Between [`Index::begin_restore`] and [`Index::end_restore`].
+    pub fn restoring(&self) -> bool {
+        self.restoring.load(Ordering::SeqCst)
+    }
+
+    /// Calls `f` with the image of the HNSW graph of `attribute`, each node named by the key
+    /// of the document it holds (`None` if no such field).
+    pub fn with_graph_image<R>(
+        &self,
+        attribute: &str,
+        f: impl FnOnce(&GraphImage<'_>) -> R,
+    ) -> Option<R> {
+        let keys_of = |ids: &[u32]| {
+            let data = self.data.read();
+            ids.iter()
+                .map(|&id| data.docs.get(DocId(id)).map(|d| d.key.clone()))
+                .collect()
+        };
+        self.graph(attribute)?.with_graph_image(keys_of, f)
+    }
+
+    /// Puts a saved graph in place of `attribute`'s: each node answers for the document its
+    /// key names now if that document's vector is still the node's, bit for bit; the other
+    /// documents' vectors are placed by the worker as usual. Returns the nodes adopted.
+    pub fn adopt_graph(&self, attribute: &str, image: GraphImage<'_>) -> Result<u64, SearchError> {
+        let v = self
+            .graph(attribute)
+            .ok_or_else(|| SearchError::Other(format!("no HNSW field '{attribute}'")))?;
+        let mut data = self.data.write();
+        let ids: Vec<Option<u32>> = image
+            .keys
+            .iter()
+            .map(|key| Some(data.docs.id_of(key.as_ref()?)?.0))
+            .collect();
+        v.adopt_graph(image, &ids, || data.docs.reserve_id())
     }
 
     /// Whether `key` is indexed.
@@ -585,6 +674,11 @@ impl Index {
     /// Marks the index dropped (FT.DROPINDEX): a running backfill stops.
     pub fn mark_dropped(&self) {
         self.dropped.store(true, Ordering::SeqCst);
+    }
+
+    /// Dropped, or replaced by FT.ALTER.
+    pub fn is_dropped(&self) -> bool {
+        self.dropped.load(Ordering::SeqCst)
     }
 
     /// Starts a (re-)scan: FT.INFO shows `indexing` from now on. Returns the scan's ticket

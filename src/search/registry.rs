@@ -33,6 +33,9 @@ pub struct Registry {
     /// Indexes whose documents were dropped wholesale (SWAPDB) and must be scanned again;
     /// the command layer, which can reach the keyspace, drains it.
     rescans: Mutex<Vec<Arc<Index>>>,
+    /// While a dataset loads: indexes created meanwhile, whose saved HNSW graphs are to be
+    /// adopted once it is loaded (`None` when no load runs).
+    restoring: Mutex<Option<Vec<Arc<Index>>>>,
 }
 
 #[derive(Default)]
@@ -72,7 +75,26 @@ impl Registry {
         let index = Arc::new(Index::new(def)?);
         inner.indexes.push(index.clone());
         self.any.store(true, Ordering::Release);
+        self.note_restoring(&index);
         Ok(index)
+    }
+
+    /// From now on until [`Registry::end_load`], indexes created are held for restoring
+    /// ([`Index::begin_restore`]).
+    pub fn begin_load(&self) {
+        *self.restoring.lock() = Some(Vec::new());
+    }
+
+    /// Ends [`Registry::begin_load`]: the indexes created meanwhile.
+    pub fn end_load(&self) -> Vec<Arc<Index>> {
+        self.restoring.lock().take().unwrap_or_default()
+    }
+
+    fn note_restoring(&self, index: &Arc<Index>) {
+        if let Some(created) = self.restoring.lock().as_mut() {
+            index.begin_restore();
+            created.push(index.clone());
+        }
     }
 
     /// FT.ALTER: puts a new, empty index with definition `def` in `old`'s place (same name,
@@ -88,6 +110,7 @@ impl Registry {
         let index = Arc::new(Index::new(def)?);
         inner.indexes[pos] = index.clone();
         old.mark_dropped();
+        self.note_restoring(&index);
         Ok(index)
     }
 

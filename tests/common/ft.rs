@@ -206,6 +206,18 @@ pub fn knn(
     k: usize,
 ) -> Result<Vec<(String, f64)>, String> {
     let query = format!("{filter}=>[KNN {k} @{field} $q AS d]");
+    knn_blob(c, index, &query, &blob(&q), k)
+}
+
+/// FT.SEARCH `query`, a KNN query yielding its distance `AS d`, with `$q` = `q`, sorted by
+/// distance: (id, reported distance) of the first `k`.
+pub fn knn_blob(
+    c: &mut Client,
+    index: &str,
+    query: &str,
+    q: &[u8],
+    k: usize,
+) -> Result<Vec<(String, f64)>, String> {
     let reply = c.cmd(&[
         b"FT.SEARCH".as_ref(),
         index.as_bytes(),
@@ -213,7 +225,7 @@ pub fn knn(
         b"PARAMS",
         b"2",
         b"q",
-        &blob(&q),
+        q,
         b"SORTBY",
         b"d",
         b"RETURN",

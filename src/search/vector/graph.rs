@@ -8,6 +8,9 @@
 //! replaced one stays pending. Past a share of tombstones the worker rebuilds the graph from
 //! a snapshot of the live vectors and swaps it in; ids touched meanwhile stay pending.
 //!
+//! The worker can be held: it then leaves the graph alone (a save reads it under its read
+//! lock, a graph loaded from disk is about to replace it) and inserts queue up as pending.
+//!
 //! Must not depend on anything outside `search::vector` and `search::Metric`.
 
 use std::sync::Arc;
@@ -15,7 +18,8 @@ use std::sync::Arc;
 use parking_lot::{Condvar, Mutex, RwLock};
 use roaring::RoaringBitmap;
 
-use super::hnsw::{Hnsw, HnswParams};
+use super::hnsw::{GraphImage, Hnsw, HnswParams};
+use super::store::VectorStore;
 
 /// A rebuild is due once tombstones are this share of graph nodes ...
 const REBUILD_DEAD_SHARE: f64 = 0.25;
@@ -112,6 +116,60 @@ impl GraphState {
         !self.needs_rebuild() && self.placeable().is_empty()
     }
 
+    /// Replaces the graph with the one `image` describes. `ids` holds, per node, the id of
+    /// the live document its key names now, if any: a node whose vector is still that
+    /// document's (bit for bit) answers for it; any other node stays as a tombstone under an
+    /// id from `fresh` (never a document's). Live vectors no node answers for go pending.
+    /// Returns how many nodes were adopted, or why the image does not fit this index.
+    pub fn adopt(
+        &mut self,
+        store: &VectorStore,
+        image: GraphImage<'_>,
+        ids: &[Option<u32>],
+        mut fresh: impl FnMut() -> u32,
+    ) -> Result<u64, String> {
+        let p = &self.params;
+        if (image.metric, image.dim, image.ef_construction) != (p.metric, p.dim, p.ef_construction)
+            || image.m != p.m.clamp(2, 512)
+        {
+            return Err(format!(
+                "the saved graph was built with other parameters (DIM {}, M {}, EF_CONSTRUCTION {}, {})",
+                image.dim,
+                image.m,
+                image.ef_construction,
+                image.metric.name()
+            ));
+        }
+        let mut current = RoaringBitmap::new();
+        let node_ids: Vec<u32> = (0..image.nodes())
+            .map(|node| {
+                let saved = &image.vectors.get(node * p.dim..(node + 1) * p.dim);
+                match ids.get(node).copied().flatten() {
+                    Some(id)
+                        if !current.contains(id)
+                            && store
+                                .get(id)
+                                .zip(*saved)
+                                .is_some_and(|(live, saved)| same_bits(live, saved)) =>
+                    {
+                        current.insert(id);
+                        id
+                    }
+                    _ => fresh(),
+                }
+            })
+            .collect();
+        let hnsw = Hnsw::from_image(image, node_ids.clone())?;
+        let live: RoaringBitmap = store.rows().map(|(id, _)| id).collect();
+        self.pending = &live - &current;
+        self.points = node_ids.into_iter().collect();
+        self.touched = RoaringBitmap::new();
+        self.hnsw = Arc::new(hnsw);
+        let adopted = current.len();
+        self.current = current;
+        Ok(adopted)
+    }
+
     pub fn memory_bytes(&self) -> usize {
         self.hnsw.memory_bytes()
             + (self.points.serialized_size()
@@ -135,6 +193,10 @@ struct Signal {
     busy: bool,
     /// The index is gone: the worker ends.
     closed: bool,
+    /// Holds in force ([`Shared::hold`]): the worker takes no job meanwhile.
+    held: u32,
+    /// The worker is inserting into the shared graph.
+    placing: bool,
 }
 
 impl Shared {
@@ -161,6 +223,39 @@ impl Shared {
     fn closed(&self) -> bool {
         self.signal.lock().closed
     }
+
+    /// Holds the worker: it finishes the insert in hand, publishes its batch so far and
+    /// takes no job until [`Shared::release`]. Returns once it has stopped inserting.
+    pub fn hold(&self) {
+        let mut s = self.signal.lock();
+        s.held += 1;
+        while s.placing && !s.closed {
+            self.wake.wait(&mut s);
+        }
+    }
+
+    /// Ends one [`Shared::hold`].
+    pub fn release(&self) {
+        let mut s = self.signal.lock();
+        s.held = s.held.saturating_sub(1);
+        self.wake.notify_all();
+    }
+
+    /// Whether an insert job should stop: the index is gone, or the worker is held.
+    fn interrupted(&self) -> bool {
+        let s = self.signal.lock();
+        s.closed || s.held > 0
+    }
+
+    fn set_placing(&self, placing: bool) {
+        self.signal.lock().placing = placing;
+        self.wake.notify_all();
+    }
+}
+
+/// Vectors equal bit for bit (NaN payloads included).
+fn same_bits(a: &[f32], b: &[f32]) -> bool {
+    a.len() == b.len() && a.iter().zip(b).all(|(x, y)| x.to_bits() == y.to_bits())
 }
 
 /// Starts the worker of `shared`; it runs until [`stop_worker`]. `None` if no thread could
@@ -188,7 +283,7 @@ fn run(shared: &Shared) {
     loop {
         {
             let mut s = shared.signal.lock();
-            while !s.dirty && !s.closed {
+            while (!s.dirty || s.held > 0) && !s.closed {
                 shared.wake.wait(&mut s);
             }
             if s.closed {
@@ -198,13 +293,33 @@ fn run(shared: &Shared) {
             s.busy = true;
         }
         loop {
+            {
+                // Checked and set as one, so a hold never misses an insert starting.
+                let mut s = shared.signal.lock();
+                if s.held > 0 {
+                    // Resumed where it stopped once released.
+                    s.dirty = true;
+                    s.busy = false;
+                    shared.wake.notify_all();
+                    break;
+                }
+                s.placing = true;
+            }
             let job = take_job(&mut shared.inner.write());
             let Some(job) = job else {
-                shared.signal.lock().busy = false;
+                let mut s = shared.signal.lock();
+                s.busy = false;
+                s.placing = false;
                 shared.wake.notify_all();
                 break;
             };
-            if !do_job(shared, job) {
+            if matches!(job, Job::Rebuild(..)) {
+                // A rebuild works on a graph of its own: a hold need not wait for it.
+                shared.set_placing(false);
+            }
+            let open = do_job(shared, job);
+            shared.set_placing(false);
+            if !open {
                 return;
             }
         }
@@ -242,15 +357,21 @@ fn take_job(inner: &mut super::Inner) -> Option<Job> {
 fn do_job(shared: &Shared, job: Job) -> bool {
     match job {
         Job::Insert(hnsw, rows) => {
+            let mut placed = 0;
             for (id, v) in &rows {
-                if shared.closed() {
-                    return false;
+                if shared.interrupted() {
+                    break;
                 }
                 hnsw.insert(*id, v);
+                placed += 1;
             }
+            if shared.closed() {
+                return false;
+            }
+            // Rows not placed stay pending, for the next job.
             let mut inner = shared.inner.write();
             if let Some(g) = inner.graph.as_mut().filter(|g| Arc::ptr_eq(&g.hnsw, &hnsw)) {
-                for (id, _) in &rows {
+                for (id, _) in &rows[..placed] {
                     g.points.insert(*id);
                     if !g.touched.contains(*id) {
                         g.current.insert(*id);

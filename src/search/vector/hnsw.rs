@@ -8,11 +8,13 @@
 //!
 //! Must not depend on anything outside `search::vector` and `search::Metric`.
 
+use std::borrow::Cow;
 use std::cell::RefCell;
 use std::cmp::Reverse;
 use std::collections::BinaryHeap;
 use std::sync::atomic::{AtomicU64, Ordering};
 
+use bytes::Bytes;
 use parking_lot::{RwLock, RwLockUpgradableReadGuard};
 
 use super::metric::distance;
@@ -38,7 +40,82 @@ pub struct Hnsw {
     m0: usize,
     level_mult: f64,
     rng: AtomicU64,
+    /// Names this graph's content across saves: a graph read back from a file keeps the
+    /// file's, so an unchanged graph (same instance, same node count) need not be written
+    /// again.
+    instance: u64,
     layers: RwLock<Layers>,
+}
+
+/// A graph's content as it is saved and loaded. Nodes are named by their document's key,
+/// not by id: ids are handed out afresh when a dataset is loaded.
+pub struct GraphImage<'a> {
+    pub metric: Metric,
+    pub dim: usize,
+    pub m: usize,
+    pub ef_construction: usize,
+    pub instance: u64,
+    /// State of the level generator.
+    pub rng: u64,
+    pub entry: Option<u32>,
+    pub top_level: usize,
+    /// Node -> vector, `dim` values each.
+    pub vectors: Cow<'a, [f32]>,
+    /// Layer-0 links, `2m + 1` slots per node (count first).
+    pub base: Cow<'a, [u32]>,
+    /// Node -> links of layers 1..=level, `m + 1` slots per layer (count first).
+    pub upper: Cow<'a, [Box<[u32]>]>,
+    /// Node -> the key of the document it held when saved (`None`: no live document's).
+    pub keys: Vec<Option<Bytes>>,
+}
+
+impl GraphImage<'_> {
+    pub fn nodes(&self) -> usize {
+        self.keys.len()
+    }
+
+    /// Checks that the arrays make a graph a search can walk: sizes agree, every link names
+    /// a node that has the layer, the entry point is on the top layer. A file that passes
+    /// its checksum passes this too; it keeps a damaged one from ever indexing out of bounds.
+    fn check(&self) -> Result<(), String> {
+        let n = self.nodes();
+        let (m, m0) = (self.m, 2 * self.m);
+        let bad = |what: &str| Err(format!("the saved graph is damaged ({what})"));
+        if self.vectors.len() != n * self.dim
+            || self.base.len() != n * (m0 + 1)
+            || self.upper.len() != n
+        {
+            return bad("array sizes");
+        }
+        let level = |node: u32| self.upper[node as usize].len() / (m + 1);
+        for (node, upper) in self.upper.iter().enumerate() {
+            if upper.len() % (m + 1) != 0 || level(node as u32) > self.top_level {
+                return bad("levels");
+            }
+            let lists = std::iter::once((0, &self.base[node * (m0 + 1)..(node + 1) * (m0 + 1)]))
+                .chain(
+                    upper
+                        .chunks_exact(m + 1)
+                        .enumerate()
+                        .map(|(i, l)| (i + 1, l)),
+                );
+            for (lc, list) in lists {
+                let count = list[0] as usize;
+                if count >= list.len()
+                    || list[1..=count]
+                        .iter()
+                        .any(|&t| t as usize >= n || level(t) < lc)
+                {
+                    return bad("links");
+                }
+            }
+        }
+        match self.entry {
+            None if n == 0 => Ok(()),
+            Some(e) if (e as usize) < n && level(e) == self.top_level => Ok(()),
+            _ => bad("entry point"),
+        }
+    }
 }
 
 /// The graph proper. Node numbers are dense, in insertion order.
@@ -140,6 +217,7 @@ impl Hnsw {
             m0: 2 * m,
             level_mult: 1.0 / (m as f64).ln(),
             rng: AtomicU64::new(0x9E37_79B9_7F4A_7C15),
+            instance: rand::random(),
             layers: RwLock::new(Layers {
                 dim: params.dim,
                 vectors: Vec::with_capacity(capacity * params.dim),
@@ -150,6 +228,71 @@ impl Hnsw {
                 top_level: 0,
             }),
         }
+    }
+
+    /// The graph `image` describes, its nodes holding `ids` (one per node), or why the
+    /// image is not a graph. The image's parameters are taken as they are: the caller checks
+    /// they are the index's.
+    pub fn from_image(image: GraphImage<'_>, ids: Vec<u32>) -> Result<Hnsw, String> {
+        image.check()?;
+        if ids.len() != image.nodes() {
+            return Err("one id per node is needed".into());
+        }
+        let params = HnswParams {
+            metric: image.metric,
+            dim: image.dim,
+            m: image.m,
+            ef_construction: image.ef_construction,
+            capacity: 0,
+        };
+        let mut hnsw = Hnsw::new(params);
+        if hnsw.params.m != image.m {
+            return Err(format!("the saved graph has M {}", image.m));
+        }
+        hnsw.rng = AtomicU64::new(image.rng);
+        hnsw.instance = image.instance;
+        hnsw.layers = RwLock::new(Layers {
+            dim: image.dim,
+            vectors: image.vectors.into_owned(),
+            ids,
+            base: image.base.into_owned(),
+            upper: image.upper.into_owned(),
+            entry: image.entry,
+            top_level: image.top_level,
+        });
+        Ok(hnsw)
+    }
+
+    /// The caller's id of every node, in node order.
+    pub fn ids(&self) -> Vec<u32> {
+        self.layers.read().ids.clone()
+    }
+
+    /// Calls `f` with the graph's image, its nodes named by `keys` (one per node, as
+    /// [`Hnsw::ids`] listed them). Holds the graph's read lock meanwhile: the caller makes
+    /// sure no insert is waiting for it, or searches would queue behind that insert.
+    pub fn with_image<R>(
+        &self,
+        mut keys: Vec<Option<Bytes>>,
+        f: impl FnOnce(&GraphImage<'_>) -> R,
+    ) -> R {
+        let layers = self.layers.read();
+        // A node added since the ids were listed is named by no key: it loads as dead.
+        keys.resize(layers.ids.len(), None);
+        f(&GraphImage {
+            metric: self.params.metric,
+            dim: layers.dim,
+            m: self.params.m,
+            ef_construction: self.params.ef_construction,
+            instance: self.instance,
+            rng: self.rng.load(Ordering::Relaxed),
+            entry: layers.entry,
+            top_level: layers.top_level,
+            vectors: Cow::Borrowed(&layers.vectors),
+            base: Cow::Borrowed(&layers.base),
+            upper: Cow::Borrowed(&layers.upper),
+            keys,
+        })
     }
 
     /// Nodes in the graph, those a background batch is still adding included.

@@ -22,6 +22,7 @@ mod store;
 
 use std::sync::Arc;
 
+use bytes::Bytes;
 use roaring::RoaringBitmap;
 
 use self::graph::{GraphState, Shared};
@@ -30,6 +31,7 @@ use self::metric::Element;
 use self::store::{Hit, VectorStore};
 use super::{Deadline, DocId, Metric, SearchError, VectorAlgorithm, VectorParams, VectorType};
 
+pub use self::hnsw::GraphImage;
 pub use self::metric::distance;
 
 /// A filtered KNN scans the allowed ids exactly when `allowed² <= EXACT_COST_RATIO × ef ×
@@ -185,6 +187,54 @@ impl VectorIndex {
         if let Some(graph) = &mut inner.graph {
             graph.clear();
         }
+    }
+
+    /// Holds the HNSW worker until [`VectorIndex::release_graph`] (see
+    /// [`VectorIndex::adopt_graph`]); inserts are searched exactly meanwhile. Nothing for FLAT.
+    pub fn hold_graph(&self) {
+        self.shared.hold();
+    }
+
+    pub fn release_graph(&self) {
+        self.shared.release();
+    }
+
+    /// Calls `f` with the image of the HNSW graph (`None` for FLAT), its nodes named by
+    /// `keys_of(ids)`. The worker is held meanwhile, so inserts wait in `pending` while the
+    /// graph is read and searches go on.
+    pub fn with_graph_image<R>(
+        &self,
+        keys_of: impl FnOnce(&[u32]) -> Vec<Option<Bytes>>,
+        f: impl FnOnce(&GraphImage<'_>) -> R,
+    ) -> Option<R> {
+        let hnsw = Arc::clone(&self.shared.inner.read().graph.as_ref()?.hnsw);
+        self.shared.hold();
+        let keys = keys_of(&hnsw.ids());
+        let image = hnsw.with_image(keys, f);
+        self.shared.release();
+        Some(image)
+    }
+
+    /// Puts the graph `image` describes in place of the current one (see
+    /// [`graph::GraphState::adopt`]: `ids` names each node's live document, if any, and
+    /// `fresh` gives ids to nodes that answer for none). Returns the nodes adopted.
+    pub fn adopt_graph(
+        &self,
+        image: GraphImage<'_>,
+        ids: &[Option<u32>],
+        fresh: impl FnMut() -> u32,
+    ) -> Result<u64, SearchError> {
+        let mut inner = self.shared.inner.write();
+        let Inner { store, graph, .. } = &mut *inner;
+        let graph = graph
+            .as_mut()
+            .ok_or_else(|| SearchError::Other("not an HNSW index".into()))?;
+        let adopted = graph
+            .adopt(store, image, ids, fresh)
+            .map_err(SearchError::Other)?;
+        drop(inner);
+        self.shared.poke();
+        Ok(adopted)
     }
 
     /// Blocks until the background worker has put every pending vector in the graph and

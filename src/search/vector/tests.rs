@@ -396,3 +396,122 @@ fn float64_hnsw_rescores_and_tracks_updates() {
         vec![]
     );
 }
+
+/// A graph image adopted by a fresh index under new ids: nodes whose key still holds the
+/// same vector answer as before (the same neighbours, through the same graph); a changed
+/// vector's node is a tombstone and the vector is placed anew; a vector no node has goes
+/// pending and is found at once.
+#[test]
+fn an_adopted_graph_answers_as_the_saved_one() {
+    let mut p = VectorParams::new(VectorAlgorithm::Hnsw, 4, Metric::L2);
+    (p.m, p.ef_construction) = (4, 16);
+    let point = |i: u32| {
+        let f = i as f32;
+        [f.sin(), (f * 0.7).cos(), (f * 1.3).sin(), f % 7.0]
+    };
+    let saved = VectorIndex::new(&p);
+    for i in 0..400 {
+        saved.insert(DocId(i), &blob(&point(i))).unwrap();
+    }
+    saved.wait_indexed();
+    let key = |id: u32| Bytes::from(format!("k{id}"));
+    let (image, ids_then) = saved
+        .with_graph_image(
+            |ids| ids.iter().map(|&id| Some(key(id))).collect(),
+            |image| {
+                let image = GraphImage {
+                    vectors: image.vectors.clone().into_owned().into(),
+                    base: image.base.clone().into_owned().into(),
+                    upper: image.upper.clone().into_owned().into(),
+                    keys: image.keys.clone(),
+                    ..*image
+                };
+                (image, saved.shared.inner.read().store.len())
+            },
+        )
+        .unwrap();
+    assert_eq!(ids_then, 400);
+    // The loaded dataset: ids shifted by 1000, key k7 changed, k9 gone, k500 new.
+    let loaded = VectorIndex::new(&p);
+    loaded.hold_graph();
+    let new_id = |old: u32| old + 1000;
+    for i in (0..400).filter(|&i| i != 9) {
+        let v = if i == 7 {
+            [9.0, 9.0, 9.0, 9.0]
+        } else {
+            point(i)
+        };
+        loaded.insert(DocId(new_id(i)), &blob(&v)).unwrap();
+    }
+    loaded
+        .insert(DocId(new_id(500)), &blob(&point(500)))
+        .unwrap();
+    let node_ids: Vec<Option<u32>> = image
+        .keys
+        .iter()
+        .map(|k| {
+            let old: u32 = std::str::from_utf8(&k.as_ref()?[1..]).ok()?.parse().ok()?;
+            (old != 9).then(|| new_id(old))
+        })
+        .collect();
+    let mut next_free = 5000;
+    let adopted = loaded
+        .adopt_graph(image, &node_ids, || {
+            next_free += 1;
+            next_free
+        })
+        .unwrap();
+    assert_eq!(adopted, 398);
+    // Before the worker runs: the adopted graph answers, the rest is searched exactly.
+    for q in [point(3), point(150), [0.5, 0.5, 0.5, 3.0]] {
+        let q = saved.query_vector(&blob(&q)).unwrap();
+        let then: Vec<u32> = ids(&saved.knn(&q, 5, Some(50), None, &Deadline::default()))
+            .into_iter()
+            .filter(|&id| id != 7 && id != 9)
+            .map(new_id)
+            .collect();
+        let now: Vec<u32> = ids(&loaded.knn(&q, 5, Some(50), None, &Deadline::default()))
+            .into_iter()
+            .filter(|&id| id != new_id(7) && id != new_id(500))
+            .collect();
+        assert_eq!(now, then[..now.len()], "{then:?} vs {now:?}");
+    }
+    let own = |v: [f32; 4]| {
+        let q = loaded.query_vector(&blob(&v)).unwrap();
+        ids(&loaded.knn(&q, 1, None, None, &Deadline::default()))
+    };
+    assert_eq!(own([9.0, 9.0, 9.0, 9.0]), vec![new_id(7)]);
+    assert_eq!(own(point(500)), vec![new_id(500)]);
+    loaded.release_graph();
+    loaded.wait_indexed();
+    assert_eq!(own([9.0, 9.0, 9.0, 9.0]), vec![new_id(7)]);
+    assert_eq!(loaded.pending_len(), 0);
+}
+
+#[test]
+fn a_graph_of_other_parameters_is_refused() {
+    let mut p = VectorParams::new(VectorAlgorithm::Hnsw, 2, Metric::L2);
+    p.m = 4;
+    let saved = VectorIndex::new(&p);
+    saved.insert(DocId(1), &blob(&[1.0, 0.0])).unwrap();
+    saved.wait_indexed();
+    let image = saved
+        .with_graph_image(
+            |ids| ids.iter().map(|_| None).collect(),
+            |image| GraphImage {
+                vectors: image.vectors.clone().into_owned().into(),
+                base: image.base.clone().into_owned().into(),
+                upper: image.upper.clone().into_owned().into(),
+                keys: image.keys.clone(),
+                ..*image
+            },
+        )
+        .unwrap();
+    p.m = 8;
+    let other = VectorIndex::new(&p);
+    let refused = other.adopt_graph(image, &[None], || 99);
+    assert!(
+        matches!(&refused, Err(SearchError::Other(e)) if e.contains("other parameters")),
+        "{refused:?}"
+    );
+}
