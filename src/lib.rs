@@ -26,7 +26,8 @@
 //!   base and incremental files, `appendfsync`, rewrites). What a command appends is decided
 //!   in `commands::propagate`; what goes into a snapshot (keys, function libraries, search
 //!   index definitions), loading either file and rewriting the AOF need the whole server and
-//!   live in `commands::snapshot` and `commands::aof`.
+//!   live in `commands::snapshot` and `commands::aof`. HNSW graphs are saved beside both
+//!   (`persistence::graph_file`) and adopted after a load (`commands::graphs`).
 //! - [`hll`]: Redis's HyperLogLog string layout and estimator.
 //! - [`search`]: the search engine behind FT.*: index definitions and their FT.CREATE parser,
 //!   the registry of indexes (a keyspace observer that keeps every index in step with database
@@ -61,7 +62,9 @@
 //! Index changes happen inside change events (shard locks held), so a write acknowledged to a
 //! client is visible to the next FT.SEARCH of any client; FT.SEARCH computes its hits under
 //! the index's read lock, releases it, then loads the returned fields key by key. HNSW graph
-//! inserts and rebuilds run on a background thread per index, outside every lock readers need.
+//! inserts and rebuilds run on a background thread per index, outside every lock readers need;
+//! a save holds that thread (between two inserts) while it reads the graph, and adopting a
+//! saved graph takes the index's lock, then the vector field's.
 //!
 //! Every command runs holding `ServerState::exec_gate` for reading; EXEC and scripts hold it
 //! for writing, which makes them atomic against every other client. The gate is taken
