@@ -767,3 +767,56 @@ fn aof_round_trip_with_redis_server(preamble: &str) {
     assert_eq!(back, from_redis);
     assert_eq!(ours_key, V::bulk("2"));
 }
+
+/// A full disk: /dev/full accepts the open and fails every write with ENOSPC, so the
+/// incremental file a rewrite opens next is made a link to it. Writes are then refused with
+/// Redis's MISCONF (PING too), reads go on, INFO says `aof_last_write_status:err`; nothing
+/// acknowledged is dropped or applied twice: the data a failed write kept goes to disk in
+/// the next rewrite's base, and writes are accepted again once that is written.
+#[test]
+fn a_failed_aof_write_refuses_writes_with_misconf_until_one_succeeds() {
+    let dir = Dir::new("diskfull");
+    let server = start(&dir, &["--appendfsync", "everysec"]);
+    let mut c = server.client();
+    assert_eq!(c.q("SET a 1"), V::ok());
+    let next_incr = dir.aof_dir().join("appendonly.aof.2.incr.aof");
+    std::os::unix::fs::symlink("/dev/full", &next_incr).unwrap();
+    c.q("BGREWRITEAOF");
+    wait_rewrite(&mut c);
+    assert_eq!(dir.last_incr(), next_incr);
+    // Accepted and kept in memory; the once-a-second flush then fails.
+    assert_eq!(c.q("RPUSH log x"), V::Int(1));
+    let misconf = V::err("MISCONF Errors writing to the AOF file: No space left on device");
+    let deadline = Instant::now() + Duration::from_secs(10);
+    while c.q("SET b 2") != misconf {
+        assert!(Instant::now() < deadline, "writes never refused");
+        std::thread::sleep(Duration::from_millis(50));
+    }
+    assert_eq!(c.q("PING"), misconf);
+    assert_eq!(c.q("GET a"), V::bulk("1"));
+    assert!(
+        c.q("INFO persistence")
+            .text()
+            .contains("aof_last_write_status:err")
+    );
+    // A rewrite to a real file: its base holds what could not be written, and once it is
+    // on disk writes are accepted again.
+    std::fs::remove_file(&next_incr).unwrap();
+    c.q("BGREWRITEAOF");
+    wait_rewrite(&mut c);
+    assert_eq!(c.q("SET c 3"), V::ok());
+    assert!(
+        c.q("INFO persistence")
+            .text()
+            .contains("aof_last_write_status:ok")
+    );
+    shutdown(server, &mut c);
+    let server = start(&dir, &[]);
+    let mut c = server.client();
+    assert_eq!(
+        c.q("MGET a b c"),
+        V::Array(vec![V::bulk("1"), V::Nil, V::bulk("3")])
+    );
+    // Acknowledged while the disk was full, and applied once.
+    assert_eq!(c.q("LRANGE log 0 -1"), V::Array(vec![V::bulk("x")]));
+}

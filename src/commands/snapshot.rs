@@ -248,14 +248,20 @@ pub fn save_after_flushall(state: &ServerState) {
     }
 }
 
-/// Whether a command that writes must be refused with MISCONF: the last background save
-/// failed, `save` rules exist and `stop-writes-on-bgsave-error` is on.
+/// Whether a command that writes must be refused with MISCONF, as Redis decides it: the
+/// last background save failed while `save` rules exist and `stop-writes-on-bgsave-error`
+/// is on, or the AOF is on and its last write or fsync failed.
 pub fn refuses_writes(state: &ServerState) -> Option<CmdError> {
-    if !state.snapshots.last_failed() {
-        return None;
+    if state.snapshots.last_failed()
+        && state.config.get_bool("stop-writes-on-bgsave-error")
+        && has_save_rules(state)
+    {
+        return Some(CmdError::Coded(MISCONF.into()));
     }
-    (state.config.get_bool("stop-writes-on-bgsave-error") && has_save_rules(state))
-        .then(|| CmdError::Coded(MISCONF.into()))
+    let reason = state.aof.write_error()?;
+    Some(CmdError::Coded(format!(
+        "MISCONF Errors writing to the AOF file: {reason}"
+    )))
 }
 
 /// Loads `dir/dbfilename` at start-up (unless the AOF is on: then the AOF is the source).

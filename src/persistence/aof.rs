@@ -13,14 +13,14 @@
 //! changes.
 //!
 //! Durability (`appendfsync`): the buffer reaches the file before any reply goes out
-//! ([`Aof::before_reply`]); with `always` it is also fsynced first (one fsync covers every
-//! connection waiting at that moment), with `everysec` a background thread fsyncs once a
+//! ([`Aof::before_reply`]); with `always` everything written so far is also fsynced first
+//! (one fsync covers every connection waiting at that moment), with `everysec` a background thread fsyncs once a
 //! second, with `no` the kernel decides.
 //!
 //! This module only knows files and bytes: the keyspace walk of a rewrite and the replay of
 //! a file at start-up are in `commands::aof`.
 
-use std::cell::{Cell, RefCell};
+use std::cell::RefCell;
 use std::collections::BTreeMap;
 use std::fs::{self, File, OpenOptions};
 use std::io::Write;
@@ -380,6 +380,39 @@ impl Rewrite {
     }
 }
 
+/// Appends `buf` whole or not at all: after a failed or short write the file is cut back
+/// to its length before it, so no half record is left for a later write to follow.
+fn append_whole(file: &mut File, buf: &[u8]) -> std::io::Result<()> {
+    let mut written = 0;
+    while written < buf.len() {
+        match file.write(&buf[written..]) {
+            Ok(0) => {
+                return Err(std::io::Error::from(std::io::ErrorKind::WriteZero));
+            }
+            Ok(n) => written += n,
+            Err(e) if e.kind() == std::io::ErrorKind::Interrupted => {}
+            Err(e) => {
+                if written > 0
+                    && let Ok(meta) = file.metadata()
+                {
+                    let _ = file.set_len(meta.len().saturating_sub(written as u64));
+                }
+                return Err(e);
+            }
+        }
+    }
+    Ok(())
+}
+
+/// An I/O error as C's strerror words it (what Redis puts in its messages).
+fn strerror(e: &std::io::Error) -> String {
+    let text = e.to_string();
+    match text.find(" (os error") {
+        Some(at) => text[..at].to_string(),
+        None => text,
+    }
+}
+
 /// INFO persistence's aof_* counters.
 #[derive(Default)]
 struct AofStats {
@@ -390,6 +423,11 @@ struct AofStats {
     rewrite_started: Mutex<Option<Instant>>,
     scheduled: AtomicBool,
     last_write_ok: AtomicBool,
+    /// Why the last write or fsync failed (strerror's text), while `last_write_ok` is false.
+    last_write_error: Mutex<String>,
+    /// The running rewrite took over data a failed write left unwritten: its success ends
+    /// the write error.
+    covered_by_rewrite: AtomicBool,
     /// Bytes of the base file and of the whole AOF, as last known.
     base_size: AtomicU64,
     current_size: AtomicU64,
@@ -436,12 +474,6 @@ impl Default for Aof {
     }
 }
 
-thread_local! {
-    /// The highest sequence number this thread submitted: what its connection's replies
-    /// wait for under `appendfsync always`.
-    static LAST_SUBMITTED: Cell<u64> = const { Cell::new(0) };
-}
-
 impl Aof {
     /// Whether commands are being appended.
     pub fn enabled(&self) -> bool {
@@ -471,7 +503,6 @@ impl Aof {
     /// Hands over the records of sequence number `seq`; they are encoded once every
     /// smaller number has been submitted.
     pub fn submit(&self, seq: u64, records: Vec<Record>) {
-        LAST_SUBMITTED.with(|last| last.set(last.get().max(seq)));
         let mut queue = self.queue.lock();
         if seq < queue.next {
             // Taken before the file was opened (the enabling rewrite covers it).
@@ -491,14 +522,16 @@ impl Aof {
     }
 
     /// Writes what is buffered to the file; with `appendfsync always` also fsyncs and
-    /// waits until every record this thread submitted is on disk. Called before a
-    /// connection writes its replies.
+    /// waits until every record taken so far is on disk. Called before a connection writes
+    /// its replies. Every record, not only the connection's own: a reply may show another
+    /// client's write (a read, or a blocked BLMOVE served by another client's push), and as
+    /// in Redis, nothing a reply shows may be lost in a crash after it.
     pub fn before_reply(&self) {
         if !self.enabled() {
             return;
         }
         let always = self.fsync_mode() == Fsync::Always;
-        let mine = LAST_SUBMITTED.with(Cell::get);
+        let mine = self.next_seq.load(Ordering::Acquire) - 1;
         loop {
             let mut output = self.output.lock();
             if always && output.synced_below > mine {
@@ -528,16 +561,46 @@ impl Aof {
             return;
         };
         if !buf.is_empty() {
-            let ok = files.incr.write_all(&buf).is_ok();
-            if !ok {
-                tracing::warn!("Error writing to the AOF file");
+            if let Err(e) = append_whole(&mut files.incr, &buf) {
+                self.write_failed("Error writing to the AOF file", &e);
+                // Kept, in front of what came since, for the next attempt (a reply or the
+                // once-a-second tick), as Redis keeps its AOF buffer.
+                let mut queue = self.queue.lock();
+                let newer = std::mem::replace(&mut queue.buf, buf);
+                queue.buf.extend_from_slice(&newer);
+                return;
             }
-            self.stats.last_write_ok.store(ok, Ordering::Relaxed);
+            if !self.stats.last_write_ok.swap(true, Ordering::Relaxed) {
+                tracing::warn!("AOF write error looks solved, Redis can write again.");
+            }
             self.stats
                 .current_size
                 .fetch_add(buf.len() as u64, Ordering::Relaxed);
         }
         output.written_below = below;
+    }
+
+    /// Records a failed write or fsync: INFO shows `aof_last_write_status:err` and writes
+    /// are refused with MISCONF until one succeeds. Under `appendfsync always` nothing can
+    /// be acknowledged any more, so the server exits, as Redis does.
+    fn write_failed(&self, what: &str, e: &std::io::Error) {
+        let reason = strerror(e);
+        tracing::warn!("{what}: {reason}");
+        *self.stats.last_write_error.lock() = reason;
+        self.stats.last_write_ok.store(false, Ordering::Relaxed);
+        if self.fsync_mode() == Fsync::Always {
+            tracing::error!(
+                "Can't recover from AOF write error when the AOF fsync policy is 'always'. Exiting..."
+            );
+            std::process::exit(1);
+        }
+    }
+
+    /// Why writes must be refused: the last write or fsync of the AOF failed (strerror's
+    /// text), while the AOF is on.
+    pub fn write_error(&self) -> Option<String> {
+        (self.enabled() && !self.stats.last_write_ok.load(Ordering::Relaxed))
+            .then(|| self.stats.last_write_error.lock().clone())
     }
 
     fn fsync_locked(&self, output: &mut Output) {
@@ -547,8 +610,15 @@ impl Aof {
         if let Some(files) = output.files.as_ref()
             && let Err(e) = files.incr.sync_data()
         {
-            tracing::warn!("Error fsyncing the AOF file: {e}");
-            self.stats.last_write_ok.store(false, Ordering::Relaxed);
+            // Not counted synced: the next fsync covers it again.
+            return self.write_failed("Error fsyncing the AOF file", &e);
+        }
+        // An fsync error is over once an fsync succeeds (a write error only once its data
+        // is written).
+        if self.queue.lock().buf.is_empty()
+            && !self.stats.last_write_ok.swap(true, Ordering::Relaxed)
+        {
+            tracing::warn!("AOF write error looks solved, Redis can write again.");
         }
         output.synced_below = output.written_below;
     }
@@ -669,8 +739,16 @@ impl Aof {
             .map_err(|e| format!("Can't write the AOF manifest: {e}"))?;
         files.manifest = manifest;
         files.incr = file;
+        let mut queue = self.queue.lock();
         // The new file starts without a selected database.
-        self.queue.lock().db = None;
+        queue.db = None;
+        if !queue.buf.is_empty() {
+            // What a failed write left behind is in the keyspace the rewrite copies next
+            // (under the same gate): written to the new file too, it would apply twice. It
+            // is on disk once the base is; until then writes stay refused.
+            queue.buf.clear();
+            self.stats.covered_by_rewrite.store(true, Ordering::Relaxed);
+        }
         Ok(Rewrite {
             location: files.location.clone(),
             base_name: files.location.base_name(files.manifest.next_base_seq()),
@@ -695,6 +773,11 @@ impl Aof {
                 *self.stats.rewrite_started.lock() = None;
                 self.rewriting.store(false, Ordering::Release);
                 tracing::info!("Background AOF rewrite finished successfully");
+                if self.stats.covered_by_rewrite.swap(false, Ordering::Relaxed)
+                    && !self.stats.last_write_ok.swap(true, Ordering::Relaxed)
+                {
+                    tracing::warn!("AOF write error looks solved, Redis can write again.");
+                }
             }
             Err(e) => {
                 tracing::warn!("Background AOF rewrite failed: {e}");
@@ -706,6 +789,9 @@ impl Aof {
 
     /// Records a failed rewrite (INFO `aof_last_bgrewrite_status:err`).
     pub fn rewrite_failed(&self) {
+        self.stats
+            .covered_by_rewrite
+            .store(false, Ordering::Relaxed);
         self.stats.last_rewrite_ok.store(false, Ordering::Relaxed);
         self.stats
             .consecutive_failures
