@@ -40,7 +40,9 @@ one the server could never have had (a write that was never sent, a duplicate, a
 
 SIGKILL ends the process, not the machine: what the server wrote to the kernel survives in
 the page cache, so this measures what the server keeps in its own memory before replying,
-not what fsync adds against a power cut.
+not what fsync adds against a power cut. Every write here is acknowledged to the connection
+that made it; replies that depend on another connection's write (a blocked BLMOVE served by
+someone else's RPUSH) are checked by benches/crash_blocked.py.
 """
 
 import argparse
@@ -644,6 +646,10 @@ class ModeRun:
             if missing:
                 problems.append("the AOF manifest lists missing files %s" % missing)
         record["disk_bytes"] = disk_bytes(self.data_dir)
+        # Temporary files of operations the kills interrupted, still there after the restart.
+        leftovers = temp_files(self.data_dir)
+        record["leftover_temp_files"] = len(leftovers)
+        record["leftover_temp_bytes"] = sum(os.path.getsize(os.path.join(self.data_dir, f)) for f in leftovers)
         if self.mode == "bgsave" and self.args.rdb_check:
             record["rdb_check"] = check_rdb_with_redis(self.data_dir)
         self.lengths = {wid: length for wid, (length, _) in stream.items()}
@@ -770,6 +776,8 @@ def summarize(records):
                 "rdb_ok": sum(1 for r in rs if r.get("rdb_check")),
                 "final_dbsize": rs[-1].get("dbsize"),
                 "final_disk_mb": rs[-1].get("disk_bytes", 0) / 1e6,
+                "leftovers": rs[-1].get("leftover_temp_files", 0),
+                "leftover_mb": rs[-1].get("leftover_temp_bytes", 0) / 1e6,
             }
         )
     return rows
@@ -840,6 +848,11 @@ def report_notes(rows, records):
         "reply) only shows against a power cut, which this harness does not simulate."
     )
     out.append("- restart: from starting the process until PING is answered with PONG (LOADING retried).")
+    out.append(
+        "- Every write here is acknowledged to the connection that made it. Replies that depend "
+        "on another connection's write (a blocked BLMOVE served by someone else's RPUSH) are "
+        "checked by `benches/crash_blocked.py`."
+    )
     out.append("")
     out.append("## Details")
     out.append("")
@@ -853,8 +866,9 @@ def report_notes(rows, records):
                 details.append("redis-check-rdb accepted dump.rdb after %d of %d restarts" % (row["rdb_ok"], row["rdb_checked"]))
         if row["final_dbsize"] is not None:
             details.append(
-                "after the last restart %s keys, %.0f MB in the data directory"
-                % ("{:,}".format(row["final_dbsize"]), row["final_disk_mb"])
+                "after the last restart %s keys, %.0f MB in the data directory, of which %d "
+                "temporary files (%.0f MB) left by interrupted operations"
+                % ("{:,}".format(row["final_dbsize"]), row["final_disk_mb"], row["leftovers"], row["leftover_mb"])
             )
         if row["restart_failures"]:
             details.append("%d restarts FAILED" % row["restart_failures"])
