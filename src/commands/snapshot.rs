@@ -276,8 +276,9 @@ pub fn load_at_startup(state: &Arc<ServerState>) -> Result<(), String> {
         return Ok(());
     };
     let (keys, expired) = apply(state, loaded)?;
+    tracing::info!("Done loading RDB, keys loaded: {keys}, keys expired: {expired}.");
     tracing::info!(
-        "Done loading RDB, keys loaded: {keys}, keys expired: {expired}.\nDB loaded from disk: {:.3} seconds",
+        "DB loaded from disk: {:.3} seconds",
         started.elapsed().as_secs_f64()
     );
     Ok(())
