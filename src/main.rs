@@ -56,6 +56,7 @@ fn main() -> ExitCode {
         std::process::id()
     );
     let state = ServerState::new(config);
+    clean_up_after_crashes(&state);
     // Before listening: clients never see a half-loaded dataset (search indexes then fill
     // in the background, and adopt their saved HNSW graphs).
     let loaded = ferrostack::commands::graphs::load_adopting(&state, || {
@@ -83,6 +84,23 @@ fn main() -> ExitCode {
     match served {
         Ok(()) => ExitCode::SUCCESS,
         Err(_) => ExitCode::FAILURE,
+    }
+}
+
+/// Temporary files of saves, rewrites and graph writes that a killed server left in `dir`
+/// go before anything is loaded (they are never read, but would fill the disk over time).
+fn clean_up_after_crashes(state: &ServerState) {
+    let dir = std::path::PathBuf::from(state.config.get("dir"));
+    let removed: usize = [
+        dir.clone(),
+        dir.join(state.config.get("appenddirname")),
+        ferrostack::persistence::graph_file::directory(&state.config.get("dir")),
+    ]
+    .iter()
+    .map(|d| ferrostack::persistence::remove_stale_temp_files(d))
+    .sum();
+    if removed > 0 {
+        tracing::info!("Removed {removed} temporary files left by interrupted saves");
     }
 }
 

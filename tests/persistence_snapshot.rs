@@ -620,3 +620,23 @@ fn replies_match_redis() {
         assert!(dump(dir).exists());
     }
 }
+
+/// Temp files a killed server left (its pid is gone) are removed at start-up; others stay.
+#[test]
+fn temp_files_of_killed_saves_are_removed_at_start_up() {
+    let dir = TempDir::new("stale");
+    let aof_dir = dir.path().join("appendonlydir");
+    std::fs::create_dir_all(&aof_dir).unwrap();
+    // Pids never reach 2^22 on Linux.
+    let stale = [
+        dir.path().join("temp-4294967.rdb"),
+        aof_dir.join("temp-rewriteaof-bg-4294967.aof"),
+    ];
+    let kept = dir.path().join("temp-notes.txt");
+    for path in stale.iter().chain([&kept]) {
+        std::fs::write(path, b"partial").unwrap();
+    }
+    let _server = ferro(&dir, &[]);
+    assert!(stale.iter().all(|p| !p.exists()));
+    assert!(kept.exists());
+}

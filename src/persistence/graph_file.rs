@@ -341,15 +341,21 @@ impl<'a> Reader<'a> {
 }
 
 /// Removes the graph files in `dir`'s graph directory that are not in `keep` (indexes
-/// dropped since), and temp files a crash left behind.
+/// dropped since), and temp files a killed process left behind.
 pub fn remove_others(dir: &str, keep: &[PathBuf]) {
     let Ok(entries) = std::fs::read_dir(directory(dir)) else {
         return;
     };
     for entry in entries.flatten() {
         let path = entry.path();
-        let ours = path.extension().is_some_and(|e| e == "graph");
-        if ours && !keep.contains(&path) {
+        let name = entry.file_name().to_string_lossy().into_owned();
+        let unused = if name.starts_with("temp-") {
+            // Another save may be writing it right now.
+            super::is_stale_temp(&name)
+        } else {
+            path.extension().is_some_and(|e| e == "graph") && !keep.contains(&path)
+        };
+        if unused {
             let _ = std::fs::remove_file(&path);
         }
     }
@@ -388,7 +394,12 @@ mod tests {
     }
 
     fn bytes_of(image: &GraphImage<'_>) -> Vec<u8> {
-        let dir = std::env::temp_dir().join(format!("graph-file-test-{}", std::process::id()));
+        static CALL: AtomicU64 = AtomicU64::new(0);
+        let dir = std::env::temp_dir().join(format!(
+            "graph-file-test-{}-{}",
+            std::process::id(),
+            CALL.fetch_add(1, Ordering::Relaxed)
+        ));
         let path = dir.join("t.graph");
         write(&path, image).expect("write");
         let bytes = std::fs::read(&path).expect("read");
