@@ -356,30 +356,37 @@ def time_bgsave(node, conn):
 
 
 def measure_snapshots(opts, nodes, results):
-    """Per round: SAVE on both, then BGSAVE on both (and a SAVE by redis-server with
-    rdbcompression off, to tell compression from the rest when the file sizes differ)."""
+    """Per round: a SAVE by redis-server with rdbcompression off (to tell compression from
+    the rest when the file sizes differ), then SAVE on both, then BGSAVE on both; the
+    restart test then finds a default (compressed) RDB file of each."""
     conns = {node.label: node.conn() for node in nodes}
     try:
         for round_no in range(1, opts.rounds + 1):
+            redis = next((n for n in nodes if n.label == "redis-server"), None)
+            if redis:
+                save_uncompressed(redis, conns[redis.label], round_no, results)
             for op, timer in (("SAVE", time_save), ("BGSAVE", time_bgsave)):
                 for node in in_turn(nodes, round_no):
                     seconds = timer(node, conns[node.label])
-                    size = node.rdb_size()
-                    results.add(phase="snapshot", op=op, server=node.label, round=round_no,
-                                seconds=seconds, bytes=size, mb_per_s=size / seconds / 1e6)
-            redis = conns.get("redis-server")
-            if redis:
-                node = next(n for n in nodes if n.label == "redis-server")
-                redis("CONFIG", "SET", "rdbcompression", "no")
-                seconds = time_save(node, redis)
-                redis("CONFIG", "SET", "rdbcompression", "yes")
-                size = node.rdb_size()
-                results.add(phase="snapshot", op="SAVE rdbcompression no", server=node.label,
-                            round=round_no, seconds=seconds, bytes=size,
-                            mb_per_s=size / seconds / 1e6)
+                    record_snapshot(results, op, node, round_no, seconds)
     finally:
         for conn in conns.values():
             conn.close()
+
+
+def save_uncompressed(node, conn, round_no, results):
+    conn("CONFIG", "SET", "rdbcompression", "no")
+    try:
+        seconds = time_save(node, conn)
+    finally:
+        conn("CONFIG", "SET", "rdbcompression", "yes")
+    record_snapshot(results, "SAVE rdbcompression no", node, round_no, seconds)
+
+
+def record_snapshot(results, op, node, round_no, seconds):
+    size = node.rdb_size()
+    results.add(phase="snapshot", op=op, server=node.label, round=round_no,
+                seconds=seconds, bytes=size, mb_per_s=size / seconds / 1e6)
 
 
 # ---------------------------------------------------------------- 3. AOF rewrite
@@ -716,7 +723,8 @@ def parse_args():
     p.add_argument("--bin", default=os.path.join(REPO, "target/release/ferrostack"),
                    help="the ferrostack binary")
     p.add_argument("--redis", default="redis-server", help="the redis-server binary")
-    p.add_argument("--rounds", type=int, default=5)
+    p.add_argument("--rounds", type=int, default=4,
+                   help="even, so each server goes first equally often")
     p.add_argument("--keys", type=int, default=1_000_000,
                    help="strings in the dataset (plus keys/20 hashes, keys/50 sorted sets)")
     p.add_argument("--requests", type=int, default=100_000,
