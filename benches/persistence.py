@@ -229,6 +229,21 @@ class Results:
         shown = {k: v for k, v in fields.items() if k != "phase"}
         print(f"  {fields['phase']:<8} {shown}", file=sys.stderr)
 
+    @classmethod
+    def read_back(cls, path):
+        """The lines of the last run in `path` that finished (has a meta line with options),
+        and that meta line."""
+        with open(path) as f:
+            lines = [json.loads(line) for line in f if line.strip()]
+        metas = [line for line in lines if line["phase"] == "meta" and "options" in line]
+        if not metas:
+            sys.exit(f"{path}: no finished run to report")
+        meta = metas[-1]
+        results = cls.__new__(cls)
+        results.path, results.run_id = path, meta["run"]
+        results.lines = [line for line in lines if line["run"] == meta["run"]]
+        return results, meta
+
     def values(self, key, **match):
         """{server: [key of every matching line, in round order]}."""
         out = {}
@@ -624,19 +639,20 @@ def throughput_rows(results, phase, labels, with_format=False):
         if ta is None and tb is None:
             continue
         size_a, size_b, formats = sizes_and_formats(results, phase, match)
-        row = (f"| {label} | {fmt(ta, '.3f')} | {fmt(tb, '.3f')} | {fmt(ma, '.1f')} "
-               f"| {fmt(mb, '.1f')} | {ratio(ma, mb)} | {paired_ratio(m_ours, m_theirs)} "
-               f"| {size_a} | {size_b} |")
+        row = (f"| {label} | {fmt(ta, '.3f')} | {fmt(tb, '.3f')} | {ratio(ta, tb)} "
+               f"| {fmt(ma, '.1f')} | {fmt(mb, '.1f')} | {ratio(ma, mb)} "
+               f"| {paired_ratio(m_ours, m_theirs)} | {size_a} | {size_b} |")
         out.append(row + (f" {formats} |" if with_format else ""))
     return out
 
 
 def throughput_header(with_format=False):
     extra = " base format (ours / redis) |" if with_format else ""
-    return ["| operation | ferrostack s | redis-server s | ferrostack MB/s | redis-server MB/s "
-            "| ours / redis (MB/s) | per-round ratio | ferrostack file MB "
-            "| redis-server file MB |" + extra,
-            "|---|---:|---:|---:|---:|---:|---:|---:|---:|" + ("---|" if with_format else "")]
+    return ["| operation | ferrostack s | redis-server s | ours / redis (time) "
+            "| ferrostack MB/s | redis-server MB/s | ours / redis (MB/s) "
+            "| per-round ratio (MB/s) | ferrostack file MB | redis-server file MB |" + extra,
+            "|---|---:|---:|---:|---:|---:|---:|---:|---:|---:|"
+            + ("---|" if with_format else "")]
 
 
 def report_snapshots(results):
@@ -690,6 +706,31 @@ def report_restarts(results):
     return out + [""] if rows else []
 
 
+def report_notes(results):
+    """What the figures alone do not say: file formats and sizes that differ."""
+    notes = []
+    for server in SERVERS:
+        kinds = results.values("format", phase="rewrite", preamble="yes").get(server, [])
+        if "commands" in kinds:
+            notes.append(f"{server} wrote a command base although aof-use-rdb-preamble was "
+                         "yes: its rewrite and AOF restart rows compare different formats.")
+    sizes = {op: results.values("bytes", phase="snapshot", op=op)
+             for op in ("SAVE", "SAVE rdbcompression no")}
+    ours = median_of(sizes["SAVE"].get(SERVERS[0], []))
+    theirs = median_of(sizes["SAVE"].get(SERVERS[1], []))
+    plain = median_of(sizes["SAVE rdbcompression no"].get(SERVERS[1], []))
+    if ours and theirs and abs(ours / theirs - 1) > 0.02:
+        text = (f"The RDB files differ in size: ferrostack {ours / 1e6:.1f} MB, "
+                f"redis-server {theirs / 1e6:.1f} MB")
+        if plain:
+            text += (f" ({plain / 1e6:.1f} MB with rdbcompression no: LZF accounts for "
+                     f"{(plain - theirs) / 1e6:.1f} MB of the difference)")
+        notes.append(text + ".")
+    if not notes:
+        return []
+    return ["## Notes", ""] + [f"- {n}" for n in notes] + [""]
+
+
 def render_report(opts, results, meta):
     out = ["# Persistence benchmark: ferrostack vs redis-server", "",
            f"Command: `{meta['command']}`", "",
@@ -708,6 +749,7 @@ def render_report(opts, results, meta):
     out += report_snapshots(results)
     out += report_rewrites(results)
     out += report_restarts(results)
+    out += report_notes(results)
     errors = [l for l in results.lines if l.get("error")]
     if errors:
         out += ["## Errors", ""] + [f"- {l['phase']} {l.get('mode', '')} {l['server']}: "
@@ -734,6 +776,8 @@ def parse_args():
     p.add_argument("--pipelines", default="1,16", help="comma list of -P values")
     p.add_argument("--out-dir", default=os.path.join(REPO, "benches/results"))
     p.add_argument("--only", default=",".join(PHASES), help=f"comma list of {PHASES}")
+    p.add_argument("--report-only", action="store_true",
+                   help="measure nothing: rewrite the report from the last run in the results")
     opts = p.parse_args()
     opts.only = set(opts.only.split(","))
     if not opts.only <= set(PHASES):
@@ -756,8 +800,29 @@ def print_log_tails(workdir):
             print(f"--- {name}\n" + "".join(tail), file=sys.stderr)
 
 
+# The options a report needs, kept in the run's meta line for --report-only.
+REPORTED_OPTIONS = ("bin", "rounds", "keys", "requests", "clients", "pipelines", "only")
+
+
 def main():
     opts = parse_args()
+    results_path = os.path.join(opts.out_dir, "persistence-results.jsonl")
+    if opts.report_only:
+        results, meta = Results.read_back(results_path)
+        for name, value in meta["options"].items():
+            setattr(opts, name, set(value) if name == "only" else value)
+    else:
+        results, meta = run(opts, results_path)
+    report = render_report(opts, results, meta)
+    path = os.path.join(opts.out_dir, "persistence-report.md")
+    with open(path, "w") as f:
+        f.write(report)
+    print(report)
+    print(f"results: {results.path}\nreport: {path}", file=sys.stderr)
+
+
+def run(opts, results_path):
+    """Runs the selected phases; returns the results and the run's meta line."""
     started = time.time()
     meta = {
         "command": shlex.join([os.path.relpath(os.path.abspath(sys.argv[0]), REPO)]
@@ -766,7 +831,7 @@ def main():
         "load_before": os.getloadavg()[0],
         "redis_version": redis_version(opts.redis),
     }
-    results = Results(os.path.join(opts.out_dir, "persistence-results.jsonl"),
+    results = Results(results_path,
                       datetime.datetime.now().astimezone().isoformat(timespec="seconds"))
     workdir = tempfile.mkdtemp(prefix="ferro-pbench-")
     nodes = [Node("ferrostack", opts.bin, workdir), Node("redis-server", opts.redis, workdir)]
@@ -785,13 +850,10 @@ def main():
         shutil.rmtree(workdir, ignore_errors=True)
     meta["load_after"] = os.getloadavg()[0]
     meta["duration_s"] = time.time() - started
-    results.add(phase="meta", server="", **{k: v for k, v in meta.items()})
-    report = render_report(opts, results, meta)
-    path = os.path.join(opts.out_dir, "persistence-report.md")
-    with open(path, "w") as f:
-        f.write(report)
-    print(report)
-    print(f"results: {results.path}\nreport: {path}", file=sys.stderr)
+    meta["options"] = {name: getattr(opts, name) for name in REPORTED_OPTIONS}
+    meta["options"]["only"] = sorted(opts.only)
+    results.add(phase="meta", server="", **meta)
+    return results, meta
 
 
 if __name__ == "__main__":
