@@ -263,6 +263,25 @@ def benchmark_settings(opts, share):
         pipeline_scale_cap=PIPELINE_SCALE_CAP, data_size=64, keyspace=1_000_000, timeout=300)
 
 
+def fsync_latency_ms(directory, samples=40):
+    """Median time of fdatasync after a 100-byte append in `directory`, in ms: what one
+    `appendfsync always` group commit waits for at least. On a shared virtual disk it moves
+    from minute to minute, so each round of the write test records it."""
+    path = os.path.join(directory, "fsync-probe")
+    fd = os.open(path, os.O_WRONLY | os.O_CREAT | os.O_APPEND, 0o644)
+    times = []
+    try:
+        for _ in range(samples):
+            os.write(fd, b"x" * 100)
+            started = time.perf_counter()
+            os.fdatasync(fd)
+            times.append((time.perf_counter() - started) * 1000)
+    finally:
+        os.close(fd)
+        os.remove(path)
+    return statistics.median(times)
+
+
 def measure_writes(opts, nodes, results):
     """A fresh server pair with empty directories for each AOF setting, then rounds."""
     for mode, settings, share in WRITE_MODES:
@@ -272,6 +291,8 @@ def measure_writes(opts, nodes, results):
             node.start(settings)
         try:
             for round_no in range(1, opts.rounds + 1):
+                results.add(phase="fsync_probe", mode=mode, server="", round=round_no,
+                            ms=fsync_latency_ms(nodes[0].workdir))
                 for pipeline in opts.pipelines:
                     for node in in_turn(nodes, round_no):
                         rps, error = keyspace.run_benchmark(
@@ -575,15 +596,19 @@ def report_writes(opts, results):
            "Same client settings for both servers; the AOF lives on the same ext4/virtual "
            "disk for both. With `always`, both group-commit: one fsync covers every write "
            "that arrived since the last one, so throughput depends on how many clients "
-           "wait at once.", "",
+           "wait at once and on the disk's fsync latency: *fdatasync ms* is the median "
+           "time of a 100-byte append + fdatasync in the data directory's file system, "
+           "probed at the start of each round of that setting (it varies from minute to "
+           "minute on a shared virtual disk).", "",
            "| AOF setting | -P | ferrostack req/s | redis-server req/s | ours / redis "
-           "| per-round ratio |", "|---|---:|---:|---:|---:|---:|"]
+           "| per-round ratio | fdatasync ms |", "|---|---:|---:|---:|---:|---:|---:|"]
     for mode, _, _ in WRITE_MODES:
+        probes = results.values("ms", phase="fsync_probe", mode=mode).get("", [])
         for pipeline in opts.pipelines:
             ours, theirs, a, b = row_stats(results.values("rps", phase="write", mode=mode,
                                                           pipeline=pipeline))
             out.append(f"| {mode} | {pipeline} | {fmt(a)} | {fmt(b)} | {ratio(a, b)} "
-                       f"| {paired_ratio(ours, theirs)} |")
+                       f"| {paired_ratio(ours, theirs)} | {fmt(median_of(probes), '.2f')} |")
     shares = sorted({share for _, _, share in WRITE_MODES}, reverse=True)
     out += ["", "Commands (a fresh server pair with empty directories for each AOF setting):",
             ""]
