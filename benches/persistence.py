@@ -12,12 +12,13 @@ report gives medians and the ratio ferrostack / redis-server, never a lone figur
             sets) loaded with `redis-cli --pipe`; SAVE timed as a client round trip, BGSAVE
             until INFO persistence says rdb_bgsave_in_progress:0 (polled every 10 ms);
             RDB file size / time = MB/s.
-3. rewrite  BGREWRITEAOF until aof_rewrite_in_progress:0, with an RDB-preamble base (the
-            default) and with a command base; base file size / time = MB/s.
+3. rewrite  BGREWRITEAOF until aof_rewrite_in_progress:0, with aof-use-rdb-preamble yes
+            (the default: an RDB base) and no (a command base); base file size / time =
+            MB/s; the report says which format each server actually wrote.
 4. restart  Time from process start until PING answers +PONG (a loading server refuses
             connections or answers -LOADING), then DBSIZE must match: from an empty
-            directory (process start alone), from the RDB file, from the AOF with an RDB
-            base and from the AOF with a command base.
+            directory (process start alone), from the RDB file, and from the AOF left by
+            each of the two rewrites.
 
 Results are appended as JSON lines to <out-dir>/persistence-results.jsonl (every line
 carries the run's start time) and the report is written to <out-dir>/persistence-report.md.
@@ -26,6 +27,7 @@ Usage:
     benches/persistence.py --bin target/release/ferrostack
     benches/persistence.py --bin /tmp/ferrostack --rounds 3 --only write
     benches/persistence.py --keys 200000 --only snapshot,restart
+    benches/persistence.py --report-only        # the report again, from the results file
 
 Only the standard library; needs redis-server, redis-benchmark and redis-cli on PATH.
 MB means 10^6 bytes.
