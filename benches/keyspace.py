@@ -106,26 +106,34 @@ def free_port():
 
 
 class Server:
-    """A server process on a free loopback port."""
+    """A server process on a free loopback port.
 
-    def __init__(self, label, argv_for_port):
+    `ready_s` is the time from starting the process to its first +PONG, polled every
+    `poll_s`: a server that is still loading its dataset refuses connections or answers
+    -LOADING, so this is also the restart time of a server with data on disk.
+    """
+
+    def __init__(self, label, argv_for_port, log_path=None, start_timeout=10.0, poll_s=0.05):
         self.label = label
         self.port = free_port()
-        self.log = open(os.path.join("/tmp", f"bench-{label}-{self.port}.log"), "w")
+        self.log_path = log_path or os.path.join("/tmp", f"bench-{label}-{self.port}.log")
+        self.log = open(self.log_path, "w")
+        started = time.perf_counter()
         self.proc = subprocess.Popen(
             argv_for_port(self.port), stdout=self.log, stderr=subprocess.STDOUT
         )
-        deadline = time.time() + 10
+        deadline = started + start_timeout
         while True:
             try:
                 if call(self.port, ["PING"], timeout=1) == "+PONG":
+                    self.ready_s = time.perf_counter() - started
                     return
             except OSError:
                 pass
-            if self.proc.poll() is not None or time.time() > deadline:
+            if self.proc.poll() is not None or time.perf_counter() > deadline:
                 self.stop()
-                sys.exit(f"{label} did not start; see {self.log.name}")
-            time.sleep(0.05)
+                sys.exit(f"{label} did not start; see {self.log_path}")
+            time.sleep(poll_s)
 
     def stop(self):
         # Both servers exit cleanly on SIGTERM; with `--save ""` neither writes a snapshot.
