@@ -20,6 +20,7 @@ use std::sync::atomic::{AtomicU64, Ordering};
 
 use bytes::Bytes;
 
+use crate::keyspace::rdb::CRC64;
 use crate::search::Metric;
 use crate::search::vector::GraphImage;
 
@@ -33,7 +34,6 @@ const NO_ENTRY: u32 = u32::MAX;
 /// Values converted per write.
 const CHUNK: usize = 1 << 16;
 
-static CRC64: crc::Crc<u64> = crc::Crc::<u64>::new(&crc::CRC_64_REDIS);
 
 /// The directory of graph files under `dir`.
 pub fn directory(dir: &str) -> PathBuf {
@@ -125,7 +125,7 @@ fn write_temp(temp: &Path, image: &GraphImage<'_>) -> io::Result<u64> {
 /// The file being written and the checksum of what went in.
 struct Out {
     file: BufWriter<File>,
-    digest: crc::Digest<'static, u64>,
+    digest: crc::Digest<'static, u64, crc::Table<16>>,
     bytes: u64,
     scratch: Vec<u8>,
 }

@@ -20,7 +20,7 @@ use std::sync::atomic::{AtomicBool, Ordering};
 
 use bytes::Bytes;
 
-use crate::keyspace::rdb::{self, Reader};
+use crate::keyspace::rdb::{self, CRC64, Reader};
 use crate::keyspace::{EncodingConfig, Value};
 
 /// The version written: Redis 7.0's (it refuses anything newer).
@@ -45,7 +45,6 @@ const AUX_FT_INDEX: &[u8] = b"ferrostack-ft-index";
 /// The AUX field holding one FT.DICTADD dictionary.
 const AUX_FT_DICT: &[u8] = b"ferrostack-ft-dict";
 
-static CRC64: crc::Crc<u64> = crc::Crc::<u64>::new(&crc::CRC_64_REDIS);
 
 /// A point-in-time copy of everything a snapshot holds.
 #[derive(Debug, Default, Clone, PartialEq)]
@@ -187,7 +186,7 @@ pub fn write(
 /// A writer that keeps the CRC-64 of what went through it.
 struct Checksummed<'a, W: Write> {
     out: &'a mut W,
-    digest: crc::Digest<'static, u64>,
+    digest: crc::Digest<'static, u64, crc::Table<16>>,
     written: u64,
 }
 
@@ -383,8 +382,17 @@ pub fn read(
                 }
             }
             OPCODE_RESIZEDB => {
-                for _ in 0..2 {
-                    r.plain_len().map_err(|_| corrupt(&r, "RESIZEDB"))?;
+                let keys = r.plain_len().map_err(|_| corrupt(&r, "RESIZEDB"))?;
+                r.plain_len().map_err(|_| corrupt(&r, "RESIZEDB"))?;
+                // The database's key count: room for them at once (bounded by the bytes
+                // left, each key taking at least a few, so a lying header costs nothing).
+                let room = keys.min(r.remaining() / 4);
+                let image = &mut loaded.image.dbs;
+                if image.last().is_none_or(|d| d.db != db) {
+                    image.push(DbImage {
+                        db,
+                        keys: Vec::with_capacity(room),
+                    });
                 }
             }
             OPCODE_SLOT_INFO => {
