@@ -24,6 +24,8 @@ use crate::clients::ClientState;
 use crate::error::CmdError;
 use crate::keyspace::{Value, rdb};
 use crate::persistence::aof::{self, Location, Parsed, Record, Rewrite};
+use crate::persistence::rdb_file::{DbImage, KeyImage};
+use crate::persistence::snapshot::{self, AccessMode};
 use crate::protocol::Reply;
 use crate::state::ServerState;
 
@@ -81,19 +83,18 @@ pub fn spawn_rewrite(state: Arc<ServerState>, enable: bool) {
     }
 }
 
-/// One key as the rewrite copied it.
-struct Copied {
-    key: Bytes,
-    value: Value,
-    expire_at: Option<u64>,
-}
-
-/// Rewrites the AOF: switch files and copy the keyspace with every command held back, then
-/// write the base and install it.
+/// Rewrites the AOF: with every command held back for an instant, switch to a new
+/// incremental file and fix the keyspace's image (a capture, as BGSAVE's); then, while
+/// clients are served, copy it, write the base and install it.
 fn rewrite(state: &ServerState, enable: bool) -> Result<(), String> {
     let location = location(state);
-    let (started, head, dbs) = {
-        // Nothing may run between the switch to the new incremental file and the copy.
+    // A capture in progress (a BGSAVE copying) would be waited for under the gate below,
+    // holding every client back meanwhile: wait for it here.
+    while state.keyspace.capture_in_progress() {
+        std::thread::sleep(Duration::from_millis(2));
+    }
+    let (started, head, capture) = {
+        // Nothing may run between the switch to the new incremental file and the capture.
         let _gate = state
             .exec_gate
             .write()
@@ -102,8 +103,9 @@ fn rewrite(state: &ServerState, enable: bool) -> Result<(), String> {
             state.aof.open(&location)?;
         }
         let started = state.aof.start_rewrite(&location)?;
-        (started, definitions(state), copy_keyspace(state))
+        (started, definitions(state), state.keyspace.begin_capture())
     };
+    let dbs = snapshot::captured_keys(&state.keyspace, &capture, AccessMode::None);
     let written = write_base(&started, &head, &dbs).map_err(|e| e.to_string());
     match written {
         Ok(()) => {
@@ -117,27 +119,6 @@ fn rewrite(state: &ServerState, enable: bool) -> Result<(), String> {
             Err(e)
         }
     }
-}
-
-/// Every live key of every database, copied.
-fn copy_keyspace(state: &ServerState) -> Vec<Vec<Copied>> {
-    (0..state.keyspace.databases())
-        .map(|db| {
-            let guard = state.keyspace.lock_db(db);
-            let now = guard.now_ms();
-            let mut keys = Vec::with_capacity(guard.len());
-            guard.for_each(|key, entry| {
-                if entry.is_live(now) {
-                    keys.push(Copied {
-                        key: key.clone(),
-                        value: entry.value.clone(),
-                        expire_at: entry.expire_at,
-                    });
-                }
-            });
-            keys
-        })
-        .collect()
 }
 
 /// What is not a key but must come back: functions, indexes (with their aliases and
@@ -179,15 +160,15 @@ fn definitions(state: &ServerState) -> Vec<Record> {
 }
 
 /// Writes the base to the rewrite's temporary file and fsyncs it.
-fn write_base(rewrite: &Rewrite, head: &[Record], dbs: &[Vec<Copied>]) -> std::io::Result<()> {
+fn write_base(rewrite: &Rewrite, head: &[Record], dbs: &[DbImage]) -> std::io::Result<()> {
     let file = File::create(rewrite.temp_path())?;
     let mut out = BufWriter::new(file);
     let mut buf = Vec::new();
     let mut db = None;
     aof::encode_records(&mut buf, &mut db, head);
-    for (index, keys) in dbs.iter().enumerate() {
-        for copied in keys {
-            aof::encode_records(&mut buf, &mut db, &key_records(index, copied));
+    for image in dbs {
+        for key in &image.keys {
+            aof::encode_records(&mut buf, &mut db, &key_records(image.db, key));
             if buf.len() > 1 << 16 {
                 out.write_all(&buf)?;
                 buf.clear();
@@ -200,7 +181,7 @@ fn write_base(rewrite: &Rewrite, head: &[Record], dbs: &[Vec<Copied>]) -> std::i
 }
 
 /// The commands that recreate one key: `RESTORE`, then its hash fields' expiry times.
-fn key_records(db: usize, copied: &Copied) -> Vec<Record> {
+fn key_records(db: usize, copied: &KeyImage) -> Vec<Record> {
     let int = |n: u64| Bytes::from(n.to_string());
     let key = copied.key.clone();
     let mut restore = vec![Bytes::from_static(b"RESTORE"), key.clone()];
@@ -242,7 +223,9 @@ pub fn start(state: &Arc<ServerState>) -> Result<(), String> {
             "Creating AOF base file {} on server start",
             started.base_name
         );
-        write_base(&started, &definitions(state), &copy_keyspace(state))
+        let capture = state.keyspace.begin_capture();
+        let dbs = snapshot::captured_keys(&state.keyspace, &capture, AccessMode::None);
+        write_base(&started, &definitions(state), &dbs)
             .map_err(|e| format!("Can't write the AOF base file: {e}"))?;
         state.aof.finish_rewrite(started)?;
     }

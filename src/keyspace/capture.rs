@@ -82,7 +82,7 @@ impl Keyspace {
     /// Whether a capture is in progress. The periodic expiry cycle pauses meanwhile: it
     /// would otherwise copy every pending shard on the thread that runs it, which also
     /// serves clients.
-    pub(super) fn capturing(&self) -> bool {
+    pub fn capture_in_progress(&self) -> bool {
         self.capture.active.load(Ordering::Acquire)
     }
 

@@ -20,7 +20,7 @@ impl Keyspace {
             .active_expire
             .load(std::sync::atomic::Ordering::Relaxed)
             || self.expiry_suspended(super::unix_ms())
-            || self.capturing()
+            || self.capture_in_progress()
         {
             return 0;
         }
