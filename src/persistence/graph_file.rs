@@ -34,7 +34,6 @@ const NO_ENTRY: u32 = u32::MAX;
 /// Values converted per write.
 const CHUNK: usize = 1 << 16;
 
-
 /// The directory of graph files under `dir`.
 pub fn directory(dir: &str) -> PathBuf {
     Path::new(dir).join("hnsw-graphs")

@@ -45,7 +45,6 @@ const AUX_FT_INDEX: &[u8] = b"ferrostack-ft-index";
 /// The AUX field holding one FT.DICTADD dictionary.
 const AUX_FT_DICT: &[u8] = b"ferrostack-ft-dict";
 
-
 /// A point-in-time copy of everything a snapshot holds.
 #[derive(Debug, Default, Clone, PartialEq)]
 pub struct Image {
