@@ -376,6 +376,8 @@ fn fill(c: &mut common::Client) {
         "XGROUP CREATE stream g 0",
         "PFADD hll a b c",
         "SETBIT bits 7 1",
+        "HSET fttl a 1 b 2",
+        "HPEXPIREAT fttl 4102444800000 FIELDS 1 a",
         "FT.CREATE idx PREFIX 1 doc: SCHEMA title TEXT n NUMERIC",
         "FT.ALIASADD al idx",
         "FT.DICTADD dict one two",
@@ -403,6 +405,8 @@ fn readback(c: &mut common::Client) -> Vec<V> {
         "XINFO GROUPS stream",
         "PFCOUNT hll",
         "GET bits",
+        "HGETALL fttl",
+        "HPEXPIRETIME fttl FIELDS 2 a b",
         "FT.SEARCH idx @title:bye NOCONTENT",
         "FT.SEARCH al hello NOCONTENT",
         "FT.DICTDUMP dict",
@@ -422,14 +426,21 @@ fn readback(c: &mut common::Client) -> Vec<V> {
 
 #[test]
 fn every_type_survives_a_restart_from_incr_and_from_a_rewritten_base() {
+    // The base as an RDB file (Redis's default) or as commands.
+    for (preamble, suffix) in [("yes", ".base.rdb"), ("no", ".base.aof")] {
+        round_trip_through_a_rewrite(&["--aof-use-rdb-preamble", preamble], suffix);
+    }
+}
+
+fn round_trip_through_a_rewrite(options: &[&str], base_suffix: &str) {
     let dir = Dir::new("roundtrip");
-    let server = start(&dir, &[]);
+    let server = start(&dir, options);
     let mut c = server.client();
     fill(&mut c);
     let expected = readback(&mut c);
     shutdown(server, &mut c);
 
-    let server = start(&dir, &[]);
+    let server = start(&dir, options);
     let mut c = server.client();
     assert_eq!(readback(&mut c), expected, "replayed from the incr file");
     assert_eq!(
@@ -439,7 +450,7 @@ fn every_type_survives_a_restart_from_incr_and_from_a_rewritten_base() {
     wait_rewrite(&mut c);
     let manifest = dir.manifest();
     let base = manifest.base.clone().unwrap();
-    assert!(base.name.ends_with(".base.aof"), "{manifest:?}");
+    assert!(base.name.ends_with(base_suffix), "{manifest:?}");
     assert!(base.seq >= 2, "{manifest:?}");
     // Files the rewrite replaced are gone.
     let listed: Vec<String> = manifest
@@ -463,7 +474,7 @@ fn every_type_survives_a_restart_from_incr_and_from_a_rewritten_base() {
     c.q("SET after rewrite");
     shutdown(server, &mut c);
 
-    let server = start(&dir, &[]);
+    let server = start(&dir, options);
     let mut c = server.client();
     assert_eq!(c.q("GET after"), V::bulk("rewrite"));
     c.q("DEL after");

@@ -14,18 +14,17 @@ use std::fs::File;
 use std::io::{BufWriter, Write};
 use std::net::SocketAddr;
 use std::sync::Arc;
-use std::sync::atomic::Ordering;
+use std::sync::atomic::{AtomicBool, Ordering};
 use std::time::Duration;
 
 use bytes::Bytes;
 
-use super::{Args, CommandSpec, ExecCtx, Flags};
+use super::{Args, CommandSpec, ExecCtx, Flags, snapshot};
 use crate::clients::ClientState;
 use crate::error::CmdError;
 use crate::keyspace::{Value, rdb};
 use crate::persistence::aof::{self, Location, Parsed, Record, Rewrite};
-use crate::persistence::rdb_file::{DbImage, KeyImage};
-use crate::persistence::snapshot::{self, AccessMode};
+use crate::persistence::rdb_file::{self, Image, KeyImage};
 use crate::protocol::Reply;
 use crate::state::ServerState;
 
@@ -93,7 +92,8 @@ fn rewrite(state: &ServerState, enable: bool) -> Result<(), String> {
     while state.keyspace.capture_in_progress() {
         std::thread::sleep(Duration::from_millis(2));
     }
-    let (started, head, capture) = {
+    let rdb_base = state.config.get_bool("aof-use-rdb-preamble");
+    let (started, pending) = {
         // Nothing may run between the switch to the new incremental file and the capture.
         let _gate = state
             .exec_gate
@@ -102,11 +102,11 @@ fn rewrite(state: &ServerState, enable: bool) -> Result<(), String> {
         if enable && !state.aof.enabled() {
             state.aof.open(&location)?;
         }
-        let started = state.aof.start_rewrite(&location)?;
-        (started, definitions(state), state.keyspace.begin_capture())
+        let started = state.aof.start_rewrite(&location, rdb_base)?;
+        (started, snapshot::begin_image(state))
     };
-    let dbs = snapshot::captured_keys(&state.keyspace, &capture, AccessMode::None);
-    let written = write_base(&started, &head, &dbs).map_err(|e| e.to_string());
+    let image = snapshot::finish_image(state, pending);
+    let written = write_base(&started, &image, rdb_base).map_err(|e| e.to_string());
     match written {
         Ok(()) => {
             state.aof.finish_rewrite(started)?;
@@ -121,54 +121,62 @@ fn rewrite(state: &ServerState, enable: bool) -> Result<(), String> {
     }
 }
 
-/// What is not a key but must come back: functions, indexes (with their aliases and
-/// synonyms) and spell-check dictionaries, as the commands that make them.
-fn definitions(state: &ServerState) -> Vec<Record> {
+/// What is not a key but must come back, as the commands that make them: functions,
+/// indexes (with their aliases and synonyms) and spell-check dictionaries.
+fn definitions(image: &Image) -> Vec<Record> {
     let word = |w: &str| Bytes::copy_from_slice(w.as_bytes());
     let mut out = Vec::new();
-    let functions = state.scripting.function_dump();
-    for code in rdb::restore_functions(&functions).unwrap_or_default() {
-        out.push(Record::new(0, vec![word("FUNCTION"), word("LOAD"), code]));
+    for code in &image.functions {
+        out.push(Record::new(
+            0,
+            vec![word("FUNCTION"), word("LOAD"), code.clone()],
+        ));
     }
-    let search = &state.search;
-    for name in search.names() {
-        let Some(index) = search.get(&name) else {
-            continue;
-        };
-        let mut create = vec![word("FT.CREATE"), word(&name)];
-        create.extend(index.def.create_args.iter().cloned());
+    for index in &image.indexes {
+        let mut create = vec![word("FT.CREATE"), word(&index.name)];
+        create.extend(index.args.iter().cloned());
         out.push(Record::new(0, create));
-        for alias in search.aliases_of(&name) {
+        for alias in &index.aliases {
             out.push(Record::new(
                 0,
-                vec![word("FT.ALIASADD"), word(&alias), word(&name)],
+                vec![word("FT.ALIASADD"), word(alias), word(&index.name)],
             ));
         }
-        for (group, terms) in index.synonym_groups() {
-            let mut update = vec![word("FT.SYNUPDATE"), word(&name), word(&group)];
+        for (group, terms) in &index.synonyms {
+            let mut update = vec![word("FT.SYNUPDATE"), word(&index.name), word(group)];
             update.push(word("SKIPINITIALSCAN"));
             update.extend(terms.iter().map(|t| word(t)));
             out.push(Record::new(0, update));
         }
     }
-    for (dict, terms) in search.dicts.all() {
-        let mut add = vec![word("FT.DICTADD"), word(&dict)];
+    for (dict, terms) in &image.dicts {
+        let mut add = vec![word("FT.DICTADD"), word(dict)];
         add.extend(terms.iter().map(|t| word(t)));
         out.push(Record::new(0, add));
     }
     out
 }
 
-/// Writes the base to the rewrite's temporary file and fsyncs it.
-fn write_base(rewrite: &Rewrite, head: &[Record], dbs: &[DbImage]) -> std::io::Result<()> {
+/// Writes the base to the rewrite's temporary file and fsyncs it: with `rdb_base` an RDB
+/// file followed by the hash-field TTLs RDB 10 cannot hold (as HPEXPIREAT commands), else
+/// every definition and key as commands.
+fn write_base(rewrite: &Rewrite, image: &Image, rdb_base: bool) -> std::io::Result<()> {
     let file = File::create(rewrite.temp_path())?;
-    let mut out = BufWriter::new(file);
+    let mut out = BufWriter::with_capacity(1 << 20, file);
     let mut buf = Vec::new();
     let mut db = None;
-    aof::encode_records(&mut buf, &mut db, head);
-    for image in dbs {
-        for key in &image.keys {
-            aof::encode_records(&mut buf, &mut db, &key_records(image.db, key));
+    if rdb_base {
+        let used = crate::stats::memory().allocated;
+        rdb_file::write(&mut out, image, used, true, &AtomicBool::new(false))?;
+    } else {
+        aof::encode_records(&mut buf, &mut db, &definitions(image));
+    }
+    for keys in &image.dbs {
+        for key in &keys.keys {
+            if !rdb_base {
+                aof::encode_records(&mut buf, &mut db, &[restore_record(keys.db, key)]);
+            }
+            aof::encode_records(&mut buf, &mut db, &field_ttl_records(keys.db, key));
             if buf.len() > 1 << 16 {
                 out.write_all(&buf)?;
                 buf.clear();
@@ -180,35 +188,40 @@ fn write_base(rewrite: &Rewrite, head: &[Record], dbs: &[DbImage]) -> std::io::R
     file.sync_all()
 }
 
-/// The commands that recreate one key: `RESTORE`, then its hash fields' expiry times.
-fn key_records(db: usize, copied: &KeyImage) -> Vec<Record> {
-    let int = |n: u64| Bytes::from(n.to_string());
-    let key = copied.key.clone();
-    let mut restore = vec![Bytes::from_static(b"RESTORE"), key.clone()];
-    restore.push(int(copied.expire_at.unwrap_or(0)));
+/// The `RESTORE` that recreates one key (with its expiry time).
+fn restore_record(db: usize, copied: &KeyImage) -> Record {
+    let mut restore = vec![Bytes::from_static(b"RESTORE"), copied.key.clone()];
+    restore.push(Bytes::from(copied.expire_at.unwrap_or(0).to_string()));
     restore.push(Bytes::from(rdb::dump(&copied.value)));
     if copied.expire_at.is_some() {
         restore.push(Bytes::from_static(b"ABSTTL"));
     }
-    let mut records = vec![Record::new(db, restore)];
-    if let Value::Hash(hash) = &copied.value
-        && hash.has_field_ttls()
-    {
-        for (field, _) in hash {
-            if let Some(at) = hash.field_expire_at(field) {
-                let argv = vec![
-                    Bytes::from_static(b"HPEXPIREAT"),
-                    key.clone(),
-                    int(at),
-                    Bytes::from_static(b"FIELDS"),
-                    Bytes::from_static(b"1"),
-                    field.clone(),
-                ];
-                records.push(Record::new(db, argv));
-            }
-        }
+    Record::new(db, restore)
+}
+
+/// The `HPEXPIREAT`s that give a hash's fields their expiry times again (neither a DUMP
+/// payload nor RDB 10 holds them).
+fn field_ttl_records(db: usize, copied: &KeyImage) -> Vec<Record> {
+    let Value::Hash(hash) = &copied.value else {
+        return Vec::new();
+    };
+    if !hash.has_field_ttls() {
+        return Vec::new();
     }
-    records
+    hash.into_iter()
+        .filter_map(|(field, _)| {
+            let at = hash.field_expire_at(field)?;
+            let argv = vec![
+                Bytes::from_static(b"HPEXPIREAT"),
+                copied.key.clone(),
+                Bytes::from(at.to_string()),
+                Bytes::from_static(b"FIELDS"),
+                Bytes::from_static(b"1"),
+                field.clone(),
+            ];
+            Some(Record::new(db, argv))
+        })
+        .collect()
 }
 
 /// Start-up with `appendonly yes`: loads the AOF (creating it, with a base of whatever is
@@ -218,14 +231,14 @@ pub fn start(state: &Arc<ServerState>) -> Result<(), String> {
     let location = location(state);
     let loaded = load(state, &location)?;
     if !loaded {
-        let started = state.aof.start_rewrite(&location)?;
+        let rdb_base = state.config.get_bool("aof-use-rdb-preamble");
+        let started = state.aof.start_rewrite(&location, rdb_base)?;
         tracing::info!(
             "Creating AOF base file {} on server start",
             started.base_name
         );
-        let capture = state.keyspace.begin_capture();
-        let dbs = snapshot::captured_keys(&state.keyspace, &capture, AccessMode::None);
-        write_base(&started, &definitions(state), &dbs)
+        let image = snapshot::finish_image(state, snapshot::begin_image(state));
+        write_base(&started, &image, rdb_base)
             .map_err(|e| format!("Can't write the AOF base file: {e}"))?;
         state.aof.finish_rewrite(started)?;
     }
@@ -290,13 +303,14 @@ fn load_file(
         Err(e) if e.kind() == std::io::ErrorKind::NotFound => return Ok(0),
         Err(e) => return Err(format!("Can't read the append-only file {name}: {e}")),
     };
-    // A base written with aof-use-rdb-preamble (Redis's default) is an RDB file.
-    if data.starts_with(b"REDIS") {
-        let (keys, _) = super::snapshot::load_rdb(state, &path)?;
-        return Ok(keys as usize);
-    }
     let mut pos = 0;
     let mut count = 0;
+    // A base written with aof-use-rdb-preamble (Redis's default) starts with an RDB file;
+    // commands may follow it.
+    if data.starts_with(b"REDIS") {
+        let (keys, length) = super::snapshot::load_rdb(state, &path)?;
+        (pos, count) = (length, keys as usize);
+    }
     loop {
         match aof::parse_command(&data, pos) {
             Parsed::Command(argv, next) => {

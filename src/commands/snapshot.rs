@@ -79,7 +79,7 @@ fn bgsave(ctx: &mut ExecCtx, args: &mut Args) -> Result<Reply, CmdError> {
 
 /// A snapshot whose moment is fixed: the keys are being captured, the libraries, index
 /// definitions (with aliases and synonyms) and dictionaries were read at that moment.
-struct Pending {
+pub(super) struct Pending {
     capture: Arc<Capture>,
     mode: AccessMode,
     functions: Vec<Bytes>,
@@ -89,7 +89,7 @@ struct Pending {
 
 /// Fixes the moment of a snapshot: the pause clients see is the instant every shard is
 /// locked to start the capture.
-fn begin_image(state: &ServerState) -> Pending {
+pub(super) fn begin_image(state: &ServerState) -> Pending {
     let mode = AccessMode::of_policy(&state.config.get("maxmemory-policy"));
     let functions = rdb::restore_functions(&state.scripting.function_dump()).unwrap_or_default();
     let indexes = state
@@ -116,7 +116,7 @@ fn begin_image(state: &ServerState) -> Pending {
 }
 
 /// Copies what the capture has not copied yet and assembles the image.
-fn finish_image(state: &ServerState, pending: Pending) -> Image {
+pub(super) fn finish_image(state: &ServerState, pending: Pending) -> Image {
     Image {
         dbs: snapshot::captured_keys(&state.keyspace, &pending.capture, pending.mode),
         functions: pending.functions,
@@ -289,12 +289,15 @@ fn read(state: &ServerState) -> Result<Option<Loaded>, String> {
     read_path(state, &path)
 }
 
-/// Loads the RDB file at `path` (an AOF base written with `aof-use-rdb-preamble`); returns
-/// the keys loaded and skipped as expired. A missing file is an error.
-pub fn load_rdb(state: &Arc<ServerState>, path: &Path) -> Result<(u64, u64), String> {
+/// Loads the RDB at the start of the file at `path` (an AOF base written with
+/// `aof-use-rdb-preamble`); returns the keys loaded and the RDB's length in bytes (commands
+/// may follow it). A missing file is an error.
+pub fn load_rdb(state: &Arc<ServerState>, path: &Path) -> Result<(u64, usize), String> {
     let loaded = read_path(state, path)?
         .ok_or_else(|| format!("Can't open the RDB file {}", path.display()))?;
-    apply(state, loaded)
+    let length = loaded.length;
+    let (keys, _) = apply(state, loaded)?;
+    Ok((keys, length))
 }
 
 fn read_path(state: &ServerState, path: &Path) -> Result<Option<Loaded>, String> {

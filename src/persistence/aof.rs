@@ -1,8 +1,9 @@
 //! The append-only file, in Redis 7's multi-part layout: a directory (`appenddirname`) holding
 //! a manifest (`<appendfilename>.manifest`, lines `file <name> seq <n> type b|h|i`), one base
 //! file (the keyspace as commands, written by a rewrite) and the incremental files written
-//! since, in order. Redis 7 and ferrostack can load each other's directories (as long as the
-//! base is in command form, see `aof-use-rdb-preamble`).
+//! since, in order. Redis 7 and ferrostack can load each other's directories. A base is
+//! written as an RDB file (`aof-use-rdb-preamble yes`, the default), followed by commands for
+//! what RDB 10 cannot hold, or as commands.
 //!
 //! What gets appended is decided above, in `commands::propagate`: every command that changed
 //! data hands its [`Record`]s (the command in the form Redis propagates it) to
@@ -309,8 +310,10 @@ impl Location {
         format!("{}.{seq}.incr.aof", self.filename)
     }
 
-    fn base_name(&self, seq: u64) -> String {
-        format!("{}.{seq}.base.aof", self.filename)
+    /// A base's name: `.base.rdb` for an RDB-preamble base, `.base.aof` for commands.
+    fn base_name(&self, seq: u64, rdb: bool) -> String {
+        let kind = if rdb { "rdb" } else { "aof" };
+        format!("{}.{seq}.base.{kind}", self.filename)
     }
 
     /// The manifest on disk; `None` when there is none.
@@ -695,20 +698,21 @@ impl Aof {
     /// new one (listed in the manifest) receives what follows, so the new base only has to
     /// reflect the keyspace as it is now. The caller must hold writes back until it has its
     /// copy of the keyspace. Fails when a rewrite is already running.
-    pub fn start_rewrite(&self, fallback: &Location) -> Result<Rewrite, String> {
+    /// `rdb_base`: the base will be written in RDB format (`aof-use-rdb-preamble`).
+    pub fn start_rewrite(&self, fallback: &Location, rdb_base: bool) -> Result<Rewrite, String> {
         if self.rewriting.swap(true, Ordering::AcqRel) {
             return Err("Background append only file rewriting already in progress".into());
         }
         *self.stats.rewrite_started.lock() = Some(Instant::now());
         self.stats.scheduled.store(false, Ordering::Relaxed);
-        let started = self.rotate(fallback);
+        let started = self.rotate(fallback, rdb_base);
         if started.is_err() {
             self.rewrite_failed();
         }
         started
     }
 
-    fn rotate(&self, fallback: &Location) -> Result<Rewrite, String> {
+    fn rotate(&self, fallback: &Location, rdb_base: bool) -> Result<Rewrite, String> {
         let mut output = self.output.lock();
         self.write_buffered(&mut output);
         self.fsync_locked(&mut output);
@@ -718,7 +722,7 @@ impl Aof {
             fs::create_dir_all(&fallback.dir).map_err(|e| e.to_string())?;
             return Ok(Rewrite {
                 location: fallback.clone(),
-                base_name: fallback.base_name(manifest.next_base_seq()),
+                base_name: fallback.base_name(manifest.next_base_seq(), rdb_base),
                 base_seq: manifest.next_base_seq(),
                 first_incr_seq: None,
                 started: Instant::now(),
@@ -751,7 +755,9 @@ impl Aof {
         }
         Ok(Rewrite {
             location: files.location.clone(),
-            base_name: files.location.base_name(files.manifest.next_base_seq()),
+            base_name: files
+                .location
+                .base_name(files.manifest.next_base_seq(), rdb_base),
             base_seq: files.manifest.next_base_seq(),
             first_incr_seq: Some(seq),
             started: Instant::now(),

@@ -104,6 +104,7 @@ pub fn write(
     out: &mut impl Write,
     image: &Image,
     used_mem: u64,
+    aof_base: bool,
     cancel: &AtomicBool,
 ) -> io::Result<u64> {
     let mut w = Checksummed {
@@ -119,7 +120,7 @@ pub fn write(
         (b"redis-bits", b"64".to_vec()),
         (b"ctime", ctime.to_string().into_bytes()),
         (b"used-mem", used_mem.to_string().into_bytes()),
-        (b"aof-base", b"0".to_vec()),
+        (b"aof-base", if aof_base { b"1" } else { b"0" }.to_vec()),
     ];
     for (name, value) in &aux {
         write_aux(&mut buf, name, value);
@@ -331,6 +332,8 @@ pub struct Loaded {
     pub version: u16,
     /// Module auxiliary sections skipped (by module name).
     pub skipped_modules: Vec<String>,
+    /// Bytes the RDB took, checksum included (an AOF base goes on with commands after it).
+    pub length: usize,
 }
 
 /// Decodes a whole RDB file. Keys whose expiry is before `now_ms` are left out, as a Redis
@@ -486,6 +489,7 @@ pub fn read(
             });
         }
     }
+    loaded.length = r.pos();
     Ok(loaded)
 }
 
@@ -586,7 +590,7 @@ mod tests {
 
     fn written(image: &Image) -> Vec<u8> {
         let mut out = Vec::new();
-        write(&mut out, image, 0, &AtomicBool::new(false)).unwrap();
+        write(&mut out, image, 0, false, &AtomicBool::new(false)).unwrap();
         out
     }
 

@@ -177,7 +177,7 @@ fn write_temp(temp: &Path, image: &Image, used_mem: u64, cancel: &AtomicBool) ->
         )
     })?;
     let mut out = BufWriter::with_capacity(1 << 20, file);
-    let size = rdb_file::write(&mut out, image, used_mem, cancel)?;
+    let size = rdb_file::write(&mut out, image, used_mem, false, cancel)?;
     let file = out.into_inner().map_err(|e| e.into_error())?;
     file.sync_all()?;
     Ok(size)
