@@ -503,8 +503,6 @@ const MODULE_FLOAT: usize = 3;
 const MODULE_DOUBLE: usize = 4;
 const MODULE_STRING: usize = 5;
 
-/// Skips a `MODULE_AUX` section (module id, when-opcode, when, then opcode-tagged values up
-/// to EOF) and returns the module's type name.
 /// The AUX fields Redis logs as it loads a file, logged as Redis words them (a number
 /// that does not parse counts as 0, as Redis's `strtol` makes it).
 fn log_aux(name: &[u8], value: &[u8], now_ms: u64) {
@@ -524,6 +522,8 @@ fn log_aux(name: &[u8], value: &[u8], now_ms: u64) {
     }
 }
 
+/// Skips a `MODULE_AUX` section (module id, when-opcode, when, then opcode-tagged values up
+/// to EOF) and returns the module's type name.
 fn skip_module_aux(r: &mut Reader) -> Result<String, rdb::PayloadError> {
     let id = r.plain_len()? as u64;
     // The when-opcode and its value.

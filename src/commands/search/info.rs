@@ -15,6 +15,7 @@
 //! initial scan. Settings with no counterpart here (`enableGC`, `gc_scan_size`,
 //! `max_doc_table_size`, `bm25std_tanh_factor`) are left out of the runtime configuration.
 
+use std::sync::Arc;
 use std::sync::atomic::Ordering;
 
 use super::admin::{MODULE_VERSION, indexing_ms};
@@ -50,6 +51,9 @@ impl Section {
     }
 }
 
+/// An index with its figures, read once per INFO.
+type Measured = (Arc<Index>, IndexInfo);
+
 /// Bytes in megabytes, as RediSearch's `_human` memory figures are.
 fn megabytes(bytes: u64) -> f64 {
     bytes as f64 / (1024.0 * 1024.0)
@@ -57,7 +61,7 @@ fn megabytes(bytes: u64) -> f64 {
 
 /// Every section, in RediSearch's order, from the current state of every index.
 pub fn sections(state: &ServerState) -> Vec<Section> {
-    let indexes: Vec<(std::sync::Arc<Index>, IndexInfo)> = state
+    let indexes: Vec<Measured> = state
         .search
         .all()
         .into_iter()
@@ -94,7 +98,7 @@ fn version() -> Section {
 
 /// Indexes and what they are busy with: an index is indexing while its initial scan runs
 /// or an HNSW worker has vectors to place, and each of those is a thread writing to it.
-fn activity(indexes: &[(std::sync::Arc<Index>, IndexInfo)]) -> Section {
+fn activity(indexes: &[Measured]) -> Section {
     let mut s = Section::new("index");
     let querying = |index: &Index| index.stats.active_queries.load(Ordering::Relaxed) > 0;
     let count = |pred: &dyn Fn(&Index, &IndexInfo) -> bool| {
@@ -124,15 +128,9 @@ fn activity(indexes: &[(std::sync::Arc<Index>, IndexInfo)]) -> Section {
 /// Per field type, over every index: how many fields, how many SORTABLE / NOINDEX (and
 /// CASESENSITIVE tags, FLAT / HNSW vectors), and the documents their values failed to
 /// index. A type no index uses has no line.
-fn fields(indexes: &[(std::sync::Arc<Index>, IndexInfo)]) -> Section {
+fn fields(indexes: &[Measured]) -> Section {
     let mut s = Section::new("fields_statistics");
-    for (kind, field_name) in [
-        ("Text", "fields_text"),
-        ("Numeric", "fields_numeric"),
-        ("Tag", "fields_tag"),
-        ("Geo", "fields_geo"),
-        ("Vector", "fields_vector"),
-    ] {
+    for kind in ["Text", "Numeric", "Tag", "Geo", "Vector"] {
         let mut tally = FieldTally::default();
         for (index, _) in indexes {
             let errors = index.stats.field_errors.lock();
@@ -144,7 +142,8 @@ fn fields(indexes: &[(std::sync::Arc<Index>, IndexInfo)]) -> Section {
             }
         }
         if tally.fields > 0 {
-            s.field(field_name, tally.render(kind));
+            let name = format!("fields_{}", kind.to_ascii_lowercase());
+            s.field(&name, tally.render(kind));
         }
     }
     s
@@ -213,7 +212,7 @@ impl FieldTally {
     }
 }
 
-fn memory(indexes: &[(std::sync::Arc<Index>, IndexInfo)]) -> Section {
+fn memory(indexes: &[Measured]) -> Section {
     let mut s = Section::new("memory");
     let sizes = indexes.iter().map(|(_, info)| info.total_bytes());
     let total: u64 = sizes.clone().sum();
@@ -247,7 +246,7 @@ fn cursors(state: &ServerState) -> Section {
 /// No garbage collector runs here: a deleted document leaves every structure at once, so
 /// nothing waits to be collected. HNSW graphs do keep the nodes of removed vectors until
 /// their worker rebuilds the graph; those are the vectors marked deleted.
-fn garbage_collector(indexes: &[(std::sync::Arc<Index>, IndexInfo)]) -> Section {
+fn garbage_collector(indexes: &[Measured]) -> Section {
     let mut s = Section::new("gc");
     s.double("bytes_collected", 0.0);
     s.double("total_cycles", 0.0);
@@ -258,7 +257,7 @@ fn garbage_collector(indexes: &[(std::sync::Arc<Index>, IndexInfo)]) -> Section 
     s
 }
 
-fn queries(state: &ServerState, indexes: &[(std::sync::Arc<Index>, IndexInfo)]) -> Section {
+fn queries(state: &ServerState, indexes: &[Measured]) -> Section {
     let mut s = Section::new("queries");
     let figures = state.search.queries.figures();
     s.field("total_queries_processed", figures.processed);
@@ -274,7 +273,7 @@ fn queries(state: &ServerState, indexes: &[(std::sync::Arc<Index>, IndexInfo)]) 
 
 /// Documents that failed to index, over all indexes and in the index with most. The
 /// initial scan never stops for lack of memory here, so no index failed that way.
-fn errors(indexes: &[(std::sync::Arc<Index>, IndexInfo)]) -> Section {
+fn errors(indexes: &[Measured]) -> Section {
     let mut s = Section::new("warnings_and_errors");
     let failures: Vec<u64> = indexes
         .iter()
