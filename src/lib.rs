@@ -38,8 +38,9 @@
 //!   and documents as hash values; FT.* argument parsing, the background scan of FT.CREATE and
 //!   reply building live in `commands::search`. Suggestion dictionaries (FT.SUG*) are key
 //!   values: `keyspace::suggest`.
-//! - [`error`] (one error enum per layer: `CmdError`, `ProtocolError`; every reply text) and
-//!   [`glob`] (Redis's pattern matching) depend on nothing.
+//! - [`error`] (one error enum per layer: `CmdError`, `ProtocolError`; every reply text),
+//!   [`glob`] (Redis's pattern matching) and [`progress`] (when long jobs log their
+//!   progress) depend on nothing.
 //!
 //! # Request lifecycle
 //! A connection reads into a buffer, decodes every complete request in it, executes each
@@ -80,6 +81,7 @@ pub mod glob;
 pub mod hll;
 pub mod keyspace;
 pub mod persistence;
+pub mod progress;
 pub mod protocol;
 pub mod pubsub;
 pub mod scripting;

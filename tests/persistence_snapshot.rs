@@ -326,6 +326,13 @@ fn a_file_written_by_redis_loads_here() {
     let mut c = server.client();
     assert_same(&contents_across_versions(&mut c), &expected);
     assert_eq!(c.q("FCALL hello 0"), V::bulk("hi"));
+    // The log tells what Redis's would of the file it loaded.
+    let logged = |text: &str| server.log_line(text, Duration::from_secs(1));
+    assert!(logged("Loading RDB produced by version 7.0.").is_some());
+    assert!(logged("RDB age ").is_some());
+    let memory = logged("RDB memory usage when created ").expect("memory line");
+    assert!(memory.ends_with(" Mb"), "{memory}");
+    assert!(logged("Done loading RDB, keys loaded: ").is_some());
 }
 
 #[test]

@@ -597,3 +597,177 @@ fn hello_3_lists_the_search_module_as_a_map() {
     assert_eq!(entry[1], (b("ver"), V::Int(21020)));
     assert_eq!(entry[3], (b("args"), V::Array(vec![])));
 }
+
+/// `INFO <args>` as `(section, [(field, value)])` in order.
+fn info_sections(c: &mut common::Client, args: &str) -> Vec<(String, Vec<(String, String)>)> {
+    let mut sections: Vec<(String, Vec<(String, String)>)> = Vec::new();
+    for line in c.q(&format!("INFO {args}")).text().lines() {
+        if let Some(title) = line.strip_prefix("# ") {
+            sections.push((title.to_string(), Vec::new()));
+        } else if let (Some((name, value)), Some(last)) =
+            (line.split_once(':'), sections.last_mut())
+        {
+            last.1.push((name.to_string(), value.to_string()));
+        }
+    }
+    sections
+}
+
+fn info_value(sections: &[(String, Vec<(String, String)>)], name: &str) -> String {
+    sections
+        .iter()
+        .flat_map(|(_, fields)| fields)
+        .find(|(n, _)| n == name)
+        .map(|(_, v)| v.clone())
+        .unwrap_or_else(|| panic!("INFO has no {name}"))
+}
+
+const SEARCH_SECTIONS: [&str; 10] = [
+    "search_version",
+    "search_index",
+    "search_fields_statistics",
+    "search_memory",
+    "search_cursors",
+    "search_gc",
+    "search_queries",
+    "search_warnings_and_errors",
+    "search_dialect_statistics",
+    "search_runtime_configurations",
+];
+
+/// RediSearch 2.10's INFO sections: which INFO arguments print them (as Redis asks its
+/// modules), and figures after indexes of every field type, documents (one failing), a
+/// query, a cursor and an overwritten HNSW vector.
+#[test]
+fn info_search_sections() {
+    let server = Server::start(&[]);
+    let mut c = server.client();
+    let titles = |c: &mut common::Client, args: &str| -> Vec<String> {
+        info_sections(c, args).into_iter().map(|(t, _)| t).collect()
+    };
+    // Before any index: the sections are there, the field statistics empty.
+    let empty = info_sections(&mut c, "search");
+    assert_eq!(
+        empty.iter().map(|(t, _)| t.as_str()).collect::<Vec<_>>(),
+        SEARCH_SECTIONS
+    );
+    assert_eq!(empty[2].1, []);
+    assert_eq!(info_value(&empty, "search_number_of_indexes"), "0");
+    assert_eq!(info_value(&empty, "search_used_memory_indexes"), "0");
+    assert_eq!(info_value(&empty, "search_version"), "2.10.20");
+
+    for create in [
+        "FT.CREATE idx1 PREFIX 1 a: SCHEMA title TEXT SORTABLE body TEXT NOINDEX id NUMERIC loc GEO",
+        "FT.CREATE idx2 PREFIX 1 b: SCHEMA t1 TAG CASESENSITIVE SORTABLE t2 TAG id NUMERIC NOINDEX",
+        "FT.CREATE idx3 PREFIX 1 v: SCHEMA vf VECTOR FLAT 6 TYPE FLOAT32 DIM 2 DISTANCE_METRIC L2 \
+         vh VECTOR HNSW 6 TYPE FLOAT32 DIM 2 DISTANCE_METRIC L2",
+    ] {
+        assert_eq!(c.q(create), V::ok(), "{create}");
+    }
+    c.q("HSET a:1 title hello id 1");
+    c.q("HSET a:2 title hello id 2");
+    c.q("HSET a:3 title bad id notanumber");
+    let vector = blob(&[1.0, 2.0]);
+    let hset =
+        |c: &mut common::Client| c.cmd(&[&b"HSET"[..], b"v:1", b"vf", &vector, b"vh", &vector]);
+    assert_eq!(hset(&mut c), V::Int(2));
+    wait_indexed(&mut c, "idx3");
+    // Overwriting leaves the old vector's graph node behind until a rebuild.
+    assert_eq!(hset(&mut c), V::Int(0));
+    assert_eq!(
+        c.q("FT.SEARCH idx1 hello DIALECT 2 NOCONTENT").items()[0],
+        V::Int(2)
+    );
+    // Two cursors: one read to its end (which closes it), one left open.
+    let mut open_cursor = || {
+        let opened = c.q("FT.AGGREGATE idx1 * LOAD 1 @id WITHCURSOR COUNT 1");
+        match opened.items()[1] {
+            V::Int(id) if id != 0 => id,
+            ref other => panic!("cursor id {other:?}"),
+        }
+    };
+    let read = open_cursor();
+    open_cursor();
+    let last = c.q(&format!("FT.CURSOR READ idx1 {read} COUNT 10"));
+    assert_eq!(last.items()[1], V::Int(0));
+    // Failures are not queries.
+    assert!(c.q("FT.SEARCH nosuch *").is_error());
+    assert!(c.q("FT.SEARCH idx1 (").is_error());
+
+    let all = info_sections(&mut c, "search");
+    let fields = &all[2].1;
+    let expected = [
+        (
+            "search_fields_text",
+            "Text=2,Sortable=1,NoIndex=1,IndexErrors=0",
+        ),
+        ("search_fields_numeric", "Numeric=2,NoIndex=1,IndexErrors=1"),
+        (
+            "search_fields_tag",
+            "Tag=2,Sortable=1,CaseSensitive=1,IndexErrors=0",
+        ),
+        ("search_fields_geo", "Geo=1,IndexErrors=0"),
+        (
+            "search_fields_vector",
+            "Vector=2,Flat=1,HNSW=1,IndexErrors=0",
+        ),
+    ];
+    let expected: Vec<(String, String)> = expected
+        .iter()
+        .map(|(n, v)| (n.to_string(), v.to_string()))
+        .collect();
+    assert_eq!(fields, &expected);
+    for (name, value) in [
+        ("search_number_of_indexes", "3"),
+        ("search_number_of_active_indexes_running_queries", "0"),
+        ("search_global_idle", "1"),
+        ("search_global_total", "1"),
+        ("search_bytes_collected", "0"),
+        ("search_marked_deleted_vectors", "1"),
+        ("search_total_queries_processed", "3"),
+        ("search_total_query_commands", "4"),
+        ("search_total_active_queries", "0"),
+        ("search_errors_indexing_failures", "1"),
+        ("search_errors_for_index_with_max_failures", "1"),
+        ("search_dialect_1", "1"),
+        ("search_dialect_2", "1"),
+        ("search_dialect_3", "0"),
+        ("search_minimal_term_prefix", "2"),
+        ("search_timeout_policy", "return"),
+        ("search_max_aggregate_results", "-1"),
+    ] {
+        assert_eq!(info_value(&all, name), value, "{name}");
+    }
+    let bytes = |name: &str| -> f64 { info_value(&all, name).parse().expect(name) };
+    assert!(bytes("search_used_memory_vector_index") > 0.0);
+    assert!(bytes("search_smallest_memory_index") <= bytes("search_largest_memory_index"));
+    assert!(bytes("search_used_memory_indexes") >= bytes("search_largest_memory_index"));
+    assert_eq!(
+        bytes("search_used_memory_indexes_human"),
+        bytes("search_used_memory_indexes") / 1048576.0
+    );
+    // FT.INFO tells the same dialect story per index.
+    let dialects = field(&c.q("FT.INFO idx1"), "dialect_stats");
+    assert_eq!(field(&dialects, "dialect_2"), V::Int(1));
+    assert_eq!(field(&dialects, "dialect_4"), V::Int(0));
+
+    // Which arguments print them: as Redis asks modules for theirs.
+    let search: Vec<String> = SEARCH_SECTIONS.iter().map(|s| s.to_string()).collect();
+    for args in ["", "default", "all", "server"] {
+        let listed = titles(&mut c, args);
+        assert!(
+            !listed.iter().any(|t| t.starts_with("search")),
+            "INFO {args}: {listed:?}"
+        );
+    }
+    assert_eq!(titles(&mut c, "SEARCH"), search);
+    assert_eq!(titles(&mut c, "modules")[1..], search);
+    assert_eq!(titles(&mut c, "modules")[0], "Modules");
+    assert_eq!(titles(&mut c, "everything")[13..], search);
+    assert_eq!(titles(&mut c, "module_list"), ["Modules"]);
+    assert_eq!(
+        titles(&mut c, "search_memory cpu search_gc"),
+        ["CPU", "search_memory", "search_gc"]
+    );
+    assert_eq!(titles(&mut c, "nosuchsection"), Vec::<String>::new());
+}

@@ -418,23 +418,38 @@ const SECTIONS: &[(&str, bool)] = &[
     ("keyspace", true),
 ];
 
-/// `INFO [section ...]`
+/// `INFO [section ...]`. The search module's own sections come last, as Redis appends those
+/// of modules: for `everything` and `modules`, or for a name that is not one of Redis's
+/// sections (`search` for all of them, `search_memory` for one). A plain `INFO`, `default`
+/// and `all` leave them out; `module_list` is the `# Modules` list alone.
 fn info(ctx: &mut ExecCtx, args: &mut Args) -> Result<Reply, CmdError> {
     let mut wanted: HashSet<&str> = HashSet::new();
+    let mut every_module = false;
+    let mut other_names = Vec::new();
     let requested = args.rest();
+    let defaults = SECTIONS.iter().filter(|(_, d)| *d).map(|(n, _)| *n);
     if requested.is_empty() {
-        wanted.extend(SECTIONS.iter().filter(|(_, d)| *d).map(|(n, _)| *n));
+        wanted.extend(defaults.clone());
     }
     for arg in &requested {
         let arg = arg.to_ascii_lowercase();
         match arg.as_slice() {
-            b"all" | b"everything" => wanted.extend(SECTIONS.iter().map(|(n, _)| *n)),
-            b"default" => wanted.extend(SECTIONS.iter().filter(|(_, d)| *d).map(|(n, _)| *n)),
-            name => {
-                if let Some((n, _)) = SECTIONS.iter().find(|(n, _)| n.as_bytes() == name) {
-                    wanted.insert(n);
-                }
+            b"all" => wanted.extend(SECTIONS.iter().map(|(n, _)| *n)),
+            b"everything" => {
+                wanted.extend(SECTIONS.iter().map(|(n, _)| *n));
+                every_module = true;
             }
+            b"default" => wanted.extend(defaults.clone()),
+            b"module_list" => {
+                wanted.insert("modules");
+            }
+            name => match SECTIONS.iter().find(|(n, _)| n.as_bytes() == name) {
+                Some((n, _)) => {
+                    wanted.insert(n);
+                    every_module |= *n == "modules";
+                }
+                None => other_names.push(String::from_utf8_lossy(name).into_owned()),
+            },
         }
     }
     let mut out = Info::default();
@@ -444,7 +459,28 @@ fn info(ctx: &mut ExecCtx, args: &mut Args) -> Result<Reply, CmdError> {
             write_section(ctx, name, &mut out);
         }
     }
+    if every_module || !other_names.is_empty() {
+        write_module_sections(ctx, every_module, &other_names, &mut out);
+    }
     Ok(Reply::Verbatim("txt", Bytes::from(out.text)))
+}
+
+/// The search module's sections `names` asks for (all of them if `all`), with the module's
+/// name before each section and field name, as Redis's module INFO API writes them.
+fn write_module_sections(ctx: &ExecCtx, all: bool, names: &[String], out: &mut Info) {
+    let module = super::search::MODULE_NAME;
+    let asks_module = names.iter().any(|n| n == module);
+    for section in super::search::info::sections(ctx.state) {
+        let title = format!("{module}_{}", section.name);
+        // Requested names were lower-cased, as section names are.
+        if !(all || asks_module || names.contains(&title)) {
+            continue;
+        }
+        out.header(&title);
+        for (field, value) in section.fields {
+            out.field(&format!("{module}_{field}"), value);
+        }
+    }
 }
 
 /// INFO text under construction: `# Section` headers separated by blank lines, then
@@ -455,14 +491,20 @@ struct Info {
 }
 
 impl Info {
+    /// A Redis section: its name capitalised (`# Memory`, `# CPU`).
     fn section(&mut self, name: &str) {
-        if !self.text.is_empty() {
-            self.text.push_str("\r\n");
-        }
         let mut title = name.to_string();
         match name {
             "cpu" => title = "CPU".into(),
             _ => title[..1].make_ascii_uppercase(),
+        }
+        self.header(&title);
+    }
+
+    /// A `# title` line, after a blank line unless it is the first.
+    fn header(&mut self, title: &str) {
+        if !self.text.is_empty() {
+            self.text.push_str("\r\n");
         }
         let _ = write!(self.text, "# {title}\r\n");
     }

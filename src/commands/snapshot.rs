@@ -17,6 +17,7 @@ use bytes::Bytes;
 use crate::keyspace::{Capture, Ttl, rdb};
 use crate::persistence::rdb_file::{Access, Image, IndexRecord, Loaded};
 use crate::persistence::snapshot::{self, AccessMode};
+use crate::progress::Progress;
 use crate::protocol::Reply;
 use crate::scripting::functions::RestorePolicy;
 use crate::search::schema::IndexDef;
@@ -304,7 +305,6 @@ fn read_path(state: &ServerState, path: &Path) -> Result<Option<Loaded>, String>
     let encodings = super::ExecCtx::encodings_of(state);
     let loaded = snapshot::read_file(path, &encodings, state.keyspace.databases())?;
     if let Some(loaded) = &loaded {
-        tracing::info!("Loading RDB produced by version {}", loaded.version);
         for module in &loaded.skipped_modules {
             tracing::warn!("Skipped the auxiliary data of module '{module}' (not loaded here)");
         }
@@ -325,6 +325,8 @@ fn apply(state: &Arc<ServerState>, loaded: Loaded) -> Result<(u64, u64), String>
             .function_restore(&payload, RestorePolicy::Replace)
             .map_err(|e| format!("Failed loading the functions of the RDB file: {e}"))?;
     }
+    let total: usize = image.dbs.iter().map(|db| db.keys.len()).sum();
+    let mut progress = Progress::start("keys");
     let mut keys = 0u64;
     for db in image.dbs {
         for key in db.keys {
@@ -343,6 +345,9 @@ fn apply(state: &Arc<ServerState>, loaded: Loaded) -> Result<(u64, u64), String>
                 _ => {}
             }
             keys += 1;
+            if let Some(report) = progress.tick(keys, keys as f64 / total.max(1) as f64) {
+                tracing::info!("Loading RDB keys: {report}");
+            }
         }
     }
     for record in image.indexes {

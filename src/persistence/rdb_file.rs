@@ -13,7 +13,9 @@
 //! verified) before anything is applied, so a truncated or corrupt file changes nothing.
 //! Module auxiliary data (`MODULE_AUX`) is skipped generically, as a module's values are
 //! self-describing; module-typed keys load only when they are RediSearch suggestion
-//! dictionaries. Depends on `keyspace` only.
+//! dictionaries. Reading logs what Redis logs of a file it loads (the `redis-ver`, `ctime` and
+//! `used-mem` AUX fields) and, for a big file, its progress. Depends on `keyspace` and
+//! `progress` only.
 
 use std::io::{self, Write};
 use std::sync::atomic::{AtomicBool, Ordering};
@@ -22,6 +24,7 @@ use bytes::Bytes;
 
 use crate::keyspace::rdb::{self, CRC64, Reader};
 use crate::keyspace::{EncodingConfig, Value};
+use crate::progress::Progress;
 
 /// The version written: Redis 7.0's (it refuses anything newer).
 pub const WRITE_VERSION: u16 = rdb::WRITE_VERSION;
@@ -373,6 +376,9 @@ pub fn read(
     let mut db = 0usize;
     let mut expire_at: Option<u64> = None;
     let mut access = Access::None;
+    // Decoding a big file takes a while before any key is applied: say how far it got.
+    let mut progress = Progress::start("keys");
+    let mut decoded = 0u64;
     loop {
         let opcode = r.byte().map_err(|_| corrupt(&r, "opcode"))?;
         match opcode {
@@ -428,6 +434,8 @@ pub fn read(
                     let dict = read_named_list(&mut Reader::new(&value))
                         .ok_or_else(|| corrupt(&r, "search dictionary"))?;
                     loaded.image.dicts.push(dict);
+                } else {
+                    log_aux(&name, &value, now_ms);
                 }
             }
             OPCODE_MODULE_AUX => {
@@ -453,6 +461,11 @@ pub fn read(
                     );
                     corrupt(&r, &what)
                 })?;
+                decoded += 1;
+                let share = r.pos() as f64 / file.len() as f64;
+                if let Some(report) = progress.tick(decoded, share) {
+                    tracing::info!("Reading RDB file: {report}");
+                }
                 let at = expire_at.take();
                 let record = std::mem::replace(&mut access, Access::None);
                 if at.is_some_and(|at| at < now_ms) {
@@ -500,6 +513,25 @@ const MODULE_UINT: usize = 2;
 const MODULE_FLOAT: usize = 3;
 const MODULE_DOUBLE: usize = 4;
 const MODULE_STRING: usize = 5;
+
+/// The AUX fields Redis logs as it loads a file, logged as Redis words them (a number
+/// that does not parse counts as 0, as Redis's `strtol` makes it).
+fn log_aux(name: &[u8], value: &[u8], now_ms: u64) {
+    let text = String::from_utf8_lossy(value);
+    let number = || text.parse::<i64>().unwrap_or(0);
+    match name {
+        b"redis-ver" => tracing::info!("Loading RDB produced by version {text}"),
+        b"ctime" => {
+            let age = (now_ms / 1000) as i64 - number();
+            tracing::info!("RDB age {} seconds", age.max(0));
+        }
+        b"used-mem" => tracing::info!(
+            "RDB memory usage when created {:.2} Mb",
+            number() as f64 / (1024.0 * 1024.0)
+        ),
+        _ => {}
+    }
+}
 
 /// Skips a `MODULE_AUX` section (module id, when-opcode, when, then opcode-tagged values up
 /// to EOF) and returns the module's type name.

@@ -7,8 +7,8 @@ use parking_lot::RwLock;
 
 use super::SearchError;
 
-/// The highest query dialect.
-const MAX_DIALECT: u32 = 4;
+/// The newest query dialect RediSearch 2.10 knows.
+pub const MAX_DIALECT: u32 = 4;
 
 /// The settings; internally synchronised so FT.CONFIG SET can change them at any time.
 #[derive(Default)]

@@ -10,6 +10,7 @@
 use std::collections::HashMap;
 use std::sync::Arc;
 use std::sync::atomic::{AtomicBool, AtomicU64, Ordering};
+use std::time::Instant;
 
 use bytes::Bytes;
 use parking_lot::{Mutex, RwLock};
@@ -21,6 +22,7 @@ use super::fields::text::{Analyzed, Analyzer};
 use super::fields::{GeoIndex, NumericIndex, TagIndex, TextIndex, geo, numeric, tag};
 use super::query::{Query, QueryNode};
 use super::score::{Explanation, Scorer};
+use super::stats::Dialects;
 use super::synonyms::SynonymMap;
 use super::vector::{GraphImage, VectorIndex};
 use super::{DocId, FieldDef, FieldKind, IndexDef, SearchError, VectorAlgorithm};
@@ -54,6 +56,12 @@ pub struct IndexStats {
     pub progress_ppm: AtomicU64,
     /// FT.SEARCH / FT.AGGREGATE calls (`number_of_uses`).
     pub uses: AtomicU64,
+    /// Time spent indexing documents, in microseconds (`total_indexing_time`).
+    pub indexing_micros: AtomicU64,
+    /// Queries running on the index right now ([`super::stats::Running`]).
+    pub active_queries: AtomicU64,
+    /// The query dialects its queries used (`dialect_stats`).
+    pub dialects: Dialects,
     /// Failures by the schema position of the field whose value failed (FT.INFO
     /// `field statistics`).
     pub field_errors: Mutex<HashMap<usize, FieldErrors>>,
@@ -88,6 +96,23 @@ pub struct IndexInfo {
     /// FT.INFO `percent_indexed`: the lower of the scan's progress and the graph's share of
     /// the vectors; below 1 exactly while `indexing`.
     pub percent_indexed: f64,
+    /// The initial scan (one background thread) runs.
+    pub scanning: bool,
+    /// HNSW fields whose worker thread has vectors to place.
+    pub busy_graph_workers: u64,
+    /// Graph nodes of removed or replaced vectors, skipped until a rebuild.
+    pub vectors_marked_deleted: u64,
+}
+
+impl IndexInfo {
+    /// Every structure's bytes (FT.INFO `total_index_memory_sz_mb`).
+    pub fn total_bytes(&self) -> u64 {
+        self.inverted_bytes
+            + self.vector_index_bytes
+            + self.doc_table_bytes
+            + self.tag_overhead_bytes
+            + self.text_overhead_bytes
+    }
 }
 
 /// One matching document, as [`Index::search`] returns it.
@@ -250,8 +275,17 @@ impl Index {
     /// cannot be indexed drops the document and counts an indexing failure; a hash the
     /// index's `FILTER` rejects is not covered: dropped if indexed, no failure counted.
     /// `expire_at` is the key's expiry time, if it has one: queries leave the document out
-    /// from then on.
+    /// from then on. The time it takes counts in `total_indexing_time`.
     pub fn upsert(&self, key: &Bytes, hash: &HashValue, expire_at: Option<u64>, now_ms: u64) {
+        let started = Instant::now();
+        self.index_hash(key, hash, expire_at, now_ms);
+        let micros = u64::try_from(started.elapsed().as_micros()).unwrap_or(u64::MAX);
+        self.stats
+            .indexing_micros
+            .fetch_add(micros, Ordering::Relaxed);
+    }
+
+    fn index_hash(&self, key: &Bytes, hash: &HashValue, expire_at: Option<u64>, now_ms: u64) {
         if let Some(filter) = &self.def.filter_expr {
             let props = HashProperties {
                 def: &self.def,
@@ -530,7 +564,19 @@ impl Index {
             .collect()
     }
 
+    /// FT.INFO's figures, the text index's with every write so far.
     pub fn info(&self) -> IndexInfo {
+        self.figures(true)
+    }
+
+    /// [`Index::info`] with the text index's figures as of its last commit (at most a
+    /// commit interval old): for INFO, which monitoring polls and which must not force a
+    /// commit each time.
+    pub fn info_as_committed(&self) -> IndexInfo {
+        self.figures(false)
+    }
+
+    fn figures(&self, latest_text: bool) -> IndexInfo {
         // The scan state is read before the figures: a scan seen finished has every document
         // in the snapshot below (`finish_scan` publishes after its last upsert). Read after
         // them, a scan finishing in between showed `indexing 0` with its last chunk missing
@@ -547,7 +593,7 @@ impl Index {
         // An engine failure shows as an empty text index rather than failing FT.INFO. While
         // a scan still adds documents the text figures are those of the last commit: clients
         // poll FT.INFO until `indexing` drops, and a commit per poll slowed the scan tenfold.
-        let view = match scanning {
+        let view = match scanning || !latest_text {
             true => data.text.last_commit_view(),
             false => data.text.view(),
         };
@@ -562,6 +608,7 @@ impl Index {
             num_records: data.text.records(),
             inverted_bytes: text_bytes,
             doc_table_bytes: data.docs.memory_bytes() as u64,
+            scanning,
             ..IndexInfo::default()
         };
         for field in &data.fields {
@@ -582,7 +629,10 @@ impl Index {
                 FieldIndex::Vector(v) => {
                     info.num_records += v.len() as u64;
                     info.vectors += v.len() as u64;
-                    info.vectors_pending += v.pending_len();
+                    let pending = v.pending_len();
+                    info.vectors_pending += pending;
+                    info.busy_graph_workers += u64::from(pending > 0);
+                    info.vectors_marked_deleted += v.marked_deleted();
                     info.vector_index_bytes += v.memory_bytes() as u64;
                 }
             }

@@ -3,8 +3,8 @@
 //! planner / executor that answers FT.SEARCH, FT.AGGREGATE's pipeline and cursors
 //! ([`aggregate`]), each query's time budget (TIMEOUT / ON_TIMEOUT, [`deadline`]); also the
 //! server's spell-check dictionaries (`dict`), FT.SPELLCHECK (`spellcheck`) and each
-//! index's synonym groups (`synonyms`). Suggestion dictionaries are
-//! key values, so they live in `keyspace::suggest`.
+//! index's synonym groups (`synonyms`), the query counters INFO and FT.INFO report
+//! (`stats`). Suggestion dictionaries are key values, so they live in `keyspace::suggest`.
 //!
 //! It follows the keyspace through [`Registry`], a [`crate::keyspace::KeyObserver`]: every
 //! write to a hash (whatever the command, MULTI/EXEC or Lua) reaches the indexes whose
@@ -31,6 +31,7 @@ pub mod registry;
 pub mod schema;
 pub mod score;
 pub mod spellcheck;
+pub mod stats;
 pub mod synonyms;
 pub mod vector;
 

@@ -16,6 +16,7 @@ use parking_lot::{Mutex, RwLock};
 use super::config::SearchConfig;
 use super::dict::Dictionaries;
 use super::index::Index;
+use super::stats::QueryStats;
 use super::{IndexDef, SearchError};
 use crate::keyspace::{Entry, KeyEvent, KeyEventKind, KeyObserver, Value};
 
@@ -26,6 +27,8 @@ pub struct Registry {
     pub config: SearchConfig,
     /// FT.DICTADD's dictionaries.
     pub dicts: Dictionaries,
+    /// Module-wide query counters (INFO's search sections).
+    pub queries: QueryStats,
     inner: RwLock<Inner>,
     /// Whether any index exists: read by every keyspace write ([`KeyObserver::listening`]),
     /// so it is an atomic rather than the lock. Changed only under `inner`'s write lock.
@@ -222,8 +225,15 @@ impl Registry {
         std::mem::take(&mut *self.rescans.lock())
     }
 
-    fn all(&self) -> Vec<Arc<Index>> {
+    /// Every index, in creation order.
+    pub fn all(&self) -> Vec<Arc<Index>> {
         self.inner.read().indexes.clone()
+    }
+
+    /// FT.AGGREGATE cursors open on all indexes.
+    pub fn cursor_count(&self) -> u64 {
+        let inner = self.inner.read();
+        inner.indexes.iter().map(|i| i.cursors.len() as u64).sum()
     }
 }
 

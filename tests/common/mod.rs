@@ -33,6 +33,8 @@ impl Server {
             .expect("spawn ferrostack");
         let stdout = child.stdout.take().expect("stdout");
         let mut lines = BufReader::new(stdout).lines();
+        // The start-up lines (the load of a snapshot ...) are kept too.
+        let mut early = Vec::new();
         let port = loop {
             let line = lines
                 .next()
@@ -41,9 +43,10 @@ impl Server {
             if let Some(addr) = line.split("Ready to accept connections tcp on ").nth(1) {
                 break addr.rsplit(':').next().unwrap().trim().parse().unwrap();
             }
+            early.push(line);
         };
         // Keep draining the log so the server never blocks on a full pipe.
-        let log = Arc::new(Mutex::new(Vec::new()));
+        let log = Arc::new(Mutex::new(early));
         let kept = log.clone();
         std::thread::spawn(move || {
             for line in lines.map_while(Result::ok) {

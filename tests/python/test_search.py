@@ -132,6 +132,42 @@ def test_module_list_advertises_search(rc):
     assert info_modules["search"]["ver"] == ver
 
 
+def test_info_search_sections_parse(rc, name):
+    """`r.info("search")` parses into RediSearch 2.10's fields: numbers as numbers, the field
+    statistics as dicts. Other tests share the server, so counts are compared before/after."""
+    before = rc.info("search")
+    assert before["search_version"] == "2.10.20"
+    assert before["search_redis_version"].endswith(" - oss")
+    tags_before = before.get("search_fields_tag", {}).get("Tag", 0)
+    ft = indexed(rc, name)
+    ft.search(Query("apple").dialect(2))
+    after = rc.info("search")
+    assert after["search_number_of_indexes"] >= 1
+    assert after["search_fields_tag"]["Tag"] == tags_before + 1
+    assert after["search_fields_vector"]["IndexErrors"] >= 0
+    assert after["search_used_memory_indexes"] > 0
+    assert isinstance(after["search_used_memory_indexes_human"], float)
+    assert after["search_total_queries_processed"] > before["search_total_queries_processed"]
+    assert after["search_dialect_2"] == 1
+    assert after["search_timeout_policy"] == "return"
+    # One section by name; the module list still parses beside the sections.
+    memory = rc.info("search_memory")
+    assert set(memory) == {
+        "search_used_memory_indexes",
+        "search_used_memory_indexes_human",
+        "search_smallest_memory_index",
+        "search_smallest_memory_index_human",
+        "search_largest_memory_index",
+        "search_largest_memory_index_human",
+        "search_total_indexing_time",
+        "search_used_memory_vector_index",
+    }
+    modules = rc.info("modules")
+    assert modules["modules"][0]["name"] == "search"
+    assert "search_number_of_indexes" in modules
+    assert not any(key.startswith("search_") for key in rc.info())
+
+
 def test_create_index_and_info(rc, name):
     ft = indexed(rc, name)
     info = wait_indexed(ft)

@@ -13,7 +13,8 @@ use crate::error::CmdError;
 use crate::protocol::{Protocol, Reply};
 use crate::pubsub::NotifyClass;
 use crate::search::aggregate::cursor::CURSOR_CAPACITY;
-use crate::search::index::Index;
+use crate::search::config::MAX_DIALECT;
+use crate::search::index::{Index, IndexStats};
 use crate::search::registry::AliasOp;
 use crate::search::{FieldDef, FieldKind, IndexDef, SearchError, VectorAlgorithm};
 use crate::state::ServerState;
@@ -44,6 +45,13 @@ pub fn module_info_line() -> String {
     format!(
         "name={MODULE_NAME},ver={MODULE_VERSION},api=1,filters=0,usedby=[],using=[],options=[handle-io-errors]"
     )
+}
+
+/// Milliseconds spent indexing `stats`' documents, divided in single precision as RediSearch
+/// does (FT.INFO and INFO `total_indexing_time`).
+pub(super) fn indexing_ms(stats: &IndexStats) -> f64 {
+    let micros = stats.indexing_micros.load(Ordering::Relaxed);
+    f64::from(micros as f32 / 1000.0)
 }
 
 /// The next argument as a name (index, alias, attribute, setting); names are text.
@@ -164,18 +172,7 @@ pub fn ft_info(ctx: &mut ExecCtx, args: &mut Args) -> Result<Reply, CmdError> {
     let stats = &index.stats;
     let failures = stats.failures.load(Ordering::Relaxed);
     let last_error = stats.last_error.lock().clone();
-    let index_bytes = info.inverted_bytes
-        + info.vector_index_bytes
-        + info.doc_table_bytes
-        + info.tag_overhead_bytes
-        + info.text_overhead_bytes;
-    let search = &ctx.state.search;
-    let global_cursors: u64 = search
-        .names()
-        .iter()
-        .filter_map(|n| search.get(n))
-        .map(|i| i.cursors.len() as u64)
-        .sum();
+    let global_cursors = ctx.state.search.cursor_count();
     let docs = info.num_docs as f32;
     let records = info.num_records as f32;
     let mut out = vec![
@@ -203,7 +200,7 @@ pub fn ft_info(ctx: &mut ExecCtx, args: &mut Args) -> Result<Reply, CmdError> {
         kv("key_table_size_mb", megabytes(0)),
         kv("tag_overhead_sz_mb", megabytes(info.tag_overhead_bytes)),
         kv("text_overhead_sz_mb", megabytes(info.text_overhead_bytes)),
-        kv("total_index_memory_sz_mb", megabytes(index_bytes)),
+        kv("total_index_memory_sz_mb", megabytes(info.total_bytes())),
         kv("geoshapes_sz_mb", megabytes(0)),
         // RediSearch divides in single precision and reports 0/0 as nan.
         kv(
@@ -220,7 +217,10 @@ pub fn ft_info(ctx: &mut ExecCtx, args: &mut Args) -> Result<Reply, CmdError> {
         ),
         kv("offset_bits_per_record_avg", Reply::Double(f64::NAN)),
         kv("hash_indexing_failures", count(failures)),
-        kv("total_indexing_time", Reply::Double(0.0)),
+        kv(
+            "total_indexing_time",
+            Reply::Double(indexing_ms(&index.stats)),
+        ),
         kv("indexing", Reply::Integer(i64::from(info.indexing))),
         kv("percent_indexed", Reply::Double(info.percent_indexed)),
         kv("number_of_uses", count(stats.uses.load(Ordering::Relaxed))),
@@ -246,8 +246,14 @@ pub fn ft_info(ctx: &mut ExecCtx, args: &mut Args) -> Result<Reply, CmdError> {
     out.push(kv(
         "dialect_stats",
         Reply::Map(
-            (1..=4)
-                .map(|d| (Reply::simple(&format!("dialect_{d}")), Reply::Integer(0)))
+            (1..=MAX_DIALECT)
+                .map(|d| {
+                    let used = stats.dialects.used(d);
+                    (
+                        Reply::simple(&format!("dialect_{d}")),
+                        Reply::Integer(used.into()),
+                    )
+                })
                 .collect(),
         ),
     ));

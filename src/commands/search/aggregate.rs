@@ -30,6 +30,7 @@ use crate::search::aggregate::{Output, Pipeline, ReducerSpec, Row, Step};
 use crate::search::expr::{Expr, Value};
 use crate::search::index::{Hit, SearchOptions};
 use crate::search::query::Params;
+use crate::search::stats::Running;
 use crate::search::{IndexDef, SearchError};
 
 /// Loading and running the pipeline over more rows than this happens off the async worker.
@@ -314,6 +315,7 @@ pub(super) fn aggregate_with(
     let index = search
         .get(name)
         .ok_or_else(|| SearchError::NoSuchIndex(name.to_string()))?;
+    let _running = Running::start(&index.stats.active_queries);
     let scorer = scorer(req.scorer.as_deref())?;
     let dialect = req
         .dialect
@@ -391,7 +393,7 @@ pub(super) fn aggregate_with(
         };
     }
     let protocol = ctx.client.protocol;
-    Ok(match req.cursor {
+    let reply = match req.cursor {
         Some((count, max_idle)) => {
             // MAXIDLE is capped at CURSOR_MAX_IDLE, its default.
             let cap = search.config.cursor_max_idle_ms();
@@ -402,7 +404,11 @@ pub(super) fn aggregate_with(
             cursor_reply(batch, protocol, timed_out)
         }
         None => rows_reply(output, protocol, timed_out),
-    })
+    };
+    search
+        .queries
+        .record_query(&index.stats.dialects, dialect, started.elapsed());
+    Ok(reply)
 }
 
 /// One hit as a row: its matched terms, yielded distances, `__score` (ADDSCORES), the LOAD
@@ -528,8 +534,14 @@ pub fn ft_cursor(ctx: &mut ExecCtx, args: &mut Args) -> Result<Reply, CmdError> 
             if let Some(extra) = args.next() {
                 return Err(coded(format!("Unknown argument `{}`", text(&extra))));
             }
+            let started = Instant::now();
             let batch = index.ok_or_else(not_found)?.cursors.read(id, count)?;
-            Ok(cursor_reply(batch, ctx.client.protocol, false))
+            let reply = cursor_reply(batch, ctx.client.protocol, false);
+            ctx.state
+                .search
+                .queries
+                .record_cursor_read(started.elapsed());
+            Ok(reply)
         }
         b"DEL" => {
             if args.remaining() > 0 {

@@ -1,7 +1,8 @@
 //! The initial scan of FT.CREATE (and the re-scan after SWAPDB): walks database 0 in chunks
 //! on a background thread, indexing each covered hash while holding its shard lock, so a
 //! concurrent write or delete of the same key is never overtaken; FT.INFO shows `indexing`
-//! and `percent_indexed` meanwhile.
+//! and `percent_indexed` meanwhile, and a scan that runs more than a couple of seconds logs
+//! its progress ([`crate::progress`]).
 //!
 //! Each chunk holds database 0's shard locks for about [`HOLD_TARGET`], so other clients'
 //! commands interleave with the scan. A key already in the index was (re-)indexed by a write after
@@ -14,6 +15,7 @@ use std::time::{Duration, Instant};
 use bytes::Bytes;
 
 use crate::keyspace::Value;
+use crate::progress::Progress;
 use crate::search::index::Index;
 use crate::state::ServerState;
 
@@ -53,11 +55,17 @@ pub fn start_hiding(state: Arc<ServerState>, index: Arc<Index>, hidden: Vec<Byte
 fn scan(state: &ServerState, index: &Index, ticket: u64, hidden: &[Bytes]) {
     let ks = &state.keyspace;
     let total = ks.db_sizes().first().map_or(0, |&(keys, _)| keys).max(1) as u64;
+    let name = &index.def.name;
+    let mut progress = Progress::start("docs");
+    let mut indexed = 0u64;
     let mut visited = 0u64;
     let mut cursor = 0;
     let mut chunk = 16;
     loop {
         if !index.scan_current(ticket) {
+            if let Some(summary) = progress.finish(indexed) {
+                tracing::info!("Indexing '{name}' stopped after {summary}");
+            }
             return;
         }
         let started = Instant::now();
@@ -70,6 +78,7 @@ fn scan(state: &ServerState, index: &Index, ticket: u64, hidden: &[Bytes]) {
                 && index.def.covers(key)
                 && !index.contains(key)
             {
+                indexed += 1;
                 if hidden.is_empty() {
                     index.upsert(key, hash, entry.expire_at, now);
                 } else {
@@ -88,6 +97,9 @@ fn scan(state: &ServerState, index: &Index, ticket: u64, hidden: &[Bytes]) {
         if cursor == 0 {
             break;
         }
+        if let Some(report) = progress.tick(indexed, ppm as f64 / 1e6) {
+            tracing::info!("Indexing '{name}': {report}");
+        }
         let held = started.elapsed();
         chunk = if held > HOLD_TARGET {
             (chunk / 2).max(CHUNK_MIN)
@@ -99,6 +111,9 @@ fn scan(state: &ServerState, index: &Index, ticket: u64, hidden: &[Bytes]) {
         std::thread::yield_now();
     }
     index.finish_scan(ticket);
+    if let Some(summary) = progress.finish(indexed) {
+        tracing::info!("Indexing '{name}' done: {summary}");
+    }
 }
 
 #[cfg(test)]

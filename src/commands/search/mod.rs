@@ -3,7 +3,8 @@
 //! and FT.CURSOR in `aggregate`, FT.HYBRID in `hybrid`, FT.EXPLAIN in `explain`, FT.PROFILE
 //! in `profile`, the initial scan of FT.CREATE (and the re-scan after SWAPDB) in `backfill`,
 //! FT.SUG* (suggestion dictionaries, which are keys) in `suggest`, FT.DICT* in `dict`,
-//! FT.SPELLCHECK in `spellcheck` and FT.SYNUPDATE / SYNDUMP in `synonyms`.
+//! FT.SPELLCHECK in `spellcheck` and FT.SYNUPDATE / SYNDUMP in `synonyms`; the module's
+//! INFO sections (`INFO search`) are built in `info`.
 //!
 //! Errors are RediSearch's texts, which carry no `ERR` prefix ([`search_error`]).
 
@@ -13,6 +14,7 @@ pub mod backfill;
 mod dict;
 mod explain;
 mod hybrid;
+pub mod info;
 mod profile;
 mod query;
 mod spellcheck;

@@ -26,6 +26,7 @@ use crate::search::deadline::sorted_prefix;
 use crate::search::index::{Hit, Index, NodeStats, SearchOptions, SortKey};
 use crate::search::query::{Query, QueryNode};
 use crate::search::score::Explanation;
+use crate::search::stats::Running;
 use crate::search::{Deadline, FieldKind, IndexDef, SearchError, VectorAlgorithm};
 
 pub fn ft_search(ctx: &mut ExecCtx, args: &mut Args) -> Result<Reply, CmdError> {
@@ -87,6 +88,7 @@ pub(super) fn search_with(
         search.config.max_search_results(),
     )?;
     let index = search.get(&name).ok_or(SearchError::NoSuchIndex(name))?;
+    let _running = Running::start(&index.stats.active_queries);
     options::check_names(&req)?;
     let dialect = req
         .dialect
@@ -197,6 +199,9 @@ pub(super) fn search_with(
         rows,
         timed_out,
     };
+    search
+        .queries
+        .record_query(&index.stats.dialects, dialect, started.elapsed());
     Ok(reply(&req, ctx.client.protocol, results))
 }
 

@@ -66,7 +66,7 @@ pub const PHONETIC_PREFIX: char = '<';
 
 /// Words shorter than this many bytes get no phonetic code (RediSearch's
 /// MIN_PHONETIC_TERM_LEN default).
-const MIN_PHONETIC_LEN: usize = 3;
+pub const MIN_PHONETIC_LEN: usize = 3;
 
 /// Bytes of tantivy's indexing arena (its minimum).
 const WRITER_ARENA_BYTES: usize = 15_000_000;

@@ -96,8 +96,13 @@ impl GraphState {
         self.hnsw.len() as u64 == self.current.len()
     }
 
+    /// Nodes whose id is no longer current (removed or replaced vectors).
+    pub fn tombstones(&self) -> u64 {
+        self.points.len() - self.current.len()
+    }
+
     fn needs_rebuild(&self) -> bool {
-        let dead = self.points.len() - self.current.len();
+        let dead = self.tombstones();
         dead >= REBUILD_DEAD_MIN && dead as f64 > self.points.len() as f64 * REBUILD_DEAD_SHARE
     }
 

@@ -271,6 +271,17 @@ impl VectorIndex {
             .map_or(0, GraphState::placeable_len)
     }
 
+    /// Graph nodes left by removed or replaced vectors (tombstones), which searches skip
+    /// until the worker rebuilds the graph: RediSearch's vectors "marked deleted".
+    pub fn marked_deleted(&self) -> u64 {
+        self.shared
+            .inner
+            .read()
+            .graph
+            .as_ref()
+            .map_or(0, GraphState::tombstones)
+    }
+
     /// Checks and prepares a query blob; a wrong size gives RediSearch's `Error parsing vector
     /// similarity query: query vector blob size (N) does not match index's expected size (M).`
     pub fn query_vector(&self, blob: &[u8]) -> Result<QueryVector, SearchError> {

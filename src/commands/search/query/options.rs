@@ -11,6 +11,7 @@ use bytes::Bytes;
 use crate::commands::Args;
 use crate::error::CmdError;
 use crate::protocol::Protocol;
+use crate::search::config::MAX_DIALECT;
 use crate::search::query::{GeoFilter, GeoUnit, NumBound, Params};
 use crate::search::score::Scorer;
 
@@ -18,9 +19,6 @@ use crate::search::score::Scorer;
 const NO_ARG: &str = "Expected an argument, but none provided";
 const NOT_CONVERTIBLE: &str = "Could not convert argument to expected type";
 const OUT_OF_BOUNDS: &str = "Value is outside acceptable bounds";
-
-/// Newest query dialect RediSearch 2.10 knows.
-const MAX_DIALECT: u32 = 4;
 
 /// One FT.SEARCH request as the client wrote it.
 #[derive(Debug, Default)]
