@@ -392,6 +392,8 @@ fn fill(c: &mut common::Client) {
 }
 
 fn readback(c: &mut common::Client) -> Vec<V> {
+    // After a load the index fills in the background.
+    common::ft::wait_indexed(c, "idx");
     let mut out = Vec::new();
     for line in [
         "GET str",
