@@ -117,6 +117,7 @@ impl ServerState {
             .pubsub
             .set_events(&config.get("notify-keyspace-events"));
         self.keyspace.report_notices(&notices);
+        crate::keyspace::rdb::set_compression(config.get_bool("rdbcompression"));
         let fsync = crate::persistence::aof::Fsync::parse(&config.get("appendfsync"));
         self.aof
             .configure(fsync, config.get_bool("lazyfree-lazy-expire"));

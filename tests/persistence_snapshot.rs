@@ -647,3 +647,77 @@ fn temp_files_of_killed_saves_are_removed_at_start_up() {
     assert!(stale.iter().all(|p| !p.exists()));
     assert!(kept.exists());
 }
+
+/// SETs `value` on `from`, restores its DUMP on `to` and checks the copy; returns the
+/// payload's size.
+fn cross(from: &mut Client, to: &mut Client, key: &str, value: &str) -> usize {
+    assert_eq!(from.cmd(&["SET", key, value]), V::ok());
+    let V::Bulk(payload) = from.cmd(&["DUMP", key]) else {
+        panic!("DUMP {key}");
+    };
+    let restored = to.cmd(&[b"RESTORE".as_ref(), b"copy", b"0", &payload, b"REPLACE"]);
+    assert_eq!(restored, V::ok(), "{key}: {payload:?}");
+    assert_eq!(to.q("GET copy"), V::bulk(value));
+    payload.len()
+}
+
+/// `rdbcompression`: strings over 20 bytes that LZF shrinks are stored compressed, in the
+/// format Redis reads (DUMP payloads cross both ways through RESTORE), and raw once it is
+/// turned off; a snapshot of compressible data is smaller, and loads back the same.
+#[test]
+fn rdbcompression_compresses_as_redis_does() {
+    let (ours, theirs) = (TempDir::new("lzf-ours"), TempDir::new("lzf-theirs"));
+    let server = ferro(&ours, &[]);
+    let redis = Redis::start(&theirs);
+    let (mut a, mut b) = (server.client(), redis.client());
+    let long = "hello world, hello again and again and again ".repeat(4);
+    let values = [
+        "x".repeat(21),
+        "y".repeat(20),
+        long.clone(),
+        "0123456789abcdefghijklmnopqrstuvwxyz".to_string(),
+    ];
+    let mut sizes = Vec::new();
+    for setting in ["yes", "no"] {
+        for c in [&mut a, &mut b] {
+            assert_eq!(
+                c.q(&format!("CONFIG SET rdbcompression {setting}")),
+                V::ok()
+            );
+        }
+        for (i, value) in values.iter().enumerate() {
+            let key = format!("k{i}");
+            sizes.push(cross(&mut a, &mut b, &key, value));
+            cross(&mut b, &mut a, &key, value);
+        }
+    }
+    // The long repetitive value shrinks; 20 bytes and the incompressible one do not.
+    let n = values.len();
+    assert!(sizes[2] * 2 < sizes[n + 2], "{sizes:?}");
+    assert!(sizes[0] < sizes[n], "{sizes:?}");
+    assert_eq!(
+        (sizes[1], sizes[3]),
+        (sizes[n + 1], sizes[n + 3]),
+        "{sizes:?}"
+    );
+    let size = |c: &mut Client, setting: &str| {
+        assert_eq!(
+            c.q(&format!("CONFIG SET rdbcompression {setting}")),
+            V::ok()
+        );
+        assert_eq!(c.q("SAVE"), V::ok());
+        std::fs::metadata(dump(&ours)).unwrap().len()
+    };
+    for i in 0..200 {
+        a.cmd(&["RPUSH", "list", &format!("{long}{i}")]);
+        a.cmd(&["HSET", &format!("h{i}"), "body", &long]);
+    }
+    let (raw, packed) = (size(&mut a, "no"), size(&mut a, "yes"));
+    assert!(packed * 2 < raw, "{packed} vs {raw} bytes");
+    drop(a);
+    drop(server);
+    let server = ferro(&ours, &[]);
+    let mut a = server.client();
+    assert_eq!(a.cmd(&["HGET", "h7", "body"]), V::bulk(&long));
+    assert_eq!(a.q("LINDEX list 199"), V::bulk(&format!("{long}199")));
+}

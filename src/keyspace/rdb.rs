@@ -21,6 +21,8 @@
 //!
 //! Depends only on `value` and `set`.
 
+use std::sync::atomic::{AtomicBool, Ordering};
+
 use bytes::Bytes;
 
 #[path = "stream_rdb.rs"]
@@ -568,8 +570,22 @@ pub fn write_len(out: &mut Vec<u8>, len: u64) {
     }
 }
 
+/// `rdbcompression`: whether strings are written LZF-compressed (see [`write_string`]).
+/// Process-wide, set from the configuration by [`set_compression`].
+static COMPRESSION: AtomicBool = AtomicBool::new(true);
+
+/// Applies `rdbcompression` to every snapshot, AOF base and DUMP payload written from now on.
+pub fn set_compression(on: bool) {
+    COMPRESSION.store(on, Ordering::Relaxed);
+}
+
+/// Strings longer than this are compressed, as in Redis.
+const COMPRESS_ABOVE: usize = 20;
+
 /// Writes a string, as an integer when it is the canonical text of one that fits 32 bits (what
-/// Redis does for strings of at most 11 bytes), otherwise raw.
+/// Redis does for strings of at most 11 bytes), LZF-compressed when `rdbcompression` is on,
+/// it is longer than 20 bytes and compression saves at least 4 of them (Redis's rule),
+/// otherwise raw.
 pub fn write_string(out: &mut Vec<u8>, s: &[u8]) {
     if s.len() <= 11
         && let Some(n) = canonical_i64(s)
@@ -590,6 +606,17 @@ pub fn write_string(out: &mut Vec<u8>, s: &[u8]) {
             out.extend_from_slice(&n.to_le_bytes());
             return;
         }
+    }
+    if s.len() > COMPRESS_ABOVE
+        && COMPRESSION.load(Ordering::Relaxed)
+        && let Ok(packed) = lzf::compress(s)
+        && packed.len() + 4 <= s.len()
+    {
+        out.push(LEN_ENCODED << 6 | ENC_LZF);
+        write_len(out, packed.len() as u64);
+        write_len(out, s.len() as u64);
+        out.extend_from_slice(&packed);
+        return;
     }
     write_len(out, s.len() as u64);
     out.extend_from_slice(s);
@@ -725,46 +752,18 @@ impl<'a> Reader<'a> {
 const LZF_MAX_RATIO: usize = 88;
 
 /// Decompresses LZF data (Redis's `lzf_decompress` format) that must expand to exactly `len`
-/// bytes. `None` on any malformed input.
+/// bytes. `None` on any malformed input, and before allocating for a `len` the input could
+/// never expand to.
 fn lzf_decompress(input: &[u8], len: usize) -> Option<Vec<u8>> {
+    if len == 0 {
+        return input.is_empty().then(Vec::new);
+    }
     if len > input.len().saturating_mul(LZF_MAX_RATIO) {
         return None;
     }
-    let mut out = Vec::with_capacity(len);
-    let mut i = 0;
-    while i < input.len() {
-        let ctrl = input[i] as usize;
-        i += 1;
-        if ctrl < 1 << 5 {
-            // A literal run of ctrl + 1 bytes.
-            let run = input.get(i..i + ctrl + 1)?;
-            if out.len() + run.len() > len {
-                return None;
-            }
-            out.extend_from_slice(run);
-            i += run.len();
-        } else {
-            // A back reference: length in the top 3 bits (7 = read one more byte), distance in
-            // the low 5 bits and the next byte.
-            let mut copy = ctrl >> 5;
-            if copy == 7 {
-                copy += *input.get(i)? as usize;
-                i += 1;
-            }
-            copy += 2;
-            let distance = ((ctrl & 0x1f) << 8) + *input.get(i)? as usize + 1;
-            i += 1;
-            if distance > out.len() || out.len() + copy > len {
-                return None;
-            }
-            // Byte by byte: the source may overlap what is being written (runs).
-            let start = out.len() - distance;
-            for k in start..start + copy {
-                out.push(out[k]);
-            }
-        }
-    }
-    (out.len() == len).then_some(out)
+    lzf::decompress(input, len)
+        .ok()
+        .filter(|out| out.len() == len)
 }
 
 fn int_text(n: i64) -> Bytes {
