@@ -158,32 +158,30 @@ fn definitions(image: &Image) -> Vec<Record> {
 }
 
 /// Writes the base to the rewrite's temporary file and fsyncs it: with `rdb_base` an RDB
-/// file followed by the hash-field TTLs RDB 10 cannot hold (as HPEXPIREAT commands), else
-/// every definition and key as commands.
+/// file (a snapshot of the image), else every definition and key as commands.
 fn write_base(rewrite: &Rewrite, image: &Image, rdb_base: bool) -> std::io::Result<()> {
     let file = File::create(rewrite.temp_path())?;
     let mut out = BufWriter::with_capacity(1 << 20, file);
-    let mut buf = Vec::new();
-    let mut db = None;
     if rdb_base {
         let used = crate::stats::memory().allocated;
         rdb_file::write(&mut out, image, used, true, &AtomicBool::new(false))?;
     } else {
+        let mut buf = Vec::new();
+        let mut db = None;
         aof::encode_records(&mut buf, &mut db, &definitions(image));
-    }
-    for keys in &image.dbs {
-        for key in &keys.keys {
-            if !rdb_base {
-                aof::encode_records(&mut buf, &mut db, &[restore_record(keys.db, key)]);
-            }
-            aof::encode_records(&mut buf, &mut db, &field_ttl_records(keys.db, key));
-            if buf.len() > 1 << 16 {
-                out.write_all(&buf)?;
-                buf.clear();
+        for keys in &image.dbs {
+            for key in &keys.keys {
+                let mut records = vec![restore_record(keys.db, key)];
+                records.extend(field_ttl_records(keys.db, key));
+                aof::encode_records(&mut buf, &mut db, &records);
+                if buf.len() > 1 << 16 {
+                    out.write_all(&buf)?;
+                    buf.clear();
+                }
             }
         }
+        out.write_all(&buf)?;
     }
-    out.write_all(&buf)?;
     let file = out.into_inner().map_err(|e| e.into_error())?;
     file.sync_all()
 }
@@ -199,8 +197,8 @@ fn restore_record(db: usize, copied: &KeyImage) -> Record {
     Record::new(db, restore)
 }
 
-/// The `HPEXPIREAT`s that give a hash's fields their expiry times again (neither a DUMP
-/// payload nor RDB 10 holds them).
+/// The `HPEXPIREAT`s that give a hash's fields their expiry times again (a DUMP payload
+/// does not hold them).
 fn field_ttl_records(db: usize, copied: &KeyImage) -> Vec<Record> {
     let Value::Hash(hash) = &copied.value else {
         return Vec::new();

@@ -45,6 +45,10 @@ const OPCODE_EOF: u8 = 255;
 
 /// The AUX field holding one search index definition.
 const AUX_FT_INDEX: &[u8] = b"ferrostack-ft-index";
+/// The AUX field that follows a hash with field TTLs (Redis 7.4's, which RDB 10 cannot
+/// hold): each field with one and its expiry time. Redis 7.0 skips it, loading the fields
+/// without TTLs.
+const AUX_FIELD_TTLS: &[u8] = b"ferrostack-field-ttls";
 /// The AUX field holding one FT.DICTADD dictionary.
 const AUX_FT_DICT: &[u8] = b"ferrostack-ft-dict";
 
@@ -170,6 +174,11 @@ pub fn write(
             buf.push(object[0]);
             rdb::write_string(&mut buf, &key.key);
             buf.extend_from_slice(&object[1..]);
+            if let Value::Hash(hash) = &key.value
+                && hash.has_field_ttls()
+            {
+                write_aux(&mut buf, AUX_FIELD_TTLS, &encode_field_ttls(hash));
+            }
             if buf.len() >= 64 * 1024 {
                 w.put(&buf)?;
                 buf.clear();
@@ -205,6 +214,43 @@ fn write_aux(buf: &mut Vec<u8>, name: &[u8], value: &[u8]) {
     buf.push(OPCODE_AUX);
     rdb::write_string(buf, name);
     rdb::write_string(buf, value);
+}
+
+/// A hash's field TTLs: a count, then each field and its expiry time (Unix ms, 8 bytes
+/// little-endian).
+fn encode_field_ttls(hash: &crate::keyspace::value::HashValue) -> Vec<u8> {
+    let ttls: Vec<(&Bytes, u64)> = hash
+        .into_iter()
+        .filter_map(|(field, _)| Some((field, hash.field_expire_at(field)?)))
+        .collect();
+    let mut out = Vec::new();
+    rdb::write_len(&mut out, ttls.len() as u64);
+    for (field, at) in ttls {
+        rdb::write_string(&mut out, field);
+        out.extend_from_slice(&at.to_le_bytes());
+    }
+    out
+}
+
+/// Gives the fields of `hash` the TTLs [`encode_field_ttls`] wrote (fields gone are skipped,
+/// fields whose time has passed are removed, as Redis leaves them out of a load). `None` if
+/// the value is malformed.
+fn apply_field_ttls(
+    value: &[u8],
+    hash: &mut crate::keyspace::value::HashValue,
+    now_ms: u64,
+) -> Option<()> {
+    let mut r = Reader::new(value);
+    let count = r.plain_len().ok()?;
+    for _ in 0..count {
+        let field = r.string().ok()?;
+        let at = u64::from_le_bytes(r.array().ok()?);
+        if hash.get(&field).is_some() {
+            hash.set_field_expire(&field, at);
+        }
+    }
+    hash.remove_expired(now_ms);
+    Some(())
 }
 
 /// An index record as RDB strings: name, argument count, arguments, alias count, aliases,
@@ -376,6 +422,8 @@ pub fn read(
     let mut db = 0usize;
     let mut expire_at: Option<u64> = None;
     let mut access = Access::None;
+    // Whether the last key read was kept (not left out as expired).
+    let mut last_loaded = false;
     // Decoding a big file takes a while before any key is applied: say how far it got.
     let mut progress = Progress::start("keys");
     let mut decoded = 0u64;
@@ -430,6 +478,20 @@ pub fn read(
                     let index = decode_index(&value)
                         .ok_or_else(|| corrupt(&r, "search index definition"))?;
                     loaded.image.indexes.push(index);
+                } else if name.as_ref() == AUX_FIELD_TTLS {
+                    // It follows its hash: the last key loaded, unless that was left out.
+                    let keys = loaded.image.dbs.last_mut().map(|d| &mut d.keys);
+                    if let Some(keys) = keys.filter(|_| last_loaded)
+                        && let Some(Value::Hash(hash)) = keys.last_mut().map(|k| &mut k.value)
+                    {
+                        apply_field_ttls(&value, hash, now_ms)
+                            .ok_or_else(|| corrupt(&r, "hash field TTLs"))?;
+                        if hash.is_empty() {
+                            // Every field's time had passed: the hash is gone, as in Redis.
+                            keys.pop();
+                            loaded.expired += 1;
+                        }
+                    }
                 } else if name.as_ref() == AUX_FT_DICT {
                     let dict = read_named_list(&mut Reader::new(&value))
                         .ok_or_else(|| corrupt(&r, "search dictionary"))?;
@@ -468,7 +530,8 @@ pub fn read(
                 }
                 let at = expire_at.take();
                 let record = std::mem::replace(&mut access, Access::None);
-                if at.is_some_and(|at| at < now_ms) {
+                last_loaded = at.is_none_or(|at| at >= now_ms);
+                if !last_loaded {
                     loaded.expired += 1;
                     continue;
                 }
