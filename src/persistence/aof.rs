@@ -15,7 +15,7 @@
 //!
 //! Durability (`appendfsync`): the buffer reaches the file before any reply goes out
 //! ([`Aof::before_reply`]); with `always` everything written so far is also fsynced first
-//! (one fsync covers every connection waiting at that moment), with `everysec` a background thread fsyncs once a
+//! ([`Aof::try_sync`]: one fsync covers every connection's records so far), with `everysec` a background thread fsyncs once a
 //! second, with `no` the kernel decides.
 //!
 //! This module only knows files and bytes: the keyspace walk of a rewrite and the replay of
@@ -447,6 +447,9 @@ pub struct Aof {
     output: Mutex<Output>,
     rewriting: AtomicBool,
     stats: AofStats,
+    /// `Output::synced_below`, readable without the lock, and the event of its advancing.
+    synced_below: AtomicU64,
+    synced: tokio::sync::Notify,
 }
 
 impl Default for Aof {
@@ -473,6 +476,8 @@ impl Default for Aof {
             }),
             rewriting: AtomicBool::new(false),
             stats,
+            synced_below: AtomicU64::new(1),
+            synced: tokio::sync::Notify::new(),
         }
     }
 }
@@ -524,33 +529,48 @@ impl Aof {
         self.enabled() && self.fsync_mode() == Fsync::Always
     }
 
-    /// Writes what is buffered to the file; with `appendfsync always` also fsyncs and
-    /// waits until every record taken so far is on disk. Called before a connection writes
-    /// its replies. Every record, not only the connection's own: a reply may show another
-    /// client's write (a read, or a blocked BLMOVE served by another client's push), and as
-    /// in Redis, nothing a reply shows may be lost in a crash after it.
+    fn publish_synced(&self, output: &Output) {
+        self.synced_below
+            .store(output.synced_below, Ordering::Release);
+        self.synced.notify_waiters();
+    }
+
+    /// The records a reply must wait for under `appendfsync always`: every one taken so
+    /// far (see [`Aof::before_reply`] for why not only the connection's own). A command
+    /// that took one may still be running: its record is submitted when it ends.
+    pub fn taken(&self) -> u64 {
+        self.next_seq.load(Ordering::Acquire) - 1
+    }
+
+    /// Whether every record up to `seq` is on disk (or the AOF is off).
+    pub fn synced_through(&self, seq: u64) -> bool {
+        !self.enabled() || self.synced_below.load(Ordering::Acquire) > seq
+    }
+
+    /// Fires each time records reach the disk: a connection waiting under `always` takes a
+    /// [`Notified`](tokio::sync::Notified) before checking [`Aof::synced_through`].
+    pub fn synced_event(&self) -> &tokio::sync::Notify {
+        &self.synced
+    }
+
+    /// Writes and fsyncs what is buffered if no one else is doing it (`None` then: wait for
+    /// [`Aof::synced_event`]). One fsync covers every connection's records so far (group
+    /// commit). Blocks for the fsync: call it off the async workers.
+    pub fn try_sync(&self) -> Option<()> {
+        let mut output = self.output.try_lock()?;
+        self.write_buffered(&mut output);
+        self.fsync_locked(&mut output);
+        Some(())
+    }
+
+    /// Writes what is buffered to the file (`everysec`, `no`), so a reply never acknowledges
+    /// what a crash of the process would lose. Under `always` the connection waits for the
+    /// fsync instead ([`Aof::try_sync`]), for every record taken so far, not only its own:
+    /// a reply may show another client's write (a read, or a blocked BLMOVE served by
+    /// another client's push), and as in Redis nothing a reply shows may be lost after it.
     pub fn before_reply(&self) {
-        if !self.enabled() {
-            return;
-        }
-        let always = self.fsync_mode() == Fsync::Always;
-        let mine = self.next_seq.load(Ordering::Acquire) - 1;
-        loop {
-            let mut output = self.output.lock();
-            if always && output.synced_below > mine {
-                return;
-            }
-            self.write_buffered(&mut output);
-            if !always {
-                return;
-            }
-            self.fsync_locked(&mut output);
-            if output.synced_below > mine {
-                return;
-            }
-            drop(output);
-            // A smaller sequence number is still running its command: it finishes soon.
-            std::thread::yield_now();
+        if self.enabled() {
+            self.write_buffered(&mut self.output.lock());
         }
     }
 
@@ -624,6 +644,7 @@ impl Aof {
             tracing::warn!("AOF write error looks solved, Redis can write again.");
         }
         output.synced_below = output.written_below;
+        self.publish_synced(output);
     }
 
     /// Once a second (`everysec`): writes and fsyncs what is buffered.
@@ -676,6 +697,7 @@ impl Aof {
         queue.next = self.next_seq.load(Ordering::Acquire);
         output.written_below = queue.next;
         output.synced_below = queue.next;
+        self.publish_synced(&output);
         output.files = Some(Files {
             location: location.clone(),
             manifest,

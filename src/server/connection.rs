@@ -199,9 +199,7 @@ async fn run(
         // `appendfsync always`).
         if !output.is_empty() {
             if state.aof.syncs_before_reply() {
-                // Other connections keep running meanwhile, so the next fsync covers all
-                // their batches at once (group commit).
-                crate::scripting::off_worker(|| state.aof.before_reply());
+                synced_before_reply(state).await;
             } else {
                 state.aof.before_reply();
             }
@@ -239,6 +237,37 @@ fn query_buffer_too_big(state: &ServerState, client: &ClientState, input: &Bytes
 }
 
 /// Resolves when the pause holding a command back lets it through; never when none is held.
+/// `appendfsync always`: waits until every record taken so far is on disk. One waiting
+/// connection writes and fsyncs for all (off the async workers); the others wait for it
+/// without holding a worker thread, so commands keep running meanwhile and the next fsync
+/// covers all of them (group commit).
+async fn synced_before_reply(state: &ServerState) {
+    let mine = state.aof.taken();
+    loop {
+        let synced = state.aof.synced_event().notified();
+        tokio::pin!(synced);
+        synced.as_mut().enable();
+        if state.aof.synced_through(mine) {
+            return;
+        }
+        if crate::scripting::off_worker(|| state.aof.try_sync()).is_none() {
+            // Whoever holds the file fsyncs next; the bound covers a holder that does not
+            // (the once-a-second tick only writes).
+            let _ = tokio::time::timeout(std::time::Duration::from_millis(2), synced).await;
+            continue;
+        }
+        // Synced what was submitted; a record before ours may still belong to a command
+        // in progress, whose connection fsyncs it when it ends: wait for that.
+        let next = state.aof.synced_event().notified();
+        tokio::pin!(next);
+        next.as_mut().enable();
+        if state.aof.synced_through(mine) {
+            return;
+        }
+        let _ = tokio::time::timeout(std::time::Duration::from_millis(2), next).await;
+    }
+}
+
 async fn released(state: &ServerState, held: Option<&Held>) {
     match held {
         Some(held) => state.clients.pause.released(held.writes).await,
