@@ -127,6 +127,8 @@ def machine_facts():
 def server_binary(opts):
     """Which server the drivers run: a prebuilt one (path, size, modification time: it may
     come from another tree than this commit) or the drivers' own release build."""
+    if not opts.part_list:
+        return {"built": "none run now (the report is rendered from results files)"}
     if not opts.ferrostack_bin:
         return {"built": "by each driver (cargo build --release) from this work tree"}
     path = os.path.abspath(opts.ferrostack_bin)
