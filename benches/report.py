@@ -339,7 +339,8 @@ def plot_ingest(panels, note, path):
 def plot_keyspace(table, note, path):
     plt = pyplot()
     pipelines = sorted(table)
-    fig, axes = plt.subplots(1, len(pipelines), figsize=(5 * len(pipelines), 4.2), dpi=80,
+    width = max(5, 0.6 * max(len(tests) for tests in table.values()) + 1)
+    fig, axes = plt.subplots(1, len(pipelines), figsize=(width * len(pipelines), 4.2), dpi=80,
                              squeeze=False)
     for ax, pipeline in zip(axes[0], pipelines):
         tests = list(table[pipeline])
@@ -351,17 +352,19 @@ def plot_keyspace(table, note, path):
             # Whiskers: the slowest and fastest of the runs the median is taken from.
             err = [[r["median_rps"] - min(r["rps_runs"]) for r in rows if r],
                    [max(r["rps_runs"]) - r["median_rps"] for r in rows if r]]
-            ax.bar(xs, med, width=0.4, color=color, yerr=err, capsize=2, label=system)
+            ax.bar(xs, med, width=0.4, color=color, yerr=err, capsize=2, label=system,
+                   error_kw={"elinewidth": 0.8, "ecolor": "dimgray"})
         for x, t in enumerate(tests):
             pair = table[pipeline][t]
             if len(pair) == 2:
-                top = max(r["median_rps"] for r in pair.values())
+                top = max(max(r["rps_runs"]) for r in pair.values())  # above the whiskers
                 ratio = pair["ferrostack"]["median_rps"] / pair["redis-server"]["median_rps"]
                 ax.text(x, top * 1.04, f"{ratio:.2f}", ha="center", fontsize=7)
         ax.set_xticks(range(len(tests)), tests, fontsize=8, rotation=45)
         ax.set_ylim(0, ax.get_ylim()[1] * 1.08)
         ax.yaxis.set_major_formatter(lambda v, _: f"{v / 1000:,.0f}k")
-        ax.set_title(f"-P {pipeline} (labels: ferrostack / redis-server)", fontsize=9)
+        ax.set_title(f"-P {pipeline} (labels: ferrostack / redis-server; whiskers: "
+                     "slowest and fastest run)", fontsize=9)
         ax.grid(True, axis="y", alpha=0.3)
     axes[0, 0].set_ylabel("requests per second (median of runs)")
     handles, labels = axes[0, 0].get_legend_handles_labels()
