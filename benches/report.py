@@ -15,14 +15,16 @@ gathers their JSON lines into one JSON document, draws the plots and writes a su
   4. report.md: the summary, with the plots and the drivers' own reports linked.
 
 The report always covers all three parts: a part not run now is read from its results file
-in --out (`<part>-results.jsonl`) when there is one. Every plotted number is a measured JSON
-line; each plot and table says when its part was measured.
+in --out (`<part>-results.jsonl`) when there is one. Every plotted number comes from a
+measured JSON line (build rates: its rows / build_s); each plot and report.md say when each
+part was measured.
 
-Runs under the benchmarks' virtualenv (numpy, matplotlib, hnswlib from
-benches/requirements.txt), which benches/vector.py creates; re-runs itself there.
+Runs under the benchmarks' virtualenv (numpy, matplotlib, hnswlib pinned in
+benches/requirements.txt): creates it if needed and re-runs itself there (vector.ensure_venv).
 
-Durations on 2 shared cores: vector about 10 minutes, text about 5, keyspace about 4 (plus
-`cargo build --release` and the bench tools' first `cargo bench` build); --quick about 5.
+Durations on 2 cores shared with other work (load average 2.5-4.3): vector 7 minutes, text 7,
+keyspace 6 (14 with --tests all); --quick 3. Add `cargo build --release` and, in a fresh
+tree, the bench tools' first `cargo bench` build (15 minutes here).
 
 Usage:
     benches/report.py                      # everything, into benches/results/
@@ -307,9 +309,19 @@ def pyplot():
 
 
 def measured_note(parts, *names):
-    return "measured " + "; ".join(f"{n} {parts[n]['measured'][:16].replace('T', ' ')} UTC"
-                                   f" ({parts[n]['source']})"
-                                   for n in names if parts[n].get("measured"))
+    """When (and, for a part run now, how busy the machine was) each part was measured."""
+    notes = []
+    for n in names:
+        p = parts[n]
+        if not p.get("measured"):
+            continue
+        note = f"{n} {p['measured'][:16].replace('T', ' ')} UTC ({p['source']}"
+        if p["source"] == "measured by this run":
+            run = p["run"]
+            note += (f", 1-min load average {run['loadavg_before'][0]:.1f} before, "
+                     f"{run['loadavg_after'][0]:.1f} after")
+        notes.append(note + ")")
+    return "measured " + "; ".join(notes)
 
 
 def plot_ingest(panels, note, path):
@@ -326,6 +338,7 @@ def plot_ingest(panels, note, path):
         for y, v in enumerate(values):
             ax.text(v, y, f" {v:,.0f}", va="center", fontsize=8)
         ax.set_xlim(0, max(values) * 1.25)
+        ax.xaxis.set_major_formatter(lambda v, _: f"{v / 1000:,.4g}k" if v else "0")
         ax.set_title(title, fontsize=9, loc="left")
         ax.tick_params(labelsize=8)
         ax.grid(True, axis="x", alpha=0.3)
@@ -460,6 +473,11 @@ def render_markdown(doc):
     w("")
     part_table(parts, w)
     w("")
+    earlier = [n for n, p in parts.items() if p["source"].startswith("results file")]
+    if earlier:
+        w(f"Not measured by this run: {', '.join(earlier)}; rendered from the results files of "
+          "earlier runs, dated above.")
+        w("")
     sections = (
         ("Vector search: recall against QPS", "vector-recall-qps", "vector",
          lambda: vector_section(parts["vector"]["lines"], w)),
