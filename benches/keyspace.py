@@ -16,12 +16,14 @@ Usage:
     benches/keyspace.py                         # default tests, -P 1 and -P 16, 3 runs
     benches/keyspace.py --tests SET,GET --runs 5
     benches/keyspace.py --tests all --no-build --ferrostack-bin /tmp/ferrostack-old
+    benches/keyspace.py --results target/keyspace.jsonl   # also JSON lines (benches/report.py)
 
 Only the standard library is used; needs cargo, redis-server and redis-benchmark on PATH.
 """
 
 import argparse
 import dataclasses
+import json
 import os
 import shlex
 import socket
@@ -213,6 +215,7 @@ def parse_args():
     p.add_argument("--timeout", type=int, default=300, help="seconds per benchmark run")
     p.add_argument("--no-build", action="store_true", help="skip cargo build --release")
     p.add_argument("--ferrostack-bin", default=os.path.join(REPO, "target/release/ferrostack"))
+    p.add_argument("--results", help="also write one JSON line per (test, -P, server) here")
     opts = p.parse_args()
     wanted = [t.name for t in KNOWN_TESTS] if opts.tests == "all" else opts.tests.split(",")
     by_name = {t.name: t for t in KNOWN_TESTS}
@@ -267,6 +270,30 @@ def main():
         for server in servers.values():
             server.stop()
     print_report(opts, results, errors)
+    if opts.results:
+        write_results(opts, results, errors)
+
+
+def write_results(opts, results, errors):
+    """One JSON line per (test, pipeline, server): every run's requests/s and their median,
+    or the error that server gave; the settings shared by all runs go on each line."""
+    common = {"clients": opts.clients, "keyspace": opts.keyspace, "data_size": opts.data_size,
+              "requests_p1": opts.requests, "pipeline_scale_cap": opts.pipeline_scale_cap,
+              "runs": opts.runs, "cpus": os.cpu_count()}
+    lines = []
+    for test in opts.selected:
+        for pipeline in opts.pipeline_list:
+            for label in ("ferrostack", "redis-server"):
+                line = {"system": label, "test": test.name, "pipeline": pipeline}
+                rps = results.get((test.name, pipeline, label), [])
+                if rps:
+                    line.update(rps_runs=rps, median_rps=statistics.median(rps))
+                if (test.name, label) in errors:
+                    line["error"] = errors[(test.name, label)]
+                lines.append({**line, **common})
+    os.makedirs(os.path.dirname(os.path.abspath(opts.results)), exist_ok=True)
+    with open(opts.results, "w") as f:
+        f.writelines(json.dumps(r) + "\n" for r in lines)
 
 
 def print_report(opts, results, errors):

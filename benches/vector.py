@@ -98,9 +98,10 @@ def parse_args():
 # ---------------------------------------------------------------- virtualenv
 
 
-def ensure_venv(venv):
+def ensure_venv(venv, script=__file__):
     """Creates `venv` if needed, installs benches/requirements.txt when it changed since the
-    last install (hash stamp, as tests/run_all.sh does), and re-runs this script under it."""
+    last install (hash stamp, as tests/run_all.sh does), and re-runs `script` (this one, or
+    benches/report.py) under it."""
     python = os.path.join(venv, "bin", "python")
     if os.environ.get(REEXEC_MARK) == python:
         return
@@ -118,7 +119,7 @@ def ensure_venv(venv):
         with open(stamp, "w") as f:
             f.write(want + "\n")
     os.environ[REEXEC_MARK] = python
-    os.execv(python, [python, os.path.abspath(__file__)] + sys.argv[1:])
+    os.execv(python, [python, os.path.abspath(script)] + sys.argv[1:])
 
 
 # ---------------------------------------------------------------- server and tools
@@ -463,7 +464,8 @@ def render_report(results, missing, command, opts_data):
     return "\n".join(out) + "\n"
 
 
-def render_plot(results, path):
+def render_plot(results, path, note=None):
+    """The recall / QPS curves; `note` (e.g. when and where it was measured) goes under them."""
     import matplotlib
 
     matplotlib.use("Agg")
@@ -494,7 +496,9 @@ def render_plot(results, path):
     ax.set_title("HNSW M 16 / EF_CONSTRUCTION 200, labels = EF_RUNTIME")
     ax.grid(True, which="both", alpha=0.3)
     ax.legend(fontsize=8)
-    fig.tight_layout()
+    if note:
+        fig.text(0.01, 0.01, note, fontsize=7, color="dimgray")
+    fig.tight_layout(rect=(0, 0.03 if note else 0, 1, 1))
     os.makedirs(os.path.dirname(os.path.abspath(path)), exist_ok=True)
     fig.savefig(path)
     plt.close(fig)
