@@ -98,6 +98,11 @@ fn appended(c: &mut common::Client, dir: &Dir, line: &str) -> Vec<Vec<String>> {
         .collect()
 }
 
+/// Runs `command` and checks the AOF got exactly `form` for it.
+fn appends_as(c: &mut common::Client, dir: &Dir, command: &str, form: &str) {
+    assert_eq!(appended(c, dir, command), vec![words(form)], "{command}");
+}
+
 fn wait_rewrite(c: &mut common::Client) {
     let deadline = Instant::now() + Duration::from_secs(20);
     loop {
@@ -120,16 +125,13 @@ fn plain_writes_are_appended_as_received_and_reads_not_at_all() {
     let dir = Dir::new("plain");
     let server = start(&dir, &["--appendfsync", "always"]);
     let mut c = server.client();
-    assert_eq!(appended(&mut c, &dir, "SET k v"), vec![words("SET k v")]);
+    appends_as(&mut c, &dir, "SET k v", "SET k v");
     assert!(appended(&mut c, &dir, "GET k").is_empty());
     assert!(
         appended(&mut c, &dir, "DEL missing").is_empty(),
         "nothing changed"
     );
-    assert_eq!(
-        appended(&mut c, &dir, "HSET h f 1"),
-        vec![words("HSET h f 1")]
-    );
+    appends_as(&mut c, &dir, "HSET h f 1", "HSET h f 1");
     // A database change is announced with SELECT.
     c.q("SELECT 3");
     let before = commands(&dir.last_incr()).len();
@@ -166,7 +168,7 @@ fn relative_and_server_chosen_forms_are_rewritten() {
     near(&cmds[0][2], now_ms() + 5000);
     let cmds = appended(&mut c, &dir, "EXPIREAT k 4000000000");
     assert_eq!(cmds, vec![words("PEXPIREAT k 4000000000000")]);
-    assert_eq!(appended(&mut c, &dir, "EXPIRE k -1"), vec![words("DEL k")]);
+    appends_as(&mut c, &dir, "EXPIRE k -1", "DEL k");
 
     let cmds = appended(&mut c, &dir, "SETEX s 100 v");
     assert_eq!(cmds[0][..4], ["SET", "s", "v", "PXAT"]);
@@ -183,23 +185,14 @@ fn relative_and_server_chosen_forms_are_rewritten() {
     let cmds = appended(&mut c, &dir, "GETEX s EX 50");
     assert_eq!(cmds[0][..2], ["PEXPIREAT", "s"]);
     near(&cmds[0][2], now_ms() + 50_000);
-    assert_eq!(
-        appended(&mut c, &dir, "GETEX s PERSIST"),
-        vec![words("PERSIST s")]
-    );
+    appends_as(&mut c, &dir, "GETEX s PERSIST", "PERSIST s");
     assert!(appended(&mut c, &dir, "GETEX s").is_empty());
-    assert_eq!(appended(&mut c, &dir, "GETDEL s"), vec![words("DEL s")]);
+    appends_as(&mut c, &dir, "GETDEL s", "DEL s");
 
     c.q("SET f 10.5");
     c.q("EXPIRE f 1000");
-    assert_eq!(
-        appended(&mut c, &dir, "INCRBYFLOAT f 0.1"),
-        vec![words("SET f 10.6 KEEPTTL")]
-    );
-    assert_eq!(
-        appended(&mut c, &dir, "HINCRBYFLOAT h x 2.5"),
-        vec![words("HSET h x 2.5")]
-    );
+    appends_as(&mut c, &dir, "INCRBYFLOAT f 0.1", "SET f 10.6 KEEPTTL");
+    appends_as(&mut c, &dir, "HINCRBYFLOAT h x 2.5", "HSET h x 2.5");
 
     c.q("HSET fh a 1 b 2");
     let cmds = appended(&mut c, &dir, "HEXPIRE fh 100 FIELDS 2 a nope");
@@ -207,51 +200,32 @@ fn relative_and_server_chosen_forms_are_rewritten() {
     assert_eq!(cmds[0][..2], ["HPEXPIREAT", "fh"]);
     near(&cmds[0][2], now_ms() + 100_000);
     assert_eq!(cmds[0][3..], ["FIELDS", "1", "a"]);
-    assert_eq!(
-        appended(&mut c, &dir, "HEXPIREAT fh 1 FIELDS 1 b"),
-        vec![words("HDEL fh b")]
-    );
+    appends_as(&mut c, &dir, "HEXPIREAT fh 1 FIELDS 1 b", "HDEL fh b");
 
     c.q("SADD set a");
-    assert_eq!(
-        appended(&mut c, &dir, "SPOP set"),
-        vec![words("SREM set a")]
-    );
+    appends_as(&mut c, &dir, "SPOP set", "SREM set a");
     c.q("SADD set a b c");
     let cmds = appended(&mut c, &dir, "SPOP set 2");
     assert_eq!(cmds.len(), 1);
     assert_eq!(cmds[0][..2], ["SREM", "set"]);
     assert_eq!(cmds[0].len(), 4);
-    assert_eq!(appended(&mut c, &dir, "SPOP set 5"), vec![words("DEL set")]);
+    appends_as(&mut c, &dir, "SPOP set 5", "DEL set");
 
     c.q("RPUSH l a b c d");
-    assert_eq!(
-        appended(&mut c, &dir, "BLPOP nothing l 0"),
-        vec![words("LPOP l")]
-    );
-    assert_eq!(appended(&mut c, &dir, "BRPOP l 0"), vec![words("RPOP l")]);
-    assert_eq!(
-        appended(&mut c, &dir, "BLMPOP 0 1 l LEFT COUNT 5"),
-        vec![words("LPOP l 2")]
-    );
+    appends_as(&mut c, &dir, "BLPOP nothing l 0", "LPOP l");
+    appends_as(&mut c, &dir, "BRPOP l 0", "RPOP l");
+    appends_as(&mut c, &dir, "BLMPOP 0 1 l LEFT COUNT 5", "LPOP l 2");
     c.q("RPUSH l a");
-    assert_eq!(
-        appended(&mut c, &dir, "BLMOVE l dst RIGHT LEFT 0"),
-        vec![words("LMOVE l dst RIGHT LEFT")]
+    appends_as(
+        &mut c,
+        &dir,
+        "BLMOVE l dst RIGHT LEFT 0",
+        "LMOVE l dst RIGHT LEFT",
     );
-    assert_eq!(
-        appended(&mut c, &dir, "LMPOP 1 dst RIGHT"),
-        vec![words("RPOP dst 1")]
-    );
+    appends_as(&mut c, &dir, "LMPOP 1 dst RIGHT", "RPOP dst 1");
     c.q("ZADD z 1 a 2 b 3 c");
-    assert_eq!(
-        appended(&mut c, &dir, "BZPOPMIN z 0"),
-        vec![words("ZPOPMIN z")]
-    );
-    assert_eq!(
-        appended(&mut c, &dir, "ZMPOP 1 z MAX COUNT 1"),
-        vec![words("ZPOPMAX z 1")]
-    );
+    appends_as(&mut c, &dir, "BZPOPMIN z 0", "ZPOPMIN z");
+    appends_as(&mut c, &dir, "ZMPOP 1 z MAX COUNT 1", "ZPOPMAX z 1");
 
     let id = c.q("XADD x * f v").text();
     let all = commands(&dir.last_incr());
@@ -322,17 +296,11 @@ fn transactions_and_scripts_append_their_effects_wrapped_in_multi_exec() {
         ]
     );
     // One write is not wrapped; a read-only script appends nothing.
-    assert_eq!(
-        appended(&mut c, &dir, "EVAL redis.call('incr','b') 0"),
-        vec![words("incr b")]
-    );
+    appends_as(&mut c, &dir, "EVAL redis.call('incr','b') 0", "incr b");
     assert!(appended(&mut c, &dir, "EVAL return(redis.call('get','b')) 0").is_empty());
     // XGROUP changes a stream without a key event; it is appended all the same.
     c.q("XADD st 1-1 f v");
-    assert_eq!(
-        appended(&mut c, &dir, "XGROUP CREATE st g 0"),
-        vec![words("XGROUP CREATE st g 0")]
-    );
+    appends_as(&mut c, &dir, "XGROUP CREATE st g 0", "XGROUP CREATE st g 0");
 }
 
 #[test]

@@ -56,16 +56,9 @@ fn ordered_keys(reply: &V) -> Vec<String> {
             assert_eq!(items[0], V::Int(items.len() as i64 - 1), "{reply:?}");
             items[1..].iter().map(V::text).collect()
         }
-        V::Map(pairs) => {
-            let get = |name: &str| {
-                pairs
-                    .iter()
-                    .find(|(k, _)| k.text() == name)
-                    .map(|(_, v)| v.clone())
-                    .unwrap_or_else(|| panic!("no {name} in {reply:?}"))
-            };
-            let results = get("results").items();
-            assert_eq!(get("total_results"), V::Int(results.len() as i64));
+        V::Map(_) => {
+            let results = reply.field("results").items();
+            assert_eq!(reply.field("total_results"), V::Int(results.len() as i64));
             results
                 .iter()
                 .map(|r| {
@@ -291,11 +284,9 @@ fn geodistance_in_apply() {
                 "ASC",
             ]);
             let rows: Vec<V> = match &reply {
-                V::Map(pairs) => pairs
-                    .iter()
-                    .find(|(k, _)| k.text() == "results")
-                    .map(|(_, v)| v.items())
-                    .expect("results")
+                V::Map(_) => reply
+                    .field("results")
+                    .items()
                     .iter()
                     .map(|row| row.items()[1].clone())
                     .collect(),

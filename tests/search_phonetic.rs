@@ -45,29 +45,15 @@ fn hits(c: &mut Client, query: &str, extra: &[&str]) -> Result<Vec<(String, f64)
             .chunks(2)
             .map(|hit| (hit[0].text(), hit[1].text().parse().expect("score")))
             .collect()),
-        V::Map(pairs) => {
-            let results = pairs
-                .iter()
-                .find(|(k, _)| k.text() == "results")
-                .map(|(_, v)| v.items())
-                .expect("results");
-            Ok(results
-                .iter()
-                .map(|hit| {
-                    let V::Map(fields) = hit else {
-                        panic!("hit is not a map: {hit:?}")
-                    };
-                    let get = |name: &str| {
-                        fields
-                            .iter()
-                            .find(|(k, _)| k.text() == name)
-                            .map(|(_, v)| v.text())
-                            .expect(name)
-                    };
-                    (get("id"), get("score").parse().expect("score"))
-                })
-                .collect())
-        }
+        reply @ V::Map(_) => Ok(reply
+            .field("results")
+            .items()
+            .iter()
+            .map(|hit| {
+                let score = hit.field("score").text().parse().expect("score");
+                (hit.field("id").text(), score)
+            })
+            .collect()),
         other => panic!("not a search reply: {other:?}"),
     }
 }
@@ -175,11 +161,9 @@ fn exact_phrases_and_quoted_words_are_not_stem_expanded() {
             let reply = c.cmd(&["FT.SEARCH", "s", query, "NOCONTENT", "DIALECT", "2"]);
             let mut keys: Vec<String> = match reply {
                 V::Array(items) => items[1..].iter().map(V::text).collect(),
-                V::Map(pairs) => pairs
-                    .iter()
-                    .find(|(k, _)| k.text() == "results")
-                    .map(|(_, v)| v.items())
-                    .expect("results")
+                reply @ V::Map(_) => reply
+                    .field("results")
+                    .items()
                     .iter()
                     .map(|hit| hit.items()[1].text())
                     .collect(),

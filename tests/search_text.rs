@@ -232,21 +232,9 @@ fn explainscore_nests_explanations_in_both_protocols() {
     ]);
     assert_eq!(score[1], want);
     c.resp3();
-    let V::Map(top) = c.q(query) else {
-        panic!("not a map")
-    };
-    let (_, results) = top
-        .iter()
-        .find(|(k, _)| k.text() == "results")
-        .expect("results");
-    let V::Map(entry) = &results.items()[0] else {
-        panic!("not a map")
-    };
-    let (_, score) = entry
-        .iter()
-        .find(|(k, _)| k.text() == "score")
-        .expect("score");
-    let score = score.items();
+    let score = c.q(query).field("results").items()[0]
+        .field("score")
+        .items();
     assert_eq!(score[0].text().parse::<f64>().expect("score"), 2.0);
     assert_eq!(score[1], want);
 }

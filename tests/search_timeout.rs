@@ -67,20 +67,9 @@ fn aggregate(c: &mut Client, extra: &[&str]) -> V {
 }
 
 /// The RESP3 map entry called `key`.
-fn entry(reply: &V, key: &str) -> V {
-    let V::Map(pairs) = reply else {
-        panic!("not a map: {reply:?}")
-    };
-    pairs
-        .iter()
-        .find(|(k, _)| k.text() == key)
-        .map(|(_, v)| v.clone())
-        .unwrap_or_else(|| panic!("no {key} in {reply:?}"))
-}
-
 fn total(reply: &V) -> i64 {
     match reply {
-        V::Map(_) => match entry(reply, "total_results") {
+        V::Map(_) => match reply.field("total_results") {
             V::Int(n) => n,
             other => panic!("total: {other:?}"),
         },
@@ -138,13 +127,13 @@ fn return_policy_answers_partial_results() {
         search(&mut c, &["TIMEOUT", "1"]),
         aggregate(&mut c, &["TIMEOUT", "1"]),
     ] {
-        assert_eq!(entry(&reply, "warning"), warned);
-        let results = entry(&reply, "results").items();
+        assert_eq!(reply.field("warning"), warned);
+        let results = reply.field("results").items();
         assert!(total(&reply) < DOCS as i64);
         assert_eq!(results.len() as i64, total(&reply));
     }
     let whole = search(&mut c, &["TIMEOUT", "0", "LIMIT", "0", "0"]);
-    assert_eq!(entry(&whole, "warning"), V::Array(Vec::new()));
+    assert_eq!(whole.field("warning"), V::Array(Vec::new()));
     assert_eq!(total(&whole), DOCS as i64);
 }
 
@@ -185,9 +174,9 @@ fn profile_reports_the_timeout_as_a_warning_under_either_policy() {
             "TIMEOUT",
             "1",
         ]);
-        let profile = entry(&reply, "profile");
-        assert_eq!(entry(&profile, "Warning"), V::Simple(TIMEOUT_ERROR.into()));
-        let results = entry(&reply, "warning");
+        let profile = reply.field("profile");
+        assert_eq!(profile.field("Warning"), V::Simple(TIMEOUT_ERROR.into()));
+        let results = reply.field("warning");
         assert_eq!(results, V::Array(vec![V::Simple(TIMEOUT_ERROR.into())]));
     }
 }

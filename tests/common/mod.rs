@@ -178,6 +178,18 @@ impl V {
         matches!(self, V::Error(_))
     }
 
+    /// The value under `key` in a RESP3 map reply (panics if there is none).
+    pub fn field(&self, key: &str) -> V {
+        let V::Map(pairs) = self else {
+            panic!("not a map: {self:?}")
+        };
+        pairs
+            .iter()
+            .find(|(k, _)| k.text() == key)
+            .map(|(_, v)| v.clone())
+            .unwrap_or_else(|| panic!("no {key} in {self:?}"))
+    }
+
     pub fn items(&self) -> Vec<V> {
         match self {
             V::Array(v) | V::Set(v) | V::Push(v) => v.clone(),
