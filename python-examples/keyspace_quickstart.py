@@ -9,17 +9,14 @@ doubles as a smoke test. All keys live under "quickstart:" and are deleted at th
 """
 
 import os
-import sys
 import time
 
 import redis
 
+from example_support import check
+
 URL = os.environ.get("REDIS_URL", "redis://127.0.0.1:6379")
 
-
-def check(condition: bool, what: str) -> None:
-    if not condition:
-        sys.exit(f"unexpected reply: {what}")
 
 
 def slow_lookup(user_id: int) -> str:

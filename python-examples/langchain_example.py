@@ -12,15 +12,14 @@ else changes. The script checks every result and exits non-zero on a wrong one. 
 """
 
 import argparse
-import hashlib
 import re
-import sys
 
-import numpy as np
 from langchain_core.documents import Document
 from langchain_core.embeddings import Embeddings
 from langchain_redis import RedisConfig, RedisVectorStore
 from redisvl.query.filter import Num, Tag
+
+from example_support import check, hashing_embed
 
 DIM = 256
 INDEX = "lc_recipes"
@@ -33,11 +32,7 @@ class HashingEmbeddings(Embeddings):
         self.dim = dim
 
     def embed_query(self, text: str) -> list[float]:
-        vec = np.zeros(self.dim, dtype=np.float32)
-        for word in re.findall(r"[a-z0-9]+", text.lower()):
-            vec[int(hashlib.sha1(word.encode()).hexdigest(), 16) % self.dim] += 1.0
-        norm = np.linalg.norm(vec)
-        return (vec / norm if norm else vec).tolist()
+        return hashing_embed(text, self.dim)
 
     def embed_documents(self, texts: list[str]) -> list[list[float]]:
         return [self.embed_query(t) for t in texts]
@@ -52,10 +47,6 @@ RECIPES = [
     ("garlic butter pasta with parmesan", {"cuisine": "italian", "minutes": 15}),
 ]
 
-
-def check(condition: bool, what: str) -> None:
-    if not condition:
-        sys.exit(f"unexpected result: {what}")
 
 
 def main() -> None:

@@ -13,11 +13,8 @@ the end.
 """
 
 import argparse
-import hashlib
 import re
-import sys
 
-import numpy as np
 from llama_index.core import Document, StorageContext, VectorStoreIndex
 from llama_index.core.base.embeddings.base import BaseEmbedding
 from llama_index.core.node_parser import SentenceSplitter
@@ -27,28 +24,22 @@ from redis import Redis
 from redis.asyncio import Redis as AsyncRedis
 from redisvl.schema import IndexSchema
 
+from example_support import check, hashing_embed
+
 DIM = 256
 
 
 class HashingEmbedding(BaseEmbedding):
     """Bag of words hashed into DIM dimensions, unit length: texts sharing words are near."""
 
-    @staticmethod
-    def _embed(text: str) -> list[float]:
-        vec = np.zeros(DIM, dtype=np.float32)
-        for word in re.findall(r"[a-z0-9]+", text.lower()):
-            vec[int(hashlib.sha1(word.encode()).hexdigest(), 16) % DIM] += 1.0
-        norm = np.linalg.norm(vec)
-        return (vec / norm if norm else vec).tolist()
-
     def _get_query_embedding(self, query: str) -> list[float]:
-        return self._embed(query)
+        return hashing_embed(query, DIM)
 
     def _get_text_embedding(self, text: str) -> list[float]:
-        return self._embed(text)
+        return hashing_embed(text, DIM)
 
     async def _aget_query_embedding(self, query: str) -> list[float]:
-        return self._embed(query)
+        return hashing_embed(query, DIM)
 
 
 # The fields LlamaIndex itself needs (id, doc_id, text, vector), plus the metadata to filter on.
@@ -99,10 +90,6 @@ NOTES = [
     ),
 ]
 
-
-def check(condition: bool, what: str) -> None:
-    if not condition:
-        sys.exit(f"unexpected result: {what}")
 
 
 def texts(nodes) -> list[str]:

@@ -11,13 +11,14 @@ every result and exits non-zero on a wrong one, so it doubles as a smoke test. I
 """
 
 import argparse
-import sys
 
 import numpy as np
 import redis
 from redis.commands.search.field import NumericField, TagField, TextField, VectorField
 from redis.commands.search.index_definition import IndexDefinition, IndexType
 from redis.commands.search.query import Query
+
+from example_support import check
 
 INDEX = "qs_movies"
 PREFIX = "qs_movie:"
@@ -33,10 +34,6 @@ MOVIES = [
     ("m7", "Robot Roommate", "a clumsy robot moves in with a stand-up comic", "scifi,comedy", 2011, [0.6, 0.1, 0.0, 0.8]),
 ]
 
-
-def check(condition: bool, what: str) -> None:
-    if not condition:
-        sys.exit(f"unexpected result: {what}")
 
 
 def blob(vector) -> bytes:

@@ -35,6 +35,8 @@ from redis.commands.search.field import NumericField, TagField, TextField, Vecto
 from redis.commands.search.index_definition import IndexDefinition, IndexType
 from redis.commands.search.query import Query
 
+from example_support import check
+
 INDEX = "rag_chunks"
 PREFIX = "rag:chunk:"
 DIM = 384
@@ -52,10 +54,6 @@ QUESTIONS = [
     ("What is the joint on which a door turns?", "@senses:[2 +inf]", 19),
 ]
 
-
-def check(condition: bool, what: str) -> None:
-    if not condition:
-        sys.exit(f"unexpected result: {what}")
 
 
 def find_dataset(explicit: str | None) -> Path | None:

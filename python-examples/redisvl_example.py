@@ -12,16 +12,14 @@ over the keys "rvl_article:*", removed at the end.
 """
 
 import argparse
-import hashlib
-import re
-import sys
 
-import numpy as np
 import redis
 from redisvl.index import SearchIndex
 from redisvl.query import AggregateHybridQuery, TextQuery, VectorQuery
 from redisvl.query.filter import Num, Tag
 from redisvl.utils.vectorize import CustomVectorizer
+
+from example_support import check, hashing_embed
 
 DIM = 256
 
@@ -51,18 +49,6 @@ ARTICLES = [
 ]
 
 
-def check(condition: bool, what: str) -> None:
-    if not condition:
-        sys.exit(f"unexpected result: {what}")
-
-
-def hashing_embed(text: str) -> list[float]:
-    """Bag of words hashed into DIM dimensions, unit length: texts that share words are near."""
-    vec = np.zeros(DIM, dtype=np.float32)
-    for word in re.findall(r"[a-z0-9]+", text.lower()):
-        word = word[:-1] if word.endswith("s") and len(word) > 3 else word
-        vec[int(hashlib.sha1(word.encode()).hexdigest(), 16) % DIM] += 1.0
-    return (vec / np.linalg.norm(vec)).tolist()
 
 
 def ids(results) -> list[str]:
@@ -76,7 +62,8 @@ def main() -> None:
     args = parser.parse_args()
 
     client = redis.Redis(host=args.host, port=args.port)
-    vectorizer = CustomVectorizer(embed=hashing_embed)
+    # Plurals folded: "passwords" finds "password".
+    vectorizer = CustomVectorizer(embed=lambda text: hashing_embed(text, DIM, fold_plurals=True))
     index = SearchIndex.from_dict(SCHEMA, redis_client=client)
     index.create(overwrite=True, drop=True)
 

@@ -10,12 +10,13 @@ result is not what Redis Stack would return, so it doubles as a smoke test. Its 
 """
 
 import os
-import sys
 
 from redisvl.index import SearchIndex
 from redisvl.query import CountQuery, FilterQuery, VectorQuery, VectorRangeQuery
 from redisvl.query.filter import Num, Tag, Text
 from redisvl.redis.utils import array_to_buffer
+
+from example_support import check
 
 URL = os.environ.get("REDIS_URL", "redis://127.0.0.1:6379")
 
@@ -49,10 +50,6 @@ USERS = [
     ("joe", 35, "dentist", "medium", [0.9, 0.9, 0.1]),
 ]
 
-
-def check(condition: bool, what: str) -> None:
-    if not condition:
-        sys.exit(f"unexpected result: {what}")
 
 
 def main() -> None:

@@ -13,33 +13,20 @@ end.
 """
 
 import argparse
-import hashlib
-import re
-import sys
 import time
 
-import numpy as np
 import redis
 from redisvl.extensions.cache.llm import SemanticCache
 from redisvl.query.filter import Tag
 from redisvl.utils.vectorize import CustomVectorizer
+
+from example_support import check, hashing_embed
 
 DIM = 256
 TTL_SECONDS = 2
 llm_calls = 0
 
 
-def check(condition: bool, what: str) -> None:
-    if not condition:
-        sys.exit(f"unexpected result: {what}")
-
-
-def hashing_embed(text: str) -> list[float]:
-    """Bag of words hashed into DIM dimensions, unit length."""
-    vec = np.zeros(DIM, dtype=np.float32)
-    for word in re.findall(r"[a-z0-9]+", text.lower()):
-        vec[int(hashlib.sha1(word.encode()).hexdigest(), 16) % DIM] += 1.0
-    return (vec / np.linalg.norm(vec)).tolist()
 
 
 def ask_llm(prompt: str) -> str:
@@ -69,7 +56,7 @@ def main() -> None:
     client = redis.Redis(host=args.host, port=args.port)
     cache = SemanticCache(
         name="example_llmcache",
-        vectorizer=CustomVectorizer(embed=hashing_embed),
+        vectorizer=CustomVectorizer(embed=lambda text: hashing_embed(text, DIM)),
         distance_threshold=0.3,  # cosine distance under which two prompts count as the same
         ttl=TTL_SECONDS,
         filterable_fields=[{"name": "user", "type": "tag"}],

@@ -13,13 +13,14 @@ test. Its index is "example_products" over the keys "example_product:*", removed
 
 import hashlib
 import os
-import sys
 
 import numpy as np
 import redis
 from redis.commands.search.field import NumericField, TagField, TextField, VectorField
 from redis.commands.search.index_definition import IndexDefinition, IndexType
 from redis.commands.search.query import Query
+
+from example_support import check
 
 URL = os.environ.get("REDIS_URL", "redis://127.0.0.1:6379")
 INDEX = "example_products"
@@ -37,10 +38,6 @@ PRODUCTS = [
     ("p8", "running socks merino wool", "outdoor,clothing", 15),
 ]
 
-
-def check(condition: bool, what: str) -> None:
-    if not condition:
-        sys.exit(f"unexpected reply: {what}")
 
 
 def embed(text: str) -> np.ndarray:
