@@ -26,14 +26,14 @@ import argparse
 import json
 import os
 import shutil
-import socket
 import statistics
-import subprocess
 import tempfile
 import time
 
 import numpy as np
 import redis
+
+import keyspace  # benches/keyspace.py, beside this script
 
 REPO = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
 EF_RUNTIME = 100
@@ -52,12 +52,6 @@ def parse_args():
     return ap.parse_args()
 
 
-def free_port():
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        return s.getsockname()[1]
-
-
 def load_dataset(path):
     base = np.fromfile(os.path.join(path, "base.f32"), dtype=np.float32)
     queries = np.fromfile(os.path.join(path, "queries.f32"), dtype=np.float32)
@@ -67,50 +61,19 @@ def load_dataset(path):
     return base.reshape(-1, dim), queries.reshape(-1, dim), gt.reshape(n_queries, 100)
 
 
-class Server:
-    """A server process on a free port; `ready_s` is the time from spawn until it answered."""
+class Server(keyspace.Server):
+    """A server process (keyspace.py's: a free port, `ready_s` until its first +PONG) with a
+    redis-py client and the moment the process started."""
 
     def __init__(self, argv, log_path):
-        self.port = free_port()
-        self.log = open(log_path, "ab")
-        started = time.perf_counter()
-        self.proc = subprocess.Popen(argv(self.port), stdout=self.log, stderr=subprocess.STDOUT)
-        self.started = started
-        self.client = self._connect()
-        self.ready_s = time.perf_counter() - started
-
-    def _connect(self):
-        deadline = time.time() + 600
-        while time.time() < deadline:
-            if self.proc.poll() is not None:
-                raise RuntimeError(f"server exited ({self.proc.returncode}); see {self.log.name}")
-            try:
-                c = redis.Redis(port=self.port, socket_timeout=600, protocol=2)
-                c.ping()
-                return c
-            except (redis.ConnectionError, redis.BusyLoadingError):
-                time.sleep(0.005)
-        raise RuntimeError("server never answered")
-
-    def stop(self):
-        try:
-            self.client.shutdown(nosave=True)
-        except (redis.ConnectionError, redis.ResponseError):
-            pass
-        try:
-            self.proc.wait(timeout=60)
-        except subprocess.TimeoutExpired:
-            self.proc.kill()
-            self.proc.wait()
-        self.log.close()
+        super().__init__("restart", argv, log_path=log_path, start_timeout=600, poll_s=0.005)
+        self.started = time.perf_counter() - self.ready_s
+        self.client = redis.Redis(port=self.port, socket_timeout=600, protocol=2)
 
 
-def ferrostack(binary, data_dir):
-    return lambda port: [binary, "--port", str(port), "--bind", "127.0.0.1", "--dir", data_dir,
-                         "--save", "", "--appendonly", "no"]
-
-
-def redis_server(binary, data_dir):
+def server_argv(binary, data_dir):
+    """ferrostack and redis-server take the same options: persistence off but for the file
+    in `data_dir` they load at start."""
     return lambda port: [binary, "--port", str(port), "--bind", "127.0.0.1", "--dir", data_dir,
                          "--save", "", "--appendonly", "no"]
 
@@ -168,7 +131,7 @@ def run_dataset(name, path, opts, emit):
     rows, dim = base.shape
     work = tempfile.mkdtemp(prefix=f"ferro-restart-{name}-")
     log = os.path.join(work, "server.log")
-    argv = ferrostack(opts.bin, work)
+    argv = server_argv(opts.bin, work)
     common = {"dataset": name, "rows": rows, "dim": dim}
     try:
         server = Server(argv, log)
@@ -198,7 +161,7 @@ def run_dataset(name, path, opts, emit):
                 os.replace(aside, graph)
         if shutil.which(opts.redis):
             for _ in range(opts.rounds):
-                peer = Server(redis_server(opts.redis, work), log)
+                peer = Server(server_argv(opts.redis, work), log)
                 try:
                     keys = peer.client.dbsize()
                     emit({**common, "phase": "redis-server", "listening_s": peer.ready_s,
