@@ -164,10 +164,11 @@ impl GraphState {
                 }
             })
             .collect();
-        let hnsw = Hnsw::from_image(image, node_ids.clone())?;
+        let points: RoaringBitmap = node_ids.iter().copied().collect();
+        let hnsw = Hnsw::from_image(image, node_ids)?;
         let live: RoaringBitmap = store.rows().map(|(id, _)| id).collect();
         self.pending = &live - &current;
-        self.points = node_ids.into_iter().collect();
+        self.points = points;
         self.touched = RoaringBitmap::new();
         self.hnsw = Arc::new(hnsw);
         let adopted = current.len();
